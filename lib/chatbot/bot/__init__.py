@@ -1,0 +1,1 @@
+"""The bot: one customer message in, one reply out."""

@@ -1,0 +1,1 @@
+"""Command-line faces: thin Click commands over the library."""

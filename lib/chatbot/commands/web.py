@@ -1,0 +1,40 @@
+"""chatbot-web: serve the webhook and the operators' pages with waitress."""
+from __future__ import annotations
+
+import logging
+
+import click
+
+from .. import sdnotify
+from .common import config_option, load_config
+
+log = logging.getLogger("chatbot.web")
+
+
+@click.command(help="""Serve the WhatsApp webhook, /health, /metrics and the dashboard.
+
+\b
+Example:
+    CHATBOT_CONFIG=/etc/chatbot/chatbot.toml chatbot-web
+""")
+@config_option
+@click.option("--host", help="Bind address (default [web] host).")
+@click.option("--port", type=int, help="Port (default [web] port).")
+def main(config_path, host, port):
+    import waitress
+
+    from ..web.app import create_app
+    cfg = load_config(config_path)
+    host, port = host or cfg.web.host, port or cfg.web.port
+    app = create_app(cfg)
+    mode = "sandbox (replies recorded, not sent)" if cfg.whatsapp.sandbox else "live"
+    log.info("chatbot-web listening on http://%s:%d in %s mode", host, port, mode)
+    server = waitress.create_server(app, host=host, port=port, threads=cfg.web.threads,
+                                    channel_timeout=30, connection_limit=500, ident="chatbot")
+    sdnotify.notify(READY=1, STATUS=f"listening on {host}:{port}")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sdnotify.notify(STOPPING=1)

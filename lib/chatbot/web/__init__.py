@@ -1,0 +1,1 @@
+"""chatbot-web: the webhook, and the operators' pages."""

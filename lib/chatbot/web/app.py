@@ -1,0 +1,61 @@
+"""The Flask app factory and the per-thread database connection."""
+from __future__ import annotations
+
+import threading
+
+from flask import Flask, g
+
+from .. import config as config_mod
+from .. import db
+
+_local = threading.local()
+
+
+def get_db():
+    """One connection per waitress thread, kept open: opening SQLite and
+    setting its pragmas on every webhook call would cost more than the insert."""
+    path = str(g.cfg.db_path)
+    conns = getattr(_local, "conns", None)
+    if conns is None:
+        conns = _local.conns = {}
+    conn = conns.get(path)
+    if conn is None:
+        conn = conns[path] = db.connect(path)
+    return conn
+
+
+def create_app(cfg: config_mod.Config | None = None) -> Flask:
+    cfg = cfg or config_mod.load()
+    app = Flask(__name__)
+    app.config.update(
+        CHATBOT=cfg,
+        MAX_CONTENT_LENGTH=cfg.web.max_body_bytes,
+        SECRET_KEY=cfg.admin.token or None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=cfg.web.secure_cookies,
+    )
+    # Create the schema once at start-up, not inside the first webhook call.
+    db.connect(cfg.db_path).close()
+
+    @app.before_request
+    def _bind_config():
+        g.cfg = cfg
+
+    from . import hooks
+    app.register_blueprint(hooks.bp)
+    _register_optional(app)
+    return app
+
+
+def _register_optional(app: Flask) -> None:
+    """Blueprints of the operator surface, registered when present."""
+    import importlib
+    for name in ("observe", "admin"):
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue
+        app.register_blueprint(module.bp)

@@ -1,0 +1,74 @@
+"""GET/POST /webhook: verify, check the signature, store, answer 200 at once.
+
+Nothing slow runs here: the message is committed to the inbox and the
+worker answers it. A 200 is only sent once the batch is durable; when the
+database cannot take it (locked past the busy timeout, disk full) the answer
+is 503 so Meta delivers it again later.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from flask import Blueprint, Response, current_app, g, request
+
+from .. import clock
+from ..db import describe_error, transaction
+from ..whatsapp import inbox, webhook
+from .app import get_db
+
+bp = Blueprint("hooks", __name__)
+log = logging.getLogger("chatbot.web")
+
+
+def _reject(status: int, reason: str, detail: str = "") -> Response:
+    log.warning("webhook rejected (%s): %s %s", status, reason, detail[:120])
+    try:
+        conn = get_db()
+        with transaction(conn):
+            conn.execute("INSERT INTO webhook_rejects (ts, reason, detail) VALUES (?,?,?)",
+                         (clock.now(), reason, detail[:300]))
+    except sqlite3.Error:
+        pass
+    return Response(reason + "\n", status=status, mimetype="text/plain")
+
+
+@bp.get("/webhook")
+def verify():
+    challenge = webhook.verify_challenge(request.args, g.cfg.whatsapp.verify_token)
+    if challenge is None:
+        return _reject(403, "verification failed")
+    return Response(challenge, status=200, mimetype="text/plain")
+
+
+@bp.post("/webhook")
+def receive():
+    cfg = g.cfg
+    length = request.content_length
+    if length is not None and length > current_app.config["MAX_CONTENT_LENGTH"]:
+        return _reject(413, "body too large", str(length))
+    body = request.get_data(cache=False)
+    secret = cfg.whatsapp.app_secret
+    if secret and not webhook.signature_ok(body, request.headers.get("X-Hub-Signature-256"), secret):
+        return _reject(403, "bad signature")
+    try:
+        batch = webhook.parse(body)
+    except webhook.BadPayload as exc:
+        return _reject(400, "bad payload", str(exc))
+    try:
+        result = inbox.store_batch(get_db(), batch, cfg.whatsapp.phone_number_ids)
+    except sqlite3.Error as exc:
+        log.error("webhook could not store a batch, answering 503 so Meta retries: %s", describe_error(exc))
+        return Response("temporarily unavailable\n", status=503, mimetype="text/plain",
+                        headers={"Retry-After": "30"})
+    if result["foreign"]:
+        log.warning("ignored %d message(s) for phone_number_id(s) not configured: %s",
+                    result["foreign"], ",".join(sorted(batch.phone_number_ids - set(cfg.whatsapp.phone_number_ids))))
+    if batch.skipped:
+        log.warning("webhook batch had %d unreadable item(s): %s", len(batch.skipped), batch.skipped[0])
+    return Response("OK\n", status=200, mimetype="text/plain")
+
+
+@bp.errorhandler(413)
+def too_large(_exc):
+    return _reject(413, "body too large")

@@ -1,0 +1,114 @@
+"""The one module that talks to Meta's Graph API.
+
+``send`` returns the new message id or raises ``GraphError`` carrying the
+error code, whether retrying is allowed (the policy table in the project
+docs), and whether the outcome is *ambiguous* (the request may have been
+processed: never send again on a guess). In sandbox mode (no access token)
+nothing leaves the machine: the request is recorded by the caller and a
+local id is returned.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+import requests
+
+from .. import http
+
+log = logging.getLogger("chatbot.graph_api")
+
+RETRYABLE = {130429, 131056, 4, 80007, 131000, 131016, 1, 2, 131057}
+AUTH = {190, 0, 3, 10} | set(range(200, 300))
+MAX_TEXT = 4096
+
+
+class GraphError(Exception):
+    def __init__(self, message: str, *, code: int | None = None, http_status: int | None = None,
+                 retryable: bool = False, ambiguous: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+        self.retryable = retryable
+        self.ambiguous = ambiguous
+
+    @property
+    def auth(self) -> bool:
+        return self.code in AUTH
+
+
+def text_payload(to: str, body: str) -> dict:
+    if len(body) > MAX_TEXT:
+        body = body[: MAX_TEXT - 1] + "…"
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+            "type": "text", "text": {"preview_url": False, "body": body}}
+
+
+def buttons_payload(to: str, body: str, buttons: list[tuple[str, str]]) -> dict:
+    """Reply buttons: at most 3, titles at most 20 characters (Meta's limits)."""
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+            "type": "interactive",
+            "interactive": {"type": "button", "body": {"text": body[:1024]},
+                            "action": {"buttons": [{"type": "reply", "reply": {"id": i[:256], "title": t[:20]}}
+                                                   for i, t in buttons[:3]]}}}
+
+
+def classify(code: int | None, http_status: int | None) -> bool:
+    """Is retrying allowed for this error?"""
+    if code is not None:
+        return code in RETRYABLE
+    return http_status is not None and (http_status >= 500 or http_status == 429)
+
+
+class GraphClient:
+    def __init__(self, wa_cfg, session: requests.Session | None = None):
+        self.cfg = wa_cfg
+        self.session = session or http.session()
+
+    @property
+    def sandbox(self) -> bool:
+        return self.cfg.sandbox
+
+    def _url(self, phone_number_id: str) -> str:
+        base = self.cfg.api_base_url.rstrip("/")
+        return f"{base}/{self.cfg.api_version}/{phone_number_id}/messages"
+
+    def _post(self, phone_number_id: str, payload: dict) -> dict:
+        try:
+            resp = self.session.post(
+                self._url(phone_number_id), json=payload, timeout=self.cfg.request_timeout_seconds,
+                headers={"Authorization": f"Bearer {self.cfg.access_token}"})
+        except requests.RequestException as exc:
+            safe = http.never_sent(exc)
+            raise GraphError(f"transport error: {type(exc).__name__}", retryable=safe,
+                             ambiguous=not safe) from None
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        if resp.status_code == 200 and isinstance(data, dict):
+            return data
+        err = (data or {}).get("error") if isinstance(data, dict) else None
+        code = err.get("code") if isinstance(err, dict) and isinstance(err.get("code"), int) else None
+        msg = err.get("message") if isinstance(err, dict) else None
+        raise GraphError(f"HTTP {resp.status_code}: {str(msg or resp.reason)[:200]}", code=code,
+                         http_status=resp.status_code, retryable=classify(code, resp.status_code))
+
+    def send(self, phone_number_id: str, payload: dict) -> str:
+        if self.sandbox:
+            return f"sandbox.{uuid.uuid4().hex}"
+        data = self._post(phone_number_id, payload)
+        try:
+            return str(data["messages"][0]["id"])
+        except (KeyError, IndexError, TypeError):
+            # Meta accepted it but we cannot tell which id: do not resend.
+            raise GraphError(f"200 without a message id: {json.dumps(data)[:200]}",
+                             ambiguous=True) from None
+
+    def mark_read(self, phone_number_id: str, wamid: str) -> None:
+        """Mark as read and show the typing indicator (one call); best effort."""
+        if self.sandbox or not self.cfg.mark_read:
+            return
+        self._post(phone_number_id, {"messaging_product": "whatsapp", "status": "read",
+                                     "message_id": wamid, "typing_indicator": {"type": "text"}})

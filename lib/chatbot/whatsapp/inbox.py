@@ -1,0 +1,241 @@
+"""The durable inbox: store each message once, claim with a lease, record outcomes.
+
+Life of a message (``inbox.status``)::
+
+    queued --claim--> processing --> answered        reply sent, its wamid recorded
+                                 \-> ignored         nothing to say (reactions)
+                                 \-> stale           older than max_message_age_minutes
+                                 \-> handoff         a person is handling this customer
+                                 \-> failed          non-retryable error or attempts used up
+                                 \-> unknown         crashed while the reply was in flight
+           <--retry (next_attempt_at)--/
+
+The reply lives in ``outbox``. Its state moves ``prepared -> sending`` in a
+committed transaction *before* the Graph API is called, so a worker that
+dies (even SIGKILL) mid-send leaves ``sending`` behind. Whoever reclaims the
+expired lease then parks the message as ``unknown`` instead of sending again:
+a customer may miss one answer, but never gets the same one twice, and
+operators see it (``chatbot inbox list --status unknown``) and can requeue it.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from .. import clock
+from ..db import transaction
+from .webhook import Batch
+
+OPEN = ("queued", "processing")
+DONE = ("answered", "ignored", "stale", "handoff", "failed", "unknown")
+# Meta's statuses can arrive out of order; keep the furthest along.
+_DELIVERY_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def store_batch(conn: sqlite3.Connection, batch: Batch, accept_ids: list[str] | None = None) -> dict:
+    """Store a parsed webhook batch in one transaction; idempotent per wamid."""
+    now = clock.now()
+    stored = dup = foreign = 0
+    with transaction(conn):
+        for m in batch.messages:
+            if accept_ids and m.phone_number_id not in accept_ids:
+                foreign += 1
+                continue
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO inbox (wamid, phone_number_id, wa_id, contact_name, msg_type, body,"
+                " payload, sent_at, received_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (m.wamid, m.phone_number_id, m.wa_id, m.contact_name, m.msg_type, m.body,
+                 json.dumps(m.raw, ensure_ascii=False), m.sent_at, now, now))
+            if cur.rowcount:
+                stored += 1
+            else:
+                dup += 1
+        for s in batch.statuses:
+            conn.execute(
+                "INSERT OR IGNORE INTO statuses (wamid, status, recipient, ts, error_code, error, received_at)"
+                " VALUES (?,?,?,?,?,?,?)", (s.wamid, s.status, s.recipient, s.ts, s.error_code, s.error, now))
+            row = conn.execute("SELECT id, delivery FROM outbox WHERE wamid=?", (s.wamid,)).fetchone()
+            if row and _DELIVERY_RANK.get(s.status, 0) > _DELIVERY_RANK.get(row["delivery"], 0):
+                conn.execute("UPDATE outbox SET delivery=?, error_code=COALESCE(?, error_code),"
+                             " error=COALESCE(?, error), updated_at=? WHERE id=?",
+                             (s.status, s.error_code, s.error, now, row["id"]))
+    return {"stored": stored, "duplicates": dup, "foreign": foreign, "statuses": len(batch.statuses)}
+
+
+def recover_expired(conn: sqlite3.Connection) -> dict:
+    """Return messages whose worker died to the queue, or park them as unknown."""
+    now = clock.now()
+    requeued = unknown = 0
+    with transaction(conn):
+        rows = conn.execute("SELECT i.id, o.id AS oid, o.state FROM inbox i LEFT JOIN outbox o ON o.inbox_id=i.id"
+                            " WHERE i.status='processing' AND i.lease_until < ?", (now,)).fetchall()
+        for r in rows:
+            if r["state"] == "sending":
+                conn.execute("UPDATE outbox SET state='unknown', updated_at=? WHERE id=?", (now, r["oid"]))
+                conn.execute("UPDATE inbox SET status='unknown', lease_owner=NULL, lease_until=NULL,"
+                             " error='worker stopped while the reply was in flight; not resent',"
+                             " finished_at=?, updated_at=? WHERE id=?", (now, now, r["id"]))
+                unknown += 1
+            else:
+                conn.execute("UPDATE inbox SET status='queued', lease_owner=NULL, lease_until=NULL,"
+                             " updated_at=? WHERE id=?", (now, r["id"]))
+                requeued += 1
+    return {"requeued": requeued, "unknown": unknown}
+
+
+def claim(conn: sqlite3.Connection, owner: str, lease_seconds: float) -> sqlite3.Row | None:
+    """Lease the next message that may be answered now.
+
+    A message waits while an earlier message of the same customer (same
+    business number) is still open, so one customer's replies go out in order.
+    """
+    now = clock.now()
+    with transaction(conn):
+        row = conn.execute(
+            "SELECT i.* FROM inbox i WHERE i.status='queued' AND i.next_attempt_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.phone_number_id=i.phone_number_id"
+            "   AND j.wa_id=i.wa_id AND j.id < i.id AND j.status IN ('queued','processing'))"
+            " ORDER BY i.id LIMIT 1", (now,)).fetchone()
+        if row is None:
+            return None
+        conn.execute("UPDATE inbox SET status='processing', lease_owner=?, lease_until=?,"
+                     " attempts=attempts+1, updated_at=? WHERE id=?",
+                     (owner, now + lease_seconds, now, row["id"]))
+    return conn.execute("SELECT * FROM inbox WHERE id=?", (row["id"],)).fetchone()
+
+
+def renew(conn: sqlite3.Connection, inbox_id: int, owner: str, lease_seconds: float) -> bool:
+    now = clock.now()
+    with transaction(conn):
+        cur = conn.execute("UPDATE inbox SET lease_until=?, updated_at=? WHERE id=? AND lease_owner=?"
+                           " AND status='processing'", (now + lease_seconds, now, inbox_id, owner))
+    return cur.rowcount == 1
+
+
+def outbox_for(conn: sqlite3.Connection, inbox_id: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM outbox WHERE inbox_id=?", (inbox_id,)).fetchone()
+
+
+def prepare(conn: sqlite3.Connection, msg: sqlite3.Row, owner: str, payload: dict) -> int | None:
+    """Persist the reply before sending; None when the lease was lost."""
+    now = clock.now()
+    with transaction(conn):
+        if not _owned(conn, msg["id"], owner):
+            return None
+        cur = conn.execute(
+            "INSERT INTO outbox (inbox_id, phone_number_id, wa_id, kind, body, state, created_at, updated_at)"
+            " VALUES (?,?,?,?,?, 'prepared', ?, ?)",
+            (msg["id"], msg["phone_number_id"], msg["wa_id"], payload.get("type", "text"),
+             json.dumps(payload, ensure_ascii=False), now, now))
+        return cur.lastrowid
+
+
+def mark_sending(conn: sqlite3.Connection, msg_id: int, outbox_id: int, owner: str) -> bool:
+    """The point of no return: committed before the request leaves."""
+    now = clock.now()
+    with transaction(conn):
+        if not _owned(conn, msg_id, owner):
+            return False
+        conn.execute("UPDATE outbox SET state='sending', attempts=attempts+1, updated_at=? WHERE id=?"
+                     " AND state='prepared'", (now, outbox_id))
+        return conn.execute("SELECT state FROM outbox WHERE id=?", (outbox_id,)).fetchone()[0] == "sending"
+
+
+def mark_sent(conn: sqlite3.Connection, msg_id: int, outbox_id: int, wamid: str) -> None:
+    now = clock.now()
+    with transaction(conn):
+        conn.execute("UPDATE outbox SET state='sent', wamid=?, sent_at=?, delivery=COALESCE(delivery, 'sent'),"
+                     " error=NULL, error_code=NULL, updated_at=? WHERE id=?", (wamid, now, now, outbox_id))
+        # 'unknown' too: a slow send may finish after another worker gave up on it.
+        conn.execute("UPDATE inbox SET status='answered', lease_owner=NULL, lease_until=NULL, error=NULL,"
+                     " finished_at=?, updated_at=? WHERE id=? AND status IN ('processing','unknown')",
+                     (now, now, msg_id))
+
+
+def mark_retry(conn: sqlite3.Connection, msg_id: int, outbox_id: int | None, delay: float,
+               code: int | None, error: str) -> None:
+    """A definite failure that may be retried: the reply was not delivered."""
+    now = clock.now()
+    with transaction(conn):
+        if outbox_id is not None:
+            conn.execute("UPDATE outbox SET state='prepared', error_code=?, error=?, updated_at=? WHERE id=?",
+                         (code, error, now, outbox_id))
+        conn.execute("UPDATE inbox SET status='queued', lease_owner=NULL, lease_until=NULL,"
+                     " next_attempt_at=?, error=?, error_code=?, updated_at=? WHERE id=? AND status='processing'",
+                     (now + delay, error, code, now, msg_id))
+
+
+def finish(conn: sqlite3.Connection, msg_id: int, status: str, *, outbox_id: int | None = None,
+           outbox_state: str | None = None, code: int | None = None, error: str | None = None) -> None:
+    """Close a message: ignored, stale, handoff, failed or unknown."""
+    assert status in DONE
+    now = clock.now()
+    with transaction(conn):
+        if outbox_id is not None and outbox_state:
+            conn.execute("UPDATE outbox SET state=?, error_code=?, error=?, updated_at=? WHERE id=?",
+                         (outbox_state, code, error, now, outbox_id))
+        conn.execute("UPDATE inbox SET status=?, error=?, error_code=?, lease_owner=NULL, lease_until=NULL,"
+                     " finished_at=?, updated_at=? WHERE id=?", (status, error, code, now, now, msg_id))
+
+
+def release(conn: sqlite3.Connection, owner: str) -> int:
+    """Give back this worker's leases on a clean stop (never one that is mid-send)."""
+    now = clock.now()
+    with transaction(conn):
+        cur = conn.execute(
+            "UPDATE inbox SET status='queued', lease_owner=NULL, lease_until=NULL, updated_at=?"
+            " WHERE lease_owner=? AND status='processing' AND NOT EXISTS"
+            " (SELECT 1 FROM outbox o WHERE o.inbox_id=inbox.id AND o.state='sending')", (now, owner))
+    return cur.rowcount
+
+
+def requeue(conn: sqlite3.Connection, ids: list[int] | None = None, status: str | None = None) -> int:
+    """Operator action: send parked messages through the bot again."""
+    now = clock.now()
+    where, args = [], []
+    if ids:
+        where.append(f"id IN ({','.join('?' * len(ids))})")
+        args.extend(ids)
+    if status:
+        where.append("status=?")
+        args.append(status)
+    if not where:
+        raise ValueError("requeue needs ids or a status")
+    with transaction(conn):
+        targets = [r[0] for r in conn.execute(
+            f"SELECT id FROM inbox WHERE status IN ('failed','unknown','stale') AND {' AND '.join(where)}", args)]
+        for i in targets:
+            conn.execute("DELETE FROM outbox WHERE inbox_id=? AND state != 'sent'", (i,))
+            conn.execute("UPDATE inbox SET status='queued', next_attempt_at=0, attempts=0, error=NULL,"
+                         " error_code=NULL, finished_at=NULL, updated_at=? WHERE id=?", (now, i))
+    return len(targets)
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {r[0]: r[1] for r in conn.execute("SELECT status, COUNT(*) FROM inbox GROUP BY status")}
+
+
+def queue_depth_and_age(conn: sqlite3.Connection) -> tuple[int, float | None]:
+    """Open messages and the age in seconds of the oldest one."""
+    row = conn.execute("SELECT COUNT(*), MIN(received_at) FROM inbox WHERE status IN ('queued','processing')"
+                       ).fetchone()
+    age = clock.now() - row[1] if row[1] is not None else None
+    return row[0], age
+
+
+def listing(conn: sqlite3.Connection, status: str | None = None, limit: int = 50) -> list[sqlite3.Row]:
+    sql = ("SELECT i.id, i.wamid, i.phone_number_id, i.wa_id, i.msg_type, i.body, i.status, i.attempts,"
+           " i.error, i.error_code, i.received_at, o.state AS reply_state, o.wamid AS reply_wamid"
+           " FROM inbox i LEFT JOIN outbox o ON o.inbox_id=i.id")
+    args: list = []
+    if status:
+        sql += " WHERE i.status=?"
+        args.append(status)
+    sql += " ORDER BY i.id DESC LIMIT ?"
+    args.append(limit)
+    return conn.execute(sql, args).fetchall()
+
+
+def _owned(conn, msg_id: int, owner: str) -> bool:
+    return conn.execute("SELECT 1 FROM inbox WHERE id=? AND lease_owner=? AND status='processing'",
+                        (msg_id, owner)).fetchone() is not None

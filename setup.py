@@ -1,0 +1,48 @@
+"""Install the chatbot library and its commands.
+
+Every command is a console script: the long-running services (chatbot-web,
+chatbot-worker), the timer jobs and the operator's `chatbot` tool.
+"""
+from setuptools import find_namespace_packages, setup
+
+COMMANDS = {
+    "chatbot": "chatbot.commands.main:cli",
+    "chatbot-web": "chatbot.commands.web:main",
+    "chatbot-worker": "chatbot.commands.worker:main",
+    "chatbot-collect-metrics": "chatbot.commands.jobs:collect_metrics",
+    "chatbot-check-alerts": "chatbot.commands.jobs:check_alerts",
+    "chatbot-backup": "chatbot.commands.jobs:backup",
+    "chatbot-restore": "chatbot.commands.jobs:restore",
+    "chatbot-cleanup": "chatbot.commands.jobs:cleanup",
+    "chatbot-healthcheck": "chatbot.commands.jobs:healthcheck",
+    "chatbot-job-failed": "chatbot.commands.jobs:job_failed",
+}
+
+setup(
+    name="atacarejo-chatbot",
+    version="0.1.0",
+    description="WhatsApp customer-service bot for a Brazilian cash-and-carry store, with a local LLM",
+    package_dir={"": "lib"},
+    packages=find_namespace_packages("lib", include=["chatbot", "chatbot.*"]),
+    package_data={"chatbot": ["migrations/*.sql", "web/static/*", "web/templates/*", "data/*"]},
+    include_package_data=True,
+    python_requires=">=3.11",
+    install_requires=[
+        "flask>=3.0",
+        "waitress>=3.0",
+        "requests>=2.31",
+        "click>=8.1",
+        "psutil>=5.9",
+        "llama-cpp-python==0.3.36",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "aiosmtpd>=1.4",
+            "prometheus_client>=0.20",
+            "hypothesis>=6.100",
+            "playwright>=1.40",
+        ],
+    },
+    entry_points={"console_scripts": [f"{name}={target}" for name, target in COMMANDS.items()]},
+)

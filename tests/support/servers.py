@@ -1,0 +1,76 @@
+"""Start the real services for tests: waitress in a thread, or the real
+commands as subprocesses with a config file."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+class ThreadedWaitress:
+    """The real waitress server on a free port, in this process."""
+
+    def __init__(self, app, threads: int = 4):
+        import waitress
+        self.port = free_port()
+        self.server = waitress.create_server(app, host="127.0.0.1", port=self.port, threads=threads)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.thread.start()
+        wait_http(self.url + "/webhook")
+        return self
+
+    def stop(self):
+        self.server.close()
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def command(name: str, config: Path, *args: str, env: dict | None = None, **kw) -> subprocess.Popen:
+    """Start ``bin/<name>`` with this interpreter and the given config."""
+    e = dict(os.environ, CHATBOT_CONFIG=str(config), PYTHONUNBUFFERED="1")
+    e.pop("JOURNAL_STREAM", None)
+    e.update(env or {})
+    return subprocess.Popen([sys.executable, str(BIN / name), *args], env=e, **kw)
+
+
+def run(name: str, config: Path, *args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    e = dict(os.environ, CHATBOT_CONFIG=str(config))
+    e.pop("JOURNAL_STREAM", None)
+    e.update(env or {})
+    return subprocess.run([sys.executable, str(BIN / name), *args], env=e, capture_output=True, text=True,
+                          timeout=timeout)
