@@ -50,7 +50,7 @@ class WhatsApp:
     phone_number_ids: list = field(default_factory=list)  # empty = accept any
     api_base_url: str = "https://graph.facebook.com"
     api_version: str = "v21.0"
-    max_message_age_minutes: int = 60
+    max_message_age_minutes: int = 60   # older messages are acknowledged, not answered; 0 = no limit
     request_timeout_seconds: float = 10.0
     mark_read: bool = True
 

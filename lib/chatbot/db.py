@@ -27,8 +27,10 @@ class DatabaseError(Exception):
     """An expected database failure (locked, full disk, unreadable), one line."""
 
 
-def connect(path: str | os.PathLike, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+def connect(path: str | os.PathLike, *, busy_timeout_ms: int | None = None,
             migrate_schema: bool = True) -> sqlite3.Connection:
+    if busy_timeout_ms is None:
+        busy_timeout_ms = int(os.environ.get("CHATBOT_BUSY_TIMEOUT_MS") or BUSY_TIMEOUT_MS)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()

@@ -1,4 +1,4 @@
-"""The durable inbox: store each message once, claim with a lease, record outcomes.
+r"""The durable inbox: store each message once, claim with a lease, record outcomes.
 
 Life of a message (``inbox.status``)::
 

@@ -1,0 +1,223 @@
+"""GET/POST /webhook with the protocol samples: verification, signatures,
+batches, duplicates, statuses, and bad input that never costs a good message."""
+import json
+
+import pytest
+
+from conftest import APP_SECRET, VERIFY_TOKEN, load_sample, make_cfg, signed_headers
+from chatbot import db
+from chatbot.web.app import create_app
+from support.graph_stub import SAMPLES
+from support.servers import ThreadedWaitress
+
+import requests
+
+
+@pytest.fixture
+def secured(tmp_path):
+    cfg = make_cfg(tmp_path, whatsapp={"app_secret": APP_SECRET})
+    return cfg, create_app(cfg).test_client()
+
+
+def inbox_rows(cfg):
+    return db.connect(cfg.db_path).execute("SELECT * FROM inbox ORDER BY id").fetchall()
+
+
+def test_verification_echoes_challenge(client):
+    r = client.get("/webhook", query_string={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
+                                             "hub.challenge": "1158201444"})
+    assert r.status_code == 200
+    assert r.data == b"1158201444"
+    assert r.mimetype == "text/plain"
+
+
+@pytest.mark.parametrize("args", [
+    {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
+    {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"},
+    {"hub.challenge": "1"},
+])
+def test_verification_refused(client, args):
+    assert client.get("/webhook", query_string=args).status_code == 403
+
+
+def test_signed_text_is_stored(secured):
+    cfg, client = secured
+    body = load_sample("webhooks/text.json")
+    r = client.post("/webhook", data=body, headers=signed_headers(body))
+    assert r.status_code == 200
+    rows = inbox_rows(cfg)
+    assert len(rows) == 1
+    assert rows[0]["body"] == "Bom dia! Vocês abrem domingo?"
+    assert rows[0]["phone_number_id"] == "106540352242922"
+    assert rows[0]["wa_id"] == "5585988887777"
+    assert rows[0]["contact_name"] == "Maria Souza"
+    assert rows[0]["status"] == "queued"
+
+
+@pytest.mark.parametrize("header", [None, "sha256=deadbeef", "sha1=abc", ""])
+def test_bad_signature_is_403_and_stores_nothing(secured, header):
+    cfg, client = secured
+    body = load_sample("webhooks/text.json")
+    headers = {"Content-Type": "application/json"}
+    if header is not None:
+        headers["X-Hub-Signature-256"] = header
+    assert client.post("/webhook", data=body, headers=headers).status_code == 403
+    assert inbox_rows(cfg) == []
+
+
+def test_signature_is_over_raw_bytes(secured):
+    """Re-serialised JSON differs from the bytes Meta signed (accents, spacing)."""
+    cfg, client = secured
+    raw = load_sample("webhooks/text.json")
+    reserialised = json.dumps(json.loads(raw)).encode()
+    assert reserialised != raw
+    r = client.post("/webhook", data=reserialised, headers=signed_headers(raw))
+    assert r.status_code == 403
+
+
+def test_sandbox_accepts_unsigned(client, cfg):
+    body = load_sample("webhooks/text.json")
+    assert client.post("/webhook", data=body, headers={"Content-Type": "application/json"}).status_code == 200
+    assert len(inbox_rows(cfg)) == 1
+
+
+def test_duplicate_delivery_is_stored_once(secured):
+    cfg, client = secured
+    body = load_sample("webhooks/text.json")
+    for _ in range(3):
+        assert client.post("/webhook", data=body, headers=signed_headers(body)).status_code == 200
+    assert len(inbox_rows(cfg)) == 1
+
+
+def _batch(n_entries=2, n_changes=2, n_msgs=3):
+    entries = []
+    k = 0
+    for e in range(n_entries):
+        changes = []
+        for c in range(n_changes):
+            msgs = []
+            for m in range(n_msgs):
+                k += 1
+                msgs.append({"from": f"55859900{k:05d}", "id": f"wamid.batch.{k}", "timestamp": "1764100000",
+                             "type": "text", "text": {"body": f"mensagem {k}"}})
+            changes.append({"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "5585", "phone_number_id": "106540352242922"},
+                "messages": msgs}})
+        entries.append({"id": str(e), "changes": changes})
+    return {"object": "whatsapp_business_account", "entry": entries}, k
+
+
+def test_every_entry_change_and_message_is_read(secured):
+    cfg, client = secured
+    payload, k = _batch()
+    body = json.dumps(payload).encode()
+    assert client.post("/webhook", data=body, headers=signed_headers(body)).status_code == 200
+    assert len(inbox_rows(cfg)) == k == 12
+
+
+def test_bad_items_do_not_cost_good_ones(secured):
+    cfg, client = secured
+    payload, _ = _batch(1, 1, 2)
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["messages"].insert(0, {"id": 42, "type": None})          # wrong types
+    value["messages"].append("not an object")
+    payload["entry"].append({"changes": "nope"})
+    payload["entry"].append(None)
+    body = json.dumps(payload).encode()
+    assert client.post("/webhook", data=body, headers=signed_headers(body)).status_code == 200
+    assert [r["body"] for r in inbox_rows(cfg)] == ["mensagem 1", "mensagem 2"]
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"entry": 5}', b"\xff\xfe\x00", b'"x"'])
+def test_malformed_is_400(secured, body):
+    cfg, client = secured
+    assert client.post("/webhook", data=body, headers=signed_headers(body)).status_code == 400
+    assert inbox_rows(cfg) == []
+
+
+def test_body_over_limit_is_413(tmp_path):
+    cfg = make_cfg(tmp_path, web={"max_body_bytes": 2048})
+    client = create_app(cfg).test_client()
+    body = b'{"entry": [], "pad": "' + b"x" * 4096 + b'"}'
+    assert client.post("/webhook", data=body, headers={"Content-Type": "application/json"}).status_code == 413
+
+
+@pytest.mark.parametrize("name", ["image.json", "audio.json", "location.json", "reaction.json",
+                                  "unsupported.json", "button_reply.json", "list_reply.json"])
+def test_every_sample_type_is_accepted(secured, name):
+    cfg, client = secured
+    body = load_sample(f"webhooks/{name}")
+    assert client.post("/webhook", data=body, headers=signed_headers(body)).status_code == 200
+    rows = inbox_rows(cfg)
+    assert len(rows) == 1
+    if name in ("button_reply.json", "list_reply.json"):
+        assert rows[0]["body"]      # the title is read as text
+
+
+def test_statuses_recorded_against_outbound_out_of_order(secured):
+    cfg, client = secured
+    conn = db.connect(cfg.db_path)
+    wamid = json.loads(load_sample("webhooks/status_read.json"))["entry"][0]["changes"][0]["value"]["statuses"][0]["id"]
+    with db.transaction(conn):
+        conn.execute("INSERT INTO outbox (phone_number_id, wa_id, body, state, wamid, created_at, updated_at)"
+                     " VALUES ('106540352242922', '5585988887777', '{}', 'sent', ?, 0, 0)", (wamid,))
+    for name in ("status_read.json", "status_delivered.json", "status_read.json"):
+        body = load_sample(f"webhooks/{name}").replace(
+            json.loads(load_sample(f"webhooks/{name}"))["entry"][0]["changes"][0]["value"]["statuses"][0]["id"].encode(),
+            wamid.encode())
+        assert client.post("/webhook", data=body, headers=signed_headers(body)).status_code == 200
+    assert conn.execute("SELECT delivery FROM outbox WHERE wamid=?", (wamid,)).fetchone()[0] == "read"
+    assert conn.execute("SELECT COUNT(*) FROM statuses WHERE wamid=?", (wamid,)).fetchone()[0] == 2
+    assert inbox_rows(cfg) == []
+
+
+def test_failed_status_keeps_error_code(secured):
+    cfg, client = secured
+    body = load_sample("webhooks/status_failed.json")
+    assert client.post("/webhook", data=body, headers=signed_headers(body)).status_code == 200
+    row = db.connect(cfg.db_path).execute("SELECT status, error_code FROM statuses").fetchone()
+    assert (row["status"], row["error_code"]) == ("failed", 131047)
+
+
+def test_unconfigured_phone_number_id_is_acked_not_stored(tmp_path):
+    cfg = make_cfg(tmp_path, whatsapp={"app_secret": APP_SECRET, "phone_number_ids": ["999"]})
+    client = create_app(cfg).test_client()
+    body = load_sample("webhooks/text.json")
+    assert client.post("/webhook", data=body, headers=signed_headers(body)).status_code == 200
+    assert inbox_rows(cfg) == []
+
+
+def test_locked_database_answers_503_so_meta_retries(tmp_path):
+    cfg = make_cfg(tmp_path, whatsapp={"app_secret": APP_SECRET})
+    app = create_app(cfg)
+    blocker = db.connect(cfg.db_path)
+    from chatbot import db as db_mod
+    old = db_mod.BUSY_TIMEOUT_MS
+    db_mod.BUSY_TIMEOUT_MS = 200
+    try:
+        client = app.test_client()
+        blocker.execute("BEGIN IMMEDIATE")
+        body = load_sample("webhooks/text.json")
+        r = client.post("/webhook", data=body, headers=signed_headers(body))
+        assert r.status_code == 503
+        blocker.execute("ROLLBACK")
+        r = client.post("/webhook", data=body, headers=signed_headers(body))
+        assert r.status_code == 200
+    finally:
+        db_mod.BUSY_TIMEOUT_MS = old
+    assert len(inbox_rows(cfg)) == 1
+
+
+def test_real_waitress_serves_webhook(tmp_path):
+    cfg = make_cfg(tmp_path, whatsapp={"app_secret": APP_SECRET})
+    server = ThreadedWaitress(create_app(cfg)).start()
+    try:
+        body = load_sample("webhooks/text.json")
+        r = requests.post(server.url + "/webhook", data=body, headers=signed_headers(body), timeout=5)
+        assert r.status_code == 200
+        r = requests.post(server.url + "/webhook", data=body, headers={"X-Hub-Signature-256": "sha256=00"}, timeout=5)
+        assert r.status_code == 403
+    finally:
+        server.stop()
+    assert len(inbox_rows(cfg)) == 1

@@ -1,0 +1,207 @@
+"""The worker against a real local Graph API stand-in: replies, retries by
+error code, ambiguous sends parked, stale and non-text messages."""
+import json
+
+import pytest
+
+from conftest import ACCESS_TOKEN, APP_SECRET, load_sample, make_cfg
+from chatbot import clock, db
+from chatbot.bot.types import Reply
+from chatbot.whatsapp import inbox, webhook
+from chatbot.worker import BOT_ERROR_REPLY, NOT_TEXT_REPLY, Worker
+from support.servers import free_port
+
+
+class FixedBot:
+    def __init__(self, text="Abrimos domingo das 7h às 13h."):
+        self.text = text
+        self.seen = []
+
+    def answer(self, q):
+        self.seen.append(q)
+        if isinstance(self.text, Exception):
+            raise self.text
+        return Reply(text=self.text, intent="hours", confidence=0.9, source="template")
+
+
+def live_cfg(tmp_path, graph_url, **extra):
+    wa = {"app_secret": APP_SECRET, "access_token": ACCESS_TOKEN, "api_base_url": graph_url,
+          "request_timeout_seconds": 2.0, "max_message_age_minutes": 0}
+    wa.update(extra.pop("whatsapp", {}))
+    return make_cfg(tmp_path, whatsapp=wa, worker={"retry_base_seconds": 1.0, "max_attempts": 4}, **extra)
+
+
+def enqueue(conn, sample="webhooks/text.json", **changes):
+    batch = webhook.parse(load_sample(sample))
+    for m in batch.messages:
+        for k, v in changes.items():
+            setattr(m, k, v)
+    inbox.store_batch(conn, batch)
+    return batch.messages[0]
+
+
+def status_of(conn, wamid):
+    return conn.execute("SELECT * FROM inbox WHERE wamid=?", (wamid,)).fetchone()
+
+
+@pytest.fixture
+def setup(tmp_path, graph):
+    cfg = live_cfg(tmp_path, graph.url)
+    conn = db.connect(cfg.db_path)
+    bot = FixedBot()
+    return cfg, conn, bot, Worker(cfg, conn=conn, bot=bot, owner="test-worker")
+
+
+def test_reply_sent_with_mark_read_first(setup, graph):
+    cfg, conn, bot, w = setup
+    m = enqueue(conn)
+    assert w.run_once() == "answered"
+    paths = [r["path"] for r in graph.requests]
+    assert paths == ["/v21.0/106540352242922/messages"] * 2
+    assert graph.requests[0]["body"]["status"] == "read"
+    assert graph.requests[0]["body"]["typing_indicator"] == {"type": "text"}
+    assert graph.requests[1]["headers"]["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+    sent = graph.requests[1]["body"]
+    assert sent == json.loads(load_sample("graph-api/send_text_request.json"))
+    row = status_of(conn, m.wamid)
+    assert row["status"] == "answered"
+    out = inbox.outbox_for(conn, row["id"])
+    assert out["wamid"] == graph.sends()[0]["wamid"] and out["state"] == "sent"
+    ev = conn.execute("SELECT intent, source, success FROM events").fetchone()
+    assert tuple(ev) == ("hours", "template", 1)
+    assert bot.seen[0].text == "Bom dia! Vocês abrem domingo?"
+
+
+@pytest.mark.parametrize("kind", [500, "500-bare", 429, 130429, 131056])
+def test_retryable_errors_are_retried_then_sent_once(setup, graph, kind):
+    cfg, conn, bot, w = setup
+    clock.freeze(2_000_000_000)
+    m = enqueue(conn)
+    graph.script = [kind]
+    assert w.run_once() == "queued"
+    assert w.run_once() is None              # backoff: not yet
+    clock.advance(cfg.worker.retry_max_seconds)
+    assert w.run_once() == "answered"
+    assert len(graph.sends()) == 1
+    assert len(bot.seen) == 1                # the reply was composed once, kept for the retry
+    assert status_of(conn, m.wamid)["attempts"] == 2
+
+
+@pytest.mark.parametrize("kind, code", [(190, 190), (131047, 131047)])
+def test_non_retryable_errors_park_as_failed_without_retry(setup, graph, kind, code):
+    cfg, conn, bot, w = setup
+    clock.freeze(2_000_000_000)
+    m = enqueue(conn)
+    graph.script = [kind]
+    assert w.run_once() == "failed"
+    clock.advance(3600)
+    assert w.run_once() is None
+    sends = [r for r in graph.requests if "to" in (r["body"] or {})]
+    assert len(sends) == 1
+    row = status_of(conn, m.wamid)
+    assert (row["status"], row["error_code"]) == ("failed", code)
+    err = conn.execute("SELECT code, retryable FROM api_errors").fetchone()
+    assert tuple(err) == (code, 0)
+
+
+def test_retries_stop_after_max_attempts(setup, graph):
+    cfg, conn, bot, w = setup
+    clock.freeze(2_000_000_000)
+    m = enqueue(conn)
+    graph.script = [500] * 10
+    results = []
+    for _ in range(cfg.worker.max_attempts):
+        results.append(w.run_once())
+        clock.advance(cfg.worker.retry_max_seconds)
+    assert results[-1] == "failed"
+    assert status_of(conn, m.wamid)["status"] == "failed"
+    assert len([r for r in graph.requests if "to" in (r["body"] or {})]) == cfg.worker.max_attempts
+
+
+def test_timeout_after_sending_is_parked_unknown_not_resent(tmp_path, graph):
+    graph.delay = 3.0                        # longer than the 2 s request timeout
+    cfg = live_cfg(tmp_path, graph.url, whatsapp={"mark_read": False})
+    conn = db.connect(cfg.db_path)
+    w = Worker(cfg, conn=conn, bot=FixedBot(), owner="w")
+    m = enqueue(conn)
+    assert w.run_once() == "unknown"
+    clock.freeze(clock.now() + 3600)
+    assert w.run_once() is None
+    row = status_of(conn, m.wamid)
+    assert row["status"] == "unknown"
+    assert inbox.outbox_for(conn, row["id"])["state"] == "unknown"
+
+
+def test_refused_connection_is_safe_to_retry(tmp_path):
+    cfg = live_cfg(tmp_path, f"http://127.0.0.1:{free_port()}")
+    conn = db.connect(cfg.db_path)
+    w = Worker(cfg, conn=conn, bot=FixedBot(), owner="w")
+    m = enqueue(conn)
+    assert w.run_once() == "queued"
+    assert status_of(conn, m.wamid)["status"] == "queued"
+
+
+def test_stale_message_is_acknowledged_not_answered(tmp_path, graph):
+    cfg = live_cfg(tmp_path, graph.url, whatsapp={"max_message_age_minutes": 60})
+    conn = db.connect(cfg.db_path)
+    w = Worker(cfg, conn=conn, bot=FixedBot(), owner="w")
+    m = enqueue(conn, sent_at=clock.now() - 2 * 3600)
+    fresh = enqueue(conn, sample="webhooks/button_reply.json", sent_at=clock.now())
+    assert w.run_once() == "stale"
+    assert w.run_once() == "answered"
+    assert status_of(conn, m.wamid)["status"] == "stale"
+    assert len(graph.sends()) == 1 and graph.sends()[0]["to"] == fresh.wa_id
+
+
+def test_reaction_is_silent_image_gets_polite_reply(setup, graph):
+    cfg, conn, bot, w = setup
+    r = enqueue(conn, sample="webhooks/reaction.json")
+    i = enqueue(conn, sample="webhooks/image.json")
+    statuses = {w.run_once(), w.run_once()}
+    assert statuses == {"ignored", "answered"}
+    assert status_of(conn, r.wamid)["status"] == "ignored"
+    assert [s["body"]["text"]["body"] for s in graph.sends()] == [NOT_TEXT_REPLY]
+    assert bot.seen == []
+
+
+def test_bot_crash_sends_apology_not_silence(tmp_path, graph):
+    cfg = live_cfg(tmp_path, graph.url)
+    conn = db.connect(cfg.db_path)
+    w = Worker(cfg, conn=conn, bot=FixedBot(RuntimeError("boom")), owner="w")
+    enqueue(conn)
+    assert w.run_once() == "answered"
+    assert graph.sends()[0]["body"]["text"]["body"] == BOT_ERROR_REPLY
+
+
+def test_silent_reply_closes_as_handoff(setup, graph):
+    cfg, conn, bot, w = setup
+    bot.text = None
+    m = enqueue(conn)
+    assert w.run_once() == "handoff"
+    assert graph.sends() == []
+    assert status_of(conn, m.wamid)["status"] == "handoff"
+
+
+def test_sandbox_records_instead_of_sending(tmp_path, graph):
+    cfg = make_cfg(tmp_path, whatsapp={"api_base_url": graph.url})
+    conn = db.connect(cfg.db_path)
+    w = Worker(cfg, conn=conn, bot=FixedBot(), owner="w")
+    m = enqueue(conn, sent_at=clock.now())
+    assert w.run_once() == "answered"
+    assert graph.requests == []
+    out = inbox.outbox_for(conn, status_of(conn, m.wamid)["id"])
+    assert out["wamid"].startswith("sandbox.")
+    assert json.loads(out["body"])["text"]["body"] == "Abrimos domingo das 7h às 13h."
+
+
+def test_replies_to_one_customer_go_out_in_order(setup, graph):
+    cfg, conn, bot, w = setup
+    bot.text = "ok"
+    for i in range(5):
+        b = webhook.parse(load_sample("webhooks/text.json"))
+        b.messages[0].wamid = f"wamid.order.{i}"
+        b.messages[0].body = f"pergunta {i}"
+        inbox.store_batch(conn, b)
+    while w.run_once():
+        pass
+    assert [q.text for q in bot.seen] == [f"pergunta {i}" for i in range(5)]
