@@ -1,0 +1,80 @@
+"""The real processes: chatbot-web (waitress) and chatbot-worker as
+subprocesses, `chatbot send-test` through them, and a clean SIGTERM."""
+import signal
+import time
+
+import pytest
+
+from conftest import ACCESS_TOKEN, APP_SECRET, toml_of
+from chatbot import db
+from support.servers import command, free_port, run, wait_http
+
+
+@pytest.fixture
+def stack(tmp_path, graph):
+    port = free_port()
+    cfg_path = tmp_path / "chatbot.toml"
+    cfg_path.write_text(toml_of({
+        "paths": {"state_dir": str(tmp_path / "state")},
+        "web": {"host": "127.0.0.1", "port": port},
+        "whatsapp": {"app_secret": APP_SECRET, "access_token": ACCESS_TOKEN, "api_base_url": graph.url,
+                     "phone_number_ids": ["106540352242922"]},
+        "worker": {"lease_seconds": 5, "poll_interval_seconds": 0.1},
+        "llm": {"enabled": False},
+    }))
+    web = command("chatbot-web", cfg_path)
+    worker = command("chatbot-worker", cfg_path)
+    wait_http(f"http://127.0.0.1:{port}/webhook")
+    yield cfg_path, web, worker, tmp_path / "state" / "chatbot.db"
+    for p in (web, worker):
+        if p.poll() is None:
+            p.kill()
+        p.wait(10)
+
+
+def test_send_test_gets_the_reply_through_the_real_path(stack, graph):
+    cfg_path, web, worker, dbfile = stack
+    r = run("chatbot", cfg_path, "send-test", "Vocês abrem domingo?", "--from", "5585999990000",
+            "--timeout", "60")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip()
+    sends = graph.sends()
+    assert len(sends) == 1
+    assert sends[0]["to"] == "5585999990000"
+    assert sends[0]["path"] == "/v21.0/106540352242922/messages"
+    assert sends[0]["body"]["text"]["body"] == r.stdout.strip()
+
+
+def test_send_test_without_service_is_one_line(tmp_path):
+    cfg_path = tmp_path / "chatbot.toml"
+    cfg_path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "s")}, "web": {"port": free_port()}}))
+    r = run("chatbot", cfg_path, "send-test", "oi", "--timeout", "2")
+    assert r.returncode == 1
+    assert "cannot reach chatbot-web" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_sigterm_stops_both_cleanly_and_loses_nothing(stack, graph):
+    cfg_path, web, worker, dbfile = stack
+    graph.delay = 0.05
+    from chatbot.whatsapp import sendtest
+    url = None
+    for i in range(20):
+        body, _ = sendtest.build_payload(f"mensagem {i}", f"55859000{i:05d}", "106540352242922")
+        port = int([l for l in cfg_path.read_text().splitlines() if l.startswith("port")][0].split("=")[1])
+        url = f"http://127.0.0.1:{port}/webhook"
+        assert sendtest.post(url, body, APP_SECRET) == 200
+    time.sleep(0.3)
+    worker.send_signal(signal.SIGTERM)
+    web.send_signal(signal.SIGTERM)
+    assert worker.wait(30) == 0
+    assert web.wait(30) in (0, -signal.SIGTERM)
+    conn = db.connect(dbfile)
+    assert conn.execute("SELECT COUNT(*) FROM inbox WHERE status='processing'").fetchone()[0] == 0
+    # Restart the worker: it finishes the rest, and nothing is sent twice.
+    again = command("chatbot-worker", cfg_path, "--exit-when-idle", "2")
+    assert again.wait(120) == 0
+    rows = conn.execute("SELECT status, COUNT(*) FROM inbox GROUP BY status").fetchall()
+    assert dict((r[0], r[1]) for r in rows) == {"answered": 20}
+    tos = [s["to"] for s in graph.sends()]
+    assert len(tos) == len(set(tos)) == 20
