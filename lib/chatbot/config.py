@@ -118,6 +118,14 @@ class Alerts:
     repeat_hours: float = 4.0
     job_grace_minutes: float = 30.0
     webhook_url: str = ""
+    webhook_timeout_seconds: float = 10.0
+    worker_stale_seconds: float = 300.0     # worker heartbeat older than this: worker down
+    error_rate_min_messages: int = 5        # fewer replies in the window: no error-rate verdict
+    window_minutes: float = 15.0            # error rate / latency look at this much recent traffic
+    check_web: bool = True                  # check-alerts also GETs the web service's /health
+    disk_path: str = ""                     # filesystem to watch; default: state_dir
+    hostname: str = ""                      # name in notices; default: this host's name
+    notify_retry_hours: float = 48.0        # a failed notice is retried on each run for this long
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,7 @@ class SMTP:
     sender: str = "chatbot@localhost"
     recipients: list = field(default_factory=list)
     timeout_seconds: float = 20.0
+    ca_file: str = ""               # extra CA bundle for a private mail server; default: system CAs
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{p}: [llm] base_url is required when backend = \"openai\"")
     if cfg.smtp.security not in ("starttls", "ssl", "none"):
         raise ConfigError(f"{p}: [smtp] security must be \"starttls\", \"ssl\" or \"none\"")
+    if cfg.alerts.repeat_hours <= 0:
+        raise ConfigError(f"{p}: [alerts] repeat_hours must be positive")
     if cfg.backup.keep_count < 1:
         raise ConfigError(f"{p}: [backup] keep_count must be at least 1")
     if cfg.whatsapp.access_token and not cfg.whatsapp.app_secret:

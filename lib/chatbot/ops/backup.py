@@ -1,0 +1,287 @@
+"""Backups: a consistent online copy of the database, the config and the
+knowledge-base sources in one ``.tar.gz`` with a manifest; their retention.
+
+The database is copied with SQLite's online backup API from a separate
+read connection, in one step, while the web service and the worker keep
+writing: the copy is the database as of one instant, WAL content included
+(a plain file copy can miss committed rows that still sit in ``-wal``). The
+copy must pass ``PRAGMA integrity_check`` before the archive gets its final
+name; a failed run (disk full, anything) removes its partial files and
+never touches older backups.
+
+Archive layout::
+
+    manifest.json            version, times, host, row counts, size + SHA-256 of every file
+    db/chatbot.db
+    config/chatbot.toml      the config file in force (secrets live in the environment, not here)
+    kb/...                   knowledge-base sources
+
+Names carry the UTC time: ``chatbot-backup-20250301T050000Z.tar.gz``
+(``-pre-restore`` for the safety copy a restore takes). Restore lives in
+``ops/restore.py``.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import tarfile
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import __version__, clock, db
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+NAME_RE = re.compile(r"^chatbot-backup-(\d{8}T\d{6}Z)(?:-([a-z0-9-]+))?\.tar\.gz$")
+
+
+class BackupError(Exception):
+    """An expected backup/restore failure, as one line for the operator."""
+
+
+def utc_stamp(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def parse_stamp(stamp: str) -> float:
+    return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fsync_path(path: Path, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(backup_dir: Path):
+    """One backup or restore at a time (the timer's run and a manual one)."""
+    backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(backup_dir / ".lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(f"another backup or restore is running (lock {backup_dir / '.lock'})") from None
+        yield
+
+
+def disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) == 28 or "database or disk is full" in str(exc)
+
+
+# -- taking a backup -----------------------------------------------------------
+def snapshot(db_path: Path, dest: Path) -> dict:
+    """Copy the live database to ``dest`` and check the copy; return its facts."""
+    if not db_path.exists():
+        raise BackupError(f"no database at {db_path}")
+    src = db.connect(db_path, migrate_schema=False)
+    try:
+        dst = sqlite3.connect(str(dest), isolation_level=None)
+        try:
+            began = clock.now()
+            # pages=-1: one step under one read snapshot, so writers that
+            # commit meanwhile neither restart the copy nor tear it.
+            src.backup(dst, pages=-1)
+            dst.execute("PRAGMA journal_mode=DELETE")
+            check = [r[0] for r in dst.execute("PRAGMA integrity_check").fetchall()]
+            if check != ["ok"]:
+                raise BackupError(f"the copy failed integrity_check: {'; '.join(check[:3])}")
+            tables = {}
+            for (name,) in dst.execute("SELECT name FROM sqlite_master WHERE type='table'"
+                                       " AND name NOT LIKE 'sqlite_%' ORDER BY name").fetchall():
+                tables[name] = dst.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            migrations = [r[0] for r in dst.execute("SELECT name FROM schema_migrations ORDER BY name")]
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return {"snapshot_began_at": began, "tables": tables, "migrations": migrations}
+
+
+def _gather(cfg, work: Path) -> list[tuple[str, Path]]:
+    """Copy config and KB sources into the work dir, so hashes match what is archived."""
+    files = []
+    if cfg.path and os.path.isfile(cfg.path):
+        dest = work / "config" / os.path.basename(cfg.path)
+        dest.parent.mkdir(exist_ok=True)
+        shutil.copyfile(cfg.path, dest)
+        files.append((f"config/{dest.name}", dest))
+    kb = cfg.kb_sources_dir
+    if kb.is_dir():
+        for src in sorted(kb.rglob("*")):
+            if src.is_file() and not src.is_symlink():
+                rel = src.relative_to(kb).as_posix()
+                dest = work / "kb" / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest)
+                files.append((f"kb/{rel}", dest))
+    return files
+
+
+def _write_archive(partial: Path, manifest: dict, files: list[tuple[str, Path]]) -> None:
+    data = json.dumps(manifest, indent=2, sort_keys=True).encode()
+
+    def clean(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        info.mode = 0o600
+        return info
+    with open(partial, "wb") as raw:
+        with tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime, info.mode = len(data), int(manifest["created_ts"]), 0o600
+            import io
+            tar.addfile(info, io.BytesIO(data))
+            for arcname, path in files:
+                tar.add(str(path), arcname=arcname, recursive=False, filter=clean)
+        raw.flush()
+        os.fsync(raw.fileno())
+
+
+def run_backup(cfg, *, label: str = "", prune: bool = True, _lock: bool = True) -> dict:
+    """Take one backup; return its summary (path, size, sha256, tables, duration, kept/deleted)."""
+    t0 = time.monotonic()
+    backup_dir = cfg.backup_dir
+    old_umask = os.umask(0o077)
+    try:
+        with locked(backup_dir) if _lock else contextlib.nullcontext():
+            created = clock.now()
+            suffix = f"-{label}" if label else ""
+            final = backup_dir / f"chatbot-backup-{utc_stamp(created)}{suffix}.tar.gz"
+            n = 1
+            while final.exists():
+                n += 1
+                final = backup_dir / f"chatbot-backup-{utc_stamp(created)}{suffix}-{n}.tar.gz"
+            partial = final.with_name("." + final.name + ".partial")
+            work = Path(tempfile.mkdtemp(prefix=".work-", dir=backup_dir))
+            try:
+                facts = snapshot(cfg.db_path, work / "chatbot.db")
+                files = [("db/chatbot.db", work / "chatbot.db"), *_gather(cfg, work)]
+                manifest = {
+                    "format": FORMAT, "app": "atacarejo-chatbot", "version": __version__,
+                    "created_ts": created, "created_at": datetime.fromtimestamp(created, timezone.utc).isoformat(),
+                    "host": socket.gethostname(), "label": label, "sqlite_version": sqlite3.sqlite_version,
+                    "integrity_check": "ok", **facts,
+                    "files": [{"path": a, "size": p.stat().st_size, "sha256": sha256_file(p)} for a, p in files],
+                }
+                _write_archive(partial, manifest, files)
+                os.replace(partial, final)
+                fsync_path(backup_dir, directory=True)
+            except BaseException as exc:
+                with contextlib.suppress(OSError):
+                    partial.unlink()
+                if isinstance(exc, (OSError, sqlite3.Error)) and disk_full(exc):
+                    raise BackupError(f"disk is full while writing the backup in {backup_dir};"
+                                      " no backup was made and older backups were kept") from None
+                if isinstance(exc, sqlite3.Error):
+                    raise BackupError(f"cannot copy the database: {db.describe_error(exc)}") from None
+                raise
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            size, digest = final.stat().st_size, sha256_file(final)
+            duration = time.monotonic() - t0
+            conn = db.connect(cfg.db_path)
+            try:
+                with db.transaction(conn):
+                    conn.execute("INSERT INTO backups (created_at, path, size, sha256, duration_s, label, tables)"
+                                 " VALUES (?,?,?,?,?,?,?)", (created, str(final), size, digest, duration, label,
+                                                             json.dumps(facts["tables"])))
+                kept, deleted = apply_retention(cfg, conn) if prune else ([], [])
+            finally:
+                conn.close()
+    finally:
+        os.umask(old_umask)
+    return {"path": str(final), "size": size, "sha256": digest, "created_at": created,
+            "tables": facts["tables"], "files": len(manifest["files"]),
+            "duration": round(time.monotonic() - t0, 3), "kept": kept, "deleted": deleted}
+
+
+def last_backup(conn: sqlite3.Connection) -> dict | None:
+    row = conn.execute("SELECT id, created_at, path, size, sha256, duration_s, label, tables FROM backups"
+                       " WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    out = dict(row)
+    out["tables"] = json.loads(out["tables"] or "{}")
+    return out
+
+
+# -- retention ---------------------------------------------------------------------
+def list_archives(backup_dir: Path, known: dict[str, int] | None = None) -> list[dict]:
+    """Complete archives in the backup dir, newest first.
+
+    Only a checked archive gets its final name, so every match is good
+    unless the database recorded a different size for it (damaged since).
+    """
+    known = known or {}
+    out = []
+    if not backup_dir.is_dir():
+        return out
+    for p in backup_dir.iterdir():
+        m = NAME_RE.match(p.name)
+        if not m or not p.is_file():
+            continue
+        size = p.stat().st_size
+        good = size > 0 and known.get(str(p), size) == size
+        out.append({"path": str(p), "name": p.name, "created_at": parse_stamp(m.group(1)),
+                    "label": m.group(2) or "", "size": size, "good": good})
+    out.sort(key=lambda a: (a["created_at"], a["name"]), reverse=True)
+    return out
+
+
+def plan_retention(archives: list[dict], now: float, keep_count: int, keep_days: float) -> tuple[list, list]:
+    """Split archives into (keep, delete): at most ``keep_count`` good ones
+    younger than ``keep_days``, and never the newest good one, whatever its age.
+    Damaged archives are deleted once a good one exists."""
+    ordered = sorted(archives, key=lambda a: (a["created_at"], a["name"]), reverse=True)
+    good = [a for a in ordered if a["good"]]
+    keep_names = {a["name"] for a in good[:keep_count] if now - a["created_at"] <= keep_days * 86400}
+    if good:
+        keep_names.add(good[0]["name"])
+    else:
+        keep_names.update(a["name"] for a in ordered)   # nothing good: delete nothing
+    keep = [a for a in ordered if a["name"] in keep_names]
+    delete = [a for a in ordered if a["name"] not in keep_names]
+    return keep, delete
+
+
+def apply_retention(cfg, conn: sqlite3.Connection) -> tuple[list[str], list[str]]:
+    known = {r["path"]: r["size"] for r in conn.execute("SELECT path, size FROM backups WHERE deleted_at IS NULL")}
+    keep, delete = plan_retention(list_archives(cfg.backup_dir, known), clock.now(),
+                                  cfg.backup.keep_count, cfg.backup.keep_days)
+    deleted = []
+    for a in delete:
+        try:
+            os.unlink(a["path"])
+        except FileNotFoundError:
+            pass
+        deleted.append(a["name"])
+    if deleted:
+        with db.transaction(conn):
+            conn.executemany("UPDATE backups SET deleted_at=? WHERE path=?",
+                             [(clock.now(), a["path"]) for a in delete])
+    # Work dirs and partial files left by a crashed run (a running one holds the lock).
+    for p in cfg.backup_dir.glob(".*"):
+        if (p.name.startswith(".work-") or p.name.endswith(".partial")) and \
+                clock.now() - p.stat().st_mtime > 86400:
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    return [a["name"] for a in keep], deleted
