@@ -6,6 +6,7 @@ import pytest
 
 from conftest import APP_SECRET, VERIFY_TOKEN, load_sample, make_cfg, signed_headers
 from chatbot import db
+from chatbot.whatsapp import spool
 from chatbot.web.app import create_app
 from support.graph_stub import SAMPLES
 from support.servers import ThreadedWaitress
@@ -188,25 +189,40 @@ def test_unconfigured_phone_number_id_is_acked_not_stored(tmp_path):
     assert inbox_rows(cfg) == []
 
 
-def test_locked_database_answers_503_so_meta_retries(tmp_path):
-    cfg = make_cfg(tmp_path, whatsapp={"app_secret": APP_SECRET})
-    app = create_app(cfg)
+def test_locked_database_spools_the_batch_and_the_worker_drains_it(tmp_path):
+    cfg = make_cfg(tmp_path, whatsapp={"app_secret": APP_SECRET}, web={"db_busy_timeout_ms": 100})
+    client = create_app(cfg).test_client()
     blocker = db.connect(cfg.db_path)
-    from chatbot import db as db_mod
-    old = db_mod.BUSY_TIMEOUT_MS
-    db_mod.BUSY_TIMEOUT_MS = 200
+    blocker.execute("BEGIN IMMEDIATE")
+    body = load_sample("webhooks/text.json")
     try:
-        client = app.test_client()
-        blocker.execute("BEGIN IMMEDIATE")
-        body = load_sample("webhooks/text.json")
-        r = client.post("/webhook", data=body, headers=signed_headers(body))
-        assert r.status_code == 503
-        blocker.execute("ROLLBACK")
         r = client.post("/webhook", data=body, headers=signed_headers(body))
         assert r.status_code == 200
+        assert len(spool.pending(cfg.spool_dir)) == 1
     finally:
-        db_mod.BUSY_TIMEOUT_MS = old
+        blocker.execute("ROLLBACK")
+    assert inbox_rows(cfg) == []
+    # Redelivered meanwhile and stored directly: the drain must not double it.
+    assert client.post("/webhook", data=body, headers=signed_headers(body)).status_code == 200
+    assert spool.drain(db.connect(cfg.db_path), cfg.spool_dir) == 1
+    assert spool.pending(cfg.spool_dir) == []
     assert len(inbox_rows(cfg)) == 1
+
+
+def test_locked_database_and_unwritable_spool_answer_503(tmp_path):
+    cfg = make_cfg(tmp_path, whatsapp={"app_secret": APP_SECRET}, web={"db_busy_timeout_ms": 100})
+    client = create_app(cfg).test_client()
+    cfg.spool_dir.parent.mkdir(parents=True, exist_ok=True)
+    cfg.spool_dir.write_text("a file where the spool folder should be")
+    blocker = db.connect(cfg.db_path)
+    blocker.execute("BEGIN IMMEDIATE")
+    body = load_sample("webhooks/text.json")
+    try:
+        r = client.post("/webhook", data=body, headers=signed_headers(body))
+    finally:
+        blocker.execute("ROLLBACK")
+    assert r.status_code == 503
+    assert r.headers["Retry-After"]
 
 
 def test_real_waitress_serves_webhook(tmp_path):

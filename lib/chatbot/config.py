@@ -40,6 +40,7 @@ class Web:
     max_body_bytes: int = 1_048_576
     metrics_allow: list = field(default_factory=list)   # empty = anyone may read /metrics
     secure_cookies: bool = True
+    db_busy_timeout_ms: int = 1500   # then the webhook spools the batch instead of waiting
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,10 @@ class Config:
     @property
     def db_path(self) -> Path:
         return self.state_dir / "chatbot.db"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.state_dir / "spool"
 
     @property
     def backup_dir(self) -> Path:

@@ -17,7 +17,7 @@ import time
 from . import clock, db, events, sdnotify
 from .bot.types import Question, Reply
 from .log import mask_phone
-from .whatsapp import inbox
+from .whatsapp import inbox, spool
 from .whatsapp.graph_api import GraphClient, GraphError, buttons_payload, text_payload
 
 log = logging.getLogger("chatbot.worker")
@@ -205,6 +205,7 @@ class Worker:
         handled = 0
         while not self.stopping.is_set():
             try:
+                spool.drain(self.conn, self.cfg.spool_dir, self.cfg.whatsapp.phone_number_ids)
                 status = self.run_once()
             except db.sqlite3.OperationalError as exc:
                 log.warning("database busy: %s", db.describe_error(exc))

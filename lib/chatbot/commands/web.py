@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 import click
 
@@ -31,10 +33,16 @@ def main(config_path, host, port):
     log.info("chatbot-web listening on http://%s:%d in %s mode", host, port, mode)
     server = waitress.create_server(app, host=host, port=port, threads=cfg.web.threads,
                                     channel_timeout=30, connection_limit=500, ident="chatbot")
-    sdnotify.notify(READY=1, STATUS=f"listening on {host}:{port}")
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
+    from ..web.serve import serve
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        log.info("received %s: no new connections, finishing requests in flight", signal.Signals(signum).name)
         sdnotify.notify(STOPPING=1)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    sdnotify.notify(READY=1, STATUS=f"listening on {host}:{port}")
+    serve(server, stop)
+    log.info("chatbot-web stopped")

@@ -20,7 +20,7 @@ def get_db():
         conns = _local.conns = {}
     conn = conns.get(path)
     if conn is None:
-        conn = conns[path] = db.connect(path)
+        conn = conns[path] = db.connect(path, busy_timeout_ms=g.cfg.web.db_busy_timeout_ms)
     return conn
 
 

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from .. import clock
 from ..db import describe_error, transaction
-from ..whatsapp import inbox, webhook
+from ..whatsapp import inbox, spool, webhook
 from .app import get_db
 
 bp = Blueprint("hooks", __name__)
@@ -58,15 +58,29 @@ def receive():
     try:
         result = inbox.store_batch(get_db(), batch, cfg.whatsapp.phone_number_ids)
     except sqlite3.Error as exc:
-        log.error("webhook could not store a batch, answering 503 so Meta retries: %s", describe_error(exc))
-        return Response("temporarily unavailable\n", status=503, mimetype="text/plain",
-                        headers={"Retry-After": "30"})
+        return _store_later(cfg, body, exc)
     if result["foreign"]:
         log.warning("ignored %d message(s) for phone_number_id(s) not configured: %s",
                     result["foreign"], ",".join(sorted(batch.phone_number_ids - set(cfg.whatsapp.phone_number_ids))))
     if batch.skipped:
         log.warning("webhook batch had %d unreadable item(s): %s", len(batch.skipped), batch.skipped[0])
     return Response("OK\n", status=200, mimetype="text/plain")
+
+
+def _store_later(cfg, body: bytes, exc: sqlite3.Error) -> Response:
+    """The database is busy or failing: spool the batch, or 503 so Meta retries."""
+    reason = describe_error(exc)
+    if "locked" in reason:
+        try:
+            spool.write(cfg.spool_dir, body)
+        except OSError as oserr:
+            log.error("webhook could not spool a batch (%s), answering 503 so Meta retries", oserr.strerror)
+        else:
+            log.warning("database busy: webhook batch spooled for the worker (%s)", reason)
+            return Response("OK\n", status=200, mimetype="text/plain")
+    log.error("webhook could not store a batch, answering 503 so Meta retries: %s", reason)
+    return Response("temporarily unavailable\n", status=503, mimetype="text/plain",
+                    headers={"Retry-After": "30"})
 
 
 @bp.errorhandler(413)
