@@ -249,16 +249,20 @@ def list_archives(backup_dir: Path, known: dict[str, int] | None = None) -> list
 
 
 def plan_retention(archives: list[dict], now: float, keep_count: int, keep_days: float) -> tuple[list, list]:
-    """Split archives into (keep, delete): at most ``keep_count`` good ones
-    younger than ``keep_days``, and never the newest good one, whatever its age.
-    Damaged archives are deleted once a good one exists."""
+    """Split archives into (keep, delete).
+
+    Kept: the newest ``keep_count`` good archives whatever their age (so a
+    machine that was off for weeks still has them), and every good archive
+    younger than ``keep_days``. The newest good one is therefore always
+    kept. Damaged archives go once a good one exists; with no good archive
+    at all nothing is deleted.
+    """
     ordered = sorted(archives, key=lambda a: (a["created_at"], a["name"]), reverse=True)
     good = [a for a in ordered if a["good"]]
-    keep_names = {a["name"] for a in good[:keep_count] if now - a["created_at"] <= keep_days * 86400}
-    if good:
-        keep_names.add(good[0]["name"])
-    else:
-        keep_names.update(a["name"] for a in ordered)   # nothing good: delete nothing
+    if not good:
+        return ordered, []
+    keep_names = {a["name"] for a in good[:max(keep_count, 1)]}
+    keep_names.update(a["name"] for a in good if now - a["created_at"] <= keep_days * 86400)
     keep = [a for a in ordered if a["name"] in keep_names]
     delete = [a for a in ordered if a["name"] not in keep_names]
     return keep, delete

@@ -126,6 +126,34 @@ def check_backup(conn: sqlite3.Connection, cfg, now: float) -> dict:
                       path=last["path"], age_seconds=round(age, 1))
 
 
+def web_url(cfg) -> str:
+    host = cfg.web.host if cfg.web.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{cfg.web.port}/health"
+
+
+def check_web(cfg, url: str | None = None, timeout: float = 5.0) -> dict:
+    """Does chatbot-web answer /health? (Not part of ``evaluate``: the web
+    service calls that itself.) Any HTTP answer means it is up; its own
+    verdict is in the body."""
+    import requests
+
+    from .. import http
+    url = url or web_url(cfg)
+    try:
+        with http.session(pool_size=1) as s:
+            resp = s.get(url, timeout=timeout)
+    except requests.RequestException as exc:
+        return _component("critical", f"{url} does not answer ({type(exc).__name__})", url=url)
+    try:
+        verdict = resp.json().get("status", "?")
+    except ValueError:
+        verdict = "?"
+    return _component("ok", f"{url} answers HTTP {resp.status_code} ({verdict})", url=url,
+                      http_status=resp.status_code)
+
+
 def evaluate(conn: sqlite3.Connection, cfg) -> dict:
     now = clock.now()
     comps: dict[str, dict] = {}

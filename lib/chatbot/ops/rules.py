@@ -116,30 +116,21 @@ def oldest_unanswered(conn: sqlite3.Connection) -> float | None:
     return row["t"]
 
 
+def auth_codes() -> set[int]:
+    """The Graph API's auth error codes (190 = token expired), as graph_api classifies them."""
+    from ..whatsapp.graph_api import AUTH
+    return AUTH
+
+
 def auth_errors(conn: sqlite3.Connection, now: float) -> tuple[int, str]:
     """Graph API auth errors since the last successful send (at most a day back)."""
-    from ..whatsapp.graph_api import AUTH
     row = conn.execute("SELECT sent_at FROM outbox WHERE state='sent' ORDER BY created_at DESC LIMIT 1").fetchone()
     since = max(now - 86400, row["sent_at"] if row and row["sent_at"] else 0)
-    codes = sorted(AUTH)
+    codes = sorted(auth_codes())
     q = ",".join("?" * len(codes))
     rows = conn.execute(f"SELECT code, message FROM api_errors WHERE ts > ? AND code IN ({q}) ORDER BY ts DESC",
                         (since, *codes)).fetchall()
     return len(rows), (f"code {rows[0]['code']}: {rows[0]['message']}" if rows else "")
-
-
-def web_answers(cfg) -> tuple[bool, str]:
-    import requests
-
-    from .. import http
-    host = cfg.web.host if cfg.web.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    url = f"http://{host}:{cfg.web.port}/health"
-    try:
-        with http.session(pool_size=1) as s:
-            resp = s.get(url, timeout=5)
-    except requests.RequestException as exc:
-        return False, f"{url}: {type(exc).__name__}"
-    return True, f"{url}: HTTP {resp.status_code}"
 
 
 def observe(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) -> list:
@@ -151,7 +142,11 @@ def observe(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) ->
 
     checks.append(threshold("cpu", "CPU usage", latest_cpu(conn, now, 3 * jobs.JOBS["collect-metrics"]),
                             a.cpu_percent, a.cpu_clear_percent, "%", "warning", pend))
-    checks.append(threshold("memory", "memory usage", psutil.virtual_memory().percent,
+    try:
+        memory = psutil.virtual_memory().percent
+    except OSError:     # /proc/meminfo hidden (systemd ProcSubset=pid): no data
+        memory = None
+    checks.append(threshold("memory", "memory usage", memory,
                             a.memory_percent, a.memory_clear_percent, "%", "warning", pend))
     from .health import disk_path
     usage = shutil.disk_usage(disk_path(cfg))
@@ -185,9 +180,11 @@ def observe(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) ->
                        "chatbot-worker down" if down else "chatbot-worker alive"))
 
     if a.check_web:
-        ok, detail = web_answers(cfg)
+        from .health import check_web
+        web = check_web(cfg)
+        ok = web["status"] == "ok"
         checks.append(flag("web_down", "web service down", "critical", not ok, 0.0 if ok else 1.0,
-                           f"chatbot-web {'answers' if ok else 'does not answer'}: {detail}",
+                           f"chatbot-web: {web['detail']}",
                            "chatbot-web " + ("answering" if ok else "not answering"), pending=pend))
 
     checks.extend(job_checks(conn, cfg, now, current_run_id))

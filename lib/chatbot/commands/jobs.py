@@ -1,0 +1,425 @@
+"""The timer jobs and the restore command: thin faces over ``chatbot.ops``.
+
+Each job runs once and exits. Every run is recorded in ``job_runs``
+(start, end, outcome) and ends with one log line naming the job, its
+result and its duration, at ERROR on failure (``<3>`` under journald, so
+``journalctl -p err`` finds it). ``--json`` prints the result for
+machines. Expected failures (locked database, full disk, SMTP down) end in
+that one line and exit status 1, never a traceback.
+
+Imports stay light (no Flask, no llama_cpp): the metrics job runs every
+five minutes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import sys
+import time
+
+import click
+
+from .. import db
+from .common import config_option, load_config
+
+log = logging.getLogger("chatbot.jobs")
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+
+
+class JobError(Exception):
+    """The job ran but did not succeed; one line for the operator."""
+
+
+def _busy_timeout_ms() -> int:
+    try:
+        return int(os.environ.get("CHATBOT_BUSY_TIMEOUT_MS", db.BUSY_TIMEOUT_MS))
+    except ValueError:
+        return db.BUSY_TIMEOUT_MS
+
+
+def connect(cfg) -> sqlite3.Connection:
+    return db.connect(cfg.db_path, busy_timeout_ms=_busy_timeout_ms())
+
+
+def _expected(exc: BaseException) -> str | None:
+    """The one-line message for an expected failure, None for a bug."""
+    from ..ops.backup import BackupError
+    from ..ops.notify import NotifyError
+    if isinstance(exc, (JobError, BackupError, NotifyError)):
+        return str(exc)
+    if isinstance(exc, sqlite3.Error):
+        return db.describe_error(exc)
+    if isinstance(exc, OSError):
+        if exc.errno == 28:
+            return "disk is full: free space on the state filesystem"
+        if isinstance(exc, PermissionError):
+            return f"permission denied: {exc.filename or exc}"
+        return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    return None
+
+
+def _emit_json(cfg, data: dict) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    for secret in cfg.secrets():
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    click.echo(text)
+
+
+def _by_hand() -> bool:
+    """Run by an operator (not by systemd): print a human summary too."""
+    return not os.environ.get("JOURNAL_STREAM")
+
+
+def run_job(name: str, cfg, as_json: bool, work, *, record: bool = True, show=None) -> dict:
+    """Run ``work(conn, run_id) -> (result, message)`` with bookkeeping and
+    the one result line; exit non-zero on failure, return the result on success.
+
+    ``work`` signals a failure that still has a result (a notice not sent,
+    a failing health check) by setting result["_failed"] = True.
+    """
+    t0 = time.monotonic()
+    conn, run_id, result, failed = None, None, {}, False
+    try:
+        conn = connect(cfg)
+        if record:
+            from ..ops import jobs
+            run_id = jobs.start(conn, name)
+        result, message = work(conn, run_id)
+        failed = bool(result.pop("_failed", False))
+    except Exception as exc:
+        message = _expected(exc)
+        if message is None:         # a bug: record it, then let the traceback show
+            _finish(conn, run_id, "failed", f"internal error: {type(exc).__name__}: {exc}", None)
+            raise
+        failed = True
+    duration = time.monotonic() - t0
+    _finish(conn, run_id, "failed" if failed else "ok", message, result)
+    if failed:
+        log.error("%s failed after %.2fs: %s", name, duration, message)
+    else:
+        log.info("%s ok in %.2fs: %s", name, duration, message)
+    if as_json:
+        _emit_json(cfg, {"job": name, "status": "failed" if failed else "ok", "message": message,
+                         "duration": round(duration, 3), **result})
+    elif show is not None and result and (_by_hand() or name == "healthcheck"):
+        show(result)
+    if conn is not None:
+        conn.close()
+    if failed:
+        raise SystemExit(result.get("_exit", 1) if isinstance(result, dict) else 1)
+    return result
+
+
+def _finish(conn, run_id, status, message, result) -> None:
+    if conn is None or run_id is None:
+        return
+    from ..ops import jobs
+    details = {k: v for k, v in (result or {}).items() if not k.startswith("_")}
+    try:
+        jobs.finish(conn, run_id, status, message, details)
+    except (sqlite3.Error, OSError) as exc:   # full disk or locked: the log line still tells
+        log.warning("could not record the run's outcome: %s", _expected(exc))
+
+
+# -- collect-metrics ---------------------------------------------------------------
+@click.command(help="""Record one metrics sample (CPU, memory, disk, load, inbox, replies, errors, latency).
+
+Run every 5 minutes by chatbot-collect-metrics.timer. CPU usage is the
+delta of the CPU counters since the previous run (empty on the first run
+and after a reboot).
+
+\b
+Example:
+    chatbot-collect-metrics --json
+""")
+@config_option
+@json_option
+def collect_metrics(config_path, as_json):
+    cfg = load_config(config_path)
+
+    def work(conn, run_id):
+        from ..ops import metrics
+        row = metrics.collect(conn, cfg)
+        if row["missing"]:
+            log.warning("could not read %s (is /proc hidden by ProcSubset=pid?)", ", ".join(row["missing"]))
+        cpu = "n/a (first sample)" if row["cpu_percent"] is None else f"{row['cpu_percent']:.1f}%"
+        msg = (f"cpu {cpu}, memory {_pct(row['memory_percent'])}, disk {_pct(row['disk_percent'])},"
+               f" inbox {row['inbox_depth']}, replies {row['replies']}, errors {row['errors']}")
+        return row, msg
+    run_job("collect-metrics", cfg, as_json, work)
+
+
+def _pct(v) -> str:
+    return "n/a" if v is None else f"{v:.0f}%"
+
+
+# -- check-alerts ------------------------------------------------------------------
+@click.command(help="""Evaluate the alert rules and send notices (e-mail, webhook).
+
+Run every 15 minutes by chatbot-check-alerts.timer. An alert fires after
+its condition held for [alerts] pending_minutes, repeats every
+repeat_hours while it holds, and sends one RESOLVED notice when it clears.
+Notices that could not be sent are retried on the next run.
+
+\b
+Examples:
+    chatbot-check-alerts
+    chatbot-check-alerts --test      # send a test notice on every channel
+""")
+@config_option
+@json_option
+@click.option("--test", "test", is_flag=True, help="Send a test notice now and report each channel.")
+def check_alerts(config_path, as_json, test):
+    cfg = load_config(config_path)
+    from ..ops import alerts, notify
+
+    if test:
+        def test_work(conn, run_id):
+            result = notify.send_test(conn, cfg)
+            bad = {c: s for c, s in result["test"].items() if s != "sent"}
+            result["_failed"] = bool(bad)
+            if bad:
+                return result, "test notice failed: " + "; ".join(f"{c} {s}" for c, s in bad.items())
+            return result, "test notice sent via " + ", ".join(result["test"])
+        run_job("check-alerts --test", cfg, as_json, test_work, record=False,
+                show=lambda r: [click.echo(f"{c}: {s}") for c, s in r["test"].items()])
+        return
+
+    def work(conn, run_id):
+        result = alerts.run_check(conn, cfg, current_run_id=run_id)
+        n = result["notifications"]
+        msg = (f"{len(result['firing'])} firing, {len(result['pending'])} pending,"
+               f" {len(result['transitions'])} change(s), {n['sent']} notice(s) sent")
+        if not result["channels"] and result["transitions"]:
+            log.warning("no notification channel configured ([smtp] host/recipients or [alerts] webhook_url)")
+        if n["failed"]:
+            result["_failed"] = True
+            msg += f", {n['failed']} failed (retried next run): " + "; ".join(n["errors"])
+        return result, msg
+    run_job("check-alerts", cfg, as_json, work, show=_show_alerts)
+
+
+def _show_alerts(result: dict) -> None:
+    for t in result["transitions"]:
+        click.echo(f"{t['event']:<9} {t['name']}: {t['summary']}")
+    for a in result["firing"]:
+        click.echo(f"firing    {a['name']}: {a['summary']}")
+    if not result["firing"]:
+        click.echo("no alert firing")
+
+
+# -- backup ------------------------------------------------------------------------
+@click.command(help="""Back up the database (online, consistent), the config and the KB sources.
+
+Writes chatbot-backup-<UTC time>.tar.gz with a manifest (sizes, SHA-256,
+row counts) into the backup directory, after the copy passed
+integrity_check; then applies the retention ([backup] keep_count,
+keep_days; the newest good backup is never deleted). Run daily by
+chatbot-backup.timer (05:00 UTC = 02:00 in Brazil).
+
+\b
+Examples:
+    sudo -u chatbot chatbot-backup
+    chatbot-backup --json
+""")
+@config_option
+@json_option
+@click.option("--no-prune", is_flag=True, help="Do not apply the retention after this backup.")
+def backup(config_path, as_json, no_prune):
+    cfg = load_config(config_path)
+
+    def work(conn, run_id):
+        from ..ops.backup import run_backup
+        r = run_backup(cfg, prune=not no_prune)
+        rows = sum(r["tables"].values())
+        msg = (f"wrote {r['path']} ({r['size'] / 1e6:.1f} MB, {len(r['tables'])} tables, {rows} rows);"
+               f" kept {len(r['kept'])}, deleted {len(r['deleted'])} old backup(s)")
+        return r, msg
+    run_job("backup", cfg, as_json, work, show=_show_backup)
+
+
+def _show_backup(r: dict) -> None:
+    click.echo(f"backup written: {r['path']}")
+    click.echo(f"  size {r['size'] / 1e6:.2f} MB, sha256 {r['sha256']}, {r['files']} file(s), {r['duration']:.1f}s")
+    for t in ("inbox", "outbox", "events", "kb_products", "conversations"):
+        if t in r["tables"]:
+            click.echo(f"  {t}: {r['tables'][t]} rows")
+    click.echo(f"  retention: kept {len(r['kept'])}, deleted {', '.join(r['deleted']) or 'none'}")
+
+
+# -- restore -----------------------------------------------------------------------
+@click.command(help="""Restore ARCHIVE (a chatbot-backup .tar.gz) over the current state.
+
+Checks every file's SHA-256 and the database's integrity first, refuses a
+damaged archive or one with unsafe paths, refuses while the chatbot is
+running, takes a safety backup of the current state, then puts the
+database and the KB sources in place.
+
+\b
+Examples:
+    sudo systemctl stop chatbot-web chatbot-worker 'chatbot-*.timer'
+    sudo -u chatbot chatbot-restore --dry-run /var/lib/chatbot/backups/chatbot-backup-20250301T050000Z.tar.gz
+    sudo -u chatbot chatbot-restore /var/lib/chatbot/backups/chatbot-backup-20250301T050000Z.tar.gz
+    sudo systemctl start chatbot-web chatbot-worker 'chatbot-*.timer'
+""")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@config_option
+@json_option
+@click.option("--dry-run", is_flag=True, help="Verify the archive and show what would be done; change nothing.")
+@click.option("--force", is_flag=True, help="Restore even though the chatbot seems to be running.")
+@click.option("--restore-config", is_flag=True, help="Also put the archived config file in place (old one kept).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def restore(archive, config_path, as_json, dry_run, force, restore_config, yes):
+    cfg = load_config(config_path)
+    if not dry_run and not yes and not as_json:
+        click.confirm(f"Replace the database {cfg.db_path} with {archive}? (a safety backup is taken first)",
+                      abort=True)
+
+    def work(conn, run_id):
+        from ..ops.restore import restore as do_restore
+        conn.close()    # the database may be replaced under us: hold no connection
+        r = do_restore(cfg, archive, dry_run=dry_run, force=force, restore_config=restore_config)
+        if dry_run:
+            return r, f"{archive} is good (made {r['created_at']}); dry run, nothing changed"
+        return r, f"restored {archive} (made {r['created_at']}); safety backup: {r['safety_backup']}"
+    run_job("restore", cfg, as_json, work, record=False, show=_show_restore)
+
+
+def _show_restore(r: dict) -> None:
+    verb = "would replace" if r["dry_run"] else "replaced"
+    click.echo(f"archive: {r['archive']} (made {r['created_at']}, version {r['version']})")
+    click.echo(f"{verb} database: {r['database']}")
+    if r["kb_sources"]:
+        click.echo(f"{verb} KB sources: {r['kb_sources']}")
+    if r["config"]:
+        click.echo(f"{verb} config: {r['config']}")
+    for t in ("inbox", "outbox", "events", "kb_products"):
+        if t in r["tables"]:
+            click.echo(f"  {t}: {r['tables'][t]} rows")
+    if r["dry_run"]:
+        click.echo("still running: " + "; ".join(r["writers"]) if r["writers"] else "no writer running")
+        click.echo("a safety backup of the current state would be taken first")
+    else:
+        click.echo(f"safety backup of the previous state: {r.get('safety_backup') or 'none (no database)'}")
+        click.echo("start the services again: sudo systemctl start chatbot-web chatbot-worker 'chatbot-*.timer'")
+
+
+# -- cleanup -----------------------------------------------------------------------
+@click.command(help="""Delete rows past their retention, apply the backup retention, optimize the database.
+
+Run weekly by chatbot-cleanup.timer. Retention is set in [retention]
+(events_days, metrics_days, alerts_days, inbox_days) and [backup].
+
+\b
+Examples:
+    chatbot-cleanup
+    chatbot-cleanup --vacuum always
+""")
+@config_option
+@json_option
+@click.option("--vacuum", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="VACUUM the database: when a quarter of it is free space, always, or never.")
+def cleanup(config_path, as_json, vacuum):
+    cfg = load_config(config_path)
+
+    def work(conn, run_id):
+        from ..ops.maintenance import run_cleanup
+        r = run_cleanup(conn, cfg, vacuum)
+        msg = (f"deleted {r['rows_total']} old row(s), {len(r['backups_deleted'])} old backup(s);"
+               f" {'vacuumed' if r['vacuumed'] else 'no vacuum'}")
+        return r, msg
+    run_job("cleanup", cfg, as_json, work, show=lambda r: [
+        click.echo(f"  {t}: {n} deleted") for t, n in r["deleted_rows"].items() if n])
+
+
+# -- healthcheck -------------------------------------------------------------------
+@click.command(help="""Check the database, disk, web service, worker, jobs, alerts and backups.
+
+Prints one line per check. Exit status: 0 healthy, 1 degraded (warning),
+2 failing. Run hourly by chatbot-healthcheck.timer.
+
+\b
+Examples:
+    chatbot-healthcheck
+    chatbot-healthcheck --json
+""")
+@config_option
+@json_option
+@click.option("--url", help="The web service's /health URL (default from [web] host and port).")
+def healthcheck(config_path, as_json, url):
+    cfg = load_config(config_path)
+
+    def work(conn, run_id):
+        from ..ops import health
+        r = health.evaluate(conn, cfg)
+        r["components"]["web"] = health.check_web(cfg, url)
+        r["status"] = health.overall(r["components"])
+        code = health.exit_code(r["status"])
+        bad = [f"{n}: {c['detail']}" for n, c in r["components"].items() if c["status"] != "ok"]
+        r["_exit"] = code
+        r["_failed"] = code == 2
+        return r, f"{r['status']}" + (f" ({'; '.join(bad)})" if bad else "")
+    result = run_job("healthcheck", cfg, as_json, work, show=_show_health)
+    sys.exit(result.get("_exit", 0))
+
+
+def _show_health(r: dict) -> None:
+    for name, c in r["components"].items():
+        click.echo(f"{c['status']:<8} {name}: {c['detail']}")
+    click.echo(f"overall: {r['status']}")
+
+
+# -- job-failed --------------------------------------------------------------------
+@click.command(help="""Record that a chatbot unit failed, then run the alert check so it is notified.
+
+Started by systemd's OnFailure= (chatbot-job-failed@UNIT.service). A
+failed timer job raises the "job failed" alert until its next success;
+another unit raises "UNIT failed" until its heartbeat is newer or --clear.
+
+\b
+Examples:
+    chatbot-job-failed chatbot-backup.service
+    chatbot-job-failed --clear chatbot-web.service
+""")
+@click.argument("unit")
+@config_option
+@json_option
+@click.option("--clear", is_flag=True, help="Mark earlier failures of UNIT as dealt with.")
+@click.option("--no-check", is_flag=True, help="Only record; leave the notice to the next alert check.")
+def job_failed(unit, config_path, as_json, clear, no_check):
+    cfg = load_config(config_path)
+
+    def work(conn, run_id):
+        from .. import clock
+        from ..ops import alerts, jobs
+        job = jobs.unit_to_job(unit)
+        if clear:
+            with db.transaction(conn):
+                n = conn.execute("UPDATE unit_failures SET cleared_at=? WHERE unit=? AND cleared_at IS NULL",
+                                 (clock.now(), unit)).rowcount
+            return {"unit": unit, "cleared": n}, f"cleared {n} failure(s) of {unit}"
+        # systemd passes the failed unit's result to OnFailure= units (v251+).
+        how = " ".join(f"{k.split('_', 1)[1].lower()}={os.environ[k]}" for k in
+                       ("MONITOR_SERVICE_RESULT", "MONITOR_EXIT_CODE", "MONITOR_EXIT_STATUS") if os.environ.get(k))
+        message = f"systemd reported {unit} failed" + (f" ({how})" if how else "") + f"; see journalctl -u {unit}"
+        with db.transaction(conn):
+            conn.execute("INSERT INTO unit_failures (ts, unit, job, message) VALUES (?,?,?,?)",
+                         (clock.now(), unit, job, message))
+        if job:
+            jobs.mark_failed(conn, job, message)
+        result = {"unit": unit, "job": job, "recorded": message}
+        if no_check:
+            return result, f"recorded the failure of {unit}"
+        check = alerts.run_check(conn, cfg)
+        result["alerts"] = check
+        sent, failed = check["notifications"]["sent"], check["notifications"]["failed"]
+        if failed:
+            result["_failed"] = True
+            return result, (f"recorded the failure of {unit}; {failed} notice(s) not sent (retried by the next"
+                            f" check): " + "; ".join(check["notifications"]["errors"]))
+        return result, f"recorded the failure of {unit}; {sent} notice(s) sent"
+    run_job("job-failed", cfg, as_json, work, record=False)

@@ -1,0 +1,106 @@
+"""Weekly cleanup: rows past their retention, old backups, statistics, space.
+
+Deletes run in batches of ``BATCH`` rows, one short transaction each, so
+the worker and the web service never wait long for the write lock. Rows
+still in use are never deleted: unanswered inbox messages, the latest run
+of every job, alerts still pending or firing, notices still to be sent.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from .. import clock, db
+from . import backup
+
+BATCH = 5000
+DAY = 86400.0
+
+FINISHED = "('answered', 'ignored', 'stale', 'failed', 'unknown', 'handoff')"
+
+
+def _delete(conn: sqlite3.Connection, table: str, where: str, params: tuple) -> int:
+    """DELETE in batches by rowid; returns rows deleted."""
+    total = 0
+    while True:
+        with db.transaction(conn):
+            n = conn.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {where}"
+                             f" LIMIT {BATCH})", params).rowcount
+        total += n
+        if n < BATCH:
+            return total
+
+
+def _exists(conn: sqlite3.Connection, table: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
+
+
+def purge(conn: sqlite3.Connection, cfg) -> dict[str, int]:
+    """Delete rows past their retention; return rows deleted per table."""
+    now = clock.now()
+    r = cfg.retention
+    ev, met, al, ib = (now - r.events_days * DAY, now - r.metrics_days * DAY,
+                       now - r.alerts_days * DAY, now - r.inbox_days * DAY)
+    out = {}
+    out["events"] = _delete(conn, "events", "ts < ?", (ev,))
+    out["api_errors"] = _delete(conn, "api_errors", "ts < ?", (ev,))
+    out["webhook_rejects"] = _delete(conn, "webhook_rejects", "ts < ?", (ev,))
+    out["statuses"] = _delete(conn, "statuses", "received_at < ?", (ev,))
+    out["metrics"] = _delete(conn, "metrics", "ts < ?", (met,))
+    out["alert_history"] = _delete(conn, "alert_history", "ts < ?", (al,))
+    out["notifications"] = _delete(conn, "notifications", "created_at < ? AND status IN ('sent', 'expired')", (al,))
+    out["unit_failures"] = _delete(conn, "unit_failures", "ts < ?", (al,))
+    out["job_runs"] = _delete(conn, "job_runs", "started_at < ? AND status != 'running' AND id NOT IN"
+                              " (SELECT max(id) FROM job_runs GROUP BY job)", (ev,))
+    out["backups"] = _delete(conn, "backups", "deleted_at IS NOT NULL AND deleted_at < ?", (al,))
+    # Finished messages and their replies; the reply rows reference the inbox.
+    out["outbox"] = _delete(conn, "outbox", f"inbox_id IN (SELECT id FROM inbox WHERE received_at < ?"
+                            f" AND status IN {FINISHED})", (ib,))
+    out["inbox"] = _delete(conn, "inbox", f"received_at < ? AND status IN {FINISHED}", (ib,))
+    return out
+
+
+def compact(conn: sqlite3.Connection, cfg, vacuum: str = "auto") -> dict:
+    """Refresh statistics, truncate the WAL, and VACUUM when worth it.
+
+    ``vacuum``: "auto" (when a quarter of the file is free pages and there
+    is room for the copy VACUUM writes), "always" or "never". VACUUM holds
+    the write lock for its duration: seconds on this database's size.
+    """
+    conn.execute("PRAGMA optimize")
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    result = {"pages": pages, "free_pages": free, "vacuumed": False}
+    want = vacuum == "always" or (vacuum == "auto" and pages and free / pages >= 0.25)
+    if want:
+        import shutil
+        room = shutil.disk_usage(cfg.state_dir).free
+        if room < 2 * pages * page_size:
+            result["vacuum_skipped"] = "not enough free disk for VACUUM's copy"
+        else:
+            t0 = time.monotonic()
+            conn.execute("VACUUM")
+            result.update(vacuumed=True, vacuum_seconds=round(time.monotonic() - t0, 3))
+    if vacuum == "always":
+        conn.execute("ANALYZE")
+    busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    result["wal_checkpoint"] = "complete" if not busy else "partial (readers active)"
+    return result
+
+
+def run_cleanup(conn: sqlite3.Connection, cfg, vacuum: str = "auto") -> dict:
+    deleted = purge(conn, cfg)
+    try:
+        with backup.locked(cfg.backup_dir):
+            kept, removed = backup.apply_retention(cfg, conn)
+    except backup.BackupError as exc:   # a backup is running right now: prune next week
+        kept, removed = [], []
+        deleted_note = str(exc)
+    else:
+        deleted_note = ""
+    result = {"deleted_rows": deleted, "rows_total": sum(deleted.values()),
+              "backups_kept": len(kept), "backups_deleted": removed, **compact(conn, cfg, vacuum)}
+    if deleted_note:
+        result["backups_note"] = deleted_note
+    return result

@@ -1,0 +1,212 @@
+"""Restore a backup archive: verify everything first, keep a safety copy,
+put the database in place atomically with the services stopped.
+
+Order of work, each step refusing before anything is changed:
+
+1. read the archive member by member: only regular files under
+   ``manifest.json``, ``db/``, ``config/``, ``kb/``; no absolute paths, no
+   ``..``, no links or devices (a crafted archive must not write outside
+   its place); every file's size and SHA-256 must match the manifest, and
+   nothing may be missing or extra;
+2. the database in it must pass ``PRAGMA integrity_check`` and must not
+   come from a newer schema than this version knows;
+3. no writer may be running: a fresh worker heartbeat or a process holding
+   the database open refuses the restore (``--force`` overrides);
+4. a safety backup of the current state (``-pre-restore``);
+5. the new database is written beside the old one, fsynced, the stale
+   ``-wal``/``-shm`` removed, and renamed over it; the KB sources (and the
+   config, with ``restore_config``) likewise, the old ones kept aside.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tarfile
+import tempfile
+import zlib
+from pathlib import Path, PurePosixPath
+
+from .. import clock, db
+from .backup import MANIFEST, BackupError, fsync_path, locked, run_backup, utc_stamp
+
+ROOTS = ("db", "config", "kb")
+
+
+def _safe_name(name: str) -> bool:
+    p = PurePosixPath(name)
+    if p.is_absolute() or "\\" in name or not p.parts or any(part in ("..", "") for part in p.parts):
+        return False
+    return name == MANIFEST or (len(p.parts) >= 2 and p.parts[0] in ROOTS)
+
+
+def verify_archive(archive: Path, work: Path) -> dict:
+    """Check the archive fully and extract it into ``work``; return the manifest."""
+    if not archive.is_file():
+        raise BackupError(f"{archive}: no such archive")
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = tar.getmembers()
+            for m in members:
+                if not _safe_name(m.name):
+                    raise BackupError(f"{archive}: refusing an archive with an unsafe path: {m.name!r}")
+                if not (m.isfile() or m.isdir()):
+                    raise BackupError(f"{archive}: refusing an archive with a link or device: {m.name!r}")
+            names = [m.name for m in members if m.isfile()]
+            if len(names) != len(set(names)):
+                raise BackupError(f"{archive}: refusing an archive with duplicate entries")
+            if MANIFEST not in names:
+                raise BackupError(f"{archive}: not a chatbot backup (no {MANIFEST})")
+            manifest = json.loads(tar.extractfile(MANIFEST).read())
+            listed = {f["path"]: f for f in manifest.get("files", [])}
+            for m in members:
+                if not m.isfile() or m.name == MANIFEST:
+                    continue
+                want = listed.get(m.name)
+                if want is None:
+                    raise BackupError(f"{archive}: {m.name} is not in the manifest")
+                dest = work / m.name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                h, size = hashlib.sha256(), 0
+                with tar.extractfile(m) as src, open(dest, "wb") as out:
+                    for chunk in iter(lambda: src.read(1 << 20), b""):
+                        h.update(chunk)
+                        size += len(chunk)
+                        out.write(chunk)
+                if size != want["size"] or h.hexdigest() != want["sha256"]:
+                    raise BackupError(f"{archive}: checksum mismatch for {m.name}: the archive is damaged")
+            missing = set(listed) - set(names)
+            if missing:
+                raise BackupError(f"{archive}: files listed in the manifest are missing: {sorted(missing)}")
+    except BackupError:
+        raise
+    except (tarfile.TarError, OSError, EOFError, zlib.error, ValueError, KeyError, TypeError) as exc:
+        if isinstance(exc, OSError) and getattr(exc, "errno", None) == 28:
+            raise BackupError(f"disk is full while unpacking {archive}") from None
+        raise BackupError(f"{archive}: the archive is damaged or not a chatbot backup"
+                          f" ({type(exc).__name__}: {str(exc)[:120]})") from None
+    dbfile = work / "db" / "chatbot.db"
+    if not dbfile.is_file():
+        raise BackupError(f"{archive}: no database in the archive")
+    try:
+        conn = sqlite3.connect(f"file:{dbfile}?mode=ro", uri=True)
+        try:
+            check = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+            names = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"{archive}: the database in the archive is unreadable: {exc}") from None
+    if check != ["ok"]:
+        raise BackupError(f"{archive}: the database in the archive failed integrity_check: {check[0]}")
+    unknown = names - {n for n, _ in db.migration_files()}
+    if unknown:
+        raise BackupError(f"{archive}: made by a newer version (unknown migrations {sorted(unknown)});"
+                          " upgrade the chatbot first")
+    return manifest
+
+
+def active_writers(cfg) -> list[str]:
+    """Who might still write to the database: fresh heartbeats, processes holding it open."""
+    found = []
+    if cfg.db_path.exists():
+        with contextlib.suppress(sqlite3.Error):
+            conn = sqlite3.connect(f"file:{cfg.db_path}?mode=ro", uri=True, timeout=2)
+            try:
+                fresh = max(6 * cfg.worker.heartbeat_seconds, 60)
+                for r in conn.execute("SELECT name, pid, ts FROM heartbeats WHERE ts > ?", (clock.now() - fresh,)):
+                    found.append(f"chatbot-{r[0]} heartbeat {clock.now() - r[2]:.0f}s ago (pid {r[1]})")
+            finally:
+                conn.close()
+    import psutil
+    targets = {str(cfg.db_path.resolve()) + s for s in ("", "-wal")} if cfg.db_path.exists() else set()
+    for proc in psutil.process_iter(["pid", "name"]):
+        if proc.pid == os.getpid() or not targets:
+            continue
+        try:
+            if any(f.path in targets for f in proc.open_files()):
+                found.append(f"process {proc.pid} ({proc.info['name']}) has the database open")
+        except (psutil.Error, OSError):
+            continue   # another user's process: not ours to see
+    return found
+
+
+def _place_file(src: Path, dest: Path, mode: int) -> None:
+    """Write beside, fsync, rename over: the old or the new file, never half of one."""
+    tmp = dest.with_name(dest.name + ".restoring")
+    shutil.copyfile(src, tmp)
+    os.chmod(tmp, mode)
+    fsync_path(tmp)
+    os.replace(tmp, dest)
+    fsync_path(dest.parent, directory=True)
+
+
+def _safety_copy(cfg, stamp: str) -> str | None:
+    if not cfg.db_path.exists():
+        return None
+    try:
+        return run_backup(cfg, label="pre-restore", prune=False, _lock=False)["path"]
+    except BackupError:
+        # The current database may be the damaged thing we are replacing: keep its raw files.
+        raw = cfg.backup_dir / f"pre-restore-raw-{stamp}"
+        raw.mkdir(parents=True, mode=0o700)
+        for suffix in ("", "-wal", "-shm"):
+            f = Path(str(cfg.db_path) + suffix)
+            if f.exists():
+                shutil.copy2(f, raw / f.name)
+        return str(raw)
+
+
+def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bool = False,
+            restore_config: bool = False) -> dict:
+    archive = Path(archive).resolve()
+    cfg.state_dir.mkdir(parents=True, exist_ok=True)
+    old_umask = os.umask(0o077)
+    work = Path(tempfile.mkdtemp(prefix=".restore-", dir=cfg.state_dir))
+    try:
+        manifest = verify_archive(archive, work)
+        files = [f["path"] for f in manifest["files"]]
+        has_kb = any(p.startswith("kb/") for p in files)
+        config_in = next((p for p in files if p.startswith("config/")), None)
+        writers = active_writers(cfg)
+        plan = {"archive": str(archive), "created_at": manifest.get("created_at"),
+                "version": manifest.get("version"), "tables": manifest.get("tables", {}),
+                "database": str(cfg.db_path), "kb_sources": str(cfg.kb_sources_dir) if has_kb else None,
+                "config": cfg.path if restore_config and config_in else None,
+                "writers": writers, "dry_run": dry_run}
+        if dry_run:
+            return plan
+        if writers and not force:
+            raise BackupError("the chatbot is still running (" + "; ".join(writers) + "): stop it first with"
+                              " `sudo systemctl stop chatbot-web chatbot-worker 'chatbot-*.timer'`"
+                              " (or pass --force)")
+        with locked(cfg.backup_dir):
+            stamp = utc_stamp(clock.now())
+            plan["safety_backup"] = _safety_copy(cfg, stamp)
+            for suffix in ("-wal", "-shm"):
+                Path(str(cfg.db_path) + suffix).unlink(missing_ok=True)
+            _place_file(work / "db" / "chatbot.db", cfg.db_path, 0o640)
+            if has_kb:
+                kb = cfg.kb_sources_dir
+                if kb.exists():
+                    os.replace(kb, kb.with_name(f"{kb.name}.pre-restore-{stamp}"))
+                kb.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(work / "kb"), str(kb))
+            if plan["config"]:
+                cur = Path(cfg.path)
+                if cur.exists():
+                    shutil.copy2(cur, cur.with_name(f"{cur.name}.pre-restore-{stamp}"))
+                _place_file(work / config_in, cur, 0o640)
+        # Bring an older backup's schema up to this version now, not in the first webhook.
+        db.connect(cfg.db_path).close()
+        return plan
+    except OSError as exc:
+        if exc.errno == 28:
+            raise BackupError("disk is full while restoring; the current database was not replaced") from None
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        os.umask(old_umask)
