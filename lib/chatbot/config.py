@@ -99,6 +99,8 @@ class LLM:
     max_tokens: int = 160
     temperature: float = 0.3
     timeout_seconds: float = 60.0
+    seed: int = 42                  # llama.cpp sampling seed (reproducible replies)
+    max_reply_chars: int = 700      # longer LLM replies are replaced by a safe fallback
 
 
 @dataclass(frozen=True)

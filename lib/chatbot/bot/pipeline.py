@@ -1,17 +1,170 @@
-"""One message in, one reply out (placeholder until the bot issue lands).
+"""One message in, one reply out.
 
-``build_bot(cfg, conn)`` returns an object with ``answer(Question) -> Reply``.
+``build_bot(cfg, conn)`` returns a ``Bot``; ``Bot.answer(Question) -> Reply``.
+The steps, in order:
+
+1. handoff: a conversation with a person gets silence (``Reply.text=None``);
+2. classify (intents.py) with the last turn as context;
+3. a request for a human or a complaint hands the conversation over;
+4. the response cache, keyed by the normalized question and its reading;
+5. templates fill in the store's facts (replies.py, product_replies.py);
+6. what no template answers goes to the LLM, whose reply must pass the
+   guard (guard.py) or is replaced by a safe fallback;
+7. the turn, the cache entry and the conversation are written in one
+   transaction.
+
+The worker records the event row from the Reply; `chatbot ask` runs this
+same code in process.
 """
 from __future__ import annotations
 
+import logging
+import time
+
+from .. import db
+from . import cache, context, handoff, intents, knowledge, llm, product_replies, replies, search, text
 from .types import Question, Reply
+from .writer import Writer
+
+log = logging.getLogger("chatbot.bot")
+
+LLM_INTENTS = ("smalltalk", "out_of_scope")
+NOT_CACHED = ("human_request", "complaint")
+PURGE_EVERY = 200     # answers between purges of expired turns and cache rows
 
 
-class EchoBot:
+class Bot:
+    def __init__(self, cfg, conn, preload: bool = True):
+        self.cfg = cfg
+        self.conn = conn
+        self.searcher = search.Searcher(conn)
+        self.classifier = intents.Classifier(conn, self.searcher)
+        self._kb: knowledge.KB | None = None
+        self._writer: Writer | None = None
+        self._answers = 0
+        if preload:
+            self.writer()    # the worker loads its model at start, not on a customer's first question
+
+    # -- pieces --------------------------------------------------------------
+    def kb(self) -> knowledge.KB:
+        """The facts in force, re-read when an import has changed them."""
+        version = knowledge.version(self.conn)
+        if self._kb is None or self._kb.version != version:
+            self._kb = knowledge.load(self.conn)
+        return self._kb
+
+    def writer(self) -> Writer | None:
+        if self._writer is None:
+            backend = llm.backend_for(self.cfg.llm)
+            if backend is not None:
+                self._writer = Writer(backend, self.cfg.llm)
+        return self._writer
+
+    # -- the pipeline --------------------------------------------------------
     def answer(self, q: Question) -> Reply:
-        return Reply(text=f"Recebemos sua mensagem: {q.text}", intent="out_of_scope", confidence=0.0,
-                     source="template")
+        b = self.cfg.bot
+        if handoff.mode(self.conn, q.phone_number_id, q.wa_id) == "human":
+            with db.transaction(self.conn):
+                handoff.touch(self.conn, q.phone_number_id, q.wa_id)
+            return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True)
+        kb = self.kb()
+        if kb.version == 0:
+            return Reply(text=replies.NO_KB, intent="no_knowledge_base", confidence=0.0, source="fallback")
+        turns = context.recent(self.conn, q.phone_number_id, q.wa_id, b.context_turns, b.context_idle_minutes)
+        it = self.classifier.classify(q.text, kb, context.last_topic(turns))
+
+        if it.name in NOT_CACHED:
+            reply = Reply(text=replies.HANDOFF[it.name], intent=it.name, confidence=it.confidence,
+                          source="template", handoff=True)
+            with db.transaction(self.conn):
+                handoff.start(self.conn, q.phone_number_id, q.wa_id, it.name, q.text, b.handoff_timeout_minutes)
+            log.info("conversation handed to a person (%s)", it.name)
+            return reply
+
+        key = cache.key(text.normalize(q.text), it.name, it.context_skus)
+        hit = cache.get(self.conn, key, kb.version, b.cache_ttl_seconds)
+        if hit is not None:
+            reply = Reply(text=hit["text"], intent=it.name, confidence=it.confidence, source="cache")
+            self._remember(q, reply, hit.get("topic") or {}, cache_key=key, hit=True)
+            return reply
+
+        reply, topic, cacheable = self._compose(q, it, kb, turns)
+        self._remember(q, reply, topic, cache_key=key if cacheable else None, kb_version=kb.version)
+        return reply
+
+    def _compose(self, q: Question, it: intents.Intent, kb: knowledge.KB, turns: list) -> tuple[Reply, dict, bool]:
+        topic = {"skus": [], "days": [d for d in it.days if d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]}
+        if it.name in LLM_INTENTS:
+            return self._with_llm(q, it, kb, turns, topic)
+        parts, cacheable = [], True
+        for name in [it.name] + [e for e in it.extra if e != it.name]:
+            body, ok = self._template(name, it, kb, topic, q.contact_name)
+            parts.append(body)
+            cacheable &= ok
+        body = "\n\n".join(p for p in parts if p)
+        if it.greeting and it.name not in intents.SOCIAL:
+            body = "Olá! 👋 " + body
+        return Reply(text=body, intent=it.name, confidence=it.confidence, source="template"), topic, cacheable
+
+    def _template(self, name: str, it: intents.Intent, kb: knowledge.KB, topic: dict,
+                  contact_name: str | None) -> tuple[str, bool]:
+        if name in intents.SOCIAL:
+            return replies.social(it, kb, contact_name)
+        if name == "hours":
+            return replies.hours(it, kb, self.cfg.bot.store_timezone)
+        if name == "location":
+            return replies.location(it, kb)
+        if name == "delivery":
+            return replies.delivery(it, kb, it.original)
+        if name == "payment":
+            return replies.payment(it, kb)
+        if name == "faq":
+            return replies.faq(it, kb)
+        render = {"product_price": product_replies.product_price, "promotions": product_replies.promotions,
+                  "wholesale": product_replies.wholesale}[name]
+        body, skus = render(it, kb, self.conn)
+        topic["skus"] = skus
+        return body, True
+
+    def _with_llm(self, q, it, kb, turns, topic) -> tuple[Reply, dict, bool]:
+        fallback = replies.SMALLTALK_FALLBACK if it.name == "smalltalk" else replies.FALLBACK
+        writer = self.writer()
+        if writer is None:
+            return Reply(text=fallback, intent=it.name, confidence=it.confidence, source="fallback"), topic, False
+        written = writer.write(kb, q.text, turns)
+        gen = written.generation
+        extra = {"tokens_in": gen.tokens_in, "tokens_out": gen.tokens_out, "llm_ms": round(gen.ms, 1)} if gen else {}
+        if written.text is None:
+            return (Reply(text=fallback, intent=it.name, confidence=it.confidence, source="fallback",
+                          guard=written.verdict, **extra), topic, False)
+        return (Reply(text=written.text, intent=it.name, confidence=it.confidence, source="llm",
+                      guard=written.verdict, **extra), topic, True)
+
+    def _remember(self, q: Question, reply: Reply, topic: dict, cache_key: str | None, hit: bool = False,
+                  kb_version: int = 0) -> None:
+        b = self.cfg.bot
+        with db.transaction(self.conn):
+            handoff.touch(self.conn, q.phone_number_id, q.wa_id)
+            context.record(self.conn, q.phone_number_id, q.wa_id, q.text, reply.text, reply.intent, topic,
+                           b.context_turns)
+            if cache_key and hit:
+                cache.hit(self.conn, cache_key)
+            elif cache_key:
+                cache.put(self.conn, cache_key, kb_version, {"text": reply.text, "topic": topic},
+                          b.cache_max_entries)
+            self._answers += 1
+            if self._answers % PURGE_EVERY == 0:
+                context.purge(self.conn, b.context_idle_minutes)
+                cache.purge(self.conn, b.cache_ttl_seconds)
 
 
-def build_bot(cfg, conn):
-    return EchoBot()
+def build_bot(cfg, conn, preload: bool = True) -> Bot:
+    """The worker's entry point: one Bot per process (it loads the model once)."""
+    return Bot(cfg, conn, preload=preload)
+
+
+def answer_text(bot: Bot, message: str, **question) -> tuple[Reply, float]:
+    """Answer one message and time it (for `chatbot ask` and the benchmark)."""
+    started = time.monotonic()
+    reply = bot.answer(Question(text=message, **question))
+    return reply, (time.monotonic() - started) * 1000

@@ -24,6 +24,7 @@ class Reply:
     tokens_in: int | None = None
     tokens_out: int | None = None
     llm_ms: float | None = None
+    guard: str | None = None          # the LLM guard's verdict ("ok" or why the reply was replaced)
 
     def as_json(self) -> dict:
         return {"reply": self.text, "intent": self.intent, "confidence": round(self.confidence, 3),

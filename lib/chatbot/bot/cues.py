@@ -1,0 +1,126 @@
+"""The words and phrases that say what a customer wants, in normalized pt-BR
+(no accents, abbreviations expanded, see text.py). Single words are stems
+(text.stem) and are matched with typo tolerance; phrases are matched whole.
+
+Kept apart from the classifier so the store's staff can read and extend them.
+"""
+
+CUES: dict[str, tuple[set[str], list[str]]] = {
+    # intent: ({stemmed words}, [phrases])
+    "complaint": ({"reclamacao", "reclamar", "reclamo", "pessimo", "pessima", "horrivel", "absurdo",
+                   "vergonha", "descaso", "estragado", "estragada", "vencido", "vencida", "podre", "procon",
+                   "atrasado", "atrasada", "atrasou", "decepcionado", "decepcionada", "insatisfeito",
+                   "insatisfeita", "ridiculo", "desrespeito", "enganado", "enganada", "estorno", "lixo",
+                   "palhacada", "mofado", "mofada", "estragou"},
+                  ["mal atendido", "mal atendida", "fui mal", "cobraram errado", "cobrado errado",
+                   "cobraram a mais", "cobranca indevida", "nunca mais", "nao chegou", "veio errado",
+                   "veio errada", "veio faltando", "fora da validade", "propaganda enganosa", "reclame aqui",
+                   "meu dinheiro de volta", "devolver meu dinheiro", "quero reclamar", "muito ruim",
+                   "falta de respeito", "passou da validade", "nao veio"]),
+    "human_request": ({"atendente", "humano", "humana", "gerente", "operador", "operadora", "vendedor",
+                       "vendedora", "supervisor", "responsavel"},
+                      ["falar com alguem", "falar com uma pessoa", "falar com pessoa", "pessoa de verdade",
+                       "pessoa real", "atendimento humano", "falar com o atendimento", "me liga", "ligar para mim",
+                       "falar com voces", "quero falar com", "preciso falar com", "alguem me atende",
+                       "tem alguem", "falar com gente"]),
+    "hours": ({"horario", "hora", "abre", "abrem", "abrir", "abri", "aberto", "aberta", "abertura", "fecha",
+               "fecham", "fechar", "fechado", "fechada", "funciona", "funcionam", "funcionamento",
+               "expediente"},
+              ["que hora", "ate que hora", "horario de atendimento", "estao atendendo", "esta atendendo"]),
+    "location": ({"endereco", "localizacao", "localiza", "mapa", "maps", "telefone", "contato", "rua",
+                  "referencia", "gps"},
+                 ["onde fica", "onde ficam", "onde voces ficam", "onde e a loja", "onde e o mercado",
+                  "onde voces estao", "fica onde", "ficam onde", "como chego", "como chegar", "loja fisica",
+                  "qual a rua", "qual o numero", "numero de voces", "onde e", "ponto de referencia",
+                  "como faco para ir", "qual o whatsapp"]),
+    "delivery": ({"entrega", "entregam", "entregar", "entregador", "entregue", "delivery", "frete",
+                  "motoboy", "tele"},
+                 ["em casa", "levam em", "leva em", "leva ate", "levam ate", "mandam para", "manda para",
+                  "pedido minimo", "compra minima", "valor minimo", "receber em casa", "traz em casa",
+                  "trazem em casa"]),
+    "payment": ({"pagamento", "pagar", "paga", "pago", "pix", "cartao", "credito", "debito", "dinheiro",
+                 "especie", "vale", "ticket", "alelo", "sodexo", "boleto", "cheque", "parcela", "parcelar",
+                 "parcelado", "parcelada", "parcelamento", "maquininha", "fiado", "crediario", "bandeira",
+                 "visa", "mastercard", "master", "elo", "hipercard", "transferencia", "juro", "aceita",
+                 "aceitam"},
+                ["sem juros", "vale alimentacao", "vale refeicao", "de quantas vezes", "em quantas vezes",
+                 "passa cartao", "passam cartao"]),
+    "promotions": ({"promocao", "oferta", "desconto", "encarte", "liquidacao", "tabloide", "folheto",
+                    "queima", "promocional", "ofertas"},
+                   ["em conta", "mais barato", "black friday", "preco baixo", "precos baixos",
+                    "esta barato", "saldao"]),
+    "wholesale": ({"atacado", "revenda", "revender", "revendo", "comerciante"},
+                  ["caixa fechada", "pacote fechado", "em quantidade", "grande quantidade", "quantidade minima",
+                   "a partir de quanto", "a partir de quantos", "a partir de quantas", "se eu levar",
+                   "se levar", "se eu comprar", "levando mais", "comprando mais", "mais barato se",
+                   "preco de atacado", "no volume", "compra em quantidade", "varias unidades"]),
+    "product_price": ({"preco", "valor", "custa", "custam", "custando", "vende", "vendem", "vendendo",
+                       "quanto"},
+                      ["quanto esta", "esta quanto", "quanto sai", "sai quanto", "sai por", "fica quanto",
+                       "quanto fica", "quanto e", "e quanto", "voces tem", "tem ai", "tem o", "tem a",
+                       "tem", "esta saindo", "ainda tem", "chegou"]),
+    "greeting": ({"oi", "ola", "opa", "salve", "hey", "alo", "hello", "hi", "eae", "oie"},
+                 ["bom dia", "boa tarde", "boa noite", "e ai", "tudo bem", "tudo bom"]),
+    "thanks": ({"obrigado", "obrigada", "valeu", "agradeco", "grato", "grata", "thanks", "brigadao",
+                "obrigadao", "agradecido", "agradecida"},
+               ["muito obrigado", "muito obrigada", "deus abencoe"]),
+    "goodbye": ({"tchau", "falou", "adeus", "beijo", "abraco", "xau", "tchauzinho"},
+                ["ate mais", "ate logo", "ate amanha", "ate a proxima", "ate breve", "boa semana",
+                 "bom fim de semana"]),
+    "acknowledge": ({"ok", "blz", "beleza", "certo", "entendi", "combinado", "perfeito", "otimo", "show",
+                     "massa", "joia", "tranquilo", "entendido"},
+                    ["ta bom", "esta bom", "tudo certo", "pode ser"]),
+    "smalltalk": ({"piada", "robo", "bot", "kkk", "haha", "rsrs", "kkkk", "hahaha", "nome", "idade",
+                   "inteligencia", "artificial", "chatgpt"},
+                  ["como vai", "como voce esta", "quem e voce", "quem e vc", "voce e um robo", "voce e robo",
+                   "voce e humano", "voce e de verdade", "seu nome", "qual e o seu nome", "tudo bem com voce",
+                   "conta uma piada", "como voce se chama"]),
+}
+
+# Words that hint at an intent but also appear in questions about something else
+# ("como funciona o atacado?"): they count half, and never add a second answer alone.
+WEAK = {"funciona", "funcionam", "aceita", "aceitam", "paga", "pago", "pagar", "rua", "contato", "hora",
+        "quanto", "valor", "vende", "vendem", "onde"}
+
+WEAK_PHRASES = {"a partir de quanto", "a partir de quantos", "a partir de quantas", "se eu levar", "se levar",
+                "se eu comprar", "mais barato se", "mais barato", "em conta", "tem", "tem o", "tem a", "chegou",
+                "onde e"}
+
+# Phrases that look like one intent but are another ("quanto tempo" is delivery lead time).
+OVERRIDES = [("quanto tempo", "delivery"), ("que hora chega", "delivery"), ("horario de entrega", "delivery"),
+             ("horario da entrega", "delivery")]
+
+DAYS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "quinta": "thu", "sexta": "fri",
+        "sabado": "sat", "feriado": "holidays", "hoje": "today", "amanha": "tomorrow", "agora": "now"}
+DAY_PHRASES = {"fim de semana": ("sat", "sun"), "final de semana": ("sat", "sun"),
+               "dia de semana": ("mon", "tue", "wed", "thu", "fri"), "durante a semana": ("mon", "tue", "wed", "thu", "fri"),
+               "dia util": ("mon", "tue", "wed", "thu", "fri"), "dias uteis": ("mon", "tue", "wed", "thu", "fri")}
+
+DELIVERY_TOPICS = {
+    "fee": ({"taxa", "frete", "custa", "valor", "cobra", "cobram", "quanto"}, []),
+    "free": ({"gratis", "gratuita", "gratuito", "free"}, ["de graca", "sem taxa", "frete gratis"]),
+    "minimum": ({"minimo", "minima"}, []),
+    "lead_time": ({"demora", "prazo", "rapido", "chega", "chegam", "demoram"},
+                  ["quanto tempo", "mesmo dia", "que hora chega", "que horas chega"]),
+    "areas": ({"bairro", "regiao", "area", "cidade", "onde", "quais", "lugar"}, []),
+}
+
+# What a customer may call a payment method -> words to look for in [payment] methods.
+PAYMENT_WORDS = {
+    "pix": ["pix"], "dinheiro": ["dinheiro"], "especie": ["dinheiro"], "debito": ["debito"],
+    "credito": ["credito"], "cartao": ["cartao"], "vale": ["vale"], "ticket": ["vale", "ticket"],
+    "alelo": ["vale", "alelo"], "sodexo": ["vale", "sodexo"], "boleto": ["boleto"], "cheque": ["cheque"],
+    "fiado": ["fiado", "crediario"], "crediario": ["crediario"], "transferencia": ["transferencia", "ted"],
+    "refeicao": ["refeicao"], "alimentacao": ["alimentacao"],
+}
+PAYMENT_NAMES = {"pix": "Pix", "dinheiro": "dinheiro", "especie": "dinheiro", "debito": "cartão de débito",
+                 "credito": "cartão de crédito", "cartao": "cartão", "vale": "vale", "ticket": "Ticket",
+                 "alelo": "Alelo", "sodexo": "Sodexo", "boleto": "boleto", "cheque": "cheque", "fiado": "fiado",
+                 "crediario": "crediário", "transferencia": "transferência", "refeicao": "vale-refeição",
+                 "alimentacao": "vale-alimentação"}
+INSTALLMENT_WORDS = {"parcela", "parcelar", "parcelado", "parcelada", "parcelamento", "vezes", "juro"}
+
+# Words after "no/na/em" that are not a neighbourhood ("entregam no mesmo dia?").
+NOT_AREA = set("""mesmo dia hoje amanha domingo sabado segunda terca quarta quinta sexta feriado casa minha meu
+minhas meus apartamento condominio predio trabalho endereco rua bairro cidade regiao horario
+hora tempo final fim semana noite tarde manha cartao dinheiro pix loja entrega pedido voces""".split())

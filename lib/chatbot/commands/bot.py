@@ -1,0 +1,217 @@
+"""`chatbot ask`, `chatbot kb ...`, `chatbot handoff ...`: the bot from the command line."""
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from .. import db
+from ..log import mask_phone
+from .common import Failure, config_option, echo_json, expected_failures, load_config
+
+DEFAULT_FROM = "5500000000000"
+
+
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "-"
+
+
+@click.command()
+@click.argument("text")
+@click.option("--from", "sender", default=DEFAULT_FROM, show_default=True, metavar="NUMBER",
+              help="Customer number: its conversation context and handoff state are used and updated.")
+@click.option("--phone-number-id", default="cli", show_default=True, help="Business number the message came to.")
+@click.option("--name", "contact_name", default=None, help="Customer's profile name.")
+@click.option("--json", "as_json", is_flag=True, help="Print reply, intent, confidence, source and handoff as JSON.")
+@config_option
+@expected_failures
+def ask(text, sender, phone_number_id, contact_name, as_json, config_path):
+    """Answer TEXT with the same pipeline as the worker, in this process.
+
+    Nothing is sent to WhatsApp. Successive calls with the same --from
+    share a conversation, so follow-up questions work.
+
+    \b
+    Examples:
+        chatbot ask "qto ta o feijao?"
+        chatbot ask "e no atacado?" --json
+        chatbot ask "vcs entregam na Boa Vista?" --from 5585999990000
+    """
+    from ..bot.pipeline import answer_text, build_bot
+    cfg = load_config(config_path)
+    conn = db.connect(cfg.db_path)
+    bot = build_bot(cfg, conn, preload=False)
+    reply, ms = answer_text(bot, text, phone_number_id=phone_number_id, wa_id=sender, contact_name=contact_name)
+    if as_json:
+        out = reply.as_json()
+        if reply.guard:
+            out["guard"] = reply.guard
+        out["ms"] = round(ms, 1)
+        echo_json(out)
+    elif reply.text is None:
+        click.echo("(no reply: this conversation is with a person; `chatbot handoff release "
+                   f"{sender}` gives it back to the bot)")
+    else:
+        click.echo(reply.text)
+
+
+@click.group()
+def kb():
+    """Load and inspect the store's knowledge base (catalog and facts)."""
+
+
+@kb.command("import")
+@click.option("--catalog", type=click.Path(dir_okay=False), metavar="FILE.csv", help="Product catalog.")
+@click.option("--store", type=click.Path(dir_okay=False), metavar="FILE.toml", help="Store facts.")
+@click.option("--demo", is_flag=True, help="Load the demo store shipped with the package.")
+@click.option("--json", "as_json", is_flag=True)
+@config_option
+@expected_failures
+def kb_import(catalog, store, demo, as_json, config_path):
+    """Replace the knowledge base with CATALOG and STORE, all or nothing.
+
+    Every bad row is reported with its line number and the data in force
+    stays as it was. Cached replies are dropped. Copies of both files are
+    kept in [paths] kb_sources_dir for the backup.
+
+    \b
+    Examples:
+        chatbot kb import --catalog catalog.csv --store store.toml
+        chatbot kb import --demo
+    """
+    from ..bot import knowledge
+    if demo:
+        if catalog or store:
+            raise Failure("--demo loads the packaged demo store: give it alone", code=2)
+        catalog, store = knowledge.demo_sources()
+    elif not (catalog and store):
+        raise Failure("give both --catalog and --store (or --demo)", code=2)
+    cfg = load_config(config_path)
+    try:
+        result = knowledge.import_kb(db.connect(cfg.db_path), catalog, store, sources_dir=cfg.kb_sources_dir)
+    except knowledge.KBImportError as exc:
+        raise Failure(str(exc)) from None
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"imported {result['products']} products ({result['promotions']} on promotion, "
+               f"{result['wholesale']} with a wholesale price) and {result['faq']} FAQ entries for "
+               f"{result['store']!r}: knowledge base version {result['version']}")
+
+
+@kb.command("show")
+@click.option("--json", "as_json", is_flag=True)
+@config_option
+@expected_failures
+def kb_show(as_json, config_path):
+    """Print what is loaded: the store, hours, delivery, payment, counts.
+
+    \b
+    Example:
+        chatbot kb show
+    """
+    from ..bot import fmt, knowledge, replies
+    cfg = load_config(config_path)
+    s = knowledge.summary(db.connect(cfg.db_path))
+    if as_json:
+        echo_json(s)
+        return
+    if not s["version"]:
+        raise Failure("no knowledge base loaded: run `chatbot kb import --catalog FILE --store FILE`")
+    st, d, p = s["store"], s["delivery"], s["payment"]
+    click.echo(f"{st.get('name')} - {st.get('address')}, {st.get('city', '')}  {st.get('phone', '')}")
+    click.echo(f"version {s['version']}, imported {_when(s['imported_at'])} from {s['catalog_file']} and {s['store_file']}")
+    click.echo(f"products: {s['products']} ({s['promotions']} on promotion, {s['wholesale']} with wholesale price)")
+    click.echo("hours:\n" + "\n".join("  " + x for x in replies.week(s["hours"]).splitlines()))
+    if d.get("available"):
+        click.echo(f"delivery: fee {fmt.money(d.get('fee') or 0)}, free above {fmt.money(d.get('free_above') or 0)}, "
+                   f"minimum {fmt.money(d.get('min_order') or 0)}; areas: {', '.join(d.get('areas', []))}")
+    else:
+        click.echo("delivery: none")
+    click.echo(f"payment: {', '.join(p.get('methods', []))}")
+    click.echo(f"FAQ entries: {len(s['faq'])}")
+
+
+@kb.command("search")
+@click.argument("text")
+@click.option("--limit", default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@config_option
+@expected_failures
+def kb_search(text, limit, as_json, config_path):
+    """Show which products TEXT matches, best first, with scores.
+
+    \b
+    Example:
+        chatbot kb search "fejao carioca"
+    """
+    from ..bot import fmt, search
+    cfg = load_config(config_path)
+    result = search.Searcher(db.connect(cfg.db_path)).search(text, limit=limit)
+    rows = [{"sku": m.product.sku, "name": m.product.name, "brand": m.product.brand, "price": m.product.price,
+             "promo_price": m.product.promo_price, "score": m.score, "missing": m.missing} for m in result.matches]
+    if as_json:
+        echo_json({"query": result.query, "unknown": result.unknown, "matches": rows})
+        return
+    click.echo(f"query words: {' '.join(result.query) or '(none)'}"
+               + (f"; not in the catalog: {' '.join(result.unknown)}" if result.unknown else ""))
+    for r in rows:
+        miss = f"  (missing: {' '.join(r['missing'])})" if r["missing"] else ""
+        click.echo(f"{r['score']:6.2f}  {r['sku']:<14} {r['name']} ({r['brand']})  {fmt.money(r['price'])}{miss}")
+    if not rows:
+        click.echo("no product matches")
+
+
+@click.group()
+def handoff():
+    """Conversations handed to a person: list them, give them back to the bot."""
+
+
+@handoff.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Recent handoffs, including ended ones.")
+@click.option("--json", "as_json", is_flag=True)
+@config_option
+@expected_failures
+def handoff_list(show_all, as_json, config_path):
+    """List conversations waiting for a person (oldest first).
+
+    \b
+    Examples:
+        chatbot handoff list
+        chatbot handoff list --all --json
+    """
+    from ..bot import handoff as handoff_mod
+    cfg = load_config(config_path)
+    conn = db.connect(cfg.db_path)
+    rows = handoff_mod.history(conn) if show_all else handoff_mod.waiting(conn)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        if show_all:
+            ended = f"ended {_when(r['ended_at'])} by {r['ended_by']}" if r["ended_at"] else "waiting"
+            click.echo(f"{_when(r['created_at'])}  {r['wa_id']}  {r['reason']:<13} {ended}")
+        else:
+            click.echo(f"{_when(r['since'])}  {r['wa_id']}  via {r['phone_number_id']}  {r['reason']}")
+    if not rows:
+        click.echo("no conversation is waiting for a person" if not show_all else "no handoffs")
+
+
+@handoff.command("release")
+@click.argument("number")
+@click.option("--phone-number-id", default=None, help="Only the conversation on this business number.")
+@config_option
+@expected_failures
+def handoff_release(number, phone_number_id, config_path):
+    """Give the conversation with customer NUMBER back to the bot.
+
+    \b
+    Example:
+        chatbot handoff release 5585999990000
+    """
+    from ..bot import handoff as handoff_mod
+    cfg = load_config(config_path)
+    n = handoff_mod.release(db.connect(cfg.db_path), number, phone_number_id)
+    if not n:
+        raise Failure(f"no conversation with {mask_phone(number)} is waiting for a person")
+    click.echo(f"released {n} conversation(s) with {mask_phone(number)}: the bot answers again")
