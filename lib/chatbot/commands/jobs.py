@@ -104,7 +104,8 @@ def run_job(name: str, cfg, as_json: bool, work, *, record: bool = True, show=No
         log.info("%s ok in %.2fs: %s", name, duration, message)
     if as_json:
         _emit_json(cfg, {"job": name, "status": "failed" if failed else "ok", "message": message,
-                         "duration": round(duration, 3), **result})
+                         "duration": round(duration, 3),
+                         **{k: v for k, v in result.items() if not k.startswith("_")}})
     elif show is not None and result and (_by_hand() or name == "healthcheck"):
         show(result)
     if conn is not None:
@@ -357,20 +358,26 @@ def healthcheck(config_path, as_json, url):
         from ..ops import health
         r = health.evaluate(conn, cfg)
         r["components"]["web"] = health.check_web(cfg, url)
-        r["status"] = health.overall(r["components"])
-        code = health.exit_code(r["status"])
+        del r["status"]     # "status" in the output is the job's (ok/failed); the verdict is "health"
+        r["health"] = health.overall(r["components"])
+        code = health.exit_code(r["health"])
         bad = [f"{n}: {c['detail']}" for n, c in r["components"].items() if c["status"] != "ok"]
         r["_exit"] = code
         r["_failed"] = code == 2
-        return r, f"{r['status']}" + (f" ({'; '.join(bad)})" if bad else "")
+        return r, r["health"] + (f" ({'; '.join(bad)})" if bad else "")
     result = run_job("healthcheck", cfg, as_json, work, show=_show_health)
-    sys.exit(result.get("_exit", 0))
+    sys.exit(health_exit(result))
+
+
+def health_exit(result: dict) -> int:
+    from ..ops import health
+    return health.exit_code(result["health"])
 
 
 def _show_health(r: dict) -> None:
     for name, c in r["components"].items():
         click.echo(f"{c['status']:<8} {name}: {c['detail']}")
-    click.echo(f"overall: {r['status']}")
+    click.echo(f"overall: {r['health']}")
 
 
 # -- job-failed --------------------------------------------------------------------

@@ -157,7 +157,7 @@ def send_email(cfg, subject: str, body: str) -> None:
     except smtplib.SMTPAuthenticationError as exc:
         raise NotifyError(f"{where} rejected the login as {s.username!r} ({exc.smtp_code})") from None
     except smtplib.SMTPNotSupportedError as exc:
-        raise NotifyError(f"{where} does not support {_first_line(exc)} (check [smtp] security)") from None
+        raise NotifyError(f"{where}: {_first_line(exc)} (check [smtp] security)") from None
     except smtplib.SMTPRecipientsRefused as exc:
         raise NotifyError(f"{where} refused the recipients {sorted(exc.recipients)}") from None
     except smtplib.SMTPResponseException as exc:

@@ -1,0 +1,293 @@
+"""Alert rules and their state machine with a fake clock: pending, repeat,
+resolve, hysteresis against flapping; the rules fed from real tables; the
+webhook channel against a real local HTTP server, failing then recovering."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from chatbot import clock, db, events
+from chatbot.commands.jobs import check_alerts, job_failed
+from chatbot.ops import alerts, jobs, notify, rules
+from conftest import make_cfg, toml_of
+
+T0 = 1_750_000_000.0
+QUIET = {"check_web": False, "worker_stale_seconds": 1e9, "job_grace_minutes": 1e9, "hostname": "caixa-01"}
+
+
+def disk_check(value):
+    """The disk rule as check-alerts builds it (fires at 90, clears below 85, 10 min pending)."""
+    return rules.threshold("disk", "disk usage", value, 90.0, 85.0, "%", "critical", 600.0)
+
+
+def events_of(conn, name):
+    return [r["event"] for r in conn.execute("SELECT event FROM alert_history WHERE name=? ORDER BY id", (name,))]
+
+
+@pytest.fixture
+def wcfg(tmp_path, webhook):
+    return make_cfg(tmp_path, alerts={**QUIET, "webhook_url": webhook.url + "/hook/SECRET-PATH",
+                                      "repeat_hours": 4.0})
+
+
+class Webhook:
+    """A real HTTP server recording alert webhooks; ``fail`` answers 500."""
+
+    def __init__(self):
+        self.posts: list[dict] = []
+        self.fail = False
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status = 500 if hook.fail else 200
+                if not hook.fail:
+                    hook.posts.append(json.loads(body))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def statuses(self):
+        return [(p["alert"], p["event"]) for p in self.posts]
+
+
+@pytest.fixture
+def webhook():
+    w = Webhook()
+    yield w
+    w.server.shutdown()
+    w.server.server_close()
+
+
+# -- the state machine -------------------------------------------------------------------
+def test_pending_then_firing_once_then_repeat_then_one_resolved(wcfg, webhook):
+    clock.freeze(T0)
+    conn = db.connect(wcfg.db_path)
+
+    def check(value, minutes=15):
+        alerts.apply(conn, wcfg, [disk_check(value)])
+        notify.deliver(conn, wcfg)
+        clock.advance(minutes * 60)
+
+    check(93)                                  # t=0: pending, nobody told
+    assert webhook.posts == [] and alerts.pending(conn)[0]["name"] == "disk"
+    check(94)                                  # t=15 min: held 15 >= 10 min pending: fires
+    assert webhook.statuses() == [("disk", "firing")]
+    assert alerts.firing(conn)[0]["since"] == T0 + 15 * 60
+    for _ in range(15):                        # 3 h 45 min more of the same: silence
+        check(95)
+    assert webhook.statuses() == [("disk", "firing")]
+    check(95)                                  # 4 h after the first notice: repeat
+    assert webhook.statuses() == [("disk", "firing"), ("disk", "repeat")]
+    check(84)                                  # below the clear line: exactly one resolved
+    check(84)
+    check(70)
+    assert webhook.statuses() == [("disk", "firing"), ("disk", "repeat"), ("disk", "resolved")]
+    assert alerts.firing(conn) == [] and alerts.pending(conn) == []
+    assert events_of(conn, "disk") == ["pending", "firing", "repeat", "resolved"]
+    resolved = webhook.posts[-1]
+    assert resolved["status"] == "resolved" and resolved["host"] == "caixa-01"
+    assert resolved["text"].startswith("[chatbot RESOLVED] disk usage 84% on caixa-01")
+
+
+def test_hysteresis_no_flapping_around_either_line(wcfg, webhook):
+    clock.freeze(T0)
+    conn = db.connect(wcfg.db_path)
+    # Wobbling around the trigger line while firing: between 85 and 90 it still holds.
+    for v in (91, 92, 89, 91, 88, 90.5, 86, 91, 87):
+        alerts.apply(conn, wcfg, [disk_check(v)])
+        notify.deliver(conn, wcfg)
+        clock.advance(5 * 60)
+    assert webhook.statuses() == [("disk", "firing")]
+    assert events_of(conn, "disk") == ["pending", "firing"]
+
+
+def test_pending_that_clears_is_cancelled_and_never_notified(wcfg, webhook):
+    clock.freeze(T0)
+    conn = db.connect(wcfg.db_path)
+    # Spikes that clear before the pending time: no notice at all, however many.
+    for v in (95, 80, 95, 80, 95, 80):
+        alerts.apply(conn, wcfg, [disk_check(v)])
+        notify.deliver(conn, wcfg)
+        clock.advance(5 * 60)
+    assert webhook.posts == []
+    assert events_of(conn, "disk") == ["pending", "cancelled"] * 3
+
+
+def test_step_pure_transitions():
+    c = disk_check(95)
+    st, ev = alerts.step(None, c, T0, 3600)
+    assert (st["state"], ev) == ("pending", "pending")
+    assert alerts.step(st, c, T0 + 599, 3600) == (st, None)
+    st2, ev = alerts.step(st, c, T0 + 600, 3600)
+    assert (st2["state"], ev, st2["firing_since"]) == ("firing", "firing", T0 + 600)
+    assert alerts.step(st2, disk_check(87), T0 + 700, 3600)[1] is None       # in the band: holds
+    assert alerts.step(st2, disk_check(None), T0 + 5000, 3600)[1] == "repeat"  # no data: still firing
+    assert alerts.step(st2, disk_check(84.9), T0 + 700, 3600) == (None, "resolved")
+    # No data while pending: held, never fired on a guess.
+    assert alerts.step(st, disk_check(None), T0 + 10_000, 3600) == (st, None)
+    # A rule without pending time fires at once.
+    auth = rules.flag("graph_auth", "token", "critical", True, 1.0, "s", "s")
+    assert alerts.step(None, auth, T0, 3600)[1] == "firing"
+
+
+# -- rules fed from real tables ------------------------------------------------------------
+def test_graph_api_190_fires_within_one_check_and_resolves_after_a_good_send(wcfg, webhook):
+    clock.freeze(T0)
+    conn = db.connect(wcfg.db_path)
+    with db.transaction(conn):
+        events.api_error(conn, 190, 401, "Error validating access token: Session has expired", False)
+    result = alerts.run_check(conn, wcfg)
+    assert ("graph_auth", "firing") in webhook.statuses()
+    assert [a["name"] for a in result["firing"]] == ["graph_auth"]
+    post = [p for p in webhook.posts if p["alert"] == "graph_auth"][0]
+    assert post["severity"] == "critical" and "Session has expired" in post["summary"]
+    # A successful send after the error: the token works again.
+    clock.advance(60)
+    with db.transaction(conn):
+        conn.execute("INSERT INTO outbox (phone_number_id, wa_id, body, state, created_at, sent_at, updated_at)"
+                     " VALUES ('p', '5585999990000', '{}', 'sent', ?, ?, ?)", (clock.now(),) * 3)
+    clock.advance(15 * 60)
+    alerts.run_check(conn, wcfg)
+    assert webhook.statuses()[-1] == ("graph_auth", "resolved")
+
+
+def test_error_rate_and_latency_need_enough_traffic(tmp_path):
+    clock.freeze(T0)
+    cfg = make_cfg(tmp_path, alerts={**QUIET, "pending_minutes": 0.0})
+    conn = db.connect(cfg.db_path)
+    with db.transaction(conn):
+        events.record(conn, success=False, latency_ms=90_000)      # one failure alone: no verdict
+    by = {c.name: c for c in rules.observe(conn, cfg)}
+    assert by["error_rate"].value is None and not by["error_rate"].active
+    with db.transaction(conn):
+        for i in range(9):
+            events.record(conn, success=i >= 2, latency_ms=40_000 + i)
+    by = {c.name: c for c in rules.observe(conn, cfg)}
+    assert by["error_rate"].active and by["error_rate"].value == pytest.approx(0.3)
+    assert "reply error rate 30% (fires at 20%, clears below 10%)" == by["error_rate"].summary
+    assert by["latency"].active and by["latency"].value == pytest.approx(40.008)
+    clock.advance(16 * 60)            # the window moved on: no traffic means no verdict, and cleared
+    by = {c.name: c for c in rules.observe(conn, cfg)}
+    assert by["error_rate"].cleared and by["latency"].cleared
+
+
+def test_queue_age_and_worker_heartbeat(tmp_path):
+    clock.freeze(T0)
+    cfg = make_cfg(tmp_path, alerts={"check_web": False, "worker_stale_seconds": 300.0})
+    conn = db.connect(cfg.db_path)
+    with db.transaction(conn):
+        conn.execute("INSERT INTO inbox (wamid, phone_number_id, wa_id, msg_type, payload, received_at,"
+                     " updated_at) VALUES ('w1', 'p', '5585999990000', 'text', '{}', ?, ?)", (T0 - 700, T0))
+        events.heartbeat(conn, "worker", 123, "x")
+    by = {c.name: c for c in rules.observe(conn, cfg)}
+    assert by["queue_age"].active and by["queue_age"].value == 700
+    assert not by["worker_down"].active
+    clock.advance(301)
+    by = {c.name: c for c in rules.observe(conn, cfg)}
+    assert by["worker_down"].active and by["worker_down"].pending_seconds == 0
+
+
+def test_overdue_job_fires_and_clears_on_success(wcfg, webhook):
+    clock.freeze(T0)
+    cfg = make_cfg(wcfg.state_dir.parent, alerts={**QUIET, "job_grace_minutes": 30.0,
+                                                    "webhook_url": wcfg.alerts.webhook_url})
+    conn = db.connect(cfg.db_path)
+    for job in jobs.JOBS:                      # everything ran fine just now
+        jobs.finish(conn, jobs.start(conn, job), "ok")
+    clock.advance(25 * 3600)                   # a day later, only the backup is past 24 h + 30 min
+    for job in ("collect-metrics", "check-alerts", "healthcheck"):
+        jobs.finish(conn, jobs.start(conn, job), "ok")
+    alerts.run_check(conn, cfg)
+    assert webhook.statuses() == [("job_overdue:backup", "firing")]
+    jobs.finish(conn, jobs.start(conn, "backup"), "ok")
+    clock.advance(60)
+    alerts.run_check(conn, cfg)
+    assert webhook.statuses()[-1] == ("job_overdue:backup", "resolved")
+
+
+# -- chatbot-job-failed (systemd OnFailure=) -------------------------------------------------
+def test_job_failed_records_a_killed_run_and_notifies_at_once(tmp_path, runner, webhook):
+    path = tmp_path / "chatbot.toml"
+    path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "state")}, "llm": {"enabled": False},
+                             "alerts": {**QUIET, "webhook_url": webhook.url + "/hook"}}))
+    conn = db.connect(tmp_path / "state" / "chatbot.db")
+    run_id = jobs.start(conn, "backup")        # a backup that systemd then killed (TimeoutStartSec)
+    env = {"MONITOR_SERVICE_RESULT": "timeout", "MONITOR_EXIT_CODE": "killed", "MONITOR_EXIT_STATUS": "TERM"}
+    result = runner.invoke(job_failed, ["--config", str(path), "chatbot-backup.service", "--json"],
+                           env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    row = conn.execute("SELECT status, message FROM job_runs WHERE id=?", (run_id,)).fetchone()
+    assert row["status"] == "failed"
+    assert "chatbot-backup.service failed (service_result=timeout exit_code=killed" in row["message"]
+    assert webhook.statuses() == [("job_failed:backup", "firing")]
+    # The next backup succeeds: the alert resolves on the next check.
+    jobs.finish(conn, jobs.start(conn, "backup"), "ok")
+    result = runner.invoke(check_alerts, ["--config", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert webhook.statuses()[-1] == ("job_failed:backup", "resolved")
+
+
+def test_unit_failure_of_a_service_resolves_with_a_fresh_heartbeat_or_clear(tmp_path, runner, webhook):
+    path = tmp_path / "chatbot.toml"
+    path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "state")}, "llm": {"enabled": False},
+                             "alerts": {**QUIET, "webhook_url": webhook.url + "/hook"}}))
+    assert runner.invoke(job_failed, ["--config", str(path), "chatbot-worker.service"],
+                         catch_exceptions=False).exit_code == 0
+    assert runner.invoke(job_failed, ["--config", str(path), "chatbot-web.service"],
+                         catch_exceptions=False).exit_code == 0
+    assert set(webhook.statuses()) == {("unit_failed:chatbot-worker.service", "firing"),
+                                       ("unit_failed:chatbot-web.service", "firing")}
+    conn = db.connect(tmp_path / "state" / "chatbot.db")
+    with db.transaction(conn):
+        events.heartbeat(conn, "worker", 1, "restarted")
+    assert runner.invoke(job_failed, ["--config", str(path), "--clear", "chatbot-web.service"],
+                         catch_exceptions=False).exit_code == 0
+    assert runner.invoke(check_alerts, ["--config", str(path)], catch_exceptions=False).exit_code == 0
+    assert sorted(webhook.statuses()[2:]) == [("unit_failed:chatbot-web.service", "resolved"),
+                                              ("unit_failed:chatbot-worker.service", "resolved")]
+
+
+# -- notices that fail ------------------------------------------------------------------------
+def test_failed_webhook_is_retried_in_order_and_visible_meanwhile(wcfg, webhook):
+    clock.freeze(T0)
+    conn = db.connect(wcfg.db_path)
+    webhook.fail = True
+    alerts.apply(conn, wcfg, [rules.flag("graph_auth", "token", "critical", True, 1.0, "token rejected", "t")])
+    first = notify.deliver(conn, wcfg)
+    assert first["failed"] == 1 and first["errors"] == [
+        f"webhook: the webhook at {webhook.url} answered HTTP 500"]     # the URL's secret path is not shown
+    clock.advance(900)
+    alerts.apply(conn, wcfg, [rules.flag("graph_auth", "token", "critical", False, 0.0, "token ok", "t")])
+    assert notify.deliver(conn, wcfg)["failed"] == 2
+    shown = notify.failed_notifications(conn, T0 - 1)
+    assert [(n["kind"], n["attempts"]) for n in shown] == [("resolved", 1), ("firing", 2)]
+    assert all("SECRET-PATH" not in (n["error"] or "") for n in shown)
+    webhook.fail = False
+    clock.advance(900)
+    assert notify.deliver(conn, wcfg)["sent"] == 2
+    assert webhook.statuses() == [("graph_auth", "firing"), ("graph_auth", "resolved")]
+    assert notify.failed_notifications(conn, T0 - 1) == []
+
+
+def test_notices_expire_after_the_retry_window(wcfg, webhook):
+    clock.freeze(T0)
+    conn = db.connect(wcfg.db_path)
+    webhook.fail = True
+    alerts.apply(conn, wcfg, [rules.flag("graph_auth", "token", "critical", True, 1.0, "token rejected", "t")])
+    notify.deliver(conn, wcfg)
+    clock.advance(49 * 3600)
+    webhook.fail = False
+    result = notify.deliver(conn, wcfg)
+    assert (result["sent"], result["expired"]) == (0, 1)
+    assert [n["status"] for n in notify.failed_notifications(conn, T0 - 1)] == ["expired"]
