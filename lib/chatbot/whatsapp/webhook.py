@@ -138,8 +138,8 @@ def _parse_value(value: dict, batch: Batch) -> None:
     meta = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     pnid = _str(meta.get("phone_number_id"))
     names = {}
-    for c in value.get("contacts") or []:
-        if isinstance(c, dict) and _str(c.get("wa_id")):
+    for c in _list(value.get("contacts")):
+        if _str(c.get("wa_id")):
             profile = c.get("profile") if isinstance(c.get("profile"), dict) else {}
             names[_str(c["wa_id"])] = _str(profile.get("name"))
     for m in _list(value.get("messages")):
@@ -147,7 +147,10 @@ def _parse_value(value: dict, batch: Batch) -> None:
         if not (pnid and wamid and sender and mtype):
             batch.skipped.append("message without id, from, type or phone_number_id")
             continue
-        text = _TEXT_OF.get(mtype, lambda _m: None)(m)
+        try:
+            text = _TEXT_OF.get(mtype, lambda _m: None)(m)
+        except AttributeError:      # e.g. "text": "a string" instead of an object
+            text = None
         batch.phone_number_ids.add(pnid)
         batch.messages.append(Inbound(
             wamid=wamid, phone_number_id=pnid, wa_id=sender, msg_type=mtype,
