@@ -182,6 +182,21 @@ def test_error_rate_and_latency_need_enough_traffic(tmp_path):
     assert by["error_rate"].cleared and by["latency"].cleared
 
 
+def test_cpu_and_memory_come_from_the_latest_fresh_sample(tmp_path):
+    clock.freeze(T0)
+    cfg = make_cfg(tmp_path, alerts=QUIET)
+    conn = db.connect(cfg.db_path)
+    with db.transaction(conn):
+        conn.execute("INSERT INTO metrics (ts, cpu_percent, memory_percent) VALUES (?, 97.0, 95.0)", (T0 - 60,))
+    by = {c.name: c for c in rules.observe(conn, cfg)}
+    assert (by["cpu"].value, by["cpu"].active) == (97.0, True)
+    assert (by["memory"].value, by["memory"].active) == (95.0, True)
+    clock.advance(3600)                     # the metrics job stopped: CPU unknown, memory read live
+    by = {c.name: c for c in rules.observe(conn, cfg)}
+    assert by["cpu"].value is None and not by["cpu"].active and not by["cpu"].cleared
+    assert by["memory"].value < 95.0
+
+
 def test_queue_age_and_worker_heartbeat(tmp_path):
     clock.freeze(T0)
     cfg = make_cfg(tmp_path, alerts={"check_web": False, "worker_stale_seconds": 300.0})

@@ -288,7 +288,7 @@ def test_retention_never_deletes_the_newest_good_backup(spec, keep_count, keep_d
     archives = archives_from(spec)
     keep, delete = backup.plan_retention(archives, NOW, keep_count, keep_days)
     assert sorted(a["name"] for a in keep + delete) == sorted(a["name"] for a in archives)
-    good = sorted((a for a in archives if a["good"]), key=lambda a: (a["created_at"], a["name"]), reverse=True)
+    good = sorted((a for a in archives if a["good"]), key=backup._age_key, reverse=True)
     kept = {a["name"] for a in keep}
     if not good:
         assert delete == []                                    # nothing good: nothing deleted
@@ -318,3 +318,50 @@ def test_retention_on_disk_keeps_count_and_age_and_the_newest(tmp_path):
     clock.advance(365 * DAY)
     kept, deleted = backup.apply_retention(cfg, conn)
     assert kept == names[:3] and deleted == names[3:5]
+
+
+# -- a full disk ---------------------------------------------------------------------------------
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 4 MB tmpfs for the backup directory (needs root, as in CI's container)."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mnt)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_full_disk_fails_cleanly_and_keeps_older_backups(tmp_path, small_fs):
+    cfg_path = tmp_path / "chatbot.toml"
+    cfg_path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "state"), "backup_dir": str(small_fs)},
+                                 "llm": {"enabled": False}, "backup": {"keep_count": 1, "keep_days": 0}}))
+    from chatbot import config
+    cfg = config.load(str(cfg_path))
+    conn = db.connect(cfg.db_path)
+    older = Path(backup.run_backup(cfg)["path"])
+    with db.transaction(conn):                                   # 8 MB that will not compress
+        conn.executemany("INSERT INTO events (ts, success, error) VALUES (?, 1, ?)",
+                         [(clock.now(), os.urandom(4000).hex()) for _ in range(1000)])
+    conn.close()
+    proc = run("chatbot-backup", cfg_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "disk is full while writing the backup" in line and "older backups were kept" in line
+    assert sorted(p.name for p in small_fs.iterdir()) == [".lock", older.name]   # no partial left
+    conn = db.connect(cfg.db_path)
+    assert jobs_status(conn) == "failed"
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_fs)], check=True)
+    again = run("chatbot-backup", cfg_path)
+    assert again.returncode == 0, again.stderr
+    # Retention (keep 1) removes the older one only now that a newer good one exists.
+    (left,) = small_fs.glob("*.tar.gz")
+    assert not older.exists()
+    assert str(left) == backup.last_backup(conn)["path"]
+
+
+def jobs_status(conn) -> str:
+    from chatbot.ops import jobs
+    return jobs.last_runs(conn)["backup"]["status"]

@@ -240,12 +240,18 @@ def list_archives(backup_dir: Path, known: dict[str, int] | None = None) -> list
         m = NAME_RE.match(p.name)
         if not m or not p.is_file():
             continue
-        size = p.stat().st_size
-        good = size > 0 and known.get(str(p), size) == size
+        st = p.stat()
+        good = st.st_size > 0 and known.get(str(p), st.st_size) == st.st_size
         out.append({"path": str(p), "name": p.name, "created_at": parse_stamp(m.group(1)),
-                    "label": m.group(2) or "", "size": size, "good": good})
-    out.sort(key=lambda a: (a["created_at"], a["name"]), reverse=True)
+                    "mtime": st.st_mtime, "label": m.group(2) or "", "size": st.st_size, "good": good})
+    out.sort(key=_age_key, reverse=True)
     return out
+
+
+def _age_key(a: dict) -> tuple:
+    # Names have one-second resolution: two backups in the same second are
+    # told apart by the file's mtime, not by the name's suffix.
+    return a["created_at"], a.get("mtime", 0.0), a["name"]
 
 
 def plan_retention(archives: list[dict], now: float, keep_count: int, keep_days: float) -> tuple[list, list]:
@@ -257,7 +263,7 @@ def plan_retention(archives: list[dict], now: float, keep_count: int, keep_days:
     kept. Damaged archives go once a good one exists; with no good archive
     at all nothing is deleted.
     """
-    ordered = sorted(archives, key=lambda a: (a["created_at"], a["name"]), reverse=True)
+    ordered = sorted(archives, key=_age_key, reverse=True)
     good = [a for a in ordered if a["good"]]
     if not good:
         return ordered, []

@@ -134,12 +134,21 @@ def active_writers(cfg) -> list[str]:
     return found
 
 
-def _place_file(src: Path, dest: Path, mode: int) -> None:
-    """Write beside, fsync, rename over: the old or the new file, never half of one."""
+def _stage(src: Path, dest: Path, mode: int) -> Path:
+    """Write ``src`` beside ``dest`` and fsync it; nothing is replaced yet."""
     tmp = dest.with_name(dest.name + ".restoring")
-    shutil.copyfile(src, tmp)
-    os.chmod(tmp, mode)
-    fsync_path(tmp)
+    try:
+        shutil.copyfile(src, tmp)
+        os.chmod(tmp, mode)
+        fsync_path(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _swap(tmp: Path, dest: Path) -> None:
+    """Rename over: the old or the new file, never half of one."""
     os.replace(tmp, dest)
     fsync_path(dest.parent, directory=True)
 
@@ -166,6 +175,7 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
     cfg.state_dir.mkdir(parents=True, exist_ok=True)
     old_umask = os.umask(0o077)
     work = Path(tempfile.mkdtemp(prefix=".restore-", dir=cfg.state_dir))
+    replaced = False
     try:
         manifest = verify_archive(archive, work)
         files = [f["path"] for f in manifest["files"]]
@@ -186,9 +196,13 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
         with locked(cfg.backup_dir):
             stamp = utc_stamp(clock.now())
             plan["safety_backup"] = _safety_copy(cfg, stamp)
+            staged = _stage(work / "db" / "chatbot.db", cfg.db_path, 0o640)
+            # The old -wal/-shm belong to the old file (its WAL content is in the
+            # safety backup); left beside the new file they would be replayed into it.
             for suffix in ("-wal", "-shm"):
                 Path(str(cfg.db_path) + suffix).unlink(missing_ok=True)
-            _place_file(work / "db" / "chatbot.db", cfg.db_path, 0o640)
+            _swap(staged, cfg.db_path)
+            replaced = True
             if has_kb:
                 kb = cfg.kb_sources_dir
                 if kb.exists():
@@ -199,13 +213,14 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
                 cur = Path(cfg.path)
                 if cur.exists():
                     shutil.copy2(cur, cur.with_name(f"{cur.name}.pre-restore-{stamp}"))
-                _place_file(work / config_in, cur, 0o640)
+                _swap(_stage(work / config_in, cur, 0o640), cur)
         # Bring an older backup's schema up to this version now, not in the first webhook.
         db.connect(cfg.db_path).close()
         return plan
     except OSError as exc:
         if exc.errno == 28:
-            raise BackupError("disk is full while restoring; the current database was not replaced") from None
+            done = "the database was already replaced" if replaced else "the current database was not replaced"
+            raise BackupError(f"disk is full while restoring; {done}") from None
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -89,11 +89,12 @@ def flag(name: str, title: str, severity: str, on: bool, value: float, summary: 
     return _check(name, title, severity, value, on, not on, summary, short, pending, help or help_text(name))
 
 
-def latest_cpu(conn: sqlite3.Connection, now: float, max_age: float) -> float | None:
-    row = conn.execute("SELECT ts, cpu_percent FROM metrics ORDER BY ts DESC LIMIT 1").fetchone()
+def latest_sample(conn: sqlite3.Connection, now: float, max_age: float) -> dict:
+    """The newest metrics row if it is recent, else {} (no data)."""
+    row = conn.execute("SELECT ts, cpu_percent, memory_percent FROM metrics ORDER BY ts DESC LIMIT 1").fetchone()
     if row is None or now - row["ts"] > max_age:
-        return None
-    return row["cpu_percent"]
+        return {}
+    return dict(row)
 
 
 def traffic(conn: sqlite3.Connection, since: float) -> tuple[int, int, list[float]]:
@@ -140,12 +141,17 @@ def observe(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) ->
     pend = a.pending_minutes * 60
     checks = []
 
-    checks.append(threshold("cpu", "CPU usage", latest_cpu(conn, now, 3 * jobs.JOBS["collect-metrics"]),
+    # CPU and memory come from chatbot-collect-metrics' samples: CPU needs its
+    # counter deltas, and this job's unit hides /proc/meminfo (ProcSubset=pid).
+    sample = latest_sample(conn, now, 3 * jobs.JOBS["collect-metrics"])
+    checks.append(threshold("cpu", "CPU usage", sample.get("cpu_percent"),
                             a.cpu_percent, a.cpu_clear_percent, "%", "warning", pend))
-    try:
-        memory = psutil.virtual_memory().percent
-    except OSError:     # /proc/meminfo hidden (systemd ProcSubset=pid): no data
-        memory = None
+    memory = sample.get("memory_percent")
+    if memory is None:
+        try:
+            memory = psutil.virtual_memory().percent
+        except OSError:
+            memory = None
     checks.append(threshold("memory", "memory usage", memory,
                             a.memory_percent, a.memory_clear_percent, "%", "warning", pend))
     from .health import disk_path
