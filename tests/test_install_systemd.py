@@ -322,6 +322,14 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     assert archives[0].name in journal, f"the backup's line is not in the journal:\n{journal}"
     assert query(box, "SELECT status FROM job_runs WHERE job='backup'") == [["ok"]]
 
+    # Every other job runs to success inside its sandbox (ProcSubset, PrivateNetwork, syscall filter...).
+    for job in ("collect-metrics", "check-alerts", "healthcheck", "cleanup"):
+        res = box.run("systemctl", "start", f"chatbot-{job}.service", timeout=300)
+        assert res.returncode == 0, box.run("journalctl", "-u", f"chatbot-{job}", "--no-pager").stdout
+        assert ["ok"] in query(box, f"SELECT status FROM job_runs WHERE job='{job}'"), job
+    res = box.run("systemctl", "list-units", "--failed", "--no-legend", "--plain", "chatbot-*")
+    assert not res.stdout.strip(), res.stdout
+
     # 4. A failing job starts the OnFailure= recorder, which records the failure.
     dropin = box.path("/etc/systemd/system/chatbot-cleanup.service.d/test-fail.conf")  # not /run: a tmpfs
     dropin.parent.mkdir(parents=True)
