@@ -1,0 +1,424 @@
+"""The dashboard's numbers (``/stats``, ``/dashboard``) and the conversation views.
+
+Every time series is a bucketed aggregate over an indexed ``ts`` range, so the
+cost follows the size of the window, not of the table: with a million events
+a 24 h window reads only that day's entries of ``events_ts_web_idx``, a
+covering index (migration 0300), and never touches the table rows.
+
+Sections that come from other parts of the system (handoffs, alerts, jobs,
+backups, system metrics) are each computed on their own: one that fails (a
+missing table after a partial restore, a locked database) is reported in
+``unavailable`` and the rest of the page still renders.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import math
+import sqlite3
+import threading
+
+from .. import clock, log as logmod
+from ..db import describe_error
+from ..whatsapp import inbox as inbox_mod
+
+log = logging.getLogger("chatbot.web")
+
+MAX_HOURS = 24 * 30
+# Bucket widths to pick from: the smallest that keeps a chart under MAX_POINTS.
+_STEPS = (300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+MAX_POINTS = 168
+TOP_INTENTS = 8
+FAILED_STATUSES = ("failed", "unknown")
+
+
+def bucket_seconds(hours: int) -> int:
+    span = hours * 3600
+    return next((s for s in _STEPS if span / s <= MAX_POINTS), _STEPS[-1])
+
+
+def window(hours: int, now: float) -> tuple[float, float, int, int]:
+    """(since, until, step, n): n buckets of ``step`` seconds aligned to the
+    epoch, the last one holding ``now``."""
+    step = bucket_seconds(hours)
+    n = math.ceil(hours * 3600 / step)
+    last = math.floor(now / step) * step
+    return last - (n - 1) * step, last + step, step, n
+
+
+# -- message series -------------------------------------------------------------
+
+# One pass over the covering index: every column comes from events_ts_web_idx.
+_EVENT_ROWS = "SELECT ts, success, handoff, latency_ms, intent FROM events WHERE ts >= ? AND ts < ?"
+_RECEIVED_BUCKETS = """
+SELECT CAST((received_at - :since) / :step AS INTEGER) AS b, COUNT(*)
+FROM inbox WHERE received_at >= :since AND received_at < :until GROUP BY b
+"""
+_RECENT_FAILURES = """
+SELECT ts, inbox_id, wa_id, intent, error FROM events
+WHERE ts >= :since AND ts < :until AND success = 0 ORDER BY ts DESC LIMIT :limit
+"""
+# Latencies go into geometric bins 5% wide: percentiles of any set of
+# buckets come from adding their bins, within 2.5% of the exact value.
+_RATIO = 1.05
+_LOG_RATIO = math.log(_RATIO)
+SETTLE_SECONDS = 60      # events.ts is the commit time: a bucket this far past is final
+
+
+def _lat_bin(ms: float) -> int:
+    return 0 if ms < 1 else int(math.log(ms) / _LOG_RATIO) + 1
+
+
+def _bin_ms(k: int) -> float:
+    return 0.5 if k == 0 else _RATIO ** (k - 0.5)
+
+
+class Bucket:
+    __slots__ = ("n", "ok", "handoff", "received", "intents", "lat")
+
+    def __init__(self):
+        self.n = self.ok = self.handoff = self.received = 0
+        self.intents: dict[str, int] = {}
+        self.lat: dict[int, int] = {}
+
+
+def hist_percentile(hist: dict[int, int], q: float) -> float | None:
+    total = sum(hist.values())
+    if not total:
+        return None
+    rank, seen = q * total, 0
+    for k in sorted(hist):
+        seen += hist[k]
+        if seen >= rank:
+            return _bin_ms(k)
+    return _bin_ms(max(hist))
+
+
+def compute_buckets(conn: sqlite3.Connection, since: float, step: int, n: int) -> list[Bucket]:
+    until = since + n * step
+    out = [Bucket() for _ in range(n)]
+    for ts, ok, ho, ms, intent in conn.execute(_EVENT_ROWS, (since, until)):
+        b = out[min(int((ts - since) // step), n - 1)]
+        b.n += 1
+        b.ok += ok
+        b.handoff += ho
+        intent = intent or "?"
+        b.intents[intent] = b.intents.get(intent, 0) + 1
+        if ms is not None:
+            k = _lat_bin(ms)
+            b.lat[k] = b.lat.get(k, 0) + 1
+    for i, count in conn.execute(_RECEIVED_BUCKETS, {"since": since, "until": until, "step": step}):
+        if 0 <= i < n:
+            out[i].received = count
+    return out
+
+
+class BucketCache:
+    """Buckets that can no longer change, kept between requests.
+
+    Events and inbox rows are written at the time they happen and never
+    edited, so once a bucket is SETTLE_SECONDS in the past its numbers are
+    final: each refresh of the dashboard then reads only the newest bucket
+    from the database. A restore swaps the database while the service is
+    stopped (see ops/restore.py); should the highest event id ever go down
+    anyway, everything is forgotten.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.data: dict[tuple, Bucket] = {}
+        self.high_id = 0
+
+    def get(self, conn, since: float, step: int, n: int, now: float) -> list[Bucket]:
+        high = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+        with self.lock:
+            if high < self.high_id:
+                self.data.clear()
+            self.high_id = high
+            have = [self.data.get((step, since + i * step)) for i in range(n)]
+        first = next((i for i, b in enumerate(have) if b is None), n)
+        if first == n:
+            return have
+        fresh = compute_buckets(conn, since + first * step, step, n - first)
+        with self.lock:
+            for i, b in enumerate(fresh, first):
+                start = since + i * step
+                if start + step <= now - SETTLE_SECONDS:
+                    self.data[(step, start)] = b
+                have[i] = b
+            horizon = now - MAX_HOURS * 3600 - 2 * step
+            for key in [k for k in self.data if k[1] < horizon]:
+                del self.data[key]
+        return have
+
+
+def message_series(conn: sqlite3.Connection, since: float, until: float, step: int, n: int,
+                   now: float | None = None, cache: BucketCache | None = None) -> dict:
+    buckets = cache.get(conn, since, step, n, clock.now() if now is None else now) if cache \
+        else compute_buckets(conn, since, step, n)
+    all_lat: dict[int, int] = {}
+    intents: dict[str, int] = {}
+    for b in buckets:
+        for k, c in b.lat.items():
+            all_lat[k] = all_lat.get(k, 0) + c
+        for k, c in b.intents.items():
+            intents[k] = intents.get(k, 0) + c
+    handled = sum(b.n for b in buckets)
+    answered = sum(b.ok for b in buckets)
+    return {
+        "series": {"received": [b.received for b in buckets], "answered": [b.ok for b in buckets],
+                   "failed": [b.n - b.ok for b in buckets], "handoff": [b.handoff for b in buckets],
+                   "latency_p50_ms": [_round(hist_percentile(b.lat, 0.5)) for b in buckets],
+                   "latency_p95_ms": [_round(hist_percentile(b.lat, 0.95)) for b in buckets]},
+        "totals": {"received": sum(b.received for b in buckets), "handled": handled, "answered": answered,
+                   "failed": handled - answered, "handoffs": sum(b.handoff for b in buckets),
+                   "failure_rate": round((handled - answered) / handled, 4) if handled else None,
+                   "latency_p50_ms": _round(hist_percentile(all_lat, 0.5)),
+                   "latency_p95_ms": _round(hist_percentile(all_lat, 0.95))},
+        "intents": [{"intent": k, "count": c}
+                    for k, c in sorted(intents.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_INTENTS]],
+    }
+
+
+def recent_failures(conn, since: float, until: float, secrets: list[str], limit: int = 10) -> list[dict]:
+    rows = conn.execute(_RECENT_FAILURES, {"since": since, "until": until, "limit": limit})
+    return [{"ts": r["ts"], "inbox_id": r["inbox_id"], "wa_id": r["wa_id"], "intent": r["intent"],
+             "error": _clean(r["error"], secrets)} for r in rows]
+
+
+def api_errors(conn, since: float, secrets: list[str], limit: int = 10) -> dict:
+    rows = conn.execute("SELECT ts, code, http_status, message FROM api_errors WHERE ts >= ?"
+                        " ORDER BY ts DESC LIMIT ?", (since, limit)).fetchall()
+    by_code = conn.execute("SELECT code, COUNT(*) FROM api_errors WHERE ts >= ? GROUP BY code"
+                           " ORDER BY 2 DESC", (since,)).fetchall()
+    return {"recent": [{"ts": r[0], "code": r[1], "http_status": r[2], "message": _clean(r[3], secrets)}
+                       for r in rows],
+            "by_code": [{"code": c, "count": k} for c, k in by_code]}
+
+
+def webhook_rejects(conn, since: float) -> list[dict]:
+    rows = conn.execute("SELECT reason, COUNT(*) FROM webhook_rejects WHERE ts >= ? GROUP BY reason"
+                        " ORDER BY 2 DESC", (since,))
+    return [{"reason": r[0], "count": r[1]} for r in rows]
+
+
+# -- system series (the metrics job's samples) ---------------------------------
+
+def system_series(conn, since: float, until: float, step: int, n: int) -> dict:
+    """Per bucket, the highest CPU/memory/disk sample: a short spike must show."""
+    cols = ("cpu_percent", "memory_percent", "disk_percent")
+    out = {c: [None] * n for c in cols}
+    rows = conn.execute("SELECT ts, cpu_percent, memory_percent, disk_percent FROM metrics"
+                        " WHERE ts >= ? AND ts < ?", (since, until))
+    for ts, *values in rows:
+        b = int((ts - since) // step)
+        if 0 <= b < n:
+            for c, v in zip(cols, values):
+                if v is not None and (out[c][b] is None or v > out[c][b]):
+                    out[c][b] = round(v, 1)
+    latest = conn.execute("SELECT ts, cpu_percent, memory_percent, disk_percent, load1 FROM metrics"
+                          " ORDER BY ts DESC LIMIT 1").fetchone()
+    return {"series": out, "latest": dict(latest) if latest else None}
+
+
+# -- the whole page ------------------------------------------------------------
+
+def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None = None,
+              cache: BucketCache | None = None) -> dict:
+    """Everything /stats returns and /dashboard draws."""
+    now = clock.now() if now is None else now
+    since, until, step, n = window(hours, now)
+    secrets = cfg.secrets()
+    out: dict = {"generated_at": now, "timezone": cfg.bot.store_timezone, "hours": hours,
+                 "bucket_seconds": step, "since": since, "until": until,
+                 "t": [since + i * step for i in range(n)], "unavailable": {}}
+    bad = out["unavailable"]
+
+    msgs = _section(bad, "messages", lambda: message_series(conn, since, until, step, n, now, cache))
+    out["series"] = msgs["series"] if msgs else {}
+    out["totals"] = msgs["totals"] if msgs else {}
+    out["intents"] = msgs["intents"] if msgs else []
+    system = _section(bad, "system", lambda: system_series(conn, since, until, step, n))
+    if system:
+        out["series"].update(system["series"])
+    out["system_latest"] = system["latest"] if system else None
+    out["queue"] = _section(bad, "queue", lambda: _queue(conn))
+    # A few missed beats is a busy database; more than that, a stopped worker.
+    stale_after = max(6 * cfg.worker.heartbeat_seconds, 60)
+    out["worker"] = _section(bad, "worker", lambda: _heartbeat(conn, "worker", now, stale_after))
+    out["handoffs_waiting"] = _section(bad, "handoffs", lambda: _handoffs(conn, now)) or []
+    out["errors"] = {
+        "failed_messages": _section(bad, "failed_messages",
+                                    lambda: recent_failures(conn, since, until, secrets)) or [],
+        "api_errors": _section(bad, "api_errors", lambda: api_errors(conn, since, secrets))
+        or {"recent": [], "by_code": []},
+        "webhook_rejects": _section(bad, "webhook_rejects", lambda: webhook_rejects(conn, since)) or [],
+        "failed_notifications": _section(bad, "notifications",
+                                         lambda: _failed_notifications(conn, since, secrets)) or [],
+    }
+    out["alerts_firing"] = _section(bad, "alerts", lambda: _alerts(conn, secrets)) or []
+    out["last_backup"] = _section(bad, "backup", lambda: _last_backup(conn, secrets))
+    out["jobs"] = _section(bad, "jobs", lambda: _jobs(conn, secrets)) or []
+    return out
+
+
+def _section(unavailable: dict, name: str, fn):
+    try:
+        return fn()
+    except sqlite3.Error as exc:
+        unavailable[name] = describe_error(exc)
+        log.warning("dashboard section %s unavailable: %s", name, unavailable[name])
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("chatbot."):
+            raise
+        unavailable[name] = f"{exc.name} is not installed"
+    return None
+
+
+def _module(name: str):
+    """Import a module another part of the system provides (see ``_section``)."""
+    return importlib.import_module(name)
+
+
+def _queue(conn) -> dict:
+    depth, age = inbox_mod.queue_depth_and_age(conn)
+    return {"depth": depth, "oldest_age_seconds": _round(age)}
+
+
+def _heartbeat(conn, name: str, now: float, stale_after: float) -> dict | None:
+    row = conn.execute("SELECT ts, pid FROM heartbeats WHERE name=?", (name,)).fetchone()
+    if row is None:
+        return None
+    age = now - row["ts"]
+    return {"ts": row["ts"], "age_seconds": round(age, 1), "pid": row["pid"], "stale": age > stale_after}
+
+
+def _handoffs(conn, now: float) -> list[dict]:
+    items = []
+    for h in _module("chatbot.bot.handoff").waiting(conn):
+        h = dict(h)
+        since = h.get("since")
+        h["waiting_seconds"] = round(now - since, 1) if since else None
+        items.append(h)
+    return items
+
+
+def _failed_notifications(conn, since: float, secrets) -> list[dict]:
+    notify = _module("chatbot.ops.notify")
+    return [_scrubbed(dict(r), secrets) for r in notify.failed_notifications(conn, since)][:10]
+
+
+def _alerts(conn, secrets) -> list[dict]:
+    return [_scrubbed(dict(a), secrets) for a in _module("chatbot.ops.alerts").firing(conn)]
+
+
+def _last_backup(conn, secrets) -> dict | None:
+    b = _module("chatbot.ops.backup").last_backup(conn)
+    return _scrubbed(dict(b), secrets) if b else None
+
+
+def _jobs(conn, secrets) -> list[dict]:
+    """Each known job with its period and last run (``status`` None: never ran)."""
+    jobs = _module("chatbot.ops.jobs")
+    runs = jobs.last_runs(conn)
+    out = []
+    for name, period in jobs.JOBS.items():
+        run = _scrubbed(dict(runs.get(name) or {}), secrets)
+        run.setdefault("status", None)
+        out.append(dict(run, job=name, period=period))
+    return out
+
+
+# -- conversations ---------------------------------------------------------------
+
+def _reply_text(body: str | None) -> str | None:
+    if not body:
+        return None
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    return (payload.get("text") or {}).get("body") or \
+        ((payload.get("interactive") or {}).get("body") or {}).get("text")
+
+
+def _waiting_by_key(conn) -> dict:
+    """(phone_number_id, wa_id) -> the handoff waiting for a person."""
+    try:
+        return {(h["phone_number_id"], h["wa_id"]): h for h in _module("chatbot.bot.handoff").waiting(conn)}
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("chatbot."):
+            raise
+        return {}
+
+
+def _last_message(conn, key) -> dict:
+    row = conn.execute("SELECT contact_name, msg_type, body, status, received_at FROM inbox"
+                       " WHERE wa_id=? AND phone_number_id=? ORDER BY id DESC LIMIT 1", (key[1], key[0])).fetchone()
+    return dict(row) if row else {}
+
+
+def conversations(conn, limit: int = 50, scan: int = 5000) -> list[dict]:
+    """Customers waiting for a person first (however old their last
+    message), then the most recent conversations, each with its last message.
+    Reads only the newest ``scan`` inbox rows: cheap with any table size."""
+    waiting = _waiting_by_key(conn)
+    convs: dict = {}
+    for key, h in waiting.items():
+        last = _last_message(conn, key)
+        convs[key] = {"phone_number_id": key[0], "wa_id": key[1], "contact_name": last.get("contact_name"),
+                      "last_at": last.get("received_at"), "last_body": last.get("body"),
+                      "last_type": last.get("msg_type"), "last_status": last.get("status")}
+    rows = conn.execute("SELECT phone_number_id, wa_id, contact_name, msg_type, body, status, received_at"
+                        " FROM inbox ORDER BY id DESC LIMIT ?", (scan,))
+    for r in rows:
+        key = (r["phone_number_id"], r["wa_id"])
+        if key not in convs and len(convs) < limit + len(waiting):
+            convs[key] = {"phone_number_id": key[0], "wa_id": key[1], "contact_name": r["contact_name"],
+                          "last_at": r["received_at"], "last_body": r["body"], "last_type": r["msg_type"],
+                          "last_status": r["status"]}
+        elif key in convs and not convs[key]["contact_name"]:
+            convs[key]["contact_name"] = r["contact_name"]
+    for key, c in convs.items():
+        h = waiting.get(key)
+        c.update(mode="human" if h else "bot", handoff_since=h and h["since"], handoff_reason=h and h["reason"])
+    return sorted(convs.values(), key=lambda c: (c["mode"] != "human", -(c["last_at"] or 0)))
+
+
+def conversation(conn, wa_id: str, limit: int = 100) -> dict:
+    """One customer's recent messages, oldest first, each with the bot's reply."""
+    rows = conn.execute(
+        "SELECT i.id, i.phone_number_id, i.contact_name, i.msg_type, i.body, i.status, i.error,"
+        " i.received_at, i.finished_at, o.body AS reply_body, o.state AS reply_state, o.delivery,"
+        " o.sent_at AS reply_at FROM inbox i LEFT JOIN outbox o ON o.inbox_id = i.id"
+        " WHERE i.wa_id = ? ORDER BY i.id DESC LIMIT ?", (wa_id, limit)).fetchall()
+    messages = []
+    for r in reversed(rows):
+        m = {k: r[k] for k in ("id", "phone_number_id", "contact_name", "msg_type", "body", "status",
+                               "error", "received_at", "finished_at", "reply_state", "delivery", "reply_at")}
+        m["reply"] = _reply_text(r["reply_body"])
+        messages.append(m)
+    handoff = next((h for key, h in _waiting_by_key(conn).items() if key[1] == wa_id), None)
+    name = next((m["contact_name"] for m in reversed(messages) if m["contact_name"]), None)
+    return {"wa_id": wa_id, "contact_name": name, "messages": messages,
+            "mode": "human" if handoff else "bot", "handoff": handoff}
+
+
+# -- helpers -----------------------------------------------------------------------
+
+def _round(v, nd: int = 1):
+    return None if v is None else round(v, nd)
+
+
+def _clean(text, secrets) -> str | None:
+    return None if text is None else logmod.scrub(str(text), secrets)[:300]
+
+
+def _scrubbed(d: dict, secrets) -> dict:
+    """Free text from other modules (alert details, job messages) may quote a
+    configuration value: take secrets out before it reaches a page."""
+    for k, v in d.items():
+        if isinstance(v, str) and secrets:
+            d[k] = logmod.scrub(v, secrets) if any(s in v for s in secrets) else v
+    return d
