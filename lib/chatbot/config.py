@@ -40,7 +40,7 @@ class Web:
     max_body_bytes: int = 1_048_576
     metrics_allow: list = field(default_factory=list)   # empty = anyone may read /metrics
     secure_cookies: bool = True
-    db_busy_timeout_ms: int = 1500   # then the webhook spools the batch instead of waiting
+    db_busy_timeout_ms: int = 500    # then the webhook spools the batch instead of waiting
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 
 from flask import Blueprint, Response, current_app, g, request
 
@@ -19,6 +20,14 @@ from .app import get_db
 
 bp = Blueprint("hooks", __name__)
 log = logging.getLogger("chatbot.web")
+
+# After the database was found locked, go straight to the spool for a moment
+# instead of making every request wait out the busy timeout again.
+BUSY_BACKOFF_SECONDS = 1.0
+
+
+def _busy_state() -> dict:
+    return current_app.extensions.setdefault("chatbot.db_busy", {"until": 0.0})
 
 
 def _reject(status: int, reason: str, detail: str = "") -> Response:
@@ -55,6 +64,8 @@ def receive():
         batch = webhook.parse(body)
     except webhook.BadPayload as exc:
         return _reject(400, "bad payload", str(exc))
+    if time.monotonic() < _busy_state()["until"]:
+        return _store_later(cfg, body, sqlite3.OperationalError("database is locked"))
     try:
         result = inbox.store_batch(get_db(), batch, cfg.whatsapp.phone_number_ids)
     except sqlite3.Error as exc:
@@ -71,6 +82,7 @@ def _store_later(cfg, body: bytes, exc: sqlite3.Error) -> Response:
     """The database is busy or failing: spool the batch, or 503 so Meta retries."""
     reason = describe_error(exc)
     if "locked" in reason:
+        _busy_state()["until"] = time.monotonic() + BUSY_BACKOFF_SECONDS
         try:
             spool.write(cfg.spool_dir, body)
         except OSError as oserr:

@@ -1,0 +1,131 @@
+"""The database under pressure: a job holding the write lock for 10 s, and a
+full disk. The webhook must not drop an acknowledged message."""
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import APP_SECRET, load_sample, make_cfg, signed_headers, toml_of
+from chatbot import db
+from chatbot.web.app import create_app
+from chatbot.whatsapp import sendtest, spool
+from support.servers import ThreadedWaitress, command, free_port, wait_http
+
+HOLD = """
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+c.execute("INSERT INTO job_runs (job, started_at, status) VALUES ('hold', 0, 'running')")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+c.execute("COMMIT")
+"""
+
+
+@pytest.mark.slow
+def test_ten_second_write_lock_buffers_webhooks_then_all_are_answered(tmp_path, graph):
+    """Proves the choice: the webhook answers 200 within its short busy
+    timeout by spooling to disk; the worker stores and answers everything
+    once the lock is gone. Nothing is dropped or doubled."""
+    port = free_port()
+    cfg_path = tmp_path / "chatbot.toml"
+    cfg_path.write_text(toml_of({
+        "paths": {"state_dir": str(tmp_path / "state")},
+        "web": {"host": "127.0.0.1", "port": port},
+        "whatsapp": {"app_secret": APP_SECRET, "access_token": "tok-123456", "api_base_url": graph.url,
+                     "max_message_age_minutes": 0},
+        "worker": {"poll_interval_seconds": 0.1},
+        "llm": {"enabled": False},
+    }))
+    web = command("chatbot-web", cfg_path)
+    worker = command("chatbot-worker", cfg_path)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/webhook")
+        dbfile = tmp_path / "state" / "chatbot.db"
+        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(dbfile), "10"], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "locked"
+        t0 = time.monotonic()
+        codes, slowest = [], 0.0
+        for i in range(40):
+            body, _ = sendtest.build_payload(f"pergunta {i}", f"55859{i:08d}", "106540352242922")
+            s = time.monotonic()
+            codes.append(sendtest.post(f"http://127.0.0.1:{port}/webhook", body, APP_SECRET))
+            slowest = max(slowest, time.monotonic() - s)
+        during_lock = time.monotonic() - t0
+        assert holder.poll() is None, "the lock must still be held while we posted"
+        assert codes == [200] * 40
+        assert len(spool.pending(tmp_path / "state" / "spool")) > 0
+        holder.wait(30)
+        conn = db.connect(dbfile)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            n = conn.execute("SELECT COUNT(*) FROM inbox WHERE status='answered'").fetchone()[0]
+            if n == 40:
+                break
+            time.sleep(0.2)
+        assert n == 40
+        assert len({s["to"] for s in graph.sends()}) == len(graph.sends()) == 40
+        print(f"\n40 webhooks during a 10 s lock: all 200 in {during_lock:.1f}s, slowest {slowest:.2f}s")
+    finally:
+        for p in (web, worker):
+            p.terminate()
+            p.wait(30)
+
+
+def _mount_tmpfs(path, size):
+    path.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    return r.returncode == 0
+
+
+def _fill(path):
+    """Fill the filesystem; return the filler file so space can be given back."""
+    filler = path / "filler"
+    with open(filler, "wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        except OSError:
+            pass
+    return filler
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    mnt = tmp_path / "small"
+    if os.geteuid() != 0 or not _mount_tmpfs(mnt, "4m"):
+        pytest.skip("needs root to mount a small tmpfs")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_disk_full_webhook_answers_503_then_recovers(small_fs):
+    cfg = make_cfg(small_fs, whatsapp={"app_secret": APP_SECRET})
+    app = create_app(cfg)
+    server = ThreadedWaitress(app).start()
+    try:
+        url = server.url + "/webhook"
+        # A few messages fit; then the disk is full.
+        body, _ = sendtest.build_payload("antes", "5585900000001", "pn")
+        assert requests.post(url, data=body, headers=signed_headers(body), timeout=10).status_code == 200
+        filler = _fill(small_fs)
+        codes = []
+        for i in range(30):   # big enough to need new pages
+            body, _ = sendtest.build_payload("x" * 3000 + str(i), f"55859{i:08d}", "pn")
+            codes.append(requests.post(url, data=body, headers=signed_headers(body), timeout=10).status_code)
+        assert 503 in codes
+        assert set(codes) <= {200, 503}
+        stored_during = db.connect(cfg.db_path).execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+        filler.unlink()
+        body, _ = sendtest.build_payload("depois", "5585900000002", "pn")
+        assert requests.post(url, data=body, headers=signed_headers(body), timeout=10).status_code == 200
+        conn = db.connect(cfg.db_path)
+        assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == stored_during + 1
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        server.stop()
