@@ -143,6 +143,8 @@ def test_restore_takes_a_safety_backup_and_puts_database_and_kb_back(tmp_path, r
     assert "safety backup of the previous state: " + str(safety) in result.output
     with tarfile.open(safety) as tar:
         assert json.loads(tar.extractfile("manifest.json").read())["tables"]["events"] == 15
+    (from_backup,) = cfg.state_dir.glob("config-from-backup-*.toml")      # /etc stays the operator's
+    assert from_backup.read_text() == cfg_path.read_text()
     assert not Path(str(cfg.db_path) + ".restoring").exists()
     assert sorted(p.name for p in cfg.state_dir.iterdir() if p.name.startswith(".restore-")) == []
 
@@ -365,3 +367,33 @@ def test_full_disk_fails_cleanly_and_keeps_older_backups(tmp_path, small_fs):
 def jobs_status(conn) -> str:
     from chatbot.ops import jobs
     return jobs.last_runs(conn)["backup"]["status"]
+
+
+def _world_readable(path: str) -> bool:
+    p = Path(path).resolve()
+    return all(q.stat().st_mode & 0o005 == 0o005 for q in [p, *p.parents])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: checks what `sudo chatbot-backup` does")
+@pytest.mark.skipif(not (_world_readable(sys.base_prefix) and _world_readable(sys.prefix)
+                         and _world_readable(str(ROOT))),
+                    reason="this Python or checkout is not readable by other users (e.g. under /root)")
+def test_sudo_backup_runs_as_the_owner_of_the_state_dir():
+    import tempfile
+    top = Path(tempfile.mkdtemp(prefix="chatbot-sudo-", dir="/tmp"))
+    try:
+        top.chmod(0o755)
+        state = top / "state"
+        state.mkdir()
+        nobody = 65534
+        os.chown(state, nobody, nobody)
+        cfg_path = top / "chatbot.toml"
+        cfg_path.write_text(toml_of({"paths": {"state_dir": str(state)}, "llm": {"enabled": False}}))
+        proc = run("chatbot-backup", cfg_path, "--json")
+        assert proc.returncode == 0, proc.stderr
+        archive = Path(json.loads(proc.stdout)["path"])
+        for p in (archive, archive.parent, archive.parent / ".lock", state / "chatbot.db"):
+            assert p.stat().st_uid == nobody, p
+    finally:
+        import shutil
+        shutil.rmtree(top)

@@ -33,6 +33,23 @@ class JobError(Exception):
     """The job ran but did not succeed; one line for the operator."""
 
 
+def job_config(config_path: str | None):
+    """Load the config; when started as root (``sudo chatbot-backup``), become
+    the owner of the state directory first, so every file we create (backups,
+    the lock, -wal/-shm) stays usable by the services' user."""
+    cfg = load_config(config_path)
+    if os.geteuid() == 0:
+        try:
+            st = os.stat(cfg.state_dir)
+        except OSError:
+            return cfg
+        if st.st_uid != 0:
+            os.setgroups([])
+            os.setgid(st.st_gid)
+            os.setuid(st.st_uid)
+    return cfg
+
+
 def _busy_timeout_ms() -> int:
     try:
         return int(os.environ.get("CHATBOT_BUSY_TIMEOUT_MS", db.BUSY_TIMEOUT_MS))
@@ -140,7 +157,7 @@ Example:
 @config_option
 @json_option
 def collect_metrics(config_path, as_json):
-    cfg = load_config(config_path)
+    cfg = job_config(config_path)
 
     def work(conn, run_id):
         from ..ops import metrics
@@ -175,7 +192,7 @@ Examples:
 @json_option
 @click.option("--test", "test", is_flag=True, help="Send a test notice now and report each channel.")
 def check_alerts(config_path, as_json, test):
-    cfg = load_config(config_path)
+    cfg = job_config(config_path)
     from ..ops import alerts, notify
 
     if test:
@@ -231,7 +248,7 @@ Examples:
 @json_option
 @click.option("--no-prune", is_flag=True, help="Do not apply the retention after this backup.")
 def backup(config_path, as_json, no_prune):
-    cfg = load_config(config_path)
+    cfg = job_config(config_path)
 
     def work(conn, run_id):
         from ..ops.backup import run_backup
@@ -272,10 +289,9 @@ Examples:
 @json_option
 @click.option("--dry-run", is_flag=True, help="Verify the archive and show what would be done; change nothing.")
 @click.option("--force", is_flag=True, help="Restore even though the chatbot seems to be running.")
-@click.option("--restore-config", is_flag=True, help="Also put the archived config file in place (old one kept).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-def restore(archive, config_path, as_json, dry_run, force, restore_config, yes):
-    cfg = load_config(config_path)
+def restore(archive, config_path, as_json, dry_run, force, yes):
+    cfg = job_config(config_path)
     if not dry_run and not yes and not as_json:
         click.confirm(f"Replace the database {cfg.db_path} with {archive}? (a safety backup is taken first)",
                       abort=True)
@@ -283,7 +299,7 @@ def restore(archive, config_path, as_json, dry_run, force, restore_config, yes):
     def work(conn, run_id):
         from ..ops.restore import restore as do_restore
         conn.close()    # the database may be replaced under us: hold no connection
-        r = do_restore(cfg, archive, dry_run=dry_run, force=force, restore_config=restore_config)
+        r = do_restore(cfg, archive, dry_run=dry_run, force=force)
         if dry_run:
             return r, f"{archive} is good (made {r['created_at']}); dry run, nothing changed"
         return r, f"restored {archive} (made {r['created_at']}); safety backup: {r['safety_backup']}"
@@ -297,7 +313,8 @@ def _show_restore(r: dict) -> None:
     if r["kb_sources"]:
         click.echo(f"{verb} KB sources: {r['kb_sources']}")
     if r["config"]:
-        click.echo(f"{verb} config: {r['config']}")
+        click.echo(f"the archived config file is in {r['config']}: compare it with {r.get('config_in_use')}"
+                   " and copy what you need by hand")
     for t in ("inbox", "outbox", "events", "kb_products"):
         if t in r["tables"]:
             click.echo(f"  {t}: {r['tables'][t]} rows")
@@ -325,7 +342,7 @@ Examples:
 @click.option("--vacuum", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="VACUUM the database: when a quarter of it is free space, always, or never.")
 def cleanup(config_path, as_json, vacuum):
-    cfg = load_config(config_path)
+    cfg = job_config(config_path)
 
     def work(conn, run_id):
         from ..ops.maintenance import run_cleanup
@@ -352,7 +369,7 @@ Examples:
 @json_option
 @click.option("--url", help="The web service's /health URL (default from [web] host and port).")
 def healthcheck(config_path, as_json, url):
-    cfg = load_config(config_path)
+    cfg = job_config(config_path)
 
     def work(conn, run_id):
         from ..ops import health
@@ -398,7 +415,7 @@ Examples:
 @click.option("--clear", is_flag=True, help="Mark earlier failures of UNIT as dealt with.")
 @click.option("--no-check", is_flag=True, help="Only record; leave the notice to the next alert check.")
 def job_failed(unit, config_path, as_json, clear, no_check):
-    cfg = load_config(config_path)
+    cfg = job_config(config_path)
 
     def work(conn, run_id):
         from .. import clock

@@ -14,8 +14,10 @@ Order of work, each step refusing before anything is changed:
    the database open refuses the restore (``--force`` overrides);
 4. a safety backup of the current state (``-pre-restore``);
 5. the new database is written beside the old one, fsynced, the stale
-   ``-wal``/``-shm`` removed, and renamed over it; the KB sources (and the
-   config, with ``restore_config``) likewise, the old ones kept aside.
+   ``-wal``/``-shm`` removed, and renamed over it; the KB sources are
+   swapped in, the old ones kept aside. The archived config file is written
+   to ``<state_dir>/config-from-backup-<time>.toml`` for the operator to
+   compare: the live one is root's, in /etc/chatbot.
 """
 from __future__ import annotations
 
@@ -169,8 +171,7 @@ def _safety_copy(cfg, stamp: str) -> str | None:
         return str(raw)
 
 
-def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bool = False,
-            restore_config: bool = False) -> dict:
+def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bool = False) -> dict:
     archive = Path(archive).resolve()
     cfg.state_dir.mkdir(parents=True, exist_ok=True)
     old_umask = os.umask(0o077)
@@ -185,7 +186,7 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
         plan = {"archive": str(archive), "created_at": manifest.get("created_at"),
                 "version": manifest.get("version"), "tables": manifest.get("tables", {}),
                 "database": str(cfg.db_path), "kb_sources": str(cfg.kb_sources_dir) if has_kb else None,
-                "config": cfg.path if restore_config and config_in else None,
+                "config": None, "config_in_use": cfg.path,
                 "writers": writers, "dry_run": dry_run}
         if dry_run:
             return plan
@@ -209,11 +210,12 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
                     os.replace(kb, kb.with_name(f"{kb.name}.pre-restore-{stamp}"))
                 kb.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(work / "kb"), str(kb))
-            if plan["config"]:
-                cur = Path(cfg.path)
-                if cur.exists():
-                    shutil.copy2(cur, cur.with_name(f"{cur.name}.pre-restore-{stamp}"))
-                _swap(_stage(work / config_in, cur, 0o640), cur)
+            if config_in:
+                # The config lives in root's /etc/chatbot and may hold newer settings:
+                # put the archived one beside the state for the operator to compare.
+                dest = cfg.state_dir / f"config-from-backup-{stamp}.toml"
+                _swap(_stage(work / config_in, dest, 0o640), dest)
+                plan["config"] = str(dest)
         # Bring an older backup's schema up to this version now, not in the first webhook.
         db.connect(cfg.db_path).close()
         return plan
