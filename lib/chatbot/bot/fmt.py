@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import clock
@@ -22,7 +23,7 @@ DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def money(value: float) -> str:
     """1234.5 -> 'R$ 1.234,50'."""
-    cents = round(value * 100)
+    cents = int((Decimal(str(value)) * 100).quantize(Decimal(1), ROUND_HALF_UP))
     whole, frac = divmod(abs(cents), 100)
     return f"{'-' if cents < 0 else ''}R$ {whole:,}".replace(",", ".") + f",{frac:02d}"
 

@@ -10,10 +10,15 @@ costs a fallback, an invented "1 real" would cost a customer.
 """
 from __future__ import annotations
 
+import gzip
+import logging
 import re
+import threading
 from dataclasses import dataclass, field
 
 from . import text
+
+log = logging.getLogger("chatbot.llm")
 
 _MONEY = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
                     r"|(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:reais|real)\b", re.I)
@@ -101,7 +106,10 @@ class Verdict:
     text: str
 
 
-def check(reply: str, facts: Numbers, max_chars: int = 700, truncated: bool = False) -> Verdict:
+def check(reply: str, facts: Numbers, max_chars: int = 700, truncated: bool = False,
+          vocabulary: set[str] | None = None) -> Verdict:
+    """Judge one reply. ``vocabulary``: words allowed beyond the dictionary
+    (see known_words); ``truncated``: generation stopped at max_tokens."""
     s = (reply or "").strip()
     if truncated:
         cut = max(s.rfind("."), s.rfind("!"), s.rfind("?"))
@@ -119,6 +127,9 @@ def check(reply: str, facts: Numbers, max_chars: int = 700, truncated: bool = Fa
         return Verdict(False, "repetitive", s)
     if not portuguese(s):
         return Verdict(False, "not Portuguese", s)
+    unknown = LEXICON.unknown(s, vocabulary or set())
+    if len(unknown) > len(s.split()) // 25:
+        return Verdict(False, f"not Portuguese: unknown word {unknown[0]!r}", s)
     found = extract(s)
     bad = [u for u in found.urls if not any(u.startswith(a) or a.startswith(u) for a in facts.urls)]
     if bad:
@@ -130,6 +141,53 @@ def check(reply: str, facts: Numbers, max_chars: int = 700, truncated: bool = Fa
     if _MONEY_WORDS.search(_MONEY.sub(" ", s)):
         return Verdict(False, "money without a checked number", s)
     return Verdict(True, "ok", s)
+
+
+class Lexicon:
+    """Portuguese words, from the pt word list that pyspellchecker ships
+    (loaded once per process, kept as one newline-joined string: ~5 MB
+    instead of ~60 MB as a set; a lookup is a fast substring search).
+    Without the package only the function-word test below applies."""
+
+    def __init__(self):
+        self._words: str | None = None
+        self._lock = threading.Lock()
+
+    def words(self) -> str:
+        with self._lock:
+            if self._words is None:
+                self._words = _load_lexicon()
+        return self._words
+
+    def unknown(self, s: str, also: set[str]) -> list[str]:
+        words = self.words()
+        if not words:
+            return []
+        out = []
+        for w in re.findall(r"[a-záàâãéêíóôõúüç]+", s.lower()):
+            if len(w) >= 3 and w not in also and w not in PT_WORDS and f"\n{w}\n" not in words:
+                out.append(w)
+        return out
+
+
+def _load_lexicon() -> str:
+    try:
+        from importlib import resources
+        path = resources.files("spellchecker") / "resources" / "pt.json.gz"
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            keys = re.findall(r'"([^"\\]+)":', fh.read())
+    except (ModuleNotFoundError, OSError) as exc:
+        log.info("no Portuguese word list (pyspellchecker): checking LLM replies by function words only (%s)", exc)
+        return ""
+    return "\n" + "\n".join(k.lower() for k in keys) + "\n"
+
+
+LEXICON = Lexicon()
+
+
+def known_words(*texts: str) -> set[str]:
+    """Words a reply may use even if no dictionary has them: the store's names, the customer's words."""
+    return {w for t in texts for w in re.findall(r"[a-záàâãéêíóôõúüç]+", (t or "").lower())}
 
 
 def portuguese(s: str) -> bool:

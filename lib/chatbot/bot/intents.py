@@ -158,7 +158,8 @@ class Classifier:
             name = "product_price"     # a price question about something we do not sell
         elif last_skus and last_intent in PRODUCT_INTENTS and (anaphoric or scores["product_price"] > 0):
             name, it.from_context = last_intent, True
-        elif days and (last_intent == "hours" or anaphoric or len(stems) <= 3):
+        elif days and (last_intent == "hours" or anaphoric or len(stems) <= 3) \
+                and not any(scores[x] for x in SOCIAL):
             it.from_context = last_intent == "hours"
             return self._set(it, "hours", 0.7)
         elif last_intent == "delivery" and anaphoric and (it.area or it.other_area):
@@ -173,7 +174,7 @@ class Classifier:
             return it
         # a product intent: which products it is about ("e no atacado?" means the last one;
         # "tem promoção?" alone asks for the list)
-        pointing = anaphoric or any(s in POINTING for s in stems) or scores["product_price"] > 0
+        pointing = anaphoric or any(s in POINTING for s in stems) or scores["product_price"] >= 1
         if not (found or it.products.unknown) and last_skus and (name == "product_price" or pointing):
             it.context_skus, it.from_context = list(last_skus), True
         it.extra = [i for i in FACT_INTENTS if facts.get(i, 0) >= 1][:2]

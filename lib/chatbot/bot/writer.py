@@ -96,7 +96,8 @@ class Writer:
         except LLMError as exc:
             log.warning("LLM call failed, using the fallback reply: %s", exc)
             return Written(None, f"error: {exc}", None)
-        verdict = guard.check(gen.text, allowed, self.cfg.max_reply_chars, gen.truncated)
+        vocabulary = guard.known_words(*(m["content"] for m in msgs))
+        verdict = guard.check(gen.text, allowed, self.cfg.max_reply_chars, gen.truncated, vocabulary)
         if not verdict.ok:
             log.info("LLM reply rejected (%s): %.80r", verdict.reason, gen.text)
             return Written(None, verdict.reason, gen)
