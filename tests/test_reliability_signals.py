@@ -1,0 +1,103 @@
+"""SIGTERM and SIGKILL to chatbot-web and chatbot-worker in the middle of a
+load. The load generator behaves like Meta: anything but a 200 (a refused
+connection included) is delivered again later. Afterwards every message is
+answered exactly once."""
+import collections
+import signal
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import ACCESS_TOKEN, APP_SECRET, toml_of
+from chatbot import db
+from chatbot.whatsapp import sendtest
+from chatbot.whatsapp.webhook import sign
+from support.servers import command, free_port, wait_http
+
+N = 400
+
+
+class MetaLike:
+    """Deliver every body until it gets a 200, with a bounded number of rounds."""
+
+    def __init__(self, url, bodies):
+        self.url, self.pending = url, list(bodies)
+        self.codes = collections.Counter()
+        self.session = requests.Session()
+
+    def round(self, pause=0.002):
+        failed = []
+        for body in self.pending:
+            try:
+                r = self.session.post(self.url, data=body, timeout=5,
+                                      headers={"X-Hub-Signature-256": sign(body, APP_SECRET)})
+                code = r.status_code
+            except requests.RequestException:
+                code = "conn"
+            self.codes[code] += 1
+            if code != 200:
+                failed.append(body)
+            time.sleep(pause)
+        self.pending = failed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_signals_mid_load_lose_nothing_and_double_nothing(tmp_path, graph, sig):
+    graph.delay = 0.01
+    port = free_port()
+    cfg_path = tmp_path / "chatbot.toml"
+    cfg_path.write_text(toml_of({
+        "paths": {"state_dir": str(tmp_path / "state")},
+        "web": {"host": "127.0.0.1", "port": port},
+        "whatsapp": {"app_secret": APP_SECRET, "access_token": ACCESS_TOKEN, "api_base_url": graph.url,
+                     "max_message_age_minutes": 0},
+        "worker": {"lease_seconds": 3, "poll_interval_seconds": 0.05},
+        "llm": {"enabled": False},
+    }))
+    url = f"http://127.0.0.1:{port}/webhook"
+    bodies = [sendtest.build_payload("aceita pix?", f"5585{i:09d}", "106540352242922")[0] for i in range(N)]
+    procs = {"web": command("chatbot-web", cfg_path), "worker": command("chatbot-worker", cfg_path)}
+    wait_http(url)
+    meta = MetaLike(url, bodies)
+    try:
+        loader = threading.Thread(target=meta.round)
+        loader.start()
+        time.sleep(1.0)
+        # Mid-load: stop both, then bring them back.
+        for name in ("web", "worker"):
+            procs[name].send_signal(sig)
+        for name in ("web", "worker"):
+            rc = procs[name].wait(30)
+            if sig == signal.SIGTERM:
+                assert rc in (0, -signal.SIGTERM), (name, rc)
+        loader.join(120)
+        procs = {"web": command("chatbot-web", cfg_path), "worker": command("chatbot-worker", cfg_path)}
+        wait_http(url)
+        for _ in range(5):           # Meta's redeliveries
+            if not meta.pending:
+                break
+            meta.round()
+        assert meta.pending == []
+        conn = db.connect(tmp_path / "state" / "chatbot.db")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT COUNT(*) FROM inbox WHERE status IN ('queued','processing')").fetchone()[0] == 0:
+                break
+            time.sleep(0.3)
+    finally:
+        for p in procs.values():
+            p.terminate()
+            p.wait(30)
+    rows = dict(conn.execute("SELECT status, COUNT(*) FROM inbox GROUP BY status").fetchall())
+    assert sum(rows.values()) == N
+    per_customer = collections.Counter(s["to"] for s in graph.sends())
+    assert max(per_customer.values()) == 1
+    if sig == signal.SIGTERM:
+        # A clean stop finishes the message in hand: nothing is left unknown.
+        assert rows == {"answered": N}, rows
+    else:
+        assert set(rows) <= {"answered", "unknown"} and rows.get("unknown", 0) <= 1, rows
+    print(f"\n{signal.Signals(sig).name}: deliveries {dict(meta.codes)}, final {rows}")
