@@ -192,6 +192,13 @@ def test_corrupted_archive_is_refused_in_one_line(tmp_path):
     proc = run("chatbot-restore", cfg_path, "--yes", str(bad))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "damaged" in proc.stderr
+    # The good archive onto a machine with no state yet: nothing to keep, no empty safety copy.
+    fresh = tmp_path / "fresh.toml"
+    fresh.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "new-state")}, "llm": {"enabled": False}}))
+    proc = run("chatbot-restore", fresh, "--yes", str(good))
+    assert proc.returncode == 0, proc.stderr
+    assert "safety backup of the previous state: none (no database)" in proc.stdout
+    assert max_id(tmp_path / "new-state" / "chatbot.db") == 2000
     truncated = tmp_path / "truncated.tar.gz"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     _refused(cfg, truncated, r"damaged")

@@ -160,6 +160,18 @@ def test_locked_database_is_one_error_line_with_priority_and_exit_1(tmp_path, na
     assert "database is locked by another process" in lines[0]
 
 
+def test_healthcheck_that_cannot_read_the_database_is_failing_exit_2(tmp_path):
+    path = write_config(tmp_path)
+    holder = db.connect(tmp_path / "state" / "chatbot.db")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        proc = run("chatbot-healthcheck", path, env={"CHATBOT_BUSY_TIMEOUT_MS": "200"}, timeout=60)
+    finally:
+        holder.execute("ROLLBACK")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "database is locked" in proc.stderr
+
+
 def test_ok_runs_log_at_info_priority_under_journald(tmp_path):
     path = write_config(tmp_path)
     proc = run("chatbot-collect-metrics", path, env={"JOURNAL_STREAM": "8:4242"})

@@ -91,17 +91,19 @@ def _by_hand() -> bool:
     return not os.environ.get("JOURNAL_STREAM")
 
 
-def run_job(name: str, cfg, as_json: bool, work, *, record: bool = True, show=None) -> dict:
+def run_job(name: str, cfg, as_json: bool, work, *, record: bool = True, open_db: bool = True,
+            fail_code: int = 1, show=None) -> dict:
     """Run ``work(conn, run_id) -> (result, message)`` with bookkeeping and
     the one result line; exit non-zero on failure, return the result on success.
 
     ``work`` signals a failure that still has a result (a notice not sent,
-    a failing health check) by setting result["_failed"] = True.
+    a failing health check) by setting result["_failed"] = True; ``fail_code``
+    is the exit status of an expected failure (the health check's is 2).
     """
     t0 = time.monotonic()
     conn, run_id, result, failed = None, None, {}, False
     try:
-        conn = connect(cfg)
+        conn = connect(cfg) if open_db else None
         if record:
             from ..ops import jobs
             run_id = jobs.start(conn, name)
@@ -128,7 +130,7 @@ def run_job(name: str, cfg, as_json: bool, work, *, record: bool = True, show=No
     if conn is not None:
         conn.close()
     if failed:
-        raise SystemExit(result.get("_exit", 1) if isinstance(result, dict) else 1)
+        raise SystemExit(result.get("_exit", fail_code))
     return result
 
 
@@ -298,12 +300,12 @@ def restore(archive, config_path, as_json, dry_run, force, yes):
 
     def work(conn, run_id):
         from ..ops.restore import restore as do_restore
-        conn.close()    # the database may be replaced under us: hold no connection
         r = do_restore(cfg, archive, dry_run=dry_run, force=force)
         if dry_run:
             return r, f"{archive} is good (made {r['created_at']}); dry run, nothing changed"
         return r, f"restored {archive} (made {r['created_at']}); safety backup: {r['safety_backup']}"
-    run_job("restore", cfg, as_json, work, record=False, show=_show_restore)
+    # No connection of our own: the database is about to be replaced (or not there yet).
+    run_job("restore", cfg, as_json, work, record=False, open_db=False, show=_show_restore)
 
 
 def _show_restore(r: dict) -> None:
@@ -382,7 +384,7 @@ def healthcheck(config_path, as_json, url):
         r["_exit"] = code
         r["_failed"] = code == 2
         return r, r["health"] + (f" ({'; '.join(bad)})" if bad else "")
-    result = run_job("healthcheck", cfg, as_json, work, show=_show_health)
+    result = run_job("healthcheck", cfg, as_json, work, fail_code=2, show=_show_health)
     sys.exit(health_exit(result))
 
 

@@ -146,7 +146,8 @@ def _write_archive(partial: Path, manifest: dict, files: list[tuple[str, Path]])
         info.mode = 0o600
         return info
     with open(partial, "wb") as raw:
-        with tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        # compresslevel 6 (gzip's default): level 9 costs about twice the time for ~3% less size.
+        with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as tar:
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(data), int(manifest["created_ts"]), 0o600
             import io
