@@ -22,7 +22,7 @@ log = logging.getLogger("chatbot.llm")
 
 _MONEY = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
                     r"|(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:reais|real)\b", re.I)
-_TIME = re.compile(r"\b([01]?\d|2[0-4])(?::([0-5]\d)|\s?h(?:s|oras?)?\s?([0-5]\d)?)(?![\d,])", re.I)
+_TIME = re.compile(r"\b([01]?\d|2[0-4])(?::([0-5]\d)|\s?h(?:s|oras?)?\s?([0-5]\d)?)(?!\d)", re.I)
 _PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _PRICE_WORDS = re.compile(r"\b(custa|custam|custando|pre[cç]o|valor|sai|saem|fica|ficam|paga|pagar|"
@@ -34,6 +34,11 @@ PT_WORDS = frozenset("""o a os as de do da dos das que e em um uma para com nao 
 ao se voce voces nosso nossa nossos nossas temos somos estamos esta sao sim ola obrigado obrigada ajudar
 posso pode podemos loja aqui muito tambem seu sua isso qual quando onde aceitamos entregamos abrimos
 atendente horario produto preco bom boa dia tudo bem claro ate""".split())
+# Everyday Brazilian words the pt-PT list lacks.
+BRAZILIAN = frozenset("""oi tchau conosco contato contatos registro aluguel time combo freezer celular pix whatsapp
+zap delivery app site online ok blz valeu moça moço gente legal bacana ônibus câmera tênis bebê prêmio gênero
+econômico quilômetro quilo quilos atacarejo atacado varejo hortifruti frios açougue mercearia laticínios
+vale refeição alimentação maquininha boleto cnpj cpf""".split())
 OTHER_WORDS = frozenset("""the and is are you to of in for with that this it we our your can have be my will
 on at from an or not do what how hello hi thanks please there if am was el los las usted es del hola gracias
 tenemos nuestro muy pero puedo ayudarle""".split())
@@ -123,13 +128,6 @@ def check(reply: str, facts: Numbers, max_chars: int = 700, truncated: bool = Fa
     low = s.lower()
     if any(leak in low for leak in LEAKS):
         return Verdict(False, "prompt or template text in the reply", s)
-    if repetitive(s):
-        return Verdict(False, "repetitive", s)
-    if not portuguese(s):
-        return Verdict(False, "not Portuguese", s)
-    unknown = LEXICON.unknown(s, vocabulary or set())
-    if len(unknown) > len(s.split()) // 25:
-        return Verdict(False, f"not Portuguese: unknown word {unknown[0]!r}", s)
     found = extract(s)
     bad = [u for u in found.urls if not any(u.startswith(a) or a.startswith(u) for a in facts.urls)]
     if bad:
@@ -140,6 +138,15 @@ def check(reply: str, facts: Numbers, max_chars: int = 700, truncated: bool = Fa
             return Verdict(False, f"{kind} not in the facts: {sorted(extra)[0]}", s)
     if _MONEY_WORDS.search(_MONEY.sub(" ", s)):
         return Verdict(False, "money without a checked number", s)
+    if repetitive(s):
+        return Verdict(False, "repetitive", s)
+    if not portuguese(s):
+        return Verdict(False, "not Portuguese", s)
+    # fluent-looking nonsense from a small model is full of words no dictionary has;
+    # one unknown word per 15 is tolerated (a brand, a rare word)
+    unknown = LEXICON.unknown(s, vocabulary or set())
+    if len(unknown) > len(s.split()) // 15:
+        return Verdict(False, f"not Portuguese: unknown word {unknown[0]!r}", s)
     return Verdict(True, "ok", s)
 
 
@@ -164,10 +171,24 @@ class Lexicon:
         if not words:
             return []
         out = []
-        for w in re.findall(r"[a-záàâãéêíóôõúüç]+", s.lower()):
-            if len(w) >= 3 and w not in also and w not in PT_WORDS and f"\n{w}\n" not in words:
+        for w in re.findall(r"[a-záàâãéêíóôõúüç]+", _URL.sub(" ", s.lower())):
+            if len(w) < 3 or w in also or w in PT_WORDS or w in BRAZILIAN:
+                continue
+            if not any(f"\n{v}\n" in words for v in _variants(w)):
                 out.append(w)
         return out
+
+
+def _variants(w: str):
+    """The word and its European spellings: the list comes from pt-PT subtitles
+    ("contacto", "económico", "connosco", "registo") and replies are pt-BR."""
+    yield w
+    v = w.replace("ê", "é").replace("ô", "ó")
+    if v != w:
+        yield v
+    for m in re.finditer(r"(?<=[aeiouáéíóú])t", v):
+        yield v[:m.start()] + "c" + v[m.start():]
+    yield v.replace("nosco", "nnosco").replace("stro", "sto")
 
 
 def _load_lexicon() -> str:
@@ -196,8 +217,8 @@ def portuguese(s: str) -> bool:
         return False
     pt = sum(w in PT_WORDS for w in words)
     other = sum(w in OTHER_WORDS and w not in PT_WORDS for w in words)
-    if len(words) <= 3:
-        return pt >= 1 and other == 0
+    if len(words) <= 6:
+        return pt >= 1 and other <= pt
     return pt >= 2 and pt >= 2 * other and pt / len(words) >= 0.12
 
 

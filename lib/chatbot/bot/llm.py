@@ -9,6 +9,7 @@ version and comes first, so llama.cpp reuses its evaluated prefix.
 """
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import logging
 import threading
@@ -132,6 +133,17 @@ def _generation(out: dict, ms: float) -> Generation:
 
 
 _loaded: dict[tuple, object] = {}
+
+
+@atexit.register
+def _close_models() -> None:
+    # Free llama.cpp models before the interpreter tears down the modules
+    # their destructors need (else: "TypeError: 'NoneType' object is not callable").
+    for backend in _loaded.values():
+        model = getattr(backend, "model", None)
+        if model is not None:
+            model.close()
+    _loaded.clear()
 _failed: dict[tuple, str] = {}
 _load_lock = threading.Lock()
 

@@ -29,6 +29,8 @@ def facts_text(kb: KB) -> str:
     lines = [f"Loja: {s.get('name', '')}, {s.get('address', '')}, {s.get('city', '')}."]
     if s.get("phone"):
         lines.append(f"Telefone: {s['phone']}.")
+    if s.get("maps_url"):
+        lines.append(f"Mapa: {s['maps_url']}")
     lines.append("Horário:\n" + week(kb.hours))
     if d.get("available"):
         parts = []
