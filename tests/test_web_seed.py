@@ -43,6 +43,7 @@ def seed(conn, now: float, days: int = 7, rng_seed: int = 7) -> dict:
     inbox, outbox, events = [], [], []
     expect = {"received": 0, "answered": 0, "failed": 0, "handoffs": 0, "intents": {}}
     msg_id = 0
+    hostile_done = False
     t = now - days * 86400
     while t < now - 60:
         t += rng.expovariate(_hourly_rate(t) / 3600)
@@ -52,8 +53,8 @@ def seed(conn, now: float, days: int = 7, rng_seed: int = 7) -> dict:
         wa_id, name = rng.choice(CUSTOMERS)
         k = rng.choices(range(len(INTENTS)), INTENT_WEIGHTS)[0]
         intent, question, answer = INTENTS[k]
-        if msg_id == 7:
-            question = HOSTILE
+        if not hostile_done and t > now - 3 * 3600:     # recent: on the first page of its conversation
+            question, hostile_done = HOSTILE, True
         latency = rng.lognormvariate(math.log(1800), 0.5)
         handoff = int(rng.random() < 0.02)
         failed = rng.random() < 0.04

@@ -43,7 +43,6 @@ _NUMBER = re.compile(r"^\+?\d{5,20}$")
 
 _backup_lock = threading.Lock()
 _test_slot = threading.BoundedSemaphore(1)     # a test message holds a web thread while it waits
-_failures: dict[str, list[float]] = {}
 _failures_lock = threading.Lock()
 
 
@@ -79,6 +78,8 @@ def authenticated() -> str | None:
 
 
 def csrf_token() -> str:
+    if not current_app.secret_key:      # no admin token: no sessions, nothing to protect
+        return ""
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(24)
     return session["csrf"]
@@ -149,13 +150,15 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _throttled(addr: str, failed: bool = False) -> bool:
+def _throttled(addr: str, failed: bool = False, clear: bool = False) -> bool:
+    """Too many wrong tokens from this address lately? (Records one more if ``failed``.)"""
     now = clock.now()
+    failures = current_app.extensions.setdefault("chatbot_login_failures", {})
     with _failures_lock:
-        recent = [t for t in _failures.get(addr, []) if now - t < LOGIN_FAILURES_WINDOW]
+        recent = [t for t in failures.get(addr, []) if now - t < LOGIN_FAILURES_WINDOW and not clear]
         if failed:
             recent.append(now)
-        _failures[addr] = recent
+        failures[addr] = recent
         return len(recent) >= LOGIN_FAILURES_MAX
 
 
@@ -180,6 +183,7 @@ def login():
         session.clear()
         session.permanent = True
         session.update(admin=True, exp=clock.now() + SESSION_HOURS * 3600, csrf=secrets.token_urlsafe(24))
+        _throttled(addr, clear=True)
         log.info("operator logged in from %s", addr)
         return redirect(nxt, 303)
     else:

@@ -40,12 +40,12 @@ def num(v, nd: int = 0) -> str:
 
 def nice_max(v: float, ticks: int = 4, integer: bool = False) -> float:
     """The smallest top of the axis at or above v whose ``ticks`` steps are
-    round numbers (1, 2, 2.5, 5 x 10^k; whole numbers for counts)."""
+    round numbers (1, 2, 2.5, 5 x 10^k; for counts, whole 1-2-2.5-3-4-5-6-8 x 10^k)."""
     if v <= 0:
         return float(ticks) if integer else 1.0
     raw = v / ticks
     exp = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 2.5, 5, 10):
+    for m in ((1, 2, 2.5, 3, 4, 5, 6, 8, 10) if integer else (1, 2, 2.5, 5, 10)):
         step = m * exp
         if integer and (step < 1 or not float(step).is_integer()):
             continue

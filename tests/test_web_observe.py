@@ -1,0 +1,180 @@
+"""/health (from ops.health) and /metrics (Prometheus text format, parsed by
+prometheus_client's own parser), on real SQLite files."""
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from chatbot import clock, db, events
+from chatbot.ops import backup
+from chatbot.web.app import create_app
+from chatbot.web.observe import Exposition, allowed
+from conftest import make_cfg
+from test_web_seed import NOW, seed
+
+CALM_DISK = {"disk_percent": 100.0, "disk_clear_percent": 99.99}   # this machine's disk is not under test
+
+
+def families(text: str) -> dict:
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+def sample(fams, name, **labels):
+    family, _, _ = name.partition("{")
+    for fam in fams.values():
+        for s in fam.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return s.value
+    raise KeyError((name, labels, family))
+
+
+def beat(conn, age: float = 0):
+    with db.transaction(conn):
+        conn.execute("INSERT INTO heartbeats (name, pid, ts) VALUES ('worker', 1, ?) ON CONFLICT(name)"
+                     " DO UPDATE SET ts=excluded.ts", (clock.now() - age,))
+
+
+# -- /health -------------------------------------------------------------------------
+
+def test_health_is_200_and_healthy_when_everything_is(tmp_path):
+    cfg = make_cfg(tmp_path, alerts=CALM_DISK)
+    app = create_app(cfg)
+    backup.run_backup(cfg)
+    conn = db.connect(cfg.db_path)
+    beat(conn)
+    resp = app.test_client().get("/health")
+    body = resp.get_json()
+    assert resp.status_code == 200, body
+    assert body["status"] == "healthy"
+    assert {"database", "disk", "worker", "alerts", "backup", "job:backup"} <= set(body["components"])
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_health_warning_is_still_200(tmp_path):
+    cfg = make_cfg(tmp_path, alerts=CALM_DISK)
+    resp = create_app(cfg).test_client().get("/health")       # no backup yet, no worker heartbeat yet
+    assert resp.status_code == 200
+    assert resp.get_json()["status"] == "warning"
+
+
+def test_health_critical_is_503(tmp_path):
+    cfg = make_cfg(tmp_path, alerts=CALM_DISK)
+    app = create_app(cfg)
+    beat(db.connect(cfg.db_path), age=3600)                  # the worker stopped an hour ago
+    resp = app.test_client().get("/health")
+    assert resp.status_code == 503
+    assert resp.get_json()["status"] == "critical"
+    assert resp.get_json()["components"]["worker"]["status"] == "critical"
+
+
+def test_health_unhealthy_database_is_503(tmp_path):
+    cfg = make_cfg(tmp_path, alerts=CALM_DISK)
+    app = create_app(cfg)
+    conn = db.connect(cfg.db_path)
+    conn.execute("DROP TABLE schema_migrations")              # what a damaged database looks like to it
+    resp = app.test_client().get("/health")
+    assert resp.status_code == 503
+    assert resp.get_json()["status"] == "unhealthy"
+
+
+def test_health_and_metrics_need_no_token(client):
+    assert client.get("/health").status_code in (200, 503)
+    assert client.get("/metrics").status_code == 200
+
+
+# -- /metrics ------------------------------------------------------------------------
+
+def test_metrics_parse_as_prometheus_text_and_match_the_database(client, conn):
+    clock.freeze(NOW)
+    expect = seed(conn, NOW)
+    resp = client.get("/metrics")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    fams = families(resp.get_data(as_text=True))
+    assert all(name.startswith("chatbot_") for name in fams)
+    assert fams["chatbot_messages_handled"].type == "counter"
+    assert fams["chatbot_reply_latency_seconds"].type == "histogram"
+    assert fams["chatbot_queue_depth"].type == "gauge"
+    handled = {(s.labels["outcome"]): s.value for s in fams["chatbot_messages_handled"].samples}
+    assert handled["failed"] == expect["failed"]
+    assert handled["answered"] + handled.get("handoff", 0) == expect["answered"]
+    assert sample(fams, "chatbot_messages_received_total", type="text") == expect["received"]
+    intents = {s.labels["intent"]: s.value for s in fams["chatbot_intents"].samples}
+    assert intents == expect["intents"]
+    # the histogram: cumulative, +Inf equals the count, the sum is plausible
+    buckets = [(float(s.labels["le"]), s.value) for s in fams["chatbot_reply_latency_seconds"].samples
+               if s.name.endswith("_bucket")]
+    assert [v for _, v in sorted(buckets)] == sorted(v for _, v in buckets)
+    count = sample(fams, "chatbot_reply_latency_seconds_count")
+    assert dict(buckets)[float("inf")] == count == expect["received"]
+    assert 0.5 * count < sample(fams, "chatbot_reply_latency_seconds_sum") < 10 * count
+    assert sample(fams, "chatbot_graph_api_errors_total", code="131047") == 2
+    assert sample(fams, "chatbot_webhook_rejects_total", reason="bad signature") == 1
+    assert sample(fams, "chatbot_alert_firing", alert="job_failed:cleanup") == 1
+    assert sample(fams, "chatbot_alerts_firing") == 1
+    assert sample(fams, "chatbot_job_last_run_ok", job="cleanup") == 0
+    assert sample(fams, "chatbot_job_last_run_ok", job="backup") == 1
+    assert sample(fams, "chatbot_job_last_success_timestamp_seconds", job="backup") == pytest.approx(NOW - 6 * 3600 + 3)
+    assert sample(fams, "chatbot_last_backup_timestamp_seconds") == pytest.approx(NOW - 6 * 3600)
+    assert sample(fams, "chatbot_worker_heartbeat_age_seconds") == pytest.approx(4)
+    assert sample(fams, "chatbot_inbox_messages", status="failed") == expect["failed"]
+    assert sample(fams, "chatbot_queue_depth") == 0
+    assert 0 < sample(fams, "chatbot_system_cpu_percent") < 100
+
+
+def test_counters_only_go_up_and_count_each_row_once(client, conn):
+    with db.transaction(conn):
+        for ms in (100, 700, 4000):
+            events.record(conn, intent="price", source="llm", latency_ms=ms, tokens_in=50, tokens_out=20,
+                          llm_ms=900)
+    first = families(client.get("/metrics").get_data(as_text=True))
+    with db.transaction(conn):
+        events.record(conn, intent="price", source="template", latency_ms=200, success=False)
+        events.api_error(conn, 190, 401, "token expired", False)
+    second = families(client.get("/metrics").get_data(as_text=True))
+    assert sample(first, "chatbot_intents_total", intent="price") == 3
+    assert sample(second, "chatbot_intents_total", intent="price") == 4
+    assert sample(second, "chatbot_messages_handled_total", outcome="failed", source="template") == 1
+    assert sample(second, "chatbot_graph_api_errors_total", code="190") == 1
+    assert sample(second, "chatbot_llm_tokens_total", direction="prompt") == 150
+    assert sample(second, "chatbot_llm_seconds_total") == pytest.approx(2.7)
+    assert sample(second, "chatbot_reply_latency_seconds_bucket", le="0.25") == 2
+    # the retention job deletes old rows: counters must not go down
+    with db.transaction(conn):
+        conn.execute("DELETE FROM events WHERE id < 3")
+    third = families(client.get("/metrics").get_data(as_text=True))
+    assert sample(third, "chatbot_intents_total", intent="price") == 4
+
+
+def test_label_values_are_escaped(client, conn):
+    nasty = 'a"b\\c\nd'
+    with db.transaction(conn):
+        events.record(conn, intent=nasty, latency_ms=10)
+    fams = families(client.get("/metrics").get_data(as_text=True))
+    assert sample(fams, "chatbot_intents_total", intent=nasty) == 1
+
+
+def test_exposition_values():
+    out = Exposition()
+    out.family("chatbot_x", "gauge", "line one\nline \\ two", [({}, None), ({"a": "1"}, 2.5), ({"a": "2"}, True)])
+    fams = families(out.text())
+    values = [s.value for s in fams["chatbot_x"].samples]
+    assert values[1:] == [2.5, 1] and values[0] != values[0]      # NaN
+    assert fams["chatbot_x"].documentation == "line one\nline \\ two"
+
+
+@pytest.mark.parametrize("remote,allow,ok", [
+    ("10.1.2.3", ["10.0.0.0/8"], True), ("192.168.0.9", ["10.0.0.0/8"], False),
+    ("127.0.0.1", [], True), ("::ffff:10.1.2.3", ["10.0.0.0/8"], True), ("::1", ["::1"], True),
+    ("10.1.2.3", ["not-an-address"], False), ("garbage", ["10.0.0.0/8"], False),
+    ("192.168.1.5", ["192.168.1.5"], True)])
+def test_allow_list(remote, allow, ok):
+    assert allowed(remote, allow) is ok
+
+
+def test_metrics_allow_list_is_enforced(tmp_path):
+    app = create_app(make_cfg(tmp_path, web={"metrics_allow": ["10.0.0.0/8", "::1"]}))
+    c = app.test_client()
+    assert c.get("/metrics").status_code == 403                                  # 127.0.0.1
+    assert c.get("/metrics", environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code == 200
+    assert c.get("/health").status_code in (200, 503)                            # /health is for everyone
