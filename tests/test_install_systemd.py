@@ -41,6 +41,7 @@ PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SRC_IN_CONTAINER = "/root/chatbot-src"
 WHEELS_IN_CONTAINER = "/mnt/wheels"
 QUESTION = "Vocês abrem domingo?"
+SMALLTALK = "me conta uma piada"
 TIMERS = sorted(p.name for p in (ROOT / "systemd").glob("*.timer"))
 UNITS = sorted(p.name for p in (ROOT / "systemd").iterdir() if p.suffix in (".service", ".timer"))
 # What install.sh must not copy from a checkout (and neither do we).
@@ -307,6 +308,14 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     # 2. A message through the real path: signed webhook -> chatbot-web -> inbox -> worker -> reply.
     res = box.run("chatbot", "send-test", QUESTION, timeout=180)
     assert res.returncode == 0 and res.stdout.strip(), res.stdout + res.stderr
+    print(f"reply to {QUESTION!r}: {res.stdout.strip()!r}")
+    # Small talk goes to the bundled model: llama.cpp must run inside the worker's sandbox
+    # (MemoryDenyWriteExecute, ProcSubset=pid, the system call filter).
+    res = box.run("chatbot", "send-test", SMALLTALK, timeout=240)
+    assert res.returncode == 0 and res.stdout.strip(), res.stdout + res.stderr
+    print(f"reply to {SMALLTALK!r}: {res.stdout.strip()!r}")
+    event = query(box, "SELECT intent, source, tokens_out FROM events ORDER BY id DESC LIMIT 1")[0]
+    assert event[2], f"the model generated nothing: {event}"
 
     # 3. The backup job, started the way its timer starts it.
     res = box.run("systemctl", "start", "chatbot-backup.service", timeout=300)
@@ -334,6 +343,8 @@ def test_install_run_and_uninstall_under_real_systemd(container):
         assert ["ok"] in query(box, f"SELECT status FROM job_runs WHERE job='{job}'"), job
     res = box.run("systemctl", "list-units", "--failed", "--no-legend", "--plain", "chatbot-*")
     assert not res.stdout.strip(), res.stdout
+    res = box.run("journalctl", "-p", "err", "-u", "chatbot-*", "--no-pager", "-q", "-o", "cat")
+    assert not res.stdout.strip(), f"error lines in the journal:\n{res.stdout}"
 
     # 4. A failing job starts the OnFailure= recorder, which records the failure.
     dropin = box.path("/etc/systemd/system/chatbot-cleanup.service.d/test-fail.conf")  # not /run: a tmpfs
