@@ -152,9 +152,18 @@ install_config() {
     # Whatever happened to it before: root-owned, readable by the services' group only.
     chown root:"$USER_NAME" "$ETC/secrets.env"
     chmod 0640 "$ETC/secrets.env"
-    # Fail now, in one line, if the configuration does not load.
-    CHATBOT_CONFIG="$ETC/chatbot.toml" "$VENV/bin/python" -c \
-        'from chatbot import config; config.load()' 2>&1 || die "$ETC/chatbot.toml does not load (see above)"
+}
+
+# Fail now, in one line, if the services could not load the configuration
+# (read as chatbot, with the secrets, as the units will).
+check_config() {
+    as_chatbot "$VENV/bin/python" -c '
+import sys
+from chatbot import config
+try:
+    config.load()
+except config.ConfigError as exc:
+    sys.exit(f"install.sh: error: {exc}")'
 }
 
 # The state directory as systemd's StateDirectory= makes it, so commands run
@@ -165,6 +174,8 @@ install_state() {
 
 as_chatbot() {
     # The services' umask: what it creates is not readable by other users.
+    # The secrets are loaded by the inner shell, as chatbot (so the quotes are single).
+    # shellcheck disable=SC2016
     runuser -u "$USER_NAME" -- sh -c 'umask 027; set -a; . "$0"; set +a; exec "$@"' "$ETC/secrets.env" \
         env CHATBOT_CONFIG="$ETC/chatbot.toml" "$@"
 }
@@ -192,7 +203,7 @@ load_demo_store() {
 unit_files() {
     local f
     for f in "$SRC"/systemd/*.service "$SRC"/systemd/*.timer; do
-        [ -e "$f" ] && basename "$f"
+        if [ -e "$f" ]; then basename "$f"; fi
     done
 }
 
@@ -258,6 +269,7 @@ do_install() {
     install_venv
     install_config
     install_state
+    check_config
     load_demo_store
     if have_systemd; then
         install_units

@@ -406,8 +406,8 @@ def test_install_without_systemd_prints_foreground_commands_that_work(rootfs_cac
     root = fresh_root(rootfs_cache, tmp_path / "root")
     try:
         def nspawn(*cmd: str, timeout: float) -> subprocess.CompletedProcess:
-            return sh(["systemd-nspawn", "--register=no", "--keep-unit", "--quiet", "--private-network",
-                       f"--machine=chatbot-nosd-{os.getpid()}", "-D", str(root),
+            return sh(["systemd-nspawn", "--register=no", "--keep-unit", "--quiet", "--console=pipe",
+                       "--private-network", f"--machine=chatbot-nosd-{os.getpid()}", "-D", str(root),
                        f"--bind-ro={wheels}:{WHEELS_IN_CONTAINER}",
                        "--setenv=PIP_FIND_LINKS=" + WHEELS_IN_CONTAINER, "--setenv=PIP_NO_INDEX=1",
                        "--setenv=LANG=C.UTF-8", *cmd], timeout=timeout)
@@ -434,5 +434,15 @@ exit $rc
         res = nspawn("/bin/bash", "-c", script, timeout=240)
         reply = re.search(r"REPLY<<(.*)>>", res.stdout, re.S)
         assert res.returncode == 0 and reply and reply.group(1).strip(), res.stdout + res.stderr
+
+        # A broken config stops a later run early, with one line naming the problem.
+        toml = root / "etc/chatbot/chatbot.toml"
+        toml.write_text(toml.read_text() + "\n[shop]\nname = 'x'\n")
+        res = nspawn(f"{SRC_IN_CONTAINER}/install.sh", timeout=900)
+        assert res.returncode != 0
+        said = [line for line in (res.stdout + res.stderr).splitlines() if "error" in line.lower()]
+        assert said == ["install.sh: error: /etc/chatbot/chatbot.toml: unknown section [shop]"], \
+            res.stdout + res.stderr
+        assert "Traceback" not in res.stdout + res.stderr
     finally:
         remove_root(root)
