@@ -11,18 +11,19 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                    "vergonha", "descaso", "estragado", "estragada", "vencido", "vencida", "podre", "procon",
                    "atrasado", "atrasada", "atrasou", "decepcionado", "decepcionada", "insatisfeito",
                    "insatisfeita", "ridiculo", "desrespeito", "enganado", "enganada", "estorno", "lixo",
-                   "palhacada", "mofado", "mofada", "estragou"},
+                   "palhacada", "mofado", "mofada", "estragou", "bicho", "bichado", "caruncho", "mofo",
+                   "quebrado", "quebrada", "amassado", "amassada", "rasgado", "defeito"},
                   ["mal atendido", "mal atendida", "fui mal", "cobraram errado", "cobrado errado",
                    "cobraram a mais", "cobranca indevida", "nunca mais", "nao chegou", "veio errado",
                    "veio errada", "veio faltando", "fora da validade", "propaganda enganosa", "reclame aqui",
                    "meu dinheiro de volta", "devolver meu dinheiro", "quero reclamar", "muito ruim",
                    "falta de respeito", "passou da validade", "nao veio"]),
     "human_request": ({"atendente", "humano", "humana", "gerente", "operador", "operadora", "vendedor",
-                       "vendedora", "supervisor", "responsavel"},
+                       "vendedora", "supervisor", "responsavel", "cancelar", "cancelamento"},
                       ["falar com alguem", "falar com uma pessoa", "falar com pessoa", "pessoa de verdade",
                        "pessoa real", "atendimento humano", "falar com o atendimento", "me liga", "ligar para mim",
                        "falar com voces", "quero falar com", "preciso falar com", "alguem me atende",
-                       "tem alguem", "falar com gente"]),
+                       "tem alguem", "falar com gente", "meu pedido", "alterar o pedido", "mudar o pedido"]),
     "hours": ({"horario", "hora", "abre", "abrem", "abrir", "abri", "aberto", "aberta", "abertura", "fecha",
                "fecham", "fechar", "fechado", "fechada", "funciona", "funcionam", "funcionamento",
                "expediente"},
@@ -70,7 +71,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
     "acknowledge": ({"ok", "blz", "beleza", "certo", "entendi", "combinado", "perfeito", "otimo", "show",
                      "massa", "joia", "tranquilo", "entendido"},
                     ["ta bom", "esta bom", "tudo certo", "pode ser"]),
-    "smalltalk": ({"piada", "robo", "bot", "kkk", "haha", "rsrs", "kkkk", "hahaha", "nome", "idade",
+    "smalltalk": ({"piada", "robo", "bot", "k", "kkk", "haha", "rsrs", "kkkk", "hahaha", "nome", "idade",
                    "inteligencia", "artificial", "chatgpt"},
                   ["como vai", "como voce esta", "quem e voce", "quem e vc", "voce e um robo", "voce e robo",
                    "voce e humano", "voce e de verdade", "seu nome", "qual e o seu nome", "tudo bem com voce",
@@ -91,13 +92,14 @@ OVERRIDES = [("quanto tempo", "delivery"), ("que hora chega", "delivery"), ("hor
              ("horario da entrega", "delivery")]
 
 DAYS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "quinta": "thu", "sexta": "fri",
-        "sabado": "sat", "feriado": "holidays", "hoje": "today", "amanha": "tomorrow", "agora": "now"}
+        "sabado": "sat", "feriado": "holidays", "hoje": "today", "amanha": "tomorrow", "agora": "now",
+        "ainda": "now"}
 DAY_PHRASES = {"fim de semana": ("sat", "sun"), "final de semana": ("sat", "sun"),
                "dia de semana": ("mon", "tue", "wed", "thu", "fri"), "durante a semana": ("mon", "tue", "wed", "thu", "fri"),
                "dia util": ("mon", "tue", "wed", "thu", "fri"), "dias uteis": ("mon", "tue", "wed", "thu", "fri")}
 
 DELIVERY_TOPICS = {
-    "fee": ({"taxa", "frete", "custa", "valor", "cobra", "cobram", "quanto"}, []),
+    "fee": ({"taxa", "frete", "custa", "valor", "cobra", "cobram"}, []),
     "free": ({"gratis", "gratuita", "gratuito", "free"}, ["de graca", "sem taxa", "frete gratis"]),
     "minimum": ({"minimo", "minima"}, []),
     "lead_time": ({"demora", "prazo", "rapido", "chega", "chegam", "demoram"},

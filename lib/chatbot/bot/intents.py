@@ -140,7 +140,8 @@ class Classifier:
 
         strong_fact = max(facts.values(), default=0) >= 1
         if scores["wholesale"] >= 1 or (scores["wholesale"] > 0 and not strong_fact) \
-                or (it.quantity and found and found.product.wholesale_price):
+                or (it.quantity and found and found.product.wholesale_price
+                    and it.quantity >= found.product.wholesale_min_qty):
             name = "wholesale"
         elif scores["promotions"] >= 1 or (scores["promotions"] > 0 and not strong_fact):
             name = "promotions"

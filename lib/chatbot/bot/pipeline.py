@@ -19,6 +19,7 @@ same code in process.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from .. import db
@@ -42,8 +43,15 @@ class Bot:
         self._kb: knowledge.KB | None = None
         self._writer: Writer | None = None
         self._answers = 0
+        self.warming: threading.Thread | None = None
         if preload:
-            self.writer()    # the worker loads its model at start, not on a customer's first question
+            # The worker loads its model at start, not on a customer's first question, and
+            # evaluates the system prompt in the background while templates already answer.
+            writer = self.writer()
+            kb = self.kb()
+            if writer is not None and kb.version and isinstance(writer.backend, llm.LlamaBackend):
+                self.warming = threading.Thread(target=writer.warm, args=(kb,), name="llm-warm-up", daemon=True)
+                self.warming.start()
 
     # -- pieces --------------------------------------------------------------
     def kb(self) -> knowledge.KB:

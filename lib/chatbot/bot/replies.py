@@ -14,7 +14,6 @@ from .cues import PAYMENT_NAMES, PAYMENT_WORDS
 from .intents import Intent
 from .knowledge import KB
 
-MAX_LIST = 8
 NO_KB = ("Desculpe, ainda não tenho as informações da loja cadastradas. "
          "Digite *atendente* para falar com uma pessoa.")
 HELP = ("Posso ajudar com preços de produtos, promoções, preços de atacado, horário de funcionamento, "
@@ -49,10 +48,8 @@ def hours(intent: Intent, kb: KB, zone: str) -> tuple[str, bool]:
     h = kb.hours
     asked = [d for d in intent.days if d in fmt.DAY_NAMES]
     relative = [d for d in intent.days if d in ("today", "tomorrow", "now")]
-    if relative:
-        return _hours_relative(relative[0], h, zone), False
+    lines = [_hours_relative(relative[0], h, zone)] if relative else []
     if asked:
-        lines = []
         for d in asked:
             spec = h.get(d)
             if d == "holidays" and spec is None:
@@ -62,7 +59,8 @@ def hours(intent: Intent, kb: KB, zone: str) -> tuple[str, bool]:
             else:
                 when = "Nos feriados" if d == "holidays" else _on_day(d).capitalize()
                 lines.append(f"{when} abrimos {fmt.hours_text(spec)}.")
-        return " ".join(lines), True
+    if lines:
+        return " ".join(lines), not relative
     return "🕒 Nosso horário de funcionamento:\n" + week(h), True
 
 
@@ -181,13 +179,16 @@ def payment(intent: Intent, kb: KB) -> tuple[str, bool]:
     normalized = [text.normalize(m) for m in methods]
     all_methods = f"Aceitamos: {fmt.join(methods)}."
     inst = kb.payment.get("installments", "")
-    parts = []
+    parts, yes, no = [], [], []
     for word in intent.payment:
         hits = [m for m, n in zip(methods, normalized) if any(text.has_phrase(n, k) for k in PAYMENT_WORDS[word])]
-        if hits:
-            parts.append(f"Sim, aceitamos {fmt.join(hits, 'e')}! ✅")
-        else:
-            parts.append(f"Não aceitamos {PAYMENT_NAMES[word]}. 😕")
+        yes += [h for h in hits if h not in yes]
+        if not hits:
+            no.append(PAYMENT_NAMES[word])
+    if yes:
+        parts.append(f"Sim, aceitamos {fmt.join(yes)}! ✅")
+    if no:
+        parts.append(f"Não aceitamos {fmt.join(no, 'nem')}. 😕")
     if intent.installments:
         parts.append(inst or "No momento não oferecemos parcelamento.")
     if not parts:

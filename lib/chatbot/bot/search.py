@@ -64,7 +64,9 @@ class Searcher:
         """The words of a message that could name a product."""
         out = []
         for w in text.content_words(message):
-            if w in NOT_PRODUCT or w in drop or len(w) <= 2 or w.replace(",", "").replace(".", "").isdigit():
+            if w in NOT_PRODUCT or w in drop or w.replace(",", "").replace(".", "").isdigit():
+                continue
+            if len(w) <= 2 and w not in self.vocab():      # "po" (pó) is a word of the catalog
                 continue
             if w not in out:
                 out.append(w)

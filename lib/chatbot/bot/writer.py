@@ -8,6 +8,7 @@ reply may contain is computed from exactly the text the model was given
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from . import fmt, guard
@@ -68,6 +69,7 @@ class Writer:
         self._version = -1
         self._system = ""
         self._allowed = guard.Numbers()
+        self.warm_ms: float | None = None
 
     def system_prompt(self, kb: KB) -> str:
         if kb.version != self._version:
@@ -90,6 +92,18 @@ class Writer:
                     getattr(allowed, k).update(getattr(more, k))
         msgs.append({"role": "user", "content": question})
         return msgs, allowed
+
+    def warm(self, kb: KB) -> None:
+        """Evaluate the system prompt once, ahead of the first customer who
+        needs the model: llama.cpp keeps it and later calls reuse the prefix."""
+        started = time.monotonic()
+        try:
+            self.backend.chat(self.messages(kb, "oi", [])[0], 1, self.cfg.temperature)
+        except LLMError as exc:
+            log.warning("LLM warm-up failed: %s", exc)
+            return
+        self.warm_ms = (time.monotonic() - started) * 1000
+        log.info("system prompt evaluated in %.1fs", self.warm_ms / 1000)
 
     def write(self, kb: KB, question: str, turns: list[dict]) -> Written:
         msgs, allowed = self.messages(kb, question, turns)
