@@ -236,3 +236,23 @@ def test_secrets_never_reach_stats_health_or_pages(tmp_path):
         for value in cfg.secrets():
             assert value not in body
     assert "login failed with ***" in bodies[0]
+
+
+def test_error_answers_are_one_line_without_secrets(tmp_path):
+    cfg = make_cfg(tmp_path, whatsapp={"access_token": "EAAG-secret-access-token-1234",
+                                       "app_secret": "secret-app-secret-5678"})
+    app = create_app(cfg)
+
+    def boom():
+        raise RuntimeError("failed with EAAG-secret-access-token-1234")
+    app.add_url_rule("/boom", view_func=boom)
+    c = app.test_client()
+    for accept in ("text/html", "application/json"):
+        resp = c.get("/boom", headers={"Accept": accept})
+        assert resp.status_code == 500
+        body = resp.get_data(as_text=True)
+        assert "EAAG" not in body and "Traceback" not in body and "RuntimeError" not in body
+    db.connect(cfg.db_path).execute("DROP TABLE conversations")        # a damaged database
+    resp = c.get("/conversations", headers=BEARER)
+    assert resp.status_code == 503
+    assert resp.get_json() == {"error": "Banco de dados indisponível: no such table: conversations"}

@@ -4,6 +4,7 @@ for the test message)."""
 from __future__ import annotations
 
 import threading
+import time
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -275,3 +276,16 @@ def test_an_empty_chart_says_so():
     svg = charts.bars("Mensagens", [NOW], 600, charts.local_tz("UTC"), [charts.Series("Respondidas", [0], "s-ok")])
     assert "Sem dados no período" in svg
     ET.fromstring(str(svg))
+
+
+def test_the_24h_page_warms_the_7_day_view_in_the_background(app, client, seeded):
+    assert client.get("/stats?hours=24", headers=BEARER).status_code == 200
+    cache = app.extensions["chatbot_buckets"]
+    deadline = time.monotonic() + 20
+    hourly: list = []
+    while not hourly and time.monotonic() < deadline:
+        time.sleep(0.05)
+        with cache.lock:
+            hourly = [k for k in cache.data if k[0] == 3600]
+    assert len(hourly) == 167                       # every finished hour of the week; the current one is not kept
+    assert client.get("/stats?hours=168", headers=BEARER).get_json()["totals"]["received"] == seeded["received"]

@@ -233,7 +233,10 @@ def _error(status: int, message: str) -> Response:
 
 def _dashboard_data(hours: int) -> dict:
     cache = current_app.extensions.setdefault("chatbot_buckets", stats.BucketCache())
-    return stats.dashboard(get_db(), g.cfg, hours, cache=cache)
+    data = stats.dashboard(get_db(), g.cfg, hours, cache=cache)
+    if hours in (24, 168):
+        cache.warm_later(g.cfg.db_path, 168 if hours == 24 else 24)     # the page's other view
+    return data
 
 
 @bp.get("/stats")
@@ -341,6 +344,12 @@ def test_message():
     if _wants_json():
         return jsonify(out), code
     return render_template("result.html", title="Mensagem de teste", message=None, result=out), code
+
+
+@bp.errorhandler(sqlite3.Error)
+def _database_error(exc):
+    log.error("%s %s: %s", request.method, request.path, describe_error(exc))
+    return _error(503, f"Banco de dados indisponível: {describe_error(exc)}")
 
 
 @bp.app_errorhandler(500)

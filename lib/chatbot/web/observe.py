@@ -23,6 +23,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from .. import __version__, clock
 from .. import log as logmod
 from ..db import describe_error
+from ..ops import alerts, backup, health as health_mod, jobs
 from ..whatsapp import inbox as inbox_mod
 from .app import get_db
 
@@ -37,7 +38,6 @@ LATENCY_BOUNDS = (0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300)
 
 @bp.get("/health")
 def health():
-    from ..ops import health as health_mod
     try:
         result = health_mod.evaluate(get_db(), g.cfg)
     except (sqlite3.Error, OSError) as exc:
@@ -268,7 +268,6 @@ def _gauges(conn: sqlite3.Connection, cfg, out: Exposition) -> None:
 
 
 def _ops_gauges(conn, cfg, out: Exposition) -> None:
-    from ..ops import alerts, backup, jobs
     runs = jobs.last_runs(conn)
     out.family("chatbot_job_last_success_timestamp_seconds", "gauge",
                "When each timer job last succeeded (Unix time; absent if never).",

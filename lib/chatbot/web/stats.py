@@ -5,14 +5,12 @@ cost follows the size of the window, not of the table: with a million events
 a 24 h window reads only that day's entries of ``events_ts_web_idx``, a
 covering index (migration 0300), and never touches the table rows.
 
-Sections that come from other parts of the system (handoffs, alerts, jobs,
-backups, system metrics) are each computed on their own: one that fails (a
-missing table after a partial restore, a locked database) is reported in
-``unavailable`` and the rest of the page still renders.
+Each section (messages, handoffs, alerts, jobs, backups, system samples...)
+is computed on its own: one that fails (a locked database, a damaged table)
+is reported in ``unavailable`` and the rest of the page still renders.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import math
@@ -20,7 +18,9 @@ import sqlite3
 import threading
 
 from .. import clock, log as logmod
+from ..bot import handoff
 from ..db import describe_error
+from ..ops import alerts, backup, jobs, notify
 from ..whatsapp import inbox as inbox_mod
 
 log = logging.getLogger("chatbot.web")
@@ -30,7 +30,6 @@ MAX_HOURS = 24 * 30
 _STEPS = (300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 MAX_POINTS = 168
 TOP_INTENTS = 8
-FAILED_STATUSES = ("failed", "unknown")
 
 
 def bucket_seconds(hours: int) -> int:
@@ -129,6 +128,30 @@ class BucketCache:
         self.lock = threading.Lock()
         self.data: dict[tuple, Bucket] = {}
         self.high_id = 0
+        self.warming: set[int] = set()
+
+    def warm_later(self, db_path, hours: int) -> None:
+        """Fill the buckets of another window in a background thread, once:
+        an operator on the 24 h view is likely to click the 7-day one next."""
+        with self.lock:
+            if hours in self.warming:
+                return
+            self.warming.add(hours)
+
+        def run():
+            from .. import db
+            try:
+                conn = db.connect(db_path, migrate_schema=False)
+                try:
+                    now = clock.now()
+                    since, _until, step, n = window(hours, now)
+                    self.get(conn, since, step, n, now)
+                finally:
+                    conn.close()
+            except Exception as exc:     # only a head start: the page computes what is missing itself
+                log.warning("warming the %d h dashboard in the background failed: %s", hours,
+                            describe_error(exc) if isinstance(exc, sqlite3.Error) else type(exc).__name__)
+        threading.Thread(target=run, name=f"warm-{hours}h", daemon=True).start()
 
     def get(self, conn, since: float, step: int, n: int, now: float) -> list[Bucket]:
         high = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
@@ -269,16 +292,7 @@ def _section(unavailable: dict, name: str, fn):
     except sqlite3.Error as exc:
         unavailable[name] = describe_error(exc)
         log.warning("dashboard section %s unavailable: %s", name, unavailable[name])
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("chatbot."):
-            raise
-        unavailable[name] = f"{exc.name} is not installed"
     return None
-
-
-def _module(name: str):
-    """Import a module another part of the system provides (see ``_section``)."""
-    return importlib.import_module(name)
 
 
 def _queue(conn) -> dict:
@@ -296,7 +310,7 @@ def _heartbeat(conn, name: str, now: float, stale_after: float) -> dict | None:
 
 def _handoffs(conn, now: float) -> list[dict]:
     items = []
-    for h in _module("chatbot.bot.handoff").waiting(conn):
+    for h in handoff.waiting(conn):
         h = dict(h)
         since = h.get("since")
         h["waiting_seconds"] = round(now - since, 1) if since else None
@@ -305,22 +319,20 @@ def _handoffs(conn, now: float) -> list[dict]:
 
 
 def _failed_notifications(conn, since: float, secrets) -> list[dict]:
-    notify = _module("chatbot.ops.notify")
     return [_scrubbed(dict(r), secrets) for r in notify.failed_notifications(conn, since)][:10]
 
 
 def _alerts(conn, secrets) -> list[dict]:
-    return [_scrubbed(dict(a), secrets) for a in _module("chatbot.ops.alerts").firing(conn)]
+    return [_scrubbed(dict(a), secrets) for a in alerts.firing(conn)]
 
 
 def _last_backup(conn, secrets) -> dict | None:
-    b = _module("chatbot.ops.backup").last_backup(conn)
+    b = backup.last_backup(conn)
     return _scrubbed(dict(b), secrets) if b else None
 
 
 def _jobs(conn, secrets) -> list[dict]:
     """Each known job with its period and last run (``status`` None: never ran)."""
-    jobs = _module("chatbot.ops.jobs")
     runs = jobs.last_runs(conn)
     out = []
     for name, period in jobs.JOBS.items():
@@ -345,12 +357,7 @@ def _reply_text(body: str | None) -> str | None:
 
 def _waiting_by_key(conn) -> dict:
     """(phone_number_id, wa_id) -> the handoff waiting for a person."""
-    try:
-        return {(h["phone_number_id"], h["wa_id"]): h for h in _module("chatbot.bot.handoff").waiting(conn)}
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("chatbot."):
-            raise
-        return {}
+    return {(h["phone_number_id"], h["wa_id"]): h for h in handoff.waiting(conn)}
 
 
 def _last_message(conn, key) -> dict:
