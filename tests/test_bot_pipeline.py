@@ -44,7 +44,7 @@ def test_ask_command_json(runner, tmp_path):
     knowledge.import_kb(conn, STORE / "catalog.csv", STORE / "store.toml")
     out = runner.invoke(ask, ["qto ta o feijao preto?", "--json", "--config", str(path)], catch_exceptions=False)
     data = json.loads(out.output)
-    assert {"reply", "intent", "confidence", "source", "handoff"} <= set(data)
+    assert set(data) == {"reply", "intent", "confidence", "source", "handoff"}
     assert data["intent"] == "product_price" and data["source"] == "template" and data["handoff"] is False
     assert "R$ 8,99" in data["reply"]
     # the same conversation continues on the next call

@@ -54,6 +54,9 @@ def facts_text(kb: KB) -> str:
     return "\n".join(x.strip() for x in lines)
 
 
+MAX_QUESTION_CHARS = 500     # a pasted essay must not push the facts out of the context window
+
+
 @dataclass
 class Written:
     text: str | None            # None: rejected or failed, use the fallback
@@ -90,7 +93,7 @@ class Writer:
                 more = guard.allowed(t["reply"])
                 for k in vars(allowed):
                     getattr(allowed, k).update(getattr(more, k))
-        msgs.append({"role": "user", "content": question})
+        msgs.append({"role": "user", "content": question[:MAX_QUESTION_CHARS]})
         return msgs, allowed
 
     def warm(self, kb: KB) -> None:

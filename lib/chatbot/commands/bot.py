@@ -23,9 +23,10 @@ def _when(ts: float | None) -> str:
 @click.option("--phone-number-id", default="cli", show_default=True, help="Business number the message came to.")
 @click.option("--name", "contact_name", default=None, help="Customer's profile name.")
 @click.option("--json", "as_json", is_flag=True, help="Print reply, intent, confidence, source and handoff as JSON.")
+@click.option("--debug", is_flag=True, help="With --json: add the time taken, LLM tokens and the guard's verdict.")
 @config_option
 @expected_failures
-def ask(text, sender, phone_number_id, contact_name, as_json, config_path):
+def ask(text, sender, phone_number_id, contact_name, as_json, debug, config_path):
     """Answer TEXT with the same pipeline as the worker, in this process.
 
     Nothing is sent to WhatsApp. Successive calls with the same --from
@@ -35,6 +36,7 @@ def ask(text, sender, phone_number_id, contact_name, as_json, config_path):
     Examples:
         chatbot ask "qto ta o feijao?"
         chatbot ask "e no atacado?" --json
+        chatbot ask "me conta uma piada" --json --debug
         chatbot ask "vcs entregam na Boa Vista?" --from 5585999990000
     """
     from ..bot.pipeline import answer_text, build_bot
@@ -44,9 +46,9 @@ def ask(text, sender, phone_number_id, contact_name, as_json, config_path):
     reply, ms = answer_text(bot, text, phone_number_id=phone_number_id, wa_id=sender, contact_name=contact_name)
     if as_json:
         out = reply.as_json()
-        if reply.guard:
-            out["guard"] = reply.guard
-        out["ms"] = round(ms, 1)
+        if debug:
+            out.update(ms=round(ms, 1), tokens_in=reply.tokens_in, tokens_out=reply.tokens_out,
+                       llm_ms=reply.llm_ms, guard=reply.guard)
         echo_json(out)
     elif reply.text is None:
         click.echo("(no reply: this conversation is with a person; `chatbot handoff release "
