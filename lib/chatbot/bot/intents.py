@@ -39,6 +39,7 @@ class Intent:
     days: tuple[str, ...] = ()
     products: search.Result | None = None
     context_skus: list[str] = field(default_factory=list)   # products carried over from the last turn
+    several: list[search.Result] = field(default_factory=list)   # one result per product named ("feijão e arroz")
     quantity: int | None = None
     payment: list[str] = field(default_factory=list)
     installments: bool = False
@@ -127,6 +128,12 @@ class Classifier:
         drop = (self.cue_set | frozenset(cues.DAYS)) - frozenset(self.searcher.vocab())
         it.products = self.searcher.search(norm, drop=drop)
         found = it.products.best
+        if found and not found.complete:
+            pieces = re.split(r"[,;/+]|\s(?:e|ou|mais)\s", message.lower())
+            parts = [self.searcher.search(text.normalize(p), drop=drop) for p in pieces if p.strip()]
+            parts = [r for r in parts if r.best and r.best.complete]
+            if len(parts) >= 2:
+                it.several, found = parts, parts[0].best
         it.quantity = self._quantity(norm)
         self._payment(it, stems, norm)
         self._delivery(it, stems, norm, kb)

@@ -13,6 +13,9 @@ from .intents import Intent
 from .knowledge import KB, Product
 
 MAX_LIST = 8
+# Sizes ("1,5 litros") may be echoed back; money and hours never are.
+_MONEY_OR_HOUR = re.compile(r"R\$\s*\S*|\S*\d\S*\s*(?:reais|real|centavos?)\b|\b\d{1,2}\s*h\d{0,2}\b|\b\d{1,2}:\d{2}\b",
+                            re.I)
 ASK_WHICH = ("Qual produto você procura? 😊 Me diga o nome (a marca ou o tamanho ajudam) "
              "que eu informo o preço.")
 
@@ -41,7 +44,7 @@ def line(p: Product) -> str:
 def _named(words: list[str], original: str) -> str:
     """The customer's words for what they asked, without any number (never echo one as if it were a fact)."""
     shown = text.original_span(original, " ".join(words)) or " ".join(words)
-    shown = re.sub(r"\S*\d\S*", "", shown).strip(" ?!.,")
+    shown = _MONEY_OR_HOUR.sub("", shown).strip(" ?!.,")
     return f"*{shown}*" if shown else "esse produto"
 
 
@@ -70,6 +73,13 @@ def chosen(intent: Intent, conn) -> tuple[list[Product], str | None]:
 
 
 def product_price(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
+    if intent.several:      # "o preço do feijão e do arroz"
+        shown: list[Product] = []
+        for res in intent.several:
+            best = [m for m in res.matches if m.complete]
+            clear = len(best) == 1 or best[0].score - best[1].score >= 0.3
+            shown += [m.product for m in (best[:1] if clear else best[:3]) if m.product not in shown]
+        return "Encontrei estes:\n" + "\n".join(line(p) for p in shown), [p.sku for p in shown]
     products, how = chosen(intent, conn)
     if not products:
         return how or ASK_WHICH, []

@@ -139,7 +139,7 @@ def has_phrase(norm: str, phrase: str) -> bool:
 def original_span(original: str, normalized_phrase: str) -> str | None:
     """The customer's own spelling ("Boa Vista", "feijão preto") of content
     words found in normalized form, for echoing them back; the shortest span."""
-    words = re.findall(r"[\w$]+", original)
+    words = re.findall(r"[\w$]+(?:[.,]\d+)*", original)
     target = [stem(t) for t in normalized_phrase.split()]
     for length in range(1, len(words) + 1):
         for i in range(len(words) - length + 1):
