@@ -99,7 +99,8 @@ def latencies(bot, conn, rounds: int, llm_calls: int) -> dict:
         reply, ms = timed(bot, q, f"l{i}")
         if reply.tokens_out is None:      # a template answered after all
             continue
-        out["guard"][reply.guard] = out["guard"].get(reply.guard, 0) + 1
+        kind = (reply.guard or "").split(":")[0]       # "not Portuguese: unknown word 'x'" -> "not Portuguese"
+        out["guard"][kind] = out["guard"].get(kind, 0) + 1
         if out["llm_first"] is None:
             out["llm_first"] = ms                        # the system prompt evaluated once, then reused
             continue
@@ -234,7 +235,7 @@ def report(m: dict, lat: dict, tp: dict, rss: dict, ev_off: dict, ev_on: dict, m
              f"({lat['warm_ms'] or float('nan'):.0f} ms here); every call reuses it. First LLM call after that: "
              f"{lat['llm_first'] or float('nan'):.0f} ms (not in the table). LLM replies generated "
              f"{statistics.median(lat['llm_tokens_out']) if lat['llm_tokens_out'] else 0:.0f} tokens (median). "
-             f"Guard verdicts on SmolLM2's replies: "
+             f"Guard verdicts on SmolLM2's {sum(lat['guard'].values())} replies (by reason): "
              + ", ".join(f"{k}: {v}" for k, v in sorted(lat["guard"].items(), key=lambda kv: -kv[1])) + ".",
              "",
              "### LLM generation speed", "",
@@ -262,7 +263,13 @@ def report(m: dict, lat: dict, tp: dict, rss: dict, ev_off: dict, ev_on: dict, m
              f"{ev_on['all_right']}/{ev_on['items']} | {ev_on['invented_prices']} |",
              "",
              "Targets: >= 95% of fact answers right, 0 invented prices. Fact answers come from templates; "
-             "the LLM only writes small talk and out-of-scope replies, each checked by the guard.",
+             "the LLM only writes small talk and out-of-scope replies, each checked by the guard. The set was "
+             "written for this project and the rules were tuned on it (a second round of messages was added after "
+             "fixing what it found), so read 100% as \"no known miss\", not as a rate on unseen traffic.",
+             "",
+             "The guard checks form, not sense: SmolLM2-135M's replies that pass are Portuguese words without "
+             "invented numbers, but often say little. For a real store, point `[llm] model_path` at a multilingual "
+             "instruct model (Qwen2.5 3B or Llama 3.2 3B Instruct, GGUF Q4) or `[llm] enabled = false`.",
              END]
     return "\n".join(lines)
 

@@ -100,6 +100,7 @@ class Writer:
         """Evaluate the system prompt once, ahead of the first customer who
         needs the model: llama.cpp keeps it and later calls reuse the prefix."""
         started = time.monotonic()
+        guard.LEXICON.words()      # the word list too, so the first reply does not wait for it
         try:
             self.backend.chat(self.messages(kb, "oi", [])[0], 1, self.cfg.temperature)
         except LLMError as exc:
