@@ -34,6 +34,8 @@ setup(
         "click>=8.1",
         "psutil>=5.9",
         "llama-cpp-python==0.3.36",
+        # A Portuguese word list for the LLM reply check (catches made-up words); pure Python.
+        "pyspellchecker>=0.8",
     ],
     extras_require={
         "test": [
