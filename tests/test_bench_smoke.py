@@ -159,6 +159,10 @@ def test_replace_section_keeps_other_sections():
     assert "old" not in out and "new" in out and "keep me" in out and "me too" in out
     assert out.count(bench.MARK_START) == 1
     assert bench.replace_section(out, section) == out
+    other_start, other_end, title = bench.markers(5000)      # a variant run: its own section
+    variant = f"{other_start}\n{title}\nv\n{other_end}"
+    both = bench.replace_section(out, variant)
+    assert "new" in both and title in both and bench.replace_section(both, variant) == both
 
 
 @pytest.mark.slow
