@@ -85,6 +85,8 @@ def test_retryable_errors_are_retried_then_sent_once(setup, graph, kind):
     assert len(graph.sends()) == 1
     assert len(bot.seen) == 1                # the reply was composed once, kept for the retry
     assert status_of(conn, m.wamid)["attempts"] == 2
+    # One event, reported as the bot first described it.
+    assert [tuple(r) for r in conn.execute("SELECT intent, source, success FROM events")] == [("hours", "template", 1)]
 
 
 @pytest.mark.parametrize("kind, code", [(190, 190), (131047, 131047)])

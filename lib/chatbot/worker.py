@@ -65,30 +65,29 @@ class Worker:
             return "queued"
 
     def _handle(self, msg) -> str:
-        self._bot_ms = None
         out = inbox.outbox_for(self.conn, msg["id"])
-        reply = None
         if out is None:
             closed = self._close_without_reply(msg)
             if closed:
                 return closed
-            reply, payload = self._compose(msg)
+            reply, payload, bot_ms = self._compose(msg)
+            meta = _meta(reply, bot_ms)
             if reply.text is None:
-                inbox.finish(self.conn, msg["id"], "handoff")
-                self._event(msg, reply, success=True)
+                inbox.finish(self.conn, msg["id"], "handoff", event=_event(msg, meta, success=True))
                 return "handoff"
-            outbox_id = inbox.prepare(self.conn, msg, self.owner, payload)
+            outbox_id = inbox.prepare(self.conn, msg, self.owner, payload, meta)
             if outbox_id is None:
                 return "lost-lease"
             if msg["attempts"] == 1:
                 self._mark_read(msg)
         elif out["state"] == "prepared":
-            outbox_id, payload = out["id"], json.loads(out["body"])
+            # A retry sends the reply composed the first time, and reports it the same way.
+            outbox_id, payload, meta = out["id"], json.loads(out["body"]), json.loads(out["meta"] or "{}")
         else:  # sending/sent/unknown found by a fresh claim: never send again
             inbox.finish(self.conn, msg["id"], "unknown" if out["state"] != "sent" else "answered",
                          error="reply state was already " + out["state"])
             return "unknown"
-        return self._send(msg, outbox_id, payload, reply)
+        return self._send(msg, outbox_id, payload, meta)
 
     def _close_without_reply(self, msg) -> str | None:
         age_limit = self.cfg.whatsapp.max_message_age_minutes * 60
@@ -103,7 +102,7 @@ class Worker:
             return "ignored"
         return None
 
-    def _compose(self, msg) -> tuple[Reply, dict]:
+    def _compose(self, msg) -> tuple[Reply, dict, float]:
         started = time.monotonic()
         if msg["body"] is None or not msg["body"].strip():
             reply = Reply(text=NOT_TEXT_REPLY, intent="unsupported_type", source="template")
@@ -115,14 +114,14 @@ class Worker:
             except Exception:
                 log.exception("the bot failed on message %s; sending the apology", msg["id"])
                 reply = Reply(text=BOT_ERROR_REPLY, intent="error", confidence=0.0, source="fallback")
-        self._bot_ms = (time.monotonic() - started) * 1000
+        bot_ms = (time.monotonic() - started) * 1000
         if reply.text is None:
-            return reply, {}
+            return reply, {}, bot_ms
         if reply.buttons:
             payload = buttons_payload(msg["wa_id"], reply.text, reply.buttons)
         else:
             payload = text_payload(msg["wa_id"], reply.text)
-        return reply, payload
+        return reply, payload, bot_ms
 
     def _mark_read(self, msg) -> None:
         try:
@@ -131,26 +130,23 @@ class Worker:
             log.warning("mark-as-read for message %s failed: %s", msg["id"], exc)
             self._record_api_error(exc, msg["id"])
 
-    def _send(self, msg, outbox_id: int, payload: dict, reply: Reply | None) -> str:
+    def _send(self, msg, outbox_id: int, payload: dict, meta: dict) -> str:
         if not inbox.mark_sending(self.conn, msg["id"], outbox_id, self.owner):
             return "lost-lease"
         try:
             wamid = self.client.send(msg["phone_number_id"], payload)
         except GraphError as exc:
-            return self._send_failed(msg, outbox_id, exc, reply)
-        inbox.mark_sent(self.conn, msg["id"], outbox_id, wamid)
-        log.info("answered message %s from %s (%s)", msg["id"], mask_phone(msg["wa_id"]),
-                 reply.intent if reply else "retry")
-        self._event(msg, reply, success=True)
+            return self._send_failed(msg, outbox_id, exc, meta)
+        inbox.mark_sent(self.conn, msg["id"], outbox_id, wamid, event=_event(msg, meta, success=True))
+        log.info("answered message %s from %s (%s)", msg["id"], mask_phone(msg["wa_id"]), meta.get("intent"))
         return "answered"
 
-    def _send_failed(self, msg, outbox_id: int, exc: GraphError, reply: Reply | None) -> str:
+    def _send_failed(self, msg, outbox_id: int, exc: GraphError, meta: dict) -> str:
         self._record_api_error(exc, msg["id"])
         if exc.ambiguous:
             log.error("message %s: reply outcome unknown (%s); parked, not resent", msg["id"], exc)
             inbox.finish(self.conn, msg["id"], "unknown", outbox_id=outbox_id, outbox_state="unknown",
-                         code=exc.code, error=str(exc))
-            self._event(msg, reply, success=False, error=str(exc))
+                         code=exc.code, error=str(exc), event=_event(msg, meta, success=False, error=str(exc)))
             return "unknown"
         if exc.retryable and msg["attempts"] < self.cfg.worker.max_attempts:
             delay = self._backoff(msg["attempts"])
@@ -159,8 +155,7 @@ class Worker:
             return "queued"
         log.error("message %s: send failed for good (code %s): %s", msg["id"], exc.code, exc)
         inbox.finish(self.conn, msg["id"], "failed", outbox_id=outbox_id, outbox_state="failed",
-                     code=exc.code, error=str(exc))
-        self._event(msg, reply, success=False, error=str(exc))
+                     code=exc.code, error=str(exc), event=_event(msg, meta, success=False, error=str(exc)))
         return "failed"
 
     def _backoff(self, attempt: int) -> float:
@@ -171,18 +166,6 @@ class Worker:
     def _record_api_error(self, exc: GraphError, inbox_id: int) -> None:
         with db.transaction(self.conn):
             events.api_error(self.conn, exc.code, exc.http_status, str(exc), exc.retryable, inbox_id)
-
-    def _event(self, msg, reply: Reply | None, success: bool, error: str | None = None) -> None:
-        if reply is None:   # a retry of a reply composed by an earlier attempt
-            reply = Reply(text="", intent="retry", source="retry")
-        latency = (clock.now() - msg["received_at"]) * 1000
-        with db.transaction(self.conn):
-            events.record(self.conn, inbox_id=msg["id"], phone_number_id=msg["phone_number_id"],
-                          wa_id=msg["wa_id"], intent=reply.intent, confidence=reply.confidence,
-                          source=reply.source, processing_ms=self._bot_ms,
-                          latency_ms=latency, success=success, handoff=reply.handoff,
-                          tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, llm_ms=reply.llm_ms,
-                          error=error)
 
     # -- the loop ------------------------------------------------------------
     def beat(self, force: bool = False) -> None:
@@ -226,3 +209,15 @@ class Worker:
         released = inbox.release(self.conn, self.owner)
         sdnotify.notify(STOPPING=1)
         log.info("worker stopped after %d messages (%d leases released)", handled, released)
+
+
+def _meta(reply: Reply, bot_ms: float) -> dict:
+    """What the monitoring event needs to know about a composed reply."""
+    return {"intent": reply.intent, "confidence": reply.confidence, "source": reply.source,
+            "handoff": reply.handoff, "tokens_in": reply.tokens_in, "tokens_out": reply.tokens_out,
+            "llm_ms": reply.llm_ms, "processing_ms": bot_ms}
+
+
+def _event(msg, meta: dict, success: bool, error: str | None = None) -> dict:
+    return dict(meta, inbox_id=msg["id"], phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
+                latency_ms=(clock.now() - msg["received_at"]) * 1000, success=success, error=error)

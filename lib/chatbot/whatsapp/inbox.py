@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from .. import clock
+from .. import clock, events
 from ..db import transaction
 from .webhook import Batch
 
@@ -116,17 +116,19 @@ def outbox_for(conn: sqlite3.Connection, inbox_id: int) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM outbox WHERE inbox_id=?", (inbox_id,)).fetchone()
 
 
-def prepare(conn: sqlite3.Connection, msg: sqlite3.Row, owner: str, payload: dict) -> int | None:
-    """Persist the reply before sending; None when the lease was lost."""
+def prepare(conn: sqlite3.Connection, msg: sqlite3.Row, owner: str, payload: dict,
+            meta: dict | None = None) -> int | None:
+    """Persist the reply (and what the bot said about it) before sending;
+    None when the lease was lost."""
     now = clock.now()
     with transaction(conn):
         if not _owned(conn, msg["id"], owner):
             return None
         cur = conn.execute(
-            "INSERT INTO outbox (inbox_id, phone_number_id, wa_id, kind, body, state, created_at, updated_at)"
-            " VALUES (?,?,?,?,?, 'prepared', ?, ?)",
+            "INSERT INTO outbox (inbox_id, phone_number_id, wa_id, kind, body, meta, state, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?, 'prepared', ?, ?)",
             (msg["id"], msg["phone_number_id"], msg["wa_id"], payload.get("type", "text"),
-             json.dumps(payload, ensure_ascii=False), now, now))
+             json.dumps(payload, ensure_ascii=False), json.dumps(meta or {}), now, now))
         return cur.lastrowid
 
 
@@ -141,9 +143,14 @@ def mark_sending(conn: sqlite3.Connection, msg_id: int, outbox_id: int, owner: s
         return conn.execute("SELECT state FROM outbox WHERE id=?", (outbox_id,)).fetchone()[0] == "sending"
 
 
-def mark_sent(conn: sqlite3.Connection, msg_id: int, outbox_id: int, wamid: str) -> None:
+def mark_sent(conn: sqlite3.Connection, msg_id: int, outbox_id: int, wamid: str,
+              event: dict | None = None) -> None:
+    """Record the reply's id and close the message, with its monitoring event
+    in the same transaction (a reader never sees one without the other)."""
     now = clock.now()
     with transaction(conn):
+        if event is not None:
+            events.record(conn, **event)
         conn.execute("UPDATE outbox SET state='sent', wamid=?, sent_at=?, delivery=COALESCE(delivery, 'sent'),"
                      " error=NULL, error_code=NULL, updated_at=? WHERE id=?", (wamid, now, now, outbox_id))
         # 'unknown' too: a slow send may finish after another worker gave up on it.
@@ -166,11 +173,14 @@ def mark_retry(conn: sqlite3.Connection, msg_id: int, outbox_id: int | None, del
 
 
 def finish(conn: sqlite3.Connection, msg_id: int, status: str, *, outbox_id: int | None = None,
-           outbox_state: str | None = None, code: int | None = None, error: str | None = None) -> None:
+           outbox_state: str | None = None, code: int | None = None, error: str | None = None,
+           event: dict | None = None) -> None:
     """Close a message: ignored, stale, handoff, failed or unknown."""
     assert status in DONE
     now = clock.now()
     with transaction(conn):
+        if event is not None:
+            events.record(conn, **event)
         if outbox_id is not None and outbox_state:
             conn.execute("UPDATE outbox SET state=?, error_code=?, error=?, updated_at=? WHERE id=?",
                          (outbox_state, code, error, now, outbox_id))
