@@ -397,12 +397,14 @@ def render(res: dict, cmd: str) -> str:
     start, end, title = markers(s.get("db_busy_timeout_ms"))
     c, w, i, r, tot = med["ceiling"], med["webhook"], med["webhook-no-worker"], med["ratio"], med["totals"]
     busy = "the product's default" if s.get("db_busy_timeout_ms") is None else f"= {s['db_busy_timeout_ms']}"
-    share = {t: tot[t]["spooled"] / tot[t]["requests"] if tot[t]["requests"] else 0
-             for t in ("webhook", "webhook-no-worker")}
+    share = {(t, mode): _spool_share(res["runs"], t, mode) for t in ("webhook", "webhook-no-worker")
+             for mode in ("closed", "open")}
     spool_note = [] if max(share.values()) < 0.05 else [
-        f"- **Path taken:** {share['webhook']:.0%} of the webhook's acknowledgements with the worker busy "
-        f"({share['webhook-no-worker']:.0%} with no worker) went to the spool instead of the database, so "
-        "the webhook columns describe the spool path at least as much as the database path."]
+        f"- **Path taken:** with the worker busy, {share['webhook', 'closed']:.0%} of the closed-loop and "
+        f"{share['webhook', 'open']:.0%} of the open-loop acknowledgements went to the spool instead of the "
+        f"database (no worker: {share['webhook-no-worker', 'closed']:.0%} and "
+        f"{share['webhook-no-worker', 'open']:.0%}); where that share is large, the figures describe the "
+        "spool path as much as the database path."]
     rate = f"{s['rate']:g} req/s"
 
     def yes(ok):
@@ -443,6 +445,9 @@ def render(res: dict, cmd: str) -> str:
         start,
         title,
         "",
+        *([] if s.get("db_busy_timeout_ms") is None else [
+            f"This run sets `[web] db_busy_timeout_ms = {s['db_busy_timeout_ms']}`, so the webhook waits for the "
+            "write lock instead of falling back to its spool: it measures the database path alone.", ""]),
         "Signed-webhook acknowledgement: `POST /webhook` of the real `chatbot-web` (HMAC check, parse, one "
         "SQLite transaction in WAL mode with synchronous=FULL, then 200) while the real `chatbot-worker` "
         "answers a backlog, beside a hello-world Flask app served by waitress with the same threads and "
@@ -488,6 +493,12 @@ def render(res: dict, cmd: str) -> str:
         *per,
         end,
     ])
+
+
+def _spool_share(runs: list[dict], target: str, mode: str) -> float:
+    picked = [r for r in runs if r["target"] == target and r["mode"] == mode]
+    total = sum(r["requests"] for r in picked)
+    return sum(r.get("spooled", 0) for r in picked) / total if total else 0.0
 
 
 def _fmt(v) -> str:
