@@ -65,7 +65,7 @@ def receive():
     except webhook.BadPayload as exc:
         return _reject(400, "bad payload", str(exc))
     if time.monotonic() < _busy_state()["until"]:
-        return _store_later(cfg, body, sqlite3.OperationalError("database is locked"))
+        return _spool_or_503(cfg, body, "database was locked a moment ago")
     try:
         result = inbox.store_batch(get_db(), batch, cfg.whatsapp.phone_number_ids)
     except sqlite3.Error as exc:
@@ -82,17 +82,26 @@ def _store_later(cfg, body: bytes, exc: sqlite3.Error) -> Response:
     """The database is busy or failing: spool the batch, or 503 so Meta retries."""
     reason = describe_error(exc)
     if "locked" in reason:
+        # Only a real lock timeout re-arms the shortcut, so it ends a second
+        # after the lock does, however steady the traffic.
         _busy_state()["until"] = time.monotonic() + BUSY_BACKOFF_SECONDS
-        try:
-            spool.write(cfg.spool_dir, body)
-        except OSError as oserr:
-            log.error("webhook could not spool a batch (%s), answering 503 so Meta retries", oserr.strerror)
-        else:
-            log.warning("database busy: webhook batch spooled for the worker (%s)", reason)
-            return Response("OK\n", status=200, mimetype="text/plain")
+        return _spool_or_503(cfg, body, reason)
     log.error("webhook could not store a batch, answering 503 so Meta retries: %s", reason)
-    return Response("temporarily unavailable\n", status=503, mimetype="text/plain",
-                    headers={"Retry-After": "30"})
+    return _unavailable()
+
+
+def _spool_or_503(cfg, body: bytes, reason: str) -> Response:
+    try:
+        spool.write(cfg.spool_dir, body)
+    except OSError as oserr:
+        log.error("webhook could not spool a batch (%s), answering 503 so Meta retries", oserr.strerror)
+        return _unavailable()
+    log.warning("database busy: webhook batch spooled for the worker (%s)", reason)
+    return Response("OK\n", status=200, mimetype="text/plain")
+
+
+def _unavailable() -> Response:
+    return Response("temporarily unavailable\n", status=503, mimetype="text/plain", headers={"Retry-After": "30"})
 
 
 @bp.errorhandler(413)

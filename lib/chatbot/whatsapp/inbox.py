@@ -92,7 +92,8 @@ def claim(conn: sqlite3.Connection, owner: str, lease_seconds: float) -> sqlite3
     now = clock.now()
     with transaction(conn):
         row = conn.execute(
-            "SELECT i.* FROM inbox i WHERE i.status='queued' AND i.next_attempt_at <= ?"
+            # '+' keeps the planner on (status, id): walk in order, stop at the first due.
+            "SELECT i.* FROM inbox i WHERE i.status='queued' AND +i.next_attempt_at <= ?"
             " AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.phone_number_id=i.phone_number_id"
             "   AND j.wa_id=i.wa_id AND j.id < i.id AND j.status IN ('queued','processing'))"
             " ORDER BY i.id LIMIT 1", (now,)).fetchone()
