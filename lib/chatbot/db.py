@@ -31,10 +31,13 @@ class DatabaseError(Exception):
 class Connection(sqlite3.Connection):
     """A connection that remembers its busy timeout, for ``transaction``."""
     busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    # True when SQLite's own busy handler is off for good (a connection that
+    # only writes through ``transaction``): _begin then need not toggle it.
+    polls_for_lock: bool = False
 
 
 def connect(path: str | os.PathLike, *, busy_timeout_ms: int | None = None,
-            migrate_schema: bool = True) -> sqlite3.Connection:
+            migrate_schema: bool = True, writer_only: bool = False) -> sqlite3.Connection:
     if busy_timeout_ms is None:
         busy_timeout_ms = int(os.environ.get("CHATBOT_BUSY_TIMEOUT_MS") or BUSY_TIMEOUT_MS)
     path = Path(path)
@@ -55,6 +58,12 @@ def connect(path: str | os.PathLike, *, busy_timeout_ms: int | None = None,
             os.chmod(path, 0o640)
     if migrate_schema:
         migrate(conn)
+    if writer_only:
+        # Every statement of a write-only connection runs inside transaction(),
+        # whose _begin polls for the lock: SQLite's handler is not needed, and
+        # each PRAGMA toggle would be one more GIL round trip on a hot path.
+        conn.execute("PRAGMA busy_timeout=0")
+        conn.polls_for_lock = True
     return conn
 
 
@@ -91,7 +100,9 @@ def _begin(conn: sqlite3.Connection, mode: str) -> None:
         return
     deadline = time.monotonic() + timeout_ms / 1000
     delay = 0.0002
-    conn.execute("PRAGMA busy_timeout=0")
+    toggle = not getattr(conn, "polls_for_lock", False)
+    if toggle:
+        conn.execute("PRAGMA busy_timeout=0")
     try:
         while True:
             try:
@@ -103,7 +114,8 @@ def _begin(conn: sqlite3.Connection, mode: str) -> None:
             time.sleep(delay)
             delay = min(delay * 1.5, 0.004)
     finally:
-        conn.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+        if toggle:
+            conn.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
 
 
 def migration_files() -> list[tuple[str, str]]:

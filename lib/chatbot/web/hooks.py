@@ -15,7 +15,8 @@ from flask import Blueprint, Response, current_app, g, request
 
 from .. import clock
 from ..db import describe_error, transaction
-from ..whatsapp import inbox, spool, webhook
+from ..whatsapp import spool, webhook
+from ..whatsapp.group_commit import GroupCommitter
 from .app import get_db
 
 bp = Blueprint("hooks", __name__)
@@ -28,6 +29,15 @@ BUSY_BACKOFF_SECONDS = 1.0
 
 def _busy_state() -> dict:
     return current_app.extensions.setdefault("chatbot.db_busy", {"until": 0.0})
+
+
+def _committer(cfg) -> GroupCommitter:
+    ext = current_app.extensions
+    writer = ext.get("chatbot.inbox_writer")
+    if writer is None:   # setdefault is atomic: two first requests still share one writer
+        writer = ext.setdefault("chatbot.inbox_writer", GroupCommitter(
+            cfg.db_path, cfg.web.db_busy_timeout_ms, cfg.whatsapp.phone_number_ids))
+    return writer
 
 
 def _reject(status: int, reason: str, detail: str = "") -> Response:
@@ -67,7 +77,7 @@ def receive():
     if time.monotonic() < _busy_state()["until"]:
         return _spool_or_503(cfg, body, "database was locked a moment ago")
     try:
-        result = inbox.store_batch(get_db(), batch, cfg.whatsapp.phone_number_ids)
+        result = _committer(cfg).store(batch)
     except sqlite3.Error as exc:
         return _store_later(cfg, body, exc)
     if result["foreign"]:

@@ -34,31 +34,39 @@ _DELIVERY_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 def store_batch(conn: sqlite3.Connection, batch: Batch, accept_ids: list[str] | None = None) -> dict:
     """Store a parsed webhook batch in one transaction; idempotent per wamid."""
-    now = clock.now()
-    stored = dup = foreign = 0
+    return store_batches(conn, [batch], accept_ids)[0]
+
+
+def store_batches(conn: sqlite3.Connection, batches: list[Batch], accept_ids: list[str] | None = None) -> list[dict]:
+    """Store several batches in one transaction (one fsync for all of them)."""
     with transaction(conn):
-        for m in batch.messages:
-            if accept_ids and m.phone_number_id not in accept_ids:
-                foreign += 1
-                continue
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO inbox (wamid, phone_number_id, wa_id, contact_name, msg_type, body,"
-                " payload, sent_at, received_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (m.wamid, m.phone_number_id, m.wa_id, m.contact_name, m.msg_type, m.body,
-                 json.dumps(m.raw, ensure_ascii=False), m.sent_at, now, now))
-            if cur.rowcount:
-                stored += 1
-            else:
-                dup += 1
-        for s in batch.statuses:
-            conn.execute(
-                "INSERT OR IGNORE INTO statuses (wamid, status, recipient, ts, error_code, error, received_at)"
-                " VALUES (?,?,?,?,?,?,?)", (s.wamid, s.status, s.recipient, s.ts, s.error_code, s.error, now))
-            row = conn.execute("SELECT id, delivery FROM outbox WHERE wamid=?", (s.wamid,)).fetchone()
-            if row and _DELIVERY_RANK.get(s.status, 0) > _DELIVERY_RANK.get(row["delivery"], 0):
-                conn.execute("UPDATE outbox SET delivery=?, error_code=COALESCE(?, error_code),"
-                             " error=COALESCE(?, error), updated_at=? WHERE id=?",
-                             (s.status, s.error_code, s.error, now, row["id"]))
+        return [_store(conn, b, accept_ids, clock.now()) for b in batches]
+
+
+def _store(conn: sqlite3.Connection, batch: Batch, accept_ids: list[str] | None, now: float) -> dict:
+    stored = dup = foreign = 0
+    for m in batch.messages:
+        if accept_ids and m.phone_number_id not in accept_ids:
+            foreign += 1
+            continue
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO inbox (wamid, phone_number_id, wa_id, contact_name, msg_type, body,"
+            " payload, sent_at, received_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (m.wamid, m.phone_number_id, m.wa_id, m.contact_name, m.msg_type, m.body,
+             json.dumps(m.raw, ensure_ascii=False), m.sent_at, now, now))
+        if cur.rowcount:
+            stored += 1
+        else:
+            dup += 1
+    for s in batch.statuses:
+        conn.execute(
+            "INSERT OR IGNORE INTO statuses (wamid, status, recipient, ts, error_code, error, received_at)"
+            " VALUES (?,?,?,?,?,?,?)", (s.wamid, s.status, s.recipient, s.ts, s.error_code, s.error, now))
+        row = conn.execute("SELECT id, delivery FROM outbox WHERE wamid=?", (s.wamid,)).fetchone()
+        if row and _DELIVERY_RANK.get(s.status, 0) > _DELIVERY_RANK.get(row["delivery"], 0):
+            conn.execute("UPDATE outbox SET delivery=?, error_code=COALESCE(?, error_code),"
+                         " error=COALESCE(?, error), updated_at=? WHERE id=?",
+                         (s.status, s.error_code, s.error, now, row["id"]))
     return {"stored": stored, "duplicates": dup, "foreign": foreign, "statuses": len(batch.statuses)}
 
 
