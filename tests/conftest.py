@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from chatbot import clock, config, db
 from chatbot.whatsapp.webhook import sign
 from support.graph_stub import SAMPLES, GraphStub
+from support.servers import free_port
 
 APP_SECRET = "test-app-secret-3f9a"
 VERIFY_TOKEN = "test-verify-token-77"
@@ -37,6 +38,34 @@ def toml_of(cfg_dict: dict) -> str:
         for k, v in table.items():
             out.append(f"{k} = {json.dumps(v)}")
     return "\n".join(out) + "\n"
+
+
+def live_config(tmp_path, graph_url: str, **sections):
+    """A config file for the real processes: signed webhooks, live sends to
+    the Graph API stand-in, short leases, LLM off. Returns (path, port)."""
+    port = free_port()
+    data = {"paths": {"state_dir": str(tmp_path / "state")},
+            "web": {"host": "127.0.0.1", "port": port},
+            "whatsapp": {"app_secret": APP_SECRET, "access_token": ACCESS_TOKEN, "api_base_url": graph_url,
+                         "max_message_age_minutes": 0},
+            "worker": {"lease_seconds": 3, "poll_interval_seconds": 0.05},
+            "llm": {"enabled": False}}
+    for name, table in sections.items():
+        data.setdefault(name, {}).update(table)
+    path = tmp_path / "chatbot.toml"
+    path.write_text(toml_of(data))
+    return path, port
+
+
+def wait_drained(conn, timeout: float = 120.0) -> int:
+    """Wait until no message is queued or in hand; return how many still are."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        left = conn.execute("SELECT COUNT(*) FROM inbox WHERE status IN ('queued','processing')").fetchone()[0]
+        if left == 0 or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from conftest import ACCESS_TOKEN, APP_SECRET, toml_of
+from conftest import APP_SECRET, live_config, wait_drained
 from chatbot import db
 from chatbot.whatsapp import sendtest
-from support.servers import command, free_port, wait_http
+from support.servers import command, wait_http
 
 N_MESSAGES = 1000
 DELIVERIES = 3
@@ -26,16 +26,7 @@ KILLS = 10
 @pytest.mark.slow
 def test_sigkill_loses_nothing_and_sends_nothing_twice(tmp_path, graph):
     graph.delay = 0.008
-    port = free_port()
-    cfg_path = tmp_path / "chatbot.toml"
-    cfg_path.write_text(toml_of({
-        "paths": {"state_dir": str(tmp_path / "state")},
-        "web": {"host": "127.0.0.1", "port": port},
-        "whatsapp": {"app_secret": APP_SECRET, "access_token": ACCESS_TOKEN, "api_base_url": graph.url,
-                     "max_message_age_minutes": 0},
-        "worker": {"lease_seconds": 3, "poll_interval_seconds": 0.05},
-        "llm": {"enabled": False},
-    }))
+    cfg_path, port = live_config(tmp_path, graph.url)
     rng = random.Random(20261125)
     web = command("chatbot-web", cfg_path)
     wait_http(f"http://127.0.0.1:{port}/webhook")
@@ -69,12 +60,7 @@ def test_sigkill_loses_nothing_and_sends_nothing_twice(tmp_path, graph):
         assert not sender.is_alive()
         assert statuses == {200: N_MESSAGES * DELIVERIES}
         conn = db.connect(cfg_path.parent / "state" / "chatbot.db")
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            open_ = conn.execute("SELECT COUNT(*) FROM inbox WHERE status IN ('queued','processing')").fetchone()[0]
-            if open_ == 0:
-                break
-            time.sleep(0.5)
+        assert wait_drained(conn, 300) == 0
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)

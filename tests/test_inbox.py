@@ -1,5 +1,5 @@
 """The durable inbox: store once, per-customer order, leases, recovery."""
-from chatbot import clock, db
+from chatbot import clock
 from chatbot.whatsapp import inbox
 from chatbot.whatsapp.webhook import Batch, Inbound
 

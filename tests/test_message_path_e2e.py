@@ -5,27 +5,20 @@ import time
 
 import pytest
 
-from conftest import ACCESS_TOKEN, APP_SECRET, toml_of
+from conftest import APP_SECRET, live_config, toml_of
 from chatbot import db
+from chatbot.whatsapp import sendtest
 from support.servers import command, free_port, run, wait_http
 
 
 @pytest.fixture
 def stack(tmp_path, graph):
-    port = free_port()
-    cfg_path = tmp_path / "chatbot.toml"
-    cfg_path.write_text(toml_of({
-        "paths": {"state_dir": str(tmp_path / "state")},
-        "web": {"host": "127.0.0.1", "port": port},
-        "whatsapp": {"app_secret": APP_SECRET, "access_token": ACCESS_TOKEN, "api_base_url": graph.url,
-                     "phone_number_ids": ["106540352242922"]},
-        "worker": {"lease_seconds": 5, "poll_interval_seconds": 0.1},
-        "llm": {"enabled": False},
-    }))
+    cfg_path, port = live_config(tmp_path, graph.url, whatsapp={"phone_number_ids": ["106540352242922"],
+                                                                "max_message_age_minutes": 60})
     web = command("chatbot-web", cfg_path)
     worker = command("chatbot-worker", cfg_path)
     wait_http(f"http://127.0.0.1:{port}/webhook")
-    yield cfg_path, web, worker, tmp_path / "state" / "chatbot.db"
+    yield cfg_path, web, worker, tmp_path / "state" / "chatbot.db", port
     for p in (web, worker):
         if p.poll() is None:
             p.kill()
@@ -33,7 +26,7 @@ def stack(tmp_path, graph):
 
 
 def test_send_test_gets_the_reply_through_the_real_path(stack, graph):
-    cfg_path, web, worker, dbfile = stack
+    cfg_path, web, worker, dbfile, _ = stack
     r = run("chatbot", cfg_path, "send-test", "Vocês abrem domingo?", "--from", "5585999990000",
             "--timeout", "60")
     assert r.returncode == 0, r.stderr
@@ -55,15 +48,11 @@ def test_send_test_without_service_is_one_line(tmp_path):
 
 
 def test_sigterm_stops_both_cleanly_and_loses_nothing(stack, graph):
-    cfg_path, web, worker, dbfile = stack
+    cfg_path, web, worker, dbfile, port = stack
     graph.delay = 0.05
-    from chatbot.whatsapp import sendtest
-    url = None
     for i in range(20):
         body, _ = sendtest.build_payload(f"mensagem {i}", f"55859000{i:05d}", "106540352242922")
-        port = int([l for l in cfg_path.read_text().splitlines() if l.startswith("port")][0].split("=")[1])
-        url = f"http://127.0.0.1:{port}/webhook"
-        assert sendtest.post(url, body, APP_SECRET) == 200
+        assert sendtest.post(f"http://127.0.0.1:{port}/webhook", body, APP_SECRET) == 200
     time.sleep(0.3)
     worker.send_signal(signal.SIGTERM)
     web.send_signal(signal.SIGTERM)

@@ -3,17 +3,16 @@ full disk. The webhook must not drop an acknowledged message."""
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 import requests
 
-from conftest import APP_SECRET, load_sample, make_cfg, signed_headers, toml_of
+from conftest import APP_SECRET, live_config, make_cfg, signed_headers, wait_drained
 from chatbot import db
 from chatbot.web.app import create_app
 from chatbot.whatsapp import sendtest, spool
-from support.servers import ThreadedWaitress, command, free_port, wait_http
+from support.servers import ThreadedWaitress, command, wait_http
 
 HOLD = """
 import sqlite3, sys, time
@@ -31,16 +30,7 @@ def test_ten_second_write_lock_buffers_webhooks_then_all_are_answered(tmp_path, 
     """Proves the choice: the webhook answers 200 within its short busy
     timeout by spooling to disk; the worker stores and answers everything
     once the lock is gone. Nothing is dropped or doubled."""
-    port = free_port()
-    cfg_path = tmp_path / "chatbot.toml"
-    cfg_path.write_text(toml_of({
-        "paths": {"state_dir": str(tmp_path / "state")},
-        "web": {"host": "127.0.0.1", "port": port},
-        "whatsapp": {"app_secret": APP_SECRET, "access_token": "tok-123456", "api_base_url": graph.url,
-                     "max_message_age_minutes": 0},
-        "worker": {"poll_interval_seconds": 0.1},
-        "llm": {"enabled": False},
-    }))
+    cfg_path, port = live_config(tmp_path, graph.url, worker={"poll_interval_seconds": 0.1})
     web = command("chatbot-web", cfg_path)
     worker = command("chatbot-worker", cfg_path)
     try:
@@ -61,13 +51,11 @@ def test_ten_second_write_lock_buffers_webhooks_then_all_are_answered(tmp_path, 
         assert len(spool.pending(tmp_path / "state" / "spool")) > 0
         holder.wait(30)
         conn = db.connect(dbfile)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            n = conn.execute("SELECT COUNT(*) FROM inbox WHERE status='answered'").fetchone()[0]
-            if n == 40:
-                break
+        deadline = time.monotonic() + 60     # the spool is drained first, then answered
+        while spool.pending(tmp_path / "state" / "spool") and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert n == 40
+        assert wait_drained(conn) == 0
+        assert conn.execute("SELECT COUNT(*) FROM inbox WHERE status='answered'").fetchone()[0] == 40
         assert len({s["to"] for s in graph.sends()}) == len(graph.sends()) == 40
         print(f"\n40 webhooks during a 10 s lock: all 200 in {during_lock:.1f}s, slowest {slowest:.2f}s")
     finally:

@@ -10,11 +10,11 @@ import time
 import pytest
 import requests
 
-from conftest import ACCESS_TOKEN, APP_SECRET, toml_of
+from conftest import APP_SECRET, live_config, wait_drained
 from chatbot import db
 from chatbot.whatsapp import sendtest
 from chatbot.whatsapp.webhook import sign
-from support.servers import command, free_port, wait_http
+from support.servers import command, wait_http
 
 N = 400
 
@@ -47,16 +47,7 @@ class MetaLike:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_signals_mid_load_lose_nothing_and_double_nothing(tmp_path, graph, sig):
     graph.delay = 0.01
-    port = free_port()
-    cfg_path = tmp_path / "chatbot.toml"
-    cfg_path.write_text(toml_of({
-        "paths": {"state_dir": str(tmp_path / "state")},
-        "web": {"host": "127.0.0.1", "port": port},
-        "whatsapp": {"app_secret": APP_SECRET, "access_token": ACCESS_TOKEN, "api_base_url": graph.url,
-                     "max_message_age_minutes": 0},
-        "worker": {"lease_seconds": 3, "poll_interval_seconds": 0.05},
-        "llm": {"enabled": False},
-    }))
+    cfg_path, port = live_config(tmp_path, graph.url)
     url = f"http://127.0.0.1:{port}/webhook"
     bodies = [sendtest.build_payload("aceita pix?", f"5585{i:09d}", "106540352242922")[0] for i in range(N)]
     procs = {"web": command("chatbot-web", cfg_path), "worker": command("chatbot-worker", cfg_path)}
@@ -82,11 +73,7 @@ def test_signals_mid_load_lose_nothing_and_double_nothing(tmp_path, graph, sig):
             meta.round()
         assert meta.pending == []
         conn = db.connect(tmp_path / "state" / "chatbot.db")
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if conn.execute("SELECT COUNT(*) FROM inbox WHERE status IN ('queued','processing')").fetchone()[0] == 0:
-                break
-            time.sleep(0.3)
+        assert wait_drained(conn) == 0
     finally:
         for p in procs.values():
             p.terminate()

@@ -8,7 +8,6 @@ from conftest import APP_SECRET, VERIFY_TOKEN, load_sample, make_cfg, signed_hea
 from chatbot import db
 from chatbot.whatsapp import spool
 from chatbot.web.app import create_app
-from support.graph_stub import SAMPLES
 from support.servers import ThreadedWaitress
 
 import requests

@@ -162,6 +162,7 @@ def test_reaction_is_silent_image_gets_polite_reply(setup, graph):
     statuses = {w.run_once(), w.run_once()}
     assert statuses == {"ignored", "answered"}
     assert status_of(conn, r.wamid)["status"] == "ignored"
+    assert status_of(conn, i.wamid)["status"] == "answered"
     assert [s["body"]["text"]["body"] for s in graph.sends()] == [NOT_TEXT_REPLY]
     assert bot.seen == []
 

@@ -26,6 +26,8 @@ def sample(name: str) -> dict:
 ERRORS = {
     500: (500, {"error": {"message": "An unknown error occurred", "type": "OAuthException", "code": 131000}}),
     "500-bare": (500, None),
+    131026: (400, {"error": {"message": "(#131026) Message Undeliverable", "type": "OAuthException",
+                             "code": 131026}}),
     429: (429, None),
     130429: (400, None),   # filled from the samples below
     131056: (400, None),
@@ -45,13 +47,15 @@ def error_response(kind) -> tuple[int, dict | None]:
 
 
 class GraphStub:
-    def __init__(self, delay: float = 0.0, fail_rate: float = 0.0, fail_kinds=(500,), seed: int = 1):
+    def __init__(self, delay: float = 0.0, fail_rate: float = 0.0, fail_kinds=(500,), seed: int = 1,
+                 mix: dict | None = None):
         self.requests: list[dict] = []
         self.sent: list[dict] = []          # accepted sends: {"wamid", "to", "body", "path"}
         self.script: list = []              # responses to use first: error kinds or "ok"
         self.delay = delay
         self.fail_rate = fail_rate
         self.fail_kinds = list(fail_kinds)
+        self.mix = dict(mix or {})          # error kind -> probability, instead of fail_rate/fail_kinds
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         stub = self
@@ -97,7 +101,14 @@ class GraphStub:
             if not is_send:
                 return 200, {"success": True}
             kind = self.script.pop(0) if self.script else None
-            if kind is None and self.fail_rate and self.rng.random() < self.fail_rate:
+            if kind is None and self.mix:
+                r, acc = self.rng.random(), 0.0
+                for k, prob in self.mix.items():
+                    acc += prob
+                    if r < acc:
+                        kind = k
+                        break
+            elif kind is None and self.fail_rate and self.rng.random() < self.fail_rate:
                 kind = self.rng.choice(self.fail_kinds)
             if kind not in (None, "ok"):
                 return error_response(kind)
