@@ -70,24 +70,27 @@ class Worker:
             closed = self._close_without_reply(msg)
             if closed:
                 return closed
+            if msg["attempts"] == 1:
+                self._mark_read(msg)   # read receipt + typing indicator while the bot thinks
             reply, payload, bot_ms = self._compose(msg)
             meta = _meta(reply, bot_ms)
             if reply.text is None:
                 inbox.finish(self.conn, msg["id"], "handoff", event=_event(msg, meta, success=True))
                 return "handoff"
-            outbox_id = inbox.prepare(self.conn, msg, self.owner, payload, meta)
+            outbox_id = inbox.prepare(self.conn, msg, self.owner, payload, meta, sending=True)
             if outbox_id is None:
                 return "lost-lease"
-            if msg["attempts"] == 1:
-                self._mark_read(msg)
+            return self._send(msg, outbox_id, payload, meta)
         elif out["state"] == "prepared":
             # A retry sends the reply composed the first time, and reports it the same way.
             outbox_id, payload, meta = out["id"], json.loads(out["body"]), json.loads(out["meta"] or "{}")
+            if not inbox.mark_sending(self.conn, msg["id"], outbox_id, self.owner):
+                return "lost-lease"
+            return self._send(msg, outbox_id, payload, meta)
         else:  # sending/sent/unknown found by a fresh claim: never send again
-            inbox.finish(self.conn, msg["id"], "unknown" if out["state"] != "sent" else "answered",
-                         error="reply state was already " + out["state"])
-            return "unknown"
-        return self._send(msg, outbox_id, payload, meta)
+            status = "answered" if out["state"] == "sent" else "unknown"
+            inbox.finish(self.conn, msg["id"], status, error="reply state was already " + out["state"])
+            return status
 
     def _close_without_reply(self, msg) -> str | None:
         age_limit = self.cfg.whatsapp.max_message_age_minutes * 60
@@ -131,8 +134,7 @@ class Worker:
             self._record_api_error(exc, msg["id"])
 
     def _send(self, msg, outbox_id: int, payload: dict, meta: dict) -> str:
-        if not inbox.mark_sending(self.conn, msg["id"], outbox_id, self.owner):
-            return "lost-lease"
+        """Send a reply whose outbox row is committed as 'sending'."""
         try:
             wamid = self.client.send(msg["phone_number_id"], payload)
         except GraphError as exc:

@@ -126,18 +126,24 @@ def outbox_for(conn: sqlite3.Connection, inbox_id: int) -> sqlite3.Row | None:
 
 
 def prepare(conn: sqlite3.Connection, msg: sqlite3.Row, owner: str, payload: dict,
-            meta: dict | None = None) -> int | None:
+            meta: dict | None = None, *, sending: bool = False) -> int | None:
     """Persist the reply (and what the bot said about it) before sending;
-    None when the lease was lost."""
+    None when the lease was lost.
+
+    With ``sending=True`` the reply is stored already past the point of no
+    return (state 'sending', first attempt): the caller sends right after
+    this commit, so one fsync'd transaction does the work of two.
+    """
     now = clock.now()
+    state, attempts = ("sending", 1) if sending else ("prepared", 0)
     with transaction(conn):
         if not _owned(conn, msg["id"], owner):
             return None
         cur = conn.execute(
-            "INSERT INTO outbox (inbox_id, phone_number_id, wa_id, kind, body, meta, state, created_at, updated_at)"
-            " VALUES (?,?,?,?,?,?, 'prepared', ?, ?)",
+            "INSERT INTO outbox (inbox_id, phone_number_id, wa_id, kind, body, meta, state, attempts,"
+            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (msg["id"], msg["phone_number_id"], msg["wa_id"], payload.get("type", "text"),
-             json.dumps(payload, ensure_ascii=False), json.dumps(meta or {}), now, now))
+             json.dumps(payload, ensure_ascii=False), json.dumps(meta or {}), state, attempts, now, now))
         return cur.lastrowid
 
 
