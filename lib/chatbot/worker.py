@@ -223,3 +223,14 @@ def _meta(reply: Reply, bot_ms: float) -> dict:
 def _event(msg, meta: dict, success: bool, error: str | None = None) -> dict:
     return dict(meta, inbox_id=msg["id"], phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
                 latency_ms=(clock.now() - msg["received_at"]) * 1000, success=success, error=error)
+
+
+def lower_priority(nice: int) -> None:
+    """Run at least this nice (best effort: a unit may already set Nice=, or
+    forbid the call with its system call filter)."""
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        if nice > current:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
+    except OSError as exc:
+        log.debug("could not change the worker's priority: %s", exc)

@@ -24,8 +24,9 @@ Example:
               help="Exit after this many idle seconds (tests and one-off drains).")
 @expected_failures
 def main(config_path, exit_when_idle):
-    from ..worker import Worker
+    from ..worker import Worker, lower_priority
     cfg = load_config(config_path)
+    lower_priority(cfg.worker.nice)
     worker = Worker(cfg)
 
     def stop(signum, _frame):
