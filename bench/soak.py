@@ -136,7 +136,15 @@ def verdict(db_path: Path, stub: GraphStub, sent_wamids: list[str]) -> dict:
     issued = {s["wamid"] for s in stub.sends()}
     recorded = {r["reply"] for r in rows if r["status"] == "answered"}
     non_retryable = [r for r in rows if r["status"] == "failed"]
-    retried_non_retryable = [r["id"] for r in non_retryable if r["attempts"] != 1 or r["error_code"] != 131026]
+    # A message may fail retryably first and then meet 131026; what must never
+    # happen is an attempt after the 131026: every attempt failed, the last one
+    # with 131026, and only one did.
+    errors: dict[int, list[int]] = {}
+    for inbox_id, code in conn.execute("SELECT inbox_id, code FROM api_errors ORDER BY id"):
+        errors.setdefault(inbox_id, []).append(code)
+    retried_non_retryable = [r["id"] for r in non_retryable
+                             if errors.get(r["id"], [None])[-1] != 131026 or errors[r["id"]].count(131026) != 1
+                             or len(errors[r["id"]]) != r["attempts"]]
     api_codes = dict(conn.execute("SELECT code, COUNT(*) FROM api_errors GROUP BY code").fetchall())
     return {
         "distinct_sent": len(wamids),
