@@ -21,6 +21,7 @@ from . import inbox
 
 log = logging.getLogger("chatbot.web")
 MAX_GROUP = 64
+WEB_CHECKPOINT_PAGES = 20_000      # about 80 MB of WAL
 
 
 class _Item:
@@ -69,6 +70,10 @@ class GroupCommitter:
             try:
                 if conn is None:
                     conn = db.connect(self.db_path, busy_timeout_ms=self.busy_timeout_ms, writer_only=True)
+                    # Leave WAL checkpoints to the worker and the jobs (every 1,000 pages, as
+                    # usual); the webhook's commits checkpoint only as a safety net, so copying
+                    # pages into the database file is not on the acknowledgement's path.
+                    conn.execute(f"PRAGMA wal_autocheckpoint={WEB_CHECKPOINT_PAGES}")
                 results = inbox.store_batches(conn, [i.batch for i in items], self.accept_ids)
             except Exception as exc:   # handed to every waiting request; the thread lives on
                 for i in items:
