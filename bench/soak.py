@@ -2,7 +2,7 @@
 
 Everything real and on loopback: ``bin/chatbot-web`` and ``bin/chatbot-worker``
 (LLM off: this soaks the message path, not the model) on a fresh state dir;
-the load generator (``bench/loadgen.py``, open loop at a fixed rate) sending
+the load generator (``bench/loadgen.py``, open loop at a fixed rate; the demo store loaded) sending
 signed webhooks with 5% of them redelivered byte for byte; the Graph API
 stand-in answering 30% of sends with 500, 429, 130429 or 131056 (all
 retryable), and a small share with 131026 (undeliverable: must never be
@@ -168,6 +168,10 @@ def soak(a) -> dict:
     stub = GraphStub(mix=mix, seed=a.seed).start()
     port = free_port()
     cfg_path = write_config(tmp, port, stub.url)
+    # The demo store, so the worker runs the real templates (the LLM stays off).
+    res = run("chatbot", cfg_path, "kb", "import", "--demo", timeout=120)
+    if res.returncode != 0:
+        raise RuntimeError(f"kb import --demo failed: {res.stderr}")
     logs = {n: open(tmp / f"{n}.log", "w") for n in ("web", "worker")}
     procs = {"web": command("chatbot-web", cfg_path, stdout=logs["web"], stderr=subprocess.STDOUT)}
     url = f"http://127.0.0.1:{port}/webhook"
