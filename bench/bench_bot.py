@@ -25,7 +25,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "lib"), str(ROOT / "tests")]
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT / "lib"), str(ROOT / "tests")]
 
 import psutil  # noqa: E402
 
@@ -44,6 +43,7 @@ from chatbot.bot import cache, knowledge, llm, pipeline  # noqa: E402
 from chatbot.bot.types import Question  # noqa: E402
 from conftest import make_cfg, toml_of  # noqa: E402
 import test_bot_eval as evalset  # noqa: E402
+from docsection import write_doc  # noqa: E402
 
 STORE = ROOT / "tests" / "data" / "teststore"
 BEGIN, END = "<!-- bot-bench:begin -->", "<!-- bot-bench:end -->"
@@ -274,18 +274,6 @@ def report(m: dict, lat: dict, tp: dict, rss: dict, ev_off: dict, ev_on: dict, m
     return "\n".join(lines)
 
 
-def write_section(text: str) -> Path:
-    path = ROOT / "docs" / "BENCHMARKS.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if BEGIN in current and END in current:
-        current = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: text, current, flags=re.S)
-    else:
-        current = current.rstrip("\n") + "\n\n" + text + "\n"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(current, encoding="utf-8")
-    return path
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3, help="passes over the evaluation questions (template + cache)")
@@ -315,7 +303,7 @@ def main() -> None:
     text = report(m, lat, tp, rss, ev_off, ev_on, model)
     print(text)
     if not args.no_write:
-        print(f"wrote {write_section(text)}")
+        print(f"wrote {write_doc(ROOT / 'docs' / 'BENCHMARKS.md', text)}")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import random
-import re
 import statistics
 import sys
 import tempfile
@@ -36,13 +35,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "lib"), str(ROOT / "tests")]
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT / "lib"), str(ROOT / "tests")]
 
 import requests  # noqa: E402
 
 from chatbot import config, db  # noqa: E402
 from chatbot.web.app import create_app  # noqa: E402
 from support.servers import ThreadedWaitress  # noqa: E402
+from docsection import write_doc  # noqa: E402
 
 TOKEN = "bench-admin-token-0123456789"
 EVENTS = 1_000_000
@@ -206,18 +206,6 @@ def report(results: list[dict], rounds: int) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> Path:
-    path = ROOT / "docs" / "BENCHMARKS.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if BEGIN in current and END in current:
-        current = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: text, current, flags=re.S)
-    else:
-        current = current.rstrip("\n") + "\n\n" + text + "\n"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(current, encoding="utf-8")
-    return path
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=30)
@@ -236,7 +224,7 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     if not args.no_write:
-        print(f"wrote {write_section(text)}")
+        print(f"wrote {write_doc(ROOT / 'docs' / 'BENCHMARKS.md', text)}")
 
 
 if __name__ == "__main__":

@@ -35,10 +35,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "lib")]
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT / "tests"), str(ROOT / "lib")]
 
 from chatbot import clock, config, db  # noqa: E402
 from chatbot.ops import backup, health, jobs  # noqa: E402
+from docsection import write_doc  # noqa: E402
 
 MARK_START, MARK_END = "<!-- jobs:start -->", "<!-- jobs:end -->"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -142,15 +143,6 @@ def section(m: dict, rows: dict, db_mb: float, reps: int) -> str:
     return "\n".join(lines)
 
 
-def replace_section(text: str, sec: str) -> str:
-    if not text.strip():
-        text = "# Benchmarks\n"
-    start, end = text.find(MARK_START), text.find(MARK_END)
-    if start != -1 and end > start:
-        return text[:start] + sec + text[end + len(MARK_END):]
-    return text.rstrip("\n") + "\n\n" + sec + "\n"
-
-
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description="Measure the timer jobs against baselines; write the Jobs section "
                                             "of docs/BENCHMARKS.md.")
@@ -171,10 +163,7 @@ def main(argv=None) -> None:
     sec = section(m, rows, db_mb, a.reps)
     print(sec)
     if not a.no_doc:
-        old = a.doc.read_text(encoding="utf-8") if a.doc.exists() else ""
-        tmp_doc = a.doc.with_name(a.doc.name + f".{os.getpid()}.tmp")
-        tmp_doc.write_text(replace_section(old, sec), encoding="utf-8")
-        os.replace(tmp_doc, a.doc)
+        write_doc(a.doc, sec)
 
 
 if __name__ == "__main__":

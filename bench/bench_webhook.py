@@ -38,6 +38,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT / "tests"), str(ROOT / "lib")]
 
 import loadgen  # noqa: E402
+from docsection import replace_section, write_doc  # noqa: E402,F401 (tests use replace_section from here)
 from support.servers import command, free_port, wait_http  # noqa: E402
 
 APP_SECRET = "bench-app-secret-5e1d"
@@ -506,26 +507,6 @@ def _fmt(v) -> str:
         return ""
     return f"{v:,.1f}" if isinstance(v, float) and abs(v) >= 10 else (f"{v:.2f}" if isinstance(v, float)
                                                                         else str(v))
-
-
-def replace_section(text: str, section: str) -> str:
-    """Put ``section`` (its own markers on its first and last line) in place of the old one, or append it."""
-    if not text.strip():
-        text = "# Benchmarks\n"
-    lines = section.splitlines()
-    mark_start, mark_end = lines[0], lines[-1]
-    start, end = text.find(mark_start), text.find(mark_end)
-    if start != -1 and end > start:
-        return text[:start] + section + text[end + len(mark_end):]
-    return text.rstrip("\n") + "\n\n" + section + "\n"
-
-
-def write_doc(path: Path, section: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(replace_section(old, section), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def parse_args(argv=None):

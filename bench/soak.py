@@ -42,6 +42,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT / "tests"), str(ROOT / "lib")]
 
 import loadgen  # noqa: E402
+from docsection import write_doc  # noqa: E402
 from support.graph_stub import GraphStub  # noqa: E402
 from support.servers import command, free_port, run, wait_http  # noqa: E402
 
@@ -275,16 +276,6 @@ def render(res: dict, cmd: str) -> str:
     return "\n".join(lines)
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Reliability\n"
-    if MARK_START in text:
-        head, rest = text.split(MARK_START, 1)
-        text = head + section + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--messages", type=int, default=20_000)
@@ -300,7 +291,8 @@ def main(argv=None) -> int:
     res = soak(a)
     print(json.dumps(res, indent=2))
     if not a.no_doc:
-        write_doc(render(res, "python bench/soak.py " + " ".join(argv if argv is not None else sys.argv[1:])))
+        write_doc(DOC, render(res, "python bench/soak.py " + " ".join(argv if argv is not None else sys.argv[1:])),
+                  heading="# Reliability")
     return 0 if all(res["passed"].values()) else 1
 
 

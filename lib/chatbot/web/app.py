@@ -42,20 +42,7 @@ def create_app(cfg: config_mod.Config | None = None) -> Flask:
     def _bind_config():
         g.cfg = cfg
 
-    from . import hooks
-    app.register_blueprint(hooks.bp)
-    _register_optional(app)
-    return app
-
-
-def _register_optional(app: Flask) -> None:
-    """Blueprints of the operator surface, registered when present."""
-    import importlib
-    for name in ("observe", "admin"):
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
-            continue
+    from . import admin, hooks, observe
+    for module in (hooks, observe, admin):
         app.register_blueprint(module.bp)
+    return app

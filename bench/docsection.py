@@ -1,0 +1,29 @@
+"""Each benchmark owns one section of a Markdown file, between its own
+marker lines; this puts a new section in place of the old one (or appends it)
+and leaves the rest of the file as it was."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def replace_section(text: str, section: str, heading: str = "# Benchmarks") -> str:
+    """``section`` carries its own start and end markers on its first and last line."""
+    if not text.strip():
+        text = heading + "\n"
+    lines = section.splitlines()
+    mark_start, mark_end = lines[0], lines[-1]
+    start, end = text.find(mark_start), text.find(mark_end)
+    if start != -1 and end > start:
+        return text[:start] + section + text[end + len(mark_end):]
+    return text.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def write_doc(path: Path, section: str, heading: str = "# Benchmarks") -> Path:
+    """Replace the section in ``path`` atomically (another benchmark may write the same file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(replace_section(old, section, heading), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
