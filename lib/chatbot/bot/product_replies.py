@@ -66,6 +66,12 @@ def chosen(intent: Intent, conn) -> tuple[list[Product], str | None]:
     complete = [m for m in res.matches if m.complete]
     if not complete:
         near = [m for m in res.matches if m.score >= res.matches[0].score - 0.25]
+        # "near": the product has every word of the question the catalog knows, as written
+        # (the rest is noise no product has); "partial": it only resembles the question.
+        exact = [m for m in near if set(m.missing) <= set(res.unknown)
+                 and all(res.corrected.get(w) == w for w in m.covered)]
+        if exact:
+            return [m.product for m in exact[:3]], "near"
         return [m.product for m in near[:3]], "partial"
     if len(complete) == 1 or complete[0].score - complete[1].score >= 0.3:
         return [complete[0].product] + [m.product for m in complete[1:3]], "single"
@@ -84,8 +90,13 @@ def product_price(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
     if not products:
         return how or ASK_WHICH, []
     if how == "partial":
-        return (f"Não encontrei exatamente {_named(intent.products.query, intent.original)}. Veja o que temos "
-                "parecido:\n" + "\n".join(line(p) for p in products)), [p.sku for p in products]
+        # Names only: a look-alike may be another product altogether, and a price
+        # next to "não encontrei" would read as the price of what was asked.
+        return (f"Não encontrei exatamente {_named(intent.products.query, intent.original)}. Temos estes "
+                "parecidos:\n" + "\n".join(f"• {label(p)}" for p in products) +
+                "\nQuer o preço de algum deles? É só me dizer qual."), [p.sku for p in products]
+    if how == "near" and len(products) > 1:
+        return "Encontrei estes:\n" + "\n".join(line(p) for p in products), [p.sku for p in products]
     if how == "list":
         return "Encontrei estes:\n" + "\n".join(line(p) for p in products), [p.sku for p in products]
     out = detail(products[0])
@@ -106,7 +117,7 @@ def promotions(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
                 lines.append(f"{label(p)} não está em promoção agora; o preço é {fmt.money(p.price)} "
                              f"{fmt.per_unit(p.unit)}.".replace("  ", " "))
         return "\n".join(lines), [p.sku for p in products[:3]]
-    if how and how not in ("partial", "single", "list"):
+    if how and how not in ("partial", "near", "single", "list"):
         return how, []      # a named product we do not have
     promos = knowledge.products(conn, "promo_price IS NOT NULL", limit=500)
     if not promos:
@@ -136,7 +147,7 @@ def wholesale(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
         elif q:
             out += f" Com {q} ainda vale o preço normal."
         return out + (f"\n{rule}" if rule else ""), [p.sku]
-    if how and how not in ("partial", "single", "list"):
+    if how and how not in ("partial", "near", "single", "list"):
         return how, []
     tiers = knowledge.products(conn, "wholesale_price IS NOT NULL", limit=5)
     out = f"📦 {rule}" if rule else "📦 Temos preço de atacado em vários produtos."

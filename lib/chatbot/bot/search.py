@@ -39,6 +39,7 @@ class Result:
     query: list[str]                      # the content words searched for (stemmed)
     matches: list[Match] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)   # words no product has
+    corrected: dict = field(default_factory=dict)       # query word -> the catalog word it was read as
 
     @property
     def best(self) -> Match | None:
@@ -93,6 +94,7 @@ class Searcher:
         if not corrected:
             return result
         result.query = words
+        result.corrected = corrected
         terms = sorted(set(corrected.values()))
         fts = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
         rows = self.conn.execute(

@@ -102,7 +102,7 @@ favor por oi ola bom boa dia tarde noite tudo bem obrigado obrigada moca moco am
 senhora queria quero gostaria saber preciso pode poderia consegue sabe diz dizer me fala informa
 hoje agora ainda entao lo la le rs real reais preco precos valor custa custam sai fica ficar vende
 vendem vendendo tipo coisa algum alguma nenhum nenhuma ne ok certo beleza pfv por favor e ai
-cada partir barato barata caro cara saem quantidade
+cada partir barato barata caro cara saem quantidade ta to kg quilo quilos semana mes
 """.split())
 
 
