@@ -224,16 +224,22 @@ def soak(a) -> dict:
         "state_dir": str(tmp),
     }
     stub.stop()
+    out["passed"] = judge(out)
+    return out
+
+
+def judge(out: dict) -> dict:
+    """The verdict. 'handoff' is a designed outcome: once a customer has asked
+    for a person (one of the generator's texts), the bot stays silent for them."""
     r = out["result"]
-    out["passed"] = {
+    return {
         "every_message_stored": r["missing"] == 0,
         "answered_exactly_once": r["sends_not_recorded"] == 0 and r["recorded_not_sent"] == 0
-        and set(r["inbox_by_status"]) <= {"answered", "failed"},
+        and set(r["inbox_by_status"]) <= {"answered", "handoff", "failed"},
         "no_retry_of_non_retryable": r["non_retryable_retried"] == 0,
-        "webhook_p99_under_250ms": (summary["latency_ms"]["p99"] or 1e9) < 250,
+        "webhook_p99_under_250ms": (out["webhook"]["latency_ms"]["p99"] or 1e9) < 250,
         "all_jobs_succeeded": all(v["failed"] == 0 and v["runs"] > 0 for v in out["jobs"].values()),
     }
-    return out
 
 
 def platform_cpu() -> str:
@@ -250,7 +256,7 @@ def render(res: dict, cmd: str) -> str:
     r, w, s = res["result"], res["webhook"], res["settings"]
     lines = [MARK_START, "## Soak", "",
              f"Measured {res['date']} on {res['machine']} (shared with other work), by `{cmd}`.", "",
-             f"- Load: {s['messages']:,} distinct messages in {s['requests']:,} signed webhooks over "
+             f"- Load: {r['distinct_sent']:,} distinct messages in {s['requests']:,} signed webhooks over "
              f"{res['load_seconds']:.0f} s (open loop), {w['redeliveries']:,} of them redeliveries of an earlier "
              f"body, from {s['customers']} customers.",
              f"- Faults: the Graph API stand-in failed {s['fail_rate']:.0%} of sends with "
@@ -261,7 +267,8 @@ def render(res: dict, cmd: str) -> str:
              f"- Webhook: statuses {w['statuses']}, transport errors {w['errors'] or 'none'}; latency p50 "
              f"{w['latency_ms']['p50']} ms, p99 {w['latency_ms']['p99']} ms, max {w['latency_ms']['max']} ms "
              "(target p99 < 250 ms).",
-             f"- Outcome: {r['stored']:,}/{r['distinct_sent']:,} messages stored; inbox {r['inbox_by_status']}; "
+             f"- Outcome: {r['stored']:,}/{r['distinct_sent']:,} messages stored; inbox {r['inbox_by_status']} "
+             "('handoff': silent by design, the customer had asked for a person earlier); "
              f"{r['successful_sends']:,} successful sends, each recorded against exactly one message "
              f"(sent but unrecorded: {r['sends_not_recorded']}, recorded but never sent: {r['recorded_not_sent']}); "
              f"non-retryable failures retried: {r['non_retryable_retried']}. All open work drained "
