@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -115,3 +116,29 @@ def load_sample(name: str) -> bytes:
 
 def signed_headers(body: bytes, secret: str = APP_SECRET) -> dict:
     return {"X-Hub-Signature-256": sign(body, secret), "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 4 MB tmpfs: a disk that really fills up (needs root, as CI has)."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mnt)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill_disk(folder):
+    """Fill the filesystem under ``folder``; remove the returned file to give the space back."""
+    filler = folder / "filler"
+    with open(filler, "wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        except OSError:
+            pass
+    return filler

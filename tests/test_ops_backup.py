@@ -330,19 +330,6 @@ def test_retention_on_disk_keeps_count_and_age_and_the_newest(tmp_path):
 
 
 # -- a full disk ---------------------------------------------------------------------------------
-@pytest.fixture
-def small_fs(tmp_path):
-    """A 4 MB tmpfs for the backup directory (needs root, as in CI's container)."""
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mnt)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    yield mnt
-    subprocess.run(["umount", str(mnt)], check=True)
-
-
 def test_full_disk_fails_cleanly_and_keeps_older_backups(tmp_path, small_fs):
     cfg_path = tmp_path / "chatbot.toml"
     cfg_path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "state"), "backup_dir": str(small_fs)},

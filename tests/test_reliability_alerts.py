@@ -5,11 +5,10 @@
 - the Graph API token expires (190): no retry storm (one request per
   message) and the alert fires within one `chatbot-check-alerts` run."""
 import json
-import subprocess
 
 import pytest
 
-from conftest import APP_SECRET, live_config, toml_of, wait_drained
+from conftest import APP_SECRET, fill_disk, live_config, toml_of, wait_drained
 from chatbot import db
 from chatbot.whatsapp import sendtest
 from support.servers import command, run, wait_http
@@ -21,32 +20,13 @@ def firing(cfg_path) -> dict:
     return {a["name"]: a for a in json.loads(res.stdout)["firing"]}
 
 
-@pytest.fixture
-def small_fs(tmp_path):
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True,
-                          text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
-
-
 def test_full_disk_backup_fails_then_alerts_once_space_is_back(tmp_path, small_fs):
     cfg_path = tmp_path / "chatbot.toml"
     cfg_path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "state"), "backup_dir": str(small_fs)},
                                  "llm": {"enabled": False}, "alerts": {"check_web": False, "pending_minutes": 0.0}}))
     assert run("chatbot-backup", cfg_path).returncode == 0
     older = sorted(small_fs.glob("*.tar.gz"))
-    filler = small_fs / "filler"
-    with open(filler, "wb") as fh:
-        try:
-            while True:
-                fh.write(b"\0" * 65536)
-                fh.flush()
-        except OSError:
-            pass
+    filler = fill_disk(small_fs)
     failed = run("chatbot-backup", cfg_path)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1

@@ -1,6 +1,5 @@
 """The database under pressure: a job holding the write lock for 10 s, and a
 full disk. The webhook must not drop an acknowledged message."""
-import os
 import subprocess
 import sys
 import time
@@ -8,7 +7,7 @@ import time
 import pytest
 import requests
 
-from conftest import APP_SECRET, live_config, make_cfg, signed_headers, wait_drained
+from conftest import APP_SECRET, fill_disk, live_config, make_cfg, signed_headers, wait_drained
 from chatbot import db
 from chatbot.web.app import create_app
 from chatbot.whatsapp import sendtest, spool
@@ -64,34 +63,6 @@ def test_ten_second_write_lock_buffers_webhooks_then_all_are_answered(tmp_path, 
             p.wait(30)
 
 
-def _mount_tmpfs(path, size):
-    path.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
-    return r.returncode == 0
-
-
-def _fill(path):
-    """Fill the filesystem; return the filler file so space can be given back."""
-    filler = path / "filler"
-    with open(filler, "wb") as fh:
-        try:
-            while True:
-                fh.write(b"\0" * 65536)
-                fh.flush()
-        except OSError:
-            pass
-    return filler
-
-
-@pytest.fixture
-def small_fs(tmp_path):
-    mnt = tmp_path / "small"
-    if os.geteuid() != 0 or not _mount_tmpfs(mnt, "4m"):
-        pytest.skip("needs root to mount a small tmpfs")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
-
-
 def test_disk_full_webhook_answers_503_then_recovers(small_fs):
     cfg = make_cfg(small_fs, whatsapp={"app_secret": APP_SECRET})
     app = create_app(cfg)
@@ -101,7 +72,7 @@ def test_disk_full_webhook_answers_503_then_recovers(small_fs):
         # A few messages fit; then the disk is full.
         body, _ = sendtest.build_payload("antes", "5585900000001", "pn")
         assert requests.post(url, data=body, headers=signed_headers(body), timeout=10).status_code == 200
-        filler = _fill(small_fs)
+        filler = fill_disk(small_fs)
         codes = []
         for i in range(30):   # big enough to need new pages
             body, _ = sendtest.build_payload("x" * 3000 + str(i), f"55859{i:08d}", "pn")
