@@ -34,10 +34,17 @@ class Connection(sqlite3.Connection):
     # True when SQLite's own busy handler is off for good (a connection that
     # only writes through ``transaction``): _begin then need not toggle it.
     polls_for_lock: bool = False
+    # The connection's default; ``transaction(durable=True)`` raises it to FULL.
+    synchronous: str = "FULL"
 
 
 def connect(path: str | os.PathLike, *, busy_timeout_ms: int | None = None,
-            migrate_schema: bool = True, writer_only: bool = False) -> sqlite3.Connection:
+            migrate_schema: bool = True, writer_only: bool = False,
+            synchronous: str = "FULL") -> sqlite3.Connection:
+    """Open the database. ``synchronous="NORMAL"`` is for a connection whose
+    commits may be lost on a power cut (never on a crash) except those made
+    with ``transaction(conn, durable=True)``: in WAL mode the next durable
+    commit's fsync covers every frame written before it."""
     if busy_timeout_ms is None:
         busy_timeout_ms = int(os.environ.get("CHATBOT_BUSY_TIMEOUT_MS") or BUSY_TIMEOUT_MS)
     path = Path(path)
@@ -50,7 +57,10 @@ def connect(path: str | os.PathLike, *, busy_timeout_ms: int | None = None,
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError("synchronous must be FULL or NORMAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.synchronous = synchronous
     conn.execute("PRAGMA foreign_keys=ON")
     if created:
         # The database holds customers' phone numbers: not for other users.
@@ -68,21 +78,30 @@ def connect(path: str | os.PathLike, *, busy_timeout_ms: int | None = None,
 
 
 @contextlib.contextmanager
-def transaction(conn: sqlite3.Connection, mode: str = "IMMEDIATE"):
+def transaction(conn: sqlite3.Connection, mode: str = "IMMEDIATE", durable: bool = False):
     """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
 
     IMMEDIATE takes the write lock up front, so two writers never deadlock
     upgrading a read lock; the busy timeout makes the second one wait.
+    ``durable=True``: this commit is fsync'd even on a synchronous=NORMAL
+    connection (it acknowledges something, or precedes an irreversible act).
     """
-    _begin(conn, mode)
+    raise_sync = durable and getattr(conn, "synchronous", "FULL") != "FULL"
+    if raise_sync:
+        conn.execute("PRAGMA synchronous=FULL")
     try:
-        yield conn
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
-    else:
-        conn.execute("COMMIT")
+        _begin(conn, mode)
+        try:
+            yield conn
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+    finally:
+        if raise_sync:
+            conn.execute(f"PRAGMA synchronous={conn.synchronous}")
 
 
 def _begin(conn: sqlite3.Connection, mode: str) -> None:

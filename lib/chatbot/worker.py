@@ -32,7 +32,10 @@ SILENT_TYPES = {"reaction", "system", "ephemeral", "request_welcome"}
 class Worker:
     def __init__(self, cfg, conn=None, bot=None, client: GraphClient | None = None, owner: str | None = None):
         self.cfg = cfg
-        self.conn = conn or db.connect(cfg.db_path)
+        # NORMAL: of the worker's commits only the one before a send must survive a
+        # power cut (inbox.prepare/mark_sending are durable); losing a later one
+        # can only park a message as 'unknown', never send it twice.
+        self.conn = conn or db.connect(cfg.db_path, synchronous="NORMAL")
         if bot is None:
             from .bot.pipeline import build_bot
             bot = build_bot(cfg, self.conn)

@@ -38,8 +38,9 @@ def store_batch(conn: sqlite3.Connection, batch: Batch, accept_ids: list[str] | 
 
 
 def store_batches(conn: sqlite3.Connection, batches: list[Batch], accept_ids: list[str] | None = None) -> list[dict]:
-    """Store several batches in one transaction (one fsync for all of them)."""
-    with transaction(conn):
+    """Store several batches in one transaction (one fsync for all of them).
+    Always durable: it backs a 200 to Meta, or a spool file deleted next."""
+    with transaction(conn, durable=True):
         return [_store(conn, b, accept_ids, clock.now()) for b in batches]
 
 
@@ -136,7 +137,7 @@ def prepare(conn: sqlite3.Connection, msg: sqlite3.Row, owner: str, payload: dic
     """
     now = clock.now()
     state, attempts = ("sending", 1) if sending else ("prepared", 0)
-    with transaction(conn):
+    with transaction(conn, durable=sending):
         if not _owned(conn, msg["id"], owner):
             return None
         cur = conn.execute(
@@ -150,7 +151,7 @@ def prepare(conn: sqlite3.Connection, msg: sqlite3.Row, owner: str, payload: dic
 def mark_sending(conn: sqlite3.Connection, msg_id: int, outbox_id: int, owner: str) -> bool:
     """The point of no return: committed before the request leaves."""
     now = clock.now()
-    with transaction(conn):
+    with transaction(conn, durable=True):
         if not _owned(conn, msg_id, owner):
             return False
         conn.execute("UPDATE outbox SET state='sending', attempts=attempts+1, updated_at=? WHERE id=?"
