@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--threads", type=int, default=4, help="waitress threads (chatbot-web's [web] threads)")
     a = p.parse_args(argv)
+    # The same logging as chatbot-web (chatbot.log.setup): waitress's per-request
+    # "Task queue depth" warnings are not written, so only the application differs.
+    import logging
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     # The same options as chatbot.commands.web, so only the application differs.
     server = waitress.create_server(create_app(), host=a.host, port=a.port, threads=a.threads,
                                     channel_timeout=30, connection_limit=500, ident="hello")

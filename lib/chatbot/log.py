@@ -56,8 +56,12 @@ def setup(level: str | int = "INFO", secrets: list[str] = (), stream=None) -> No
         root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(os.environ.get("CHATBOT_LOG_LEVEL", level))
-    # waitress logs every queue warning at WARNING; keep its INFO chatter out.
+    # waitress logs its INFO chatter, and "Task queue depth is N" at WARNING for
+    # every request that waits for a thread: thousands of journal lines a
+    # minute under load (and measurable CPU). Queue depth shows on /metrics and
+    # the dashboard's latency instead.
     logging.getLogger("waitress").setLevel(logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
 
 
