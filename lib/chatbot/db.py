@@ -24,10 +24,6 @@ from . import clock
 BUSY_TIMEOUT_MS = 5000
 
 
-class DatabaseError(Exception):
-    """An expected database failure (locked, full disk, unreadable), one line."""
-
-
 class Connection(sqlite3.Connection):
     """A connection that remembers its busy timeout, for ``transaction``."""
     busy_timeout_ms: int = BUSY_TIMEOUT_MS
@@ -191,7 +187,3 @@ def describe_error(exc: BaseException) -> str:
     if "unable to open" in low:
         return "cannot open the database file (check state_dir and permissions)"
     return text
-
-
-def open_config_db(cfg) -> sqlite3.Connection:
-    return connect(cfg.db_path)

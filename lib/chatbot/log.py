@@ -63,9 +63,3 @@ def setup(level: str | int = "INFO", secrets: list[str] = (), stream=None) -> No
     logging.getLogger("waitress").setLevel(logging.WARNING)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
-
-
-def add_secrets(secrets: list[str]) -> None:
-    for h in logging.getLogger().handlers:
-        if isinstance(h.formatter, _Formatter):
-            h.formatter.secrets.extend(s for s in secrets if s)

@@ -22,11 +22,3 @@ def notify(**fields) -> bool:
         return True
     except OSError:
         return False
-
-
-def watchdog_interval() -> float | None:
-    """Half the watchdog period systemd asked for, in seconds."""
-    usec = os.environ.get("WATCHDOG_USEC")
-    if usec and os.environ.get("WATCHDOG_PID", str(os.getpid())) == str(os.getpid()):
-        return int(usec) / 2e6
-    return None

@@ -114,14 +114,6 @@ def claim(conn: sqlite3.Connection, owner: str, lease_seconds: float) -> sqlite3
     return conn.execute("SELECT * FROM inbox WHERE id=?", (row["id"],)).fetchone()
 
 
-def renew(conn: sqlite3.Connection, inbox_id: int, owner: str, lease_seconds: float) -> bool:
-    now = clock.now()
-    with transaction(conn):
-        cur = conn.execute("UPDATE inbox SET lease_until=?, updated_at=? WHERE id=? AND lease_owner=?"
-                           " AND status='processing'", (now + lease_seconds, now, inbox_id, owner))
-    return cur.rowcount == 1
-
-
 def outbox_for(conn: sqlite3.Connection, inbox_id: int) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM outbox WHERE inbox_id=?", (inbox_id,)).fetchone()
 
@@ -235,10 +227,6 @@ def requeue(conn: sqlite3.Connection, ids: list[int] | None = None, status: str 
             conn.execute("UPDATE inbox SET status='queued', next_attempt_at=0, attempts=0, error=NULL,"
                          " error_code=NULL, finished_at=NULL, updated_at=? WHERE id=?", (now, i))
     return len(targets)
-
-
-def counts(conn: sqlite3.Connection) -> dict[str, int]:
-    return {r[0]: r[1] for r in conn.execute("SELECT status, COUNT(*) FROM inbox GROUP BY status")}
 
 
 def queue_depth_and_age(conn: sqlite3.Connection) -> tuple[int, float | None]:
