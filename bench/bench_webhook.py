@@ -450,7 +450,8 @@ def render(res: dict, cmd: str) -> str:
             f"This run sets `[web] db_busy_timeout_ms = {s['db_busy_timeout_ms']}`, so the webhook waits for the "
             "write lock instead of falling back to its spool: it measures the database path alone.", ""]),
         "Signed-webhook acknowledgement: `POST /webhook` of the real `chatbot-web` (HMAC check, parse, one "
-        "SQLite transaction in WAL mode with synchronous=FULL, then 200) while the real `chatbot-worker` "
+        "durable SQLite commit in WAL mode with synchronous=FULL, shared by the requests that arrive "
+        "together, then 200) while the real `chatbot-worker` "
         "answers a backlog, beside a hello-world Flask app served by waitress with the same threads and "
         "options (`bench/hello.py`, the ceiling). Load from `bench/loadgen.py`: open loop = fixed schedule, "
         "latency counted from each request's due time (no coordinated omission); closed loop = "

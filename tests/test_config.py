@@ -27,6 +27,7 @@ def test_secrets_come_from_environment():
     ({"nope": {}}, ["unknown section [nope]"]),
     ({"whatsapp": {"phone_number_ids": "123"}}, ["phone_number_ids", "list"]),
     ({"llm": {"backend": "gpt"}}, ["[llm] backend"]),
+    ({"worker": {"cpu_scheduling": "realtime"}}, ["[worker] cpu_scheduling", "idle"]),
     ({"whatsapp": {"access_token": "x"}}, ["app_secret is required"]),
 ])
 def test_bad_values_name_the_key(data, words):

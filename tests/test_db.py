@@ -78,6 +78,48 @@ def test_lock_wait_takes_the_lock_as_soon_as_it_is_free(tmp_path):
     assert waiter.execute("SELECT COUNT(*) FROM heartbeats").fetchone()[0] == 1
 
 
+@pytest.mark.parametrize("writer_only", [False, True])
+def test_single_statement_write_waits_for_the_lock_then_commits_durably(tmp_path, writer_only):
+    holder = db.connect(tmp_path / "g.db")
+    waiter = db.connect(tmp_path / "g.db", busy_timeout_ms=5000, writer_only=writer_only,
+                        synchronous="FULL" if writer_only else "NORMAL")
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.2, lambda: holder.execute("COMMIT")).start()
+    started = time.monotonic()
+    assert db.write(waiter, [("INSERT INTO heartbeats (name, ts) VALUES (?, ?), (?, ?)", ["a", 1, "b", 2])]) == [2]
+    assert time.monotonic() - started >= 0.2
+    assert not waiter.in_transaction
+    # Committed: another connection sees it.
+    assert holder.execute("SELECT COUNT(*) FROM heartbeats").fetchone()[0] == 2
+    # A NORMAL connection is back at NORMAL, and its busy handler as it was.
+    assert waiter.execute("PRAGMA synchronous").fetchone()[0] == (2 if writer_only else 1)
+    assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == (0 if writer_only else 5000)
+
+
+def test_single_statement_write_gives_up_after_the_busy_timeout(tmp_path):
+    holder = db.connect(tmp_path / "h.db")
+    waiter = db.connect(tmp_path / "h.db", busy_timeout_ms=200, writer_only=True)
+    holder.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        db.write(waiter, [("INSERT INTO heartbeats (name, ts) VALUES ('x', 1)", [])])
+    assert time.monotonic() - started >= 0.2
+    holder.execute("ROLLBACK")
+    assert waiter.execute("SELECT COUNT(*) FROM heartbeats").fetchone()[0] == 0
+
+
+def test_several_statements_write_all_or_nothing(tmp_path):
+    conn = db.connect(tmp_path / "i.db")
+    ok = [("INSERT INTO heartbeats (name, ts) VALUES ('a', 1)", []),
+          ("INSERT INTO heartbeats (name, ts) VALUES ('b', 1), ('c', 1)", [])]
+    assert db.write(conn, ok) == [1, 2]
+    with pytest.raises(sqlite3.IntegrityError):
+        db.write(conn, [("INSERT INTO heartbeats (name, ts) VALUES ('d', 1)", []),
+                        ("INSERT INTO heartbeats (name, ts) VALUES (NULL, NULL)", [])])
+    assert conn.execute("SELECT COUNT(*) FROM heartbeats").fetchone()[0] == 3
+    assert db.write(conn, []) == []
+
+
 def test_describe_error_is_one_operator_line():
     assert "locked" in db.describe_error(sqlite3.OperationalError("database is locked"))
     assert "disk is full" in db.describe_error(sqlite3.OperationalError("database or disk is full"))

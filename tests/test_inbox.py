@@ -96,3 +96,55 @@ def test_queue_depth_and_age(conn):
     store(conn, msg(2, wa="B"))
     depth, age = inbox.queue_depth_and_age(conn)
     assert depth == 2 and age == 30
+
+
+def status(wamid, state, code=None):
+    from chatbot.whatsapp.webhook import Status
+    return Status(wamid=wamid, status=state, recipient="A", ts=None, error_code=code,
+                  error="falhou" if code else None)
+
+
+def test_a_large_batch_is_stored_whole_across_statements(conn):
+    n = 1234                      # more rows than one multi-row INSERT takes
+    r = store(conn, *[msg(i) for i in range(n)])
+    assert (r["stored"], r["duplicates"]) == (n, 0)
+    r = store(conn, *[msg(i) for i in range(n - 10, n + 5)])
+    assert (r["stored"], r["duplicates"]) == (5, 10)
+    assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT wamid) FROM inbox").fetchone()[:] == (n + 5, n + 5)
+
+
+def test_several_batches_one_commit_totals(conn):
+    parts = [inbox.rows(Batch(messages=[msg(1), msg(2)]), None, 1.0),
+             inbox.rows(Batch(messages=[msg(2), msg(3, pnid="other")]), ["pn1"], 1.0),
+             inbox.rows(Batch(statuses=[status("wamid.out", "sent")]), None, 1.0)]
+    assert inbox.store_rows(conn, parts) == {"stored": 2, "duplicates": 1, "foreign": 1, "statuses": 1}
+
+
+def _sent_reply(conn):
+    store(conn, msg(1))
+    m = inbox.claim(conn, "w", 60)
+    oid = inbox.prepare(conn, m, "w", {"type": "text"}, sending=True)
+    return m, oid
+
+
+def test_statuses_move_delivery_forward_only_even_within_one_batch(conn):
+    m, oid = _sent_reply(conn)
+    inbox.mark_sent(conn, m["id"], oid, "wamid.out")
+    store_statuses = lambda *s: inbox.store_batch(conn, Batch(statuses=list(s)))  # noqa: E731
+    store_statuses(status("wamid.out", "read"), status("wamid.out", "delivered"))
+    assert inbox.outbox_for(conn, m["id"])["delivery"] == "read"
+    store_statuses(status("wamid.out", "delivered"), status("wamid.out", "sent"))   # repeats: ignored
+    assert inbox.outbox_for(conn, m["id"])["delivery"] == "read"
+    assert conn.execute("SELECT COUNT(*) FROM statuses").fetchone()[0] == 3
+    store_statuses(status("wamid.out", "failed", 131047))
+    row = inbox.outbox_for(conn, m["id"])
+    assert (row["delivery"], row["error_code"], row["error"]) == ("failed", 131047, "falhou")
+
+
+def test_a_status_that_came_before_the_reply_id_is_applied_when_it_is_recorded(conn):
+    m, oid = _sent_reply(conn)
+    # Meta's 'delivered' overtook our own bookkeeping: nothing to apply it to yet.
+    inbox.store_batch(conn, Batch(statuses=[status("wamid.out", "delivered")]))
+    assert inbox.outbox_for(conn, m["id"])["delivery"] is None
+    inbox.mark_sent(conn, m["id"], oid, "wamid.out")
+    assert inbox.outbox_for(conn, m["id"])["delivery"] == "delivered"

@@ -38,6 +38,18 @@ def test_send_test_gets_the_reply_through_the_real_path(stack, graph):
     assert sends[0]["body"]["text"]["body"] == r.stdout.strip()
 
 
+def test_the_worker_yields_the_cpu_to_the_web_service(stack):
+    """[worker] cpu_scheduling = "idle" (the default): the kernel runs it only
+    when nothing else wants the CPU, so webhook acknowledgements come first."""
+    import os
+    _, web, worker, _, _ = stack
+    deadline = time.monotonic() + 30
+    while os.sched_getscheduler(worker.pid) != os.SCHED_IDLE:
+        assert worker.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    assert os.sched_getscheduler(web.pid) == os.SCHED_OTHER
+
+
 def test_send_test_without_service_is_one_line(tmp_path):
     cfg_path = tmp_path / "chatbot.toml"
     cfg_path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "s")}, "web": {"port": free_port()}}))

@@ -21,6 +21,9 @@ from pathlib import Path
 DEFAULT_PATH = "/etc/chatbot/chatbot.toml"
 
 
+SCHEDULING = ("idle", "batch", "normal")
+
+
 class ConfigError(Exception):
     """A bad or unreadable configuration: one line naming the file and key."""
 
@@ -69,8 +72,11 @@ class Worker:
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     heartbeat_seconds: float = 10.0
-    # Scheduling niceness: when the CPU is short, acknowledging Meta's webhooks
-    # in time matters more than answering a few milliseconds sooner.
+    # When the CPU is short, acknowledging Meta's webhooks in time matters more
+    # than answering a few milliseconds sooner. "idle": the worker only gets CPU
+    # time nothing else wants (SCHED_IDLE); "batch": never preempts on waking
+    # (SCHED_BATCH); "normal". nice applies to "batch" and "normal".
+    cpu_scheduling: str = "idle"
     nice: int = 5
 
 
@@ -266,6 +272,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{p}: [llm] backend must be \"llama\" or \"openai\"")
     if cfg.llm.backend == "openai" and cfg.llm.enabled and not cfg.llm.base_url:
         raise ConfigError(f"{p}: [llm] base_url is required when backend = \"openai\"")
+    if cfg.worker.cpu_scheduling not in SCHEDULING:
+        raise ConfigError(f"{p}: [worker] cpu_scheduling must be \"idle\", \"batch\" or \"normal\"")
     if cfg.smtp.security not in ("starttls", "ssl", "none"):
         raise ConfigError(f"{p}: [smtp] security must be \"starttls\", \"ssl\" or \"none\"")
     if cfg.alerts.repeat_hours <= 0:

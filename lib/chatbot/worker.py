@@ -228,12 +228,28 @@ def _event(msg, meta: dict, success: bool, error: str | None = None) -> dict:
                 latency_ms=(clock.now() - msg["received_at"]) * 1000, success=success, error=error)
 
 
-def lower_priority(nice: int) -> None:
-    """Run at least this nice (best effort: a unit may already set Nice=, or
-    forbid the call with its system call filter)."""
+_POLICIES = {"idle": os.SCHED_IDLE, "batch": os.SCHED_BATCH, "normal": os.SCHED_OTHER}
+
+
+def lower_priority(nice: int, scheduling: str = "normal") -> None:
+    """Run at least this nice, under this scheduling policy (best effort: the
+    unit sets both itself, and its system call filter refuses these calls).
+
+    Why "idle" by default: on a small host every process the worker wakes
+    (the LLM, its HTTP calls, its commits) preempts whichever chatbot-web
+    thread holds the GIL, and the whole web process stalls with it. Measured
+    on 2 cores, a busy worker at nice 5 cost the webhook about a third of its
+    acknowledgements per second; under SCHED_IDLE it takes only what the web
+    service leaves, and answers follow as soon as the burst is over.
+    """
     try:
-        current = os.getpriority(os.PRIO_PROCESS, 0)
-        if nice > current:
+        if nice > os.getpriority(os.PRIO_PROCESS, 0):
             os.setpriority(os.PRIO_PROCESS, 0, nice)
     except OSError as exc:
         log.debug("could not change the worker's priority: %s", exc)
+    policy = _POLICIES[scheduling]
+    try:
+        if os.sched_getscheduler(0) != policy:
+            os.sched_setscheduler(0, policy, os.sched_param(0))
+    except OSError as exc:
+        log.debug("could not change the worker's scheduling policy: %s", exc)

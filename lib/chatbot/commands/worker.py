@@ -26,7 +26,7 @@ Example:
 def main(config_path, exit_when_idle):
     from ..worker import Worker, lower_priority
     cfg = load_config(config_path)
-    lower_priority(cfg.worker.nice)
+    lower_priority(cfg.worker.nice, cfg.worker.cpu_scheduling)
     worker = Worker(cfg)
 
     def stop(signum, _frame):

@@ -21,54 +21,76 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 
-from .. import clock, events
+from .. import clock, db, events
 from ..db import transaction
 from .webhook import Batch
 
 OPEN = ("queued", "processing")
 DONE = ("answered", "ignored", "stale", "handoff", "failed", "unknown")
-# Meta's statuses can arrive out of order; keep the furthest along.
-_DELIVERY_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+# Meta's statuses can arrive out of order; keep the furthest along (the
+# statuses_apply trigger, migration 0005, ranks them the same way).
+_RANK = "(CASE {} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END)"
+_MESSAGE_COLUMNS = ("wamid, phone_number_id, wa_id, contact_name, msg_type, body, payload, sent_at,"
+                    " received_at, updated_at")
+_STATUS_COLUMNS = "wamid, status, recipient, ts, error_code, error, received_at"
+_ROWS_PER_STATEMENT = 500       # 5,000 parameters, well under SQLite's 32,766
 
 
-def store_batch(conn: sqlite3.Connection, batch: Batch, accept_ids: list[str] | None = None) -> dict:
-    """Store a parsed webhook batch in one transaction; idempotent per wamid."""
-    return store_batches(conn, [batch], accept_ids)[0]
+@dataclass
+class Rows:
+    """A parsed batch as rows for the inbox and statuses tables.
+
+    Built by the request thread, so the webhook's single writer thread only
+    concatenates and executes: its time is what the acknowledgements queue for.
+    """
+    messages: list[tuple]
+    statuses: list[tuple]
+    foreign: int            # messages for a phone_number_id not configured here, left out
 
 
-def store_batches(conn: sqlite3.Connection, batches: list[Batch], accept_ids: list[str] | None = None) -> list[dict]:
-    """Store several batches in one transaction (one fsync for all of them).
-    Always durable: it backs a 200 to Meta, or a spool file deleted next."""
-    with transaction(conn, durable=True):
-        return [_store(conn, b, accept_ids, clock.now()) for b in batches]
-
-
-def _store(conn: sqlite3.Connection, batch: Batch, accept_ids: list[str] | None, now: float) -> dict:
-    stored = dup = foreign = 0
+def rows(batch: Batch, accept_ids: list[str] | None, now: float) -> Rows:
+    messages, foreign = [], 0
     for m in batch.messages:
         if accept_ids and m.phone_number_id not in accept_ids:
             foreign += 1
             continue
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO inbox (wamid, phone_number_id, wa_id, contact_name, msg_type, body,"
-            " payload, sent_at, received_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (m.wamid, m.phone_number_id, m.wa_id, m.contact_name, m.msg_type, m.body,
-             json.dumps(m.raw, ensure_ascii=False), m.sent_at, now, now))
-        if cur.rowcount:
-            stored += 1
-        else:
-            dup += 1
-    for s in batch.statuses:
-        conn.execute(
-            "INSERT OR IGNORE INTO statuses (wamid, status, recipient, ts, error_code, error, received_at)"
-            " VALUES (?,?,?,?,?,?,?)", (s.wamid, s.status, s.recipient, s.ts, s.error_code, s.error, now))
-        row = conn.execute("SELECT id, delivery FROM outbox WHERE wamid=?", (s.wamid,)).fetchone()
-        if row and _DELIVERY_RANK.get(s.status, 0) > _DELIVERY_RANK.get(row["delivery"], 0):
-            conn.execute("UPDATE outbox SET delivery=?, error_code=COALESCE(?, error_code),"
-                         " error=COALESCE(?, error), updated_at=? WHERE id=?",
-                         (s.status, s.error_code, s.error, now, row["id"]))
-    return {"stored": stored, "duplicates": dup, "foreign": foreign, "statuses": len(batch.statuses)}
+        messages.append((m.wamid, m.phone_number_id, m.wa_id, m.contact_name, m.msg_type, m.body,
+                         json.dumps(m.raw, ensure_ascii=False), m.sent_at, now, now))
+    statuses = [(s.wamid, s.status, s.recipient, s.ts, s.error_code, s.error, now) for s in batch.statuses]
+    return Rows(messages, statuses, foreign)
+
+
+def store_batch(conn: sqlite3.Connection, batch: Batch, accept_ids: list[str] | None = None) -> dict:
+    """Store a parsed webhook batch in one transaction; idempotent per wamid."""
+    return store_rows(conn, [rows(batch, accept_ids, clock.now())])
+
+
+def store_rows(conn: sqlite3.Connection, parts: list[Rows]) -> dict:
+    """Store several batches' rows in one durable transaction (one fsync for
+    all of them; it backs a 200 to Meta, or a spool file deleted next) and
+    return the totals. Messages already stored (same wamid) and statuses
+    already seen are ignored; the statuses_apply trigger moves each reply's
+    delivery state forward. Usually one SQL statement in all."""
+    messages = [r for p in parts for r in p.messages]
+    statuses = [r for p in parts for r in p.statuses]
+    inserts = _inserts("INSERT OR IGNORE INTO inbox", _MESSAGE_COLUMNS, messages)
+    counts = db.write(conn, inserts + _inserts("INSERT OR IGNORE INTO statuses", _STATUS_COLUMNS, statuses))
+    stored = sum(counts[:len(inserts)])
+    return {"stored": stored, "duplicates": len(messages) - stored,
+            "foreign": sum(p.foreign for p in parts), "statuses": len(statuses)}
+
+
+def _inserts(verb: str, columns: str, items: list[tuple]) -> list[tuple[str, list]]:
+    """Multi-row INSERTs: one statement for up to _ROWS_PER_STATEMENT rows."""
+    out = []
+    for i in range(0, len(items), _ROWS_PER_STATEMENT):
+        chunk = items[i:i + _ROWS_PER_STATEMENT]
+        one = "(" + ",".join("?" * len(chunk[0])) + ")"
+        out.append((f"{verb} ({columns}) VALUES {','.join([one] * len(chunk))}",
+                    [v for row in chunk for v in row]))
+    return out
 
 
 def recover_expired(conn: sqlite3.Connection) -> dict:
@@ -161,6 +183,13 @@ def mark_sent(conn: sqlite3.Connection, msg_id: int, outbox_id: int, wamid: str,
             events.record(conn, **event)
         conn.execute("UPDATE outbox SET state='sent', wamid=?, sent_at=?, delivery=COALESCE(delivery, 'sent'),"
                      " error=NULL, error_code=NULL, updated_at=? WHERE id=?", (wamid, now, now, outbox_id))
+        # A status Meta sent before we knew the wamid was stored and applied to
+        # nothing (the trigger found no reply with that id): apply it now.
+        conn.execute(f"UPDATE outbox SET delivery=s.status, error_code=s.error_code, error=s.error"
+                     f" FROM (SELECT status, error_code, error FROM statuses WHERE wamid=?"
+                     f"       ORDER BY {_RANK.format('status')} DESC LIMIT 1) AS s"
+                     f" WHERE outbox.id=? AND {_RANK.format('s.status')} > {_RANK.format('outbox.delivery')}",
+                     (wamid, outbox_id))
         # 'unknown' too: a slow send may finish after another worker gave up on it.
         conn.execute("UPDATE inbox SET status='answered', lease_owner=NULL, lease_until=NULL, error=NULL,"
                      " finished_at=?, updated_at=? WHERE id=? AND status IN ('processing','unknown')",
