@@ -13,8 +13,6 @@ import json
 import logging
 import uuid
 
-import requests
-
 from .. import http
 
 log = logging.getLogger("chatbot.graph_api")
@@ -62,38 +60,33 @@ def classify(code: int | None, http_status: int | None) -> bool:
 
 
 class GraphClient:
-    def __init__(self, wa_cfg, session: requests.Session | None = None):
+    def __init__(self, wa_cfg, transport: http.KeepAlive | None = None):
         self.cfg = wa_cfg
-        self.session = session or http.session()
+        self.http = transport or http.KeepAlive(wa_cfg.api_base_url, wa_cfg.request_timeout_seconds)
 
     @property
     def sandbox(self) -> bool:
         return self.cfg.sandbox
 
-    def _url(self, phone_number_id: str) -> str:
-        base = self.cfg.api_base_url.rstrip("/")
-        return f"{base}/{self.cfg.api_version}/{phone_number_id}/messages"
-
     def _post(self, phone_number_id: str, payload: dict) -> dict:
         try:
-            resp = self.session.post(
-                self._url(phone_number_id), json=payload, timeout=self.cfg.request_timeout_seconds,
-                headers={"Authorization": f"Bearer {self.cfg.access_token}"})
-        except requests.RequestException as exc:
-            safe = http.never_sent(exc)
-            raise GraphError(f"transport error: {type(exc).__name__}", retryable=safe,
-                             ambiguous=not safe) from None
+            status, reason, raw = self.http.post_json(
+                f"/{self.cfg.api_version}/{phone_number_id}/messages", payload,
+                {"Authorization": f"Bearer {self.cfg.access_token}"})
+        except http.TransportError as exc:
+            raise GraphError(f"transport error: {exc}", retryable=exc.never_sent,
+                             ambiguous=not exc.never_sent) from None
         try:
-            data = resp.json()
+            data = json.loads(raw)
         except ValueError:
             data = None
-        if resp.status_code == 200 and isinstance(data, dict):
+        if status == 200 and isinstance(data, dict):
             return data
-        err = (data or {}).get("error") if isinstance(data, dict) else None
+        err = data.get("error") if isinstance(data, dict) else None
         code = err.get("code") if isinstance(err, dict) and isinstance(err.get("code"), int) else None
         msg = err.get("message") if isinstance(err, dict) else None
-        raise GraphError(f"HTTP {resp.status_code}: {str(msg or resp.reason)[:200]}", code=code,
-                         http_status=resp.status_code, retryable=classify(code, resp.status_code))
+        raise GraphError(f"HTTP {status}: {str(msg or reason)[:200]}", code=code,
+                         http_status=status, retryable=classify(code, status))
 
     def send(self, phone_number_id: str, payload: dict) -> str:
         if self.sandbox:
