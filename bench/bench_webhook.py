@@ -474,8 +474,9 @@ def render(res: dict, cmd: str) -> str:
         f"so the worker is busy throughout (messages waiting, inbox + spool, between {med['backlog']['min']} "
         f"and {med['backlog']['max']}). No worker runs while the ceiling is measured. \"webhook, no worker\" "
         "is the same service with no worker process: the difference is what the worker (its database "
-        "writes and its CPU) costs the webhook. The generator runs in the orchestrating process, on the "
-        "same 2 cores.",
+        "writes and its CPU) costs the webhook. The worker runs as the product sets it up: "
+        "`[worker] cpu_scheduling = \"idle\"` (Linux SCHED_IDLE, as the unit's CPUSchedulingPolicy=idle). "
+        "The generator runs in the orchestrating process, on the same 2 cores.",
         f"- Load: {s['customers']} customers, 1 message per body, {s['redeliver']:.0%} redeliveries; closed "
         f"loop {s['closed_connections']} connections for {s['closed_seconds']:g} s; open loop {rate} for "
         f"{s['open_seconds']:g} s on up to {s['open_connections']} connections. {s['reps']} repetitions of "
