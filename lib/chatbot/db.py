@@ -82,10 +82,7 @@ def transaction(conn: sqlite3.Connection, mode: str = "IMMEDIATE", durable: bool
     ``durable=True``: this commit is fsync'd even on a synchronous=NORMAL
     connection (it acknowledges something, or precedes an irreversible act).
     """
-    raise_sync = durable and getattr(conn, "synchronous", "FULL") != "FULL"
-    if raise_sync:
-        conn.execute("PRAGMA synchronous=FULL")
-    try:
+    with _fsynced(conn, durable):
         _begin(conn, mode)
         try:
             yield conn
@@ -95,6 +92,16 @@ def transaction(conn: sqlite3.Connection, mode: str = "IMMEDIATE", durable: bool
             raise
         else:
             conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def _fsynced(conn: sqlite3.Connection, durable: bool):
+    """synchronous=FULL for what runs inside, when durable and the connection is NORMAL."""
+    raise_sync = durable and getattr(conn, "synchronous", "FULL") != "FULL"
+    if raise_sync:
+        conn.execute("PRAGMA synchronous=FULL")
+    try:
+        yield
     finally:
         if raise_sync:
             conn.execute(f"PRAGMA synchronous={conn.synchronous}")
@@ -153,14 +160,8 @@ def write(conn: sqlite3.Connection, statements: list[tuple[str, list]]) -> list[
         with transaction(conn, durable=True):
             return [conn.execute(sql, params).rowcount for sql, params in statements]
     sql, params = statements[0]
-    raise_sync = getattr(conn, "synchronous", "FULL") != "FULL"
-    if raise_sync:
-        conn.execute("PRAGMA synchronous=FULL")
-    try:
+    with _fsynced(conn, True):
         return [_polling_for_lock(conn, lambda: conn.execute(sql, params).rowcount)]
-    finally:
-        if raise_sync:
-            conn.execute(f"PRAGMA synchronous={conn.synchronous}")
 
 
 def migration_files() -> list[tuple[str, str]]:

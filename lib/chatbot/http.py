@@ -32,22 +32,6 @@ def session(pool_size: int = 4) -> requests.Session:
     return s
 
 
-def never_sent(exc: requests.RequestException) -> bool:
-    """True when the request certainly did not reach the server.
-
-    Only a refused/unresolvable connection or a connect timeout qualifies;
-    a read timeout or a dropped connection may have been processed.
-    """
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        from urllib3.exceptions import NewConnectionError
-        reason = exc.args[0] if exc.args else None
-        reason = getattr(reason, "reason", reason)
-        return isinstance(reason, NewConnectionError)
-    return False
-
-
 class TransportError(Exception):
     """The request failed below HTTP. ``never_sent``: it certainly did not
     reach the server (connecting failed), so sending again is safe."""
