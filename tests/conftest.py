@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import ssl
 import subprocess
 
 import pytest
@@ -142,3 +144,23 @@ def fill_disk(folder):
         except OSError:
             pass
     return filler
+
+
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory):
+    """A self-signed certificate for localhost and 127.0.0.1: (cert.pem, key.pem)."""
+    if shutil.which("openssl") is None:
+        pytest.fail("the openssl command is needed to make the test certificate (.ci/run installs it)")
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return d / "cert.pem", d / "key.pem"
+
+
+def server_context(cert) -> ssl.SSLContext:
+    """A TLS server context presenting the ``cert`` fixture's certificate."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+    return ctx

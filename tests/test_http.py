@@ -3,15 +3,14 @@ against real local servers: connection reuse, a server that closes idle
 connections, refused connections, read timeouts, TLS verification."""
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import json
-import shutil
 import ssl
-import subprocess
 import threading
 import time
 
 import pytest
 
 from chatbot import http
+from conftest import server_context
 from support.servers import free_port
 
 
@@ -114,26 +113,12 @@ def test_read_timeout_may_have_been_sent(recorder):
     assert srv.bodies                # it did arrive: exactly why it must not be resent on a guess
 
 
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory):
-    if not shutil.which("openssl"):
-        pytest.fail("openssl is needed to make a test certificate (.ci/run installs it)")
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_ctx.load_cert_chain(d / "cert.pem", d / "key.pem")
-    return server_ctx, d / "cert.pem"
-
-
-def test_tls_certificate_is_verified(recorder, self_signed):
-    server_ctx, cert = self_signed
-    srv = recorder(tls=server_ctx)
+def test_tls_certificate_is_verified(recorder, cert):
+    srv = recorder(tls=server_context(cert))
     with pytest.raises(http.TransportError) as exc:      # a certificate nobody vouches for
         http.KeepAlive(srv.url, timeout=5).post_json("/x", {}, {})
     assert exc.value.never_sent and not srv.bodies
-    trusting = ssl.create_default_context(cafile=str(cert))
+    trusting = ssl.create_default_context(cafile=str(cert[0]))
     c = http.KeepAlive(srv.url, timeout=5, context=trusting)
     assert c.post_json("/x", {"a": 1}, {})[0] == 200
     assert c.post_json("/x", {"a": 2}, {})[0] == 200

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import shutil
-import subprocess
 import threading
 
 import pytest
@@ -15,7 +13,7 @@ from aiosmtpd.smtp import AuthResult
 from chatbot import clock, db
 from chatbot.commands.jobs import check_alerts
 from chatbot.ops import alerts, notify
-from conftest import make_cfg, toml_of
+from conftest import make_cfg, server_context, toml_of
 from support.servers import free_port, run
 
 # aiosmtpd cannot tell that an implicit-TLS connection is encrypted (see smtp_server).
@@ -44,25 +42,6 @@ class Inbox:
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
     return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    if shutil.which("openssl") is None:
-        pytest.fail("the openssl command is needed to make the test certificate")
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    return d / "cert.pem", d / "key.pem"
-
-
-def server_context(cert):
-    import ssl
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(str(cert[0]), str(cert[1]))
-    return ctx
 
 
 @pytest.fixture
