@@ -28,7 +28,8 @@ class Connection(sqlite3.Connection):
     """A connection that remembers its busy timeout, for ``transaction``."""
     busy_timeout_ms: int = BUSY_TIMEOUT_MS
     # True when SQLite's own busy handler is off for good (a connection that
-    # only writes through ``transaction``): _begin then need not toggle it.
+    # only writes through ``transaction`` or ``write``): the lock polling then
+    # need not toggle it.
     polls_for_lock: bool = False
     # The connection's default; ``transaction(durable=True)`` raises it to FULL.
     synchronous: str = "FULL"
@@ -65,8 +66,8 @@ def connect(path: str | os.PathLike, *, busy_timeout_ms: int | None = None,
     if migrate_schema:
         migrate(conn)
     if writer_only:
-        # Every statement of a write-only connection runs inside transaction(),
-        # whose _begin polls for the lock: SQLite's handler is not needed, and
+        # Every write of a write-only connection goes through transaction() or
+        # write(), which poll for the lock: SQLite's handler is not needed, and
         # each PRAGMA toggle would be one more GIL round trip on a hot path.
         conn.execute("PRAGMA busy_timeout=0")
         conn.polls_for_lock = True

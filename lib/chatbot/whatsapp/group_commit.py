@@ -5,11 +5,12 @@ fsync'd commit per request, serialised under SQLite's single write lock, is
 what bounds the webhook's throughput. Here one thread owns the web service's
 write connection: request threads turn their parsed batch into rows, hand
 them over and wait; the writer takes everything that queued up meanwhile,
-stores it with one statement (one commit, one fsync) and wakes each request
+stores it in one commit (one fsync; one SQL statement unless the group mixes
+messages and statuses or is very large) and wakes each request
 (or hands it the shared error, which the route turns into a spool write or
 a 503). At low traffic a request waits for nobody: the queue holds only its
 own batch. The writer thread is the one serial step, so it does as little
-as it can: no JSON, no per-row Python, one trip into SQLite per group.
+as it can: no JSON, no per-row Python, as few trips into SQLite as it can.
 """
 from __future__ import annotations
 
