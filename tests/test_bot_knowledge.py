@@ -16,7 +16,7 @@ from support.servers import run, write_config
 from conftest import toml_of
 
 STORE = Path(__file__).parent / "data" / "teststore"
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "store-sample"
+SAMPLE = Path(__file__).parent / "data" / "store-sample"   # a real store's files (data/store-sample/README.md)
 HEADER = "sku,name,brand,category,unit,price,promo_price,wholesale_price,wholesale_min_qty,aliases\n"
 
 

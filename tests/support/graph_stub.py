@@ -14,9 +14,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-# The protocol samples live in ../shared beside the project (read-only).
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-SAMPLES = SHARED / "whatsapp"
+# Meta's payload and response shapes, copied into the repository (tests/data/whatsapp/README.md).
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "whatsapp"
 
 
 def sample(name: str) -> dict:
