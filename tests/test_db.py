@@ -123,3 +123,62 @@ def test_several_statements_write_all_or_nothing(tmp_path):
 def test_describe_error_is_one_operator_line():
     assert "locked" in db.describe_error(sqlite3.OperationalError("database is locked"))
     assert "disk is full" in db.describe_error(sqlite3.OperationalError("database or disk is full"))
+
+
+# -- one sequence: every database ends with the same schema -------------------------
+
+# The migration files each released version had, by their names of the time
+# (see db.RENAMED), in the order they appeared.
+HISTORY = [
+    ["0001_core"],
+    ["0001_core", "0200_ops"],
+    ["0001_core", "0100_bot", "0200_ops"],
+    ["0001_core", "0100_bot", "0200_ops", "0300_web"],
+    ["0001_core", "0002_outbox_meta", "0100_bot", "0200_ops", "0300_web"],
+    ["0001_core", "0002_outbox_meta", "0003_inbox_claim_idx", "0100_bot", "0200_ops", "0300_web"],
+    ["0001_core", "0002_outbox_meta", "0003_inbox_claim_idx", "0004_inbox_drop_status_attempt_idx",
+     "0100_bot", "0200_ops", "0300_web"],
+    ["0001_core", "0002_outbox_meta", "0003_inbox_claim_idx", "0004_inbox_drop_status_attempt_idx",
+     "0005_statuses_apply_trigger", "0006_inbox_drop_conv_idx", "0100_bot", "0200_ops", "0300_web"],
+]
+
+
+def _apply_old(conn, names):
+    """What that version's migrate() did: apply the files not yet recorded, in name order."""
+    texts = dict(db.migration_files())
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+    for name in sorted(names):
+        if name not in done:
+            with db.transaction(conn):
+                for statement in db._statements(texts[db.RENAMED.get(name, name)]):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, 0)", (name,))
+
+
+def _schema(conn):
+    return sorted(tuple(r) for r in conn.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"))
+
+
+@pytest.mark.parametrize("start", range(len(HISTORY)))
+def test_a_database_upgraded_from_every_earlier_schema_ends_like_a_fresh_one(tmp_path, start):
+    fresh = _schema(db.connect(tmp_path / "fresh.db"))
+    # Created by that version, then upgraded through every later one, then by today's code.
+    old = db.connect(tmp_path / "old.db", migrate_schema=False)
+    for files in HISTORY[start:]:
+        _apply_old(old, files)
+    assert db.migrate(old) == []
+    assert _schema(old) == fresh
+    # Created by that version and upgraded straight to today's.
+    direct = db.connect(tmp_path / "direct.db", migrate_schema=False)
+    _apply_old(direct, HISTORY[start])
+    db.migrate(direct)
+    assert _schema(direct) == fresh
+    names = [r[0] for r in direct.execute("SELECT name FROM schema_migrations ORDER BY name")]
+    assert names == [n for n, _ in db.migration_files()]
+
+
+def test_migrations_are_one_sequence_with_unique_numbers():
+    numbers = [name.split("_", 1)[0] for name, _ in db.migration_files()]
+    assert len(numbers) == len(set(numbers)), "a new migration takes the next free number"

@@ -110,7 +110,7 @@ def test_manifest_lists_every_file_with_checksums_and_no_secret(tmp_path):
                                                       "kb/sub/faq.md"]
     assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in manifest["files"])
     assert manifest["integrity_check"] == "ok" and manifest["version"] and manifest["created_at"].endswith("+00:00")
-    assert "0200_ops" in manifest["migrations"] and manifest["tables"]["events"] == 0
+    assert "0003_ops" in manifest["migrations"] and manifest["tables"]["events"] == 0
     assert password not in raw
     assert Path(summary["path"]).name.startswith("chatbot-backup-") and summary["path"].endswith("Z.tar.gz")
     assert backup.last_backup(db.connect(cfg.db_path))["sha256"] == summary["sha256"]

@@ -5,10 +5,11 @@ way: WAL so readers never block the writer, a busy timeout so short write
 contention waits instead of failing, and synchronous=FULL because a commit
 here may be the acknowledgement of a customer's message.
 
-Migrations are the ``migrations/*.sql`` files beside this module, applied in
-name order; each runs with its record in ``schema_migrations`` inside one
-transaction, so a crash mid-migration leaves nothing half-applied. Tables
-are created here; the queries live in the module that owns each table.
+Migrations are the ``migrations/*.sql`` files beside this module, one
+numbered sequence applied in name order; each runs with its record in
+``schema_migrations`` inside one transaction, so a crash mid-migration leaves
+nothing half-applied. A new migration takes the next free number. Tables are
+created here; the queries live in the module that owns each table.
 """
 from __future__ import annotations
 
@@ -165,6 +166,51 @@ def write(conn: sqlite3.Connection, statements: list[tuple[str, list]]) -> list[
         return [_polling_for_lock(conn, lambda: conn.execute(sql, params).rowcount)]
 
 
+# Migrations once had two number ranges (0100-0300 per part, 0002-0006 added
+# later), so a fresh database applied them in another order than an upgraded
+# one. They are one sequence now, in the order every installed database
+# applied them; a database that recorded the old names has them renamed, in
+# the same transaction as the rest of its upgrade's first step.
+RENAMED = {
+    "0100_bot": "0002_bot",
+    "0200_ops": "0003_ops",
+    "0300_web": "0004_web",
+    "0002_outbox_meta": "0005_outbox_meta",
+    "0003_inbox_claim_idx": "0006_inbox_claim_idx",
+    "0004_inbox_drop_status_attempt_idx": "0007_inbox_drop_status_attempt_idx",
+    "0005_statuses_apply_trigger": "0008_statuses_apply_trigger",
+    "0006_inbox_drop_conv_idx": "0009_inbox_drop_conv_idx",
+}
+
+
+_OLD_RANGE = {"0100_bot", "0200_ops", "0300_web"}
+
+
+def current_names(recorded: set[str]) -> set[str]:
+    """The names a database's records have in today's sequence. 0002-0006 are
+    both old and new names: they are old exactly when an old-range name
+    (0100-0300, which every database of that time recorded) is there too."""
+    if not recorded & _OLD_RANGE:
+        return set(recorded)
+    return {RENAMED.get(name, name) for name in recorded}
+
+
+def _rename_old_records(conn: sqlite3.Connection) -> None:
+    if not conn.execute("SELECT 1 FROM schema_migrations WHERE name IN (?, ?, ?)",
+                        sorted(_OLD_RANGE)).fetchone():
+        return
+    with transaction(conn):
+        recorded = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+        if not recorded & _OLD_RANGE:       # another process renamed them meanwhile
+            return
+        old = sorted(recorded & set(RENAMED))
+        # Through temporary names: 0002-0006 are taken by both sequences.
+        for name in old:
+            conn.execute("UPDATE schema_migrations SET name=? WHERE name=?", ("renaming:" + name, name))
+        for name in old:
+            conn.execute("UPDATE schema_migrations SET name=? WHERE name=?", (RENAMED[name], "renaming:" + name))
+
+
 def migration_files() -> list[tuple[str, str]]:
     folder = resources.files("chatbot") / "migrations"
     items = [(p.name[:-4], p.read_text(encoding="utf-8"))
@@ -176,6 +222,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply every migration not yet recorded; return the names applied."""
     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
                  "name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    _rename_old_records(conn)
     done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
     applied = []
     for name, sql in migration_files():

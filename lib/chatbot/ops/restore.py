@@ -104,7 +104,7 @@ def verify_archive(archive: Path, work: Path) -> dict:
         raise BackupError(f"{archive}: the database in the archive is unreadable: {exc}") from None
     if check != ["ok"]:
         raise BackupError(f"{archive}: the database in the archive failed integrity_check: {check[0]}")
-    unknown = names - {n for n, _ in db.migration_files()}
+    unknown = db.current_names(names) - {n for n, _ in db.migration_files()}
     if unknown:
         raise BackupError(f"{archive}: made by a newer version (unknown migrations {sorted(unknown)});"
                           " upgrade the chatbot first")

@@ -3,7 +3,7 @@
 Every time series is a bucketed aggregate over an indexed ``ts`` range, so the
 cost follows the size of the window, not of the table: with a million events
 a 24 h window reads only that day's entries of ``events_ts_web_idx``, a
-covering index (migration 0300), and never touches the table rows.
+covering index (migration 0004_web), and never touches the table rows.
 
 Each section (messages, handoffs, alerts, jobs, backups, system samples...)
 is computed on its own: one that fails (a locked database, a damaged table)

@@ -30,7 +30,7 @@ from .webhook import Batch
 OPEN = ("queued", "processing")
 DONE = ("answered", "ignored", "stale", "handoff", "failed", "unknown")
 # Meta's statuses can arrive out of order; keep the furthest along (the
-# statuses_apply trigger, migration 0005, ranks them the same way).
+# statuses_apply trigger, migration 0008, ranks them the same way).
 _RANK = "(CASE {} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END)"
 _MESSAGE_COLUMNS = ("wamid, phone_number_id, wa_id, contact_name, msg_type, body, payload, sent_at,"
                     " received_at, updated_at")
