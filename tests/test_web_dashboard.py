@@ -273,7 +273,7 @@ def test_pt_br_formats():
 
 
 def test_an_empty_chart_says_so():
-    svg = charts.bars("Mensagens", [NOW], 600, charts.local_tz("UTC"), [charts.Series("Respondidas", [0], "s-ok")])
+    svg = charts.bars("Mensagens", [NOW], 600, clock.store_zone("UTC"), [charts.Series("Respondidas", [0], "s-ok")])
     assert "Sem dados no período" in svg
     ET.fromstring(str(svg))
 

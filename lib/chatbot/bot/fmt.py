@@ -6,13 +6,10 @@ Also the store's clock: which day and time it is *at the store*
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import clock
 
-log = logging.getLogger("chatbot.bot")
 
 DAY_NAMES = {"mon": "segunda-feira", "tue": "terça-feira", "wed": "quarta-feira", "thu": "quinta-feira",
              "fri": "sexta-feira", "sat": "sábado", "sun": "domingo", "holidays": "feriados"}
@@ -77,22 +74,8 @@ def per_unit(unit: str) -> str:
 
 # -- the store's clock ----------------------------------------------------------
 
-_zones: dict[str, dt.tzinfo] = {}
-
-
-def store_zone(name: str) -> dt.tzinfo:
-    if name not in _zones:
-        try:
-            _zones[name] = ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            # Brazil has had no daylight saving since 2019; -3 is most of the country.
-            log.warning("time zone %r not found (is tzdata installed?); using UTC-3", name)
-            _zones[name] = dt.timezone(dt.timedelta(hours=-3))
-    return _zones[name]
-
-
 def store_now(zone_name: str) -> dt.datetime:
-    return dt.datetime.fromtimestamp(clock.now(), store_zone(zone_name))
+    return dt.datetime.fromtimestamp(clock.now(), clock.store_zone(zone_name))
 
 
 def day_key(when: dt.datetime) -> str:

@@ -8,14 +8,13 @@ any other text is never markup.
 """
 from __future__ import annotations
 
-import functools
-import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, tzinfo
 
 from markupsafe import Markup, escape
+
+from .. import clock
 
 W, H = 640, 230
 LEFT, RIGHT, TOP, BOTTOM = 58, 12, 30, 26
@@ -54,7 +53,7 @@ def nice_max(v: float, ticks: int = 4, integer: bool = False) -> float:
     return 10 * exp * ticks
 
 
-def _x_labels(t: list[float], step: int, tz: ZoneInfo) -> list[tuple[int, str]]:
+def _x_labels(t: list[float], step: int, tz: tzinfo) -> list[tuple[int, str]]:
     if not t:
         return []
     span = len(t) * step
@@ -96,7 +95,7 @@ def _empty(parts: list[str], text: str = "Sem dados no período") -> None:
                  f'{escape(text)}</text>')
 
 
-def bars(title: str, t: list[float], step: int, tz: ZoneInfo, series: list[Series],
+def bars(title: str, t: list[float], step: int, tz: tzinfo, series: list[Series],
          fmt=num, when=None) -> Markup:
     """Stacked bars, one per time bucket; hovering a bucket shows its numbers."""
     n = len(t)
@@ -128,7 +127,7 @@ def bars(title: str, t: list[float], step: int, tz: ZoneInfo, series: list[Serie
     return Markup("".join(parts))
 
 
-def lines(title: str, t: list[float], step: int, tz: ZoneInfo, series: list[Series],
+def lines(title: str, t: list[float], step: int, tz: tzinfo, series: list[Series],
           fmt=num, y_max: float | None = None) -> Markup:
     """One line per series; a missing value (None) breaks the line."""
     n = len(t)
@@ -187,16 +186,7 @@ def _shorten(text: str, n: int) -> str:
 
 # -- pt-BR formatting for the pages (Jinja filters) ------------------------------
 
-@functools.lru_cache(maxsize=8)
-def local_tz(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        logging.getLogger("chatbot.web").error("[bot] store_timezone %r is unknown; showing UTC", name)
-        return ZoneInfo("UTC")
-
-
-def when(ts, tz: ZoneInfo, fmt: str = "%d/%m %H:%M") -> str:
+def when(ts, tz: tzinfo, fmt: str = "%d/%m %H:%M") -> str:
     return "–" if ts is None else datetime.fromtimestamp(ts, tz).strftime(fmt)
 
 
@@ -240,7 +230,7 @@ def register_filters(app) -> None:
     from flask import g
 
     def tz():
-        return local_tz(g.cfg.bot.store_timezone)
+        return clock.store_zone(g.cfg.bot.store_timezone)
 
     app.add_template_filter(num, "num")
     app.add_template_filter(ago, "ago")
@@ -252,7 +242,7 @@ def register_filters(app) -> None:
     app.add_template_global(lambda d: dashboard_charts(d, tz()), "charts_for")
 
 
-def dashboard_charts(d: dict, tz: ZoneInfo) -> dict:
+def dashboard_charts(d: dict, tz: tzinfo) -> dict:
     """The dashboard's charts from ``stats.dashboard`` data."""
     t, step, s = d["t"], d["bucket_seconds"], d.get("series") or {}
 
