@@ -1,11 +1,50 @@
 #!/usr/bin/env bash
-# The project's test command: create .venv, install the project with its test
-# dependencies, run the whole suite. `.ci/run` calls exactly this.
+# The project's test command: install what the suite needs when it is
+# missing (Debian packages through apt, Python packages into .venv), then run
+# the whole suite. `.ci/run` calls exactly this. Extra arguments go to pytest:
+#   ./test.sh                    # everything (about 6 minutes once set up)
+#   ./test.sh -m "not slow"      # the quick tier
+#   ./test.sh -k webhook
 #
 # The first run builds llama-cpp-python from source (about 10 minutes on 2
-# cores); pip's wheel cache makes later runs fast. Extra arguments go to pytest.
+# cores); pip's wheel cache makes later runs fast.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# Debian packages the tests use:
+#   chromium           the staff pages' browser tests (Playwright drives Debian's build)
+#   openssl            certificates for the TLS tests (SMTP, Graph API transport, proxy)
+#   systemd-container, debootstrap
+#                      install.sh under a real systemd (a Debian rootfs booted in systemd-nspawn)
+#   libgomp1           llama.cpp's OpenMP runtime
+#   nginx-light        the TLS reverse proxy in front of chatbot-web
+PACKAGES=(chromium openssl systemd-container debootstrap libgomp1 nginx-light)
+
+install_system_packages() {
+    command -v dpkg >/dev/null 2>&1 || {
+        echo "test.sh: not a Debian/Ubuntu system; install the equivalents of: ${PACKAGES[*]}" >&2
+        return 0
+    }
+    local need=() pkg
+    for pkg in "${PACKAGES[@]}"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+    done
+    [ ${#need[@]} -eq 0 ] && return 0
+    local as_root=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            as_root=(sudo)
+        else
+            echo "test.sh: missing Debian packages: ${need[*]}; run 'sudo apt-get install ${need[*]}' and try again" >&2
+            exit 1
+        fi
+    fi
+    echo "test.sh: installing ${need[*]} through apt"
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+}
+
+install_system_packages
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
