@@ -354,7 +354,7 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     box.run("systemctl", "daemon-reload", check=True)
     res = box.run("systemctl", "start", "chatbot-cleanup.service", timeout=120)
     assert res.returncode != 0
-    recorder = "chatbot-job-failed@chatbot-cleanup.service.service"
+    recorder = "chatbot-job-failed@chatbot-cleanup.service"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         props = box.run("systemctl", "show", "-p", "ActiveState,Result,ExecMainStatus", recorder).stdout

@@ -155,7 +155,7 @@ def test_oneshots_have_a_start_timeout(name):
 
 @pytest.mark.parametrize("name", JOBS)
 def test_jobs_report_failure_to_the_recorder(name):
-    assert read_unit(name)["Unit"]["OnFailure"] == "chatbot-job-failed@%n.service"
+    assert read_unit(name)["Unit"]["OnFailure"] == "chatbot-job-failed@%N.service"
     assert "%i" in read_unit(FAILED_TEMPLATE)["Service"]["ExecStart"]
     assert "OnFailure" not in read_unit(FAILED_TEMPLATE)["Unit"], "a failing recorder must not loop"
 
