@@ -65,12 +65,16 @@ def test_sigterm_stops_both_cleanly_and_loses_nothing(stack, graph):
     for i in range(20):
         body, _ = sendtest.build_payload(f"mensagem {i}", f"55859000{i:05d}", "106540352242922")
         assert sendtest.post(f"http://127.0.0.1:{port}/webhook", body, APP_SECRET) == 200
-    time.sleep(0.3)
+    # Mid-flight: some answered, some still waiting.
+    conn = db.connect(dbfile)
+    deadline = time.monotonic() + 60
+    while conn.execute("SELECT COUNT(*) FROM inbox WHERE status='answered'").fetchone()[0] < 3:
+        assert time.monotonic() < deadline, "the worker answered nothing"
+        time.sleep(0.01)
     worker.send_signal(signal.SIGTERM)
     web.send_signal(signal.SIGTERM)
     assert worker.wait(30) == 0
     assert web.wait(30) in (0, -signal.SIGTERM)
-    conn = db.connect(dbfile)
     assert conn.execute("SELECT COUNT(*) FROM inbox WHERE status='processing'").fetchone()[0] == 0
     # Restart the worker: it finishes the rest, and nothing is sent twice.
     again = command("chatbot-worker", cfg_path, "--exit-when-idle", "2")

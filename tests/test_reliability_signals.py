@@ -56,7 +56,13 @@ def test_signals_mid_load_lose_nothing_and_double_nothing(tmp_path, graph, sig):
     try:
         loader = threading.Thread(target=meta.round)
         loader.start()
-        time.sleep(1.0)
+        # Mid-load: a quarter of the deliveries made and the worker answering.
+        conn = db.connect(tmp_path / "state" / "chatbot.db")
+        deadline = time.monotonic() + 60
+        while sum(meta.codes.values()) < N // 4 or \
+                conn.execute("SELECT COUNT(*) FROM inbox WHERE status='answered'").fetchone()[0] == 0:
+            assert time.monotonic() < deadline and loader.is_alive(), dict(meta.codes)
+            time.sleep(0.01)
         # Mid-load: stop both, then bring them back.
         for name in ("web", "worker"):
             procs[name].send_signal(sig)
@@ -72,7 +78,6 @@ def test_signals_mid_load_lose_nothing_and_double_nothing(tmp_path, graph, sig):
                 break
             meta.round()
         assert meta.pending == []
-        conn = db.connect(tmp_path / "state" / "chatbot.db")
         assert wait_drained(conn) == 0
     finally:
         for p in procs.values():
