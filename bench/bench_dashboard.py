@@ -39,7 +39,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT / "lib"), str(ROO
 
 import requests  # noqa: E402
 
-from chatbot import config, db  # noqa: E402
+from chatbot import config, db, percentiles  # noqa: E402
 from chatbot.web.app import create_app  # noqa: E402
 from support.servers import ThreadedWaitress  # noqa: E402
 from docsection import write_doc  # noqa: E402
@@ -134,8 +134,7 @@ def uncached_ms(conn, cfg, hours: int, runs: int = 3) -> float:
 
 
 def p95(xs: list[float]) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+    return percentiles.percentile(xs, 0.95)
 
 
 def run_layout(layout: str, rounds: int, hello: ThreadedWaitress) -> dict:

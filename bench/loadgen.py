@@ -42,6 +42,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from chatbot import percentiles
+
 PHONE_NUMBER_ID = "106540352242922"     # the business number of the protocol samples
 TEXTS = [
     "Bom dia! Vocês abrem domingo?",
@@ -69,12 +71,9 @@ def wamids_in(body: bytes) -> list[str]:
             for m in ch.get("value", {}).get("messages", []) if isinstance(m, dict) and "id" in m]
 
 
-def percentile(sorted_values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile of an already sorted list (None when empty)."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
+def percentile(values: list[float], p: float) -> float | None:
+    """The ``p``-th percentile (0-100) of ``values``, None when empty."""
+    return percentiles.percentile(values, p / 100)
 
 
 @dataclass

@@ -189,8 +189,8 @@ def test_unconfigured_phone_number_id_is_acked_not_stored(tmp_path):
 
 
 def test_locked_database_spools_the_batch_and_the_worker_drains_it(tmp_path, monkeypatch):
-    from chatbot.web import hooks
-    monkeypatch.setattr(hooks, "BUSY_BACKOFF_SECONDS", 0)
+    from chatbot.web import webhook as webhook_routes
+    monkeypatch.setattr(webhook_routes, "BUSY_BACKOFF_SECONDS", 0)
     cfg = make_cfg(tmp_path, whatsapp={"app_secret": APP_SECRET}, web={"db_busy_timeout_ms": 100})
     client = create_app(cfg).test_client()
     blocker = db.connect(cfg.db_path)

@@ -20,28 +20,13 @@ the wait) and a stale worker heartbeat (its staleness is the wait).
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .. import clock, db
 from . import notify, rules
+from .checks import Check
 
 __all__ = ["Check", "firing", "pending", "history", "step", "apply", "run_check"]
-
-
-@dataclass
-class Check:
-    """One rule observed now."""
-    name: str                 # state key: 'disk', 'job_overdue:backup', ...
-    title: str                # 'disk usage'
-    severity: str             # 'warning' or 'critical'
-    value: float | None
-    active: bool              # the trigger condition holds
-    cleared: bool             # the value is past the clear threshold
-    summary: str              # 'disk usage 93% (fires at 90%, clears below 85%)'
-    short: str                # for the subject: 'disk usage 93%'
-    pending_seconds: float
-    help: str = ""            # what it means and what to do
 
 
 # -- reading, for the health check and the dashboard ------------------------

@@ -19,26 +19,9 @@ import os
 import shutil
 import sqlite3
 
-from .. import clock
+from .. import clock, events
 from . import jobs
-
-RANK = {"ok": 0, "warning": 1, "critical": 2}
-
-
-def disk_path(cfg) -> str:
-    path = cfg.alerts.disk_path or str(cfg.state_dir)
-    # The state dir may not exist yet on a fresh install: measure its parent.
-    while path and not os.path.exists(path):
-        parent = os.path.dirname(path.rstrip("/")) or "/"
-        if parent == path:
-            break
-        path = parent
-    return path or "/"
-
-
-def _component(status: str, detail: str, **extra) -> dict:
-    return {"status": status, "detail": detail, **extra}
-
+from .checks import RANK, component as _component, disk_path
 
 def check_database(conn: sqlite3.Connection, cfg) -> dict:
     row = conn.execute("SELECT count(*) AS n FROM schema_migrations").fetchone()
@@ -67,12 +50,9 @@ def check_worker(conn: sqlite3.Connection, cfg, now: float) -> dict:
     if row is None:
         return _component("warning", "no heartbeat from chatbot-worker yet")
     age = now - row["ts"]
-    stale = cfg.alerts.worker_stale_seconds
-    # The worker beats every heartbeat_seconds even when idle: a few missed
-    # beats is a busy database, a stale one is a dead or hung worker.
-    if age > stale:
+    if age > cfg.alerts.worker_stale_seconds:
         status = "critical"
-    elif age > max(6 * cfg.worker.heartbeat_seconds, 60):
+    elif age > events.heartbeat_late_after(cfg):
         status = "warning"
     else:
         status = "ok"
@@ -124,34 +104,6 @@ def check_backup(conn: sqlite3.Connection, cfg, now: float) -> dict:
     status = "ok" if age <= period else "warning"
     return _component(status, f"last backup {_ago(age)}, {last['size'] / 1e6:.1f} MB",
                       path=last["path"], age_seconds=round(age, 1))
-
-
-def web_url(cfg) -> str:
-    host = cfg.web.host if cfg.web.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{cfg.web.port}/health"
-
-
-def check_web(cfg, url: str | None = None, timeout: float = 5.0) -> dict:
-    """Does chatbot-web answer /health? (Not part of ``evaluate``: the web
-    service calls that itself.) Any HTTP answer means it is up; its own
-    verdict is in the body."""
-    import requests
-
-    from .. import http
-    url = url or web_url(cfg)
-    try:
-        with http.session(pool_size=1) as s:
-            resp = s.get(url, timeout=timeout)
-    except requests.RequestException as exc:
-        return _component("critical", f"{url} does not answer ({type(exc).__name__})", url=url)
-    try:
-        verdict = resp.json().get("status", "?")
-    except ValueError:
-        verdict = "?"
-    return _component("ok", f"{url} answers HTTP {resp.status_code} ({verdict})", url=url,
-                      http_status=resp.status_code)
 
 
 def evaluate(conn: sqlite3.Connection, cfg) -> dict:

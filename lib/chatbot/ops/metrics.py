@@ -17,8 +17,8 @@ import shutil
 import sqlite3
 
 from .. import clock, db
-from .health import disk_path
-from .rules import percentile
+from ..percentiles import percentile
+from .checks import disk_path
 
 MAX_WINDOW = 3600.0
 DEFAULT_WINDOW = 300.0

@@ -1,4 +1,4 @@
-"""What the alert check looks at: each rule observed now, as ``alerts.Check``.
+"""What the alert check looks at: each rule observed now, as ``checks.Check``.
 
 Thresholds come from ``[alerts]``. Cheap sources only: the latest metrics
 row for CPU (a short-lived process cannot sample CPU itself), live
@@ -11,7 +11,9 @@ import shutil
 import sqlite3
 
 from .. import clock
+from ..percentiles import percentile
 from . import jobs
+from .checks import Check, check_web, disk_path
 
 HELP = {
     "cpu": ("The machine's CPU stayed busy above the threshold; replies from the local model slow down.",
@@ -62,7 +64,6 @@ def help_text(kind: str, job: str = "", unit: str = "") -> str:
 
 
 def _check(*args, **kw):
-    from .alerts import Check
     return Check(*args, **kw)
 
 
@@ -102,14 +103,6 @@ def traffic(conn: sqlite3.Connection, since: float) -> tuple[int, int, list[floa
     failed = sum(1 for r in rows if not r["success"])
     lat = sorted(r["latency_ms"] for r in rows if r["success"] and r["latency_ms"] is not None)
     return len(rows), failed, lat
-
-
-def percentile(sorted_values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return None
-    k = max(0, min(len(sorted_values) - 1, int(-(-q * len(sorted_values) // 1)) - 1))
-    return sorted_values[k]
 
 
 def oldest_unanswered(conn: sqlite3.Connection) -> float | None:
@@ -154,7 +147,6 @@ def observe(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) ->
             memory = None
     checks.append(threshold("memory", "memory usage", memory,
                             a.memory_percent, a.memory_clear_percent, "%", "warning", pend))
-    from .health import disk_path
     usage = shutil.disk_usage(disk_path(cfg))
     checks.append(threshold("disk", "disk usage", 100.0 * usage.used / usage.total,
                             a.disk_percent, a.disk_clear_percent, "%", "critical", pend))
@@ -186,7 +178,6 @@ def observe(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) ->
                        "chatbot-worker down" if down else "chatbot-worker alive"))
 
     if a.check_web:
-        from .health import check_web
         web = check_web(cfg)
         ok = web["status"] == "ok"
         checks.append(flag("web_down", "web service down", "critical", not ok, 0.0 if ok else 1.0,
@@ -222,8 +213,7 @@ def unit_checks(conn: sqlite3.Connection, now: float) -> list:
     """Non-job units reported by chatbot-job-failed: firing until the unit's heartbeat
     is newer than the failure, the operator clears it, or it is a week old."""
     out = []
-    rows = conn.execute("SELECT unit, max(ts) AS ts, message FROM unit_failures WHERE job IS NULL AND ts > ?"
-                        " AND cleared_at IS NULL GROUP BY unit", (now - 7 * 86400,)).fetchall()
+    rows = jobs.failed_units(conn, now - 7 * 86400)
     for r in rows:
         stem = r["unit"].removesuffix(".service").removeprefix("chatbot-")
         hb = conn.execute("SELECT ts FROM heartbeats WHERE name=?", (stem,)).fetchone()

@@ -28,7 +28,7 @@ from .. import clock
 from ..db import describe_error
 from ..whatsapp import inbox, sendtest, webhook
 from . import stats
-from .app import get_db
+from .db import get_db
 from .charts import register_filters
 
 bp = Blueprint("admin", __name__)

@@ -1,31 +1,11 @@
-"""The Flask app factory and the per-thread database connection."""
+"""The Flask app factory: config bound per request, the blueprints registered."""
 from __future__ import annotations
-
-import threading
 
 from flask import Flask, g
 
 from .. import config as config_mod
 from .. import db
-
-_local = threading.local()
-
-
-def get_db():
-    """One connection per waitress thread, kept open: opening SQLite and
-    setting its pragmas on every webhook call would cost more than the insert."""
-    path = str(g.cfg.db_path)
-    conns = getattr(_local, "conns", None)
-    if conns is None:
-        conns = _local.conns = {}
-    conn = conns.get(path)
-    if conn is None:
-        # NORMAL: what must survive a power cut here (a stored inbox batch) is
-        # committed with durable=True anyway; a reject record need not cost an
-        # fsync, or a flood of forged posts becomes a flood of disk syncs.
-        conn = conns[path] = db.connect(path, busy_timeout_ms=g.cfg.web.db_busy_timeout_ms,
-                                        synchronous="NORMAL")
-    return conn
+from . import admin, observe, webhook
 
 
 def create_app(cfg: config_mod.Config | None = None) -> Flask:
@@ -46,7 +26,6 @@ def create_app(cfg: config_mod.Config | None = None) -> Flask:
     def _bind_config():
         g.cfg = cfg
 
-    from . import admin, hooks, observe
-    for module in (hooks, observe, admin):
+    for module in (webhook, observe, admin):
         app.register_blueprint(module.bp)
     return app

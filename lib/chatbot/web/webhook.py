@@ -17,9 +17,9 @@ from .. import clock
 from ..db import describe_error, transaction
 from ..whatsapp import spool, webhook
 from ..whatsapp.group_commit import GroupCommitter
-from .app import get_db
+from .db import get_db
 
-bp = Blueprint("hooks", __name__)
+bp = Blueprint("webhook", __name__)
 log = logging.getLogger("chatbot.web")
 
 # After the database was found locked, go straight to the spool for a moment
