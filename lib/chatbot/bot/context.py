@@ -46,6 +46,11 @@ def record(conn, phone_number_id: str, wa_id: str, question: str, reply: str | N
                  (phone_number_id, wa_id, phone_number_id, wa_id, max(keep, 1)))
 
 
+def forget(conn, phone_number_id: str, wa_id: str) -> None:
+    """Drop one conversation's turns (a person took over: what came before is stale)."""
+    conn.execute("DELETE FROM conversation_turns WHERE phone_number_id=? AND wa_id=?", (phone_number_id, wa_id))
+
+
 def purge(conn, idle_minutes: float) -> int:
     """Forget every conversation idle for longer than the window (customers' words are not kept)."""
     cur = conn.execute("DELETE FROM conversation_turns WHERE ts < ?", (clock.now() - idle_minutes * 60,))

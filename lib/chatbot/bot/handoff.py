@@ -9,6 +9,7 @@ no timeout) passes. Owns the ``conversations`` and ``handoffs`` tables.
 from __future__ import annotations
 
 from .. import clock, db
+from . import context
 
 
 def mode(conn, phone_number_id: str, wa_id: str) -> str:
@@ -73,8 +74,7 @@ def _end(conn, where: str, params: tuple, by: str, at: float | None = None) -> i
         conn.execute("UPDATE conversations SET mode='bot', mode_since=?, human_until=NULL"
                      " WHERE phone_number_id=? AND wa_id=?", (at, c["phone_number_id"], c["wa_id"]))
         # The customer starts afresh: what was asked before the person took over is stale.
-        conn.execute("DELETE FROM conversation_turns WHERE phone_number_id=? AND wa_id=?",
-                     (c["phone_number_id"], c["wa_id"]))
+        context.forget(conn, c["phone_number_id"], c["wa_id"])
     return len(convs)
 
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import clock, db
-from . import text
+from . import cache, fmt, text
 
 CATALOG_COLUMNS = ("sku", "name", "brand", "category", "unit", "price", "promo_price",
                    "wholesale_price", "wholesale_min_qty", "aliases")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS = fmt.DAY_KEYS
 STORE_SCHEMA = {
     "store": {"name": str, "address": str, "city": str, "phone": str, "maps_url": str},
     "hours": {**{d: str for d in DAYS}, "holidays": str},
@@ -278,8 +278,9 @@ def import_kb(conn, catalog_path, store_path, sources_dir: str | os.PathLike | N
     with db.transaction(conn):
         row = conn.execute("SELECT version FROM kb_meta WHERE id=1").fetchone()
         version = (row["version"] if row else 0) + 1
-        for table in ("kb_products", "kb_products_fts", "kb_facts", "kb_faq", "response_cache"):
+        for table in ("kb_products", "kb_products_fts", "kb_facts", "kb_faq"):
             conn.execute(f"DELETE FROM {table}")
+        cache.clear(conn)           # answers from the old knowledge are stale
         for p in products:
             cur = conn.execute(
                 "INSERT INTO kb_products (sku, name, brand, category, unit, price, promo_price, wholesale_price,"

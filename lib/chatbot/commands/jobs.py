@@ -22,7 +22,8 @@ import time
 import click
 
 from .. import db
-from .common import config_option, load_config
+from .. import log as logmod
+from .common import config_option, load_config, one_line
 
 log = logging.getLogger("chatbot.jobs")
 
@@ -50,15 +51,8 @@ def job_config(config_path: str | None):
     return cfg
 
 
-def _busy_timeout_ms() -> int:
-    try:
-        return int(os.environ.get("CHATBOT_BUSY_TIMEOUT_MS", db.BUSY_TIMEOUT_MS))
-    except ValueError:
-        return db.BUSY_TIMEOUT_MS
-
-
 def connect(cfg) -> sqlite3.Connection:
-    return db.connect(cfg.db_path, busy_timeout_ms=_busy_timeout_ms())
+    return db.connect(cfg.db_path)
 
 
 def _expected(exc: BaseException) -> str | None:
@@ -67,28 +61,16 @@ def _expected(exc: BaseException) -> str | None:
     from ..ops.notify import NotifyError
     if isinstance(exc, (JobError, BackupError, NotifyError)):
         return str(exc)
-    if isinstance(exc, sqlite3.Error):
-        return db.describe_error(exc)
-    if isinstance(exc, OSError):
-        if exc.errno == 28:
-            return "disk is full: free space on the state filesystem"
-        if isinstance(exc, PermissionError):
-            return f"permission denied: {exc.filename or exc}"
-        return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
-    return None
+    return one_line(exc)
 
 
 def _emit_json(cfg, data: dict) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    for secret in cfg.secrets():
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    click.echo(text)
+    click.echo(logmod.remove_secrets(json.dumps(data, ensure_ascii=False, indent=2, default=str), cfg.secrets()))
 
 
 def _by_hand() -> bool:
     """Run by an operator (not by systemd): print a human summary too."""
-    return not os.environ.get("JOURNAL_STREAM")
+    return not logmod.under_journald()
 
 
 def run_job(name: str, cfg, as_json: bool, work, *, record: bool = True, open_db: bool = True,
@@ -374,9 +356,9 @@ def healthcheck(config_path, as_json, url):
     cfg = job_config(config_path)
 
     def work(conn, run_id):
-        from ..ops import health
+        from ..ops import checks, health
         r = health.evaluate(conn, cfg)
-        r["components"]["web"] = health.check_web(cfg, url)
+        r["components"]["web"] = checks.check_web(cfg, url)
         del r["status"]     # "status" in the output is the job's (ok/failed); the verdict is "health"
         r["health"] = health.overall(r["components"])
         code = health.exit_code(r["health"])
@@ -420,23 +402,15 @@ def job_failed(unit, config_path, as_json, clear, no_check):
     cfg = job_config(config_path)
 
     def work(conn, run_id):
-        from .. import clock
         from ..ops import alerts, jobs
-        job = jobs.unit_to_job(unit)
         if clear:
-            with db.transaction(conn):
-                n = conn.execute("UPDATE unit_failures SET cleared_at=? WHERE unit=? AND cleared_at IS NULL",
-                                 (clock.now(), unit)).rowcount
+            n = jobs.clear_unit_failures(conn, unit)
             return {"unit": unit, "cleared": n}, f"cleared {n} failure(s) of {unit}"
         # systemd passes the failed unit's result to OnFailure= units (v251+).
         how = " ".join(f"{k.split('_', 1)[1].lower()}={os.environ[k]}" for k in
                        ("MONITOR_SERVICE_RESULT", "MONITOR_EXIT_CODE", "MONITOR_EXIT_STATUS") if os.environ.get(k))
         message = f"systemd reported {unit} failed" + (f" ({how})" if how else "") + f"; see journalctl -u {unit}"
-        with db.transaction(conn):
-            conn.execute("INSERT INTO unit_failures (ts, unit, job, message) VALUES (?,?,?,?)",
-                         (clock.now(), unit, job, message))
-        if job:
-            jobs.mark_failed(conn, job, message)
+        job = jobs.record_unit_failure(conn, unit, message)
         result = {"unit": unit, "job": job, "recorded": message}
         if no_check:
             return result, f"recorded the failure of {unit}"

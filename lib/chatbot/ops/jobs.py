@@ -1,4 +1,5 @@
-"""Bookkeeping of the timer jobs: each run's start, end and outcome in ``job_runs``.
+"""Bookkeeping of the timer jobs: each run's start, end and outcome in
+``job_runs``, and the units systemd reported failed in ``unit_failures``.
 
 The job names and their expected periods live here, in one place: the
 health check, the "job overdue" alert and the dashboard all read them.
@@ -74,6 +75,31 @@ def mark_failed(conn: sqlite3.Connection, job: str, message: str) -> int:
         cur = conn.execute("INSERT INTO job_runs (job, started_at, finished_at, status, message)"
                            " VALUES (?, ?, ?, 'failed', ?)", (job, now, now, message[:1000]))
         return cur.lastrowid
+
+
+def record_unit_failure(conn: sqlite3.Connection, unit: str, message: str) -> str | None:
+    """A unit systemd reported failed (OnFailure=); a job's open run is closed
+    as failed too. Returns the job's name, None for a unit that is not a job."""
+    job = unit_to_job(unit)
+    with db.transaction(conn):
+        conn.execute("INSERT INTO unit_failures (ts, unit, job, message) VALUES (?,?,?,?)",
+                     (clock.now(), unit, job, message))
+    if job:
+        mark_failed(conn, job, message)
+    return job
+
+
+def clear_unit_failures(conn: sqlite3.Connection, unit: str) -> int:
+    """The operator says a unit's failures are dealt with; returns how many."""
+    with db.transaction(conn):
+        return conn.execute("UPDATE unit_failures SET cleared_at=? WHERE unit=? AND cleared_at IS NULL",
+                            (clock.now(), unit)).rowcount
+
+
+def failed_units(conn: sqlite3.Connection, since: float) -> list[sqlite3.Row]:
+    """Non-job units with an uncleared failure since ``since``: unit, last ts, message."""
+    return conn.execute("SELECT unit, max(ts) AS ts, message FROM unit_failures WHERE job IS NULL AND ts > ?"
+                        " AND cleared_at IS NULL GROUP BY unit", (since,)).fetchall()
 
 
 def last_runs(conn: sqlite3.Connection) -> dict[str, dict]:
