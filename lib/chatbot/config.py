@@ -45,6 +45,12 @@ class Web:
     secure_cookies: bool = True
     db_busy_timeout_ms: int = 500    # then the webhook spools the batch instead of waiting
 
+    @property
+    def local_url(self) -> str:
+        """chatbot-web as this host reaches it (the health check, send-test)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
 
 @dataclass(frozen=True)
 class WhatsApp:

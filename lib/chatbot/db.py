@@ -14,6 +14,7 @@ created here; the queries live in the module that owns each table.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 import time
@@ -36,6 +37,14 @@ class Connection(sqlite3.Connection):
     synchronous: str = "FULL"
 
 
+def busy_timeout_from_env() -> int:
+    """``$CHATBOT_BUSY_TIMEOUT_MS`` (the tests and the benchmarks shorten it), else the default."""
+    try:
+        return int(os.environ.get("CHATBOT_BUSY_TIMEOUT_MS") or BUSY_TIMEOUT_MS)
+    except ValueError:
+        return BUSY_TIMEOUT_MS
+
+
 def connect(path: str | os.PathLike, *, busy_timeout_ms: int | None = None,
             migrate_schema: bool = True, writer_only: bool = False,
             synchronous: str = "FULL") -> sqlite3.Connection:
@@ -44,7 +53,7 @@ def connect(path: str | os.PathLike, *, busy_timeout_ms: int | None = None,
     with ``transaction(conn, durable=True)``: in WAL mode the next durable
     commit's fsync covers every frame written before it."""
     if busy_timeout_ms is None:
-        busy_timeout_ms = int(os.environ.get("CHATBOT_BUSY_TIMEOUT_MS") or BUSY_TIMEOUT_MS)
+        busy_timeout_ms = busy_timeout_from_env()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
@@ -253,13 +262,17 @@ def _statements(sql: str):
         yield buf
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) == errno.ENOSPC
+
+
 def describe_error(exc: BaseException) -> str:
     """A one-line operator message for an expected SQLite/OS failure."""
     text = str(exc)
     low = text.lower()
     if "locked" in low or "busy" in low:
         return "database is locked by another process (try again later)"
-    if "disk" in low and ("full" in low or "i/o" in low) or getattr(exc, "errno", None) == 28:
+    if "disk" in low and ("full" in low or "i/o" in low) or is_disk_full(exc):
         return "disk is full: free space on the state filesystem"
     if "readonly" in low or "read-only" in low:
         return "database is read-only for this user"

@@ -27,6 +27,14 @@ def heartbeat(conn: sqlite3.Connection, name: str, pid: int, info: str = "") -> 
                  (name, pid, clock.now(), info))
 
 
+def heartbeat_late_after(cfg) -> float:
+    """Seconds after which a heartbeat is late. The worker beats every
+    ``[worker] heartbeat_seconds`` even when idle: a few missed beats are a
+    busy database, more are a worker that is gone or hung (the health check
+    says warning, the dashboard shows it, a restore refuses to go on)."""
+    return max(6 * cfg.worker.heartbeat_seconds, 60)
+
+
 def api_error(conn: sqlite3.Connection, code: int | None, http_status: int | None, message: str,
               retryable: bool, inbox_id: int | None = None) -> None:
     conn.execute("INSERT INTO api_errors (ts, code, http_status, message, retryable, inbox_id)"

@@ -24,11 +24,30 @@ def mask_phone(number: str) -> str:
     return "*" * max(len(number) - 4, 0) + number[-4:]
 
 
-def scrub(text: str, secrets: list[str] = ()) -> str:
+def remove_secrets(text: str, secrets: list[str] = ()) -> str:
+    """The configured secrets (tokens, passwords) replaced by ***."""
     for s in secrets:
         if s and len(s) >= 4:
             text = text.replace(s, "***")
-    return _PHONE.sub(lambda m: "*" * len(m.group(1)) + m.group(2), text)
+    return text
+
+
+def scrub(text: str, secrets: list[str] = ()) -> str:
+    """For the journal: secrets out, and customers' phone numbers masked."""
+    return _PHONE.sub(lambda m: "*" * len(m.group(1)) + m.group(2), remove_secrets(text, secrets))
+
+
+def scrub_tree(obj, secrets: list[str]):
+    """Every string in a JSON-like tree that quotes a secret, scrubbed: free
+    text from other modules (alert details, job messages, health details) may
+    quote a configuration value before it reaches a page or a JSON answer."""
+    if isinstance(obj, str):
+        return scrub(obj, secrets) if any(s and s in obj for s in secrets) else obj
+    if isinstance(obj, dict):
+        return {k: scrub_tree(v, secrets) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [scrub_tree(v, secrets) for v in obj]
+    return obj
 
 
 class _Formatter(logging.Formatter):
@@ -46,9 +65,14 @@ class _Formatter(logging.Formatter):
         return text
 
 
+def under_journald() -> bool:
+    """Is stderr the journal? systemd sets ``$JOURNAL_STREAM`` for a unit's output."""
+    return bool(os.environ.get("JOURNAL_STREAM"))
+
+
 def setup(level: str | int = "INFO", secrets: list[str] = (), stream=None) -> None:
     """Configure the root logger once per process."""
-    journald = bool(os.environ.get("JOURNAL_STREAM"))
+    journald = under_journald()
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(_Formatter(journald, secrets))
     root = logging.getLogger()

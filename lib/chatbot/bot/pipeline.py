@@ -23,7 +23,7 @@ import threading
 import time
 
 from .. import db
-from . import cache, context, handoff, intents, knowledge, llm, product_replies, replies, search, text
+from . import cache, context, fmt, handoff, intents, knowledge, llm, product_replies, replies, search, text
 from .types import Question, Reply
 from .writer import Writer
 
@@ -101,7 +101,7 @@ class Bot:
         return reply
 
     def _compose(self, q: Question, it: intents.Intent, kb: knowledge.KB, turns: list) -> tuple[Reply, dict, bool]:
-        topic = {"skus": [], "days": [d for d in it.days if d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]}
+        topic = {"skus": [], "days": [d for d in it.days if d in fmt.DAY_KEYS]}
         if it.name in LLM_INTENTS:
             return self._with_llm(q, it, kb, turns, topic)
         parts, cacheable = [], True

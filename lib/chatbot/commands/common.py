@@ -21,13 +21,8 @@ class Failure(click.ClickException):
         self.exit_code = code
 
     def show(self, file=None):
-        click.echo(f"<3>error: {self.format_message()}" if _journald() else f"error: {self.format_message()}",
+        click.echo(f"<3>error: {self.format_message()}" if log.under_journald() else f"error: {self.format_message()}",
                    err=True)
-
-
-def _journald() -> bool:
-    import os
-    return bool(os.environ.get("JOURNAL_STREAM"))
 
 
 def load_config(path: str | None = None) -> config_mod.Config:
@@ -39,21 +34,28 @@ def load_config(path: str | None = None) -> config_mod.Config:
     return cfg
 
 
+def one_line(exc: BaseException) -> str | None:
+    """The operator's one line for a failure they can meet (locked database,
+    full disk, permissions, a missing file); None for a bug."""
+    if isinstance(exc, sqlite3.Error):
+        return db.describe_error(exc)
+    if isinstance(exc, OSError):
+        if db.is_disk_full(exc):
+            return "disk is full: free space on the state filesystem"
+        if isinstance(exc, PermissionError):
+            return f"permission denied: {exc.filename or exc}"
+        return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    return None
+
+
 def expected_failures(fn):
-    """Map the failures an operator can meet (locked database, full disk,
-    permissions) to one line and exit 1."""
+    """Map the failures an operator can meet to one line and exit 1."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except sqlite3.Error as exc:
-            raise Failure(db.describe_error(exc)) from None
-        except PermissionError as exc:
-            raise Failure(f"permission denied: {exc.filename or exc}") from None
-        except OSError as exc:
-            if exc.errno == 28:
-                raise Failure("disk is full: free space on the state filesystem") from None
-            raise Failure(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+        except (sqlite3.Error, OSError) as exc:
+            raise Failure(one_line(exc)) from None
     return wrapper
 
 

@@ -43,7 +43,7 @@ def send_test(text, sender, timeout, as_json, config_path):
     sender = sender or sendtest.DEFAULT_FROM
     pnid = cfg.whatsapp.phone_number_ids[0] if cfg.whatsapp.phone_number_ids else "sandbox"
     body, wamid = sendtest.build_payload(text, sender, pnid)
-    url = sendtest.local_url(cfg) + "/webhook"
+    url = cfg.web.local_url + "/webhook"
     try:
         status = sendtest.post(url, body, cfg.whatsapp.app_secret)
     except Exception as exc:  # requests' errors: the service is not reachable

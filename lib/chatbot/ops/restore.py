@@ -32,7 +32,7 @@ import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from .. import clock, db
+from .. import clock, db, events
 from .backup import MANIFEST, BackupError, fsync_path, locked, run_backup, utc_stamp
 
 ROOTS = ("db", "config", "kb")
@@ -118,7 +118,7 @@ def active_writers(cfg) -> list[str]:
         with contextlib.suppress(sqlite3.Error):
             conn = sqlite3.connect(f"file:{cfg.db_path}?mode=ro", uri=True, timeout=2)
             try:
-                fresh = max(6 * cfg.worker.heartbeat_seconds, 60)
+                fresh = events.heartbeat_late_after(cfg)
                 for r in conn.execute("SELECT name, pid, ts FROM heartbeats WHERE ts > ?", (clock.now() - fresh,)):
                     found.append(f"chatbot-{r[0]} heartbeat {clock.now() - r[2]:.0f}s ago (pid {r[1]})")
             finally:
@@ -220,7 +220,7 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
         db.connect(cfg.db_path).close()
         return plan
     except OSError as exc:
-        if exc.errno == 28:
+        if db.is_disk_full(exc):
             done = "the database was already replaced" if replaced else "the current database was not replaced"
             raise BackupError(f"disk is full while restoring; {done}") from None
         raise

@@ -11,17 +11,16 @@ is reported in ``unavailable`` and the rest of the page still renders.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import sqlite3
 import threading
 
-from .. import clock, log as logmod
+from .. import clock, events, log as logmod
 from ..bot import handoff
 from ..db import describe_error
 from ..ops import alerts, backup, jobs, notify
-from ..whatsapp import inbox as inbox_mod
+from ..whatsapp import graph_api, inbox as inbox_mod
 
 log = logging.getLogger("chatbot.web")
 
@@ -268,7 +267,7 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
     out["system_latest"] = system["latest"] if system else None
     out["queue"] = _section(bad, "queue", lambda: _queue(conn))
     # A few missed beats is a busy database; more than that, a stopped worker.
-    stale_after = max(6 * cfg.worker.heartbeat_seconds, 60)
+    stale_after = events.heartbeat_late_after(cfg)
     out["worker"] = _section(bad, "worker", lambda: _heartbeat(conn, "worker", now, stale_after))
     out["handoffs_waiting"] = _section(bad, "handoffs", lambda: _handoffs(conn, now)) or []
     out["errors"] = {
@@ -319,16 +318,16 @@ def _handoffs(conn, now: float) -> list[dict]:
 
 
 def _failed_notifications(conn, since: float, secrets) -> list[dict]:
-    return [_scrubbed(dict(r), secrets) for r in notify.failed_notifications(conn, since)][:10]
+    return [logmod.scrub_tree(dict(r), secrets) for r in notify.failed_notifications(conn, since)][:10]
 
 
 def _alerts(conn, secrets) -> list[dict]:
-    return [_scrubbed(dict(a), secrets) for a in alerts.firing(conn)]
+    return [logmod.scrub_tree(dict(a), secrets) for a in alerts.firing(conn)]
 
 
 def _last_backup(conn, secrets) -> dict | None:
     b = backup.last_backup(conn)
-    return _scrubbed(dict(b), secrets) if b else None
+    return logmod.scrub_tree(dict(b), secrets) if b else None
 
 
 def _jobs(conn, secrets) -> list[dict]:
@@ -336,24 +335,13 @@ def _jobs(conn, secrets) -> list[dict]:
     runs = jobs.last_runs(conn)
     out = []
     for name, period in jobs.JOBS.items():
-        run = _scrubbed(dict(runs.get(name) or {}), secrets)
+        run = logmod.scrub_tree(dict(runs.get(name) or {}), secrets)
         run.setdefault("status", None)
         out.append(dict(run, job=name, period=period))
     return out
 
 
 # -- conversations ---------------------------------------------------------------
-
-def _reply_text(body: str | None) -> str | None:
-    if not body:
-        return None
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None
-    return (payload.get("text") or {}).get("body") or \
-        ((payload.get("interactive") or {}).get("body") or {}).get("text")
-
 
 def _waiting_by_key(conn) -> dict:
     """(phone_number_id, wa_id) -> the handoff waiting for a person."""
@@ -404,7 +392,7 @@ def conversation(conn, wa_id: str, limit: int = 100) -> dict:
     for r in reversed(rows):
         m = {k: r[k] for k in ("id", "phone_number_id", "contact_name", "msg_type", "body", "status",
                                "error", "received_at", "finished_at", "reply_state", "delivery", "reply_at")}
-        m["reply"] = _reply_text(r["reply_body"])
+        m["reply"] = graph_api.text_of(r["reply_body"])
         messages.append(m)
     handoff = next((h for key, h in _waiting_by_key(conn).items() if key[1] == wa_id), None)
     name = next((m["contact_name"] for m in reversed(messages) if m["contact_name"]), None)
@@ -422,10 +410,3 @@ def _clean(text, secrets) -> str | None:
     return None if text is None else logmod.scrub(str(text), secrets)[:300]
 
 
-def _scrubbed(d: dict, secrets) -> dict:
-    """Free text from other modules (alert details, job messages) may quote a
-    configuration value: take secrets out before it reaches a page."""
-    for k, v in d.items():
-        if isinstance(v, str) and secrets:
-            d[k] = logmod.scrub(v, secrets) if any(s in v for s in secrets) else v
-    return d

@@ -52,7 +52,19 @@ def buttons_payload(to: str, body: str, buttons: list[tuple[str, str]]) -> dict:
                                                    for i, t in buttons[:3]]}}}
 
 
-def classify(code: int | None, http_status: int | None) -> bool:
+def text_of(body: str | None) -> str | None:
+    """The words of a reply we stored (a text or a buttons payload, as JSON)."""
+    if not body:
+        return None
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    return (payload.get("text") or {}).get("body") or \
+        ((payload.get("interactive") or {}).get("body") or {}).get("text")
+
+
+def may_retry(code: int | None, http_status: int | None) -> bool:
     """Is retrying allowed for this error?"""
     if code is not None:
         return code in RETRYABLE
@@ -86,7 +98,7 @@ class GraphClient:
         code = err.get("code") if isinstance(err, dict) and isinstance(err.get("code"), int) else None
         msg = err.get("message") if isinstance(err, dict) else None
         raise GraphError(f"HTTP {status}: {str(msg or reason)[:200]}", code=code,
-                         http_status=status, retryable=classify(code, status))
+                         http_status=status, retryable=may_retry(code, status))
 
     def send(self, phone_number_id: str, payload: dict) -> str:
         if self.sandbox:

@@ -7,6 +7,7 @@ import time
 import uuid
 
 from .. import clock, http
+from . import graph_api
 from .webhook import sign
 
 DEFAULT_FROM = "5500999990000"
@@ -38,20 +39,9 @@ def wait_reply(conn, wamid: str, timeout: float) -> dict | None:
         row = conn.execute("SELECT i.id, i.status, i.error, o.body, o.state FROM inbox i LEFT JOIN outbox o"
                            " ON o.inbox_id=i.id WHERE i.wamid=?", (wamid,)).fetchone()
         if row and row["status"] not in ("queued", "processing"):
-            text = None
-            if row["body"]:
-                payload = json.loads(row["body"])
-                text = (payload.get("text") or {}).get("body") or \
-                    ((payload.get("interactive") or {}).get("body") or {}).get("text")
-            return {"status": row["status"], "reply": text, "reply_state": row["state"], "error": row["error"]}
+            return {"status": row["status"], "reply": graph_api.text_of(row["body"]), "reply_state": row["state"],
+                    "error": row["error"]}
         time.sleep(0.1)
     return None
 
 
-def local_url(cfg) -> str:
-    host = cfg.web.host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{cfg.web.port}"
