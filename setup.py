@@ -29,19 +29,22 @@ setup(
     python_requires=">=3.11",
     install_requires=[
         "flask>=3.0",
-        "waitress>=3.0",
+        # Pinned: web/serve.py's graceful stop walks waitress's channel map
+        # (server._map), which is not public API; check it before moving on.
+        "waitress==3.0.2",
         "requests>=2.31",
         "click>=8.1",
         "psutil>=5.9",
         "llama-cpp-python==0.3.36",
         # A Portuguese word list for the LLM reply check (catches made-up words); pure Python.
         "pyspellchecker>=0.8",
+        # /metrics in Prometheus' own text format, escaping and number formats included.
+        "prometheus_client>=0.20",
     ],
     extras_require={
         "test": [
             "pytest>=8",
             "aiosmtpd>=1.4",
-            "prometheus_client>=0.20",
             "hypothesis>=6.100",
             "playwright>=1.40",
         ],

@@ -19,13 +19,16 @@ import sqlite3
 import threading
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from prometheus_client.core import Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.utils import floatToGoString
 
 from .. import __version__, clock
-from .. import log as logmod
+from ..log import scrub_tree
 from ..db import describe_error
 from ..ops import alerts, backup, health as health_mod, jobs
 from ..whatsapp import inbox as inbox_mod
-from .app import get_db
+from .db import get_db
 
 bp = Blueprint("observe", __name__)
 log = logging.getLogger("chatbot.web")
@@ -50,15 +53,6 @@ def health():
     return resp
 
 
-def scrub_tree(obj, secrets: list[str]):
-    """Every string in a JSON-like tree with the configured secrets taken out."""
-    if isinstance(obj, str):
-        return logmod.scrub(obj, secrets) if any(s in obj for s in secrets) else obj
-    if isinstance(obj, dict):
-        return {k: scrub_tree(v, secrets) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [scrub_tree(v, secrets) for v in obj]
-    return obj
 
 
 # -- /metrics --------------------------------------------------------------------
@@ -102,40 +96,32 @@ def metrics():
 
 
 class Exposition:
-    """The Prometheus text format (0.0.4), written by hand: the product does
-    not depend on prometheus_client (the tests parse this with it)."""
+    """The families of one /metrics answer, written out by prometheus_client's
+    text exposition (its escaping and number formats, not ours)."""
 
     def __init__(self):
-        self.lines: list[str] = []
+        self.families: list[Metric] = []
 
     def family(self, name: str, kind: str, help_text: str, samples) -> None:
-        """samples: iterable of (labels dict, value) or (suffix, labels, value)."""
-        help_text = help_text.replace("\\", "\\\\").replace("\n", "\\n")
-        self.lines.append(f"# HELP {name} {help_text}")
-        self.lines.append(f"# TYPE {name} {kind}")
+        """samples: iterable of (labels dict, value) or (suffix, labels, value).
+        A counter's name ends in ``_total``, as its samples are written."""
+        family = Metric(name.removesuffix("_total") if kind == "counter" else name, help_text, kind)
         for s in samples:
             suffix, labels, value = s if len(s) == 3 else ("", *s)
-            self.lines.append(f"{name}{suffix}{_labels(labels)} {_value(value)}")
+            family.add_sample(name + suffix, {k: str(v) for k, v in labels.items()},
+                              float("nan") if value is None else float(value))
+        self.families.append(family)
+
+    def collect(self):
+        return self.families
 
     def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
-
-
-def _labels(labels: dict) -> str:
-    if not labels:
-        return ""
-    esc = (lambda v: str(v).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"'))
-    return "{" + ",".join(f'{k}="{esc(v)}"' for k, v in labels.items()) + "}"
+        return generate_latest(self).decode("utf-8")
 
 
 def _value(v) -> str:
-    if v is None:
-        return "NaN"
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, int) or float(v).is_integer():
-        return str(int(v))
-    return repr(float(v))
+    """A bucket bound as Prometheus writes it (1.0, +Inf)."""
+    return floatToGoString(v)
 
 
 _EVENTS_SINCE = f"""
