@@ -27,6 +27,12 @@ def heartbeat(conn: sqlite3.Connection, name: str, pid: int, info: str = "") -> 
                  (name, pid, clock.now(), info))
 
 
+def heartbeat_age(conn: sqlite3.Connection, name: str) -> float | None:
+    """Seconds since ``name`` last beat; None if it never has."""
+    row = conn.execute("SELECT ts FROM heartbeats WHERE name=?", (name,)).fetchone()
+    return None if row is None else clock.now() - row[0]
+
+
 def heartbeat_late_after(cfg) -> float:
     """Seconds after which a heartbeat is late. The worker beats every
     ``[worker] heartbeat_seconds`` even when idle: a few missed beats are a

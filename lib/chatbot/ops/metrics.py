@@ -113,6 +113,12 @@ def collect(conn: sqlite3.Connection, cfg, readings: dict | None = None) -> dict
     return row
 
 
+def latest(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The newest host sample: ts, cpu_percent, memory_percent, disk_percent, load1."""
+    return conn.execute("SELECT ts, cpu_percent, memory_percent, disk_percent, load1 FROM metrics"
+                        " ORDER BY ts DESC LIMIT 1").fetchone()
+
+
 def series(conn: sqlite3.Connection, since_ts: float, limit: int = 5000) -> list[dict]:
     """Rows for charts, oldest first."""
     rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM metrics WHERE ts >= ? ORDER BY ts LIMIT ?",

@@ -23,10 +23,10 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.utils import floatToGoString
 
-from .. import __version__, clock
+from .. import __version__, clock, events
 from ..log import scrub_tree
 from ..db import describe_error
-from ..ops import alerts, backup, health as health_mod, jobs
+from ..ops import alerts, backup, health as health_mod, jobs, metrics as metrics_mod
 from ..whatsapp import inbox as inbox_mod
 from .db import get_db
 
@@ -230,25 +230,18 @@ _OUTBOX_STATES = ("prepared", "sending", "failed", "unknown")
 
 
 def _gauges(conn: sqlite3.Connection, cfg, out: Exposition) -> None:
-    now = clock.now()
-    marks = ",".join("?" * len(_OPEN_OR_PARKED))
-    counts = dict(conn.execute(f"SELECT status, COUNT(*) FROM inbox WHERE status IN ({marks}) GROUP BY status",
-                               _OPEN_OR_PARKED).fetchall())
     out.family("chatbot_inbox_messages", "gauge", "Inbound messages now in the inbox, by status.",
-               [({"status": s}, counts.get(s, 0)) for s in _OPEN_OR_PARKED])
-    marks = ",".join("?" * len(_OUTBOX_STATES))
-    counts = dict(conn.execute(f"SELECT state, COUNT(*) FROM outbox WHERE state IN ({marks}) GROUP BY state",
-                               _OUTBOX_STATES).fetchall())
+               [({"status": s}, n) for s, n in inbox_mod.count_by_status(conn, _OPEN_OR_PARKED).items()])
     out.family("chatbot_outbox_replies", "gauge", "Replies not (yet) sent, by state.",
-               [({"state": s}, counts.get(s, 0)) for s in _OUTBOX_STATES])
+               [({"state": s}, n) for s, n in inbox_mod.outbox_count_by_state(conn, _OUTBOX_STATES).items()])
     depth, age = inbox_mod.queue_depth_and_age(conn)
     out.family("chatbot_queue_depth", "gauge", "Messages queued or being processed.", [({}, depth)])
     out.family("chatbot_queue_oldest_age_seconds", "gauge", "Age of the oldest open message (0 when empty).",
                [({}, round(age, 3) if age is not None else 0)])
-    row = conn.execute("SELECT ts FROM heartbeats WHERE name='worker'").fetchone()
-    if row:
+    age = events.heartbeat_age(conn, "worker")
+    if age is not None:
         out.family("chatbot_worker_heartbeat_age_seconds", "gauge", "Seconds since the worker's last heartbeat.",
-                   [({}, round(now - row[0], 3))])
+                   [({}, round(age, 3))])
     _ops_gauges(conn, cfg, out)
     out.family("chatbot_build_info", "gauge", "The running version.", [({"version": __version__}, 1)])
 
@@ -274,8 +267,7 @@ def _ops_gauges(conn, cfg, out: Exposition) -> None:
         out.family("chatbot_last_backup_timestamp_seconds", "gauge", "When the last backup was taken.",
                    [({}, last["created_at"])])
         out.family("chatbot_last_backup_size_bytes", "gauge", "Size of the last backup.", [({}, last["size"])])
-    row = conn.execute("SELECT ts, cpu_percent, memory_percent, disk_percent, load1 FROM metrics"
-                       " ORDER BY ts DESC LIMIT 1").fetchone()
+    row = metrics_mod.latest(conn)
     if row:
         out.family("chatbot_system_sample_timestamp_seconds", "gauge", "When the metrics job last sampled the host.",
                    [({}, row["ts"])])

@@ -266,6 +266,22 @@ def queue_depth_and_age(conn: sqlite3.Connection) -> tuple[int, float | None]:
     return row[0], age
 
 
+def count_by_status(conn: sqlite3.Connection, statuses: tuple[str, ...]) -> dict[str, int]:
+    """Inbound messages in each of ``statuses`` now (0 for none)."""
+    marks = ",".join("?" * len(statuses))
+    counts = dict(conn.execute(f"SELECT status, COUNT(*) FROM inbox WHERE status IN ({marks}) GROUP BY status",
+                               statuses).fetchall())
+    return {s: counts.get(s, 0) for s in statuses}
+
+
+def outbox_count_by_state(conn: sqlite3.Connection, states: tuple[str, ...]) -> dict[str, int]:
+    """Replies in each of ``states`` now (0 for none)."""
+    marks = ",".join("?" * len(states))
+    counts = dict(conn.execute(f"SELECT state, COUNT(*) FROM outbox WHERE state IN ({marks}) GROUP BY state",
+                               states).fetchall())
+    return {s: counts.get(s, 0) for s in states}
+
+
 def listing(conn: sqlite3.Connection, status: str | None = None, limit: int = 50) -> list[sqlite3.Row]:
     sql = ("SELECT i.id, i.wamid, i.phone_number_id, i.wa_id, i.msg_type, i.body, i.status, i.attempts,"
            " i.error, i.error_code, i.received_at, o.state AS reply_state, o.wamid AS reply_wamid"
