@@ -16,8 +16,8 @@ import json
 import logging
 import os
 import sqlite3
-import sys
 import time
+from dataclasses import dataclass
 
 import click
 
@@ -73,31 +73,40 @@ def _by_hand() -> bool:
     return not logmod.under_journald()
 
 
+@dataclass
+class Outcome:
+    """What a job's unit of work hands back to ``run_job``."""
+    result: dict                    # the details: --json output and job_runs.details
+    message: str                    # the one result line
+    failed: bool = False            # an expected failure that still has a result (a notice not sent)
+    exit_code: int | None = None    # the exit status, when it is not 0 / ``fail_code``
+
+
 def run_job(name: str, cfg, as_json: bool, work, *, record: bool = True, open_db: bool = True,
             fail_code: int = 1, show=None) -> dict:
-    """Run ``work(conn, run_id) -> (result, message)`` with bookkeeping and
-    the one result line; exit non-zero on failure, return the result on success.
+    """Run ``work(conn, run_id) -> Outcome`` with bookkeeping and the one
+    result line; exit non-zero on failure, return the result on success.
 
-    ``work`` signals a failure that still has a result (a notice not sent,
-    a failing health check) by setting result["_failed"] = True; ``fail_code``
-    is the exit status of an expected failure (the health check's is 2).
+    An expected failure raised by ``work`` (locked database, full disk, a
+    damaged archive) becomes a failed outcome with its one line; ``fail_code``
+    is the exit status of a failed outcome (the health check's is 2).
     """
     t0 = time.monotonic()
-    conn, run_id, result, failed = None, None, {}, False
+    conn, run_id = None, None
     try:
         conn = connect(cfg) if open_db else None
         if record:
             from ..ops import jobs
             run_id = jobs.start(conn, name)
-        result, message = work(conn, run_id)
-        failed = bool(result.pop("_failed", False))
+        outcome = work(conn, run_id)
     except Exception as exc:
         message = _expected(exc)
         if message is None:         # a bug: record it, then let the traceback show
             _finish(conn, run_id, "failed", f"internal error: {type(exc).__name__}: {exc}", None)
             raise
-        failed = True
+        outcome = Outcome({}, message, failed=True)
     duration = time.monotonic() - t0
+    result, message, failed = outcome.result, outcome.message, outcome.failed
     _finish(conn, run_id, "failed" if failed else "ok", message, result)
     if failed:
         log.error("%s failed after %.2fs: %s", name, duration, message)
@@ -105,14 +114,14 @@ def run_job(name: str, cfg, as_json: bool, work, *, record: bool = True, open_db
         log.info("%s ok in %.2fs: %s", name, duration, message)
     if as_json:
         _emit_json(cfg, {"job": name, "status": "failed" if failed else "ok", "message": message,
-                         "duration": round(duration, 3),
-                         **{k: v for k, v in result.items() if not k.startswith("_")}})
+                         "duration": round(duration, 3), **result})
     elif show is not None and result and (_by_hand() or name == "healthcheck"):
         show(result)
     if conn is not None:
         conn.close()
-    if failed:
-        raise SystemExit(result.get("_exit", fail_code))
+    code = outcome.exit_code if outcome.exit_code is not None else (fail_code if failed else 0)
+    if code:
+        raise SystemExit(code)
     return result
 
 
@@ -120,7 +129,7 @@ def _finish(conn, run_id, status, message, result) -> None:
     if conn is None or run_id is None:
         return
     from ..ops import jobs
-    details = {k: v for k, v in (result or {}).items() if not k.startswith("_")}
+    details = dict(result or {})
     try:
         jobs.finish(conn, run_id, status, message, details)
     except (sqlite3.Error, OSError) as exc:   # full disk or locked: the log line still tells
@@ -151,7 +160,7 @@ def collect_metrics(config_path, as_json):
         cpu = "n/a (first sample)" if row["cpu_percent"] is None else f"{row['cpu_percent']:.1f}%"
         msg = (f"cpu {cpu}, memory {_pct(row['memory_percent'])}, disk {_pct(row['disk_percent'])},"
                f" inbox {row['inbox_depth']}, replies {row['replies']}, errors {row['errors']}")
-        return row, msg
+        return Outcome(row, msg)
     run_job("collect-metrics", cfg, as_json, work)
 
 
@@ -183,10 +192,10 @@ def check_alerts(config_path, as_json, test):
         def test_work(conn, run_id):
             result = notify.send_test(conn, cfg)
             bad = {c: s for c, s in result["test"].items() if s != "sent"}
-            result["_failed"] = bool(bad)
             if bad:
-                return result, "test notice failed: " + "; ".join(f"{c} {s}" for c, s in bad.items())
-            return result, "test notice sent via " + ", ".join(result["test"])
+                return Outcome(result, "test notice failed: " + "; ".join(f"{c} {s}" for c, s in bad.items()),
+                               failed=True)
+            return Outcome(result, "test notice sent via " + ", ".join(result["test"]))
         run_job("check-alerts --test", cfg, as_json, test_work, record=False,
                 show=lambda r: [click.echo(f"{c}: {s}") for c, s in r["test"].items()])
         return
@@ -199,9 +208,8 @@ def check_alerts(config_path, as_json, test):
         if not result["channels"] and result["transitions"]:
             log.warning("no notification channel configured ([smtp] host/recipients or [alerts] webhook_url)")
         if n["failed"]:
-            result["_failed"] = True
             msg += f", {n['failed']} failed (retried next run): " + "; ".join(n["errors"])
-        return result, msg
+        return Outcome(result, msg, failed=bool(n["failed"]))
     run_job("check-alerts", cfg, as_json, work, show=_show_alerts)
 
 
@@ -240,7 +248,7 @@ def backup(config_path, as_json, no_prune):
         rows = sum(r["tables"].values())
         msg = (f"wrote {r['path']} ({r['size'] / 1e6:.1f} MB, {len(r['tables'])} tables, {rows} rows);"
                f" kept {len(r['kept'])}, deleted {len(r['deleted'])} old backup(s)")
-        return r, msg
+        return Outcome(r, msg)
     run_job("backup", cfg, as_json, work, show=_show_backup)
 
 
@@ -284,8 +292,8 @@ def restore(archive, config_path, as_json, dry_run, force, yes):
         from ..ops.restore import restore as do_restore
         r = do_restore(cfg, archive, dry_run=dry_run, force=force)
         if dry_run:
-            return r, f"{archive} is good (made {r['created_at']}); dry run, nothing changed"
-        return r, f"restored {archive} (made {r['created_at']}); safety backup: {r['safety_backup']}"
+            return Outcome(r, f"{archive} is good (made {r['created_at']}); dry run, nothing changed")
+        return Outcome(r, f"restored {archive} (made {r['created_at']}); safety backup: {r['safety_backup']}")
     # No connection of our own: the database is about to be replaced (or not there yet).
     run_job("restore", cfg, as_json, work, record=False, open_db=False, show=_show_restore)
 
@@ -333,7 +341,7 @@ def cleanup(config_path, as_json, vacuum):
         r = run_cleanup(conn, cfg, vacuum)
         msg = (f"deleted {r['rows_total']} old row(s), {len(r['backups_deleted'])} old backup(s);"
                f" {'vacuumed' if r['vacuumed'] else 'no vacuum'}")
-        return r, msg
+        return Outcome(r, msg)
     run_job("cleanup", cfg, as_json, work, show=lambda r: [
         click.echo(f"  {t}: {n} deleted") for t, n in r["deleted_rows"].items() if n])
 
@@ -363,16 +371,9 @@ def healthcheck(config_path, as_json, url):
         r["health"] = health.overall(r["components"])
         code = health.exit_code(r["health"])
         bad = [f"{n}: {c['detail']}" for n, c in r["components"].items() if c["status"] != "ok"]
-        r["_exit"] = code
-        r["_failed"] = code == 2
-        return r, r["health"] + (f" ({'; '.join(bad)})" if bad else "")
-    result = run_job("healthcheck", cfg, as_json, work, fail_code=2, show=_show_health)
-    sys.exit(health_exit(result))
-
-
-def health_exit(result: dict) -> int:
-    from ..ops import health
-    return health.exit_code(result["health"])
+        # Failing (2) is a failed run; degraded (1) is a successful run that exits 1.
+        return Outcome(r, r["health"] + (f" ({'; '.join(bad)})" if bad else ""), failed=code == 2, exit_code=code)
+    run_job("healthcheck", cfg, as_json, work, fail_code=2, show=_show_health)
 
 
 def _show_health(r: dict) -> None:
@@ -405,7 +406,7 @@ def job_failed(unit, config_path, as_json, clear, no_check):
         from ..ops import alerts, jobs
         if clear:
             n = jobs.clear_unit_failures(conn, unit)
-            return {"unit": unit, "cleared": n}, f"cleared {n} failure(s) of {unit}"
+            return Outcome({"unit": unit, "cleared": n}, f"cleared {n} failure(s) of {unit}")
         # systemd passes the failed unit's result to OnFailure= units (v251+).
         how = " ".join(f"{k.split('_', 1)[1].lower()}={os.environ[k]}" for k in
                        ("MONITOR_SERVICE_RESULT", "MONITOR_EXIT_CODE", "MONITOR_EXIT_STATUS") if os.environ.get(k))
@@ -413,13 +414,12 @@ def job_failed(unit, config_path, as_json, clear, no_check):
         job = jobs.record_unit_failure(conn, unit, message)
         result = {"unit": unit, "job": job, "recorded": message}
         if no_check:
-            return result, f"recorded the failure of {unit}"
+            return Outcome(result, f"recorded the failure of {unit}")
         check = alerts.run_check(conn, cfg)
         result["alerts"] = check
         sent, failed = check["notifications"]["sent"], check["notifications"]["failed"]
         if failed:
-            result["_failed"] = True
-            return result, (f"recorded the failure of {unit}; {failed} notice(s) not sent (retried by the next"
-                            f" check): " + "; ".join(check["notifications"]["errors"]))
-        return result, f"recorded the failure of {unit}; {sent} notice(s) sent"
+            return Outcome(result, f"recorded the failure of {unit}; {failed} notice(s) not sent (retried by the"
+                           f" next check): " + "; ".join(check["notifications"]["errors"]), failed=True)
+        return Outcome(result, f"recorded the failure of {unit}; {sent} notice(s) sent")
     run_job("job-failed", cfg, as_json, work, record=False)
