@@ -1,0 +1,106 @@
+"""Each timer job's next run (ops/schedule.py): read from the timer unit files
+(the one place a schedule is written), or asked of systemd where it runs."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from chatbot.ops import jobs, oncalendar, schedule
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 12, 1, 15, 57, tzinfo=timezone.utc).timestamp()
+
+
+def utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_the_package_ships_the_repositorys_timer_files():
+    for path in sorted((ROOT / "systemd").glob("*.timer")):
+        assert (schedule.PACKAGED_UNITS / path.name).read_text() == path.read_text()
+    assert {schedule.timer_unit(j) for j in jobs.JOBS} <= {p.name for p in schedule.PACKAGED_UNITS.glob("*.timer")}
+
+
+def test_next_run_of_every_job_from_the_unit_files():
+    plan = schedule.job_schedules(jobs.JOBS, NOW, dirs=(schedule.PACKAGED_UNITS,), ask_systemd=False)
+    assert set(plan) == set(jobs.JOBS)
+    for job, entry in plan.items():
+        text = (ROOT / "systemd" / f"chatbot-{job}.timer").read_text()
+        assert entry["on_calendar"] == re.findall(r"^OnCalendar=(.+)$", text, re.M)
+        assert entry["next_run_source"] == "unit file" and entry["unit"] == f"chatbot-{job}.timer"
+        assert NOW < entry["next_run"] <= NOW + jobs.JOBS[job]
+    assert utc(plan["backup"]["next_run"]) == "2026-12-02 05:00:00"         # 05:00 UTC daily
+    assert utc(plan["cleanup"]["next_run"]) == "2026-12-06 06:30:00"        # Sunday 06:30 UTC
+
+
+def test_an_installed_unit_wins_over_the_packaged_copy_and_drop_ins_apply(tmp_path):
+    etc = tmp_path / "etc-systemd-system"
+    etc.mkdir()
+    (etc / "chatbot-backup.timer").write_text(
+        "[Unit]\nDescription=x\n[Timer]\n# an operator moved it\nOnCalendar=*-*-* 04:00:00 UTC\nPersistent=true\n")
+    dirs = (etc, schedule.PACKAGED_UNITS)
+    entry = schedule.next_from_file("chatbot-backup.timer", NOW, dirs)
+    assert entry["unit_file"] == str(etc / "chatbot-backup.timer")
+    assert utc(entry["next_run"]) == "2026-12-02 04:00:00"
+    # A drop-in that clears the list and sets two times: the earlier next one counts.
+    (etc / "chatbot-backup.timer.d").mkdir()
+    (etc / "chatbot-backup.timer.d" / "override.conf").write_text(
+        "[Timer]\nOnCalendar=\nOnCalendar=*-*-* 23:00:00 UTC\nOnCalendar=*-*-* 17:30:00 UTC\n")
+    entry = schedule.next_from_file("chatbot-backup.timer", NOW, dirs)
+    assert entry["on_calendar"] == ["*-*-* 23:00:00 UTC", "*-*-* 17:30:00 UTC"]
+    assert utc(entry["next_run"]) == "2026-12-01 17:30:00"
+    # The other jobs still come from the packaged copy.
+    other = schedule.next_from_file("chatbot-cleanup.timer", NOW, dirs)
+    assert Path(other["unit_file"]).parent == schedule.PACKAGED_UNITS
+
+
+def test_a_missing_or_unreadable_timer_is_said_not_raised(tmp_path):
+    entry = schedule.job_schedules(["nosuchjob"], NOW, dirs=(tmp_path,), ask_systemd=False)["nosuchjob"]
+    assert entry["next_run"] is None and "no chatbot-nosuchjob.timer in" in entry["schedule_error"]
+    (tmp_path / "chatbot-bad.timer").write_text("[Timer]\nOnCalendar=every tuesday-ish\n")
+    entry = schedule.job_schedules(["bad"], NOW, dirs=(tmp_path,), ask_systemd=False)["bad"]
+    assert entry["next_run"] is None and "every" in entry["schedule_error"]
+    assert entry["next_run_source"] == "unit file"
+
+
+SHOW = """Id=chatbot-backup.timer
+LoadState=loaded
+ActiveState=active
+NextElapseUSecRealtime=@1764651600
+LastTriggerUSec=@1764565200
+
+Id=chatbot-cleanup.timer
+LoadState=loaded
+ActiveState=inactive
+NextElapseUSecRealtime=
+LastTriggerUSec=n/a
+
+Id=chatbot-healthcheck.timer
+LoadState=not-found
+ActiveState=inactive
+NextElapseUSecRealtime=
+LastTriggerUSec=
+"""
+
+
+def test_systemctl_show_output_is_read_per_unit():
+    """The format of ``systemctl show --timestamp=unix -p ... A B C`` (systemd 252)."""
+    props = schedule.parse_show(SHOW)
+    assert set(props) == {"chatbot-backup.timer", "chatbot-cleanup.timer", "chatbot-healthcheck.timer"}
+    assert schedule.parse_timestamp(props["chatbot-backup.timer"]["NextElapseUSecRealtime"]) == 1764651600
+    assert schedule.parse_timestamp(props["chatbot-cleanup.timer"]["NextElapseUSecRealtime"]) is None
+    assert schedule.parse_timestamp("n/a") is None and schedule.parse_timestamp("@x") is None
+
+
+def test_without_systemd_nothing_is_asked(monkeypatch):
+    monkeypatch.setattr(schedule, "systemd_running", lambda: False)
+    assert schedule.from_systemd(["chatbot-backup.timer"]) == {}
+    plan = schedule.job_schedules(["backup"], NOW, dirs=(schedule.PACKAGED_UNITS,))
+    assert plan["backup"]["next_run_source"] == "unit file"
+
+
+def test_the_evaluator_reads_every_timer_the_package_ships():
+    for path in schedule.PACKAGED_UNITS.glob("*.timer"):
+        values, _ = schedule.on_calendar(path.name, (schedule.PACKAGED_UNITS,))
+        assert values and all(oncalendar.parse(v) for v in values)
