@@ -67,8 +67,8 @@ def test_a_missing_or_unreadable_timer_is_said_not_raised(tmp_path):
 SHOW = """Id=chatbot-backup.timer
 LoadState=loaded
 ActiveState=active
-NextElapseUSecRealtime=@1764651600
-LastTriggerUSec=@1764565200
+NextElapseUSecRealtime=Wed 2025-12-03 05:00:00 UTC
+LastTriggerUSec=Tue 2025-12-02 05:00:00 UTC
 
 Id=chatbot-cleanup.timer
 LoadState=loaded
@@ -85,10 +85,14 @@ LastTriggerUSec=
 
 
 def test_systemctl_show_output_is_read_per_unit():
-    """The format of ``systemctl show --timestamp=unix -p ... A B C`` (systemd 252)."""
+    """The format of ``TZ=UTC systemctl show -p ... A B C`` (systemd 252)."""
     props = schedule.parse_show(SHOW)
     assert set(props) == {"chatbot-backup.timer", "chatbot-cleanup.timer", "chatbot-healthcheck.timer"}
-    assert schedule.parse_timestamp(props["chatbot-backup.timer"]["NextElapseUSecRealtime"]) == 1764651600
+    assert schedule.parse_timestamp(props["chatbot-backup.timer"]["NextElapseUSecRealtime"]) == \
+        datetime(2025, 12, 3, 5, tzinfo=timezone.utc).timestamp()
+    assert schedule.parse_timestamp(props["chatbot-backup.timer"]["LastTriggerUSec"]) == 1764651600
+    assert schedule.parse_timestamp("@1764651600") == 1764651600
+    assert schedule.parse_timestamp("Wed 2025-12-03 02:00:00 -03") is None      # only UTC is unambiguous
     assert schedule.parse_timestamp(props["chatbot-cleanup.timer"]["NextElapseUSecRealtime"]) is None
     assert schedule.parse_timestamp("n/a") is None and schedule.parse_timestamp("@x") is None
 

@@ -17,7 +17,9 @@ Every entry says where its answer came from (``next_run_source``).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import clock
@@ -48,13 +50,17 @@ def parse_show(text: str) -> dict[str, dict[str, str]]:
 
 
 def parse_timestamp(value: str) -> float | None:
-    """A ``--timestamp=unix`` value (``@1764651600``); None when empty or unreadable."""
+    """A timestamp as ``systemctl show`` prints it under TZ=UTC (``Wed 2026-12-02 05:00:00 UTC``),
+    or as ``--timestamp=unix`` would (``@1764651600``); None when empty, ``n/a`` or unreadable."""
     value = value.strip()
-    if value.startswith("@"):
-        try:
+    try:
+        if value.startswith("@"):
             return float(value[1:])
-        except ValueError:
-            return None
+        m = re.fullmatch(r"[A-Za-z]{3} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", value)
+        if m:
+            return datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        pass
     return None
 
 
@@ -63,9 +69,11 @@ def from_systemd(units: list[str]) -> dict[str, dict]:
     if not units or not systemd_running():
         return {}
     try:
-        res = subprocess.run(["systemctl", "show", "--timestamp=unix", "-p",
+        # TZ=UTC: systemctl prints timestamps in the caller's zone, with only its abbreviation.
+        res = subprocess.run(["systemctl", "show", "-p",
                               "Id,LoadState,ActiveState,NextElapseUSecRealtime,LastTriggerUSec", *units],
-                             capture_output=True, text=True, timeout=SYSTEMCTL_TIMEOUT)
+                             capture_output=True, text=True, timeout=SYSTEMCTL_TIMEOUT,
+                             env={**os.environ, "TZ": "UTC", "LC_ALL": "C"})
     except (OSError, subprocess.SubprocessError):
         return {}
     if res.returncode != 0:
