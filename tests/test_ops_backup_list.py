@@ -142,3 +142,17 @@ def test_list_command_as_a_real_process(tmp_path):
     assert run("chatbot-backup", path).returncode == 0
     proc = run("chatbot-backup", path, "--list")
     assert proc.returncode == 0 and " yes " in proc.stdout and "1 backup(s)" in proc.stdout
+
+
+def test_a_damaged_database_still_lists_the_archives(tmp_path, runner):
+    path = config_file(tmp_path)
+    cfg = make_cfg(tmp_path)
+    db.connect(cfg.db_path).close()
+    take(cfg, 1)
+    for suffix in ("-wal", "-shm"):
+        (cfg.state_dir / f"chatbot.db{suffix}").unlink(missing_ok=True)
+    cfg.db_path.write_bytes(b"this is not a database" * 100)
+    proc = run("chatbot-backup", path, "--list")
+    assert proc.returncode == 0, proc.stderr
+    assert " unknown " in proc.stdout and "1 backup(s)" in proc.stdout
+    assert "cannot read the backup records" in proc.stderr and "Traceback" not in proc.stderr

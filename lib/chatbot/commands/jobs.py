@@ -283,11 +283,15 @@ def _show_backup(r: dict) -> None:
 
 def _list_backups(cfg, as_json: bool) -> None:
     from ..ops.backup import list_backups
-    conn = None
-    try:
-        if cfg.db_path.exists():
+    conn, unreadable = None, None
+    if cfg.db_path.exists():
+        try:
             conn = db.connect(cfg.db_path, migrate_schema=False, busy_timeout_ms=_busy_timeout_ms())
+        except sqlite3.Error as exc:     # list the archives anyway: this is when they matter
+            unreadable = db.describe_error(exc)
+    try:
         data = list_backups(cfg, conn)
+        data["records_error"] = data["records_error"] or unreadable
     except Exception as exc:
         message = _expected(exc)
         if message is None:
@@ -297,6 +301,9 @@ def _list_backups(cfg, as_json: bool) -> None:
     finally:
         if conn is not None:
             conn.close()
+    if data["records_error"]:
+        log.warning("cannot read the backup records (%s): the archives are listed unverified",
+                    data["records_error"])
     if as_json:
         _emit_json(cfg, data)
         return

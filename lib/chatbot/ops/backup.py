@@ -377,11 +377,15 @@ def list_backups(cfg, conn: sqlite3.Connection | None = None, now: float | None 
     verified, what retention keeps, and which one it deletes next.
 
     ``conn`` (optional) gives the records written with each backup; without
-    it nothing can be verified. ``limit`` shortens the list (``next_to_delete``
+    them (no database, or one that cannot be read: ``records_error``)
+    nothing can be verified, but every archive is still listed. ``limit`` shortens the list (``next_to_delete``
     still looks at all of them); ``check=False`` skips reading the archives.
     """
     now = clock.now() if now is None else now
-    records = _records(conn)
+    try:
+        records, records_error = _records(conn), None
+    except sqlite3.Error as exc:        # a damaged database is when the list matters most
+        records, records_error = {}, db.describe_error(exc)
     archives = list_archives(cfg.backup_dir, {p: r["size"] for p, r in records.items()})
     keep, delete = plan_retention(archives, now, cfg.backup.keep_count, cfg.backup.keep_days)
     doomed = {a["name"] for a in delete}
@@ -396,4 +400,5 @@ def list_backups(cfg, conn: sqlite3.Connection | None = None, now: float | None 
                     "next_to_delete": bool(nxt and nxt["name"] == a["name"])})
     return {"backup_dir": str(cfg.backup_dir), "keep_count": cfg.backup.keep_count,
             "keep_days": cfg.backup.keep_days, "count": len(archives),
-            "total_size": sum(a["size"] for a in archives), "archives": out, "next_to_delete": nxt}
+            "total_size": sum(a["size"] for a in archives), "archives": out, "next_to_delete": nxt,
+            "records_error": records_error}
