@@ -2,7 +2,11 @@
 (the one place a schedule is written), or asked of systemd where it runs."""
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -108,3 +112,29 @@ def test_the_evaluator_reads_every_timer_the_package_ships():
     for path in schedule.PACKAGED_UNITS.glob("*.timer"):
         values, _ = schedule.on_calendar(path.name, (schedule.PACKAGED_UNITS,))
         assert values and all(oncalendar.parse(v) for v in values)
+
+
+def test_a_built_package_carries_the_timers_as_files(tmp_path):
+    """What pip installs: setuptools' build copies systemd/*.timer (through the units link) into
+    chatbot/units as plain files, and the schedule reads them from there."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "var", "tests", "bench", "docs", "build", "*.egg-info", "__pycache__", ".pytest_cache"))
+    res = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path / "lib")],
+                         cwd=src, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    units = tmp_path / "lib" / "chatbot" / "units"
+    assert not units.is_symlink()
+    assert sorted(p.name for p in units.iterdir()) == sorted(p.name for p in (ROOT / "systemd").glob("*.timer"))
+    for p in units.iterdir():
+        assert not p.is_symlink() and p.read_text() == (ROOT / "systemd" / p.name).read_text()
+    code = ("import json, sys\nfrom chatbot.ops import jobs, schedule\n"
+            "plan = schedule.job_schedules(jobs.JOBS, float(sys.argv[1]), dirs=(schedule.PACKAGED_UNITS,),"
+            " ask_systemd=False)\nprint(json.dumps([str(schedule.PACKAGED_UNITS), plan]))")
+    res = subprocess.run([sys.executable, "-c", code, str(NOW)], capture_output=True, text=True, timeout=60,
+                         cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "lib"), "PATH": "/usr/bin:/bin"})
+    assert res.returncode == 0, res.stderr
+    where, plan = json.loads(res.stdout)
+    assert where == str(units)
+    assert utc(plan["backup"]["next_run"]) == "2026-12-02 05:00:00"
+    assert all(Path(e["unit_file"]).parent == units for e in plan.values())
