@@ -24,7 +24,8 @@ setup(
     description="WhatsApp customer-service bot for a Brazilian cash-and-carry store, with a local LLM",
     package_dir={"": "lib"},
     packages=find_namespace_packages("lib", include=["chatbot", "chatbot.*"]),
-    package_data={"chatbot": ["migrations/*.sql", "web/static/*", "web/templates/*", "data/*"]},
+    # units/ links to ../../systemd: the timer files ship in the package (ops/schedule.py reads them).
+    package_data={"chatbot": ["migrations/*.sql", "web/static/*", "web/templates/*", "data/*", "units/*.timer"]},
     include_package_data=True,
     python_requires=">=3.11",
     install_requires=[

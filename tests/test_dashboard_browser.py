@@ -6,12 +6,14 @@ Screenshots land in tests/artifacts/ (docs/dashboard.png is a copy of one)."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
 import pytest
 
-from chatbot import db, events
+from chatbot import clock, db, events
+from chatbot.ops import backup, jobs
 from chatbot.web.app import create_app
 from conftest import ADMIN_TOKEN
 from support.servers import ThreadedWaitress
@@ -39,7 +41,12 @@ def browser():
 @pytest.fixture
 def site(cfg):
     conn = db.connect(cfg.db_path)
-    expect = seed(conn, time.time())
+    now = time.time()
+    expect = seed(conn, now)
+    for ago in (2 * 86400, 86400, 3600):        # real archives for the "Últimos backups" table
+        clock.freeze(now - ago)
+        backup.run_backup(cfg, prune=False)
+    clock.unfreeze()
     srv = ThreadedWaitress(create_app(cfg)).start()
     yield srv, conn, expect
     srv.stop()
@@ -91,6 +98,11 @@ def test_dashboard_in_a_real_browser(browser, site):
     assert page.locator("svg.chart rect.s-ok").count() > 20          # answered bars
     assert page.locator("svg.chart path.line").count() >= 5          # p50, p95, cpu, memory, disk
     assert page.locator(".tile").first.inner_text().startswith("Mensagens recebidas")
+    # Each job's next run (from the timer units) and the last backups, the oldest marked.
+    next_runs = page.locator("table.jobs td.next-run").all_inner_texts()
+    assert len(next_runs) == len(jobs.JOBS) and all(re.search(r"\d\d/\d\d \d\d:\d\d", t) for t in next_runs)
+    assert page.locator("table.backups tbody tr").count() == 3
+    assert page.locator("table.backups tbody tr").last.inner_text().count("próximo a ser apagado") == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
@@ -141,6 +153,10 @@ def test_dashboard_fits_a_phone(browser, site):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     box = page.locator("svg.chart").first.bounding_box()
     assert 300 < box["width"] <= 390
+    jobs_table = page.locator("table.jobs")
+    assert page.locator("table.jobs td.next-run").first.is_visible()
+    assert jobs_table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")     # not cut off
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+    page.locator("table.jobs").screenshot(path=str(ARTIFACTS / "dashboard-phone-jobs.png"))
     assert seen == {"console": [], "errors": [], "dialogs": []}

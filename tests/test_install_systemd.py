@@ -344,6 +344,28 @@ def test_install_run_and_uninstall_under_real_systemd(container):
         assert ["ok"] in query(box, f"SELECT status FROM job_runs WHERE job='{job}'"), job
     res = box.run("systemctl", "list-units", "--failed", "--no-legend", "--plain", "chatbot-*")
     assert not res.stdout.strip(), res.stdout
+
+    # /stats from the running service: each timer's next run as systemd has it, and the backup listed.
+    def next_elapses() -> dict[str, str]:
+        res = box.run("systemctl", "show", "-p", "Id,NextElapseUSecRealtime", *TIMERS, env={"TZ": "UTC"}, check=True)
+        return dict(re.findall(r"^Id=(\S+)\nNextElapseUSecRealtime=(.*)$", res.stdout, re.M))
+    before = next_elapses()
+    stats_code = ("import sys, urllib.request\n"
+                  "req = urllib.request.Request('http://127.0.0.1:8080/stats',"
+                  " headers={'Authorization': 'Bearer ' + sys.argv[1]})\n"
+                  "print(urllib.request.urlopen(req, timeout=60).read().decode())")
+    stats = json.loads(box.run("python3", "-c", stats_code, tokens["CHATBOT_ADMIN_TOKEN"], check=True).stdout)
+    after = next_elapses()
+    shown = {j["job"]: j for j in stats["jobs"]}
+    for timer in TIMERS:
+        job = shown[timer.removeprefix("chatbot-").removesuffix(".timer")]
+        assert job["next_run_source"] == "systemd", job
+        at = time.strftime("%a %Y-%m-%d %H:%M:%S UTC", time.gmtime(job["next_run"]))
+        assert at in (before[timer], after[timer]), (timer, at, before[timer], after[timer])
+    assert [a["name"] for a in stats["backups"]["archives"]] == [archives[0].name]
+    assert stats["backups"]["archives"][0]["verified"] is True
+    res = box.run("chatbot-backup", "--list")
+    assert res.returncode == 0 and archives[0].name in res.stdout and " yes " in res.stdout, res.stdout + res.stderr
     res = box.run("journalctl", "-p", "err", "-u", "chatbot-*", "--no-pager", "-q", "-o", "cat")
     assert not res.stdout.strip(), f"error lines in the journal:\n{res.stdout}"
 

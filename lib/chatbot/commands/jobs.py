@@ -231,16 +231,26 @@ integrity_check; then applies the retention ([backup] keep_count,
 keep_days; the newest good backup is never deleted). Run daily by
 chatbot-backup.timer (05:00 UTC = 02:00 in Brazil).
 
+--list shows the archives instead, newest first: time (UTC), size,
+whether each still matches the SHA-256 recorded when it was written, and
+the one retention deletes next. It takes no backup.
+
 \b
 Examples:
     sudo -u chatbot chatbot-backup
     chatbot-backup --json
+    chatbot-backup --list
+    chatbot-backup --list --json
 """)
 @config_option
 @json_option
 @click.option("--no-prune", is_flag=True, help="Do not apply the retention after this backup.")
-def backup(config_path, as_json, no_prune):
+@click.option("--list", "list_", is_flag=True, help="List the backups (newest first) instead of taking one.")
+def backup(config_path, as_json, no_prune, list_):
     cfg = job_config(config_path)
+    if list_:
+        _list_backups(cfg, as_json)
+        return
 
     def work(conn, run_id):
         from ..ops.backup import run_backup
@@ -259,6 +269,64 @@ def _show_backup(r: dict) -> None:
         if t in r["tables"]:
             click.echo(f"  {t}: {r['tables'][t]} rows")
     click.echo(f"  retention: kept {len(r['kept'])}, deleted {', '.join(r['deleted']) or 'none'}")
+
+
+def _list_backups(cfg, as_json: bool) -> None:
+    from ..ops.backup import list_backups
+    conn, unreadable = None, None
+    if cfg.db_path.exists():
+        try:
+            conn = db.connect(cfg.db_path, migrate_schema=False)
+        except sqlite3.Error as exc:     # list the archives anyway: this is when they matter
+            unreadable = db.describe_error(exc)
+    try:
+        data = list_backups(cfg, conn)
+        data["records_error"] = data["records_error"] or unreadable
+    except Exception as exc:
+        message = _expected(exc)
+        if message is None:
+            raise
+        log.error("backup --list failed: %s", message)
+        raise SystemExit(1) from None
+    finally:
+        if conn is not None:
+            conn.close()
+    if data["records_error"]:
+        log.warning("cannot read the backup records (%s): the archives are listed unverified",
+                    data["records_error"])
+    if as_json:
+        _emit_json(cfg, data)
+        return
+    click.echo(backup_list_text(data))
+
+
+def backup_list_text(data: dict) -> str:
+    """The table ``chatbot-backup --list`` prints."""
+    from datetime import datetime, timezone
+
+    def utc(ts: float) -> str:
+        return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M")
+    lines = [f"backups in {data['backup_dir']} (retention: the newest {data['keep_count']},"
+             f" and all younger than {data['keep_days']} days)"]
+    if not data["archives"]:
+        return "\n".join(lines + ["no backups"])
+    lines.append(f"{'TIME (UTC)':<17}  {'SIZE':>9}  {'VERIFIED':<8}  ARCHIVE")
+    verdict = {True: "yes", False: "NO", None: "unknown"}
+    nxt = data["next_to_delete"]
+    for a in data["archives"]:
+        line = f"{utc(a['created_at']):<17}  {a['size'] / 1e6:>6.1f} MB  {verdict[a['verified']]:<8}  {a['name']}"
+        if a["verified"] is False:
+            line += f"  ({a['check']})"
+        if a["next_to_delete"]:
+            if nxt["at_next_run"]:
+                line += "  <- deleted by the next retention run"
+            else:
+                line += (f"  <- next to delete: after {utc(nxt['not_before'])} UTC"
+                         + (f", once {nxt['newer_backups_needed']} more backup(s) exist"
+                            if nxt["newer_backups_needed"] else ""))
+        lines.append(line)
+    lines.append(f"{data['count']} backup(s), {data['total_size'] / 1e6:.1f} MB")
+    return "\n".join(lines)
 
 
 # -- restore -----------------------------------------------------------------------

@@ -33,6 +33,7 @@ import socket
 import sqlite3
 import tarfile
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -244,7 +245,8 @@ def list_archives(backup_dir: Path, known: dict[str, int] | None = None) -> list
         st = p.stat()
         good = st.st_size > 0 and known.get(str(p), st.st_size) == st.st_size
         out.append({"path": str(p), "name": p.name, "created_at": parse_stamp(m.group(1)),
-                    "mtime": st.st_mtime, "label": m.group(2) or "", "size": st.st_size, "good": good})
+                    "mtime": st.st_mtime, "mtime_ns": st.st_mtime_ns, "label": m.group(2) or "",
+                    "size": st.st_size, "good": good})
     out.sort(key=_age_key, reverse=True)
     return out
 
@@ -296,3 +298,107 @@ def apply_retention(cfg, conn: sqlite3.Connection) -> tuple[list[str], list[str]
                 clock.now() - p.stat().st_mtime > 86400:
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     return [a["name"] for a in keep], deleted
+
+
+# -- listing -------------------------------------------------------------------------
+# (path, size, mtime_ns) -> SHA-256 of the file: the dashboard refreshes every
+# 30 s and must not re-read unchanged archives each time.
+_digests: dict[tuple, str] = {}
+_digests_lock = threading.Lock()
+LIST_DIGEST_CACHE = 256
+
+
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    key = (path, size, mtime_ns)
+    with _digests_lock:
+        if key in _digests:
+            return _digests[key]
+    digest = sha256_file(Path(path))
+    with _digests_lock:
+        if len(_digests) >= LIST_DIGEST_CACHE:
+            _digests.clear()
+        _digests[key] = digest
+    return digest
+
+
+def _records(conn: sqlite3.Connection | None) -> dict[str, dict]:
+    if conn is None:
+        return {}
+    rows = conn.execute("SELECT path, size, sha256 FROM backups WHERE deleted_at IS NULL")
+    return {r["path"]: {"size": r["size"], "sha256": r["sha256"]} for r in rows}
+
+
+def verify(archive: dict, record: dict | None) -> tuple[bool | None, str]:
+    """Is the archive still the file that was checked and recorded when it was written?
+
+    (True, why) when its SHA-256 matches the record, (False, why) when size
+    or SHA-256 differ, (None, why) when this database has no record of it
+    (copied in, or a safety backup taken before a restore). For the deeper
+    check (every file's checksum, the database's integrity) use
+    ``chatbot-restore --dry-run``.
+    """
+    if record is None:
+        return None, "no record in this database (not verified)"
+    if record["size"] != archive["size"]:
+        return False, f"size {archive['size']} differs from the {record['size']} recorded when written"
+    try:
+        digest = _digest(archive["path"], archive["size"], archive["mtime_ns"])
+    except OSError as exc:
+        return False, f"cannot read it: {exc.strerror or exc}"
+    if digest != record["sha256"]:
+        return False, "SHA-256 differs from the one recorded when written"
+    return True, "SHA-256 matches the one recorded when written"
+
+
+def next_to_delete(archives: list[dict], keep: list[dict], delete: list[dict],
+                   keep_count: int, keep_days: float) -> dict | None:
+    """Which archive retention deletes next, and when.
+
+    Anything in ``delete`` goes at the next retention run (after the next
+    backup, or the weekly cleanup): the oldest of them is named. Otherwise
+    the oldest kept archive is next, once it is older than ``keep_days``
+    *and* ``keep_count`` newer good archives exist.
+    """
+    if delete:
+        a = delete[-1]
+        return {"name": a["name"], "at_next_run": True, "not_before": None, "newer_backups_needed": 0}
+    good = [a for a in archives if a["good"]]
+    if len(keep) < 2 or not good:
+        return None         # the only archive is the newest good one: never deleted
+    a = keep[-1]
+    newer = sum(1 for g in good if g is not a and _age_key(g) > _age_key(a))
+    return {"name": a["name"], "at_next_run": False, "not_before": a["created_at"] + keep_days * 86400,
+            "newer_backups_needed": max(0, keep_count - newer)}
+
+
+def list_backups(cfg, conn: sqlite3.Connection | None = None, now: float | None = None,
+                 limit: int | None = None, check: bool = True) -> dict:
+    """The archives in the backup dir, newest first: time, size, whether they
+    verified, what retention keeps, and which one it deletes next.
+
+    ``conn`` (optional) gives the records written with each backup; without
+    them (no database, or one that cannot be read: ``records_error``)
+    nothing can be verified, but every archive is still listed. ``limit`` shortens the list (``next_to_delete``
+    still looks at all of them); ``check=False`` skips reading the archives.
+    """
+    now = clock.now() if now is None else now
+    try:
+        records, records_error = _records(conn), None
+    except sqlite3.Error as exc:        # a damaged database is when the list matters most
+        records, records_error = {}, db.describe_error(exc)
+    archives = list_archives(cfg.backup_dir, {p: r["size"] for p, r in records.items()})
+    keep, delete = plan_retention(archives, now, cfg.backup.keep_count, cfg.backup.keep_days)
+    doomed = {a["name"] for a in delete}
+    nxt = next_to_delete(archives, keep, delete, cfg.backup.keep_count, cfg.backup.keep_days)
+    out = []
+    for a in archives[:limit] if limit is not None else archives:
+        ok, why = verify(a, records.get(a["path"])) if check else (None, "not checked")
+        out.append({"name": a["name"], "path": a["path"], "created_at": a["created_at"],
+                    "created_utc": datetime.fromtimestamp(a["created_at"], timezone.utc).isoformat(),
+                    "label": a["label"], "size": a["size"], "verified": ok, "check": why,
+                    "retention": "delete at next run" if a["name"] in doomed else "keep",
+                    "next_to_delete": bool(nxt and nxt["name"] == a["name"])})
+    return {"backup_dir": str(cfg.backup_dir), "keep_count": cfg.backup.keep_count,
+            "keep_days": cfg.backup.keep_days, "count": len(archives),
+            "total_size": sum(a["size"] for a in archives), "archives": out, "next_to_delete": nxt,
+            "records_error": records_error}

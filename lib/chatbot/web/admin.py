@@ -40,6 +40,7 @@ LOGIN_FAILURES_MAX, LOGIN_FAILURES_WINDOW = 10, 600
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
        " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 _NUMBER = re.compile(r"^\+?\d{5,20}$")
+_PHONE_PUNCTUATION = re.compile(r"[\s().-]")     # "+55 (85) 99999-0000" is 5585999990000
 
 _backup_lock = threading.Lock()
 _test_slot = threading.BoundedSemaphore(1)     # a test message holds a web thread while it waits
@@ -293,21 +294,32 @@ def conversation(number: str):
 def backup():
     from ..ops import backup as backup_mod
     if not _backup_lock.acquire(blocking=False):
-        return _error(409, "Um backup já está em andamento.")
+        return _backup_error(409, "busy", "Um backup já está em andamento.")
     try:
         summary = backup_mod.run_backup(g.cfg)
     except backup_mod.BackupError as exc:
         log.error("backup from the dashboard failed: %s", exc)
-        return _error(500, f"O backup falhou: {exc}")
+        return _backup_error(500, "failed", f"O backup falhou: {exc}")
     except (sqlite3.Error, OSError) as exc:
         log.error("backup from the dashboard failed: %s", describe_error(exc))
-        return _error(500, f"O backup falhou: {describe_error(exc)}")
+        return _backup_error(500, "failed", f"O backup falhou: {describe_error(exc)}")
     finally:
         _backup_lock.release()
     log.info("backup taken from the dashboard")
+    # "status" and "backup_path": the names the tutorial's scripts read.
+    summary = {"status": "success", "backup_path": summary["path"], **summary}
     if _wants_json():
         return jsonify(summary)
     return render_template("result.html", title="Backup concluído", message=None, result=summary)
+
+
+def _backup_error(status: int, outcome: str, message: str) -> Response:
+    """A failed /admin/backup: JSON callers also get a "status" other than "success"."""
+    if not _wants_json():
+        return _error(status, message)
+    resp = jsonify({"status": outcome, "error": message})
+    resp.status_code = status
+    return resp
 
 
 @bp.post("/test-message")
@@ -315,8 +327,9 @@ def test_message():
     cfg = g.cfg
     data = request.get_json(silent=True) if request.is_json else request.form
     data = data if isinstance(data, dict) or hasattr(data, "get") else {}
-    text = str(data.get("text") or "").strip()
-    sender = str(data.get("from") or "").strip().lstrip("+") or sendtest.DEFAULT_FROM
+    # "message" is what the tutorial sends; "text" is ours.
+    text = str(data.get("text") or data.get("message") or "").strip()
+    sender = _PHONE_PUNCTUATION.sub("", str(data.get("from") or "")).lstrip("+") or sendtest.DEFAULT_FROM
     try:
         timeout = min(max(float(data.get("timeout") or 30), 1), 60)
     except (TypeError, ValueError):

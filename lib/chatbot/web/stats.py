@@ -19,7 +19,7 @@ import threading
 from .. import clock, events, log as logmod
 from ..bot import handoff
 from ..db import describe_error
-from ..ops import alerts, backup, jobs, notify
+from ..ops import alerts, backup, jobs, notify, schedule
 from ..whatsapp import graph_api, inbox as inbox_mod
 
 log = logging.getLogger("chatbot.web")
@@ -281,14 +281,16 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
     }
     out["alerts_firing"] = _section(bad, "alerts", lambda: _alerts(conn, secrets)) or []
     out["last_backup"] = _section(bad, "backup", lambda: _last_backup(conn, secrets))
-    out["jobs"] = _section(bad, "jobs", lambda: _jobs(conn, secrets)) or []
+    # The last five archives, as the tutorial's /stats had them (chatbot-backup --list has all).
+    out["backups"] = _section(bad, "backups", lambda: backup.list_backups(cfg, conn, now=now, limit=5))
+    out["jobs"] = _section(bad, "jobs", lambda: _jobs(conn, secrets, now)) or []
     return out
 
 
 def _section(unavailable: dict, name: str, fn):
     try:
         return fn()
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:     # OSError: the backup dir or a unit file unreadable
         unavailable[name] = describe_error(exc)
         log.warning("dashboard section %s unavailable: %s", name, unavailable[name])
     return None
@@ -330,14 +332,16 @@ def _last_backup(conn, secrets) -> dict | None:
     return logmod.scrub_tree(dict(b), secrets) if b else None
 
 
-def _jobs(conn, secrets) -> list[dict]:
-    """Each known job with its period and last run (``status`` None: never ran)."""
+def _jobs(conn, secrets, now: float) -> list[dict]:
+    """Each known job with its period, last run (``status`` None: never ran)
+    and next run (from systemd, or its timer unit's OnCalendar=: ops/schedule.py)."""
     runs = jobs.last_runs(conn)
+    plan = schedule.job_schedules(jobs.JOBS, now)
     out = []
     for name, period in jobs.JOBS.items():
         run = logmod.scrub_tree(dict(runs.get(name) or {}), secrets)
         run.setdefault("status", None)
-        out.append(dict(run, job=name, period=period))
+        out.append(dict(run, **plan[name], job=name, period=period))
     return out
 
 
