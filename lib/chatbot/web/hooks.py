@@ -80,6 +80,10 @@ def receive():
         result = _committer(cfg).store(batch)
     except sqlite3.Error as exc:
         return _store_later(cfg, body, exc)
+    except Exception as exc:   # a batch SQLite cannot take: it fails alone, Meta redelivers it
+        log.error("webhook could not store a batch (%s: %s), answering 503 so Meta retries",
+                  type(exc).__name__, str(exc)[:200])
+        return _unavailable()
     if result["foreign"]:
         log.warning("ignored %d message(s) for phone_number_id(s) not configured: %s",
                     result["foreign"], ",".join(sorted(batch.phone_number_ids - set(cfg.whatsapp.phone_number_ids))))
