@@ -23,17 +23,14 @@ Example:
 @click.option("--host", help="Bind address (default [web] host).")
 @click.option("--port", type=int, help="Port (default [web] port).")
 def main(config_path, host, port):
-    import waitress
-
     from ..web.app import create_app
+    from ..web.serve import create_server, serve
     cfg = load_config(config_path)
     host, port = host or cfg.web.host, port or cfg.web.port
     app = create_app(cfg)
     mode = "sandbox (replies recorded, not sent)" if cfg.whatsapp.sandbox else "live"
     log.info("chatbot-web listening on http://%s:%d in %s mode", host, port, mode)
-    server = waitress.create_server(app, host=host, port=port, threads=cfg.web.threads,
-                                    channel_timeout=30, connection_limit=500, ident="chatbot")
-    from ..web.serve import serve
+    server = create_server(app, cfg, host, port)
     stop = threading.Event()
 
     def on_signal(signum, _frame):
