@@ -87,6 +87,7 @@ def test_health_and_metrics_need_no_token(client):
 def test_metrics_parse_as_prometheus_text_and_match_the_database(client, conn):
     clock.freeze(NOW)
     expect = seed(conn, NOW)
+    assert client.post("/webhook", data=b"{").status_code == 400     # refusals are counted in memory
     resp = client.get("/metrics")
     assert resp.status_code == 200
     assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
@@ -109,7 +110,7 @@ def test_metrics_parse_as_prometheus_text_and_match_the_database(client, conn):
     assert dict(buckets)[float("inf")] == count == expect["received"]
     assert 0.5 * count < sample(fams, "chatbot_reply_latency_seconds_sum") < 10 * count
     assert sample(fams, "chatbot_graph_api_errors_total", code="131047") == 2
-    assert sample(fams, "chatbot_webhook_rejects_total", reason="bad signature") == 1
+    assert sample(fams, "chatbot_webhook_rejects_total", reason="bad payload") == 1
     assert sample(fams, "chatbot_alert_firing", alert="job_failed:cleanup") == 1
     assert sample(fams, "chatbot_alerts_firing") == 1
     assert sample(fams, "chatbot_job_last_run_ok", job="cleanup") == 0

@@ -327,3 +327,35 @@ def test_a_batch_sqlite_refuses_fails_alone_in_its_group(tmp_path):
     assert all(r == {"foreign": 0} for r in results.values()), results
     stored = {r["wamid"] for r in inbox_rows(cfg)}
     assert stored == {f"wamid.g{i}" for i in range(6)}
+
+
+def test_forged_webhooks_are_counted_in_memory_and_only_sampled(secured, caplog):
+    """A flood of bad signatures: counted exactly (/metrics, /stats), a few
+    rows a minute in webhook_rejects, a rate-limited log line."""
+    import logging
+    from chatbot import clock
+    from conftest import ADMIN_TOKEN
+    from prometheus_client.parser import text_string_to_metric_families
+    cfg, client = secured
+    clock.freeze(1_764_100_000.0)
+    body = load_sample("webhooks/text.json")
+    forged = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Type": "application/json"}
+    with caplog.at_level(logging.WARNING, logger="chatbot.web"):
+        for _ in range(500):
+            assert client.post("/webhook", data=body, headers=forged).status_code == 403
+        clock.advance(61)
+        assert client.post("/webhook", data=body, headers=forged).status_code == 403
+    conn = db.connect(cfg.db_path)
+    rows = conn.execute("SELECT COUNT(*), SUM(count) FROM webhook_rejects").fetchone()
+    assert rows[0] == 11              # ten samples in the first minute, one in the next
+    assert rows[1] == 501             # ...standing for every refusal
+    lines = [r.getMessage() for r in caplog.records if "webhook rejected" in r.getMessage()]
+    assert len(lines) == 2 and "499 more" in lines[1], lines
+    metrics = client.get("/metrics").get_data(as_text=True)
+    total = [s.value for f in text_string_to_metric_families(metrics) for s in f.samples
+             if s.name == "chatbot_webhook_rejects_total" and s.labels.get("reason") == "bad signature"]
+    assert total == [501]
+    clock.advance(5)
+    assert client.post("/webhook", data=body, headers=forged).status_code == 403
+    stats = client.get("/stats", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).get_json()
+    assert stats["errors"]["webhook_rejects"] == [{"reason": "bad signature", "count": 502}]

@@ -13,9 +13,9 @@ import time
 
 from flask import Blueprint, Response, current_app, g, request
 
-from .. import clock
-from ..db import describe_error, transaction
+from ..db import describe_error
 from ..whatsapp import spool, webhook
+from ..whatsapp.rejects import Rejects
 from ..whatsapp.group_commit import GroupCommitter
 from .app import get_db
 
@@ -40,15 +40,16 @@ def _committer(cfg) -> GroupCommitter:
     return writer
 
 
+def _rejects() -> Rejects:
+    return current_app.extensions["chatbot.rejects"]
+
+
 def _reject(status: int, reason: str, detail: str = "") -> Response:
-    log.warning("webhook rejected (%s): %s %s", status, reason, detail[:120])
     try:
         conn = get_db()
-        with transaction(conn):
-            conn.execute("INSERT INTO webhook_rejects (ts, reason, detail) VALUES (?,?,?)",
-                         (clock.now(), reason, detail[:300]))
     except sqlite3.Error:
-        pass
+        conn = None
+    _rejects().record(conn, status, reason, detail)
     return Response(reason + "\n", status=status, mimetype="text/plain")
 
 

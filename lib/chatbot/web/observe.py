@@ -5,11 +5,12 @@ evaluates (statuses and short details, secrets scrubbed); /metrics can be
 limited to an allow-list of addresses (``[web] metrics_allow``).
 
 Counters in /metrics are real Prometheus counters: the tables they come
-from (events, inbox, statuses, api_errors, webhook_rejects) are append-only
-by rowid, so each scrape adds only the rows past the last id it saw. They
-start from the rows stored when the service first reads them and reset
-when it restarts (Prometheus' ``rate()`` handles that), and never go down
-when the retention job deletes old rows.
+from (events, inbox, statuses, api_errors) are append-only by rowid, so each
+scrape adds only the rows past the last id it saw. They start from the rows
+stored when the service first reads them and reset when it restarts
+(Prometheus' ``rate()`` handles that), and never go down when the retention
+job deletes old rows. Refused webhooks are counted in this process's memory
+(``whatsapp.rejects``: the table holds only samples of them).
 """
 from __future__ import annotations
 
@@ -93,6 +94,9 @@ def metrics():
     try:
         counters.update(conn)
         counters.write(out)
+        out.family("chatbot_webhook_rejects_total", "counter",
+                   "Webhook deliveries refused (bad signature, bad payload, too large), by reason.",
+                   [({"reason": k}, v) for k, v in sorted(current_app.extensions["chatbot.rejects"].snapshot().items())])
         _gauges(conn, cfg, out)
     except sqlite3.Error as exc:
         log.error("/metrics: %s", describe_error(exc))
@@ -151,7 +155,6 @@ _SIMPLE = {
     "statuses": "SELECT status, COUNT(*) FROM statuses WHERE id > ? AND id <= ? GROUP BY 1",
     "api_errors": "SELECT COALESCE(CAST(code AS TEXT), 'none'), COUNT(*) FROM api_errors"
                   " WHERE id > ? AND id <= ? GROUP BY 1",
-    "webhook_rejects": "SELECT reason, COUNT(*) FROM webhook_rejects WHERE id > ? AND id <= ? GROUP BY 1",
 }
 
 
@@ -233,9 +236,6 @@ class Counters:
                        [({}, self.llm_ms / 1000)])
             out.family("chatbot_graph_api_errors_total", "counter", "Graph API errors, by Meta error code.",
                        [({"code": k}, v) for k, v in sorted(self.by["api_errors"].items())])
-            out.family("chatbot_webhook_rejects_total", "counter",
-                       "Webhook deliveries refused (bad signature, bad payload, too large), by reason.",
-                       [({"reason": k}, v) for k, v in sorted(self.by["webhook_rejects"].items())])
 
 
 # Statuses worth a gauge; 'answered' and 'ignored' only grow (see the counters).
