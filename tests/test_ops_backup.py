@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -391,3 +392,102 @@ def test_sudo_backup_runs_as_the_owner_of_the_state_dir():
     finally:
         import shutil
         shutil.rmtree(top)
+
+
+# -- decompression bombs and wrong manifests ---------------------------------------------------
+def _bomb(good: Path, out: Path, inflated: int, honest_manifest: bool) -> Path:
+    """The good archive with db/chatbot.db replaced by ``inflated`` zero bytes
+    (a few hundred KB compressed); the manifest either keeps the real size or
+    claims the inflated one."""
+    with tarfile.open(good) as src:
+        manifest = json.loads(src.extractfile("manifest.json").read())
+        others = [(m, src.extractfile(m).read()) for m in src.getmembers()
+                  if m.isfile() and m.name not in ("manifest.json", "db/chatbot.db")]
+    if honest_manifest:
+        for f in manifest["files"]:
+            if f["path"] == "db/chatbot.db":
+                f["size"] = inflated
+    with tarfile.open(out, "w:gz") as dst:
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        dst.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("db/chatbot.db")
+        info.size = inflated
+
+        class Zeros(io.RawIOBase):
+            left = inflated
+
+            def readinto(self, b):
+                n = min(len(b), self.left)
+                b[:n] = bytes(n)
+                self.left -= n
+                return n
+        dst.addfile(info, Zeros())
+        for m, data in others:
+            dst.addfile(m, io.BytesIO(data))
+    return out
+
+
+def _biggest_file_under(folder: Path) -> int:
+    return max((p.stat().st_size for p in folder.rglob("*") if p.is_file()), default=0)
+
+
+@pytest.mark.parametrize("honest_manifest", [False, True])
+def test_decompression_bomb_is_refused_before_it_is_unpacked(tmp_path, small_fs, honest_manifest):
+    """The state directory on a 4 MB disk, an archive that inflates to 200 MB:
+    refused from the sizes alone, with one line, and nothing ever written."""
+    cfg, good = _archive_before(tmp_path)
+    bomb = _bomb(good, tmp_path / "bomb.tar.gz", 200 << 20, honest_manifest)
+    assert bomb.stat().st_size < 1 << 20
+    small = make_cfg(small_fs)
+    db.connect(small.db_path).close()
+    used = shutil.disk_usage(small_fs).used
+    # An honest size: no room on the state's disk; in the (roomier) temporary
+    # directory of a dry run, the checksum, streamed before anything is written.
+    match = r"needs 209\.7 MB|checksum mismatch" if honest_manifest else r"209,715,200 bytes in the archive but"
+    for dry_run in (True, False):
+        with pytest.raises(backup.BackupError, match=match):
+            restore.restore(small, bomb, dry_run=dry_run, force=True)
+        assert shutil.disk_usage(small_fs).used <= used + 65536
+    assert not [p for p in small.state_dir.iterdir() if p.name.startswith(".restore-")]
+
+
+def test_dry_run_writes_nothing_under_the_state_directory(tmp_path):
+    cfg, good = _archive_before(tmp_path)
+    def files():   # (looking for writers opens the database, which may add its -wal/-shm)
+        return sorted(p.name for p in cfg.state_dir.rglob("*") if not p.name.endswith(("-wal", "-shm")))
+    before = files()
+    seen = []
+    real_verify = restore.verify_archive
+
+    def verify(archive, work, **kw):
+        out = real_verify(archive, work, **kw)
+        seen.append((work, sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())))
+        return out
+    restore.verify_archive = verify
+    try:
+        plan = restore.restore(cfg, good, dry_run=True)
+    finally:
+        restore.verify_archive = real_verify
+    assert plan["dry_run"] and plan["tables"]
+    (work, written), = seen
+    assert cfg.state_dir not in work.parents
+    assert written == ["db/chatbot.db"]                         # the rest was only hashed
+    assert files() == before
+
+
+@pytest.mark.parametrize("manifest", [b"[]", b"{}", b'{"files": {}}', b'{"files": [1]}', b'"x"',
+                                      b'{"files": [{"path": "db/chatbot.db", "size": "12", "sha256": "x"}]}'])
+def test_manifest_of_the_wrong_shape_is_one_line(tmp_path, manifest):
+    cfg, good = _archive_before(tmp_path)
+
+    def replace(name, data):
+        return [(name, manifest if name == "manifest.json" else data, {})]
+    bad = _rebuild(good, tmp_path / "shape.tar.gz", replace)
+    _refused(cfg, bad, r"manifest.json has the wrong shape")
+    cfg_path = tmp_path / "chatbot.toml"
+    cfg_path.write_text(toml_of({"paths": {"state_dir": str(cfg.state_dir)}, "llm": {"enabled": False}}))
+    proc = run("chatbot-restore", cfg_path, "--dry-run", str(bad))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "wrong shape" in proc.stderr
