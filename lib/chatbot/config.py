@@ -42,6 +42,9 @@ class Web:
     threads: int = 4
     max_body_bytes: int = 1_048_576
     metrics_allow: list = field(default_factory=list)   # empty = anyone may read /metrics
+    # Bearer token /metrics then requires (Prometheus' `authorization` setting); empty = none.
+    # Behind a local proxy every client is 127.0.0.1, so the allow-list alone cannot tell them apart.
+    metrics_token: str = ""
     secure_cookies: bool = True
     db_busy_timeout_ms: int = 500    # then the webhook spools the batch instead of waiting
 
@@ -205,7 +208,7 @@ class Config:
     def secrets(self) -> list[str]:
         """Every secret value in force, so logs and outputs can be checked for leaks."""
         vals = [self.whatsapp.app_secret, self.whatsapp.access_token, self.admin.token,
-                self.smtp.password, self.llm.api_key, self.whatsapp.verify_token]
+                self.smtp.password, self.llm.api_key, self.whatsapp.verify_token, self.web.metrics_token]
         return [v for v in vals if v]
 
 
@@ -217,6 +220,7 @@ SECRET_ENV = {
     ("admin", "token"): "CHATBOT_ADMIN_TOKEN",
     ("smtp", "password"): "CHATBOT_SMTP_PASSWORD",
     ("llm", "api_key"): "CHATBOT_LLM_API_KEY",
+    ("web", "metrics_token"): "CHATBOT_METRICS_TOKEN",
 }
 
 

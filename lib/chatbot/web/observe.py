@@ -1,8 +1,11 @@
 """GET /health and GET /metrics: for load balancers, the health-check job and Prometheus.
 
-Neither needs the admin token. /health says only what ``ops.health``
-evaluates (statuses and short details, secrets scrubbed); /metrics can be
-limited to an allow-list of addresses (``[web] metrics_allow``).
+Neither needs the admin token. /health tells everyone the overall status
+and each component's status; the details (``ops.health``'s text: worker PID,
+backup path, free disk, job errors; secrets scrubbed) only to an operator
+(the admin token as Bearer, or the login session). /metrics can be limited to
+an allow-list of addresses (``[web] metrics_allow``) and to a bearer token
+(``[web] metrics_token``): behind a local proxy every client is 127.0.0.1.
 
 Counters in /metrics are real Prometheus counters: the tables they come
 from (events, inbox, statuses, api_errors) are append-only by rowid, so each
@@ -14,6 +17,7 @@ job deletes old rows. Refused webhooks are counted in this process's memory
 """
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
 import sqlite3
@@ -45,10 +49,29 @@ def health():
         result = {"status": "unhealthy", "checked_at": clock.now(),
                   "components": {"database": {"status": "critical", "detail": describe_error(exc)}}}
     result = scrub_tree(result, g.cfg.secrets())
+    code = 200 if result["status"] in ("healthy", "warning") else 503
+    if not _is_admin():
+        # Load balancers and the health-check job need only the verdicts; the
+        # details (worker PID, backup path, free disk, job errors) are for operators.
+        result = {"status": result["status"], "checked_at": result["checked_at"],
+                  "components": {k: {"status": c["status"]} for k, c in result["components"].items()}}
     resp = jsonify(result)
-    resp.status_code = 200 if result["status"] in ("healthy", "warning") else 503
+    resp.status_code = code
     resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Vary"] = "Authorization, Cookie"
     return resp
+
+
+def _is_admin() -> bool:
+    from .admin import authenticated     # the admin token as Bearer, or the login session
+    return authenticated() is not None
+
+
+def _metrics_token_ok(token: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() != "bearer ":
+        return False
+    return hmac.compare_digest(header[7:].strip().encode(), token.encode())
 
 
 def scrub_tree(obj, secrets: list[str]):
@@ -88,6 +111,9 @@ def metrics():
     cfg = g.cfg
     if not allowed(request.remote_addr, cfg.web.metrics_allow):
         abort(403)
+    if cfg.web.metrics_token and not _metrics_token_ok(cfg.web.metrics_token):
+        return Response("unauthorized\n", status=401, mimetype="text/plain",
+                        headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     conn = get_db()
     counters = current_app.extensions.setdefault("chatbot_counters", Counters())
     out = Exposition()
