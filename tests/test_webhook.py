@@ -359,3 +359,38 @@ def test_forged_webhooks_are_counted_in_memory_and_only_sampled(secured, caplog)
     assert client.post("/webhook", data=body, headers=forged).status_code == 403
     stats = client.get("/stats", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).get_json()
     assert stats["errors"]["webhook_rejects"] == [{"reason": "bad signature", "count": 502}]
+
+
+@pytest.mark.parametrize("host, allow, expect", [
+    ("127.0.0.1", False, 200), ("::1", False, 200), ("localhost", False, 200),
+    ("0.0.0.0", False, 403), ("192.168.1.10", False, 403), ("0.0.0.0", True, 200)])
+def test_sandbox_takes_unsigned_posts_only_on_loopback_or_when_allowed(tmp_path, host, allow, expect):
+    cfg = make_cfg(tmp_path, web={"host": host}, whatsapp={"allow_unsigned": allow})
+    client = create_app(cfg).test_client()
+    body = load_sample("webhooks/text.json")
+    assert client.post("/webhook", data=body, headers={"Content-Type": "application/json"}).status_code == expect
+    assert len(inbox_rows(cfg)) == (1 if expect == 200 else 0)
+
+
+@pytest.mark.slow
+def test_chatbot_web_on_all_interfaces_refuses_unsigned_posts(tmp_path):
+    """The real command: --host 0.0.0.0 on the command line counts, not just the file."""
+    import signal
+    from conftest import toml_of
+    from support.servers import command, free_port, wait_http
+    port = free_port()
+    path = tmp_path / "chatbot.toml"
+    path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "state")}, "llm": {"enabled": False}}))
+    import subprocess
+    proc = command("chatbot-web", path, "--host", "0.0.0.0", "--port", str(port),
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", timeout=30)
+        body = load_sample("webhooks/text.json")
+        r = requests.post(f"http://127.0.0.1:{port}/webhook", data=body, timeout=10,
+                          headers={"Content-Type": "application/json"})
+        assert r.status_code == 403
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert "unsigned webhooks are refused" in err

@@ -60,6 +60,9 @@ class WhatsApp:
     max_message_age_minutes: int = 60   # older messages are acknowledged, not answered; 0 = no limit
     request_timeout_seconds: float = 10.0
     mark_read: bool = True
+    # Sandbox mode (no app_secret) takes unsigned webhooks only while chatbot-web
+    # listens on loopback, unless this says so.
+    allow_unsigned: bool = False
 
     @property
     def sandbox(self) -> bool:
@@ -286,6 +289,40 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{p}: [backup] keep_count must be at least 1")
     if cfg.whatsapp.access_token and not cfg.whatsapp.app_secret:
         raise ConfigError(f"{p}: [whatsapp] app_secret is required when access_token is set")
+    if cfg.smtp.security == "none" and cfg.smtp.password and cfg.smtp.host and not is_loopback(cfg.smtp.host):
+        raise ConfigError(f"{p}: [smtp] security = \"none\" would send the password in clear to {cfg.smtp.host};"
+                          " use \"starttls\" or \"ssl\" (\"none\" is allowed only to a loopback host)")
+    for where, url in (("[llm] base_url", cfg.llm.base_url), ("[whatsapp] api_base_url", cfg.whatsapp.api_base_url)):
+        _check_url(p, where, url)
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1 (brackets allowed)."""
+    import ipaddress
+    host = host.strip().strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(p: str, where: str, url: str) -> None:
+    """Both URLs carry a bearer token: plain http only to this host."""
+    from urllib.parse import urlsplit
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise ConfigError(f"{p}: {where} is not a URL: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{p}: {where} must be an https:// URL, got {url!r}")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise ConfigError(f"{p}: {where} uses plain http:// to {host}, which would send its bearer token"
+                          " in clear; use https:// (http:// is allowed only to a loopback host)")
 
 
 def load(path: str | None = None) -> Config:

@@ -13,6 +13,7 @@ import time
 
 from flask import Blueprint, Response, current_app, g, request
 
+from .. import config
 from ..db import describe_error
 from ..whatsapp import spool, webhook
 from ..whatsapp.rejects import Rejects
@@ -71,6 +72,9 @@ def receive():
     secret = cfg.whatsapp.app_secret
     if secret and not webhook.signature_ok(body, request.headers.get("X-Hub-Signature-256"), secret):
         return _reject(403, "bad signature")
+    if not secret and not unsigned_allowed(cfg):
+        return _reject(403, "unsigned webhook refused",
+                       "no [whatsapp] app_secret and not listening on loopback (set allow_unsigned = true)")
     try:
         batch = webhook.parse(body)
     except webhook.BadPayload as exc:
@@ -91,6 +95,13 @@ def receive():
     if batch.skipped:
         log.warning("webhook batch had %d unreadable item(s): %s", len(batch.skipped), batch.skipped[0])
     return Response("OK\n", status=200, mimetype="text/plain")
+
+
+def unsigned_allowed(cfg) -> bool:
+    """Sandbox mode (no app secret) takes unsigned posts only from this host,
+    unless the operator says otherwise: on a public address anyone could
+    post messages in a customer's name."""
+    return cfg.whatsapp.allow_unsigned or config.is_loopback(cfg.web.host)
 
 
 def _store_later(cfg, body: bytes, exc: sqlite3.Error) -> Response:
