@@ -491,3 +491,20 @@ def test_manifest_of_the_wrong_shape_is_one_line(tmp_path, manifest):
     proc = run("chatbot-restore", cfg_path, "--dry-run", str(bad))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "wrong shape" in proc.stderr
+
+
+def test_backup_and_restore_write_through_new_files_never_a_planted_link(tmp_path):
+    """Fixed temporary names (.NAME.partial, NAME.restoring) in directories the
+    service user owns would let it point root's writes anywhere."""
+    clock.freeze(NOW)
+    cfg, good = _archive_before(tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    stamp = backup.utc_stamp(NOW)
+    os.symlink(victim, cfg.backup_dir / f".chatbot-backup-{stamp}-2.tar.gz.partial")
+    os.symlink(victim, cfg.db_path.with_name("chatbot.db.restoring"))
+    second = backup.run_backup(cfg)
+    assert second["path"].endswith(f"{stamp}-2.tar.gz")
+    restore.restore(cfg, second["path"], force=True)
+    assert victim.read_text() == "precious\n"
+    assert max_id(cfg.db_path) == 2000

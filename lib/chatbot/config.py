@@ -325,21 +325,57 @@ def _check_url(p: str, where: str, url: str) -> None:
                           " in clear; use https:// (http:// is allowed only to a loopback host)")
 
 
-def load(path: str | None = None) -> Config:
-    """Load the configuration; raise ConfigError with one line on any problem."""
+def secrets_file(config_path: str) -> Path:
+    """The units' ``EnvironmentFile=``: secrets.env beside the config file."""
+    return Path(config_path).parent / "secrets.env"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=value lines as systemd's EnvironmentFile= reads them (comments,
+    blank lines, optional quotes, ``export``). {} when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;" or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key] = value
+    return out
+
+
+def load(path: str | None = None, *, env_file: bool = False) -> Config:
+    """Load the configuration; raise ConfigError with one line on any problem.
+
+    ``env_file``: a command run by hand (``sudo chatbot send-test``) has not
+    got the secrets the units get from ``EnvironmentFile=``; read them from
+    secrets.env beside the config file, when it is readable, for every
+    secret variable not already set."""
     explicit = path or os.environ.get("CHATBOT_CONFIG")
     path = explicit or DEFAULT_PATH
+    env = os.environ
+    if env_file:
+        wanted = set(SECRET_ENV.values())
+        extra = {k: v for k, v in read_env_file(secrets_file(path)).items() if k in wanted and not env.get(k)}
+        env = {**os.environ, **extra}
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
         if explicit:
             raise ConfigError(f"{path}: config file not found") from None
-        return from_dict({}, path="<defaults>")
+        return from_dict({}, path="<defaults>", env=env)
     except PermissionError:
         raise ConfigError(f"{path}: permission denied reading config file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    return from_dict(data, path=path)
+    return from_dict(data, path=path, env=env)

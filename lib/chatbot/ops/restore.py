@@ -35,7 +35,7 @@ import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from .. import clock, db
+from .. import clock, db, files
 from .backup import MANIFEST, BackupError, fsync_path, locked, run_backup, utc_stamp
 
 ROOTS = ("db", "config", "kb")
@@ -61,11 +61,11 @@ def _manifest_files(manifest, archive: Path) -> dict[str, dict]:
         return BackupError(f"{archive}: {MANIFEST} has the wrong shape ({what}): not a chatbot backup")
     if not isinstance(manifest, dict):
         raise wrong(f"a JSON {type(manifest).__name__}, not an object")
-    files = manifest.get("files")
-    if not isinstance(files, list):
+    entries = manifest.get("files")
+    if not isinstance(entries, list):
         raise wrong("no files[] list")
     listed = {}
-    for f in files:
+    for f in entries:
         if not (isinstance(f, dict) and isinstance(f.get("path"), str) and _safe_name(f["path"])
                 and f["path"] != MANIFEST and type(f.get("size")) is int and f["size"] >= 0
                 and isinstance(f.get("sha256"), str) and len(f["sha256"]) == 64 and set(f["sha256"]) <= _HEX):
@@ -211,15 +211,7 @@ def active_writers(cfg) -> list[str]:
 
 def _stage(src: Path, dest: Path, mode: int) -> Path:
     """Write ``src`` beside ``dest`` and fsync it; nothing is replaced yet."""
-    tmp = dest.with_name(dest.name + ".restoring")
-    try:
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, mode)
-        fsync_path(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
+    return files.copy_beside(src, dest, mode=mode, suffix=".restoring")
 
 
 def _swap(tmp: Path, dest: Path) -> None:
@@ -256,9 +248,9 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
     replaced = False
     try:
         manifest = verify_archive(archive, work, write=not dry_run)
-        files = [f["path"] for f in manifest["files"]]
-        has_kb = any(p.startswith("kb/") for p in files)
-        config_in = next((p for p in files if p.startswith("config/")), None)
+        paths = [f["path"] for f in manifest["files"]]
+        has_kb = any(p.startswith("kb/") for p in paths)
+        config_in = next((p for p in paths if p.startswith("config/")), None)
         writers = active_writers(cfg)
         plan = {"archive": str(archive), "created_at": manifest.get("created_at"),
                 "version": manifest.get("version"), "tables": tables if isinstance(tables := manifest.get("tables"), dict) else {},
