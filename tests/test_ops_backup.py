@@ -21,7 +21,7 @@ from chatbot import clock, db, events
 from chatbot.commands.jobs import backup as backup_cmd
 from chatbot.commands.jobs import restore as restore_cmd
 from chatbot.ops import backup, restore
-from conftest import make_cfg, toml_of
+from conftest import fill_disk, make_cfg, toml_of
 from support.servers import ROOT, run
 
 WRITER = r"""
@@ -435,22 +435,31 @@ def _biggest_file_under(folder: Path) -> int:
 
 @pytest.mark.parametrize("honest_manifest", [False, True])
 def test_decompression_bomb_is_refused_before_it_is_unpacked(tmp_path, small_fs, honest_manifest):
-    """The state directory on a 4 MB disk, an archive that inflates to 200 MB:
-    refused from the sizes alone, with one line, and nothing ever written."""
+    """The state directory on a 4 MB disk, an archive that inflates to 64 MB:
+    refused with one line, and nothing ever written. A size that disagrees
+    with the manifest is refused at the member's header; an honest size, by
+    its checksum, streamed before anything is written."""
     cfg, good = _archive_before(tmp_path)
-    bomb = _bomb(good, tmp_path / "bomb.tar.gz", 200 << 20, honest_manifest)
+    bomb = _bomb(good, tmp_path / "bomb.tar.gz", 64 << 20, honest_manifest)
     assert bomb.stat().st_size < 1 << 20
     small = make_cfg(small_fs)
     db.connect(small.db_path).close()
     used = shutil.disk_usage(small_fs).used
-    # An honest size: no room on the state's disk; in the (roomier) temporary
-    # directory of a dry run, the checksum, streamed before anything is written.
-    match = r"needs 209\.7 MB|checksum mismatch" if honest_manifest else r"209,715,200 bytes in the archive but"
+    match = r"checksum mismatch for db/chatbot.db" if honest_manifest else r"67,108,864 bytes in the archive but"
     for dry_run in (True, False):
         with pytest.raises(backup.BackupError, match=match):
             restore.restore(small, bomb, dry_run=dry_run, force=True)
         assert shutil.disk_usage(small_fs).used <= used + 65536
     assert not [p for p in small.state_dir.iterdir() if p.name.startswith(".restore-")]
+
+
+def test_an_archive_bigger_than_the_free_space_is_refused_before_unpacking(tmp_path, small_fs):
+    cfg, good = _archive_before(tmp_path)
+    small = make_cfg(small_fs)
+    db.connect(small.db_path).close()
+    fill_disk(small_fs)
+    with pytest.raises(backup.BackupError, match=r"unpacking it needs .* MB free"):
+        restore.restore(small, good, force=True)
 
 
 def test_dry_run_writes_nothing_under_the_state_directory(tmp_path):

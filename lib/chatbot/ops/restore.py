@@ -84,6 +84,15 @@ def _check_room(folder: Path, needed: int, archive: Path) -> None:
                           f" {usage.free / 1e6:.1f} MB free (keeping {reserve / 1e6:.1f} MB spare); refusing")
 
 
+def _check_member(m: tarfile.TarInfo, listed: dict[str, dict], archive: Path) -> None:
+    want = listed.get(m.name)
+    if want is None:
+        raise BackupError(f"{archive}: {m.name} is not in the manifest")
+    if m.size != want["size"]:
+        raise BackupError(f"{archive}: {m.name} is {m.size:,} bytes in the archive but"
+                          f" {want['size']:,} in the manifest: the archive is damaged")
+
+
 def _stream(tar: tarfile.TarFile, m: tarfile.TarInfo, want: dict, out, archive: Path) -> None:
     """Hash one member (and write it to ``out``), never past its declared size."""
     h, size = hashlib.sha256(), 0
@@ -102,11 +111,12 @@ def _stream(tar: tarfile.TarFile, m: tarfile.TarInfo, want: dict, out, archive: 
 def verify_archive(archive: Path, work: Path, *, write: bool = True) -> dict:
     """Check the archive fully and extract it into ``work``; return the manifest.
 
-    Nothing is unpacked before every member's size in the tar header matched
-    the manifest, the total fits ``work``'s filesystem with room to spare, and
-    every member's SHA-256 was checked by streaming it without writing (each
-    stream stops at the member's declared size): a small archive that inflates
-    to gigabytes (a decompression bomb) is refused before it writes a byte.
+    Nothing is unpacked before every member's size in its tar header matched
+    the manifest, every member's SHA-256 was checked by streaming it without
+    writing (each stream stops at the member's declared size), and the total
+    fits ``work``'s filesystem with room to spare: a small archive that
+    inflates to gigabytes (a decompression bomb) is refused before it writes
+    a byte, and one whose sizes lie, before it is even inflated.
     With ``write=False`` (a dry run) only the database is written (``PRAGMA
     integrity_check`` needs a file); everything else is only hashed.
     """
@@ -114,48 +124,52 @@ def verify_archive(archive: Path, work: Path, *, write: bool = True) -> dict:
         raise BackupError(f"{archive}: no such archive")
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            members = tar.getmembers()
-            for m in members:
+            # One pass, header by header (our archives start with the manifest):
+            # a member that does not match the manifest is refused at its header,
+            # before anything is inflated past it; one that does is hashed as it
+            # streams by. Nothing is written before every checksum matched.
+            members: list[tarfile.TarInfo] = []
+            names: set[str] = set()
+            hashed: set[str] = set()
+            listed: dict[str, dict] | None = None
+            for m in tar:
                 if not _safe_name(m.name):
                     raise BackupError(f"{archive}: refusing an archive with an unsafe path: {m.name!r}")
                 if not (m.isfile() or m.isdir()):
                     raise BackupError(f"{archive}: refusing an archive with a link or device: {m.name!r}")
-            names = [m.name for m in members if m.isfile()]
-            if len(names) != len(set(names)):
-                raise BackupError(f"{archive}: refusing an archive with duplicate entries")
-            if MANIFEST not in names:
-                raise BackupError(f"{archive}: not a chatbot backup (no {MANIFEST})")
-            if tar.getmember(MANIFEST).size > MAX_MANIFEST_BYTES:
-                raise BackupError(f"{archive}: {MANIFEST} is larger than {MAX_MANIFEST_BYTES >> 20} MB:"
-                                  " not a chatbot backup")
-            manifest = json.loads(tar.extractfile(MANIFEST).read())
-            listed = _manifest_files(manifest, archive)
-            to_write = 0
-            for m in members:
-                if not m.isfile() or m.name == MANIFEST:
+                members.append(m)
+                if not m.isfile():
                     continue
-                want = listed.get(m.name)
-                if want is None:
-                    raise BackupError(f"{archive}: {m.name} is not in the manifest")
-                if m.size != want["size"]:
-                    raise BackupError(f"{archive}: {m.name} is {m.size:,} bytes in the archive but"
-                                      f" {want['size']:,} in the manifest: the archive is damaged")
-                if write or m.name == "db/chatbot.db":
-                    to_write += m.size
-            missing = set(listed) - set(names)
+                if m.name in names:
+                    raise BackupError(f"{archive}: refusing an archive with duplicate entries")
+                names.add(m.name)
+                if m.name == MANIFEST:
+                    if m.size > MAX_MANIFEST_BYTES:
+                        raise BackupError(f"{archive}: {MANIFEST} is larger than {MAX_MANIFEST_BYTES >> 20} MB:"
+                                          " not a chatbot backup")
+                    manifest = json.loads(tar.extractfile(m).read())
+                    listed = _manifest_files(manifest, archive)
+                elif listed is not None:
+                    _check_member(m, listed, archive)
+                    _stream(tar, m, listed[m.name], None, archive)
+                    hashed.add(m.name)
+            if listed is None:
+                raise BackupError(f"{archive}: not a chatbot backup (no {MANIFEST})")
+            stored = [m for m in members if m.isfile() and m.name != MANIFEST]
+            for m in stored:
+                if m.name not in hashed:        # came before the manifest
+                    _check_member(m, listed, archive)
+                    _stream(tar, m, listed[m.name], None, archive)
+            missing = set(listed) - names
             if missing:
                 raise BackupError(f"{archive}: files listed in the manifest are missing: {sorted(missing)}")
-            _check_room(work, to_write, archive)
-            # First every checksum, streaming, writing nothing; then what is needed.
-            for m in members:
-                if m.isfile() and m.name != MANIFEST:
-                    _stream(tar, m, listed[m.name], None, archive)
-            for m in members:
-                if m.isfile() and m.name != MANIFEST and (write or m.name == "db/chatbot.db"):
-                    dest = work / m.name
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    with open(dest, "wb") as out:
-                        _stream(tar, m, listed[m.name], out, archive)
+            needed = [m for m in stored if write or m.name == "db/chatbot.db"]
+            _check_room(work, sum(m.size for m in needed), archive)
+            for m in needed:
+                dest = work / m.name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with open(dest, "wb") as out:
+                    _stream(tar, m, listed[m.name], out, archive)
     except BackupError:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error, ValueError, KeyError, TypeError) as exc:
