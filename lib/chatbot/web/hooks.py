@@ -2,8 +2,10 @@
 
 Nothing slow runs here: the message is committed to the inbox and the
 worker answers it. A 200 is only sent once the batch is durable; when the
-database cannot take it (locked past the busy timeout, disk full) the answer
-is 503 so Meta delivers it again later.
+database cannot take it (locked past the busy timeout, disk full), or a
+batch cannot be stored at all, the answer is 503 so Meta delivers it again
+later: never a 500. Refused deliveries are counted in memory and sampled to
+the database (``whatsapp.rejects``).
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from flask import Blueprint, Response, current_app, g, request
 from .. import config
 from ..db import describe_error
 from ..whatsapp import spool, webhook
-from ..whatsapp.rejects import Rejects
 from ..whatsapp.group_commit import GroupCommitter
+from ..whatsapp.rejects import Rejects
 from .app import get_db
 
 bp = Blueprint("hooks", __name__)
