@@ -126,8 +126,17 @@ install_venv() {
     done
 }
 
-random_token() {
-    python3 -c 'import secrets; print(secrets.token_urlsafe(32))'
+# The example secrets file with fresh random tokens, on stdout. The tokens are
+# made and written inside one python3: on a command line (sed -e "s|...|$TOKEN|")
+# any local user could read them in /proc/PID/cmdline while it runs.
+secrets_with_new_tokens() {
+    python3 - "$1" <<'PY'
+import re, secrets, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+for key in ("CHATBOT_ADMIN_TOKEN", "WHATSAPP_VERIFY_TOKEN"):
+    text = re.sub(rf"(?m)^{key}=.*$", lambda _m, k=key: f"{k}={secrets.token_urlsafe(32)}", text)
+sys.stdout.write(text)
+PY
 }
 
 install_config() {
@@ -143,9 +152,7 @@ install_config() {
         say "keeping existing $ETC/secrets.env"
     else
         local tmp="$ETC/secrets.env.new"
-        (umask 077; sed -e "s|^CHATBOT_ADMIN_TOKEN=.*|CHATBOT_ADMIN_TOKEN=$(random_token)|" \
-                        -e "s|^WHATSAPP_VERIFY_TOKEN=.*|WHATSAPP_VERIFY_TOKEN=$(random_token)|" \
-                        "$SRC/etc/chatbot/secrets.env.example" > "$tmp")
+        (umask 077; secrets_with_new_tokens "$SRC/etc/chatbot/secrets.env.example" > "$tmp")
         chown root:"$USER_NAME" "$tmp"
         chmod 0640 "$tmp"
         mv -n "$tmp" "$ETC/secrets.env"

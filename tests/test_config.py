@@ -67,3 +67,41 @@ def test_unreadable_config(tmp_path):
     assert result.returncode == 2
     assert "chatbot.toml: cannot read config file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- what would send a secret in clear (issue 10, item 13) ------------------------------
+
+@pytest.mark.parametrize("data, words", [
+    ({"smtp": {"host": "mail.example.com", "security": "none", "password": "pw"}}, "[smtp] security"),
+    ({"llm": {"backend": "openai", "base_url": "http://10.0.0.5:8000/v1"}}, "[llm] base_url"),
+    ({"llm": {"base_url": "http://llm.example.com/v1"}}, "[llm] base_url"),
+    ({"whatsapp": {"api_base_url": "http://graph.example.com"}}, "[whatsapp] api_base_url"),
+    ({"whatsapp": {"api_base_url": "ftp://graph.facebook.com"}}, "[whatsapp] api_base_url"),
+])
+def test_secrets_in_clear_to_another_host_are_refused(data, words):
+    env = {"CHATBOT_SMTP_PASSWORD": "pw"} if "smtp" in data else {}
+    with pytest.raises(config.ConfigError) as info:
+        config.from_dict(data, path="/etc/chatbot/chatbot.toml", env=env)
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("data", [
+    {"smtp": {"host": "127.0.0.1", "port": 25, "security": "none", "password": "pw"}},
+    {"smtp": {"host": "localhost", "security": "none", "password": "pw"}},
+    {"smtp": {"host": "mail.example.com", "security": "none"}},         # no password to leak
+    {"smtp": {"host": "mail.example.com", "security": "starttls", "password": "pw"}},
+    {"llm": {"backend": "openai", "base_url": "http://127.0.0.1:8000/v1"}},
+    {"llm": {"backend": "openai", "base_url": "http://[::1]:8000/v1"}},
+    {"llm": {"backend": "openai", "base_url": "https://llm.example.com/v1"}},
+    {"whatsapp": {"api_base_url": "http://localhost:9000"}},
+])
+def test_loopback_or_tls_is_accepted(data):
+    config.from_dict(data, env={})
+
+
+def test_smtp_in_clear_with_a_password_is_one_line_at_start(tmp_path):
+    path = tmp_path / "chatbot.toml"
+    path.write_text('[smtp]\nhost = "mail.example.com"\nsecurity = "none"\npassword = "pw"\n')
+    proc = run("chatbot-check-alerts", path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "[smtp] security" in proc.stderr

@@ -141,6 +141,8 @@ HISTORY = [
     ["0001_core", "0002_outbox_meta", "0003_inbox_claim_idx", "0004_inbox_drop_status_attempt_idx",
      "0005_statuses_apply_trigger", "0006_inbox_drop_conv_idx", "0100_bot", "0200_ops", "0300_web"],
 ]
+# Migrations added since the last version above (today's code applies them).
+SINCE_HISTORY = [name for name, _ in db.migration_files() if name > "0009_inbox_drop_conv_idx"]
 
 
 def _apply_old(conn, names):
@@ -168,7 +170,7 @@ def test_a_database_upgraded_from_every_earlier_schema_ends_like_a_fresh_one(tmp
     old = db.connect(tmp_path / "old.db", migrate_schema=False)
     for files in HISTORY[start:]:
         _apply_old(old, files)
-    assert db.migrate(old) == []
+    assert db.migrate(old) == SINCE_HISTORY
     assert _schema(old) == fresh
     # Created by that version and upgraded straight to today's.
     direct = db.connect(tmp_path / "direct.db", migrate_schema=False)

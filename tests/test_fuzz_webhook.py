@@ -20,7 +20,9 @@ from chatbot.worker import Worker
 ALLOWED = {200, 400, 403, 413}
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
-                    st.floats(allow_nan=False), st.text(max_size=50), st.text(min_size=5000, max_size=6000))
+                    st.floats(allow_nan=False), st.text(max_size=50), st.text(min_size=5000, max_size=6000),
+                    # every code point, lone surrogates included (valid JSON, not storable as UTF-8)
+                    st.text(st.characters(blacklist_categories=()), max_size=20))
 json_values = st.recursive(scalars, lambda kids: st.one_of(
     st.lists(kids, max_size=4), st.dictionaries(st.sampled_from(
         ["entry", "changes", "value", "messages", "statuses", "metadata", "id", "from", "type", "text",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from chatbot import clock, db, events
 from chatbot.commands.jobs import backup as backup_cmd
 from chatbot.commands.jobs import restore as restore_cmd
 from chatbot.ops import backup, restore
-from conftest import make_cfg, toml_of
+from conftest import fill_disk, make_cfg, toml_of
 from support.servers import ROOT, run
 
 WRITER = r"""
@@ -391,3 +392,128 @@ def test_sudo_backup_runs_as_the_owner_of_the_state_dir():
     finally:
         import shutil
         shutil.rmtree(top)
+
+
+# -- decompression bombs and wrong manifests ---------------------------------------------------
+def _bomb(good: Path, out: Path, inflated: int, honest_manifest: bool) -> Path:
+    """The good archive with db/chatbot.db replaced by ``inflated`` zero bytes
+    (a few hundred KB compressed); the manifest either keeps the real size or
+    claims the inflated one."""
+    with tarfile.open(good) as src:
+        manifest = json.loads(src.extractfile("manifest.json").read())
+        others = [(m, src.extractfile(m).read()) for m in src.getmembers()
+                  if m.isfile() and m.name not in ("manifest.json", "db/chatbot.db")]
+    if honest_manifest:
+        for f in manifest["files"]:
+            if f["path"] == "db/chatbot.db":
+                f["size"] = inflated
+    with tarfile.open(out, "w:gz") as dst:
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        dst.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("db/chatbot.db")
+        info.size = inflated
+
+        class Zeros(io.RawIOBase):
+            left = inflated
+
+            def readinto(self, b):
+                n = min(len(b), self.left)
+                b[:n] = bytes(n)
+                self.left -= n
+                return n
+        dst.addfile(info, Zeros())
+        for m, data in others:
+            dst.addfile(m, io.BytesIO(data))
+    return out
+
+
+def _biggest_file_under(folder: Path) -> int:
+    return max((p.stat().st_size for p in folder.rglob("*") if p.is_file()), default=0)
+
+
+@pytest.mark.parametrize("honest_manifest", [False, True])
+def test_decompression_bomb_is_refused_before_it_is_unpacked(tmp_path, small_fs, honest_manifest):
+    """The state directory on a 4 MB disk, an archive that inflates to 64 MB:
+    refused with one line, and nothing ever written. A size that disagrees
+    with the manifest is refused at the member's header; an honest size, by
+    its checksum, streamed before anything is written."""
+    cfg, good = _archive_before(tmp_path)
+    bomb = _bomb(good, tmp_path / "bomb.tar.gz", 64 << 20, honest_manifest)
+    assert bomb.stat().st_size < 1 << 20
+    small = make_cfg(small_fs)
+    db.connect(small.db_path).close()
+    used = shutil.disk_usage(small_fs).used
+    match = r"checksum mismatch for db/chatbot.db" if honest_manifest else r"67,108,864 bytes in the archive but"
+    for dry_run in (True, False):
+        with pytest.raises(backup.BackupError, match=match):
+            restore.restore(small, bomb, dry_run=dry_run, force=True)
+        assert shutil.disk_usage(small_fs).used <= used + 65536
+    assert not [p for p in small.state_dir.iterdir() if p.name.startswith(".restore-")]
+
+
+def test_an_archive_bigger_than_the_free_space_is_refused_before_unpacking(tmp_path, small_fs):
+    cfg, good = _archive_before(tmp_path)
+    small = make_cfg(small_fs)
+    db.connect(small.db_path).close()
+    fill_disk(small_fs)
+    with pytest.raises(backup.BackupError, match=r"unpacking it needs .* MB free"):
+        restore.restore(small, good, force=True)
+
+
+def test_dry_run_writes_nothing_under_the_state_directory(tmp_path):
+    cfg, good = _archive_before(tmp_path)
+    def files():   # (looking for writers opens the database, which may add its -wal/-shm)
+        return sorted(p.name for p in cfg.state_dir.rglob("*") if not p.name.endswith(("-wal", "-shm")))
+    before = files()
+    seen = []
+    real_verify = restore.verify_archive
+
+    def verify(archive, work, **kw):
+        out = real_verify(archive, work, **kw)
+        seen.append((work, sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())))
+        return out
+    restore.verify_archive = verify
+    try:
+        plan = restore.restore(cfg, good, dry_run=True)
+    finally:
+        restore.verify_archive = real_verify
+    assert plan["dry_run"] and plan["tables"]
+    (work, written), = seen
+    assert cfg.state_dir not in work.parents
+    assert written == ["db/chatbot.db"]                         # the rest was only hashed
+    assert files() == before
+
+
+@pytest.mark.parametrize("manifest", [b"[]", b"{}", b'{"files": {}}', b'{"files": [1]}', b'"x"',
+                                      b'{"files": [{"path": "db/chatbot.db", "size": "12", "sha256": "x"}]}'])
+def test_manifest_of_the_wrong_shape_is_one_line(tmp_path, manifest):
+    cfg, good = _archive_before(tmp_path)
+
+    def replace(name, data):
+        return [(name, manifest if name == "manifest.json" else data, {})]
+    bad = _rebuild(good, tmp_path / "shape.tar.gz", replace)
+    _refused(cfg, bad, r"manifest.json has the wrong shape")
+    cfg_path = tmp_path / "chatbot.toml"
+    cfg_path.write_text(toml_of({"paths": {"state_dir": str(cfg.state_dir)}, "llm": {"enabled": False}}))
+    proc = run("chatbot-restore", cfg_path, "--dry-run", str(bad))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "wrong shape" in proc.stderr
+
+
+def test_backup_and_restore_write_through_new_files_never_a_planted_link(tmp_path):
+    """Fixed temporary names (.NAME.partial, NAME.restoring) in directories the
+    service user owns would let it point root's writes anywhere."""
+    clock.freeze(NOW)
+    cfg, good = _archive_before(tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    stamp = backup.utc_stamp(NOW)
+    os.symlink(victim, cfg.backup_dir / f".chatbot-backup-{stamp}-2.tar.gz.partial")
+    os.symlink(victim, cfg.db_path.with_name("chatbot.db.restoring"))
+    second = backup.run_backup(cfg)
+    assert second["path"].endswith(f"{stamp}-2.tar.gz")
+    restore.restore(cfg, second["path"], force=True)
+    assert victim.read_text() == "precious\n"
+    assert max_id(cfg.db_path) == 2000

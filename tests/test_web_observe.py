@@ -87,6 +87,7 @@ def test_health_and_metrics_need_no_token(client):
 def test_metrics_parse_as_prometheus_text_and_match_the_database(client, conn):
     clock.freeze(NOW)
     expect = seed(conn, NOW)
+    assert client.post("/webhook", data=b"{").status_code == 400     # refusals are counted in memory
     resp = client.get("/metrics")
     assert resp.status_code == 200
     assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
@@ -109,7 +110,7 @@ def test_metrics_parse_as_prometheus_text_and_match_the_database(client, conn):
     assert dict(buckets)[float("inf")] == count == expect["received"]
     assert 0.5 * count < sample(fams, "chatbot_reply_latency_seconds_sum") < 10 * count
     assert sample(fams, "chatbot_graph_api_errors_total", code="131047") == 2
-    assert sample(fams, "chatbot_webhook_rejects_total", reason="bad signature") == 1
+    assert sample(fams, "chatbot_webhook_rejects_total", reason="bad payload") == 1
     assert sample(fams, "chatbot_alert_firing", alert="job_failed:cleanup") == 1
     assert sample(fams, "chatbot_alerts_firing") == 1
     assert sample(fams, "chatbot_job_last_run_ok", job="cleanup") == 0
@@ -178,3 +179,61 @@ def test_metrics_allow_list_is_enforced(tmp_path):
     assert c.get("/metrics").status_code == 403                                  # 127.0.0.1
     assert c.get("/metrics", environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code == 200
     assert c.get("/health").status_code in (200, 503)                            # /health is for everyone
+
+
+# -- what the public pages say (issue 10, item 11) ------------------------------------
+
+def test_public_health_is_statuses_only_and_details_need_the_admin(tmp_path):
+    from conftest import ADMIN_TOKEN
+    from test_web_auth import login
+    cfg = make_cfg(tmp_path, alerts=CALM_DISK)
+    app = create_app(cfg)
+    backup.run_backup(cfg)
+    beat(db.connect(cfg.db_path))
+    client = app.test_client()
+    public = client.get("/health")
+    body = public.get_json()
+    assert public.status_code == 200 and body["status"] == "healthy"
+    assert set(body) == {"status", "checked_at", "components"}
+    assert all(c == {"status": "ok"} for c in body["components"].values()), body
+    text = public.get_data(as_text=True)
+    for private in ("pid", str(cfg.backup_dir), "GB free", "migrations applied"):
+        assert private not in text
+    detailed = client.get("/health", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).get_json()
+    assert "pid" in detailed["components"]["worker"]["detail"]
+    assert detailed["components"]["backup"]["path"].startswith(str(cfg.backup_dir))
+    assert "free_bytes" in detailed["components"]["disk"]
+    wrong = client.get("/health", headers={"Authorization": "Bearer wrong"}).get_json()
+    assert "detail" not in wrong["components"]["worker"]
+    login(client)                                         # the admin's browser session
+    assert "pid" in client.get("/health").get_json()["components"]["worker"]["detail"]
+
+
+def test_health_shows_a_failed_jobs_error_text_only_to_the_admin(tmp_path):
+    from conftest import ADMIN_TOKEN
+    from chatbot.ops import jobs
+    cfg = make_cfg(tmp_path, alerts=CALM_DISK)
+    app = create_app(cfg)
+    conn = db.connect(cfg.db_path)
+    jobs.finish(conn, jobs.start(conn, "cleanup"), "failed", "/srv/x is not writable")
+    client = app.test_client()
+    assert "/srv/x" not in client.get("/health").get_data(as_text=True)
+    assert "/srv/x" in client.get("/health", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("source", ["file", "env"])
+def test_metrics_token_is_required_when_set(tmp_path, source):
+    from chatbot import config
+    token = "m" * 40
+    data = {"paths": {"state_dir": str(tmp_path / "state")}, "llm": {"enabled": False}}
+    if source == "file":
+        data["web"] = {"metrics_token": token}
+    cfg = config.from_dict(data, env={"CHATBOT_METRICS_TOKEN": token} if source == "env" else {})
+    assert cfg.web.metrics_token == token and token in cfg.secrets()
+    client = create_app(cfg).test_client()
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics").headers["WWW-Authenticate"].startswith("Bearer")
+    assert client.get("/metrics", headers={"Authorization": "Bearer " + "x" * 40}).status_code == 401
+    ok = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200 and "chatbot_queue_depth" in ok.get_data(as_text=True)
+    assert client.get("/health").status_code in (200, 503)          # /health stays open

@@ -238,3 +238,159 @@ def test_real_waitress_serves_webhook(tmp_path):
     finally:
         server.stop()
     assert len(inbox_rows(cfg)) == 1
+
+
+def _text_body(wamid: str, text: str, sender: str = "5585988887777") -> bytes:
+    """A one-message batch as Meta would serialise it (ASCII-escaped JSON), so
+    a lone surrogate reaches us as the six characters \\ud800."""
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "558533334444", "phone_number_id": "106540352242922"},
+            "contacts": [{"profile": {"name": "Cliente \ud800"}, "wa_id": sender}],
+            "messages": [{"from": sender, "id": wamid, "timestamp": "1764100000", "type": "text",
+                          "text": {"body": text}}]}}]}]}).encode()
+
+
+def test_lone_surrogate_batch_is_stored_and_fails_no_neighbour(tmp_path):
+    """Concurrent real requests: batches holding a lone surrogate are stored
+    with U+FFFD in its place, and every request sharing their group commit gets 200."""
+    from concurrent.futures import ThreadPoolExecutor
+    cfg = make_cfg(tmp_path, whatsapp={"app_secret": APP_SECRET})
+    server = ThreadedWaitress(create_app(cfg), threads=8).start()
+    try:
+        bodies = [_text_body(f"wamid.bad{i}", "quanto custa o arroz \ud800?") if i % 5 == 0
+                  else _text_body(f"wamid.good{i}", f"oi {i}", sender=f"55859888{i:05d}")
+                  for i in range(60)]
+        with ThreadPoolExecutor(16) as pool:
+            codes = list(pool.map(lambda b: requests.post(server.url + "/webhook", data=b,
+                                                          headers=signed_headers(b), timeout=30).status_code,
+                                  bodies))
+    finally:
+        server.stop()
+    assert codes == [200] * 60
+    rows = {r["wamid"]: r for r in inbox_rows(cfg)}
+    assert len(rows) == 60
+    bad = rows["wamid.bad0"]
+    assert bad["body"] == "quanto custa o arroz \ufffd?"
+    assert bad["contact_name"] == "Cliente \ufffd"
+    assert bad["status"] == "queued"
+
+
+def test_a_batch_sqlite_refuses_fails_alone_in_its_group(tmp_path):
+    """Isolation inside the group commit itself: a batch whose rows SQLite
+    cannot take (here a value of no SQL type) fails, the batches queued with
+    it in the same group are stored."""
+    import threading
+    from chatbot.whatsapp import group_commit, inbox, webhook as wh
+    cfg = make_cfg(tmp_path)
+    db.connect(cfg.db_path).close()
+    gc = group_commit.GroupCommitter(cfg.db_path, 500, None)
+    good = [wh.parse(_text_body(f"wamid.g{i}", f"oi {i}", sender=f"5585{i:07d}")) for i in range(6)]
+    bad = wh.parse(_text_body("wamid.x", "oi"))
+    real_rows = inbox.rows
+
+    def rows(batch, accept, now):
+        r = real_rows(batch, accept, now)
+        if batch is bad:
+            r.messages = [r.messages[0][:5] + (object(),) + r.messages[0][6:]]
+        return r
+    gate = threading.Lock()
+    gate.acquire()
+    orig_run = gc._run
+
+    def run():   # hold the writer until every batch has queued: they are one group
+        gate.acquire()
+        orig_run()
+    gc._run = run
+    results = {}
+
+    def store(name, batch):
+        try:
+            results[name] = gc.store(batch)
+        except Exception as exc:
+            results[name] = exc
+    inbox.rows, saved = rows, inbox.rows
+    try:
+        threads = [threading.Thread(target=store, args=(f"g{i}", b)) for i, b in enumerate(good)]
+        threads.append(threading.Thread(target=store, args=("bad", bad)))
+        for t in threads:
+            t.start()
+        while gc.queue.qsize() < len(threads):
+            threading.Event().wait(0.01)
+        gate.release()
+        for t in threads:
+            t.join(10)
+    finally:
+        inbox.rows = saved
+    assert isinstance(results.pop("bad"), Exception)
+    assert all(r == {"foreign": 0} for r in results.values()), results
+    stored = {r["wamid"] for r in inbox_rows(cfg)}
+    assert stored == {f"wamid.g{i}" for i in range(6)}
+
+
+def test_forged_webhooks_are_counted_in_memory_and_only_sampled(secured, caplog):
+    """A flood of bad signatures: counted exactly (/metrics, /stats), a few
+    rows a minute in webhook_rejects, a rate-limited log line."""
+    import logging
+    from chatbot import clock
+    from conftest import ADMIN_TOKEN
+    from prometheus_client.parser import text_string_to_metric_families
+    cfg, client = secured
+    clock.freeze(1_764_100_000.0)
+    body = load_sample("webhooks/text.json")
+    forged = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Type": "application/json"}
+    with caplog.at_level(logging.WARNING, logger="chatbot.web"):
+        for _ in range(500):
+            assert client.post("/webhook", data=body, headers=forged).status_code == 403
+        clock.advance(61)
+        assert client.post("/webhook", data=body, headers=forged).status_code == 403
+    conn = db.connect(cfg.db_path)
+    rows = conn.execute("SELECT COUNT(*), SUM(count) FROM webhook_rejects").fetchone()
+    assert rows[0] == 11              # ten samples in the first minute, one in the next
+    assert rows[1] == 501             # ...standing for every refusal
+    lines = [r.getMessage() for r in caplog.records if "webhook rejected" in r.getMessage()]
+    assert len(lines) == 2 and "499 more" in lines[1], lines
+    metrics = client.get("/metrics").get_data(as_text=True)
+    total = [s.value for f in text_string_to_metric_families(metrics) for s in f.samples
+             if s.name == "chatbot_webhook_rejects_total" and s.labels.get("reason") == "bad signature"]
+    assert total == [501]
+    clock.advance(5)
+    assert client.post("/webhook", data=body, headers=forged).status_code == 403
+    stats = client.get("/stats", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).get_json()
+    assert stats["errors"]["webhook_rejects"] == [{"reason": "bad signature", "count": 502}]
+
+
+@pytest.mark.parametrize("host, allow, expect", [
+    ("127.0.0.1", False, 200), ("::1", False, 200), ("localhost", False, 200),
+    ("0.0.0.0", False, 403), ("192.168.1.10", False, 403), ("0.0.0.0", True, 200)])
+def test_sandbox_takes_unsigned_posts_only_on_loopback_or_when_allowed(tmp_path, host, allow, expect):
+    cfg = make_cfg(tmp_path, web={"host": host}, whatsapp={"allow_unsigned": allow})
+    client = create_app(cfg).test_client()
+    body = load_sample("webhooks/text.json")
+    assert client.post("/webhook", data=body, headers={"Content-Type": "application/json"}).status_code == expect
+    assert len(inbox_rows(cfg)) == (1 if expect == 200 else 0)
+
+
+@pytest.mark.slow
+def test_chatbot_web_on_all_interfaces_refuses_unsigned_posts(tmp_path):
+    """The real command: --host 0.0.0.0 on the command line counts, not just the file."""
+    import signal
+    from conftest import toml_of
+    from support.servers import command, free_port, wait_http
+    port = free_port()
+    path = tmp_path / "chatbot.toml"
+    path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "state")}, "llm": {"enabled": False}}))
+    import subprocess
+    proc = command("chatbot-web", path, "--host", "0.0.0.0", "--port", str(port),
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", timeout=30)
+        body = load_sample("webhooks/text.json")
+        r = requests.post(f"http://127.0.0.1:{port}/webhook", data=body, timeout=10,
+                          headers={"Content-Type": "application/json"})
+        assert r.status_code == 403
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert "unsigned webhooks are refused" in err

@@ -42,6 +42,9 @@ class Web:
     threads: int = 4
     max_body_bytes: int = 1_048_576
     metrics_allow: list = field(default_factory=list)   # empty = anyone may read /metrics
+    # Bearer token /metrics then requires (Prometheus' `authorization` setting); empty = none.
+    # Behind a local proxy every client is 127.0.0.1, so the allow-list alone cannot tell them apart.
+    metrics_token: str = ""
     secure_cookies: bool = True
     db_busy_timeout_ms: int = 500    # then the webhook spools the batch instead of waiting
 
@@ -63,6 +66,9 @@ class WhatsApp:
     max_message_age_minutes: int = 60   # older messages are acknowledged, not answered; 0 = no limit
     request_timeout_seconds: float = 10.0
     mark_read: bool = True
+    # Sandbox mode (no app_secret) takes unsigned webhooks only while chatbot-web
+    # listens on loopback, unless this says so.
+    allow_unsigned: bool = False
 
     @property
     def sandbox(self) -> bool:
@@ -211,7 +217,7 @@ class Config:
     def secrets(self) -> list[str]:
         """Every secret value in force, so logs and outputs can be checked for leaks."""
         vals = [self.whatsapp.app_secret, self.whatsapp.access_token, self.admin.token,
-                self.smtp.password, self.llm.api_key, self.whatsapp.verify_token]
+                self.smtp.password, self.llm.api_key, self.whatsapp.verify_token, self.web.metrics_token]
         return [v for v in vals if v]
 
 
@@ -223,6 +229,7 @@ SECRET_ENV = {
     ("admin", "token"): "CHATBOT_ADMIN_TOKEN",
     ("smtp", "password"): "CHATBOT_SMTP_PASSWORD",
     ("llm", "api_key"): "CHATBOT_LLM_API_KEY",
+    ("web", "metrics_token"): "CHATBOT_METRICS_TOKEN",
 }
 
 
@@ -288,23 +295,93 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{p}: [backup] keep_count must be at least 1")
     if cfg.whatsapp.access_token and not cfg.whatsapp.app_secret:
         raise ConfigError(f"{p}: [whatsapp] app_secret is required when access_token is set")
+    if cfg.smtp.security == "none" and cfg.smtp.password and cfg.smtp.host and not is_loopback(cfg.smtp.host):
+        raise ConfigError(f"{p}: [smtp] security = \"none\" would send the password in clear to {cfg.smtp.host};"
+                          " use \"starttls\" or \"ssl\" (\"none\" is allowed only to a loopback host)")
+    for where, url in (("[llm] base_url", cfg.llm.base_url), ("[whatsapp] api_base_url", cfg.whatsapp.api_base_url)):
+        _check_url(p, where, url)
 
 
-def load(path: str | None = None) -> Config:
-    """Load the configuration; raise ConfigError with one line on any problem."""
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1 (brackets allowed)."""
+    import ipaddress
+    host = host.strip().strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(p: str, where: str, url: str) -> None:
+    """Both URLs carry a bearer token: plain http only to this host."""
+    from urllib.parse import urlsplit
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise ConfigError(f"{p}: {where} is not a URL: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{p}: {where} must be an https:// URL, got {url!r}")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise ConfigError(f"{p}: {where} uses plain http:// to {host}, which would send its bearer token"
+                          " in clear; use https:// (http:// is allowed only to a loopback host)")
+
+
+def secrets_file(config_path: str) -> Path:
+    """The units' ``EnvironmentFile=``: secrets.env beside the config file."""
+    return Path(config_path).parent / "secrets.env"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=value lines as systemd's EnvironmentFile= reads them (comments,
+    blank lines, optional quotes, ``export``). {} when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;" or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key] = value
+    return out
+
+
+def load(path: str | None = None, *, env_file: bool = False) -> Config:
+    """Load the configuration; raise ConfigError with one line on any problem.
+
+    ``env_file``: a command run by hand (``sudo chatbot send-test``) has not
+    got the secrets the units get from ``EnvironmentFile=``; read them from
+    secrets.env beside the config file, when it is readable, for every
+    secret variable not already set."""
     explicit = path or os.environ.get("CHATBOT_CONFIG")
     path = explicit or DEFAULT_PATH
+    env = os.environ
+    if env_file:
+        wanted = set(SECRET_ENV.values())
+        extra = {k: v for k, v in read_env_file(secrets_file(path)).items() if k in wanted and not env.get(k)}
+        env = {**os.environ, **extra}
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
         if explicit:
             raise ConfigError(f"{path}: config file not found") from None
-        return from_dict({}, path="<defaults>")
+        return from_dict({}, path="<defaults>", env=env)
     except PermissionError:
         raise ConfigError(f"{path}: permission denied reading config file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    return from_dict(data, path=path)
+    return from_dict(data, path=path, env=env)

@@ -15,12 +15,11 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import clock, db
+from .. import clock, db, files
 from . import cache, fmt, text
 
 CATALOG_COLUMNS = ("sku", "name", "brand", "category", "unit", "price", "promo_price",
@@ -321,11 +320,7 @@ def keep_sources(sources_dir, catalog_path, store_path) -> None:
     target = Path(sources_dir)
     target.mkdir(parents=True, exist_ok=True)
     for src, name in ((catalog_path, "catalog.csv"), (store_path, "store.toml")):
-        tmp = target / f".{name}.tmp"
-        shutil.copyfile(src, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target / name)
+        os.replace(files.copy_beside(src, target / name, mode=0o640), target / name)
 
 
 def _sha256(path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sqlite3
 import sys
 
@@ -26,11 +27,18 @@ class Failure(click.ClickException):
 
 
 def load_config(path: str | None = None) -> config_mod.Config:
+    """Load the config once, with the secrets the units get from their
+    EnvironmentFile when they are not in our environment and that file is
+    readable (``sudo chatbot send-test``). Run as root, become the owner of the
+    state directory before touching anything in it."""
+    as_root = os.geteuid() == 0
     try:
-        cfg = config_mod.load(path)
+        cfg = config_mod.load(path, env_file=True)
     except config_mod.ConfigError as exc:
         raise Failure(str(exc), code=2) from None
     log.setup(secrets=cfg.secrets())
+    if as_root:
+        drop_to_state_owner(cfg)
     return cfg
 
 
@@ -46,6 +54,24 @@ def one_line(exc: BaseException) -> str | None:
             return f"permission denied: {exc.filename or exc}"
         return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
     return None
+
+
+def drop_to_state_owner(cfg) -> None:
+    """Become the state directory's owner (the service user) when run as root.
+
+    That directory and everything in it belong to the service user: root
+    working in it would follow any symlink that user planted (a
+    ``kb/.store.toml.tmp`` pointing at /etc/shadow) and leave root-owned files
+    the services cannot open. A state directory owned by root (a checkout,
+    nothing installed yet) keeps root."""
+    try:
+        st = os.stat(cfg.state_dir)
+    except OSError:
+        return
+    if st.st_uid != 0:
+        os.setgroups([])
+        os.setgid(st.st_gid)
+        os.setuid(st.st_uid)
 
 
 def expected_failures(fn):

@@ -37,18 +37,8 @@ class JobError(Exception):
 def job_config(config_path: str | None):
     """Load the config; when started as root (``sudo chatbot-backup``), become
     the owner of the state directory first, so every file we create (backups,
-    the lock, -wal/-shm) stays usable by the services' user."""
-    cfg = load_config(config_path)
-    if os.geteuid() == 0:
-        try:
-            st = os.stat(cfg.state_dir)
-        except OSError:
-            return cfg
-        if st.st_uid != 0:
-            os.setgroups([])
-            os.setgid(st.st_gid)
-            os.setuid(st.st_uid)
-    return cfg
+    the lock, -wal/-shm) stays usable by the services' user (load_config does)."""
+    return load_config(config_path)
 
 
 def connect(cfg) -> sqlite3.Connection:

@@ -1,6 +1,7 @@
 """chatbot-web: serve the webhook and the operators' pages with waitress."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
@@ -23,17 +24,21 @@ Example:
 @click.option("--host", help="Bind address (default [web] host).")
 @click.option("--port", type=int, help="Port (default [web] port).")
 def main(config_path, host, port):
-    import waitress
-
     from ..web.app import create_app
+    from ..web.serve import create_server, serve
     cfg = load_config(config_path)
     host, port = host or cfg.web.host, port or cfg.web.port
+    # What the app knows as [web] host is where it really listens (sandbox mode
+    # takes unsigned webhooks only on loopback).
+    cfg = dataclasses.replace(cfg, web=dataclasses.replace(cfg.web, host=host, port=port))
     app = create_app(cfg)
     mode = "sandbox (replies recorded, not sent)" if cfg.whatsapp.sandbox else "live"
     log.info("chatbot-web listening on http://%s:%d in %s mode", host, port, mode)
-    server = waitress.create_server(app, host=host, port=port, threads=cfg.web.threads,
-                                    channel_timeout=30, connection_limit=500, ident="chatbot")
-    from ..web.serve import serve
+    from ..web.webhook import unsigned_allowed
+    if not cfg.whatsapp.app_secret and not unsigned_allowed(cfg):
+        log.warning("no [whatsapp] app_secret and listening on %s: unsigned webhooks are refused (403);"
+                    " set the app secret, or [whatsapp] allow_unsigned = true", host)
+    server = create_server(app, cfg, host, port)
     stop = threading.Event()
 
     def on_signal(signum, _frame):

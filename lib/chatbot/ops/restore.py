@@ -7,7 +7,10 @@ Order of work, each step refusing before anything is changed:
    ``manifest.json``, ``db/``, ``config/``, ``kb/``; no absolute paths, no
    ``..``, no links or devices (a crafted archive must not write outside
    its place); every file's size and SHA-256 must match the manifest, and
-   nothing may be missing or extra;
+   nothing may be missing or extra; sizes are checked against the manifest
+   and the free space before anything is unpacked (a decompression bomb is
+   refused before it writes a byte), and a dry run writes only the database,
+   to the temporary directory, never under the live state;
 2. the database in it must pass ``PRAGMA integrity_check`` and must not
    come from a newer schema than this version knows;
 3. no writer may be running: a fresh worker heartbeat or a process holding
@@ -32,7 +35,7 @@ import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from .. import clock, db, events
+from .. import clock, db, events, files
 from .backup import MANIFEST, BackupError, fsync_path, locked, run_backup, utc_stamp
 
 ROOTS = ("db", "config", "kb")
@@ -45,44 +48,128 @@ def _safe_name(name: str) -> bool:
     return name == MANIFEST or (len(p.parts) >= 2 and p.parts[0] in ROOTS)
 
 
-def verify_archive(archive: Path, work: Path) -> dict:
-    """Check the archive fully and extract it into ``work``; return the manifest."""
+MAX_MANIFEST_BYTES = 1 << 20
+# A restore or a dry run must leave this much free (at most 5% of a small
+# filesystem) where it unpacks: it never fills the disk the database lives on.
+RESERVE_BYTES = 64 << 20
+_HEX = frozenset("0123456789abcdef")
+
+
+def _manifest_files(manifest, archive: Path) -> dict[str, dict]:
+    """The manifest's file list by path, or one clear refusal if it has the wrong shape."""
+    def wrong(what: str) -> BackupError:
+        return BackupError(f"{archive}: {MANIFEST} has the wrong shape ({what}): not a chatbot backup")
+    if not isinstance(manifest, dict):
+        raise wrong(f"a JSON {type(manifest).__name__}, not an object")
+    entries = manifest.get("files")
+    if not isinstance(entries, list):
+        raise wrong("no files[] list")
+    listed = {}
+    for f in entries:
+        if not (isinstance(f, dict) and isinstance(f.get("path"), str) and _safe_name(f["path"])
+                and f["path"] != MANIFEST and type(f.get("size")) is int and f["size"] >= 0
+                and isinstance(f.get("sha256"), str) and len(f["sha256"]) == 64 and set(f["sha256"]) <= _HEX):
+            raise wrong(f"bad file entry {str(f)[:80]!r}")
+        if f["path"] in listed:
+            raise wrong(f"{f['path']} listed twice")
+        listed[f["path"]] = f
+    return listed
+
+
+def _check_room(folder: Path, needed: int, archive: Path) -> None:
+    usage = shutil.disk_usage(folder)
+    reserve = min(RESERVE_BYTES, usage.total // 20)
+    if needed + reserve > usage.free:
+        raise BackupError(f"{archive}: unpacking it needs {needed / 1e6:.1f} MB and {folder} has"
+                          f" {usage.free / 1e6:.1f} MB free (keeping {reserve / 1e6:.1f} MB spare); refusing")
+
+
+def _check_member(m: tarfile.TarInfo, listed: dict[str, dict], archive: Path) -> None:
+    want = listed.get(m.name)
+    if want is None:
+        raise BackupError(f"{archive}: {m.name} is not in the manifest")
+    if m.size != want["size"]:
+        raise BackupError(f"{archive}: {m.name} is {m.size:,} bytes in the archive but"
+                          f" {want['size']:,} in the manifest: the archive is damaged")
+
+
+def _stream(tar: tarfile.TarFile, m: tarfile.TarInfo, want: dict, out, archive: Path) -> None:
+    """Hash one member (and write it to ``out``), never past its declared size."""
+    h, size = hashlib.sha256(), 0
+    with tar.extractfile(m) as src:
+        for chunk in iter(lambda: src.read(1 << 20), b""):
+            size += len(chunk)
+            if size > want["size"]:
+                break
+            h.update(chunk)
+            if out is not None:
+                out.write(chunk)
+    if size != want["size"] or h.hexdigest() != want["sha256"]:
+        raise BackupError(f"{archive}: checksum mismatch for {m.name}: the archive is damaged")
+
+
+def verify_archive(archive: Path, work: Path, *, write: bool = True) -> dict:
+    """Check the archive fully and extract it into ``work``; return the manifest.
+
+    Nothing is unpacked before every member's size in its tar header matched
+    the manifest, every member's SHA-256 was checked by streaming it without
+    writing (each stream stops at the member's declared size), and the total
+    fits ``work``'s filesystem with room to spare: a small archive that
+    inflates to gigabytes (a decompression bomb) is refused before it writes
+    a byte, and one whose sizes lie, before it is even inflated.
+    With ``write=False`` (a dry run) only the database is written (``PRAGMA
+    integrity_check`` needs a file); everything else is only hashed.
+    """
     if not archive.is_file():
         raise BackupError(f"{archive}: no such archive")
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            members = tar.getmembers()
-            for m in members:
+            # One pass, header by header (our archives start with the manifest):
+            # a member that does not match the manifest is refused at its header,
+            # before anything is inflated past it; one that does is hashed as it
+            # streams by. Nothing is written before every checksum matched.
+            members: list[tarfile.TarInfo] = []
+            names: set[str] = set()
+            hashed: set[str] = set()
+            listed: dict[str, dict] | None = None
+            for m in tar:
                 if not _safe_name(m.name):
                     raise BackupError(f"{archive}: refusing an archive with an unsafe path: {m.name!r}")
                 if not (m.isfile() or m.isdir()):
                     raise BackupError(f"{archive}: refusing an archive with a link or device: {m.name!r}")
-            names = [m.name for m in members if m.isfile()]
-            if len(names) != len(set(names)):
-                raise BackupError(f"{archive}: refusing an archive with duplicate entries")
-            if MANIFEST not in names:
-                raise BackupError(f"{archive}: not a chatbot backup (no {MANIFEST})")
-            manifest = json.loads(tar.extractfile(MANIFEST).read())
-            listed = {f["path"]: f for f in manifest.get("files", [])}
-            for m in members:
-                if not m.isfile() or m.name == MANIFEST:
+                members.append(m)
+                if not m.isfile():
                     continue
-                want = listed.get(m.name)
-                if want is None:
-                    raise BackupError(f"{archive}: {m.name} is not in the manifest")
-                dest = work / m.name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                h, size = hashlib.sha256(), 0
-                with tar.extractfile(m) as src, open(dest, "wb") as out:
-                    for chunk in iter(lambda: src.read(1 << 20), b""):
-                        h.update(chunk)
-                        size += len(chunk)
-                        out.write(chunk)
-                if size != want["size"] or h.hexdigest() != want["sha256"]:
-                    raise BackupError(f"{archive}: checksum mismatch for {m.name}: the archive is damaged")
-            missing = set(listed) - set(names)
+                if m.name in names:
+                    raise BackupError(f"{archive}: refusing an archive with duplicate entries")
+                names.add(m.name)
+                if m.name == MANIFEST:
+                    if m.size > MAX_MANIFEST_BYTES:
+                        raise BackupError(f"{archive}: {MANIFEST} is larger than {MAX_MANIFEST_BYTES >> 20} MB:"
+                                          " not a chatbot backup")
+                    manifest = json.loads(tar.extractfile(m).read())
+                    listed = _manifest_files(manifest, archive)
+                elif listed is not None:
+                    _check_member(m, listed, archive)
+                    _stream(tar, m, listed[m.name], None, archive)
+                    hashed.add(m.name)
+            if listed is None:
+                raise BackupError(f"{archive}: not a chatbot backup (no {MANIFEST})")
+            stored = [m for m in members if m.isfile() and m.name != MANIFEST]
+            for m in stored:
+                if m.name not in hashed:        # came before the manifest
+                    _check_member(m, listed, archive)
+                    _stream(tar, m, listed[m.name], None, archive)
+            missing = set(listed) - names
             if missing:
                 raise BackupError(f"{archive}: files listed in the manifest are missing: {sorted(missing)}")
+            needed = [m for m in stored if write or m.name == "db/chatbot.db"]
+            _check_room(work, sum(m.size for m in needed), archive)
+            for m in needed:
+                dest = work / m.name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with open(dest, "wb") as out:
+                    _stream(tar, m, listed[m.name], out, archive)
     except BackupError:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error, ValueError, KeyError, TypeError) as exc:
@@ -138,15 +225,7 @@ def active_writers(cfg) -> list[str]:
 
 def _stage(src: Path, dest: Path, mode: int) -> Path:
     """Write ``src`` beside ``dest`` and fsync it; nothing is replaced yet."""
-    tmp = dest.with_name(dest.name + ".restoring")
-    try:
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, mode)
-        fsync_path(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
+    return files.copy_beside(src, dest, mode=mode, suffix=".restoring")
 
 
 def _swap(tmp: Path, dest: Path) -> None:
@@ -175,16 +254,20 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
     archive = Path(archive).resolve()
     cfg.state_dir.mkdir(parents=True, exist_ok=True)
     old_umask = os.umask(0o077)
-    work = Path(tempfile.mkdtemp(prefix=".restore-", dir=cfg.state_dir))
+    # A real restore unpacks beside the database (the rename into place must
+    # not cross filesystems); a dry run writes only the database, to the
+    # temporary directory, never under the live state.
+    work = Path(tempfile.mkdtemp(prefix="chatbot-restore-check-") if dry_run
+                else tempfile.mkdtemp(prefix=".restore-", dir=cfg.state_dir))
     replaced = False
     try:
-        manifest = verify_archive(archive, work)
-        files = [f["path"] for f in manifest["files"]]
-        has_kb = any(p.startswith("kb/") for p in files)
-        config_in = next((p for p in files if p.startswith("config/")), None)
+        manifest = verify_archive(archive, work, write=not dry_run)
+        paths = [f["path"] for f in manifest["files"]]
+        has_kb = any(p.startswith("kb/") for p in paths)
+        config_in = next((p for p in paths if p.startswith("config/")), None)
         writers = active_writers(cfg)
         plan = {"archive": str(archive), "created_at": manifest.get("created_at"),
-                "version": manifest.get("version"), "tables": manifest.get("tables", {}),
+                "version": manifest.get("version"), "tables": tables if isinstance(tables := manifest.get("tables"), dict) else {},
                 "database": str(cfg.db_path), "kb_sources": str(cfg.kb_sources_dir) if has_kb else None,
                 "config": None, "config_in_use": cfg.path,
                 "writers": writers, "dry_run": dry_run}

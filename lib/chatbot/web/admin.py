@@ -236,7 +236,8 @@ def _error(status: int, message: str) -> Response:
 
 def _dashboard_data(hours: int) -> dict:
     cache = current_app.extensions.setdefault("chatbot_buckets", stats.BucketCache())
-    data = stats.dashboard(get_db(), g.cfg, hours, cache=cache)
+    data = stats.dashboard(get_db(), g.cfg, hours, cache=cache,
+                           pending_rejects=current_app.extensions["chatbot.rejects"].pending())
     if hours in (24, 168):
         cache.warm_later(g.cfg.db_path, 168 if hours == 24 else 24)     # the page's other view
     return data

@@ -21,6 +21,8 @@ def create_app(cfg: config_mod.Config | None = None) -> Flask:
     )
     # Create the schema once at start-up, not inside the first webhook call.
     db.connect(cfg.db_path).close()
+    from ..whatsapp.rejects import Rejects
+    app.extensions["chatbot.rejects"] = Rejects()    # refused webhooks, counted in memory
 
     @app.before_request
     def _bind_config():

@@ -1,18 +1,23 @@
 """GET /health and GET /metrics: for load balancers, the health-check job and Prometheus.
 
-Neither needs the admin token. /health says only what ``ops.health``
-evaluates (statuses and short details, secrets scrubbed); /metrics can be
-limited to an allow-list of addresses (``[web] metrics_allow``).
+Neither needs the admin token. /health tells everyone the overall status
+and each component's status; the details (``ops.health``'s text: worker PID,
+backup path, free disk, job errors; secrets scrubbed) only to an operator
+(the admin token as Bearer, or the login session). /metrics can be limited to
+an allow-list of addresses (``[web] metrics_allow``) and to a bearer token
+(``[web] metrics_token``): behind a local proxy every client is 127.0.0.1.
 
 Counters in /metrics are real Prometheus counters: the tables they come
-from (events, inbox, statuses, api_errors, webhook_rejects) are append-only
-by rowid, so each scrape adds only the rows past the last id it saw. They
-start from the rows stored when the service first reads them and reset
-when it restarts (Prometheus' ``rate()`` handles that), and never go down
-when the retention job deletes old rows.
+from (events, inbox, statuses, api_errors) are append-only by rowid, so each
+scrape adds only the rows past the last id it saw. They start from the rows
+stored when the service first reads them and reset when it restarts
+(Prometheus' ``rate()`` handles that), and never go down when the retention
+job deletes old rows. Refused webhooks are counted in this process's memory
+(``whatsapp.rejects``: the table holds only samples of them).
 """
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
 import sqlite3
@@ -47,12 +52,29 @@ def health():
         result = {"status": "unhealthy", "checked_at": clock.now(),
                   "components": {"database": {"status": "critical", "detail": describe_error(exc)}}}
     result = scrub_tree(result, g.cfg.secrets())
+    code = 200 if result["status"] in ("healthy", "warning") else 503
+    if not _is_admin():
+        # Load balancers and the health-check job need only the verdicts; the
+        # details (worker PID, backup path, free disk, job errors) are for operators.
+        result = {"status": result["status"], "checked_at": result["checked_at"],
+                  "components": {k: {"status": c["status"]} for k, c in result["components"].items()}}
     resp = jsonify(result)
-    resp.status_code = 200 if result["status"] in ("healthy", "warning") else 503
+    resp.status_code = code
     resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Vary"] = "Authorization, Cookie"
     return resp
 
 
+def _is_admin() -> bool:
+    from .admin import authenticated     # the admin token as Bearer, or the login session
+    return authenticated() is not None
+
+
+def _metrics_token_ok(token: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() != "bearer ":
+        return False
+    return hmac.compare_digest(header[7:].strip().encode(), token.encode())
 
 
 # -- /metrics --------------------------------------------------------------------
@@ -81,12 +103,18 @@ def metrics():
     cfg = g.cfg
     if not allowed(request.remote_addr, cfg.web.metrics_allow):
         abort(403)
+    if cfg.web.metrics_token and not _metrics_token_ok(cfg.web.metrics_token):
+        return Response("unauthorized\n", status=401, mimetype="text/plain",
+                        headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     conn = get_db()
     counters = current_app.extensions.setdefault("chatbot_counters", Counters())
     out = Exposition()
     try:
         counters.update(conn)
         counters.write(out)
+        out.family("chatbot_webhook_rejects_total", "counter",
+                   "Webhook deliveries refused (bad signature, bad payload, too large), by reason.",
+                   [({"reason": k}, v) for k, v in sorted(current_app.extensions["chatbot.rejects"].snapshot().items())])
         _gauges(conn, cfg, out)
     except sqlite3.Error as exc:
         log.error("/metrics: %s", describe_error(exc))
@@ -137,7 +165,6 @@ _SIMPLE = {
     "statuses": "SELECT status, COUNT(*) FROM statuses WHERE id > ? AND id <= ? GROUP BY 1",
     "api_errors": "SELECT COALESCE(CAST(code AS TEXT), 'none'), COUNT(*) FROM api_errors"
                   " WHERE id > ? AND id <= ? GROUP BY 1",
-    "webhook_rejects": "SELECT reason, COUNT(*) FROM webhook_rejects WHERE id > ? AND id <= ? GROUP BY 1",
 }
 
 
@@ -219,9 +246,6 @@ class Counters:
                        [({}, self.llm_ms / 1000)])
             out.family("chatbot_graph_api_errors_total", "counter", "Graph API errors, by Meta error code.",
                        [({"code": k}, v) for k, v in sorted(self.by["api_errors"].items())])
-            out.family("chatbot_webhook_rejects_total", "counter",
-                       "Webhook deliveries refused (bad signature, bad payload, too large), by reason.",
-                       [({"reason": k}, v) for k, v in sorted(self.by["webhook_rejects"].items())])
 
 
 # Statuses worth a gauge; 'answered' and 'ignored' only grow (see the counters).

@@ -6,6 +6,13 @@ Meta retries elsewhere or later), then keeps the event loop turning until
 the requests already accepted have been answered, for at most ``grace``
 seconds. A webhook that was acknowledged was committed first, so the only
 cost of running out of grace is a redelivery.
+
+The body limit is waitress's own (``max_request_body_size``): it refuses a
+declared Content-Length over ``[web] max_body_bytes`` as soon as the headers
+are read, and stops a chunked body once it passes the limit. Flask's
+MAX_CONTENT_LENGTH alone applies only after waitress has buffered the whole
+body (a 200 MiB upload became a 208 MB temp file before the 413), and a
+huge declared length that never arrived was never answered at all.
 """
 from __future__ import annotations
 
@@ -16,6 +23,15 @@ import time
 from waitress import wasyncore
 
 log = logging.getLogger("chatbot.web")
+
+
+def create_server(app, cfg, host: str, port: int):
+    import waitress
+    return waitress.create_server(
+        app, host=host, port=port, threads=cfg.web.threads, channel_timeout=30, connection_limit=500,
+        ident="chatbot",
+        # waitress refuses at >= the limit; a body of exactly max_body_bytes is allowed.
+        max_request_body_size=cfg.web.max_body_bytes + 1)
 
 
 def _busy(server) -> bool:

@@ -20,7 +20,7 @@ from .. import clock, events, log as logmod
 from ..bot import handoff
 from ..db import describe_error
 from ..ops import alerts, backup, jobs, notify, schedule
-from ..whatsapp import graph_api, inbox as inbox_mod
+from ..whatsapp import graph_api, inbox as inbox_mod, rejects
 
 log = logging.getLogger("chatbot.web")
 
@@ -219,10 +219,8 @@ def api_errors(conn, since: float, secrets: list[str], limit: int = 10) -> dict:
             "by_code": [{"code": c, "count": k} for c, k in by_code]}
 
 
-def webhook_rejects(conn, since: float) -> list[dict]:
-    rows = conn.execute("SELECT reason, COUNT(*) FROM webhook_rejects WHERE ts >= ? GROUP BY reason"
-                        " ORDER BY 2 DESC", (since,))
-    return [{"reason": r[0], "count": r[1]} for r in rows]
+def webhook_rejects(conn, since: float, pending: dict | None = None) -> list[dict]:
+    return rejects.counts_since(conn, since, pending)
 
 
 # -- system series (the metrics job's samples) ---------------------------------
@@ -247,8 +245,9 @@ def system_series(conn, since: float, until: float, step: int, n: int) -> dict:
 # -- the whole page ------------------------------------------------------------
 
 def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None = None,
-              cache: BucketCache | None = None) -> dict:
-    """Everything /stats returns and /dashboard draws."""
+              cache: BucketCache | None = None, pending_rejects: dict | None = None) -> dict:
+    """Everything /stats returns and /dashboard draws. ``pending_rejects``: the
+    web process's refused webhooks not yet in a stored sample."""
     now = clock.now() if now is None else now
     since, until, step, n = window(hours, now)
     secrets = cfg.secrets()
@@ -275,7 +274,7 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
                                     lambda: recent_failures(conn, since, until, secrets)) or [],
         "api_errors": _section(bad, "api_errors", lambda: api_errors(conn, since, secrets))
         or {"recent": [], "by_code": []},
-        "webhook_rejects": _section(bad, "webhook_rejects", lambda: webhook_rejects(conn, since)) or [],
+        "webhook_rejects": _section(bad, "webhook_rejects", lambda: webhook_rejects(conn, since, pending_rejects)) or [],
         "failed_notifications": _section(bad, "notifications",
                                          lambda: _failed_notifications(conn, since, secrets)) or [],
     }

@@ -2,8 +2,10 @@
 
 Nothing slow runs here: the message is committed to the inbox and the
 worker answers it. A 200 is only sent once the batch is durable; when the
-database cannot take it (locked past the busy timeout, disk full) the answer
-is 503 so Meta delivers it again later.
+database cannot take it (locked past the busy timeout, disk full), or a
+batch cannot be stored at all, the answer is 503 so Meta delivers it again
+later: never a 500. Refused deliveries are counted in memory and sampled to
+the database (``whatsapp.rejects``).
 """
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ import time
 
 from flask import Blueprint, Response, current_app, g, request
 
-from .. import clock
-from ..db import describe_error, transaction
+from .. import config
+from ..db import describe_error
 from ..whatsapp import spool, webhook
 from ..whatsapp.group_commit import GroupCommitter
+from ..whatsapp.rejects import Rejects
 from .db import get_db
 
 bp = Blueprint("webhook", __name__)
@@ -40,15 +43,16 @@ def _committer(cfg) -> GroupCommitter:
     return writer
 
 
+def _rejects() -> Rejects:
+    return current_app.extensions["chatbot.rejects"]
+
+
 def _reject(status: int, reason: str, detail: str = "") -> Response:
-    log.warning("webhook rejected (%s): %s %s", status, reason, detail[:120])
     try:
         conn = get_db()
-        with transaction(conn):
-            conn.execute("INSERT INTO webhook_rejects (ts, reason, detail) VALUES (?,?,?)",
-                         (clock.now(), reason, detail[:300]))
     except sqlite3.Error:
-        pass
+        conn = None
+    _rejects().record(conn, status, reason, detail)
     return Response(reason + "\n", status=status, mimetype="text/plain")
 
 
@@ -70,6 +74,9 @@ def receive():
     secret = cfg.whatsapp.app_secret
     if secret and not webhook.signature_ok(body, request.headers.get("X-Hub-Signature-256"), secret):
         return _reject(403, "bad signature")
+    if not secret and not unsigned_allowed(cfg):
+        return _reject(403, "unsigned webhook refused",
+                       "no [whatsapp] app_secret and not listening on loopback (set allow_unsigned = true)")
     try:
         batch = webhook.parse(body)
     except webhook.BadPayload as exc:
@@ -80,12 +87,23 @@ def receive():
         result = _committer(cfg).store(batch)
     except sqlite3.Error as exc:
         return _store_later(cfg, body, exc)
+    except Exception as exc:   # a batch SQLite cannot take: it fails alone, Meta redelivers it
+        log.error("webhook could not store a batch (%s: %s), answering 503 so Meta retries",
+                  type(exc).__name__, str(exc)[:200])
+        return _unavailable()
     if result["foreign"]:
         log.warning("ignored %d message(s) for phone_number_id(s) not configured: %s",
                     result["foreign"], ",".join(sorted(batch.phone_number_ids - set(cfg.whatsapp.phone_number_ids))))
     if batch.skipped:
         log.warning("webhook batch had %d unreadable item(s): %s", len(batch.skipped), batch.skipped[0])
     return Response("OK\n", status=200, mimetype="text/plain")
+
+
+def unsigned_allowed(cfg) -> bool:
+    """Sandbox mode (no app secret) takes unsigned posts only from this host,
+    unless the operator says otherwise: on a public address anyone could
+    post messages in a customer's name."""
+    return cfg.whatsapp.allow_unsigned or config.is_loopback(cfg.web.host)
 
 
 def _store_later(cfg, body: bytes, exc: sqlite3.Error) -> Response:

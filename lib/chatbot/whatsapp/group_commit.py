@@ -8,7 +8,8 @@ them over and wait; the writer takes everything that queued up meanwhile,
 stores it in one commit (one fsync; one SQL statement unless the group mixes
 messages and statuses or is very large) and wakes each request
 (or hands it the shared error, which the route turns into a spool write or
-a 503). At low traffic a request waits for nobody: the queue holds only its
+a 503). A batch whose rows SQLite refuses fails alone: the group is then
+stored batch by batch, so one bad batch never costs the others their 200. At low traffic a request waits for nobody: the queue holds only its
 own batch. The writer thread is the one serial step, so it does as little
 as it can: no JSON, no per-row Python, as few trips into SQLite as it can.
 """
@@ -81,11 +82,31 @@ class GroupCommitter:
                     # pages into the database file is not on the acknowledgement's path.
                     conn.execute(f"PRAGMA wal_autocheckpoint={WEB_CHECKPOINT_PAGES}")
                 inbox.store_rows(conn, [i.rows for i in items])
-            except Exception as exc:   # handed to every waiting request; the thread lives on
+            except sqlite3.OperationalError as exc:
+                # Locked, disk full, I/O: the database's state, not one batch's
+                # content. Every request gets it (the route spools or answers 503).
                 for i in items:
                     i.error = exc
-                if not isinstance(exc, sqlite3.Error):
-                    log.exception("the inbox writer failed")
-                    conn = None
+            except Exception:
+                # Something in the rows themselves: store each batch on its own,
+                # so only the one that cannot be stored fails.
+                conn = self._one_by_one(conn, items)
             for i in items:
                 i.done.release()
+
+    def _one_by_one(self, conn, items: list[_Item]):
+        for i in items:
+            try:
+                inbox.store_rows(conn, [i.rows])
+            except sqlite3.OperationalError as exc:
+                i.error = exc
+            except Exception as exc:
+                i.error = exc
+                log.error("the inbox writer could not store one batch (%s: %s)",
+                          type(exc).__name__, str(exc)[:200])
+                if not isinstance(exc, sqlite3.Error):
+                    try:
+                        conn.rollback()
+                    except sqlite3.Error:
+                        conn = None
+        return conn

@@ -20,6 +20,7 @@ operators see it (``chatbot inbox list --status unknown``) and can requeue it.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 
@@ -36,6 +37,10 @@ _MESSAGE_COLUMNS = ("wamid, phone_number_id, wa_id, contact_name, msg_type, body
                     " received_at, updated_at")
 _STATUS_COLUMNS = "wamid, status, recipient, ts, error_code, error, received_at"
 _ROWS_PER_STATEMENT = 500       # 5,000 parameters, well under SQLite's 32,766
+# JSON may escape a lone UTF-16 surrogate ("\\ud800"): valid JSON, a valid
+# Python str, but not encodable as UTF-8, so SQLite cannot take it. json.loads
+# already joined every valid pair, so any surrogate left is a lone one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -56,10 +61,24 @@ def rows(batch: Batch, accept_ids: list[str] | None, now: float) -> Rows:
         if accept_ids and m.phone_number_id not in accept_ids:
             foreign += 1
             continue
-        messages.append((m.wamid, m.phone_number_id, m.wa_id, m.contact_name, m.msg_type, m.body,
-                         json.dumps(m.raw, ensure_ascii=False), m.sent_at, now, now))
-    statuses = [(s.wamid, s.status, s.recipient, s.ts, s.error_code, s.error, now) for s in batch.statuses]
+        messages.append(_storable((m.wamid, m.phone_number_id, m.wa_id, m.contact_name, m.msg_type, m.body,
+                                   json.dumps(m.raw, ensure_ascii=False), m.sent_at, now, now)))
+    statuses = [_storable((s.wamid, s.status, s.recipient, s.ts, s.error_code, s.error, now))
+                for s in batch.statuses]
     return Rows(messages, statuses, foreign)
+
+
+def _storable(row: tuple) -> tuple:
+    """The row with every unencodable code point replaced by U+FFFD: the
+    customer's text is kept (and answered) with a visible mark where the bad
+    character was, instead of the whole batch being refused."""
+    for v in row:
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return tuple(_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for v in row)
+    return row
 
 
 def store_batch(conn: sqlite3.Connection, batch: Batch, accept_ids: list[str] | None = None) -> dict:
