@@ -36,6 +36,8 @@ setup(
         "llama-cpp-python==0.3.36",
         # A Portuguese word list for the LLM reply check (catches made-up words); pure Python.
         "pyspellchecker>=0.8",
+        # The Snowball Portuguese stemmer, for finding FAQ entries and store facts by meaning; pure Python.
+        "snowballstemmer>=2.2",
     ],
     extras_require={
         "test": [

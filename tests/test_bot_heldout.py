@@ -15,10 +15,7 @@ bot's rules; after its first run one systemic fault was fixed in the bot
 """
 from __future__ import annotations
 
-import csv
 import json
-import re
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -28,6 +25,7 @@ from chatbot.bot.knowledge import import_kb
 from chatbot.bot.pipeline import build_bot
 from chatbot.bot.types import Question
 from conftest import make_cfg
+from support.quote_check import invented_figures
 
 HERE = Path(__file__).resolve().parent
 STORE_DIR = HERE / "data" / "teststore"
@@ -60,50 +58,10 @@ def check(item: dict, reply) -> list[str]:
         problems.append("price given (R$)")
     problems += [f"contains {s!r}" for s in item.get("must_not_contain", []) if _norm(s) in text]
     if item.get("check_figures"):
-        problems += [f"figure {f} not from the catalog" for f in invented_figures(item["text"], text)]
+        problems += [f"figure {f} not from the catalog" for f in invented_figures(item["text"], text, CATALOG)]
     if bool(reply.handoff) != bool(item["handoff"]):
         problems.append(f"handoff={reply.handoff}, expected {item['handoff']}")
     return problems
-
-
-_MONEY = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})*,\d{2})")
-_WORD_QTY = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "três": 3, "tres": 3, "quatro": 4, "cinco": 5,
-             "seis": 6, "sete": 7, "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "quinze": 15,
-             "vinte": 20, "trinta": 30, "dúzia": 12, "duzia": 12, "meia": 6, "meio": Decimal("0.5")}
-
-
-def catalog_prices() -> set[Decimal]:
-    with CATALOG.open(encoding="utf-8") as f:
-        return {Decimal(row[k]) for row in csv.DictReader(f)
-                for k in ("price", "promo_price", "wholesale_price") if row[k]}
-
-
-def message_quantities(message: str) -> set[Decimal]:
-    """Every number the customer wrote (digits, decimals with a comma, number words), plus the
-    next wholesale minimums the reply may name; computed here, independently of the bot's parser."""
-    qs = {Decimal(n.replace(",", ".")) for n in re.findall(r"\d+(?:,\d+)?", message)}
-    qs |= {Decimal(_WORD_QTY[w]) for w in re.findall(r"\w+", message.lower()) if w in _WORD_QTY}
-    with CATALOG.open(encoding="utf-8") as f:
-        qs |= {Decimal(row["wholesale_min_qty"]) for row in csv.DictReader(f) if row["wholesale_min_qty"]}
-    return qs | {Decimal(1)}
-
-
-def invented_figures(message: str, reply: str) -> list[str]:
-    """Money figures in a quote that are neither a catalog price, nor a catalog price times a
-    quantity of the message, nor a sum of such line figures given earlier in the reply."""
-    prices = catalog_prices()
-    products = {(q * p).quantize(Decimal("0.01"), ROUND_HALF_UP) for q in message_quantities(message)
-                for p in prices}
-    bad, lines, sums = [], [], {Decimal(0)}
-    for raw in _MONEY.findall(reply):
-        f = Decimal(raw.replace(".", "").replace(",", "."))
-        if f in prices or f in products:
-            lines.append(f)
-            if len(sums) < 200_000:
-                sums |= {s + f for s in sums}
-        elif f not in sums and f != sum(lines):
-            bad.append(f"R$ {raw}")
-    return bad
 
 
 def _short(s: str | None, width: int) -> str:
