@@ -19,7 +19,6 @@ from . import fmt, knowledge, quantities, text
 from .knowledge import Product
 
 CENT = Decimal("0.01")
-MAX_TEXT = 4096          # WhatsApp's limit for one text message
 # Words of a list that are not products ("me faz um orçamento", "qual o total").
 FILLER = frozenset("""orcamento orcar lista listinha total tudo compra compras pedido hoje fica ficaria ficam sai
 saem saiu da dar daria custa custam custaria quanto quantos quanta valor preco soma somando junto juntos
@@ -179,19 +178,3 @@ def render(quote: Quote) -> list[str]:
         out.append("Não encontrei nenhum desses produtos no catálogo. Pode escrever de outro jeito? "
                    "Se preferir, digite *atendente*.")
     return out
-
-
-def split_messages(lines: list[str], limit: int = MAX_TEXT) -> list[str]:
-    """Lines joined into as few messages as fit in ``limit`` characters each, in order
-    (so the total, the last line, is in the last message)."""
-    messages, cur = [], ""
-    for ln in lines:
-        ln = ln[:limit]
-        if cur and len(cur) + 1 + len(ln) > limit:
-            messages.append(cur)
-            cur = ln
-        else:
-            cur = f"{cur}\n{ln}" if cur else ln
-    if cur:
-        messages.append(cur)
-    return messages
