@@ -40,13 +40,13 @@ def invented_figures(message: str, reply: str, catalog: Path) -> list[str]:
     prices = catalog_prices(catalog)
     products = {(q * p).quantize(Decimal("0.01"), ROUND_HALF_UP)
                 for q in message_quantities(message, catalog) for p in prices}
-    bad, lines, sums = [], [], {Decimal(0)}
+    bad = []
+    reachable = 1          # bit n set: n cents is a sum of some of the line figures so far
     for raw in MONEY.findall(reply):
         f = Decimal(raw.replace(".", "").replace(",", "."))
+        cents = int(f * 100)
         if f in prices or f in products:
-            lines.append(f)
-            if len(sums) < 200_000:
-                sums |= {s + f for s in sums}
-        elif f not in sums and f != sum(lines):
+            reachable |= reachable << cents
+        elif not (reachable >> cents) & 1:
             bad.append(f"R$ {raw}")
     return bad
