@@ -11,6 +11,7 @@ the answer never depend on a guess. The LLM only gets what no rule claims.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -97,10 +98,9 @@ class Classifier:
         out_toks, out_stems = [], []
         for t in toks:
             s = text.stem(t)
-            if s not in self.known and t not in self.known and len(t) >= 5 and not t[0].isdigit() \
-                    and f"\n{t}\n" not in guard.LEXICON.words():    # "entrar" is a word, not "entregar" misspelt
+            if s not in self.known and t not in self.known and len(t) >= 5 and not t[0].isdigit():
                 c = text.correct(s, self.cue_vocab, 0.85)
-                if c:
+                if c and not _is_word(t):     # "entrar" is a word, not "entregar" misspelt
                     t = s = c
             out_toks.append(t)
             out_stems.append(s)
@@ -117,28 +117,35 @@ class Classifier:
     def classify(self, message: str, kb: knowledge.KB, last: dict | None = None) -> Intent:
         self._build(kb)
         stems, norm, raw = self._words(message)
-        scores = {name: self._score(stems, norm, w, p, raw) for name, (w, p) in cues.CUES.items()}
+        first = ("complaint", "human_request")
+        scores = {name: self._score(stems, norm, *cues.CUES[name], raw) for name in first}
+        it = Intent(name="out_of_scope", confidence=0.3, original=message, scores=scores)
+        if scores["complaint"] > 0:
+            it.meaning = self.retriever.best(message)
+            policy = (it.meaning is not None and it.meaning.kind == "faq" and it.meaning.confidence >= 0.75
+                      and "?" in message and scores["complaint"] <= 1)
+            if not policy:     # "devolver com defeito?" asks the store's policy
+                return self._set(it, "complaint", 0.9)
+        if scores["human_request"] > 0:
+            return self._set(it, "human_request", 0.95)
+        drop = (self.cue_set | frozenset(cues.DAYS)) - frozenset(self.searcher.vocab())
+        # a shopping list: read before anything else looks at it (and costs a long list its time)
+        it.quote = quote.read(message, self.searcher, drop, self.aliases)
+        if it.quote is not None:
+            return self._set(it, "quote", 0.9)
+        scores.update({name: self._score(stems, norm, w, p, raw) for name, (w, p) in cues.CUES.items()
+                       if name not in first})
         for phrase, intent in cues.OVERRIDES:
             if text.has_phrase(norm, phrase):
                 scores[intent] += 2
                 scores["product_price"] = 0
                 scores["hours"] = 0 if intent == "delivery" else scores["hours"]
-        days = self._days(stems, norm)
-        it = Intent(name="out_of_scope", confidence=0.3, original=message, days=days, scores=scores)
+        it.days = days = self._days(stems, norm)
         it.greeting = scores["greeting"] > 0
-        it.meaning = self.retriever.best(message)
-        policy = (it.meaning is not None and it.meaning.kind == "faq" and it.meaning.confidence >= 0.75
-                  and "?" in message and scores["complaint"] <= 1)
-        if scores["complaint"] > 0 and not policy:     # "devolver com defeito?" asks the store's policy
-            return self._set(it, "complaint", 0.9)
-        if scores["human_request"] > 0:
-            return self._set(it, "human_request", 0.95)
+        if it.meaning is None:
+            it.meaning = self.retriever.best(message)
 
         # cue words are not product words, unless the catalog uses them ("Vale", "Tele")
-        drop = (self.cue_set | frozenset(cues.DAYS)) - frozenset(self.searcher.vocab())
-        it.quote = quote.read(message, self.searcher, drop, self.aliases)
-        if it.quote is not None:
-            return self._set(it, "quote", 0.9)
         it.products = self.searcher.search(norm, drop=drop)
         it.section, section_words = sections.find(stems, self.categories)
         if it.section and it.products.best and set(it.products.best.covered) <= section_words:
@@ -291,6 +298,12 @@ class Classifier:
         if any(len(w) >= 6 and self.faq_unique.get(w) for w in hits):
             score = max(score, 0.6)
         return score
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_word(token: str) -> bool:
+    """In the Portuguese word list (guard.LEXICON; accents aside, as tokens have none)."""
+    return f"\n{token}\n" in guard.LEXICON.words()
 
 
 def _same(a: str, b: str) -> bool:

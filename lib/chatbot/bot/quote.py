@@ -105,6 +105,11 @@ def aliases(conn) -> dict[str, Product]:
 def read(message: str, searcher, drop: frozenset = frozenset(),
          alias_map: dict[str, Product] | None = None) -> Quote | None:
     """The quote a message asks for, or None when it is not a quote."""
+    with searcher.one_version():
+        return _read(message, searcher, drop, alias_map)
+
+
+def _read(message, searcher, drop, alias_map) -> Quote | None:
     vocab = set(searcher.vocab())
     is_product = lambda t: t not in text.STOPWORDS and t not in FILLER and text.stem(t) in vocab  # noqa: E731
     items = [quantities.read_item(piece, is_product) for piece in quantities.split_items(message)]

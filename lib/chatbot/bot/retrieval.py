@@ -17,6 +17,7 @@ meaning").
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -56,13 +57,18 @@ SYNONYMS = {
 STOP = text.STOPWORDS | frozenset("voces loja mercado tem ter cliente clientes posso pode".split())
 
 
+@functools.lru_cache(maxsize=16384)
+def _stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
 def stem_groups(message: str) -> list[set[str]]:
     """One set per word of the message: its stem and the stems of its synonyms."""
     out = []
     for tok in text.tokens(message):
         if tok in STOP or len(tok) <= 2:
             continue
-        group = {_STEMMER.stemWord(w) for w in (tok + " " + SYNONYMS.get(tok, "")).split()}
+        group = {_stem(w) for w in (tok + " " + SYNONYMS.get(tok, "")).split()}
         if group not in out:
             out.append(group)
     return out
