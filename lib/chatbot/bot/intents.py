@@ -109,8 +109,9 @@ class Classifier:
     @staticmethod
     def _score(stems: list[str], norm: str, words: set, phrases: list, raw: str = "") -> float:
         score = sum(0.5 if s in cues.WEAK else 1.0 for s in stems if s in words)
+        # the substring test first: a long shopping list would otherwise run every phrase's regex
         score += sum(0.5 if p in cues.WEAK_PHRASES else 1.0 for p in phrases
-                     if text.has_phrase(norm, p) or (raw and text.has_phrase(raw, p)))
+                     if (p in norm and text.has_phrase(norm, p)) or (raw and p in raw and text.has_phrase(raw, p)))
         return score
 
     # -- the decision --------------------------------------------------------
