@@ -69,9 +69,20 @@ def _anchored(m: search.Match, res: search.Result) -> bool:
     return any(res.corrected.get(w) in anchors for w in m.covered)
 
 
+# Words that make it a question about buying something ("vende", "quanto custa"), not about the store.
+BUYING = frozenset("vende vendem vendendo venda preco precos valor custa custam custando quanto compra comprar".split())
+
+
 def reply(res: search.Result, original: str, conn) -> tuple[str, list[str]]:
     asked = product_replies._named(res.query, original)
     alts = alternatives(res, conn)
+    buying = any(t in BUYING for t in text.tokens(original))
+    named = any(_anchored(m, res) for m in res.matches) or any(w in BRAND_KIND for w in res.query)
+    if not alts and not buying and not named:
+        # "tem banheiro?": nothing of the catalog, nothing of the store's data, no sign of a purchase
+        return (f"Não encontrei {asked} no nosso catálogo nem nas informações da loja, então não sei "
+                "responder com certeza. 🤔 Se for um produto, não vendemos; se for outra dúvida, digite "
+                "*atendente* para falar com uma pessoa."), []
     if res.matches:
         out = f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕"
     else:
