@@ -269,3 +269,13 @@ def test_chatbot_ask_json_keeps_its_five_keys_with_intent_quote(tmp_path):
     assert set(data) == {"reply", "intent", "confidence", "source", "handoff"}
     assert data["intent"] == "quote" and data["source"] == "template"
     assert "Total: R$ 71,15" in data["reply"]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(list("0123456789 ,.;:+-•\n\teaoiumdzkgqlácéçõ")
+                                + ["dúzia", "meia", "meio", " e ", "kg", "vinte", "um", "arroz", " de "]),
+                max_size=60).map("".join))
+def test_any_text_is_split_and_read_without_error_and_amounts_are_positive(message):
+    for piece in quantities.split_items(message):
+        item = quantities.read_item(piece, lambda t: t in ("arroz", "leite"))
+        assert item.amount is None or item.amount.value > 0

@@ -103,6 +103,8 @@ def amount_at(toks: list[str], i: int) -> Amount | None:
     glued = _GLUED.match(t)
     if glued:
         n = Decimal(glued.group(1).replace(",", "."))
+        if not n:
+            return None
         return _and_a_half(Amount(n * WEIGHT[glued.group(2)], True, 1), toks, i + 1)
     if t in ("meio", "meia"):
         if nxt == "kg":
@@ -114,6 +116,8 @@ def amount_at(toks: list[str], i: int) -> Amount | None:
         return Amount(12, False, 1)
     n = _number(t)
     used = 1
+    if n is not None and not n:
+        return None          # "0": no amount
     if n is None:
         n, used = _spelled(toks, i)
         if n is None:
