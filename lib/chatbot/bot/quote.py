@@ -123,12 +123,13 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         p = (alias_map or {}).get(" ".join(item.words))    # "leite moça": "moça" is no search word
         if p is None:
             res = searcher.search(" ".join(item.words), drop=drop | FILLER)
-            if res.best is None or not res.best.complete:
+            complete = [m for m in res.matches if m.complete]     # best first
+            if not complete:
                 if item.amount is not None:
                     quote.not_found.append(" ".join(words))
                     counted += 1
                 continue
-            p = res.best.product
+            p = complete[0].product
         amount = item.amount or quantities.Amount(1)
         qty = units_for(p, amount)
         if qty is None:
