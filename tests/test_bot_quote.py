@@ -221,6 +221,7 @@ def test_a_single_product_with_a_quantity_is_a_quote_only_when_the_total_is_aske
     ("quais as ofertas do açougue hoje?", ["Linguiça Calabresa", "Charque"], ["Tomate", "Cerveja"]),
     ("tem algo de perfumaria em promocao?", ["Papel Higiênico", "Fralda"], ["Cerveja"]),
     ("a padaria tem alguma promoção?", ["não temos promoções em *Padaria*", "Pão de Forma", "R$ 9,99"], ["Arroz"]),
+    ("tem promoção de carne de sol?", ["Carne de Sol", "não está em promoção"], ["Calabresa", "Charque"]),
 ])
 def test_promotions_by_section(bot, message, has, has_not):
     r = ask(bot, message)

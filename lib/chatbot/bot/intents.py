@@ -149,8 +149,12 @@ class Classifier:
         # cue words are not product words, unless the catalog uses them ("Vale", "Tele")
         it.products = self.searcher.search(norm, drop=drop)
         it.section, section_words = sections.find(stems, self.categories)
-        if it.section and it.products.best and set(it.products.best.covered) <= section_words:
-            it.products = search.Result(query=[])    # "ofertas de bebidas": the section, not a product
+        if it.section:
+            best = it.products.best
+            if best and best.complete and not set(best.covered) <= section_words:
+                it.section = None                         # "promoção de carne de sol": the product
+            else:
+                it.products = search.Result(query=[])    # "ofertas de bebidas": the section, not a product
         sure = it.meaning is not None and it.meaning.confidence >= retrieval.THRESHOLD
         if sure and it.meaning.words <= 1 and any(scores[x] for x in SOCIAL):
             sure = False      # "vlw" is thanks, not the "vale" of vale-refeição
