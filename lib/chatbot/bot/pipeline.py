@@ -23,7 +23,7 @@ import threading
 import time
 
 from .. import db
-from . import (cache, context, guard, handoff, intents, knowledge, llm, notsold, product_replies, quote, replies, search,
+from . import (cache, context, handoff, intents, knowledge, llm, notsold, product_replies, quote, replies, search,
                sections, text)
 from .types import Question, Reply
 from .writer import Writer
@@ -48,8 +48,6 @@ class Bot:
         if preload:
             # The worker loads its model at start, not on a customer's first question, and
             # evaluates the system prompt in the background while templates already answer.
-            # The Portuguese word list the classifier checks typo corrections against (1-2 s to load).
-            threading.Thread(target=guard.LEXICON.words, name="word-list", daemon=True).start()
             writer = self.writer()
             kb = self.kb()
             if writer is not None and kb.version and isinstance(writer.backend, llm.LlamaBackend):
