@@ -41,6 +41,8 @@ setup(
         "pyspellchecker>=0.8",
         # /metrics in Prometheus' own text format, escaping and number formats included.
         "prometheus_client>=0.20",
+        # The Snowball Portuguese stemmer, for finding FAQ entries and store facts by meaning; pure Python.
+        "snowballstemmer>=2.2",
     ],
     extras_require={
         "test": [

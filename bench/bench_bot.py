@@ -11,20 +11,27 @@
   it answered an LLM question, beside the same worker with ``[llm] enabled =
   false``;
 * the evaluation set's score (tests/data/teststore/eval_ptbr.jsonl), with
-  the LLM off and on.
+  the LLM off and on;
+* quotes: p50/p95 of ``Bot.answer`` for shopping lists of 5 and 40 products
+  (a new random list each time) beside a single-product price template in
+  the same run, LLM off (target: 40 items p95 < 100 ms). Its own section of
+  docs/BENCHMARKS.md ("Bot: quotes"); ``--only quotes`` runs just that.
 
 The machine is shared and noisy: medians, p95 and ratios, baselines from the
 same run. Writes the "Bot" section of docs/BENCHMARKS.md.
 
     .venv/bin/python bench/bench_bot.py
     .venv/bin/python bench/bench_bot.py --rounds 1 --llm-calls 4 --no-write
+    .venv/bin/python bench/bench_bot.py --only quotes --quote-rounds 200
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import csv
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -47,6 +54,7 @@ from docsection import write_doc  # noqa: E402
 
 STORE = ROOT / "tests" / "data" / "teststore"
 BEGIN, END = "<!-- bot-bench:begin -->", "<!-- bot-bench:end -->"
+QUOTES_BEGIN, QUOTES_END = "<!-- bot-quotes:begin -->", "<!-- bot-quotes:end -->"
 LLM_QUESTIONS = ["me conta uma piada", "qual seu nome?", "vc é um robo?", "quem ganhou o jogo ontem?",
                  "qual a capital da frança?", "o que vc acha do tempo hoje?", "tudo bem com voce?",
                  "você gosta de futebol?", "me recomenda um filme", "como foi seu dia?",
@@ -107,6 +115,68 @@ def latencies(bot, conn, rounds: int, llm_calls: int) -> dict:
         out["llm" if reply.source == "llm" else "llm_fallback"].append(ms)
         out["llm_tokens_out"].append(reply.tokens_out)
     return out
+
+
+# -- quotes: shopping lists beside a single-product template ------------------------------------
+
+def shopping_list(rng: random.Random, rows: list[dict], n: int) -> str:
+    """A list as customers write one: the store's names or aliases, counts, words and weights."""
+    amounts = ["2", "3", "10", "uma dúzia de", "meia dúzia de", "dez", "1", "4", "24", "6"]
+    weights = ["meio quilo de", "1,5 kg de", "2 kg de", "1 kg de"]
+    lines = []
+    for r in rng.sample(rows, n) if n <= len(rows) else [rng.choice(rows) for _ in range(n)]:
+        name = rng.choice(r["aliases"].split("|")) if r["aliases"] and rng.random() < 0.5 else r["name"]
+        amount = rng.choice(weights if r["unit"] == "kg" else amounts)
+        lines.append(f"{rng.choice(['- ', '• ', ''])}{amount} {name}")
+    return "orçamento pfv:\n" + "\n".join(lines)
+
+
+def quote_latencies(tmp: Path, rounds: int, seed: int = 12) -> dict:
+    cfg, conn, bot = build(tmp, llm_on=False)
+    with (STORE / "catalog.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    rng = random.Random(seed)
+    out = {"single": [], "5": [], "40": [], "chars40": [], "messages40": [], "not_quote": 0}
+    for i in range(rounds):
+        for kind in rng.sample(["single", "5", "40"], 3):       # interleaved, in a random order
+            if kind == "single":
+                with db.transaction(conn):
+                    cache.clear(conn)                            # a template, not a cache hit
+                r = rng.choice(rows)
+                reply, ms = timed(bot, f"qto ta o {r['name'].lower()}?", f"q1-{i}")
+                ok = reply.intent in ("product_price", "wholesale")   # "30 unidades" in a name reads as a quantity
+            else:
+                reply, ms = timed(bot, shopping_list(rng, rows, int(kind)), f"q{kind}-{i}")
+                ok = reply.intent == "quote"
+                if kind == "40":
+                    out["chars40"].append(len(reply.text))
+                    out["messages40"].append(len(reply.messages()))
+            out[kind].append(ms)
+            out["not_quote"] += not ok
+    conn.close()
+    return out
+
+
+def quotes_report(m: dict, q: dict) -> str:
+    p95_40 = pct(q["40"], 0.95)
+    return "\n".join([
+        QUOTES_BEGIN, "## Bot: quotes", "",
+        f"Measured by `bench/bench_bot.py` on {m['date']}: {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
+        f"load average at start {m['load'][0]:.1f} (a shared machine). `Bot.answer` on a real SQLite file, "
+        "the test store, LLM off; a new random shopping list each time (names or aliases, counts in digits and "
+        "words, weights for products sold by the kilo, with and without bullets), interleaved with a single-product "
+        "price question answered by its template (response cache cleared before each, so no cache hits).", "",
+        "| question | p50 ms | p95 ms | n |", "|---|---:|---:|---:|",
+        f"| one product's price (template, baseline) | {fmt_ms(q['single'])} |",
+        f"| quote, 5-item list | {fmt_ms(q['5'])} |",
+        f"| quote, 40-item list | {fmt_ms(q['40'])} |",
+        "",
+        f"Target: 40 items p95 < 100 ms: **{'met' if p95_40 < 100 else 'NOT met'}** ({p95_40:.1f} ms). "
+        f"40-item replies: {min(q['chars40'], default=0)}-{max(q['chars40'], default=0)} characters, sent as "
+        f"{min(q['messages40'], default=0)}-{max(q['messages40'], default=0)} WhatsApp message(s) of at most 4,096 "
+        f"characters, total last. Replies not read as intended (a list not read as a quote, a price question not "
+        f"as a price): {q['not_quote']}.",
+        QUOTES_END])
 
 
 # -- tokens/s: product module vs bare llama-cpp loop ----------------------------------------------
@@ -280,8 +350,18 @@ def main() -> None:
     ap.add_argument("--llm-calls", type=int, default=25, help="LLM questions (the first is reported apart)")
     ap.add_argument("--tps-reps", type=int, default=16, help="paired product/bare generation runs")
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md alone")
+    ap.add_argument("--quote-rounds", type=int, default=200, help="rounds of (one price, 5-item, 40-item list)")
+    ap.add_argument("--only", choices=["quotes"], help="run only this part (and write only its section)")
     args = ap.parse_args()
     m = machine()
+    with tempfile.TemporaryDirectory() as d:
+        print("quotes ...", flush=True)
+        quotes = quotes_report(m, quote_latencies(Path(d) / "quotes", args.quote_rounds))
+    print(quotes)
+    if not args.no_write:
+        print(f"wrote {write_doc(ROOT / 'docs' / 'BENCHMARKS.md', quotes)}")
+    if args.only == "quotes":
+        return
     model = llm.default_model_path()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)

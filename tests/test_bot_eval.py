@@ -18,6 +18,7 @@ from chatbot import clock, db
 from chatbot.bot import guard, knowledge, pipeline
 from chatbot.bot.types import Question
 from conftest import make_cfg
+from support.quote_check import invented_figures
 
 STORE = Path(__file__).parent / "data" / "teststore"
 EVAL = STORE / "eval_ptbr.jsonl"
@@ -56,6 +57,8 @@ def judge(item: dict, reply, facts: guard.Numbers) -> dict:
     text = reply.text or ""
     found = guard.extract(text)
     invented_money = sorted(found.money - facts.money)
+    if reply.intent == "quote":     # line totals and the total: catalog prices times the quantities asked
+        invented_money = invented_figures(item["text"], text, STORE / "catalog.csv")
     invented_times = sorted(found.times - facts.times)
     problems = []
     if reply.intent != item["intent"]:

@@ -208,3 +208,37 @@ def test_replies_to_one_customer_go_out_in_order(setup, graph):
     while w.run_once():
         pass
     assert [q.text for q in bot.seen] == [f"pergunta {i}" for i in range(5)]
+
+
+LONG_REPLY = "\n".join(f"• {n}x Produto número {n}: R$ 1,00 cada = R$ {n},00" for n in range(1, 140)) \
+    + "\n💰 *Total: R$ 9.730,00*"
+
+
+def test_a_reply_longer_than_one_message_goes_out_as_two_in_order_total_last(setup, graph):
+    cfg, conn, bot, w = setup
+    bot.text = LONG_REPLY
+    assert len(LONG_REPLY) > 4096
+    m = enqueue(conn)
+    assert w.run_once() == "answered"
+    bodies = [s["body"]["text"]["body"] for s in graph.sends()]
+    assert len(bodies) == 2 and all(len(b) <= 4096 for b in bodies)
+    assert "\n".join(bodies) == LONG_REPLY                  # nothing lost, nothing cut mid-line
+    assert bodies[-1].endswith("Total: R$ 9.730,00*")
+    assert all("follow_up" not in s["body"] for s in graph.sends())
+    row = status_of(conn, m.wamid)
+    assert row["status"] == "answered"
+    assert inbox.outbox_for(conn, row["id"])["wamid"] == graph.sends()[0]["wamid"]
+
+
+def test_second_message_failing_parks_unknown_and_never_resends_the_first(setup, graph):
+    cfg, conn, bot, w = setup
+    clock.freeze(2_000_000_000)
+    bot.text = LONG_REPLY
+    m = enqueue(conn)
+    graph.script = ["ok", 500]
+    assert w.run_once() == "unknown"
+    clock.advance(3600)
+    assert w.run_once() is None
+    assert len(graph.sends()) == 1                           # the first part only, once
+    row = status_of(conn, m.wamid)
+    assert row["status"] == "unknown" and "message 2 of 2 not sent" in row["error"]

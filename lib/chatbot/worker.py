@@ -123,8 +123,14 @@ class Worker:
         bot_ms = (time.monotonic() - started) * 1000
         if reply.text is None:
             return reply, {}, bot_ms
+        parts = reply.messages()
         if reply.buttons:
             payload = buttons_payload(msg["wa_id"], reply.text, reply.buttons)
+        elif len(parts) > 1:
+            # A reply longer than one WhatsApp message (a long quote): the first message, and the
+            # rest sent right after it, in order, under the same outbox row.
+            payload = dict(text_payload(msg["wa_id"], parts[0]),
+                           follow_up=[text_payload(msg["wa_id"], p) for p in parts[1:]])
         else:
             payload = text_payload(msg["wa_id"], reply.text)
         return reply, payload, bot_ms
@@ -138,10 +144,24 @@ class Worker:
 
     def _send(self, msg, outbox_id: int, payload: dict, meta: dict) -> str:
         """Send a reply whose outbox row is committed as 'sending'."""
+        follow_up = payload.get("follow_up") or []
+        first = {k: v for k, v in payload.items() if k != "follow_up"}
         try:
-            wamid = self.client.send(msg["phone_number_id"], payload)
+            wamid = self.client.send(msg["phone_number_id"], first)
         except GraphError as exc:
             return self._send_failed(msg, outbox_id, exc, meta)
+        for n, part in enumerate(follow_up, 2):
+            try:
+                self.client.send(msg["phone_number_id"], part)
+            except GraphError as exc:
+                # The first part reached the customer: never send it again. Parked as 'unknown'
+                # with what is missing, for a person to complete in WhatsApp.
+                self._record_api_error(exc, msg["id"])
+                error = f"message {n} of {len(follow_up) + 1} not sent: {exc}"
+                log.error("message %s: %s; parked, not resent", msg["id"], error)
+                inbox.finish(self.conn, msg["id"], "unknown", outbox_id=outbox_id, outbox_state="unknown",
+                             code=exc.code, error=error, event=_event(msg, meta, success=False, error=error))
+                return "unknown"
         inbox.mark_sent(self.conn, msg["id"], outbox_id, wamid, event=_event(msg, meta, success=True))
         log.info("answered message %s from %s (%s)", msg["id"], mask_phone(msg["wa_id"]), meta.get("intent"))
         return "answered"

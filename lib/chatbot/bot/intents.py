@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import cues, knowledge, search, text
+from . import cues, knowledge, quote, retrieval, search, sections, text
 
 FACT_INTENTS = ("hours", "location", "delivery", "payment")
-PRODUCT_INTENTS = ("product_price", "promotions", "wholesale")
+PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
 SOCIAL = ("greeting", "thanks", "goodbye", "acknowledge")
 FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
 FAQ_GENERIC = frozenset("produto posso pode faz fazem loja compra comprar existe algum alguma funciona fica "
@@ -50,6 +50,9 @@ class Intent:
     greeting: bool = False
     from_context: bool = False
     scores: dict = field(default_factory=dict)
+    quote: quote.Quote | None = None  # a shopping list to price (quote.py)
+    section: str | None = None        # a catalog category asked about ("ofertas do açougue")
+    meaning: retrieval.Hit | None = None   # the FAQ entry or store fact by meaning (retrieval.py)
 
 
 class Classifier:
@@ -80,6 +83,9 @@ class Classifier:
         self.faq_weight = {w: 1.0 + (n - c) / n for w, c in counts.items()}
         self.faq_vocab = tuple(sorted(counts))
         self.faq_unique = {w: c == 1 and w not in self.cue_set for w, c in counts.items()}
+        self.retriever = retrieval.Retriever(kb)
+        self.categories = sections.categories(self.conn)
+        self.aliases = quote.aliases(self.conn)
         self.known = (self.cue_set | text.STOPWORDS | set(self.searcher.vocab()) | set(counts)
                       | {w for a in kb.delivery.get("areas", []) for w in text.stems(a)})
         self._built_for = kb.version
@@ -93,7 +99,7 @@ class Classifier:
             s = text.stem(t)
             if s not in self.known and t not in self.known and len(t) >= 5 and not t[0].isdigit():
                 c = text.correct(s, self.cue_vocab, 0.85)
-                if c:
+                if c and abs(len(c) - len(s)) <= 1:     # a typo; "entrar" is not "entregar" misspelt
                     t = s = c
             out_toks.append(t)
             out_stems.append(s)
@@ -102,31 +108,60 @@ class Classifier:
     @staticmethod
     def _score(stems: list[str], norm: str, words: set, phrases: list, raw: str = "") -> float:
         score = sum(0.5 if s in cues.WEAK else 1.0 for s in stems if s in words)
+        # the substring test first: a long shopping list would otherwise run every phrase's regex
         score += sum(0.5 if p in cues.WEAK_PHRASES else 1.0 for p in phrases
-                     if text.has_phrase(norm, p) or (raw and text.has_phrase(raw, p)))
+                     if (p in norm and text.has_phrase(norm, p)) or (raw and p in raw and text.has_phrase(raw, p)))
         return score
 
     # -- the decision --------------------------------------------------------
     def classify(self, message: str, kb: knowledge.KB, last: dict | None = None) -> Intent:
         self._build(kb)
         stems, norm, raw = self._words(message)
-        scores = {name: self._score(stems, norm, w, p, raw) for name, (w, p) in cues.CUES.items()}
+        first = ("complaint", "human_request")
+        scores = {name: self._score(stems, norm, *cues.CUES[name], raw) for name in first}
+        it = Intent(name="out_of_scope", confidence=0.3, original=message, scores=scores)
+        if scores["complaint"] > 0:
+            it.meaning = self.retriever.best(message)
+            policy = (it.meaning is not None and it.meaning.kind == "faq" and it.meaning.confidence >= 0.75
+                      and "?" in message and scores["complaint"] <= 1)
+            if not policy:     # "devolver com defeito?" asks the store's policy
+                return self._set(it, "complaint", 0.9)
+        if scores["human_request"] > 0:
+            return self._set(it, "human_request", 0.95)
+        drop = (self.cue_set | frozenset(cues.DAYS)) - frozenset(self.searcher.vocab())
+        # a shopping list: read before anything else looks at it (and costs a long list its time)
+        it.quote = quote.read(message, self.searcher, drop, self.aliases)
+        if it.quote is not None:
+            return self._set(it, "quote", 0.9)
+        scores.update({name: self._score(stems, norm, w, p, raw) for name, (w, p) in cues.CUES.items()
+                       if name not in first})
         for phrase, intent in cues.OVERRIDES:
             if text.has_phrase(norm, phrase):
                 scores[intent] += 2
                 scores["product_price"] = 0
                 scores["hours"] = 0 if intent == "delivery" else scores["hours"]
-        days = self._days(stems, norm)
-        it = Intent(name="out_of_scope", confidence=0.3, original=message, days=days, scores=scores)
+        it.days = days = self._days(stems, norm)
         it.greeting = scores["greeting"] > 0
-        if scores["complaint"] > 0:
-            return self._set(it, "complaint", 0.9)
-        if scores["human_request"] > 0:
-            return self._set(it, "human_request", 0.95)
+        if it.meaning is None:
+            it.meaning = self.retriever.best(message)
 
         # cue words are not product words, unless the catalog uses them ("Vale", "Tele")
-        drop = (self.cue_set | frozenset(cues.DAYS)) - frozenset(self.searcher.vocab())
         it.products = self.searcher.search(norm, drop=drop)
+        it.section, section_words = sections.find(stems, self.categories)
+        if it.section:
+            best = it.products.best
+            if best and best.complete and not set(best.covered) <= section_words:
+                it.section = None                         # "promoção de carne de sol": the product
+            else:
+                it.products = search.Result(query=[])    # "ofertas de bebidas": the section, not a product
+        sure = it.meaning is not None and it.meaning.confidence >= retrieval.THRESHOLD
+        if sure and it.meaning.words <= 1 and any(scores[x] for x in SOCIAL):
+            sure = False      # "vlw" is thanks, not the "vale" of vale-refeição
+        if sure and not (it.products.best and it.products.best.complete) and not it.section:
+            it.products = search.Result(query=[])    # a question about the store, not look-alike products
+            if it.meaning.kind in FACT_INTENTS:
+                scores[it.meaning.kind] = max(scores[it.meaning.kind], 1)
+            scores["product_price"] = 0
         found = it.products.best
         if found and not found.complete:
             pieces = re.split(r"[,;/+]|\s(?:e|ou|mais)\s", message.lower())
@@ -140,6 +175,10 @@ class Classifier:
         if it.payment and scores["payment"] == 0:
             scores["payment"] = 1
         it.faq, faq_score = self._faq(stems)
+        if sure and it.meaning.kind == "faq" and not (found and found.complete) \
+                and max((scores[i] for i in FACT_INTENTS), default=0) < 1:     # "delivery" says it already
+            if it.faq is None or faq_score < 0.75:
+                it.faq, faq_score = it.meaning.index, 0.75
         facts = {i: scores[i] for i in FACT_INTENTS if scores[i] > 0}
         anaphoric = bool(stems) and stems[0] == "e" and len(stems) <= 7
         last_intent = (last or {}).get("intent")

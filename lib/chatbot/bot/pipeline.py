@@ -23,7 +23,8 @@ import threading
 import time
 
 from .. import db
-from . import cache, context, fmt, handoff, intents, knowledge, llm, product_replies, replies, search, text
+from . import (cache, context, fmt, handoff, intents, knowledge, llm, notsold, product_replies, quote, replies,
+               search, sections, text)
 from .types import Question, Reply
 from .writer import Writer
 
@@ -128,6 +129,15 @@ class Bot:
             return replies.payment(it, kb)
         if name == "faq":
             return replies.faq(it, kb)
+        if name == "quote":
+            topic["skus"] = [ln.product.sku for ln in it.quote.lines][:20]
+            return "\n".join(quote.render(it.quote)), False    # cheap, and the list's layout matters
+        if name == "promotions" and it.section and not it.context_skus:
+            body, topic["skus"] = sections.promotions(it.section, self.conn)
+            return body, True
+        if name == "product_price" and _not_sold(it):
+            body, topic["skus"] = notsold.reply(it.products, it.original, self.conn)
+            return body, True
         render = {"product_price": product_replies.product_price, "promotions": product_replies.promotions,
                   "wholesale": product_replies.wholesale}[name]
         body, skus = render(it, kb, self.conn)
@@ -164,6 +174,10 @@ class Bot:
             if self._answers % PURGE_EVERY == 0:
                 context.purge(self.conn, b.context_idle_minutes)
                 cache.purge(self.conn, b.cache_ttl_seconds)
+
+
+def _not_sold(it: intents.Intent) -> bool:
+    return not it.several and not it.context_skus and notsold.applies(it.products)
 
 
 def build_bot(cfg, conn, preload: bool = True) -> Bot:

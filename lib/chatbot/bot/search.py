@@ -8,6 +8,7 @@ question names the product's head word ("arroz" for "Arroz Branco Tipo 1
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from . import knowledge, text
@@ -53,8 +54,21 @@ class Searcher:
         self.conn = conn
         self._vocab_version = -1
         self._vocab: tuple[str, ...] = ()
+        self.pinned = False      # set while one message is answered: its searches share one version check
+
+    @contextlib.contextmanager
+    def one_version(self):
+        """Many searches for one message (a 40-item list): the knowledge-base version read once."""
+        self.vocab()
+        self.pinned = True
+        try:
+            yield self
+        finally:
+            self.pinned = False
 
     def vocab(self) -> tuple[str, ...]:
+        if self.pinned:
+            return self._vocab
         v = knowledge.version(self.conn)
         if v != self._vocab_version:
             self._vocab = tuple(sorted(r[0] for r in self.conn.execute("SELECT term FROM kb_products_vocab")))

@@ -87,6 +87,7 @@ def stems(text: str) -> list[str]:
     return [stem(t) for t in tokens(text)]
 
 
+@functools.lru_cache(maxsize=8192)
 def search_text(text: str) -> str:
     """The form stored in the full-text index and used for queries."""
     return " ".join(stems(text))

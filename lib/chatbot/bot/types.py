@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+MAX_MESSAGE = 4096      # WhatsApp's limit for one text message
+
 
 @dataclass
 class Question:
@@ -25,6 +27,30 @@ class Reply:
     tokens_out: int | None = None
     llm_ms: float | None = None
     guard: str | None = None          # the LLM guard's verdict ("ok" or why the reply was replaced)
+
+    def messages(self, limit: int = MAX_MESSAGE) -> list[str]:
+        """The text as WhatsApp messages of at most ``limit`` characters, cut between lines
+        and in order, so a quote's total (its last line) is in the last message."""
+        if self.text is None:
+            return []
+        if len(self.text) <= limit:
+            return [self.text]
+        out, cur = [], ""
+        for line in self.text.split("\n"):
+            while len(line) > limit:          # a line longer than a message: cut it (never happens in a quote)
+                if cur:
+                    out.append(cur)
+                    cur = ""
+                out.append(line[:limit])
+                line = line[limit:]
+            if cur and len(cur) + 1 + len(line) > limit:
+                out.append(cur)
+                cur = line
+            else:
+                cur = f"{cur}\n{line}" if cur else line
+        if cur:
+            out.append(cur)
+        return out
 
     def as_json(self) -> dict:
         return {"reply": self.text, "intent": self.intent, "confidence": round(self.confidence, 3),

@@ -1,0 +1,187 @@
+"""Shopping lists and the quantities in them, as customers write them.
+
+``split_items(message)`` cuts a message into list items: lines (bullets and
+"1)" numbering dropped), then commas, semicolons, "+", sentence ends, and
+"e" when what follows starts with a quantity ("arroz e feijão" stays one item;
+"2 arroz e 3 feijão" is two). ``read_item(words, is_product_word)`` finds the
+quantity of one item: digits ("10", "1,5"), words ("dez", "vinte e quatro",
+"uma dúzia", "meia dúzia") and weights ("meio quilo", "1,5 kg", "500 g").
+
+The quantity is the last one written before the first word that names a
+product: in "me faz um orçamento: dez sabão em pó" it is "dez", and in
+"2 arroz camil 5kg" the "5kg" is the product's size, not an amount.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import text
+
+UNITS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7,
+         "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "treze": 13, "quatorze": 14, "catorze": 14,
+         "quinze": 15, "dezesseis": 16, "dezessete": 17, "dezoito": 18, "dezenove": 19}
+TENS = {"vinte": 20, "trinta": 30, "quarenta": 40, "cinquenta": 50, "sessenta": 60, "setenta": 70,
+        "oitenta": 80, "noventa": 90}
+HUNDREDS = {"cem": 100, "cento": 100, "duzentos": 200, "duzentas": 200}
+DOZEN = ("duzia", "duzias")
+# Containers a count may come in ("10 pacotes de arroz"): read and dropped, never a product word.
+PACKS = frozenset("""unidade unidades un pacote pacotes pacotinho pacotinhos lata latas latinha latinhas caixa
+caixas caixinha caixinhas garrafa garrafas garrafinha fardo fardos bandeja bandejas pote potes frasco frascos
+tubo tubos saco sacos sachet vidro vidros peca pecas kit kits embalagem embalagens""".split())
+WEIGHT = {"kg": Decimal(1), "g": Decimal("0.001")}
+LINKS = frozenset("de do da dos das".split())
+_NUMBER = re.compile(r"^(\d{1,5})(?:[.,](\d{1,3}))?$")
+_GLUED = re.compile(r"^(\d{1,5}(?:[.,]\d{1,3})?)(kg|g)$")
+# A line's bullet or its number: "- ", "• ", "* ", "1) ", "2. ", "3 - ".
+_BULLET = re.compile(r"^\s*(?:[-–—•*·▪►✓✔☑✅➡>]+\s*|\d{1,2}\s*[).]\s+|\d{1,2}\s+-\s+)")
+# Item separators inside a line; a comma or period between digits ("1,5 kg") is not one.
+_SEPARATORS = re.compile(r",(?!\d)|(?<!\d),|[;+:?!]|\.(?:\s|$)|\s\|\s")
+
+
+@dataclass
+class Amount:
+    value: Decimal          # a count, or kilograms when ``weight``
+    weight: bool = False
+    words: int = 0           # how many tokens it took
+
+    def __post_init__(self):
+        self.value = Decimal(self.value)
+
+
+@dataclass
+class Item:
+    amount: Amount | None
+    words: list[str]        # the normalized tokens that name the product
+    raw: str                 # the item as written
+
+
+def split_items(message: str) -> list[str]:
+    """The pieces of a message that may each be one list item (as written, not normalized)."""
+    pieces: list[str] = []
+    for line in (message or "").splitlines():
+        line = _BULLET.sub("", line)
+        for piece in _SEPARATORS.split(line):
+            if piece and piece.strip():
+                pieces += _split_on_e(piece.strip())
+    return pieces
+
+
+def _split_on_e(piece: str) -> list[str]:
+    """Cut "2 arroz e 3 feijão" at the "e" that starts a new quantity, not "vinte e quatro"."""
+    words = piece.split()
+    out, start = [], 0
+    for i, w in enumerate(words):
+        if w.lower() != "e" or i == 0 or i + 1 >= len(words):
+            continue
+        prev, nxt = text.normalize(words[i - 1]), text.normalize(words[i + 1])
+        if prev in TENS and nxt in UNITS:
+            continue        # "vinte e quatro"
+        if prev == "kg" and nxt in ("meio", "meia"):
+            continue        # "1 kg e meio"
+        if amount_at(text.normalize(" ".join(words[i + 1:i + 4])).split(), 0) is not None:
+            out.append(" ".join(words[start:i]))
+            start = i + 1
+    out.append(" ".join(words[start:]))
+    return [p for p in out if p.strip()]
+
+
+def _number(tok: str) -> Decimal | None:
+    m = _NUMBER.match(tok)
+    if not m:
+        return None
+    return Decimal(f"{m.group(1)}.{m.group(2)}" if m.group(2) else m.group(1))
+
+
+def amount_at(toks: list[str], i: int) -> Amount | None:
+    """The quantity that starts at token i, or None. Tokens are normalized (text.normalize)."""
+    if i >= len(toks):
+        return None
+    t = toks[i]
+    nxt = toks[i + 1] if i + 1 < len(toks) else ""
+    glued = _GLUED.match(t)
+    if glued:
+        n = Decimal(glued.group(1).replace(",", "."))
+        if not n:
+            return None
+        return _and_a_half(Amount(n * WEIGHT[glued.group(2)], True, 1), toks, i + 1)
+    if t in ("meio", "meia"):
+        if nxt == "kg":
+            return Amount(Decimal("0.5"), True, 2)
+        if nxt in DOZEN:
+            return Amount(6, False, 2)
+        return None
+    if t in DOZEN:
+        return Amount(12, False, 1)
+    n = _number(t)
+    used = 1
+    if n is not None and not n:
+        return None          # "0": no amount
+    if n is None:
+        n, used = _spelled(toks, i)
+        if n is None:
+            return None
+    after = toks[i + used] if i + used < len(toks) else ""
+    if after in DOZEN:
+        return Amount(n * 12, False, used + 1)
+    if after in WEIGHT:
+        return _and_a_half(Amount(n * WEIGHT[after], True, used + 1), toks, i + used + 1)
+    if n != n.to_integral_value() and not after:
+        return None
+    return Amount(n, False, used)
+
+
+def _and_a_half(a: Amount, toks: list[str], j: int) -> Amount:
+    """"1 kg e meio" -> 1,5 kg."""
+    if toks[j:j + 2] in (["e", "meio"], ["e", "meia"]):
+        return Amount(a.value + Decimal("0.5"), True, a.words + 2)
+    return a
+
+
+def _spelled(toks: list[str], i: int) -> tuple[Decimal | None, int]:
+    """"vinte e quatro" -> 24 (3 tokens); "cem" -> 100; "doze" -> 12."""
+    t = toks[i]
+    if t in HUNDREDS:
+        return Decimal(HUNDREDS[t]), 1
+    if t in TENS:
+        if toks[i + 1:i + 2] == ["e"] and i + 2 < len(toks) and toks[i + 2] in UNITS and UNITS[toks[i + 2]] < 10:
+            return Decimal(TENS[t] + UNITS[toks[i + 2]]), 3
+        return Decimal(TENS[t]), 1
+    if t in UNITS:
+        return Decimal(UNITS[t]), 1
+    return None, 0
+
+
+def read_item(piece: str, is_product_word) -> Item:
+    """The quantity and product words of one list item. ``is_product_word(token)`` says
+    whether a normalized token names something in the catalog."""
+    toks = text.normalize(piece).split()
+    first_product = next((k for k, t in enumerate(toks)
+                          if t not in PACKS and t not in UNITS and t not in TENS and t not in DOZEN
+                          and t not in WEIGHT and t not in LINKS and t not in ("meio", "meia", "e")
+                          and not _number(t) and not _GLUED.match(t) and is_product_word(t)), len(toks))
+    amount, end = None, 0
+    k = 0
+    while k < first_product:
+        a = amount_at(toks, k)
+        if a is not None:
+            amount, end = a, k + a.words
+            k = end
+        else:
+            k += 1
+    if amount is None:
+        return Item(None, toks, piece)
+    rest = toks[end:]
+    while rest and (rest[0] in PACKS or rest[0] in LINKS):
+        rest = rest[1:]
+    return Item(amount, rest, piece)
+
+
+def pack_size_kg(name: str) -> Decimal | None:
+    """The weight in a product's name ("Feijão Carioca 1kg" -> 1, "Café 250g" -> 0,25), if any."""
+    for t in text.normalize(name).split():
+        m = _GLUED.match(t)
+        if m:
+            return Decimal(m.group(1).replace(",", ".")) * WEIGHT[m.group(2)]
+    return None

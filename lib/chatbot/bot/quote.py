@@ -1,0 +1,186 @@
+"""Quotes (orçamento): a shopping list priced line by line, then the total.
+
+``read(message, searcher)`` returns a ``Quote`` when the message is one: two or
+more products with at least one quantity, or one product with a quantity and
+a question about the total ("quanto fica 3 pacotes de café"). ``render`` writes
+it: quantity, product, unit price and line total per line, then the items not
+found, what would unlock a wholesale price, and the total last.
+
+Every figure is a catalog price or a catalog price times the customer's
+quantity, or their sum: the unit price is the lowest the customer is entitled
+to (``unit_price``), and nothing else is computed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from . import fmt, knowledge, quantities, text
+from .knowledge import Product
+
+CENT = Decimal("0.01")
+# Words of a list that are not products ("me faz um orçamento", "qual o total").
+FILLER = frozenset("""orcamento orcar lista listinha total tudo compra compras pedido hoje fica ficaria ficam sai
+saem saiu da dar daria custa custam custaria quanto quantos quanta valor preco soma somando junto juntos
+levar levo quero queria preciso precisando pegar comprar mandar manda faz fazer faca calcula calcular
+mais minha meu pra para o a os as um uma de do da por favor me e ai la cada gostaria seria""".split())
+# A single product with a quantity is a quote only when the total is asked for.
+TOTAL_PHRASES = ("quanto fica", "fica quanto", "quanto sai", "sai quanto", "quanto da", "da quanto",
+                 "quanto e", "quanto vai dar", "quanto vai ficar", "quanto ficaria", "quanto custa",
+                 "quanto custam", "qual o total", "valor total", "total", "orcamento", "quanto deu")
+
+
+@dataclass
+class Line:
+    product: Product
+    qty: Decimal             # units, or kg for products sold by the kilo
+    unit_price: Decimal
+    kind: str                # "promoção", "atacado" or "" (regular)
+    total: Decimal
+    unlock: tuple[Decimal, Decimal] | None = None   # (quantity, wholesale price) that would lower it
+
+
+@dataclass
+class Quote:
+    lines: list[Line] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    unclear: list[str] = field(default_factory=list)   # found, but the amount makes no sense for it
+
+    @property
+    def total(self) -> Decimal:
+        return sum((ln.total for ln in self.lines), Decimal(0))
+
+
+def dec(value) -> Decimal:
+    return Decimal(str(value))
+
+
+def unit_price(p: Product, qty: Decimal) -> tuple[Decimal, str]:
+    """The lowest price the customer is entitled to: the promotion price, or the wholesale
+    price once ``qty`` reaches the product's minimum, whichever is lower; else the regular one."""
+    best, kind = dec(p.price), ""
+    if p.promo_price is not None and dec(p.promo_price) < best:
+        best, kind = dec(p.promo_price), "promoção"
+    if p.wholesale_price is not None and p.wholesale_min_qty and qty >= p.wholesale_min_qty \
+            and dec(p.wholesale_price) < best:
+        best, kind = dec(p.wholesale_price), "atacado"
+    return best, kind
+
+
+def price_line(p: Product, qty: Decimal) -> Line:
+    unit, kind = unit_price(p, qty)
+    line = Line(p, qty, unit, kind, (unit * qty).quantize(CENT, ROUND_HALF_UP))
+    if p.wholesale_price is not None and p.wholesale_min_qty and qty < p.wholesale_min_qty \
+            and dec(p.wholesale_price) < unit:
+        line.unlock = (Decimal(p.wholesale_min_qty), dec(p.wholesale_price))
+    return line
+
+
+def sold_by_kg(p: Product) -> bool:
+    return p.unit.strip().lower() == "kg"
+
+
+def units_for(p: Product, amount: quantities.Amount) -> Decimal | None:
+    """The amount in the product's own unit: kg for products sold by the kilo, packs
+    otherwise ("2 kg de feijão" of a 1 kg pack is 2); None when it does not fit."""
+    if sold_by_kg(p) or not amount.weight:
+        q = amount.value
+        return q if q > 0 and (sold_by_kg(p) or q == q.to_integral_value()) else None
+    pack = quantities.pack_size_kg(p.name)
+    if not pack:
+        return None
+    packs = amount.value / pack
+    return packs if packs > 0 and packs == packs.to_integral_value() else None
+
+
+def aliases(conn) -> dict[str, Product]:
+    """The store's own names for products, normalized ("leite moca" -> Leite Condensado)."""
+    out: dict[str, Product] = {}
+    for p in knowledge.products(conn, limit=1_000_000):
+        for a in p.aliases:
+            out.setdefault(text.normalize(a), p)
+    return out
+
+
+def read(message: str, searcher, drop: frozenset = frozenset(),
+         alias_map: dict[str, Product] | None = None) -> Quote | None:
+    """The quote a message asks for, or None when it is not a quote."""
+    with searcher.one_version():
+        return _read(message, searcher, drop, alias_map)
+
+
+def _read(message, searcher, drop, alias_map) -> Quote | None:
+    vocab = set(searcher.vocab())
+    is_product = lambda t: t not in text.STOPWORDS and t not in FILLER and text.stem(t) in vocab  # noqa: E731
+    items = [quantities.read_item(piece, is_product) for piece in quantities.split_items(message)]
+    if not any(item.amount is not None for item in items):
+        return None
+    quote, counted, priced = Quote(), 0, 0
+    for item in items:
+        words = [w for w in item.words if w not in FILLER and w not in text.STOPWORDS]
+        if not words:
+            continue
+        p = (alias_map or {}).get(" ".join(item.words))    # "leite moça": "moça" is no search word
+        if p is None:
+            res = searcher.search(" ".join(item.words), drop=drop | FILLER)
+            complete = [m for m in res.matches if m.complete]     # best first
+            if not complete:
+                if item.amount is not None:
+                    quote.not_found.append(" ".join(words))
+                    counted += 1
+                continue
+            p = complete[0].product
+        amount = item.amount or quantities.Amount(1)
+        qty = units_for(p, amount)
+        if qty is None:
+            quote.unclear.append(p.name)
+            continue
+        quote.lines.append(price_line(p, qty))
+        counted += 1
+        priced += item.amount is not None
+    if not priced:
+        return None
+    if counted >= 2:
+        return quote
+    norm = text.normalize(message)
+    asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) and not text.has_phrase(norm, "cada")
+    return quote if asks_total and quote.lines else None
+
+
+# -- the reply -----------------------------------------------------------------
+
+def qty_text(qty: Decimal, p: Product) -> str:
+    shown = f"{qty.normalize():f}".replace(".", ",")
+    return f"{shown} kg" if sold_by_kg(p) else f"{shown}x"
+
+
+def line_text(ln: Line) -> str:
+    p = ln.product
+    name = p.name + (f" {p.brand}" if p.brand and p.brand.lower() not in p.name.lower() else "")
+    each = "o kg" if sold_by_kg(p) else "cada"
+    kind = f", {ln.kind}" if ln.kind else ""
+    return f"• {qty_text(ln.qty, p)} {name}: {fmt.money(ln.unit_price)} {each}{kind} = {fmt.money(ln.total)}"
+
+
+def render(quote: Quote) -> list[str]:
+    """The reply as lines; the total is the last one."""
+    out = ["🧾 *Seu orçamento:*"] + [line_text(ln) for ln in quote.lines]
+    if quote.not_found:
+        out.append(f"❓ Não encontrei no catálogo (não vendemos ou escreveu diferente): {fmt.join(quote.not_found)}.")
+    if quote.unclear:
+        out.append(f"❓ Não entendi a quantidade de: {fmt.join(quote.unclear)}.")
+    tips = []
+    for ln in quote.lines:
+        if ln.unlock:
+            n, price = ln.unlock
+            unit = f"{n.normalize():f} kg" if sold_by_kg(ln.product) else f"{n.normalize():f}"
+            each = "o kg" if sold_by_kg(ln.product) else "cada"
+            tips.append(f"💡 {ln.product.name}: levando {unit}, sai {fmt.money(price)} {each}.")
+    out += tips
+    if quote.lines:
+        out.append(f"💰 *Total: {fmt.money(quote.total)}*" + (" (sem os itens não encontrados)"
+                                                              if quote.not_found or quote.unclear else ""))
+    else:
+        out.append("Não encontrei nenhum desses produtos no catálogo. Pode escrever de outro jeito? "
+                   "Se preferir, digite *atendente*.")
+    return out

@@ -1,0 +1,52 @@
+"""The check that a quote invents no price, written independently of the bot's parser.
+
+Every money figure of a quote must be a catalog price, a catalog price times a
+quantity the customer wrote (digits, decimals with a comma, number words) or a
+wholesale minimum, or a sum of such line figures given earlier in the reply.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+MONEY = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})*,\d{2})")
+WORD_QTY = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "três": 3, "tres": 3, "quatro": 4, "cinco": 5,
+            "seis": 6, "sete": 7, "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "quinze": 15,
+            "vinte": 20, "trinta": 30, "quarenta": 40, "dúzia": 12, "duzia": 12, "meia": 6, "meio": Decimal("0.5")}
+
+
+def catalog_rows(catalog: Path) -> list[dict]:
+    with Path(catalog).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def catalog_prices(catalog: Path) -> set[Decimal]:
+    return {Decimal(row[k]) for row in catalog_rows(catalog)
+            for k in ("price", "promo_price", "wholesale_price") if row[k]}
+
+
+def message_quantities(message: str, catalog: Path) -> set[Decimal]:
+    qs = {Decimal(n.replace(",", ".")) for n in re.findall(r"\d+(?:,\d+)?", message)}
+    qs |= {Decimal(WORD_QTY[w]) for w in re.findall(r"\w+", message.lower()) if w in WORD_QTY}
+    qs |= {Decimal(row["wholesale_min_qty"]) for row in catalog_rows(catalog) if row["wholesale_min_qty"]}
+    return qs | {Decimal(1)}
+
+
+def invented_figures(message: str, reply: str, catalog: Path) -> list[str]:
+    """Money figures in a quote that are neither a catalog price, nor a catalog price times a
+    quantity of the message, nor a sum of such line figures given earlier in the reply."""
+    prices = catalog_prices(catalog)
+    products = {(q * p).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                for q in message_quantities(message, catalog) for p in prices}
+    bad = []
+    reachable = 1          # bit n set: n cents is a sum of some of the line figures so far
+    for raw in MONEY.findall(reply):
+        f = Decimal(raw.replace(".", "").replace(",", "."))
+        cents = int(f * 100)
+        if f in prices or f in products:
+            reachable |= reachable << cents
+        elif not (reachable >> cents) & 1:
+            bad.append(f"R$ {raw}")
+    return bad
