@@ -348,7 +348,8 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     # /stats from the running service: each timer's next run as systemd has it, and the backup listed.
     def next_elapses() -> dict[str, str]:
         res = box.run("systemctl", "show", "-p", "Id,NextElapseUSecRealtime", *TIMERS, env={"TZ": "UTC"}, check=True)
-        return dict(re.findall(r"^Id=(\S+)\nNextElapseUSecRealtime=(.*)$", res.stdout, re.M))
+        blocks = [dict(line.split("=", 1) for line in b.splitlines()) for b in res.stdout.strip().split("\n\n")]
+        return {b["Id"]: b["NextElapseUSecRealtime"] for b in blocks}
     before = next_elapses()
     stats_code = ("import sys, urllib.request\n"
                   "req = urllib.request.Request('http://127.0.0.1:8080/stats',"
