@@ -161,6 +161,10 @@ def _schema(conn):
         "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"))
 
 
+# Migrations added since the last entry of HISTORY (not released yet).
+LAST_RELEASED = "0009_inbox_drop_conv_idx"
+
+
 @pytest.mark.parametrize("start", range(len(HISTORY)))
 def test_a_database_upgraded_from_every_earlier_schema_ends_like_a_fresh_one(tmp_path, start):
     fresh = _schema(db.connect(tmp_path / "fresh.db"))
@@ -168,7 +172,7 @@ def test_a_database_upgraded_from_every_earlier_schema_ends_like_a_fresh_one(tmp
     old = db.connect(tmp_path / "old.db", migrate_schema=False)
     for files in HISTORY[start:]:
         _apply_old(old, files)
-    assert db.migrate(old) == []
+    assert db.migrate(old) == [n for n, _ in db.migration_files() if n > LAST_RELEASED]
     assert _schema(old) == fresh
     # Created by that version and upgraded straight to today's.
     direct = db.connect(tmp_path / "direct.db", migrate_schema=False)

@@ -10,11 +10,11 @@ import json
 import logging
 import os
 import random
-import socket
 import threading
 import time
 
-from . import clock, db, events, sdnotify
+from . import clock, db, events, owners, sdnotify
+from .heartbeat import Heartbeat
 from .bot.types import Question, Reply
 from .log import mask_phone
 from .whatsapp import inbox, spool
@@ -41,9 +41,9 @@ class Worker:
             bot = build_bot(cfg, self.conn)
         self.bot = bot
         self.client = client or GraphClient(cfg.whatsapp)
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self.owner = owner or owners.this_process()
         self.stopping = threading.Event()
-        self._last_beat = 0.0
+        self.heartbeat = Heartbeat(cfg.db_path, self.owner, cfg.worker.heartbeat_seconds)
 
     # -- one message ---------------------------------------------------------
     def run_once(self) -> str | None:
@@ -51,6 +51,9 @@ class Worker:
         msg = inbox.claim(self.conn, self.owner, self.cfg.worker.lease_seconds)
         if msg is None:
             return None
+        if inbox.over_cap(msg, self.cfg.worker.max_attempts):
+            return self._give_up(msg, f"gave up after {msg['attempts'] - 1} attempts: the worker crashed,"
+                                      " hung or failed every time it handled this message")
         try:
             return self._handle(msg)
         except Exception as exc:  # a poisoned message must not crash-loop the worker
@@ -61,8 +64,7 @@ class Worker:
                 inbox.finish(self.conn, msg["id"], "unknown", error=error)
                 return "unknown"
             if msg["attempts"] >= self.cfg.worker.max_attempts:
-                inbox.finish(self.conn, msg["id"], "failed", error=error)
-                return "failed"
+                return self._give_up(msg, f"gave up after {msg['attempts']} attempts: {error}"[:300])
             inbox.mark_retry(self.conn, msg["id"], out["id"] if out else None,
                              self._backoff(msg["attempts"]), None, error)
             return "queued"
@@ -94,6 +96,39 @@ class Worker:
             status = "answered" if out["state"] == "sent" else "unknown"
             inbox.finish(self.conn, msg["id"], status, error="reply state was already " + out["state"])
             return status
+
+    def _give_up(self, msg, reason: str) -> str:
+        """Park a message that keeps failing (a crash, a hang the watchdog
+        killed, an exception) as 'failed' and send the customer the apology,
+        so it never blocks their later messages. The 'gave_up' event makes the
+        poison-message alert fire."""
+        log.error("message %s from %s parked as failed: %s", msg["id"], mask_phone(msg["wa_id"]), reason)
+        meta = {"intent": "gave_up", "confidence": 0.0, "source": "fallback", "handoff": False}
+        event = _event(msg, meta, success=False, error=reason)
+        out = inbox.outbox_for(self.conn, msg["id"])
+        if out is not None:
+            # A reply was composed but never got through: the Graph API's own errors
+            # are recorded; the customer is not sent a second, different message.
+            if out["state"] == "sending":
+                inbox.finish(self.conn, msg["id"], "unknown", error="reply state was already sending")
+                return "unknown"
+            inbox.finish(self.conn, msg["id"], "failed", outbox_id=out["id"], outbox_state="failed",
+                         error=reason, event=event)
+            return "failed"
+        payload = text_payload(msg["wa_id"], BOT_ERROR_REPLY)
+        outbox_id = inbox.prepare(self.conn, msg, self.owner, payload, meta, sending=True)
+        if outbox_id is None:
+            return "lost-lease"
+        try:
+            wamid = self.client.send(msg["phone_number_id"], payload)
+        except GraphError as exc:
+            self._record_api_error(exc, msg["id"])
+            status = "unknown" if exc.ambiguous else "failed"
+            inbox.finish(self.conn, msg["id"], status, outbox_id=outbox_id, outbox_state=status,
+                         code=exc.code, error=f"{reason}; the apology failed too: {exc}"[:500], event=event)
+            return status
+        inbox.mark_sent(self.conn, msg["id"], outbox_id, wamid, event=event, status="failed", error=reason)
+        return "failed"
 
     def _close_without_reply(self, msg) -> str | None:
         age_limit = self.cfg.whatsapp.max_message_age_minutes * 60
@@ -173,44 +208,55 @@ class Worker:
             events.api_error(self.conn, exc.code, exc.http_status, str(exc), exc.retryable, inbox_id)
 
     # -- the loop ------------------------------------------------------------
-    def beat(self, force: bool = False) -> None:
-        if force or time.monotonic() - self._last_beat >= self.cfg.worker.heartbeat_seconds:
-            with db.transaction(self.conn):
-                events.heartbeat(self.conn, "worker", os.getpid(), self.owner)
-            self._last_beat = time.monotonic()
-            sdnotify.notify(WATCHDOG=1)
+    def recover(self, dead_only: bool = False) -> dict:
+        """Take back leases of workers on this host that no longer exist at
+        once and, unless ``dead_only``, every lease that ran out."""
+        dead = [o for o in inbox.lease_owners(self.conn) if o != self.owner and owners.is_dead(o)]
+        if dead_only and not dead:
+            return {"requeued": 0, "unknown": 0}
+        recovered = inbox.recover_expired(self.conn, dead)
+        if any(recovered.values()):
+            log.warning("recovered leases of stopped workers: %(requeued)d requeued,"
+                        " %(unknown)d parked as unknown", recovered)
+        return recovered
 
     def run(self, max_idle_seconds: float | None = None) -> None:
         """Work until stopped (SIGTERM sets ``stopping``)."""
-        recovered = inbox.recover_expired(self.conn)
-        if any(recovered.values()):
-            log.warning("recovered after a stop: %(requeued)d requeued, %(unknown)d parked as unknown",
-                        recovered)
-        self.beat(force=True)
+        w = self.cfg.worker
+        self.recover()
+        lane_bound = w.stall_seconds + (self.cfg.llm.timeout_seconds if self.cfg.llm.enabled else 0)
+        self.heartbeat.watch("main", lane_bound)
+        self.heartbeat.start()
         sdnotify.notify(READY=1, STATUS="waiting for messages")
         idle_since = time.monotonic()
-        last_recover = time.monotonic()
+        last_recover = last_dead_check = time.monotonic()
         handled = 0
-        while not self.stopping.is_set():
-            try:
-                spool.drain(self.conn, self.cfg.spool_dir, self.cfg.whatsapp.phone_number_ids)
-                status = self.run_once()
-            except db.sqlite3.OperationalError as exc:
-                log.warning("database busy: %s", db.describe_error(exc))
-                status = None
-            self.beat()
-            if status is not None:
-                handled += 1
-                idle_since = time.monotonic()
-                if handled % 100 == 0:
-                    sdnotify.notify(STATUS=f"{handled} messages handled")
-                continue
-            if time.monotonic() - last_recover > max(self.cfg.worker.lease_seconds / 4, 1):
-                inbox.recover_expired(self.conn)
-                last_recover = time.monotonic()
-            if max_idle_seconds is not None and time.monotonic() - idle_since > max_idle_seconds:
-                break
-            self.stopping.wait(self.cfg.worker.poll_interval_seconds)
+        try:
+            while not self.stopping.is_set():
+                self.heartbeat.progress("main")
+                try:
+                    spool.drain(self.conn, self.cfg.spool_dir, self.cfg.whatsapp.phone_number_ids)
+                    if time.monotonic() - last_dead_check > w.dead_owner_check_seconds:
+                        last_dead_check = time.monotonic()
+                        self.recover(dead_only=True)
+                    status = self.run_once()
+                except db.sqlite3.OperationalError as exc:
+                    log.warning("database busy: %s", db.describe_error(exc))
+                    status = None
+                if status is not None:
+                    handled += 1
+                    idle_since = time.monotonic()
+                    if handled % 100 == 0:
+                        sdnotify.notify(STATUS=f"{handled} messages handled")
+                    continue
+                if time.monotonic() - last_recover > max(w.lease_seconds / 4, 1):
+                    self.recover()
+                    last_recover = time.monotonic()
+                if max_idle_seconds is not None and time.monotonic() - idle_since > max_idle_seconds:
+                    break
+                self.stopping.wait(w.poll_interval_seconds)
+        finally:
+            self.heartbeat.stop()
         released = inbox.release(self.conn, self.owner)
         sdnotify.notify(STOPPING=1)
         log.info("worker stopped after %d messages (%d leases released)", handled, released)

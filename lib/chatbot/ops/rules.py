@@ -32,6 +32,11 @@ HELP = {
     "queue_age": ("A customer message has waited unanswered longer than the threshold: the worker is stuck,"
                   " down, or cannot keep up.",
                   "`systemctl status chatbot-worker`; `journalctl -u chatbot-worker -n 50`; restart it if hung."),
+    "poison": ("A customer message crashed, hung or failed the worker [worker] max_attempts times and was"
+               " given up on: it is parked as failed and the customer got an apology.",
+               "`chatbot inbox list --status failed` shows it (error \"gave up after ...\");"
+               " `journalctl -u chatbot-worker -p warning` shows the crashes or watchdog restarts. Do not"
+               " requeue it before the cause is fixed: it would stop the worker again."),
     "graph_auth": ("The WhatsApp Graph API rejected our access token (code 190 or another auth error):"
                    " no reply reaches any customer until the token is replaced.",
                    "Create a new token in Meta Business Manager (system user), put it in the secrets file as"
@@ -117,6 +122,13 @@ def oldest_unanswered(conn: sqlite3.Connection) -> float | None:
     return row["t"]
 
 
+def gave_up(conn: sqlite3.Connection, since: float) -> tuple[int, int | None]:
+    """Messages the worker parked after using up their attempts (its 'gave_up' events)."""
+    row = conn.execute("SELECT COUNT(*) AS n, MAX(inbox_id) AS last FROM events WHERE ts >= ? AND intent='gave_up'",
+                       (since,)).fetchone()
+    return row["n"], row["last"]
+
+
 def auth_codes() -> set[int]:
     """The Graph API's auth error codes (190 = token expired), as graph_api classifies them."""
     from ..whatsapp.graph_api import AUTH
@@ -170,6 +182,12 @@ def observe(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) ->
     oldest = oldest_unanswered(conn)
     checks.append(threshold("queue_age", "oldest unanswered message", now - oldest if oldest else 0.0,
                             a.queue_age_seconds, a.queue_age_clear_seconds, "s", "critical", pend))
+
+    parked, last_parked = gave_up(conn, now - a.window_minutes * 60)
+    checks.append(flag("poison", "message given up on", "warning", parked > 0, float(parked),
+                       f"{parked} message(s) parked as failed after [worker] max_attempts tries in the last"
+                       f" {a.window_minutes:g} min" + (f" (last: inbox id {last_parked})" if parked else ""),
+                       f"{parked} message(s) given up on" if parked else "no message given up on"))
 
     count, last = auth_errors(conn, now)
     checks.append(flag("graph_auth", "WhatsApp token rejected", "critical", count > 0, float(count),
