@@ -52,8 +52,8 @@ PHONE_ID = "106540352242922"
 TEMPLATE = ["qual o horário de sábado?", "vocês abrem domingo?", "aceita pix?", "qual o endereço?",
             "vocês entregam?", "qto ta o feijao?", "qual o preço do arroz?", "tem promoção hoje?"]
 # Small talk the templates cannot answer; each text once (no cache hit).
-TOPICS = ["futebol", "novela", "praia", "cachorro", "gato", "chuva", "música", "cinema", "viagem", "carnaval",
-          "forró", "livro", "jogo", "samba", "carro", "bicicleta", "festa", "escola", "trabalho", "férias"]
+TOPICS = ["futebol", "novela", "poesia", "cachorro", "gato", "chuva", "música", "cinema", "viagem", "carnaval",
+          "forró", "livro", "jogo", "teatro", "xadrez", "bicicleta", "festa", "pescaria", "trabalho", "férias"]
 
 
 def llm_question(i: int) -> str:

@@ -34,10 +34,10 @@ def llm():
     stub.stop()
 
 
-def lanes_cfg(tmp_path, graph, llm, **llm_extra):
+def lanes_cfg(tmp_path, graph, llm, mark_read=False, **llm_extra):
     return make_cfg(tmp_path,
                     whatsapp={"app_secret": APP_SECRET, "access_token": ACCESS_TOKEN, "api_base_url": graph.url,
-                              "max_message_age_minutes": 0, "mark_read": False},
+                              "max_message_age_minutes": 0, "mark_read": mark_read},
                     worker={"poll_interval_seconds": 0.02},
                     llm={"enabled": True, "backend": "openai", "base_url": llm.url, **llm_extra})
 
@@ -225,3 +225,36 @@ def test_sigkill_in_the_middle_of_both_lanes_loses_nothing_and_doubles_nothing(t
         "SELECT o.wamid FROM inbox i JOIN outbox o ON o.inbox_id=i.id WHERE i.status='answered'")}
     assert recorded <= issued and len(recorded) == rows.get("answered", 0)
     print(f"\nboth lanes killed {kills} times: {rows}")
+
+
+def test_the_llm_lane_shows_typing_while_the_model_writes(tmp_path, graph, llm):
+    llm.delay = 0.5
+    with Running(lanes_cfg(tmp_path, graph, llm, mark_read=True)) as r:
+        m = enqueue(r.conn, SMALLTALK[0], "558544444444")
+        assert r.wait([m], timeout=10)
+    kinds = ["send" if "to" in (q["body"] or {}) else "typing" for q in graph.requests]
+    # read + typing when the fast lane looks at it, typing again as the generation starts, then the reply
+    assert kinds == ["typing", "typing", "send"], kinds
+    assert all(q["body"]["typing_indicator"] == {"type": "text"} for q in graph.requests[:2])
+    assert graph.requests[1]["t"] <= graph.requests[2]["t"] - llm.delay * 0.9
+
+
+def test_an_llm_lane_message_that_keeps_crashing_is_parked(tmp_path, graph, llm):
+    from chatbot import clock
+    from chatbot.worker import BOT_ERROR_REPLY
+    clock.freeze(2_000_000_000)
+    cfg = lanes_cfg(tmp_path, graph, llm)
+    conn = db.connect(cfg.db_path)
+    knowledge.import_kb(conn, STORE / "catalog.csv", STORE / "store.toml")
+    w = Worker(cfg, conn=conn, owner="w")
+    m = enqueue(conn, SMALLTALK[0], "558555555555")
+    assert w.run_once("fast") == "to-llm-lane"
+    for _ in range(cfg.worker.max_attempts):       # the LLM lane dies on it every time
+        assert inbox.claim(conn, "gone", 60, lane="llm") is not None
+        clock.advance(61)
+        inbox.recover_expired(conn)
+    assert w.run_once("fast") is None               # not the fast lane's
+    assert w.run_once("llm") == "failed"
+    assert llm.calls == []
+    assert [s["body"]["text"]["body"] for s in graph.sends()] == [BOT_ERROR_REPLY]
+    assert conn.execute("SELECT status FROM inbox WHERE wamid=?", (m,)).fetchone()[0] == "failed"
