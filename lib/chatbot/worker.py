@@ -159,9 +159,10 @@ class Worker:
         if out is not None:
             # A reply was composed but never got through: the Graph API's own errors
             # are recorded; the customer is not sent a second, different message.
-            if out["state"] == "sending":
-                inbox.finish(self.conn, msg["id"], "unknown", error="reply state was already sending")
-                return "unknown"
+            if out["state"] != "prepared":      # sending/sent/unknown: never send again
+                status = "answered" if out["state"] == "sent" else "unknown"
+                inbox.finish(self.conn, msg["id"], status, error="reply state was already " + out["state"])
+                return status
             inbox.finish(self.conn, msg["id"], "failed", outbox_id=out["id"], outbox_state="failed",
                          error=reason, event=event)
             return "failed"

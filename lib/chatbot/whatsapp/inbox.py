@@ -105,9 +105,9 @@ def recover_expired(conn: sqlite3.Connection, dead_owners: list[str] | tuple = (
     (workers known to be gone): a reply that was in flight ('sending') is
     parked as unknown, anything else goes back to the queue.
 
-    A requeued message keeps its attempts: one that has now used them all is
-    parked by the next ``claim`` (``over_cap`` counts them), which also keeps
-    it from blocking the same customer's later messages for long.
+    A requeued message keeps its attempts: when they are used up, the worker
+    whose ``claim`` gets it next parks it (``over_cap``) with the apology
+    instead of trying again; only a worker can send that apology.
     """
     now = clock.now()
     requeued = unknown = 0
@@ -115,7 +115,7 @@ def recover_expired(conn: sqlite3.Connection, dead_owners: list[str] | tuple = (
     q = ",".join("?" * len(owners))
     dead = f" OR i.lease_owner IN ({q})" if owners else ""
     with transaction(conn):
-        rows = conn.execute("SELECT i.id, i.attempts, o.id AS oid, o.state FROM inbox i"
+        rows = conn.execute("SELECT i.id, o.id AS oid, o.state FROM inbox i"
                             " LEFT JOIN outbox o ON o.inbox_id=i.id"
                             f" WHERE i.status='processing' AND (i.lease_until < ?{dead})",
                             (now, *owners)).fetchall()
