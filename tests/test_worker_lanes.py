@@ -258,3 +258,15 @@ def test_an_llm_lane_message_that_keeps_crashing_is_parked(tmp_path, graph, llm)
     assert llm.calls == []
     assert [s["body"]["text"]["body"] for s in graph.sends()] == [BOT_ERROR_REPLY]
     assert conn.execute("SELECT status FROM inbox WHERE wamid=?", (m,)).fetchone()[0] == "failed"
+
+
+@pytest.mark.slow
+def test_bench_worker_quick_run():
+    """bench/bench_worker.py, run by hand for docs/BENCHMARKS.md, still works (a tiny run, no doc written)."""
+    import subprocess
+    import sys
+    bench = Path(__file__).resolve().parents[1] / "bench" / "bench_worker.py"
+    out = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "| 0.5 | single lane (before, baseline) |" in out.stdout
+    assert "| stand-in | 0.5 s | 4 |" in out.stdout
