@@ -232,7 +232,10 @@ def test_default_model_is_found_without_importing_the_llm_tool():
 @pytest.fixture(scope="module")
 def real_bot(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("real-llm")
-    cfg = make_cfg(tmp, llm={"enabled": True, "backend": "llama", "n_threads": 2, "max_tokens": 24})
+    # A generous deadline: these tests are about the model's output, and a shared 2-core
+    # machine under load can take a minute for one reply (the deadline: test_worker_lanes.py).
+    cfg = make_cfg(tmp, llm={"enabled": True, "backend": "llama", "n_threads": 2, "max_tokens": 24,
+                             "timeout_seconds": 600.0})
     conn = db.connect(cfg.db_path)
     knowledge.import_kb(conn, STORE / "catalog.csv", STORE / "store.toml")
     bot = pipeline.build_bot(cfg, conn)

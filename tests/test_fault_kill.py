@@ -83,3 +83,47 @@ def test_sigkill_loses_nothing_and_sends_nothing_twice(tmp_path, graph):
     # An 'unknown' comes only from a kill mid-send: at most one per kill.
     assert rows.get("unknown", 0) <= KILLS
     print(f"\nfault test: {rows}, kills={kills}, sends={len(graph.sends())}")
+
+
+def test_after_sigkill_and_restart_every_open_message_is_answered_within_seconds(tmp_path, graph):
+    """Issue 10: the leases of a killed worker are taken back at start, not after
+    they run out (120 s by default), so nobody waits out a dead worker."""
+    graph.read_delay = 1.0               # the worker is caught between claim and send
+    cfg_path, port = live_config(tmp_path, graph.url, worker={"lease_seconds": 120})
+    web = command("chatbot-web", cfg_path)
+    url = f"http://127.0.0.1:{port}/webhook"
+    wait_http(url)
+    worker = command("chatbot-worker", cfg_path)
+    conn = db.connect(cfg_path.parent / "state" / "chatbot.db")
+    try:
+        # Four customers, three messages each: the same customers' later messages
+        # wait behind the one the killed worker held.
+        for i in range(3):
+            for c in range(4):
+                body = sendtest.build_payload(f"qual o horário de domingo? {i}", f"55850000000{c}",
+                                              "106540352242922")[0]
+                assert sendtest.post(url, body, APP_SECRET) == 200
+        deadline = time.monotonic() + 30
+        while not conn.execute("SELECT 1 FROM inbox WHERE status='processing'").fetchone():
+            assert time.monotonic() < deadline, "the worker never claimed a message"
+            time.sleep(0.02)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        held = conn.execute("SELECT COUNT(*) FROM inbox WHERE status='processing'").fetchone()[0]
+        assert held == 1
+        graph.read_delay = 0.0
+        restarted = time.monotonic()
+        worker = command("chatbot-worker", cfg_path)
+        left = wait_drained(conn, timeout=15)
+        took = time.monotonic() - restarted
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        web.send_signal(signal.SIGTERM)
+        web.wait(30)
+    assert left == 0 and took < 15, (left, took)
+    rows = dict(conn.execute("SELECT status, COUNT(*) FROM inbox GROUP BY status").fetchall())
+    assert rows == {"answered": 12}, rows
+    per_customer = collections.Counter(s["to"] for s in graph.sends())
+    assert sorted(per_customer.values()) == [3, 3, 3, 3]
+    print(f"\nall answered {took:.1f}s after the restart (lease 120 s)")

@@ -198,6 +198,22 @@ def test_cpu_and_memory_come_from_the_latest_fresh_sample(tmp_path):
     assert by["memory"].value < 95.0
 
 
+def test_queue_age_fires_per_lane(tmp_path):
+    """A stuck LLM lane fires although the fast lane keeps up (issue 16)."""
+    clock.freeze(T0)
+    cfg = make_cfg(tmp_path, alerts={"check_web": False, "worker_stale_seconds": 1e9})
+    conn = db.connect(cfg.db_path)
+    with db.transaction(conn):
+        for wamid, lane, age in (("w1", "llm", 700), ("w2", "fast", 5)):
+            conn.execute("INSERT INTO inbox (wamid, phone_number_id, wa_id, msg_type, payload, received_at,"
+                         " updated_at, lane) VALUES (?, 'p', ?, 'text', '{}', ?, ?, ?)",
+                         (wamid, "5585" + wamid, T0 - age, T0, lane))
+    by = {c.name: c for c in rules.observe(conn, cfg)}
+    assert by["queue_age:llm"].active and by["queue_age:llm"].value == 700
+    assert "llm lane" in by["queue_age:llm"].summary
+    assert not by["queue_age:fast"].active and by["queue_age:fast"].cleared
+
+
 def test_queue_age_and_worker_heartbeat(tmp_path):
     clock.freeze(T0)
     cfg = make_cfg(tmp_path, alerts={"check_web": False, "worker_stale_seconds": 300.0})
@@ -207,7 +223,8 @@ def test_queue_age_and_worker_heartbeat(tmp_path):
                      " updated_at) VALUES ('w1', 'p', '5585999990000', 'text', '{}', ?, ?)", (T0 - 700, T0))
         events.heartbeat(conn, "worker", 123, "x")
     by = {c.name: c for c in rules.observe(conn, cfg)}
-    assert by["queue_age"].active and by["queue_age"].value == 700
+    assert by["queue_age:fast"].active and by["queue_age:fast"].value == 700
+    assert not by["queue_age:llm"].active and by["queue_age:llm"].value == 0
     assert not by["worker_down"].active
     clock.advance(301)
     by = {c.name: c for c in rules.observe(conn, cfg)}

@@ -123,6 +123,29 @@ def test_metrics_parse_as_prometheus_text_and_match_the_database(client, conn):
     assert 0 < sample(fams, "chatbot_system_cpu_percent") < 100
 
 
+def test_metrics_per_worker_lane_and_llm_latency(client, conn):
+    """Issue 16: queue age and depth per lane, the model's recent p50/p95; the dashboard shows them."""
+    clock.freeze(NOW)
+    with db.transaction(conn):
+        for i, (lane, age) in enumerate((("llm", 40), ("llm", 10), ("fast", 2))):
+            conn.execute("INSERT INTO inbox (wamid, phone_number_id, wa_id, msg_type, payload, received_at,"
+                         " updated_at, lane) VALUES (?, 'p', ?, 'text', '{}', ?, ?, ?)",
+                         (f"w{i}", f"55850{i}", NOW - age, NOW, lane))
+        for ms in [1000.0] * 18 + [5000.0, 9000.0]:
+            events.record(conn, intent="smalltalk", source="llm", llm_ms=ms, latency_ms=ms + 50)
+    fams = families(client.get("/metrics").get_data(as_text=True))
+    assert sample(fams, "chatbot_lane_queue_depth", lane="llm") == 2
+    assert sample(fams, "chatbot_lane_queue_depth", lane="fast") == 1
+    assert sample(fams, "chatbot_lane_oldest_age_seconds", lane="llm") == 40
+    assert sample(fams, "chatbot_lane_oldest_age_seconds", lane="fast") == 2
+    assert sample(fams, "chatbot_llm_latency_seconds", quantile="0.5") == 1.0
+    assert sample(fams, "chatbot_llm_latency_seconds", quantile="0.95") == 5.0
+    from chatbot.web import stats
+    lanes = stats.dashboard(conn, client.application.config["CHATBOT"], now=NOW)["lanes"]
+    assert lanes["llm"] == {"depth": 2, "oldest_age_seconds": 40.0}
+    assert (lanes["llm_p50_ms"], lanes["llm_p95_ms"], lanes["llm_replies"]) == (1000.0, 5000.0, 20)
+
+
 def test_counters_only_go_up_and_count_each_row_once(client, conn):
     with db.transaction(conn):
         for ms in (100, 700, 4000):

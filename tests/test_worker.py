@@ -28,7 +28,8 @@ def live_cfg(tmp_path, graph_url, **extra):
     wa = {"app_secret": APP_SECRET, "access_token": ACCESS_TOKEN, "api_base_url": graph_url,
           "request_timeout_seconds": 2.0, "max_message_age_minutes": 0}
     wa.update(extra.pop("whatsapp", {}))
-    return make_cfg(tmp_path, whatsapp=wa, worker={"retry_base_seconds": 1.0, "max_attempts": 4}, **extra)
+    worker = {"retry_base_seconds": 1.0, "max_attempts": 4, **extra.pop("worker", {})}
+    return make_cfg(tmp_path, whatsapp=wa, worker=worker, **extra)
 
 
 def enqueue(conn, sample="webhooks/text.json", **changes):

@@ -84,6 +84,12 @@ class Worker:
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     heartbeat_seconds: float = 10.0
+    # A worker lane that has not moved on for this long (plus [llm] timeout_seconds
+    # in the LLM lane) is stuck: the heartbeat stops and systemd's watchdog restarts it.
+    stall_seconds: float = 60.0
+    # Leases held by worker processes of this host that no longer exist are taken
+    # back this often (and at start), without waiting for lease_seconds.
+    dead_owner_check_seconds: float = 5.0
     # When the CPU is short, acknowledging Meta's webhooks in time matters more
     # than answering a few milliseconds sooner. "idle": the worker only gets CPU
     # time nothing else wants (SCHED_IDLE); "batch": never preempts on waking
@@ -119,7 +125,10 @@ class LLM:
     n_ctx: int = 2048
     max_tokens: int = 160
     temperature: float = 0.3
-    timeout_seconds: float = 60.0
+    timeout_seconds: float = 60.0   # deadline of one reply; past it the customer gets the safe fallback
+    # LLM replies written at once by the worker's LLM lane. 1 for "llama" (one model in
+    # this process); an engine with parallel slots ("openai") can take more.
+    concurrency: int = 1
     seed: int = 42                  # llama.cpp sampling seed (reproducible replies)
     max_reply_chars: int = 700      # longer LLM replies are replaced by a safe fallback
 
@@ -285,6 +294,17 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{p}: [llm] backend must be \"llama\" or \"openai\"")
     if cfg.llm.backend == "openai" and cfg.llm.enabled and not cfg.llm.base_url:
         raise ConfigError(f"{p}: [llm] base_url is required when backend = \"openai\"")
+    if cfg.worker.max_attempts < 1:
+        raise ConfigError(f"{p}: [worker] max_attempts must be at least 1")
+    if cfg.worker.heartbeat_seconds <= 0 or cfg.worker.stall_seconds <= 0:
+        raise ConfigError(f"{p}: [worker] heartbeat_seconds and stall_seconds must be positive")
+    if cfg.llm.concurrency < 1:
+        raise ConfigError(f"{p}: [llm] concurrency must be at least 1")
+    if cfg.llm.backend == "llama" and cfg.llm.concurrency > 1:
+        raise ConfigError(f"{p}: [llm] concurrency > 1 needs backend = \"openai\" (the in-process model"
+                          " writes one reply at a time)")
+    if cfg.llm.timeout_seconds <= 0:
+        raise ConfigError(f"{p}: [llm] timeout_seconds must be positive")
     if cfg.worker.cpu_scheduling not in SCHEDULING:
         raise ConfigError(f"{p}: [worker] cpu_scheduling must be \"idle\", \"batch\" or \"normal\"")
     if cfg.smtp.security not in ("starttls", "ssl", "none"):

@@ -1,20 +1,37 @@
-"""The worker loop: claim -> bot -> send -> record.
+"""The worker: claim -> bot -> send -> record, in two lanes.
 
 Runs as its own service. Every step that matters is committed before the
 next begins (see ``whatsapp/inbox.py`` for the states), so SIGKILL at any
 point loses nothing and never sends a reply twice.
+
+Lanes (``inbox.lane``): the *fast* lane (the main thread) answers whatever
+templates, the cache, a handoff or the "I only read text" reply can; when
+the bot says only the model can answer, the message moves to the *llm*
+lane, where ``[llm] concurrency`` threads write replies. So a template
+answer never waits behind a generation. Both lanes run the same code per
+message (lease, 'sending' committed before the request, attempts cap), and
+``inbox.claim`` keeps one customer's replies in order across lanes.
+
+Threads rather than a second process: the lanes share the process's one
+model (llama.cpp releases the GIL while it generates, and an HTTP engine is
+I/O-bound), one heartbeat and one lease owner, so a SIGKILL or a watchdog
+restart takes both lanes down and up together and dead-owner recovery sees
+one process. Each lane thread has its own database connection, bot and
+Graph API client.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
 import random
-import socket
 import threading
 import time
 
-from . import clock, db, events, sdnotify
+from . import clock, db, events, owners, sdnotify
+from .heartbeat import Heartbeat
+from .bot.pipeline import NEEDS_LLM
 from .bot.types import Question, Reply
 from .log import mask_phone
 from .whatsapp import inbox, spool
@@ -29,30 +46,60 @@ BOT_ERROR_REPLY = ("Desculpe, tive um problema para responder agora. "
 SILENT_TYPES = {"reaction", "system", "ephemeral", "request_welcome"}
 
 
+def _can_route(bot) -> bool:
+    """Can this bot say "only the LLM can answer this" without calling it?"""
+    try:
+        return "allow_llm" in inspect.signature(bot.answer).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 class Worker:
-    def __init__(self, cfg, conn=None, bot=None, client: GraphClient | None = None, owner: str | None = None):
+    def __init__(self, cfg, conn=None, bot=None, client: GraphClient | None = None, owner: str | None = None,
+                 *, parent: "Worker | None" = None):
         self.cfg = cfg
         # NORMAL: of the worker's commits only the one before a send must survive a
         # power cut (inbox.prepare/mark_sending are durable); losing a later one
         # can only park a message as 'unknown', never send it twice.
-        self.conn = conn or db.connect(cfg.db_path, synchronous="NORMAL")
+        self.conn = conn or db.connect(cfg.db_path, synchronous="NORMAL", migrate_schema=parent is None)
+        self._own_bot = bot is None
         if bot is None:
             from .bot.pipeline import build_bot
-            bot = build_bot(cfg, self.conn)
+            # A lane thread's bot shares the process's model (llm.backend_for keeps one).
+            bot = build_bot(cfg, self.conn, preload=parent is None)
         self.bot = bot
+        self.routes = _can_route(bot)
         self.client = client or GraphClient(cfg.whatsapp)
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
-        self.stopping = threading.Event()
-        self._last_beat = 0.0
+        if parent is None:
+            self.owner = owner or owners.this_process()
+            self.stopping = threading.Event()
+            self.heartbeat = Heartbeat(cfg.db_path, self.owner, cfg.worker.heartbeat_seconds)
+        else:
+            self.owner, self.stopping, self.heartbeat = parent.owner, parent.stopping, parent.heartbeat
+        self.last_activity = time.monotonic()
+        self._lane_workers: list[Worker] = []
+
+    def lane_worker(self) -> "Worker":
+        """A worker for another thread of this process: its own connection, bot
+        (unless one was given, as tests do) and Graph API client."""
+        conn = db.connect(self.cfg.db_path, synchronous="NORMAL", migrate_schema=False)
+        return Worker(self.cfg, conn=conn, bot=None if self._own_bot else self.bot, parent=self)
 
     # -- one message ---------------------------------------------------------
-    def run_once(self) -> str | None:
-        """Claim and handle one message; return its final status, None if idle."""
-        msg = inbox.claim(self.conn, self.owner, self.cfg.worker.lease_seconds)
+    def run_once(self, lane: str | None = None) -> str | None:
+        """Claim and handle one message of ``lane`` ("fast", "llm"; None: any
+        message, the bot answering it whole, as a single-lane worker does);
+        return its final status, None if idle. In the fast lane a message only
+        the LLM can answer returns "to-llm-lane"."""
+        msg = inbox.claim(self.conn, self.owner, self.cfg.worker.lease_seconds, lane=lane)
         if msg is None:
             return None
+        self.last_activity = time.monotonic()
+        if inbox.over_cap(msg, self.cfg.worker.max_attempts):
+            return self._give_up(msg, f"gave up after {msg['attempts'] - 1} attempts: the worker crashed,"
+                                      " hung or failed every time it handled this message")
         try:
-            return self._handle(msg)
+            return self._handle(msg, lane)
         except Exception as exc:  # a poisoned message must not crash-loop the worker
             log.exception("message %s failed in the worker", msg["id"])
             error = f"internal error: {exc}"[:300]
@@ -61,21 +108,26 @@ class Worker:
                 inbox.finish(self.conn, msg["id"], "unknown", error=error)
                 return "unknown"
             if msg["attempts"] >= self.cfg.worker.max_attempts:
-                inbox.finish(self.conn, msg["id"], "failed", error=error)
-                return "failed"
+                return self._give_up(msg, f"gave up after {msg['attempts']} attempts: {error}"[:300])
             inbox.mark_retry(self.conn, msg["id"], out["id"] if out else None,
                              self._backoff(msg["attempts"]), None, error)
             return "queued"
 
-    def _handle(self, msg) -> str:
+    def _handle(self, msg, lane: str | None = None) -> str:
         out = inbox.outbox_for(self.conn, msg["id"])
         if out is None:
             closed = self._close_without_reply(msg)
             if closed:
                 return closed
-            if msg["attempts"] == 1:
-                self._mark_read(msg)   # read receipt + typing indicator while the bot thinks
-            reply, payload, bot_ms = self._compose(msg)
+            if msg["attempts"] == 1 or lane == "llm":
+                # Read receipt + typing indicator while the bot thinks; in the LLM
+                # lane again when the generation starts (the indicator lasts 25 s).
+                self._mark_read(msg)
+            reply, payload, bot_ms = self._compose(msg, allow_llm=lane != "fast")
+            if reply.source == NEEDS_LLM:
+                if not inbox.to_lane(self.conn, msg["id"], self.owner, "llm"):
+                    return "lost-lease"
+                return "to-llm-lane"
             meta = _meta(reply, bot_ms)
             if reply.text is None:
                 inbox.finish(self.conn, msg["id"], "handoff", event=_event(msg, meta, success=True))
@@ -95,6 +147,40 @@ class Worker:
             inbox.finish(self.conn, msg["id"], status, error="reply state was already " + out["state"])
             return status
 
+    def _give_up(self, msg, reason: str) -> str:
+        """Park a message that keeps failing (a crash, a hang the watchdog
+        killed, an exception) as 'failed' and send the customer the apology,
+        so it never blocks their later messages. The 'gave_up' event makes the
+        poison-message alert fire."""
+        log.error("message %s from %s parked as failed: %s", msg["id"], mask_phone(msg["wa_id"]), reason)
+        meta = {"intent": "gave_up", "confidence": 0.0, "source": "fallback", "handoff": False}
+        event = _event(msg, meta, success=False, error=reason)
+        out = inbox.outbox_for(self.conn, msg["id"])
+        if out is not None:
+            # A reply was composed but never got through: the Graph API's own errors
+            # are recorded; the customer is not sent a second, different message.
+            if out["state"] != "prepared":      # sending/sent/unknown: never send again
+                status = "answered" if out["state"] == "sent" else "unknown"
+                inbox.finish(self.conn, msg["id"], status, error="reply state was already " + out["state"])
+                return status
+            inbox.finish(self.conn, msg["id"], "failed", outbox_id=out["id"], outbox_state="failed",
+                         error=reason, event=event)
+            return "failed"
+        payload = text_payload(msg["wa_id"], BOT_ERROR_REPLY)
+        outbox_id = inbox.prepare(self.conn, msg, self.owner, payload, meta, sending=True)
+        if outbox_id is None:
+            return "lost-lease"
+        try:
+            wamid = self.client.send(msg["phone_number_id"], payload)
+        except GraphError as exc:
+            self._record_api_error(exc, msg["id"])
+            status = "unknown" if exc.ambiguous else "failed"
+            inbox.finish(self.conn, msg["id"], status, outbox_id=outbox_id, outbox_state=status,
+                         code=exc.code, error=f"{reason}; the apology failed too: {exc}"[:500], event=event)
+            return status
+        inbox.mark_sent(self.conn, msg["id"], outbox_id, wamid, event=event, status="failed", error=reason)
+        return "failed"
+
     def _close_without_reply(self, msg) -> str | None:
         age_limit = self.cfg.whatsapp.max_message_age_minutes * 60
         sent_at = msg["sent_at"] or msg["received_at"]
@@ -108,7 +194,7 @@ class Worker:
             return "ignored"
         return None
 
-    def _compose(self, msg) -> tuple[Reply, dict, float]:
+    def _compose(self, msg, allow_llm: bool = True) -> tuple[Reply, dict, float]:
         started = time.monotonic()
         if msg["body"] is None or not msg["body"].strip():
             reply = Reply(text=NOT_TEXT_REPLY, intent="unsupported_type", source="template")
@@ -116,7 +202,7 @@ class Worker:
             q = Question(text=msg["body"], phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
                          contact_name=msg["contact_name"], inbox_id=msg["id"])
             try:
-                reply = self.bot.answer(q)
+                reply = self.bot.answer(q) if allow_llm or not self.routes else self.bot.answer(q, allow_llm=False)
             except Exception:
                 log.exception("the bot failed on message %s; sending the apology", msg["id"])
                 reply = Reply(text=BOT_ERROR_REPLY, intent="error", confidence=0.0, source="fallback")
@@ -193,47 +279,105 @@ class Worker:
             events.api_error(self.conn, exc.code, exc.http_status, str(exc), exc.retryable, inbox_id)
 
     # -- the loop ------------------------------------------------------------
-    def beat(self, force: bool = False) -> None:
-        if force or time.monotonic() - self._last_beat >= self.cfg.worker.heartbeat_seconds:
-            with db.transaction(self.conn):
-                events.heartbeat(self.conn, "worker", os.getpid(), self.owner)
-            self._last_beat = time.monotonic()
-            sdnotify.notify(WATCHDOG=1)
-
-    def run(self, max_idle_seconds: float | None = None) -> None:
-        """Work until stopped (SIGTERM sets ``stopping``)."""
-        recovered = inbox.recover_expired(self.conn)
+    def recover(self, dead_only: bool = False) -> dict:
+        """Take back leases of workers on this host that no longer exist at
+        once and, unless ``dead_only``, every lease that ran out."""
+        dead = [o for o in inbox.lease_owners(self.conn) if o != self.owner and owners.is_dead(o)]
+        if dead_only and not dead:
+            return {"requeued": 0, "unknown": 0}
+        recovered = inbox.recover_expired(self.conn, dead)
         if any(recovered.values()):
-            log.warning("recovered after a stop: %(requeued)d requeued, %(unknown)d parked as unknown",
-                        recovered)
-        self.beat(force=True)
-        sdnotify.notify(READY=1, STATUS="waiting for messages")
-        idle_since = time.monotonic()
-        last_recover = time.monotonic()
+            log.warning("recovered leases of stopped workers: %(requeued)d requeued,"
+                        " %(unknown)d parked as unknown", recovered)
+        return recovered
+
+    def lanes(self) -> int:
+        """LLM lane threads this worker runs: 0 (one lane does all) when the
+        LLM is off or the bot cannot route messages to it."""
+        return self.cfg.llm.concurrency if self.cfg.llm.enabled and self.routes else 0
+
+    def run(self, max_idle_seconds: float | None = None, single_lane: bool = False) -> None:
+        """Work until stopped (SIGTERM sets ``stopping``): the fast lane in this
+        thread, the LLM lane in ``[llm] concurrency`` threads. ``single_lane``:
+        one loop answers everything in order of arrival (the worker before the
+        LLM lane; the benchmark's baseline)."""
+        w = self.cfg.worker
+        self.recover()
+        n_llm = 0 if single_lane else self.lanes()
+        llm_bound = w.stall_seconds + self.cfg.llm.timeout_seconds + 2 * self.cfg.whatsapp.request_timeout_seconds
+        fast_lane = "fast" if n_llm else None
+        self.heartbeat.watch("fast", llm_bound if fast_lane is None and self.cfg.llm.enabled else w.stall_seconds)
+        self.heartbeat.start()
+        threads = []
+        self._lane_workers = [self.lane_worker() for _ in range(n_llm)]
+        for i, lw in enumerate(self._lane_workers):
+            name = f"llm-{i + 1}"
+            self.heartbeat.watch(name, llm_bound)
+            t = threading.Thread(target=lw._lane_loop, args=("llm", name), name=name, daemon=True)
+            t.start()
+            threads.append(t)
+        sdnotify.notify(READY=1, STATUS="waiting for messages" + (f" ({n_llm} LLM lane threads)" if n_llm else ""))
+        log.info("worker running: fast lane%s", f" + {n_llm} LLM lane thread(s)" if n_llm else " only")
+        last_recover = last_dead_check = time.monotonic()
         handled = 0
-        while not self.stopping.is_set():
-            try:
-                spool.drain(self.conn, self.cfg.spool_dir, self.cfg.whatsapp.phone_number_ids)
-                status = self.run_once()
-            except db.sqlite3.OperationalError as exc:
-                log.warning("database busy: %s", db.describe_error(exc))
-                status = None
-            self.beat()
-            if status is not None:
-                handled += 1
-                idle_since = time.monotonic()
-                if handled % 100 == 0:
-                    sdnotify.notify(STATUS=f"{handled} messages handled")
-                continue
-            if time.monotonic() - last_recover > max(self.cfg.worker.lease_seconds / 4, 1):
-                inbox.recover_expired(self.conn)
-                last_recover = time.monotonic()
-            if max_idle_seconds is not None and time.monotonic() - idle_since > max_idle_seconds:
-                break
-            self.stopping.wait(self.cfg.worker.poll_interval_seconds)
+        try:
+            while not self.stopping.is_set():
+                self.heartbeat.progress("fast")
+                try:
+                    spool.drain(self.conn, self.cfg.spool_dir, self.cfg.whatsapp.phone_number_ids)
+                    if time.monotonic() - last_dead_check > w.dead_owner_check_seconds:
+                        last_dead_check = time.monotonic()
+                        self.recover(dead_only=True)
+                    status = self.run_once(fast_lane)
+                except db.sqlite3.OperationalError as exc:
+                    log.warning("database busy: %s", db.describe_error(exc))
+                    status = None
+                if status is not None:
+                    handled += 1
+                    if handled % 100 == 0:
+                        sdnotify.notify(STATUS=f"{handled} messages handled")
+                    continue
+                if time.monotonic() - last_recover > max(w.lease_seconds / 4, 1):
+                    self.recover()
+                    last_recover = time.monotonic()
+                if max_idle_seconds is not None and self._idle_for(threads) > max_idle_seconds:
+                    break
+                self.stopping.wait(w.poll_interval_seconds)
+        finally:
+            # SIGTERM: each LLM lane thread finishes the message in hand (its
+            # deadline bounds that), then every lease not mid-send is given back.
+            self.stopping.set()
+            for t in threads:
+                t.join(self.cfg.llm.timeout_seconds + 2 * self.cfg.whatsapp.request_timeout_seconds + 5)
+            self.heartbeat.stop()
         released = inbox.release(self.conn, self.owner)
         sdnotify.notify(STOPPING=1)
-        log.info("worker stopped after %d messages (%d leases released)", handled, released)
+        log.info("worker stopped after %d messages in the fast lane (%d leases released)", handled, released)
+
+    def _idle_for(self, threads) -> float:
+        """Seconds since any lane last claimed a message (0 while the LLM lane has work)."""
+        if threads and self.conn.execute("SELECT 1 FROM inbox WHERE lane='llm' AND status IN"
+                                         " ('queued','processing') LIMIT 1").fetchone():
+            return 0.0
+        return time.monotonic() - max([self.last_activity] + [w.last_activity for w in self._lane_workers])
+
+    def _lane_loop(self, lane: str, name: str) -> None:
+        """One LLM lane thread: claim, write, send, until stopped."""
+        try:
+            while not self.stopping.is_set():
+                self.heartbeat.progress(name)
+                try:
+                    status = self.run_once(lane)
+                except db.sqlite3.OperationalError as exc:
+                    log.warning("database busy: %s", db.describe_error(exc))
+                    status = None
+                except Exception:   # never let one message end the lane
+                    log.exception("the %s lane failed; going on", name)
+                    status = None
+                if status is None:
+                    self.stopping.wait(self.cfg.worker.poll_interval_seconds)
+        finally:
+            self.conn.close()
 
 
 def _meta(reply: Reply, bot_ms: float) -> dict:

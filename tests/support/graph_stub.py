@@ -52,6 +52,7 @@ class GraphStub:
         self.sent: list[dict] = []          # accepted sends: {"wamid", "to", "body", "path"}
         self.script: list = []              # responses to use first: error kinds or "ok"
         self.delay = delay
+        self.read_delay = 0.0               # seconds before answering a mark-as-read (+ typing) request
         self.fail_rate = fail_rate
         self.fail_kinds = list(fail_kinds)
         self.mix = dict(mix or {})          # error kind -> probability, instead of fail_rate/fail_kinds
@@ -95,6 +96,8 @@ class GraphStub:
         is_send = isinstance(body, dict) and "to" in body
         if is_send and self.delay:
             time.sleep(self.delay)
+        if not is_send and self.read_delay:
+            time.sleep(self.read_delay)
         with self.lock:
             self.requests.append({"path": path, "headers": headers, "body": body, "t": time.time()})
             if not is_send:

@@ -1,9 +1,13 @@
 """The language model: in process (llama-cpp-python) or over HTTP
 (an OpenAI-compatible server: llama-server, vLLM, Ollama).
 
-One model per process, loaded once (``backend_for`` keeps it), calls
-serialized by a lock: llama.cpp contexts are not thread-safe, and two
-generations at once on 2 cores would only make both slow. The system prompt
+One model per process, loaded once (``backend_for`` keeps it). In process,
+calls are serialized by a lock: llama.cpp contexts are not thread-safe, and
+two generations at once on 2 cores would only make both slow. Over HTTP, up
+to ``[llm] concurrency`` calls run at once (an engine with parallel slots
+serves them together). Every call has a deadline, ``[llm] timeout_seconds``:
+past it the caller gets an LLMError (and the bot its safe fallback); the
+late answer, if one comes, is dropped. The system prompt
 (rules + the store's facts) is identical for every call of a knowledge-base
 version and comes first, so llama.cpp reuses its evaluated prefix.
 """
@@ -75,10 +79,17 @@ class LlamaBackend:
             raise LLMError(f"cannot load model {path}: {exc}") from None
         self.path = path
         self.lock = threading.Lock()
+        self.timeout = llm_cfg.timeout_seconds
         log.info("model %s loaded in %.1fs (%d threads, n_ctx %d)", path.name, time.monotonic() - started,
                  llm_cfg.n_threads, llm_cfg.n_ctx)
 
-    def chat(self, messages: list[dict], max_tokens: int, temperature: float) -> Generation:
+    def chat(self, messages: list[dict], max_tokens: int, temperature: float, deadline: bool = True) -> Generation:
+        """``deadline=False``: no customer waits (the warm-up at start)."""
+        if not deadline:
+            return self._chat(messages, max_tokens, temperature)
+        return within(self.timeout, self._chat, messages, max_tokens, temperature)
+
+    def _chat(self, messages: list[dict], max_tokens: int, temperature: float) -> Generation:
         with self.lock:
             started = time.monotonic()
             try:
@@ -100,12 +111,18 @@ class OpenAIBackend:
         base = llm_cfg.base_url.rstrip("/")
         self.url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
         self.cfg = llm_cfg
-        self.session = http.session(pool_size=2)
+        self.session = http.session(pool_size=max(2, llm_cfg.concurrency))
         if llm_cfg.api_key:
             self.session.headers["Authorization"] = f"Bearer {llm_cfg.api_key}"
-        self.lock = threading.Lock()
+        # As many calls at once as the worker's LLM lane runs (the engine queues the rest).
+        self.lock = threading.BoundedSemaphore(max(1, llm_cfg.concurrency))
 
-    def chat(self, messages: list[dict], max_tokens: int, temperature: float) -> Generation:
+    def chat(self, messages: list[dict], max_tokens: int, temperature: float, deadline: bool = True) -> Generation:
+        if not deadline:
+            return self._chat(messages, max_tokens, temperature)
+        return within(self.cfg.timeout_seconds, self._chat, messages, max_tokens, temperature)
+
+    def _chat(self, messages: list[dict], max_tokens: int, temperature: float) -> Generation:
         body = {"model": self.cfg.model or "default", "messages": messages, "max_tokens": max_tokens,
                 "temperature": temperature, "stream": False, "stop": STOP[:4]}
         with self.lock:
@@ -121,6 +138,31 @@ class OpenAIBackend:
             return _generation(resp.json(), ms)
         except (ValueError, KeyError, IndexError, TypeError):
             raise LLMError(f"{self.url} answered something that is not a chat completion") from None
+
+
+def within(seconds: float, fn, *args):
+    """``fn(*args)`` in its own thread, waited for at most ``seconds``
+    (waiting for the model's lock included). Past the deadline: LLMError, and
+    whatever ``fn`` returns later is dropped. A generation cannot be stopped
+    half-way in llama.cpp, so it runs on; the next call waits for the lock
+    within its own deadline."""
+    box: dict = {}
+    done = threading.Event()
+
+    def run():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:   # handed to the caller below
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="llm-call", daemon=True).start()
+    if not done.wait(seconds):
+        raise LLMError(f"no answer within {seconds:g}s ([llm] timeout_seconds); the late answer is dropped")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _generation(out: dict, ms: float) -> Generation:
@@ -141,7 +183,9 @@ def _close_models() -> None:
     # their destructors need (else: "TypeError: 'NoneType' object is not callable").
     for backend in _loaded.values():
         model = getattr(backend, "model", None)
-        if model is not None:
+        # A generation past its deadline may still run in a daemon thread: never free
+        # the model under it (the process is ending anyway).
+        if model is not None and backend.lock.acquire(timeout=1):
             model.close()
     _loaded.clear()
 _failed: dict[tuple, str] = {}

@@ -23,14 +23,17 @@ import threading
 import time
 
 from .. import db
-from . import (cache, context, fmt, handoff, intents, knowledge, llm, notsold, product_replies, quote, replies,
-               search, sections, text)
+from . import (cache, context, fmt, guard, handoff, intents, knowledge, llm, notsold, product_replies, quote,
+               replies, search, sections, text)
 from .types import Question, Reply
 from .writer import Writer
 
 log = logging.getLogger("chatbot.bot")
 
 LLM_INTENTS = ("smalltalk", "out_of_scope")
+# Reply.source of ``answer(q, allow_llm=False)`` when only the LLM can answer: the
+# worker's fast lane hands the message to its LLM lane (nothing was recorded yet).
+NEEDS_LLM = "needs_llm"
 NOT_CACHED = ("human_request", "complaint")
 PURGE_EVERY = 200     # answers between purges of expired turns and cache rows
 
@@ -53,6 +56,11 @@ class Bot:
             if writer is not None and kb.version and isinstance(writer.backend, llm.LlamaBackend):
                 self.warming = threading.Thread(target=writer.warm, args=(kb,), name="llm-warm-up", daemon=True)
                 self.warming.start()
+            elif writer is not None:
+                # An engine over HTTP needs no warm-up, but the guard's word list (~2 s to
+                # load) would otherwise hold up the first reply the LLM writes.
+                self.warming = threading.Thread(target=guard.LEXICON.words, name="lexicon", daemon=True)
+                self.warming.start()
 
     # -- pieces --------------------------------------------------------------
     def kb(self) -> knowledge.KB:
@@ -70,7 +78,7 @@ class Bot:
         return self._writer
 
     # -- the pipeline --------------------------------------------------------
-    def answer(self, q: Question) -> Reply:
+    def answer(self, q: Question, allow_llm: bool = True) -> Reply:
         b = self.cfg.bot
         if handoff.mode(self.conn, q.phone_number_id, q.wa_id) == "human":
             with db.transaction(self.conn):
@@ -97,6 +105,8 @@ class Bot:
             self._remember(q, reply, hit.get("topic") or {}, cache_key=key, hit=True)
             return reply
 
+        if not allow_llm and it.name in LLM_INTENTS and self.writer() is not None:
+            return Reply(text=None, intent=it.name, confidence=it.confidence, source=NEEDS_LLM)
         reply, topic, cacheable = self._compose(q, it, kb, turns)
         self._remember(q, reply, topic, cache_key=key if cacheable else None, kb_version=kb.version)
         return reply

@@ -102,7 +102,7 @@ class Writer:
         started = time.monotonic()
         guard.LEXICON.words()      # the word list too, so the first reply does not wait for it
         try:
-            self.backend.chat(self.messages(kb, "oi", [])[0], 1, self.cfg.temperature)
+            self.backend.chat(self.messages(kb, "oi", [])[0], 1, self.cfg.temperature, deadline=False)
         except LLMError as exc:
             log.warning("LLM warm-up failed: %s", exc)
             return

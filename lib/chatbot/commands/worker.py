@@ -13,7 +13,10 @@ log = logging.getLogger("chatbot.worker")
 
 @click.command(help="""Answer queued WhatsApp messages until stopped.
 
-SIGTERM finishes the message in hand, gives back any lease and exits.
+Template, cache, handoff and "I only read text" replies go out from the fast
+lane; messages only the language model can answer wait in the LLM lane, which
+writes up to [llm] concurrency replies at once. SIGTERM finishes the messages
+in hand, gives back every other lease and exits.
 
 \b
 Example:
@@ -22,19 +25,22 @@ Example:
 @config_option
 @click.option("--exit-when-idle", type=float, metavar="SECONDS",
               help="Exit after this many idle seconds (tests and one-off drains).")
+@click.option("--single-lane", is_flag=True,
+              help="One loop answers every message in arrival order, LLM replies included (the worker"
+                   " before the LLM lane; for benchmarks and as a fallback).")
 @expected_failures
-def main(config_path, exit_when_idle):
+def main(config_path, exit_when_idle, single_lane):
     from ..worker import Worker, lower_priority
     cfg = load_config(config_path)
     lower_priority(cfg.worker.nice, cfg.worker.cpu_scheduling)
     worker = Worker(cfg)
 
     def stop(signum, _frame):
-        log.info("received %s: finishing the current message", signal.Signals(signum).name)
+        log.info("received %s: finishing the messages in hand", signal.Signals(signum).name)
         worker.stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     mode = "sandbox (replies recorded, not sent)" if cfg.whatsapp.sandbox else "live"
     log.info("chatbot-worker started in %s mode, database %s", mode, cfg.db_path)
-    worker.run(max_idle_seconds=exit_when_idle)
+    worker.run(max_idle_seconds=exit_when_idle, single_lane=single_lane)

@@ -31,9 +31,17 @@ HELP = {
     "latency": ("Customers wait too long for replies (95th percentile above the threshold).",
                 "Check the worker's load (CPU alert?) and the inbox depth on the dashboard; a slow model or a"
                 " Graph API slowdown are the usual causes."),
-    "queue_age": ("A customer message has waited unanswered longer than the threshold: the worker is stuck,"
+    "queue_age": ("A customer message has waited unanswered longer than the threshold in one of the worker's"
+                  " lanes (fast: templates; llm: replies the language model writes): the worker is stuck,"
                   " down, or cannot keep up.",
-                  "`systemctl status chatbot-worker`; `journalctl -u chatbot-worker -n 50`; restart it if hung."),
+                  "`systemctl status chatbot-worker`; `journalctl -u chatbot-worker -n 50`; restart it if hung."
+                  " Only the llm lane: the model is too slow for the traffic; see README, Scaling the model"
+                  " ([llm] backend = \"openai\" and [llm] concurrency)."),
+    "poison": ("A customer message crashed, hung or failed the worker [worker] max_attempts times and was"
+               " given up on: it is parked as failed and the customer got an apology.",
+               "`chatbot inbox list --status failed` shows it (error \"gave up after ...\");"
+               " `journalctl -u chatbot-worker -p warning` shows the crashes or watchdog restarts. Do not"
+               " requeue it before the cause is fixed: it would stop the worker again."),
     "graph_auth": ("The WhatsApp Graph API rejected our access token (code 190 or another auth error):"
                    " no reply reaches any customer until the token is replaced.",
                    "Create a new token in Meta Business Manager (system user), put it in the secrets file as"
@@ -110,6 +118,20 @@ def oldest_unanswered(conn: sqlite3.Connection) -> float | None:
     return row["t"]
 
 
+def llm_latency(conn: sqlite3.Connection, since: float) -> tuple[float | None, float | None, int]:
+    """Generation time (ms) of the language model's replies since ``since``: p50, p95, count."""
+    ms = sorted(r[0] for r in conn.execute("SELECT llm_ms FROM events WHERE ts >= ? AND llm_ms IS NOT NULL",
+                                           (since,)))
+    return percentile(ms, 0.5), percentile(ms, 0.95), len(ms)
+
+
+def gave_up(conn: sqlite3.Connection, since: float) -> tuple[int, int | None]:
+    """Messages the worker parked after using up their attempts (its 'gave_up' events)."""
+    row = conn.execute("SELECT COUNT(*) AS n, MAX(inbox_id) AS last FROM events WHERE ts >= ? AND intent='gave_up'",
+                       (since,)).fetchone()
+    return row["n"], row["last"]
+
+
 def auth_codes() -> set[int]:
     """The Graph API's auth error codes (190 = token expired), as graph_api classifies them."""
     from ..whatsapp.graph_api import AUTH
@@ -159,9 +181,19 @@ def observe(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) ->
     checks.append(threshold("latency", "reply latency p95", p95 / 1000 if p95 is not None else None,
                             a.reply_latency_p95_seconds, a.reply_latency_clear_seconds, "s", "warning", pend,
                             none_is_ok=True))
-    oldest = oldest_unanswered(conn)
-    checks.append(threshold("queue_age", "oldest unanswered message", now - oldest if oldest else 0.0,
-                            a.queue_age_seconds, a.queue_age_clear_seconds, "s", "critical", pend))
+    from ..whatsapp.inbox import queue_by_lane
+    for lane, q in queue_by_lane(conn).items():
+        # Per worker lane: a stuck LLM lane must not hide behind a fast lane that keeps up.
+        c = threshold("queue_age", f"oldest unanswered message ({lane} lane)", q["oldest_age_seconds"] or 0.0,
+                      a.queue_age_seconds, a.queue_age_clear_seconds, "s", "critical", pend)
+        c.name = f"queue_age:{lane}"
+        checks.append(c)
+
+    parked, last_parked = gave_up(conn, now - a.window_minutes * 60)
+    checks.append(flag("poison", "message given up on", "warning", parked > 0, float(parked),
+                       f"{parked} message(s) parked as failed after [worker] max_attempts tries in the last"
+                       f" {a.window_minutes:g} min" + (f" (last: inbox id {last_parked})" if parked else ""),
+                       f"{parked} message(s) given up on" if parked else "no message given up on"))
 
     count, last = auth_errors(conn, now)
     checks.append(flag("graph_auth", "WhatsApp token rejected", "critical", count > 0, float(count),

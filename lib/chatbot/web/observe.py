@@ -31,7 +31,7 @@ from prometheus_client.utils import floatToGoString
 from .. import __version__, clock, events
 from ..log import scrub_tree
 from ..db import describe_error
-from ..ops import alerts, backup, health as health_mod, jobs, metrics as metrics_mod
+from ..ops import alerts, backup, health as health_mod, jobs, metrics as metrics_mod, rules
 from ..whatsapp import inbox as inbox_mod
 from .db import get_db
 
@@ -258,6 +258,18 @@ def _gauges(conn: sqlite3.Connection, cfg, out: Exposition) -> None:
                [({"status": s}, n) for s, n in inbox_mod.count_by_status(conn, _OPEN_OR_PARKED).items()])
     out.family("chatbot_outbox_replies", "gauge", "Replies not (yet) sent, by state.",
                [({"state": s}, n) for s, n in inbox_mod.outbox_count_by_state(conn, _OUTBOX_STATES).items()])
+    lanes = inbox_mod.queue_by_lane(conn)
+    out.family("chatbot_lane_queue_depth", "gauge",
+               "Messages queued or in hand per worker lane (fast: templates, cache, handoff; llm: the model).",
+               [({"lane": k}, v["depth"]) for k, v in lanes.items()])
+    out.family("chatbot_lane_oldest_age_seconds", "gauge",
+               "Age of the oldest open message per worker lane (0 when empty).",
+               [({"lane": k}, v["oldest_age_seconds"] or 0) for k, v in lanes.items()])
+    p50, p95, _n = rules.llm_latency(conn, clock.now() - cfg.alerts.window_minutes * 60)
+    out.family("chatbot_llm_latency_seconds", "gauge",
+               "Language model generation time over the last [alerts] window_minutes, by quantile (NaN: none).",
+               [({"quantile": "0.5"}, p50 / 1000 if p50 is not None else None),
+                ({"quantile": "0.95"}, p95 / 1000 if p95 is not None else None)])
     depth, age = inbox_mod.queue_depth_and_age(conn)
     out.family("chatbot_queue_depth", "gauge", "Messages queued or being processed.", [({}, depth)])
     out.family("chatbot_queue_oldest_age_seconds", "gauge", "Age of the oldest open message (0 when empty).",

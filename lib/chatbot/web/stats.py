@@ -265,6 +265,7 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
         out["series"].update(system["series"])
     out["system_latest"] = system["latest"] if system else None
     out["queue"] = _section(bad, "queue", lambda: _queue(conn))
+    out["lanes"] = _section(bad, "lanes", lambda: _lanes(conn, now, cfg.alerts.window_minutes * 60))
     # A few missed beats is a busy database; more than that, a stopped worker.
     stale_after = events.heartbeat_late_after(cfg)
     out["worker"] = _section(bad, "worker", lambda: _heartbeat(conn, "worker", now, stale_after))
@@ -298,6 +299,15 @@ def _section(unavailable: dict, name: str, fn):
 def _queue(conn) -> dict:
     depth, age = inbox_mod.queue_depth_and_age(conn)
     return {"depth": depth, "oldest_age_seconds": _round(age)}
+
+
+def _lanes(conn, now: float, window: float) -> dict:
+    """The worker's lanes: depth and oldest age of each, the model's recent p50/p95."""
+    from ..ops.rules import llm_latency
+    lanes = {k: {"depth": v["depth"], "oldest_age_seconds": _round(v["oldest_age_seconds"])}
+             for k, v in inbox_mod.queue_by_lane(conn).items()}
+    p50, p95, n = llm_latency(conn, now - window)
+    return dict(lanes, llm_p50_ms=_round(p50), llm_p95_ms=_round(p95), llm_replies=n)
 
 
 def _heartbeat(conn, name: str, now: float, stale_after: float) -> dict | None:

@@ -29,6 +29,7 @@ from ..db import transaction
 from .webhook import Batch
 
 OPEN = ("queued", "processing")
+LANES = ("fast", "llm")         # the worker's lanes (inbox.lane), see worker.py
 DONE = ("answered", "ignored", "stale", "handoff", "failed", "unknown")
 # Meta's statuses can arrive out of order; keep the furthest along (the
 # statuses_apply trigger, migration 0008, ranks them the same way).
@@ -112,13 +113,31 @@ def _inserts(verb: str, columns: str, items: list[tuple]) -> list[tuple[str, lis
     return out
 
 
-def recover_expired(conn: sqlite3.Connection) -> dict:
-    """Return messages whose worker died to the queue, or park them as unknown."""
+def lease_owners(conn: sqlite3.Connection) -> list[str]:
+    """Every worker that holds a lease now."""
+    return [r[0] for r in conn.execute(
+        "SELECT DISTINCT lease_owner FROM inbox WHERE status='processing' AND lease_owner IS NOT NULL")]
+
+
+def recover_expired(conn: sqlite3.Connection, dead_owners: list[str] | tuple = ()) -> dict:
+    """Take back leases that ran out, and at once those of ``dead_owners``
+    (workers known to be gone): a reply that was in flight ('sending') is
+    parked as unknown, anything else goes back to the queue.
+
+    A requeued message keeps its attempts: when they are used up, the worker
+    whose ``claim`` gets it next parks it (``over_cap``) with the apology
+    instead of trying again; only a worker can send that apology.
+    """
     now = clock.now()
     requeued = unknown = 0
+    owners = list(dead_owners)
+    q = ",".join("?" * len(owners))
+    dead = f" OR i.lease_owner IN ({q})" if owners else ""
     with transaction(conn):
-        rows = conn.execute("SELECT i.id, o.id AS oid, o.state FROM inbox i LEFT JOIN outbox o ON o.inbox_id=i.id"
-                            " WHERE i.status='processing' AND i.lease_until < ?", (now,)).fetchall()
+        rows = conn.execute("SELECT i.id, o.id AS oid, o.state FROM inbox i"
+                            " LEFT JOIN outbox o ON o.inbox_id=i.id"
+                            f" WHERE i.status='processing' AND (i.lease_until < ?{dead})",
+                            (now, *owners)).fetchall()
         for r in rows:
             if r["state"] == "sending":
                 conn.execute("UPDATE outbox SET state='unknown', updated_at=? WHERE id=?", (now, r["oid"]))
@@ -128,31 +147,54 @@ def recover_expired(conn: sqlite3.Connection) -> dict:
                 unknown += 1
             else:
                 conn.execute("UPDATE inbox SET status='queued', lease_owner=NULL, lease_until=NULL,"
-                             " updated_at=? WHERE id=?", (now, r["id"]))
+                             " error='the worker stopped while handling it', updated_at=? WHERE id=?",
+                             (now, r["id"]))
                 requeued += 1
     return {"requeued": requeued, "unknown": unknown}
 
 
-def claim(conn: sqlite3.Connection, owner: str, lease_seconds: float) -> sqlite3.Row | None:
-    """Lease the next message that may be answered now.
+def claim(conn: sqlite3.Connection, owner: str, lease_seconds: float, lane: str | None = None) -> sqlite3.Row | None:
+    """Lease the next message of ``lane`` (None: of any lane) that may be answered now.
 
     A message waits while an earlier message of the same customer (same
-    business number) is still open, so one customer's replies go out in order.
+    business number) is still open in either lane, so one customer's replies
+    go out in order.
+    The lease counts an attempt; the caller parks a message whose attempts
+    exceed ``[worker] max_attempts`` (``over_cap``) instead of trying again.
     """
     now = clock.now()
     with transaction(conn):
         row = conn.execute(
             # '+' keeps the planner on (status, id): walk in order, stop at the first due.
             "SELECT i.* FROM inbox i WHERE i.status='queued' AND +i.next_attempt_at <= ?"
+            + (" AND +i.lane = ?" if lane else "") +
             " AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.phone_number_id=i.phone_number_id"
             "   AND j.wa_id=i.wa_id AND j.id < i.id AND j.status IN ('queued','processing'))"
-            " ORDER BY i.id LIMIT 1", (now,)).fetchone()
+            " ORDER BY i.id LIMIT 1", (now, lane) if lane else (now,)).fetchone()
         if row is None:
             return None
         conn.execute("UPDATE inbox SET status='processing', lease_owner=?, lease_until=?,"
                      " attempts=attempts+1, updated_at=? WHERE id=?",
                      (owner, now + lease_seconds, now, row["id"]))
     return conn.execute("SELECT * FROM inbox WHERE id=?", (row["id"],)).fetchone()
+
+
+def to_lane(conn: sqlite3.Connection, msg_id: int, owner: str, lane: str) -> bool:
+    """Hand a leased message to another lane: queued there at once, still
+    ahead of the same customer's later messages. The look the first lane took
+    does not count as an attempt. False when the lease was lost."""
+    now = clock.now()
+    with transaction(conn):
+        cur = conn.execute("UPDATE inbox SET lane=?, status='queued', lease_owner=NULL, lease_until=NULL,"
+                           " attempts=MAX(attempts-1, 0), next_attempt_at=0, updated_at=?"
+                           " WHERE id=? AND lease_owner=? AND status='processing'", (lane, now, msg_id, owner))
+    return cur.rowcount == 1
+
+
+def over_cap(msg: sqlite3.Row, max_attempts: int) -> bool:
+    """A claimed message that has been tried ``max_attempts`` times already
+    (each try ended in a crash, a hang the watchdog killed, or an error)."""
+    return msg["attempts"] > max_attempts
 
 
 def outbox_for(conn: sqlite3.Connection, inbox_id: int) -> sqlite3.Row | None:
@@ -193,9 +235,10 @@ def mark_sending(conn: sqlite3.Connection, msg_id: int, outbox_id: int, owner: s
 
 
 def mark_sent(conn: sqlite3.Connection, msg_id: int, outbox_id: int, wamid: str,
-              event: dict | None = None) -> None:
+              event: dict | None = None, status: str = "answered", error: str | None = None) -> None:
     """Record the reply's id and close the message, with its monitoring event
-    in the same transaction (a reader never sees one without the other)."""
+    in the same transaction (a reader never sees one without the other).
+    ``status='failed'``: the reply was the apology for a message given up on."""
     now = clock.now()
     with transaction(conn):
         if event is not None:
@@ -210,9 +253,9 @@ def mark_sent(conn: sqlite3.Connection, msg_id: int, outbox_id: int, wamid: str,
                      f" WHERE outbox.id=? AND {_RANK.format('s.status')} > {_RANK.format('outbox.delivery')}",
                      (wamid, outbox_id))
         # 'unknown' too: a slow send may finish after another worker gave up on it.
-        conn.execute("UPDATE inbox SET status='answered', lease_owner=NULL, lease_until=NULL, error=NULL,"
+        conn.execute("UPDATE inbox SET status=?, lease_owner=NULL, lease_until=NULL, error=?,"
                      " finished_at=?, updated_at=? WHERE id=? AND status IN ('processing','unknown')",
-                     (now, now, msg_id))
+                     (status, error, now, now, msg_id))
 
 
 def mark_retry(conn: sqlite3.Connection, msg_id: int, outbox_id: int | None, delay: float,
@@ -272,7 +315,7 @@ def requeue(conn: sqlite3.Connection, ids: list[int] | None = None, status: str 
             f"SELECT id FROM inbox WHERE status IN ('failed','unknown','stale') AND {' AND '.join(where)}", args)]
         for i in targets:
             conn.execute("DELETE FROM outbox WHERE inbox_id=? AND state != 'sent'", (i,))
-            conn.execute("UPDATE inbox SET status='queued', next_attempt_at=0, attempts=0, error=NULL,"
+            conn.execute("UPDATE inbox SET status='queued', lane='fast', next_attempt_at=0, attempts=0, error=NULL,"
                          " error_code=NULL, finished_at=NULL, updated_at=? WHERE id=?", (now, i))
     return len(targets)
 
@@ -299,6 +342,16 @@ def outbox_count_by_state(conn: sqlite3.Connection, states: tuple[str, ...]) -> 
     counts = dict(conn.execute(f"SELECT state, COUNT(*) FROM outbox WHERE state IN ({marks}) GROUP BY state",
                                states).fetchall())
     return {s: counts.get(s, 0) for s in states}
+
+
+def queue_by_lane(conn: sqlite3.Connection) -> dict[str, dict]:
+    """Per worker lane: open messages and the age in seconds of the oldest one (None: empty)."""
+    now = clock.now()
+    out = {lane: {"depth": 0, "oldest_age_seconds": None} for lane in LANES}
+    for lane, n, oldest in conn.execute("SELECT lane, COUNT(*), MIN(received_at) FROM inbox"
+                                        " WHERE status IN ('queued','processing') GROUP BY lane"):
+        out[lane] = {"depth": n, "oldest_age_seconds": now - oldest if oldest is not None else None}
+    return out
 
 
 def listing(conn: sqlite3.Connection, status: str | None = None, limit: int = 50) -> list[sqlite3.Row]:
