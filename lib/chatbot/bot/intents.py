@@ -83,6 +83,7 @@ class Classifier:
         self.faq_weight = {w: 1.0 + (n - c) / n for w, c in counts.items()}
         self.faq_vocab = tuple(sorted(counts))
         self.faq_unique = {w: c == 1 and w not in self.cue_set for w, c in counts.items()}
+        self.area_vocab = tuple(sorted({a for area in kb.delivery.get("areas", []) for a in text.stems(area)}))
         self.known = (self.cue_set | text.STOPWORDS | set(self.searcher.vocab()) | set(counts)
                       | {w for a in kb.delivery.get("areas", []) for w in text.stems(a)})
         self._built_for = kb.version
@@ -133,8 +134,9 @@ class Classifier:
         it.products = self.searcher.search(norm, drop=drop)
         found = it.products.best
         if found and not found.complete:
-            pieces = [p for p in re.split(r"[,;/+]|\s(?:e|ou|mais)\s", message.lower()) if p.strip()]
-            # a search each, so a pasted list is read up to MAX_SEVERAL pieces (the reply says so)
+            pieces = [p for p in re.split(r"[,;/+\n]|\s(?:e|ou|mais)\s", message.lower()) if p.strip()]
+            # one per line of a pasted list too; a search each, so a list is read up to
+            # MAX_SEVERAL pieces (the reply says so)
             it.several_skipped = max(len(pieces) - MAX_SEVERAL, 0)
             parts = [self.searcher.search(text.normalize(p), drop=drop, fuzzy=PIECE_TYPOS)
                      for p in pieces[:MAX_SEVERAL]]
@@ -236,11 +238,11 @@ class Classifier:
             if self._score(stems, norm, words, phrases):
                 it.delivery_topics.add(topic)
         present = set(stems)
-        fuzzy = text.fuzzy_words([s for s in stems if len(s) >= 5])
+        typos = {a for s in text.fuzzy_words([s for s in stems if len(s) >= 5])
+                 for a in text.similar(s, self.area_vocab, 0.85)}
         for area in kb.delivery.get("areas", []):
             area_stems = text.stems(area)
-            if area_stems and all(a in present or (len(a) >= 5 and any(text.correct(s, (a,), 0.85) for s in fuzzy))
-                                  for a in area_stems):
+            if area_stems and all(a in present or (len(a) >= 5 and a in typos) for a in area_stems):
                 it.area = area
                 return
         # the place runs to the end of the text in letters and spaces: look only in that tail
@@ -257,37 +259,30 @@ class Classifier:
 
     def _faq(self, stems: list[str]) -> tuple[int | None, float]:
         words = {s for s in stems if s not in text.STOPWORDS and s not in FAQ_GENERIC}
-        # _same(faq word, message word) for every pair, in linear time: equal words and
-        # shared 6-letter prefixes by set lookup, typos only for the words given correction
+        # a FAQ word is in the message when a message word equals it, shares its first six
+        # letters (estacionar/estacionamento), or is a typo of it ("estacionamneto"): sets, so
+        # the work is linear in the message; typos only among the words given correction
         prefixes = {s[:6] for s in words if len(s) >= 6}
-        fuzzy = text.fuzzy_words([s for s in stems if s in words and len(s) >= 5])
+        typos = {w for s in text.fuzzy_words([s for s in stems if s in words and len(s) >= 5])
+                 for w in text.similar(s, self.faq_vocab, 0.85)}
         best, best_score = None, 0.0
         for i, faq_words in enumerate(self.faq_words):
             if not faq_words:
                 continue
-            score = self._faq_hit(i, words, prefixes, fuzzy)
+            score = self._faq_hit(i, words, prefixes, typos)
             if score > best_score:
                 best, best_score = i, score
         if best is None or best_score < 0.34:
             return None, 0.0
         return best, best_score
 
-    def _faq_hit(self, i: int, words: set, prefixes: set, fuzzy: set) -> float:
+    def _faq_hit(self, i: int, words: set, prefixes: set, typos: set) -> float:
         faq_words = self.faq_words[i]
         total = sum(self.faq_weight[w] for w in faq_words)
-        hits = [w for w in faq_words if w in words or (len(w) >= 6 and w[:6] in prefixes)
-                or any(_same(w, s) for s in fuzzy)]
+        hits = [w for w in faq_words if w in words or (len(w) >= 6 and w[:6] in prefixes) or w in typos]
         score = sum(self.faq_weight[w] for w in hits) / total
         # a long word only this entry has ("estacionamento", "contratando") says enough alone
         if any(len(w) >= 6 and self.faq_unique.get(w) for w in hits):
             score = max(score, 0.6)
         return score
 
-
-def _same(a: str, b: str) -> bool:
-    """Word equality that forgives a typo or a different ending (estacionar/estacionamento)."""
-    if a == b:
-        return True
-    if len(a) >= 6 and len(b) >= 6 and a[:6] == b[:6]:
-        return True
-    return len(b) >= 4 and text.correct(b, (a,), 0.85) is not None

@@ -180,6 +180,18 @@ def _profiles(vocab: tuple[str, ...]) -> list[tuple[str, int, int]]:
     return held[1]
 
 
+def similar(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> set[str]:
+    """Every vocabulary word ``correct`` would accept for ``word`` if it were the only one
+    offered: one pass over the vocabulary instead of one call per pair."""
+    if len(word) < 5 or word[0].isdigit():
+        return {word} & set(vocab)
+    n, mask = len(word), _letters(word)
+    near = [v for v, size, m in _profiles(vocab)
+            if 2 * min(n - (mask & ~m).bit_count(), size - (m & ~mask).bit_count()) >= cutoff * (n + size)]
+    found = difflib.get_close_matches(word, near, n=len(near), cutoff=cutoff) if near else []
+    return {v for v in found if len(v) >= 4} | ({word} & set(vocab))
+
+
 def correct(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> str | None:
     """The vocabulary word a typo stands for ("feijao" for "fejao"), or None.
 
