@@ -209,13 +209,15 @@ def hostile_latency(tmp: Path, rounds: int) -> dict:
     reply comes from the response cache."""
     cfg, conn, bot = build(tmp, llm_on=False)
     questions = [i["text"] for i in evalset.load_items() if i.get("fact", True) and not i.get("setup")]
-    out = {"template": [], "shapes": {name: [] for name in hostile.SHAPES}, "replies": {}, "chars": {}}
+    out = {"template": [], "shapes": {name: [] for name in hostile.SHAPES}, "replies": {}, "chars": {}, "cpu": {}}
     for q in questions[:5]:                            # warm-up: first imports, compiled patterns
         timed(bot, q, "warm")
 
     def one(name, make, r):
         text = _hostile_text(make, r)
+        cpu = time.thread_time()
         reply, ms = timed(bot, text, f"h{r}-{name}")
+        out["cpu"].setdefault(name, []).append((time.thread_time() - cpu) * 1000)
         out["shapes"][name].append(ms)
         out["chars"][name] = max(out["chars"].get(name, 0), len(text))
         kind = f"{reply.intent}/{reply.source}"
@@ -248,11 +250,12 @@ def _hostile_text(make, r: int) -> str:
 def hostile_report(m: dict, h: dict) -> str:
     base = pct(h["template"], 0.5)
     worst = max(pct(v, 0.99) for v in h["shapes"].values())
+    worst_cpu = max(pct(v, 0.99) for v in h["cpu"].values())
     rows = []
     for name, values in h["shapes"].items():
         replies = ", ".join(f"{k} {v}" for k, v in sorted(h["replies"].get(name, {}).items(), key=lambda kv: -kv[1]))
         rows.append(f"| {name} | {h['chars'][name]:,} | {pct(values, 0.5):.1f} | {pct(values, 0.99):.1f} | "
-                    f"{max(values):.1f} | {len(values)} | {replies} |")
+                    f"{max(values):.1f} | {pct(h['cpu'][name], 0.99):.1f} | {len(values)} | {replies} |")
     return "\n".join([
         HOSTILE_BEGIN, "## Bot: hostile text", "",
         f"Measured by `bench/bench_bot.py` on {m['date']}: {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
@@ -260,14 +263,17 @@ def hostile_report(m: dict, h: dict) -> str:
         "(`Bot.answer`, LLM off, real SQLite file) on messages of WhatsApp's maximum length, built by "
         "`tests/support/hostile.py`; each text differs from the others, so none is a cache hit. Each round asks "
         "every ordinary fact question of the evaluation set with one text of each shape among them.", "",
-        "| shape | chars | p50 ms | p99 ms | max ms | n | replies (intent/source) |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| shape | chars | p50 ms | p99 ms | max ms | CPU p99 ms | n | replies (intent/source) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
         *rows,
         f"| *ordinary template reply (baseline, same rounds)* | <= {h['question_chars']} | {base:.1f} | {pct(h['template'], 0.99):.1f} | "
-        f"{max(h['template'], default=float('nan')):.1f} | {len(h['template'])} | |",
+        f"{max(h['template'], default=float('nan')):.1f} | | {len(h['template'])} | |",
+        "",
+        "Wall-clock time from `Bot.answer` call to return (the SQLite commit included); CPU p99 is the thread's "
+        "own CPU time, which leaves out the moments the shared machine gave the core to someone else.",
         "",
         f"Worst p99 {worst:.1f} ms, {worst / base:.0f}x the ordinary p50 (target p99 < {HOSTILE_TARGET_MS:.0f} ms: "
-        f"{'met' if worst < HOSTILE_TARGET_MS else 'NOT met'}). Before the fix (same machine, the same shapes at "
+        f"{'met' if worst < HOSTILE_TARGET_MS else 'NOT met'}; worst CPU p99 {worst_cpu:.1f} ms). Before the fix (same machine, the same shapes at "
         "1,000 characters): 4-21 s per message, growing with the cube of the length; see docs/RELIABILITY.md, "
         "\"Hostile customer text\".",
         HOSTILE_END])
