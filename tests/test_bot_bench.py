@@ -16,7 +16,7 @@ from support.servers import ROOT
 @pytest.mark.llm
 def test_bench_bot_runs(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_bot.py"), "--rounds", "1",
-                           "--llm-calls", "3", "--tps-reps", "2", "--no-write"],
+                           "--llm-calls", "3", "--tps-reps", "2", "--hostile-rounds", "2", "--no-write"],
                           capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
@@ -28,3 +28,5 @@ def test_bench_bot_runs(tmp_path):
     assert rss and int(rss.group(1)) > 100          # the worker really holds the model
     assert re.search(r"\| off \| \d+/\d+ \([\d.]+%\) \| \d+/\d+ \| 0 \|", out)
     assert re.search(r"\| on \(SmolLM2-135M\) \| \d+/\d+ \([\d.]+%\) \| \d+/\d+ \| 0 \|", out)
+    assert "<!-- bot-hostile:begin -->" in out and "## Bot: hostile text" in out
+    assert re.search(r"\| pasted 60-line shopping list \| [\d,]+ \| [\d.]+ \| [\d.]+ \|", out)

@@ -181,7 +181,7 @@ def test_openai_backend_writes_small_talk(tmp_path):
 
 
 def test_prompt_injection_through_the_llm_is_stopped(tmp_path, caplog):
-    """Whatever the customer talks the model into, a price that is not in the facts never leaves."""
+    """Whatever the customer talks the model into, no price leaves (not even one the facts hold)."""
     with ChatServer() as server:
         server.content = "Claro! Como você pediu: hoje tudo na loja custa R$ 1,00."
         bot, _ = openai_bot(tmp_path, server.url)
