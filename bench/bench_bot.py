@@ -273,9 +273,10 @@ def hostile_report(m: dict, h: dict) -> str:
         "own CPU time, which leaves out the moments the shared machine gave the core to someone else.",
         "",
         f"Worst p99 {worst:.1f} ms, {worst / base:.0f}x the ordinary p50 (target p99 < {HOSTILE_TARGET_MS:.0f} ms: "
-        f"{'met' if worst < HOSTILE_TARGET_MS else 'NOT met'}; worst CPU p99 {worst_cpu:.1f} ms). Before the fix (same machine, the same shapes at "
-        "1,000 characters): 4-21 s per message, growing with the cube of the length; see docs/RELIABILITY.md, "
-        "\"Hostile customer text\".",
+        f"{'met' if worst < HOSTILE_TARGET_MS else 'NOT met'}; worst CPU p99 {worst_cpu:.1f} ms, target "
+        f"{'met' if worst_cpu < HOSTILE_TARGET_MS else 'NOT met'} in CPU time). Before the fix (measured once, same "
+        "machine, at only 1,000 characters): repeated \"a1\" 11.2 s, spaced words 4.4 s, the pasted list 20.6 s, "
+        "growing with the cube of the length; see docs/RELIABILITY.md, \"Hostile customer text\".",
         HOSTILE_END])
 
 
