@@ -16,13 +16,17 @@
   (a new random list each time) beside a single-product price template in
   the same run, LLM off (target: 40 items p95 < 100 ms). Its own section of
   docs/BENCHMARKS.md ("Bot: quotes"); ``--only quotes`` runs just that.
+* hostile text: the template path (LLM off) on 4,096-character messages of
+  several adversarial shapes (tests/support/hostile.py), p50/p99 beside the
+  ordinary template p50 measured in the same rounds (target p99 < 50 ms).
 
 The machine is shared and noisy: medians, p95 and ratios, baselines from the
-same run. Writes the "Bot" section of docs/BENCHMARKS.md.
+same run. Writes the "Bot" and "Bot: hostile text" sections of docs/BENCHMARKS.md.
 
     .venv/bin/python bench/bench_bot.py
     .venv/bin/python bench/bench_bot.py --rounds 1 --llm-calls 4 --no-write
     .venv/bin/python bench/bench_bot.py --only quotes --quote-rounds 200
+    .venv/bin/python bench/bench_bot.py --hostile-only          # only the hostile-text section
 """
 from __future__ import annotations
 
@@ -51,10 +55,13 @@ from chatbot.bot.types import Question  # noqa: E402
 from conftest import make_cfg, toml_of  # noqa: E402
 import test_bot_eval as evalset  # noqa: E402
 from docsection import write_doc  # noqa: E402
+from support import hostile  # noqa: E402
 
 STORE = ROOT / "tests" / "data" / "teststore"
 BEGIN, END = "<!-- bot-bench:begin -->", "<!-- bot-bench:end -->"
 QUOTES_BEGIN, QUOTES_END = "<!-- bot-quotes:begin -->", "<!-- bot-quotes:end -->"
+HOSTILE_BEGIN, HOSTILE_END = "<!-- bot-hostile:begin -->", "<!-- bot-hostile:end -->"
+HOSTILE_TARGET_MS = 50.0
 LLM_QUESTIONS = ["me conta uma piada", "qual seu nome?", "vc é um robo?", "quem ganhou o jogo ontem?",
                  "qual a capital da frança?", "o que vc acha do tempo hoje?", "tudo bem com voce?",
                  "você gosta de futebol?", "me recomenda um filme", "como foi seu dia?",
@@ -263,6 +270,86 @@ def worker_rss(tmp: Path, llm_on: bool) -> dict:
     return {"rss": answered_rss, "peak": peak}
 
 
+# -- hostile text: the template path on 4,096-character messages -------------------------------------
+
+def hostile_latency(tmp: Path, rounds: int) -> dict:
+    """Each round: the cache emptied, then every ordinary fact question and one fresh text of each
+    hostile shape, interleaved, so the baseline shares the machine's moments with what it is
+    compared to. Every hostile text differs (another seed, or a few characters shorter), so no
+    reply comes from the response cache."""
+    cfg, conn, bot = build(tmp, llm_on=False)
+    questions = [i["text"] for i in evalset.load_items() if i.get("fact", True) and not i.get("setup")]
+    out = {"template": [], "shapes": {name: [] for name in hostile.SHAPES}, "replies": {}, "chars": {}, "cpu": {}}
+    for q in questions[:5]:                            # warm-up: first imports, compiled patterns
+        timed(bot, q, "warm")
+
+    def one(name, make, r):
+        text = _hostile_text(make, r)
+        cpu = time.thread_time()
+        reply, ms = timed(bot, text, f"h{r}-{name}")
+        out["cpu"].setdefault(name, []).append((time.thread_time() - cpu) * 1000)
+        out["shapes"][name].append(ms)
+        out["chars"][name] = max(out["chars"].get(name, 0), len(text))
+        kind = f"{reply.intent}/{reply.source}"
+        out["replies"].setdefault(name, {})[kind] = out["replies"].get(name, {}).get(kind, 0) + 1
+
+    every = max(len(questions) // len(hostile.SHAPES), 1)
+    for r in range(rounds):
+        with db.transaction(conn):
+            cache.clear(conn)
+        order = list(hostile.SHAPES.items())
+        for i, q in enumerate(questions):
+            reply, ms = timed(bot, q, f"o{r}-{i}")
+            if reply.source == "template":
+                out["template"].append(ms)
+            if i % every == 0 and order:
+                one(*order.pop(0), r)
+        for name, make in order:                       # shapes left when the questions ran out
+            one(name, make, r)
+    out["question_chars"] = max(len(q) for q in questions)
+    conn.close()
+    return out
+
+
+def _hostile_text(make, r: int) -> str:
+    if "seed" in make.__code__.co_varnames:
+        return make(hostile.WHATSAPP_MAX, seed=1000 + r)
+    return make(hostile.WHATSAPP_MAX - r % 17)
+
+
+def hostile_report(m: dict, h: dict) -> str:
+    base = pct(h["template"], 0.5)
+    worst = max(pct(v, 0.99) for v in h["shapes"].values())
+    worst_cpu = max(pct(v, 0.99) for v in h["cpu"].values())
+    rows = []
+    for name, values in h["shapes"].items():
+        replies = ", ".join(f"{k} {v}" for k, v in sorted(h["replies"].get(name, {}).items(), key=lambda kv: -kv[1]))
+        rows.append(f"| {name} | {h['chars'][name]:,} | {pct(values, 0.5):.1f} | {pct(values, 0.99):.1f} | "
+                    f"{max(values):.1f} | {pct(h['cpu'][name], 0.99):.1f} | {len(values)} | {replies} |")
+    return "\n".join([
+        HOSTILE_BEGIN, "## Bot: hostile text", "",
+        f"Measured by `bench/bench_bot.py` on {m['date']}: {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
+        f"load average at start {m['load'][0]:.1f} (a shared machine: other work ran alongside). The template path "
+        "(`Bot.answer`, LLM off, real SQLite file) on messages of WhatsApp's maximum length, built by "
+        "`tests/support/hostile.py`; each text differs from the others, so none is a cache hit. Each round asks "
+        "every ordinary fact question of the evaluation set with one text of each shape among them.", "",
+        "| shape | chars | p50 ms | p99 ms | max ms | CPU p99 ms | n | replies (intent/source) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+        *rows,
+        f"| *ordinary template reply (baseline, same rounds)* | <= {h['question_chars']} | {base:.1f} | {pct(h['template'], 0.99):.1f} | "
+        f"{max(h['template'], default=float('nan')):.1f} | | {len(h['template'])} | |",
+        "",
+        "Wall-clock time from `Bot.answer` call to return (the SQLite commit included); CPU p99 is the thread's "
+        "own CPU time, which leaves out the moments the shared machine gave the core to someone else.",
+        "",
+        f"Worst p99 {worst:.1f} ms, {worst / base:.0f}x the ordinary p50 (target p99 < {HOSTILE_TARGET_MS:.0f} ms: "
+        f"{'met' if worst < HOSTILE_TARGET_MS else 'NOT met'}; worst CPU p99 {worst_cpu:.1f} ms, target "
+        f"{'met' if worst_cpu < HOSTILE_TARGET_MS else 'NOT met'} in CPU time). Before the fix (measured once, same "
+        "machine, at only 1,000 characters): repeated \"a1\" 11.2 s, spaced words 4.4 s, the pasted list 20.6 s, "
+        "growing with the cube of the length; see docs/RELIABILITY.md, \"Hostile customer text\".",
+        HOSTILE_END])
+
+
 # -- the report ------------------------------------------------------------------------------------
 
 def machine() -> dict:
@@ -349,6 +436,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="passes over the evaluation questions (template + cache)")
     ap.add_argument("--llm-calls", type=int, default=25, help="LLM questions (the first is reported apart)")
     ap.add_argument("--tps-reps", type=int, default=16, help="paired product/bare generation runs")
+    ap.add_argument("--hostile-rounds", type=int, default=60, help="rounds of hostile texts (one of each shape)")
+    ap.add_argument("--hostile-only", action="store_true", help="measure and write only the hostile-text section")
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md alone")
     ap.add_argument("--quote-rounds", type=int, default=200, help="rounds of (one price, 5-item, 40-item list)")
     ap.add_argument("--only", choices=["quotes"], help="run only this part (and write only its section)")
@@ -365,6 +454,13 @@ def main() -> None:
     model = llm.default_model_path()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
+        print("hostile text ...", flush=True)
+        hostile_text = hostile_report(m, hostile_latency(tmp / "hostile", args.hostile_rounds))
+        print(hostile_text)
+        if not args.no_write:
+            print(f"wrote {write_doc(ROOT / 'docs' / 'BENCHMARKS.md', hostile_text)}")
+        if args.hostile_only:
+            return
         cfg, conn, bot = build(tmp / "lat", llm_on=True)
         bot.warming.join()
         print("latency ...", flush=True)

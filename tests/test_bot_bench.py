@@ -16,7 +16,8 @@ from support.servers import ROOT
 @pytest.mark.llm
 def test_bench_bot_runs(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_bot.py"), "--rounds", "1",
-                           "--llm-calls", "3", "--tps-reps", "2", "--quote-rounds", "5", "--no-write"],
+                           "--llm-calls", "3", "--tps-reps", "2", "--quote-rounds", "5", "--hostile-rounds", "2",
+                           "--no-write"],
                           capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
@@ -31,3 +32,5 @@ def test_bench_bot_runs(tmp_path):
     assert "<!-- bot-quotes:begin -->" in out
     assert re.search(r"\| quote, 40-item list \| [\d.]+ \| [\d.]+ \| 5 \|", out)
     assert re.search(r"as intended.*: 0\.", out)
+    assert "<!-- bot-hostile:begin -->" in out and "## Bot: hostile text" in out
+    assert re.search(r"\| pasted 60-line shopping list \| [\d,]+ \| [\d.]+ \| [\d.]+ \|", out)

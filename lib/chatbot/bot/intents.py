@@ -26,6 +26,8 @@ AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces 
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?"
                    r"([a-z][a-z ]*)$")
+MAX_SEVERAL = 10     # pieces of "o feijão, o arroz e o óleo" searched one by one
+PIECE_TYPOS = 4      # words of each piece that may be read as typos (a whole question has 7 at most)
 _QTY = re.compile(r"\b(?:levar|levando|comprar|comprando|compro|levo|pegar|pegando|quero)\s+(?:umas?\s+|uns\s+)?"
                   r"(\d{1,4})\b|(?<!de )\b(\d{1,4})\s+(?:unidades|pacotes|caixas|latas|garrafas|fardos|kg)\b")
 
@@ -40,6 +42,7 @@ class Intent:
     products: search.Result | None = None
     context_skus: list[str] = field(default_factory=list)   # products carried over from the last turn
     several: list[search.Result] = field(default_factory=list)   # one result per product named ("feijão e arroz")
+    several_skipped: int = 0          # pieces of a long list beyond MAX_SEVERAL, not searched
     quantity: int | None = None
     payment: list[str] = field(default_factory=list)
     installments: bool = False
@@ -86,6 +89,7 @@ class Classifier:
         self.retriever = retrieval.Retriever(kb)
         self.categories = sections.categories(self.conn)
         self.aliases = quote.aliases(self.conn)
+        self.area_vocab = tuple(sorted({a for area in kb.delivery.get("areas", []) for a in text.stems(area)}))
         self.known = (self.cue_set | text.STOPWORDS | set(self.searcher.vocab()) | set(counts)
                       | {w for a in kb.delivery.get("areas", []) for w in text.stems(a)})
         self._built_for = kb.version
@@ -94,10 +98,11 @@ class Classifier:
     def _words(self, message: str) -> tuple[list[str], str, str]:
         """Stems with typos of cue words corrected, the corrected normalized text, and the uncorrected one."""
         toks = text.tokens(message)
+        fuzzy = text.fuzzy_words([t for t in toks if t not in self.known and len(t) >= 5 and not t[0].isdigit()])
         out_toks, out_stems = [], []
         for t in toks:
             s = text.stem(t)
-            if s not in self.known and t not in self.known and len(t) >= 5 and not t[0].isdigit():
+            if t in fuzzy and s not in self.known:
                 c = text.correct(s, self.cue_vocab, 0.85)
                 if c and abs(len(c) - len(s)) <= 1:     # a typo; "entrar" is not "entregar" misspelt
                     t = s = c
@@ -164,8 +169,12 @@ class Classifier:
             scores["product_price"] = 0
         found = it.products.best
         if found and not found.complete:
-            pieces = re.split(r"[,;/+]|\s(?:e|ou|mais)\s", message.lower())
-            parts = [self.searcher.search(text.normalize(p), drop=drop) for p in pieces if p.strip()]
+            pieces = [p for p in re.split(r"[,;/+\n]|\s(?:e|ou|mais)\s", message.lower()) if p.strip()]
+            # one per line of a pasted list too; a search each, so a list is read up to
+            # MAX_SEVERAL pieces (the reply says so)
+            it.several_skipped = max(len(pieces) - MAX_SEVERAL, 0)
+            parts = [self.searcher.search(text.normalize(p), drop=drop, fuzzy=PIECE_TYPOS)
+                     for p in pieces[:MAX_SEVERAL]]
             parts = [r for r in parts if r.best and r.best.complete]
             if len(parts) >= 2:
                 it.several, found = parts, parts[0].best
@@ -267,13 +276,20 @@ class Classifier:
         for topic, (words, phrases) in cues.DELIVERY_TOPICS.items():
             if self._score(stems, norm, words, phrases):
                 it.delivery_topics.add(topic)
+        present = set(stems)
+        typos = {a for s in text.fuzzy_words([s for s in stems if len(s) >= 5])
+                 for a in text.similar(s, self.area_vocab, 0.85)}
         for area in kb.delivery.get("areas", []):
             area_stems = text.stems(area)
-            if area_stems and all(any(s == a or (len(a) >= 5 and text.correct(s, (a,), 0.85)) for s in stems)
-                                  for a in area_stems):
+            if area_stems and all(a in present or (len(a) >= 5 and a in typos) for a in area_stems):
                 it.area = area
                 return
-        m = _AREA.search(norm)
+        # the place runs to the end of the text in letters and spaces: look only in that tail
+        # (a search from every "no"/"em" of a long text would scan to its end each time)
+        tail = len(norm)
+        while tail and (norm[tail - 1] == " " or "a" <= norm[tail - 1] <= "z"):
+            tail -= 1
+        m = _AREA.search(norm, tail)
         if m:
             words = [w for w in m.group(1).split() if w not in cues.NOT_AREA and w not in AREA_FILLERS
                      and w not in self.cue_set]
@@ -282,32 +298,30 @@ class Classifier:
 
     def _faq(self, stems: list[str]) -> tuple[int | None, float]:
         words = {s for s in stems if s not in text.STOPWORDS and s not in FAQ_GENERIC}
+        # a FAQ word is in the message when a message word equals it, shares its first six
+        # letters (estacionar/estacionamento), or is a typo of it ("estacionamneto"): sets, so
+        # the work is linear in the message; typos only among the words given correction
+        prefixes = {s[:6] for s in words if len(s) >= 6}
+        typos = {w for s in text.fuzzy_words([s for s in stems if s in words and len(s) >= 5])
+                 for w in text.similar(s, self.faq_vocab, 0.85)}
         best, best_score = None, 0.0
         for i, faq_words in enumerate(self.faq_words):
             if not faq_words:
                 continue
-            score = self._faq_hit(i, words)
+            score = self._faq_hit(i, words, prefixes, typos)
             if score > best_score:
                 best, best_score = i, score
         if best is None or best_score < 0.34:
             return None, 0.0
         return best, best_score
 
-    def _faq_hit(self, i: int, words: set) -> float:
+    def _faq_hit(self, i: int, words: set, prefixes: set, typos: set) -> float:
         faq_words = self.faq_words[i]
         total = sum(self.faq_weight[w] for w in faq_words)
-        hits = [w for w in faq_words if any(_same(w, s) for s in words)]
+        hits = [w for w in faq_words if w in words or (len(w) >= 6 and w[:6] in prefixes) or w in typos]
         score = sum(self.faq_weight[w] for w in hits) / total
         # a long word only this entry has ("estacionamento", "contratando") says enough alone
         if any(len(w) >= 6 and self.faq_unique.get(w) for w in hits):
             score = max(score, 0.6)
         return score
 
-
-def _same(a: str, b: str) -> bool:
-    """Word equality that forgives a typo or a different ending (estacionar/estacionamento)."""
-    if a == b:
-        return True
-    if len(a) >= 6 and len(b) >= 6 and a[:6] == b[:6]:
-        return True
-    return len(b) >= 4 and text.correct(b, (a,), 0.85) is not None

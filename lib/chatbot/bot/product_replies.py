@@ -9,13 +9,20 @@ from __future__ import annotations
 import re
 
 from . import fmt, knowledge, text
-from .intents import Intent
+from .intents import MAX_SEVERAL as MAX_SEVERAL_SHOWN, Intent
 from .knowledge import KB, Product
 
 MAX_LIST = 8
-# Sizes ("1,5 litros") may be echoed back; money and hours never are.
-_MONEY_OR_HOUR = re.compile(r"R\$\s*\S*|\S*\d\S*\s*(?:reais|real|centavos?)\b|\b\d{1,2}\s*h\d{0,2}\b|\b\d{1,2}:\d{2}\b",
-                            re.I)
+# Sizes ("1,5 litros") may be echoed back; money and hours never are. Money goes first, and
+# in linear time: a money token starts where a word starts and runs to its first digit
+# without choices ("\S*\d\S*" tried every split of every suffix: cubic in "a1a1a1...").
+_MONEY = re.compile(r"R\$\s*\S*|(?<!\S)[^\s\d]*\d\S*\s*(?:reais|real|centavos?)\b", re.I)
+_HOUR = re.compile(r"\b\d{1,2}\s*h\d{0,2}\b|\b\d{1,2}:\d{2}\b", re.I)
+# What we echo of the customer's words when a product is not found: a product's
+# name is a few words; more than that is a pasted text, and repeating it back
+# (up to 4,096 characters) would neither help nor fit beside our own words.
+MAX_NAMED_WORDS = 6
+MAX_NAMED_CHARS = 60
 ASK_WHICH = ("Qual produto você procura? 😊 Me diga o nome (a marca ou o tamanho ajudam) "
              "que eu informo o preço.")
 
@@ -43,9 +50,11 @@ def line(p: Product) -> str:
 
 def _named(words: list[str], original: str) -> str:
     """The customer's words for what they asked, without any number (never echo one as if it were a fact)."""
+    if len(words) > MAX_NAMED_WORDS:
+        return "esse produto"
     shown = text.original_span(original, " ".join(words)) or " ".join(words)
-    shown = _MONEY_OR_HOUR.sub("", shown).strip(" ?!.,")
-    return f"*{shown}*" if shown else "esse produto"
+    shown = _HOUR.sub("", _MONEY.sub("", shown)).strip(" ?!.,")
+    return f"*{shown}*" if shown and len(shown) <= MAX_NAMED_CHARS else "esse produto"
 
 
 def _not_found(words: list[str], original: str) -> str:
@@ -85,7 +94,11 @@ def product_price(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
             best = [m for m in res.matches if m.complete]
             clear = len(best) == 1 or best[0].score - best[1].score >= 0.3
             shown += [m.product for m in (best[:1] if clear else best[:3]) if m.product not in shown]
-        return "Encontrei estes:\n" + "\n".join(line(p) for p in shown), [p.sku for p in shown]
+        out = "Encontrei estes:\n" + "\n".join(line(p) for p in shown)
+        if intent.several_skipped:      # a long list: say where we stopped reading it
+            out += (f"\n\nSua lista é longa: olhei os primeiros {MAX_SEVERAL_SHOWN} itens. Mande os outros em "
+                    "outra mensagem, ou digite *atendente* para falar com uma pessoa.")
+        return out, [p.sku for p in shown]
     products, how = chosen(intent, conn)
     if not products:
         return how or ASK_WHICH, []

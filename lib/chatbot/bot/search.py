@@ -55,6 +55,7 @@ class Searcher:
         self._vocab_version = -1
         self._vocab: tuple[str, ...] = ()
         self.pinned = False      # set while one message is answered: its searches share one version check
+        self._vocab_set: frozenset[str] = frozenset()
 
     @contextlib.contextmanager
     def one_version(self):
@@ -72,31 +73,35 @@ class Searcher:
         v = knowledge.version(self.conn)
         if v != self._vocab_version:
             self._vocab = tuple(sorted(r[0] for r in self.conn.execute("SELECT term FROM kb_products_vocab")))
+            self._vocab_set = frozenset(self._vocab)
             self._vocab_version = v
         return self._vocab
 
     def query_words(self, message: str, drop: frozenset = frozenset()) -> list[str]:
         """The words of a message that could name a product."""
-        out = []
+        self.vocab()
+        out: dict[str, None] = {}      # ordered and deduplicated in linear time
         for w in text.content_words(message):
             if w in NOT_PRODUCT or w in drop or w.replace(",", "").replace(".", "").isdigit():
                 continue
-            if len(w) <= 2 and w not in self.vocab():      # "po" (pó) is a word of the catalog
+            if len(w) <= 2 and w not in self._vocab_set:      # "po" (pó) is a word of the catalog
                 continue
-            if w not in out:
-                out.append(w)
-        return out
+            out[w] = None
+        return list(out)
 
-    def search(self, message: str, limit: int = 5, drop: frozenset = frozenset()) -> Result:
+    def search(self, message: str, limit: int = 5, drop: frozenset = frozenset(),
+               fuzzy: int = text.MAX_FUZZY_WORDS) -> Result:
+        """``fuzzy``: how many of the words no product has may be read as typos (text.fuzzy_words)."""
         words = self.query_words(message, drop)
         result = Result(query=words)
         if not words:
             return result
         vocab = self.vocab()
+        typos = text.fuzzy_words([w for w in words if w not in self._vocab_set], fuzzy)
         corrected: dict[str, str] = {}
         for w in list(words):
-            c = text.correct(w, vocab)
-            if c is None and len(w) >= 5:
+            c = w if w in self._vocab_set else text.correct(w, vocab) if w in typos else None
+            if c is None and len(w) >= 5 and w in typos:
                 # "mussarela" for "mussarelas" before stemming, "biscoito" for "biscoit": try a prefix.
                 c = next((t for t in vocab if t.startswith(w) and len(t) - len(w) <= 2), None)
             if c:
@@ -142,7 +147,8 @@ class Searcher:
             elif w not in SOFT:      # "unidades" need not be in the name
                 missing.append(w)
         hard = [w for w in words if w not in SOFT] or words
-        score = len([w for w in covered if w in hard]) / len(hard) + 0.1 * len([w for w in covered if w not in hard])
+        is_hard = set(hard)      # a set: a long message has hundreds of words, covered and hard alike
+        score = len([w for w in covered if w in is_hard]) / len(hard) + 0.1 * len([w for w in covered if w not in is_hard])
         if name and name[0] in corrected.values():
             score += 0.3     # the head noun: "leite" is Leite UHT before Doce de Leite
         if any(a and (a == phrase or f" {a} " in f" {phrase} ") for a in aliases):

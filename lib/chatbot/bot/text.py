@@ -45,9 +45,24 @@ _STRETCH = re.compile(r"([a-z])\1{2,}")
 _SIZE = re.compile(r"\b(\d+(?:[.,]\d+)?)\s+(kg|g|ml|l)\b")
 
 
+class _CombiningMarks(dict):
+    """str.translate table dropping combining marks: code point -> None (drop) or itself.
+    Filled as code points are met (translate runs in C; a generator over a 4,096-character
+    text ran in Python), and emptied past a bound so odd texts cannot grow it without end."""
+
+    def __missing__(self, code: int) -> int | None:
+        if len(self) > 20_000:
+            self.clear()
+        keep = None if unicodedata.combining(chr(code)) else code
+        self[code] = keep
+        return keep
+
+
+_COMBINING = _CombiningMarks()
+
+
 def strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKD", text).translate(_COMBINING)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -57,18 +72,17 @@ def normalize(text: str) -> str:
     low = strip_accents((text or "").lower()).replace("ç", "c")
     low = low.replace("r$", " rs ").replace("wi-fi", "wifi").replace("e-mail", "email")
     low = low.replace("/", " ").replace("-", " ")
-    words = []
-    for w in _WORD.findall(low):
-        if not w[0].isdigit():
-            w = _STRETCH.sub(r"\1", w)
-        words.append(ABBREVIATIONS.get(w, w))
-    return _SIZE.sub(r"\1\2", " ".join(words))
+    words = _WORD.findall(low)
+    if _STRETCH.search(low):        # one search of the text saves a substitution per word
+        words = [w if w[0].isdigit() else _STRETCH.sub(r"\1", w) for w in words]
+    return _SIZE.sub(r"\1\2", " ".join([ABBREVIATIONS.get(w, w) for w in words]))
 
 
 def tokens(text: str) -> list[str]:
     return normalize(text).split()
 
 
+@functools.lru_cache(maxsize=16384)
 def stem(word: str) -> str:
     """A light Portuguese plural stemmer: enough that "feijoes", "limoes",
     "paes", "papeis" and "bananas" meet their singular in the catalog."""
@@ -112,10 +126,75 @@ def content_words(text: str) -> list[str]:
     return [stem(t) for t in tokens(text) if t not in STOPWORDS]
 
 
+# A WhatsApp text has at most 4,096 characters, some 700 words. Exact matching (sets,
+# whole-word phrases, the FTS index) is linear and reads all of it. Typo correction
+# (difflib against a vocabulary) made a pasted text cost seconds, so each step corrects at
+# most MAX_FUZZY_WORDS distinct words of a message: the first and the last ones, because the
+# question of a long text sits at its start or its end ("segue a lista: ... quanto fica
+# tudo?"). A question of ordinary length has fewer candidates than that (in the evaluation
+# sets, 7 at most) and is corrected in full, as before.
+MAX_FUZZY_WORDS = 16
+
+
+def fuzzy_words(candidates: list[str], limit: int = MAX_FUZZY_WORDS) -> set[str]:
+    """Which of a message's words (in order) get typo correction: all of them, or the
+    first and the last of a long text's distinct words, ``limit`` in all."""
+    distinct = list(dict.fromkeys(candidates))
+    if len(distinct) <= limit:
+        return set(distinct)
+    head = limit // 2
+    return set(distinct[:head] + distinct[len(distinct) - (limit - head):])
+
+
 @functools.lru_cache(maxsize=8192)
 def _closest(word: str, vocab: tuple[str, ...], cutoff: float) -> str | None:
-    found = difflib.get_close_matches(word, vocab, n=1, cutoff=cutoff)
+    near = _near(word, vocab, cutoff)
+    found = difflib.get_close_matches(word, near, n=1, cutoff=cutoff) if near else []
     return found[0] if found else None
+
+
+def _near(word: str, vocab: tuple[str, ...], cutoff: float) -> list[str]:
+    """The vocabulary words that could reach the cutoff; only these go to difflib (the same
+    answers, several times sooner). difflib's ratio is 2*M/(a+b) for lengths a and b, and M,
+    the letters matched, is at most each word's length less the letters it has that the other
+    lacks (at least one per distinct missing letter: a bit mask each). A 4,000-letter "word"
+    is settled here too, before difflib indexes its letters (1.5 ms a call)."""
+    n, mask = len(word), _letters(word)
+    return [v for v, size, m in _profiles(vocab)
+            if 2 * min(n - (mask & ~m).bit_count(), size - (m & ~mask).bit_count()) >= cutoff * (n + size)]
+
+
+def _letters(word: str) -> int:
+    mask = 0
+    for c in set(word):
+        mask |= 1 << (ord(c) & 63)      # two letters may share a bit: the bound only gets looser
+    return mask
+
+
+_PROFILES: dict[int, tuple] = {}
+
+
+def _profiles(vocab: tuple[str, ...]) -> list[tuple[str, int, int]]:
+    """(word, length, letter mask) of a vocabulary, kept while the tuple lives."""
+    if len(vocab) < 8:
+        return [(v, len(v), _letters(v)) for v in vocab]
+    held = _PROFILES.get(id(vocab))
+    if held is None or held[0] is not vocab:
+        if len(_PROFILES) > 32:
+            _PROFILES.clear()
+        held = _PROFILES[id(vocab)] = (vocab, [(v, len(v), _letters(v)) for v in vocab])
+    return held[1]
+
+
+def similar(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> set[str]:
+    """Every vocabulary word ``correct`` would accept for ``word`` if it were the only one
+    offered: one pass over the vocabulary instead of one call per pair."""
+    exact = {word} if word in vocab else set()
+    if len(word) < 5 or word[0].isdigit():
+        return exact
+    near = _near(word, vocab, cutoff)
+    found = difflib.get_close_matches(word, near, n=len(near), cutoff=cutoff) if near else []
+    return {v for v in found if len(v) >= 4} | exact
 
 
 def correct(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> str | None:
@@ -133,18 +212,89 @@ def correct(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> str | Non
 
 
 def has_phrase(norm: str, phrase: str) -> bool:
-    """Whole-word phrase match in normalized text."""
-    return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", norm) is not None
+    """Whole-word phrase match in normalized text. str.find, not a regex: a pattern that
+    starts with a look-behind is tried at every position, 0.1 ms for each of the ~300
+    cue phrases over a 4,096-character text."""
+    if not phrase:
+        return False
+    start, size = norm.find(phrase), len(phrase)
+    while start != -1:
+        end = start + size
+        if (start == 0 or not _alnum(norm[start - 1])) and (end == len(norm) or not _alnum(norm[end])):
+            return True
+        start = norm.find(phrase, start + 1)
+    return False
+
+
+def _alnum(c: str) -> bool:
+    return "a" <= c <= "z" or "0" <= c <= "9"
+
+
+_ORIGINAL_WORD = re.compile(r"[\w$]+(?:[.,]\d+)*")
+_SIZE_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?$")
+_SIZE_UNITS = frozenset(("kg", "g", "ml", "l"))
+# Spans checked per call: each check normalizes a few words, so the work stays
+# linear in the message however often the phrase's words repeat in it.
+MAX_SPAN_CHECKS = 32
 
 
 def original_span(original: str, normalized_phrase: str) -> str | None:
     """The customer's own spelling ("Boa Vista", "feijão preto") of content
-    words found in normalized form, for echoing them back; the shortest span."""
-    words = re.findall(r"[\w$]+(?:[.,]\d+)*", original)
+    words found in normalized form, for echoing them back; the shortest span.
+
+    Linear in the message: each word is normalized once, the phrase is looked
+    for in the sequence of content stems (Knuth-Morris-Pratt), and only the
+    spans found there are checked the way the old exhaustive search checked
+    every span (normalizing the span's words joined)."""
     target = [stem(t) for t in normalized_phrase.split()]
-    for length in range(1, len(words) + 1):
-        for i in range(len(words) - length + 1):
-            span = words[i:i + length]
-            if [stem(t) for t in tokens(" ".join(span)) if t not in STOPWORDS] == target:
-                return " ".join(span)
+    words = _ORIGINAL_WORD.findall(original)
+    if not target or not words:
+        return None
+    per_word = [tokens(w) for w in words]
+    spans = set()
+    # "5 kg" is one token when both words are in the span and two when the span ends or
+    # starts between them: look for the phrase both ways, the check below decides.
+    for join_sizes in (True, False):
+        content = _content_stems(per_word, join_sizes)
+        seq = [c[0] for c in content]
+        spans.update((content[end - len(target) + 1][1], content[end][2]) for end in _find_all(seq, target))
+    for a, b in sorted(spans, key=lambda ab: (ab[1] - ab[0], ab[0]))[:MAX_SPAN_CHECKS]:
+        span = words[a:b + 1]       # the shortest first, then the leftmost
+        if [stem(t) for t in tokens(" ".join(span)) if t not in STOPWORDS] == target:
+            return " ".join(span)
     return None
+
+
+def _content_stems(per_word: list[list[str]], join_sizes: bool) -> list[tuple[str, int, int]]:
+    """(stem, first word, last word) of every non-stopword token, in order."""
+    toks: list[tuple[str, int, int]] = []
+    for k, word_tokens in enumerate(per_word):
+        for t in word_tokens:
+            prev = toks[-1] if toks else None
+            if join_sizes and prev and t in _SIZE_UNITS and prev[2] == k - 1 and _SIZE_NUMBER.search(prev[0]):
+                toks[-1] = (prev[0] + t, prev[1], k)        # as normalize's _SIZE does
+            else:
+                toks.append((t, k, k))
+    return [(stem(t), a, b) for t, a, b in toks if t not in STOPWORDS]
+
+
+def _find_all(seq: list[str], pattern: list[str]) -> list[int]:
+    """End positions of every occurrence of ``pattern`` in ``seq`` (Knuth-Morris-Pratt: linear)."""
+    fail = [0] * len(pattern)
+    k = 0
+    for i in range(1, len(pattern)):
+        while k and pattern[i] != pattern[k]:
+            k = fail[k - 1]
+        if pattern[i] == pattern[k]:
+            k += 1
+        fail[i] = k
+    out, k = [], 0
+    for i, x in enumerate(seq):
+        while k and x != pattern[k]:
+            k = fail[k - 1]
+        if x == pattern[k]:
+            k += 1
+        if k == len(pattern):
+            out.append(i)
+            k = fail[k - 1]
+    return out

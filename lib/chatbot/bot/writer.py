@@ -78,7 +78,7 @@ class Writer:
         if kb.version != self._version:
             facts = facts_text(kb)
             self._system = RULES.format(name=kb.store.get("name", "mercado")) + "\n\nFatos da loja:\n" + facts
-            self._allowed = guard.allowed(facts)
+            self._allowed = guard.allowed(facts, names=(kb.store.get("name", ""),))
             self._version = kb.version
         return self._system
 
@@ -89,7 +89,8 @@ class Writer:
             msgs.append({"role": "user", "content": t["question"]})
             if t.get("reply"):
                 msgs.append({"role": "assistant", "content": t["reply"]})
-                # our own earlier replies are facts the model may repeat
+                # our own earlier replies are facts the model may repeat (money aside: the guard
+                # refuses money in any LLM reply)
                 more = guard.allowed(t["reply"])
                 for k in vars(allowed):
                     getattr(allowed, k).update(getattr(more, k))
@@ -117,7 +118,8 @@ class Writer:
             log.warning("LLM call failed, using the fallback reply: %s", exc)
             return Written(None, f"error: {exc}", None)
         vocabulary = guard.known_words(*(m["content"] for m in msgs))
-        verdict = guard.check(gen.text, allowed, self.cfg.max_reply_chars, gen.truncated, vocabulary)
+        verdict = guard.check(gen.text, allowed, self.cfg.max_reply_chars, gen.truncated, vocabulary,
+                              prompt=msgs[0]["content"])
         if not verdict.ok:
             log.info("LLM reply rejected (%s): %.80r", verdict.reason, gen.text)
             return Written(None, verdict.reason, gen)
