@@ -22,6 +22,7 @@ DEFAULT_PATH = "/etc/chatbot/chatbot.toml"
 
 
 SCHEDULING = ("idle", "batch", "normal")
+MIN_ADMIN_TOKEN = 32
 
 
 class ConfigError(Exception):
@@ -44,6 +45,12 @@ class Web:
     metrics_allow: list = field(default_factory=list)   # empty = anyone may read /metrics
     secure_cookies: bool = True
     db_busy_timeout_ms: int = 500    # then the webhook spools the batch instead of waiting
+    # How many reverse proxies in front of us to believe about the client's
+    # address, scheme and host (X-Forwarded-For/-Proto/-Host); 0 = none.
+    trusted_proxies: int = 0
+    # The address staff type into the browser, e.g. "https://chat.loja.com.br":
+    # form posts must come from it (Origin), and links in e-mails point to it.
+    public_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -268,6 +275,14 @@ def _validate(cfg: Config) -> None:
     p = cfg.path
     if not 0 < cfg.web.port < 65536:
         raise ConfigError(f"{p}: [web] port must be between 1 and 65535")
+    if not 0 <= cfg.web.trusted_proxies <= 5:
+        raise ConfigError(f"{p}: [web] trusted_proxies must be between 0 and 5")
+    if cfg.web.public_url:
+        from urllib.parse import urlsplit
+        u = urlsplit(cfg.web.public_url)
+        if u.scheme not in ("http", "https") or not u.netloc or u.path not in ("", "/") or u.query:
+            raise ConfigError(f"{p}: [web] public_url must look like \"https://chat.example.com\" "
+                              f"(scheme and host, no path), got {cfg.web.public_url!r}")
     if cfg.llm.backend not in ("llama", "openai"):
         raise ConfigError(f"{p}: [llm] backend must be \"llama\" or \"openai\"")
     if cfg.llm.backend == "openai" and cfg.llm.enabled and not cfg.llm.base_url:
@@ -282,6 +297,16 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{p}: [backup] keep_count must be at least 1")
     if cfg.whatsapp.access_token and not cfg.whatsapp.app_secret:
         raise ConfigError(f"{p}: [whatsapp] app_secret is required when access_token is set")
+
+
+def check_admin_token(cfg: Config) -> None:
+    """The web service refuses to start with a guessable admin token (empty means
+    no token: then only user accounts can log in)."""
+    token = cfg.admin.token
+    if token and len(token) < MIN_ADMIN_TOKEN:
+        raise ConfigError(f"{cfg.path}: the admin token ([admin] token or CHATBOT_ADMIN_TOKEN) is "
+                          f"{len(token)} characters; it must be at least {MIN_ADMIN_TOKEN} "
+                          "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
 
 
 def load(path: str | None = None) -> Config:
