@@ -194,8 +194,8 @@ def test_operators_log_in_and_the_admin_token_still_works(proxied):
     p = proxied
     s = client(p, "127.0.0.6")
     resp = login(p, s, PASSWORD, name="caixa01")
-    assert resp.status_code == 303 and resp.headers["Location"] == "/conversations"
-    assert s.get(p["url"] + "/conversations", timeout=10).status_code == 200
+    assert resp.status_code == 303 and resp.headers["Location"] == "/inbox"
+    assert s.get(p["url"] + "/inbox", timeout=10).status_code == 200
     assert s.get(p["url"] + "/stats", timeout=10).status_code == 403
     t = client(p, "127.0.0.6")
     assert login(p, t, ADMIN_TOKEN).status_code == 303

@@ -20,7 +20,8 @@ PASSWORD = "correct horse battery"
 ADMIN_ONLY = [("GET", "/dashboard"), ("GET", "/dashboard/fragment"), ("GET", "/stats"),
               ("POST", "/admin/backup"), ("POST", "/test-message"), ("GET", "/users"),
               ("POST", "/users/ana/logout")]
-OPERATOR_OK = [("GET", "/conversations"), ("GET", "/conversations/5585988880001")]
+OPERATOR_OK = [("GET", "/conversations"), ("GET", "/conversations/5585988880001"), ("GET", "/inbox"),
+               ("GET", "/inbox.json")]
 
 
 @pytest.fixture
@@ -40,8 +41,8 @@ def as_user(app, name, password=PASSWORD):
 
 def test_login_with_name_and_password_lands_on_the_role_s_home(app, staff):
     c, resp = as_user(app, "ana")
-    assert resp.status_code == 303 and resp.headers["Location"] == "/conversations"
-    page = c.get("/conversations", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert resp.status_code == 303 and resp.headers["Location"] == "/inbox"
+    page = c.get("/inbox", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "ana · atendente" in page and ">Painel<" not in page and ">Usuários<" not in page
     c, resp = as_user(app, "rui")
     assert resp.headers["Location"] == "/dashboard"

@@ -64,6 +64,9 @@ class WhatsApp:
     max_message_age_minutes: int = 60   # older messages are acknowledged, not answered; 0 = no limit
     request_timeout_seconds: float = 10.0
     mark_read: bool = True
+    # Approved message templates staff may send outside the 24-hour window:
+    # [whatsapp.templates.NAME] name = "...", language = "pt_BR", parameters = ["nome"]
+    templates: dict = field(default_factory=dict)
 
     @property
     def sandbox(self) -> bool:
@@ -100,6 +103,18 @@ class Bot:
     cache_max_entries: int = 2000
     handoff_timeout_minutes: int = 240
     store_timezone: str = "America/Fortaleza"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    # Staff told when a conversation starts waiting for a person (through [smtp]).
+    notify_emails: list = field(default_factory=list)
+    notify_webhook_url: str = ""        # optional: a JSON POST per handoff, for chat tools
+    # No person has answered this long after a handoff: the customer gets one honest note.
+    pickup_minutes: int = 10
+    # A conversation held by a person with no message from them this long goes back to the bot.
+    # (Was [bot] handoff_timeout_minutes, still read with a deprecation line.) 0 = never.
+    timeout_minutes: int = 240
 
 
 @dataclass(frozen=True)
@@ -183,11 +198,13 @@ class Config:
     worker: Worker = field(default_factory=Worker)
     admin: Admin = field(default_factory=Admin)
     bot: Bot = field(default_factory=Bot)
+    handoff: Handoff = field(default_factory=Handoff)
     llm: LLM = field(default_factory=LLM)
     alerts: Alerts = field(default_factory=Alerts)
     smtp: SMTP = field(default_factory=SMTP)
     backup: Backup = field(default_factory=Backup)
     retention: Retention = field(default_factory=Retention)
+    notes: tuple = ()       # deprecation lines, logged once the log is set up
 
     @property
     def state_dir(self) -> Path:
@@ -235,6 +252,8 @@ def _check_value(where: str, value, default):
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if want is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if want is dict:
+        return _check_templates(where, value)
     if want is list:
         if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
             raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
@@ -244,9 +263,30 @@ def _check_value(where: str, value, default):
     return value
 
 
+def _check_templates(where: str, value) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table of templates")
+    out = {}
+    for key, t in value.items():
+        here = f"{where}.{key}"
+        if not isinstance(t, dict):
+            raise ConfigError(f"{here}: expected a table with name, language, parameters")
+        unknown = set(t) - {"name", "language", "parameters"}
+        if unknown:
+            raise ConfigError(f"{here}: unknown key '{sorted(unknown)[0]}'")
+        if not isinstance(t.get("name"), str) or not t["name"]:
+            raise ConfigError(f"{here}: name (the template's name in Meta's manager) is required")
+        lang = t.get("language", "pt_BR")
+        params = t.get("parameters", [])
+        if not isinstance(lang, str) or not isinstance(params, list) or not all(isinstance(x, str) for x in params):
+            raise ConfigError(f"{here}: language must be a string and parameters a list of strings")
+        out[key] = {"name": t["name"], "language": lang, "parameters": list(params)}
+    return out
+
+
 def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Config:
     env = os.environ if env is None else env
-    sections = {f.name: f for f in dataclasses.fields(Config) if f.name != "path"}
+    sections = {f.name: f for f in dataclasses.fields(Config) if f.name not in ("path", "notes")}
     for name in data:
         if name not in sections:
             raise ConfigError(f"{path}: unknown section [{name}]")
@@ -266,7 +306,15 @@ def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Conf
             if sec == name and env.get(var):
                 values[key] = env[var]
         built[name] = dataclasses.replace(default, **values)
-    cfg = Config(path=path, **built)
+    notes = []
+    old = data.get("bot", {}).get("handoff_timeout_minutes") if isinstance(data.get("bot"), dict) else None
+    new_set = isinstance(data.get("handoff"), dict) and "timeout_minutes" in data["handoff"]
+    if old is not None and not new_set:
+        notes.append(f"{path}: [bot] handoff_timeout_minutes is deprecated; use [handoff] timeout_minutes")
+        built["handoff"] = dataclasses.replace(built["handoff"], timeout_minutes=built["bot"].handoff_timeout_minutes)
+    # One value in force, under both names (the bot's pipeline reads the old one).
+    built["bot"] = dataclasses.replace(built["bot"], handoff_timeout_minutes=built["handoff"].timeout_minutes)
+    cfg = Config(path=path, notes=tuple(notes), **built)
     _validate(cfg)
     return cfg
 
@@ -293,6 +341,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{p}: [smtp] security must be \"starttls\", \"ssl\" or \"none\"")
     if cfg.alerts.repeat_hours <= 0:
         raise ConfigError(f"{p}: [alerts] repeat_hours must be positive")
+    if cfg.handoff.pickup_minutes < 0 or cfg.handoff.timeout_minutes < 0:
+        raise ConfigError(f"{p}: [handoff] pickup_minutes and timeout_minutes must not be negative")
     if cfg.backup.keep_count < 1:
         raise ConfigError(f"{p}: [backup] keep_count must be at least 1")
     if cfg.whatsapp.access_token and not cfg.whatsapp.app_secret:

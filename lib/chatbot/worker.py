@@ -17,7 +17,7 @@ import time
 from . import clock, db, events, sdnotify
 from .bot.types import Question, Reply
 from .log import mask_phone
-from .whatsapp import inbox, spool
+from .whatsapp import inbox, operator_outbox, spool
 from .whatsapp.graph_api import GraphClient, GraphError, buttons_payload, text_payload
 
 log = logging.getLogger("chatbot.worker")
@@ -27,6 +27,7 @@ NOT_TEXT_REPLY = ("Por enquanto eu só consigo ler mensagens de texto. "
 BOT_ERROR_REPLY = ("Desculpe, tive um problema para responder agora. "
                    "Pode repetir em instantes? Se preferir, digite *atendente*.")
 SILENT_TYPES = {"reaction", "system", "ephemeral", "request_welcome"}
+FOLLOWUP_EVERY = 5.0        # seconds between looks at handoffs to announce, pick up or time out
 
 
 class Worker:
@@ -44,6 +45,7 @@ class Worker:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
         self._last_beat = 0.0
+        self._last_followup = 0.0
 
     # -- one message ---------------------------------------------------------
     def run_once(self) -> str | None:
@@ -172,6 +174,19 @@ class Worker:
         with db.transaction(self.conn):
             events.api_error(self.conn, exc.code, exc.http_status, str(exc), exc.retryable, inbox_id)
 
+    # -- what people send (operators' replies, the handoff notes) ------------
+    def run_staff_once(self) -> str | None:
+        """Send one queued staff message (same rules as the bot's replies) and,
+        every few seconds, the handoff follow-ups; the message's state, or None."""
+        if time.monotonic() - self._last_followup >= FOLLOWUP_EVERY:
+            self._last_followup = time.monotonic()
+            try:
+                from .ops import handoff_followup
+                handoff_followup.tick(self.conn, self.cfg)
+            except Exception:       # a mail server down must not stop the answers
+                log.exception("handoff follow-up failed; retried on the next round")
+        return operator_outbox.send_due(self.conn, self.client, self.owner, self.cfg.worker)
+
     # -- the loop ------------------------------------------------------------
     def beat(self, force: bool = False) -> None:
         if force or time.monotonic() - self._last_beat >= self.cfg.worker.heartbeat_seconds:
@@ -183,6 +198,7 @@ class Worker:
     def run(self, max_idle_seconds: float | None = None) -> None:
         """Work until stopped (SIGTERM sets ``stopping``)."""
         recovered = inbox.recover_expired(self.conn)
+        recovered["unknown"] += operator_outbox.recover_expired(self.conn)
         if any(recovered.values()):
             log.warning("recovered after a stop: %(requeued)d requeued, %(unknown)d parked as unknown",
                         recovered)
@@ -194,7 +210,7 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 spool.drain(self.conn, self.cfg.spool_dir, self.cfg.whatsapp.phone_number_ids)
-                status = self.run_once()
+                status = self.run_staff_once() or self.run_once()
             except db.sqlite3.OperationalError as exc:
                 log.warning("database busy: %s", db.describe_error(exc))
                 status = None
@@ -207,6 +223,7 @@ class Worker:
                 continue
             if time.monotonic() - last_recover > max(self.cfg.worker.lease_seconds / 4, 1):
                 inbox.recover_expired(self.conn)
+                operator_outbox.recover_expired(self.conn)
                 last_recover = time.monotonic()
             if max_idle_seconds is not None and time.monotonic() - idle_since > max_idle_seconds:
                 break

@@ -63,6 +63,12 @@ def release(conn, wa_id: str, phone_number_id: str | None = None) -> int:
         return _end(conn, where, params, "operator")
 
 
+def end(conn, where: str, params: tuple, by: str, at: float | None = None) -> int:
+    """End the human mode of the conversations matching ``where`` (call inside a
+    transaction): ``by`` is "operator[:NAME]" or "timeout". The number ended."""
+    return _end(conn, where, params, by, at)
+
+
 def _end(conn, where: str, params: tuple, by: str, at: float | None = None) -> int:
     at = clock.now() if at is None else at
     convs = conn.execute(f"SELECT phone_number_id, wa_id FROM conversations WHERE mode='human' AND {where}",

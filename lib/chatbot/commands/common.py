@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sqlite3
 import sys
 
@@ -36,6 +37,8 @@ def load_config(path: str | None = None) -> config_mod.Config:
     except config_mod.ConfigError as exc:
         raise Failure(str(exc), code=2) from None
     log.setup(secrets=cfg.secrets())
+    for note in cfg.notes:
+        logging.getLogger("chatbot.config").warning("%s", note)
     return cfg
 
 

@@ -199,19 +199,6 @@ def conversations():
     return render_template("conversations.html", items=items)
 
 
-@bp.get("/conversations/<number>")
-@require_role("operator")
-def conversation(number: str):
-    if not _NUMBER.match(number):
-        return _error(404, "Número inválido.")
-    conv = stats.conversation(get_db(), number.lstrip("+"))
-    if not conv["messages"] and conv["handoff"] is None:
-        return _error(404, "Nenhuma conversa com esse número.")
-    if _wants_json():
-        return jsonify(conv)
-    return render_template("conversation.html", c=conv)
-
-
 # -- actions ------------------------------------------------------------------------------
 
 @bp.post("/admin/backup")

@@ -52,7 +52,7 @@ def create_app(cfg: config_mod.Config | None = None) -> Flask:
     def _bind_config():
         g.cfg = cfg
 
-    from . import admin, hooks, observe, users
-    for module in (hooks, observe, admin, users):
+    from . import admin, attend, hooks, observe, users
+    for module in (hooks, observe, admin, attend, users):
         app.register_blueprint(module.bp)
     return app

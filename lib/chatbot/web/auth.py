@@ -249,4 +249,4 @@ def unauthorized() -> Response:
 
 def home_for(user: accounts.User) -> str:
     """Where a user lands after login."""
-    return "/dashboard" if user.can("admin") else "/conversations"
+    return "/dashboard" if user.can("admin") else "/inbox"
