@@ -84,7 +84,7 @@ def conversation(number: str):
         return jsonify(conv)
     templates = sorted(g.cfg.whatsapp.templates)
     return render_template("conversation.html", c=conv, templates=templates, ok=request.args.get("ok"),
-                           erro=request.args.get("erro"), me=g.user.name)
+                           erro=request.args.get("erro"), myname=g.user.name)
 
 
 @bp.get("/conversations/<number>/thread")
