@@ -249,3 +249,28 @@ def test_unknown_numbers_are_404(world):
     assert c.get("/conversations/5585000000000", headers=BEARER).status_code == 404
     assert c.post("/conversations/5585000000000/reply", json={"text": "x"}, headers=BEARER).status_code == 404
     assert c.post("/conversations/not-a-number/takeover", headers=BEARER).status_code == 404
+
+
+def test_figures_on_the_dashboard_and_metrics(world, graph):
+    from prometheus_client.parser import text_string_to_metric_families
+    cfg, conn, app, w = world
+    customer_writes(conn)
+    with db.transaction(conn):
+        handoff.start(conn, PNID, CUSTOMER, "human_request", "atendente", 240)
+    c = app.test_client()
+    people = c.get("/stats", headers=BEARER).get_json()["people"]
+    assert people["waiting"] == 1 and people["held"] == 0 and people["first_reply_p50_seconds"] is None
+    clock.freeze(clock.now() + 90)
+    c.post(f"/conversations/{CUSTOMER}/reply", json={"text": "oi"}, headers=BEARER)
+    c.post(f"/conversations/{CUSTOMER}/release", json={}, headers=BEARER)
+    people = c.get("/stats", headers=BEARER).get_json()["people"]
+    assert people["waiting"] == 0 and people["first_reply_count"] == 1
+    assert 89 <= people["first_reply_p50_seconds"] <= 91
+    assert list(people["resolved_by_people_per_day"].values())[-1] == 1
+    page = c.get("/dashboard", headers=dict(BEARER, Accept="text/html")).get_data(as_text=True)
+    assert "1ª resposta humana" in page and "Resolvidas por pessoas" in page
+    metrics = {s.name: s for fam in text_string_to_metric_families(c.get("/metrics").get_data(as_text=True))
+               for s in fam.samples}
+    assert metrics["chatbot_handoffs_waiting"].value == 0
+    assert metrics["chatbot_handoffs_resolved_by_people_today"].value == 1
+    assert 89 <= metrics["chatbot_first_human_reply_seconds"].value <= 91

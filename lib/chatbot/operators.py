@@ -242,3 +242,36 @@ def _last(conn, key) -> dict:
         return {"contact_name": None, "last_text": None, "last_at": None}
     return {"contact_name": name[0] if name else None,
             "last_text": row["body"] if row["body"] is not None else f"[{row['msg_type']}]", "last_at": row["at"]}
+
+
+# -- figures (dashboard, /metrics) ------------------------------------------------------
+
+def figures(conn, since: float, days: int = 7, tz=None) -> dict:
+    """Waiting and held now; time from handoff to the first human reply (p50,
+    p95) for handoffs since ``since``; handoffs given back by people, per day."""
+    import datetime as dt
+    now = clock.now()
+    row = conn.execute("SELECT SUM(held_by IS NULL), SUM(held_by IS NOT NULL) FROM conversations"
+                       " WHERE mode='human' AND (human_until IS NULL OR human_until > ?)", (now,)).fetchone()
+    waits = sorted(r[0] for r in conn.execute(
+        "SELECT first_reply_at - created_at FROM handoffs WHERE first_reply_at IS NOT NULL AND created_at >= ?",
+        (since,)))
+    tz = tz or dt.timezone.utc
+    today = dt.datetime.fromtimestamp(now, tz).date()
+    first = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), tz).timestamp()
+    per_day = {(today - dt.timedelta(days=i)).isoformat(): 0 for i in range(days - 1, -1, -1)}
+    for (ended,) in conn.execute("SELECT ended_at FROM handoffs WHERE ended_at >= ? AND ended_by LIKE 'operator%'",
+                                 (first,)):
+        day = dt.datetime.fromtimestamp(ended, tz).date().isoformat()
+        if day in per_day:
+            per_day[day] += 1
+    return {"waiting": row[0] or 0, "held": row[1] or 0, "first_reply_count": len(waits),
+            "first_reply_p50_seconds": _pct(waits, 0.5), "first_reply_p95_seconds": _pct(waits, 0.95),
+            "resolved_by_people_per_day": per_day}
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    i = min(len(values) - 1, max(0, int(round(q * (len(values) - 1)))))
+    return round(values[i], 1)

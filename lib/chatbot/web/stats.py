@@ -271,6 +271,7 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
     stale_after = max(6 * cfg.worker.heartbeat_seconds, 60)
     out["worker"] = _section(bad, "worker", lambda: _heartbeat(conn, "worker", now, stale_after))
     out["handoffs_waiting"] = _section(bad, "handoffs", lambda: _handoffs(conn, now)) or []
+    out["people"] = _section(bad, "people", lambda: _people(conn, since, cfg))
     out["errors"] = {
         "failed_messages": _section(bad, "failed_messages",
                                     lambda: recent_failures(conn, since, until, secrets)) or [],
@@ -284,6 +285,12 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
     out["last_backup"] = _section(bad, "backup", lambda: _last_backup(conn, secrets))
     out["jobs"] = _section(bad, "jobs", lambda: _jobs(conn, secrets)) or []
     return out
+
+
+def _people(conn, since: float, cfg) -> dict:
+    from .. import operators
+    from .charts import local_tz
+    return operators.figures(conn, since, tz=local_tz(cfg.bot.store_timezone))
 
 
 def _section(unavailable: dict, name: str, fn):
