@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from flask import Blueprint, jsonify
 
-from chatbot import accounts, clock, config, db
+from chatbot import accounts, clock, config
 from chatbot.web.app import create_app
 from chatbot.web.auth import require_role
 from conftest import ADMIN_TOKEN, make_cfg

@@ -141,8 +141,6 @@ def release(conn, key: tuple[str, str], who: str, closing: str = "") -> dict:
             queued = operator_outbox.enqueue(conn, key[0], key[1], text_payload(key[1], closing), who)
         # ended_by "operator:NAME": who gave it back ("operator" alone: `chatbot handoff release`).
         ended = handoff.end(conn, "phone_number_id=? AND wa_id=?", key, f"operator:{who}")
-        conn.execute("UPDATE conversations SET held_by=NULL, held_since=NULL WHERE phone_number_id=? AND wa_id=?",
-                     key)
     return {"released": bool(ended), "closing_outbox_id": queued, "mode": "bot"}
 
 

@@ -76,8 +76,8 @@ def _end(conn, where: str, params: tuple, by: str, at: float | None = None) -> i
     for c in convs:
         conn.execute("UPDATE handoffs SET ended_at=?, ended_by=? WHERE phone_number_id=? AND wa_id=?"
                      " AND ended_at IS NULL", (at, by, c["phone_number_id"], c["wa_id"]))
-        conn.execute("UPDATE conversations SET mode='bot', mode_since=?, human_until=NULL"
-                     " WHERE phone_number_id=? AND wa_id=?", (at, c["phone_number_id"], c["wa_id"]))
+        conn.execute("UPDATE conversations SET mode='bot', mode_since=?, human_until=NULL, held_by=NULL,"
+                     " held_since=NULL WHERE phone_number_id=? AND wa_id=?", (at, c["phone_number_id"], c["wa_id"]))
         # The customer starts afresh: what was asked before the person took over is stale.
         conn.execute("DELETE FROM conversation_turns WHERE phone_number_id=? AND wa_id=?",
                      (c["phone_number_id"], c["wa_id"]))

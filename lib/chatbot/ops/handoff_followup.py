@@ -177,8 +177,6 @@ def time_out(conn, cfg) -> int:
                 operator_outbox.enqueue(conn, key[0], key[1], text_payload(key[1], TIMEOUT_NOTE),
                                         operator_outbox.SYSTEM)
             handoff.end(conn, "phone_number_id=? AND wa_id=?", key, "timeout", at=r["human_until"])
-            conn.execute("UPDATE conversations SET held_by=NULL, held_since=NULL WHERE phone_number_id=?"
-                         " AND wa_id=?", key)
         log.info("conversation with %s went back to the bot after %d idle minutes", mask_phone(key[1]),
                  cfg.handoff.timeout_minutes)
     return len(rows)

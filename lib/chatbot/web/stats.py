@@ -11,7 +11,6 @@ is reported in ``unavailable`` and the rest of the page still renders.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import sqlite3
@@ -351,17 +350,6 @@ def _jobs(conn, secrets) -> list[dict]:
 
 # -- conversations ---------------------------------------------------------------
 
-def _reply_text(body: str | None) -> str | None:
-    if not body:
-        return None
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None
-    return (payload.get("text") or {}).get("body") or \
-        ((payload.get("interactive") or {}).get("body") or {}).get("text")
-
-
 def _waiting_by_key(conn) -> dict:
     """(phone_number_id, wa_id) -> the handoff waiting for a person."""
     return {(h["phone_number_id"], h["wa_id"]): h for h in handoff.waiting(conn)}
@@ -398,25 +386,6 @@ def conversations(conn, limit: int = 50, scan: int = 5000) -> list[dict]:
         h = waiting.get(key)
         c.update(mode="human" if h else "bot", handoff_since=h and h["since"], handoff_reason=h and h["reason"])
     return sorted(convs.values(), key=lambda c: (c["mode"] != "human", -(c["last_at"] or 0)))
-
-
-def conversation(conn, wa_id: str, limit: int = 100) -> dict:
-    """One customer's recent messages, oldest first, each with the bot's reply."""
-    rows = conn.execute(
-        "SELECT i.id, i.phone_number_id, i.contact_name, i.msg_type, i.body, i.status, i.error,"
-        " i.received_at, i.finished_at, o.body AS reply_body, o.state AS reply_state, o.delivery,"
-        " o.sent_at AS reply_at FROM inbox i LEFT JOIN outbox o ON o.inbox_id = i.id"
-        " WHERE i.wa_id = ? ORDER BY i.id DESC LIMIT ?", (wa_id, limit)).fetchall()
-    messages = []
-    for r in reversed(rows):
-        m = {k: r[k] for k in ("id", "phone_number_id", "contact_name", "msg_type", "body", "status",
-                               "error", "received_at", "finished_at", "reply_state", "delivery", "reply_at")}
-        m["reply"] = _reply_text(r["reply_body"])
-        messages.append(m)
-    handoff = next((h for key, h in _waiting_by_key(conn).items() if key[1] == wa_id), None)
-    name = next((m["contact_name"] for m in reversed(messages) if m["contact_name"]), None)
-    return {"wa_id": wa_id, "contact_name": name, "messages": messages,
-            "mode": "human" if handoff else "bot", "handoff": handoff}
 
 
 # -- helpers -----------------------------------------------------------------------
