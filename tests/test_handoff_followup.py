@@ -173,3 +173,28 @@ def test_the_deprecation_line_reaches_the_log(tmp_path):
     proc = run("chatbot", path, "users", "list", timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "[bot] handoff_timeout_minutes is deprecated; use [handoff] timeout_minutes" in proc.stderr
+
+
+def test_a_mail_server_that_hangs_does_not_hold_the_worker(tmp_path, graph):
+    import socket
+    import time as _time
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)                      # accepts, never greets: smtplib waits for its timeout
+    cfg, conn, _ = setup(tmp_path, graph, notify_emails=["a@loja.example"])
+    cfg = config.from_dict({**_dict(cfg), "smtp": {"host": "127.0.0.1", "port": silent.getsockname()[1],
+                                                   "security": "none", "timeout_seconds": 3.0}}, env={})
+    w = Worker(cfg, conn=conn, owner="w")
+    customer_writes(conn, "atendente")
+    with db.transaction(conn):
+        handoff.start(conn, PNID, CUSTOMER, "human_request", "atendente", 240)
+    handoff_followup._next_try.clear()
+    started = _time.monotonic()
+    assert w.run_staff_once() is None
+    assert _time.monotonic() - started < 1.0
+    deadline = _time.monotonic() + 10
+    while handoff_followup._announcing.locked() and _time.monotonic() < deadline:
+        _time.sleep(0.1)
+    assert not handoff_followup._announcing.locked()
+    assert conn.execute("SELECT notified_at FROM handoffs").fetchone()[0] is None      # failed: retried later
+    silent.close()

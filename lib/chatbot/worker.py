@@ -182,7 +182,7 @@ class Worker:
             self._last_followup = time.monotonic()
             try:
                 from .ops import handoff_followup
-                handoff_followup.tick(self.conn, self.cfg)
+                handoff_followup.tick(self.conn, self.cfg, background=True)
             except Exception:       # a mail server down must not stop the answers
                 log.exception("handoff follow-up failed; retried on the next round")
         return operator_outbox.send_due(self.conn, self.client, self.owner, self.cfg.worker)

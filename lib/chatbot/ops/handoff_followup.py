@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 
 from .. import clock, db, operators
@@ -42,9 +43,34 @@ GIVE_UP_NOTICE_SECONDS = 6 * 3600   # ...for this long
 _next_try: dict[int, float] = {}
 
 
-def tick(conn, cfg) -> dict:
-    """One round; returns what was done (for tests and logs)."""
-    return {"notified": announce(conn, cfg), "pickup": pickup(conn, cfg), "timed_out": time_out(conn, cfg)}
+def tick(conn, cfg, background: bool = False) -> dict:
+    """One round; returns what was done (for tests and logs). ``background``:
+    the notices go out from a thread of their own (the worker's way: a mail
+    server that takes its 20 s to time out must not hold customers' answers)."""
+    notified = _announce_in_background(cfg) if background else announce(conn, cfg)
+    return {"notified": notified, "pickup": pickup(conn, cfg), "timed_out": time_out(conn, cfg)}
+
+
+_announcing = threading.Lock()
+
+
+def _announce_in_background(cfg) -> None:
+    if not _announcing.acquire(blocking=False):
+        return None             # the previous round is still talking to the mail server
+
+    def run():
+        try:
+            conn = db.connect(cfg.db_path, synchronous="NORMAL")
+            try:
+                announce(conn, cfg)
+            finally:
+                conn.close()
+        except Exception:
+            log.exception("telling staff about handoffs failed; retried on the next round")
+        finally:
+            _announcing.release()
+    threading.Thread(target=run, name="handoff-notices", daemon=True).start()
+    return None
 
 
 # -- telling staff -----------------------------------------------------------------------
