@@ -204,7 +204,8 @@ class Config:
     smtp: SMTP = field(default_factory=SMTP)
     backup: Backup = field(default_factory=Backup)
     retention: Retention = field(default_factory=Retention)
-    notes: tuple = ()       # deprecation lines, logged once the log is set up
+    # Not a field (no annotation): deprecation lines, logged once the log is set up.
+    notes = ()
 
     @property
     def state_dir(self) -> Path:
@@ -286,7 +287,7 @@ def _check_templates(where: str, value) -> dict:
 
 def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Config:
     env = os.environ if env is None else env
-    sections = {f.name: f for f in dataclasses.fields(Config) if f.name not in ("path", "notes")}
+    sections = {f.name: f for f in dataclasses.fields(Config) if f.name != "path"}
     for name in data:
         if name not in sections:
             raise ConfigError(f"{path}: unknown section [{name}]")
@@ -314,7 +315,8 @@ def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Conf
         built["handoff"] = dataclasses.replace(built["handoff"], timeout_minutes=built["bot"].handoff_timeout_minutes)
     # One value in force, under both names (the bot's pipeline reads the old one).
     built["bot"] = dataclasses.replace(built["bot"], handoff_timeout_minutes=built["handoff"].timeout_minutes)
-    cfg = Config(path=path, notes=tuple(notes), **built)
+    cfg = Config(path=path, **built)
+    object.__setattr__(cfg, "notes", tuple(notes))      # frozen, and not part of equality
     _validate(cfg)
     return cfg
 
