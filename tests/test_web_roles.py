@@ -259,3 +259,15 @@ def test_tokens_install_sh_makes_are_long_enough():
                          capture_output=True, text=True, check=True).stdout.strip()
     assert len(out) >= config.MIN_ADMIN_TOKEN
     assert len(ADMIN_TOKEN) >= config.MIN_ADMIN_TOKEN
+
+
+def test_password_checks_run_one_at_a_time(app, staff, monkeypatch):
+    from chatbot.web import admin
+    monkeypatch.setattr(admin, "PASSWORD_WAIT_SECONDS", 0.2)
+    assert admin._password_slot.acquire(timeout=1)      # another login is hashing
+    try:
+        resp = as_user(app, "ana")[1]
+        assert resp.status_code == 429
+    finally:
+        admin._password_slot.release()
+    assert as_user(app, "ana")[1].status_code == 303

@@ -33,6 +33,8 @@ _NUMBER = re.compile(r"^\+?\d{5,20}$")
 
 _backup_lock = threading.Lock()
 _test_slot = threading.BoundedSemaphore(1)     # a test message holds a web thread while it waits
+_password_slot = threading.BoundedSemaphore(1)
+PASSWORD_WAIT_SECONDS = 5.0
 
 auth.protect(bp, "admin", public=("admin.login",))
 
@@ -99,7 +101,14 @@ def login():
     token = g.cfg.admin.token
     user = None
     if name:
-        user = accounts.authenticate(conn, name, secret[:accounts.MAX_PASSWORD])
+        # One password check at a time (each is ~0.1 s of CPU and 32 MiB): a
+        # flood of logins from many addresses keeps the other threads for Meta.
+        if not _password_slot.acquire(timeout=PASSWORD_WAIT_SECONDS):
+            return login_page(nxt, "Muitas tentativas. Aguarde alguns minutos.", 429, name)
+        try:
+            user = accounts.authenticate(conn, name, secret[:accounts.MAX_PASSWORD])
+        finally:
+            _password_slot.release()
     elif token and hmac_equal(secret.strip(), token):
         user = accounts.TOKEN_USER
     if user is None:
