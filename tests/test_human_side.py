@@ -274,3 +274,18 @@ def test_figures_on_the_dashboard_and_metrics(world, graph):
     assert metrics["chatbot_handoffs_waiting"].value == 0
     assert metrics["chatbot_handoffs_resolved_by_people_today"].value == 1
     assert 89 <= metrics["chatbot_first_human_reply_seconds"].value <= 91
+
+
+def test_a_photo_sent_to_the_person_holding_it_gets_no_bot_reply(world, graph):
+    cfg, conn, app, w = world
+    customer_writes(conn, "oi")
+    operators.takeover(conn, (PNID, CUSTOMER), "ana", 240)
+    assert w.run_once() == "handoff"
+    inbox.store_batch(conn, webhook.parse(load_sample("webhooks/image.json")))      # same customer
+    assert w.run_once() == "handoff"
+    assert graph.sends() == []
+    thread = app.test_client().get(f"/conversations/{CUSTOMER}", headers=BEARER).get_json()["messages"]
+    assert thread[-1]["who"] == "customer" and thread[-1]["type"] == "image"
+    operators.release(conn, (PNID, CUSTOMER), "ana")
+    inbox.store_batch(conn, webhook.parse(load_sample("webhooks/audio.json")))      # same customer
+    assert w.run_once() == "answered"                 # with the bot again: the usual "texto, por favor"

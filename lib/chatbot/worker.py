@@ -15,6 +15,7 @@ import threading
 import time
 
 from . import clock, db, events, sdnotify
+from .bot import handoff
 from .bot.types import Question, Reply
 from .log import mask_phone
 from .whatsapp import inbox, operator_outbox, spool
@@ -112,6 +113,11 @@ class Worker:
 
     def _compose(self, msg) -> tuple[Reply, dict, float]:
         started = time.monotonic()
+        if (msg["body"] is None or not msg["body"].strip()) and \
+                handoff.mode(self.conn, msg["phone_number_id"], msg["wa_id"]) == "human":
+            # A photo of the spoiled food, sent to the person holding the
+            # conversation: the bot's "I can only read text" must not butt in.
+            return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True), {}, 0.0
         if msg["body"] is None or not msg["body"].strip():
             reply = Reply(text=NOT_TEXT_REPLY, intent="unsupported_type", source="template")
         else:
