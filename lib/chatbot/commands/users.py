@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import click
 
 from .. import accounts, db
-from .common import Failure, config_option, echo_json, expected_failures, load_config
+from .common import Failure, config_option, echo_json, expected_failures
 
 ROLE = click.Choice(accounts.ROLES)
 
@@ -52,7 +52,10 @@ def read_password(prompt: str = "Password") -> str:
 
 
 def _conn(config_path):
-    return db.connect(load_config(config_path).db_path)
+    # Started with sudo: become the state directory's owner first (as the jobs
+    # do), so a -wal/-shm file we create stays usable by the services.
+    from .jobs import job_config
+    return db.connect(job_config(config_path).db_path)
 
 
 @users.command("add")
