@@ -18,7 +18,7 @@ from support.servers import free_port
 APP_SECRET = "test-app-secret-3f9a"
 VERIFY_TOKEN = "test-verify-token-77"
 ACCESS_TOKEN = "test-access-token-EAAG1234"
-ADMIN_TOKEN = "test-admin-token-abcdef0123"
+ADMIN_TOKEN = "test-admin-token-abcdef0123-4567-89ab-cdef"
 
 
 def make_cfg(tmp_path, **sections):

@@ -68,7 +68,7 @@ def watch(page) -> dict:
 
 def log_in(page, url: str) -> None:
     page.goto(url + "/login?next=/dashboard")
-    page.fill("#token", ADMIN_TOKEN)
+    page.fill("#password", ADMIN_TOKEN)
     page.click("button[type=submit]")
     page.wait_for_url("**/dashboard")
 
@@ -78,8 +78,8 @@ def test_without_the_token_the_browser_gets_the_login_form(browser, site):
     page = browser.new_page()
     resp = page.goto(srv.url + "/dashboard")
     assert resp.status == 401
-    assert page.locator("#token").is_visible() and page.locator("svg").count() == 0
-    page.fill("#token", ADMIN_TOKEN)
+    assert page.locator("#password").is_visible() and page.locator("svg").count() == 0
+    page.fill("#password", ADMIN_TOKEN)
     page.click("button[type=submit]")
     page.wait_for_url("**/dashboard")
     assert page.locator("svg.chart").count() == 4

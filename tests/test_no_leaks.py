@@ -24,7 +24,7 @@ SECRETS = {
     "WHATSAPP_APP_SECRET": "leakcheck-app-secret-Q1w2E3",
     "WHATSAPP_ACCESS_TOKEN": "EAAGleakcheckACCESStokenZ9y8X7",
     "WHATSAPP_VERIFY_TOKEN": "leakcheck-verify-token-P0o9",
-    "CHATBOT_ADMIN_TOKEN": "leakcheck-admin-token-M5n6B7v8",
+    "CHATBOT_ADMIN_TOKEN": "leakcheck-admin-token-M5n6B7v8-q9w0e1r2t3",
     "CHATBOT_SMTP_PASSWORD": "leakcheck-smtp-password-K4j3",
 }
 CUSTOMER = "5585999912345"

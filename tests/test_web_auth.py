@@ -1,6 +1,7 @@
-"""The admin token guards every operator endpoint: bearer header, login form,
-session cookie, CSRF on form posts; 401s that carry no data; no secrets in
-any answer; security headers. Flask's test client on real SQLite files."""
+"""The admin token guards every admin endpoint: bearer header, login form,
+server-side session cookie, CSRF on form posts; 401s that carry no data; no
+secrets in any answer; security headers. Flask's test client on real SQLite
+files. (User accounts and roles: test_web_roles.py.)"""
 from __future__ import annotations
 
 import re
@@ -29,13 +30,15 @@ def seeded(cfg, conn):
     return conn
 
 
-def login(client, token=ADMIN_TOKEN, next_path=None):
-    page = client.get("/login")
+def login(client, token=ADMIN_TOKEN, next_path=None, name=None, **kw):
+    """Log in with the token (the old form field), or with ``name`` and ``token`` as the password."""
+    page = client.get("/login", **kw)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    form = {"token": token, "csrf_token": csrf}
+    form = {"password": token, "name": name} if name else {"token": token}
+    form["csrf_token"] = csrf
     if next_path:
         form["next"] = next_path
-    return client.post("/login", data=form)
+    return client.post("/login", data=form, **kw)
 
 
 def csrf_of(client) -> str:
@@ -66,7 +69,7 @@ def test_a_browser_gets_the_login_form_with_401_and_no_data(client, seeded):
     resp = client.get("/dashboard", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert resp.status_code == 401
     body = resp.get_data(as_text=True)
-    assert "Token de administrador" in body and 'name="next" value="/dashboard"' in body
+    assert 'name="password"' in body and 'name="next" value="/dashboard"' in body
     for private in PRIVATE:
         assert private not in body
 
@@ -83,14 +86,14 @@ def test_a_wrong_bearer_never_falls_back_to_the_session_cookie(client, seeded):
     assert client.get("/stats", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
-def test_with_no_admin_token_configured_nobody_gets_in(tmp_path):
+def test_with_no_admin_token_and_no_users_nobody_gets_in(tmp_path):
     app = create_app(make_cfg(tmp_path, admin={"token": ""}))
     c = app.test_client()
     assert c.get("/stats", headers={"Authorization": "Bearer "}).status_code == 401
     assert c.get("/stats", headers={"Authorization": "Bearer x"}).status_code == 401
-    page = c.get("/login").get_data(as_text=True)
-    assert "não está configurado" in page
-    assert c.post("/login", data={"token": ""}).status_code == 401
+    assert login(c, token="").status_code == 401
+    assert login(c, token="anything", name="admin").status_code == 401
+    assert c.get("/stats").status_code == 401
 
 
 def test_login_form_sets_a_session_cookie_that_opens_the_dashboard(client, seeded):
@@ -104,14 +107,20 @@ def test_login_form_sets_a_session_cookie_that_opens_the_dashboard(client, seede
 
 def test_the_cookie_is_secure_by_default(tmp_path):
     app = create_app(make_cfg(tmp_path, web={"secure_cookies": True}))
-    resp = login(app.test_client())
+    resp = login(app.test_client(), base_url="https://localhost")
     cookie = resp.headers["Set-Cookie"]
     assert cookie.startswith("__Host-chatbot=") and "Secure" in cookie and "Path=/" in cookie
     assert "Domain" not in cookie
 
 
-def test_the_cookie_key_is_derived_from_the_token_not_the_token(app):
-    assert app.config["SECRET_KEY"] and app.config["SECRET_KEY"] != ADMIN_TOKEN
+def test_the_cookie_is_a_random_id_the_database_keeps_only_hashed(client, seeded, cfg):
+    login(client)
+    value = client.get_cookie("chatbot_session").value
+    assert ADMIN_TOKEN not in value and len(value) >= 40
+    rows = db.connect(cfg.db_path).execute("SELECT * FROM web_sessions").fetchall()
+    assert len(rows) == 1 and rows[0]["user_id"] is None
+    dump = repr([tuple(r) for r in rows])
+    assert value not in dump and ADMIN_TOKEN not in dump
 
 
 def test_a_wrong_token_in_the_form_is_refused_then_throttled(client, seeded):
@@ -120,6 +129,7 @@ def test_a_wrong_token_in_the_form_is_refused_then_throttled(client, seeded):
     assert "Token inválido" in login(client, token="guess").get_data(as_text=True)
     resp = login(client)          # even the right token waits once the address is throttled
     assert resp.status_code == 429
+    assert client.get("/stats", headers=BEARER).status_code == 429     # on the Bearer path too
     clock.advance(601)
     assert login(client).status_code == 303
 
@@ -155,11 +165,15 @@ def test_form_posts_with_the_cookie_need_the_csrf_token(client, seeded, cfg):
     assert list(cfg.backup_dir.glob("chatbot-backup-*.tar.gz"))
 
 
-def test_logout_ends_the_session(client, seeded):
+def test_logout_ends_the_session_on_the_server(client, seeded, app):
     login(client)
+    captured = client.get_cookie("chatbot_session").value
     token = csrf_of(client)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 303
     assert client.get("/stats").status_code == 401
+    thief = app.test_client()           # a copy of the cookie taken before the logout
+    thief.set_cookie("chatbot_session", captured)
+    assert thief.get("/stats").status_code == 401
 
 
 def test_the_session_expires_after_12_hours(client, seeded):
@@ -169,15 +183,21 @@ def test_the_session_expires_after_12_hours(client, seeded):
     assert client.get("/stats").status_code == 401
 
 
-def test_a_new_admin_token_logs_everyone_out(tmp_path):
+def test_a_new_admin_token_ends_token_logins(tmp_path):
     cfg1 = make_cfg(tmp_path)
     c1 = create_app(cfg1).test_client()
     login(c1)
     cookie = c1.get_cookie("chatbot_session")
-    app2 = create_app(make_cfg(tmp_path, admin={"token": "a-completely-new-token-999"}))
+    assert create_app(cfg1).test_client().get("/stats").status_code == 401      # no cookie, no entry
+    same = create_app(cfg1).test_client()          # a restart with the same token keeps the session
+    same.set_cookie("chatbot_session", cookie.value)
+    assert same.get("/stats").status_code == 200
+    app2 = create_app(make_cfg(tmp_path, admin={"token": "a-completely-new-token-999-0123456789"}))
     c2 = app2.test_client()
     c2.set_cookie("chatbot_session", cookie.value)
     assert c2.get("/stats").status_code == 401
+    why = db.connect(cfg1.db_path).execute("SELECT revoked_why FROM web_sessions").fetchone()[0]
+    assert why == "admin token changed"
 
 
 def test_security_headers(client, seeded):

@@ -139,7 +139,8 @@ def test_metrics_per_worker_lane_and_llm_latency(client, conn):
     assert sample(fams, "chatbot_lane_oldest_age_seconds", lane="llm") == 40
     assert sample(fams, "chatbot_lane_oldest_age_seconds", lane="fast") == 2
     assert sample(fams, "chatbot_llm_latency_seconds", quantile="0.5") == 1.0
-    assert sample(fams, "chatbot_llm_latency_seconds", quantile="0.95") == 5.0
+    # Interpolated (chatbot.percentiles): 5,000 + 0.05 x 4,000 ms.
+    assert sample(fams, "chatbot_llm_latency_seconds", quantile="0.95") == pytest.approx(5.2)
     from chatbot.web import stats
     lanes = stats.dashboard(conn, client.application.config["CHATBOT"], now=NOW)["lanes"]
     assert lanes["llm"] == {"depth": 2, "oldest_age_seconds": 40.0}

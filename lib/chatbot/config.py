@@ -22,6 +22,7 @@ DEFAULT_PATH = "/etc/chatbot/chatbot.toml"
 
 
 SCHEDULING = ("idle", "batch", "normal")
+MIN_ADMIN_TOKEN = 32
 
 
 class ConfigError(Exception):
@@ -47,6 +48,12 @@ class Web:
     metrics_token: str = ""
     secure_cookies: bool = True
     db_busy_timeout_ms: int = 500    # then the webhook spools the batch instead of waiting
+    # How many reverse proxies in front of us to believe about the client's
+    # address, scheme and host (X-Forwarded-For/-Proto/-Host); 0 = none.
+    trusted_proxies: int = 0
+    # The address staff type into the browser, e.g. "https://chat.loja.com.br":
+    # form posts must come from it (Origin), and links in e-mails point to it.
+    public_url: str = ""
 
     @property
     def local_url(self) -> str:
@@ -69,6 +76,9 @@ class WhatsApp:
     # Sandbox mode (no app_secret) takes unsigned webhooks only while chatbot-web
     # listens on loopback, unless this says so.
     allow_unsigned: bool = False
+    # Approved message templates staff may send outside the 24-hour window:
+    # [whatsapp.templates.NAME] name = "...", language = "pt_BR", parameters = ["nome"]
+    templates: dict = field(default_factory=dict)
 
     @property
     def sandbox(self) -> bool:
@@ -111,6 +121,18 @@ class Bot:
     cache_max_entries: int = 2000
     handoff_timeout_minutes: int = 240
     store_timezone: str = "America/Fortaleza"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    # Staff told when a conversation starts waiting for a person (through [smtp]).
+    notify_emails: list = field(default_factory=list)
+    notify_webhook_url: str = ""        # optional: a JSON POST per handoff, for chat tools
+    # No person has answered this long after a handoff: the customer gets one honest note.
+    pickup_minutes: int = 10
+    # A conversation held by a person with no message from them this long goes back to the bot.
+    # (Was [bot] handoff_timeout_minutes, still read with a deprecation line.) 0 = never.
+    timeout_minutes: int = 240
 
 
 @dataclass(frozen=True)
@@ -197,11 +219,14 @@ class Config:
     worker: Worker = field(default_factory=Worker)
     admin: Admin = field(default_factory=Admin)
     bot: Bot = field(default_factory=Bot)
+    handoff: Handoff = field(default_factory=Handoff)
     llm: LLM = field(default_factory=LLM)
     alerts: Alerts = field(default_factory=Alerts)
     smtp: SMTP = field(default_factory=SMTP)
     backup: Backup = field(default_factory=Backup)
     retention: Retention = field(default_factory=Retention)
+    # Not a field (no annotation): deprecation lines, logged once the log is set up.
+    notes = ()
 
     @property
     def state_dir(self) -> Path:
@@ -250,6 +275,8 @@ def _check_value(where: str, value, default):
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if want is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if want is dict:
+        return _check_templates(where, value)
     if want is list:
         if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
             raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
@@ -257,6 +284,27 @@ def _check_value(where: str, value, default):
     if not isinstance(value, want):
         raise ConfigError(f"{where}: expected {want.__name__}, got {value!r}")
     return value
+
+
+def _check_templates(where: str, value) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table of templates")
+    out = {}
+    for key, t in value.items():
+        here = f"{where}.{key}"
+        if not isinstance(t, dict):
+            raise ConfigError(f"{here}: expected a table with name, language, parameters")
+        unknown = set(t) - {"name", "language", "parameters"}
+        if unknown:
+            raise ConfigError(f"{here}: unknown key '{sorted(unknown)[0]}'")
+        if not isinstance(t.get("name"), str) or not t["name"]:
+            raise ConfigError(f"{here}: name (the template's name in Meta's manager) is required")
+        lang = t.get("language", "pt_BR")
+        params = t.get("parameters", [])
+        if not isinstance(lang, str) or not isinstance(params, list) or not all(isinstance(x, str) for x in params):
+            raise ConfigError(f"{here}: language must be a string and parameters a list of strings")
+        out[key] = {"name": t["name"], "language": lang, "parameters": list(params)}
+    return out
 
 
 def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Config:
@@ -281,7 +329,16 @@ def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Conf
             if sec == name and env.get(var):
                 values[key] = env[var]
         built[name] = dataclasses.replace(default, **values)
+    notes = []
+    old = data.get("bot", {}).get("handoff_timeout_minutes") if isinstance(data.get("bot"), dict) else None
+    new_set = isinstance(data.get("handoff"), dict) and "timeout_minutes" in data["handoff"]
+    if old is not None and not new_set:
+        notes.append(f"{path}: [bot] handoff_timeout_minutes is deprecated; use [handoff] timeout_minutes")
+        built["handoff"] = dataclasses.replace(built["handoff"], timeout_minutes=built["bot"].handoff_timeout_minutes)
+    # One value in force, under both names (the bot's pipeline reads the old one).
+    built["bot"] = dataclasses.replace(built["bot"], handoff_timeout_minutes=built["handoff"].timeout_minutes)
     cfg = Config(path=path, **built)
+    object.__setattr__(cfg, "notes", tuple(notes))      # frozen, and not part of equality
     _validate(cfg)
     return cfg
 
@@ -290,6 +347,14 @@ def _validate(cfg: Config) -> None:
     p = cfg.path
     if not 0 < cfg.web.port < 65536:
         raise ConfigError(f"{p}: [web] port must be between 1 and 65535")
+    if not 0 <= cfg.web.trusted_proxies <= 5:
+        raise ConfigError(f"{p}: [web] trusted_proxies must be between 0 and 5")
+    if cfg.web.public_url:
+        from urllib.parse import urlsplit
+        u = urlsplit(cfg.web.public_url)
+        if u.scheme not in ("http", "https") or not u.netloc or u.path not in ("", "/") or u.query:
+            raise ConfigError(f"{p}: [web] public_url must look like \"https://chat.example.com\" "
+                              f"(scheme and host, no path), got {cfg.web.public_url!r}")
     if cfg.llm.backend not in ("llama", "openai"):
         raise ConfigError(f"{p}: [llm] backend must be \"llama\" or \"openai\"")
     if cfg.llm.backend == "openai" and cfg.llm.enabled and not cfg.llm.base_url:
@@ -311,6 +376,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{p}: [smtp] security must be \"starttls\", \"ssl\" or \"none\"")
     if cfg.alerts.repeat_hours <= 0:
         raise ConfigError(f"{p}: [alerts] repeat_hours must be positive")
+    if cfg.handoff.pickup_minutes < 0 or cfg.handoff.timeout_minutes < 0:
+        raise ConfigError(f"{p}: [handoff] pickup_minutes and timeout_minutes must not be negative")
     if cfg.backup.keep_count < 1:
         raise ConfigError(f"{p}: [backup] keep_count must be at least 1")
     if cfg.whatsapp.access_token and not cfg.whatsapp.app_secret:
@@ -320,6 +387,16 @@ def _validate(cfg: Config) -> None:
                           " use \"starttls\" or \"ssl\" (\"none\" is allowed only to a loopback host)")
     for where, url in (("[llm] base_url", cfg.llm.base_url), ("[whatsapp] api_base_url", cfg.whatsapp.api_base_url)):
         _check_url(p, where, url)
+
+
+def check_admin_token(cfg: Config) -> None:
+    """The web service refuses to start with a guessable admin token (empty means
+    no token: then only user accounts can log in)."""
+    token = cfg.admin.token
+    if token and len(token) < MIN_ADMIN_TOKEN:
+        raise ConfigError(f"{cfg.path}: the admin token ([admin] token or CHATBOT_ADMIN_TOKEN) is "
+                          f"{len(token)} characters; it must be at least {MIN_ADMIN_TOKEN} "
+                          "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
 
 
 def is_loopback(host: str) -> bool:

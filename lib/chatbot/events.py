@@ -6,7 +6,7 @@ import sqlite3
 from . import clock
 
 FIELDS = ("inbox_id", "phone_number_id", "wa_id", "intent", "confidence", "source", "processing_ms",
-          "latency_ms", "success", "handoff", "tokens_in", "tokens_out", "llm_ms", "error")
+          "latency_ms", "success", "handoff", "tokens_in", "tokens_out", "llm_ms", "error", "operator")
 
 
 def record(conn: sqlite3.Connection, **values) -> None:

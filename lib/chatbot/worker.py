@@ -31,10 +31,11 @@ import time
 
 from . import clock, db, events, owners, sdnotify
 from .heartbeat import Heartbeat
+from .bot import handoff
 from .bot.pipeline import NEEDS_LLM
 from .bot.types import Question, Reply
 from .log import mask_phone
-from .whatsapp import inbox, spool
+from .whatsapp import inbox, operator_outbox, spool
 from .whatsapp.graph_api import GraphClient, GraphError, buttons_payload, text_payload
 
 log = logging.getLogger("chatbot.worker")
@@ -44,6 +45,7 @@ NOT_TEXT_REPLY = ("Por enquanto eu só consigo ler mensagens de texto. "
 BOT_ERROR_REPLY = ("Desculpe, tive um problema para responder agora. "
                    "Pode repetir em instantes? Se preferir, digite *atendente*.")
 SILENT_TYPES = {"reaction", "system", "ephemeral", "request_welcome"}
+FOLLOWUP_EVERY = 5.0        # seconds between looks at handoffs to announce, pick up or time out
 
 
 def _can_route(bot) -> bool:
@@ -78,6 +80,7 @@ class Worker:
             self.owner, self.stopping, self.heartbeat = parent.owner, parent.stopping, parent.heartbeat
         self.last_activity = time.monotonic()
         self._lane_workers: list[Worker] = []
+        self._last_followup = 0.0
 
     def lane_worker(self) -> "Worker":
         """A worker for another thread of this process: its own connection, bot
@@ -196,6 +199,11 @@ class Worker:
 
     def _compose(self, msg, allow_llm: bool = True) -> tuple[Reply, dict, float]:
         started = time.monotonic()
+        if (msg["body"] is None or not msg["body"].strip()) and \
+                handoff.mode(self.conn, msg["phone_number_id"], msg["wa_id"]) == "human":
+            # A photo of the spoiled food, sent to the person holding the
+            # conversation: the bot's "I can only read text" must not butt in.
+            return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True), {}, 0.0
         if msg["body"] is None or not msg["body"].strip():
             reply = Reply(text=NOT_TEXT_REPLY, intent="unsupported_type", source="template")
         else:
@@ -279,13 +287,32 @@ class Worker:
             events.api_error(self.conn, exc.code, exc.http_status, str(exc), exc.retryable, inbox_id)
 
     # -- the loop ------------------------------------------------------------
+    # -- what people send (operators' replies, the handoff notes) ------------
+    def run_staff_once(self) -> str | None:
+        """Send one queued staff message (same rules as the bot's replies) and,
+        every few seconds, the handoff follow-ups; the message's state, or None."""
+        if time.monotonic() - self._last_followup >= FOLLOWUP_EVERY:
+            self._last_followup = time.monotonic()
+            try:
+                from .ops import handoff_followup
+                handoff_followup.tick(self.conn, self.cfg, background=True)
+            except Exception:       # a mail server down must not stop the answers
+                log.exception("handoff follow-up failed; retried on the next round")
+        status = operator_outbox.send_due(self.conn, self.client, self.owner, self.cfg.worker)
+        if status is not None:
+            self.last_activity = time.monotonic()
+        return status
+
     def recover(self, dead_only: bool = False) -> dict:
         """Take back leases of workers on this host that no longer exist at
-        once and, unless ``dead_only``, every lease that ran out."""
-        dead = [o for o in inbox.lease_owners(self.conn) if o != self.owner and owners.is_dead(o)]
+        once and, unless ``dead_only``, every lease that ran out (customers'
+        messages and staff messages alike)."""
+        held = set(inbox.lease_owners(self.conn)) | set(operator_outbox.lease_owners(self.conn))
+        dead = [o for o in held if o != self.owner and owners.is_dead(o)]
         if dead_only and not dead:
             return {"requeued": 0, "unknown": 0}
         recovered = inbox.recover_expired(self.conn, dead)
+        recovered["unknown"] += operator_outbox.recover_expired(self.conn, dead)
         if any(recovered.values()):
             log.warning("recovered leases of stopped workers: %(requeued)d requeued,"
                         " %(unknown)d parked as unknown", recovered)
@@ -328,7 +355,7 @@ class Worker:
                     if time.monotonic() - last_dead_check > w.dead_owner_check_seconds:
                         last_dead_check = time.monotonic()
                         self.recover(dead_only=True)
-                    status = self.run_once(fast_lane)
+                    status = self.run_staff_once() or self.run_once(fast_lane)
                 except db.sqlite3.OperationalError as exc:
                     log.warning("database busy: %s", db.describe_error(exc))
                     status = None

@@ -64,6 +64,12 @@ def release(conn, wa_id: str, phone_number_id: str | None = None) -> int:
         return _end(conn, where, params, "operator")
 
 
+def end(conn, where: str, params: tuple, by: str, at: float | None = None) -> int:
+    """End the human mode of the conversations matching ``where`` (call inside a
+    transaction): ``by`` is "operator[:NAME]" or "timeout". The number ended."""
+    return _end(conn, where, params, by, at)
+
+
 def _end(conn, where: str, params: tuple, by: str, at: float | None = None) -> int:
     at = clock.now() if at is None else at
     convs = conn.execute(f"SELECT phone_number_id, wa_id FROM conversations WHERE mode='human' AND {where}",
@@ -71,8 +77,8 @@ def _end(conn, where: str, params: tuple, by: str, at: float | None = None) -> i
     for c in convs:
         conn.execute("UPDATE handoffs SET ended_at=?, ended_by=? WHERE phone_number_id=? AND wa_id=?"
                      " AND ended_at IS NULL", (at, by, c["phone_number_id"], c["wa_id"]))
-        conn.execute("UPDATE conversations SET mode='bot', mode_since=?, human_until=NULL"
-                     " WHERE phone_number_id=? AND wa_id=?", (at, c["phone_number_id"], c["wa_id"]))
+        conn.execute("UPDATE conversations SET mode='bot', mode_since=?, human_until=NULL, held_by=NULL,"
+                     " held_since=NULL WHERE phone_number_id=? AND wa_id=?", (at, c["phone_number_id"], c["wa_id"]))
         # The customer starts afresh: what was asked before the person took over is stale.
         context.forget(conn, c["phone_number_id"], c["wa_id"])
     return len(convs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sqlite3
 import sys
@@ -39,6 +40,8 @@ def load_config(path: str | None = None) -> config_mod.Config:
     log.setup(secrets=cfg.secrets())
     if as_root:
         drop_to_state_owner(cfg)
+    for note in cfg.notes:
+        logging.getLogger("chatbot.config").warning("%s", note)
     return cfg
 
 

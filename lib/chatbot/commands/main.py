@@ -135,6 +135,7 @@ def worker(ctx):
 
 
 from .bot import ask, handoff, kb  # noqa: E402  (their own module; attached here)
+from .users import users  # noqa: E402
 
-for _command in (ask, kb, handoff):
+for _command in (ask, kb, handoff, users):
     cli.add_command(_command)

@@ -9,7 +9,7 @@ import threading
 import click
 
 from .. import sdnotify
-from .common import config_option, load_config
+from .common import Failure, config_option, load_config
 
 log = logging.getLogger("chatbot.web")
 
@@ -25,8 +25,13 @@ Example:
 @click.option("--port", type=int, help="Port (default [web] port).")
 def main(config_path, host, port):
     from ..web.app import create_app
+    from .. import config as config_mod
     from ..web.serve import create_server, serve
     cfg = load_config(config_path)
+    try:
+        config_mod.check_admin_token(cfg)
+    except config_mod.ConfigError as exc:
+        raise Failure(str(exc), code=2) from None
     host, port = host or cfg.web.host, port or cfg.web.port
     # What the app knows as [web] host is where it really listens (sandbox mode
     # takes unsigned webhooks only on loopback).

@@ -53,6 +53,9 @@ def purge(conn: sqlite3.Connection, cfg) -> dict[str, int]:
     out["job_runs"] = _delete(conn, "job_runs", "started_at < ? AND status != 'running' AND id NOT IN"
                               " (SELECT max(id) FROM job_runs GROUP BY job)", (ev,))
     out["backups"] = _delete(conn, "backups", "deleted_at IS NOT NULL AND deleted_at < ?", (al,))
+    # Web sessions that ended (expired or revoked) a month ago: kept that long to see who logged in.
+    month = now - 30 * DAY
+    out["web_sessions"] = _delete(conn, "web_sessions", "expires_at < ? OR revoked_at < ?", (month, month))
     # Finished messages and their replies; the reply rows reference the inbox.
     out["outbox"] = _delete(conn, "outbox", f"inbox_id IN (SELECT id FROM inbox WHERE received_at < ?"
                             f" AND status IN {FINISHED})", (ib,))

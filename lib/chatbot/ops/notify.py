@@ -125,13 +125,15 @@ def recent(conn: sqlite3.Connection, since_ts: float, limit: int = 100) -> list[
 
 
 # -- channels --------------------------------------------------------------
-def send_email(cfg, subject: str, body: str) -> None:
+def send_email(cfg, subject: str, body: str, to: list[str] | None = None) -> None:
+    """Send through [smtp], to its recipients or to ``to``."""
     s = cfg.smtp
-    if not s.host or not s.recipients:
+    recipients = to if to is not None else s.recipients
+    if not s.host or not recipients:
         raise NotifyError("e-mail is not configured ([smtp] host and recipients)")
     msg = EmailMessage()
     msg["From"] = s.sender
-    msg["To"] = ", ".join(s.recipients)
+    msg["To"] = ", ".join(recipients)
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=hostname(cfg))
@@ -172,11 +174,12 @@ def send_email(cfg, subject: str, body: str) -> None:
         raise NotifyError(f"cannot connect to {where}: {exc.strerror or exc}") from None
 
 
-def send_webhook(cfg, payload: dict) -> None:
+def send_webhook(cfg, payload: dict, url: str | None = None) -> None:
+    """POST ``payload`` as JSON to [alerts] webhook_url, or to ``url``."""
     import requests
 
     from .. import http
-    url = cfg.alerts.webhook_url
+    url = url or cfg.alerts.webhook_url
     if not url:
         raise NotifyError("no [alerts] webhook_url configured")
     # Webhook URLs often carry a token in the path: name only the host.

@@ -1,42 +1,31 @@
-"""The operators' pages: login, dashboard, /stats, conversations, backup, test message.
+"""The staff pages: login, dashboard, /stats, conversations, backup, test message.
 
-Every route here needs the admin token, given either as
-``Authorization: Bearer <token>`` (scripts, curl) or once in the login form,
-which then sets a signed session cookie (HttpOnly, SameSite=Strict, Secure
-unless ``[web] secure_cookies = false``). Without it the answer is 401 and
-carries no data. Form posts made with the cookie must also carry the
-session's CSRF token; bearer requests need none (a browser never adds that
-header by itself). The cookie is signed with a key derived from the admin
-token, so changing the token logs everyone out.
+Who may do what is ``web/auth.py``'s business: every route here needs an
+admin (the admin token as Bearer, or a login) unless it says otherwise with
+``require_role``; conversations are open to operators and up.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import re
-import secrets
 import sqlite3
 import threading
-from datetime import timedelta
-from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, current_app, g, jsonify, redirect, render_template, request,
-                   session, url_for)
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from .. import clock
+from .. import accounts
 from ..db import describe_error
 from ..whatsapp import inbox, sendtest, webhook
-from . import stats
+from . import auth, stats
+from .auth import login_page, require_role, safe_next
 from .db import get_db
 from .charts import register_filters
 
 bp = Blueprint("admin", __name__)
 log = logging.getLogger("chatbot.web")
 
-SESSION_HOURS = 12
-PUBLIC = {"admin.login"}
-LOGIN_FAILURES_MAX, LOGIN_FAILURES_WINDOW = 10, 600
+SESSION_HOURS = accounts.SESSION_HOURS
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
        " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 _NUMBER = re.compile(r"^\+?\d{5,20}$")
@@ -44,89 +33,23 @@ _PHONE_PUNCTUATION = re.compile(r"[\s().-]")     # "+55 (85) 99999-0000" is 5585
 
 _backup_lock = threading.Lock()
 _test_slot = threading.BoundedSemaphore(1)     # a test message holds a web thread while it waits
-_failures_lock = threading.Lock()
+_password_slot = threading.BoundedSemaphore(1)
+PASSWORD_WAIT_SECONDS = 5.0
+
+auth.protect(bp, "admin", public=("admin.login",))
 
 
 @bp.record_once
 def _setup(state) -> None:
-    app = state.app
-    cfg = app.config["CHATBOT"]
-    token = cfg.admin.token
-    # The cookie key is derived from, not equal to, the token.
-    app.config["SECRET_KEY"] = hmac.new(token.encode(), b"chatbot-web-session-v1", hashlib.sha256).hexdigest() \
-        if token else None
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=SESSION_HOURS)
-    # __Host-: the browser refuses it without Secure, or with a Domain or another path.
-    app.config["SESSION_COOKIE_NAME"] = "__Host-chatbot" if cfg.web.secure_cookies else "chatbot_session"
-    register_filters(app)
-    app.add_template_global(csrf_token, "csrf_token")
-
-
-# -- authentication ------------------------------------------------------------------
-
-def authenticated() -> str | None:
-    """'bearer', 'session' or None."""
-    token = g.cfg.admin.token
-    if not token:
-        return None
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        given = header[7:].strip().encode()
-        return "bearer" if hmac.compare_digest(given, token.encode()) else None
-    if session.get("admin") and session.get("exp", 0) > clock.now():
-        return "session"
-    return None
-
-
-def csrf_token() -> str:
-    if not current_app.secret_key:      # no admin token: no sessions, nothing to protect
-        return ""
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
-
-
-def _csrf_ok() -> bool:
-    given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    want = session.get("csrf") or ""
-    if not want or not hmac.compare_digest(given.encode(), want.encode()):
-        return False
-    # Defence in depth: a browser says where a post comes from. Compare hosts
-    # only, since a TLS-terminating proxy makes our own scheme look like http.
-    origin = request.headers.get("Origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
-        return False
-    return request.headers.get("Sec-Fetch-Site") != "cross-site"
-
-
-@bp.before_request
-def _require_admin():
-    if request.endpoint in PUBLIC:
-        return None
-    g.auth = authenticated()
-    if g.auth is None:
-        return unauthorized()
-    if g.auth == "session" and request.method not in ("GET", "HEAD", "OPTIONS") and not _csrf_ok():
-        log.warning("refused a form post to %s without a valid CSRF token", request.path)
-        return _error(403, "Requisição recusada (token CSRF inválido). Recarregue a página e tente de novo.")
-    return None
-
-
-def unauthorized() -> Response:
-    if request.method == "GET" and _prefers_html():
-        resp = Response(render_template("login.html", next=_safe_next(request.full_path), error=None,
-                                        csrf=csrf_token(), configured=bool(g.cfg.admin.token)), status=401)
-    else:
-        resp = jsonify({"error": "unauthorized"})
-        resp.status_code = 401
-    resp.headers["WWW-Authenticate"] = 'Bearer realm="chatbot"'
-    return resp
+    register_filters(state.app)
+    state.app.add_template_global(auth.csrf_token, "csrf_token")
+    state.app.add_template_global(auth.current_user, "current_user")
 
 
 @bp.after_request
 def _private(resp: Response) -> Response:
     resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return auth.set_login_cookie(resp)
 
 
 @bp.after_app_request
@@ -142,65 +65,68 @@ def _security_headers(resp: Response) -> Response:
     return resp
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never '//evil', 'https://evil' or '/\\evil'."""
-    target = (target or "").rstrip("?")
-    if not target.startswith("/") or target.startswith(("//", "/\\")) or any(ord(c) < 32 for c in target):
-        return "/dashboard"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or target.startswith("/login"):
-        return "/dashboard"
-    return target
-
-
-def _throttled(addr: str, failed: bool = False, clear: bool = False) -> bool:
-    """Too many wrong tokens from this address lately? (Records one more if ``failed``.)"""
-    now = clock.now()
-    failures = current_app.extensions.setdefault("chatbot_login_failures", {})
-    with _failures_lock:
-        recent = [t for t in failures.get(addr, []) if now - t < LOGIN_FAILURES_WINDOW and not clear]
-        if failed:
-            recent.append(now)
-        failures[addr] = recent
-        return len(recent) >= LOGIN_FAILURES_MAX
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    cfg = g.cfg
-    nxt = _safe_next(request.values.get("next"))
+    nxt = safe_next(request.values.get("next"))
     if request.method == "GET":
-        if authenticated():
-            return redirect(nxt, 303)
-        return render_template("login.html", next=nxt, error=None, csrf=csrf_token(),
-                               configured=bool(cfg.admin.token))
-    addr = request.remote_addr or "?"
-    error, status = None, 401
-    if not cfg.admin.token:
-        error = "O acesso de administrador não está configurado ([admin] token)."
-    elif _throttled(addr):
-        error, status = "Muitas tentativas. Aguarde alguns minutos.", 429
-    elif not _csrf_ok():
-        error, status = "Sessão expirada. Tente de novo.", 400
-    elif hmac.compare_digest(request.form.get("token", "").strip().encode(), cfg.admin.token.encode()):
-        session.clear()
-        session.permanent = True
-        session.update(admin=True, exp=clock.now() + SESSION_HOURS * 3600, csrf=secrets.token_urlsafe(24))
-        _throttled(addr, clear=True)
-        log.info("operator logged in from %s", addr)
-        return redirect(nxt, 303)
-    else:
-        _throttled(addr, failed=True)
-        log.warning("failed operator login from %s", addr)
-        error = "Token inválido."
-    return render_template("login.html", next=nxt, error=error, csrf=csrf_token(),
-                           configured=bool(cfg.admin.token)), status
+        auth.identify()
+        if g.auth in ("session", "bearer"):
+            return redirect(nxt or auth.home_for(g.user), 303)
+        return login_page(nxt, None)
+    addr = auth.client_addr()
+    name = request.form.get("name", "").strip()
+    secret = request.form.get("password") or request.form.get("token") or ""
+    if auth.throttled(addr):
+        return login_page(nxt, "Muitas tentativas. Aguarde alguns minutos.", 429, name)
+    if not auth.csrf_ok():
+        return login_page(nxt, "Sessão expirada. Tente de novo.", 400, name)
+    conn = get_db()
+    token = g.cfg.admin.token
+    user = None
+    if name:
+        # One password check at a time (each is ~0.1 s of CPU and 32 MiB): a
+        # flood of logins from many addresses keeps the other threads for Meta.
+        if not _password_slot.acquire(timeout=PASSWORD_WAIT_SECONDS):
+            return login_page(nxt, "Muitas tentativas. Aguarde alguns minutos.", 429, name)
+        try:
+            user = accounts.authenticate(conn, name, secret[:accounts.MAX_PASSWORD])
+        finally:
+            _password_slot.release()
+    elif token and hmac_equal(secret.strip(), token):
+        user = accounts.TOKEN_USER
+    if user is None:
+        auth.throttled(addr, failed=True)
+        log.warning("failed login from %s%s", addr, f" as {name!r}" if name else " with a token")
+        msg = "Usuário ou senha incorretos." if name else "Token inválido."
+        return login_page(nxt, msg, 401, name)
+    auth.throttled(addr, clear=True)
+    old = request.cookies.get(auth.cookie_name())
+    if old:             # a login replaces whatever session this browser had
+        prev = accounts.lookup(conn, old, token)
+        if prev is not None:
+            accounts.end_session(conn, prev.id_hash, "replaced by a new login")
+    sid, _sess = accounts.open_session(conn, user, client=addr, token=token if user.id is None else None)
+    log.info("%s logged in from %s", user.name, addr)
+    resp = redirect(nxt or auth.home_for(user), 303)
+    resp.set_cookie(auth.cookie_name(), sid, max_age=SESSION_HOURS * 3600, httponly=True, samesite="Strict",
+                    secure=g.cfg.web.secure_cookies, path="/")
+    resp.delete_cookie(auth.login_cookie_name(), path="/", secure=g.cfg.web.secure_cookies, samesite="Strict")
+    return resp
+
+
+def hmac_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
 
 
 @bp.post("/logout")
+@require_role("operator")
 def logout():
-    session.clear()
-    return redirect(url_for("admin.login"), 303)
+    if g.session is not None:
+        accounts.end_session(get_db(), g.session.id_hash, "logout")
+        log.info("%s logged out", g.user.name)
+    resp = redirect(url_for("admin.login"), 303)
+    resp.delete_cookie(auth.cookie_name(), path="/", secure=g.cfg.web.secure_cookies, samesite="Strict")
+    return resp
 
 
 # -- pages and data ---------------------------------------------------------------------
@@ -214,24 +140,11 @@ def _hours() -> int | None:
     return hours if 1 <= hours <= stats.MAX_HOURS else None
 
 
-def _prefers_html() -> bool:
-    """A browser (text/html ranked above JSON), not curl's */*."""
-    accept = request.accept_mimetypes
-    return request.args.get("format") != "json" and accept["text/html"] > accept["application/json"]
-
-
 def _wants_json() -> bool:
-    return not _prefers_html()
+    return not auth.prefers_html()
 
 
-def _error(status: int, message: str) -> Response:
-    if _wants_json():
-        resp = jsonify({"error": message})
-    else:
-        resp = Response(render_template("result.html", title="Erro", message=message, result=None),
-                        mimetype="text/html")
-    resp.status_code = status
-    return resp
+_error = auth.error
 
 
 def _dashboard_data(hours: int) -> dict:
@@ -252,8 +165,9 @@ def stats_json():
 
 
 @bp.get("/")
+@require_role("operator")
 def index():
-    return redirect(url_for("admin.dashboard"), 303)
+    return redirect(auth.home_for(g.user), 303)
 
 
 @bp.get("/dashboard")
@@ -270,23 +184,12 @@ def dashboard_fragment():
 
 
 @bp.get("/conversations")
+@require_role("operator")
 def conversations():
     items = stats.conversations(get_db())
     if _wants_json():
         return jsonify({"conversations": items})
     return render_template("conversations.html", items=items)
-
-
-@bp.get("/conversations/<number>")
-def conversation(number: str):
-    if not _NUMBER.match(number):
-        return _error(404, "Número inválido.")
-    conv = stats.conversation(get_db(), number.lstrip("+"))
-    if not conv["messages"] and conv["handoff"] is None:
-        return _error(404, "Nenhuma conversa com esse número.")
-    if _wants_json():
-        return jsonify(conv)
-    return render_template("conversation.html", c=conv)
 
 
 # -- actions ------------------------------------------------------------------------------
@@ -372,7 +275,7 @@ def _database_error(exc):
 def _internal_error(exc):
     # Never the exception text: it may quote a configuration value. (Flask
     # has already logged the traceback, through the log's secret scrubbing.)
-    if _prefers_html():
+    if auth.prefers_html():
         return Response("<!doctype html><title>Erro</title><p>Erro interno. Tente novamente.</p>",
                         status=500, mimetype="text/html")
     return jsonify({"error": "internal error"}), 500

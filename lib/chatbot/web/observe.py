@@ -33,6 +33,7 @@ from ..log import scrub_tree
 from ..db import describe_error
 from ..ops import alerts, backup, health as health_mod, jobs, metrics as metrics_mod, rules
 from ..whatsapp import inbox as inbox_mod
+from . import auth
 from .db import get_db
 
 bp = Blueprint("observe", __name__)
@@ -66,8 +67,8 @@ def health():
 
 
 def _is_admin() -> bool:
-    from .admin import authenticated     # the admin token as Bearer, or the login session
-    return authenticated() is not None
+    """The admin token as Bearer, or an admin's login session."""
+    return auth.identify() in ("bearer", "session") and g.user.can("admin")
 
 
 def _metrics_token_ok(token: str) -> bool:
@@ -250,7 +251,7 @@ class Counters:
 
 # Statuses worth a gauge; 'answered' and 'ignored' only grow (see the counters).
 _OPEN_OR_PARKED = ("queued", "processing", "handoff", "failed", "unknown", "stale")
-_OUTBOX_STATES = ("prepared", "sending", "failed", "unknown")
+_OUTBOX_STATES = ("queued", "prepared", "sending", "failed", "unknown")   # queued: staff messages
 
 
 def _gauges(conn: sqlite3.Connection, cfg, out: Exposition) -> None:
@@ -278,8 +279,25 @@ def _gauges(conn: sqlite3.Connection, cfg, out: Exposition) -> None:
     if age is not None:
         out.family("chatbot_worker_heartbeat_age_seconds", "gauge", "Seconds since the worker's last heartbeat.",
                    [({}, round(age, 3))])
+    _people_gauges(conn, out)
     _ops_gauges(conn, cfg, out)
     out.family("chatbot_build_info", "gauge", "The running version.", [({"version": __version__}, 1)])
+
+
+def _people_gauges(conn, out: Exposition) -> None:
+    from .. import operators
+    f = operators.figures(conn, clock.now() - 86400, days=1)
+    out.family("chatbot_handoffs_waiting", "gauge", "Conversations waiting for a person now (nobody holds them).",
+               [({}, f["waiting"])])
+    out.family("chatbot_handoffs_held", "gauge", "Conversations a person holds now.", [({}, f["held"])])
+    if f["first_reply_count"]:
+        out.family("chatbot_first_human_reply_seconds", "gauge",
+                   "Time from handoff to the first human reply over the last 24 h, by quantile.",
+                   [({"quantile": "0.5"}, f["first_reply_p50_seconds"]),
+                    ({"quantile": "0.95"}, f["first_reply_p95_seconds"])])
+    out.family("chatbot_handoffs_resolved_by_people_today", "gauge",
+               "Handoffs given back to the bot by a person today (UTC day).",
+               [({}, list(f["resolved_by_people_per_day"].values())[-1])])
 
 
 def _ops_gauges(conn, cfg, out: Exposition) -> None:

@@ -31,7 +31,10 @@ def create_server(app, cfg, host: str, port: int):
         app, host=host, port=port, threads=cfg.web.threads, channel_timeout=30, connection_limit=500,
         ident="chatbot",
         # waitress refuses at >= the limit; a body of exactly max_body_bytes is allowed.
-        max_request_body_size=cfg.web.max_body_bytes + 1)
+        max_request_body_size=cfg.web.max_body_bytes + 1,
+        # waitress drops X-Forwarded-* itself unless told otherwise; with
+        # trusted_proxies the app's ProxyFix reads them (only the last N hops).
+        clear_untrusted_proxy_headers=not cfg.web.trusted_proxies)
 
 
 def _busy(server) -> bool:

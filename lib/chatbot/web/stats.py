@@ -20,7 +20,7 @@ from .. import clock, events, log as logmod
 from ..bot import handoff
 from ..db import describe_error
 from ..ops import alerts, backup, jobs, notify, schedule
-from ..whatsapp import graph_api, inbox as inbox_mod, rejects
+from ..whatsapp import inbox as inbox_mod, rejects
 
 log = logging.getLogger("chatbot.web")
 
@@ -270,6 +270,7 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
     stale_after = events.heartbeat_late_after(cfg)
     out["worker"] = _section(bad, "worker", lambda: _heartbeat(conn, "worker", now, stale_after))
     out["handoffs_waiting"] = _section(bad, "handoffs", lambda: _handoffs(conn, now)) or []
+    out["people"] = _section(bad, "people", lambda: _people(conn, since, cfg))
     out["errors"] = {
         "failed_messages": _section(bad, "failed_messages",
                                     lambda: recent_failures(conn, since, until, secrets)) or [],
@@ -285,6 +286,11 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
     out["backups"] = _section(bad, "backups", lambda: backup.list_backups(cfg, conn, now=now, limit=5))
     out["jobs"] = _section(bad, "jobs", lambda: _jobs(conn, secrets, now)) or []
     return out
+
+
+def _people(conn, since: float, cfg) -> dict:
+    from .. import operators
+    return operators.figures(conn, since, tz=clock.store_zone(cfg.bot.store_timezone))
 
 
 def _section(unavailable: dict, name: str, fn):
@@ -392,25 +398,6 @@ def conversations(conn, limit: int = 50, scan: int = 5000) -> list[dict]:
         h = waiting.get(key)
         c.update(mode="human" if h else "bot", handoff_since=h and h["since"], handoff_reason=h and h["reason"])
     return sorted(convs.values(), key=lambda c: (c["mode"] != "human", -(c["last_at"] or 0)))
-
-
-def conversation(conn, wa_id: str, limit: int = 100) -> dict:
-    """One customer's recent messages, oldest first, each with the bot's reply."""
-    rows = conn.execute(
-        "SELECT i.id, i.phone_number_id, i.contact_name, i.msg_type, i.body, i.status, i.error,"
-        " i.received_at, i.finished_at, o.body AS reply_body, o.state AS reply_state, o.delivery,"
-        " o.sent_at AS reply_at FROM inbox i LEFT JOIN outbox o ON o.inbox_id = i.id"
-        " WHERE i.wa_id = ? ORDER BY i.id DESC LIMIT ?", (wa_id, limit)).fetchall()
-    messages = []
-    for r in reversed(rows):
-        m = {k: r[k] for k in ("id", "phone_number_id", "contact_name", "msg_type", "body", "status",
-                               "error", "received_at", "finished_at", "reply_state", "delivery", "reply_at")}
-        m["reply"] = graph_api.text_of(r["reply_body"])
-        messages.append(m)
-    handoff = next((h for key, h in _waiting_by_key(conn).items() if key[1] == wa_id), None)
-    name = next((m["contact_name"] for m in reversed(messages) if m["contact_name"]), None)
-    return {"wa_id": wa_id, "contact_name": name, "messages": messages,
-            "mode": "human" if handoff else "bot", "handoff": handoff}
 
 
 # -- helpers -----------------------------------------------------------------------

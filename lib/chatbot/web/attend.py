@@ -1,0 +1,164 @@
+"""The human side, for operators and up: /inbox, one conversation, and the
+actions on it. Every action answers JSON to scripts (Bearer, or
+``Accept: application/json``) and redirects a browser's form back to the page.
+
+    GET  /inbox                          waiting / held / recent (HTML); /inbox.json for the page's polling
+    GET  /conversations/<number>         the thread; JSON with "mode", "held_by", "window", "messages"
+    POST /conversations/<number>/reply   {"text": "..."}  -> 202 {"outbox_id": N}
+    POST /conversations/<number>/takeover
+    POST /conversations/<number>/release {"message": "..."} (optional closing message)
+    POST /conversations/<number>/template {"template": "name", "values": [...]}
+    GET  /handoffs/<id>                  the e-mail's link: to that conversation
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+
+from .. import operators
+from ..log import mask_phone
+from . import auth
+from .db import get_db
+
+bp = Blueprint("attend", __name__)
+log = logging.getLogger("chatbot.web")
+auth.protect(bp, "operator")
+
+_NUMBER = re.compile(r"^\+?\d{5,20}$")
+
+
+def _api() -> bool:
+    return request.is_json or not auth.prefers_html()
+
+
+def _data() -> dict:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        return data if isinstance(data, dict) else {}
+    return request.form
+
+
+def _key(number: str):
+    if not _NUMBER.match(number):
+        return None
+    return operators.locate(get_db(), number.lstrip("+"))
+
+
+def _done(number: str, status: int, body: dict, note: str):
+    if _api():
+        return jsonify(body), status
+    return redirect(url_for("attend.conversation", number=number, ok=note), 303)
+
+
+def _refused(number: str, exc: operators.Refused):
+    if _api():
+        return jsonify({"error": exc.code, "message": str(exc)}), exc.status
+    return redirect(url_for("attend.conversation", number=number, erro=exc.code), 303)
+
+
+@bp.get("/inbox")
+def inbox():
+    return render_template("inbox.html", d=operators.inbox(get_db()))
+
+
+@bp.get("/inbox/fragment")
+def inbox_fragment():
+    """The live part of /inbox, swapped in place by static/inbox.js."""
+    return render_template("_inbox_body.html", d=operators.inbox(get_db()))
+
+
+@bp.get("/inbox.json")
+def inbox_json():
+    return jsonify(operators.inbox(get_db()))
+
+
+@bp.get("/conversations/<number>")
+def conversation(number: str):
+    key = _key(number)
+    conv = operators.conversation(get_db(), key[1]) if key else None
+    if conv is None:
+        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
+    if not auth.prefers_html():
+        return jsonify(conv)
+    templates = sorted(g.cfg.whatsapp.templates)
+    return render_template("conversation.html", c=conv, templates=templates, ok=request.args.get("ok"),
+                           erro=request.args.get("erro"), myname=g.user.name)
+
+
+@bp.get("/conversations/<number>/thread")
+def thread(number: str):
+    """The messages, swapped in place by static/conversation.js."""
+    key = _key(number)
+    if key is None:
+        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
+    conv = operators.conversation(get_db(), key[1])
+    return render_template("_thread.html", c=conv)
+
+
+@bp.post("/conversations/<number>/reply")
+def reply(number: str):
+    key = _key(number)
+    if key is None:
+        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
+    text = str(_data().get("text") or "")
+    try:
+        oid = operators.reply(get_db(), key, g.user.name, text, g.cfg.handoff.timeout_minutes)
+    except operators.Refused as exc:
+        return _refused(number, exc)
+    log.info("%s queued a reply to %s (outbox %d)", g.user.name, mask_phone(key[1]), oid)
+    return _done(number, 202, {"outbox_id": oid, "state": "queued", "mode": "human"}, "enviada")
+
+
+@bp.post("/conversations/<number>/takeover")
+def takeover(number: str):
+    key = _key(number)
+    if key is None:
+        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
+    st = operators.takeover(get_db(), key, g.user.name, g.cfg.handoff.timeout_minutes)
+    log.info("%s took over the conversation with %s", g.user.name, mask_phone(key[1]))
+    return _done(number, 200, {"mode": st["mode"], "held_by": st["held_by"]}, "assumida")
+
+
+@bp.post("/conversations/<number>/release")
+def release(number: str):
+    key = _key(number)
+    if key is None:
+        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
+    data = _data()
+    try:
+        out = operators.release(get_db(), key, g.user.name, str(data.get("message") or ""))
+    except operators.Refused as exc:
+        return _refused(number, exc)
+    log.info("%s gave the conversation with %s back to the bot", g.user.name, mask_phone(key[1]))
+    return _done(number, 200, out, "devolvida")
+
+
+@bp.post("/conversations/<number>/template")
+def template(number: str):
+    key = _key(number)
+    if key is None:
+        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
+    data = _data()
+    name = str(data.get("template") or "")
+    tpl = g.cfg.whatsapp.templates.get(name)
+    if tpl is None:
+        exc = operators.Refused("Modelo não configurado.", "no_such_template", 400)
+        return _refused(number, exc)
+    values = data.get("values") if request.is_json else request.form.getlist("values")
+    values = [str(v) for v in values] if isinstance(values, list) else []
+    try:
+        oid = operators.send_template(get_db(), key, g.user.name, tpl, values)
+    except operators.Refused as exc:
+        return _refused(number, exc)
+    log.info("%s queued the template %s to %s (outbox %d)", g.user.name, name, mask_phone(key[1]), oid)
+    return _done(number, 202, {"outbox_id": oid, "state": "queued"}, "modelo")
+
+
+@bp.get("/handoffs/<int:handoff_id>")
+def handoff_link(handoff_id: int):
+    row = get_db().execute("SELECT wa_id FROM handoffs WHERE id=?", (handoff_id,)).fetchone()
+    if row is None:
+        return auth.error(404, "Atendimento não encontrado.", json_error="no such handoff")
+    return redirect(url_for("attend.conversation", number=row["wa_id"]), 303)

@@ -1,0 +1,37 @@
+"""/users: the staff accounts, for admins. Accounts are created and changed
+with ``chatbot users`` on the host (a password never travels through a form
+someone else could be looking at); here an admin sees them and can end a
+user's sessions, e.g. for a lost phone."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, g, jsonify, redirect, render_template, url_for
+
+from .. import accounts
+from . import auth
+from .db import get_db
+
+bp = Blueprint("users", __name__)
+log = logging.getLogger("chatbot.web")
+auth.protect(bp, "admin")
+
+
+@bp.get("/users")
+def listing():
+    rows = accounts.listing(get_db())
+    if not auth.prefers_html():
+        return jsonify({"users": rows})
+    return render_template("users.html", users=rows, labels=accounts.ROLE_LABELS)
+
+
+@bp.post("/users/<name>/logout")
+def end_sessions(name: str):
+    try:
+        ended = accounts.end_sessions(get_db(), name, why=f"ended by {g.user.name}")
+    except accounts.AccountError:
+        return auth.error(404, "Usuário não encontrado.", json_error="no such user")
+    log.info("%s ended %d session(s) of %s", g.user.name, ended, name)
+    if auth.prefers_html():
+        return redirect(url_for("users.listing"), 303)
+    return jsonify({"user": name, "ended": ended})

@@ -1,0 +1,136 @@
+"""Messages people write (and the system's notes while a person holds a
+conversation): queued by the web service, sent by the worker, with the
+bot's outbox rules.
+
+Life of such an ``outbox`` row (``inbox_id`` is NULL, ``operator`` names the writer)::
+
+    queued --claim (lease, committed fsync'd as 'sending')--> sending --> sent
+       ^                                                         \\-> failed   (not retryable, or attempts used up)
+       \\------------- retryable error (next_attempt_at) ---------/ \\-> unknown  (timeout after it may have left,
+                                                                                or the worker died mid-send)
+
+A row is committed as ``sending`` before the request leaves, so a worker
+killed mid-send leaves ``sending`` behind, and whoever finds it after its
+lease parks it as ``unknown``: never sent twice on a guess, and shown on the
+conversation page for a person to check.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import sqlite3
+
+from .. import clock, db, events
+from ..log import mask_phone
+from .graph_api import GraphError
+
+log = logging.getLogger("chatbot.worker")
+
+SYSTEM = "sistema"       # the writer of the automatic notes (pickup, timeout)
+RE_ENGAGEMENT = 131047   # Meta: more than 24 hours since the customer last wrote
+
+
+def enqueue(conn: sqlite3.Connection, phone_number_id: str, wa_id: str, payload: dict, operator: str) -> int:
+    """Queue a message for the worker (call inside a transaction); its outbox id."""
+    now = clock.now()
+    cur = conn.execute(
+        "INSERT INTO outbox (inbox_id, phone_number_id, wa_id, kind, body, meta, state, attempts, operator,"
+        " next_attempt_at, created_at, updated_at) VALUES (NULL,?,?,?,?,?,'queued',0,?,?,?,?)",
+        (phone_number_id, wa_id, payload.get("type", "text"), json.dumps(payload, ensure_ascii=False),
+         json.dumps({"operator": operator}), operator, now, now, now))
+    return cur.lastrowid
+
+
+def claim(conn: sqlite3.Connection, owner: str, lease_seconds: float) -> sqlite3.Row | None:
+    """Take the oldest due message, committed (and synced) as 'sending': the point of no return.
+
+    One customer's messages go out in order: a message waits while an older
+    one to the same customer is still queued for a retry or being sent.
+    """
+    now = clock.now()
+    with db.transaction(conn, durable=True):
+        row = conn.execute(
+            "SELECT o.* FROM outbox o WHERE o.inbox_id IS NULL AND o.state='queued' AND o.next_attempt_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.inbox_id IS NULL AND p.wa_id=o.wa_id"
+            "   AND p.phone_number_id=o.phone_number_id AND p.id < o.id AND p.state IN ('queued','sending'))"
+            " ORDER BY o.id LIMIT 1", (now,)).fetchone()
+        if row is None:
+            return None
+        conn.execute("UPDATE outbox SET state='sending', attempts=attempts+1, lease_owner=?, lease_until=?,"
+                     " updated_at=? WHERE id=?", (owner, now + lease_seconds, now, row["id"]))
+    return conn.execute("SELECT * FROM outbox WHERE id=?", (row["id"],)).fetchone()
+
+
+def lease_owners(conn: sqlite3.Connection) -> list[str]:
+    """The workers holding staff messages now."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT lease_owner FROM outbox"
+                                       " WHERE inbox_id IS NULL AND lease_owner IS NOT NULL")]
+
+
+def recover_expired(conn: sqlite3.Connection, dead_owners: list[str] = ()) -> int:
+    """Park as 'unknown' what a dead worker left mid-send (its lease ran out,
+    or its owner is a process known to be gone); the number parked."""
+    now = clock.now()
+    dead = list(dead_owners)
+    owned_by_dead = f" OR lease_owner IN ({','.join('?' * len(dead))})" if dead else ""
+    with db.transaction(conn):
+        return conn.execute(
+            "UPDATE outbox SET state='unknown', lease_owner=NULL, lease_until=NULL, updated_at=?,"
+            " error='worker stopped while the message was in flight; not resent'"
+            f" WHERE inbox_id IS NULL AND state='sending' AND (lease_until < ?{owned_by_dead})",
+            (now, now, *dead)).rowcount
+
+
+def send_due(conn: sqlite3.Connection, client, owner: str, worker_cfg) -> str | None:
+    """Send one due message; its final state for this attempt, None when nothing was due."""
+    row = claim(conn, owner, worker_cfg.lease_seconds)
+    if row is None:
+        return None
+    payload = json.loads(row["body"])
+    who = row["operator"] or SYSTEM
+    event = {"phone_number_id": row["phone_number_id"], "wa_id": row["wa_id"], "intent": "operator_reply",
+             "source": "operator", "confidence": 1.0, "operator": who, "handoff": True,
+             "latency_ms": (clock.now() - row["created_at"]) * 1000}
+    try:
+        wamid = client.send(row["phone_number_id"], payload)
+    except GraphError as exc:
+        return _failed(conn, row, exc, event, worker_cfg)
+    now = clock.now()
+    with db.transaction(conn):
+        events.record(conn, **event, success=True)
+        conn.execute("UPDATE outbox SET state='sent', wamid=?, sent_at=?, delivery=COALESCE(delivery, 'sent'),"
+                     " error=NULL, error_code=NULL, lease_owner=NULL, lease_until=NULL, updated_at=? WHERE id=?",
+                     (wamid, now, now, row["id"]))
+    log.info("sent %s's message %s to %s", who, row["id"], mask_phone(row["wa_id"]))
+    return "sent"
+
+
+def _failed(conn, row, exc: GraphError, event: dict, worker_cfg) -> str:
+    now = clock.now()
+    with db.transaction(conn):
+        events.api_error(conn, exc.code, exc.http_status, str(exc), exc.retryable)
+        if exc.ambiguous:
+            state = "unknown"
+        elif exc.retryable and row["attempts"] < worker_cfg.max_attempts:
+            state = "queued"
+        else:
+            state = "failed"
+        delay = _backoff(worker_cfg, row["attempts"]) if state == "queued" else 0
+        conn.execute("UPDATE outbox SET state=?, error_code=?, error=?, next_attempt_at=?, lease_owner=NULL,"
+                     " lease_until=NULL, updated_at=? WHERE id=?",
+                     (state, exc.code, str(exc)[:300], now + delay, now, row["id"]))
+        if state != "queued":
+            events.record(conn, **event, success=False, error=str(exc)[:300])
+        if exc.code == RE_ENGAGEMENT:
+            conn.execute("UPDATE conversations SET needs_template=1 WHERE phone_number_id=? AND wa_id=?",
+                         (row["phone_number_id"], row["wa_id"]))
+    level = logging.WARNING if state == "queued" else logging.ERROR
+    log.log(level, "%s's message %s to %s: %s (%s)", row["operator"] or SYSTEM, row["id"],
+            mask_phone(row["wa_id"]), state if state != "queued" else f"retry in {delay:.1f}s", exc)
+    return state
+
+
+def _backoff(w, attempt: int) -> float:
+    base = min(w.retry_max_seconds, w.retry_base_seconds * 2 ** max(attempt - 1, 0))
+    return base * random.uniform(0.5, 1.0)

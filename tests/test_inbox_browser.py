@@ -1,0 +1,132 @@
+"""The human side in a real browser (Debian's chromium through Playwright, a
+phone's viewport) against the real waitress, the real worker with the real
+bot and the Graph API stand-in: an operator logs in with name and password;
+a handoff posted through the signed webhook appears on /inbox without a
+reload (title badge); the operator answers and the stand-in receives exactly
+that text, once; the operator gives the conversation back and the bot
+answers the customer's next message. Screenshots land in tests/artifacts/
+(docs/inbox.png and docs/conversation.png are copies of them)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+
+from chatbot import accounts, db
+from chatbot.bot import knowledge
+from chatbot.web.app import create_app
+from chatbot.whatsapp import sendtest
+from chatbot.worker import Worker
+from conftest import APP_SECRET
+from support.servers import ThreadedWaitress
+from test_dashboard_browser import ARTIFACTS, browser, watch  # noqa: F401  (the browser fixture)
+from test_worker import live_cfg
+
+pytestmark = pytest.mark.slow
+
+PW = "senha da ana 2026"
+CUSTOMER = "5585999990101"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True, "locale": "pt-BR"}
+
+
+@pytest.fixture
+def shop(tmp_path, graph):
+    cfg = live_cfg(tmp_path, graph.url, whatsapp={"mark_read": False}, handoff={"pickup_minutes": 0})
+    conn = db.connect(cfg.db_path)
+    knowledge.import_kb(conn, *knowledge.demo_sources())
+    accounts.add(conn, "ana", "operator", PW)
+    srv = ThreadedWaitress(create_app(cfg)).start()
+    worker = Worker(cfg, owner="browser-test-worker")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    yield srv, conn, graph
+    worker.stopping.set()
+    thread.join(15)
+    srv.stop()
+    conn.close()
+
+
+def customer_says(srv, text: str, name: str = "Joana Cliente") -> None:
+    body, _ = sendtest.build_payload(text, CUSTOMER, "106540352242922", name=name)
+    resp = requests.post(srv.url + "/webhook", data=body, timeout=10,
+                         headers={"X-Hub-Signature-256": sendtest.sign(body, APP_SECRET),
+                                  "Content-Type": "application/json"})
+    assert resp.status_code == 200
+
+
+def sends_to_customer(graph) -> list[str]:
+    return [s["body"]["text"]["body"] for s in graph.sends() if s["to"] == CUSTOMER and s["body"]["type"] == "text"]
+
+
+def wait_for(cond, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_an_operator_answers_a_handoff_from_a_phone(browser, shop):  # noqa: F811
+    srv, conn, graph = shop
+    page = browser.new_page(**PHONE)
+    seen = watch(page)
+    page.goto(srv.url + "/login")
+    page.fill("#name", "ana")
+    page.fill("#password", PW)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/inbox")
+    page.evaluate("window.__sameDocument = 'yes'")
+    assert "Ninguém esperando agora" in page.locator("#inbox").inner_text()
+
+    # A handoff through the signed webhook shows up within 10 s, no reload.
+    customer_says(srv, "quero falar com um atendente, o arroz veio com bicho")
+    page.wait_for_selector("li.conv.waiting", timeout=10_000)
+    assert page.evaluate("window.__sameDocument") == "yes"
+    assert page.title().startswith("(1) ")
+    row = page.locator("li.conv.waiting").inner_text()
+    assert "Joana Cliente" in row and "reclamação" in row and "esperando há" in row
+    assert wait_for(lambda: len(sends_to_customer(graph)) == 1)          # the bot's "uma pessoa continua"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS_DIR() / "inbox.png"), full_page=True)
+
+    # The conversation: the operator answers; the stand-in gets exactly that text, once.
+    page.click("li.conv.waiting a")
+    page.wait_for_selector("#reply-text")
+    assert "janela de 24 h" in page.locator("#conv-window").inner_text()
+    assert page.locator("#takeover").count() == 1 and "Responder como ana" in page.locator(".reply").inner_text()
+    answer = "Oi, Joana! Sou a Ana. Sinto muito pelo arroz: pode mandar uma foto do lote?"
+    page.fill("#reply-text", answer)
+    page.click(".reply button[type=submit]")
+    page.wait_for_url(f"**/conversations/{CUSTOMER}?ok=enviada")
+    assert wait_for(lambda: answer in sends_to_customer(graph))
+    time.sleep(1.0)
+    assert sends_to_customer(graph).count(answer) == 1
+    # The customer writes while Ana holds it: it shows up live; the bot stays silent.
+    customer_says(srv, "mando sim, um minuto")
+    page.wait_for_selector("text=mando sim, um minuto", timeout=10_000)
+    page.wait_for_selector(".bubble.staff .tick", timeout=10_000)     # delivery tick once sent
+    assert len(sends_to_customer(graph)) == 2
+    assert "ana" in page.locator(".bubble.staff").first.inner_text()
+    assert page.locator("#takeover").count() == 0           # she holds it now: no "Assumir"
+    assert "com ana" in page.locator("#conv-mode").inner_text()
+    page.screenshot(path=str(ARTIFACTS_DIR() / "conversation.png"), full_page=True)
+
+    # Give it back to the bot with a closing message; the bot answers the next question.
+    page.fill("#release-text", "Obrigada, Joana! Vamos trocar o produto.")
+    page.click("#release")
+    page.wait_for_url(f"**/conversations/{CUSTOMER}?ok=devolvida")
+    assert "com o robô" in page.locator("#conv-mode").inner_text()
+    assert wait_for(lambda: "Obrigada, Joana! Vamos trocar o produto." in sends_to_customer(graph))
+    customer_says(srv, "vocês abrem domingo?")
+    assert wait_for(lambda: len(sends_to_customer(graph)) == 4)
+    assert "domingo" in sends_to_customer(graph)[-1].lower()
+    assert seen == {"console": [], "errors": [], "dialogs": []}
+
+
+def ARTIFACTS_DIR():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
