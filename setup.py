@@ -16,6 +16,7 @@ COMMANDS = {
     "chatbot-cleanup": "chatbot.commands.jobs:cleanup",
     "chatbot-healthcheck": "chatbot.commands.jobs:healthcheck",
     "chatbot-job-failed": "chatbot.commands.jobs:job_failed",
+    "chatbot-sync-catalog": "chatbot.commands.jobs:sync_catalog",
 }
 
 setup(
@@ -36,6 +37,8 @@ setup(
         "llama-cpp-python==0.3.36",
         # A Portuguese word list for the LLM reply check (catches made-up words); pure Python.
         "pyspellchecker>=0.8",
+        # Catalog uploads as .xlsx (what store managers save from Excel); pure Python.
+        "openpyxl>=3.1",
     ],
     extras_require={
         "test": [
