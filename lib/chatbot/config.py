@@ -100,6 +100,7 @@ class KB:
     catalog_path: str = ""              # the ERP's export read by chatbot-sync-catalog; "" = no sync
     max_price_change: float = 0.5       # a price moving by more than this fraction is flagged
     max_removed_fraction: float = 0.2   # an upload removing more than this share of products is flagged
+    max_upload_bytes: int = 20_971_520  # largest catalog file /admin/catalog takes (a 50,000-row CSV is ~4 MB)
 
 
 @dataclass(frozen=True)

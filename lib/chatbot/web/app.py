@@ -46,7 +46,7 @@ def create_app(cfg: config_mod.Config | None = None) -> Flask:
     def _bind_config():
         g.cfg = cfg
 
-    from . import admin, hooks, observe
-    for module in (hooks, observe, admin):
+    from . import admin, catalog, faq, hooks, observe
+    for module in (hooks, observe, admin, catalog, faq):
         app.register_blueprint(module.bp)
     return app
