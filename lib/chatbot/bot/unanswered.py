@@ -49,7 +49,7 @@ def groups(conn, days: float = 30, limit: int = 200) -> list[dict]:
         "SELECT i.body, i.wa_id, i.received_at, e.source, o.body AS reply FROM inbox i"
         " JOIN events e ON e.inbox_id = i.id LEFT JOIN outbox o ON o.inbox_id = i.id"
         " WHERE i.received_at >= ? AND i.msg_type = 'text' AND i.body IS NOT NULL"
-        " AND (e.source = 'fallback' OR o.body LIKE '%Não encontrei%')"
+        " AND (e.source = 'fallback' OR o.body LIKE '%encontrei%')"
         " ORDER BY i.id DESC LIMIT ?", (since, MAX_SCAN)).fetchall()
     found: dict[str, dict] = {}
     for r in rows:
