@@ -41,8 +41,9 @@ def csv_bytes(rows: list[dict], sep: str = ",", encoding: str = "utf-8", decimal
     return out.getvalue().encode(encoding)
 
 
-def edit(rows: list[dict], sku: str, **values) -> list[dict]:
-    return [{**r, **values} if r["sku"] == sku else r for r in rows]
+def edit(rows: list[dict], which: str, **values) -> list[dict]:
+    """The rows with the product whose sku is ``which`` changed."""
+    return [{**r, **values} if r["sku"] == which else r for r in rows]
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_xlsx_written_by_openpyxl(loaded, cfg, tmp_path):
     assert (sugar["price"], sugar["promo_price"], sugar["promo_end"]) == (5.99, 5.29, "2026-12-06")
     p = catalog.preview(loaded, checked, cfg.kb)
     assert {(c["field"], c["text"]) for c in p["changes"]} == {
-        ("price", "R$ 5,49 → R$ 5,99"), ("promo_price", "- → R$ 5,29"), ("promo_end", "- → 2026-12-06")}
+        ("price", "R$ 5,49 → R$ 5,99"), ("promo_price", "- → R$ 5,29"), ("promo_end", "- → 06/12/2026")}
     # The same import path as the CLI takes it, and keeps the workbook for the backup.
     knowledge.import_kb(loaded, path, STORE / "store.toml", sources_dir=cfg.kb_sources_dir)
     assert price_of(loaded, "1005").price == 5.99

@@ -46,6 +46,9 @@ def _money(v) -> str:
 def _show(field: str, v) -> str:
     if field in MONEY_FIELDS:
         return _money(v)
+    if field in ("promo_start", "promo_end") and v:
+        y, m, d = str(v).split("-")
+        return f"{d}/{m}/{y}"
     return "-" if v in (None, "") else str(v)
 
 

@@ -71,4 +71,6 @@ def groups(conn, days: float = 30, limit: int = 200) -> list[dict]:
     out = sorted(found.values(), key=lambda g: (-g["count"], -g["last_seen"]))[:limit]
     for g in out:
         g["customers"] = len(g["customers"])
+        # The fullest wording (accents, punctuation) makes the best FAQ question to start from.
+        g["question"] = max(g["examples"], key=len)
     return out
