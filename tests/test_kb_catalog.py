@@ -392,3 +392,15 @@ def test_sync_job_as_a_process(tmp_path, loaded, cfg, erp):
     assert done.returncode == 0, done.stderr
     assert "sync-catalog ok" in done.stderr and "imported catalogo.csv" in done.stderr
     assert price_of(loaded, "1003").price == 8.19
+
+
+@pytest.mark.slow
+def test_bench_catalog_runs(tmp_path):
+    """A tiny run of bench/bench_catalog.py so the benchmark cannot rot (numbers go to docs/BENCHMARKS.md)."""
+    import subprocess
+    import sys
+    from support.servers import ROOT
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_catalog.py"), "--rows", "2000", "--reps", "1",
+                           "--no-doc"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "| preview (check + diff) |" in done.stdout and "× a bare CSV parse" in done.stdout

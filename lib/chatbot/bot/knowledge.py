@@ -28,7 +28,6 @@ import io
 import json
 import os
 import re
-import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
