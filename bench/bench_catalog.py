@@ -10,7 +10,8 @@ the products gone and 0.2% new. Timed, interleaved, in the same run:
 * the preview (``check_catalog`` + ``catalog.preview``: the diff against the
   catalog in force), what /admin/catalog and ``chatbot-sync-catalog`` run;
 * the same preview from an .xlsx of the same rows (openpyxl), for scale;
-* applying it (``knowledge.write_catalog`` in one transaction, history copy included).
+* applying it: the search index's text computed before the write lock (``prepare``), then
+  ``knowledge.write_catalog`` in one transaction (rows, index, history copy), the time the lock is held.
 
 Target: the preview under 2 s. Medians and ratios go into the "Catalog"
 section of docs/BENCHMARKS.md.
@@ -132,9 +133,11 @@ def main() -> int:
         for _ in range(args.reps):                      # interleaved: the machine is shared
             for name, fn in cases:
                 times[name].append(timed(fn))
-        apply_times = []
+        apply_times, prepare_times = [], []
         for i in range(max(2, args.reps // 2)):
             checked = knowledge.check_catalog(as_erp_csv(rows(args.rows, i % 2)), "erp.csv")
+            t_prep = timed(checked.prepare)
+            prepare_times.append(t_prep)
             t0 = time.perf_counter()
             with db.transaction(conn):
                 knowledge.write_catalog(conn, checked, actor="bench", action="sync", sources_dir=cfg.kb_sources_dir)
@@ -154,8 +157,11 @@ def main() -> int:
     for name, _ in cases:
         med = statistics.median(times[name])
         lines.append(f"| {name} | {med:.3f} | {min(times[name]):.3f} | {med / base:.1f} |")
-    lines.append(f"| apply (write_catalog, one transaction, history copy) | {statistics.median(apply_times):.3f} |"
-                 f" {min(apply_times):.3f} | {statistics.median(apply_times) / base:.1f} |")
+    lines.append(f"| apply, before the lock: the search index's text (prepare) | {statistics.median(prepare_times):.3f} |"
+                 f" {min(prepare_times):.3f} | {statistics.median(prepare_times) / base:.1f} |")
+    lines.append(f"| apply, holding the write lock (write_catalog: rows, index, history copy) |"
+                 f" {statistics.median(apply_times):.3f} | {min(apply_times):.3f} |"
+                 f" {statistics.median(apply_times) / base:.1f} |")
     verdict = "meets" if prev < TARGET_S else "MISSES"
     lines += ["", f"The preview takes **{prev:.2f} s** ({verdict} the {TARGET_S:.0f} s target), "
               f"{prev / base:.1f}× a bare CSV parse of the same file.", MARK_END]

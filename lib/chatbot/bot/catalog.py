@@ -154,8 +154,10 @@ def apply(conn, token: str, actor: str, cfg, confirm_suspicious: bool = False) -
         raise CatalogError("A prévia guardada está corrompida: envie o arquivo de novo.", 500)
     checked = knowledge.check_catalog(data, row["file_name"], cfg.bot.store_timezone)
     result = preview(conn, checked, cfg.kb)
+    if not checked.rejected:
+        checked.prepare()
     try:
-        with db.transaction(conn):
+        with db.transaction(conn, durable=True):     # the page says "done": it must survive a power cut
             change = knowledge.write_catalog(
                 conn, checked, actor=actor, action="upload", sources_dir=cfg.kb_sources_dir,
                 catalog_file=row["file_name"], summary=_audit(result, confirm_suspicious),
@@ -224,7 +226,8 @@ def sync(conn, cfg, dry_run: bool = False) -> dict:
         message = f"{_line(name, result)}; the catalog in force is kept"
         _remember(conn, path, sha, outcome, message)
         return {"outcome": outcome, "message": message, "preview": result, "sha256": sha}
-    with db.transaction(conn):
+    checked.prepare()
+    with db.transaction(conn, durable=True):
         change = knowledge.write_catalog(conn, checked, actor="sync", action="sync",
                                          sources_dir=cfg.kb_sources_dir, catalog_file=str(path),
                                          summary=_audit(result, False))
