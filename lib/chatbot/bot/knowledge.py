@@ -103,18 +103,21 @@ class KB:
 
 # -- parsing -----------------------------------------------------------------
 
+_PLAIN_MONEY = re.compile(r"\d+(?:[.,]\d{1,2})?")
+_GROUPED_MONEY = re.compile(r"\d{1,3}(?:\.\d{3})+,\d{1,2}")    # 1.234,56; never 1.2345,00 or 1,234.56
+
+
 def parse_money(raw: str) -> float:
     """'27.90', '27,90', 'R$ 1.234,56' -> float; ValueError otherwise."""
-    s = raw.strip().replace("R$", "").replace(" ", "")
-    if "," in s and "." in s:
-        if not re.fullmatch(r"\d{1,3}(\.\d{3})+,\d{1,2}", s):     # 1.234,56; never 1.2345,00 or 1,234.56
-            raise ValueError(raw)
-        s = s.replace(".", "").replace(",", ".")
-    elif "," in s:
-        s = s.replace(",", ".")
-    if not re.fullmatch(r"\d+(\.\d{1,2})?", s):
+    s = raw.strip()
+    if _PLAIN_MONEY.fullmatch(s):           # the common case, 50,000 times per catalog
+        return round(float(s.replace(",", ".")), 2)
+    s = s.replace("R$", "").replace(" ", "")
+    if _GROUPED_MONEY.fullmatch(s):
+        return round(float(s.replace(".", "").replace(",", ".")), 2)
+    if not _PLAIN_MONEY.fullmatch(s):
         raise ValueError(raw)
-    return round(float(s), 2)
+    return round(float(s.replace(",", ".")), 2)
 
 
 class CheckedCatalog:
