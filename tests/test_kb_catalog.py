@@ -404,3 +404,19 @@ def test_bench_catalog_runs(tmp_path):
                            "--no-doc"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "| preview (check + diff) |" in done.stdout and "× a bare CSV parse" in done.stdout
+
+
+def test_the_backup_keeps_staff_faq_entries_and_the_catalog_history(loaded, cfg):
+    import tarfile
+    from chatbot.ops import backup
+    knowledge.faq_add(loaded, "Tem estacionamento para caminhão?", "Não, só para carros.", "admin-token",
+                      cfg.kb_sources_dir)
+    staged = catalog.stage(loaded, csv_bytes(edit(rows_of(), "1003", price="8.19")), "c.csv", "admin-token", cfg)
+    catalog.apply(loaded, staged["token"], "admin-token", cfg)
+    summary = backup.run_backup(cfg)
+    with tarfile.open(summary["path"]) as tar:
+        names = tar.getnames()
+        faq = tar.extractfile("kb/faq.toml").read().decode("utf-8")
+        current = tar.extractfile("kb/catalog.csv").read()
+    assert "caminhão" in faq and current == csv_bytes(edit(rows_of(), "1003", price="8.19"))
+    assert any(n.startswith("kb/history/catalog-v") for n in names), names
