@@ -168,7 +168,9 @@ def test_a_database_upgraded_from_every_earlier_schema_ends_like_a_fresh_one(tmp
     old = db.connect(tmp_path / "old.db", migrate_schema=False)
     for files in HISTORY[start:]:
         _apply_old(old, files)
-    assert db.migrate(old) == []
+    # Today's code applies only the migrations no released version had.
+    released = {db.RENAMED.get(n, n) for n in HISTORY[-1]}
+    assert db.migrate(old) == [n for n, _ in db.migration_files() if n not in released]
     assert _schema(old) == fresh
     # Created by that version and upgraded straight to today's.
     direct = db.connect(tmp_path / "direct.db", migrate_schema=False)
