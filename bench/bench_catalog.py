@@ -148,7 +148,8 @@ def main() -> int:
     prev = statistics.median(times["preview (check + diff)"])
     lines = [MARK_START, "## Catalog", "",
              f"`bench/bench_catalog.py`, {datetime.date.today()}, {platform.python_implementation()}"
-             f" {platform.python_version()}, {os.cpu_count()} CPUs (shared, noisy): a {args.rows:,}-row ERP"
+             f" {platform.python_version()}, {os.cpu_count()} CPUs (shared, noisy; load average"
+             f" {os.getloadavg()[0]:.1f} at the end): a {args.rows:,}-row ERP"
              f" export (`;`, decimal commas, Windows-1252, {len(data) / 1e6:.1f} MB) against a catalog in"
              f" force of the same size; {p['counts']['price_changes']} prices changed,"
              f" {p['counts']['removed']} removed, {p['counts']['added']} new. Median of {args.reps}"
