@@ -16,6 +16,7 @@ COMMANDS = {
     "chatbot-cleanup": "chatbot.commands.jobs:cleanup",
     "chatbot-healthcheck": "chatbot.commands.jobs:healthcheck",
     "chatbot-job-failed": "chatbot.commands.jobs:job_failed",
+    "chatbot-sync-catalog": "chatbot.commands.jobs:sync_catalog",
 }
 
 setup(
@@ -43,6 +44,8 @@ setup(
         "prometheus_client>=0.20",
         # The Snowball Portuguese stemmer, for finding FAQ entries and store facts by meaning; pure Python.
         "snowballstemmer>=2.2",
+        # Catalog uploads as .xlsx (what store managers save from Excel); pure Python.
+        "openpyxl>=3.1",
     ],
     extras_require={
         "test": [

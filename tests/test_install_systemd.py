@@ -13,8 +13,10 @@ a fresh copy.
 from __future__ import annotations
 
 import contextlib
+import csv
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
@@ -338,10 +340,37 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     assert query(box, "SELECT status FROM job_runs WHERE job='backup'") == [["ok"]]
 
     # Every other job runs to success inside its sandbox (ProcSubset, PrivateNetwork, syscall filter...).
-    for job in ("collect-metrics", "check-alerts", "healthcheck", "cleanup"):
+    for job in ("collect-metrics", "check-alerts", "healthcheck", "cleanup", "sync-catalog"):
         res = box.run("systemctl", "start", f"chatbot-{job}.service", timeout=300)
         assert res.returncode == 0, box.run("journalctl", "-u", f"chatbot-{job}", "--no-pager").stdout
         assert ["ok"] in query(box, f"SELECT status FROM job_runs WHERE job='{job}'"), job
+
+    # The ERP sync, started as its timer starts it: a changed export (Excel's ";", decimal commas,
+    # Windows-1252) is imported inside the sandbox, and the bot quotes the new price.
+    erp = box.path("/srv/erp/catalogo.csv")
+    erp.parent.mkdir(parents=True)
+    with open(ROOT / "lib/chatbot/data/demo_catalog.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    for row in rows:
+        if row[0] == "7896006711111":          # Feijão Carioca Tipo 1 1kg, R$ 8,49 in the demo store
+            row[5] = "9.19"
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerows([[c.replace(".", ",") if re.fullmatch(r"\d+\.\d\d", c) else c
+                                               for c in row] for row in rows])
+    erp.write_bytes(out.getvalue().encode("cp1252"))
+    erp.chmod(0o644)
+    toml = box.path("/etc/chatbot/chatbot.toml")
+    toml.write_text(toml.read_text().replace('# catalog_path = ""', 'catalog_path = "/srv/erp/catalogo.csv"'))
+    res = box.run("systemctl", "start", "chatbot-sync-catalog.service", timeout=300)
+    journal = box.run("journalctl", "-u", "chatbot-sync-catalog", "--no-pager", "-o", "cat").stdout
+    assert res.returncode == 0, journal
+    assert "imported catalogo.csv" in journal and "Windows-1252" in journal, journal
+    assert query(box, "SELECT price FROM kb_products WHERE sku='7896006711111'") == [[9.19]]
+    res = box.run("runuser", "-u", "chatbot", "--", "/opt/chatbot/venv/bin/chatbot", "ask",
+                  "quanto custa o feijão carioca?", timeout=120, env={"CHATBOT_CONFIG": "/etc/chatbot/chatbot.toml"})
+    assert res.returncode == 0 and "R$ 9,19" in res.stdout, res.stdout + res.stderr
+    res = box.run("systemctl", "list-timers", "--no-pager", "chatbot-sync-catalog.timer")
+    assert "chatbot-sync-catalog.timer" in res.stdout and "chatbot-sync-catalog.service" in res.stdout, res.stdout
     res = box.run("systemctl", "list-units", "--failed", "--no-legend", "--plain", "chatbot-*")
     assert not res.stdout.strip(), res.stdout
 

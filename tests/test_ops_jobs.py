@@ -38,7 +38,7 @@ def test_start_finish_last_runs_and_overdue(cfg):
     conn = db.connect(cfg.db_path)             # installed at T0: never-run jobs count from here
     assert jobs.last_runs(conn) == {j: None for j in jobs.JOBS}
     assert jobs.JOBS == {"collect-metrics": 300, "check-alerts": 900, "backup": 86400, "cleanup": 604800,
-                         "healthcheck": 3600}
+                         "healthcheck": 3600, "sync-catalog": 900}
     rid = jobs.start(conn, "backup")
     assert jobs.last_runs(conn)["backup"]["status"] == "running"
     clock.advance(12)

@@ -90,7 +90,7 @@ def test_units_exist_for_every_job_and_service():
     assert FAILED_TEMPLATE in SERVICES
     assert {t.removesuffix(".timer") for t in TIMERS} == {
         "chatbot-collect-metrics", "chatbot-check-alerts", "chatbot-backup", "chatbot-cleanup",
-        "chatbot-healthcheck"}
+        "chatbot-healthcheck", "chatbot-sync-catalog"}
     for job in JOBS:
         assert job in SERVICES, f"{job} has a timer but no service"
 

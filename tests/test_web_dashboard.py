@@ -88,7 +88,8 @@ def test_stats_json(client, seeded):
             "last_backup", "jobs", "system_latest"} <= set(d)
     assert d["unavailable"] == {}
     assert [h["wa_id"] for h in d["handoffs_waiting"]] == list(reversed(HUMAN))      # oldest first
-    assert {j["job"] for j in d["jobs"]} == {"collect-metrics", "check-alerts", "backup", "cleanup", "healthcheck"}
+    assert {j["job"] for j in d["jobs"]} == {"collect-metrics", "check-alerts", "backup", "cleanup", "healthcheck",
+                                           "sync-catalog"}
     assert 1000 < d["totals"]["latency_p50_ms"] < d["totals"]["latency_p95_ms"] < 6000
     assert d["worker"]["stale"] is False
 

@@ -136,6 +136,14 @@ class Handoff:
 
 
 @dataclass(frozen=True)
+class KB:
+    catalog_path: str = ""              # the ERP's export read by chatbot-sync-catalog; "" = no sync
+    max_price_change: float = 0.5       # a price moving by more than this fraction is flagged
+    max_removed_fraction: float = 0.2   # an upload removing more than this share of products is flagged
+    max_upload_bytes: int = 20_971_520  # largest catalog file /admin/catalog takes (a 50,000-row CSV is ~4 MB)
+
+
+@dataclass(frozen=True)
 class LLM:
     enabled: bool = True
     backend: str = "llama"          # "llama" (in process) or "openai" (HTTP)
@@ -220,6 +228,7 @@ class Config:
     admin: Admin = field(default_factory=Admin)
     bot: Bot = field(default_factory=Bot)
     handoff: Handoff = field(default_factory=Handoff)
+    kb: KB = field(default_factory=KB)
     llm: LLM = field(default_factory=LLM)
     alerts: Alerts = field(default_factory=Alerts)
     smtp: SMTP = field(default_factory=SMTP)
@@ -378,6 +387,10 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{p}: [alerts] repeat_hours must be positive")
     if cfg.handoff.pickup_minutes < 0 or cfg.handoff.timeout_minutes < 0:
         raise ConfigError(f"{p}: [handoff] pickup_minutes and timeout_minutes must not be negative")
+    if cfg.kb.max_price_change <= 0:
+        raise ConfigError(f"{p}: [kb] max_price_change must be positive (0.5 = 50%)")
+    if not 0 <= cfg.kb.max_removed_fraction <= 1:
+        raise ConfigError(f"{p}: [kb] max_removed_fraction must be between 0 and 1")
     if cfg.backup.keep_count < 1:
         raise ConfigError(f"{p}: [backup] keep_count must be at least 1")
     if cfg.whatsapp.access_token and not cfg.whatsapp.app_secret:

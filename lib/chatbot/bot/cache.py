@@ -5,7 +5,8 @@ context (intent, products carried over), so "e no atacado?" after rice and
 after beans are different questions. Entries live [bot] cache_ttl_seconds,
 at most cache_max_entries are kept (least recently used go first), and every
 knowledge-base import empties the table (knowledge.import_kb) and bumps the
-version the rows are checked against. Owns the ``response_cache`` table.
+version the rows are checked against; a dated promotion starting or ending
+expires the replies cached before it. Owns the ``response_cache`` table.
 """
 from __future__ import annotations
 
@@ -23,9 +24,19 @@ def key(normalized: str, intent: str, context_skus: list[str]) -> str:
 def get(conn, k: str, kb_version: int, ttl_seconds: float) -> dict | None:
     """The cached reply, or None (missing, expired, or from an older knowledge base)."""
     row = conn.execute("SELECT reply, kb_version, created_at FROM response_cache WHERE key=?", (k,)).fetchone()
-    if row is None or row["kb_version"] != kb_version or row["created_at"] < clock.now() - ttl_seconds:
+    now = clock.now()
+    if row is None or row["kb_version"] != kb_version or row["created_at"] < now - ttl_seconds:
+        return None
+    if promotion_turned(conn, row["created_at"], now):
         return None
     return json.loads(row["reply"])
+
+
+def promotion_turned(conn, since: float, now: float) -> bool:
+    """A dated promotion started or ended since ``since``: a reply cached before may quote it wrongly."""
+    return conn.execute("SELECT 1 FROM kb_products WHERE promo_from_ts > ?1 AND promo_from_ts <= ?2"
+                        " UNION ALL SELECT 1 FROM kb_products WHERE promo_until_ts > ?1 AND promo_until_ts <= ?2"
+                        " LIMIT 1", (since, now)).fetchone() is not None
 
 
 def hit(conn, k: str) -> None:

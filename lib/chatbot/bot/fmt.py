@@ -92,3 +92,24 @@ def open_at(spec: str | None, when: dt.datetime) -> bool:
         if ha * 60 + ma <= minute < hb * 60 + mb:
             return True
     return False
+
+
+def valid_until(last_day: str | None, until_ts: float | None) -> str:
+    """How long a dated promotion lasts, as a customer reads it: 'válida até hoje',
+    'válida até amanhã', 'válida até domingo' (within the week), 'válida até 15/12'.
+    ``until_ts`` is the midnight (store time) after ``last_day``: whole days to it
+    count the days left without needing the store's zone here."""
+    if not last_day or until_ts is None:
+        return ""
+    left = until_ts - clock.now()
+    if left <= 0:
+        return ""
+    day = dt.date.fromisoformat(last_day)
+    days = -int(-left // 86400) - 1     # whole days after today: 0 = ends today
+    if days == 0:
+        return "válida até hoje"
+    if days == 1:
+        return "válida até amanhã"
+    if days < 7:
+        return f"válida até {DAY_NAMES[DAY_KEYS[day.weekday()]]}"
+    return f"válida até {day:%d/%m}"

@@ -34,7 +34,8 @@ def label(p: Product) -> str:
 def detail(p: Product) -> str:
     lines = [f"{label(p)}: {fmt.money(p.price)} {fmt.per_unit(p.unit)}.".replace("  ", " ")]
     if p.promo_price:
-        lines.append(f"🔥 Em promoção: {fmt.money(p.promo_price)}!")
+        until = fmt.valid_until(p.promo_end, p.promo_until_ts)
+        lines.append(f"🔥 Em promoção: {fmt.money(p.promo_price)}" + (f" ({until})!" if until else "!"))
     if p.wholesale_price:
         lines.append(f"📦 No atacado: {fmt.money(p.wholesale_price)} cada, a partir de "
                      f"{fmt.quantity(p.wholesale_min_qty, p.unit)}.")
@@ -44,7 +45,8 @@ def detail(p: Product) -> str:
 def line(p: Product) -> str:
     out = f"• {label(p)}: {fmt.money(p.price)} {fmt.per_unit(p.unit)}".rstrip()
     if p.promo_price:
-        out += f" (promoção: {fmt.money(p.promo_price)})"
+        until = fmt.valid_until(p.promo_end, p.promo_until_ts)
+        out += f" (promoção: {fmt.money(p.promo_price)}" + (f", {until})" if until else ")")
     return out
 
 
@@ -124,8 +126,9 @@ def promotions(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
         lines = []
         for p in products[:3] if how == "list" else products[:1]:
             if p.promo_price:
+                until = fmt.valid_until(p.promo_end, p.promo_until_ts)
                 lines.append(f"🔥 Sim! {label(p)} está em promoção: de {fmt.money(p.price)} por "
-                             f"{fmt.money(p.promo_price)}.")
+                             f"{fmt.money(p.promo_price)}" + (f", {until}." if until else "."))
             else:
                 lines.append(f"{label(p)} não está em promoção agora; o preço é {fmt.money(p.price)} "
                              f"{fmt.per_unit(p.unit)}.".replace("  ", " "))
@@ -138,7 +141,8 @@ def promotions(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
     promos.sort(key=lambda p: (p.promo_price / p.price, p.id))
     shown = promos[:MAX_LIST]
     out = "🔥 Nossas promoções:\n" + "\n".join(
-        f"• {label(p)}: de {fmt.money(p.price)} por {fmt.money(p.promo_price)}" for p in shown)
+        f"• {label(p)}: de {fmt.money(p.price)} por {fmt.money(p.promo_price)}"
+        + (f" ({u})" if (u := fmt.valid_until(p.promo_end, p.promo_until_ts)) else "") for p in shown)
     if len(promos) > len(shown):
         out += f"\n…e mais {len(promos) - len(shown)} produtos em promoção. Pergunte por um produto!"
     return out, []

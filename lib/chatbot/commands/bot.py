@@ -62,8 +62,22 @@ def kb():
     """Load and inspect the store's knowledge base (catalog and facts)."""
 
 
+def cli_actor() -> str:
+    """Who runs a kb command, for the audit record ("cli:USER")."""
+    import getpass
+    import os
+    user = os.environ.get("SUDO_USER") or os.environ.get("USER")
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = str(os.getuid())
+    return f"cli:{user}"
+
+
 @kb.command("import")
-@click.option("--catalog", type=click.Path(dir_okay=False), metavar="FILE.csv", help="Product catalog.")
+@click.option("--catalog", type=click.Path(dir_okay=False), metavar="FILE.csv",
+              help="Product catalog: CSV (';' or ',', UTF-8 or Windows-1252) or .xlsx.")
 @click.option("--store", type=click.Path(dir_okay=False), metavar="FILE.toml", help="Store facts.")
 @click.option("--demo", is_flag=True, help="Load the demo store shipped with the package.")
 @click.option("--json", "as_json", is_flag=True)
@@ -74,7 +88,9 @@ def kb_import(catalog, store, demo, as_json, config_path):
 
     Every bad row is reported with its line number and the data in force
     stays as it was. Cached replies are dropped. Copies of both files are
-    kept in [paths] kb_sources_dir for the backup.
+    kept in [paths] kb_sources_dir for the backup, and the catalog replaced
+    is kept for `chatbot kb rollback`. FAQ entries written by staff on
+    /admin/faq are kept.
 
     \b
     Examples:
@@ -90,7 +106,8 @@ def kb_import(catalog, store, demo, as_json, config_path):
         raise Failure("give both --catalog and --store (or --demo)", code=2)
     cfg = load_config(config_path)
     try:
-        result = knowledge.import_kb(db.connect(cfg.db_path), catalog, store, sources_dir=cfg.kb_sources_dir)
+        result = knowledge.import_kb(db.connect(cfg.db_path), catalog, store, sources_dir=cfg.kb_sources_dir,
+                                     tz=cfg.bot.store_timezone, actor=cli_actor())
     except knowledge.KBImportError as exc:
         raise Failure(str(exc)) from None
     if as_json:
@@ -99,6 +116,61 @@ def kb_import(catalog, store, demo, as_json, config_path):
     click.echo(f"imported {result['products']} products ({result['promotions']} on promotion, "
                f"{result['wholesale']} with a wholesale price) and {result['faq']} FAQ entries for "
                f"{result['store']!r}: knowledge base version {result['version']}")
+
+
+@kb.command("rollback")
+@click.option("--json", "as_json", is_flag=True)
+@config_option
+@expected_failures
+def kb_rollback(as_json, config_path):
+    """Put back the catalog that was in force before the last catalog change.
+
+    The catalog replaced by every import, upload or sync is kept under
+    [paths] kb_sources_dir/history; this imports the newest one through the
+    same checks. Running it twice undoes the first rollback. Store facts and
+    FAQ entries are not touched.
+
+    \b
+    Example:
+        sudo -u chatbot chatbot kb rollback
+    """
+    from ..bot import knowledge
+    cfg = load_config(config_path)
+    try:
+        result = knowledge.rollback(db.connect(cfg.db_path), cfg.kb_sources_dir, cli_actor(), cfg.bot.store_timezone)
+    except knowledge.KBImportError as exc:
+        raise Failure("; ".join(exc.errors)) from None
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"restored {result['products']} products from {result['restored']}:"
+               f" knowledge base version {result['version']}")
+
+
+@kb.command("history")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@config_option
+@expected_failures
+def kb_history(limit, as_json, config_path):
+    """Who changed the knowledge base, when and how (newest first).
+
+    \b
+    Example:
+        chatbot kb history --limit 5
+    """
+    from ..bot import knowledge
+    cfg = load_config(config_path)
+    rows = knowledge.changes(db.connect(cfg.db_path), limit)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        d = r["details"]
+        what = d.get("counts") or {k: d[k] for k in ("products", "q", "id") if k in d}
+        click.echo(f"{_when(r['ts'])}  v{r['kb_version']:<5} {r['action']:<10} {r['actor']:<16} {what}")
+    if not rows:
+        click.echo("no changes recorded")
 
 
 @kb.command("show")

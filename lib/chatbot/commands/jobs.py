@@ -440,6 +440,60 @@ def _show_health(r: dict) -> None:
     click.echo(f"overall: {r['health']}")
 
 
+# -- sync-catalog ------------------------------------------------------------------
+@click.command(help="""Import the ERP's catalog export ([kb] catalog_path) when its content changed.
+
+Run every 15 minutes by chatbot-sync-catalog.timer. The file goes through
+the same checks as `chatbot kb import` and the staff's upload. If a row is
+rejected, or a price moves by more than [kb] max_price_change, or more than
+[kb] max_removed_fraction of the products would go, the catalog in force is
+kept, the run fails with one line naming the first problem, and the "job
+sync-catalog failed" alert goes out by the usual channels (until the file
+changes and imports). --dry-run prints what an import would change.
+
+\b
+Examples:
+    chatbot-sync-catalog
+    chatbot-sync-catalog --dry-run
+    chatbot-sync-catalog --dry-run --json
+""")
+@config_option
+@json_option
+@click.option("--dry-run", is_flag=True, help="Print the preview (new, removed, changed, rejected); change nothing.")
+def sync_catalog(config_path, as_json, dry_run):
+    cfg = job_config(config_path)
+
+    def work(conn, run_id):
+        from ..bot import catalog
+        r = catalog.sync(conn, cfg, dry_run=dry_run)
+        return Outcome(r, r["message"], failed=r["outcome"] in ("rejected", "suspicious"))
+    run_job("sync-catalog", cfg, as_json, work, record=not dry_run, show=_show_sync if dry_run else None)
+
+
+def _show_sync(r: dict) -> None:
+    p = r.get("preview")
+    if not p:
+        return
+    from ..bot import fmt
+    click.echo(f"file: {p['file']} ({p['described']}), {p['products']} products;"
+               f" in force: {p['current_products']} (version {p['base_version']})")
+    for a in p["added"]:
+        click.echo(f"  new      {a['sku']:<14} {a['name']}  {fmt.money(a['price'])}")
+    for a in p["removed"]:
+        click.echo(f"  removed  {a['sku']:<14} {a['name']}")
+    for c in p["changes"]:
+        click.echo(f"  {'CHECK' if c['suspicious'] else 'changed':<8} {c['sku']:<14} {c['name']}: {c['field']}"
+                   f" {c['text']}")
+    for x in p["rejected"]:
+        click.echo(f"  rejected line {x['line'] or '-'}: {x['reason']}")
+    for f in p["flags"]:
+        click.echo(f"  flagged: {f}")
+    verdict = ("would be refused (rows rejected)" if p["rejected"] or not p["applicable"] else
+               "would be refused (flagged: needs a person to confirm it on /admin/catalog)" if p["suspicious"] else
+               "nothing would change" if p["unchanged"] else "would be imported")
+    click.echo(f"dry run: {verdict}")
+
+
 # -- job-failed --------------------------------------------------------------------
 @click.command(help="""Record that a chatbot unit failed, then run the alert check so it is notified.
 

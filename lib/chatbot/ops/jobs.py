@@ -23,6 +23,7 @@ JOBS: dict[str, float] = {
     "backup": DAY,
     "cleanup": 7 * DAY,
     "healthcheck": HOUR,
+    "sync-catalog": 15 * MINUTE,
 }
 
 

@@ -1,0 +1,109 @@
+"""/admin/faq and /admin/unanswered: answers staff write, and the questions that need one.
+
+``POST /admin/faq`` with {"q", "a"} (JSON or the page's form) adds an entry
+and returns its id; ``POST /admin/faq/<id>`` edits, ``POST
+/admin/faq/<id>/delete`` deletes (PUT and DELETE do the same for scripts).
+An entry is in force for the next customer message (the knowledge version
+moves). ``/admin/unanswered`` groups the questions that ended in a fallback
+or "não encontrei"; each group's button opens the FAQ form filled in.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
+
+from ..bot import knowledge, unanswered
+from .db import get_db
+from .staff import current_actor, guard, require_role, secure_headers, wants_json
+
+bp = Blueprint("faq", __name__)
+bp.before_request(guard)
+bp.after_request(secure_headers)
+log = logging.getLogger("chatbot.web")
+
+
+def _error(status: int, message: str) -> Response:
+    if wants_json():
+        resp = jsonify({"error": message})
+    else:
+        resp = Response(render_template("faq.html", entries=knowledge.faq_entries(get_db()), error=message,
+                                        q=request.form.get("q", ""), a=request.form.get("a", "")),
+                        mimetype="text/html")
+    resp.status_code = status
+    return resp
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    return data if hasattr(data, "get") else {}
+
+
+@bp.get("/admin/faq")
+def page():
+    if (denied := require_role("manager")):     # managers and admins
+        return denied
+    entries = knowledge.faq_entries(get_db())
+    if wants_json():
+        return jsonify({"faq": entries})
+    return render_template("faq.html", entries=entries, error=None, q=request.args.get("q", "")[:300], a="")
+
+
+@bp.post("/admin/faq")
+def add():
+    if (denied := require_role("manager")):     # managers and admins
+        return denied
+    data = _body()
+    try:
+        fid = knowledge.faq_add(get_db(), data.get("q"), data.get("a"), current_actor(), g.cfg.kb_sources_dir)
+    except knowledge.FAQError as exc:
+        return _error(400, str(exc))
+    log.info("FAQ entry %s added by %s", fid, current_actor())
+    if wants_json():
+        return jsonify({"id": fid}), 201
+    return redirect(url_for("faq.page") + f"#faq-{fid}", 303)
+
+
+@bp.route("/admin/faq/<int:faq_id>", methods=["POST", "PUT"])
+def edit(faq_id: int):
+    if (denied := require_role("manager")):     # managers and admins
+        return denied
+    data = _body()
+    try:
+        found = knowledge.faq_edit(get_db(), faq_id, data.get("q"), data.get("a"), current_actor(),
+                                   g.cfg.kb_sources_dir)
+    except knowledge.FAQError as exc:
+        return _error(400, str(exc))
+    if not found:
+        return _error(404, "Essa pergunta não existe mais.")
+    log.info("FAQ entry %s edited by %s", faq_id, current_actor())
+    if wants_json():
+        return jsonify({"id": faq_id})
+    return redirect(url_for("faq.page") + f"#faq-{faq_id}", 303)
+
+
+@bp.route("/admin/faq/<int:faq_id>/delete", methods=["POST"])
+@bp.route("/admin/faq/<int:faq_id>", methods=["DELETE"])
+def delete(faq_id: int):
+    if (denied := require_role("manager")):     # managers and admins
+        return denied
+    if not knowledge.faq_delete(get_db(), faq_id, current_actor(), g.cfg.kb_sources_dir):
+        return _error(404, "Essa pergunta não existe mais.")
+    log.info("FAQ entry %s deleted by %s", faq_id, current_actor())
+    if wants_json():
+        return jsonify({"deleted": faq_id})
+    return redirect(url_for("faq.page"), 303)
+
+
+@bp.get("/admin/unanswered")
+def unanswered_page():
+    if (denied := require_role("manager")):     # managers and admins
+        return denied
+    try:
+        days = min(max(float(request.args.get("days", 30)), 1), 365)
+    except ValueError:
+        days = 30
+    items = unanswered.groups(get_db(), days)
+    if wants_json():
+        return jsonify({"days": days, "groups": items})
+    return render_template("unanswered.html", items=items, days=int(days))
