@@ -183,4 +183,4 @@ def test_a_database_upgraded_from_every_earlier_schema_ends_like_a_fresh_one(tmp
 
 def test_migrations_are_one_sequence_with_unique_numbers():
     numbers = [name.split("_", 1)[0] for name, _ in db.migration_files()]
-    assert len(numbers) == len(set(numbers)), "a new migration takes the next free number"
+    assert numbers == [f"{i:04d}" for i in range(1, len(numbers) + 1)], "a new migration takes the next number"

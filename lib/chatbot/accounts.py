@@ -1,6 +1,6 @@
 """Staff accounts, their passwords and their web sessions.
 
-Owns the ``users`` and ``web_sessions`` tables (migration 0014). Roles are
+Owns the ``users`` and ``web_sessions`` tables (migration 0012). Roles are
 ranked: an ``operator`` reads and answers conversations, a ``manager`` also
 keeps the catalog, the FAQ and the unanswered questions, an ``admin`` does
 everything (dashboard, backups, the test message, users).
