@@ -8,7 +8,6 @@ import tempfile
 import threading
 import time
 
-import psutil
 
 from conftest import make_cfg
 from chatbot import clock, db, owners
@@ -84,18 +83,21 @@ def test_error_at_the_last_attempt_parks_with_an_apology(tmp_path, graph):
 
 def dead_owner() -> str:
     """The lease name of a worker process that has exited."""
-    p = subprocess.Popen([sys.executable, "-c", "pass"])
-    started = psutil.Process(p.pid).create_time()
+    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    started = owners._stat(p.pid)[1]
     p.wait()
-    return f"{socket.gethostname()}:{p.pid}:{started:.2f}"
+    return f"{socket.gethostname()}:{p.pid}:{started}"
 
 
 def test_owner_liveness():
     assert not owners.is_dead(owners.this_process())
     assert owners.is_dead(dead_owner())
     me = os.getpid()
-    assert owners.is_dead(f"{socket.gethostname()}:{me}:12345.00")          # pid reused by a later process
-    assert not owners.is_dead(f"another-host:{me + 100000}:1.00")           # cannot tell: alive
+    assert owners.is_dead(f"{socket.gethostname()}:{me}:12345")             # pid reused by a later process
+    assert not owners.is_dead(f"another-host:{me + 100000}:1")              # cannot tell: alive
+    # The start tick comes from /proc/PID/stat, not psutil (its boot time needs /proc/stat,
+    # which the units hide with ProcSubset=pid).
+    assert owners.this_process().split(":")[2] == str(owners._stat(me)[1]) != "0"
     assert not owners.is_dead("test-worker") and not owners.is_dead(None)
 
 
@@ -106,8 +108,7 @@ def test_dead_owners_leases_are_recovered_at_once(tmp_path, graph):
     a = enqueue(conn, wamid="wamid.a", wa_id="5585000000001")
     b = enqueue(conn, wamid="wamid.b", wa_id="5585000000002")
     c = enqueue(conn, wamid="wamid.c", wa_id="5585000000003")
-    gone, alive = dead_owner(), f"{socket.gethostname()}:{os.getppid()}:" \
-                                f"{psutil.Process(os.getppid()).create_time():.2f}"
+    gone, alive = dead_owner(), f"{socket.gethostname()}:{os.getppid()}:{owners._stat(os.getppid())[1]}"
     inbox.claim(conn, gone, 120)
     mb = inbox.claim(conn, gone, 120)
     inbox.prepare(conn, mb, gone, {"type": "text", "to": mb["wa_id"]}, sending=True)   # died mid-send

@@ -15,15 +15,26 @@ from __future__ import annotations
 import os
 import socket
 
-import psutil
 
+def _stat(pid: int) -> tuple[str, int] | None:
+    """The process's state letter and start time (clock ticks since boot) from
+    /proc/PID/stat; None when there is no such process.
 
-def _start_time(pid: int) -> float:
-    return psutil.Process(pid).create_time()
+    Read directly rather than through psutil: psutil's create_time() needs the
+    boot time from /proc/stat, which the units hide (ProcSubset=pid), and the
+    raw start tick tells a reused pid apart just as well."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read().decode("ascii", "replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    rest = data[data.rindex(")") + 2:].split()      # the name may hold spaces and parentheses
+    return rest[0], int(rest[19])
 
 
 def this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{_start_time(os.getpid()):.2f}"
+    stat = _stat(os.getpid())
+    return f"{socket.gethostname()}:{os.getpid()}:{stat[1] if stat else 0}"
 
 
 def is_dead(owner: str | None, host: str | None = None) -> bool:
@@ -35,19 +46,16 @@ def is_dead(owner: str | None, host: str | None = None) -> bool:
         return False
     try:
         pid = int(parts[1])
-        started = float(parts[2]) if len(parts) == 3 else None
+        started = int(float(parts[2])) if len(parts) == 3 else None
     except ValueError:
         return False
     if pid <= 0:
         return False
     try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:     # killed, not yet reaped by its parent
-            return True
-        now_started = proc.create_time()
-    except psutil.NoSuchProcess:
+        stat = _stat(pid)
+    except (OSError, ValueError, IndexError):
+        return False                   # a process we may not look at: alive, as far as we know
+    if stat is None or stat[0] in ("Z", "X"):    # gone, or killed and not yet reaped by its parent
         return True
-    except (psutil.AccessDenied, OSError):
-        return False
     # The pid was reused by a later process: the owner is gone.
-    return started is not None and abs(now_started - started) > 1.0
+    return started is not None and started != 0 and stat[1] != started
