@@ -240,8 +240,7 @@ print_summary() {
     local url
     url=$(CHATBOT_CONFIG="$ETC/chatbot.toml" "$VENV/bin/python" -c '
 from chatbot import config
-from chatbot.whatsapp.sendtest import local_url
-print(local_url(config.load()))')
+print(config.load().web.local_url)')
     cat <<EOF
 
 The chatbot is installed (sandbox mode until WhatsApp credentials are set).
