@@ -63,7 +63,9 @@ def connect(path: str | os.PathLike, *, busy_timeout_ms: int | None = None,
     conn.busy_timeout_ms = int(busy_timeout_ms)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-    conn.execute("PRAGMA journal_mode=WAL")
+    # Switching a new file to WAL needs it to itself for an instant; several
+    # processes opening it at once poll for that like for the write lock.
+    _polling_for_lock(conn, lambda: conn.execute("PRAGMA journal_mode=WAL"))
     if synchronous not in ("FULL", "NORMAL"):
         raise ValueError("synchronous must be FULL or NORMAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
