@@ -188,53 +188,28 @@ class Classifier:
                 and max((scores[i] for i in FACT_INTENTS), default=0) < 1:     # "delivery" says it already
             if it.faq is None or faq_score < 0.75:
                 it.faq, faq_score = it.meaning.index, 0.75
-        facts = {i: scores[i] for i in FACT_INTENTS if scores[i] > 0}
-        anaphoric = bool(stems) and stems[0] == "e" and len(stems) <= 7
-        last_intent = (last or {}).get("intent")
-        last_skus = (last or {}).get("skus") or []
+        c = _Case(it=it, scores=scores, facts={i: scores[i] for i in FACT_INTENTS if scores[i] > 0},
+                  found=found, faq_score=faq_score, stems=stems, days=days,
+                  anaphoric=bool(stems) and stems[0] == "e" and len(stems) <= 7,
+                  last_intent=(last or {}).get("intent"), last_skus=(last or {}).get("skus") or [])
+        for rule in DECISION:
+            outcome = rule(c)
+            if outcome is None:
+                continue
+            if isinstance(outcome, Intent):
+                return outcome
+            return self._product_intent(c, outcome)
+        return it
 
-        strong_fact = max(facts.values(), default=0) >= 1
-        if scores["wholesale"] >= 1 or (scores["wholesale"] > 0 and not strong_fact) \
-                or (it.quantity and found and found.product.wholesale_price
-                    and it.quantity >= found.product.wholesale_min_qty):
-            name = "wholesale"
-        elif scores["promotions"] >= 1 or (scores["promotions"] > 0 and not strong_fact):
-            name = "promotions"
-        elif found and (scores["product_price"] > 0 or not facts) and faq_score < 0.75:
-            name = "product_price"
-            if not facts and scores["product_price"] == 0 and last_intent in PRODUCT_INTENTS:
-                name, it.from_context = last_intent, True     # "e a calabresa?" after a price question
-        elif it.faq is not None and (faq_score >= 0.75 or max(facts.values(), default=0) <= 1):
-            return self._set(it, "faq", min(0.6 + faq_score / 2, 0.95))
-        elif facts:
-            order = sorted(facts, key=lambda i: (-facts[i], FACT_INTENTS.index(i)))
-            it.extra = [i for i in order[1:3] if facts[i] >= 1]
-            return self._set(it, order[0], 0.9 if facts[order[0]] >= 1 else 0.7)
-        elif scores["product_price"] > 0 and (it.products.query or not last_skus):
-            name = "product_price"     # a price question about something we do not sell
-        elif last_skus and last_intent in PRODUCT_INTENTS and (anaphoric or scores["product_price"] > 0):
-            name, it.from_context = last_intent, True
-        elif days and (last_intent == "hours" or anaphoric or len(stems) <= 3) \
-                and not any(scores[x] for x in SOCIAL):
-            it.from_context = last_intent == "hours"
-            return self._set(it, "hours", 0.7)
-        elif last_intent == "delivery" and anaphoric and (it.area or it.other_area):
-            it.from_context = True
-            return self._set(it, "delivery", 0.7)
-        else:
-            for social in SOCIAL:
-                if scores[social] > 0 and scores["smalltalk"] == 0:
-                    return self._set(it, social, 0.9)
-            if scores["smalltalk"] > 0:
-                return self._set(it, "smalltalk", 0.6)
-            return it
-        # a product intent: which products it is about ("e no atacado?" means the last one;
-        # "tem promoção?" alone asks for the list)
-        pointing = anaphoric or any(s in POINTING for s in stems) or scores["product_price"] >= 1
-        if not (found or it.products.unknown) and last_skus and (name == "product_price" or pointing):
-            it.context_skus, it.from_context = list(last_skus), True
-        it.extra = [i for i in FACT_INTENTS if facts.get(i, 0) >= 1][:2]
-        conf = 0.9 if (found and found.complete) or it.context_skus else 0.75 if found else 0.6
+    def _product_intent(self, c: "_Case", name: str) -> Intent:
+        """A product intent: which products it is about ("e no atacado?" means the
+        last one; "tem promoção?" alone asks for the list), and how sure we are."""
+        it = c.it
+        pointing = c.anaphoric or any(s in POINTING for s in c.stems) or c.scores["product_price"] >= 1
+        if not (c.found or it.products.unknown) and c.last_skus and (name == "product_price" or pointing):
+            it.context_skus, it.from_context = list(c.last_skus), True
+        it.extra = [i for i in FACT_INTENTS if c.facts.get(i, 0) >= 1][:2]
+        conf = 0.9 if (c.found and c.found.complete) or it.context_skus else 0.75 if c.found else 0.6
         return self._set(it, name, conf - (0.15 if it.from_context else 0))
 
     @staticmethod
@@ -325,3 +300,109 @@ class Classifier:
             score = max(score, 0.6)
         return score
 
+
+# -- the decision, as an ordered table of rules ---------------------------------
+# After the early exits (complaint, a person, a shopping list), ``classify``
+# tries these in order; the first that applies decides. A rule returns None
+# (not mine), the name of a product intent (the products and the confidence
+# are then settled in ``_product_intent``), or the finished Intent.
+
+@dataclass
+class _Case:
+    it: Intent
+    scores: dict
+    facts: dict              # fact intents with a score: hours, location, delivery, payment
+    found: search.Match | None
+    faq_score: float
+    stems: list
+    days: tuple
+    anaphoric: bool          # "e ...?" short follow-up
+    last_intent: str | None
+    last_skus: list
+
+    @property
+    def strong_fact(self) -> bool:
+        return max(self.facts.values(), default=0) >= 1
+
+
+def _wholesale(c: _Case):
+    """Wholesale cue words, or a quantity that reaches the product's minimum."""
+    s, it, found = c.scores["wholesale"], c.it, c.found
+    if s >= 1 or (s > 0 and not c.strong_fact) or (it.quantity and found and found.product.wholesale_price
+                                                   and it.quantity >= found.product.wholesale_min_qty):
+        return "wholesale"
+    return None
+
+
+def _promotions(c: _Case):
+    s = c.scores["promotions"]
+    return "promotions" if s >= 1 or (s > 0 and not c.strong_fact) else None
+
+
+def _product_found(c: _Case):
+    """A product of the catalog, asked about (or nothing else asked)."""
+    if not (c.found and (c.scores["product_price"] > 0 or not c.facts) and c.faq_score < 0.75):
+        return None
+    if not c.facts and c.scores["product_price"] == 0 and c.last_intent in PRODUCT_INTENTS:
+        c.it.from_context = True
+        return c.last_intent               # "e a calabresa?" after a price question
+    return "product_price"
+
+
+def _faq(c: _Case):
+    if c.it.faq is not None and (c.faq_score >= 0.75 or max(c.facts.values(), default=0) <= 1):
+        return Classifier._set(c.it, "faq", min(0.6 + c.faq_score / 2, 0.95))
+    return None
+
+
+def _facts(c: _Case):
+    """The strongest fact asked about; the next two strong ones are answered too."""
+    if not c.facts:
+        return None
+    order = sorted(c.facts, key=lambda i: (-c.facts[i], FACT_INTENTS.index(i)))
+    c.it.extra = [i for i in order[1:3] if c.facts[i] >= 1]
+    return Classifier._set(c.it, order[0], 0.9 if c.facts[order[0]] >= 1 else 0.7)
+
+
+def _product_not_sold(c: _Case):
+    """A price question about something we do not sell."""
+    if c.scores["product_price"] > 0 and (c.it.products.query or not c.last_skus):
+        return "product_price"
+    return None
+
+
+def _product_follow_up(c: _Case):
+    if c.last_skus and c.last_intent in PRODUCT_INTENTS and (c.anaphoric or c.scores["product_price"] > 0):
+        c.it.from_context = True
+        return c.last_intent
+    return None
+
+
+def _hours_follow_up(c: _Case):
+    """"e domingo?" after the hours, or a day alone."""
+    if c.days and (c.last_intent == "hours" or c.anaphoric or len(c.stems) <= 3) \
+            and not any(c.scores[x] for x in SOCIAL):
+        c.it.from_context = c.last_intent == "hours"
+        return Classifier._set(c.it, "hours", 0.7)
+    return None
+
+
+def _delivery_follow_up(c: _Case):
+    if c.last_intent == "delivery" and c.anaphoric and (c.it.area or c.it.other_area):
+        c.it.from_context = True
+        return Classifier._set(c.it, "delivery", 0.7)
+    return None
+
+
+def _social(c: _Case):
+    """Greetings and thanks (unless there is small talk in it), then small talk."""
+    for social in SOCIAL:
+        if c.scores[social] > 0 and c.scores["smalltalk"] == 0:
+            return Classifier._set(c.it, social, 0.9)
+    if c.scores["smalltalk"] > 0:
+        return Classifier._set(c.it, "smalltalk", 0.6)
+    return None
+
+
+DECISION = (_wholesale, _promotions, _product_found, _faq, _facts, _product_not_sold, _product_follow_up,
+            _hours_follow_up, _delivery_follow_up, _social)
