@@ -7,6 +7,7 @@ find is named back without any number.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from . import fmt, knowledge, text
 from .intents import MAX_SEVERAL as MAX_SEVERAL_SHOWN, Intent
@@ -64,16 +65,30 @@ def _not_found(words: list[str], original: str) -> str:
             "(a marca ou o tamanho ajudam)? Se preferir, digite *atendente* para falar com uma pessoa.")
 
 
-def chosen(intent: Intent, conn) -> tuple[list[Product], str | None]:
-    """The products the question is about, or a reply saying we do not have it."""
+@dataclass
+class Choice:
+    """The products a question is about, and how they were found.
+
+    kind: "context" (the last turn's products), "single" (one clear match, perhaps
+    with look-alikes after it), "list" (several equally good), "near" (every word
+    the catalog knows, as written), "partial" (only resembling the question), or
+    "none" (nothing: ``missing`` is then the reply saying so, or None when no
+    product was named at all)."""
+    products: list[Product]
+    kind: str
+    missing: str | None = None
+
+
+def chosen(intent: Intent, conn) -> Choice:
+    """The products the question is about."""
     if intent.context_skus:
         found = knowledge.products(conn, f"sku IN ({','.join('?' * len(intent.context_skus))})",
                                    tuple(intent.context_skus))
-        return found, None if found else ASK_WHICH
+        return Choice(found, "context") if found else Choice([], "none", ASK_WHICH)
     res = intent.products
     if res is None or not res.matches:
         words = (res.unknown or res.query) if res else []
-        return [], (_not_found(words, intent.original) if words else None)
+        return Choice([], "none", _not_found(words, intent.original) if words else None)
     complete = [m for m in res.matches if m.complete]
     if not complete:
         near = [m for m in res.matches if m.score >= res.matches[0].score - 0.25]
@@ -82,11 +97,11 @@ def chosen(intent: Intent, conn) -> tuple[list[Product], str | None]:
         exact = [m for m in near if set(m.missing) <= set(res.unknown)
                  and all(res.corrected.get(w) == w for w in m.covered)]
         if exact:
-            return [m.product for m in exact[:3]], "near"
-        return [m.product for m in near[:3]], "partial"
+            return Choice([m.product for m in exact[:3]], "near")
+        return Choice([m.product for m in near[:3]], "partial")
     if len(complete) == 1 or complete[0].score - complete[1].score >= 0.3:
-        return [complete[0].product] + [m.product for m in complete[1:3]], "single"
-    return [m.product for m in complete[:5]], "list"
+        return Choice([complete[0].product] + [m.product for m in complete[1:3]], "single")
+    return Choice([m.product for m in complete[:5]], "list")
 
 
 def product_price(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
@@ -101,9 +116,10 @@ def product_price(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
             out += (f"\n\nSua lista é longa: olhei os primeiros {MAX_SEVERAL_SHOWN} itens. Mande os outros em "
                     "outra mensagem, ou digite *atendente* para falar com uma pessoa.")
         return out, [p.sku for p in shown]
-    products, how = chosen(intent, conn)
+    choice = chosen(intent, conn)
+    products, how = choice.products, choice.kind
     if not products:
-        return how or ASK_WHICH, []
+        return choice.missing or ASK_WHICH, []
     if how == "partial":
         # Names only: a look-alike may be another product altogether, and a price
         # next to "não encontrei" would read as the price of what was asked.
@@ -121,7 +137,8 @@ def product_price(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
 
 
 def promotions(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
-    products, how = chosen(intent, conn)
+    choice = chosen(intent, conn)
+    products, how = choice.products, choice.kind
     if products and how != "partial":
         lines = []
         for p in products[:3] if how == "list" else products[:1]:
@@ -133,8 +150,8 @@ def promotions(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
                 lines.append(f"{label(p)} não está em promoção agora; o preço é {fmt.money(p.price)} "
                              f"{fmt.per_unit(p.unit)}.".replace("  ", " "))
         return "\n".join(lines), [p.sku for p in products[:3]]
-    if how and how not in ("partial", "near", "single", "list"):
-        return how, []      # a named product we do not have
+    if choice.missing:
+        return choice.missing, []      # a named product we do not have
     promos = knowledge.products(conn, "promo_price IS NOT NULL", limit=500)
     if not promos:
         return "No momento não temos promoções cadastradas. Posso informar o preço de algum produto?", []
@@ -150,7 +167,8 @@ def promotions(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
 
 def wholesale(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
     rule = kb.wholesale.get("rule", "")
-    products, how = chosen(intent, conn)
+    choice = chosen(intent, conn)
+    products, how = choice.products, choice.kind
     if products and how != "partial":
         p = products[0]
         if not p.wholesale_price:
@@ -164,8 +182,8 @@ def wholesale(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
         elif q:
             out += f" Com {q} ainda vale o preço normal."
         return out + (f"\n{rule}" if rule else ""), [p.sku]
-    if how and how not in ("partial", "near", "single", "list"):
-        return how, []
+    if choice.missing:
+        return choice.missing, []
     tiers = knowledge.products(conn, "wholesale_price IS NOT NULL", limit=5)
     out = f"📦 {rule}" if rule else "📦 Temos preço de atacado em vários produtos."
     if tiers:
