@@ -277,21 +277,29 @@ SECRET_ENV = {
 
 
 def _check_value(where: str, value, default):
-    want = type(default)
+    if isinstance(default, dict):
+        return _check_templates(where, value)
+    return check_value(where, value, type(default))
+
+
+def check_value(where: str, value, want: type):
+    """A TOML value as the type ``want`` (bool, int, float, str, or a list of
+    strings), or ConfigError with one line saying what was expected. The one
+    type check for every TOML file here: this config and the store's facts
+    (bot/knowledge.py)."""
     if want is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if want is bool and not isinstance(value, bool):
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if want is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise ConfigError(f"{where}: expected an integer, got {value!r}")
-    if want is dict:
-        return _check_templates(where, value)
     if want is list:
         if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
             raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
         return [str(v) for v in value]
     if not isinstance(value, want):
-        raise ConfigError(f"{where}: expected {want.__name__}, got {value!r}")
+        kind = {str: "a string", float: "a number"}.get(want, want.__name__)
+        raise ConfigError(f"{where}: expected {kind}, got {value!r}")
     return value
 
 

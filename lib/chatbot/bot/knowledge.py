@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .. import clock, db, files
+from .. import clock, config, db, files
 from . import cache, catalog_file, fmt, text
 
 CATALOG_COLUMNS = ("sku", "name", "brand", "category", "unit", "price", "promo_price",
@@ -329,18 +329,20 @@ def parse_store(path: str | os.PathLike) -> tuple[dict, list[tuple[str, str]], l
             where = f"{name}: [{section}] {key}"
             if want is None:
                 errors.append(f"{name}: unknown key '{key}' in [{section}]")
-            elif want is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-                if value < 0:
-                    errors.append(f"{where} must not be negative")
-                clean[key] = round(float(value), 2)
-            elif want is list and isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
-                clean[key] = [v.strip() for v in value]
-            elif not isinstance(value, want) or want is list:
-                errors.append(f"{where}: expected {_kind(want)}, got {value!r}")
-            elif want is str and not value.strip():
+                continue
+            try:
+                value = config.check_value(where, value, want)     # the one TOML type check
+            except config.ConfigError as exc:
+                errors.append(str(exc))
+                continue
+            # What a store file asks beyond the type: no negative money, no empty text.
+            if want is float and value < 0:
+                errors.append(f"{where} must not be negative")
+            elif want is str and not value.strip() or want is list and not all(v.strip() for v in value):
                 errors.append(f"{where} is empty")
             else:
-                clean[key] = value.strip() if isinstance(value, str) else value
+                clean[key] = round(value, 2) if want is float else \
+                    [v.strip() for v in value] if want is list else value.strip() if want is str else value
         if section == "hours":
             for key, value in clean.items():
                 if not _valid_hours(value):
@@ -363,10 +365,6 @@ def parse_store(path: str | os.PathLike) -> tuple[dict, list[tuple[str, str]], l
         else:
             faq.append((q.strip(), a.strip()))
     return facts, faq, errors
-
-
-def _kind(t) -> str:
-    return {str: "a string", float: "a number", bool: "true or false", list: "a list of strings"}[t]
 
 
 def _valid_hours(value: str) -> bool:
