@@ -13,8 +13,7 @@ admin token, the Secure __Host- cookie, the backup and logout forms (CSRF and
 Origin), logout ending the session on the server, failed logins and wrong
 Bearer tokens throttled per client (a forged X-Forwarded-For does not
 escape), the webhook signature over the proxied body, and /metrics' allow-list
-seeing the real client.
-/metrics with a token is another branch's ([web] metrics_token): not here.
+seeing the real client and its bearer token ([web] metrics_token).
 """
 from __future__ import annotations
 
@@ -37,6 +36,7 @@ pytestmark = pytest.mark.slow
 
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
 PASSWORD = "senha do caixa 01"
+METRICS_TOKEN = "prometheus-scrape-token-0123456789abcdef"
 
 # The server block documented in docs/OPERATIONS.md ("Behind nginx"), with the
 # test's certificate, ports and paths filled in.
@@ -104,7 +104,7 @@ def proxied(tmp_path_factory, cert):
     cfg_path.write_text(toml_of({
         "paths": {"state_dir": str(tmp / "state")},
         "web": {"host": "127.0.0.1", "port": upstream, "trusted_proxies": 1, "public_url": public,
-                "metrics_allow": ["127.0.0.5"]},
+                "metrics_allow": ["127.0.0.5"], "metrics_token": METRICS_TOKEN},
         "whatsapp": {"app_secret": APP_SECRET},
         "llm": {"enabled": False}}))
     conn = db.connect(tmp / "state" / "chatbot.db")
@@ -248,7 +248,14 @@ def test_the_webhook_signature_holds_through_the_proxy(proxied):
     assert forged.status_code == 403
 
 
-def test_metrics_allow_sees_the_real_client_through_the_proxy(proxied):
+def test_metrics_allow_sees_the_real_client_and_wants_its_token_through_the_proxy(proxied):
+    """Issue 10 item 11: behind a local proxy every client is 127.0.0.1 to the service,
+    unless trusted_proxies says where the real one is; and the token is asked for as well."""
     p = proxied
-    assert client(p, "127.0.0.5").get(p["url"] + "/metrics", timeout=30).status_code == 200
-    assert client(p, "127.0.0.10").get(p["url"] + "/metrics", timeout=30).status_code == 403
+    bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    scrape = client(p, "127.0.0.5").get(p["url"] + "/metrics", headers=bearer, timeout=30)
+    assert scrape.status_code == 200 and "chatbot_build_info" in scrape.text
+    assert client(p, "127.0.0.5").get(p["url"] + "/metrics", timeout=30).status_code in (401, 403)
+    wrong = {"Authorization": "Bearer not-the-metrics-token-at-all-0000000000"}
+    assert client(p, "127.0.0.5").get(p["url"] + "/metrics", headers=wrong, timeout=30).status_code in (401, 403)
+    assert client(p, "127.0.0.10").get(p["url"] + "/metrics", headers=bearer, timeout=30).status_code == 403
