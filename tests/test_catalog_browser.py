@@ -10,16 +10,17 @@ import time
 
 import pytest
 
-from chatbot import db
+from chatbot import accounts, db
 from chatbot.bot import knowledge
 from chatbot.bot.pipeline import answer_text, build_bot
 from chatbot.web.app import create_app
 from support.servers import ThreadedWaitress
-from test_dashboard_browser import ARTIFACTS, browser, log_in, watch  # noqa: F401 (browser is a fixture)
+from test_dashboard_browser import ARTIFACTS, browser, watch  # noqa: F401 (browser is a fixture)
 from test_kb_catalog import STORE, csv_bytes, edit, rows_of
 from test_web_catalog import _customer_asks
 
 pytestmark = pytest.mark.slow
+MANAGER_PASSWORD = "precos da semana 2026"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True, "locale": "pt-BR"}
 
@@ -28,10 +29,20 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 def site(cfg):
     conn = db.connect(cfg.db_path)
     knowledge.import_kb(conn, STORE / "catalog.csv", STORE / "store.toml", sources_dir=cfg.kb_sources_dir)
+    accounts.add(conn, "gerente", "manager", MANAGER_PASSWORD)
     srv = ThreadedWaitress(create_app(cfg)).start()
     yield srv, conn
     srv.stop()
     conn.close()
+
+
+def log_in(page, url: str) -> None:
+    """As the store's manager does: their own name and password (issue 13: the manager role)."""
+    page.goto(url + "/login?next=/admin/catalog")
+    page.fill("#name", "gerente")
+    page.fill("#password", MANAGER_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/catalog")
 
 
 def shot(page, name: str) -> None:
