@@ -206,6 +206,17 @@ def test_forty_item_list_answered_completely_within_whatsapp_limits(bot):
     assert invented_figures(forty_item_list(), r.text, CATALOG) == []
 
 
+def test_a_product_named_twice_is_one_line_and_the_amounts_add_up_to_wholesale(bot):
+    """10 + 10 oils in two lines of a list are 20 oils: one line, and once they reach the
+    wholesale minimum (20) its price applies to all of them, as at the till."""
+    message = "lista:\n- 10 óleo liza\n- 2 arroz tio joao\n- 10 óleo liza"
+    r = ask(bot, message)
+    assert r.intent == "quote"
+    oil = [ln for ln in r.text.splitlines() if "Óleo de Soja" in ln]
+    assert oil == ["• 20x Óleo de Soja 900ml Liza: R$ 6,59 cada, atacado = R$ 131,80"], r.text
+    assert invented_figures(message, r.text, CATALOG) == []
+
+
 def test_the_figure_check_catches_an_invented_price():
     assert invented_figures("2 arroz", "• 2x Arroz: R$ 6,29 cada = R$ 12,58\nTotal: R$ 12,58", CATALOG) == []
     assert invented_figures("2 arroz", "• 2x Arroz: R$ 6,00 cada = R$ 12,00", CATALOG) == ["R$ 6,00", "R$ 12,00"]

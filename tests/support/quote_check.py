@@ -28,8 +28,14 @@ def catalog_prices(catalog: Path) -> set[Decimal]:
 
 
 def message_quantities(message: str, catalog: Path) -> set[Decimal]:
-    qs = {Decimal(n.replace(",", ".")) for n in re.findall(r"\d+(?:,\d+)?", message)}
-    qs |= {Decimal(WORD_QTY[w]) for w in re.findall(r"\w+", message.lower()) if w in WORD_QTY}
+    """Quantities the customer wrote, and the sums of them (a product named twice in a
+    list is quoted once, for both amounts), up to 1,000."""
+    written = [Decimal(n.replace(",", ".")) for n in re.findall(r"\d+(?:,\d+)?", message)]
+    written += [Decimal(WORD_QTY[w]) for w in re.findall(r"\w+", message.lower()) if w in WORD_QTY]
+    sums = {Decimal(0)}
+    for q in written:
+        sums |= {s + q for s in sums if s + q <= 1000}
+    qs = sums - {Decimal(0)}
     qs |= {Decimal(row["wholesale_min_qty"]) for row in catalog_rows(catalog) if row["wholesale_min_qty"]}
     return qs | {Decimal(1)}
 

@@ -116,6 +116,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     if not any(item.amount is not None for item in items):
         return None
     quote, counted, priced = Quote(), 0, 0
+    wanted: dict[str, tuple[Product, Decimal]] = {}     # sku -> (product, quantity), in order of mention
     for item in items:
         words = [w for w in item.words if w not in FILLER and w not in text.STOPWORDS]
         if not words:
@@ -135,9 +136,13 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         if qty is None:
             quote.unclear.append(p.name)
             continue
-        quote.lines.append(price_line(p, qty))
+        # The same product twice in a list is one line: its quantities add up, and
+        # together they may reach the wholesale minimum.
+        _, before = wanted.get(p.sku, (p, Decimal(0)))
+        wanted[p.sku] = (p, before + qty)
         counted += 1
         priced += item.amount is not None
+    quote.lines = [price_line(p, qty) for p, qty in wanted.values()]
     if not priced:
         return None
     if counted >= 2:
