@@ -22,7 +22,7 @@ from chatbot.commands.jobs import backup as backup_cmd
 from chatbot.commands.jobs import restore as restore_cmd
 from chatbot.ops import backup, restore
 from conftest import fill_disk, make_cfg, toml_of
-from support.servers import ROOT, run
+from support.servers import ROOT, readable_by_others, run
 
 WRITER = r"""
 import os, sys, time
@@ -364,14 +364,8 @@ def jobs_status(conn) -> str:
     return jobs.last_runs(conn)["backup"]["status"]
 
 
-def _world_readable(path: str) -> bool:
-    p = Path(path).resolve()
-    return all(q.stat().st_mode & 0o005 == 0o005 for q in [p, *p.parents])
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root: checks what `sudo chatbot-backup` does")
-@pytest.mark.skipif(not (_world_readable(sys.base_prefix) and _world_readable(sys.prefix)
-                         and _world_readable(str(ROOT))),
+@pytest.mark.skipif(not readable_by_others(sys.base_prefix, sys.prefix, ROOT),
                     reason="this Python or checkout is not readable by other users (e.g. under /root)")
 def test_sudo_backup_runs_as_the_owner_of_the_state_dir():
     import tempfile

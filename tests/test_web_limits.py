@@ -26,7 +26,10 @@ def server(tmp_path):
     threading.Thread(target=srv.run, daemon=True).start()
     wait_http(f"http://127.0.0.1:{port}/webhook")
     yield port
+    from waitress import wasyncore
     srv.close()
+    srv.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+    wasyncore.close_all(srv._map)
 
 
 def _status_line(sock: socket.socket) -> bytes:

@@ -39,7 +39,10 @@ class ThreadedWaitress:
     def __init__(self, app, threads: int = 4):
         import waitress
         self.port = free_port()
-        self.server = waitress.create_server(app, host="127.0.0.1", port=self.port, threads=threads)
+        # A socket map of its own: with waitress's global one, every server of the test
+        # process (and each one's loop thread) shares one map, and a server closed by an
+        # earlier test leaves dead channels in the loops of the next ones.
+        self.server = waitress.create_server(app, host="127.0.0.1", port=self.port, threads=threads, map={})
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
@@ -52,7 +55,10 @@ class ThreadedWaitress:
         return self
 
     def stop(self):
+        from waitress import wasyncore
         self.server.close()
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+        wasyncore.close_all(self.server._map)        # ends this server's loop thread
 
 
 def write_config(path: Path, text: str) -> Path:
@@ -74,3 +80,15 @@ def run(name: str, config: Path, *args: str, env: dict | None = None, timeout: f
     e.update(env or {})
     return subprocess.run([sys.executable, str(BIN / name), *args], env=e, capture_output=True, text=True,
                           timeout=timeout)
+
+
+def readable_by_others(*paths) -> bool:
+    """Can another user (the service user a root command drops to) read these paths (by
+    default this checkout and this venv)? Not under /root, nor in a mode-0700 directory
+    such as mktemp -d makes."""
+    import sys
+
+    def world_readable(path) -> bool:
+        q = Path(path).resolve()
+        return all(d.stat().st_mode & 0o005 == 0o005 for d in [q, *q.parents])
+    return all(world_readable(p) for p in (paths or (sys.prefix, ROOT)))

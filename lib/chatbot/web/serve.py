@@ -30,6 +30,8 @@ def create_server(app, cfg, host: str, port: int):
     return waitress.create_server(
         app, host=host, port=port, threads=cfg.web.threads, channel_timeout=30, connection_limit=500,
         ident="chatbot",
+        # Its own socket map, not waitress's process-wide one: serve() walks and closes it.
+        map={},
         # waitress refuses at >= the limit; a body of exactly max_body_bytes is allowed.
         max_request_body_size=cfg.web.max_body_bytes + 1,
         # waitress drops X-Forwarded-* itself unless told otherwise; with
