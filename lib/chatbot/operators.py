@@ -9,12 +9,11 @@ people send. Their messages are queued in ``outbox`` and sent by the worker
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 
 from . import clock, db
 from .bot import handoff
-from .whatsapp import operator_outbox
+from .whatsapp import graph_api, operator_outbox
 from .whatsapp.graph_api import MAX_TEXT, text_payload
 
 WINDOW_SECONDS = 24 * 3600
@@ -161,7 +160,7 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
         keys[items[-1]["id"]] = (at, 0, r["id"])
         if r["oid"] is not None:
             items.append({"who": "bot", "id": f"out-{r['oid']}", "at": r["reply_at"] or r["reply_created"],
-                          "text": _text_of(r["reply_body"]), "state": r["state"], "delivery": r["delivery"]})
+                          "text": graph_api.text_of(r["reply_body"]), "state": r["state"], "delivery": r["delivery"]})
             keys[items[-1]["id"]] = (at, 1, r["id"])
     staff = conn.execute(
         "SELECT id, operator, body, state, delivery, error, error_code, created_at, sent_at FROM outbox"
@@ -169,27 +168,11 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
         (key[1], key[0], limit)).fetchall()
     for r in staff:
         items.append({"who": "staff", "id": f"out-{r['id']}", "outbox_id": r["id"], "operator": r["operator"],
-                      "at": r["sent_at"] or r["created_at"], "text": _text_of(r["body"]), "state": r["state"],
+                      "at": r["sent_at"] or r["created_at"], "text": graph_api.text_of(r["body"]), "state": r["state"],
                       "delivery": r["delivery"], "error": r["error"], "error_code": r["error_code"]})
         keys[items[-1]["id"]] = (r["created_at"], 2, r["id"])
     items.sort(key=lambda m: keys[m["id"]])
     return items[-limit:]
-
-
-def _text_of(body: str | None) -> str | None:
-    if not body:
-        return None
-    try:
-        p = json.loads(body)
-    except ValueError:
-        return body
-    if p.get("type") == "text":
-        return p["text"]["body"]
-    if p.get("type") == "interactive":
-        return p["interactive"]["body"]["text"]
-    if p.get("type") == "template":
-        return f"[modelo: {p['template']['name']}]"
-    return None
 
 
 def conversation(conn, wa_id: str) -> dict | None:

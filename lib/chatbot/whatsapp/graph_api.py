@@ -53,13 +53,15 @@ def buttons_payload(to: str, body: str, buttons: list[tuple[str, str]]) -> dict:
 
 
 def text_of(body: str | None) -> str | None:
-    """The words of a reply we stored (a text or a buttons payload, as JSON)."""
+    """The words of a message we stored (a text, buttons or template payload, as JSON)."""
     if not body:
         return None
     try:
         payload = json.loads(body)
     except ValueError:
         return None
+    if payload.get("type") == "template":          # what staff sent outside the 24-hour window
+        return f"[modelo: {(payload.get('template') or {}).get('name', '?')}]"
     return (payload.get("text") or {}).get("body") or \
         ((payload.get("interactive") or {}).get("body") or {}).get("text")
 
