@@ -60,27 +60,35 @@ def test_body_of_exactly_the_limit_is_not_refused_by_size(server):
         assert b" 400 " in _status_line(sock)      # read and parsed: not JSON
 
 
-def _largest_open_temp_file() -> int:
-    """The biggest regular file this process has open (waitress's body buffer
-    is an unlinked temporary file, visible only through /proc/self/fd)."""
-    biggest = 0
+def _open_temp_files() -> dict[tuple[int, int], int]:
+    """The unlinked regular files this process has open, (device, inode) -> size:
+    waitress's body buffer is an unlinked temporary file, visible only through
+    /proc/self/fd. (Other tests of the same process may hold big files open:
+    databases, archives; those have names, and are not counted.)"""
+    found = {}
     for fd in os.listdir("/proc/self/fd"):
         try:
             st = os.stat(f"/proc/self/fd/{fd}")
         except OSError:
             continue
-        if stat.S_ISREG(st.st_mode):
-            biggest = max(biggest, st.st_size)
-    return biggest
+        if stat.S_ISREG(st.st_mode) and st.st_nlink == 0:
+            found[(st.st_dev, st.st_ino)] = st.st_size
+    return found
+
+
+def _largest_open_temp_file(before=frozenset()) -> int:
+    """The biggest unlinked file opened since ``before`` (keys of _open_temp_files)."""
+    return max((size for key, size in _open_temp_files().items() if key not in before), default=0)
 
 
 def test_streamed_large_body_is_cut_off_without_a_big_temp_file(server):
     seen = [0]
     stop = threading.Event()
+    before = frozenset(_open_temp_files())
 
     def sample():
         while not stop.is_set():
-            seen[0] = max(seen[0], _largest_open_temp_file())
+            seen[0] = max(seen[0], _largest_open_temp_file(before))
             time.sleep(0.005)
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
