@@ -2,7 +2,7 @@
 # The project's test command: install what the suite needs when it is
 # missing (Debian packages through apt, Python packages into .venv), then run
 # the whole suite. `.ci/run` calls exactly this. Extra arguments go to pytest:
-#   ./test.sh                    # everything (about 6 minutes once set up)
+#   ./test.sh                    # everything (about 10 minutes once set up)
 #   ./test.sh -m "not slow"      # the quick tier
 #   ./test.sh -k webhook
 #
