@@ -266,8 +266,9 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
         has_kb = any(p.startswith("kb/") for p in paths)
         config_in = next((p for p in paths if p.startswith("config/")), None)
         writers = active_writers(cfg)
+        tables = manifest.get("tables")
         plan = {"archive": str(archive), "created_at": manifest.get("created_at"),
-                "version": manifest.get("version"), "tables": tables if isinstance(tables := manifest.get("tables"), dict) else {},
+                "version": manifest.get("version"), "tables": tables if isinstance(tables, dict) else {},
                 "database": str(cfg.db_path), "kb_sources": str(cfg.kb_sources_dir) if has_kb else None,
                 "config": None, "config_in_use": cfg.path,
                 "writers": writers, "dry_run": dry_run}

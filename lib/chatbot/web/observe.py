@@ -113,9 +113,10 @@ def metrics():
     try:
         counters.update(conn)
         counters.write(out)
+        refused = current_app.extensions["chatbot.rejects"].snapshot()
         out.family("chatbot_webhook_rejects_total", "counter",
                    "Webhook deliveries refused (bad signature, bad payload, too large), by reason.",
-                   [({"reason": k}, v) for k, v in sorted(current_app.extensions["chatbot.rejects"].snapshot().items())])
+                   [({"reason": k}, v) for k, v in sorted(refused.items())])
         _gauges(conn, cfg, out)
     except sqlite3.Error as exc:
         log.error("/metrics: %s", describe_error(exc))

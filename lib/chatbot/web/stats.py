@@ -276,7 +276,8 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
                                     lambda: recent_failures(conn, since, until, secrets)) or [],
         "api_errors": _section(bad, "api_errors", lambda: api_errors(conn, since, secrets))
         or {"recent": [], "by_code": []},
-        "webhook_rejects": _section(bad, "webhook_rejects", lambda: webhook_rejects(conn, since, pending_rejects)) or [],
+        "webhook_rejects": _section(bad, "webhook_rejects",
+                                    lambda: webhook_rejects(conn, since, pending_rejects)) or [],
         "failed_notifications": _section(bad, "notifications",
                                          lambda: _failed_notifications(conn, since, secrets)) or [],
     }

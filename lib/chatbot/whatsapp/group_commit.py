@@ -9,7 +9,8 @@ stores it in one commit (one fsync; one SQL statement unless the group mixes
 messages and statuses or is very large) and wakes each request
 (or hands it the shared error, which the route turns into a spool write or
 a 503). A batch whose rows SQLite refuses fails alone: the group is then
-stored batch by batch, so one bad batch never costs the others their 200. At low traffic a request waits for nobody: the queue holds only its
+stored batch by batch, so one bad batch never costs the others their 200.
+At low traffic a request waits for nobody: the queue holds only its
 own batch. The writer thread is the one serial step, so it does as little
 as it can: no JSON, no per-row Python, as few trips into SQLite as it can.
 """
