@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 
 from .. import operators
 from ..log import mask_phone
@@ -40,10 +40,16 @@ def _data() -> dict:
     return request.form
 
 
+def _no_such_conversation():
+    return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
+
+
 def _key(number: str):
-    if not _NUMBER.match(number):
-        return None
-    return operators.locate(get_db(), number.lstrip("+"))
+    """(phone_number_id, wa_id) of the conversation with ``number``; the request ends in a 404 if none."""
+    key = operators.locate(get_db(), number.lstrip("+")) if _NUMBER.match(number) else None
+    if key is None:
+        abort(_no_such_conversation())
+    return key
 
 
 def _done(number: str, status: int, body: dict, note: str):
@@ -77,9 +83,9 @@ def inbox_json():
 @bp.get("/conversations/<number>")
 def conversation(number: str):
     key = _key(number)
-    conv = operators.conversation(get_db(), key[1]) if key else None
+    conv = operators.conversation(get_db(), key[1])
     if conv is None:
-        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
+        return _no_such_conversation()
     if not auth.prefers_html():
         return jsonify(conv)
     templates = sorted(g.cfg.whatsapp.templates)
@@ -91,8 +97,6 @@ def conversation(number: str):
 def thread(number: str):
     """The messages, swapped in place by static/conversation.js."""
     key = _key(number)
-    if key is None:
-        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
     conv = operators.conversation(get_db(), key[1])
     return render_template("_thread.html", c=conv)
 
@@ -100,8 +104,6 @@ def thread(number: str):
 @bp.post("/conversations/<number>/reply")
 def reply(number: str):
     key = _key(number)
-    if key is None:
-        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
     text = str(_data().get("text") or "")
     try:
         oid = operators.reply(get_db(), key, g.user.name, text, g.cfg.handoff.timeout_minutes)
@@ -114,8 +116,6 @@ def reply(number: str):
 @bp.post("/conversations/<number>/takeover")
 def takeover(number: str):
     key = _key(number)
-    if key is None:
-        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
     st = operators.takeover(get_db(), key, g.user.name, g.cfg.handoff.timeout_minutes)
     log.info("%s took over the conversation with %s", g.user.name, mask_phone(key[1]))
     return _done(number, 200, {"mode": st["mode"], "held_by": st["held_by"]}, "assumida")
@@ -124,8 +124,6 @@ def takeover(number: str):
 @bp.post("/conversations/<number>/release")
 def release(number: str):
     key = _key(number)
-    if key is None:
-        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
     data = _data()
     try:
         out = operators.release(get_db(), key, g.user.name, str(data.get("message") or ""))
@@ -138,8 +136,6 @@ def release(number: str):
 @bp.post("/conversations/<number>/template")
 def template(number: str):
     key = _key(number)
-    if key is None:
-        return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
     data = _data()
     name = str(data.get("template") or "")
     tpl = g.cfg.whatsapp.templates.get(name)
