@@ -31,7 +31,6 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import clock, config, db, files
 from . import cache, catalog_file, fmt, text
@@ -40,7 +39,7 @@ CATALOG_COLUMNS = ("sku", "name", "brand", "category", "unit", "price", "promo_p
                    "wholesale_price", "wholesale_min_qty", "aliases")
 OPTIONAL_COLUMNS = ("promo_start", "promo_end")
 PRODUCT_FIELDS = CATALOG_COLUMNS + ("promo_start", "promo_end", "promo_from_ts", "promo_until_ts")
-DEFAULT_TZ = "America/Fortaleza"       # [bot] store_timezone's default
+DEFAULT_TZ = config.Bot.store_timezone   # [bot] store_timezone's default
 HISTORY_KEEP = 20                      # previous catalogs kept for rollback
 DAYS = fmt.DAY_KEYS
 STORE_SCHEMA = {
@@ -189,7 +188,7 @@ def check_catalog(data: bytes, name: str, tz: str = DEFAULT_TZ) -> CheckedCatalo
         checked.reject(1, f"{'; '.join(parts)} (expected: {','.join(CATALOG_COLUMNS)};"
                           f" optional: {','.join(OPTIONAL_COLUMNS)})")
         return checked
-    zone = _zone(tz)
+    zone = clock.store_zone(tz)
     width = len(header)
     seen: dict[str, int] = {}
     for line, cells in cf.rows:
@@ -213,13 +212,6 @@ def check_catalog(data: bytes, name: str, tz: str = DEFAULT_TZ) -> CheckedCatalo
     if not checked.products and not checked.rejected:
         checked.reject(None, "the catalog has no products")
     return checked
-
-
-def _zone(name: str) -> dt.tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.timezone(dt.timedelta(hours=-3))      # Brazil: no DST since 2019
 
 
 def _money_field(row: dict, key: str, line: int, checked: CheckedCatalog, required: bool = False) -> float | None:
