@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import g
 
-from . import admin, auth
+from . import auth
 
 
 
@@ -29,7 +29,7 @@ def current_actor() -> str:
 
 def wants_json() -> bool:
     """JSON for scripts: a Bearer token, or an Accept that ranks JSON above HTML."""
-    return g.get("auth") == "bearer" or admin._wants_json()
+    return g.get("auth") == "bearer" or not auth.prefers_html()
 
 
 def secure_headers(resp):
