@@ -83,7 +83,8 @@ def compact(conn: sqlite3.Connection, cfg, vacuum: str = "auto") -> dict:
             result["vacuum_skipped"] = "not enough free disk for VACUUM's copy"
         else:
             t0 = time.monotonic()
-            conn.execute("VACUUM")
+            # VACUUM meets a busy writer (the worker's heartbeat) with SQLITE_BUSY at once: poll for it.
+            db._polling_for_lock(conn, lambda: conn.execute("VACUUM"))
             result.update(vacuumed=True, vacuum_seconds=round(time.monotonic() - t0, 3))
     if vacuum == "always":
         conn.execute("ANALYZE")
