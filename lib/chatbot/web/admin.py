@@ -1,8 +1,7 @@
 """The staff pages: login, dashboard, /stats, conversations, backup, test message.
 
-Who may do what is ``web/auth.py``'s business: every route here needs an
-admin (the admin token as Bearer, or a login) unless it says otherwise with
-``require_role``; conversations are open to operators and up.
+Who may do what is ``web/auth.py``'s business: each route says the role it
+needs with ``auth.require_role`` (login is public: ``auth.PUBLIC``).
 """
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from .. import accounts
 from ..db import describe_error
 from ..whatsapp import inbox, sendtest, webhook
 from . import auth, stats
-from .auth import login_page, require_role, safe_next
+from .auth import login_page, safe_next
 from .db import get_db
 from .charts import register_filters
 
@@ -36,7 +35,6 @@ _test_slot = threading.BoundedSemaphore(1)     # a test message holds a web thre
 _password_slot = threading.BoundedSemaphore(1)
 PASSWORD_WAIT_SECONDS = 5.0
 
-auth.protect(bp, "admin", public=("admin.login",))
 
 
 @bp.record_once
@@ -119,7 +117,7 @@ def hmac_equal(a: str, b: str) -> bool:
 
 
 @bp.post("/logout")
-@require_role("operator")
+@auth.require_role("operator")
 def logout():
     if g.session is not None:
         accounts.end_session(get_db(), g.session.id_hash, "logout")
@@ -157,6 +155,7 @@ def _dashboard_data(hours: int) -> dict:
 
 
 @bp.get("/stats")
+@auth.require_role("admin")
 def stats_json():
     hours = _hours()
     if hours is None:
@@ -165,18 +164,20 @@ def stats_json():
 
 
 @bp.get("/")
-@require_role("operator")
+@auth.require_role("operator")
 def index():
     return redirect(auth.home_for(g.user), 303)
 
 
 @bp.get("/dashboard")
+@auth.require_role("admin")
 def dashboard():
     hours = _hours() or 24
     return render_template("dashboard.html", d=_dashboard_data(hours))
 
 
 @bp.get("/dashboard/fragment")
+@auth.require_role("admin")
 def dashboard_fragment():
     """The live part of the page, swapped in place by static/dashboard.js."""
     hours = _hours() or 24
@@ -184,7 +185,7 @@ def dashboard_fragment():
 
 
 @bp.get("/conversations")
-@require_role("operator")
+@auth.require_role("operator")
 def conversations():
     items = stats.conversations(get_db())
     if _wants_json():
@@ -195,6 +196,7 @@ def conversations():
 # -- actions ------------------------------------------------------------------------------
 
 @bp.post("/admin/backup")
+@auth.require_role("admin")
 def backup():
     from ..ops import backup as backup_mod
     if not _backup_lock.acquire(blocking=False):
@@ -227,6 +229,7 @@ def _backup_error(status: int, outcome: str, message: str) -> Response:
 
 
 @bp.post("/test-message")
+@auth.require_role("admin")
 def test_message():
     cfg = g.cfg
     data = request.get_json(silent=True) if request.is_json else request.form

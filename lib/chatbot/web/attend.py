@@ -24,7 +24,6 @@ from .db import get_db
 
 bp = Blueprint("attend", __name__)
 log = logging.getLogger("chatbot.web")
-auth.protect(bp, "operator")
 
 _NUMBER = re.compile(r"^\+?\d{5,20}$")
 
@@ -65,22 +64,26 @@ def _refused(number: str, exc: operators.Refused):
 
 
 @bp.get("/inbox")
+@auth.require_role("operator")
 def inbox():
     return render_template("inbox.html", d=operators.inbox(get_db()))
 
 
 @bp.get("/inbox/fragment")
+@auth.require_role("operator")
 def inbox_fragment():
     """The live part of /inbox, swapped in place by static/inbox.js."""
     return render_template("_inbox_body.html", d=operators.inbox(get_db()))
 
 
 @bp.get("/inbox.json")
+@auth.require_role("operator")
 def inbox_json():
     return jsonify(operators.inbox(get_db()))
 
 
 @bp.get("/conversations/<number>")
+@auth.require_role("operator")
 def conversation(number: str):
     key = _key(number)
     conv = operators.conversation(get_db(), key[1])
@@ -94,6 +97,7 @@ def conversation(number: str):
 
 
 @bp.get("/conversations/<number>/thread")
+@auth.require_role("operator")
 def thread(number: str):
     """The messages, swapped in place by static/conversation.js."""
     key = _key(number)
@@ -102,6 +106,7 @@ def thread(number: str):
 
 
 @bp.post("/conversations/<number>/reply")
+@auth.require_role("operator")
 def reply(number: str):
     key = _key(number)
     text = str(_data().get("text") or "")
@@ -114,6 +119,7 @@ def reply(number: str):
 
 
 @bp.post("/conversations/<number>/takeover")
+@auth.require_role("operator")
 def takeover(number: str):
     key = _key(number)
     st = operators.takeover(get_db(), key, g.user.name, g.cfg.handoff.timeout_minutes)
@@ -122,6 +128,7 @@ def takeover(number: str):
 
 
 @bp.post("/conversations/<number>/release")
+@auth.require_role("operator")
 def release(number: str):
     key = _key(number)
     data = _data()
@@ -134,6 +141,7 @@ def release(number: str):
 
 
 @bp.post("/conversations/<number>/template")
+@auth.require_role("operator")
 def template(number: str):
     key = _key(number)
     data = _data()
@@ -153,6 +161,7 @@ def template(number: str):
 
 
 @bp.get("/handoffs/<int:handoff_id>")
+@auth.require_role("operator")
 def handoff_link(handoff_id: int):
     row = get_db().execute("SELECT wa_id FROM handoffs WHERE id=?", (handoff_id,)).fetchone()
     if row is None:

@@ -11,17 +11,19 @@ A request is authenticated by either
   where they come from, an Origin matching ``[web] public_url`` (or, without
   it, the request's host).
 
-Blueprints guard their routes with ``require_role``::
+Every route is guarded one way, the decorator ``require_role`` under the route's own::
 
-    from chatbot.web.auth import require_role
+    from . import auth
 
-    @bp.get("/catalog")
-    @require_role("manager")
+    @bp.get("/admin/catalog")
+    @auth.require_role("manager")
     def catalog(): ...
 
-or all at once with ``protect(bp, "manager")`` (a route's own
-``require_role`` then wins). Without a session or token the answer is 401
-(the login form for a browser), with too small a role 403; neither carries data.
+unless its endpoint is in ``PUBLIC`` (the few routes anyone may call, each
+with its reason). ``tests/test_web_guards.py`` walks the app's url_map and
+fails on an endpoint that is neither. Without a session or token the answer
+is 401 (the login form for a browser), with too small a role 403; neither
+carries data.
 
 Failed logins and wrong Bearer tokens are counted per client (the address
 ``[web] trusted_proxies`` makes the real one) and 10 within 10 minutes make
@@ -111,6 +113,17 @@ def check(role: str) -> Response | None:
     return None
 
 
+# The endpoints anyone may call, and why. Everything else carries ``require_role``.
+PUBLIC = frozenset({
+    "static",               # the pages' CSS, scripts and icon: no data
+    "admin.login",          # the way in; throttled per client, CSRF-checked
+    "webhook.verify",       # Meta's subscription handshake: checks [whatsapp] verify_token itself
+    "webhook.receive",      # Meta's deliveries: checks X-Hub-Signature-256 itself
+    "observe.health",       # load balancers: verdicts only; the details only to an admin (observe._is_admin)
+    "observe.metrics",      # Prometheus: its own [web] metrics_allow and metrics_token
+})
+
+
 def require_role(role: str):
     """Route decorator: only users with at least ``role`` (operator < manager < admin)."""
     if role not in accounts.RANK:
@@ -124,22 +137,6 @@ def require_role(role: str):
         guarded.required_role = role
         return guarded
     return decorate
-
-
-def protect(bp, default_role: str, public: tuple[str, ...] = ()) -> None:
-    """Every route of ``bp`` needs ``default_role`` unless it says otherwise with
-    ``require_role`` or is named in ``public`` (endpoint names)."""
-    if default_role not in accounts.RANK:
-        raise ValueError(f"unknown role {default_role!r}")
-
-    @bp.before_request
-    def _guard():
-        if request.endpoint in public:
-            return None
-        view = current_app.view_functions.get(request.endpoint)
-        if view is not None and getattr(view, "required_role", None):
-            return None          # its own decorator checks, with its own role
-        return check(default_role)
 
 
 # -- CSRF -----------------------------------------------------------------------------------

@@ -16,10 +16,10 @@ from flask import Blueprint, Response, g, jsonify, render_template, request
 from ..bot import catalog, fmt, knowledge
 from . import reasons
 from .db import get_db
-from .staff import current_actor, guard, require_role, secure_headers, wants_json
+from . import auth
+from .staff import current_actor, secure_headers, wants_json
 
 bp = Blueprint("catalog", __name__)
-bp.before_request(guard)
 bp.after_request(secure_headers)
 bp.add_app_template_filter(reasons.motivo, "motivo")
 bp.add_app_template_filter(fmt.money, "money")
@@ -42,9 +42,8 @@ def _truthy(value) -> bool:
 
 
 @bp.get("/admin/catalog")
+@auth.require_role("manager")
 def page():
-    if (denied := require_role("manager")):     # managers and admins
-        return denied
     conn = get_db()
     s = knowledge.summary(conn)
     history = [c for c in knowledge.changes(conn, 15)]
@@ -57,9 +56,8 @@ def page():
 
 
 @bp.post("/admin/catalog")
+@auth.require_role("manager")
 def upload():
-    if (denied := require_role("manager")):     # managers and admins
-        return denied
     request.max_content_length = g.cfg.kb.max_upload_bytes
     f = request.files.get("catalog")
     if f is None or not f.filename:
@@ -73,9 +71,8 @@ def upload():
 
 
 @bp.post("/admin/catalog/apply")
+@auth.require_role("manager")
 def apply():
-    if (denied := require_role("manager")):     # managers and admins
-        return denied
     data = request.get_json(silent=True) if request.is_json else request.form
     data = data if hasattr(data, "get") else {}
     try:
@@ -90,9 +87,8 @@ def apply():
 
 
 @bp.post("/admin/catalog/rollback")
+@auth.require_role("manager")
 def rollback():
-    if (denied := require_role("manager")):     # managers and admins
-        return denied
     try:
         done = catalog.rollback(get_db(), current_actor(), g.cfg)
     except catalog.CatalogError as exc:

@@ -15,10 +15,10 @@ from flask import Blueprint, Response, g, jsonify, redirect, render_template, re
 
 from ..bot import knowledge, unanswered
 from .db import get_db
-from .staff import current_actor, guard, require_role, secure_headers, wants_json
+from . import auth
+from .staff import current_actor, secure_headers, wants_json
 
 bp = Blueprint("faq", __name__)
-bp.before_request(guard)
 bp.after_request(secure_headers)
 log = logging.getLogger("chatbot.web")
 
@@ -40,9 +40,8 @@ def _body() -> dict:
 
 
 @bp.get("/admin/faq")
+@auth.require_role("manager")
 def page():
-    if (denied := require_role("manager")):     # managers and admins
-        return denied
     entries = knowledge.faq_entries(get_db())
     if wants_json():
         return jsonify({"faq": entries})
@@ -50,9 +49,8 @@ def page():
 
 
 @bp.post("/admin/faq")
+@auth.require_role("manager")
 def add():
-    if (denied := require_role("manager")):     # managers and admins
-        return denied
     data = _body()
     try:
         fid = knowledge.faq_add(get_db(), data.get("q"), data.get("a"), current_actor(), g.cfg.kb_sources_dir)
@@ -65,9 +63,8 @@ def add():
 
 
 @bp.route("/admin/faq/<int:faq_id>", methods=["POST", "PUT"])
+@auth.require_role("manager")
 def edit(faq_id: int):
-    if (denied := require_role("manager")):     # managers and admins
-        return denied
     data = _body()
     try:
         found = knowledge.faq_edit(get_db(), faq_id, data.get("q"), data.get("a"), current_actor(),
@@ -84,9 +81,8 @@ def edit(faq_id: int):
 
 @bp.route("/admin/faq/<int:faq_id>/delete", methods=["POST"])
 @bp.route("/admin/faq/<int:faq_id>", methods=["DELETE"])
+@auth.require_role("manager")
 def delete(faq_id: int):
-    if (denied := require_role("manager")):     # managers and admins
-        return denied
     if not knowledge.faq_delete(get_db(), faq_id, current_actor(), g.cfg.kb_sources_dir):
         return _error(404, "Essa pergunta não existe mais.")
     log.info("FAQ entry %s deleted by %s", faq_id, current_actor())
@@ -96,9 +92,8 @@ def delete(faq_id: int):
 
 
 @bp.get("/admin/unanswered")
+@auth.require_role("manager")
 def unanswered_page():
-    if (denied := require_role("manager")):     # managers and admins
-        return denied
     try:
         days = min(max(float(request.args.get("days", 30)), 1), 365)
     except ValueError:

@@ -1,24 +1,11 @@
-"""What the staff pages (catalog, FAQ, unanswered questions) share: who may
-use them (managers and admins, web/auth.py), and who made a change, for the
-audit records (``current_actor``)."""
+"""What the staff pages (catalog, FAQ, unanswered questions) share: who made a
+change, for the audit records (``current_actor``)."""
 from __future__ import annotations
 
 
 from flask import g
 
 from . import auth
-
-
-
-def guard():
-    """before_request for the staff blueprints: a manager's (or an admin's) login
-    session with its CSRF token on every form post, or the admin token as Bearer."""
-    return auth.check("manager")
-
-
-def require_role(role: str):
-    """None when the caller may go on with ``role``'s rights, else the refusal to return."""
-    return auth.check(role)
 
 
 def current_actor() -> str:

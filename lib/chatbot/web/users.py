@@ -14,10 +14,10 @@ from .db import get_db
 
 bp = Blueprint("users", __name__)
 log = logging.getLogger("chatbot.web")
-auth.protect(bp, "admin")
 
 
 @bp.get("/users")
+@auth.require_role("admin")
 def listing():
     rows = accounts.listing(get_db())
     if not auth.prefers_html():
@@ -26,6 +26,7 @@ def listing():
 
 
 @bp.post("/users/<name>/logout")
+@auth.require_role("admin")
 def end_sessions(name: str):
     try:
         ended = accounts.end_sessions(get_db(), name, why=f"ended by {g.user.name}")
