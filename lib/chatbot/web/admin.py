@@ -17,16 +17,14 @@ from .. import accounts
 from ..db import describe_error
 from ..whatsapp import inbox, sendtest, webhook
 from . import auth, stats
+from .answers import body, error, wants_json
 from .auth import login_page, safe_next
 from .db import get_db
-from .charts import register_filters
 
 bp = Blueprint("admin", __name__)
 log = logging.getLogger("chatbot.web")
 
 SESSION_HOURS = accounts.SESSION_HOURS
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
-       " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 _NUMBER = re.compile(r"^\+?\d{5,20}$")
 _PHONE_PUNCTUATION = re.compile(r"[\s().-]")     # "+55 (85) 99999-0000" is 5585999990000
 
@@ -35,32 +33,6 @@ _test_slot = threading.BoundedSemaphore(1)     # a test message holds a web thre
 _password_slot = threading.BoundedSemaphore(1)
 PASSWORD_WAIT_SECONDS = 5.0
 
-
-
-@bp.record_once
-def _setup(state) -> None:
-    register_filters(state.app)
-    state.app.add_template_global(auth.csrf_token, "csrf_token")
-    state.app.add_template_global(auth.current_user, "current_user")
-
-
-@bp.after_request
-def _private(resp: Response) -> Response:
-    resp.headers["Cache-Control"] = "no-store"
-    return auth.set_login_cookie(resp)
-
-
-@bp.after_app_request
-def _security_headers(resp: Response) -> Response:
-    # Plain assignment: no view sets these itself, and werkzeug's setdefault
-    # costs a raised-and-caught KeyError each, on every webhook call.
-    h = resp.headers
-    h["X-Content-Type-Options"] = "nosniff"
-    h["Referrer-Policy"] = "no-referrer"
-    h["X-Frame-Options"] = "DENY"
-    if resp.mimetype == "text/html":
-        h["Content-Security-Policy"] = CSP
-    return resp
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -138,13 +110,6 @@ def _hours() -> int | None:
     return hours if 1 <= hours <= stats.MAX_HOURS else None
 
 
-def _wants_json() -> bool:
-    return not auth.prefers_html()
-
-
-_error = auth.error
-
-
 def _dashboard_data(hours: int) -> dict:
     cache = current_app.extensions.setdefault("chatbot_buckets", stats.BucketCache())
     data = stats.dashboard(get_db(), g.cfg, hours, cache=cache,
@@ -188,7 +153,7 @@ def dashboard_fragment():
 @auth.require_role("operator")
 def conversations():
     items = stats.conversations(get_db())
-    if _wants_json():
+    if wants_json():
         return jsonify({"conversations": items})
     return render_template("conversations.html", items=items)
 
@@ -214,15 +179,15 @@ def backup():
     log.info("backup taken from the dashboard")
     # "status" and "backup_path": the names the tutorial's scripts read.
     summary = {"status": "success", "backup_path": summary["path"], **summary}
-    if _wants_json():
+    if wants_json():
         return jsonify(summary)
     return render_template("result.html", title="Backup concluído", message=None, result=summary)
 
 
 def _backup_error(status: int, outcome: str, message: str) -> Response:
     """A failed /admin/backup: JSON callers also get a "status" other than "success"."""
-    if not _wants_json():
-        return _error(status, message)
+    if not wants_json():
+        return error(status, message)
     resp = jsonify({"status": outcome, "error": message})
     resp.status_code = status
     return resp
@@ -232,21 +197,20 @@ def _backup_error(status: int, outcome: str, message: str) -> Response:
 @auth.require_role("admin")
 def test_message():
     cfg = g.cfg
-    data = request.get_json(silent=True) if request.is_json else request.form
-    data = data if isinstance(data, dict) or hasattr(data, "get") else {}
+    data = body()
     # "message" is what the tutorial sends; "text" is ours.
     text = str(data.get("text") or data.get("message") or "").strip()
     sender = _PHONE_PUNCTUATION.sub("", str(data.get("from") or "")).lstrip("+") or sendtest.DEFAULT_FROM
     try:
         timeout = min(max(float(data.get("timeout") or 30), 1), 60)
     except (TypeError, ValueError):
-        return _error(400, "timeout deve ser um número de segundos.")
+        return error(400, "timeout deve ser um número de segundos.")
     if not text or len(text) > 4096:
-        return _error(400, "Escreva o texto da mensagem (até 4096 caracteres).")
+        return error(400, "Escreva o texto da mensagem (até 4096 caracteres).")
     if not _NUMBER.match(sender):
-        return _error(400, "Número de origem inválido.")
+        return error(400, "Número de origem inválido.")
     if not _test_slot.acquire(blocking=False):
-        return _error(429, "Outra mensagem de teste está em andamento.")
+        return error(429, "Outra mensagem de teste está em andamento.")
     try:
         pnid = cfg.whatsapp.phone_number_ids[0] if cfg.whatsapp.phone_number_ids else "sandbox"
         body, wamid = sendtest.build_payload(text, sender, pnid, name="Teste (painel)")
@@ -255,7 +219,7 @@ def test_message():
         inbox.store_batch(conn, webhook.parse(body), cfg.whatsapp.phone_number_ids)
         result = sendtest.wait_reply(conn, wamid, timeout)
     except sqlite3.Error as exc:
-        return _error(503, f"Banco de dados indisponível: {describe_error(exc)}")
+        return error(503, f"Banco de dados indisponível: {describe_error(exc)}")
     finally:
         _test_slot.release()
     if result is None:
@@ -263,23 +227,6 @@ def test_message():
                   "error": f"sem resposta em {timeout:.0f} s (o chatbot-worker está rodando?)"}
     out = {"wamid": wamid, "from": sender, "text": text, **result}
     code = 504 if result["status"] == "timeout" else 200
-    if _wants_json():
+    if wants_json():
         return jsonify(out), code
     return render_template("result.html", title="Mensagem de teste", message=None, result=out), code
-
-
-@bp.errorhandler(sqlite3.Error)
-def _database_error(exc):
-    log.error("%s %s: %s", request.method, request.path, describe_error(exc))
-    return _error(503, f"Banco de dados indisponível: {describe_error(exc)}")
-
-
-@bp.app_errorhandler(500)
-def _internal_error(exc):
-    # Never the exception text: it may quote a configuration value. (Flask
-    # has already logged the traceback, through the log's secret scrubbing.)
-    if auth.prefers_html():
-        return Response("<!doctype html><title>Erro</title><p>Erro interno. Tente novamente.</p>",
-                        status=500, mimetype="text/html")
-    return jsonify({"error": "internal error"}), 500
-

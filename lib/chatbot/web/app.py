@@ -1,12 +1,20 @@
 """The Flask app factory: config bound per request, the blueprints registered."""
 from __future__ import annotations
 
-from flask import Flask, g
+import logging
+import sqlite3
+
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import accounts, db
 from .. import config as config_mod
-from . import admin, attend, catalog, faq, observe, users, webhook
+from ..bot import fmt
+from . import admin, answers, attend, auth, catalog, charts, faq, observe, reasons, users, webhook
+
+log = logging.getLogger("chatbot.web")
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
+       " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
 def create_app(cfg: config_mod.Config | None = None) -> Flask:
@@ -36,4 +44,42 @@ def create_app(cfg: config_mod.Config | None = None) -> Flask:
 
     for module in (webhook, observe, admin, attend, users, catalog, faq):
         app.register_blueprint(module.bp)
+    _answers(app)
     return app
+
+
+def _answers(app: Flask) -> None:
+    """What every page shares: template helpers, headers, and the answer to a failure."""
+    charts.register_filters(app)
+    app.add_template_filter(reasons.motivo, "motivo")
+    app.add_template_filter(fmt.money, "money")
+    app.add_template_global(auth.csrf_token, "csrf_token")
+    app.add_template_global(auth.current_user, "current_user")
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        # Plain assignment: werkzeug's setdefault costs a raised-and-caught
+        # KeyError each, on every webhook call.
+        h = resp.headers
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "no-referrer"
+        h["X-Frame-Options"] = "DENY"
+        if resp.mimetype == "text/html":
+            h["Content-Security-Policy"] = CSP
+        if request.endpoint != "static":     # static files say their own; pages and data are never cached
+            h["Cache-Control"] = "no-store"
+        return auth.set_login_cookie(resp)
+
+    @app.errorhandler(sqlite3.Error)
+    def _database_error(exc):
+        log.error("%s %s: %s", request.method, request.path, db.describe_error(exc))
+        return answers.error(503, f"Banco de dados indisponível: {db.describe_error(exc)}")
+
+    @app.errorhandler(500)
+    def _internal_error(exc):
+        # Never the exception text: it may quote a configuration value. (Flask
+        # has already logged the traceback, through the log's secret scrubbing.)
+        if answers.prefers_html():
+            return Response("<!doctype html><title>Erro</title><p>Erro interno. Tente novamente.</p>",
+                            status=500, mimetype="text/html")
+        return jsonify({"error": "internal error"}), 500

@@ -20,6 +20,7 @@ from flask import Blueprint, abort, g, jsonify, redirect, render_template, reque
 from .. import operators
 from ..log import mask_phone
 from . import auth
+from .answers import body, error, wants_json
 from .db import get_db
 
 bp = Blueprint("attend", __name__)
@@ -28,19 +29,8 @@ log = logging.getLogger("chatbot.web")
 _NUMBER = re.compile(r"^\+?\d{5,20}$")
 
 
-def _api() -> bool:
-    return request.is_json or not auth.prefers_html()
-
-
-def _data() -> dict:
-    if request.is_json:
-        data = request.get_json(silent=True)
-        return data if isinstance(data, dict) else {}
-    return request.form
-
-
 def _no_such_conversation():
-    return auth.error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
+    return error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
 
 
 def _key(number: str):
@@ -52,13 +42,13 @@ def _key(number: str):
 
 
 def _done(number: str, status: int, body: dict, note: str):
-    if _api():
+    if wants_json():
         return jsonify(body), status
     return redirect(url_for("attend.conversation", number=number, ok=note), 303)
 
 
 def _refused(number: str, exc: operators.Refused):
-    if _api():
+    if wants_json():
         return jsonify({"error": exc.code, "message": str(exc)}), exc.status
     return redirect(url_for("attend.conversation", number=number, erro=exc.code), 303)
 
@@ -89,7 +79,7 @@ def conversation(number: str):
     conv = operators.conversation(get_db(), key[1])
     if conv is None:
         return _no_such_conversation()
-    if not auth.prefers_html():
+    if wants_json():
         return jsonify(conv)
     templates = sorted(g.cfg.whatsapp.templates)
     return render_template("conversation.html", c=conv, templates=templates, ok=request.args.get("ok"),
@@ -109,7 +99,7 @@ def thread(number: str):
 @auth.require_role("operator")
 def reply(number: str):
     key = _key(number)
-    text = str(_data().get("text") or "")
+    text = str(body().get("text") or "")
     try:
         oid = operators.reply(get_db(), key, g.user.name, text, g.cfg.handoff.timeout_minutes)
     except operators.Refused as exc:
@@ -131,7 +121,7 @@ def takeover(number: str):
 @auth.require_role("operator")
 def release(number: str):
     key = _key(number)
-    data = _data()
+    data = body()
     try:
         out = operators.release(get_db(), key, g.user.name, str(data.get("message") or ""))
     except operators.Refused as exc:
@@ -144,7 +134,7 @@ def release(number: str):
 @auth.require_role("operator")
 def template(number: str):
     key = _key(number)
-    data = _data()
+    data = body()
     name = str(data.get("template") or "")
     tpl = g.cfg.whatsapp.templates.get(name)
     if tpl is None:
@@ -165,5 +155,5 @@ def template(number: str):
 def handoff_link(handoff_id: int):
     row = get_db().execute("SELECT wa_id FROM handoffs WHERE id=?", (handoff_id,)).fetchone()
     if row is None:
-        return auth.error(404, "Atendimento não encontrado.", json_error="no such handoff")
+        return error(404, "Atendimento não encontrado.", json_error="no such handoff")
     return redirect(url_for("attend.conversation", number=row["wa_id"]), 303)

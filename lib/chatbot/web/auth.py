@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 from flask import Response, current_app, g, jsonify, render_template, request
 
 from .. import accounts, clock
+from .answers import error, prefers_html
 from .db import get_db
 
 log = logging.getLogger("chatbot.web")
@@ -210,22 +211,6 @@ def throttled(addr: str, failed: bool = False, clear: bool = False) -> bool:
 
 
 # -- answers --------------------------------------------------------------------------------
-
-def prefers_html() -> bool:
-    """A browser (text/html ranked above JSON), not curl's */*."""
-    accept = request.accept_mimetypes
-    return request.args.get("format") != "json" and accept["text/html"] > accept["application/json"]
-
-
-def error(status: int, message: str, json_error: str | None = None) -> Response:
-    if not prefers_html():
-        resp = jsonify({"error": json_error or message})
-    else:
-        resp = Response(render_template("result.html", title="Erro", message=message, result=None),
-                        mimetype="text/html")
-    resp.status_code = status
-    return resp
-
 
 def too_many() -> Response:
     resp = error(429, "Muitas tentativas. Aguarde alguns minutos.", json_error="too many failed attempts")

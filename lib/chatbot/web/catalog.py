@@ -11,30 +11,21 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, g, jsonify, render_template, request, url_for
 
-from ..bot import catalog, fmt, knowledge
-from . import reasons
-from .db import get_db
+from ..bot import catalog, knowledge
 from . import auth
-from .staff import current_actor, secure_headers, wants_json
+from .answers import body, error, wants_json
+from .db import get_db
+from .staff import current_actor
 
 bp = Blueprint("catalog", __name__)
-bp.after_request(secure_headers)
-bp.add_app_template_filter(reasons.motivo, "motivo")
-bp.add_app_template_filter(fmt.money, "money")
 log = logging.getLogger("chatbot.web")
 SHOW = 300          # rows of each list the page shows (the JSON has them all)
 
 
-def _error(status: int, message: str) -> Response:
-    if wants_json():
-        resp = jsonify({"error": message})
-    else:
-        resp = Response(render_template("catalog_done.html", title="Não foi possível", message=message, done=None),
-                        mimetype="text/html")
-    resp.status_code = status
-    return resp
+def _error(status: int, message: str):
+    return error(status, message, back=url_for("catalog.page"))
 
 
 def _truthy(value) -> bool:
@@ -73,8 +64,7 @@ def upload():
 @bp.post("/admin/catalog/apply")
 @auth.require_role("manager")
 def apply():
-    data = request.get_json(silent=True) if request.is_json else request.form
-    data = data if hasattr(data, "get") else {}
+    data = body()
     try:
         done = catalog.apply(get_db(), str(data.get("token") or ""), current_actor(), g.cfg,
                              confirm_suspicious=_truthy(data.get("confirm_suspicious")))

@@ -14,16 +14,17 @@ import logging
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 
 from ..bot import knowledge, unanswered
-from .db import get_db
 from . import auth
-from .staff import current_actor, secure_headers, wants_json
+from .answers import body, wants_json
+from .db import get_db
+from .staff import current_actor
 
 bp = Blueprint("faq", __name__)
-bp.after_request(secure_headers)
 log = logging.getLogger("chatbot.web")
 
 
 def _error(status: int, message: str) -> Response:
+    """A refused entry: the page again, its form filled with what was sent and the reason above it."""
     if wants_json():
         resp = jsonify({"error": message})
     else:
@@ -32,11 +33,6 @@ def _error(status: int, message: str) -> Response:
                         mimetype="text/html")
     resp.status_code = status
     return resp
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True) if request.is_json else request.form
-    return data if hasattr(data, "get") else {}
 
 
 @bp.get("/admin/faq")
@@ -51,7 +47,7 @@ def page():
 @bp.post("/admin/faq")
 @auth.require_role("manager")
 def add():
-    data = _body()
+    data = body()
     try:
         fid = knowledge.faq_add(get_db(), data.get("q"), data.get("a"), current_actor(), g.cfg.kb_sources_dir)
     except knowledge.FAQError as exc:
@@ -65,7 +61,7 @@ def add():
 @bp.route("/admin/faq/<int:faq_id>", methods=["POST", "PUT"])
 @auth.require_role("manager")
 def edit(faq_id: int):
-    data = _body()
+    data = body()
     try:
         found = knowledge.faq_edit(get_db(), faq_id, data.get("q"), data.get("a"), current_actor(),
                                    g.cfg.kb_sources_dir)

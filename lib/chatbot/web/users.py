@@ -10,6 +10,7 @@ from flask import Blueprint, g, jsonify, redirect, render_template, url_for
 
 from .. import accounts
 from . import auth
+from .answers import error, wants_json
 from .db import get_db
 
 bp = Blueprint("users", __name__)
@@ -20,7 +21,7 @@ log = logging.getLogger("chatbot.web")
 @auth.require_role("admin")
 def listing():
     rows = accounts.listing(get_db())
-    if not auth.prefers_html():
+    if wants_json():
         return jsonify({"users": rows})
     return render_template("users.html", users=rows, labels=accounts.ROLE_LABELS)
 
@@ -31,8 +32,8 @@ def end_sessions(name: str):
     try:
         ended = accounts.end_sessions(get_db(), name, why=f"ended by {g.user.name}")
     except accounts.AccountError:
-        return auth.error(404, "Usuário não encontrado.", json_error="no such user")
+        return error(404, "Usuário não encontrado.", json_error="no such user")
     log.info("%s ended %d session(s) of %s", g.user.name, ended, name)
-    if auth.prefers_html():
-        return redirect(url_for("users.listing"), 303)
-    return jsonify({"user": name, "ended": ended})
+    if wants_json():
+        return jsonify({"user": name, "ended": ended})
+    return redirect(url_for("users.listing"), 303)

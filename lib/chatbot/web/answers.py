@@ -1,0 +1,39 @@
+"""What every blueprint asks of a request and answers with, each in one place:
+does the client want JSON, the body it sent (JSON or a form), and an error as
+JSON or as the error page.
+
+A script gets JSON: it sent JSON, or its Accept does not rank text/html above
+JSON (curl's ``*/*`` and ``?format=json`` included). A browser gets pages.
+"""
+from __future__ import annotations
+
+from flask import Response, jsonify, render_template, request
+
+
+def prefers_html() -> bool:
+    """A browser (text/html ranked above JSON), not curl's */*."""
+    accept = request.accept_mimetypes
+    return request.args.get("format") != "json" and accept["text/html"] > accept["application/json"]
+
+
+def wants_json() -> bool:
+    """Answer this request in JSON (see the module's docstring)."""
+    return request.is_json or not prefers_html()
+
+
+def body():
+    """The fields the client sent: a JSON object, or the form; {} for anything else."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    return data if hasattr(data, "get") else {}
+
+
+def error(status: int, message: str, json_error: str | None = None, back: str = "/") -> Response:
+    """A refusal: ``{"error": json_error or message}`` to scripts, the error page (pt-BR
+    ``message`` and a link ``back``) to a browser."""
+    if wants_json():
+        resp = jsonify({"error": json_error or message})
+    else:
+        resp = Response(render_template("result.html", title="Não foi possível", message=message, result=None,
+                                        back=back), mimetype="text/html")
+    resp.status_code = status
+    return resp
