@@ -3,9 +3,9 @@ WhatsApp's 24-hour window; and the inbox they work from.
 
 The bot side of a handoff (the bot stepping back when a customer asks for a
 person) is ``bot/handoff.py``, which owns the ``conversations`` and
-``handoffs`` tables; this module adds who holds a conversation and what
-people send. Their messages are queued in ``outbox`` and sent by the worker
-(``whatsapp/operator_outbox.py``) with the bot's outbox rules.
+``handoffs`` tables and so writes what this module decides: who holds a
+conversation, the first reply. What people send is queued in ``outbox`` and
+sent by the worker (``whatsapp/operator_outbox.py``) with the bot's outbox rules.
 """
 from __future__ import annotations
 
@@ -70,16 +70,11 @@ def state(conn, key: tuple[str, str]) -> dict:
 
 def takeover(conn, key: tuple[str, str], who: str, timeout_minutes: float) -> dict:
     """``who`` holds the conversation: the bot stays silent until it is released."""
-    now = clock.now()
     with db.transaction(conn):
         # Taking it from a colleague is allowed (shifts change); the page shows who holds it.
         if state(conn, key)["mode"] != "human":
             handoff.start(conn, key[0], key[1], "operator_takeover", "", timeout_minutes)
-        until = now + timeout_minutes * 60 if timeout_minutes > 0 else None
-        conn.execute("UPDATE conversations SET held_by=?, held_since=?, human_until=? WHERE phone_number_id=?"
-                     " AND wa_id=?", (who, now, until, *key))
-        conn.execute("UPDATE handoffs SET taken_by=COALESCE(taken_by, ?) WHERE phone_number_id=? AND wa_id=?"
-                     " AND ended_at IS NULL", (who, *key))
+        handoff.take(conn, key, who, handoff.expiry(timeout_minutes))
     return state(conn, key)
 
 
@@ -96,17 +91,11 @@ def reply(conn, key: tuple[str, str], who: str, text: str, timeout_minutes: floa
         raise Refused("Fora da janela de 24 horas: o cliente não escreve há mais de 24 horas, e o WhatsApp "
                       "só entrega mensagens livres dentro desse prazo. Envie um modelo aprovado (template) "
                       "ou espere o cliente escrever de novo.", "outside_window")
-    now = clock.now()
     with db.transaction(conn, durable=True):
-        cur = state(conn, key)
-        if cur["mode"] != "human":
+        if state(conn, key)["mode"] != "human":
             handoff.start(conn, key[0], key[1], "operator_takeover", "", timeout_minutes)
-        until = now + timeout_minutes * 60 if timeout_minutes > 0 else None
         # Each message of the person keeps the conversation theirs for timeout_minutes more.
-        conn.execute("UPDATE conversations SET held_by=COALESCE(held_by, ?), held_since=COALESCE(held_since, ?),"
-                     " human_until=? WHERE phone_number_id=? AND wa_id=?", (who, now, until, *key))
-        conn.execute("UPDATE handoffs SET taken_by=COALESCE(taken_by, ?), first_reply_at=COALESCE(first_reply_at, ?)"
-                     " WHERE phone_number_id=? AND wa_id=? AND ended_at IS NULL", (who, now, *key))
+        handoff.answered(conn, key, who, handoff.expiry(timeout_minutes))
         return operator_outbox.enqueue(conn, key[0], key[1], text_payload(key[1], text), who)
 
 
@@ -121,7 +110,7 @@ def send_template(conn, key: tuple[str, str], who: str, template: dict, values: 
         payload["template"]["components"] = [{"type": "body", "parameters": [
             {"type": "text", "text": str(v)[:1000]} for v in values]}]
     with db.transaction(conn, durable=True):
-        conn.execute("UPDATE conversations SET needs_template=0 WHERE phone_number_id=? AND wa_id=?", key)
+        handoff.needs_template(conn, key, False)
         return operator_outbox.enqueue(conn, key[0], key[1], payload, who)
 
 

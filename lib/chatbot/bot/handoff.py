@@ -4,7 +4,13 @@ On a request for a human or a complaint the conversation's mode becomes
 'human' and a ``handoffs`` row records it for the operators; the bot then
 stays silent for that customer until ``release`` (``chatbot handoff release
 NUMBER``) or until ``human_until`` ([bot] handoff_timeout_minutes; 0 means
-no timeout) passes. Owns the ``conversations`` and ``handoffs`` tables.
+no timeout) passes.
+
+Owns the ``conversations`` and ``handoffs`` tables: every write to them is
+here, the human side's too (``operators.py`` when a person takes over or
+answers, ``ops/handoff_followup.py`` when staff were told or the customer got
+the pickup note, ``whatsapp/operator_outbox.py`` when WhatsApp wants a
+template). Keys are ``(phone_number_id, wa_id)``.
 """
 from __future__ import annotations
 
@@ -37,7 +43,7 @@ def touch(conn, phone_number_id: str, wa_id: str) -> None:
 def start(conn, phone_number_id: str, wa_id: str, reason: str, message: str, timeout_minutes: float) -> None:
     """Hand the conversation to a person. Call inside a transaction."""
     now = clock.now()
-    until = now + timeout_minutes * 60 if timeout_minutes > 0 else None
+    until = expiry(timeout_minutes)
     conn.execute("INSERT INTO conversations (phone_number_id, wa_id, mode, mode_since, handoff_reason, human_until,"
                  " last_seen) VALUES (?,?,'human',?,?,?,?) ON CONFLICT(phone_number_id, wa_id) DO UPDATE SET"
                  " mode='human', mode_since=excluded.mode_since, handoff_reason=excluded.handoff_reason,"
@@ -45,6 +51,49 @@ def start(conn, phone_number_id: str, wa_id: str, reason: str, message: str, tim
                  (phone_number_id, wa_id, now, reason, until, now))
     conn.execute("INSERT INTO handoffs (phone_number_id, wa_id, reason, message, created_at) VALUES (?,?,?,?,?)",
                  (phone_number_id, wa_id, reason, (message or "")[:1000], now))
+
+
+def expiry(timeout_minutes: float) -> float | None:
+    """When a conversation with a person goes back to the bot if nothing happens (None: never)."""
+    return clock.now() + timeout_minutes * 60 if timeout_minutes > 0 else None
+
+
+def take(conn, key: tuple[str, str], who: str, until: float | None) -> None:
+    """``who`` holds the conversation (taken from a colleague too: shifts change) until
+    ``until`` (None: no timeout). Call inside a transaction, after ``start``."""
+    conn.execute("UPDATE conversations SET held_by=?, held_since=?, human_until=? WHERE phone_number_id=?"
+                 " AND wa_id=?", (who, clock.now(), until, *key))
+    conn.execute("UPDATE handoffs SET taken_by=COALESCE(taken_by, ?) WHERE phone_number_id=? AND wa_id=?"
+                 " AND ended_at IS NULL", (who, *key))
+
+
+def answered(conn, key: tuple[str, str], who: str, until: float | None) -> None:
+    """A person wrote to the customer: the conversation is theirs (if nobody held it) until
+    ``until``, and the handoff's first reply is noted. Call inside a transaction, after ``start``."""
+    now = clock.now()
+    conn.execute("UPDATE conversations SET held_by=COALESCE(held_by, ?), held_since=COALESCE(held_since, ?),"
+                 " human_until=? WHERE phone_number_id=? AND wa_id=?", (who, now, until, *key))
+    conn.execute("UPDATE handoffs SET taken_by=COALESCE(taken_by, ?), first_reply_at=COALESCE(first_reply_at, ?)"
+                 " WHERE phone_number_id=? AND wa_id=? AND ended_at IS NULL", (who, now, *key))
+
+
+def needs_template(conn, key: tuple[str, str], needed: bool) -> None:
+    """WhatsApp refused a free-form message (the 24-hour window closed): the page offers
+    templates until one is sent."""
+    conn.execute("UPDATE conversations SET needs_template=? WHERE phone_number_id=? AND wa_id=?",
+                 (int(needed), *key))
+
+
+def staff_told(conn, handoff_id: int) -> None:
+    """Staff were told about this handoff (e-mail, webhook)."""
+    with db.transaction(conn):
+        conn.execute("UPDATE handoffs SET notified_at=? WHERE id=?", (clock.now(), handoff_id))
+
+
+def pickup_noted(conn, handoff_id: int, at: float) -> None:
+    """The customer got (or, outside the window, would have got) the "nobody answered yet"
+    note. Call inside a transaction."""
+    conn.execute("UPDATE handoffs SET pickup_sent_at=? WHERE id=?", (at, handoff_id))
 
 
 def waiting(conn) -> list[dict]:

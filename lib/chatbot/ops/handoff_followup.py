@@ -105,8 +105,7 @@ def announce(conn, cfg) -> int:
                       mask_phone(row["wa_id"]), RETRY_NOTICE_SECONDS // 60, "; ".join(errors))
             continue
         _next_try.pop(row["id"], None)
-        with db.transaction(conn):
-            conn.execute("UPDATE handoffs SET notified_at=? WHERE id=?", (clock.now(), row["id"]))
+        handoff.staff_told(conn, row["id"])
         log.info("staff told about the handoff of %s (%s)", mask_phone(row["wa_id"]), row["reason"])
         done += 1
     return done
@@ -152,7 +151,7 @@ def pickup(conn, cfg) -> int:
         key = (r["phone_number_id"], r["wa_id"])
         text = pickup_text(conn, cfg)
         with db.transaction(conn, durable=True):
-            conn.execute("UPDATE handoffs SET pickup_sent_at=? WHERE id=?", (now, r["id"]))
+            handoff.pickup_noted(conn, r["id"], now)
             if operators.window(conn, key)["open"]:
                 operator_outbox.enqueue(conn, key[0], key[1], text_payload(key[1], text), operator_outbox.SYSTEM)
                 sent += 1

@@ -370,3 +370,68 @@ def listing(conn: sqlite3.Connection, status: str | None = None, limit: int = 50
 def _owned(conn, msg_id: int, owner: str) -> bool:
     return conn.execute("SELECT 1 FROM inbox WHERE id=? AND lease_owner=? AND status='processing'",
                         (msg_id, owner)).fetchone() is not None
+
+
+# -- staff messages' rows (inbox_id NULL): the rules are whatsapp/operator_outbox.py's --------
+
+def enqueue_staff(conn: sqlite3.Connection, phone_number_id: str, wa_id: str, payload: dict, operator: str) -> int:
+    """Queue a message a person (or the system's notes) wrote; its outbox id. Call inside a transaction."""
+    now = clock.now()
+    cur = conn.execute(
+        "INSERT INTO outbox (inbox_id, phone_number_id, wa_id, kind, body, meta, state, attempts, operator,"
+        " next_attempt_at, created_at, updated_at) VALUES (NULL,?,?,?,?,?,'queued',0,?,?,?,?)",
+        (phone_number_id, wa_id, payload.get("type", "text"), json.dumps(payload, ensure_ascii=False),
+         json.dumps({"operator": operator}), operator, now, now, now))
+    return cur.lastrowid
+
+
+def claim_staff(conn: sqlite3.Connection, owner: str, lease_seconds: float) -> sqlite3.Row | None:
+    """The oldest due staff message, committed (and synced) as 'sending'; one customer's in order."""
+    now = clock.now()
+    with transaction(conn, durable=True):
+        row = conn.execute(
+            "SELECT o.* FROM outbox o WHERE o.inbox_id IS NULL AND o.state='queued' AND o.next_attempt_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.inbox_id IS NULL AND p.wa_id=o.wa_id"
+            "   AND p.phone_number_id=o.phone_number_id AND p.id < o.id AND p.state IN ('queued','sending'))"
+            " ORDER BY o.id LIMIT 1", (now,)).fetchone()
+        if row is None:
+            return None
+        conn.execute("UPDATE outbox SET state='sending', attempts=attempts+1, lease_owner=?, lease_until=?,"
+                     " updated_at=? WHERE id=?", (owner, now + lease_seconds, now, row["id"]))
+    return conn.execute("SELECT * FROM outbox WHERE id=?", (row["id"],)).fetchone()
+
+
+def staff_lease_owners(conn: sqlite3.Connection) -> list[str]:
+    """The workers holding staff messages now."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT lease_owner FROM outbox"
+                                       " WHERE inbox_id IS NULL AND lease_owner IS NOT NULL")]
+
+
+def recover_staff(conn: sqlite3.Connection, dead_owners: list[str] | tuple = ()) -> int:
+    """Park as 'unknown' the staff messages a dead worker left mid-send; the number parked."""
+    now = clock.now()
+    dead = list(dead_owners)
+    owned_by_dead = f" OR lease_owner IN ({','.join('?' * len(dead))})" if dead else ""
+    with transaction(conn):
+        return conn.execute(
+            "UPDATE outbox SET state='unknown', lease_owner=NULL, lease_until=NULL, updated_at=?,"
+            " error='worker stopped while the message was in flight; not resent'"
+            f" WHERE inbox_id IS NULL AND state='sending' AND (lease_until < ?{owned_by_dead})",
+            (now, now, *dead)).rowcount
+
+
+def staff_sent(conn: sqlite3.Connection, outbox_id: int, wamid: str) -> None:
+    """Graph API took the staff message. Call inside a transaction."""
+    now = clock.now()
+    conn.execute("UPDATE outbox SET state='sent', wamid=?, sent_at=?, delivery=COALESCE(delivery, 'sent'),"
+                 " error=NULL, error_code=NULL, lease_owner=NULL, lease_until=NULL, updated_at=? WHERE id=?",
+                 (wamid, now, now, outbox_id))
+
+
+def staff_not_sent(conn: sqlite3.Connection, outbox_id: int, state: str, code: int | None, error: str,
+                   next_attempt_at: float) -> None:
+    """An attempt failed: ``state`` 'queued' (retried at ``next_attempt_at``), 'failed' or
+    'unknown'. Call inside a transaction."""
+    conn.execute("UPDATE outbox SET state=?, error_code=?, error=?, next_attempt_at=?, lease_owner=NULL,"
+                 " lease_until=NULL, updated_at=? WHERE id=?",
+                 (state, code, error, next_attempt_at, clock.now(), outbox_id))

@@ -13,6 +13,9 @@ A row is committed as ``sending`` before the request leaves, so a worker
 killed mid-send leaves ``sending`` behind, and whoever finds it after its
 lease parks it as ``unknown``: never sent twice on a guess, and shown on the
 conversation page for a person to check.
+
+The rows are ``outbox``'s, so ``whatsapp/inbox.py`` (the table's owner) writes
+them; this module decides when and what (order, retries, backoff, events).
 """
 from __future__ import annotations
 
@@ -22,7 +25,9 @@ import random
 import sqlite3
 
 from .. import clock, db, events
+from ..bot import handoff
 from ..log import mask_phone
+from . import inbox
 from .graph_api import GraphError
 
 log = logging.getLogger("chatbot.worker")
@@ -33,58 +38,25 @@ RE_ENGAGEMENT = 131047   # Meta: more than 24 hours since the customer last wrot
 
 def enqueue(conn: sqlite3.Connection, phone_number_id: str, wa_id: str, payload: dict, operator: str) -> int:
     """Queue a message for the worker (call inside a transaction); its outbox id."""
-    now = clock.now()
-    cur = conn.execute(
-        "INSERT INTO outbox (inbox_id, phone_number_id, wa_id, kind, body, meta, state, attempts, operator,"
-        " next_attempt_at, created_at, updated_at) VALUES (NULL,?,?,?,?,?,'queued',0,?,?,?,?)",
-        (phone_number_id, wa_id, payload.get("type", "text"), json.dumps(payload, ensure_ascii=False),
-         json.dumps({"operator": operator}), operator, now, now, now))
-    return cur.lastrowid
-
-
-def claim(conn: sqlite3.Connection, owner: str, lease_seconds: float) -> sqlite3.Row | None:
-    """Take the oldest due message, committed (and synced) as 'sending': the point of no return.
-
-    One customer's messages go out in order: a message waits while an older
-    one to the same customer is still queued for a retry or being sent.
-    """
-    now = clock.now()
-    with db.transaction(conn, durable=True):
-        row = conn.execute(
-            "SELECT o.* FROM outbox o WHERE o.inbox_id IS NULL AND o.state='queued' AND o.next_attempt_at <= ?"
-            " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.inbox_id IS NULL AND p.wa_id=o.wa_id"
-            "   AND p.phone_number_id=o.phone_number_id AND p.id < o.id AND p.state IN ('queued','sending'))"
-            " ORDER BY o.id LIMIT 1", (now,)).fetchone()
-        if row is None:
-            return None
-        conn.execute("UPDATE outbox SET state='sending', attempts=attempts+1, lease_owner=?, lease_until=?,"
-                     " updated_at=? WHERE id=?", (owner, now + lease_seconds, now, row["id"]))
-    return conn.execute("SELECT * FROM outbox WHERE id=?", (row["id"],)).fetchone()
+    return inbox.enqueue_staff(conn, phone_number_id, wa_id, payload, operator)
 
 
 def lease_owners(conn: sqlite3.Connection) -> list[str]:
     """The workers holding staff messages now."""
-    return [r[0] for r in conn.execute("SELECT DISTINCT lease_owner FROM outbox"
-                                       " WHERE inbox_id IS NULL AND lease_owner IS NOT NULL")]
+    return inbox.staff_lease_owners(conn)
 
 
 def recover_expired(conn: sqlite3.Connection, dead_owners: list[str] = ()) -> int:
     """Park as 'unknown' what a dead worker left mid-send (its lease ran out,
     or its owner is a process known to be gone); the number parked."""
-    now = clock.now()
-    dead = list(dead_owners)
-    owned_by_dead = f" OR lease_owner IN ({','.join('?' * len(dead))})" if dead else ""
-    with db.transaction(conn):
-        return conn.execute(
-            "UPDATE outbox SET state='unknown', lease_owner=NULL, lease_until=NULL, updated_at=?,"
-            " error='worker stopped while the message was in flight; not resent'"
-            f" WHERE inbox_id IS NULL AND state='sending' AND (lease_until < ?{owned_by_dead})",
-            (now, now, *dead)).rowcount
+    return inbox.recover_staff(conn, dead_owners)
 
 
 def send_due(conn: sqlite3.Connection, client, owner: str, worker_cfg) -> str | None:
     """Send one due message; its final state for this attempt, None when nothing was due."""
-    row = claim(conn, owner, worker_cfg.lease_seconds)
+    # Claimed committed (and synced) as 'sending': the point of no return. One customer's
+    # messages go out in order: one waits while an older one is queued for a retry or being sent.
+    row = inbox.claim_staff(conn, owner, worker_cfg.lease_seconds)
     if row is None:
         return None
     payload = json.loads(row["body"])
@@ -96,12 +68,9 @@ def send_due(conn: sqlite3.Connection, client, owner: str, worker_cfg) -> str | 
         wamid = client.send(row["phone_number_id"], payload)
     except GraphError as exc:
         return _failed(conn, row, exc, event, worker_cfg)
-    now = clock.now()
     with db.transaction(conn):
         events.record(conn, **event, success=True)
-        conn.execute("UPDATE outbox SET state='sent', wamid=?, sent_at=?, delivery=COALESCE(delivery, 'sent'),"
-                     " error=NULL, error_code=NULL, lease_owner=NULL, lease_until=NULL, updated_at=? WHERE id=?",
-                     (wamid, now, now, row["id"]))
+        inbox.staff_sent(conn, row["id"], wamid)
     log.info("sent %s's message %s to %s", who, row["id"], mask_phone(row["wa_id"]))
     return "sent"
 
@@ -117,14 +86,11 @@ def _failed(conn, row, exc: GraphError, event: dict, worker_cfg) -> str:
         else:
             state = "failed"
         delay = _backoff(worker_cfg, row["attempts"]) if state == "queued" else 0
-        conn.execute("UPDATE outbox SET state=?, error_code=?, error=?, next_attempt_at=?, lease_owner=NULL,"
-                     " lease_until=NULL, updated_at=? WHERE id=?",
-                     (state, exc.code, str(exc)[:300], now + delay, now, row["id"]))
+        inbox.staff_not_sent(conn, row["id"], state, exc.code, str(exc)[:300], now + delay)
         if state != "queued":
             events.record(conn, **event, success=False, error=str(exc)[:300])
         if exc.code == RE_ENGAGEMENT:
-            conn.execute("UPDATE conversations SET needs_template=1 WHERE phone_number_id=? AND wa_id=?",
-                         (row["phone_number_id"], row["wa_id"]))
+            handoff.needs_template(conn, (row["phone_number_id"], row["wa_id"]), True)
     level = logging.WARNING if state == "queued" else logging.ERROR
     log.log(level, "%s's message %s to %s: %s (%s)", row["operator"] or SYSTEM, row["id"],
             mask_phone(row["wa_id"]), state if state != "queued" else f"retry in {delay:.1f}s", exc)
