@@ -213,10 +213,10 @@ def test_message():
         return error(429, "Outra mensagem de teste está em andamento.")
     try:
         pnid = cfg.whatsapp.phone_number_ids[0] if cfg.whatsapp.phone_number_ids else "sandbox"
-        body, wamid = sendtest.build_payload(text, sender, pnid, name="Teste (painel)")
+        raw, wamid = sendtest.build_payload(text, sender, pnid, name="Teste (painel)")
         conn = get_db()
         # The same path as a delivery to /webhook, minus the signature we would sign ourselves.
-        inbox.store_batch(conn, webhook.parse(body), cfg.whatsapp.phone_number_ids)
+        inbox.store_batch(conn, webhook.parse(raw), cfg.whatsapp.phone_number_ids)
         result = sendtest.wait_reply(conn, wamid, timeout)
     except sqlite3.Error as exc:
         return error(503, f"Banco de dados indisponível: {describe_error(exc)}")
