@@ -145,7 +145,7 @@ def test_a_worker_killed_mid_send_leaves_the_message_parked(world):
     customer_writes(conn)
     oid = app.test_client().post(f"/conversations/{CUSTOMER}/reply", json={"text": "oi"},
                                  headers=BEARER).get_json()["outbox_id"]
-    row = operator_outbox.claim(conn, "dead-worker", cfg.worker.lease_seconds)   # committed 'sending', then death
+    row = inbox.claim_staff(conn, "dead-worker", cfg.worker.lease_seconds)   # committed 'sending', then death
     assert row["id"] == oid
     assert operator_outbox.recover_expired(conn) == 0     # its lease still runs
     clock.freeze(clock.now() + cfg.worker.lease_seconds + 1)
