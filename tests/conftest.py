@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import ssl
 import subprocess
@@ -10,10 +11,14 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from chatbot import clock, config, db
+from chatbot import accounts, clock, config, db
 from chatbot.whatsapp.webhook import sign
 from support.graph_stub import SAMPLES, GraphStub
 from support.servers import free_port
+
+# Passwords hashed at scrypt's cheapest cost here and in every process the tests start
+# (0.1 s each at the production cost; test_accounts checks that cost without this).
+os.environ[accounts.TEST_COST_ENV] = "16"
 
 APP_SECRET = "test-app-secret-3f9a"
 VERIFY_TOKEN = "test-verify-token-77"

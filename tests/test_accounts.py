@@ -28,13 +28,22 @@ def twice(pw: str, repeat: str | None = None) -> str:
     return f"{pw}\n{pw if repeat is None else repeat}\n"
 
 
-def test_hashes_are_scrypt_salted_and_verify():
+def test_hashes_are_scrypt_salted_and_verify(monkeypatch):
+    monkeypatch.delenv(accounts.TEST_COST_ENV)
     h1, h2 = accounts.hash_password(PW), accounts.hash_password(PW)
     assert h1 != h2 and h1.startswith(f"scrypt${2 ** 15}$8$1$")
     assert PW not in h1
     assert accounts.verify_password(PW, h1) and accounts.verify_password(PW, h2)
     assert not accounts.verify_password(PW + "x", h1)
     assert not accounts.verify_password(PW, "plain$text") and not accounts.verify_password(PW, "")
+
+
+@pytest.mark.parametrize("value,cost", [("16", 16), ("1024", 1024), ("15", 2 ** 15), ("3", 2 ** 15),
+                                        (str(2 ** 16), 2 ** 15), ("", 2 ** 15), ("cheap", 2 ** 15)])
+def test_only_a_power_of_two_below_the_production_cost_makes_hashes_cheaper(monkeypatch, value, cost):
+    monkeypatch.setenv(accounts.TEST_COST_ENV, value)
+    assert accounts.scrypt_n() == cost
+    assert accounts.hash_password(PW).startswith(f"scrypt${cost}$")
 
 
 def test_add_reads_the_password_twice_from_stdin(users, conn):
