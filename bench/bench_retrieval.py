@@ -92,7 +92,7 @@ def main() -> None:
         for label, stem, syn in variants:
             retrieval._stem, retrieval.SYNONYMS = stem, syn
             r = retrieval.Retriever(kb)
-            rows.append((label, score(lambda m: bm25(m, r), items)))
+            rows.append((label, score(lambda m, r=r: bm25(m, r), items)))
         retrieval._stem, retrieval.SYNONYMS = saved
         rows.insert(0, (list(methods)[0], score(rules, items)))
     print(f"{len(items)} labelled questions from {', '.join(SETS)}\n")

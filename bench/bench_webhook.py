@@ -87,7 +87,7 @@ class Stack:
         self.db_path = self.dir / "state" / "chatbot.db"
         self.url = ""
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         port = free_port()
         cfg = {
             "paths": {"state_dir": str(self.dir / "state")},
@@ -171,7 +171,7 @@ class Fixtures:
         self.logs: list = []
         self.graph_url = self.hello_url = ""
 
-    def start(self, graph_delay: float) -> "Fixtures":
+    def start(self, graph_delay: float) -> Fixtures:
         stub = subprocess.Popen([sys.executable, "-c", _STUB.format(tests=str(ROOT / "tests"), delay=graph_delay)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=_log(self, "graph-stub"),
                                 text=True)
@@ -218,7 +218,7 @@ def _stop(owner) -> None:
 TARGETS = ("ceiling", "webhook", "webhook-no-worker")
 
 
-def _options(url: str, mode: str, a) -> "loadgen.Options":
+def _options(url: str, mode: str, a) -> loadgen.Options:
     if mode == "closed":
         return loadgen.Options(url=url, app_secret=APP_SECRET, connections=a.closed_connections,
                                duration=a.closed_seconds, customers=a.customers, redeliver=a.redeliver)

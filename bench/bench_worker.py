@@ -190,7 +190,7 @@ def llama_server(python: str, concurrency: int):
         wait_http(f"http://127.0.0.1:{port}/v1/models", timeout=120)
     except TimeoutError:
         proc.kill()
-        raise SystemExit(f"llama_cpp.server did not start; see {log_file.name}")
+        raise SystemExit(f"llama_cpp.server did not start; see {log_file.name}") from None
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -209,12 +209,14 @@ def section(res: dict, args) -> str:
              " the Graph API. The worker runs with `cpu_scheduling = \"normal\"` (under the default \"idle\""
              " a shared machine's other load would be measured), after one warm-up question of each kind.",
              "", f"### Time to reply, 90% template / 10% LLM questions at {args.rate:g}/s for {args.seconds:g} s",
-             "", "| G (s per completion) | worker | template p50 | template p95 | LLM p50 | LLM p95 | all answered after |",
+             "", "| G (s per completion) | worker | template p50 | template p95 | LLM p50 | LLM p95"
+                 " | all answered after |",
              "|---|---|---|---|---|---|---|"]
     for r in res["mixed"]:
         who = "single lane (before, baseline)" if r["single_lane"] else f"two lanes, concurrency {r['concurrency']}"
         lines.append(f"| {r['gen']:g} | {who} | {fmt(r['template_p50'])} | {fmt(r['template_p95'])} |"
-                     f" {fmt(r['llm_p50'])} | {fmt(r['llm_p95'])} | {fmt(r['drained_s'])} ({r['answered']}/{r['messages']}) |")
+                     f" {fmt(r['llm_p50'])} | {fmt(r['llm_p95'])} | {fmt(r['drained_s'])}"
+                     f" ({r['answered']}/{r['messages']}) |")
     lines += ["", f"### LLM throughput against [llm] concurrency ({res['burst_n']} LLM questions at once)", "",
               "| engine | G | concurrency | time for all | replies per minute | most at once at the engine |",
               "|---|---|---|---|---|---|"]

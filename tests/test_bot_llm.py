@@ -92,7 +92,7 @@ def test_guard_trims_a_cut_off_reply(facts):
 
 
 def test_guard_rejects_words_no_dictionary_has(facts):
-    pytest.importorskip("spellchecker", reason="the Portuguese word list comes from pyspellchecker")
+    import spellchecker  # noqa: F401  (a runtime dependency: its word list must be there, not skipped)
     verdict = guard.check("Para todo o que você está acontecilmente, parem como outro produto.", facts)
     assert not verdict.ok and "acontecilmente" in verdict.reason
     # the store's own names and the customer's words are allowed even if no dictionary has them

@@ -132,7 +132,8 @@ def test_cache_ttl_bound_and_time_dependent_answers(tmp_path):
 
 def test_cache_key_includes_the_context(tmp_path):
     k1 = cache.key("e no atacado", "wholesale", ["1019"])
-    assert k1 != cache.key("e no atacado", "wholesale", ["1020"]) and k1 == cache.key("e no atacado", "wholesale", ["1019"])
+    assert k1 != cache.key("e no atacado", "wholesale", ["1020"])
+    assert k1 == cache.key("e no atacado", "wholesale", ["1019"])
 
 
 def test_handoff_silence_and_release(tmp_path, runner):

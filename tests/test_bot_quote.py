@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import itertools
 from decimal import Decimal
 from pathlib import Path
 
@@ -166,9 +167,12 @@ def bot(tmp_path_factory):
     conn.close()
 
 
-def ask(bot, message: str, n=[0]) -> Reply:
-    n[0] += 1
-    return bot.answer(Question(text=message, wa_id=f"55710{n[0]:08d}"))
+_asked = itertools.count(1)
+
+
+def ask(bot, message: str) -> Reply:
+    """Each question from a customer of its own (no context carried over)."""
+    return bot.answer(Question(text=message, wa_id=f"55710{next(_asked):08d}"))
 
 
 def forty_item_list() -> str:

@@ -22,7 +22,8 @@ cell = st.one_of(st.text(max_size=30), st.sampled_from(["", "0", "-1", "9,90", "
                                                        "abc", "7", "3.999", "R$ 5", "\x00", "  ", "a|b||c"]))
 row = st.lists(cell, min_size=0, max_size=12)
 csv_text = st.builds(lambda header, rows: _csv([header] + rows),
-                     st.one_of(st.just(HEADER), st.permutations(HEADER), st.lists(st.sampled_from(HEADER), max_size=10)),
+                     st.one_of(st.just(HEADER), st.permutations(HEADER),
+                               st.lists(st.sampled_from(HEADER), max_size=10)),
                      st.lists(row, max_size=8))
 raw_csv = st.one_of(csv_text, st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1")))
 

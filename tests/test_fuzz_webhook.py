@@ -51,8 +51,8 @@ bodies = st.one_of(
     st.just(b'{"entry": [], "entry": {"dup": 1}}'),                    # duplicate keys
 )
 # (the test client refuses CR/LF in a header value before it could be sent)
-headers = st.one_of(st.none(), st.text(max_size=80).filter(lambda t: "\r" not in t and "\n" not in t), st.just("sha256="), st.binary(max_size=40).map(
-    lambda b: "sha256=" + b.hex()))
+headers = st.one_of(st.none(), st.text(max_size=80).filter(lambda t: "\r" not in t and "\n" not in t),
+                    st.just("sha256="), st.binary(max_size=40).map(lambda b: "sha256=" + b.hex()))
 
 
 def _app(tmp_path_factory, **sections):

@@ -81,7 +81,7 @@ def test_utf8_with_bom_is_detected(loaded, cfg):
 
 
 def test_xlsx_written_by_openpyxl(loaded, cfg, tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl     # a runtime dependency (setup.py): missing is a failure, not a skip
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(list(HEADER) + ["promo_end"])
@@ -367,7 +367,8 @@ def test_sync_job_command_fails_with_one_line_and_the_alert_goes_out(tmp_path, r
         out = runner.invoke(sync_catalog, ["--config", str(path)], catch_exceptions=False)
         assert out.exit_code == 1 and "Traceback" not in out.output
         assert price_of(loaded, "1003").price == 8.19
-        row = loaded.execute("SELECT status, message FROM job_runs WHERE job='sync-catalog' ORDER BY id DESC").fetchone()
+        row = loaded.execute("SELECT status, message FROM job_runs WHERE job='sync-catalog'"
+                             " ORDER BY id DESC").fetchone()
         assert row["status"] == "failed" and "line 4: price is empty" in row["message"]
         scfg = make_cfg(tmp_path, alerts={"check_web": False, "worker_stale_seconds": 1e9, "job_grace_minutes": 1e9,
                                           "webhook_url": hook.url + "/hook"})

@@ -62,7 +62,7 @@ def test_secrets_and_numbers_never_leak(tmp_path, graph):
     try:
         # Traffic: a server error (retried), two replies sent, then the token expires (190).
         graph.script = ["500-bare", "ok", "ok", 190]
-        for i, text in enumerate(["oi", "aceita pix?", "qual o horário?"]):
+        for _i, text in enumerate(["oi", "aceita pix?", "qual o horário?"]):
             body, _ = sendtest.build_payload(text, CUSTOMER, "106540352242922")
             r = requests.post(base + "/webhook", data=body, timeout=10,
                               headers={"X-Hub-Signature-256": sendtest.sign(body, SECRETS["WHATSAPP_APP_SECRET"])})
@@ -94,7 +94,8 @@ def test_secrets_and_numbers_never_leak(tmp_path, graph):
         for cmd in (["chatbot-collect-metrics", "--json"], ["chatbot-check-alerts", "--json"],
                     ["chatbot-check-alerts", "--test", "--json"], ["chatbot-backup", "--json"],
                     ["chatbot-healthcheck", "--json"], ["chatbot-cleanup", "--json", "--vacuum", "never"],
-                    ["chatbot", "inbox", "list", "--json"], ["chatbot", "send-test", "oi", "--json", "--from", CUSTOMER]):
+                    ["chatbot", "inbox", "list", "--json"],
+                    ["chatbot", "send-test", "oi", "--json", "--from", CUSTOMER]):
             res = run(cmd[0], cfg_path, *cmd[1:], env=env, timeout=180)
             outputs[" ".join(cmd)] = res.stdout + res.stderr
         assert "190" in outputs["chatbot-check-alerts --json"]   # the token alert did fire

@@ -108,8 +108,8 @@ def test_healthcheck_against_the_real_web_service_exit_codes(tmp_path, runner):
         assert ok.exit_code == 0, ok.output
         lines = ok.stdout.splitlines()
         assert lines[-1] == "overall: healthy"
-        assert any(l.startswith("ok       web: ") and "answers HTTP 200 (healthy)" in l for l in lines)
-        assert all(l.split()[0] in ("ok", "overall:") for l in lines)
+        assert any(ln.startswith("ok       web: ") and "answers HTTP 200 (healthy)" in ln for ln in lines)
+        assert all(ln.split()[0] in ("ok", "overall:") for ln in lines)
         # A failed cleanup: degraded, exit 1.
         jobs.finish(conn, jobs.start(conn, "cleanup"), "failed", "disk is full")
         degraded = runner.invoke(healthcheck, ["--config", str(path), "--url", web.url + "/health", "--json"],
@@ -139,7 +139,7 @@ def test_each_job_runs_once_logs_one_line_and_records_its_run(tmp_path, name):
     job = name.removeprefix("chatbot-")
     assert (proc.returncode, data["status"]) == OUTCOME[name], proc.stdout
     assert data["job"] == job and data["duration"] >= 0
-    result_lines = [l for l in proc.stderr.splitlines() if f"chatbot.jobs: {job} " in l]
+    result_lines = [ln for ln in proc.stderr.splitlines() if f"chatbot.jobs: {job} " in ln]
     assert len(result_lines) == 1, proc.stderr
     conn = db.connect(tmp_path / "state" / "chatbot.db")
     run_row = jobs.last_runs(conn)[job]

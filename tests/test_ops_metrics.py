@@ -119,7 +119,7 @@ def test_cleanup_deletes_only_what_is_past_retention(tmp_path, monkeypatch):
         at(d, lambda: conn.execute("INSERT INTO alert_history (ts, name, event) VALUES (?, 'disk', 'firing')",
                                    (clock.now(),)))
     for i, (d, status) in enumerate([(40, "answered"), (40, "queued"), (10, "answered")]):
-        at(d, lambda: conn.execute(
+        at(d, lambda i=i, status=status: conn.execute(
             "INSERT INTO inbox (wamid, phone_number_id, wa_id, msg_type, payload, received_at, updated_at, status)"
             f" VALUES ('w{i}', 'p', '5585999990000', 'text', '{{}}', ?, ?, '{status}')", (clock.now(), clock.now())))
     at(40, lambda: conn.execute("INSERT INTO outbox (inbox_id, phone_number_id, wa_id, body, state, created_at,"

@@ -158,7 +158,7 @@ def test_smtp_down_fails_the_run_in_one_line_and_retries_next_run(tmp_path, cert
     down = run("chatbot-check-alerts", path, env=env)
     assert down.returncode == 1
     assert "Traceback" not in down.stderr and PASSWORD not in down.stderr + down.stdout
-    errors = [l for l in down.stderr.splitlines() if l.startswith("<3>")]
+    errors = [ln for ln in down.stderr.splitlines() if ln.startswith("<3>")]
     assert len(errors) == 1, down.stderr
     assert "check-alerts failed after" in errors[0] and f"cannot connect to SMTP server 127.0.0.1:{port}" in errors[0]
 

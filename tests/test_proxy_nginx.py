@@ -128,7 +128,7 @@ def proxied(tmp_path_factory, cert):
             except requests.RequestException:
                 if ngx.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("nginx did not start: " + ngx.stderr.read().decode()
-                                       + (ngx_dir / "error.log").read_text())
+                                       + (ngx_dir / "error.log").read_text()) from None
                 time.sleep(0.1)
         yield {"url": public, "cert": str(cert[0]), "conn": conn, "state": tmp / "state", "log": tmp / "web.log"}
     finally:

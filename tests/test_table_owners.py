@@ -5,6 +5,7 @@ are the one exception the page names. The page is read, not copied here."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -48,13 +49,18 @@ def writes(source: str) -> list[tuple[str, str]]:
     return found
 
 
+@functools.cache
+def _writes_in(path: Path) -> list[tuple[str, str]]:
+    return writes(path.read_text(encoding="utf-8"))
+
+
 def strays(page: str) -> list[str]:
     table_owner = owners(page)
     assert f"`{RETENTION}`" in page.split("## Tables and their owners", 1)[1].split("\n## ", 1)[0]
     out = []
     for path in sorted(LIB.rglob("*.py")):
         module = path.relative_to(LIB).as_posix()
-        for verb, table in writes(path.read_text(encoding="utf-8")):
+        for verb, table in _writes_in(path):
             if verb == "DELETE" and module == RETENTION:
                 continue
             if table_owner.get(table) != module:
@@ -78,7 +84,8 @@ def test_the_check_sees_a_write_outside_the_owner_and_a_table_with_no_row():
     assert writes('c.execute("UPDATE handoffs SET x=1")') == [("UPDATE", "handoffs")]
     assert writes('c.execute(f"DELETE FROM {t} WHERE 1")') == [("DELETE", "{}")]
     assert writes('c.execute("INSERT INTO a (x) VALUES (1) ON CONFLICT(x) DO UPDATE SET x=2")') == [("INSERT", "a")]
-    moved = page.replace("| `conversations`, `handoffs` | `bot/handoff.py`", "| `conversations`, `handoffs` | `operators.py`")
+    moved = page.replace("| `conversations`, `handoffs` | `bot/handoff.py`",
+                         "| `conversations`, `handoffs` | `operators.py`")
     assert any(s.startswith("bot/handoff.py: UPDATE handoffs") for s in strays(moved))
     unlisted = re.sub(r"\n\| `backups` \|[^\n]*", "", page)
     assert "ops/backup.py: INSERT backups (owner: none on the page)" in strays(unlisted)

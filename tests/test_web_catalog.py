@@ -120,7 +120,8 @@ def test_suspicious_preview_needs_the_second_confirmation(client, loaded):
 
 def test_rejected_file_is_previewed_with_line_numbers_and_never_applied(client, loaded):
     p = upload(client, csv_bytes(edit(rows_of(), "1003", price="sete"))).get_json()
-    assert not p["applicable"] and p["rejected"] == [{"line": 4, "reason": "price 'sete' is not a price (write 8.49 or 8,49)"}]
+    assert not p["applicable"]
+    assert p["rejected"] == [{"line": 4, "reason": "price 'sete' is not a price (write 8.49 or 8,49)"}]
     resp = client.post("/admin/catalog/apply", headers=BEARER, json={"token": p["token"], "confirm_suspicious": True})
     assert resp.status_code == 422 and knowledge.version(loaded) == 1
 
@@ -168,7 +169,8 @@ def test_faq_add_returns_the_id_and_the_bot_answers_with_it_at_once(client, load
     assert answer_text(bot, "aceitam vale alimentação?")[0].text == "Sim! Aceitamos Alelo, Sodexo e VR."
     listed = client.get("/admin/faq", headers=BEARER).get_json()["faq"]
     assert any(e["id"] == fid and e["origin"] == "staff" and e["updated_by"] == "admin (token)" for e in listed)
-    assert client.put(f"/admin/faq/{fid}", headers=BEARER, json={"q": "Aceitam vale?", "a": "Sim, VR."}).status_code == 200
+    edited = client.put(f"/admin/faq/{fid}", headers=BEARER, json={"q": "Aceitam vale?", "a": "Sim, VR."})
+    assert edited.status_code == 200
     assert client.delete(f"/admin/faq/{fid}", headers=BEARER).get_json() == {"deleted": fid}
     assert client.delete(f"/admin/faq/{fid}", headers=BEARER).status_code == 404
     assert client.post("/admin/faq", headers=BEARER, json={"q": "", "a": "x"}).status_code == 400
@@ -196,8 +198,9 @@ def _customer_asks(conn, i: int, wa_id: str, text: str, source: str, reply: str)
         conn.execute("INSERT INTO events (ts, inbox_id, wa_id, intent, source, success) VALUES (?,?,?,?,?,1)",
                      (now - i, cur.lastrowid, wa_id, "x", source))
         conn.execute("INSERT INTO outbox (inbox_id, phone_number_id, wa_id, body, state, created_at, updated_at)"
-                     " VALUES (?,?,?,?,?,?,?)", (cur.lastrowid, "pn", wa_id,
-                                                 json.dumps({"text": {"body": reply}}, ensure_ascii=False), "sent", now, now))
+                     " VALUES (?,?,?,?,?,?,?)",
+                     (cur.lastrowid, "pn", wa_id, json.dumps({"text": {"body": reply}}, ensure_ascii=False), "sent",
+                      now, now))
 
 
 def test_unanswered_groups_similar_questions_with_numbers_masked(client, loaded):

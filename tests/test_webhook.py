@@ -94,9 +94,9 @@ def _batch(n_entries=2, n_changes=2, n_msgs=3):
     k = 0
     for e in range(n_entries):
         changes = []
-        for c in range(n_changes):
+        for _c in range(n_changes):
             msgs = []
-            for m in range(n_msgs):
+            for _m in range(n_msgs):
                 k += 1
                 msgs.append({"from": f"55859900{k:05d}", "id": f"wamid.batch.{k}", "timestamp": "1764100000",
                              "type": "text", "text": {"body": f"mensagem {k}"}})

@@ -159,7 +159,7 @@ def watchdog_pings(bot_seconds: float, stall_seconds: float, tmp_path, graph) ->
             try:
                 if b"WATCHDOG=1" in sock.recv(256):
                     pings.append(time.monotonic() - start)
-            except socket.timeout:
+            except TimeoutError:
                 pass
         t.join()
     finally:

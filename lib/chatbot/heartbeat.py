@@ -73,7 +73,7 @@ class Heartbeat:
         self.beats += 1
         return True
 
-    def start(self) -> "Heartbeat":
+    def start(self) -> Heartbeat:
         conn = db.connect(self.db_path, synchronous="NORMAL", migrate_schema=False)
         self.beat(conn)
 

@@ -58,7 +58,7 @@ def _can_route(bot) -> bool:
 
 class Worker:
     def __init__(self, cfg, conn=None, bot=None, client: GraphClient | None = None, owner: str | None = None,
-                 *, parent: "Worker | None" = None):
+                 *, parent: Worker | None = None):
         self.cfg = cfg
         # NORMAL: of the worker's commits only the one before a send must survive a
         # power cut (inbox.prepare/mark_sending are durable); losing a later one
@@ -82,7 +82,7 @@ class Worker:
         self._lane_workers: list[Worker] = []
         self._last_followup = 0.0
 
-    def lane_worker(self) -> "Worker":
+    def lane_worker(self) -> Worker:
         """A worker for another thread of this process: its own connection, bot
         (unless one was given, as tests do) and Graph API client."""
         conn = db.connect(self.cfg.db_path, synchronous="NORMAL", migrate_schema=False)

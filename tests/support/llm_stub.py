@@ -66,7 +66,7 @@ class LLMStub:
                              "message": {"role": "assistant", "content": self.reply}}],
                 "usage": {"prompt_tokens": 300, "completion_tokens": 20, "total_tokens": 320}}
 
-    def start(self) -> "LLMStub":
+    def start(self) -> LLMStub:
         self.thread.start()
         return self
 

@@ -74,7 +74,8 @@ def command(name: str, config: Path, *args: str, env: dict | None = None, **kw) 
     return subprocess.Popen([sys.executable, str(BIN / name), *args], env=e, **kw)
 
 
-def run(name: str, config: Path, *args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run(name: str, config: Path, *args: str, env: dict | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess:
     e = dict(os.environ, CHATBOT_CONFIG=str(config))
     e.pop("JOURNAL_STREAM", None)
     e.update(env or {})

@@ -94,9 +94,10 @@ OVERRIDES = [("quanto tempo", "delivery"), ("que hora chega", "delivery"), ("hor
 DAYS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "quinta": "thu", "sexta": "fri",
         "sabado": "sat", "feriado": "holidays", "hoje": "today", "amanha": "tomorrow", "agora": "now",
         "ainda": "now"}
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 DAY_PHRASES = {"fim de semana": ("sat", "sun"), "final de semana": ("sat", "sun"),
-               "dia de semana": ("mon", "tue", "wed", "thu", "fri"), "durante a semana": ("mon", "tue", "wed", "thu", "fri"),
-               "dia util": ("mon", "tue", "wed", "thu", "fri"), "dias uteis": ("mon", "tue", "wed", "thu", "fri")}
+               "dia de semana": _WEEKDAYS, "durante a semana": _WEEKDAYS, "dia util": _WEEKDAYS,
+               "dias uteis": _WEEKDAYS}
 
 DELIVERY_TOPICS = {
     "fee": ({"taxa", "frete", "custa", "valor", "cobra", "cobram"}, []),

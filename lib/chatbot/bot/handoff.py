@@ -36,7 +36,8 @@ def touch(conn, phone_number_id: str, wa_id: str) -> None:
     """Note that the customer wrote (call inside a transaction)."""
     now = clock.now()
     conn.execute("INSERT INTO conversations (phone_number_id, wa_id, mode, mode_since, last_seen)"
-                 " VALUES (?,?,'bot',?,?) ON CONFLICT(phone_number_id, wa_id) DO UPDATE SET last_seen=excluded.last_seen",
+                 " VALUES (?,?,'bot',?,?) ON CONFLICT(phone_number_id, wa_id)"
+                 " DO UPDATE SET last_seen=excluded.last_seen",
                  (phone_number_id, wa_id, now, now))
 
 

@@ -81,7 +81,7 @@ class Product:
     promo_until_ts: float | None = None     # the promotion ends at this instant (midnight after promo_end)
 
     @classmethod
-    def from_row(cls, row) -> "Product":
+    def from_row(cls, row) -> Product:
         d = dict(row)
         d["aliases"] = tuple(a for a in d.get("aliases", "").split("|") if a)
         return cls(**d)

@@ -148,7 +148,8 @@ class Searcher:
                 missing.append(w)
         hard = [w for w in words if w not in SOFT] or words
         is_hard = set(hard)      # a set: a long message has hundreds of words, covered and hard alike
-        score = len([w for w in covered if w in is_hard]) / len(hard) + 0.1 * len([w for w in covered if w not in is_hard])
+        hits = len([w for w in covered if w in is_hard])
+        score = hits / len(hard) + 0.1 * (len(covered) - hits)
         if name and name[0] in corrected.values():
             score += 0.3     # the head noun: "leite" is Leite UHT before Doce de Leite
         if any(a and (a == phrase or f" {a} " in f" {phrase} ") for a in aliases):

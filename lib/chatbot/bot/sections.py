@@ -61,7 +61,8 @@ def promotions(category: str, conn) -> tuple[str, list[str]]:
     for p in best:
         line = f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: {fmt.money(p.price)} {fmt.per_unit(p.unit)}".rstrip()
         if p.wholesale_price:
-            line += f" ({fmt.money(p.wholesale_price)} no atacado, a partir de {fmt.quantity(p.wholesale_min_qty, p.unit)})"
+            line += (f" ({fmt.money(p.wholesale_price)} no atacado,"
+                     f" a partir de {fmt.quantity(p.wholesale_min_qty, p.unit)})")
         lines.append(line)
     return (f"No momento não temos promoções em *{category}*. 😕 Os melhores preços da seção:\n"
             + "\n".join(lines)), [p.sku for p in best]

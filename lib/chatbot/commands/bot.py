@@ -194,7 +194,8 @@ def kb_show(as_json, config_path):
         raise Failure("no knowledge base loaded: run `chatbot kb import --catalog FILE --store FILE`")
     st, d, p = s["store"], s["delivery"], s["payment"]
     click.echo(f"{st.get('name')} - {st.get('address')}, {st.get('city', '')}  {st.get('phone', '')}")
-    click.echo(f"version {s['version']}, imported {_when(s['imported_at'])} from {s['catalog_file']} and {s['store_file']}")
+    click.echo(f"version {s['version']}, imported {_when(s['imported_at'])}"
+               f" from {s['catalog_file']} and {s['store_file']}")
     click.echo(f"products: {s['products']} ({s['promotions']} on promotion, {s['wholesale']} with wholesale price)")
     click.echo("hours:\n" + "\n".join("  " + x for x in replies.week(s["hours"]).splitlines()))
     if d.get("available"):

@@ -171,7 +171,7 @@ def pickup_text(conn, cfg) -> str:
 
 def next_opening(hours: dict, now: dt.datetime) -> str:
     """'hoje às 7h', 'amanhã às 7h', 'segunda-feira às 8h' (within a week), or 'no próximo dia útil'."""
-    for offset in range(0, 8):
+    for offset in range(8):
         day = now + dt.timedelta(days=offset)
         spec = hours.get(fmt.day_key(day))
         if fmt.is_closed(spec):

@@ -168,7 +168,7 @@ def send_email(cfg, subject: str, body: str, to: list[str] | None = None) -> Non
         raise NotifyError(f"{where}: {_first_line(exc)}") from None
     except ssl.SSLError as exc:
         raise NotifyError(f"TLS with {where} failed: {exc.reason or exc}") from None
-    except socket.timeout:
+    except TimeoutError:
         raise NotifyError(f"{where} did not answer within {s.timeout_seconds:.0f}s") from None
     except OSError as exc:
         raise NotifyError(f"cannot connect to {where}: {exc.strerror or exc}") from None

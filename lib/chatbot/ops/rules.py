@@ -251,7 +251,8 @@ def unit_checks(conn: sqlite3.Connection, now: float) -> list:
         hb = conn.execute("SELECT ts FROM heartbeats WHERE name=?", (stem,)).fetchone()
         on = hb is None or hb["ts"] < r["ts"]
         out.append(flag(f"unit_failed:{r['unit']}", f"{r['unit']} failed", "critical", on, 1.0 if on else 0.0,
-                        f"{r['unit']} failed: {r['message'] or 'see journalctl'}" if on else f"{r['unit']} running again",
+                        f"{r['unit']} failed: {r['message'] or 'see journalctl'}" if on
+                        else f"{r['unit']} running again",
                         f"{r['unit']} failed" if on else f"{r['unit']} running again",
                         help=help_text("unit_failed", unit=r["unit"])))
     return out

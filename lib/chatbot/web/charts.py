@@ -257,13 +257,15 @@ def dashboard_charts(d: dict, tz: tzinfo) -> dict:
         out["messages"] = bars("Mensagens: respondidas e falhas", t, step, tz,
                                [Series("Respondidas", s["answered"], "s-ok"), Series("Falhas", s["failed"], "s-fail")],
                                when=span)
-        to_s = (lambda vs: [None if v is None else v / 1000 for v in vs])
+        def to_s(vs):
+            return [None if v is None else v / 1000 for v in vs]
         out["latency"] = lines("Latência de resposta (p50 e p95)", t, step, tz,
                                [Series("p50", to_s(s["latency_p50_ms"]), "s-p50"),
                                 Series("p95", to_s(s["latency_p95_ms"]), "s-p95")], fmt=secs)
     if "cpu_percent" in s:
         out["system"] = lines("Servidor: CPU, memória e disco (máximo por intervalo)", t, step, tz,
-                              [Series("CPU", s["cpu_percent"], "s-cpu"), Series("Memória", s["memory_percent"], "s-mem"),
+                              [Series("CPU", s["cpu_percent"], "s-cpu"),
+                               Series("Memória", s["memory_percent"], "s-mem"),
                                Series("Disco", s["disk_percent"], "s-disk")], fmt=percent, y_max=100)
     out["intents"] = hbars("Principais intenções", [(i["intent"], i["count"]) for i in d.get("intents") or []])
     return out

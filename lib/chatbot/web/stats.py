@@ -380,7 +380,7 @@ def conversations(conn, limit: int = 50, scan: int = 5000) -> list[dict]:
     Reads only the newest ``scan`` inbox rows: cheap with any table size."""
     waiting = _waiting_by_key(conn)
     convs: dict = {}
-    for key, h in waiting.items():
+    for key in waiting:
         last = _last_message(conn, key)
         convs[key] = {"phone_number_id": key[0], "wa_id": key[1], "contact_name": last.get("contact_name"),
                       "last_at": last.get("received_at"), "last_body": last.get("body"),
