@@ -14,7 +14,7 @@ PW = "uma senha comprida"
 @pytest.fixture
 def users(runner, cfg, tmp_path, monkeypatch):
     """Run `chatbot users ...` against the test config; returns (invoke, conn)."""
-    from conftest import toml_of
+    from support.configs import toml_of
     path = tmp_path / "chatbot.toml"
     path.write_text(toml_of({"paths": {"state_dir": cfg.paths.state_dir}, "llm": {"enabled": False}}))
     monkeypatch.setenv("CHATBOT_CONFIG", str(path))

@@ -16,7 +16,7 @@ from flask import Flask, Response
 from chatbot import db
 from chatbot.web.app import create_app
 from chatbot.whatsapp import webhook
-from conftest import APP_SECRET, make_cfg
+from support.configs import APP_SECRET, make_cfg
 from support.servers import ROOT, ThreadedWaitress
 
 

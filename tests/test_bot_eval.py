@@ -17,7 +17,7 @@ import pytest
 from chatbot import clock, db
 from chatbot.bot import guard, knowledge, pipeline
 from chatbot.bot.types import Question
-from conftest import make_cfg
+from support.configs import make_cfg
 from support.quote_check import invented_figures
 
 STORE = Path(__file__).parent / "data" / "teststore"

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from chatbot import db
 from chatbot.bot import guard, knowledge, replies, writer
 from chatbot.bot.types import Question
-from test_bot_llm import STORE, ChatServer, openai_bot
+from support.catalog import STORE
+from support.llm_stub import ChatServer, openai_bot
 
 STORE_NAME = "Atacarejo Bom Preço"
 

@@ -24,7 +24,7 @@ from chatbot import db
 from chatbot.bot.knowledge import import_kb
 from chatbot.bot.pipeline import build_bot
 from chatbot.bot.types import Question
-from conftest import make_cfg
+from support.configs import make_cfg
 from support.quote_check import invented_figures
 
 HERE = Path(__file__).resolve().parent

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from chatbot import db
 from chatbot.bot import knowledge, pipeline, product_replies, text
 from chatbot.bot.types import Question
-from conftest import make_cfg
 from support import hostile
-from test_bot_llm import STORE
+from support.catalog import STORE
+from support.configs import make_cfg
 
 LOOSE_SECONDS = 2.0      # today: milliseconds; before the fix: seconds to minutes at this length
 

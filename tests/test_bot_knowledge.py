@@ -12,8 +12,8 @@ import pytest
 from chatbot import db
 from chatbot.bot import knowledge, search
 from chatbot.commands.bot import kb
+from support.configs import toml_of
 from support.servers import run, write_config
-from conftest import toml_of
 
 STORE = Path(__file__).parent / "data" / "teststore"
 SAMPLE = Path(__file__).parent / "data" / "store-sample"   # a real store's files (data/store-sample/README.md)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,8 @@ import pytest
 from chatbot import db
 from chatbot.bot import guard, knowledge, llm, pipeline, replies, writer
 from chatbot.bot.types import Question
-from conftest import make_cfg
+from support.configs import make_cfg
+from support.llm_stub import ChatServer, openai_bot
 from support.servers import free_port
 
 STORE = Path(__file__).parent / "data" / "teststore"
@@ -100,59 +99,6 @@ def test_guard_rejects_words_no_dictionary_has(facts):
 
 
 # -- an OpenAI-compatible server on loopback ---------------------------------------------
-
-class ChatServer:
-    """A real HTTP server answering POST /v1/chat/completions with a scripted reply."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.content = "Olá! Sou o assistente virtual do Atacarejo Bom Preço. Como posso ajudar?"
-        self.echo_system = 0        # > 0: answer with that many characters of the system prompt
-        self.status = 200
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                if server.echo_system:
-                    server.content = body["messages"][0]["content"][:server.echo_system]
-                payload = {"id": "chatcmpl-1", "object": "chat.completion", "model": body.get("model"),
-                           "choices": [{"index": 0, "finish_reason": "stop",
-                                        "message": {"role": "assistant", "content": server.content}}],
-                           "usage": {"prompt_tokens": 321, "completion_tokens": 17, "total_tokens": 338}}
-                raw = json.dumps(payload).encode() if server.status == 200 else b'{"error": "boom"}'
-                self.send_response(server.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.httpd.server_port}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def openai_bot(tmp_path, base_url, **llm_extra):
-    cfg = make_cfg(tmp_path, llm={"enabled": True, "backend": "openai", "base_url": base_url, "model": "qwen2.5-3b",
-                                  "api_key": "sk-test-123", "timeout_seconds": 5.0, **llm_extra})
-    conn = db.connect(cfg.db_path)
-    knowledge.import_kb(conn, STORE / "catalog.csv", STORE / "store.toml")
-    return pipeline.build_bot(cfg, conn), conn
 
 
 def test_openai_backend_writes_small_talk(tmp_path):
@@ -287,7 +233,7 @@ def test_real_model_cannot_be_talked_into_a_price(real_bot):
 
 def test_ask_command_shows_what_the_llm_did(tmp_path, runner):
     from chatbot.commands.bot import ask
-    from conftest import toml_of
+    from support.configs import toml_of
     from support.servers import write_config
     with ChatServer() as server:
         path = write_config(tmp_path / "chatbot.toml", toml_of({

@@ -14,7 +14,7 @@ from chatbot.bot import cache, handoff, knowledge, pipeline, replies
 from chatbot.bot.types import Question
 from chatbot.commands.bot import ask
 from chatbot.commands.bot import handoff as handoff_cmd
-from conftest import make_cfg, toml_of
+from support.configs import make_cfg, toml_of
 from support.servers import run, write_config
 
 STORE = Path(__file__).parent / "data" / "teststore"
@@ -191,7 +191,7 @@ def test_worker_records_each_answer_as_an_event(tmp_path, graph):
     conversation with a person is closed as 'handoff' without a reply."""
     from chatbot.whatsapp import inbox, webhook
     from chatbot.worker import Worker
-    from conftest import ACCESS_TOKEN, APP_SECRET, load_sample
+    from support.configs import ACCESS_TOKEN, APP_SECRET, load_sample
     cfg = make_cfg(tmp_path, whatsapp={"app_secret": APP_SECRET, "access_token": ACCESS_TOKEN,
                                        "api_base_url": graph.url, "max_message_age_minutes": 0})
     conn = db.connect(cfg.db_path)

@@ -5,8 +5,8 @@ Unit tests, hypothesis properties, and the real pipeline on the test store."""
 from __future__ import annotations
 
 import csv
-import json
 import itertools
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from chatbot.bot.knowledge import Product, import_kb, load
 from chatbot.bot.pipeline import build_bot
 from chatbot.bot.types import Question, Reply
 from chatbot.commands.bot import ask as ask_command
-from conftest import make_cfg, toml_of
+from support.configs import make_cfg, toml_of
 from support.quote_check import invented_figures
 from support.servers import write_config
 

@@ -14,10 +14,9 @@ from chatbot import accounts, db
 from chatbot.bot import knowledge
 from chatbot.bot.pipeline import answer_text, build_bot
 from chatbot.web.app import create_app
+from support.browser import ARTIFACTS, watch
+from support.catalog import STORE, csv_bytes, customer_asks, edit, rows_of
 from support.servers import ThreadedWaitress
-from test_dashboard_browser import ARTIFACTS, browser, watch  # noqa: F401 (browser is a fixture)
-from test_kb_catalog import STORE, csv_bytes, edit, rows_of
-from test_web_catalog import _customer_asks
 
 pytestmark = pytest.mark.slow
 MANAGER_PASSWORD = "precos da semana 2026"
@@ -121,8 +120,8 @@ def test_a_rejected_file_changes_nothing(browser, site, cfg, tmp_path):  # noqa:
 
 def test_an_unanswered_question_becomes_a_faq_entry(browser, site, cfg):  # noqa: F811
     srv, conn = site
-    _customer_asks(conn, 1, "5585999990001", "Vocês vendem gás de cozinha?", "fallback", "Desculpe")
-    _customer_asks(conn, 2, "5585999990002", "vcs vendem gas de cozinha", "fallback", "Desculpe")
+    customer_asks(conn, 1, "5585999990001", "Vocês vendem gás de cozinha?", "fallback", "Desculpe")
+    customer_asks(conn, 2, "5585999990002", "vcs vendem gas de cozinha", "fallback", "Desculpe")
     page = browser.new_page(**PHONE)
     seen = watch(page)
     log_in(page, srv.url)

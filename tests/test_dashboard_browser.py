@@ -5,37 +5,20 @@ refreshes in place, shows hostile text as text, fits a phone's screen.
 Screenshots land in tests/artifacts/ (docs/dashboard.png is a copy of one)."""
 from __future__ import annotations
 
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from chatbot import clock, db, events
 from chatbot.ops import backup, jobs
 from chatbot.web.app import create_app
-from conftest import ADMIN_TOKEN
+from support.browser import ARTIFACTS, watch
+from support.configs import ADMIN_TOKEN
+from support.seed import HOSTILE, HOSTILE_NAME, seed
 from support.servers import ThreadedWaitress
-from test_web_seed import HOSTILE, HOSTILE_NAME, seed
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = os.environ.get("CHATBOT_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -51,19 +34,6 @@ def site(cfg):
     yield srv, conn, expect
     srv.stop()
     conn.close()
-
-
-def watch(page) -> dict:
-    """Collect what must not happen: console errors, uncaught errors, alert() dialogs."""
-    seen = {"console": [], "errors": [], "dialogs": []}
-    page.on("console", lambda m: m.type == "error" and seen["console"].append(m.text))
-    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-
-    def dialog(d):
-        seen["dialogs"].append(d.message)
-        d.dismiss()
-    page.on("dialog", dialog)
-    return seen
 
 
 def log_in(page, url: str) -> None:

@@ -13,10 +13,11 @@ import time
 
 import pytest
 
-from conftest import APP_SECRET, live_config, wait_drained
 from chatbot import db
 from chatbot.whatsapp import sendtest
+from support.configs import APP_SECRET, live_config
 from support.servers import command, wait_http
+from support.waiting import wait_drained, wait_until
 
 N_MESSAGES = 1000
 DELIVERIES = 3
@@ -103,10 +104,8 @@ def test_after_sigkill_and_restart_every_open_message_is_answered_within_seconds
                 body = sendtest.build_payload(f"qual o horário de domingo? {i}", f"55850000000{c}",
                                               "106540352242922")[0]
                 assert sendtest.post(url, body, APP_SECRET) == 200
-        deadline = time.monotonic() + 30
-        while not conn.execute("SELECT 1 FROM inbox WHERE status='processing'").fetchone():
-            assert time.monotonic() < deadline, "the worker never claimed a message"
-            time.sleep(0.02)
+        wait_until(lambda: conn.execute("SELECT 1 FROM inbox WHERE status='processing'").fetchone(), 30, 0.02,
+                   "the worker never claimed a message")
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         held = conn.execute("SELECT COUNT(*) FROM inbox WHERE status='processing'").fetchone()[0]

@@ -10,20 +10,11 @@ import requests
 
 from chatbot import db
 from chatbot.whatsapp import sendtest
-from conftest import ADMIN_TOKEN, APP_SECRET, live_config
+from support.configs import ADMIN_TOKEN, APP_SECRET, live_config
 from support.servers import command, wait_http
+from support.waiting import wait_until
 
 CUSTOMER = "5585999990202"
-
-
-def wait_until(cond, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.slow

@@ -3,16 +3,15 @@ either imports or refuses with KBImportError listing what is wrong, and a
 refused import leaves the knowledge base that was loaded before untouched."""
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pathlib import Path
-
-from conftest import make_cfg
 from chatbot import db
 from chatbot.bot import knowledge
+from support.configs import make_cfg
 
 STORE = Path(__file__).resolve().parent / "data" / "teststore"
 HEADER = ["sku", "name", "brand", "category", "unit", "price", "promo_price", "wholesale_price",

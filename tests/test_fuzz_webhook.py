@@ -7,15 +7,14 @@ worker can process without crash-looping (poisoned entries end parked)."""
 import json
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import APP_SECRET, make_cfg, signed_headers
 from chatbot import db
 from chatbot.bot.types import Reply
 from chatbot.web.app import create_app
 from chatbot.worker import Worker
+from support.configs import APP_SECRET, make_cfg, signed_headers
 
 ALLOWED = {200, 400, 403, 413}
 
@@ -89,6 +88,7 @@ def test_fuzz_signed_bodies_never_500(tmp_path_factory):
     assert left == 0
 
 
+@pytest.mark.slow
 def test_fuzz_headers_and_unsigned_bodies_are_403(tmp_path_factory):
     cfg, client = _app(tmp_path_factory, whatsapp={"app_secret": APP_SECRET})
 
@@ -109,6 +109,7 @@ def test_fuzz_headers_and_unsigned_bodies_are_403(tmp_path_factory):
     assert db.connect(cfg.db_path).execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
 
 
+@pytest.mark.slow
 def test_fuzz_garbage_beside_a_valid_message_keeps_it(tmp_path_factory):
     cfg, client = _app(tmp_path_factory, whatsapp={"app_secret": APP_SECRET})
     counter = iter(range(10**6))

@@ -1,17 +1,16 @@
 """chatbot.http.KeepAlive, the worker's lean HTTP(S) client for the Graph API,
 against real local servers: connection reuse, a server that closes idle
 connections, refused connections, read timeouts, TLS verification."""
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import json
 import ssl
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from chatbot import http
-from conftest import server_context
-from support.servers import free_port
+from support.servers import free_port, server_context
 
 
 class Recorder:

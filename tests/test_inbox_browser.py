@@ -19,10 +19,11 @@ from chatbot.bot import knowledge
 from chatbot.web.app import create_app
 from chatbot.whatsapp import sendtest
 from chatbot.worker import Worker
-from conftest import APP_SECRET
+from support.browser import ARTIFACTS, watch
+from support.configs import APP_SECRET
 from support.servers import ThreadedWaitress
-from test_dashboard_browser import ARTIFACTS, browser, watch  # noqa: F401  (the browser fixture)
-from test_worker import live_cfg
+from support.waiting import wait_until
+from support.worker import live_cfg
 
 pytestmark = pytest.mark.slow
 
@@ -61,15 +62,6 @@ def sends_to_customer(graph) -> list[str]:
     return [s["body"]["text"]["body"] for s in graph.sends() if s["to"] == CUSTOMER and s["body"]["type"] == "text"]
 
 
-def wait_for(cond, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_an_operator_answers_a_handoff_from_a_phone(browser, shop):  # noqa: F811
     srv, conn, graph = shop
     page = browser.new_page(**PHONE)
@@ -89,7 +81,7 @@ def test_an_operator_answers_a_handoff_from_a_phone(browser, shop):  # noqa: F81
     assert page.title().startswith("(1) ")
     row = page.locator("li.conv.waiting").inner_text()
     assert "Joana Cliente" in row and "reclamação" in row and "esperando há" in row
-    assert wait_for(lambda: len(sends_to_customer(graph)) == 1)          # the bot's "uma pessoa continua"
+    wait_until(lambda: len(sends_to_customer(graph)) == 1, 15, 0.1)          # the bot's "uma pessoa continua"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(ARTIFACTS_DIR() / "inbox.png"), full_page=True)
 
@@ -102,7 +94,7 @@ def test_an_operator_answers_a_handoff_from_a_phone(browser, shop):  # noqa: F81
     page.fill("#reply-text", answer)
     page.click(".reply button[type=submit]")
     page.wait_for_url(f"**/conversations/{CUSTOMER}?ok=enviada")
-    assert wait_for(lambda: answer in sends_to_customer(graph))
+    wait_until(lambda: answer in sends_to_customer(graph), 15, 0.1)
     time.sleep(1.0)
     assert sends_to_customer(graph).count(answer) == 1
     # The customer writes while Ana holds it: it shows up live; the bot stays silent.
@@ -120,9 +112,9 @@ def test_an_operator_answers_a_handoff_from_a_phone(browser, shop):  # noqa: F81
     page.click("#release")
     page.wait_for_url(f"**/conversations/{CUSTOMER}?ok=devolvida")
     assert "com o robô" in page.locator("#conv-mode").inner_text()
-    assert wait_for(lambda: "Obrigada, Joana! Vamos trocar o produto." in sends_to_customer(graph))
+    wait_until(lambda: "Obrigada, Joana! Vamos trocar o produto." in sends_to_customer(graph), 15, 0.1)
     customer_says(srv, "vocês abrem domingo?")
-    assert wait_for(lambda: len(sends_to_customer(graph)) == 4)
+    wait_until(lambda: len(sends_to_customer(graph)) == 4, 15, 0.1)
     assert "domingo" in sends_to_customer(graph)[-1].lower()
     assert seen == {"console": [], "errors": [], "dialogs": []}
 

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from support.waiting import wait_until
+
 pytestmark = [pytest.mark.systemd, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -407,13 +409,13 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     res = box.run("systemctl", "start", "chatbot-cleanup.service", timeout=120)
     assert res.returncode != 0
     recorder = "chatbot-job-failed@chatbot-cleanup.service"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def finished():
         props = box.run("systemctl", "show", "-p", "ActiveState,Result,ExecMainStatus", recorder).stdout
-        if "ActiveState=failed" in props or ("ActiveState=inactive" in props and "Result=success" in props
-                                              and "ExecMainStatus=0" in props):
-            break
-        time.sleep(0.5)
+        done = "ActiveState=failed" in props or ("ActiveState=inactive" in props and "Result=success" in props
+                                                  and "ExecMainStatus=0" in props)
+        return props if done else None
+    props = wait_until(finished, 60, 0.5, what="") or ""
     assert "Result=success" in props and "ExecMainStatus=0" in props, \
         props + box.run("journalctl", "-u", recorder, "--no-pager").stdout
     assert ["failed"] in query(box, "SELECT status FROM job_runs WHERE job='cleanup'")

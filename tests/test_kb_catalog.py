@@ -3,10 +3,7 @@ applying exactly that preview, rollback, dated promotions, staff FAQ entries
 and the ERP sync job (its unit of work and its command line)."""
 from __future__ import annotations
 
-import csv
-import io
 import json
-from pathlib import Path
 
 import pytest
 
@@ -16,34 +13,9 @@ from chatbot.bot.pipeline import answer_text, build_bot
 from chatbot.commands.bot import kb
 from chatbot.commands.jobs import sync_catalog
 from chatbot.ops import alerts
-from conftest import make_cfg, toml_of
+from support.catalog import HEADER, STORE, csv_bytes, edit, rows_of
+from support.configs import make_cfg, toml_of
 from support.servers import run, write_config
-
-STORE = Path(__file__).parent / "data" / "teststore"
-HEADER = knowledge.CATALOG_COLUMNS
-
-
-def rows_of(path=STORE / "catalog.csv") -> list[dict]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def csv_bytes(rows: list[dict], sep: str = ",", encoding: str = "utf-8", decimal_comma: bool = False,
-              columns=HEADER) -> bytes:
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=sep, lineterminator="\r\n")
-    w.writerow(columns)
-    for r in rows:
-        cells = [r.get(c) or "" for c in columns]
-        if decimal_comma:
-            cells = [c.replace(".", ",") if c.replace(".", "", 1).isdigit() else c for c in cells]
-        w.writerow(cells)
-    return out.getvalue().encode(encoding)
-
-
-def edit(rows: list[dict], which: str, **values) -> list[dict]:
-    """The rows with the product whose sku is ``which`` changed."""
-    return [{**r, **values} if r["sku"] == which else r for r in rows]
 
 
 @pytest.fixture
@@ -81,7 +53,7 @@ def test_utf8_with_bom_is_detected(loaded, cfg):
 
 
 def test_xlsx_written_by_openpyxl(loaded, cfg, tmp_path):
-    import openpyxl     # a runtime dependency (setup.py): missing is a failure, not a skip
+    import openpyxl  # a runtime dependency (setup.py): missing is a failure, not a skip
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(list(HEADER) + ["promo_end"])
@@ -348,7 +320,7 @@ def test_sync_keeps_the_catalog_when_rows_are_rejected_or_flagged(tmp_path, cfg,
 
 
 def test_sync_job_command_fails_with_one_line_and_the_alert_goes_out(tmp_path, runner, loaded, cfg, erp):
-    from test_ops_alerts import Webhook
+    from support.webhook_sink import Webhook
     hook = Webhook()
     try:
         erp.parent.mkdir()
@@ -400,6 +372,7 @@ def test_bench_catalog_runs(tmp_path):
     """A tiny run of bench/bench_catalog.py so the benchmark cannot rot (numbers go to docs/BENCHMARKS.md)."""
     import subprocess
     import sys
+
     from support.servers import ROOT
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_catalog.py"), "--rows", "2000", "--reps", "1",
                            "--no-doc"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
@@ -409,6 +382,7 @@ def test_bench_catalog_runs(tmp_path):
 
 def test_the_backup_keeps_staff_faq_entries_and_the_catalog_history(loaded, cfg):
     import tarfile
+
     from chatbot.ops import backup
     knowledge.faq_add(loaded, "Tem estacionamento para caminhão?", "Não, só para carros.", "admin (token)",
                       cfg.kb_sources_dir)

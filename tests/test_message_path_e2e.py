@@ -1,14 +1,14 @@
 """The real processes: chatbot-web (waitress) and chatbot-worker as
 subprocesses, `chatbot send-test` through them, and a clean SIGTERM."""
 import signal
-import time
 
 import pytest
 
-from conftest import APP_SECRET, live_config, toml_of
 from chatbot import db
 from chatbot.whatsapp import sendtest
+from support.configs import APP_SECRET, live_config, toml_of
 from support.servers import command, free_port, run, wait_http
+from support.waiting import wait_until
 
 
 @pytest.fixture
@@ -43,10 +43,8 @@ def test_the_worker_yields_the_cpu_to_the_web_service(stack):
     when nothing else wants the CPU, so webhook acknowledgements come first."""
     import os
     _, web, worker, _, _ = stack
-    deadline = time.monotonic() + 30
-    while os.sched_getscheduler(worker.pid) != os.SCHED_IDLE:
-        assert worker.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: worker.poll() is not None or os.sched_getscheduler(worker.pid) == os.SCHED_IDLE, 30)
+    assert worker.poll() is None
     assert os.sched_getscheduler(web.pid) == os.SCHED_OTHER
 
 
@@ -67,10 +65,8 @@ def test_sigterm_stops_both_cleanly_and_loses_nothing(stack, graph):
         assert sendtest.post(f"http://127.0.0.1:{port}/webhook", body, APP_SECRET) == 200
     # Mid-flight: some answered, some still waiting.
     conn = db.connect(dbfile)
-    deadline = time.monotonic() + 60
-    while conn.execute("SELECT COUNT(*) FROM inbox WHERE status='answered'").fetchone()[0] < 3:
-        assert time.monotonic() < deadline, "the worker answered nothing"
-        time.sleep(0.01)
+    wait_until(lambda: conn.execute("SELECT COUNT(*) FROM inbox WHERE status='answered'").fetchone()[0] >= 3,
+               60, 0.01, "the worker answered nothing")
     worker.send_signal(signal.SIGTERM)
     web.send_signal(signal.SIGTERM)
     assert worker.wait(30) == 0

@@ -10,15 +10,15 @@ SMTP server that refuses the login."""
 import json
 import stat
 import tarfile
-import time
 
 import pytest
 import requests
 
-from conftest import toml_of
 from chatbot import db
 from chatbot.whatsapp import sendtest
+from support.configs import toml_of
 from support.servers import command, free_port, run, wait_http
+from support.waiting import wait_drained
 
 SECRETS = {
     "WHATSAPP_APP_SECRET": "leakcheck-app-secret-Q1w2E3",
@@ -73,10 +73,7 @@ def test_secrets_and_numbers_never_leak(tmp_path, graph):
         outputs["403 verify"] = requests.get(base + "/webhook", params={"hub.mode": "subscribe",
                                              "hub.verify_token": "nope", "hub.challenge": "1"}, timeout=10).text
         conn = db.connect(tmp_path / "state" / "chatbot.db")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and conn.execute(
-                "SELECT COUNT(*) FROM inbox WHERE status IN ('queued','processing')").fetchone()[0]:
-            time.sleep(0.2)
+        wait_drained(conn, 60)
         auth = {"Authorization": "Bearer " + SECRETS["CHATBOT_ADMIN_TOKEN"]}
         for path, headers in [("/health", {}), ("/metrics", {}), ("/stats?hours=24", auth),
                               ("/dashboard", auth), ("/conversations", auth), (f"/conversations/{CUSTOMER}", auth),

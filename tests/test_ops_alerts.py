@@ -3,16 +3,13 @@ resolve, hysteresis against flapping; the rules fed from real tables; the
 webhook channel against a real local HTTP server, failing then recovering."""
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from chatbot import clock, db, events
 from chatbot.commands.jobs import check_alerts, job_failed
 from chatbot.ops import alerts, jobs, notify, rules
-from conftest import make_cfg, toml_of
+from support.configs import make_cfg, toml_of
+from support.webhook_sink import Webhook
 
 T0 = 1_750_000_000.0
 QUIET = {"check_web": False, "worker_stale_seconds": 1e9, "job_grace_minutes": 1e9, "hostname": "caixa-01"}
@@ -31,34 +28,6 @@ def events_of(conn, name):
 def wcfg(tmp_path, webhook):
     return make_cfg(tmp_path, alerts={**QUIET, "webhook_url": webhook.url + "/hook/SECRET-PATH",
                                       "repeat_hours": 4.0})
-
-
-class Webhook:
-    """A real HTTP server recording alert webhooks; ``fail`` answers 500."""
-
-    def __init__(self):
-        self.posts: list[dict] = []
-        self.fail = False
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status = 500 if hook.fail else 200
-                if not hook.fail:
-                    hook.posts.append(json.loads(body))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def statuses(self):
-        return [(p["alert"], p["event"]) for p in self.posts]
 
 
 @pytest.fixture

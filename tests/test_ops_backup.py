@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
-import time
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,10 @@ from chatbot import clock, db, events
 from chatbot.commands.jobs import backup as backup_cmd
 from chatbot.commands.jobs import restore as restore_cmd
 from chatbot.ops import backup, restore
-from conftest import fill_disk, make_cfg, toml_of
+from support.configs import make_cfg, toml_of
+from support.disk import fill_disk
 from support.servers import ROOT, readable_by_others, run
+from support.waiting import wait_until
 
 WRITER = r"""
 import os, sys, time
@@ -61,9 +62,7 @@ def test_backup_while_another_process_writes_then_restore_into_fresh_state(tmp_p
     stop = tmp_path / "stop"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(cfg.db_path), str(stop), str(ROOT / "lib")])
     try:
-        deadline = time.monotonic() + 30
-        while max_id(cfg.db_path) < 60_000 + 50 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: max_id(cfg.db_path) >= 60_000 + 50, 30, 0.02, what="")
         committed_before = max_id(cfg.db_path)                  # every row up to here is committed
         summary = backup.run_backup(cfg)
         committed_after = max_id(cfg.db_path)

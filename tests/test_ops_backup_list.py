@@ -10,7 +10,7 @@ import shutil
 from chatbot import clock, db
 from chatbot.commands.jobs import backup as backup_cmd
 from chatbot.ops import backup
-from conftest import make_cfg, toml_of
+from support.configs import make_cfg, toml_of
 from support.servers import run
 
 DAY = 86400.0

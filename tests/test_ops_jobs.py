@@ -11,7 +11,7 @@ import pytest
 from chatbot import clock, db, events
 from chatbot.commands.jobs import healthcheck
 from chatbot.ops import backup, health, jobs
-from conftest import make_cfg, toml_of
+from support.configs import make_cfg, toml_of
 from support.servers import ThreadedWaitress, free_port, run
 
 T0 = 1_750_000_000.0

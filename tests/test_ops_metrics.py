@@ -10,7 +10,7 @@ import pytest
 from chatbot import clock, db, events
 from chatbot.commands.jobs import cleanup as cleanup_cmd
 from chatbot.ops import jobs, maintenance, metrics
-from conftest import make_cfg, toml_of
+from support.configs import make_cfg, toml_of
 
 T0 = 1_750_000_000.0
 

@@ -2,10 +2,6 @@
 plain, STARTTLS with login, implicit TLS with login; the server down."""
 from __future__ import annotations
 
-import email
-import email.policy
-import threading
-
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -13,30 +9,15 @@ from aiosmtpd.smtp import AuthResult
 from chatbot import clock, db
 from chatbot.commands.jobs import check_alerts
 from chatbot.ops import alerts, notify
-from conftest import make_cfg, server_context, toml_of
-from support.servers import free_port, run
+from support.configs import make_cfg, toml_of
+from support.servers import free_port, run, server_context
+from support.smtp import Inbox
 
 # aiosmtpd cannot tell that an implicit-TLS connection is encrypted (see smtp_server).
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 PASSWORD = "smtp-pass-Zq81-secret"
 USER = "alerts@loja.example"
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes = []
-        self.arrived = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content,
-                                                      policy=email.policy.default))
-        self.arrived.set()
-        return "250 OK"
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):

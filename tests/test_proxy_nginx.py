@@ -29,7 +29,7 @@ from requests.adapters import HTTPAdapter
 
 from chatbot import accounts, db
 from chatbot.whatsapp import sendtest
-from conftest import ADMIN_TOKEN, APP_SECRET, toml_of
+from support.configs import ADMIN_TOKEN, APP_SECRET, toml_of
 from support.servers import command, free_port, wait_http
 
 pytestmark = pytest.mark.slow

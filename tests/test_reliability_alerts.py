@@ -8,10 +8,12 @@ import json
 
 import pytest
 
-from conftest import APP_SECRET, fill_disk, live_config, toml_of, wait_drained
 from chatbot import db
 from chatbot.whatsapp import sendtest
+from support.configs import APP_SECRET, live_config, toml_of
+from support.disk import fill_disk
 from support.servers import command, run, wait_http
+from support.waiting import wait_drained
 
 
 def firing(cfg_path) -> dict:

@@ -7,11 +7,13 @@ import time
 import pytest
 import requests
 
-from conftest import APP_SECRET, fill_disk, live_config, make_cfg, signed_headers, wait_drained
 from chatbot import db
 from chatbot.web.app import create_app
 from chatbot.whatsapp import sendtest, spool
+from support.configs import APP_SECRET, live_config, make_cfg, signed_headers
+from support.disk import fill_disk
 from support.servers import ThreadedWaitress, command, wait_http
+from support.waiting import wait_drained, wait_until
 
 HOLD = """
 import sqlite3, sys, time
@@ -50,9 +52,8 @@ def test_ten_second_write_lock_buffers_webhooks_then_all_are_answered(tmp_path, 
         assert len(spool.pending(tmp_path / "state" / "spool")) > 0
         holder.wait(30)
         conn = db.connect(dbfile)
-        deadline = time.monotonic() + 60     # the spool is drained first, then answered
-        while spool.pending(tmp_path / "state" / "spool") and time.monotonic() < deadline:
-            time.sleep(0.2)
+        # the spool is drained first, then answered
+        wait_until(lambda: not spool.pending(tmp_path / "state" / "spool"), 60, 0.2, what="")
         assert wait_drained(conn) == 0
         assert conn.execute("SELECT COUNT(*) FROM inbox WHERE status='answered'").fetchone()[0] == 40
         assert len({s["to"] for s in graph.sends()}) == len(graph.sends()) == 40

@@ -10,11 +10,12 @@ import time
 import pytest
 import requests
 
-from conftest import APP_SECRET, live_config, wait_drained
 from chatbot import db
 from chatbot.whatsapp import sendtest
 from chatbot.whatsapp.webhook import sign
+from support.configs import APP_SECRET, live_config
 from support.servers import command, wait_http
+from support.waiting import wait_drained, wait_until
 
 N = 400
 
@@ -58,11 +59,9 @@ def test_signals_mid_load_lose_nothing_and_double_nothing(tmp_path, graph, sig):
         loader.start()
         # Mid-load: a quarter of the deliveries made and the worker answering.
         conn = db.connect(tmp_path / "state" / "chatbot.db")
-        deadline = time.monotonic() + 60
-        while sum(meta.codes.values()) < N // 4 or \
-                conn.execute("SELECT COUNT(*) FROM inbox WHERE status='answered'").fetchone()[0] == 0:
-            assert time.monotonic() < deadline and loader.is_alive(), dict(meta.codes)
-            time.sleep(0.01)
+        wait_until(lambda: not loader.is_alive() or (sum(meta.codes.values()) >= N // 4 and conn.execute(
+            "SELECT COUNT(*) FROM inbox WHERE status='answered'").fetchone()[0] > 0), 60, 0.01)
+        assert loader.is_alive(), dict(meta.codes)
         # Mid-load: stop both, then bring them back.
         for name in ("web", "worker"):
             procs[name].send_signal(sig)

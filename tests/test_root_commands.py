@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from chatbot.commands.main import cli
-from conftest import APP_SECRET, ACCESS_TOKEN, toml_of
+from support.configs import ACCESS_TOKEN, APP_SECRET, toml_of
 from support.servers import command, free_port, readable_by_others, run, wait_http
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: checks what `sudo chatbot` does")

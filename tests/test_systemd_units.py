@@ -186,7 +186,7 @@ def elapses(expr: str, n: int) -> list[datetime]:
 @needs_systemd_analyze
 def test_timer_periods_match_what_the_health_check_expects():
     """The dead man's switch flags a job overdue after its period: the timers must agree."""
-    from chatbot.ops import jobs        # the project's own: a failure to import fails, never skips
+    from chatbot.ops import jobs  # the project's own: a failure to import fails, never skips
     for name in TIMERS:
         job = name.removeprefix("chatbot-").removesuffix(".timer")
         times = elapses(read_unit(name)["Timer"]["OnCalendar"], 6)

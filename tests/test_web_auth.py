@@ -4,23 +4,15 @@ secrets in any answer; security headers. Flask's test client on real SQLite
 files. (User accounts and roles: test_web_roles.py.)"""
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 
 import pytest
 
 from chatbot import clock, db
 from chatbot.web.app import create_app
-from conftest import ADMIN_TOKEN, make_cfg
-from test_web_seed import NOW, seed
-
-BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-OPERATOR = [("GET", "/dashboard"), ("GET", "/dashboard?hours=168"), ("GET", "/dashboard/fragment"),
-            ("GET", "/stats"), ("GET", "/stats?hours=168"), ("GET", "/conversations"),
-            ("GET", "/conversations/5585988880001"), ("POST", "/admin/backup"), ("POST", "/test-message"),
-            ("GET", "/"), ("POST", "/logout")]
-# What a leak would look like: customers' numbers and words, the bot's intents.
-PRIVATE = ["5585988880001", "Maria", "store_hours", "arroz", "alert(", "job_failed"]
+from support.configs import ADMIN_TOKEN, make_cfg
+from support.seed import NOW, seed
+from support.web import BEARER, OPERATOR, PRIVATE, csrf_of, login
 
 
 @pytest.fixture
@@ -28,22 +20,6 @@ def seeded(cfg, conn):
     clock.freeze(NOW)
     seed(conn, NOW)
     return conn
-
-
-def login(client, token=ADMIN_TOKEN, next_path=None, name=None, **kw):
-    """Log in with the token (the old form field), or with ``name`` and ``token`` as the password."""
-    page = client.get("/login", **kw)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    form = {"password": token, "name": name} if name else {"token": token}
-    form["csrf_token"] = csrf
-    if next_path:
-        form["next"] = next_path
-    return client.post("/login", data=form, **kw)
-
-
-def csrf_of(client) -> str:
-    page = client.get("/dashboard", headers={"Accept": "text/html"}).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 @pytest.mark.parametrize("method,path", OPERATOR)

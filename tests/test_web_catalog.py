@@ -10,12 +10,11 @@ import re
 
 import pytest
 
-from chatbot import clock, db
 from chatbot.bot import knowledge
 from chatbot.bot.pipeline import answer_text, build_bot
-from conftest import ADMIN_TOKEN
-from test_kb_catalog import STORE, csv_bytes, edit, rows_of
-from test_web_auth import csrf_of, login
+from support.catalog import STORE, csv_bytes, customer_asks, edit, rows_of
+from support.configs import ADMIN_TOKEN
+from support.web import csrf_of, login
 
 BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ROUTES = [("GET", "/admin/catalog"), ("POST", "/admin/catalog"), ("POST", "/admin/catalog/apply"),
@@ -54,7 +53,7 @@ def test_every_staff_route_is_401_without_the_token(client, loaded, method, path
 def test_operators_may_not_change_the_catalog_or_the_answers_managers_may(app, loaded, method, path):
     """Issue 13: the staff pages are a manager's (and an admin's); an operator answers customers only."""
     from chatbot import accounts
-    from test_web_auth import csrf_of, login
+    from support.web import csrf_of, login
     for name, role in (("ana", "operator"), ("gil", "manager")):
         accounts.add(loaded, name, role, "correct horse battery")
     operator, manager = app.test_client(), app.test_client()
@@ -189,26 +188,13 @@ def test_faq_forms_in_the_browser(client, loaded):
 
 # -- unanswered -----------------------------------------------------------------------------
 
-def _customer_asks(conn, i: int, wa_id: str, text: str, source: str, reply: str) -> None:
-    now = clock.now()
-    with db.transaction(conn):
-        cur = conn.execute("INSERT INTO inbox (wamid, phone_number_id, wa_id, msg_type, body, payload, received_at,"
-                           " status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                           (f"wamid.{i}", "pn", wa_id, "text", text, "{}", now - i, "answered", now))
-        conn.execute("INSERT INTO events (ts, inbox_id, wa_id, intent, source, success) VALUES (?,?,?,?,?,1)",
-                     (now - i, cur.lastrowid, wa_id, "x", source))
-        conn.execute("INSERT INTO outbox (inbox_id, phone_number_id, wa_id, body, state, created_at, updated_at)"
-                     " VALUES (?,?,?,?,?,?,?)",
-                     (cur.lastrowid, "pn", wa_id, json.dumps({"text": {"body": reply}}, ensure_ascii=False), "sent",
-                      now, now))
-
 
 def test_unanswered_groups_similar_questions_with_numbers_masked(client, loaded):
-    _customer_asks(loaded, 1, "5585999990001", "Vocês vendem gás?", "fallback", "Desculpe, não consegui entender")
-    _customer_asks(loaded, 2, "5585999990002", "vcs vende gas", "fallback", "Desculpe, não consegui entender")
-    _customer_asks(loaded, 3, "5585999990001", "tem mussarela? meu zap 85 99999-1234", "template",
+    customer_asks(loaded, 1, "5585999990001", "Vocês vendem gás?", "fallback", "Desculpe, não consegui entender")
+    customer_asks(loaded, 2, "5585999990002", "vcs vende gas", "fallback", "Desculpe, não consegui entender")
+    customer_asks(loaded, 3, "5585999990001", "tem mussarela? meu zap 85 99999-1234", "template",
                    "Não encontrei *mussarela* no nosso catálogo.")
-    _customer_asks(loaded, 4, "5585999990003", "qual o horário?", "template", "Abrimos às 7h.")
+    customer_asks(loaded, 4, "5585999990003", "qual o horário?", "template", "Abrimos às 7h.")
     data = client.get("/admin/unanswered", headers=BEARER).get_json()
     groups = data["groups"]
     assert [g["count"] for g in groups] == [2, 1]

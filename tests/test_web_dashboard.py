@@ -4,9 +4,7 @@ for the test message)."""
 from __future__ import annotations
 
 import html
-
 import threading
-import time
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -17,8 +15,9 @@ from chatbot.ops import backup
 from chatbot.web import charts, stats
 from chatbot.web.app import create_app
 from chatbot.worker import Worker
-from conftest import ADMIN_TOKEN, make_cfg
-from test_web_seed import HOSTILE, HOSTILE_NAME, HUMAN, NOW, seed
+from support.configs import ADMIN_TOKEN, make_cfg
+from support.seed import HOSTILE, HOSTILE_NAME, HUMAN, NOW, seed
+from support.waiting import wait_until
 
 BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 HTML = dict(BEARER, Accept="text/html")
@@ -288,11 +287,10 @@ def test_an_empty_chart_says_so():
 def test_the_24h_page_warms_the_7_day_view_in_the_background(app, client, seeded):
     assert client.get("/stats?hours=24", headers=BEARER).status_code == 200
     cache = app.extensions["chatbot_buckets"]
-    deadline = time.monotonic() + 20
-    hourly: list = []
-    while not hourly and time.monotonic() < deadline:
-        time.sleep(0.05)
+
+    def hourly():
         with cache.lock:
-            hourly = [k for k in cache.data if k[0] == 3600]
+            return [k for k in cache.data if k[0] == 3600]
+    hourly = wait_until(hourly, 20, what="")
     assert len(hourly) == 167                       # every finished hour of the week; the current one is not kept
     assert client.get("/stats?hours=168", headers=BEARER).get_json()["totals"]["received"] == seeded["received"]

@@ -12,7 +12,7 @@ import pytest
 
 from chatbot.web.app import create_app
 from chatbot.web.serve import create_server
-from conftest import make_cfg
+from support.configs import make_cfg
 from support.servers import free_port, wait_http
 
 LIMIT = 1_048_576

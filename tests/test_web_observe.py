@@ -9,8 +9,8 @@ from chatbot import clock, db, events
 from chatbot.ops import backup
 from chatbot.web.app import create_app
 from chatbot.web.observe import Exposition, allowed
-from conftest import make_cfg
-from test_web_seed import NOW, seed
+from support.configs import make_cfg
+from support.seed import NOW, seed
 
 CALM_DISK = {"disk_percent": 100.0, "disk_clear_percent": 99.99}   # this machine's disk is not under test
 
@@ -208,8 +208,8 @@ def test_metrics_allow_list_is_enforced(tmp_path):
 # -- what the public pages say (issue 10, item 11) ------------------------------------
 
 def test_public_health_is_statuses_only_and_details_need_the_admin(tmp_path):
-    from conftest import ADMIN_TOKEN
-    from test_web_auth import login
+    from support.configs import ADMIN_TOKEN
+    from support.web import login
     cfg = make_cfg(tmp_path, alerts=CALM_DISK)
     app = create_app(cfg)
     backup.run_backup(cfg)
@@ -234,8 +234,8 @@ def test_public_health_is_statuses_only_and_details_need_the_admin(tmp_path):
 
 
 def test_health_shows_a_failed_jobs_error_text_only_to_the_admin(tmp_path):
-    from conftest import ADMIN_TOKEN
     from chatbot.ops import jobs
+    from support.configs import ADMIN_TOKEN
     cfg = make_cfg(tmp_path, alerts=CALM_DISK)
     app = create_app(cfg)
     conn = db.connect(cfg.db_path)

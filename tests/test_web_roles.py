@@ -11,9 +11,9 @@ from flask import Blueprint, jsonify
 from chatbot import accounts, clock, config
 from chatbot.web.app import create_app
 from chatbot.web.auth import require_role
-from conftest import ADMIN_TOKEN, make_cfg
-from test_web_auth import BEARER, csrf_of, login
-from test_web_seed import NOW, seed
+from support.configs import ADMIN_TOKEN, make_cfg
+from support.seed import NOW, seed
+from support.web import BEARER, csrf_of, login
 
 PASSWORD = "correct horse battery"
 # Every route that needs more than an operator, and what an operator may use.
@@ -253,6 +253,7 @@ def test_chatbot_web_with_a_short_token_exits_2_with_one_line(tmp_path):
 
 def test_tokens_install_sh_makes_are_long_enough():
     import subprocess
+
     from support.servers import ROOT
     script = (ROOT / "install.sh").read_text()
     assert "secrets.token_urlsafe(32)" in script

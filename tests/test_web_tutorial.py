@@ -16,7 +16,7 @@ from chatbot import clock, db
 from chatbot.ops import backup, jobs, oncalendar, schedule
 from chatbot.web.app import create_app
 from chatbot.worker import Worker
-from conftest import ADMIN_TOKEN, make_cfg
+from support.configs import ADMIN_TOKEN, make_cfg
 from support.servers import ThreadedWaitress
 
 BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

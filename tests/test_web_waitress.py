@@ -14,10 +14,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from chatbot import db
 from chatbot.web.app import create_app
 from chatbot.worker import Worker
-from conftest import ADMIN_TOKEN, make_cfg, toml_of
+from support.configs import ADMIN_TOKEN, make_cfg, toml_of
+from support.seed import seed
 from support.servers import ThreadedWaitress, command, free_port, wait_http
-from test_web_auth import OPERATOR, PRIVATE
-from test_web_seed import seed
+from support.web import OPERATOR, PRIVATE
 
 BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

@@ -3,14 +3,13 @@ batches, duplicates, statuses, and bad input that never costs a good message."""
 import json
 
 import pytest
-
-from conftest import APP_SECRET, VERIFY_TOKEN, load_sample, make_cfg, signed_headers
-from chatbot import db
-from chatbot.whatsapp import spool
-from chatbot.web.app import create_app
-from support.servers import ThreadedWaitress
-
 import requests
+
+from chatbot import db
+from chatbot.web.app import create_app
+from chatbot.whatsapp import spool
+from support.configs import APP_SECRET, VERIFY_TOKEN, load_sample, make_cfg, signed_headers
+from support.servers import ThreadedWaitress
 
 
 @pytest.fixture
@@ -282,7 +281,9 @@ def test_a_batch_sqlite_refuses_fails_alone_in_its_group(tmp_path):
     cannot take (here a value of no SQL type) fails, the batches queued with
     it in the same group are stored."""
     import threading
-    from chatbot.whatsapp import group_commit, inbox, webhook as wh
+
+    from chatbot.whatsapp import group_commit, inbox
+    from chatbot.whatsapp import webhook as wh
     cfg = make_cfg(tmp_path)
     db.connect(cfg.db_path).close()
     gc = group_commit.GroupCommitter(cfg.db_path, 500, None)
@@ -333,9 +334,11 @@ def test_forged_webhooks_are_counted_in_memory_and_only_sampled(secured, caplog)
     """A flood of bad signatures: counted exactly (/metrics, /stats), a few
     rows a minute in webhook_rejects, a rate-limited log line."""
     import logging
-    from chatbot import clock
-    from conftest import ADMIN_TOKEN
+
     from prometheus_client.parser import text_string_to_metric_families
+
+    from chatbot import clock
+    from support.configs import ADMIN_TOKEN
     cfg, client = secured
     clock.freeze(1_764_100_000.0)
     body = load_sample("webhooks/text.json")
@@ -376,7 +379,8 @@ def test_sandbox_takes_unsigned_posts_only_on_loopback_or_when_allowed(tmp_path,
 def test_chatbot_web_on_all_interfaces_refuses_unsigned_posts(tmp_path):
     """The real command: --host 0.0.0.0 on the command line counts, not just the file."""
     import signal
-    from conftest import toml_of
+
+    from support.configs import toml_of
     from support.servers import command, free_port, wait_http
     port = free_port()
     path = tmp_path / "chatbot.toml"

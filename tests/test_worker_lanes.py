@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ACCESS_TOKEN, APP_SECRET, live_config, load_sample, make_cfg, wait_drained
 from chatbot import db
 from chatbot.bot import knowledge, replies
 from chatbot.whatsapp import inbox, sendtest, webhook
 from chatbot.worker import Worker
+from support.configs import ACCESS_TOKEN, APP_SECRET, live_config, load_sample, make_cfg
 from support.llm_stub import LLMStub
 from support.servers import command, run, wait_http
+from support.waiting import wait_drained, wait_until
 
 STORE = Path(__file__).parent / "data" / "teststore"
 HOURS = "qual o horário de sábado?"
@@ -61,10 +62,7 @@ class Running:
 
     def __enter__(self):
         self.thread.start()
-        deadline = time.monotonic() + 20
-        while self.worker.heartbeat.beats == 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_until(lambda: self.worker.heartbeat.beats, 20, 0.01, "the worker never beat")
         if self.worker.bot.warming:       # the guard's word list, loaded once at start
             self.worker.bot.warming.join(30)
         return self
@@ -78,22 +76,14 @@ class Running:
         return self.conn.execute("SELECT status FROM inbox WHERE wamid=?", (wamid,)).fetchone()[0]
 
     def wait(self, wamids, timeout, status="answered"):
-        deadline = time.monotonic() + timeout
-        while not all(self.status(w) == status for w in wamids):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.01)
-        return True
+        return wait_until(lambda: all(self.status(w) == status for w in wamids), timeout, 0.01, what="")
 
 
 def test_a_template_question_behind_slow_llm_questions_is_answered_within_a_second(tmp_path, graph, llm):
     llm.delay = 3.0
     with Running(lanes_cfg(tmp_path, graph, llm)) as r:
         slow = [enqueue(r.conn, q, f"55850000000{i}") for i, q in enumerate(SMALLTALK[:3])]
-        deadline = time.monotonic() + 10
-        while not llm.in_flight:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_until(lambda: llm.in_flight, 10, 0.01, "the LLM was never asked")
         asked = time.monotonic()
         fast = enqueue(r.conn, HOURS, "558500000009")
         assert r.wait([fast], timeout=1.0), "the template answer waited for the LLM"
@@ -161,10 +151,7 @@ def test_sigterm_finishes_the_generation_in_hand(tmp_path, graph, llm):
     ids = [enqueue(conn, q, f"55850000002{i}") for i, q in enumerate(SMALLTALK[:4])]
     worker = command("chatbot-worker", cfg_path)
     try:
-        deadline = time.monotonic() + 20
-        while llm.in_flight < 2:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_until(lambda: llm.in_flight >= 2, 20, 0.01, "the LLM lane never ran two at once")
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(30) == 0
     finally:
@@ -207,11 +194,9 @@ def test_sigkill_in_the_middle_of_both_lanes_loses_nothing_and_doubles_nothing(t
         for r in range(2):
             if r:
                 post(rounds[1], len(rounds[0]))
-            deadline = time.monotonic() + 30
-            while not (conn.execute("SELECT 1 FROM inbox WHERE status='processing' AND lane='llm'").fetchone()
-                       and conn.execute("SELECT 1 FROM inbox WHERE status='processing' AND lane='fast'").fetchone()):
-                assert time.monotonic() < deadline, "never caught both lanes working"
-                time.sleep(0.005)
+            wait_until(lambda: conn.execute("SELECT 1 FROM inbox WHERE status='processing' AND lane='llm'").fetchone()
+                       and conn.execute("SELECT 1 FROM inbox WHERE status='processing' AND lane='fast'").fetchone(),
+                       30, 0.005, "never caught both lanes working")
             worker.send_signal(signal.SIGKILL)
             worker.wait(10)
             kills += 1

@@ -8,13 +8,12 @@ import tempfile
 import threading
 import time
 
-
-from conftest import make_cfg
 from chatbot import clock, db, owners
 from chatbot.ops import alerts, rules
 from chatbot.whatsapp import inbox
 from chatbot.worker import BOT_ERROR_REPLY, Worker
-from test_worker import FixedBot, enqueue, live_cfg, status_of
+from support.configs import make_cfg
+from support.worker import FixedBot, enqueue, live_cfg, status_of
 
 
 def crash_while_handling(conn, cfg, times: int, owner="otherhost:1"):

@@ -9,6 +9,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from chatbot import db
+from chatbot.bot import knowledge, pipeline
+from support.catalog import STORE
+from support.configs import make_cfg
+from support.servers import free_port
+
 # Plain small talk with no number, price or link: the LLM guard lets it through.
 REPLY = "Tudo bem por aqui, obrigado por perguntar! Posso ajudar com mais alguma coisa do mercado?"
 
@@ -73,3 +79,57 @@ class LLMStub:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class ChatServer:
+    """A real HTTP server answering POST /v1/chat/completions with a scripted reply."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.content = "Olá! Sou o assistente virtual do Atacarejo Bom Preço. Como posso ajudar?"
+        self.echo_system = 0        # > 0: answer with that many characters of the system prompt
+        self.status = 200
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                if server.echo_system:
+                    server.content = body["messages"][0]["content"][:server.echo_system]
+                payload = {"id": "chatcmpl-1", "object": "chat.completion", "model": body.get("model"),
+                           "choices": [{"index": 0, "finish_reason": "stop",
+                                        "message": {"role": "assistant", "content": server.content}}],
+                           "usage": {"prompt_tokens": 321, "completion_tokens": 17, "total_tokens": 338}}
+                raw = json.dumps(payload).encode() if server.status == 200 else b'{"error": "boom"}'
+                self.send_response(server.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.httpd.server_port}/v1"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def openai_bot(tmp_path, base_url, **llm_extra):
+    cfg = make_cfg(tmp_path, llm={"enabled": True, "backend": "openai", "base_url": base_url, "model": "qwen2.5-3b",
+                                  "api_key": "sk-test-123", "timeout_seconds": 5.0, **llm_extra})
+    conn = db.connect(cfg.db_path)
+    knowledge.import_kb(conn, STORE / "catalog.csv", STORE / "store.toml")
+    return pipeline.build_bot(cfg, conn), conn

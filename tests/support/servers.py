@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import requests
+
+from support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "bin"
@@ -23,14 +25,9 @@ def free_port() -> int:
 
 
 def wait_http(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.05)
-    raise TimeoutError(f"{url} did not answer within {timeout}s")
+    """Until ``url`` answers at all (any status); TimeoutError if it never does."""
+    if not wait_until(lambda: requests.get(url, timeout=1) is not None, timeout, what=""):
+        raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
 class ThreadedWaitress:
@@ -93,3 +90,10 @@ def readable_by_others(*paths) -> bool:
         q = Path(path).resolve()
         return all(d.stat().st_mode & 0o005 == 0o005 for d in [q, *q.parents])
     return all(world_readable(p) for p in (paths or (sys.prefix, ROOT)))
+
+
+def server_context(cert) -> ssl.SSLContext:
+    """A TLS server context presenting the ``cert`` fixture's certificate."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+    return ctx
