@@ -15,11 +15,12 @@ from chatbot import clock, config, db, operators
 from chatbot.bot import handoff, knowledge
 from chatbot.ops import handoff_followup
 from chatbot.worker import Worker
-from conftest import make_cfg, toml_of
+from support.configs import make_cfg, toml_of
+from support.human import CUSTOMER, PNID, customer_writes, staff_sends
 from support.servers import free_port
-from test_human_side import CUSTOMER, PNID, customer_writes, staff_sends
-from test_ops_smtp import Inbox
-from test_worker import live_cfg
+from support.smtp import Inbox
+from support.waiting import wait_until
+from support.worker import live_cfg
 
 FORTALEZA = dt.timezone(dt.timedelta(hours=-3))
 # A Tuesday: the demo store opens 07:00-21:00.
@@ -125,7 +126,7 @@ def test_nobody_answers_in_pickup_minutes_the_customer_gets_one_honest_note(tmp_
     clock.advance(2 * 60)
     assert handoff_followup.tick(conn, cfg)["pickup"] == 1
     assert handoff_followup.tick(conn, cfg)["pickup"] == 0
-    assert w.run_staff_once() == "sent"
+    assert w.send_staff_message() == "sent"
     notes = [s["body"]["text"]["body"] for s in staff_sends(graph)]
     assert len(notes) == 1 and expect in notes[0]
     assert conn.execute("SELECT operator FROM outbox").fetchone()[0] == "sistema"
@@ -145,24 +146,24 @@ def test_an_idle_human_conversation_goes_back_to_the_bot_with_a_note(tmp_path, g
     cfg, conn, w = setup(tmp_path, graph, timeout_minutes=30, pickup_minutes=0)
     customer_writes(conn, "oi")
     operators.reply(conn, (PNID, CUSTOMER), "ana", "Olá!", 30)
-    assert w.run_staff_once() == "sent"
+    assert w.send_staff_message() == "sent"
     clock.freeze(clock.now() + 29 * 60)
     assert handoff_followup.tick(conn, cfg)["timed_out"] == 0
     assert operators.state(conn, (PNID, CUSTOMER))["held_by"] == "ana"
     clock.advance(2 * 60)
     assert handoff_followup.tick(conn, cfg)["timed_out"] == 1
     assert operators.state(conn, (PNID, CUSTOMER))["mode"] == "bot"
-    assert w.run_staff_once() == "sent"
+    assert w.send_staff_message() == "sent"
     assert "voltou para o atendimento automático" in staff_sends(graph)[-1]["body"]["text"]["body"]
     assert handoff.history(conn)[0]["ended_by"] == "timeout"
 
 
 def test_the_old_timeout_key_still_works_with_a_deprecation_line(tmp_path):
     cfg = make_cfg(tmp_path, bot={"handoff_timeout_minutes": 45})
-    assert cfg.handoff.timeout_minutes == 45 and cfg.bot.handoff_timeout_minutes == 45
+    assert cfg.handoff.timeout_minutes == 45
     assert any("deprecated" in n and "[handoff] timeout_minutes" in n for n in cfg.notes)
     new = make_cfg(tmp_path, handoff={"timeout_minutes": 20})
-    assert new.bot.handoff_timeout_minutes == 20 and not new.notes
+    assert new.handoff.timeout_minutes == 20 and not new.notes
 
 
 def test_the_deprecation_line_reaches_the_log(tmp_path):
@@ -190,11 +191,8 @@ def test_a_mail_server_that_hangs_does_not_hold_the_worker(tmp_path, graph):
         handoff.start(conn, PNID, CUSTOMER, "human_request", "atendente", 240)
     handoff_followup._next_try.clear()
     started = _time.monotonic()
-    assert w.run_staff_once() is None
+    w.follow_up_handoffs()
     assert _time.monotonic() - started < 1.0
-    deadline = _time.monotonic() + 10
-    while handoff_followup._announcing.locked() and _time.monotonic() < deadline:
-        _time.sleep(0.1)
-    assert not handoff_followup._announcing.locked()
+    wait_until(lambda: not handoff_followup._announcing.locked(), 10, 0.1, "the notices' thread never ended")
     assert conn.execute("SELECT notified_at FROM handoffs").fetchone()[0] is None      # failed: retried later
     silent.close()

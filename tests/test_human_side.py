@@ -11,16 +11,15 @@ import pytest
 
 from chatbot import accounts, clock, db, operators
 from chatbot.bot import handoff, knowledge
-from chatbot.whatsapp import inbox, operator_outbox, webhook
 from chatbot.web.app import create_app
+from chatbot.whatsapp import inbox, operator_outbox, webhook
 from chatbot.worker import Worker
-from conftest import load_sample
-from test_web_auth import BEARER, login
-from test_worker import live_cfg
+from support.configs import load_sample
+from support.human import CUSTOMER, PNID, customer_writes, staff_sends
+from support.web import BEARER, login
+from support.worker import live_cfg
 
 PW = "senha do atendente"
-CUSTOMER = "5585988887777"       # the wa_id of the text.json sample
-PNID = "106540352242922"
 ROUTES = [("GET", "/inbox"), ("GET", "/inbox.json"), ("GET", "/inbox/fragment"),
           ("GET", f"/conversations/{CUSTOMER}"), ("GET", f"/conversations/{CUSTOMER}/thread"),
           ("POST", f"/conversations/{CUSTOMER}/reply"), ("POST", f"/conversations/{CUSTOMER}/takeover"),
@@ -40,17 +39,6 @@ def world(tmp_path, graph):
     return cfg, conn, app, worker
 
 
-def customer_writes(conn, text="quero falar com atendente", wamid=None):
-    batch = webhook.parse(load_sample("webhooks/text.json"))
-    m = batch.messages[0]
-    m.body = text
-    m.sent_at = clock.now()
-    if wamid:
-        m.wamid = wamid
-    inbox.store_batch(conn, batch)
-    return m
-
-
 def operator(app):
     c = app.test_client()
     assert login(c, token=PW, name="ana").status_code == 303
@@ -62,10 +50,6 @@ def operator(app):
 def csrf_from(c, path):
     page = c.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def staff_sends(graph):
-    return [s for s in graph.sends() if s["body"].get("type") in ("text", "template")]
 
 
 def test_operator_reply_is_sent_once_with_the_operator_s_name(world, graph):
@@ -82,8 +66,8 @@ def test_operator_reply_is_sent_once_with_the_operator_s_name(world, graph):
     oid = resp.get_json()["outbox_id"]
     row = conn.execute("SELECT state, operator FROM outbox WHERE id=?", (oid,)).fetchone()
     assert tuple(row) == ("queued", "admin (token)")
-    assert w.run_staff_once() == "sent"
-    assert w.run_staff_once() is None               # nothing more: never twice
+    assert w.send_staff_message() == "sent"
+    assert w.send_staff_message() is None               # nothing more: never twice
     sent = staff_sends(graph)
     assert [s["body"]["text"]["body"] for s in sent] == ["Oi, aqui é a Ana. Como posso ajudar?"]
     assert sent[0]["to"] == CUSTOMER
@@ -108,7 +92,7 @@ def test_while_a_person_holds_it_the_bot_stays_silent_and_after_release_answers(
     resp = c.post(f"/conversations/{CUSTOMER}/release", json={"message": "Obrigada! Qualquer coisa, é só chamar."},
                   headers={"X-CSRF-Token": token})
     assert resp.status_code == 200 and resp.get_json()["mode"] == "bot"
-    assert w.run_staff_once() == "sent"
+    assert w.send_staff_message() == "sent"
     customer_writes(conn, "vocês abrem domingo?", wamid="wamid.second")
     assert w.run_once() == "answered"
     bodies = [s["body"]["text"]["body"] for s in graph.sends()]
@@ -123,17 +107,17 @@ def test_retryable_errors_are_retried_and_ambiguous_ones_parked(world, graph):
     c = app.test_client()
     graph.script = [130429]
     oid = c.post(f"/conversations/{CUSTOMER}/reply", json={"text": "primeira"}, headers=BEARER).get_json()["outbox_id"]
-    assert w.run_staff_once() == "queued"
-    assert w.run_staff_once() is None                 # waiting out its backoff
+    assert w.send_staff_message() == "queued"
+    assert w.send_staff_message() is None                 # waiting out its backoff
     clock.freeze(clock.now() + 60)
-    assert w.run_staff_once() == "sent"
+    assert w.send_staff_message() == "sent"
     assert conn.execute("SELECT attempts FROM outbox WHERE id=?", (oid,)).fetchone()[0] == 2
     graph.delay = 3.0                                 # longer than the 2 s request timeout: may have arrived
     c.post(f"/conversations/{CUSTOMER}/reply", json={"text": "segunda"}, headers=BEARER)
-    assert w.run_staff_once() == "unknown"
+    assert w.send_staff_message() == "unknown"
     graph.delay = 0
     clock.freeze(clock.now() + 3600)
-    assert w.run_staff_once() is None                 # never again on a guess
+    assert w.send_staff_message() is None                 # never again on a guess
     conv = c.get(f"/conversations/{CUSTOMER}", headers=BEARER).get_json()
     assert conv["parked"] == 1
     page = c.get(f"/conversations/{CUSTOMER}", headers=dict(BEARER, Accept="text/html")).get_data(as_text=True)
@@ -151,7 +135,7 @@ def test_a_worker_killed_mid_send_leaves_the_message_parked(world):
     clock.freeze(clock.now() + cfg.worker.lease_seconds + 1)
     assert operator_outbox.recover_expired(conn) == 1
     assert conn.execute("SELECT state FROM outbox WHERE id=?", (oid,)).fetchone()[0] == "unknown"
-    assert w.run_staff_once() is None
+    assert w.send_staff_message() is None
 
 
 def test_outside_the_24_hour_window_free_text_is_refused_before_sending(world, graph):
@@ -168,7 +152,7 @@ def test_outside_the_24_hour_window_free_text_is_refused_before_sending(world, g
     resp = c.post(f"/conversations/{CUSTOMER}/template", json={"template": "retomada", "values": ["Maria"]},
                   headers=BEARER)
     assert resp.status_code == 202
-    assert w.run_staff_once() == "sent"
+    assert w.send_staff_message() == "sent"
     tpl = staff_sends(graph)[0]["body"]["template"]
     assert tpl["name"] == "retomada_atendimento" and tpl["components"][0]["parameters"][0]["text"] == "Maria"
     assert c.post(f"/conversations/{CUSTOMER}/template", json={"template": "nope"}, headers=BEARER).status_code == 400
@@ -182,7 +166,7 @@ def test_131047_marks_the_conversation_as_needing_a_template(world, graph):
     c = app.test_client()
     graph.script = [131047]
     c.post(f"/conversations/{CUSTOMER}/reply", json={"text": "oi"}, headers=BEARER)
-    assert w.run_staff_once() == "failed"
+    assert w.send_staff_message() == "failed"
     conv = c.get(f"/conversations/{CUSTOMER}", headers=BEARER).get_json()
     assert conv["needs_template"] is True
     page = c.get(f"/conversations/{CUSTOMER}", headers=dict(BEARER, Accept="text/html")).get_data(as_text=True)

@@ -352,8 +352,6 @@ def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Conf
     if old is not None and not new_set:
         notes.append(f"{path}: [bot] handoff_timeout_minutes is deprecated; use [handoff] timeout_minutes")
         built["handoff"] = dataclasses.replace(built["handoff"], timeout_minutes=built["bot"].handoff_timeout_minutes)
-    # One value in force, under both names (the bot's pipeline reads the old one).
-    built["bot"] = dataclasses.replace(built["bot"], handoff_timeout_minutes=built["handoff"].timeout_minutes)
     cfg = Config(path=path, **built)
     object.__setattr__(cfg, "notes", tuple(notes))      # frozen, and not part of equality
     _validate(cfg)

@@ -265,7 +265,11 @@ def _statements(sql: str):
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    return getattr(exc, "errno", None) == errno.ENOSPC
+    """The one test of "is the disk full?": an OS error ENOSPC, or SQLite's SQLITE_FULL
+    ("database or disk is full")."""
+    return (getattr(exc, "errno", None) == errno.ENOSPC
+            or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or "database or disk is full" in str(exc))
 
 
 def describe_error(exc: BaseException) -> str:
@@ -274,7 +278,7 @@ def describe_error(exc: BaseException) -> str:
     low = text.lower()
     if "locked" in low or "busy" in low:
         return "database is locked by another process (try again later)"
-    if "disk" in low and ("full" in low or "i/o" in low) or is_disk_full(exc):
+    if is_disk_full(exc) or "disk i/o" in low:      # SQLite reports some ENOSPC as an I/O error
         return "disk is full: free space on the state filesystem"
     if "readonly" in low or "read-only" in low:
         return "database is read-only for this user"

@@ -35,6 +35,7 @@ from .bot import handoff
 from .bot.pipeline import NEEDS_LLM
 from .bot.types import Question, Reply
 from .log import mask_phone
+from .ops import handoff_followup
 from .whatsapp import inbox, operator_outbox, spool
 from .whatsapp.graph_api import GraphClient, GraphError, buttons_payload, text_payload
 
@@ -286,22 +287,26 @@ class Worker:
         with db.transaction(self.conn):
             events.api_error(self.conn, exc.code, exc.http_status, str(exc), exc.retryable, inbox_id)
 
-    # -- the loop ------------------------------------------------------------
     # -- what people send (operators' replies, the handoff notes) ------------
-    def run_staff_once(self) -> str | None:
-        """Send one queued staff message (same rules as the bot's replies) and,
-        every few seconds, the handoff follow-ups; the message's state, or None."""
-        if time.monotonic() - self._last_followup >= FOLLOWUP_EVERY:
-            self._last_followup = time.monotonic()
-            try:
-                from .ops import handoff_followup
-                handoff_followup.tick(self.conn, self.cfg, background=True)
-            except Exception:       # a mail server down must not stop the answers
-                log.exception("handoff follow-up failed; retried on the next round")
+    def send_staff_message(self) -> str | None:
+        """Send one queued staff message (same rules as the bot's replies); its state, or None."""
         status = operator_outbox.send_due(self.conn, self.client, self.owner, self.cfg.worker)
         if status is not None:
             self.last_activity = time.monotonic()
         return status
+
+    def follow_up_handoffs(self) -> None:
+        """Every FOLLOWUP_EVERY seconds: tell staff about new handoffs (e-mail, webhook; from a
+        thread of their own), the pickup note to customers nobody answered, idle ones back to the bot."""
+        if time.monotonic() - self._last_followup < FOLLOWUP_EVERY:
+            return
+        self._last_followup = time.monotonic()
+        try:
+            handoff_followup.tick(self.conn, self.cfg, background=True)
+        except Exception:       # a mail server down must not stop the answers
+            log.exception("handoff follow-up failed; retried on the next round")
+
+    # -- the loop ------------------------------------------------------------
 
     def recover(self, dead_only: bool = False) -> dict:
         """Take back leases of workers on this host that no longer exist at
@@ -355,7 +360,8 @@ class Worker:
                     if time.monotonic() - last_dead_check > w.dead_owner_check_seconds:
                         last_dead_check = time.monotonic()
                         self.recover(dead_only=True)
-                    status = self.run_staff_once() or self.run_once(fast_lane)
+                    self.follow_up_handoffs()
+                    status = self.send_staff_message() or self.run_once(fast_lane)
                 except db.sqlite3.OperationalError as exc:
                     log.warning("database busy: %s", db.describe_error(exc))
                     status = None

@@ -20,7 +20,7 @@ import json
 import secrets
 from pathlib import Path
 
-from .. import clock, db
+from .. import clock, db, formats
 from . import fmt, knowledge
 
 PREVIEW_TTL_SECONDS = 3600
@@ -211,8 +211,9 @@ def sync(conn, cfg, dry_run: bool = False) -> dict:
     if not dry_run and last is not None and last["sha256"] == sha and last["path"] == str(path):
         # Seen before: repeat the verdict (a rejected file stays reported until it changes).
         outcome = last["outcome"] if last["outcome"] in ("rejected", "suspicious") else "unchanged"
-        return {"outcome": outcome, "message": last["message"] if outcome != "unchanged"
-                else f"{Path(path).name} unchanged since {_utc(last['checked_at'])}", "sha256": sha, "repeat": True}
+        message = (last["message"] if outcome != "unchanged"
+                   else f"{Path(path).name} unchanged since {formats.utc(last['checked_at'])}")
+        return {"outcome": outcome, "message": message, "sha256": sha, "repeat": True}
     if not dry_run and in_force is not None and in_force["catalog_sha256"] == sha:
         _remember(conn, path, sha, "unchanged", "the catalog in force is this file")
         return {"outcome": "unchanged", "message": f"{Path(path).name} is the catalog in force", "sha256": sha}
@@ -266,8 +267,3 @@ def _remember(conn, path, sha: str, outcome: str, message: str | None, in_transa
         return
     with db.transaction(conn):
         conn.execute(sql, args)
-
-
-def _utc(ts: float) -> str:
-    import datetime as dt
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

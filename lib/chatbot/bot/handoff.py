@@ -3,7 +3,7 @@
 On a request for a human or a complaint the conversation's mode becomes
 'human' and a ``handoffs`` row records it for the operators; the bot then
 stays silent for that customer until ``release`` (``chatbot handoff release
-NUMBER``) or until ``human_until`` ([bot] handoff_timeout_minutes; 0 means
+NUMBER``) or until ``human_until`` ([handoff] timeout_minutes; 0 means
 no timeout) passes.
 
 Owns the ``conversations`` and ``handoffs`` tables: every write to them is

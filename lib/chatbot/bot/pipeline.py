@@ -94,7 +94,7 @@ class Bot:
             reply = Reply(text=replies.HANDOFF[it.name], intent=it.name, confidence=it.confidence,
                           source="template", handoff=True)
             with db.transaction(self.conn):
-                handoff.start(self.conn, q.phone_number_id, q.wa_id, it.name, q.text, b.handoff_timeout_minutes)
+                handoff.start(self.conn, q.phone_number_id, q.wa_id, it.name, q.text, self.cfg.handoff.timeout_minutes)
             log.info("conversation handed to a person (%s)", it.name)
             return reply
 

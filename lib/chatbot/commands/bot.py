@@ -1,19 +1,19 @@
 """`chatbot ask`, `chatbot kb ...`, `chatbot handoff ...`: the bot from the command line."""
 from __future__ import annotations
 
-import datetime as dt
 
 import click
 
-from .. import db
+from .. import db, formats
 from ..log import mask_phone
-from .common import Failure, config_option, echo_json, expected_failures, load_config
+from .common import Failure, config_option, echo_json, expected_failures, json_option, load_config
 
 DEFAULT_FROM = "5500000000000"
 
 
 def _when(ts: float | None) -> str:
-    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "-"
+    """A moment in the tables below, in UTC (the first column, so without the word)."""
+    return formats.utc(ts, zone=False) if ts else "-"
 
 
 @click.command()
@@ -22,7 +22,7 @@ def _when(ts: float | None) -> str:
               help="Customer number: its conversation context and handoff state are used and updated.")
 @click.option("--phone-number-id", default="cli", show_default=True, help="Business number the message came to.")
 @click.option("--name", "contact_name", default=None, help="Customer's profile name.")
-@click.option("--json", "as_json", is_flag=True, help="Print reply, intent, confidence, source and handoff as JSON.")
+@json_option("Print reply, intent, confidence, source and handoff as JSON.")
 @click.option("--debug", is_flag=True, help="With --json: add the time taken, LLM tokens and the guard's verdict.")
 @config_option
 @expected_failures
@@ -80,7 +80,7 @@ def cli_actor() -> str:
               help="Product catalog: CSV (';' or ',', UTF-8 or Windows-1252) or .xlsx.")
 @click.option("--store", type=click.Path(dir_okay=False), metavar="FILE.toml", help="Store facts.")
 @click.option("--demo", is_flag=True, help="Load the demo store shipped with the package.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @config_option
 @expected_failures
 def kb_import(catalog, store, demo, as_json, config_path):
@@ -119,7 +119,7 @@ def kb_import(catalog, store, demo, as_json, config_path):
 
 
 @kb.command("rollback")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @config_option
 @expected_failures
 def kb_rollback(as_json, config_path):
@@ -149,7 +149,7 @@ def kb_rollback(as_json, config_path):
 
 @kb.command("history")
 @click.option("--limit", default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @config_option
 @expected_failures
 def kb_history(limit, as_json, config_path):
@@ -174,7 +174,7 @@ def kb_history(limit, as_json, config_path):
 
 
 @kb.command("show")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @config_option
 @expected_failures
 def kb_show(as_json, config_path):
@@ -210,7 +210,7 @@ def kb_show(as_json, config_path):
 @kb.command("search")
 @click.argument("text")
 @click.option("--limit", default=5, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @config_option
 @expected_failures
 def kb_search(text, limit, as_json, config_path):
@@ -244,7 +244,7 @@ def handoff():
 
 @handoff.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Recent handoffs, including ended ones.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @config_option
 @expected_failures
 def handoff_list(show_all, as_json, config_path):

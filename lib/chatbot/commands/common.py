@@ -52,7 +52,7 @@ def one_line(exc: BaseException) -> str | None:
         return db.describe_error(exc)
     if isinstance(exc, OSError):
         if db.is_disk_full(exc):
-            return "disk is full: free space on the state filesystem"
+            return db.describe_error(exc)
         if isinstance(exc, PermissionError):
             return f"permission denied: {exc.filename or exc}"
         return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
@@ -94,6 +94,15 @@ def echo_json(data) -> None:
 
 config_option = click.option("--config", "config_path", envvar="CHATBOT_CONFIG", metavar="FILE",
                              help="Configuration file (default $CHATBOT_CONFIG or /etc/chatbot/chatbot.toml).")
+
+
+def json_option(help: str = "Print the result as JSON."):
+    """Every command's ``--json`` flag (the ``as_json`` argument)::
+
+        @json_option()
+        @json_option("Print reply, intent and source as JSON.")
+    """
+    return click.option("--json", "as_json", is_flag=True, help=help)
 
 
 def stderr(msg: str) -> None:

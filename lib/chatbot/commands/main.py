@@ -7,7 +7,7 @@ import click
 
 from .. import db
 from ..log import mask_phone
-from .common import Failure, config_option, echo_json, expected_failures, load_config
+from .common import Failure, config_option, echo_json, expected_failures, json_option, load_config
 
 
 @click.group(help="""Operate the WhatsApp chatbot.
@@ -28,7 +28,7 @@ def cli():
 @click.option("--from", "sender", default=None, metavar="NUMBER",
               help="Customer number to send as (default 5500999990000). In live mode the reply really goes there.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the reply.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
 @config_option
 @expected_failures
 def send_test(text, sender, timeout, as_json, config_path):
@@ -71,7 +71,7 @@ def inbox():
 @inbox.command("list")
 @click.option("--status", help="Only this status (queued, answered, failed, unknown, stale, ...).")
 @click.option("--limit", default=30, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @config_option
 @expected_failures
 def inbox_list(status, limit, as_json, config_path):

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
 
 import click
 
-from .. import accounts, db
-from .common import Failure, config_option, echo_json, expected_failures
+from .. import accounts, db, formats
+from .common import Failure, config_option, echo_json, expected_failures, json_option
 
 ROLE = click.Choice(accounts.ROLES)
 
@@ -83,7 +82,7 @@ def add(name, role, config_path):
 
 
 @users.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @config_option
 @expected_failures
 def list_(as_json, config_path):
@@ -97,8 +96,7 @@ def list_(as_json, config_path):
         return
     click.echo(f"{'name':<20} {'role':<9} {'sessions':>8}  last seen (UTC)")
     for r in rows:
-        seen = (datetime.fromtimestamp(r["last_seen"], timezone.utc).strftime("%Y-%m-%d %H:%M")
-                if r["last_seen"] else "never")
+        seen = formats.utc(r["last_seen"], zone=False) if r["last_seen"] else "never"
         click.echo(f"{r['name']:<20} {r['role']:<9} {r['sessions']:>8}  {seen}")
 
 

@@ -20,9 +20,8 @@ the wait) and a stale worker heartbeat (its staleness is the wait).
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
 
-from .. import clock, db
+from .. import clock, db, formats
 from . import notify, rules
 from .checks import Check
 
@@ -133,13 +132,13 @@ def compose(check: Check, event: str, since: float, now: float, host: str) -> tu
     lines = [f"{label}: {check.summary}",
              f"Host: {host}",
              f"Alert: {check.name} (severity {check.severity})",
-             f"Firing since: {_utc(since)}"]
+             f"Firing since: {formats.utc(since)}"]
     if event == "resolved":
-        lines.append(f"Resolved at: {_utc(now)} (after {_duration(now - since)})")
+        lines.append(f"Resolved at: {formats.utc(now)} (after {formats.span(now - since)})")
         lines += ["", "The condition has cleared. Nothing more needs to be done for this alert."]
     else:
         if event == "repeat":
-            lines.append(f"Still firing after {_duration(now - since)}; this notice repeats while it holds.")
+            lines.append(f"Still firing after {formats.span(now - since)}; this notice repeats while it holds.")
         if check.help:
             lines += ["", check.help]
     lines += ["", "-- chatbot-check-alerts (see the dashboard and docs/OPERATIONS.md, section Alerts)"]
@@ -157,16 +156,3 @@ def run_check(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) 
     return {"checked": len(checks), "transitions": transitions,
             "firing": firing(conn), "pending": pending(conn),
             "channels": notify.channels(cfg), "notifications": delivery}
-
-
-def _utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(seconds, 0)
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"

@@ -87,10 +87,6 @@ def locked(backup_dir: Path):
         yield
 
 
-def disk_full(exc: BaseException) -> bool:
-    return getattr(exc, "errno", None) == 28 or "database or disk is full" in str(exc)
-
-
 # -- taking a backup -----------------------------------------------------------
 def snapshot(db_path: Path, dest: Path) -> dict:
     """Copy the live database to ``dest`` and check the copy; return its facts."""
@@ -195,7 +191,7 @@ def run_backup(cfg, *, label: str = "", prune: bool = True, _lock: bool = True) 
                 raw.close()
                 with contextlib.suppress(OSError):
                     partial.unlink()
-                if isinstance(exc, (OSError, sqlite3.Error)) and disk_full(exc):
+                if isinstance(exc, (OSError, sqlite3.Error)) and db.is_disk_full(exc):
                     raise BackupError(f"disk is full while writing the backup in {backup_dir};"
                                       " no backup was made and older backups were kept") from None
                 if isinstance(exc, sqlite3.Error):

@@ -19,7 +19,7 @@ import os
 import shutil
 import sqlite3
 
-from .. import clock, events
+from .. import clock, events, formats
 from . import jobs
 from .checks import RANK, component as _component, disk_path
 
@@ -56,7 +56,7 @@ def check_worker(conn: sqlite3.Connection, cfg, now: float) -> dict:
         status = "warning"
     else:
         status = "ok"
-    return _component(status, f"last heartbeat {_ago(age)} (pid {row['pid']})", age_seconds=round(age, 1))
+    return _component(status, f"last heartbeat {formats.ago(age)} (pid {row['pid']})", age_seconds=round(age, 1))
 
 
 def check_job(conn: sqlite3.Connection, job: str, period: float, grace: float, now: float) -> dict:
@@ -75,7 +75,7 @@ def check_job(conn: sqlite3.Connection, job: str, period: float, grace: float, n
         status = "warning"
     else:
         status = "ok"
-    detail = f"last success {_ago(age)}"
+    detail = f"last success {formats.ago(age)}"
     if latest is not None and latest["status"] == "failed":
         status = max(status, "warning", key=RANK.get)
         detail += f"; last run failed: {latest['message']}"
@@ -102,7 +102,7 @@ def check_backup(conn: sqlite3.Connection, cfg, now: float) -> dict:
     if not os.path.exists(last["path"]):
         return _component("warning", f"last backup file is missing: {last['path']}")
     status = "ok" if age <= period else "warning"
-    return _component(status, f"last backup {_ago(age)}, {last['size'] / 1e6:.1f} MB",
+    return _component(status, f"last backup {formats.ago(age)}, {last['size'] / 1e6:.1f} MB",
                       path=last["path"], age_seconds=round(age, 1))
 
 
@@ -141,14 +141,3 @@ def overall(components: dict[str, dict]) -> str:
 
 def exit_code(status: str) -> int:
     return {"healthy": 0, "warning": 1}.get(status, 2)
-
-
-def _ago(seconds: float) -> str:
-    seconds = max(seconds, 0)
-    if seconds < 120:
-        return f"{seconds:.0f}s ago"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min ago"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h ago"
-    return f"{seconds / 86400:.1f} days ago"

@@ -173,7 +173,7 @@ def verify_archive(archive: Path, work: Path, *, write: bool = True) -> dict:
     except BackupError:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error, ValueError, KeyError, TypeError) as exc:
-        if isinstance(exc, OSError) and getattr(exc, "errno", None) == 28:
+        if isinstance(exc, OSError) and db.is_disk_full(exc):
             raise BackupError(f"disk is full while unpacking {archive}") from None
         raise BackupError(f"{archive}: the archive is damaged or not a chatbot backup"
                           f" ({type(exc).__name__}: {str(exc)[:120]})") from None

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import re
 import sqlite3
 import threading
 
@@ -17,7 +16,7 @@ from .. import accounts
 from ..db import describe_error
 from ..whatsapp import inbox, sendtest, webhook
 from . import auth, stats
-from .answers import body, error, wants_json
+from .answers import body, error, phone_number, wants_json
 from .auth import login_page, safe_next
 from .db import get_db
 
@@ -25,8 +24,6 @@ bp = Blueprint("admin", __name__)
 log = logging.getLogger("chatbot.web")
 
 SESSION_HOURS = accounts.SESSION_HOURS
-_NUMBER = re.compile(r"^\+?\d{5,20}$")
-_PHONE_PUNCTUATION = re.compile(r"[\s().-]")     # "+55 (85) 99999-0000" is 5585999990000
 
 _backup_lock = threading.Lock()
 _test_slot = threading.BoundedSemaphore(1)     # a test message holds a web thread while it waits
@@ -200,14 +197,15 @@ def test_message():
     data = body()
     # "message" is what the tutorial sends; "text" is ours.
     text = str(data.get("text") or data.get("message") or "").strip()
-    sender = _PHONE_PUNCTUATION.sub("", str(data.get("from") or "")).lstrip("+") or sendtest.DEFAULT_FROM
+    raw_sender = str(data.get("from") or "")
+    sender = phone_number(raw_sender) if raw_sender else sendtest.DEFAULT_FROM
     try:
         timeout = min(max(float(data.get("timeout") or 30), 1), 60)
     except (TypeError, ValueError):
         return error(400, "timeout deve ser um número de segundos.")
     if not text or len(text) > 4096:
         return error(400, "Escreva o texto da mensagem (até 4096 caracteres).")
-    if not _NUMBER.match(sender):
+    if sender is None:
         return error(400, "Número de origem inválido.")
     if not _test_slot.acquire(blocking=False):
         return error(429, "Outra mensagem de teste está em andamento.")

@@ -7,7 +7,12 @@ JSON (curl's ``*/*`` and ``?format=json`` included). A browser gets pages.
 """
 from __future__ import annotations
 
+import re
+
 from flask import Response, jsonify, render_template, request
+
+_PHONE = re.compile(r"\d{5,20}")
+_PHONE_PUNCTUATION = re.compile(r"[\s().-]")     # "+55 (85) 99999-0000" is 5585999990000
 
 
 def prefers_html() -> bool:
@@ -25,6 +30,12 @@ def body():
     """The fields the client sent: a JSON object, or the form; {} for anything else."""
     data = request.get_json(silent=True) if request.is_json else request.form
     return data if hasattr(data, "get") else {}
+
+
+def phone_number(raw: str) -> str | None:
+    """A WhatsApp number as staff write it ("+55 (85) 99999-0000") as its digits, or None."""
+    digits = _PHONE_PUNCTUATION.sub("", raw or "").removeprefix("+")
+    return digits if _PHONE.fullmatch(digits) else None
 
 
 def error(status: int, message: str, json_error: str | None = None, back: str = "/") -> Response:

@@ -13,20 +13,18 @@ actions on it. Every action answers JSON to scripts (Bearer, or
 from __future__ import annotations
 
 import logging
-import re
 
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 
 from .. import operators
 from ..log import mask_phone
 from . import auth
-from .answers import body, error, wants_json
+from .answers import body, error, phone_number, wants_json
 from .db import get_db
 
 bp = Blueprint("attend", __name__)
 log = logging.getLogger("chatbot.web")
 
-_NUMBER = re.compile(r"^\+?\d{5,20}$")
 
 
 def _no_such_conversation():
@@ -35,7 +33,8 @@ def _no_such_conversation():
 
 def _key(number: str):
     """(phone_number_id, wa_id) of the conversation with ``number``; the request ends in a 404 if none."""
-    key = operators.locate(get_db(), number.lstrip("+")) if _NUMBER.match(number) else None
+    digits = phone_number(number)
+    key = operators.locate(get_db(), digits) if digits else None
     if key is None:
         abort(_no_such_conversation())
     return key

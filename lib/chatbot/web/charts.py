@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from markupsafe import Markup, escape
 
 from .. import clock
+from ..formats import number as num, span
 
 W, H = 640, 230
 LEFT, RIGHT, TOP, BOTTOM = 58, 12, 30, 26
@@ -27,14 +28,6 @@ class Series:
     label: str
     values: list
     css: str            # class giving the colour, e.g. "s-ok"
-
-
-def num(v, nd: int = 0) -> str:
-    """Brazilian number format: 1.234,5."""
-    if v is None:
-        return "–"
-    text = f"{v:,.{nd}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
 def nice_max(v: float, ticks: int = 4, integer: bool = False) -> float:
@@ -191,16 +184,8 @@ def when(ts, tz: tzinfo, fmt: str = "%d/%m %H:%M") -> str:
 
 
 def ago(seconds) -> str:
-    if seconds is None:
-        return "–"
-    s = max(float(seconds), 0)
-    if s < 90:
-        return f"{s:.0f} s"
-    if s < 5400:
-        return f"{s / 60:.0f} min"
-    if s < 172800:
-        return f"{num(s / 3600, 1)} h"
-    return f"{s / 86400:.0f} dias"
+    """How long, for staff: "45 s", "12 min", "2,5 h", "3 dias"."""
+    return "–" if seconds is None else span(seconds, "pt")
 
 
 def duration_ms(v) -> str:
