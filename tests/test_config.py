@@ -105,3 +105,15 @@ def test_smtp_in_clear_with_a_password_is_one_line_at_start(tmp_path):
     proc = run("chatbot-check-alerts", path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "[smtp] security" in proc.stderr
+
+
+def test_every_table_key_has_its_own_check():
+    """A key whose default is a dict is a TOML table: it needs its check in config.TABLE_CHECKS
+    (before, any dict was silently checked as WhatsApp templates)."""
+    import dataclasses
+    for section in dataclasses.fields(config.Config):
+        if section.name == "path":
+            continue
+        for f in dataclasses.fields(section.default_factory()):
+            if isinstance(getattr(section.default_factory(), f.name), dict):
+                assert (section.name, f.name) in config.TABLE_CHECKS, f"[{section.name}] {f.name}"

@@ -88,9 +88,9 @@ def unit_copy(tmp_path_factory) -> Path:
 def test_units_exist_for_every_job_and_service():
     assert "chatbot-web.service" in SERVICES and "chatbot-worker.service" in SERVICES
     assert FAILED_TEMPLATE in SERVICES
-    assert {t.removesuffix(".timer") for t in TIMERS} == {
-        "chatbot-collect-metrics", "chatbot-check-alerts", "chatbot-backup", "chatbot-cleanup",
-        "chatbot-healthcheck", "chatbot-sync-catalog"}
+    from chatbot.ops import jobs
+    # ops/jobs.JOBS is the one list of timer jobs: a timer for each, and nothing else.
+    assert {t.removesuffix(".timer") for t in TIMERS} == {f"chatbot-{job}" for job in jobs.JOBS}
     for job in JOBS:
         assert job in SERVICES, f"{job} has a timer but no service"
 

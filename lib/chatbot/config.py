@@ -86,6 +86,8 @@ class WhatsApp:
         return not self.access_token
 
 
+# Every section below has the same shape on purpose (typed fields with defaults, checked by
+# from_dict; `duplicates` pairs them as alike): a section is data, not code to share.
 @dataclass(frozen=True)
 class Worker:
     lease_seconds: int = 120
@@ -276,9 +278,11 @@ SECRET_ENV = {
 }
 
 
-def _check_value(where: str, value, default):
-    if isinstance(default, dict):
-        return _check_templates(where, value)
+def _check_value(where: str, section: str, key: str, value, default):
+    if (section, key) in TABLE_CHECKS:
+        return TABLE_CHECKS[section, key](where, value)
+    if isinstance(default, dict):       # a table key needs its own check, named in TABLE_CHECKS
+        raise TypeError(f"[{section}] {key}: a dict default needs an entry in config.TABLE_CHECKS")
     return check_value(where, value, type(default))
 
 
@@ -324,6 +328,10 @@ def _check_templates(where: str, value) -> dict:
     return out
 
 
+# The keys whose value is a TOML table (a dict default), each with its own check.
+TABLE_CHECKS = {("whatsapp", "templates"): _check_templates}
+
+
 def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Config:
     env = os.environ if env is None else env
     sections = {f.name: f for f in dataclasses.fields(Config) if f.name != "path"}
@@ -341,7 +349,7 @@ def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Conf
         for key, value in table.items():
             if key not in known:
                 raise ConfigError(f"{path}: unknown key '{key}' in [{name}]")
-            values[key] = _check_value(f"{path}: [{name}] {key}", value, getattr(default, key))
+            values[key] = _check_value(f"{path}: [{name}] {key}", name, key, value, getattr(default, key))
         for (sec, key), var in SECRET_ENV.items():
             if sec == name and env.get(var):
                 values[key] = env[var]

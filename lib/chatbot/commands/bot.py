@@ -207,6 +207,8 @@ def kb_show(as_json, config_path):
     click.echo(f"FAQ entries: {len(s['faq'])}")
 
 
+# Commands share the shape of their decorator stack (options, --json, --config, expected
+# failures): each names its own options; what they share is a decorator in commands/common.py.
 @kb.command("search")
 @click.argument("text")
 @click.option("--limit", default=5, show_default=True)

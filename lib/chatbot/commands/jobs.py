@@ -468,6 +468,7 @@ def sync_catalog(config_path, as_json, dry_run):
 
 
 def _show_sync(r: dict) -> None:
+    # One echo loop per kind of line (new, removed, changed, rejected, flagged), alike in shape only.
     p = r.get("preview")
     if not p:
         return

@@ -156,6 +156,7 @@ def send_email(cfg, subject: str, body: str, to: list[str] | None = None) -> Non
             if s.username:
                 server.login(s.username, s.password)
             server.send_message(msg)
+    # One except per SMTP failure, alike in shape: each gets its own sentence for the sysadmin.
     except smtplib.SMTPAuthenticationError as exc:
         raise NotifyError(f"{where} rejected the login as {s.username!r} ({exc.smtp_code})") from None
     except smtplib.SMTPNotSupportedError as exc:

@@ -146,6 +146,8 @@ def dashboard_fragment():
     return render_template("_dashboard_body.html", d=_dashboard_data(hours))
 
 
+# Routes share one shape (route, guard, data, JSON or page: `duplicates` pairs them as
+# boilerplate); what they share is a function in web/answers.py and web/auth.py.
 @bp.get("/conversations")
 @auth.require_role("operator")
 def conversations():
