@@ -260,9 +260,9 @@ class Config:
         return Path(self.paths.kb_sources_dir) if self.paths.kb_sources_dir else self.state_dir / "kb"
 
     def secrets(self) -> list[str]:
-        """Every secret value in force, so logs and outputs can be checked for leaks."""
-        vals = [self.whatsapp.app_secret, self.whatsapp.access_token, self.admin.token,
-                self.smtp.password, self.llm.api_key, self.whatsapp.verify_token, self.web.metrics_token]
+        """Every secret value in force (the keys of SECRET_ENV), so logs and outputs can be
+        checked for leaks."""
+        vals = [getattr(getattr(self, section), key) for section, key in SECRET_ENV]
         return [v for v in vals if v]
 
 
