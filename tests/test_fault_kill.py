@@ -86,6 +86,7 @@ def test_sigkill_loses_nothing_and_sends_nothing_twice(tmp_path, graph):
     print(f"\nfault test: {rows}, kills={kills}, sends={len(graph.sends())}")
 
 
+@pytest.mark.slow
 def test_after_sigkill_and_restart_every_open_message_is_answered_within_seconds(tmp_path, graph):
     """Issue 10: the leases of a killed worker are taken back at start, not after
     they run out (120 s by default), so nobody waits out a dead worker."""

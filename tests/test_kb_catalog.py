@@ -118,6 +118,7 @@ def test_duplicate_skus_and_broken_numbers_are_rejected_by_line(loaded, cfg):
     assert p["removed"] == [{"sku": "1004", "name": "Feijão Preto 1kg", "price": 8.99}]
 
 
+@pytest.mark.slow
 def test_fifty_thousand_rows(conn, cfg, tmp_path):
     rows = [{"sku": f"{i:07d}", "name": f"Produto {i}", "brand": "Marca", "category": "Mercearia", "unit": "un",
              "price": f"{1 + i % 500}.{i % 100:02d}", "promo_price": "", "wholesale_price": "", "wholesale_min_qty": "",

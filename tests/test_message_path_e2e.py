@@ -57,6 +57,7 @@ def test_send_test_without_service_is_one_line(tmp_path):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_sigterm_stops_both_cleanly_and_loses_nothing(stack, graph):
     cfg_path, web, worker, dbfile, port = stack
     graph.delay = 0.05

@@ -193,6 +193,7 @@ def test_bad_config_is_one_line_exit_2(tmp_path):
     assert proc.stderr.strip() == f"error: {path}: unknown key 'disk_percnt' in [alerts]"
 
 
+@pytest.mark.slow
 def test_secrets_never_reach_json_or_logs(tmp_path):
     """The SMTP password and the tokens stay out of every job's output."""
     secret = "pw-Very-Secret-4431"

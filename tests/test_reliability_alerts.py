@@ -22,6 +22,7 @@ def firing(cfg_path) -> dict:
     return {a["name"]: a for a in json.loads(res.stdout)["firing"]}
 
 
+@pytest.mark.slow
 def test_full_disk_backup_fails_then_alerts_once_space_is_back(tmp_path, small_fs):
     cfg_path = tmp_path / "chatbot.toml"
     cfg_path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "state"), "backup_dir": str(small_fs)},

@@ -81,6 +81,7 @@ def test_kb_import_as_root_never_follows_the_service_users_symlinks():
         shutil.rmtree(top)
 
 
+@pytest.mark.slow
 def test_send_test_reads_the_units_secrets_file(tmp_path, graph):
     """Live mode with the secrets only in secrets.env (as install.sh writes
     them): the services get them from systemd, `chatbot send-test` reads the

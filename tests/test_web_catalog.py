@@ -125,6 +125,7 @@ def test_rejected_file_is_previewed_with_line_numbers_and_never_applied(client, 
     assert resp.status_code == 422 and knowledge.version(loaded) == 1
 
 
+@pytest.mark.slow
 def test_upload_without_a_file_and_too_large(client, loaded, app):
     resp = client.post("/admin/catalog", headers=BEARER, data={}, content_type="multipart/form-data")
     assert resp.status_code == 400 and "catalog" in resp.get_json()["error"]

@@ -79,6 +79,7 @@ class Running:
         return wait_until(lambda: all(self.status(w) == status for w in wamids), timeout, 0.01, what="")
 
 
+@pytest.mark.slow
 def test_a_template_question_behind_slow_llm_questions_is_answered_within_a_second(tmp_path, graph, llm):
     llm.delay = 3.0
     with Running(lanes_cfg(tmp_path, graph, llm)) as r:
@@ -142,6 +143,7 @@ def test_a_generation_past_the_deadline_gets_the_fallback_and_the_late_answer_is
     assert [tuple(e) for e in ev] == [("fallback", 1)]
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_generation_in_hand(tmp_path, graph, llm):
     llm.delay = 2.0
     cfg_path, _ = live_config(tmp_path, graph.url, llm={"enabled": True, "backend": "openai", "base_url": llm.url,
