@@ -22,7 +22,7 @@ def _when(ts: float | None) -> str:
               help="Customer number: its conversation context and handoff state are used and updated.")
 @click.option("--phone-number-id", default="cli", show_default=True, help="Business number the message came to.")
 @click.option("--name", "contact_name", default=None, help="Customer's profile name.")
-@json_option("Print reply, intent, confidence, source and handoff as JSON.")
+@json_option(help="Print reply, intent, confidence, source and handoff as JSON.")
 @click.option("--debug", is_flag=True, help="With --json: add the time taken, LLM tokens and the guard's verdict.")
 @config_option
 @expected_failures
@@ -80,7 +80,7 @@ def cli_actor() -> str:
               help="Product catalog: CSV (';' or ',', UTF-8 or Windows-1252) or .xlsx.")
 @click.option("--store", type=click.Path(dir_okay=False), metavar="FILE.toml", help="Store facts.")
 @click.option("--demo", is_flag=True, help="Load the demo store shipped with the package.")
-@json_option()
+@json_option
 @config_option
 @expected_failures
 def kb_import(catalog, store, demo, as_json, config_path):
@@ -119,7 +119,7 @@ def kb_import(catalog, store, demo, as_json, config_path):
 
 
 @kb.command("rollback")
-@json_option()
+@json_option
 @config_option
 @expected_failures
 def kb_rollback(as_json, config_path):
@@ -149,7 +149,7 @@ def kb_rollback(as_json, config_path):
 
 @kb.command("history")
 @click.option("--limit", default=20, show_default=True)
-@json_option()
+@json_option
 @config_option
 @expected_failures
 def kb_history(limit, as_json, config_path):
@@ -174,7 +174,7 @@ def kb_history(limit, as_json, config_path):
 
 
 @kb.command("show")
-@json_option()
+@json_option
 @config_option
 @expected_failures
 def kb_show(as_json, config_path):
@@ -212,7 +212,7 @@ def kb_show(as_json, config_path):
 @kb.command("search")
 @click.argument("text")
 @click.option("--limit", default=5, show_default=True)
-@json_option()
+@json_option
 @config_option
 @expected_failures
 def kb_search(text, limit, as_json, config_path):
@@ -246,7 +246,7 @@ def handoff():
 
 @handoff.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Recent handoffs, including ended ones.")
-@json_option()
+@json_option
 @config_option
 @expected_failures
 def handoff_list(show_all, as_json, config_path):

@@ -96,13 +96,14 @@ config_option = click.option("--config", "config_path", envvar="CHATBOT_CONFIG",
                              help="Configuration file (default $CHATBOT_CONFIG or /etc/chatbot/chatbot.toml).")
 
 
-def json_option(help: str = "Print the result as JSON."):
+def json_option(fn=None, *, help: str = "Print the result as JSON."):
     """Every command's ``--json`` flag (the ``as_json`` argument)::
 
-        @json_option()
-        @json_option("Print reply, intent and source as JSON.")
+        @json_option
+        @json_option(help="Print reply, intent and source as JSON.")
     """
-    return click.option("--json", "as_json", is_flag=True, help=help)
+    option = click.option("--json", "as_json", is_flag=True, help=help)
+    return option(fn) if fn is not None else option
 
 
 def stderr(msg: str) -> None:

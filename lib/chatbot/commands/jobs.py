@@ -137,7 +137,7 @@ Example:
     chatbot-collect-metrics --json
 """)
 @config_option
-@json_option()
+@json_option
 def collect_metrics(config_path, as_json):
     cfg = job_config(config_path)
 
@@ -171,7 +171,7 @@ Examples:
     chatbot-check-alerts --test      # send a test notice on every channel
 """)
 @config_option
-@json_option()
+@json_option
 @click.option("--test", "test", is_flag=True, help="Send a test notice now and report each channel.")
 def check_alerts(config_path, as_json, test):
     cfg = job_config(config_path)
@@ -232,7 +232,7 @@ Examples:
     chatbot-backup --list --json
 """)
 @config_option
-@json_option()
+@json_option
 @click.option("--no-prune", is_flag=True, help="Do not apply the retention after this backup.")
 @click.option("--list", "list_", is_flag=True, help="List the backups (newest first) instead of taking one.")
 def backup(config_path, as_json, no_prune, list_):
@@ -333,7 +333,7 @@ Examples:
 """)
 @click.argument("archive", type=click.Path(dir_okay=False))
 @config_option
-@json_option()
+@json_option
 @click.option("--dry-run", is_flag=True, help="Verify the archive and show what would be done; change nothing.")
 @click.option("--force", is_flag=True, help="Restore even though the chatbot seems to be running.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -385,7 +385,7 @@ Examples:
     chatbot-cleanup --vacuum always
 """)
 @config_option
-@json_option()
+@json_option
 @click.option("--vacuum", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="VACUUM the database: when a quarter of it is free space, always, or never.")
 def cleanup(config_path, as_json, vacuum):
@@ -413,7 +413,7 @@ Examples:
     chatbot-healthcheck --json
 """)
 @config_option
-@json_option()
+@json_option
 @click.option("--url", help="The web service's /health URL (default from [web] host and port).")
 def healthcheck(config_path, as_json, url):
     cfg = job_config(config_path)
@@ -455,7 +455,7 @@ Examples:
     chatbot-sync-catalog --dry-run --json
 """)
 @config_option
-@json_option()
+@json_option
 @click.option("--dry-run", is_flag=True, help="Print the preview (new, removed, changed, rejected); change nothing.")
 def sync_catalog(config_path, as_json, dry_run):
     cfg = job_config(config_path)
@@ -506,7 +506,7 @@ Examples:
 """)
 @click.argument("unit")
 @config_option
-@json_option()
+@json_option
 @click.option("--clear", is_flag=True, help="Mark earlier failures of UNIT as dealt with.")
 @click.option("--no-check", is_flag=True, help="Only record; leave the notice to the next alert check.")
 def job_failed(unit, config_path, as_json, clear, no_check):

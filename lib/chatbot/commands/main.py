@@ -28,7 +28,7 @@ def cli():
 @click.option("--from", "sender", default=None, metavar="NUMBER",
               help="Customer number to send as (default 5500999990000). In live mode the reply really goes there.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the reply.")
-@json_option()
+@json_option
 @config_option
 @expected_failures
 def send_test(text, sender, timeout, as_json, config_path):
@@ -71,7 +71,7 @@ def inbox():
 @inbox.command("list")
 @click.option("--status", help="Only this status (queued, answered, failed, unknown, stale, ...).")
 @click.option("--limit", default=30, show_default=True)
-@json_option()
+@json_option
 @config_option
 @expected_failures
 def inbox_list(status, limit, as_json, config_path):

@@ -82,7 +82,7 @@ def add(name, role, config_path):
 
 
 @users.command("list")
-@json_option()
+@json_option
 @config_option
 @expected_failures
 def list_(as_json, config_path):
