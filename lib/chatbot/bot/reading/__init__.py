@@ -1,0 +1,246 @@
+"""Reading a message into its parts and answering each from the facts.
+
+``respond(message, kb, last, bot)`` returns a ``Read`` (the reply text, an
+intent name for the records, the topic to remember) when reading answers the
+message, or None when the classifier (intents.py) should answer it whole, as
+before. What reading answers:
+
+- yes/no questions about the facts, decided by code (checks.py): an amount
+  against the installment threshold, free delivery or the minimum order; a
+  payment brand against the list; a day and time against the hours; the time
+  now against the delivery cut-off;
+- several questions in one message (parts.py), each answered in the order
+  asked, by a check or by the classifier and its templates (``bot.part``);
+- follow-ups with a new quantity for the last product ("e se forem 15?");
+- FAQ entries asked in other words ("tem onde deixar o carro?"), through the
+  paraphrases in ``data/reading_ptbr.toml``;
+- promotions of two sections, or for an occasion ("pro café da manhã").
+
+``rewrite(message)`` spells out packs ("2 fardos de refrigerante (de 6)" is
+"12 refrigerante") and joins run-on lists ("e também 2 óleos") before the
+classifier reads a message. Nothing here knows a store: every name, number
+and threshold comes from the knowledge base.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+from .. import cues, fmt, knowledge, quantities, quote, sections, text
+from . import checks, parts
+from . import vocab as vocab_mod
+
+PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
+PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
+PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte)\b")
+MAX_FOLLOW_UP_WORDS = 8
+# the count inside a pack: "(de 6)", "com 12", "de 12 unidades"; then "N fardos de 12 águas"
+_PACK_AFTER = r"\(?\s*(?:de|com|c)\s+(\d{1,3})\s*(?:unidades|un|garrafas|latas|caixinhas|pacotes)?\s*\)?"
+_RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:e tambem|e também|e mais|tambem|também|mais|alem de|além de)\s+"
+                     r"(?=(?:\d|um |uma |dois |duas |tres |três |quatro |cinco |seis |dez |meia |meio ))",
+                     re.IGNORECASE)
+
+
+@dataclass
+class Read:
+    text: str
+    intent: str
+    topic: dict = field(default_factory=dict)
+
+
+# -- rewriting before the classifier -------------------------------------------------
+
+def rewrite(message: str) -> str:
+    """Packs counted as units and run-on lists cut into items; the message unchanged otherwise."""
+    words = vocab_mod.load()
+    out = _RUN_ON.sub(", ", message)
+    low = text.strip_accents(out.lower())
+    if any(p in low for p in words.packs):
+        out = _packs(out, words)
+    return out
+
+
+def _count(word: str) -> int | None:
+    w = text.strip_accents(word.lower())
+    if w.isdigit():
+        return int(w)
+    return quantities.UNITS.get(w)
+
+
+def _packs(message: str, words: vocab_mod.Vocab) -> str:
+    packs = "|".join(sorted(words.packs, key=len, reverse=True))
+    count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez)"
+    # "um fardo de 12 águas", "2 caixas com 12 de leite"
+    first = re.compile(rf"\b{count}\s+(?:{packs})\s+(?:de|com|c/)\s+(\d{{1,3}})\s+(?:unidades\s+|un\s+)?(?:de\s+)?",
+                       re.IGNORECASE)
+    message = first.sub(lambda m: f"{_count(m.group(1)) * int(m.group(2))} " if _count(m.group(1)) else m.group(0),
+                        message)
+    # "2 fardos de refrigerante (de 6)", "3 caixas de leite com 12"
+    second = re.compile(rf"\b{count}\s+(?:{packs})\s+(?:de|do|da)\s+([^\d,;()]+?)\s*{_PACK_AFTER}", re.IGNORECASE)
+
+    def spell(m):
+        n = _count(m.group(1))
+        return f"{n * int(m.group(3))} {m.group(2).strip()}" if n else m.group(0)
+    return second.sub(spell, message)
+
+
+# -- the reading -------------------------------------------------------------------
+
+def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | None:
+    words = vocab_mod.load()
+    now = fmt.store_now(bot.cfg.bot.store_timezone)
+    norm = text.normalize(message)
+    friendly = any(p in norm and text.has_phrase(norm, p) for p in words.not_complaint)
+    if (_complains(norm) and not friendly) or _asks_person(norm):
+        return None
+    pieces = parts.split(message)
+    if len(pieces) <= 1:
+        return _single(message, norm, kb, last, bot, now, words)
+    answers: list[Read] = []
+    greeting = False
+    for piece in pieces:
+        pnorm = text.normalize(piece)
+        got = _single(piece, pnorm, kb, last, bot, now, words)
+        if got is None:
+            got = bot.part(rewrite(piece), kb, last)
+        if got is None:
+            continue
+        if got.intent in cues_social():
+            greeting |= got.intent == "greeting"
+            continue
+        if all(got.text != a.text for a in answers):
+            answers.append(got)
+    if not answers or (len(answers) == 1 and not friendly):
+        return None
+    body = "\n\n".join(a.text for a in answers)
+    if greeting:
+        body = "Olá! 👋 " + body
+    topic = {"skus": [s for a in answers for s in a.topic.get("skus", [])][:20]}
+    return Read(body, answers[0].intent, topic)
+
+
+def cues_social() -> tuple[str, ...]:
+    return ("greeting", "thanks", "goodbye", "acknowledge", "smalltalk", "out_of_scope")
+
+
+def _complains(norm: str) -> bool:
+    words, phrases = cues.CUES["complaint"]
+    return any(text.stem(t) in words for t in norm.split()) or \
+        any(p in norm and text.has_phrase(norm, p) for p in phrases)
+
+
+def _asks_person(norm: str) -> bool:
+    words, phrases = cues.CUES["human_request"]
+    return any(text.stem(t) in words for t in norm.split()) or \
+        any(p in norm and text.has_phrase(norm, p) for p in phrases)
+
+
+def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
+    """One part answered by reading, or None (the classifier's turn)."""
+    for check in (lambda: checks.installments(norm, kb), lambda: checks.payment_brand(norm, kb, words),
+                  lambda: checks.free_delivery(norm, kb), lambda: checks.min_order(norm, kb),
+                  lambda: checks.lead_time(norm, kb, now), lambda: checks.open_at(norm, kb, now)):
+        answer = check()
+        if answer:
+            return Read(answer, "check", {})
+    return (_follow_up(piece, norm, last, bot) or _faq(norm, kb, words) or _promotions(norm, bot, words))
+
+
+# -- follow-ups --------------------------------------------------------------------
+
+def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
+    """"e se forem 15?", "e 3 kg dá quanto?", "levando 4 sai mais barato?" after a product: its quote."""
+    if not last or last.get("intent") not in PRODUCT_INTENTS or not last.get("skus"):
+        return None
+    toks = norm.split()
+    if len(toks) > MAX_FOLLOW_UP_WORDS:
+        return None
+    amount = None
+    for i in range(len(toks)):
+        amount = quantities.amount_at(toks, i)
+        if amount is not None:
+            break
+    if amount is None or (amount.value < 2 and not amount.weight):
+        return None
+    found = bot.searcher.search(norm, drop=quote.FILLER | cues_words())
+    if found.best and found.best.complete:
+        return None          # a product of its own: the classifier's
+    products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
+    if not products:
+        return None
+    p = products[0]
+    qty = quote.units_for(p, amount)
+    if qty is None:
+        return None
+    q = quote.Quote(lines=[quote.price_line(p, qty)])
+    return Read("\n".join(quote.render(q)), "quote", {"skus": [p.sku]})
+
+
+def cues_words() -> frozenset:
+    out = set()
+    for ws, _ in cues.CUES.values():
+        out |= ws
+    return frozenset(out) | frozenset("forem for fosse sendo levando dar da quanto barato".split())
+
+
+# -- FAQ by paraphrase ----------------------------------------------------------------
+
+def _faq(norm: str, kb, words) -> Read | None:
+    if not kb.faq or PRICE_WORDS.search(norm):
+        return None
+    topics = [t for t, phrases in words.paraphrases.items()
+              if any(p in norm and text.has_phrase(norm, p) for p in phrases)]
+    if not topics:
+        return None
+    best, best_score = None, 0
+    for i, (q, a) in enumerate(kb.faq):
+        qw, aw = text.normalize(q).split(), text.normalize(a).split()
+        score = sum(2 * _has(qw, t) + _has(aw, t) for t in topics)
+        if score > best_score:
+            best, best_score = i, score
+    if best is None:
+        return None
+    return Read(kb.faq[best][1], "faq", {})
+
+
+def _has(words: list[str], topic: str) -> bool:
+    key = topic[:5]
+    return any(w.startswith(key) for w in words)
+
+
+# -- promotions of several sections or an occasion -------------------------------------
+
+def _promotions(norm: str, bot, words) -> Read | None:
+    if not PROMO_WORDS.search(norm):
+        return None
+    known = sections.categories(bot.conn)
+    found: list[str] = []
+    for s in text.stems(norm):
+        category, _ = sections.find([s], known)
+        if category and category not in found:
+            found.append(category)
+    if len(found) >= 2:
+        bodies, skus = [], []
+        for category in found:
+            body, shown = sections.promotions(category, bot.conn)
+            bodies.append(body)
+            skus += shown
+        return Read("\n\n".join(bodies), "promotions", {"skus": skus[:20]})
+    occasion = next((o for o in words.occasions if o in norm and text.has_phrase(norm, o)), None)
+    if occasion is None or found:
+        return None
+    goods = words.occasions[occasion]
+    promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
+              if any(text.has_phrase(text.normalize(p.name), g) for g in goods)]
+    place = occasion
+    if not promos:
+        return Read(f"No momento não temos promoções para {place}. 😕 Posso ver o preço de algum produto?",
+                    "promotions", {})
+    lines = [f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: de {fmt.money(p.price)} por "
+             f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}".rstrip() for p in promos[:sections.MAX_SHOWN]]
+    return Read(f"🔥 Promoções para {place}:\n" + "\n".join(lines), "promotions",
+                {"skus": [p.sku for p in promos[:sections.MAX_SHOWN]]})
+
+
+

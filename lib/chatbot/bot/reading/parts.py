@@ -1,0 +1,52 @@
+"""A message cut into its parts: each question or request, in the order written.
+
+"qual a taxa? e quanto preciso comprar pra não pagar?" is two parts; so is
+"quanto fica 2 arroz e 3 feijão, e entregam no Monte Castelo?". Cuts are made
+at question marks and sentence ends, and before an "e"/", e" that opens a new
+question ("... e vocês aceitam pix?"). Lines are not cut (a pasted shopping
+list is one part), nor is "arroz e feijão".
+"""
+from __future__ import annotations
+
+import re
+
+from .. import text
+
+MAX_PARTS = 6
+_ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú0-9)])\.\s+(?=\S)", re.IGNORECASE)
+# words that open a question of their own after "e" ("e entregam no centro?")
+OPENERS = frozenset("""quanto quanta quantos quantas qual quais que como onde quando voces vcs vc aceita aceitam
+entrega entregam entregar abre abrem abrir fecha fecham funciona funcionam tem teria da dao posso pode podem
+faz fazem parcela parcelam tambem ainda""".split())
+_AND = re.compile(r"(?:,\s*|\s+)e\s+(?=\S)", re.IGNORECASE)
+
+
+def split(message: str) -> list[str]:
+    """The parts of a message, as written (not normalized)."""
+    out: list[str] = []
+    for chunk in _ENDS.split(message or ""):
+        if not chunk or not chunk.strip():
+            continue
+        out += _split_on_and(chunk.strip())
+    return out[:MAX_PARTS] if len(out) > 1 else [message.strip()] if message and message.strip() else []
+
+
+def _split_on_and(chunk: str) -> list[str]:
+    """Cut before an "e" whose next word opens a question ("... e entregam no centro")."""
+    if "\n" in chunk:
+        return [chunk]
+    pieces, start = [], 0
+    for m in _AND.finditer(chunk):
+        after = text.normalize(chunk[m.end():m.end() + 30]).split()
+        if after and after[0] in OPENERS and not _list_continues(after):
+            piece = chunk[start:m.start()].strip(" ,")
+            if piece:
+                pieces.append(piece)
+            start = m.end()
+    pieces.append(chunk[start:].strip(" ,"))
+    return [p for p in pieces if p]
+
+
+def _list_continues(words: list[str]) -> bool:
+    """"... e tambem 2 óleos" continues a list, not a question."""
+    return words[0] == "tambem" and len(words) > 1 and words[1][:1].isdigit()
