@@ -133,9 +133,11 @@ class Bot:
 
     def part(self, message: str, kb: knowledge.KB, last: dict | None) -> reading.Read | None:
         """One part of a message answered by the classifier and the templates (reading/ joins the
-        parts); None for what needs a person or the LLM."""
+        parts); a part for a person comes back with no text, one for the LLM as None."""
         it = self.classifier.classify(message, kb, last)
-        if it.name in NOT_CACHED or it.name in LLM_INTENTS:
+        if it.name in NOT_CACHED:
+            return reading.Read("", it.name)
+        if it.name in LLM_INTENTS:
             return None
         reply, topic, _ = self._compose(Question(text=message), it, kb, [])
         return reading.Read(reply.text, it.name, topic)

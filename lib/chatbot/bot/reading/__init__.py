@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 
 from .. import cues, fmt, knowledge, quantities, quote, sections, text
@@ -35,6 +36,7 @@ PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
 PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte)\b")
 MAX_FOLLOW_UP_WORDS = 8
+CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui)\b")
 # the count inside a pack: "(de 6)", "com 12", "de 12 unidades"; then "N fardos de 12 águas"
 _PACK_AFTER = r"\(?\s*(?:de|com|c)\s+(\d{1,3})\s*(?:unidades|un|garrafas|latas|caixinhas|pacotes)?\s*\)?"
 _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:e tambem|e também|e mais|tambem|também|mais|alem de|além de)\s+"
@@ -92,13 +94,13 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     now = fmt.store_now(bot.cfg.bot.store_timezone)
     norm = text.normalize(message)
     friendly = any(p in norm and text.has_phrase(norm, p) for p in words.not_complaint)
-    if (_complains(norm) and not friendly) or _asks_person(norm):
+    if (_complains(norm) and not friendly and not _reported(norm)) or _asks_person(norm):
         return None
     pieces = parts.split(message)
     if len(pieces) <= 1:
         return _single(message, norm, kb, last, bot, now, words)
     answers: list[Read] = []
-    greeting = False
+    greeting = chatty = False
     for piece in pieces:
         pnorm = text.normalize(piece)
         got = _single(piece, pnorm, kb, last, bot, now, words)
@@ -106,18 +108,40 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             got = bot.part(rewrite(piece), kb, last)
         if got is None:
             continue
+        if got.intent in HANDOFF:
+            if got.intent == "human_request" or (not friendly and not _reported(pnorm)):
+                return None        # the classifier hands the whole message to a person
+            chatty = True          # "meu marido reclamou que eu esqueço o café": no problem to hand over
+            continue
         if got.intent in cues_social():
             greeting |= got.intent == "greeting"
             continue
         if all(got.text != a.text for a in answers):
             answers.append(got)
-    if not answers or (len(answers) == 1 and not friendly):
+    if not answers or (len(answers) == 1 and not friendly and not chatty):
         return None
     body = "\n\n".join(a.text for a in answers)
     if greeting:
         body = "Olá! 👋 " + body
     topic = {"skus": [s for a in answers for s in a.topic.get("skus", [])][:20]}
     return Read(body, answers[0].intent, topic)
+
+
+HANDOFF = ("complaint", "human_request")
+# "quero reclamar", "minha reclamação": a complaint of the customer's own, not one reported
+_OWN_COMPLAINT = re.compile(r"\b(?:quero|vou|preciso|gostaria de|queria) (?:fazer uma )?reclam|"
+                            r"\b(?:minha|uma|tenho uma|fazer uma) reclamacao\b")
+
+
+def _reported(norm: str) -> bool:
+    """A complaint word only as reported speech ("meu marido reclamou que..."): every complaint
+    word is of "reclamar", and none is the customer's own complaint."""
+    words, phrases = cues.CUES["complaint"]
+    toks = norm.split()
+    if not any(t.startswith("reclam") for t in toks) or _OWN_COMPLAINT.search(norm):
+        return False
+    others = [t for t in toks if text.stem(t) in words and not t.startswith("reclam")]
+    return not others and not any(p in norm and text.has_phrase(norm, p) for p in phrases)
 
 
 def cues_social() -> tuple[str, ...]:
@@ -173,8 +197,29 @@ def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
     qty = quote.units_for(p, amount)
     if qty is None:
         return None
-    q = quote.Quote(lines=[quote.price_line(p, qty)])
-    return Read("\n".join(quote.render(q)), "quote", {"skus": [p.sku]})
+    line = quote.price_line(p, qty)
+    body = "\n".join(quote.render(quote.Quote(lines=[line])))
+    if CHEAPER.search(norm):
+        body = _cheaper(p, line) + "\n" + body
+    return Read(body, "quote", {"skus": [p.sku]})
+
+
+def _cheaper(p: knowledge.Product, line: quote.Line) -> str:
+    """"Levando 4 sai mais barato?": yes when that many reach a lower price than one."""
+    one, _ = quote.unit_price(p, Decimal(1))
+    shown = quote.qty_text(line.qty, p)
+    if line.unit_price < one:
+        return f"Sim! Levando {shown}, sai {money(line.unit_price)} {'o kg' if quote.sold_by_kg(p) else 'cada'} " \
+               f"({line.kind}), em vez de {money(one)}. ✅"
+    if line.unlock:
+        n, price = line.unlock
+        return (f"Não, levando {shown} o preço é o mesmo ({money(line.unit_price)}). O atacado, "
+                f"{money(price)} cada, começa em {n.normalize():f} unidades.")
+    return f"Não, levando {shown} o preço é o mesmo: {money(line.unit_price)}."
+
+
+def money(value: Decimal) -> str:
+    return fmt.money(float(value))
 
 
 def cues_words() -> frozenset:
@@ -233,7 +278,7 @@ def _promotions(norm: str, bot, words) -> Read | None:
     goods = words.occasions[occasion]
     promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
               if any(text.has_phrase(text.normalize(p.name), g) for g in goods)]
-    place = occasion
+    place = words.occasion_names[occasion]
     if not promos:
         return Read(f"No momento não temos promoções para {place}. 😕 Posso ver o preço de algum produto?",
                     "promotions", {})

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from .. import cues, fmt, text
+from .. import fmt, text
 from ..knowledge import KB
 from . import facts, slots
 from .vocab import Vocab
@@ -21,7 +21,7 @@ INSTALLMENT = re.compile(r"\b(?:parcel\w*|dividir|divide|dividido|vezes|\d{1,2}\
 FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem taxa|sem frete|isent[oa]|free|"
                   r"(?:nao|sem) (?:pagar|pago|paga|cobrar|cobra|cobram) (?:a |o )?(?:taxa|frete|entrega))\b")
 DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo)\b")
-OPEN = re.compile(r"\b(?:abre|abrem|abrir|aberto|aberta|abertos|funciona|funcionam|funcionando|atende|atendem|"
+OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|passar ai|ir ai|chegar ai|abre|abrem|abrir|aberto|aberta|abertos|funciona|funcionam|funcionando|atende|atendem|"
                   r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente)\b")
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
 ARRIVES = re.compile(r"\b(?:chega|chegam|chegaria|recebo|receber|entrega|entregam|entregue|entregues|sai)\b")
@@ -45,6 +45,9 @@ def installments(norm: str, kb: KB) -> str | None:
     if not rule:
         return "Não, no momento não oferecemos parcelamento. 😕"
     limit = facts.threshold(rule)
+    most, asked = facts.max_installments(rule), _times(norm)
+    if most and asked and asked > most:
+        return f"Não, parcelamos em no máximo {most}x, não em {asked}x. {rule}"
     if limit is None:
         return rule
     if limit.reached(amount):
@@ -52,6 +55,11 @@ def installments(norm: str, kb: KB) -> str | None:
     need = "a partir de" if limit.inclusive else "acima de"
     return (f"Não, com {money_text(amount)} ainda não dá para parcelar: o parcelamento é para compras "
             f"{need} {money_text(limit.amount)}. {rule}")
+
+
+def _times(norm: str) -> int | None:
+    m = re.search(r"\b(\d{1,2})\s*(?:x|vezes)\b", norm)
+    return int(m.group(1)) if m else None
 
 
 def payment_brand(norm: str, kb: KB, words: Vocab) -> str | None:
@@ -88,15 +96,11 @@ def free_delivery(norm: str, kb: KB) -> str | None:
     if not free:
         return f"Não, a entrega não sai grátis: a taxa é {money_text(Decimal(str(fee)))}." if fee else None
     free = Decimal(str(free))
-    if amount > free or amount == free and _inclusive_free(kb):
+    if amount > free:
         return f"Sim! Com {money_text(amount)} a entrega sai grátis (grátis em compras acima de {money_text(free)}). 🚚"
     out = f"Não, com {money_text(amount)} a entrega ainda não sai grátis: é grátis em compras acima de {money_text(free)}"
     out += f"; abaixo disso, a taxa é {money_text(Decimal(str(fee)))}." if fee else "."
     return out
-
-
-def _inclusive_free(kb: KB) -> bool:
-    return False       # [delivery] free_above reads "acima de" in every reply
 
 
 def min_order(norm: str, kb: KB) -> str | None:
@@ -195,8 +199,3 @@ def open_at(norm: str, kb: KB, now: dt.datetime) -> str | None:
 def _minutes(hhmm: str) -> int:
     h, m = hhmm.strip().split(":")
     return int(h) * 60 + int(m)
-
-
-def payment_words(stems: list[str]) -> list[str]:
-    """The payment methods named (cues.PAYMENT_WORDS keys), brands left to payment_brand."""
-    return [s for s in stems if s in cues.PAYMENT_WORDS and s not in ("alelo", "sodexo", "ticket")]

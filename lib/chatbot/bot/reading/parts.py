@@ -15,9 +15,11 @@ from .. import text
 MAX_PARTS = 6
 _ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú0-9)])\.\s+(?=\S)", re.IGNORECASE)
 # words that open a question of their own after "e" ("e entregam no centro?")
-OPENERS = frozenset("""quanto quanta quantos quantas qual quais que como onde quando voces vcs vc aceita aceitam
-entrega entregam entregar abre abrem abrir fecha fecham funciona funcionam tem teria da dao posso pode podem
-faz fazem parcela parcelam tambem ainda""".split())
+OPENERS = frozenset("""quanto quanta quantos quantas qual quais como onde quando voces vcs vc aceita aceitam
+entrega entregam entregar tem teria posso pode podem faz fazem montam parcela parcelam tambem""".split())
+# a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
+ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem".split())
+LONG = 8
 _AND = re.compile(r"(?:,\s*|\s+)e\s+(?=\S)", re.IGNORECASE)
 
 
@@ -25,7 +27,7 @@ def split(message: str) -> list[str]:
     """The parts of a message, as written (not normalized)."""
     out: list[str] = []
     for chunk in _ENDS.split(message or ""):
-        if not chunk or not chunk.strip():
+        if not chunk or not any(c.isalnum() for c in chunk):
             continue
         out += _split_on_and(chunk.strip())
     return out[:MAX_PARTS] if len(out) > 1 else [message.strip()] if message and message.strip() else []
@@ -44,7 +46,18 @@ def _split_on_and(chunk: str) -> list[str]:
                 pieces.append(piece)
             start = m.end()
     pieces.append(chunk[start:].strip(" ,"))
-    return [p for p in pieces if p]
+    return [q for p in pieces if p for q in _split_on_comma(p)]
+
+
+def _split_on_comma(piece: str) -> list[str]:
+    """The question at the end of a long chatty clause, cut off at its comma."""
+    if len(piece.split()) <= LONG or "," not in piece:
+        return [piece]
+    head, _, tail = piece.rpartition(",")
+    words = text.normalize(tail).split()
+    if words and words[0] in ASKING and len(head.split()) >= 3 and not any(c.isdigit() for c in head):
+        return [head.strip(), tail.strip()]
+    return [piece]
 
 
 def _list_continues(words: list[str]) -> bool:

@@ -18,7 +18,8 @@ DATA = Path(__file__).resolve().parent.parent.parent / "data" / "reading_ptbr.to
 class Vocab:
     paraphrases: dict[str, tuple[str, ...]]     # topic -> phrases
     brands: dict[str, tuple[str, ...]]          # kind (vale, card, wallet) -> brand names
-    occasions: dict[str, tuple[str, ...]]       # occasion phrase -> product words
+    occasions: dict[str, tuple[str, ...]]       # occasion phrase (normalized) -> product words
+    occasion_names: dict[str, str]              # occasion phrase (normalized) -> as written
     packs: frozenset[str]
     not_complaint: tuple[str, ...]
 
@@ -42,5 +43,6 @@ def load() -> Vocab:
     return Vocab(paraphrases={k: phrases(v) for k, v in data["paraphrases"].items()},
                  brands={k: phrases(v) for k, v in data["payment_brands"].items()},
                  occasions={text.normalize(k): phrases(v) for k, v in data["occasions"].items()},
+                 occasion_names={text.normalize(k): k for k in data["occasions"]},
                  packs=frozenset(phrases(data["packs"]["words"])),
                  not_complaint=phrases(data["not_complaint"]["phrases"]))
