@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 
-from .. import cues, fmt, knowledge, quantities, quote, sections, text
+from .. import cues, fmt, knowledge, product_replies, quantities, quote, sections, text
 from . import checks, parts
 from . import vocab as vocab_mod
 
@@ -36,6 +36,8 @@ PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
 PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte)\b")
 MAX_FOLLOW_UP_WORDS = 8
+ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
+SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui)\b")
 # the count inside a pack: "(de 6)", "com 12", "de 12 unidades"; then "N fardos de 12 águas"
 _PACK_AFTER = r"\(?\s*(?:de|com|c)\s+(\d{1,3})\s*(?:unidades|un|garrafas|latas|caixinhas|pacotes)?\s*\)?"
@@ -60,7 +62,32 @@ def rewrite(message: str) -> str:
     low = text.strip_accents(out.lower())
     if any(p in low for p in words.packs):
         out = _packs(out, words)
+    if any(c.isdigit() for c in out):
+        out = _purposes(out, words)
     return out
+
+
+def _purposes(message: str, words: vocab_mod.Vocab) -> str:
+    """A list without what it is for: "pro café da tarde vou levar 1 kg de pão" is "vou levar 1 kg de pão",
+    "1 açúcar pro almoço de domingo que a família vem" is "1 açúcar"."""
+    purpose = "|".join(re.escape(p) for p in sorted(words.purposes, key=len, reverse=True))
+    low = text.strip_accents(message.lower())      # same length as the message: spans carry over
+    if len(low) != len(message):
+        return message
+    lead = re.match(rf"\s*(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:]*?\s+"
+                    rf"(?=(?:vou|vamos|quero|queria|preciso|me ve|manda|separa|levar|leva)\b)", low)
+    if lead:
+        message, low = message[lead.end():], low[lead.end():]
+    tail = re.compile(rf"\s+(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:?!.]*")
+    return _cut(message, low, tail)
+
+
+def _cut(message: str, low: str, pattern: re.Pattern) -> str:
+    out, last = [], 0
+    for m in pattern.finditer(low):
+        out.append(message[last:m.start()])
+        last = m.end()
+    return "".join(out) + message[last:]
 
 
 def _count(word: str) -> int | None:
@@ -78,12 +105,13 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
                        re.IGNORECASE)
     message = first.sub(lambda m: f"{_count(m.group(1)) * int(m.group(2))} " if _count(m.group(1)) else m.group(0),
                         message)
+    message = re.sub(r"\s+([?!.,])", r"\1", message)
     # "2 fardos de refrigerante (de 6)", "3 caixas de leite com 12"
     second = re.compile(rf"\b{count}\s+(?:{packs})\s+(?:de|do|da)\s+([^\d,;()]+?)\s*{_PACK_AFTER}", re.IGNORECASE)
 
     def spell(m):
         n = _count(m.group(1))
-        return f"{n * int(m.group(3))} {m.group(2).strip()}" if n else m.group(0)
+        return f"{n * int(m.group(3))} {m.group(2).strip()} " if n else m.group(0)
     return second.sub(spell, message)
 
 
@@ -103,6 +131,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     greeting = chatty = False
     for piece in pieces:
         pnorm = text.normalize(piece)
+        if answers and answers[-1].intent == "faq" and len(text.content_words(piece)) <= 2 \
+                and not _faq(pnorm, kb, words):
+            continue          # "qual o mínimo?" right after a policy: the policy says it
         got = _single(piece, pnorm, kb, last, bot, now, words)
         if got is None:
             got = bot.part(rewrite(piece), kb, last)
@@ -168,7 +199,30 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
         answer = check()
         if answer:
             return Read(answer, "check", {})
-    return (_follow_up(piece, norm, last, bot) or _faq(norm, kb, words) or _promotions(norm, bot, words))
+    return (_follow_up(piece, norm, last, bot) or _faq(norm, kb, words) or _promotions(norm, bot, words)
+            or _variant(piece, norm, bot, words))
+
+
+# -- a variant the store lacks ------------------------------------------------------
+
+def _variant(piece: str, norm: str, bot, words) -> Read | None:
+    """"Tem leite desnatado?", "tem coca de 600ml?": the store has the product, not that size or
+    kind. Said so, with the variants it has, never another variant's price as the one asked."""
+    if not ASKS_PRODUCT.search(norm):
+        return None
+    res = bot.searcher.search(norm)
+    if not res.matches or any(m.complete for m in res.matches):
+        return None
+    best = res.matches[0]
+    lacking = [w for w in best.missing if SIZE.match(w) or w in words.variants]
+    if not lacking or set(best.missing) - set(lacking) - set(res.unknown) or not best.covered:
+        return None
+    same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)][:3]
+    asked = product_replies._named(res.query, piece)
+    out = f"Não temos {asked}. 😕"
+    if same:
+        out += " Do mesmo produto, temos:\n" + "\n".join(product_replies.line(p) for p in same)
+    return Read(out, "product_price", {"skus": [p.sku for p in same]})
 
 
 # -- follow-ups --------------------------------------------------------------------

@@ -22,6 +22,8 @@ class Vocab:
     occasion_names: dict[str, str]              # occasion phrase (normalized) -> as written
     packs: frozenset[str]
     not_complaint: tuple[str, ...]
+    purposes: tuple[str, ...]
+    variants: frozenset[str]
 
     def brand_of(self, norm: str) -> tuple[str, str] | None:
         """The first payment brand named in a normalized text: (kind, brand)."""
@@ -45,4 +47,6 @@ def load() -> Vocab:
                  occasions={text.normalize(k): phrases(v) for k, v in data["occasions"].items()},
                  occasion_names={text.normalize(k): k for k in data["occasions"]},
                  packs=frozenset(phrases(data["packs"]["words"])),
-                 not_complaint=phrases(data["not_complaint"]["phrases"]))
+                 not_complaint=phrases(data["not_complaint"]["phrases"]),
+                 purposes=phrases(data["purposes"]["words"]),
+                 variants=frozenset(text.stem(w) for w in phrases(data["variants"]["words"])))
