@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 
-from .. import cues, fmt, knowledge, product_replies, quantities, quote, sections, text
+from .. import cues, fmt, knowledge, notsold, product_replies, quantities, quote, sections, text
 from . import checks, parts
 from . import vocab as vocab_mod
 
@@ -211,17 +211,18 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     if not ASKS_PRODUCT.search(norm):
         return None
     res = bot.searcher.search(norm)
-    if not res.matches or any(m.complete for m in res.matches):
-        return None
+    if not res.matches or any(m.complete for m in res.matches) or notsold.applies(res):
+        return None        # a product asked whole, or one notsold.py already says we lack
     best = res.matches[0]
-    lacking = [w for w in best.missing if SIZE.match(w) or w in words.variants]
-    if not lacking or set(best.missing) - set(lacking) - set(res.unknown) or not best.covered:
+    by_kg = quote.sold_by_kg(best.product)       # "4 kg de linguiça" is an amount, not a size
+    lacking = [w for w in best.missing if (SIZE.match(w) and not by_kg) or w in words.variants]
+    if not lacking or set(best.missing) - set(lacking) - set(res.unknown) or not notsold._anchored(best, res):
         return None
     same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)][:3]
     asked = product_replies._named(res.query, piece)
-    out = f"Não temos {asked}. 😕"
+    out = f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕"
     if same:
-        out += " Do mesmo produto, temos:\n" + "\n".join(product_replies.line(p) for p in same)
+        out += " Do mesmo tipo, temos:\n" + "\n".join(product_replies.line(p) for p in same)
     return Read(out, "product_price", {"skus": [p.sku for p in same]})
 
 
