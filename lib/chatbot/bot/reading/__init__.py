@@ -193,12 +193,15 @@ def _asks_person(norm: str) -> bool:
 
 def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     """One part answered by reading, or None (the classifier's turn)."""
-    for check in (lambda: checks.installments(norm, kb), lambda: checks.payment_brand(norm, kb, words),
-                  lambda: checks.free_delivery(norm, kb), lambda: checks.min_order(norm, kb),
-                  lambda: checks.lead_time(norm, kb, now), lambda: checks.open_at(norm, kb, now)):
+    for intent, check in (("payment", lambda: checks.installments(norm, kb)),
+                          ("payment", lambda: checks.payment_brand(norm, kb, words)),
+                          ("delivery", lambda: checks.free_delivery(norm, kb)),
+                          ("delivery", lambda: checks.min_order(norm, kb)),
+                          ("delivery", lambda: checks.lead_time(norm, kb, now)),
+                          ("hours", lambda: checks.open_at(norm, kb, now))):
         answer = check()
         if answer:
-            return Read(answer, "check", {})
+            return Read(answer, intent, {})
     return (_follow_up(piece, norm, last, bot) or _faq(norm, kb, words) or _promotions(norm, bot, words)
             or _variant(piece, norm, bot, words))
 
