@@ -128,10 +128,10 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     if len(pieces) <= 1:
         return _single(message, norm, kb, last, bot, now, words)
     answers: list[Read] = []
-    greeting = chatty = False
+    greeting = False
     for piece in pieces:
         pnorm = text.normalize(piece)
-        if answers and answers[-1].intent == "faq" and len(text.content_words(piece)) <= 2 \
+        if answers and answers[-1].intent == "faq" and len(text.content_words(piece)) <= 1 \
                 and not _faq(pnorm, kb, words):
             continue          # "qual o mínimo?" right after a policy: the policy says it
         got = _single(piece, pnorm, kb, last, bot, now, words)
@@ -142,15 +142,20 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if got.intent in HANDOFF:
             if got.intent == "human_request" or (not friendly and not _reported(pnorm)):
                 return None        # the classifier hands the whole message to a person
-            chatty = True          # "meu marido reclamou que eu esqueço o café": no problem to hand over
-            continue
+            continue               # "meu marido reclamou que eu esqueço o café": no problem to hand over
         if got.intent in cues_social():
             greeting |= got.intent == "greeting"
             continue
+        chatter = "?" not in piece and piece is not pieces[-1]
+        vague = got.intent == "faq" and "faq" not in got.topic or got.intent == "product_price" and not got.topic.get("skus")
+        if chatter and vague:
+            continue          # "to organizando o aniversário do meu filho": said, not asked
         if all(got.text != a.text for a in answers):
             answers.append(got)
-    if not answers or (len(answers) == 1 and not friendly and not chatty):
+    if not answers:
         return None
+    if len(answers) >= 2 and all(a.intent in PRODUCT_INTENTS for a in answers):
+        return None        # "2 arroz. 3 feijão.": one list, which the classifier reads whole
     body = "\n\n".join(a.text for a in answers)
     if greeting:
         body = "Olá! 👋 " + body
@@ -195,6 +200,7 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     """One part answered by reading, or None (the classifier's turn)."""
     for intent, check in (("payment", lambda: checks.installments(norm, kb)),
                           ("payment", lambda: checks.payment_brand(norm, kb, words)),
+                          ("payment", lambda: checks.meal_voucher(norm, kb, words)),
                           ("delivery", lambda: checks.free_delivery(norm, kb)),
                           ("delivery", lambda: checks.min_order(norm, kb)),
                           ("delivery", lambda: checks.lead_time(norm, kb, now)),
@@ -304,7 +310,7 @@ def _faq(norm: str, kb, words) -> Read | None:
             best, best_score = i, score
     if best is None:
         return None
-    return Read(kb.faq[best][1], "faq", {})
+    return Read(kb.faq[best][1], "faq", {"faq": best})
 
 
 def _has(words: list[str], topic: str) -> bool:

@@ -24,9 +24,10 @@ DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|co
 OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|passar ai|ir ai|chegar ai|abre|abrem|abrir|aberto|aberta|abertos|funciona|funcionam|funcionando|atende|atendem|"
                   r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente)\b")
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
-ARRIVES = re.compile(r"\b(?:chega|chegam|chegaria|recebo|receber|entrega|entregam|entregue|entregues|sai)\b")
+ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entrega|entregam|entregue|entregues|sai)\b")
 SAME_DAY = re.compile(r"\b(?:hoje|mesmo dia|ainda hoje)\b")
 NEXT_DAY = re.compile(r"\b(?:amanha|dia seguinte|amanha cedo)\b")
+VOUCHER = re.compile(r"\bvale\s*(?:alimentacao|refeicao|compra)?\b|\bvr\b|\bva\b")
 PAYMENT_ASK = re.compile(r"\b(?:aceita\w*|passa\w*|pag\w*|cartao|vale|recebe\w*|tem|trabalha\w*|bandeira)\b")
 
 
@@ -60,6 +61,19 @@ def installments(norm: str, kb: KB) -> str | None:
 def _times(norm: str) -> int | None:
     m = re.search(r"\b(\d{1,2})\s*(?:x|vezes)\b", norm)
     return int(m.group(1)) if m else None
+
+
+def meal_voucher(norm: str, kb: KB, words: Vocab) -> str | None:
+    """"Aceita vale-alimentação?" where the list names voucher brands, not the word "vale"."""
+    if not VOUCHER.search(norm) or words.brand_of(norm):
+        return None
+    methods = kb.payment.get("methods", [])
+    if any("vale" in text.normalize(m) for m in methods):
+        return None        # the list says "vale-...": replies.payment matches it
+    brands = [m for m in methods if any(text.has_phrase(text.normalize(m), b) for b in words.brands["vale"])]
+    if not brands:
+        return None
+    return f"Sim, aceitamos vale-alimentação e vale-refeição das bandeiras {fmt.join(brands)}. ✅"
 
 
 def payment_brand(norm: str, kb: KB, words: Vocab) -> str | None:
@@ -135,8 +149,8 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
     if slots.money(norm) is not None or not d.get("available", False):
         return None
     cutoff = facts.cutoff_minutes(rule)
-    if cutoff is None:
-        return rule
+    if cutoff is None or ASKS_WHEN.search(norm):
+        return rule        # "até que horas posso pedir?" asks the rule itself
     minute = now.hour * 60 + now.minute
     before = minute < cutoff
     at = fmt.clock_time(f"{cutoff // 60:02d}:{cutoff % 60:02d}")

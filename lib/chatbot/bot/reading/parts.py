@@ -16,7 +16,9 @@ MAX_PARTS = 6
 _ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú0-9)])\.\s+(?=\S)", re.IGNORECASE)
 # words that open a question of their own after "e" ("e entregam no centro?")
 OPENERS = frozenset("""quanto quanta quantos quantas qual quais como onde quando voces vcs vc aceita aceitam
-entrega entregam entregar tem teria posso pode podem faz fazem montam parcela parcelam tambem""".split())
+entrega entregam entregar tem teria posso pode podem faz fazem montam parcela parcelam tambem queria gostaria""".split())
+# two words that open a question after "e": "e até que horas ...", "e a partir de quanto ..."
+OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas"), ("ate", "qual")})
 # a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
 ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem".split())
 LONG = 8
@@ -40,7 +42,8 @@ def _split_on_and(chunk: str) -> list[str]:
     pieces, start = [], 0
     for m in _AND.finditer(chunk):
         after = text.normalize(chunk[m.end():m.end() + 30]).split()
-        if after and after[0] in OPENERS and not _list_continues(after):
+        opens = after and (after[0] in OPENERS or tuple(after[:2]) in OPENING_PAIRS)
+        if opens and not _list_continues(after):
             piece = chunk[start:m.start()].strip(" ,")
             if piece:
                 pieces.append(piece)
