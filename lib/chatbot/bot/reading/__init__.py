@@ -152,9 +152,10 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             continue          # "to organizando o aniversário do meu filho": said, not asked
         if all(got.text != a.text for a in answers):
             answers.append(got)
+            last = {"intent": got.intent, **got.topic}     # "quanto tá o feijão? e no atacado?"
     if not answers:
         return None
-    if len(answers) >= 2 and all(a.intent in PRODUCT_INTENTS for a in answers):
+    if len(answers) >= 2 and all(a.intent in PRODUCT_INTENTS for a in answers) and "?" not in message:
         return None        # "2 arroz. 3 feijão.": one list, which the classifier reads whole
     body = "\n\n".join(a.text for a in answers)
     if greeting:
@@ -251,7 +252,8 @@ def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
             break
     if amount is None or (amount.value < 2 and not amount.weight):
         return None
-    found = bot.searcher.search(norm, drop=quote.FILLER | cues_words())
+    words_only = " ".join(t for t in toks if not SIZE.match(t) and not t[:1].isdigit())
+    found = bot.searcher.search(words_only, drop=quote.FILLER | cues_words())
     if found.best and found.best.complete:
         return None          # a product of its own: the classifier's
     products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
