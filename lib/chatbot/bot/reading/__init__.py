@@ -36,6 +36,7 @@ PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
 PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte)\b")
 MAX_FOLLOW_UP_WORDS = 8
+MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui)\b")
@@ -198,7 +199,9 @@ def _asks_person(norm: str) -> bool:
 
 
 def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
-    """One part answered by reading, or None (the classifier's turn)."""
+    """One part answered by reading, or None (the classifier's turn): a question, not a pasted text."""
+    if len(norm.split()) > MAX_PART_WORDS:
+        return None
     for intent, check in (("payment", lambda: checks.installments(norm, kb)),
                           ("payment", lambda: checks.payment_brand(norm, kb, words)),
                           ("payment", lambda: checks.meal_voucher(norm, kb, words)),

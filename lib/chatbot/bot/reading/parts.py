@@ -13,7 +13,9 @@ import re
 from .. import text
 
 MAX_PARTS = 6
-_ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú0-9)])\.\s+(?=\S)", re.IGNORECASE)
+_ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])\.\s+(?=\S)", re.IGNORECASE)
+LIST_LINES = 3       # a message of this many lines is a pasted list: the classifier reads it whole
+MAX_CHARS = 600      # and so is a text this long
 # words that open a question of their own after "e" ("e entregam no centro?")
 OPENERS = frozenset("""quanto quanta quantos quantas qual quais como onde quando voces vcs vc aceita aceitam
 entrega entregam entregar tem teria posso pode podem faz fazem montam parcela parcelam tambem queria gostaria""".split())
@@ -28,6 +30,8 @@ _AND = re.compile(r"(?:,\s*|\s+)e\s+(?=\S)", re.IGNORECASE)
 def split(message: str) -> list[str]:
     """The parts of a message, as written (not normalized)."""
     out: list[str] = []
+    if (message or "").strip().count("\n") >= LIST_LINES - 1 or len(message or "") > MAX_CHARS:
+        return [message.strip()]
     for chunk in _ENDS.split(message or ""):
         if not chunk or not any(c.isalnum() for c in chunk):
             continue
