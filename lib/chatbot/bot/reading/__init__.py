@@ -207,13 +207,14 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
                           ("payment", lambda: checks.meal_voucher(norm, kb, words)),
                           ("delivery", lambda: checks.free_delivery(norm, kb)),
                           ("delivery", lambda: checks.min_order(norm, kb)),
+                          ("delivery", lambda: checks.delivery_day(norm, kb)),
                           ("delivery", lambda: checks.lead_time(norm, kb, now)),
                           ("hours", lambda: checks.open_at(norm, kb, now))):
         answer = check()
         if answer:
             return Read(answer, intent, {})
-    return (_follow_up(piece, norm, last, bot) or _faq(norm, kb, words) or _promotions(norm, bot, words)
-            or _variant(piece, norm, bot, words))
+    return (_follow_up(piece, norm, last, bot) or _other_variant(norm, last, bot, words) or _faq(norm, kb, words)
+            or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
 
 
 # -- a variant the store lacks ------------------------------------------------------
@@ -228,7 +229,8 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
         return None        # a product asked whole, or one notsold.py already says we lack
     best = res.matches[0]
     by_kg = quote.sold_by_kg(best.product)       # "4 kg de linguiça" is an amount, not a size
-    lacking = [w for w in best.missing if (SIZE.match(w) and not by_kg) or w in words.variants]
+    after = _modifiers(norm, set(best.covered), words)
+    lacking = [w for w in best.missing if (SIZE.match(w) and not by_kg) or w in words.variants or w in after]
     if not lacking or set(best.missing) - set(lacking) - set(res.unknown) or not notsold._anchored(best, res):
         return None
     same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)][:3]
@@ -237,6 +239,24 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     if same:
         out += " Do mesmo tipo, temos:\n" + "\n".join(product_replies.line(p) for p in same)
     return Read(out, "product_price", {"skus": [p.sku for p in same]})
+
+
+LINKS = frozenset("de do da sabor tipo".split())
+
+
+def _modifiers(norm: str, covered: set[str], words) -> set[str]:
+    """Words right after a word that named the product ("farinha de mandioca", "guaraná kuat"):
+    a kind the customer wants, unless the vocabulary says it is only said about it ("geladinha")."""
+    stems = [text.stem(t) for t in norm.split()]
+    out = set()
+    for i, s in enumerate(stems):
+        j = i - 1
+        while j >= 0 and stems[j] in LINKS:
+            j -= 1
+        if j >= 0 and j < i and stems[j] in covered and s not in covered and s not in words.not_variant \
+                and s not in text.STOPWORDS and not s[:1].isdigit():
+            out.add(s)
+    return out
 
 
 # -- follow-ups --------------------------------------------------------------------
@@ -252,6 +272,8 @@ def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
     for i in range(len(toks)):
         amount = quantities.amount_at(toks, i)
         if amount is not None:
+            if amount.weight and i and toks[i - 1] in LINKS:
+                return None        # "e o de 1kg?": another size (_other_variant), not an amount
             break
     if amount is None or (amount.value < 2 and not amount.weight):
         return None
@@ -289,6 +311,34 @@ def _cheaper(p: knowledge.Product, line: quote.Line) -> str:
 
 def money(value: Decimal) -> str:
     return fmt.money(float(value))
+
+
+def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
+    """"e o de 1kg?", "e a zero?" after a product: that product in the size or kind asked."""
+    if not last or last.get("intent") not in PRODUCT_INTENTS or not last.get("skus"):
+        return None
+    toks = norm.split()
+    asked = [t for t in toks if SIZE.match(t) or text.stem(t) in words.variants]
+    if not asked or len(toks) > 6 or not toks or toks[0] != "e":
+        return None
+    products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
+    if not products:
+        return None
+    p = products[0]
+    kind = [t for t in text.normalize(p.name).split() if not SIZE.match(t)][:1]      # its head word
+    brand = text.normalize(p.brand).split()
+    query = " ".join(kind + brand + asked)
+    res = bot.searcher.search(query)
+    full = [m for m in res.matches if m.complete]
+    if full:
+        return Read(product_replies.detail(full[0].product), "product_price", {"skus": [full[0].product.sku]})
+    same = [m.product for m in res.matches if m.covered and not set(m.missing) - set(asked)][:3]
+    shown = [p.name.split()[0].lower()] + ([p.brand] if p.brand else [])
+    named = " ".join(shown + (["de"] if any(SIZE.match(a) for a in asked) else []) + asked)
+    out = f"Não encontrei exatamente *{named}*: não vendemos esse produto. 😕"
+    if same:
+        out += " Do mesmo tipo, temos:\n" + "\n".join(product_replies.line(x) for x in same)
+    return Read(out, "product_price", {"skus": [x.sku for x in same]})
 
 
 def cues_words() -> frozenset:

@@ -151,18 +151,32 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
     cutoff = facts.cutoff_minutes(rule)
     if cutoff is None or ASKS_WHEN.search(norm):
         return rule        # "até que horas posso pedir?" asks the rule itself
-    minute = now.hour * 60 + now.minute
+    asked = slots.time_of_day(norm)          # "se eu pedir às 15h chega hoje?": that time, not now
+    minute = asked if asked is not None else now.hour * 60 + now.minute
     before = minute < cutoff
     at = fmt.clock_time(f"{cutoff // 60:02d}:{cutoff % 60:02d}")
-    now_text = fmt.clock_time(f"{now.hour:02d}:{now.minute:02d}")
+    now_text = fmt.clock_time(f"{minute // 60:02d}:{minute % 60:02d}")
     next_day = "seguinte" in text.normalize(rule) or "amanha" in text.normalize(rule)
     if SAME_DAY.search(norm) and not NEXT_DAY.search(norm):
         if before:
-            return f"Sim! Agora são {now_text}: pedindo até as {at}, chega hoje. 🚚 {rule}"
-        return f"Não, hoje não dá mais: pedidos feitos até as {at} são entregues no mesmo dia, e já passou. {rule}"
+            return f"Sim! Pedindo às {now_text}, antes das {at}, chega hoje. 🚚 {rule}"
+        return f"Não, pedindo às {now_text} não chega hoje: só pedidos feitos até as {at} são entregues no mesmo dia. {rule}"
     if before or next_day:
-        return f"Sim! Pedindo agora ({now_text}), chega {'hoje ainda' if before else 'no dia seguinte'}. 🚚 {rule}"
+        return f"Sim! Pedindo às {now_text}, chega {'hoje ainda' if before else 'no dia seguinte'}. 🚚 {rule}"
     return rule
+
+
+def delivery_day(norm: str, kb: KB) -> str | None:
+    """"Entregam no domingo?": a day the delivery text says there is none ("Não entregamos aos domingos")."""
+    d = kb.delivery
+    which = slots.day(norm)
+    if which not in fmt.DAY_KEYS or not re.search(r"\bentreg\w*|\bdelivery\b", norm) or not d.get("available"):
+        return None
+    rule = d.get("lead_time", "")
+    if which in facts.no_delivery_days(rule):
+        on = ("no " if which in ("sat", "sun") else "na ") + fmt.DAY_NAMES[which]
+        return f"Não, {on} não fazemos entregas. 😕 {rule}"
+    return None
 
 
 # -- hours --------------------------------------------------------------------------

@@ -47,6 +47,20 @@ def cutoff_minutes(fact: str | None) -> int | None:
     return int(m.group(1)) * 60 + int(m.group(2) or 0)
 
 
+_NO_DAYS = re.compile(r"\bnao (?:entregamos|fazemos entregas?|ha entregas?)\s+(?:aos|nos|no|na|as|em)\s+"
+                      r"([a-z ,]+?)(?:[.;]|$)")
+_DAY_WORDS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "quinta": "thu", "sexta": "fri",
+              "sabado": "sat"}
+
+
+def no_delivery_days(fact: str | None) -> set[str]:
+    """The days a delivery text says there is none ("Não entregamos aos domingos" -> {"sun"})."""
+    out: set[str] = set()
+    for m in _NO_DAYS.finditer(text.normalize(fact or "")):
+        out |= {_DAY_WORDS[w] for w in (text.stem(t) for t in m.group(1).split()) if w in _DAY_WORDS}
+    return out
+
+
 def max_installments(fact: str | None) -> int | None:
     if not fact:
         return None

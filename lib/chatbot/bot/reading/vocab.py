@@ -24,6 +24,7 @@ class Vocab:
     not_complaint: tuple[str, ...]
     purposes: tuple[str, ...]
     variants: frozenset[str]
+    not_variant: frozenset[str]
 
     def brand_of(self, norm: str) -> tuple[str, str] | None:
         """The first payment brand named in a normalized text: (kind, brand)."""
@@ -49,4 +50,5 @@ def load() -> Vocab:
                  packs=frozenset(phrases(data["packs"]["words"])),
                  not_complaint=phrases(data["not_complaint"]["phrases"]),
                  purposes=phrases(data["purposes"]["words"]),
-                 variants=frozenset(text.stem(w) for w in phrases(data["variants"]["words"])))
+                 variants=frozenset(text.stem(w) for w in phrases(data["variants"]["words"])),
+                 not_variant=frozenset(text.stem(w) for w in phrases(data["not_variant"]["words"])))
