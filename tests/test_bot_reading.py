@@ -228,3 +228,26 @@ def test_a_reading_failure_is_logged_counted_and_still_answered(tmp_path, graph,
     fams = families(client.get("/metrics").get_data(as_text=True))
     assert sample(fams, "chatbot_messages_handled_total", outcome="answered", source=READING_FAILED) == 1
     conn.close()
+
+
+def test_delivery_days_times_and_opposite_variants_on_the_second_store(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    try:
+        bot, conn = store_bot(tmp_path, "store2")
+        assert ask(bot, "entregam no domingo?").text.startswith("Não")          # "Não entregamos aos domingos."
+        assert ask(bot, "se eu pedir às 11h chega hoje?", who="2").text.startswith("Sim")   # cut-off 12h
+        assert ask(bot, "se eu pedir às 13h chega hoje?", who="3").text.startswith("Não")
+        gas = ask(bot, "tem água com gás?", who="4").text
+        assert gas.startswith("Não") and "sem Gás" in gas                      # the other one, named as such
+        assert ask(bot, "vcs vendem gás?", who="5").text.startswith("Não")
+        ask(bot, "quanto custa o café três corações 250g?", who="6")
+        assert "R$ 17,90" in ask(bot, "e o de 500g?", who="6").text
+        conn.close()
+    finally:
+        clock.unfreeze()
+
+
+def test_chatter_around_a_question_is_not_answered(sample_bot):
+    reply = ask(sample_bot, "oi boa tarde, tudo bem? to organizando o aniversário do meu filho e queria saber "
+                            "quanto tá o refrigerante guaraná").text
+    assert "R$ 8,49" in reply and "Não encontrei" not in reply

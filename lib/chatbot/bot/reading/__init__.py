@@ -225,7 +225,19 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     if not ASKS_PRODUCT.search(norm):
         return None
     res = bot.searcher.search(norm)
-    if not res.matches or any(m.complete for m in res.matches) or notsold.applies(res):
+    complete = [m for m in res.matches if m.complete]
+    if complete and all(_without(m) for m in complete):
+        asked = product_replies._named(res.query, piece)      # "vendem gás?" is not "Água sem Gás"
+        return Read(f"Não encontrei {asked} no nosso catálogo: não vendemos esse produto. 😕", "product_price", {})
+    opposite = [m for m in complete if _opposite(norm, m)]
+    if complete and len(opposite) == len(complete):          # "água com gás" is not "Água sem Gás"
+        toks = norm.split()
+        at = [i for i, t in enumerate(toks) if text.stem(t) in set(opposite[0].covered)]
+        asked = product_replies._named(toks[at[0]:at[-1] + 1] if at else res.query, piece)
+        return Read(f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕 Do mesmo tipo, temos:\n"
+                    + "\n".join(product_replies.line(m.product) for m in opposite[:3]), "product_price",
+                    {"skus": [m.product.sku for m in opposite[:3]]})
+    if not res.matches or complete or notsold.applies(res):
         return None        # a product asked whole, or one notsold.py already says we lack
     best = res.matches[0]
     by_kg = quote.sold_by_kg(best.product)       # "4 kg de linguiça" is an amount, not a size
@@ -242,6 +254,23 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
 
 
 LINKS = frozenset("de do da sabor tipo".split())
+
+
+def _opposite(norm: str, m) -> bool:
+    """The message asks "com X" and the product is "sem X" (or the other way round)."""
+    name = text.normalize(m.product.name)
+    for a, b in (("com", "sem"), ("sem", "com")):
+        for w in re.findall(rf"\b{a} (\w+)", norm):
+            if re.search(rf"\b{b} {re.escape(w)}", name):
+                return True
+    return False
+
+
+def _without(m) -> bool:
+    """Every word asked is in the product's name only after "sem" ("Água Mineral sem Gás")."""
+    name = text.stems(m.product.name)
+    hits = [i for i, s in enumerate(name) if s in {text.stem(w) for w in m.covered} or s in m.covered]
+    return bool(hits) and all(i and name[i - 1] == "sem" for i in hits)
 
 
 def _modifiers(norm: str, covered: set[str], words) -> set[str]:
