@@ -213,8 +213,8 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
         answer = check()
         if answer:
             return Read(answer, intent, {})
-    return (_follow_up(piece, norm, last, bot) or _other_variant(norm, last, bot, words) or _faq(norm, kb, words)
-            or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
+    return (_quote_edit(norm, last) or _follow_up(piece, norm, last, bot) or _other_variant(norm, last, bot, words)
+            or _faq(norm, kb, words) or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
 
 
 # -- a variant the store lacks ------------------------------------------------------
@@ -289,6 +289,19 @@ def _modifiers(norm: str, covered: set[str], words) -> set[str]:
 
 
 # -- follow-ups --------------------------------------------------------------------
+
+EDIT = re.compile(r"\b(?:tira|tirar|retira|remove|remover|aumenta|aumentar|diminui|diminuir|troca|trocar|muda|mudar|"
+                  r"acrescenta|acrescentar|adiciona|adicionar|coloca mais|bota mais|poe mais|inclui|incluir)\b")
+QUOTE_EDIT = ("Certo! Para mudar o orçamento, me mande a lista de novo já com as mudanças (por exemplo: "
+              "8 arroz, 3 óleos) que eu refaço as contas. 🧾")
+
+
+def _quote_edit(norm: str, last: dict | None) -> Read | None:
+    """"tira o sabão e aumenta o arroz pra 8" right after a quote: an edit of that quote. Until carts
+    (orders/) edit it, the customer is asked for the new list; never a price of a list half-read."""
+    if not last or last.get("intent") != "quote" or not EDIT.search(norm):
+        return None
+    return Read(QUOTE_EDIT, "quote_edit", {"skus": list(last.get("skus") or [])})
 
 def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
     """"e se forem 15?", "e 3 kg dá quanto?", "levando 4 sai mais barato?" after a product: its quote."""
