@@ -7,18 +7,27 @@ before. What reading answers:
 
 - yes/no questions about the facts, decided by code (checks.py): an amount
   against the installment threshold, free delivery or the minimum order; a
-  payment brand against the list; a day and time against the hours; the time
-  now against the delivery cut-off;
+  payment brand or voucher against the list; a day and time against the
+  hours; the time asked (or now) against the delivery cut-off; a day the
+  delivery text excludes;
 - several questions in one message (parts.py), each answered in the order
-  asked, by a check or by the classifier and its templates (``bot.part``);
-- follow-ups with a new quantity for the last product ("e se forem 15?");
+  asked, by a check or by the classifier and its templates (``bot.part``),
+  each part the context of the next; chatter around them is not answered,
+  and complaint words only hand over when they are about a problem;
+- follow-ups on the last product, quote or topic of the customer (until
+  ``[bot] context_idle_minutes`` of silence): a new quantity ("e se forem
+  15?", "levando 4 sai mais barato?"), another size ("e o de 1kg?"), an edit
+  of the last quote (asked again as a list until carts edit it);
 - FAQ entries asked in other words ("tem onde deixar o carro?"), through the
   paraphrases in ``data/reading_ptbr.toml``;
+- a variant the store lacks ("leite desnatado", "coca de 600ml", "água com
+  gás") said so, with the variants it has named as such;
 - promotions of two sections, or for an occasion ("pro café da manhã").
 
 ``rewrite(message)`` spells out packs ("2 fardos de refrigerante (de 6)" is
-"12 refrigerante") and joins run-on lists ("e também 2 óleos") before the
-classifier reads a message. Nothing here knows a store: every name, number
+"12 refrigerante"), cuts run-on lists into items ("e também 2 óleos") and
+drops what a list is for ("pro almoço de domingo") before the classifier
+reads a message. Nothing here knows a store: every name, number
 and threshold comes from the knowledge base.
 """
 from __future__ import annotations
@@ -26,7 +35,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-
 
 from .. import cues, fmt, knowledge, notsold, product_replies, quantities, quote, sections, text
 from . import checks, parts
@@ -148,7 +156,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             greeting |= got.intent == "greeting"
             continue
         chatter = "?" not in piece and piece is not pieces[-1]
-        vague = got.intent == "faq" and "faq" not in got.topic or got.intent == "product_price" and not got.topic.get("skus")
+        vague = (got.intent == "faq" and "faq" not in got.topic
+                 or got.intent == "product_price" and not got.topic.get("skus"))
         if chatter and vague:
             continue          # "to organizando o aniversário do meu filho": said, not asked
         if all(got.text != a.text for a in answers):
@@ -228,7 +237,8 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     complete = [m for m in res.matches if m.complete]
     if complete and all(_without(m) for m in complete):
         asked = product_replies._named(res.query, piece)      # "vendem gás?" is not "Água sem Gás"
-        return Read(f"Não encontrei {asked} no nosso catálogo: não vendemos esse produto. 😕", "product_price", {})
+        return Read(f"Não encontrei {asked} no nosso catálogo: não vendemos esse produto. 😕",
+                    "product_price", {})
     opposite = [m for m in complete if _opposite(norm, m)]
     if complete and len(opposite) == len(complete):          # "água com gás" is not "Água sem Gás"
         toks = norm.split()

@@ -21,10 +21,12 @@ INSTALLMENT = re.compile(r"\b(?:parcel\w*|dividir|divide|dividido|vezes|\d{1,2}\
 FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem taxa|sem frete|isent[oa]|free|"
                   r"(?:nao|sem) (?:pagar|pago|paga|cobrar|cobra|cobram) (?:a |o )?(?:taxa|frete|entrega))\b")
 DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo)\b")
-OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|passar ai|ir ai|chegar ai|abre|abrem|abrir|aberto|aberta|abertos|funciona|funcionam|funcionando|atende|atendem|"
+OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|passar ai|ir ai|chegar ai|abre|abrem|abrir|aberto|aberta|"
+                  r"abertos|funciona|funcionam|funcionando|atende|atendem|"
                   r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente)\b")
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
-ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entrega|entregam|entregue|entregues|sai)\b")
+ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entrega|entregam|entregue|entregues"
+                     r"|sai)\b")
 SAME_DAY = re.compile(r"\b(?:hoje|mesmo dia|ainda hoje)\b")
 NEXT_DAY = re.compile(r"\b(?:amanha|dia seguinte|amanha cedo)\b")
 VOUCHER = re.compile(r"\bvale\s*(?:alimentacao|refeicao|compra)?\b|\bvr\b|\bva\b")
@@ -111,8 +113,10 @@ def free_delivery(norm: str, kb: KB) -> str | None:
         return f"Não, a entrega não sai grátis: a taxa é {money_text(Decimal(str(fee)))}." if fee else None
     free = Decimal(str(free))
     if amount > free:
-        return f"Sim! Com {money_text(amount)} a entrega sai grátis (grátis em compras acima de {money_text(free)}). 🚚"
-    out = f"Não, com {money_text(amount)} a entrega ainda não sai grátis: é grátis em compras acima de {money_text(free)}"
+        return (f"Sim! Com {money_text(amount)} a entrega sai grátis (grátis em compras acima de "
+                f"{money_text(free)}). 🚚")
+    out = (f"Não, com {money_text(amount)} a entrega ainda não sai grátis: é grátis em compras acima de "
+           f"{money_text(free)}")
     out += f"; abaixo disso, a taxa é {money_text(Decimal(str(fee)))}." if fee else "."
     return out
 
@@ -160,7 +164,8 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
     if SAME_DAY.search(norm) and not NEXT_DAY.search(norm):
         if before:
             return f"Sim! Pedindo às {now_text}, antes das {at}, chega hoje. 🚚 {rule}"
-        return f"Não, pedindo às {now_text} não chega hoje: só pedidos feitos até as {at} são entregues no mesmo dia. {rule}"
+        return (f"Não, pedindo às {now_text} não chega hoje: só pedidos feitos até as {at} são entregues "
+                f"no mesmo dia. {rule}")
     if before or next_day:
         return f"Sim! Pedindo às {now_text}, chega {'hoje ainda' if before else 'no dia seguinte'}. 🚚 {rule}"
     return rule
@@ -204,7 +209,8 @@ def open_at(norm: str, kb: KB, now: dt.datetime) -> str | None:
         when = f"depois de amanhã ({fmt.DAY_NAMES[key]})"
     else:
         key = which
-        when = "nos feriados" if key == "holidays" else ("no " if key in ("sat", "sun") else "na ") + fmt.DAY_NAMES[key]
+        on = "no " if key in ("sat", "sun") else "na "
+        when = "nos feriados" if key == "holidays" else on + fmt.DAY_NAMES[key]
     if key not in kb.hours:
         if key == "holidays":
             return "Para feriados, o horário é divulgado perto da data. Digite *atendente* para confirmar."
