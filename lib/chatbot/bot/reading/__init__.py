@@ -160,7 +160,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                  or got.intent == "product_price" and not got.topic.get("skus"))
         if chatter and vague:
             continue          # "to organizando o aniversário do meu filho": said, not asked
-        if all(got.text != a.text for a in answers):
+        if all(got.text != a.text for a in answers) and not _said_already(got, answers):
             answers.append(got)
             last = {"intent": got.intent, **got.topic}     # "quanto tá o feijão? e no atacado?"
     if not answers:
@@ -175,6 +175,18 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
 
 
 HANDOFF = ("complaint", "human_request")
+MONEY = re.compile(r"R\$\s*\d[\d.]*,\d{2}")
+FACTS = ("delivery", "payment", "hours", "location")
+
+
+def _said_already(got: Read, answers: list[Read]) -> bool:
+    """A fact answer whose every figure an earlier answer of the same kind already gave ("qual a taxa? e
+    quanto preciso comprar pra não pagar?": the fee's answer says when it is free)."""
+    figures = set(MONEY.findall(got.text))
+    if got.intent not in FACTS or not figures or got.text.startswith(("Sim", "Não")):
+        return False
+    before = {f for a in answers if a.intent == got.intent for f in MONEY.findall(a.text)}
+    return figures <= before
 # "quero reclamar", "minha reclamação": a complaint of the customer's own, not one reported
 _OWN_COMPLAINT = re.compile(r"\b(?:quero|vou|preciso|gostaria de|queria) (?:fazer uma )?reclam|"
                             r"\b(?:minha|uma|tenho uma|fazer uma) reclamacao\b")
@@ -211,10 +223,11 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     """One part answered by reading, or None (the classifier's turn): a question, not a pasted text."""
     if len(norm.split()) > MAX_PART_WORDS:
         return None
+    after = (last or {}).get("intent")
     for intent, check in (("payment", lambda: checks.installments(norm, kb)),
                           ("payment", lambda: checks.payment_brand(norm, kb, words)),
                           ("payment", lambda: checks.meal_voucher(norm, kb, words)),
-                          ("delivery", lambda: checks.free_delivery(norm, kb)),
+                          ("delivery", lambda: checks.free_delivery(norm, kb, after == "delivery")),
                           ("delivery", lambda: checks.min_order(norm, kb)),
                           ("delivery", lambda: checks.delivery_day(norm, kb)),
                           ("delivery", lambda: checks.lead_time(norm, kb, now)),
@@ -381,7 +394,7 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
     brand = text.normalize(p.brand).split()
     query = " ".join(kind + brand + asked)
     res = bot.searcher.search(query)
-    full = [m for m in res.matches if m.complete]
+    full = [m for m in res.matches if m.complete and set(map(text.stem, asked)) <= set(text.stems(m.product.name))]
     if full:
         return Read(product_replies.detail(full[0].product), "product_price", {"skus": [full[0].product.sku]})
     same = [m.product for m in res.matches if m.covered and not set(m.missing) - set(asked)][:3]

@@ -18,8 +18,10 @@ from . import facts, slots
 from .vocab import Vocab
 
 INSTALLMENT = re.compile(r"\b(?:parcel\w*|dividir|divide|dividido|vezes|\d{1,2}\s*x)\b")
-FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem taxa|sem frete|isent[oa]|free|"
+FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem taxa|sem frete|isent[oa]|nao pagar|"
                   r"(?:nao|sem) (?:pagar|pago|paga|cobrar|cobra|cobram) (?:a |o )?(?:taxa|frete|entrega))\b")
+SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
+HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
 DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo)\b")
 OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|passar ai|ir ai|chegar ai|abre|abrem|abrir|aberto|aberta|"
                   r"abertos|funciona|funcionam|funcionando|atende|atendem|"
@@ -100,13 +102,19 @@ def payment_brand(norm: str, kb: KB, words: Vocab) -> str | None:
 
 # -- delivery -----------------------------------------------------------------------
 
-def free_delivery(norm: str, kb: KB) -> str | None:
-    """"Se eu comprar 150 a entrega é grátis?": the amount against free_above."""
+def free_delivery(norm: str, kb: KB, about_delivery: bool = False) -> str | None:
+    """"Se eu comprar 150 a entrega é grátis?": the amount against free_above; "quanto preciso comprar
+    pra não pagar?" (after a delivery question: ``about_delivery``) is free_above itself."""
     amount = slots.money(norm)
     d = kb.delivery
-    if amount is None or not FREE.search(norm) or not d.get("available", False):
+    if not FREE.search(norm) or not d.get("available", False):
         return None
     fee, free = d.get("fee"), d.get("free_above")
+    if amount is None:
+        if not (HOW_MUCH.search(norm) and free and (SHIPPING.search(norm) or about_delivery)):
+            return None    # "quanto preciso comprar pra ter frete grátis?" asks the threshold
+        return (f"A entrega é grátis em compras acima de {money_text(Decimal(str(free)))}"
+                + (f"; abaixo disso, a taxa é {money_text(Decimal(str(fee)))}." if fee else "."))
     if fee == 0:
         return "Sim, a entrega é sempre grátis! 🚚"
     if not free:

@@ -63,7 +63,7 @@ def _split_on_comma(piece: str) -> list[str]:
         return [piece]
     head, _, tail = piece.rpartition(",")
     words = text.normalize(tail).split()
-    if words and words[0] in ASKING and len(head.split()) >= 3 and not any(c.isdigit() for c in head):
+    if words and words[0] in ASKING and len(head.split()) >= LONG and not any(c.isdigit() for c in head):
         return [head.strip(), tail.strip()]
     return [piece]
 
