@@ -32,6 +32,7 @@ and threshold comes from the knowledge base.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -79,16 +80,23 @@ def rewrite(message: str) -> str:
 def _purposes(message: str, words: vocab_mod.Vocab) -> str:
     """A list without what it is for: "pro café da tarde vou levar 1 kg de pão" is "vou levar 1 kg de pão",
     "1 açúcar pro almoço de domingo que a família vem" is "1 açúcar"."""
-    purpose = "|".join(re.escape(p) for p in sorted(words.purposes, key=len, reverse=True))
     low = text.strip_accents(message.lower())      # same length as the message: spans carry over
     if len(low) != len(message):
         return message
-    lead = re.match(rf"\s*(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:]*?\s+"
-                    rf"(?=(?:vou|vamos|quero|queria|preciso|me ve|manda|separa|levar|leva)\b)", low)
+    lead_pattern, tail_pattern = _purpose_patterns(words.purposes)
+    lead = lead_pattern.match(low)
     if lead:
         message, low = message[lead.end():], low[lead.end():]
-    tail = re.compile(rf"\s+(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:?!.]*")
-    return _cut(message, low, tail)
+    return _cut(message, low, tail_pattern)
+
+
+@functools.lru_cache(maxsize=4)
+def _purpose_patterns(purposes: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
+    purpose = "|".join(re.escape(p) for p in sorted(purposes, key=len, reverse=True))
+    lead = re.compile(rf"\s*(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:\n]{{0,80}}?\s+"
+                      rf"(?=(?:vou|vamos|quero|queria|preciso|me ve|manda|separa|levar|leva)\b)")
+    tail = re.compile(rf"\s+(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:?!.\n]*")
+    return lead, tail
 
 
 def _cut(message: str, low: str, pattern: re.Pattern) -> str:
@@ -107,21 +115,32 @@ def _count(word: str) -> int | None:
 
 
 def _packs(message: str, words: vocab_mod.Vocab) -> str:
-    packs = "|".join(sorted(words.packs, key=len, reverse=True))
-    count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez)"
+    first, second = _pack_patterns(words.packs)
     # "um fardo de 12 águas", "2 caixas com 12 de leite"
-    first = re.compile(rf"\b{count}\s+(?:{packs})\s+(?:de|com|c/)\s+(\d{{1,3}})\s+(?:unidades\s+|un\s+)?(?:de\s+)?",
-                       re.IGNORECASE)
-    message = first.sub(lambda m: f"{_count(m.group(1)) * int(m.group(2))} " if _count(m.group(1)) else m.group(0),
+    spelled = first.sub(lambda m: f"{_count(m.group(1)) * int(m.group(2))} " if _count(m.group(1)) else m.group(0),
                         message)
-    message = re.sub(r"\s+([?!.,])", r"\1", message)
-    # "2 fardos de refrigerante (de 6)", "3 caixas de leite com 12"
-    second = re.compile(rf"\b{count}\s+(?:{packs})\s+(?:de|do|da)\s+([^\d,;()]+?)\s*{_PACK_AFTER}", re.IGNORECASE)
+    if spelled != message:
+        message = re.sub(r"\s+([?!.,])", r"\1", spelled)
 
-    def spell(m):
+    def spell(m):      # "2 fardos de refrigerante (de 6)", "3 caixas de leite com 12"
         n = _count(m.group(1))
-        return f"{n * int(m.group(3))} {m.group(2).strip()} " if n else m.group(0)
+        if not n:
+            return m.group(0)
+        gap = " " if m.string[m.end():m.end() + 1].isalnum() else ""
+        return f"{n * int(m.group(3))} {m.group(2).strip()}{gap}"
     return second.sub(spell, message)
+
+
+@functools.lru_cache(maxsize=4)
+def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
+    words = "|".join(sorted(packs, key=len, reverse=True))
+    count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez)"
+    first = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|com|c/)\s+(\d{{1,3}})\s+(?:unidades\s+|un\s+)?(?:de\s+)?",
+                       re.IGNORECASE)
+    # the product's words are few: a bound keeps a long text linear
+    second = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|do|da)\s+([^\d,;()\n]{{1,40}}?)\s*{_PACK_AFTER}",
+                        re.IGNORECASE)
+    return first, second
 
 
 # -- the reading -------------------------------------------------------------------
