@@ -4,7 +4,10 @@
 The steps, in order:
 
 1. handoff: a conversation with a person gets silence (``Reply.text=None``);
-2. classify (intents.py) with the last turn as context;
+2. reading (reading/): the message read into its parts, yes/no questions decided
+   from the facts, follow-ups on the last turn; what it answers is recorded and
+   returned, and a failure to read is logged and counted, never the apology;
+   classify (intents.py) what it leaves, with the last turn as context;
 3. a request for a human or a complaint hands the conversation over;
 4. the response cache, keyed by the normalized question and its reading;
 5. templates fill in the store's facts (replies.py, product_replies.py);
