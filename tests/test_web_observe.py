@@ -3,29 +3,16 @@ prometheus_client's own parser), on real SQLite files."""
 from __future__ import annotations
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from chatbot import clock, db, events
 from chatbot.ops import backup
 from chatbot.web.app import create_app
 from chatbot.web.observe import Exposition, allowed
 from support.configs import make_cfg
+from support.metrics_text import families, sample
 from support.seed import NOW, seed
 
 CALM_DISK = {"disk_percent": 100.0, "disk_clear_percent": 99.99}   # this machine's disk is not under test
-
-
-def families(text: str) -> dict:
-    return {f.name: f for f in text_string_to_metric_families(text)}
-
-
-def sample(fams, name, **labels):
-    family, _, _ = name.partition("{")
-    for fam in fams.values():
-        for s in fam.samples:
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
-                return s.value
-    raise KeyError((name, labels, family))
 
 
 def beat(conn, age: float = 0):

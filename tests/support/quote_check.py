@@ -11,6 +11,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+PACKS = re.compile(r"\b(?:fardos?|caixas?|pacotes?|engradados?|packs?|kits?|bandejas?)\b", re.IGNORECASE)
 MONEY = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})*,\d{2})")
 WORD_QTY = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "três": 3, "tres": 3, "quatro": 4, "cinco": 5,
             "seis": 6, "sete": 7, "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "quinze": 15,
@@ -32,6 +33,8 @@ def message_quantities(message: str, catalog: Path) -> set[Decimal]:
     list is quoted once, for both amounts), up to 1,000."""
     written = [Decimal(n.replace(",", ".")) for n in re.findall(r"\d+(?:,\d+)?", message)]
     written += [Decimal(WORD_QTY[w]) for w in re.findall(r"\w+", message.lower()) if w in WORD_QTY]
+    if PACKS.search(message):       # "2 fardos de 6": 12 units, a product of two written numbers
+        written += [a * b for i, a in enumerate(written) for b in written[i + 1:]]
     sums = {Decimal(0)}
     for q in written:
         sums |= {s + q for s in sums if s + q <= 1000}

@@ -205,6 +205,8 @@ class Classifier:
         """A product intent: which products it is about ("e no atacado?" means the
         last one; "tem promoção?" alone asks for the list), and how sure we are."""
         it = c.it
+        if name == "quote" and it.quote is None:
+            name = "product_price"    # "tira o sabão" after a quote: no new list to price (never a quote of nothing)
         pointing = c.anaphoric or any(s in POINTING for s in c.stems) or c.scores["product_price"] >= 1
         if not (c.found or it.products.unknown) and c.last_skus and (name == "product_price" or pointing):
             it.context_skus, it.from_context = list(c.last_skus), True

@@ -4,7 +4,10 @@
 The steps, in order:
 
 1. handoff: a conversation with a person gets silence (``Reply.text=None``);
-2. classify (intents.py) with the last turn as context;
+2. reading (reading/): the message read into its parts, yes/no questions decided
+   from the facts, follow-ups on the last turn; what it answers is recorded and
+   returned, and a failure to read is logged and counted, never the apology;
+   classify (intents.py) what it leaves, with the last turn as context;
 3. a request for a human or a complaint hands the conversation over;
 4. the response cache, keyed by the normalized question and its reading;
 5. templates fill in the store's facts (replies.py, product_replies.py);
@@ -24,7 +27,7 @@ import time
 
 from .. import db
 from . import (cache, context, fmt, guard, handoff, intents, knowledge, llm, notsold, product_replies, quote,
-               replies, search, sections, text)
+               reading, replies, search, sections, text)
 from .types import Question, Reply
 from .writer import Writer
 
@@ -35,6 +38,7 @@ LLM_INTENTS = ("smalltalk", "out_of_scope")
 # worker's fast lane hands the message to its LLM lane (nothing was recorded yet).
 NEEDS_LLM = "needs_llm"
 NOT_CACHED = ("human_request", "complaint")
+READING_FAILED = "template_after_error"   # Reply.source when reading the message raised (logged)
 PURGE_EVERY = 200     # answers between purges of expired turns and cache rows
 
 
@@ -88,7 +92,10 @@ class Bot:
         if kb.version == 0:
             return Reply(text=replies.NO_KB, intent="no_knowledge_base", confidence=0.0, source="fallback")
         turns = context.recent(self.conn, q.phone_number_id, q.wa_id, b.context_turns, b.context_idle_minutes)
-        it = self.classifier.classify(q.text, kb, context.last_topic(turns))
+        read, message = self._read(q, kb, turns)
+        if read is not None:
+            return read
+        it = self.classifier.classify(message or q.text, kb, context.last_topic(turns))
 
         if it.name in NOT_CACHED:
             reply = Reply(text=replies.HANDOFF[it.name], intent=it.name, confidence=it.confidence,
@@ -108,8 +115,35 @@ class Bot:
         if not allow_llm and it.name in LLM_INTENTS and self.writer() is not None:
             return Reply(text=None, intent=it.name, confidence=it.confidence, source=NEEDS_LLM)
         reply, topic, cacheable = self._compose(q, it, kb, turns)
+        if message is None:
+            reply.source = READING_FAILED       # counted on /metrics (messages handled, by source)
         self._remember(q, reply, topic, cache_key=key if cacheable else None, kb_version=kb.version)
         return reply
+
+    def _read(self, q: Question, kb: knowledge.KB, turns: list) -> tuple[Reply | None, str | None]:
+        """The message read into parts, each answered (reading/), or (None, the text for the
+        classifier). A failure to read is logged with the message id and the classifier answers."""
+        try:
+            done = reading.respond(q.text, kb, context.last_topic(turns), self)
+            if done is None:
+                return None, reading.rewrite(q.text)
+        except Exception:
+            log.exception("reading message %s failed; the classifier answers it whole", q.inbox_id)
+            return None, None
+        reply = Reply(text=done.text, intent=done.intent, confidence=0.9, source="template")
+        self._remember(q, reply, done.topic, cache_key=None)
+        return reply, q.text
+
+    def part(self, message: str, kb: knowledge.KB, last: dict | None) -> reading.Read | None:
+        """One part of a message answered by the classifier and the templates (reading/ joins the
+        parts); a part for a person comes back with no text, one for the LLM as None."""
+        it = self.classifier.classify(message, kb, last)
+        if it.name in NOT_CACHED:
+            return reading.Read("", it.name)
+        if it.name in LLM_INTENTS:
+            return None
+        reply, topic, _ = self._compose(Question(text=message), it, kb, [])
+        return reading.Read(reply.text, it.name, topic)
 
     def _compose(self, q: Question, it: intents.Intent, kb: knowledge.KB, turns: list) -> tuple[Reply, dict, bool]:
         topic = {"skus": [], "days": [d for d in it.days if d in fmt.DAY_KEYS]}

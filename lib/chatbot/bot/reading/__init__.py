@@ -1,0 +1,494 @@
+"""Reading a message into its parts and answering each from the facts.
+
+``respond(message, kb, last, bot)`` returns a ``Read`` (the reply text, an
+intent name for the records, the topic to remember) when reading answers the
+message, or None when the classifier (intents.py) should answer it whole, as
+before. What reading answers:
+
+- yes/no questions about the facts, decided by code (checks.py): an amount
+  against the installment threshold, free delivery or the minimum order; a
+  payment brand or voucher against the list; a day and time against the
+  hours; the time asked (or now) against the delivery cut-off; a day the
+  delivery text excludes;
+- several questions in one message (parts.py), each answered in the order
+  asked, by a check or by the classifier and its templates (``bot.part``),
+  each part the context of the next; chatter around them is not answered,
+  and complaint words only hand over when they are about a problem;
+- follow-ups on the last product, quote or topic of the customer (until
+  ``[bot] context_idle_minutes`` of silence): a new quantity ("e se forem
+  15?", "levando 4 sai mais barato?"), another size ("e o de 1kg?"), an edit
+  of the last quote (asked again as a list until carts edit it);
+- FAQ entries asked in other words ("tem onde deixar o carro?"), through the
+  paraphrases in ``data/reading_ptbr.toml``;
+- a variant the store lacks ("leite desnatado", "coca de 600ml", "água com
+  gás") said so, with the variants it has named as such;
+- promotions of two sections, or for an occasion ("pro café da manhã").
+
+``rewrite(message)`` spells out packs ("2 fardos de refrigerante (de 6)" is
+"12 refrigerante"), cuts run-on lists into items ("e também 2 óleos") and
+drops what a list is for ("pro almoço de domingo") before the classifier
+reads a message. Nothing here knows a store: every name, number
+and threshold comes from the knowledge base.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .. import cues, fmt, knowledge, notsold, product_replies, quantities, quote, sections, text
+from . import checks, parts
+from . import vocab as vocab_mod
+
+PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
+PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
+PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte)\b")
+MAX_FOLLOW_UP_WORDS = 8
+MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
+ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
+SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
+CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui)\b")
+# the count inside a pack: "(de 6)", "com 12", "de 12 unidades"; then "N fardos de 12 águas"
+_PACK_AFTER = r"\(?\s*(?:de|com|c)\s+(\d{1,3})\s*(?:unidades|un|garrafas|latas|caixinhas|pacotes)?\s*\)?"
+_RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:e tambem|e também|e mais|tambem|também|mais|alem de|além de)\s+"
+                     r"(?=(?:\d|um |uma |dois |duas |tres |três |quatro |cinco |seis |dez |meia |meio ))",
+                     re.IGNORECASE)
+
+
+@dataclass
+class Read:
+    text: str
+    intent: str
+    topic: dict = field(default_factory=dict)
+
+
+# -- rewriting before the classifier -------------------------------------------------
+
+def rewrite(message: str) -> str:
+    """Packs counted as units and run-on lists cut into items; the message unchanged otherwise."""
+    words = vocab_mod.load()
+    out = _RUN_ON.sub(", ", message)
+    low = text.strip_accents(out.lower())
+    if any(p in low for p in words.packs):
+        out = _packs(out, words)
+    if any(c.isdigit() for c in out):
+        out = _purposes(out, words)
+    return out
+
+
+def _purposes(message: str, words: vocab_mod.Vocab) -> str:
+    """A list without what it is for: "pro café da tarde vou levar 1 kg de pão" is "vou levar 1 kg de pão",
+    "1 açúcar pro almoço de domingo que a família vem" is "1 açúcar"."""
+    low = text.strip_accents(message.lower())      # same length as the message: spans carry over
+    if len(low) != len(message):
+        return message
+    lead_pattern, tail_pattern = _purpose_patterns(words.purposes)
+    lead = lead_pattern.match(low)
+    if lead:
+        message, low = message[lead.end():], low[lead.end():]
+    return _cut(message, low, tail_pattern)
+
+
+@functools.lru_cache(maxsize=4)
+def _purpose_patterns(purposes: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
+    purpose = "|".join(re.escape(p) for p in sorted(purposes, key=len, reverse=True))
+    lead = re.compile(rf"\s*(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:\n]{{0,80}}?\s+"
+                      rf"(?=(?:vou|vamos|quero|queria|preciso|me ve|manda|separa|levar|leva)\b)")
+    tail = re.compile(rf"\s+(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:?!.\n]*")
+    return lead, tail
+
+
+def _cut(message: str, low: str, pattern: re.Pattern) -> str:
+    out, last = [], 0
+    for m in pattern.finditer(low):
+        out.append(message[last:m.start()])
+        last = m.end()
+    return "".join(out) + message[last:]
+
+
+def _count(word: str) -> int | None:
+    w = text.strip_accents(word.lower())
+    if w.isdigit():
+        return int(w)
+    return quantities.UNITS.get(w)
+
+
+def _packs(message: str, words: vocab_mod.Vocab) -> str:
+    first, second = _pack_patterns(words.packs)
+    # "um fardo de 12 águas", "2 caixas com 12 de leite"
+    spelled = first.sub(lambda m: f"{_count(m.group(1)) * int(m.group(2))} " if _count(m.group(1)) else m.group(0),
+                        message)
+    if spelled != message:
+        message = re.sub(r"\s+([?!.,])", r"\1", spelled)
+
+    def spell(m):      # "2 fardos de refrigerante (de 6)", "3 caixas de leite com 12"
+        n = _count(m.group(1))
+        if not n:
+            return m.group(0)
+        gap = " " if m.string[m.end():m.end() + 1].isalnum() else ""
+        return f"{n * int(m.group(3))} {m.group(2).strip()}{gap}"
+    return second.sub(spell, message)
+
+
+@functools.lru_cache(maxsize=4)
+def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
+    words = "|".join(sorted(packs, key=len, reverse=True))
+    count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez)"
+    first = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|com|c/)\s+(\d{{1,3}})\s+(?:unidades\s+|un\s+)?(?:de\s+)?",
+                       re.IGNORECASE)
+    # the product's words are few: a bound keeps a long text linear
+    second = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|do|da)\s+([^\d,;()\n]{{1,40}}?)\s*{_PACK_AFTER}",
+                        re.IGNORECASE)
+    return first, second
+
+
+# -- the reading -------------------------------------------------------------------
+
+def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | None:
+    words = vocab_mod.load()
+    now = fmt.store_now(bot.cfg.bot.store_timezone)
+    norm = text.normalize(message)
+    friendly = any(p in norm and text.has_phrase(norm, p) for p in words.not_complaint)
+    if (_complains(norm) and not friendly and not _reported(norm)) or _asks_person(norm):
+        return None
+    pieces = parts.split(message)
+    if len(pieces) <= 1:
+        return _single(message, norm, kb, last, bot, now, words)
+    answers: list[Read] = []
+    greeting = False
+    for piece in pieces:
+        pnorm = text.normalize(piece)
+        if answers and answers[-1].intent == "faq" and len(text.content_words(piece)) <= 1 \
+                and not _faq(pnorm, kb, words):
+            continue          # "qual o mínimo?" right after a policy: the policy says it
+        got = _single(piece, pnorm, kb, last, bot, now, words)
+        if got is None:
+            got = bot.part(rewrite(piece), kb, last)
+        if got is None:
+            continue
+        if got.intent in HANDOFF:
+            if got.intent == "human_request" or (not friendly and not _reported(pnorm)):
+                return None        # the classifier hands the whole message to a person
+            continue               # "meu marido reclamou que eu esqueço o café": no problem to hand over
+        if got.intent in cues_social():
+            greeting |= got.intent == "greeting"
+            continue
+        chatter = "?" not in piece and piece is not pieces[-1]
+        vague = (got.intent == "faq" and "faq" not in got.topic
+                 or got.intent == "product_price" and not got.topic.get("skus"))
+        if chatter and vague:
+            continue          # "to organizando o aniversário do meu filho": said, not asked
+        if all(got.text != a.text for a in answers) and not _said_already(got, answers):
+            answers.append(got)
+            last = {"intent": got.intent, **got.topic}     # "quanto tá o feijão? e no atacado?"
+    if not answers:
+        return None
+    if len(answers) >= 2 and all(a.intent in PRODUCT_INTENTS for a in answers) and "?" not in message:
+        return None        # "2 arroz. 3 feijão.": one list, which the classifier reads whole
+    body = "\n\n".join(a.text for a in answers)
+    if greeting:
+        body = "Olá! 👋 " + body
+    topic = {"skus": [s for a in answers for s in a.topic.get("skus", [])][:20]}
+    return Read(body, answers[0].intent, topic)
+
+
+HANDOFF = ("complaint", "human_request")
+MONEY = re.compile(r"R\$\s*\d[\d.]*,\d{2}")
+FACTS = ("delivery", "payment", "hours", "location")
+
+
+def _said_already(got: Read, answers: list[Read]) -> bool:
+    """A fact answer whose every figure an earlier answer of the same kind already gave ("qual a taxa? e
+    quanto preciso comprar pra não pagar?": the fee's answer says when it is free)."""
+    figures = set(MONEY.findall(got.text))
+    if got.intent not in FACTS or not figures or got.text.startswith(("Sim", "Não")):
+        return False
+    before = {f for a in answers if a.intent == got.intent for f in MONEY.findall(a.text)}
+    return figures <= before
+# "quero reclamar", "minha reclamação": a complaint of the customer's own, not one reported
+_OWN_COMPLAINT = re.compile(r"\b(?:quero|vou|preciso|gostaria de|queria) (?:fazer uma )?reclam|"
+                            r"\b(?:minha|uma|tenho uma|fazer uma) reclamacao\b")
+
+
+def _reported(norm: str) -> bool:
+    """A complaint word only as reported speech ("meu marido reclamou que..."): every complaint
+    word is of "reclamar", and none is the customer's own complaint."""
+    words, phrases = cues.CUES["complaint"]
+    toks = norm.split()
+    if not any(t.startswith("reclam") for t in toks) or _OWN_COMPLAINT.search(norm):
+        return False
+    others = [t for t in toks if text.stem(t) in words and not t.startswith("reclam")]
+    return not others and not any(p in norm and text.has_phrase(norm, p) for p in phrases)
+
+
+def cues_social() -> tuple[str, ...]:
+    return ("greeting", "thanks", "goodbye", "acknowledge", "smalltalk", "out_of_scope")
+
+
+def _complains(norm: str) -> bool:
+    words, phrases = cues.CUES["complaint"]
+    return any(text.stem(t) in words for t in norm.split()) or \
+        any(p in norm and text.has_phrase(norm, p) for p in phrases)
+
+
+def _asks_person(norm: str) -> bool:
+    words, phrases = cues.CUES["human_request"]
+    return any(text.stem(t) in words for t in norm.split()) or \
+        any(p in norm and text.has_phrase(norm, p) for p in phrases)
+
+
+def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
+    """One part answered by reading, or None (the classifier's turn): a question, not a pasted text."""
+    if len(norm.split()) > MAX_PART_WORDS:
+        return None
+    after = (last or {}).get("intent")
+    for intent, check in (("payment", lambda: checks.installments(norm, kb)),
+                          ("payment", lambda: checks.payment_brand(norm, kb, words)),
+                          ("payment", lambda: checks.meal_voucher(norm, kb, words)),
+                          ("delivery", lambda: checks.free_delivery(norm, kb, after == "delivery")),
+                          ("delivery", lambda: checks.min_order(norm, kb)),
+                          ("delivery", lambda: checks.delivery_day(norm, kb)),
+                          ("delivery", lambda: checks.lead_time(norm, kb, now)),
+                          ("hours", lambda: checks.open_at(norm, kb, now))):
+        answer = check()
+        if answer:
+            return Read(answer, intent, {})
+    return (_quote_edit(norm, last) or _follow_up(piece, norm, last, bot) or _other_variant(norm, last, bot, words)
+            or _faq(norm, kb, words) or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
+
+
+# -- a variant the store lacks ------------------------------------------------------
+
+def _variant(piece: str, norm: str, bot, words) -> Read | None:
+    """"Tem leite desnatado?", "tem coca de 600ml?": the store has the product, not that size or
+    kind. Said so, with the variants it has, never another variant's price as the one asked."""
+    if not ASKS_PRODUCT.search(norm):
+        return None
+    res = bot.searcher.search(norm)
+    complete = [m for m in res.matches if m.complete]
+    if complete and all(_without(m) for m in complete):
+        asked = product_replies._named(res.query, piece)      # "vendem gás?" is not "Água sem Gás"
+        return Read(f"Não encontrei {asked} no nosso catálogo: não vendemos esse produto. 😕",
+                    "product_price", {})
+    opposite = [m for m in complete if _opposite(norm, m)]
+    if complete and len(opposite) == len(complete):          # "água com gás" is not "Água sem Gás"
+        toks = norm.split()
+        at = [i for i, t in enumerate(toks) if text.stem(t) in set(opposite[0].covered)]
+        asked = product_replies._named(toks[at[0]:at[-1] + 1] if at else res.query, piece)
+        return Read(f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕 Do mesmo tipo, temos:\n"
+                    + "\n".join(product_replies.line(m.product) for m in opposite[:3]), "product_price",
+                    {"skus": [m.product.sku for m in opposite[:3]]})
+    if not res.matches or complete or notsold.applies(res):
+        return None        # a product asked whole, or one notsold.py already says we lack
+    best = res.matches[0]
+    by_kg = quote.sold_by_kg(best.product)       # "4 kg de linguiça" is an amount, not a size
+    after = _modifiers(norm, set(best.covered), words)
+    lacking = [w for w in best.missing if (SIZE.match(w) and not by_kg) or w in words.variants or w in after]
+    if not lacking or set(best.missing) - set(lacking) - set(res.unknown) or not notsold._anchored(best, res):
+        return None
+    same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)][:3]
+    asked = product_replies._named(res.query, piece)
+    out = f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕"
+    if same:
+        out += " Do mesmo tipo, temos:\n" + "\n".join(product_replies.line(p) for p in same)
+    return Read(out, "product_price", {"skus": [p.sku for p in same]})
+
+
+LINKS = frozenset("de do da sabor tipo".split())
+
+
+def _opposite(norm: str, m) -> bool:
+    """The message asks "com X" and the product is "sem X" (or the other way round)."""
+    name = text.normalize(m.product.name)
+    for a, b in (("com", "sem"), ("sem", "com")):
+        for w in re.findall(rf"\b{a} (\w+)", norm):
+            if re.search(rf"\b{b} {re.escape(w)}", name):
+                return True
+    return False
+
+
+def _without(m) -> bool:
+    """Every word asked is in the product's name only after "sem" ("Água Mineral sem Gás")."""
+    name = text.stems(m.product.name)
+    hits = [i for i, s in enumerate(name) if s in {text.stem(w) for w in m.covered} or s in m.covered]
+    return bool(hits) and all(i and name[i - 1] == "sem" for i in hits)
+
+
+def _modifiers(norm: str, covered: set[str], words) -> set[str]:
+    """Words right after a word that named the product ("farinha de mandioca", "guaraná kuat"):
+    a kind the customer wants, unless the vocabulary says it is only said about it ("geladinha")."""
+    stems = [text.stem(t) for t in norm.split()]
+    out = set()
+    for i, s in enumerate(stems):
+        j = i - 1
+        while j >= 0 and stems[j] in LINKS:
+            j -= 1
+        if j >= 0 and j < i and stems[j] in covered and s not in covered and s not in words.not_variant \
+                and s not in text.STOPWORDS and not s[:1].isdigit():
+            out.add(s)
+    return out
+
+
+# -- follow-ups --------------------------------------------------------------------
+
+EDIT = re.compile(r"\b(?:tira|tirar|retira|remove|remover|aumenta|aumentar|diminui|diminuir|troca|trocar|muda|mudar|"
+                  r"acrescenta|acrescentar|adiciona|adicionar|coloca mais|bota mais|poe mais|inclui|incluir)\b")
+QUOTE_EDIT = ("Certo! Para mudar o orçamento, me mande a lista de novo já com as mudanças (por exemplo: "
+              "8 arroz, 3 óleos) que eu refaço as contas. 🧾")
+
+
+def _quote_edit(norm: str, last: dict | None) -> Read | None:
+    """"tira o sabão e aumenta o arroz pra 8" right after a quote: an edit of that quote. Until carts
+    (orders/) edit it, the customer is asked for the new list; never a price of a list half-read."""
+    if not last or last.get("intent") != "quote" or not EDIT.search(norm):
+        return None
+    return Read(QUOTE_EDIT, "quote_edit", {"skus": list(last.get("skus") or [])})
+
+def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
+    """"e se forem 15?", "e 3 kg dá quanto?", "levando 4 sai mais barato?" after a product: its quote."""
+    if not last or last.get("intent") not in PRODUCT_INTENTS or not last.get("skus"):
+        return None
+    toks = norm.split()
+    if len(toks) > MAX_FOLLOW_UP_WORDS:
+        return None
+    amount = None
+    for i in range(len(toks)):
+        amount = quantities.amount_at(toks, i)
+        if amount is not None:
+            if amount.weight and i and toks[i - 1] in LINKS:
+                return None        # "e o de 1kg?": another size (_other_variant), not an amount
+            break
+    if amount is None or (amount.value < 2 and not amount.weight):
+        return None
+    words_only = " ".join(t for t in toks if not SIZE.match(t) and not t[:1].isdigit())
+    found = bot.searcher.search(words_only, drop=quote.FILLER | cues_words())
+    if found.best and found.best.complete:
+        return None          # a product of its own: the classifier's
+    products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
+    if not products:
+        return None
+    p = products[0]
+    qty = quote.units_for(p, amount)
+    if qty is None:
+        return None
+    line = quote.price_line(p, qty)
+    body = "\n".join(quote.render(quote.Quote(lines=[line])))
+    if CHEAPER.search(norm):
+        body = _cheaper(p, line) + "\n" + body
+    return Read(body, "quote", {"skus": [p.sku]})
+
+
+def _cheaper(p: knowledge.Product, line: quote.Line) -> str:
+    """"Levando 4 sai mais barato?": yes when that many reach a lower price than one."""
+    one, _ = quote.unit_price(p, Decimal(1))
+    shown = quote.qty_text(line.qty, p)
+    if line.unit_price < one:
+        return f"Sim! Levando {shown}, sai {money(line.unit_price)} {'o kg' if quote.sold_by_kg(p) else 'cada'} " \
+               f"({line.kind}), em vez de {money(one)}. ✅"
+    if line.unlock:
+        n, price = line.unlock
+        return (f"Não, levando {shown} o preço é o mesmo ({money(line.unit_price)}). O atacado, "
+                f"{money(price)} cada, começa em {n.normalize():f} unidades.")
+    return f"Não, levando {shown} o preço é o mesmo: {money(line.unit_price)}."
+
+
+def money(value: Decimal) -> str:
+    return fmt.money(float(value))
+
+
+def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
+    """"e o de 1kg?", "e a zero?" after a product: that product in the size or kind asked."""
+    if not last or last.get("intent") not in PRODUCT_INTENTS or not last.get("skus"):
+        return None
+    toks = norm.split()
+    asked = [t for t in toks if SIZE.match(t) or text.stem(t) in words.variants]
+    if not asked or len(toks) > 6 or not toks or toks[0] != "e":
+        return None
+    products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
+    if not products:
+        return None
+    p = products[0]
+    kind = [t for t in text.normalize(p.name).split() if not SIZE.match(t)][:1]      # its head word
+    brand = text.normalize(p.brand).split()
+    query = " ".join(kind + brand + asked)
+    res = bot.searcher.search(query)
+    full = [m for m in res.matches if m.complete and set(map(text.stem, asked)) <= set(text.stems(m.product.name))]
+    if full:
+        return Read(product_replies.detail(full[0].product), "product_price", {"skus": [full[0].product.sku]})
+    same = [m.product for m in res.matches if m.covered and not set(m.missing) - set(asked)][:3]
+    shown = [p.name.split()[0].lower()] + ([p.brand] if p.brand else [])
+    named = " ".join(shown + (["de"] if any(SIZE.match(a) for a in asked) else []) + asked)
+    out = f"Não encontrei exatamente *{named}*: não vendemos esse produto. 😕"
+    if same:
+        out += " Do mesmo tipo, temos:\n" + "\n".join(product_replies.line(x) for x in same)
+    return Read(out, "product_price", {"skus": [x.sku for x in same]})
+
+
+def cues_words() -> frozenset:
+    out = set()
+    for ws, _ in cues.CUES.values():
+        out |= ws
+    return frozenset(out) | frozenset("forem for fosse sendo levando dar da quanto barato".split())
+
+
+# -- FAQ by paraphrase ----------------------------------------------------------------
+
+def _faq(norm: str, kb, words) -> Read | None:
+    if not kb.faq or PRICE_WORDS.search(norm):
+        return None
+    topics = [t for t, phrases in words.paraphrases.items()
+              if any(p in norm and text.has_phrase(norm, p) for p in phrases)]
+    if not topics:
+        return None
+    best, best_score = None, 0
+    for i, (q, a) in enumerate(kb.faq):
+        qw, aw = text.normalize(q).split(), text.normalize(a).split()
+        score = sum(2 * _has(qw, t) + _has(aw, t) for t in topics)
+        if score > best_score:
+            best, best_score = i, score
+    if best is None:
+        return None
+    return Read(kb.faq[best][1], "faq", {"faq": best})
+
+
+def _has(words: list[str], topic: str) -> bool:
+    key = topic[:5]
+    return any(w.startswith(key) for w in words)
+
+
+# -- promotions of several sections or an occasion -------------------------------------
+
+def _promotions(norm: str, bot, words) -> Read | None:
+    if not PROMO_WORDS.search(norm):
+        return None
+    known = sections.categories(bot.conn)
+    found: list[str] = []
+    for s in text.stems(norm):
+        category, _ = sections.find([s], known)
+        if category and category not in found:
+            found.append(category)
+    if len(found) >= 2:
+        bodies, skus = [], []
+        for category in found:
+            body, shown = sections.promotions(category, bot.conn)
+            bodies.append(body)
+            skus += shown
+        return Read("\n\n".join(bodies), "promotions", {"skus": skus[:20]})
+    occasion = next((o for o in words.occasions if o in norm and text.has_phrase(norm, o)), None)
+    if occasion is None or found:
+        return None
+    goods = words.occasions[occasion]
+    promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
+              if any(text.has_phrase(text.normalize(p.name), g) for g in goods)]
+    place = words.occasion_names[occasion]
+    if not promos:
+        return Read(f"No momento não temos promoções para {place}. 😕 Posso ver o preço de algum produto?",
+                    "promotions", {})
+    lines = [f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: de {fmt.money(p.price)} por "
+             f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}".rstrip() for p in promos[:sections.MAX_SHOWN]]
+    return Read(f"🔥 Promoções para {place}:\n" + "\n".join(lines), "promotions",
+                {"skus": [p.sku for p in promos[:sections.MAX_SHOWN]]})
+
+
+

@@ -1,0 +1,243 @@
+"""Yes/no questions about the store's facts, decided by code.
+
+Each check reads one part of a message (normalized, see text.normalize) and
+returns the answer, or None when the part is not its question. The answer
+starts with "Sim" only when the fact says yes, with "Não" when it says no,
+and gives the reason (the threshold, the list, the hours); when the facts
+cannot decide (a free text with no number), it recites them without either.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from .. import fmt, text
+from ..knowledge import KB
+from . import facts, slots
+from .vocab import Vocab
+
+INSTALLMENT = re.compile(r"\b(?:parcel\w*|dividir|divide|dividido|vezes|\d{1,2}\s*x)\b")
+FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem taxa|sem frete|isent[oa]|nao pagar|"
+                  r"(?:nao|sem) (?:pagar|pago|paga|cobrar|cobra|cobram) (?:a |o )?(?:taxa|frete|entrega))\b")
+SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
+HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
+DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo)\b")
+OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|passar ai|ir ai|chegar ai|abre|abrem|abrir|aberto|aberta|"
+                  r"abertos|funciona|funcionam|funcionando|atende|atendem|"
+                  r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente)\b")
+ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
+ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entrega|entregam|entregue|entregues"
+                     r"|sai)\b")
+SAME_DAY = re.compile(r"\b(?:hoje|mesmo dia|ainda hoje)\b")
+NEXT_DAY = re.compile(r"\b(?:amanha|dia seguinte|amanha cedo)\b")
+VOUCHER = re.compile(r"\bvale\s*(?:alimentacao|refeicao|compra)?\b|\bvr\b|\bva\b")
+PAYMENT_ASK = re.compile(r"\b(?:aceita\w*|passa\w*|pag\w*|cartao|vale|recebe\w*|tem|trabalha\w*|bandeira)\b")
+
+
+def money_text(value: Decimal) -> str:
+    return fmt.money(float(value))
+
+
+# -- payment ------------------------------------------------------------------------
+
+def installments(norm: str, kb: KB) -> str | None:
+    """"Se eu gastar 300 dá pra parcelar?": the amount against the installment threshold."""
+    amount = slots.money(norm)
+    if amount is None or not INSTALLMENT.search(norm):
+        return None
+    rule = kb.payment.get("installments", "")
+    if not rule:
+        return "Não, no momento não oferecemos parcelamento. 😕"
+    limit = facts.threshold(rule)
+    most, asked = facts.max_installments(rule), _times(norm)
+    if most and asked and asked > most:
+        return f"Não, parcelamos em no máximo {most}x, não em {asked}x. {rule}"
+    if limit is None:
+        return rule
+    if limit.reached(amount):
+        return f"Sim! Com {money_text(amount)} dá para parcelar. ✅ {rule}"
+    need = "a partir de" if limit.inclusive else "acima de"
+    return (f"Não, com {money_text(amount)} ainda não dá para parcelar: o parcelamento é para compras "
+            f"{need} {money_text(limit.amount)}. {rule}")
+
+
+def _times(norm: str) -> int | None:
+    m = re.search(r"\b(\d{1,2})\s*(?:x|vezes)\b", norm)
+    return int(m.group(1)) if m else None
+
+
+def meal_voucher(norm: str, kb: KB, words: Vocab) -> str | None:
+    """"Aceita vale-alimentação?" where the list names voucher brands, not the word "vale"."""
+    if not VOUCHER.search(norm) or words.brand_of(norm):
+        return None
+    methods = kb.payment.get("methods", [])
+    if any("vale" in text.normalize(m) for m in methods):
+        return None        # the list says "vale-...": replies.payment matches it
+    brands = [m for m in methods if any(text.has_phrase(text.normalize(m), b) for b in words.brands["vale"])]
+    if not brands:
+        return None
+    return f"Sim, aceitamos vale-alimentação e vale-refeição das bandeiras {fmt.join(brands)}. ✅"
+
+
+def payment_brand(norm: str, kb: KB, words: Vocab) -> str | None:
+    """"Aceita Alelo?": a brand is accepted only when the store's list of methods names it."""
+    found = words.brand_of(norm)
+    if found is None or not (PAYMENT_ASK.search(norm) or len(norm.split()) <= 3):
+        return None
+    kind, brand = found
+    methods = kb.payment.get("methods", [])
+    listed = [m for m in methods if text.has_phrase(text.normalize(m), brand)]
+    name = brand.title() if len(brand) > 3 else brand.upper()
+    if listed:
+        return f"Sim, aceitamos {fmt.join(listed)}! ✅"
+    everything = f"Aceitamos: {fmt.join(methods)}."
+    cards = [m for m in methods if "cartao" in text.normalize(m)]
+    if kind == "card" and cards:
+        # the list names cards, not their brands: neither yes nor no
+        return (f"Aceitamos {fmt.join(cards)}; a bandeira {name} eu não consigo confirmar por aqui. "
+                f"Digite *atendente* para confirmar. {everything}")
+    return f"Não aceitamos {name}. 😕 {everything}"
+
+
+# -- delivery -----------------------------------------------------------------------
+
+def free_delivery(norm: str, kb: KB, about_delivery: bool = False) -> str | None:
+    """"Se eu comprar 150 a entrega é grátis?": the amount against free_above; "quanto preciso comprar
+    pra não pagar?" (after a delivery question: ``about_delivery``) is free_above itself."""
+    amount = slots.money(norm)
+    d = kb.delivery
+    if not FREE.search(norm) or not d.get("available", False):
+        return None
+    fee, free = d.get("fee"), d.get("free_above")
+    if amount is None:
+        if not (HOW_MUCH.search(norm) and free and (SHIPPING.search(norm) or about_delivery)):
+            return None    # "quanto preciso comprar pra ter frete grátis?" asks the threshold
+        return (f"A entrega é grátis em compras acima de {money_text(Decimal(str(free)))}"
+                + (f"; abaixo disso, a taxa é {money_text(Decimal(str(fee)))}." if fee else "."))
+    if fee == 0:
+        return "Sim, a entrega é sempre grátis! 🚚"
+    if not free:
+        return f"Não, a entrega não sai grátis: a taxa é {money_text(Decimal(str(fee)))}." if fee else None
+    free = Decimal(str(free))
+    if amount > free:
+        return (f"Sim! Com {money_text(amount)} a entrega sai grátis (grátis em compras acima de "
+                f"{money_text(free)}). 🚚")
+    out = (f"Não, com {money_text(amount)} a entrega ainda não sai grátis: é grátis em compras acima de "
+           f"{money_text(free)}")
+    out += f"; abaixo disso, a taxa é {money_text(Decimal(str(fee)))}." if fee else "."
+    return out
+
+
+def min_order(norm: str, kb: KB) -> str | None:
+    """"Pedido de 50 reais vocês entregam?": the amount against the minimum order."""
+    amount = slots.money(norm)
+    d = kb.delivery
+    if amount is None or not DELIVERY.search(norm) or FREE.search(norm) or INSTALLMENT.search(norm):
+        return None
+    if not d.get("available", False):
+        return "Não, no momento não fazemos entregas. 😕"
+    m = d.get("min_order")
+    fee, free = d.get("fee"), d.get("free_above")
+    fee_text = ""
+    if fee and free and amount > Decimal(str(free)):
+        fee_text = " E a entrega sai grátis."
+    elif fee:
+        fee_text = f" A taxa de entrega é {money_text(Decimal(str(fee)))}" + \
+            (f" (grátis acima de {money_text(Decimal(str(free)))})." if free else ".")
+    if m and amount < Decimal(str(m)):
+        return (f"Não, com {money_text(amount)} não dá: o pedido mínimo para entrega é "
+                f"{money_text(Decimal(str(m)))}. 😕")
+    reason = f" (o pedido mínimo é {money_text(Decimal(str(m)))})" if m else ""
+    return f"Sim, entregamos um pedido de {money_text(amount)}{reason}. 🚚{fee_text}"
+
+
+def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
+    """"Pedindo agora chega hoje?" / "chega amanhã cedo?": the time now against the cut-off."""
+    d = kb.delivery
+    rule = d.get("lead_time", "")
+    if not (ARRIVES.search(norm) and (SAME_DAY.search(norm) or NEXT_DAY.search(norm))) or not rule:
+        return None
+    if slots.money(norm) is not None or not d.get("available", False):
+        return None
+    cutoff = facts.cutoff_minutes(rule)
+    if cutoff is None or ASKS_WHEN.search(norm):
+        return rule        # "até que horas posso pedir?" asks the rule itself
+    asked = slots.time_of_day(norm)          # "se eu pedir às 15h chega hoje?": that time, not now
+    minute = asked if asked is not None else now.hour * 60 + now.minute
+    before = minute < cutoff
+    at = fmt.clock_time(f"{cutoff // 60:02d}:{cutoff % 60:02d}")
+    now_text = fmt.clock_time(f"{minute // 60:02d}:{minute % 60:02d}")
+    next_day = "seguinte" in text.normalize(rule) or "amanha" in text.normalize(rule)
+    if SAME_DAY.search(norm) and not NEXT_DAY.search(norm):
+        if before:
+            return f"Sim! Pedindo às {now_text}, antes das {at}, chega hoje. 🚚 {rule}"
+        return (f"Não, pedindo às {now_text} não chega hoje: só pedidos feitos até as {at} são entregues "
+                f"no mesmo dia. {rule}")
+    if before or next_day:
+        return f"Sim! Pedindo às {now_text}, chega {'hoje ainda' if before else 'no dia seguinte'}. 🚚 {rule}"
+    return rule
+
+
+def delivery_day(norm: str, kb: KB) -> str | None:
+    """"Entregam no domingo?": a day the delivery text says there is none ("Não entregamos aos domingos")."""
+    d = kb.delivery
+    which = slots.day(norm)
+    if which not in fmt.DAY_KEYS or not re.search(r"\bentreg\w*|\bdelivery\b", norm) or not d.get("available"):
+        return None
+    rule = d.get("lead_time", "")
+    if which in facts.no_delivery_days(rule):
+        on = ("no " if which in ("sat", "sun") else "na ") + fmt.DAY_NAMES[which]
+        return f"Não, {on} não fazemos entregas. 😕 {rule}"
+    return None
+
+
+# -- hours --------------------------------------------------------------------------
+
+def open_at(norm: str, kb: KB, now: dt.datetime) -> str | None:
+    """"Abrem amanhã às 7?", "domingo 14h tá aberto?", "abre feriado?": the day and time against the hours."""
+    if not OPEN.search(norm) or ASKS_WHEN.search(norm) or DELIVERY.search(norm):
+        return None
+    which = slots.day(norm)
+    minute = slots.time_of_day(norm)
+    if which is None and minute is None:
+        return None
+    if which in (None, "now", "today") and minute is None and which != "now":
+        return None          # "está aberto hoje?" is the hours of today (replies.hours)
+    if which == "now":
+        return None          # replies.hours answers "agora" with the clock
+    today = fmt.day_key(now)
+    if which in (None, "today"):
+        key, when = today, "hoje"
+    elif which == "tomorrow":
+        key = fmt.DAY_KEYS[(fmt.DAY_KEYS.index(today) + 1) % 7]
+        when = f"amanhã ({fmt.DAY_NAMES[key]})"
+    elif which == "after_tomorrow":
+        key = fmt.DAY_KEYS[(fmt.DAY_KEYS.index(today) + 2) % 7]
+        when = f"depois de amanhã ({fmt.DAY_NAMES[key]})"
+    else:
+        key = which
+        on = "no " if key in ("sat", "sun") else "na "
+        when = "nos feriados" if key == "holidays" else on + fmt.DAY_NAMES[key]
+    if key not in kb.hours:
+        if key == "holidays":
+            return "Para feriados, o horário é divulgado perto da data. Digite *atendente* para confirmar."
+        return None
+    spec = kb.hours.get(key)
+    if fmt.is_closed(spec):
+        return f"Não, {when} não abrimos. 😕"
+    hours = fmt.hours_text(spec)
+    if minute is None:
+        return f"Sim, {when} abrimos {hours}. ✅"
+    asked = fmt.clock_time(f"{minute // 60:02d}:{minute % 60:02d}")
+    inside = any(_minutes(a) <= minute < _minutes(b) for a, b in fmt.ranges(spec))
+    if inside:
+        return f"Sim, {when} às {asked} estamos abertos: abrimos {hours}. ✅"
+    first = min(_minutes(a) for a, _ in fmt.ranges(spec))
+    state = "ainda não abrimos" if minute < first else "já estamos fechados"
+    return f"Não, {when} às {asked} {state}: abrimos {hours}. 😕"
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.strip().split(":")
+    return int(h) * 60 + int(m)

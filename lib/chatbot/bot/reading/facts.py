@@ -1,0 +1,68 @@
+"""Numbers inside the store's free-text facts, read once per knowledge base:
+the installment threshold in "Compras acima de R$ 300,00 podem ser parceladas
+em até 3x", the cut-off hour in "Pedidos feitos até as 16h são entregues no
+mesmo dia". A fact that says no number gives None, and the check built on it
+recites the text instead of deciding."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .. import text
+
+_THRESHOLD = re.compile(r"\b(acima de|a partir de|mais de|minimo de|minima de|superiores a|superior a|maiores que|"
+                        r"maior que|partir de)\s+rs\s*(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)")
+_CUTOFF = re.compile(r"\bate (?:as |a )?(\d{1,2})(?:h|:)(\d{2})?")
+_TIMES = re.compile(r"\b(?:ate|em ate)\s+(\d{1,2})\s*x\b|\b(\d{1,2})\s*x\s+sem juros")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    amount: Decimal
+    inclusive: bool           # "a partir de" includes the amount; "acima de" does not
+
+    def reached(self, value: Decimal) -> bool:
+        return value >= self.amount if self.inclusive else value > self.amount
+
+
+def threshold(fact: str | None) -> Threshold | None:
+    """The money threshold a free-text fact states, or None."""
+    if not fact:
+        return None
+    m = _THRESHOLD.search(text.normalize(fact))
+    if not m:
+        return None
+    amount = Decimal(m.group(2).replace(".", "").replace(",", "."))
+    return Threshold(amount, inclusive=m.group(1) in ("a partir de", "partir de", "minimo de", "minima de"))
+
+
+def cutoff_minutes(fact: str | None) -> int | None:
+    """The hour of the day an order must be placed by ("até as 16h"), in minutes, or None."""
+    if not fact:
+        return None
+    m = _CUTOFF.search(text.normalize(fact))
+    if not m:
+        return None
+    return int(m.group(1)) * 60 + int(m.group(2) or 0)
+
+
+_NO_DAYS = re.compile(r"\bnao (?:entregamos|fazemos entregas?|ha entregas?)\s+(?:aos|nos|no|na|as|em)\s+"
+                      r"([a-z ,]+?)(?:[.;]|$)")
+_DAY_WORDS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "quinta": "thu", "sexta": "fri",
+              "sabado": "sat"}
+
+
+def no_delivery_days(fact: str | None) -> set[str]:
+    """The days a delivery text says there is none ("Não entregamos aos domingos" -> {"sun"})."""
+    out: set[str] = set()
+    for m in _NO_DAYS.finditer(text.normalize(fact or "")):
+        out |= {_DAY_WORDS[w] for w in (text.stem(t) for t in m.group(1).split()) if w in _DAY_WORDS}
+    return out
+
+
+def max_installments(fact: str | None) -> int | None:
+    if not fact:
+        return None
+    m = _TIMES.search(text.normalize(fact))
+    return int(m.group(1) or m.group(2)) if m else None

@@ -1,0 +1,73 @@
+"""A message cut into its parts: each question or request, in the order written.
+
+"qual a taxa? e quanto preciso comprar pra não pagar?" is two parts; so is
+"quanto fica 2 arroz e 3 feijão, e entregam no Monte Castelo?". Cuts are made
+at question marks and sentence ends, and before an "e"/", e" that opens a new
+question ("... e vocês aceitam pix?"). Lines are not cut (a pasted shopping
+list is one part), nor is "arroz e feijão".
+"""
+from __future__ import annotations
+
+import re
+
+from .. import text
+
+MAX_PARTS = 6
+_ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])\.\s+(?=\S)", re.IGNORECASE)
+LIST_LINES = 3       # a message of this many lines is a pasted list: the classifier reads it whole
+MAX_CHARS = 600      # and so is a text this long
+# words that open a question of their own after "e" ("e entregam no centro?")
+OPENERS = frozenset("""quanto quanta quantos quantas qual quais como onde quando voces vcs vc aceita aceitam
+entrega entregam entregar tem teria posso pode podem faz fazem montam parcela parcelam tambem queria
+gostaria""".split())
+# two words that open a question after "e": "e até que horas ...", "e a partir de quanto ..."
+OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas"), ("ate", "qual")})
+# a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
+ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem".split())
+LONG = 8
+_AND = re.compile(r"(?:,\s*|\s+)e\s+(?=\S)", re.IGNORECASE)
+
+
+def split(message: str) -> list[str]:
+    """The parts of a message, as written (not normalized)."""
+    out: list[str] = []
+    if (message or "").strip().count("\n") >= LIST_LINES - 1 or len(message or "") > MAX_CHARS:
+        return [message.strip()]
+    for chunk in _ENDS.split(message or ""):
+        if not chunk or not any(c.isalnum() for c in chunk):
+            continue
+        out += _split_on_and(chunk.strip())
+    return out[:MAX_PARTS] if len(out) > 1 else [message.strip()] if message and message.strip() else []
+
+
+def _split_on_and(chunk: str) -> list[str]:
+    """Cut before an "e" whose next word opens a question ("... e entregam no centro")."""
+    if "\n" in chunk:
+        return [chunk]
+    pieces, start = [], 0
+    for m in _AND.finditer(chunk):
+        after = text.normalize(chunk[m.end():m.end() + 30]).split()
+        opens = after and (after[0] in OPENERS or tuple(after[:2]) in OPENING_PAIRS)
+        if opens and not _list_continues(after):
+            piece = chunk[start:m.start()].strip(" ,")
+            if piece:
+                pieces.append(piece)
+            start = m.end()
+    pieces.append(chunk[start:].strip(" ,"))
+    return [q for p in pieces if p for q in _split_on_comma(p)]
+
+
+def _split_on_comma(piece: str) -> list[str]:
+    """The question at the end of a long chatty clause, cut off at its comma."""
+    if len(piece.split()) <= LONG or "," not in piece:
+        return [piece]
+    head, _, tail = piece.rpartition(",")
+    words = text.normalize(tail).split()
+    if words and words[0] in ASKING and len(head.split()) >= LONG and not any(c.isdigit() for c in head):
+        return [head.strip(), tail.strip()]
+    return [piece]
+
+
+def _list_continues(words: list[str]) -> bool:
+    """"... e tambem 2 óleos" continues a list, not a question."""
+    return words[0] == "tambem" and len(words) > 1 and words[1][:1].isdigit()

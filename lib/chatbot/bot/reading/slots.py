@@ -1,0 +1,67 @@
+"""Slots of a message part, read from its normalized text: an amount of money
+("se eu gastar 300", "compra de R$ 150,50"), a time of day ("às 7", "19h30",
+"meio-dia", "7 da noite") and the day meant ("amanhã", "sábado", "feriado")."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+
+_NUM = r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)"
+# money: "rs 300", "300 reais", "300 conto", or a number after a spending verb
+_MONEY = re.compile(rf"\brs\s*{_NUM}|{_NUM}\s*(?:reais|real|conto|contos|pila|pilas)\b|"
+                    rf"\b(?:gastar|gasto|gastando|gastei|compra de|compras de|comprar|compro|comprando|pedido de|"
+                    rf"pedir|peco|valor de|total de|acima de|mais de|ate|der|dar|fechar|fechando|passar de|"
+                    rf"compra der|conta de)\s+(?:uns\s+|umas\s+)?(?:rs\s*)?{_NUM}(?!\s*(?:h\b|horas?\b|kg\b|g\b|"
+                    rf"unidades|pacotes|caixas|fardos|latas|garrafas|x\b|vezes|dias?\b|minutos))")
+_TIME = re.compile(r"\b(?:as|a|pelas|umas|la pelas|lá pelas)?\s*(\d{1,2})(?:h|:|\s*horas?\b)\s*(\d{2})?\b|"
+                   r"\bas\s+(\d{1,2})\b(?!\s*(?:reais|kg|unidades))")
+_MIDDAY = re.compile(r"\bmeio\s*dia\b")
+_MIDNIGHT = re.compile(r"\bmeia\s*noite\b")
+_PM = re.compile(r"\bda (?:tarde|noite)\b")
+_DAYS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "quinta": "thu", "sexta": "fri",
+         "sabado": "sat", "feriado": "holidays", "feriados": "holidays"}
+
+
+def money(norm: str) -> Decimal | None:
+    """The amount of money a normalized text names, or None."""
+    m = _MONEY.search(norm)
+    if not m:
+        return None
+    raw = next(g for g in m.groups() if g)
+    return Decimal(raw.replace(".", "").replace(",", "."))
+
+
+def time_of_day(norm: str) -> int | None:
+    """Minutes after midnight of a time named ("às 7" -> 420, "7 da noite" -> 1140), or None."""
+    if _MIDDAY.search(norm):
+        return 12 * 60
+    if _MIDNIGHT.search(norm):
+        return 0
+    m = _TIME.search(norm)
+    if not m:
+        return None
+    hour = int(m.group(1) or m.group(3))
+    minute = int(m.group(2) or 0)
+    if hour > 24 or minute > 59:
+        return None
+    if hour < 12 and _PM.search(norm):
+        hour += 12
+    return hour % 24 * 60 + minute
+
+
+def day(norm: str) -> str | None:
+    """The day meant: a day key (mon..sun, holidays), "today", "tomorrow" or "now"; None when none is named."""
+    words = norm.split()
+    if "depois de amanha" in norm:
+        return "after_tomorrow"
+    for w in words:
+        if w in _DAYS:
+            return _DAYS[w]
+    if "amanha" in words:
+        return "tomorrow"
+    if "agora" in words:
+        return "now"
+    if "hoje" in words:
+        return "today"
+    return None

@@ -1,0 +1,253 @@
+"""Reading a message into parts and answering each from the facts (issue 19, bot/reading/).
+
+Yes/no questions are decided from the store's facts (never "Sim" when it is no), two
+questions in one message are both answered in order, a follow-up refers to the last
+product until the conversation goes idle, packs are counted as units, run-on lists keep
+every item, and a failure to read a message is logged with its id, counted on /metrics
+and still answered by the classifier (never the generic apology).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pytest
+
+from chatbot import clock, db
+from chatbot.bot import reading
+from chatbot.bot.knowledge import import_kb
+from chatbot.bot.pipeline import READING_FAILED, build_bot
+from chatbot.bot.reading import checks, facts, parts, slots
+from chatbot.bot.types import Question
+from chatbot.worker import BOT_ERROR_REPLY, Worker
+from support.configs import make_cfg
+from support.metrics_text import families, sample
+from support.worker import enqueue, live_cfg
+
+DATA = Path(__file__).resolve().parent / "data"
+# Wednesday 2026-12-02 10:00 in Fortaleza (UTC-3)
+WEDNESDAY_10H = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
+
+
+def store_bot(tmp_path, store="store-sample", **sections):
+    cfg = make_cfg(tmp_path, bot={"store_timezone": "America/Fortaleza"}, **sections)
+    Path(cfg.db_path).parent.mkdir(parents=True, exist_ok=True)
+    conn = db.connect(cfg.db_path)
+    import_kb(conn, DATA / store / "catalog.csv", DATA / store / "store.toml")
+    return build_bot(cfg, conn, preload=False), conn
+
+
+@pytest.fixture
+def sample_bot(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path)
+    yield bot
+    conn.close()
+    clock.unfreeze()
+
+
+def ask(bot, message, who="5585999990001"):
+    return bot.answer(Question(text=message, wa_id=who))
+
+
+# -- the facts' numbers and the message's slots -------------------------------------
+
+def test_thresholds_are_read_from_free_text():
+    above = facts.threshold("Compras acima de R$ 300,00 podem ser parceladas em até 3x sem juros.")
+    assert (above.amount, above.inclusive) == (300, False)
+    assert not above.reached(300) and above.reached(301)
+    start = facts.threshold("Parcelamos em até 5x sem juros em compras a partir de R$ 1.500,00.")
+    assert (start.amount, start.inclusive) == (1500, True) and start.reached(1500)
+    assert facts.threshold("Parcelamos no cartão.") is None
+    assert facts.cutoff_minutes("Pedidos feitos até as 16h30 são entregues no mesmo dia.") == 16 * 60 + 30
+    assert facts.max_installments("Parcelamos em até 4x sem juros") == 4
+
+
+@pytest.mark.parametrize("message,money,minute,day", [
+    ("se eu gastar uns 250 reais dá pra parcelar?", 250, None, None),
+    ("compra de R$ 1.250,50 tem frete grátis?", 1250.5, None, None),
+    ("quanto fica 2 arroz", None, None, None),
+    ("vcs abrem amanhã às 7?", None, 420, "tomorrow"),
+    ("sábado 21h30 ainda dá tempo?", None, 21 * 60 + 30, "sat"),
+    ("às 7 da noite de domingo", None, 19 * 60, "sun"),
+    ("no feriado abre meio-dia?", None, 720, "holidays"),
+])
+def test_slots(message, money, minute, day):
+    from chatbot.bot import text
+    norm = text.normalize(message)
+    assert slots.money(norm) == (None if money is None else pytest.approx(money))
+    assert slots.time_of_day(norm) == minute
+    assert slots.day(norm) == day
+
+
+# -- yes/no, decided ------------------------------------------------------------------
+
+@pytest.mark.parametrize("message,starts,needs", [
+    ("se eu gastar 250 dá pra parcelar?", "Não", "R$ 300,00"),
+    ("compra de 300 reais parcela?", "Não", "acima de R$ 300,00"),     # "acima de": 300 is not above
+    ("uma compra de 450 reais posso dividir em 3x?", "Sim", "R$ 450,00"),
+    ("posso parcelar em 10x uma compra de 900?", "Não", "3x"),
+    ("aceita Alelo?", "Não", "vale-alimentação"),
+    ("aceita pix?", "Sim", "Pix"),
+    ("se eu comprar 150 a entrega é grátis?", "Não", "R$ 200,00"),
+    ("compra de 250 o frete é grátis?", "Sim", "R$ 200,00"),
+    ("pedido de 50 reais vocês entregam?", "Não", "R$ 80,00"),
+    ("vcs abrem amanhã às 7?", "Sim", "7h"),             # tomorrow is Thursday: 07:00-21:00
+    ("domingo às 14h vcs tão abertos?", "Não", "13h"),
+    ("no feriado abrem às 7 da manhã?", "Não", "8h"),
+    ("pedindo agora chega hoje?", "Sim", "16h"),           # 10:00, before the 16h cut-off
+])
+def test_yes_no_is_computed_from_the_facts(sample_bot, message, starts, needs):
+    reply = ask(sample_bot, message)
+    assert reply.text.startswith(starts), reply.text
+    assert needs in reply.text
+
+
+def test_after_the_cut_off_same_day_delivery_is_no(sample_bot):
+    clock.freeze(WEDNESDAY_10H + 7 * 3600)         # 17:00
+    assert ask(sample_bot, "pedindo agora chega hoje?").text.startswith("Não")
+
+
+def test_a_brand_the_list_names_is_yes_and_a_card_brand_is_neither(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    try:
+        bot, conn = store_bot(tmp_path, "store2")
+        assert ask(bot, "aceita ticket?").text.startswith("Sim")
+        assert ask(bot, "aceita alelo?").text.startswith("Não")
+        assert ask(bot, "aceitam vale alimentação?").text.startswith("Sim")     # Sodexo and Ticket are vouchers
+        elo = ask(bot, "pago com elo?").text
+        assert not elo.startswith(("Sim", "Não")) and "atendente" in elo
+        conn.close()
+    finally:
+        clock.unfreeze()
+
+
+def test_checks_decide_nothing_a_fact_does_not_say():
+    from chatbot.bot.knowledge import KB
+    kb = KB(version=1, payment={"methods": ["Pix"], "installments": "Parcelamos no cartão."})
+    assert checks.installments("se eu gastar 500 da para parcelar", kb) == "Parcelamos no cartão."
+    none = KB(version=1, payment={"methods": ["Pix"]})
+    assert checks.installments("se eu gastar 500 da para parcelar", none).startswith("Não")
+
+
+# -- parts, follow-ups, lists -----------------------------------------------------------
+
+def test_parts_are_cut_at_questions_not_inside_lists():
+    assert parts.split("qual a taxa de entrega? e quanto preciso comprar pra não pagar?") == \
+        ["qual a taxa de entrega?", "e quanto preciso comprar pra não pagar?"]
+    assert parts.split("quanto fica 2 arroz e 3 feijão e entregam no monte castelo") == \
+        ["quanto fica 2 arroz e 3 feijão", "entregam no monte castelo"]
+    assert parts.split("que horas abre e fecha no domingo?") == ["que horas abre e fecha no domingo?"]
+    assert parts.split("lista:\n- 2 arroz\n- 3 feijão?") == ["lista:\n- 2 arroz\n- 3 feijão?"]
+
+
+def test_two_questions_are_both_answered_in_order(sample_bot):
+    reply = ask(sample_bot, "quanto fica 2 arroz e 3 feijão? e entregam no monte castelo?")
+    assert "R$ 79,77" in reply.text and "Monte Castelo" in reply.text
+    assert reply.text.index("R$ 79,77") < reply.text.index("Monte Castelo")
+    fees = ask(sample_bot, "que horas vcs abrem no sábado? e tem estacionamento?", who="2").text
+    assert "7h às 22h" in fees and "120 vagas" in fees
+
+
+def test_a_follow_up_quantity_quotes_the_last_product_until_the_conversation_goes_idle(sample_bot):
+    ask(sample_bot, "quanto custa o feijão carioca?")
+    reply = ask(sample_bot, "e se forem 15?")
+    assert reply.intent == "quote" and "15x Feijão Carioca" in reply.text and "R$ 110,85" in reply.text
+    cheaper = ask(sample_bot, "levando 4 sai mais barato?").text
+    assert cheaper.startswith("Não") and "10" in cheaper
+    clock.advance(sample_bot.cfg.bot.context_idle_minutes * 60 + 1)
+    assert "Feijão" not in (ask(sample_bot, "e se forem 15?").text or "")
+
+
+@pytest.mark.parametrize("message,line", [
+    ("quanto fica 2 fardos de refrigerante (de 6)?", "12x Refrigerante Cola"),
+    ("3 caixas de leite com 12 quanto fica?", "36x Leite UHT"),
+    ("quanto sai um fardo de 12 cervejas?", "12x Cerveja"),
+])
+def test_packs_are_counted_as_units(sample_bot, message, line):
+    assert line in ask(sample_bot, message).text
+
+
+def test_a_run_on_list_keeps_every_item(sample_bot):
+    reply = ask(sample_bot, "vou querer 2 arroz e 3 feijão e também 2 óleo mais 1 açúcar pro almoço de domingo "
+                            "que a família vem").text
+    for item in ("2x Arroz", "3x Feijão", "2x Óleo", "1x Açúcar"):
+        assert item in reply
+    assert "Não encontrei" not in reply
+
+
+def test_faq_paraphrases_and_promotions_of_two_sections(sample_bot):
+    assert "120 vagas" in ask(sample_bot, "tem onde deixar o carro?").text
+    assert "CNPJ" in ask(sample_bot, "dá pra tirar nota no nome da empresa?", who="2").text
+    promos = ask(sample_bot, "tem promoção de frios ou laticínios?", who="3").text
+    assert "Queijo Mussarela" in promos and "Margarina" in promos and "Picanha" not in promos
+
+
+def test_a_variant_the_store_lacks_is_said_so(tmp_path):
+    bot, conn = store_bot(tmp_path, "store2")
+    reply = ask(bot, "tem coca de 600ml?").text
+    assert reply.startswith("Não") and "não vendemos" in reply
+    conn.close()
+
+
+def test_complaint_words_only_when_about_a_problem(sample_bot):
+    chatty = ask(sample_bot, "boa noite!! desculpa incomodar, meu marido reclamou que eu sempre esqueço o café "
+                             "kkkk, quanto tá o café pilão?")
+    assert not chatty.handoff and "R$ 16,99" in chatty.text
+    real = ask(sample_bot, "comprei ontem e o leite estava vencido, quanto tá o café?", who="2")
+    assert real.handoff
+
+
+def test_an_edit_after_a_quote_never_crashes(sample_bot):
+    ask(sample_bot, "quanto fica 2 arroz, 3 óleo e 1 sabão em pó?")
+    reply = ask(sample_bot, "tira o sabão e aumenta o arroz pra 8")
+    assert reply.intent == "quote_edit" and "R$" not in reply.text      # never a total of a list half-read
+
+
+# -- bad input --------------------------------------------------------------------------
+
+def test_a_reading_failure_is_logged_counted_and_still_answered(tmp_path, graph, client, monkeypatch, caplog):
+    """The worker's real Bot with reading broken: the customer gets the classifier's answer (not the
+    apology), the log names the message id, /metrics counts it by reply source."""
+    cfg = live_cfg(tmp_path, graph.url)
+    conn = db.connect(cfg.db_path)
+    import_kb(conn, DATA / "store-sample" / "catalog.csv", DATA / "store-sample" / "store.toml")
+
+    def broken(*_):
+        raise AttributeError("'NoneType' object has no attribute 'lines'")
+    monkeypatch.setattr(reading, "respond", broken)
+    worker = Worker(cfg, conn=conn, bot=build_bot(cfg, conn, preload=False), owner="w")
+    enqueue(conn)                                     # "Bom dia! Vocês abrem domingo?"
+    with caplog.at_level(logging.ERROR, logger="chatbot.bot"):
+        assert worker.run_once() == "answered"
+    sent = graph.sends()[0]["body"]["text"]["body"]
+    assert sent != BOT_ERROR_REPLY and "domingo" in sent.lower()
+    inbox_id = conn.execute("SELECT id FROM inbox").fetchone()[0]
+    assert any(f"reading message {inbox_id} failed" in r.getMessage() and r.exc_info for r in caplog.records)
+    fams = families(client.get("/metrics").get_data(as_text=True))
+    assert sample(fams, "chatbot_messages_handled_total", outcome="answered", source=READING_FAILED) == 1
+    conn.close()
+
+
+def test_delivery_days_times_and_opposite_variants_on_the_second_store(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    try:
+        bot, conn = store_bot(tmp_path, "store2")
+        assert ask(bot, "entregam no domingo?").text.startswith("Não")          # "Não entregamos aos domingos."
+        assert ask(bot, "se eu pedir às 11h chega hoje?", who="2").text.startswith("Sim")   # cut-off 12h
+        assert ask(bot, "se eu pedir às 13h chega hoje?", who="3").text.startswith("Não")
+        gas = ask(bot, "tem água com gás?", who="4").text
+        assert gas.startswith("Não") and "sem Gás" in gas                      # the other one, named as such
+        assert ask(bot, "vcs vendem gás?", who="5").text.startswith("Não")
+        ask(bot, "quanto custa o café três corações 250g?", who="6")
+        assert "R$ 17,90" in ask(bot, "e o de 500g?", who="6").text
+        conn.close()
+    finally:
+        clock.unfreeze()
+
+
+def test_chatter_around_a_question_is_not_answered(sample_bot):
+    reply = ask(sample_bot, "oi boa tarde, tudo bem? to organizando o aniversário do meu filho e queria saber "
+                            "quanto tá o refrigerante guaraná").text
+    assert "R$ 8,49" in reply and "Não encontrei" not in reply
