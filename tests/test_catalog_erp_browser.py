@@ -87,7 +87,8 @@ def test_the_erp_export_through_the_mapping_step(browser, site, cfg, tmp_path): 
     page.wait_for_selector("text=Catálogo atualizado", timeout=60_000)
     assert knowledge.summary(conn)["products"] == 15_000
     seventh = knowledge.products(conn, "sku=?", ("7890000000007",))[0]
-    assert seventh.name == "Produto Seleção Econômica Número 7 Embalagem Família 1kg" and seventh.category == "Bebidas"
+    assert seventh.name == "Produto Seleção Econômica Número 7 Embalagem Família Tradicional Pacote 1kg"
+    assert seventh.category == "Mercearia" and seventh.brand == "Pilão"
     reply = answer_text(build_bot(cfg, conn, preload=False), "quanto ta o Produto Seleção Econômica Número 7?")[0]
     assert "R$" in reply.text, reply.text
     assert not seen["console"] and not seen["errors"] and not seen["dialogs"], seen

@@ -209,8 +209,11 @@ def map_columns(conn, token: str, chosen: dict[int, str], actor: str, cfg) -> di
     lacking = [catalog_file.LABELS[f] for f in catalog_file.REQUIRED_FIELDS if f not in picked]
     if lacking:
         raise CatalogError(f"Falta dizer qual coluna é {', '.join(lacking)}.", 400)
-    remember_columns(conn, {catalog_file.header_key(header[i]): f for i, f in fields.items()
-                            if catalog_file.header_key(header[i])}, actor)
+    # Remember what staff said where it differs from what the page proposed, and every unknown name.
+    proposed = catalog_file.fields(header, remembered(conn))
+    remember_columns(conn, {c["key"]: fields[c["index"]] for c in proposed
+                            if c["key"] and (c["how"] == "unknown" or fields[c["index"]] != (c["field"] or ""))},
+                     actor)
     with db.transaction(conn):
         conn.execute("DELETE FROM kb_previews WHERE token=?", (token,))
     return stage(conn, data, name, actor, cfg)
@@ -222,14 +225,11 @@ def remembered(conn) -> dict[str, str]:
 
 
 def remember_columns(conn, names: dict[str, str], actor: str) -> None:
-    """Keep what each header name means, for every later upload and sync. A name that
-    already means that field by itself (``Código`` is the code) is not stored."""
-    known = {key: f for f, keys in catalog_file.HEADER_NAMES.items() for key in keys}
+    """Keep what each header name means (header_key -> field, "" to ignore), for every later
+    upload and sync."""
     now = clock.now()
     with db.transaction(conn):
         for key, f in names.items():
-            if known.get(key) == f and key not in remembered(conn):
-                continue
             conn.execute("INSERT INTO kb_column_names (header, field, updated_at, updated_by) VALUES (?,?,?,?)"
                          " ON CONFLICT(header) DO UPDATE SET field=excluded.field, updated_at=excluded.updated_at,"
                          " updated_by=excluded.updated_by", (key, f, now, actor))

@@ -52,7 +52,8 @@ XLSX_WALL_SECONDS = 40
 # First bytes of files staff pick by mistake: (magic, English reason; reasons.py has the pt-BR).
 FOREIGN = ((b"%PDF", "this is a PDF file, not a spreadsheet"),
            (b"\xd0\xcf\x11\xe0", "this is an old Excel .xls workbook"),
-           (b"\x89PNG", "this is an image, not a spreadsheet"), (b"\xff\xd8\xff", "this is an image, not a spreadsheet"),
+           (b"\x89PNG", "this is an image, not a spreadsheet"),
+           (b"\xff\xd8\xff", "this is an image, not a spreadsheet"),
            (b"GIF8", "this is an image, not a spreadsheet"), (b"{\\rtf", "this is a Word/RTF document"))
 
 # The catalog's fields and the names spreadsheets and ERPs give them (compared by ``header_key``).

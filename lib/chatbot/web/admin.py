@@ -35,7 +35,7 @@ _backup_lock = threading.Lock()
 _test_slot = threading.BoundedSemaphore(1)     # a test message holds a web thread while it waits
 # One password check at a time per lane: from where the account logged in before, and the rest.
 _known_lane = throttle.Lane(queue=4, patience=5.0)
-_other_lane = throttle.Lane(queue=1, patience=0.5)
+_other_lane = throttle.Lane(queue=1, patience=0.5, spacing=0.2)   # at most ~3 checks a second
 
 auth.protect(bp, "admin", public=("admin.login",))
 

@@ -38,6 +38,7 @@ log = logging.getLogger("chatbot.web")
 
 
 UPLOAD_PATHS = frozenset({"/admin/catalog"})      # POST only: the catalog file
+DRAIN_FACTOR = 4        # a refused upload declaring up to 4x the limit is read and dropped, then answered
 
 
 def create_server(app, cfg, host: str, port: int):
@@ -96,6 +97,7 @@ def upload_channel(adj, upload_limit: int):
 
     class Parser(HTTPRequestParser):
         upload = False
+        draining = 0
 
         def parse_header(self, header_plus):
             super().parse_header(header_plus)
@@ -104,10 +106,20 @@ def upload_channel(adj, upload_limit: int):
                 self.adj = upload_adj       # read by received() for this request only
 
         def received(self, data):
+            if self.draining:
+                n = min(len(data), self.draining)
+                self.draining -= n
+                self.completed = self.draining == 0
+                return n
             consumed = super().received(data)
             if self.upload and isinstance(self.error, RequestEntityTooLarge):
                 accept = self.headers.get("ACCEPT", "")
                 self.error = TooLarge(upload_limit, "text/html" in accept)
+                small = self.content_length <= DRAIN_FACTOR * upload_limit
+                if not self.chunked and self.body_bytes_received == 0 and small:
+                    # A browser sends the whole file before it reads an answer: read the rest and
+                    # drop it (nothing is buffered), so the page arrives instead of a reset.
+                    self.draining, self.completed = self.content_length, False
             return consumed
 
     return type("UploadChannel", (HTTPChannel,), {"parser_class": Parser})

@@ -24,6 +24,7 @@ sleeps, so a flood of tries holds no web thread. Pure and in memory (one
 from __future__ import annotations
 
 import threading
+import time
 
 WINDOW = 600
 PAIR_FREE, PAIR_MAX_WAIT = 3, 300
@@ -101,23 +102,33 @@ class LoginThrottle:
 
 class Lane:
     """Password checks (each ~0.1 s of CPU and 32 MiB) one at a time, with at most ``queue``
-    more waiting, each for at most ``patience`` seconds: beyond that a try is told at once to
-    try again, so a flood never holds the web threads Meta's webhooks need."""
+    more waiting, each for at most ``patience`` seconds, and at least ``spacing`` seconds between
+    the end of one check and the start of the next: beyond that a try is told at once to try
+    again, so a flood of guesses neither holds the web threads Meta's webhooks need nor keeps a
+    core busy hashing."""
 
-    def __init__(self, queue: int, patience: float):
+    def __init__(self, queue: int, patience: float, spacing: float = 0.0):
         self._slot = threading.Semaphore(1)
         self._room = threading.Semaphore(1 + queue)
-        self.patience = patience
+        self.patience, self.spacing = patience, spacing
+        self._free_at = 0.0                    # time.monotonic() when the next check may start
 
     def enter(self) -> bool:
         """True: the caller holds the check and must call ``leave``; False: busy, try again."""
         if not self._room.acquire(blocking=False):
             return False
+        deadline = time.monotonic() + self.patience
         if self._slot.acquire(timeout=self.patience):
-            return True
+            pause = self._free_at - time.monotonic()
+            if pause <= 0 or time.monotonic() + pause <= deadline:
+                if pause > 0:
+                    time.sleep(pause)
+                return True
+            self._slot.release()
         self._room.release()
         return False
 
     def leave(self) -> None:
+        self._free_at = time.monotonic() + self.spacing
         self._slot.release()
         self._room.release()
