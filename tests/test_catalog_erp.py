@@ -91,7 +91,8 @@ def test_a_2_mb_erp_catalog_uploads_through_waitress_from_a_browser_form(live):
                   data={"csrf_token": csrf, "token": token, "confirm_suspicious": "1"})
     assert resp.status_code == 200 and "Catálogo atualizado" in resp.text
     sugar = knowledge.products(conn, "sku=?", ("7890000000003",))[0]
-    assert sugar.name == "Produto Seleção Econômica Número 3 Embalagem Família Tradicional Pacote 1kg" and sugar.brand == "Nestlé"
+    assert sugar.name == "Produto Seleção Econômica Número 3 Embalagem Família Tradicional Pacote Grande 1kg"
+    assert sugar.brand == "Nestlé"
 
 
 def test_the_webhook_keeps_its_own_limit_and_too_large_uploads_get_the_pt_br_page(live):
@@ -118,7 +119,7 @@ def test_erp_header_names_are_recognised_and_aliases_are_optional(loaded, cfg):
                                                      "promo_price", "wholesale_price", "wholesale_min_qty"]
     first = checked.products[0]
     assert (first["name"], first["category"], first["aliases"]) == (
-        "Produto Seleção Econômica Número 0 Embalagem Família Tradicional Pacote 1kg", "Mercearia", "")
+        "Produto Seleção Econômica Número 0 Embalagem Família Tradicional Pacote Grande 1kg", "Mercearia", "")
     for header in ("EAN;Produto;Unidade;Preço", "Cód. Barras;Descrição do produto;UND;Valor",
                    "codigo;NOME;emb;preco de venda"):
         data = f"{header}\r\n7891;Arroz 5kg;PCT;27,90\r\n".encode("cp1252")

@@ -18,7 +18,7 @@ def erp_rows(n: int, extra: str = "") -> list[str]:
         promo = f"{price * 0.9:.2f}".replace(".", ",") if i % 3 == 0 else ""
         wholesale = f"{price * 0.93:.2f}".replace(".", ",") if i % 2 == 0 else ""
         qty = "12" if wholesale else ""
-        out.append(f"789{i:010d};Produto Seleção Econômica Número {i} Embalagem Família Tradicional Pacote 1kg;"
+        out.append(f"789{i:010d};Produto Seleção Econômica Número {i} Embalagem Família Tradicional Pacote Grande 1kg;"
                    f"{BRANDS[i % len(BRANDS)]};{SECTIONS[i % len(SECTIONS)]};UN;{price:.2f}".replace(".", ",") +
                    f";{promo};{wholesale};{qty}{extra}")
     return out

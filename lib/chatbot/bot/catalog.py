@@ -99,7 +99,7 @@ def preview(conn, checked: knowledge.CheckedCatalog, kb_cfg) -> dict:
     return {
         "refused": not checked.products, "needs_mapping": checked.needs_mapping,
         "columns": [{k: c[k] for k in ("index", "header", "field", "how")} for c in checked.columns],
-        "sample": [cells for _line, cells in checked.file.rows[:3]] if checked.needs_mapping else [],
+        "examples": _examples(checked) if checked.needs_mapping else [],
         "file": checked.file.name, "format": checked.file.format, "encoding": checked.file.encoding,
         "delimiter": checked.file.delimiter, "described": checked.file.describe(),
         "sha256": checked.sha256, "base_version": knowledge.version(conn),
@@ -114,6 +114,21 @@ def preview(conn, checked: knowledge.CheckedCatalog, kb_cfg) -> dict:
         "flags": flags, "suspicious": bool(flags), "applicable": not rejected and bool(checked.products),
         "unchanged": not (added or removed or changes) and not rejected,
     }
+
+
+def _examples(checked: knowledge.CheckedCatalog, rows: int = 20, each: int = 2) -> list[list[str]]:
+    """For the mapping step: a couple of the first values of each column (shortened)."""
+    out = []
+    for i in range(len(checked.file.header)):
+        seen: list[str] = []
+        for _line, cells in checked.file.rows[:rows]:
+            v = cells[i].strip() if i < len(cells) else ""
+            if v and v not in seen:
+                seen.append(v if len(v) <= 28 else v[:27] + "…")
+            if len(seen) == each:
+                break
+        out.append(seen)
+    return out
 
 
 def _rejected_skus(checked: knowledge.CheckedCatalog) -> set[str]:
