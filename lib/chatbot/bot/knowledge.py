@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import operator
 import os
 import re
 import tomllib
@@ -200,6 +201,9 @@ def check_catalog(data: bytes, name: str, tz: str = DEFAULT_TZ,
     checked.field_index = index
     zone = clock.store_zone(tz)
     width = len(cf.header)
+    # Each field's cell, or the "" appended past the last column for a field the file lacks.
+    pick = operator.itemgetter(*[index.get(f, width) for f in catalog_file.FIELDS])
+    names = catalog_file.FIELDS
     seen: dict[str, int] = {}
     for line, cells in cf.rows:
         if len(cells) > width:
@@ -214,9 +218,7 @@ def check_catalog(data: bytes, name: str, tz: str = DEFAULT_TZ,
                 checked.reject(line, "fewer fields than columns")
                 continue
             cells = cells + [""] * (width - len(cells))
-        row = {f: (cells[i].strip() if i < len(cells) else "") for f, i in index.items()}
-        for f in catalog_file.FIELDS:
-            row.setdefault(f, "")
+        row = dict(zip(names, map(str.strip, pick(cells + [""]))))
         before = len(checked.rejected)
         product = _check_product(row, line, checked, seen, zone)
         if len(checked.rejected) == before:
