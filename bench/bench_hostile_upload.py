@@ -56,11 +56,11 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=3, help="uploads of each bomb")
+    ap.add_argument("--seconds", type=float, default=15.0, help="how long to keep uploading bombs")
     ap.add_argument("--rate", type=float, default=50.0, help="webhooks a second")
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args()
-    bombs = [("1.7 KB-class sheet declaring A1:XFD1048576", dimension_bomb()),
+    bombs = [("a sheet declaring A1:XFD1048576 (one real row)", dimension_bomb()),
              ("workbook unpacking to 100 MB of XML", unpack_bomb(100))]
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -97,7 +97,8 @@ def main() -> int:
             time.sleep(5)
             phase["name"] = "during"
             results = []
-            for _ in range(args.rounds):
+            until = time.monotonic() + args.seconds
+            while time.monotonic() < until:
                 for name, data in bombs:
                     t0 = time.perf_counter()
                     r = requests.post(url + "/admin/catalog", headers={"Authorization": f"Bearer {TOKEN}"},
@@ -118,14 +119,15 @@ def main() -> int:
              f"`bench/bench_hostile_upload.py`, {datetime.date.today()}, {platform.python_implementation()}"
              f" {platform.python_version()}, {os.cpu_count()} CPUs (shared, noisy; load average"
              f" {os.getloadavg()[0]:.1f} at the end): the real `chatbot-web` taking {args.rate:.0f} signed"
-             f" webhooks a second from one client while an admin script uploads each workbook bomb"
-             f" {args.rounds} times, one after another.", "",
-             "| upload | size | slowest answer | what it answered |", "|---|---|---|---|"]
+             f" webhooks a second from one client while an admin script uploads the workbook bombs one"
+             f" after another for {args.seconds:.0f} s.", "",
+             "| upload | size | uploads | median answer | slowest answer | what it answered |",
+             "|---|---|---|---|---|---|"]
     for name, data in bombs:
         mine = [r for r in results if r[0] == name]
         worst = max(r[2] for r in mine)
-        lines.append(f"| {name} | {mine[0][1]:,} bytes | {worst:.2f} s (HTTP {mine[0][3]}) |"
-                     f" {reasons.motivo(mine[0][4])} |")
+        lines.append(f"| {name} | {mine[0][1]:,} bytes | {len(mine)} | {statistics.median(r[2] for r in mine):.2f} s |"
+                     f" {worst:.2f} s (HTTP {mine[0][3]}) | {reasons.motivo(mine[0][4])} |")
     lines += ["", "| webhook latency | n | p50 ms | p99 ms | max ms |", "|---|---|---|---|---|"]
     for ph in ("before", "during"):
         v = lat[ph]
@@ -134,8 +136,10 @@ def main() -> int:
     worst = max(r[2] for r in results)
     p99 = pct(lat["during"], .99)
     ok = worst < 2.0 and p99 < 0.05
-    lines += ["", f"Every bomb was refused within **{worst:.2f} s**; the webhook's p99 during the uploads was"
-              f" **{p99 * 1000:.1f} ms** ({'meets' if ok else 'MISSES'} the 2 s and 50 ms targets).", MARK_END]
+    lines += ["", f"Every bomb was answered within **{worst:.2f} s** (the first upload includes loading openpyxl"
+              f" into the web process); the webhook's p99 during the uploads was **{p99 * 1000:.1f} ms**, against"
+              f" {pct(lat['before'], .99) * 1000:.1f} ms before them in the same run"
+              f" ({'meets' if ok else 'MISSES'} the 2 s and 50 ms targets).", MARK_END]
     section = "\n".join(lines)
     print(section)
     if not args.no_doc:

@@ -14,7 +14,7 @@ with the names staff taught it on /admin/catalog first.
 
 A workbook is a zip of XML that can claim any size: ``read`` checks the
 unpacked size before anything parses it, and parses it in a child process
-(``bot/xlsx_reader.py``) with CPU, memory and wall-clock limits, reading only
+(``bot/xlsx_reader.py``, forked) with CPU, memory and wall-clock limits, reading only
 as many columns as the header has and at most ``MAX_ROWS`` rows. Files that
 are not spreadsheets (a PDF renamed .csv, an old .xls, an image) are told
 apart by their first bytes and refused by name.
@@ -26,18 +26,17 @@ knowledge.py, the same for every shape.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
-import os
+import multiprocessing
 import re
 import signal
-import subprocess
-import sys
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
+
+import psutil
 
 XLSX_MAGIC = b"PK\x03\x04"
 BOM = b"\xef\xbb\xbf"
@@ -45,8 +44,8 @@ ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 com BOM", "cp1252": "Win
 
 MAX_ROWS = 100_000                  # products in one file (a big atacarejo has 15,000-50,000)
 MAX_UNPACKED = 64 * 1024 * 1024     # a workbook's XML, all parts together, once unzipped
-XLSX_CPU_SECONDS = 30               # the child's limits (a 50,000-row workbook takes about 6 s)
-XLSX_MEMORY = 768 * 1024 * 1024
+XLSX_CPU_SECONDS = 30               # the reader's limits (a 50,000-row workbook takes about 6 s)
+XLSX_MEMORY = 768 * 1024 * 1024     # resident memory; the parent kills the reader past it
 XLSX_WALL_SECONDS = 40
 
 # First bytes of files staff pick by mistake: (magic, English reason; reasons.py has the pt-BR).
@@ -211,28 +210,40 @@ def _read_xlsx(data: bytes, name: str) -> CatalogFile:
     if problem:
         out.error = f"{name}: {problem}"
         return out
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(Path(__file__).resolve().parents[2])] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    # Imported here, before the fork, so the child imports nothing (and the worker and the CLI
+    # never load openpyxl until a workbook comes). A fork, not a fresh interpreter: importing
+    # openpyxl costs a second on a busy host, and the child needs nothing but the reader.
+    from . import xlsx_reader
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=xlsx_reader.child, args=(send, data, XLSX_CPU_SECONDS, XLSX_MEMORY, MAX_ROWS),
+                       daemon=True)
+    proc.start()
+    send.close()
+    payload, why = None, None
+    deadline = time.monotonic() + XLSX_WALL_SECONDS
     try:
-        done = subprocess.run([sys.executable, "-m", "chatbot.bot.xlsx_reader", str(XLSX_CPU_SECONDS),
-                               str(XLSX_MEMORY), str(MAX_ROWS)], input=data, capture_output=True, env=env,
-                              timeout=XLSX_WALL_SECONDS)
-    except subprocess.TimeoutExpired:
-        out.error = f"{name}: the workbook took more than {XLSX_WALL_SECONDS} s to read: save it as CSV"
+        watched = psutil.Process(proc.pid)
+        while payload is None and why is None:
+            if recv.poll(0.05):
+                payload = recv.recv_bytes()
+            elif time.monotonic() > deadline:
+                why = f"the workbook took more than {XLSX_WALL_SECONDS} s to read: save it as CSV"
+            elif watched.memory_info().rss > XLSX_MEMORY:
+                why = "the workbook needs too much memory to read: save it as CSV"
+    except (EOFError, psutil.NoSuchProcess):
+        why = None if payload is not None else "not a readable .xlsx workbook (the reader stopped)"
+    finally:
+        recv.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+    if payload is None:
+        if proc.exitcode == -signal.SIGXCPU:
+            why = f"the workbook took more than {XLSX_CPU_SECONDS} s of CPU to read: save it as CSV"
+        out.error = f"{name}: {why or 'not a readable .xlsx workbook'}"
         return out
-    try:
-        result = json.loads(done.stdout) if done.returncode == 0 else None
-    except ValueError:
-        result = None
-    if result is None:
-        killed = -done.returncode if done.returncode < 0 else None
-        if killed in (signal.SIGXCPU, signal.SIGKILL):
-            out.error = f"{name}: the workbook took more than {XLSX_CPU_SECONDS} s of CPU to read: save it as CSV"
-        elif b"MemoryError" in done.stderr:
-            out.error = f"{name}: the workbook needs too much memory to read: save it as CSV"
-        else:
-            out.error = f"{name}: not a readable .xlsx workbook (exit {done.returncode})"
-        return out
+    result = json.loads(payload)
     if result.get("error"):
         out.error = f"{name}: {result['error']}"
         return out
@@ -258,16 +269,3 @@ def _zip_problem(data: bytes) -> str | None:
         return (f"the workbook unpacks to {unpacked // 1_048_576} MB (limit {MAX_UNPACKED // 1_048_576} MB):"
                 " save it as CSV")
     return None
-
-
-def _cell_text(value) -> str:
-    """A cell as the CSV would hold it: 5.89 -> '5.89', 12.0 -> '12', a date -> '2026-12-06'."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else ""
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(round(value, 6))
-    return str(value)
