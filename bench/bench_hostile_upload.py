@@ -58,6 +58,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=15.0, help="how long to keep uploading bombs")
     ap.add_argument("--rate", type=float, default=50.0, help="webhooks a second")
+    ap.add_argument("--pause", type=float, default=0.5, help="seconds between two uploads")
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args()
     bombs = [("a sheet declaring A1:XFD1048576 (one real row)", dimension_bomb()),
@@ -107,6 +108,7 @@ def main() -> int:
                     p = r.json()
                     reason = p["rejected"][0]["reason"] if p.get("rejected") else f"{p.get('products')} product(s)"
                     results.append((name, len(data), took, r.status_code, reason))
+                    time.sleep(args.pause)
             phase["name"] = "after"
             stop.set()
             sender.join(timeout=5)
@@ -119,8 +121,8 @@ def main() -> int:
              f"`bench/bench_hostile_upload.py`, {datetime.date.today()}, {platform.python_implementation()}"
              f" {platform.python_version()}, {os.cpu_count()} CPUs (shared, noisy; load average"
              f" {os.getloadavg()[0]:.1f} at the end): the real `chatbot-web` taking {args.rate:.0f} signed"
-             f" webhooks a second from one client while an admin script uploads the workbook bombs one"
-             f" after another for {args.seconds:.0f} s.", "",
+             f" webhooks a second from one client while an admin script uploads the workbook bombs in turn,"
+             f" {args.pause:g} s apart, for {args.seconds:.0f} s.", "",
              "| upload | size | uploads | median answer | slowest answer | what it answered |",
              "|---|---|---|---|---|---|"]
     for name, data in bombs:
