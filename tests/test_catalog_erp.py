@@ -15,6 +15,7 @@ import requests
 
 from chatbot import accounts, db
 from chatbot.bot import catalog, catalog_file, knowledge
+from chatbot.web import reasons
 from chatbot.web.app import create_app
 from chatbot.web.serve import create_server
 from conftest import ADMIN_TOKEN, make_cfg
@@ -273,3 +274,15 @@ def test_too_many_rows_are_refused_before_checking(monkeypatch):
     checked = knowledge.check_catalog(erp_catalog(11), "erp.csv")
     assert checked.errors == ["erp.csv: more than 10 rows: split the file or remove empty lines"]
     assert rows_of()        # the test store is untouched
+
+
+def test_the_workbook_reader_is_stopped_past_its_memory_and_time(monkeypatch):
+    data = small_xlsx(["Código", "Descrição", "Un", "Preço"], [[7891, "Arroz", "PCT", 27.9]] * 5000)
+    monkeypatch.setattr(catalog_file, "XLSX_MEMORY", 1024 * 1024)      # the forked reader is bigger at once
+    checked = knowledge.check_catalog(data, "c.xlsx")
+    assert checked.errors == ["c.xlsx: the workbook needs too much memory to read: save it as CSV"]
+    monkeypatch.setattr(catalog_file, "XLSX_MEMORY", 768 * 1024 * 1024)
+    monkeypatch.setattr(catalog_file, "XLSX_WALL_SECONDS", 0)
+    checked = knowledge.check_catalog(data, "c.xlsx")
+    assert checked.errors == ["c.xlsx: the workbook took more than 0 s to read: save it as CSV"]
+    assert "demorou demais" in reasons.motivo(checked.rejected[0][1])

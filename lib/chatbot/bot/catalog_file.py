@@ -224,15 +224,22 @@ def _read_xlsx(data: bytes, name: str) -> CatalogFile:
     deadline = time.monotonic() + XLSX_WALL_SECONDS
     try:
         watched = psutil.Process(proc.pid)
+    except psutil.NoSuchProcess:
+        watched = None          # already done: its answer is in the pipe
+    try:
         while payload is None and why is None:
             if recv.poll(0.05):
-                payload = recv.recv_bytes()
+                payload = recv.recv_bytes()         # EOFError: it ended without an answer
             elif time.monotonic() > deadline:
                 why = f"the workbook took more than {XLSX_WALL_SECONDS} s to read: save it as CSV"
-            elif watched.memory_info().rss > XLSX_MEMORY:
-                why = "the workbook needs too much memory to read: save it as CSV"
-    except (EOFError, psutil.NoSuchProcess):
-        why = None if payload is not None else "not a readable .xlsx workbook (the reader stopped)"
+            elif watched is not None:
+                try:
+                    if watched.memory_info().rss > XLSX_MEMORY:
+                        why = "the workbook needs too much memory to read: save it as CSV"
+                except psutil.NoSuchProcess:
+                    watched = None
+    except EOFError:
+        why = "not a readable .xlsx workbook (the reader stopped)"
     finally:
         recv.close()
         if proc.is_alive():
