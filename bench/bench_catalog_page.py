@@ -38,7 +38,7 @@ import requests  # noqa: E402
 from chatbot import accounts, config, db  # noqa: E402
 from chatbot.bot import knowledge  # noqa: E402
 from chatbot.web.app import create_app  # noqa: E402
-from chatbot.web.serve import create_server  # noqa: E402
+from chatbot.web.serve import create_server, serve  # noqa: E402
 from docsection import write_doc  # noqa: E402
 from support.catalogs import ERP_HEADER, erp_catalog  # noqa: E402
 from support.servers import free_port, wait_http  # noqa: E402
@@ -86,7 +86,9 @@ def main() -> int:
         unknown = erp_catalog(args.rows, header=ERP_HEADER + ";Estoque", extra=";5")
         port = free_port()
         srv = create_server(create_app(cfg), cfg, "127.0.0.1", port)
-        threading.Thread(target=srv.run, daemon=True).start()
+        stop = threading.Event()
+        loop = threading.Thread(target=serve, args=(srv, stop, 2.0), daemon=True)
+        loop.start()
         url = f"http://127.0.0.1:{port}"
         wait_http(url + "/webhook")
         s = requests.Session()
@@ -115,10 +117,8 @@ def main() -> int:
                 times[name].append(timed(fn))
         assert "Confirmar e aplicar" in pages["preview"] and "Quais são estas colunas?" in pages["mapping"]
         changes = re.search(r'Preços</span><span class="value">(\d+)', pages["preview"])
-        from waitress import wasyncore
-        srv.close()
-        srv.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
-        wasyncore.close_all(srv._map)
+        stop.set()             # serve() closes the listener, finishes, closes the rest
+        loop.join(10)
         conn.close()
 
     base = statistics.median(times[cases[0][0]])

@@ -17,7 +17,7 @@ from chatbot import accounts, db
 from chatbot.bot import catalog, catalog_file, knowledge
 from chatbot.web import reasons
 from chatbot.web.app import create_app
-from chatbot.web.serve import create_server
+from chatbot.web.serve import create_server, serve
 from conftest import ADMIN_TOKEN, make_cfg
 from support.catalogs import ERP_HEADER, dimension_bomb, erp_catalog, small_xlsx, unpack_bomb
 from support.servers import free_port, wait_http
@@ -54,13 +54,13 @@ def live(tmp_path):
     accounts.add(conn, "gerente", "manager", PASSWORD)
     port = free_port()
     srv = create_server(create_app(cfg), cfg, "127.0.0.1", port)
-    threading.Thread(target=srv.run, daemon=True).start()
+    stop = threading.Event()
+    loop = threading.Thread(target=serve, args=(srv, stop, 2.0), daemon=True)
+    loop.start()
     wait_http(f"http://127.0.0.1:{port}/webhook")
     yield f"http://127.0.0.1:{port}", conn
-    from waitress import wasyncore
-    srv.close()
-    srv.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
-    wasyncore.close_all(srv._map)
+    stop.set()             # serve() closes the listener, finishes, closes the rest
+    loop.join(10)
     conn.close()
 
 

@@ -15,7 +15,7 @@ from chatbot import accounts, db
 from chatbot.bot import catalog, knowledge
 from chatbot.bot.pipeline import answer_text, build_bot
 from chatbot.web.app import create_app
-from chatbot.web.serve import create_server
+from chatbot.web.serve import create_server, serve
 from support.catalogs import ERP_HEADER, erp_catalog
 from support.servers import free_port, wait_http
 from test_catalog_browser import PHONE, fits_the_phone, shot
@@ -34,14 +34,14 @@ def site(cfg):
     accounts.add(conn, "ana", "operator", PASSWORDS["ana"])
     port = free_port()
     srv = create_server(create_app(cfg), cfg, "127.0.0.1", port)
-    threading.Thread(target=srv.run, daemon=True).start()
+    stop = threading.Event()
+    loop = threading.Thread(target=serve, args=(srv, stop, 2.0), daemon=True)
+    loop.start()
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/webhook")
     yield url, conn
-    from waitress import wasyncore
-    srv.close()
-    srv.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
-    wasyncore.close_all(srv._map)
+    stop.set()             # serve() closes the listener, finishes, closes the rest
+    loop.join(10)
     conn.close()
 
 
