@@ -91,7 +91,7 @@ def test_store_errors_are_reported(loaded, tmp_path):
 
 def test_wrong_columns_are_named(conn, tmp_path):
     bad = tmp_path / "catalog.csv"
-    bad.write_text("sku,nome,price\n1,Arroz,2.00\n", encoding="utf-8")
+    bad.write_text("sku,nomme,price\n1,Arroz,2.00\n", encoding="utf-8")     # "nome" is a known name now
     with pytest.raises(knowledge.KBImportError, match="missing column.*unknown column"):
         knowledge.import_kb(conn, bad, STORE / "store.toml")
 

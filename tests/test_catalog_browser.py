@@ -14,14 +14,12 @@ from chatbot import accounts, db
 from chatbot.bot import knowledge
 from chatbot.bot.pipeline import answer_text, build_bot
 from chatbot.web.app import create_app
-from support.browser import ARTIFACTS, watch
+from support.browser import PHONE, fits_the_phone, shot, watch
 from support.catalog import STORE, csv_bytes, customer_asks, edit, rows_of
 from support.servers import ThreadedWaitress
 
 pytestmark = pytest.mark.slow
 MANAGER_PASSWORD = "precos da semana 2026"
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True, "locale": "pt-BR"}
 
 
 @pytest.fixture
@@ -42,16 +40,6 @@ def log_in(page, url: str) -> None:
     page.fill("#password", MANAGER_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/admin/catalog")
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-
-
-def fits_the_phone(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width}px wide on a 390px phone"
 
 
 def ask(cfg, text: str) -> str:

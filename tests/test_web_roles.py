@@ -264,12 +264,12 @@ def test_tokens_install_sh_makes_are_long_enough():
 
 
 def test_password_checks_run_one_at_a_time(app, staff, monkeypatch):
-    from chatbot.web import admin
-    monkeypatch.setattr(admin, "PASSWORD_WAIT_SECONDS", 0.2)
-    assert admin._password_slot.acquire(timeout=1)      # another login is hashing
+    from chatbot.web import admin, throttle
+    monkeypatch.setattr(admin, "_other_lane", throttle.Lane(queue=0, patience=0.2))
+    assert admin._other_lane.enter()      # another login is hashing
     try:
         resp = as_user(app, "ana")[1]
         assert resp.status_code == 429
     finally:
-        admin._password_slot.release()
+        admin._other_lane.leave()
     assert as_user(app, "ana")[1].status_code == 303

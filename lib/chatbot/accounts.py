@@ -203,6 +203,16 @@ def authenticate(conn: sqlite3.Connection, name: str, password: str) -> User | N
     return User(name=row["name"], role=row["role"], id=row["id"])
 
 
+def logged_in_from(conn: sqlite3.Connection, name: str, client: str, days: float = 30) -> bool:
+    """Did this user open a session from this address in the last ``days``? (Logins from
+    there are not rationed while someone guesses the account's password elsewhere.)"""
+    if not name or not client:
+        return False
+    return conn.execute("SELECT 1 FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE u.name=?"
+                        " AND s.client=? AND s.created_at > ? LIMIT 1",
+                        (name, client[:64], clock.now() - days * 86400)).fetchone() is not None
+
+
 # -- sessions --------------------------------------------------------------------------
 
 def token_fingerprint(token: str) -> str:

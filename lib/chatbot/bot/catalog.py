@@ -12,6 +12,10 @@ checks and the same write as ``chatbot kb import``.
 
 ``sync`` is chatbot-sync-catalog's unit of work: the ERP's file, imported
 when its content changed, unless rows are rejected or the checks flag it.
+
+A header nobody recognises ("Cod Interno Loja") stops a file at the mapping
+step: staff say which field each column holds (``remember_columns``, table
+``kb_column_names``), and every later upload and sync reads that name so.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import secrets
 from pathlib import Path
 
 from .. import clock, db, formats
-from . import fmt, knowledge
+from . import catalog_file, fmt, knowledge
 
 PREVIEW_TTL_SECONDS = 3600
 MONEY_FIELDS = ("price", "promo_price", "wholesale_price")
@@ -58,8 +62,9 @@ def current(conn) -> dict[str, dict]:
 
 
 def preview(conn, checked: knowledge.CheckedCatalog, kb_cfg) -> dict:
-    """What applying ``checked`` would change, and what looks suspicious."""
-    old = current(conn)
+    """What applying ``checked`` would change, and what looks suspicious. A file with no valid
+    product (unreadable, wrong columns) changes nothing and shows no difference."""
+    old = current(conn) if checked.products else {}
     new = {p["sku"]: p for p in checked.products}
     added = [{"sku": s, "name": p["name"], "price": p["price"]} for s, p in new.items() if s not in old]
     # A rejected row's sku is not "removed": the file still lists it.
@@ -92,10 +97,14 @@ def preview(conn, checked: knowledge.CheckedCatalog, kb_cfg) -> dict:
                      f" (limite {kb_cfg.max_removed_fraction:.0%})")
     rejected = [{"line": line, "reason": reason} for line, reason in checked.rejected]
     return {
+        "refused": not checked.products, "needs_mapping": checked.needs_mapping,
+        "columns": [{k: c[k] for k in ("index", "header", "field", "how")} for c in checked.columns],
+        "examples": _examples(checked) if checked.needs_mapping else [],
         "file": checked.file.name, "format": checked.file.format, "encoding": checked.file.encoding,
         "delimiter": checked.file.delimiter, "described": checked.file.describe(),
         "sha256": checked.sha256, "base_version": knowledge.version(conn),
-        "products": len(checked.products), "current_products": len(old),
+        "products": len(checked.products), "current_products": conn.execute(
+            "SELECT COUNT(*) FROM kb_products").fetchone()[0],
         "added": added, "removed": removed, "changes": changes, "rejected": rejected,
         "counts": {"added": len(added), "removed": len(removed), "changes": len(changes),
                    "price_changes": sum(1 for c in changes if c["field"] == "price"),
@@ -107,15 +116,27 @@ def preview(conn, checked: knowledge.CheckedCatalog, kb_cfg) -> dict:
     }
 
 
+def _examples(checked: knowledge.CheckedCatalog, rows: int = 20, each: int = 2) -> list[list[str]]:
+    """For the mapping step: a couple of the first values of each column (shortened)."""
+    out = []
+    for i in range(len(checked.file.header)):
+        seen: list[str] = []
+        for _line, cells in checked.file.rows[:rows]:
+            v = cells[i].strip() if i < len(cells) else ""
+            if v and v not in seen:
+                seen.append(v if len(v) <= 28 else v[:27] + "…")
+            if len(seen) == each:
+                break
+        out.append(seen)
+    return out
+
+
 def _rejected_skus(checked: knowledge.CheckedCatalog) -> set[str]:
     """The skus on rejected lines (the file meant to keep them, even if a value is wrong)."""
-    if not checked.rejected or checked.file.error or not checked.file.header:
+    if not checked.rejected or "sku" not in checked.field_index:
         return set()
     lines = {line for line, _ in checked.rejected if line}
-    try:
-        i = checked.file.header.index("sku")
-    except ValueError:
-        return set()
+    i = checked.field_index["sku"]
     return {cells[i].strip() for line, cells in checked.file.rows if line in lines and len(cells) > i}
 
 
@@ -123,7 +144,7 @@ def _rejected_skus(checked: knowledge.CheckedCatalog) -> set[str]:
 
 def stage(conn, data: bytes, name: str, actor: str, cfg) -> dict:
     """Check and compare a file, keep it under a new token; return the preview with its token."""
-    checked = knowledge.check_catalog(data, name, cfg.bot.store_timezone)
+    checked = knowledge.check_catalog(data, name, cfg.bot.store_timezone, remembered(conn))
     result = preview(conn, checked, cfg.kb)
     token = secrets.token_urlsafe(18)
     summary = {k: result[k] for k in ("file", "described", "products", "counts", "flags", "suspicious")}
@@ -152,7 +173,7 @@ def apply(conn, token: str, actor: str, cfg, confirm_suspicious: bool = False) -
     data = row["data"]
     if hashlib.sha256(data).hexdigest() != row["sha256"]:       # never apply other bytes than those shown
         raise CatalogError("A prévia guardada está corrompida: envie o arquivo de novo.", 500)
-    checked = knowledge.check_catalog(data, row["file_name"], cfg.bot.store_timezone)
+    checked = knowledge.check_catalog(data, row["file_name"], cfg.bot.store_timezone, remembered(conn))
     result = preview(conn, checked, cfg.kb)
     if not checked.rejected:
         checked.prepare()
@@ -170,6 +191,76 @@ def apply(conn, token: str, actor: str, cfg, confirm_suspicious: bool = False) -
     knowledge.keep_current(cfg.kb_sources_dir, checked)
     return {"version": change["version"], "products": len(checked.products), "counts": result["counts"],
             "file": row["file_name"], "actor": actor}
+
+
+def staged(conn, token: str) -> tuple[bytes, str] | None:
+    """The bytes and name of a live staged preview, or None."""
+    row = conn.execute("SELECT file_name, data, created_at FROM kb_previews WHERE token=?",
+                       (str(token or ""),)).fetchone()
+    if row is None or row["created_at"] < clock.now() - PREVIEW_TTL_SECONDS:
+        return None
+    return row["data"], row["file_name"]
+
+
+def map_columns(conn, token: str, chosen: dict[int, str], actor: str, cfg) -> dict:
+    """The mapping step: ``chosen`` says which field each column (by position) of the staged
+    file holds ("" to ignore it). Remember those names, then preview the same file again."""
+    found = staged(conn, token)
+    if found is None:
+        raise CatalogError("Prévia não encontrada ou expirada: envie o arquivo de novo.", 404)
+    data, name = found
+    header = catalog_file.read(data, name).header
+    fields = {}
+    for i, h in enumerate(header):
+        f = chosen.get(i, "")
+        if f not in catalog_file.FIELDS and f != catalog_file.IGNORE:
+            raise CatalogError(f"Coluna {h!r}: campo desconhecido.", 400)
+        fields[i] = f
+    picked = [f for f in fields.values() if f]
+    if len(set(picked)) != len(picked):
+        twice = sorted({catalog_file.LABELS[f] for f in picked if picked.count(f) > 1})
+        raise CatalogError(f"Cada campo só pode vir de uma coluna: {', '.join(twice)} foi escolhido mais de uma"
+                           " vez.", 400)
+    lacking = [catalog_file.LABELS[f] for f in catalog_file.REQUIRED_FIELDS if f not in picked]
+    if lacking:
+        raise CatalogError(f"Falta dizer qual coluna é {', '.join(lacking)}.", 400)
+    # Remember what staff said where it differs from what the page proposed, and every unknown name.
+    proposed = catalog_file.fields(header, remembered(conn))
+    remember_columns(conn, {c["key"]: fields[c["index"]] for c in proposed
+                            if c["key"] and (c["how"] == "unknown" or fields[c["index"]] != (c["field"] or ""))},
+                     actor)
+    with db.transaction(conn):
+        conn.execute("DELETE FROM kb_previews WHERE token=?", (token,))
+    return stage(conn, data, name, actor, cfg)
+
+
+def remembered(conn) -> dict[str, str]:
+    """Header names staff taught: header_key -> field ("" to ignore)."""
+    return {r["header"]: r["field"] for r in conn.execute("SELECT header, field FROM kb_column_names")}
+
+
+def remember_columns(conn, names: dict[str, str], actor: str) -> None:
+    """Keep what each header name means (header_key -> field, "" to ignore), for every later
+    upload and sync."""
+    now = clock.now()
+    with db.transaction(conn):
+        for key, f in names.items():
+            conn.execute("INSERT INTO kb_column_names (header, field, updated_at, updated_by) VALUES (?,?,?,?)"
+                         " ON CONFLICT(header) DO UPDATE SET field=excluded.field, updated_at=excluded.updated_at,"
+                         " updated_by=excluded.updated_by", (key, f, now, actor))
+
+
+def sample_csv() -> bytes:
+    """The sample spreadsheet staff download: the names the import knows, two products,
+    as Excel in pt-BR writes a CSV (';', decimal commas, Windows-1252)."""
+    rows = [["Código", "Descrição", "Marca", "Seção", "Unidade", "Preço", "Preço Promoção", "Preço Atacado",
+             "Qtd Atacado", "Apelidos", "Início Promoção", "Fim Promoção"],
+            ["7891000100103", "Arroz Tipo 1 5kg", "Tio João", "Mercearia", "pacote", "27,90", "24,90", "25,90",
+             "10", "arroz branco|arroz 5 quilos", "01/12/2026", "07/12/2026"],
+            ["7894900011517", "Refrigerante Cola 2L", "Coca-Cola", "Bebidas", "garrafa", "9,49", "", "8,49",
+             "6", "coca|coca-cola", "", ""],
+            ["2000001", "Banana Prata", "", "Hortifruti", "kg", "5,98", "", "", "", "banana", "", ""]]
+    return ("\r\n".join(";".join(r) for r in rows) + "\r\n").encode("cp1252")
 
 
 def _audit(result: dict, confirmed: bool) -> dict:
@@ -217,7 +308,7 @@ def sync(conn, cfg, dry_run: bool = False) -> dict:
     if not dry_run and in_force is not None and in_force["catalog_sha256"] == sha:
         _remember(conn, path, sha, "unchanged", "the catalog in force is this file")
         return {"outcome": "unchanged", "message": f"{Path(path).name} is the catalog in force", "sha256": sha}
-    checked = knowledge.check_catalog(data, Path(path).name, cfg.bot.store_timezone)
+    checked = knowledge.check_catalog(data, Path(path).name, cfg.bot.store_timezone, remembered(conn))
     result = preview(conn, checked, cfg.kb)
     name = Path(path).name
     if dry_run:
@@ -225,6 +316,9 @@ def sync(conn, cfg, dry_run: bool = False) -> dict:
     if result["rejected"] or result["suspicious"] or not result["applicable"]:
         outcome = "rejected" if result["rejected"] or not result["applicable"] else "suspicious"
         message = f"{_line(name, result)}; the catalog in force is kept"
+        if checked.needs_mapping:
+            message += ("; upload the file once on /admin/catalog to say which field each column holds"
+                        " (later syncs remember it)")
         _remember(conn, path, sha, outcome, message)
         return {"outcome": outcome, "message": message, "preview": result, "sha256": sha}
     checked.prepare()

@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import operator
 import os
 import re
 import tomllib
@@ -127,6 +128,9 @@ class CheckedCatalog:
         self.data = data
         self.products: list[dict] = []
         self.rejected: list[tuple[int | None, str]] = []     # (line, reason); line None: the whole file
+        self.columns: list[dict] = []           # catalog_file.fields: each column and the field it holds
+        self.field_index: dict[str, int] = {}   # field -> column, once the header is understood
+        self.needs_mapping = False              # a required field not found, or a column nobody named
         self._index: list[tuple] | None = None
 
     def reject(self, line: int | None, reason: str) -> None:
@@ -170,26 +174,36 @@ def check_catalog_path(path: str | os.PathLike, tz: str = DEFAULT_TZ) -> Checked
     return check_catalog(data, name, tz)
 
 
-def check_catalog(data: bytes, name: str, tz: str = DEFAULT_TZ) -> CheckedCatalog:
-    """The one validation of a catalog, whatever its shape and wherever it comes from."""
+def check_catalog(data: bytes, name: str, tz: str = DEFAULT_TZ,
+                  columns: dict[str, str] | None = None) -> CheckedCatalog:
+    """The one validation of a catalog, whatever its shape and wherever it comes from.
+    ``columns``: header names staff taught (catalog_file.header_key -> field, "" to ignore)."""
     cf = catalog_file.read(data, name)
     checked = CheckedCatalog(cf, data)
     if cf.error:
         checked.reject(None, cf.error.removeprefix(f"{name}: "))
         return checked
-    header = cf.header
-    missing = [c for c in CATALOG_COLUMNS if c not in header]
-    extra = [c for c in header if c not in CATALOG_COLUMNS + OPTIONAL_COLUMNS]
-    repeated = len(set(header)) != len(header)
-    if missing or extra or repeated:
+    checked.columns = catalog_file.fields(cf.header, columns)
+    index = {c["field"]: c["index"] for c in checked.columns if c["field"]}
+    missing = [f for f in catalog_file.REQUIRED_FIELDS if f not in index]
+    unknown = [c["header"] for c in checked.columns if c["how"] == "unknown"]
+    keys = [c["key"] for c in checked.columns if c["how"] != "ignored"]
+    repeated = len(set(keys)) != len(keys)
+    if missing or unknown or repeated:
+        checked.needs_mapping = True
         parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + \
-                ([f"unknown column(s) {', '.join(extra)}"] if extra else []) + \
+                ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []) + \
                 (["a column name repeats"] if repeated else [])
-        checked.reject(1, f"{'; '.join(parts)} (expected: {','.join(CATALOG_COLUMNS)};"
-                          f" optional: {','.join(OPTIONAL_COLUMNS)})")
+        optional = [f for f in catalog_file.FIELDS if f not in catalog_file.REQUIRED_FIELDS]
+        checked.reject(1, f"{'; '.join(parts)} (required: {','.join(catalog_file.REQUIRED_FIELDS)};"
+                          f" optional: {','.join(optional)})")
         return checked
+    checked.field_index = index
     zone = clock.store_zone(tz)
-    width = len(header)
+    width = len(cf.header)
+    # Each field's cell, or the "" appended past the last column for a field the file lacks.
+    pick = operator.itemgetter(*[index.get(f, width) for f in catalog_file.FIELDS])
+    names = catalog_file.FIELDS
     seen: dict[str, int] = {}
     for line, cells in cf.rows:
         if len(cells) > width:
@@ -204,7 +218,7 @@ def check_catalog(data: bytes, name: str, tz: str = DEFAULT_TZ) -> CheckedCatalo
                 checked.reject(line, "fewer fields than columns")
                 continue
             cells = cells + [""] * (width - len(cells))
-        row = {k: v.strip() for k, v in zip(header, cells)}
+        row = dict(zip(names, map(str.strip, pick(cells + [""]))))
         before = len(checked.rejected)
         product = _check_product(row, line, checked, seen, zone)
         if len(checked.rejected) == before:

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, redirect, render
 from .. import accounts
 from ..db import describe_error
 from ..whatsapp import inbox, sendtest, webhook
-from . import auth, stats
+from . import auth, stats, throttle
 from .answers import body, error, phone_number, wants_json
 from .auth import login_page, safe_next
 from .db import get_db
@@ -27,8 +27,9 @@ SESSION_HOURS = accounts.SESSION_HOURS
 
 _backup_lock = threading.Lock()
 _test_slot = threading.BoundedSemaphore(1)     # a test message holds a web thread while it waits
-_password_slot = threading.BoundedSemaphore(1)
-PASSWORD_WAIT_SECONDS = 5.0
+# One password check at a time per lane: from where the account logged in before, and the rest.
+_known_lane = throttle.Lane(queue=4, patience=5.0)
+_other_lane = throttle.Lane(queue=1, patience=0.5, spacing=0.2)   # at most ~3 checks a second
 
 
 
@@ -43,7 +44,7 @@ def login():
     addr = auth.client_addr()
     name = request.form.get("name", "").strip()
     secret = request.form.get("password") or request.form.get("token") or ""
-    if auth.throttled(addr):
+    if not name and auth.throttled(addr):
         return login_page(nxt, "Muitas tentativas. Aguarde alguns minutos.", 429, name)
     if not auth.csrf_ok():
         return login_page(nxt, "Sessão expirada. Tente de novo.", 400, name)
@@ -51,21 +52,31 @@ def login():
     token = g.cfg.admin.token
     user = None
     if name:
-        # One password check at a time (each is ~0.1 s of CPU and 32 MiB): a
-        # flood of logins from many addresses keeps the other threads for Meta.
-        if not _password_slot.acquire(timeout=PASSWORD_WAIT_SECONDS):
-            return login_page(nxt, "Muitas tentativas. Aguarde alguns minutos.", 429, name)
+        trusted = accounts.logged_in_from(conn, name[:64], addr)
+        wait = auth.login_wait(name, addr, trusted)
+        if wait is not None:
+            return wait
+        # Logins from where the account logged in before have their own lane, so a flood of
+        # guesses from elsewhere never queues the team behind it.
+        lane = _known_lane if trusted else _other_lane
+        if not lane.enter():
+            return auth.login_busy(nxt, name)
         try:
             user = accounts.authenticate(conn, name, secret[:accounts.MAX_PASSWORD])
         finally:
-            _password_slot.release()
+            lane.leave()
     elif token and hmac_equal(secret.strip(), token):
         user = accounts.TOKEN_USER
     if user is None:
-        auth.throttled(addr, failed=True)
-        log.warning("failed login from %s%s", addr, f" as {name!r}" if name else " with a token")
+        if name:
+            auth.login_failed(name, addr)
+        else:
+            auth.throttled(addr, failed=True)
+        log.warning("failed login from %s %s", addr, auth.name_for_log(conn, name))
         msg = "Usuário ou senha incorretos." if name else "Token inválido."
-        return login_page(nxt, msg, 401, name)
+        return login_page(nxt, msg, 401, name[:64])
+    if name:
+        auth.login_succeeded(name, addr)
     auth.throttled(addr, clear=True)
     old = request.cookies.get(auth.cookie_name())
     if old:             # a login replaces whatever session this browser had

@@ -25,13 +25,19 @@ fails on an endpoint that is neither. Without a session or token the answer
 is 401 (the login form for a browser), with too small a role 403; neither
 carries data.
 
-Failed logins and wrong Bearer tokens are counted per client (the address
-``[web] trusted_proxies`` makes the real one) and 10 within 10 minutes make
-that client wait, on both paths.
+Wrong admin tokens (Bearer or the login form) are counted per client (the
+address ``[web] trusted_proxies`` makes the real one) and 10 within 10
+minutes make that client wait, on both paths. Failed logins with a user name
+are counted per account and per address together (``web/throttle.py``): a
+colleague's wrong passwords slow down only that name at that address, and
+guesses at an account from elsewhere never stop its owner where they logged
+in before. The log names an existing account, and only a keyed tag of any
+other name (a password typed into the name box must not reach the journal).
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import logging
 import secrets
@@ -42,6 +48,7 @@ from flask import Response, current_app, g, jsonify, render_template, request
 
 from .. import accounts, clock
 from .answers import error, prefers_html
+from . import throttle
 from .db import get_db
 
 log = logging.getLogger("chatbot.web")
@@ -208,6 +215,58 @@ def throttled(addr: str, failed: bool = False, clear: bool = False) -> bool:
             for key in [k for k, v in failures.items() if now - v[-1] >= FAILURES_WINDOW]:
                 del failures[key]
         return len(recent) >= FAILURES_MAX
+
+
+def _logins() -> throttle.LoginThrottle:
+    return current_app.extensions.setdefault("chatbot_login_throttle", throttle.LoginThrottle())
+
+
+def login_wait(name: str, addr: str, trusted: bool) -> Response | None:
+    """None when this login may check its password now, else the page saying how long to wait."""
+    wait, why = _logins().check(name, addr, trusted, clock.now())
+    if wait <= 0:
+        return None
+    seconds = max(1, int(wait + 0.999))
+    pause = f"{seconds} segundo{'s' if seconds != 1 else ''}" if seconds < 120 else f"{seconds // 60} minutos"
+    if why == "pair":
+        msg = f"Muitas senhas erradas para {name[:32]}. Tente de novo em {pause}."
+    elif why == "account":
+        msg = f"Esta conta recebeu muitas tentativas de outros lugares. Tente de novo em {pause}."
+    else:
+        msg = f"Muitas tentativas deste endereço. Tente de novo em {pause}."
+    log.warning("login as %s from %s must wait %ds (%s)", name_for_log(get_db(), name), client_addr(), seconds, why)
+    resp = login_page(safe_next(request.values.get("next")), msg, 429, name[:64])
+    resp.headers["Retry-After"] = str(seconds)
+    return resp
+
+
+def login_busy(nxt: str, name: str) -> Response:
+    resp = login_page(nxt, "Muitas pessoas entrando ao mesmo tempo. Tente de novo em alguns segundos.", 429,
+                      name[:64])
+    resp.headers["Retry-After"] = "2"
+    return resp
+
+
+def login_failed(name: str, addr: str) -> None:
+    _logins().failed(name, addr, clock.now())
+
+
+def login_succeeded(name: str, addr: str) -> None:
+    _logins().succeeded(name, addr)
+
+
+_LOG_KEY = secrets.token_bytes(16)     # per process: tags compare within one run, never reveal the text
+
+
+def name_for_log(conn, name: str) -> str:
+    """How a submitted login name goes into the log: an existing account by its name; anything
+    else (a typo, a password typed into the name box, a megabyte) as a short keyed tag."""
+    if not name:
+        return "with a token"
+    if accounts.NAME.match(name) and accounts.get(conn, name) is not None:
+        return f"as user {name}"
+    tag = hmac.new(_LOG_KEY, name.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:10]
+    return f"as an unknown name (tag {tag})"
 
 
 # -- answers --------------------------------------------------------------------------------

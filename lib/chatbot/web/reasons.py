@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ..bot import catalog_file
+
 FIELDS = {"price": "preço", "promo_price": "preço de promoção", "wholesale_price": "preço de atacado",
           "wholesale_min_qty": "quantidade mínima de atacado", "name": "nome", "unit": "unidade", "sku": "código (sku)",
           "promo_start": "início da promoção", "promo_end": "fim da promoção"}
@@ -34,12 +36,47 @@ _RULES = [
     (r"not a readable \.xlsx workbook.*", lambda m: "não é uma planilha .xlsx que dê para abrir"),
     (r"starts with a UTF-8 BOM but is not UTF-8.*", lambda m: "o arquivo diz ser UTF-8 mas não é: salve de novo"),
     (r"(?:line \d+: )?not a readable CSV file.*", lambda m: "não é um arquivo CSV legível"),
-    (r"(missing column\(s\) .*|unknown column\(s\) .*)",
-     lambda m: "colunas erradas: " + m[1].replace("missing column(s)", "faltam").replace(
-         "unknown column(s)", "desconhecidas").replace("a column name repeats", "uma coluna se repete")
-         .replace("expected:", "esperadas:").replace("optional:", "opcionais:")),
+    (r"((?:missing|unknown) column\(s\) .*|a column name repeats.*)", lambda m: _columns(m[1])),
+    (r"this is a PDF file, not a spreadsheet.*", lambda m: "este arquivo é um PDF, não uma planilha: exporte o"
+                                                           " catálogo do sistema como CSV ou salve como .xlsx"),
+    (r"this is an old Excel \.xls workbook.*", lambda m: "esta é uma planilha .xls antiga: no Excel, use"
+                                                         " 'Salvar como' e escolha .xlsx ou CSV"),
+    (r"this is a LibreOffice \.ods spreadsheet.*", lambda m: "esta é uma planilha do LibreOffice (.ods): salve"
+                                                             " como .xlsx ou CSV"),
+    (r"this is an image, not a spreadsheet.*", lambda m: "este arquivo é uma imagem, não uma planilha"),
+    (r"this is a Word/RTF document.*", lambda m: "este arquivo é um documento de texto, não uma planilha"),
+    (r"not a text file \(binary content\).*", lambda m: "este arquivo não é uma planilha nem um CSV: exporte o"
+                                                          " catálogo do sistema como CSV ou salve como .xlsx"),
+    (r"more than (\d+) rows.*", lambda m: f"o arquivo tem mais de {_n(m[1])} linhas: divida em partes"),
+    (r"the workbook unpacks to .*", lambda m: "a planilha é grande demais depois de descompactada: salve como CSV"),
+    (r"the workbook took more than .*", lambda m: "a planilha demorou demais para ser lida: salve como CSV"),
+    (r"the workbook needs too much memory.*", lambda m: "a planilha precisa de memória demais: salve como CSV"),
+    (r"the header has (\d+) columns.*", lambda m: f"o cabeçalho tem {m[1]} colunas (no máximo 200)"),
 ]
 _COMPILED = [(re.compile(p + "$"), f) for p, f in _RULES]
+
+
+def _n(digits: str) -> str:
+    return f"{int(digits):,}".replace(",", ".")
+
+
+def _columns(text: str) -> str:
+    """The column problems with the names staff use (Código, Preço...), not the fields'."""
+    labels = catalog_file.LABELS
+    parts = []
+    for part in text.split(" (")[0].split("; "):
+        if part.startswith("missing column(s) "):
+            names = [labels.get(f, f) for f in part.removeprefix("missing column(s) ").split(", ")]
+            parts.append(("falta a coluna " if len(names) == 1 else "faltam as colunas ") + ", ".join(names))
+        elif part.startswith("unknown column(s) "):
+            names = part.removeprefix("unknown column(s) ").split(", ")
+            parts.append(("coluna desconhecida: " if len(names) == 1 else "colunas desconhecidas: ")
+                         + ", ".join(names))
+        elif part.startswith("a column name repeats"):
+            parts.append("há duas colunas com o mesmo nome")
+    required = ", ".join(labels[f] for f in catalog_file.REQUIRED_FIELDS)
+    optional = ", ".join(labels[f] for f in catalog_file.FIELDS if f not in catalog_file.REQUIRED_FIELDS)
+    return f"{'; '.join(parts)} (obrigatórias: {required}; opcionais: {optional})"
 
 
 def _f(key: str) -> str:
