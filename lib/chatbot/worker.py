@@ -217,16 +217,13 @@ class Worker:
         bot_ms = (time.monotonic() - started) * 1000
         if reply.text is None:
             return reply, {}, bot_ms
-        parts = reply.messages()
+        # A reply longer than one WhatsApp message (a long quote) or with messages of its own (a Pix
+        # code): the first message, and the rest sent right after it, in order, under the same outbox
+        # row; reply buttons go on the last one.
+        parts = [text_payload(msg["wa_id"], p) for p in reply.messages()]
         if reply.buttons:
-            payload = buttons_payload(msg["wa_id"], reply.text, reply.buttons)
-        elif len(parts) > 1:
-            # A reply longer than one WhatsApp message (a long quote): the first message, and the
-            # rest sent right after it, in order, under the same outbox row.
-            payload = dict(text_payload(msg["wa_id"], parts[0]),
-                           follow_up=[text_payload(msg["wa_id"], p) for p in parts[1:]])
-        else:
-            payload = text_payload(msg["wa_id"], reply.text)
+            parts[-1] = buttons_payload(msg["wa_id"], parts[-1]["text"]["body"], reply.buttons)
+        payload = dict(parts[0], follow_up=parts[1:]) if len(parts) > 1 else parts[0]
         return reply, payload, bot_ms
 
     def _mark_read(self, msg) -> None:

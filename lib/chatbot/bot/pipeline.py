@@ -23,6 +23,7 @@ import threading
 import time
 
 from .. import db
+from ..orders import hook as orders
 from . import (cache, context, fmt, guard, handoff, intents, knowledge, llm, notsold, product_replies, quote,
                replies, search, sections, text)
 from .types import Question, Reply
@@ -87,6 +88,9 @@ class Bot:
         kb = self.kb()
         if kb.version == 0:
             return Reply(text=replies.NO_KB, intent="no_knowledge_base", confidence=0.0, source="fallback")
+        placed = orders.before(self, q, kb)        # the cart, the checkout, "cadê meu pedido?"
+        if placed is not None:
+            return placed
         turns = context.recent(self.conn, q.phone_number_id, q.wa_id, b.context_turns, b.context_idle_minutes)
         it = self.classifier.classify(q.text, kb, context.last_topic(turns))
 
@@ -103,13 +107,13 @@ class Bot:
         if hit is not None:
             reply = Reply(text=hit["text"], intent=it.name, confidence=it.confidence, source="cache")
             self._remember(q, reply, hit.get("topic") or {}, cache_key=key, hit=True)
-            return reply
+            return orders.after(self, q, it, reply)
 
         if not allow_llm and it.name in LLM_INTENTS and self.writer() is not None:
             return Reply(text=None, intent=it.name, confidence=it.confidence, source=NEEDS_LLM)
         reply, topic, cacheable = self._compose(q, it, kb, turns)
         self._remember(q, reply, topic, cache_key=key if cacheable else None, kb_version=kb.version)
-        return reply
+        return orders.after(self, q, it, reply)
 
     def _compose(self, q: Question, it: intents.Intent, kb: knowledge.KB, turns: list) -> tuple[Reply, dict, bool]:
         topic = {"skus": [], "days": [d for d in it.days if d in fmt.DAY_KEYS]}
