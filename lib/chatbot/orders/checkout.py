@@ -171,7 +171,8 @@ def step(state: dict | None, msg: Message, now: float, shop) -> tuple[dict | Non
     if expired(state, now):
         was_checkout = state["stage"] in ("checkout", "confirm")
         state = None
-        if was_checkout and (_has(n, *CONFIRM, *START, *CANCEL) or _edits_of(n)):
+        if was_checkout and (_has(n, *CONFIRM, *START, *CANCEL, *PICKUP, *DELIVERY) or _edits_of(n)
+                             or read_payment(n, shop.facts.payment.get("methods", [])) or msg.location):
             hours = int(shop.cart_seconds // 3600)
             return None, Turn(f"Seu carrinho expirou (ficou mais de {_plural(hours, 'hora', 'horas')} parado) e "
                               "o pedido não foi feito. Mande a lista de novo que eu monto outro. 🙂",
@@ -218,7 +219,7 @@ def step(state: dict | None, msg: Message, now: float, shop) -> tuple[dict | Non
             EDIT_HELP + " Para mudar a entrega, o endereço ou o pagamento, escreva como quer (ex.: _vou retirar na "
             "loja_, _muda o endereço_, _vou pagar no cartão_).", intent="order_edit")
     if _has(n, "muda o endereco", "mudar o endereco", "outro endereco", "trocar o endereco", "troca o endereco"):
-        state.update(address=None, area=None, pin=None, fulfilment="delivery")
+        state.update(address=None, area=None, street=None, pin=None, fulfilment="delivery")
         state["stage"] = "checkout"
         return _next(_touch(state, now, shop), shop, now)
     taken = _absorb(state, n, msg, shop, stage_answer=True)
@@ -877,19 +878,19 @@ def opening(hours: dict, zone: str, now: float) -> str | None:
 # -- following an order --------------------------------------------------------------
 
 STATUS_TEXT = {
-    "new": "recebido e aguardando a confirmação da loja",
-    "confirmed": "confirmado pela loja",
-    "picking": "sendo separado",
+    "new": "foi recebido e aguarda a confirmação da loja",
+    "confirmed": "foi confirmado pela loja",
+    "picking": "está sendo separado",
     "out_for_delivery": "saiu para entrega 🚚",
-    "ready_for_pickup": "pronto para retirar na loja 🏪",
-    "delivered": "entregue ✅",
-    "cancelled": "cancelado",
+    "ready_for_pickup": "está pronto para retirar na loja 🏪",
+    "delivered": "foi entregue ✅",
+    "cancelled": "foi cancelado",
 }
 
 
 def status_text(order: dict) -> str:
     """The answer to "cadê meu pedido?" from the order's row."""
-    line = f"📦 Seu *Pedido {number_text(order['number'])}* está {STATUS_TEXT.get(order['status'], order['status'])}."
+    line = f"📦 Seu *Pedido {number_text(order['number'])}* {STATUS_TEXT.get(order['status'], order['status'])}."
     if order["status"] == "cancelled" and order.get("status_reason"):
         line += f" Motivo: {order['status_reason']}."
     line += f" Total: {fmt.money(Decimal(order['total']))}."
