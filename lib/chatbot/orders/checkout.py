@@ -74,8 +74,9 @@ CONFIRM = ("confirmar", "confirmo", "confirma", "confirmado", "confirmar pedido"
            "isso", "fechado", "ok", "pode mandar", "pode fechar", "tudo certo", "ta certo", "esta certo")
 START = ("fazer pedido", "fazer o pedido", "quero fazer o pedido", "quero fazer pedido", "fechar pedido",
          "fechar o pedido", "finalizar", "finalizar pedido", "quero pedir", "vou pedir", "pode entregar",
-         "quero comprar", "quero esse", "quero esses", "quero levar", "pedido", "fazer a compra",
-         "pode separar", "manda pra mim", "comprar")
+         "quero comprar", "quero esse", "quero esses", "quero levar", "fazer a compra", "pode separar",
+         "manda pra mim")
+SHORT_START = ("pedido", "comprar", "pode ser", "bora", "vamos")      # only as (nearly) the whole message
 EDIT = ("alterar", "alterar pedido", "mudar", "quero mudar", "quero alterar", "editar")
 CANCEL = ("cancelar", "cancela", "cancelar pedido", "desistir", "desisto", "nao quero mais", "esquece")
 HANDOFF = ("atendente", "falar com atendente", "humano", "pessoa", "falar com alguem", "gerente")
@@ -206,7 +207,7 @@ def step(state: dict | None, msg: Message, now: float, shop) -> tuple[dict | Non
     if state["stage"] == "cart":
         if n == norm(BTN_EDIT) or _has(n, *EDIT):
             return _touch(state, now, shop), Turn(EDIT_HELP, intent="order_edit")
-        if not (_has(n, *START) or msg.location is not None):
+        if not (_has(n, *START) or len(n.split()) <= 3 and _has(n, *SHORT_START) or msg.location is not None):
             return state, None
         state["stage"] = "checkout"
         _absorb(state, n, msg, shop, stage_answer=False)

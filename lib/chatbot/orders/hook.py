@@ -12,7 +12,7 @@ from . import checkout, store
 
 STATUS_ASK = re.compile(r"\b(?:cade|kd|onde (?:esta|ta|anda)|status|andamento|acompanhar|situacao)\b.*\bpedido\b|"
                         r"\bpedido\b.*\b(?:chega|chegou|vem|saiu|pronto|demora|atrasad)|"
-                        r"\bmeu pedido\s*$|\bja saiu\b")
+                        r"\bmeu pedido\s*$")
 
 
 class Shop:

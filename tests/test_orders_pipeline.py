@@ -1,0 +1,137 @@
+"""Orders through the bot's real pipeline on a store no other test knows (tests/data/orderstore):
+a quote becomes the cart (with its buttons), edits re-price it with the quotes' own code (checked
+by the independent figure checker), the checkout places one order with its prices frozen, a
+question in the middle is answered and the checkout goes on, "atendente" hands over at any step,
+and "cadê meu pedido?" is answered from the order."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from chatbot import clock
+from chatbot.bot import handoff, knowledge
+from chatbot.bot.pipeline import build_bot
+from chatbot.bot.types import Question, Reply
+from chatbot.orders import store
+from support.pix_decode import decode
+from support.quote_check import invented_figures
+
+STORE = Path(__file__).parent / "data" / "orderstore"
+CATALOG = STORE / "catalog.csv"
+WEDNESDAY_10H = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
+CUSTOMER = "5582988887777"
+LIST = "quero 2 arroz, 3 leite, 1 óleo, 2 café e 1 sabão em pó"
+
+
+@pytest.fixture
+def bot(cfg, conn):
+    knowledge.import_kb(conn, CATALOG, STORE / "store.toml")
+    clock.freeze(WEDNESDAY_10H)
+    return build_bot(cfg, conn, preload=False)
+
+
+def say(bot, message: str, wa_id: str = CUSTOMER) -> Reply:
+    clock.advance(30)
+    return bot.answer(Question(text=message, wa_id=wa_id, contact_name="Dona Cida"))
+
+
+def test_quote_to_order(bot, conn):
+    said = [LIST]
+    r = say(bot, LIST)
+    assert r.intent == "quote" and "Total: R$ 119,06" in r.text
+    assert [t for _, t in r.buttons] == ["Fazer pedido", "Alterar", "Falar com atendente"]
+    assert "responda *pedido*, *alterar* ou *atendente*" in r.follow_up[0]       # the same, in plain text
+    assert r.messages()[-1] == r.follow_up[0]
+    for edit, total in [("tira o óleo", "112,07"), ("aumenta o açúcar pra 10", "155,97"),
+                        ("coloca mais 2 leite", "166,35"), ("troca o café pelo pilão", "180,35"),
+                        ("tira o sabão e aumenta o arroz pra 8", "316,85")]:
+        said.append(edit)
+        r = say(bot, edit)
+        assert f"Total: R$ {total}" in r.text, r.text
+        assert invented_figures(" ".join(said), r.text, CATALOG) == []
+    r = say(bot, "quero fazer o pedido, pode entregar?")
+    assert "endereço de entrega" in r.text
+    r = say(bot, "moro em afogados, rua das flores 120")
+    assert "não entregamos em Afogados" in r.text and "retirar na loja" in r.text
+    r = say(bot, "rua das flores 120, pajuçara")
+    assert r.text.startswith("Como vai pagar?")
+    r = say(bot, "que horas vocês fecham?")
+    assert r.intent == "hours" and "19h" in r.text
+    assert r.text.endswith("Voltando ao seu pedido: Como vai pagar? Aceitamos: Pix, dinheiro, cartão de débito e "
+                           "cartão de crédito.")
+    r = say(bot, "vou pagar no pix")
+    assert r.intent == "order_summary" and "Entrega: grátis" in r.text and "Total: R$ 316,85" in r.text
+    assert [t for _, t in r.buttons] == ["Confirmar pedido", "Alterar", "Cancelar"]
+    r = say(bot, "Confirmar pedido")
+    assert "Pedido 0001" in r.text and len(r.follow_up) == 1
+    pix = decode(r.follow_up[0])
+    assert pix["crc_ok"] and pix["amount"] == Decimal("316.85") and pix["txid"] == "0001"
+    assert pix["key"] == "pagamentos@mercadaosaojoao.com.br"
+    assert r.messages()[-1] == r.follow_up[0]                  # the code in a message of its own
+    assert "já está registrado" in say(bot, "Confirmar pedido").text
+    order = store.get(conn, 1)
+    assert order["status"] == "new" and order["total"] == "316.85" and order["fee"] == "0.00"
+    assert order["address"] == "Rua das Flores, 120, Pajuçara" and order["payment"] == "Pix"
+    assert [(i["sku"], i["quantity"], i["unit_price"], i["total"]) for i in order["items"]] == [
+        ("2001", "8", "25.90", "207.20"), ("2007", "5", "5.19", "25.95"), ("2006", "2", "19.90", "39.80"),
+        ("2003", "10", "4.39", "43.90")]
+    assert conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 1
+    assert "Pedido 0001* foi recebido" in say(bot, "cadê meu pedido?").text
+
+
+def test_prices_are_frozen_when_the_catalog_changes(bot, conn, tmp_path):
+    for m in ["2 arroz e 3 leite", "pedido", "retirar", "dinheiro", "troco pra 100", "confirmar"]:
+        r = say(bot, m)
+    assert "Pedido 0001" in r.text
+    dearer = tmp_path / "catalog.csv"
+    dearer.write_text(CATALOG.read_text(encoding="utf-8").replace("27.90", "31.90"), encoding="utf-8")
+    knowledge.import_kb(conn, dearer, STORE / "store.toml")
+    order = store.get(conn, 1)
+    assert order["items"][0]["unit_price"] == "27.90" and order["total"] == "71.37"
+    assert order["change_for"] == "100.00"
+
+
+def test_delivery_fee_below_the_threshold(bot, conn):
+    for m in ["2 arroz e 3 leite", "quero fazer o pedido, entrega na rua do sol 100, jaraguá", "cartão de débito"]:
+        r = say(bot, m)
+    assert "Subtotal: R$ 71,37" in r.text and "Entrega: R$ 6,00" in r.text and "Total: R$ 77,37" in r.text
+    say(bot, "confirmar")
+    assert store.get(conn, 1)["total"] == "77.37" and store.get(conn, 1)["fee"] == "6.00"
+
+
+def test_atendente_hands_over_and_keeps_the_cart(bot, conn):
+    say(bot, "2 arroz e 3 leite")
+    say(bot, "pedido")
+    r = say(bot, "atendente")
+    assert r.handoff and handoff.mode(conn, "sandbox", CUSTOMER) == "human"
+    cart = store.load_cart(conn, "sandbox", CUSTOMER)
+    assert cart["stage"] == "checkout" and [i["sku"] for i in cart["items"]] == ["2001", "2007"]
+
+
+def test_confirmar_without_a_cart_and_status_without_an_order(bot):
+    assert "ainda não tem um carrinho" in say(bot, "confirmar").text
+    assert "Não encontrei nenhum pedido seu" in say(bot, "cadê meu pedido?").text
+
+
+def test_a_cart_expires(bot, conn):
+    say(bot, "2 arroz e 3 leite")
+    say(bot, "pedido")
+    clock.advance(25 * 3600)
+    assert "carrinho expirou" in say(bot, "retirar").text
+    assert store.load_cart(conn, "sandbox", CUSTOMER) is None
+
+
+def test_other_customers_do_not_share_a_cart(bot, conn):
+    say(bot, "2 arroz e 3 leite")
+    assert "ainda não tem um carrinho" in say(bot, "confirmar", wa_id="5582911112222").text
+
+
+def test_order_state_survives_as_json(bot, conn):
+    say(bot, "2 arroz e 3 leite")
+    row = conn.execute("SELECT state, expires_at FROM carts").fetchone()
+    assert json.loads(row["state"])["stage"] == "cart"
+    assert row["expires_at"] == pytest.approx(clock.now() + 24 * 3600)
