@@ -896,3 +896,33 @@ def status_text(order: dict) -> str:
         line += f" Motivo: {order['status_reason']}."
     line += f" Total: {fmt.money(Decimal(order['total']))}."
     return line
+
+
+def status_message(order: dict, facts) -> str:
+    """The one message a customer gets when staff move their order."""
+    n = number_text(order["number"])
+    total = fmt.money(Decimal(order["total"]))
+    return {
+        "confirmed": f"✅ Seu *Pedido {n}* foi confirmado pela loja! Já vamos separar. Total: {total}.",
+        "picking": f"🛒 Seu *Pedido {n}* está sendo separado.",
+        "out_for_delivery": f"🚚 Seu *Pedido {n}* saiu para entrega! Total: {total} ({order['payment']}).",
+        "ready_for_pickup": f"🏪 Seu *Pedido {n}* está pronto para retirar na loja: {facts.store.get('address', '')}. "
+                            f"Total: {total} ({order['payment']}).",
+        "delivered": f"📦 *Pedido {n}* entregue. Obrigado pela compra! 😊",
+        "cancelled": f"❌ Seu *Pedido {n}* foi cancelado. Motivo: {order.get('status_reason') or 'não informado'}. "
+                     "Se tiver alguma dúvida, digite *atendente*.",
+    }[order["status"]]
+
+
+def items_message(order: dict, line: dict, new_line) -> str:
+    """What the customer reads when an item is missing or substituted: what changed and the new total."""
+    n = number_text(order["number"])
+    if new_line is None:
+        what = f"⚠️ *Pedido {n}*: {line['name']} está em falta e saiu do pedido."
+    else:
+        what = (f"🔁 *Pedido {n}*: {line['name']} está em falta; no lugar vai "
+                f"{quote.qty_text(new_line.qty, new_line.product)} {new_line.product.name} "
+                f"({fmt.money(new_line.unit_price)} cada = {fmt.money(new_line.total)}).")
+    fee = Decimal(order["fee"])
+    tail = f" (com entrega de {fmt.money(fee)})" if fee else ""
+    return f"{what}\nNovo total: *{fmt.money(Decimal(order['total']))}*{tail}. Se não concordar, digite *atendente*."

@@ -89,12 +89,15 @@ def _order(conn, row, with_items: bool = True) -> dict:
          "status_reason": row["status_reason"], "created_at": row["created_at"],
          "confirmed_at": row["confirmed_at"], "updated_at": row["updated_at"], "version": row["version"]}
     if with_items:
-        o["items"] = [{"id": r["id"], "sku": r["sku"], "name": r["name"], "section": r["section"],
-                       "quantity": r["quantity"], "unit_price": money(r["unit_price_cents"]),
-                       "total": money(r["total_cents"]), "state": r["state"], "replaces": r["replaces"]}
-                      for r in conn.execute("SELECT * FROM order_items WHERE order_id=? ORDER BY position, id",
-                                            (row["id"],))]
+        o["items"] = [_item(r) for r in conn.execute("SELECT * FROM order_items WHERE order_id=?"
+                                                     " ORDER BY position, id", (row["id"],))]
     return o
+
+
+def _item(r) -> dict:
+    return {"id": r["id"], "sku": r["sku"], "name": r["name"], "section": r["section"], "quantity": r["quantity"],
+            "unit_price": money(r["unit_price_cents"]), "total": money(r["total_cents"]), "state": r["state"],
+            "replaces": r["replaces"]}
 
 
 def get(conn, number: int) -> dict | None:
@@ -108,8 +111,157 @@ def latest_for(conn, phone_number_id: str, wa_id: str) -> dict | None:
     return _order(conn, row, with_items=False) if row else None
 
 
-def listing(conn, status: str | None = None, limit: int = 1000) -> list[dict]:
-    """Orders oldest first (open ones by default when ``status`` is None: every status)."""
+def listing(conn, status: str | None = None, limit: int = 1000, with_items: bool = False) -> list[dict]:
+    """Orders oldest first, of one status or all; ``with_items`` reads every order's lines in one query."""
     where, params = ("status=?", (status,)) if status else ("1", ())
     rows = conn.execute(f"SELECT * FROM orders WHERE {where} ORDER BY created_at, id LIMIT ?", (*params, limit))
-    return [_order(conn, r, with_items=False) for r in rows]
+    out = [_order(conn, r, with_items=False) for r in rows]
+    if with_items and out:
+        by_id = {o["number"]: o for o in out}
+        for o in out:
+            o["items"] = []
+        join = "o.status=?" if status else "1"
+        for r in conn.execute(f"SELECT i.* FROM order_items i JOIN orders o ON o.id=i.order_id WHERE {join}"
+                              " ORDER BY i.order_id, i.position, i.id", params):
+            if r["order_id"] in by_id:
+                by_id[r["order_id"]]["items"].append(_item(r))
+    return out
+
+
+# -- staff: status changes and items ---------------------------------------------------
+
+class Refused(Exception):
+    """A change staff asked for that cannot be made; ``code`` for scripts, the message for people (pt-BR)."""
+
+    def __init__(self, message: str, code: str, status: int = 409):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+def next_statuses(order: dict) -> list[str]:
+    """Where an order may go from where it is: one step at a time, never back, cancel until delivered."""
+    step = {"new": ["confirmed"], "confirmed": ["picking"],
+            "picking": ["out_for_delivery" if order["fulfilment"] == "delivery" else "ready_for_pickup"],
+            "out_for_delivery": ["delivered"], "ready_for_pickup": ["delivered"]}.get(order["status"], [])
+    return step + (["cancelled"] if order["status"] in OPEN else [])
+
+
+def _locked(conn, number: int, version: int | None) -> dict:
+    order = get(conn, number)
+    if order is None:
+        raise Refused("Pedido não encontrado.", "no_such_order", 404)
+    if version is not None and version != order["version"]:
+        raise Refused(f"O pedido {number:04d} foi alterado por outra pessoa agora há pouco "
+                      f"(está {LABELS[order['status']].lower()}). Recarregue e confira.", "changed", 409)
+    return order
+
+
+def set_status(conn, cfg, number: int, status: str, actor: str, reason: str = "",
+               version: int | None = None) -> dict:
+    """Move the order one step and queue the customer's message in the same transaction; the order
+    as it is now, with "notified" saying whether the customer will be told (outside the 24-hour window
+    only through the template ``[orders] status_template``)."""
+    from . import checkout
+    if status not in STATUSES or status == "new":
+        raise Refused(f"Situação desconhecida: {status!r}.", "bad_status", 400)
+    reason = (reason or "").strip()[:300]
+    if status == "cancelled" and not reason:
+        raise Refused("Para cancelar, diga o motivo (o cliente recebe).", "reason_required", 400)
+    now = clock.now()
+    with db.transaction(conn, durable=True):
+        order = _locked(conn, number, version)
+        if status not in next_statuses(order):
+            if status == order["status"]:
+                raise Refused(f"O pedido {number:04d} já está {LABELS[status].lower()} "
+                              "(talvez outra pessoa tenha mudado agora).", "already", 409)
+            allowed = ", ".join(LABELS[s].lower() for s in next_statuses(order)) or "nenhuma (pedido encerrado)"
+            raise Refused(f"O pedido {number:04d} está {LABELS[order['status']].lower()}: não pode ir para "
+                          f"{LABELS[status].lower()}. Próxima situação possível: {allowed}.", "bad_transition")
+        conn.execute("UPDATE orders SET status=?, status_reason=?, updated_at=?, version=version+1,"
+                     " confirmed_at=CASE WHEN ?='confirmed' THEN ? ELSE confirmed_at END WHERE id=?",
+                     (status, reason or None, now, status, now, number))
+        conn.execute("INSERT INTO order_events (order_id, ts, status, actor, reason) VALUES (?,?,?,?,?)",
+                     (number, now, status, actor, reason or None))
+        order = get(conn, number)
+        notified = _tell(conn, cfg, order, checkout.status_message(order, _facts(conn)), actor)
+    return {**order, "notified": notified}
+
+
+def change_item(conn, cfg, number: int, item_id: int, action: str, actor: str, substitute=None,
+                quantity: Decimal | None = None, version: int | None = None) -> dict:
+    """Mark a line missing, or substitute it (``substitute`` a catalog Product priced now by the quotes'
+    code); the totals are recomputed and the customer told the new total in the same transaction."""
+    from ..bot import quote
+    from . import checkout
+    if action not in ("missing", "substitute"):
+        raise Refused("Ação desconhecida: use missing ou substitute.", "bad_action", 400)
+    now = clock.now()
+    with db.transaction(conn, durable=True):
+        order = _locked(conn, number, version)
+        if order["status"] not in ("new", "confirmed", "picking"):
+            raise Refused(f"O pedido {number:04d} está {LABELS[order['status']].lower()}: os itens não mudam mais.",
+                          "closed")
+        line = next((i for i in order["items"] if i["id"] == item_id), None)
+        if line is None or line["state"] != "ok":
+            raise Refused("Esse item não está no pedido (ou já foi marcado).", "no_such_item", 404)
+        new_line = None
+        if action == "missing":
+            conn.execute("UPDATE order_items SET state='missing' WHERE id=?", (item_id,))
+        else:
+            if substitute is None:
+                raise Refused("Diga o produto que substitui (sku).", "no_such_product", 400)
+            qty = Decimal(quantity) if quantity is not None else Decimal(line["quantity"])
+            if qty <= 0 or qty > 999 or (not quote.sold_by_kg(substitute) and qty != qty.to_integral_value()):
+                raise Refused("Quantidade inválida para o substituto.", "bad_quantity", 400)
+            priced = quote.price_line(substitute, qty)
+            conn.execute("UPDATE order_items SET state='substituted' WHERE id=?", (item_id,))
+            pos = conn.execute("SELECT position FROM order_items WHERE id=?", (item_id,)).fetchone()[0]
+            conn.execute("INSERT INTO order_items (order_id, position, sku, name, section, quantity, unit_price_cents,"
+                         " total_cents, replaces) VALUES (?,?,?,?,?,?,?,?,?)",
+                         (number, pos, substitute.sku, substitute.name, substitute.category or "",
+                          f"{qty.normalize():f}", cents(priced.unit_price), cents(priced.total), item_id))
+            new_line = priced
+        sub = conn.execute("SELECT COALESCE(SUM(total_cents), 0) FROM order_items WHERE order_id=? AND state='ok'",
+                           (number,)).fetchone()[0]
+        fee = conn.execute("SELECT fee_cents FROM orders WHERE id=?", (number,)).fetchone()[0]
+        conn.execute("UPDATE orders SET subtotal_cents=?, total_cents=?, updated_at=?, version=version+1 WHERE id=?",
+                     (sub, sub + fee, now, number))
+        conn.execute("INSERT INTO order_events (order_id, ts, status, actor, reason) VALUES (?,?, 'items', ?, ?)",
+                     (number, now, actor, f"{action}: {line['name']}" + (f" -> {new_line.product.name}"
+                                                                          if new_line else "")))
+        order = get(conn, number)
+        notified = _tell(conn, cfg, order, checkout.items_message(order, line, new_line), actor)
+    return {**order, "notified": notified}
+
+
+def _facts(conn):
+    from ..bot import knowledge
+    return knowledge.load(conn)
+
+
+def _tell(conn, cfg, order: dict, body: str, actor: str) -> bool:
+    """Queue one message to the customer through the staff outbox (sent once by the worker, never
+    resent on a guess); outside the 24-hour window, the status template if one is configured."""
+    from .. import operators
+    from ..whatsapp import operator_outbox
+    from ..whatsapp.graph_api import text_payload
+    key = (order["phone_number_id"], order["wa_id"])
+    if operators.window(conn, key)["open"]:
+        operator_outbox.enqueue(conn, key[0], key[1], text_payload(key[1], body), actor)
+        return True
+    tpl = cfg.whatsapp.templates.get(cfg.orders.status_template) if cfg.orders.status_template else None
+    if tpl is None:
+        return False
+    values = [f"{order['number']:04d}", body][:len(tpl.get("parameters", []))]
+    payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": key[1], "type": "template",
+               "template": {"name": tpl["name"], "language": {"code": tpl.get("language", "pt_BR")}}}
+    if values:
+        payload["template"]["components"] = [{"type": "body", "parameters": [
+            {"type": "text", "text": v.replace("\n", " ")[:1000]} for v in values]}]
+    operator_outbox.enqueue(conn, key[0], key[1], payload, actor)
+    return True
+
+
+LABELS = {"new": "Novo", "confirmed": "Confirmado", "picking": "Em separação", "out_for_delivery": "Saiu para entrega",
+          "ready_for_pickup": "Pronto para retirar", "delivered": "Entregue", "cancelled": "Cancelado"}

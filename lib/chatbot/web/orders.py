@@ -1,0 +1,137 @@
+"""Orders for staff (operators and up): the JSON API for scripts (Bearer) and the same routes from
+the pages (session and CSRF).
+
+    GET  /orders                   ?status=  -> {"orders": [...]}, oldest first
+    GET  /orders/<number>          one order: number, status, wa_id, items, subtotal, fee, total, payment, ...
+    POST /orders/<number>/status   {"status": "confirmed" | ... | "cancelled", "reason": "...", "version": N}
+    POST /orders/<number>/items    {"item": id, "action": "missing" | "substitute", "sku": "...", "quantity": "2"}
+
+Money is a string with a dot and two decimals ("161.70"). A change another person made first, a
+step skipped or a move back answers 409 with a pt-BR message saying what happened.
+"""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, g, jsonify, redirect, request, url_for
+
+from ..bot import knowledge
+from ..log import mask_phone
+from ..orders import store
+from . import auth
+from .db import get_db
+
+bp = Blueprint("orders", __name__)
+log = logging.getLogger("chatbot.web")
+
+
+def _api() -> bool:
+    return request.is_json or not auth.prefers_html()
+
+
+def _data() -> dict:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        return data if isinstance(data, dict) else {}
+    return request.form
+
+
+def _public(order: dict) -> dict:
+    keep = ("number", "status", "wa_id", "contact_name", "items", "subtotal", "fee", "total", "payment",
+            "change_for", "fulfilment", "address", "area", "lat", "lon", "status_reason", "created_at",
+            "confirmed_at", "updated_at", "version", "notified")
+    out = {k: order.get(k) for k in keep if k in order}
+    out["next"] = store.next_statuses(order)
+    return out
+
+
+def _no_such_order():
+    return auth.error(404, "Pedido não encontrado.", json_error="no such order")
+
+
+def _version(data) -> int | None:
+    raw = data.get("version")
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _refused(number: int, exc: store.Refused):
+    if _api():
+        return jsonify({"error": exc.code, "message": str(exc)}), exc.status
+    return redirect(url_for("orders.page", number=number, erro=str(exc)), 303)
+
+
+def _done(number: int, order: dict, note: str):
+    if _api():
+        return jsonify(_public(order))
+    return redirect(url_for("orders.page", number=number, ok=note), 303)
+
+
+@bp.get("/orders")
+@auth.require_role("operator")
+def listing():
+    status = request.args.get("status") or None
+    if status is not None and status not in store.STATUSES:
+        return jsonify({"error": "bad_status", "message": f"status must be one of {', '.join(store.STATUSES)}"}), 400
+    conn = get_db()
+    return jsonify({"orders": [_public(o) for o in store.listing(conn, status, with_items=True)]})
+
+
+@bp.get("/orders/<int:number>")
+@auth.require_role("operator")
+def one(number: int):
+    order = store.get(get_db(), number)
+    if order is None:
+        return _no_such_order()
+    if not auth.prefers_html():
+        return jsonify(_public(order))
+    return redirect(url_for("orders.page", number=number), 303)
+
+
+@bp.post("/orders/<int:number>/status")
+@auth.require_role("operator")
+def status(number: int):
+    data = _data()
+    try:
+        order = store.set_status(get_db(), g.cfg, number, str(data.get("status") or ""), g.user.name,
+                                 str(data.get("reason") or ""), _version(data))
+    except store.Refused as exc:
+        return _refused(number, exc)
+    log.info("%s moved order %d to %s (customer %s)", g.user.name, number, order["status"],
+             mask_phone(order["wa_id"]))
+    return _done(number, order, store.LABELS[order["status"]])
+
+
+@bp.post("/orders/<int:number>/items")
+@auth.require_role("operator")
+def items(number: int):
+    data = _data()
+    conn = get_db()
+    try:
+        item_id = int(data.get("item") or 0)
+    except (TypeError, ValueError):
+        item_id = 0
+    action = str(data.get("action") or "")
+    substitute, quantity = None, None
+    if action == "substitute":
+        sku = str(data.get("sku") or "").strip()
+        found = knowledge.products(conn, "sku=?", (sku,), 1) if sku else []
+        if not found:
+            return _refused(number, store.Refused(f"Produto {sku or '(vazio)'} não está no catálogo.",
+                                                  "no_such_product", 400))
+        substitute = found[0]
+        raw = str(data.get("quantity") or "").strip().replace(",", ".")
+        try:
+            quantity = Decimal(raw) if raw else None
+        except InvalidOperation:
+            return _refused(number, store.Refused("Quantidade inválida.", "bad_quantity", 400))
+    try:
+        order = store.change_item(conn, g.cfg, number, item_id, action, g.user.name, substitute, quantity,
+                                  _version(data))
+    except store.Refused as exc:
+        return _refused(number, exc)
+    log.info("%s changed an item of order %d (%s)", g.user.name, number, action)
+    return _done(number, order, "itens")
