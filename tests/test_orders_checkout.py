@@ -270,7 +270,7 @@ def run(convo, shop: FakeShop, start: float = WEDNESDAY_10H):
 def _shown(turn) -> str:
     """The reply as the test reads it: the text, the other messages, the buttons, and each Pix code
     decoded by the independent reader as PIX:<amount>:<txid> (only when its CRC verifies)."""
-    out = [turn.text] + turn.follow_up
+    out = [turn.text] + turn.follow_up + [turn.prompt]
     if turn.buttons:
         out.append("BUTTONS:" + "|".join(t for _, t in turn.buttons))
     for m in turn.follow_up:

@@ -51,7 +51,8 @@ class Message:
 class Turn:
     text: str
     buttons: list[tuple[str, str]] = field(default_factory=list)
-    follow_up: list[str] = field(default_factory=list)    # messages after ``text``; buttons go on the last
+    follow_up: list[str] = field(default_factory=list)    # messages of their own after ``text`` (a Pix code)
+    prompt: str = ""          # what the buttons ask, in words too: under the text, or its own message if long
     action: str | None = None                             # "place": record the order, then call ``placed``
     intent: str = "order"
 
@@ -207,7 +208,8 @@ def step(state: dict | None, msg: Message, now: float, shop) -> tuple[dict | Non
     if state["stage"] == "cart":
         if n == norm(BTN_EDIT) or _has(n, *EDIT):
             return _touch(state, now, shop), Turn(EDIT_HELP, intent="order_edit")
-        if not (_has(n, *START) or len(n.split()) <= 3 and _has(n, *SHORT_START) or msg.location is not None):
+        if not (_has(n, *START) or len(n.split()) <= 3 and _has(n, *SHORT_START) or msg.location is not None
+                or n.startswith(("pedido ", "fechar ", "finalizar "))):
             return state, None
         state["stage"] = "checkout"
         _absorb(state, n, msg, shop, stage_answer=False)
@@ -260,7 +262,7 @@ def _from_quote(lines: list[tuple[str, Decimal]], now: float, shop) -> tuple[dic
     if not state["items"]:
         return None, None
     prompt = "O que deseja fazer? Toque em um botão ou responda *pedido*, *alterar* ou *atendente*."
-    return state, Turn("\n".join(notes), buttons=QUOTE_BUTTONS, follow_up=[prompt], intent="quote")
+    return state, Turn("\n".join(notes), buttons=QUOTE_BUTTONS, prompt=prompt, intent="quote")
 
 
 def _item(p: Product, qty: Decimal) -> dict:
@@ -483,7 +485,7 @@ def _after_edit(state: dict, notes: list[str], shop) -> tuple[dict | None, Turn]
     body = "\n".join(notes + [""] + cart_text(lines, state, shop.facts))
     if state["stage"] == "cart":
         return state, Turn(body, buttons=QUOTE_BUTTONS,
-                           follow_up=["Quer fazer o pedido? Responda *pedido*, *alterar* ou *atendente*."],
+                           prompt="Quer fazer o pedido? Responda *pedido*, *alterar* ou *atendente*.",
                            intent="order_edit")
     if state["stage"] == "confirm":
         state["stage"] = "checkout"
@@ -649,7 +651,7 @@ def _next(state: dict, shop, now) -> tuple[dict, Turn]:
         return state, Turn(pending[1], intent=f"order_{pending[0]}")
     state["stage"] = "confirm"
     return state, Turn("\n".join(summary_text(state, shop)), buttons=SUMMARY_BUTTONS,
-                       follow_up=["Está tudo certo? Responda *confirmar*, *alterar* ou *cancelar*."],
+                       prompt="Está tudo certo? Responda *confirmar*, *alterar* ou *cancelar*.",
                        intent="order_summary")
 
 

@@ -94,8 +94,7 @@ def after(bot, q, it, reply: Reply) -> Reply:
         with db.transaction(bot.conn):
             store.save_cart(bot.conn, q.phone_number_id, q.wa_id, new)
         reply.text = reply.text + ("\n" + turn.text if turn.text else "")
-        reply.buttons, reply.follow_up = turn.buttons, turn.follow_up
-        return reply
+        return _offer(reply, turn)
     state = store.load_cart(bot.conn, q.phone_number_id, q.wa_id)
     more = checkout.reminder(state, now, shop)
     if more:
@@ -103,10 +102,22 @@ def after(bot, q, it, reply: Reply) -> Reply:
     return reply
 
 
+BUTTON_BODY = 1024      # Meta's limit for the text of a message with reply buttons
+
+
+def _offer(reply: Reply, turn: checkout.Turn) -> Reply:
+    """The buttons with their question in words, as a message of its own after the text: a list's
+    total stays its last line, and a long cart does not meet the buttons' 1,024 characters."""
+    reply.buttons, reply.follow_up = list(turn.buttons), list(turn.follow_up)
+    if turn.prompt:
+        if reply.text:
+            reply.follow_up.append(turn.prompt[:BUTTON_BODY])
+        else:
+            reply.text = turn.prompt
+    return reply
+
+
 def _reply(bot, q, turn: checkout.Turn) -> Reply:
-    reply = Reply(text=turn.text or None, intent=turn.intent, confidence=1.0, source="template",
-                  buttons=turn.buttons, follow_up=turn.follow_up)
-    if reply.text is None:
-        reply.text, reply.follow_up = (turn.follow_up[0], turn.follow_up[1:]) if turn.follow_up else ("", [])
+    reply = _offer(Reply(text=turn.text, intent=turn.intent, confidence=1.0, source="template"), turn)
     bot._remember(q, reply, {}, cache_key=None)
     return reply
