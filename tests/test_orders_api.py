@@ -21,7 +21,8 @@ from test_web_auth import BEARER, login
 STORE = Path(__file__).parent / "data" / "orderstore"
 NOW = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
 CUSTOMER = "5582977776666"
-ROUTES = [("GET", "/orders"), ("GET", "/orders/1"), ("POST", "/orders/1/status"), ("POST", "/orders/1/items")]
+ROUTES = [("GET", "/orders"), ("GET", "/orders/1"), ("POST", "/orders/1/status"), ("POST", "/orders/1/items"),
+          ("GET", "/pedidos"), ("GET", "/pedidos/fragment"), ("GET", "/pedidos/1"), ("GET", "/pedidos/1/separacao")]
 
 
 def place_order(conn, cfg, messages, wa_id=CUSTOMER):
@@ -178,6 +179,15 @@ def test_outside_the_window_a_template_or_nothing(tmp_path):
 def test_anonymous_is_refused(client, shop, method, path):
     resp = client.open(path, method=method, json={}, headers={"Accept": "application/json"})
     assert resp.status_code == 401
+    page = client.open(path, method=method, headers={"Accept": "text/html"})
+    assert page.status_code in (302, 303, 401) and "Pedido 0001" not in page.get_data(as_text=True)
+
+
+def test_every_orders_route_carries_the_one_guard(app):
+    views = {r.endpoint: app.view_functions[r.endpoint] for r in app.url_map.iter_rules()
+             if r.endpoint.startswith("orders.")}
+    assert len(views) == 8
+    assert all(getattr(v, "required_role", None) == "operator" for v in views.values())
 
 
 def test_an_operator_may_and_a_form_needs_csrf(app, shop):
@@ -185,6 +195,10 @@ def test_an_operator_may_and_a_form_needs_csrf(app, shop):
     c = app.test_client()
     login(c, token="correct horse battery", name="ana")
     assert c.get("/orders", headers={"Accept": "application/json"}).status_code == 200
+    for path in ("/pedidos", "/pedidos/fragment", "/pedidos/1", "/pedidos/1/separacao"):
+        assert c.get(path, headers={"Accept": "text/html"}).status_code == 200
+    assert c.get("/pedidos", headers={"Accept": "text/html"}).get_data(as_text=True).count("Pedido 0001") == 1
+    assert c.get("/pedidos/9", headers={"Accept": "text/html"}).status_code == 404
     no_csrf = c.post("/orders/1/status", data={"status": "confirmed"}, headers={"Accept": "application/json"})
     assert no_csrf.status_code == 403
     assert outbox(shop) == []

@@ -128,6 +128,19 @@ def listing(conn, status: str | None = None, limit: int = 1000, with_items: bool
     return out
 
 
+def board(conn, now: float, closed_hours: float = 24) -> dict:
+    """/pedidos: the open orders by status, oldest first, then those closed in the last ``closed_hours``."""
+    rows = conn.execute("SELECT * FROM orders WHERE status IN (%s) OR updated_at >= ? ORDER BY created_at, id"
+                        % ",".join("?" * len(OPEN)), (*OPEN, now - closed_hours * 3600)).fetchall()
+    by: dict[str, list] = {s: [] for s in STATUSES}
+    for r in rows:
+        by[r["status"]].append(_order(conn, r, with_items=False))
+    groups = [{"status": s, "label": LABELS[s], "orders": by[s]} for s in OPEN]
+    closed = sorted(by["delivered"] + by["cancelled"], key=lambda o: -o["updated_at"])
+    groups.append({"status": "closed", "label": "Encerrados nas últimas 24 horas", "orders": closed})
+    return {"groups": groups, "new": len(by["new"])}
+
+
 # -- staff: status changes and items ---------------------------------------------------
 
 class Refused(Exception):

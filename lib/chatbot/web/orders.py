@@ -1,6 +1,8 @@
 """Orders for staff (operators and up): the JSON API for scripts (Bearer) and the same routes from
 the pages (session and CSRF).
 
+    GET  /pedidos                  the live page (new orders: badge and sound); /pedidos/fragment its live part
+    GET  /pedidos/<number>         one order's page with its actions; /pedidos/<number>/separacao the picking list
     GET  /orders                   ?status=  -> {"orders": [...]}, oldest first
     GET  /orders/<number>          one order: number, status, wa_id, items, subtotal, fee, total, payment, ...
     POST /orders/<number>/status   {"status": "confirmed" | ... | "cancelled", "reason": "...", "version": N}
@@ -14,9 +16,12 @@ from __future__ import annotations
 import logging
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, g, jsonify, redirect, request, url_for
+from urllib.parse import quote as urlquote
 
-from ..bot import knowledge
+from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+
+from .. import clock
+from ..bot import fmt, knowledge
 from ..log import mask_phone
 from ..orders import store
 from . import auth
@@ -135,3 +140,81 @@ def items(number: int):
         return _refused(number, exc)
     log.info("%s changed an item of order %d (%s)", g.user.name, number, action)
     return _done(number, order, "itens")
+
+
+# -- the pages ------------------------------------------------------------------------
+
+ACTIONS = {"confirmed": "Confirmar pedido", "picking": "Começar a separar", "out_for_delivery": "Saiu para entrega",
+           "ready_for_pickup": "Pronto para retirar", "delivered": "Entregue"}
+
+
+def _money(value: str | None) -> str:
+    return fmt.money(Decimal(value or "0"))
+
+
+def _qty(quantity: str, name: str) -> str:
+    shown = quantity.replace(".", ",")
+    return f"{shown} kg" if name.lower().endswith(" kg") else f"{shown}x"
+
+
+def _shown(o: dict) -> dict:
+    """An order with what the pages print: money in reais, quantities, the map link."""
+    o = dict(o, subtotal_text=_money(o["subtotal"]), fee_text=_money(o["fee"]), total_text=_money(o["total"]),
+             age=clock.now() - o["created_at"], next=store.next_statuses(o),
+             editable=o["status"] in ("new", "confirmed", "picking"))
+    change = o.get("change_for")
+    o["change_text"] = "sem troco" if change == "none" else f"troco para {_money(change)}" if change else ""
+    if o.get("lat") is not None:
+        o["map_url"] = f"https://www.google.com/maps/search/?api=1&query={o['lat']},{o['lon']}"
+    else:
+        city = knowledge.load(get_db()).store.get("city", "")
+        o["map_url"] = "https://www.google.com/maps/search/?api=1&query=" + urlquote(f"{o.get('address') or ''}, {city}")
+    if "items" in o:
+        o["items"] = [dict(i, qty_text=_qty(i["quantity"], i["name"]), unit_text=_money(i["unit_price"]),
+                           total_text=_money(i["total"])) for i in o["items"]]
+    return o
+
+
+def _board() -> dict:
+    d = store.board(get_db(), clock.now())
+    for group in d["groups"]:
+        group["orders"] = [_shown(o) for o in group["orders"]]
+    return d
+
+
+@bp.get("/pedidos")
+@auth.require_role("operator")
+def pedidos():
+    return render_template("pedidos.html", d=_board())
+
+
+@bp.get("/pedidos/fragment")
+@auth.require_role("operator")
+def pedidos_fragment():
+    return render_template("_pedidos_body.html", d=_board())
+
+
+@bp.get("/pedidos/<int:number>")
+@auth.require_role("operator")
+def page(number: int):
+    order = store.get(get_db(), number)
+    if order is None:
+        return _no_such_order()
+    return render_template("pedido.html", o=_shown(order), labels=store.LABELS, actions=ACTIONS,
+                           ok=request.args.get("ok"), erro=request.args.get("erro"))
+
+
+@bp.get("/pedidos/<int:number>/separacao")
+@auth.require_role("operator")
+def picking(number: int):
+    order = store.get(get_db(), number)
+    if order is None:
+        return _no_such_order()
+    o = _shown(order)
+    sections: dict[str, list] = {}
+    for i in o["items"]:
+        if i["state"] == "ok":
+            sections.setdefault(i["section"] or "Outros", []).append(i)
+    n = sum(len(v) for v in sections.values())
+    return render_template("separacao.html", o=o, sections=sorted(sections.items()),
+                           count_text=f"{n} {'item' if n == 1 else 'itens'}")
