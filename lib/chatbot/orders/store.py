@@ -278,3 +278,37 @@ def _tell(conn, cfg, order: dict, body: str, actor: str) -> bool:
 
 LABELS = {"new": "Novo", "confirmed": "Confirmado", "picking": "Em separação", "out_for_delivery": "Saiu para entrega",
           "ready_for_pickup": "Pronto para retirar", "delivered": "Entregue", "cancelled": "Cancelado"}
+
+
+# -- the ERP's export -------------------------------------------------------------------
+
+EXPORT_COLUMNS = ("pedido", "data", "situacao", "cliente", "whatsapp", "modalidade", "endereco", "pagamento", "troco",
+                  "sku", "produto", "secao", "quantidade", "preco_unitario", "total_item", "situacao_item",
+                  "subtotal", "taxa_entrega", "total")
+
+
+def export_csv(conn, since: float | None = None, until: float | None = None, zone=None) -> bytes:
+    """Every order line in [since, until) as CSV for a Brazilian spreadsheet or ERP: ';' between fields,
+    decimal comma, UTF-8 with a BOM, one row per item (the order's figures repeated)."""
+    import csv
+    import datetime as dt
+    import io
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w.writerow(EXPORT_COLUMNS)
+    comma = lambda c: f"{Decimal(c) * CENT:.2f}".replace(".", ",")     # noqa: E731
+    rows = conn.execute(
+        "SELECT o.*, i.sku, i.name, i.section, i.quantity, i.unit_price_cents, i.total_cents AS item_cents,"
+        " i.state AS item_state FROM orders o JOIN order_items i ON i.order_id=o.id"
+        " WHERE o.created_at >= ? AND o.created_at < ? ORDER BY o.id, i.position, i.id",
+        (since if since is not None else 0, until if until is not None else 1e12))
+    for r in rows:
+        change = r["change_for"]
+        w.writerow([f"{r['id']:04d}", dt.datetime.fromtimestamp(r["created_at"], zone).strftime("%d/%m/%Y %H:%M"),
+                    LABELS[r["status"]], r["contact_name"] or "", r["wa_id"],
+                    "entrega" if r["fulfilment"] == "delivery" else "retirada", r["address"] or "", r["payment"],
+                    "" if not change or change == "none" else change.replace(".", ","),
+                    r["sku"], r["name"], r["section"], r["quantity"].replace(".", ","), comma(r["unit_price_cents"]),
+                    comma(r["item_cents"]), {"ok": "ok", "missing": "em falta", "substituted": "substituido"}[
+                        r["item_state"]], comma(r["subtotal_cents"]), comma(r["fee_cents"]), comma(r["total_cents"])])
+    return "\ufeff".encode("utf-8") + out.getvalue().encode("utf-8")
