@@ -312,3 +312,41 @@ def export_csv(conn, since: float | None = None, until: float | None = None, zon
                     comma(r["item_cents"]), {"ok": "ok", "missing": "em falta", "substituted": "substituido"}[
                         r["item_state"]], comma(r["subtotal_cents"]), comma(r["fee_cents"]), comma(r["total_cents"])])
     return "\ufeff".encode("utf-8") + out.getvalue().encode("utf-8")
+
+
+# -- figures for /dashboard, /stats and /metrics ----------------------------------------
+
+def figures(conn, since: float, days: int = 7, tz=None) -> dict:
+    """Orders and revenue per day (cancelled ones left out), the period's count, revenue and average
+    ticket, the share of quotes that became orders, the time from order to confirmation (p50, p95),
+    and the open orders by status."""
+    import datetime as dt
+    tz = tz or dt.timezone.utc
+    now = clock.now()
+    today = dt.datetime.fromtimestamp(now, tz).date()
+    first = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), tz).timestamp()
+    per_day = {(today - dt.timedelta(days=i)).isoformat(): [0, 0] for i in range(days - 1, -1, -1)}
+    for created, total in conn.execute("SELECT created_at, total_cents FROM orders WHERE created_at >= ?"
+                                       " AND status != 'cancelled'", (first,)):
+        day = dt.datetime.fromtimestamp(created, tz).date().isoformat()
+        if day in per_day:
+            per_day[day][0] += 1
+            per_day[day][1] += total
+    n, revenue = conn.execute("SELECT COUNT(*), COALESCE(SUM(total_cents), 0) FROM orders WHERE created_at >= ?"
+                              " AND status != 'cancelled'", (since,)).fetchone()
+    quoted = conn.execute("SELECT COUNT(*) FROM orders WHERE created_at >= ? AND quoted_at IS NOT NULL",
+                          (since,)).fetchone()[0]
+    quotes = conn.execute("SELECT COUNT(*) FROM events WHERE ts >= ? AND intent='quote'", (since,)).fetchone()[0]
+    waits = sorted(r[0] for r in conn.execute("SELECT confirmed_at - created_at FROM orders WHERE created_at >= ?"
+                                              " AND confirmed_at IS NOT NULL", (since,)))
+    open_now = {s: 0 for s in OPEN}
+    for status, count in conn.execute("SELECT status, COUNT(*) FROM orders WHERE status IN (%s) GROUP BY status"
+                                      % ",".join("?" * len(OPEN)), OPEN):
+        open_now[status] = count
+    pct = lambda q: round(waits[min(len(waits) - 1, int(round(q * (len(waits) - 1))))], 1) if waits else None  # noqa
+    return {"orders": n, "revenue": money(revenue), "average_ticket": money(revenue // n) if n else None,
+            "orders_per_day": {d: v[0] for d, v in per_day.items()},
+            "revenue_per_day": {d: money(v[1]) for d, v in per_day.items()},
+            "quotes": quotes, "quotes_to_orders": round(min(quoted / quotes, 1.0), 3) if quotes else None,
+            "confirm_count": len(waits), "confirm_p50_seconds": pct(0.5), "confirm_p95_seconds": pct(0.95),
+            "open": open_now}

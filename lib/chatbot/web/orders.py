@@ -29,6 +29,8 @@ from .db import get_db
 
 bp = Blueprint("orders", __name__)
 log = logging.getLogger("chatbot.web")
+# "161.70" (the JSON's money) as the pages print it: "R$ 161,70"; None as "–".
+bp.add_app_template_filter(lambda v: "–" if v is None else fmt.money(Decimal(v)), "reais")
 
 
 def _api() -> bool:
