@@ -21,7 +21,11 @@ def cents(value: Decimal) -> int:
 
 
 def money(c: int | None) -> str | None:
-    return None if c is None else f"{Decimal(c) * CENT:.2f}"
+    """Cents as the JSON's money: 16170 -> "161.70"."""
+    if c is None:
+        return None
+    sign, c = ("-", -c) if c < 0 else ("", c)
+    return f"{sign}{c // 100}.{c % 100:02d}"
 
 
 # -- carts -------------------------------------------------------------------------
@@ -111,30 +115,35 @@ def latest_for(conn, phone_number_id: str, wa_id: str) -> dict | None:
     return _order(conn, row, with_items=False) if row else None
 
 
-def listing(conn, status: str | None = None, limit: int = 1000, with_items: bool = False) -> list[dict]:
-    """Orders oldest first, of one status or all; ``with_items`` reads every order's lines in one query."""
-    where, params = ("status=?", (status,)) if status else ("1", ())
+def listing(conn, status: str | tuple | None = None, limit: int = 1000, with_items: bool = False) -> list[dict]:
+    """Orders oldest first, of one status (or several), or all; ``with_items`` reads every order's lines
+    in one query."""
+    statuses = (status,) if isinstance(status, str) else tuple(status or ())
+    where = f"status IN ({','.join('?' * len(statuses))})" if statuses else "1"
+    params = statuses
     rows = conn.execute(f"SELECT * FROM orders WHERE {where} ORDER BY created_at, id LIMIT ?", (*params, limit))
     out = [_order(conn, r, with_items=False) for r in rows]
     if with_items and out:
         by_id = {o["number"]: o for o in out}
         for o in out:
             o["items"] = []
-        join = "o.status=?" if status else "1"
-        for r in conn.execute(f"SELECT i.* FROM order_items i JOIN orders o ON o.id=i.order_id WHERE {join}"
-                              " ORDER BY i.order_id, i.position, i.id", params):
+        for r in conn.execute(f"SELECT * FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE {where}"
+                              " ORDER BY created_at, id LIMIT ?) ORDER BY order_id, position, id", (*params, limit)):
             if r["order_id"] in by_id:
                 by_id[r["order_id"]]["items"].append(_item(r))
     return out
 
 
 def board(conn, now: float, closed_hours: float = 24) -> dict:
-    """/pedidos: the open orders by status, oldest first, then those closed in the last ``closed_hours``."""
-    rows = conn.execute("SELECT * FROM orders WHERE status IN (%s) OR updated_at >= ? ORDER BY created_at, id"
-                        % ",".join("?" * len(OPEN)), (*OPEN, now - closed_hours * 3600)).fetchall()
+    """/pedidos: the open orders by status, oldest first, then those closed in the last ``closed_hours``;
+    each row only what the list shows (a thousand open orders are one page)."""
+    rows = conn.execute("SELECT id AS number, status, fulfilment, total_cents, created_at, updated_at, contact_name,"
+                        " wa_id, area, payment FROM orders WHERE status IN (%s) OR updated_at >= ?"
+                        " ORDER BY created_at, id" % ",".join("?" * len(OPEN)),
+                        (*OPEN, now - closed_hours * 3600)).fetchall()
     by: dict[str, list] = {s: [] for s in STATUSES}
     for r in rows:
-        by[r["status"]].append(_order(conn, r, with_items=False))
+        by[r["status"]].append(dict(r))
     groups = [{"status": s, "label": LABELS[s], "orders": by[s]} for s in OPEN]
     closed = sorted(by["delivered"] + by["cancelled"], key=lambda o: -o["updated_at"])
     groups.append({"status": "closed", "label": "Encerrados nas últimas 24 horas", "orders": closed})

@@ -3,7 +3,7 @@ the pages (session and CSRF).
 
     GET  /pedidos                  the live page (new orders: badge and sound); /pedidos/fragment its live part
     GET  /pedidos/<number>         one order's page with its actions; /pedidos/<number>/separacao the picking list
-    GET  /orders                   ?status=  -> {"orders": [...]}, oldest first
+    GET  /orders                   ?status= (default: the open ones), ?limit= (500) -> {"orders": [...]}, oldest first
     GET  /orders/<number>          one order: number, status, wa_id, items, subtotal, fee, total, payment, ...
     POST /orders/<number>/status   {"status": "confirmed" | ... | "cancelled", "reason": "...", "version": N}
     POST /orders/<number>/items    {"item": id, "action": "missing" | "substitute", "sku": "...", "quantity": "2"}
@@ -83,8 +83,12 @@ def listing():
     status = request.args.get("status") or None
     if status is not None and status not in store.STATUSES:
         return jsonify({"error": "bad_status", "message": f"status must be one of {', '.join(store.STATUSES)}"}), 400
-    conn = get_db()
-    return jsonify({"orders": [_public(o) for o in store.listing(conn, status, with_items=True)]})
+    try:
+        limit = min(max(int(request.args.get("limit") or 500), 1), 5000)
+    except ValueError:
+        return jsonify({"error": "bad_limit", "message": "limit must be a number from 1 to 5000"}), 400
+    found = store.listing(get_db(), status or store.OPEN, limit, with_items=True)
+    return jsonify({"orders": [_public(o) for o in found]})
 
 
 @bp.get("/orders/<int:number>")
@@ -166,21 +170,31 @@ def _shown(o: dict) -> dict:
              editable=o["status"] in ("new", "confirmed", "picking"))
     change = o.get("change_for")
     o["change_text"] = "sem troco" if change == "none" else f"troco para {_money(change)}" if change else ""
-    if o.get("lat") is not None:
-        o["map_url"] = f"https://www.google.com/maps/search/?api=1&query={o['lat']},{o['lon']}"
-    else:
-        city = knowledge.load(get_db()).store.get("city", "")
-        o["map_url"] = "https://www.google.com/maps/search/?api=1&query=" + urlquote(f"{o.get('address') or ''}, {city}")
-    if "items" in o:
+    if "items" in o:            # one order's page: the map link too
+        if o.get("lat") is not None:
+            o["map_url"] = f"https://www.google.com/maps/search/?api=1&query={o['lat']},{o['lon']}"
+        else:
+            city = knowledge.load(get_db()).store.get("city", "")
+            o["map_url"] = "https://www.google.com/maps/search/?api=1&query=" + urlquote(
+                f"{o.get('address') or ''}, {city}")
         o["items"] = [dict(i, qty_text=_qty(i["quantity"], i["name"]), unit_text=_money(i["unit_price"]),
                            total_text=_money(i["total"])) for i in o["items"]]
     return o
 
 
+def _reais(cents: int) -> str:
+    """123450 -> "R$ 1.234,50", without Decimal: a thousand rows on /pedidos."""
+    return "R$ " + f"{cents // 100:,}".replace(",", ".") + f",{cents % 100:02d}"
+
+
 def _board() -> dict:
-    d = store.board(get_db(), clock.now())
+    """/pedidos' rows: only what the list shows (a thousand open orders render in one request)."""
+    now = clock.now()
+    d = store.board(get_db(), now)
     for group in d["groups"]:
-        group["orders"] = [_shown(o) for o in group["orders"]]
+        for o in group["orders"]:
+            o.update(delivery=o["fulfilment"] == "delivery", total=_reais(o["total_cents"]),
+                     age=now - o["created_at"], who=o["contact_name"] or o["wa_id"])
     return d
 
 
