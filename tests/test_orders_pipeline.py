@@ -135,3 +135,48 @@ def test_order_state_survives_as_json(bot, conn):
     row = conn.execute("SELECT state, expires_at FROM carts").fetchone()
     assert json.loads(row["state"])["stage"] == "cart"
     assert row["expires_at"] == pytest.approx(clock.now() + 24 * 3600)
+
+
+def test_a_native_cart_goes_into_the_checkout(bot, conn):
+    cart = ([("2001", Decimal(2)), ("2007", Decimal(3)), ("9999", Decimal(1))], ["?"])
+    r = bot.answer(Question(text="", wa_id=CUSTOMER, cart=cart))
+    assert r.intent == "order_native_cart"
+    assert "2 itens do carrinho não estão no nosso catálogo agora (9999, ?)" in r.text
+    assert "2x Arroz Branco 5kg" in r.text and "Total: R$ 71,37" in r.text
+    assert r.text.endswith("É para *entrega* ou para *retirar na loja*?")
+    assert "Como vai pagar?" in say(bot, "retirar").text
+    assert "Resumo do pedido" in say(bot, "pix").text
+    assert "Pedido 0001" in say(bot, "confirmar").text
+    assert [i["sku"] for i in store.get(conn, 1)["items"]] == ["2001", "2007"]
+    nothing = bot.answer(Question(text="", wa_id="5582900000009", cart=([("9999", Decimal(1))], [])))
+    assert "Não consegui montar o pedido" in nothing.text
+
+
+def test_native_cart_reader():
+    from chatbot.orders.checkout import native_cart
+    sample = json.loads((Path(__file__).parent / "data" / "whatsapp" / "webhooks" / "order.json").read_text())
+    message = sample["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert native_cart(json.dumps(message)) == ([("7890000000024", Decimal(10)), ("7890000000079", Decimal(2))], [])
+    bad = {"order": {"product_items": [{"product_retailer_id": "1", "quantity": 0},
+                                       {"product_retailer_id": "2", "quantity": "3"}, {"quantity": 1},
+                                       {"product_retailer_id": "3", "quantity": 10 ** 20}, "x"]}}
+    assert native_cart(json.dumps(bad)) == ([], ["1", "2", "?", "3", "?"])
+    assert native_cart(json.dumps({"text": {"body": "oi"}})) is None and native_cart("not json") is None
+
+
+def test_a_native_cart_through_the_worker(tmp_path):
+    from chatbot import db
+    from chatbot.whatsapp import inbox, webhook
+    from chatbot.worker import Worker
+    from conftest import make_cfg
+    cfg = make_cfg(tmp_path, whatsapp={"verify_token": "v", "max_message_age_minutes": 0})
+    conn = db.connect(cfg.db_path)
+    knowledge.import_kb(conn, CATALOG, STORE / "store.toml")
+    body = json.loads((Path(__file__).parent / "data" / "whatsapp" / "webhooks" / "order.json").read_text())
+    items = body["entry"][0]["changes"][0]["value"]["messages"][0]["order"]["product_items"]
+    items[0]["product_retailer_id"], items[1]["product_retailer_id"] = "2001", "2007"
+    inbox.store_batch(conn, webhook.parse(json.dumps(body).encode()))
+    w = Worker(cfg, conn=conn, bot=build_bot(cfg, conn, preload=False), owner="test-worker")
+    assert w.run_once() == "answered"
+    sent = json.loads(conn.execute("SELECT body FROM outbox").fetchone()["body"])
+    assert "10x Arroz Branco 5kg" in sent["text"]["body"] and "entrega" in sent["text"]["body"]

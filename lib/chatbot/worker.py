@@ -31,6 +31,7 @@ import time
 
 from . import clock, db, events, owners, sdnotify
 from .heartbeat import Heartbeat
+from .orders import checkout
 from .bot import handoff
 from .bot.pipeline import NEEDS_LLM
 from .bot.types import Question, Reply
@@ -199,16 +200,17 @@ class Worker:
 
     def _compose(self, msg, allow_llm: bool = True) -> tuple[Reply, dict, float]:
         started = time.monotonic()
+        cart = checkout.native_cart(msg["payload"]) if msg["msg_type"] == "order" else None   # a native cart
         if (msg["body"] is None or not msg["body"].strip()) and \
                 handoff.mode(self.conn, msg["phone_number_id"], msg["wa_id"]) == "human":
             # A photo of the spoiled food, sent to the person holding the
             # conversation: the bot's "I can only read text" must not butt in.
             return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True), {}, 0.0
-        if msg["body"] is None or not msg["body"].strip():
+        if (msg["body"] is None or not msg["body"].strip()) and cart is None:
             reply = Reply(text=NOT_TEXT_REPLY, intent="unsupported_type", source="template")
         else:
-            q = Question(text=msg["body"], phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
-                         contact_name=msg["contact_name"], inbox_id=msg["id"])
+            q = Question(text=msg["body"] or "", phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
+                         contact_name=msg["contact_name"], inbox_id=msg["id"], cart=cart)
             try:
                 reply = self.bot.answer(q) if allow_llm or not self.routes else self.bot.answer(q, allow_llm=False)
             except Exception:

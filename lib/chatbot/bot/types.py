@@ -14,6 +14,7 @@ class Question:
     contact_name: str | None = None
     inbox_id: int | None = None
     location: tuple[float, float] | None = None     # a WhatsApp location pin (lat, lon)
+    cart: tuple | None = None       # a WhatsApp native cart: ([(sku, quantity)], [items not read]) (orders)
 
 
 @dataclass

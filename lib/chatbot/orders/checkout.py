@@ -244,7 +244,48 @@ def reminder(state: dict | None, now: float, shop) -> str | None:
     return "🛒 Voltando ao seu pedido: " + pending[1]
 
 
-# -- the cart from a quote, and edits ------------------------------------------------
+# -- the cart from a quote or a native WhatsApp cart, and edits ----------------------------
+
+def native_cart(payload: str | None) -> tuple[list[tuple[str, Decimal]], list[str]] | None:
+    """A WhatsApp ``order`` message (the native cart) as (sku, quantity) lines and the items it could
+    not read; None when the message is not one. ``payload`` is the message object as received."""
+    import json
+    try:
+        order = json.loads(payload or "{}").get("order")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(order, dict):
+        return None
+    lines, bad = [], []
+    for item in order.get("product_items") or []:
+        sku = str(item.get("product_retailer_id") or "").strip() if isinstance(item, dict) else ""
+        qty = item.get("quantity") if isinstance(item, dict) else None
+        if sku and isinstance(qty, int) and not isinstance(qty, bool) and 0 < qty <= MAX_QTY:
+            lines.append((sku, Decimal(qty)))
+        else:
+            bad.append(sku or "?")
+    return lines, bad
+
+
+def from_native(lines: list[tuple[str, Decimal]], unreadable: list[str], now: float, shop) -> tuple[dict | None, Turn]:
+    """A native cart goes straight into the checkout (the customer already chose "fazer pedido")."""
+    gone = [sku for sku, _ in lines if shop.product(sku) is None] + unreadable
+    state, _ = _from_quote([(sku, q) for sku, q in lines if shop.product(sku) is not None], now, shop)
+    note = (f"⚠️ {_plural(len(gone), 'item do carrinho não está', 'itens do carrinho não estão')} no nosso catálogo "
+            f"agora ({', '.join(gone[:5])}) e {'ficou' if len(gone) == 1 else 'ficaram'} de fora." if gone else "")
+    if state is None:
+        return None, Turn((note + "\n" if note else "") + "Não consegui montar o pedido com esse carrinho. Pode mandar "
+                          "a lista por escrito (ex.: _2 arroz e 1 óleo_) ou digitar *atendente*.",
+                          intent="order_native_empty")
+    state["stage"] = "checkout"
+    lines_priced, _ = priced(state, shop)
+    st, turn = _next(state, shop, now)
+    turn.text = "\n".join(([note, ""] if note else []) + cart_text(lines_priced, st, shop.facts) + ["", turn.text])
+    turn.intent = "order_native_cart"
+    return st, turn
+
+
+# -- edits -----------------------------------------------------------------------------
 
 def _from_quote(lines: list[tuple[str, Decimal]], now: float, shop) -> tuple[dict | None, Turn | None]:
     state = new_cart(now, shop)

@@ -51,6 +51,12 @@ class Shop:
 
 def before(bot, q, kb: knowledge.KB) -> Reply | None:
     """The reply when the message belongs to the cart or the checkout; None to answer it as usual."""
+    if getattr(q, "cart", None) is not None:        # a WhatsApp native cart: into the checkout by SKU
+        shop = Shop(bot, kb)
+        new, turn = checkout.from_native(*q.cart, clock.now(), shop)
+        with db.transaction(bot.conn):
+            store.save_cart(bot.conn, q.phone_number_id, q.wa_id, new)
+        return _reply(bot, q, turn)
     n = checkout.norm(q.text)
     if STATUS_ASK.search(n):
         order = store.latest_for(bot.conn, q.phone_number_id, q.wa_id)
