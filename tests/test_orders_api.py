@@ -202,3 +202,11 @@ def test_an_operator_may_and_a_form_needs_csrf(app, shop):
     no_csrf = c.post("/orders/1/status", data={"status": "confirmed"}, headers={"Accept": "application/json"})
     assert no_csrf.status_code == 403
     assert outbox(shop) == []
+
+
+def test_the_operator_sees_the_cart_of_a_customer_handed_over(cfg, client, shop):
+    place_order(shop, cfg, ["2 arroz e 3 leite", "pedido", "atendente"], wa_id="5582933332222")
+    page = client.get("/pedidos", headers=dict(BEARER, Accept="text/html")).get_data(as_text=True)
+    assert "Carrinhos de clientes com atendente" in page and "5582933332222" in page
+    assert "2x Arroz Branco 5kg, 3x Leite Integral 1L" in page and "no meio do pedido" in page
+    assert "/conversations/5582933332222" in page

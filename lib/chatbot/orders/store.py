@@ -150,6 +150,19 @@ def board(conn, now: float, closed_hours: float = 24) -> dict:
     return {"groups": groups, "new": len(by["new"])}
 
 
+def carts_with_people(conn, now: float) -> list[dict]:
+    """Open carts of customers a person is attending (the bot handed them over): what they were buying."""
+    rows = conn.execute("SELECT c.wa_id, c.state, c.updated_at, v.held_by FROM carts c JOIN conversations v"
+                        " ON v.phone_number_id=c.phone_number_id AND v.wa_id=c.wa_id WHERE v.mode='human'"
+                        " AND c.expires_at > ? ORDER BY c.updated_at", (now,)).fetchall()
+    out = []
+    for r in rows:
+        state = json.loads(r["state"])
+        if state.get("stage") != "placed" and state.get("items"):
+            out.append({"wa_id": r["wa_id"], "held_by": r["held_by"], "updated_at": r["updated_at"], **state})
+    return out
+
+
 # -- staff: status changes and items ---------------------------------------------------
 
 class Refused(Exception):

@@ -195,7 +195,14 @@ def _board() -> dict:
         for o in group["orders"]:
             o.update(delivery=o["fulfilment"] == "delivery", total=_reais(o["total_cents"]),
                      age=now - o["created_at"], who=o["contact_name"] or o["wa_id"])
+    d["carts"] = [dict(c, items_text=", ".join(f"{_qty(i['qty'], i['name'])} {i['name']}" for i in c["items"]),
+                       stage_text=CART_STAGES.get(c["stage"], c["stage"]))
+                  for c in store.carts_with_people(get_db(), now)]
     return d
+
+
+CART_STAGES = {"cart": "orçamento feito, pedido não iniciado", "checkout": "no meio do pedido",
+               "confirm": "viu o resumo, falta confirmar"}
 
 
 @bp.get("/pedidos")
