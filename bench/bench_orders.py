@@ -144,18 +144,21 @@ def report(rep: dict, pure: list[float], pg: dict, customers: int, rounds: int, 
     added = p95(steps) - p95(base)
     lines = [BEGIN, "## Orders", "",
              f"`bench/bench_orders.py`, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} cores; load average "
+             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} cores; "
+             "load average "
              f"{os.getloadavg()[0]:.1f} when it ended (the machine is shared and noisy: compare each figure with the "
              "baseline measured in the same run).", "",
              f"### Checkout steps ({customers} customers × {len(STEPS)} steps, `Bot.answer` in process, interleaved "
              "with the baseline)", "",
              "| reply to | median ms | p95 ms |", "|---|---:|---:|",
-             f"| a checkout step (quote, pedido, entrega, endereço, pix, confirmar) | {statistics.median(steps):.2f} | "
+             "| a checkout step (quote, pedido, entrega, endereço, pix, confirmar) | "
+             f"{statistics.median(steps):.2f} | "
              f"{p95(steps):.2f} |",
              f"| baseline: \"{BASELINE}\" (no order involved) | {statistics.median(base):.2f} | {p95(base):.2f} |",
              f"| `checkout.step` alone (no database), {len(pure)} steps | {statistics.median(pure):.3f} | "
              f"{p95(pure):.3f} |", "",
-             f"The checkout adds {added:.2f} ms at the p95 over the baseline reply (target: under {STEP_TARGET_MS} ms: "
+             f"The checkout adds {added:.2f} ms at the p95 over the baseline reply "
+             f"(target: under {STEP_TARGET_MS} ms: "
              f"{'met' if added < STEP_TARGET_MS else 'NOT met'}).", "",
              f"### /pedidos with {orders:,} open orders ({rounds} requests each through the real waitress, rounds "
              f"interleaved; page {pg['size'] / 1024:.0f} KB)", "",

@@ -31,7 +31,8 @@ def place_order(conn, cfg, messages, wa_id=CUSTOMER):
     for i, m in enumerate(messages):
         clock.advance(10)
         conn.execute("INSERT INTO inbox (wamid, phone_number_id, wa_id, msg_type, body, payload, received_at, sent_at,"
-                     " status, attempts, updated_at) VALUES (?, 'sandbox', ?, 'text', ?, '{}', ?, ?, 'answered', 1, ?)",
+                     " status, attempts, updated_at)"
+                     " VALUES (?, 'sandbox', ?, 'text', ?, '{}', ?, ?, 'answered', 1, ?)",
                      (f"wamid.{wa_id}.{i}.{clock.now()}", wa_id, m, clock.now(), clock.now(), clock.now()))
         conn.commit()
         reply = bot.answer(Question(text=m, wa_id=wa_id))

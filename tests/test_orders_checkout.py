@@ -84,7 +84,8 @@ CONVERSATIONS = {
     # -- the cart and its edits ------------------------------------------------------------
     "quote becomes a cart with buttons": [
         ((Q, LIST), ("Fazer pedido", "alterar", "atendente"))],
-    "remove": [((Q, LIST), ()), ("tira o óleo", ("Tirei Óleo de Soja", "Total: R$ 112,07", "!Óleo de Soja 900ml Soya"))],
+    "remove": [((Q, LIST), ()),
+               ("tira o óleo", ("Tirei Óleo de Soja", "Total: R$ 112,07", "!Óleo de Soja 900ml Soya"))],
     "set quantity reaches the wholesale tier": [
         ((Q, LIST), ()), ("aumenta o arroz pra 6", ("6x Arroz Branco 5kg", "R$ 25,90 cada, atacado", "R$ 155,40"))],
     "set a product not in the cart adds it": [
@@ -106,7 +107,8 @@ CONVERSATIONS = {
         ((Q, LIST), ()), ("coloca 2 biscoito", ("qual deles?", "Biscoito Maria", "Biscoito Recheado", "!Coloquei")),
         ("o recheado", ("Coloquei 2x Biscoito Recheado",))],
     "product not found": [((Q, LIST), ()), ("coloca 2 picanha", ("Não encontrei “picanha” no catálogo",))],
-    "remove what is not in the cart": [((Q, LIST), ()), ("tira o detergente", ("Não achei “detergente” no seu carrinho",))],
+    "remove what is not in the cart": [((Q, LIST), ()),
+                                       ("tira o detergente", ("Não achei “detergente” no seu carrinho",))],
     "quantity zero": [((Q, LIST), ()), ("muda o arroz pra 0", ("quantidade 0", "tira o", "2x Arroz Branco 5kg"))],
     "quantity negative": [((Q, LIST), ()), ("coloca -3 leite", ("não pode ser negativa", "3x Leite Integral"))],
     "quantity ten to the twentieth": [((Q, LIST), ()), ("aumenta o arroz pra 10^20", ("grande demais", "999"))],

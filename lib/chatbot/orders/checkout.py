@@ -274,7 +274,8 @@ def from_native(lines: list[tuple[str, Decimal]], unreadable: list[str], now: fl
     note = (f"⚠️ {_plural(len(gone), 'item do carrinho não está', 'itens do carrinho não estão')} no nosso catálogo "
             f"agora ({', '.join(gone[:5])}) e {'ficou' if len(gone) == 1 else 'ficaram'} de fora." if gone else "")
     if state is None:
-        return None, Turn((note + "\n" if note else "") + "Não consegui montar o pedido com esse carrinho. Pode mandar "
+        return None, Turn((note + "\n" if note else "") + "Não consegui montar o pedido com esse carrinho. "
+                          "Pode mandar "
                           "a lista por escrito (ex.: _2 arroz e 1 óleo_) ou digitar *atendente*.",
                           intent="order_native_empty")
     state["stage"] = "checkout"
@@ -359,7 +360,8 @@ def read_qty(raw: str) -> tuple[Decimal | None, str | None]:
 
 
 def _name_words(words: str) -> list[str]:
-    return [text.stem(w) for w in words.split() if w not in NOT_NAME and w not in text.STOPWORDS and not w[0].isdigit()]
+    return [text.stem(w) for w in words.split()
+            if w not in NOT_NAME and w not in text.STOPWORDS and not w[0].isdigit()]
 
 
 def _product_words(it: dict, p: Product | None) -> set[str]:
@@ -656,11 +658,13 @@ def _pending(state: dict, shop) -> tuple[str, str] | None:
     d = facts.delivery
     if state.get("fulfilment") is None:
         if not d.get("available", True):
-            return "fulfilment", "Não fazemos entrega; o pedido é para *retirar na loja*. Tudo bem? Responda *retirar*."
+            return "fulfilment", ("Não fazemos entrega; o pedido é para *retirar na loja*. Tudo bem? "
+                                  "Responda *retirar*.")
         return "fulfilment", "É para *entrega* ou para *retirar na loja*?"
     if state["fulfilment"] == "delivery":
         if not d.get("available", True):
-            return "fulfilment", (f"Não fazemos entrega. 😕 Você pode retirar na loja ({facts.store.get('address', '')})"
+            return "fulfilment", ("Não fazemos entrega. 😕 Você pode retirar na loja "
+                                  f"({facts.store.get('address', '')})"
                                   ": responda *retirar*.")
         lines, _ = priced(state, shop)
         sub = sum((ln.total for ln in lines), Decimal(0))

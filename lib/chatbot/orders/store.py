@@ -77,7 +77,8 @@ def place(conn, phone_number_id: str, wa_id: str, contact_name: str | None, stat
         " VALUES (?,?,?,?,?,?,?,?)",
         [(order_id, i, ln.product.sku, ln.product.name, ln.product.category or "", f"{ln.qty.normalize():f}",
           cents(ln.unit_price), cents(ln.total)) for i, ln in enumerate(lines)])
-    conn.execute("INSERT INTO order_events (order_id, ts, status, actor, reason) VALUES (?,?, 'new', 'customer', NULL)",
+    conn.execute("INSERT INTO order_events (order_id, ts, status, actor, reason)"
+                 " VALUES (?,?, 'new', 'customer', NULL)",
                  (order_id, now))
     return order_id
 
