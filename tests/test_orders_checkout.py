@@ -200,6 +200,8 @@ CONVERSATIONS = {
     "a question in the middle is left to the pipeline, then the checkout goes on": [
         ((Q, LIST), ()), ("pedido", ()), ("retirar", ()), ("que horas fecham?", NONE),
         ("REMINDER", ("Voltando ao seu pedido", "Como vai pagar?")), ("pix", ("Resumo",))],
+    "a new list in the middle of the checkout is left to the pipeline (it becomes the cart)": [
+        ((Q, LIST), ()), ("pedido", ()), ("retirar", ()), ("quero 3 feijão e 2 açúcar", NONE)],
     "atendente at any step": [((Q, LIST), ()), ("pedido", ()), ("atendente", NONE), ("Falar com atendente", NONE)],
     "an abandoned checkout expires with the cart": [
         ((Q, LIST), ()), ("pedido", ()), ("retirar", ()), ((WAIT, 25 * 3600), ()),

@@ -180,3 +180,24 @@ def test_a_native_cart_through_the_worker(tmp_path):
     assert w.run_once() == "answered"
     sent = json.loads(conn.execute("SELECT body FROM outbox").fetchone()["body"])
     assert "10x Arroz Branco 5kg" in sent["text"]["body"] and "entrega" in sent["text"]["body"]
+
+
+def test_a_location_pin_through_the_worker(tmp_path):
+    """The location sample is in Fortaleza; the order tests' store is in Maceió (5 km radius)."""
+    from chatbot import db
+    from chatbot.whatsapp import inbox, webhook
+    from chatbot.worker import Worker
+    from conftest import make_cfg
+    cfg = make_cfg(tmp_path, whatsapp={"verify_token": "v", "max_message_age_minutes": 0})
+    conn = db.connect(cfg.db_path)
+    knowledge.import_kb(conn, CATALOG, STORE / "store.toml")
+    bot = build_bot(cfg, conn, preload=False)
+    sample = (Path(__file__).parent / "data" / "whatsapp" / "webhooks" / "location.json").read_bytes()
+    wa_id = json.loads(sample)["entry"][0]["changes"][0]["value"]["messages"][0]["from"]
+    for m in ("2 arroz e 3 leite", "pedido", "entrega"):
+        bot.answer(Question(text=m, wa_id=wa_id, phone_number_id="106540352242922"))
+    inbox.store_batch(conn, webhook.parse(sample))
+    w = Worker(cfg, conn=conn, bot=bot, owner="test-worker")
+    assert w.run_once() == "answered"
+    sent = json.loads(conn.execute("SELECT body FROM outbox").fetchone()["body"])
+    assert "da loja, e entregamos até 5,0 km" in sent["text"]["body"] and "retirar" in sent["text"]["body"]

@@ -201,16 +201,17 @@ class Worker:
     def _compose(self, msg, allow_llm: bool = True) -> tuple[Reply, dict, float]:
         started = time.monotonic()
         cart = checkout.native_cart(msg["payload"]) if msg["msg_type"] == "order" else None   # a native cart
+        pin = checkout.pin(msg["payload"]) if msg["msg_type"] == "location" else None       # for the checkout
         if (msg["body"] is None or not msg["body"].strip()) and \
                 handoff.mode(self.conn, msg["phone_number_id"], msg["wa_id"]) == "human":
             # A photo of the spoiled food, sent to the person holding the
             # conversation: the bot's "I can only read text" must not butt in.
             return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True), {}, 0.0
-        if (msg["body"] is None or not msg["body"].strip()) and cart is None:
+        if (msg["body"] is None or not msg["body"].strip()) and cart is None and pin is None:
             reply = Reply(text=NOT_TEXT_REPLY, intent="unsupported_type", source="template")
         else:
             q = Question(text=msg["body"] or "", phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
-                         contact_name=msg["contact_name"], inbox_id=msg["id"], cart=cart)
+                         contact_name=msg["contact_name"], inbox_id=msg["id"], cart=cart, location=pin)
             try:
                 reply = self.bot.answer(q) if allow_llm or not self.routes else self.bot.answer(q, allow_llm=False)
             except Exception:

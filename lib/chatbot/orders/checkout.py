@@ -190,6 +190,9 @@ def step(state: dict | None, msg: Message, now: float, shop) -> tuple[dict | Non
         return state, None                    # the pipeline hands over; the cart stays for the operator
     state = copy.deepcopy(state)
     if state["stage"] == "placed":
+        if msg.location is not None:
+            return state, Turn(f"📍 Recebi sua localização. Seu *Pedido {number_text(state['order'])}* já está "
+                               "registrado; para mudar o endereço dele, digite *atendente*.", intent="order_duplicate")
         if _has(n, *CONFIRM) and not _edits_of(n) or n in ("fazer pedido", "confirmar pedido"):
             return state, Turn(f"Seu *Pedido {number_text(state['order'])}* já está registrado; não fiz outro. "
                                "Para saber como ele está, pergunte _cadê meu pedido?_", intent="order_duplicate")
@@ -265,6 +268,17 @@ def native_cart(payload: str | None) -> tuple[list[tuple[str, Decimal]], list[st
         else:
             bad.append(sku or "?")
     return lines, bad
+
+
+def pin(payload: str | None) -> tuple[float, float] | None:
+    """A WhatsApp ``location`` message's (lat, lon), or None. ``payload`` is the message object as received."""
+    import json
+    try:
+        loc = json.loads(payload or "{}").get("location")
+        lat, lon = float(loc["latitude"]), float(loc["longitude"])
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return None
+    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
 
 
 def from_native(lines: list[tuple[str, Decimal]], unreadable: list[str], now: float, shop) -> tuple[dict | None, Turn]:
@@ -587,7 +601,8 @@ def _absorb(state: dict, n: str, msg: Message, shop, stage_answer: bool):
         took = True
     if took:
         return True
-    if stage_answer and waiting == "payment" and not asks and n:
+    if stage_answer and waiting == "payment" and not asks and n and not re.search(r"\d", n):
+        # (a message with numbers is likely a new list: the pipeline prices it and it becomes the cart)
         return Turn(f"Não entendi a forma de pagamento. Aceitamos: {fmt.join(facts.payment.get('methods', []))}. "
                     "Qual prefere?", intent="order_payment")
     return None
