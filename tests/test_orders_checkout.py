@@ -202,6 +202,11 @@ CONVERSATIONS = {
         ("REMINDER", ("Voltando ao seu pedido", "Como vai pagar?")), ("pix", ("Resumo",))],
     "a new list in the middle of the checkout is left to the pipeline (it becomes the cart)": [
         ((Q, LIST), ()), ("pedido", ()), ("retirar", ()), ("quero 3 feijão e 2 açúcar", NONE)],
+    "yes is no answer to delivery or pickup": [
+        ((Q, LIST), ()), ("pedido", ()), ("sim", ("É para *entrega* ou para *retirar na loja*?",))],
+    "thanks after the order is no second order": [
+        ((Q, LIST), ()), ("pedido", ()), ("retirar", ()), ("pix", ()), ("confirmar", ("Pedido 0001",)),
+        ("ok, obrigado", NONE), ("ORDERS", 1)],
     "atendente at any step": [((Q, LIST), ()), ("pedido", ()), ("atendente", NONE), ("Falar com atendente", NONE)],
     "an abandoned checkout expires with the cart": [
         ((Q, LIST), ()), ("pedido", ()), ("retirar", ()), ((WAIT, 25 * 3600), ()),
@@ -230,6 +235,8 @@ NO_COORDINATES = {
 NO_DELIVERY = {
     "a store that does not deliver": [
         ((Q, LIST), ()), ("pedido", ("Não fazemos entrega",)), ("retirar", ("Como vai pagar?",))],
+    "a store that does not deliver: yes is pickup": [
+        ((Q, LIST), ()), ("pedido", ("Não fazemos entrega",)), ("sim", ("Como vai pagar?",))],
 }
 
 

@@ -193,7 +193,8 @@ def step(state: dict | None, msg: Message, now: float, shop) -> tuple[dict | Non
         if msg.location is not None:
             return state, Turn(f"📍 Recebi sua localização. Seu *Pedido {number_text(state['order'])}* já está "
                                "registrado; para mudar o endereço dele, digite *atendente*.", intent="order_duplicate")
-        if _has(n, *CONFIRM) and not _edits_of(n) or n in ("fazer pedido", "confirmar pedido"):
+        if _has(n, "confirmar", "confirmo", "confirma", "confirmado", "pode confirmar", "fazer pedido",
+                "fazer o pedido", "fechar pedido", "finalizar") and not _edits_of(n):
             return state, Turn(f"Seu *Pedido {number_text(state['order'])}* já está registrado; não fiz outro. "
                                "Para saber como ele está, pergunte _cadê meu pedido?_", intent="order_duplicate")
         return state, None
@@ -596,9 +597,12 @@ def _absorb(state: dict, n: str, msg: Message, shop, stage_answer: bool):
                         f"{fmt.join(facts.payment.get('methods', []), 'e')}. Qual prefere?", intent="order_payment")
     if waiting == "change" and not took:
         return _take_change(state, n, shop)
-    if waiting == "fulfilment" and not took and stage_answer and not asks and _has(n, "sim", "pode", "quero"):
-        state["fulfilment"] = "delivery"
-        took = True
+    if waiting == "fulfilment" and not took and stage_answer and not asks and _has(n, "sim", "pode", "ok", "tudo bem"):
+        if not facts.delivery.get("available", True):
+            state["fulfilment"] = "pickup"            # "Não fazemos entrega ... Tudo bem?" "sim"
+            took = True
+        else:
+            return Turn(pending[1], intent="order_fulfilment")
     if took:
         return True
     if stage_answer and waiting == "payment" and not asks and n and not re.search(r"\d", n):
