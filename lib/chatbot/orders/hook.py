@@ -59,10 +59,11 @@ def before(bot, q, kb: knowledge.KB) -> Reply | None:
         return _reply(bot, q, turn)
     n = checkout.norm(q.text)
     if STATUS_ASK.search(n):
+        # Answered from the order; with no order placed here, the pipeline reads it (often a complaint
+        # about a delivery made some other way, which goes to a person).
         order = store.latest_for(bot.conn, q.phone_number_id, q.wa_id)
-        body = checkout.status_text(order) if order else (
-            "Não encontrei nenhum pedido seu. Para fazer um, mande a lista do que quer (ex.: _2 arroz e 1 óleo_).")
-        return _reply(bot, q, checkout.Turn(body, intent="order_status"))
+        if order is not None:
+            return _reply(bot, q, checkout.Turn(checkout.status_text(order), intent="order_status"))
     state = store.load_cart(bot.conn, q.phone_number_id, q.wa_id)
     shop = Shop(bot, kb)
     now = clock.now()
