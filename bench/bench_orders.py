@@ -117,7 +117,7 @@ def pages(cfg, conn, rounds: int) -> dict:
     srv = ThreadedWaitress(create_app(cfg)).start()
     targets = {"hello world (other app)": hello.url + "/hello", "/pedidos": srv.url + "/pedidos",
                "/pedidos/fragment (what the page polls)": srv.url + "/pedidos/fragment",
-               "GET /orders (JSON, with items)": srv.url + "/orders"}
+               "GET /orders (JSON: the 500 oldest, with items; no target)": srv.url + "/orders"}
     s = requests.Session()
     s.trust_env = False
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "text/html"}
@@ -165,7 +165,7 @@ def report(rep: dict, pure: list[float], pg: dict, customers: int, rounds: int, 
              "| request | median ms | p95 ms | × hello-world median | p95 under target |", "|---|---:|---:|---:|---|"]
     hello = statistics.median(pg["times"]["hello world (other app)"])
     for name, xs in pg["times"].items():
-        under = "" if name.startswith("hello") else ("yes" if p95(xs) < PAGE_TARGET_MS else "no")
+        under = "" if name.startswith(("hello", "GET")) else ("yes" if p95(xs) < PAGE_TARGET_MS else "no")
         lines.append(f"| {name} | {statistics.median(xs):.1f} | {p95(xs):.1f} | "
                      f"{statistics.median(xs) / hello:.1f} | {under} |")
     lines += ["", f"Target: {PAGE_TARGET_MS} ms for the page with 1,000 orders.", END]
