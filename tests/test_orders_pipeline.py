@@ -201,3 +201,15 @@ def test_a_location_pin_through_the_worker(tmp_path):
     assert w.run_once() == "answered"
     sent = json.loads(conn.execute("SELECT body FROM outbox").fetchone()["body"])
     assert "da loja, e entregamos até 5,0 km" in sent["text"]["body"] and "retirar" in sent["text"]["body"]
+
+
+def test_the_store_file_keys_for_orders(tmp_path):
+    facts, _, errors = knowledge.parse_store(STORE / "store.toml")
+    assert errors == [] and facts["store"]["lat"] == -9.6658 and facts["store"]["lon"] == -35.7353
+    assert facts["delivery"]["max_km"] == 5.0 and facts["payment"]["pix_key"] == "pagamentos@mercadaosaojoao.com.br"
+    bad = tmp_path / "loja.toml"
+    bad.write_text((STORE / "store.toml").read_text(encoding="utf-8").replace("lat = -9.6658", "lat = -99.6")
+                   .replace("max_km = 5.0", "max_km = -1"), encoding="utf-8")
+    _, _, errors = knowledge.parse_store(bad)
+    assert any("[store] lat = -99.6 is not a coordinate" in e for e in errors)
+    assert any("[delivery] max_km must not be negative" in e for e in errors)

@@ -50,7 +50,7 @@ STORE_SCHEMA = {
     "payment": {"methods": list, "installments": str, "pix_key": str, "pix_name": str, "pix_city": str},
     "wholesale": {"rule": str},
 }
-COORDINATES = ("lat", "lon")      # the store's place on the map, for a customer's location pin
+COORDINATES = {"lat": 90, "lon": 180}      # the store's place on the map (for a customer's location pin)
 REQUIRED = {"store": ("name", "address"), "hours": DAYS, "payment": ("methods",)}
 _HOURS = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)-([01]?\d|2[0-4]):([0-5]\d)$")
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -333,7 +333,7 @@ def parse_store(path: str | os.PathLike) -> tuple[dict, list[tuple[str, str]], l
                 errors.append(f"{where} must not be negative")
             elif want is str and not value.strip() or want is list and not all(v.strip() for v in value):
                 errors.append(f"{where} is empty")
-            elif key in COORDINATES and not -180 <= value <= 180:
+            elif key in COORDINATES and not abs(value) <= COORDINATES[key]:
                 errors.append(f"{where} = {value} is not a coordinate")
             else:
                 clean[key] = value if key in COORDINATES else round(value, 2) if want is float else \
