@@ -59,6 +59,13 @@ def conn(cfg):
 
 
 @pytest.fixture
+def shop(cfg, conn):
+    """The order store (tests/data/orderstore) with order 0001 placed through the real pipeline."""
+    from support.orders import open_shop
+    return open_shop(cfg, conn)
+
+
+@pytest.fixture
 def app(cfg):
     from chatbot.web.app import create_app
     return create_app(cfg)

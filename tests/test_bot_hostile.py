@@ -137,7 +137,8 @@ def test_a_long_shopping_list_keeps_its_question(bot):
     # Priced as a quote (issue 12): every line, the total last, in messages WhatsApp can deliver.
     assert reply.intent == "quote" and "Óleo de Soja" in reply.text and "Margarina" in reply.text
     parts = reply.messages()
-    assert all(len(part) <= hostile.WHATSAPP_MAX for part in parts) and "*Total:" in parts[-1]
+    # (then the next step's question with its buttons, in a message of its own: orders)
+    assert all(len(part) <= hostile.WHATSAPP_MAX for part in parts) and "*Total:" in parts[-1 - len(reply.follow_up)]
 
 
 def test_ordinary_questions_still_get_their_typos_corrected(bot):

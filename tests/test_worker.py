@@ -5,6 +5,7 @@ import json
 import pytest
 
 from chatbot import clock, db
+from chatbot.bot.types import Reply
 from chatbot.whatsapp import inbox, webhook
 from chatbot.worker import BOT_ERROR_REPLY, NOT_TEXT_REPLY, Worker
 from support.configs import ACCESS_TOKEN, load_sample, make_cfg
@@ -196,6 +197,24 @@ def test_a_reply_longer_than_one_message_goes_out_as_two_in_order_total_last(set
     row = status_of(conn, m.wamid)
     assert row["status"] == "answered"
     assert inbox.outbox_for(conn, row["id"])["wamid"] == graph.sends()[0]["wamid"]
+
+
+def test_messages_of_their_own_follow_in_order_and_the_buttons_go_on_the_last(setup, graph):
+    """A placed order: the confirmation, then the Pix code alone; a quote: the list, then the
+    question with its reply buttons (Meta takes at most 1,024 characters with buttons)."""
+    cfg, conn, bot, w = setup
+    pix = "00020126360014br.gov.bcb.pix0114+55829999900005204000053039865406161.705802BR"
+    bot.answer = lambda q: Reply(text=LONG_REPLY, intent="quote", follow_up=[pix, "Fazer o pedido?"],
+                                 buttons=[("order:start", "Fazer pedido"), ("handoff", "Falar com atendente")])
+    m = enqueue(conn)
+    assert w.run_once() == "answered"
+    sent = [s["body"] for s in graph.sends()]
+    assert [s["type"] for s in sent] == ["text", "text", "text", "interactive"]
+    assert sent[2]["text"]["body"] == pix
+    assert sent[3]["interactive"]["body"]["text"] == "Fazer o pedido?"
+    assert [b["reply"]["title"] for b in sent[3]["interactive"]["action"]["buttons"]] == \
+        ["Fazer pedido", "Falar com atendente"]
+    assert status_of(conn, m.wamid)["status"] == "answered"
 
 
 def test_second_message_failing_parks_unknown_and_never_resends_the_first(setup, graph):

@@ -218,6 +218,15 @@ class Retention:
     metrics_days: int = 30
     alerts_days: int = 180
     inbox_days: int = 180
+    orders_days: int = 1825     # orders are fiscal records: five years
+
+
+@dataclass(frozen=True)
+class Orders:
+    cart_hours: int = 24        # a quote stays the customer's open cart this long after their last word on it
+    # The [whatsapp.templates] entry that tells a customer of a status change outside the 24-hour window
+    # (parameters: the order number, then the message); "" = such changes are not sent.
+    status_template: str = ""
 
 
 @dataclass(frozen=True)
@@ -236,6 +245,7 @@ class Config:
     smtp: SMTP = field(default_factory=SMTP)
     backup: Backup = field(default_factory=Backup)
     retention: Retention = field(default_factory=Retention)
+    orders: Orders = field(default_factory=Orders)
     # Not a field (no annotation): deprecation lines, logged once the log is set up.
     notes = ()
 
@@ -368,6 +378,13 @@ def from_dict(data: dict, path: str = "<dict>", env: dict | None = None) -> Conf
 
 def _validate(cfg: Config) -> None:
     p = cfg.path
+    if not 1 <= cfg.orders.cart_hours <= 720:
+        raise ConfigError(f"{p}: [orders] cart_hours must be between 1 and 720")
+    if cfg.retention.orders_days < 1:
+        raise ConfigError(f"{p}: [retention] orders_days must be at least 1")
+    if cfg.orders.status_template and cfg.orders.status_template not in cfg.whatsapp.templates:
+        raise ConfigError(f"{p}: [orders] status_template = {cfg.orders.status_template!r} is not a "
+                          "[whatsapp.templates] entry")
     if not 0 < cfg.web.port < 65536:
         raise ConfigError(f"{p}: [web] port must be between 1 and 65535")
     if not 0 <= cfg.web.trusted_proxies <= 5:

@@ -31,6 +31,7 @@ import time
 
 from . import clock, db, events, owners, sdnotify
 from .heartbeat import Heartbeat
+from .orders import checkout
 from .bot import handoff
 from .bot.pipeline import NEEDS_LLM
 from .bot.types import Question, Reply
@@ -200,16 +201,18 @@ class Worker:
 
     def _compose(self, msg, allow_llm: bool = True) -> tuple[Reply, dict, float]:
         started = time.monotonic()
+        cart = checkout.native_cart(msg["payload"]) if msg["msg_type"] == "order" else None   # a native cart
+        pin = checkout.pin(msg["payload"]) if msg["msg_type"] == "location" else None       # for the checkout
         if (msg["body"] is None or not msg["body"].strip()) and \
                 handoff.mode(self.conn, msg["phone_number_id"], msg["wa_id"]) == "human":
             # A photo of the spoiled food, sent to the person holding the
             # conversation: the bot's "I can only read text" must not butt in.
             return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True), {}, 0.0
-        if msg["body"] is None or not msg["body"].strip():
+        if (msg["body"] is None or not msg["body"].strip()) and cart is None and pin is None:
             reply = Reply(text=NOT_TEXT_REPLY, intent="unsupported_type", source="template")
         else:
-            q = Question(text=msg["body"], phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
-                         contact_name=msg["contact_name"], inbox_id=msg["id"])
+            q = Question(text=msg["body"] or "", phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
+                         contact_name=msg["contact_name"], inbox_id=msg["id"], cart=cart, location=pin)
             try:
                 reply = self.bot.answer(q) if allow_llm or not self.routes else self.bot.answer(q, allow_llm=False)
             except Exception:
@@ -218,16 +221,13 @@ class Worker:
         bot_ms = (time.monotonic() - started) * 1000
         if reply.text is None:
             return reply, {}, bot_ms
-        parts = reply.messages()
+        # A reply longer than one WhatsApp message (a long quote) or with messages of its own (a Pix
+        # code): the first message, and the rest sent right after it, in order, under the same outbox
+        # row; reply buttons go on the last one.
+        parts = [text_payload(msg["wa_id"], p) for p in reply.messages()]
         if reply.buttons:
-            payload = buttons_payload(msg["wa_id"], reply.text, reply.buttons)
-        elif len(parts) > 1:
-            # A reply longer than one WhatsApp message (a long quote): the first message, and the
-            # rest sent right after it, in order, under the same outbox row.
-            payload = dict(text_payload(msg["wa_id"], parts[0]),
-                           follow_up=[text_payload(msg["wa_id"], p) for p in parts[1:]])
-        else:
-            payload = text_payload(msg["wa_id"], reply.text)
+            parts[-1] = buttons_payload(msg["wa_id"], parts[-1]["text"]["body"], reply.buttons)
+        payload = dict(parts[0], follow_up=parts[1:]) if len(parts) > 1 else parts[0]
         return reply, payload, bot_ms
 
     def _mark_read(self, msg) -> None:

@@ -44,13 +44,14 @@ DEFAULT_TZ = config.Bot.store_timezone   # [bot] store_timezone's default
 HISTORY_KEEP = 20                      # previous catalogs kept for rollback
 DAYS = fmt.DAY_KEYS
 STORE_SCHEMA = {
-    "store": {"name": str, "address": str, "city": str, "phone": str, "maps_url": str},
+    "store": {"name": str, "address": str, "city": str, "phone": str, "maps_url": str, "lat": float, "lon": float},
     "hours": {**{d: str for d in DAYS}, "holidays": str},
     "delivery": {"available": bool, "fee": float, "free_above": float, "min_order": float,
-                 "areas": list, "lead_time": str},
-    "payment": {"methods": list, "installments": str},
+                 "areas": list, "lead_time": str, "max_km": float},
+    "payment": {"methods": list, "installments": str, "pix_key": str, "pix_name": str, "pix_city": str},
     "wholesale": {"rule": str},
 }
+COORDINATES = {"lat": 90, "lon": 180}      # the store's place on the map (for a customer's location pin)
 REQUIRED = {"store": ("name", "address"), "hours": DAYS, "payment": ("methods",)}
 _HOURS = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)-([01]?\d|2[0-4]):([0-5]\d)$")
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -342,12 +343,14 @@ def parse_store(path: str | os.PathLike) -> tuple[dict, list[tuple[str, str]], l
                 errors.append(str(exc))
                 continue
             # What a store file asks beyond the type: no negative money, no empty text.
-            if want is float and value < 0:
+            if want is float and value < 0 and key not in COORDINATES:
                 errors.append(f"{where} must not be negative")
             elif want is str and not value.strip() or want is list and not all(v.strip() for v in value):
                 errors.append(f"{where} is empty")
+            elif key in COORDINATES and not abs(value) <= COORDINATES[key]:
+                errors.append(f"{where} = {value} is not a coordinate")
             else:
-                clean[key] = round(value, 2) if want is float else \
+                clean[key] = value if key in COORDINATES else round(value, 2) if want is float else \
                     [v.strip() for v in value] if want is list else value.strip() if want is str else value
         if section == "hours":
             for key, value in clean.items():

@@ -26,6 +26,7 @@ import threading
 import time
 
 from .. import db
+from ..orders import hook as orders
 from . import (cache, context, fmt, guard, handoff, intents, knowledge, llm, notsold, product_replies, quote,
                reading, replies, search, sections, text)
 from .types import Question, Reply
@@ -91,6 +92,9 @@ class Bot:
         kb = self.kb()
         if kb.version == 0:
             return Reply(text=replies.NO_KB, intent="no_knowledge_base", confidence=0.0, source="fallback")
+        placed = orders.before(self, q, kb)        # the cart, the checkout, "cadê meu pedido?"
+        if placed is not None:
+            return placed
         turns = context.recent(self.conn, q.phone_number_id, q.wa_id, b.context_turns, b.context_idle_minutes)
         read, message = self._read(q, kb, turns)
         if read is not None:
@@ -110,7 +114,7 @@ class Bot:
         if hit is not None:
             reply = Reply(text=hit["text"], intent=it.name, confidence=it.confidence, source="cache")
             self._remember(q, reply, hit.get("topic") or {}, cache_key=key, hit=True)
-            return reply
+            return orders.after(self, q, it, reply)
 
         if not allow_llm and it.name in LLM_INTENTS and self.writer() is not None:
             return Reply(text=None, intent=it.name, confidence=it.confidence, source=NEEDS_LLM)
@@ -118,7 +122,7 @@ class Bot:
         if message is None:
             reply.source = READING_FAILED       # counted on /metrics (messages handled, by source)
         self._remember(q, reply, topic, cache_key=key if cacheable else None, kb_version=kb.version)
-        return reply
+        return orders.after(self, q, it, reply)
 
     def _read(self, q: Question, kb: knowledge.KB, turns: list) -> tuple[Reply | None, str | None]:
         """The message read into parts, each answered (reading/), or (None, the text for the

@@ -13,6 +13,8 @@ class Question:
     wa_id: str = "5500000000000"
     contact_name: str | None = None
     inbox_id: int | None = None
+    location: tuple[float, float] | None = None     # a WhatsApp location pin (lat, lon)
+    cart: tuple | None = None       # a WhatsApp native cart: ([(sku, quantity)], [items not read]) (orders)
 
 
 @dataclass
@@ -22,7 +24,8 @@ class Reply:
     confidence: float = 1.0
     source: str = "template"          # template, cache, llm, fallback
     handoff: bool = False
-    buttons: list[tuple[str, str]] = field(default_factory=list)   # (id, title), at most 3
+    buttons: list[tuple[str, str]] = field(default_factory=list)   # (id, title), at most 3, on the last message
+    follow_up: list[str] = field(default_factory=list)   # messages of their own after ``text`` (a Pix code)
     tokens_in: int | None = None
     tokens_out: int | None = None
     llm_ms: float | None = None
@@ -30,13 +33,18 @@ class Reply:
 
     def messages(self, limit: int = MAX_MESSAGE) -> list[str]:
         """The text as WhatsApp messages of at most ``limit`` characters, cut between lines
-        and in order, so a quote's total (its last line) is in the last message."""
+        and in order, so a quote's total (its last line) is in the last message; then each
+        of ``follow_up`` as a message of its own."""
         if self.text is None:
             return []
-        if len(self.text) <= limit:
-            return [self.text]
+        return self._cut(self.text, limit) + [m for f in self.follow_up for m in self._cut(f, limit)]
+
+    @staticmethod
+    def _cut(body: str, limit: int) -> list[str]:
+        if len(body) <= limit:
+            return [body]
         out, cur = [], ""
-        for line in self.text.split("\n"):
+        for line in body.split("\n"):
             while len(line) > limit:          # a line longer than a message: cut it (never happens in a quote)
                 if cur:
                     out.append(cur)

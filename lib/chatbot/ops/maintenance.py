@@ -60,6 +60,11 @@ def purge(conn: sqlite3.Connection, cfg) -> dict[str, int]:
     out["outbox"] = _delete(conn, "outbox", f"inbox_id IN (SELECT id FROM inbox WHERE received_at < ?"
                             f" AND status IN {FINISHED})", (ib,))
     out["inbox"] = _delete(conn, "inbox", f"received_at < ? AND status IN {FINISHED}", (ib,))
+    # Orders are fiscal records: closed ones go after [retention] orders_days (their items and
+    # history with them, ON DELETE CASCADE); open ones never. Carts past their time go now.
+    out["orders"] = _delete(conn, "orders", "created_at < ? AND status IN ('delivered', 'cancelled')",
+                            (now - r.orders_days * DAY,))
+    out["carts"] = _delete(conn, "carts", "expires_at < ?", (now,))
     return out
 
 

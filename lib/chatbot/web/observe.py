@@ -281,6 +281,7 @@ def _gauges(conn: sqlite3.Connection, cfg, out: Exposition) -> None:
         out.family("chatbot_worker_heartbeat_age_seconds", "gauge", "Seconds since the worker's last heartbeat.",
                    [({}, round(age, 3))])
     _people_gauges(conn, out)
+    _order_gauges(conn, cfg, out)
     _ops_gauges(conn, cfg, out)
     out.family("chatbot_build_info", "gauge", "The running version.", [({"version": __version__}, 1)])
 
@@ -299,6 +300,27 @@ def _people_gauges(conn, out: Exposition) -> None:
     out.family("chatbot_handoffs_resolved_by_people_today", "gauge",
                "Handoffs given back to the bot by a person today (UTC day).",
                [({}, list(f["resolved_by_people_per_day"].values())[-1])])
+
+
+def _order_gauges(conn, cfg, out: Exposition) -> None:
+    from ..orders import store
+    f = store.figures(conn, clock.now() - 86400, days=1, tz=clock.store_zone(cfg.bot.store_timezone))
+    out.family("chatbot_orders_open", "gauge", "Orders not yet delivered or cancelled, by status.",
+               [({"status": s}, n) for s, n in f["open"].items()])
+    out.family("chatbot_orders_last_24h", "gauge", "Orders placed in the last 24 h (cancelled ones left out).",
+               [({}, f["orders"])])
+    out.family("chatbot_orders_revenue_last_24h_reais", "gauge", "Their total in reais.",
+               [({}, float(f["revenue"]))])
+    if f["average_ticket"] is not None:
+        out.family("chatbot_orders_average_ticket_reais", "gauge", "Average order total over the last 24 h.",
+                   [({}, float(f["average_ticket"]))])
+    if f["quotes_to_orders"] is not None:
+        out.family("chatbot_quotes_to_orders_ratio", "gauge", "Share of the last 24 h's quotes that became orders.",
+                   [({}, f["quotes_to_orders"])])
+    if f["confirm_count"]:
+        out.family("chatbot_order_confirm_seconds", "gauge",
+                   "Time from an order to the store's confirmation over the last 24 h, by quantile.",
+                   [({"quantile": "0.5"}, f["confirm_p50_seconds"]), ({"quantile": "0.95"}, f["confirm_p95_seconds"])])
 
 
 def _ops_gauges(conn, cfg, out: Exposition) -> None:

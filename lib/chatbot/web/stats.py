@@ -271,6 +271,7 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
     out["worker"] = _section(bad, "worker", lambda: _heartbeat(conn, "worker", now, stale_after))
     out["handoffs_waiting"] = _section(bad, "handoffs", lambda: _handoffs(conn, now)) or []
     out["people"] = _section(bad, "people", lambda: _people(conn, since, cfg))
+    out["orders"] = _section(bad, "orders", lambda: _orders(conn, since, cfg))
     out["errors"] = {
         "failed_messages": _section(bad, "failed_messages",
                                     lambda: recent_failures(conn, since, until, secrets)) or [],
@@ -292,6 +293,11 @@ def dashboard(conn: sqlite3.Connection, cfg, hours: int = 24, now: float | None 
 def _people(conn, since: float, cfg) -> dict:
     from .. import operators
     return operators.figures(conn, since, tz=clock.store_zone(cfg.bot.store_timezone))
+
+
+def _orders(conn, since: float, cfg) -> dict:
+    from ..orders import store
+    return store.figures(conn, since, tz=clock.store_zone(cfg.bot.store_timezone))
 
 
 def _section(unavailable: dict, name: str, fn):

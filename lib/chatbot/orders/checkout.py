@@ -1,0 +1,994 @@
+"""The cart and the checkout as one pure step function, in the style of ``ops/alerts.step``.
+
+``step(state, message, now, shop) -> (new state, Turn | None)``: ``state`` is the customer's cart as
+a dict (None: no cart), ``message`` what they wrote (or a quote, or a location pin), ``now`` the
+clock, ``shop`` the store's facts and catalog (read only). A ``Turn`` is the reply; None means the
+message is not about the cart, and the pipeline answers it as usual (``reminder`` then says where
+the checkout stands, so a question in the middle of it does not lose it).
+
+Stages: ``cart`` (a quote was priced), ``checkout`` (asking one thing at a time, skipping what the
+customer already said: delivery or pickup, the address, the payment, the change), ``confirm`` (the
+summary is out), ``placed`` (the order is recorded; a second "confirmar" makes no second order).
+A Turn with ``action == "place"`` asks the caller to record the order and then call ``placed``.
+
+Every figure is a line of ``quote.price_line`` (the quotes' own code, tiers recomputed on every
+edit) or a sum of them, plus the delivery fee from the store's facts.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import math
+import re
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from ..bot import fmt, quote, text
+from ..bot.knowledge import Product
+
+MAX_ITEMS = 100                 # different products in one cart
+MAX_QTY = Decimal(999)          # units (or kg) of one product
+STAGES = ("cart", "checkout", "confirm", "placed")
+
+BTN_ORDER, BTN_EDIT, BTN_HUMAN = "Fazer pedido", "Alterar", "Falar com atendente"
+BTN_CONFIRM, BTN_CANCEL = "Confirmar pedido", "Cancelar"
+QUOTE_BUTTONS = [("order:start", BTN_ORDER), ("order:edit", BTN_EDIT), ("handoff", BTN_HUMAN)]
+SUMMARY_BUTTONS = [("order:confirm", BTN_CONFIRM), ("order:edit", BTN_EDIT), ("order:cancel", BTN_CANCEL)]
+EDIT_HELP = ("Para mudar o carrinho, escreva por exemplo: _tira o óleo_, _aumenta o açúcar pra 10_, "
+             "_coloca mais 2 leite_, _troca o café pelo pilão_ ou _pode tirar tudo_.")
+
+
+@dataclass
+class Message:
+    text: str = ""
+    location: tuple[float, float] | None = None      # a WhatsApp location pin (lat, lon)
+    quote: list[tuple[str, Decimal]] | None = None    # a priced list just sent: (sku, quantity)
+
+
+@dataclass
+class Turn:
+    text: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+    follow_up: list[str] = field(default_factory=list)    # messages of their own after ``text`` (a Pix code)
+    prompt: str = ""          # what the buttons ask, in words too: under the text, or its own message if long
+    action: str | None = None                             # "place": record the order, then call ``placed``
+    intent: str = "order"
+
+
+# -- words -----------------------------------------------------------------------
+
+def norm(raw: str) -> str:
+    """Lower case, no accents; keeps digits, signs and decimal marks (text.normalize drops the minus)."""
+    low = text.strip_accents((raw or "").lower()).replace("ç", "c")
+    low = re.sub(r"[^a-z0-9,.\-^+ ]+", " ", low)
+    low = re.sub(r"(?<=[a-z])[,.](?=\s|$)|[,.](?=\s|$)", " ", low)       # sentence commas and full stops
+    return re.sub(r"\s+", " ", low).strip()
+
+
+def _has(n: str, *phrases: str) -> bool:
+    return any(re.search(rf"(?<![a-z0-9]){re.escape(p)}(?![a-z0-9])", n) for p in phrases)
+
+
+CONFIRM = ("confirmar", "confirmo", "confirma", "confirmado", "confirmar pedido", "pode confirmar", "sim",
+           "isso", "fechado", "ok", "pode mandar", "pode fechar", "tudo certo", "ta certo", "esta certo")
+START = ("fazer pedido", "fazer o pedido", "quero fazer o pedido", "quero fazer pedido", "fechar pedido",
+         "fechar o pedido", "finalizar", "finalizar pedido", "quero pedir", "vou pedir", "pode entregar",
+         "quero comprar", "quero esse", "quero esses", "quero levar", "fazer a compra", "pode separar",
+         "manda pra mim")
+SHORT_START = ("pedido", "comprar", "pode ser", "bora", "vamos")      # only as (nearly) the whole message
+EDIT = ("alterar", "alterar pedido", "mudar", "quero mudar", "quero alterar", "editar")
+CANCEL = ("cancelar", "cancela", "cancelar pedido", "desistir", "desisto", "nao quero mais", "esquece")
+HANDOFF = ("atendente", "falar com atendente", "humano", "pessoa", "falar com alguem", "gerente")
+PICKUP = ("retirar", "retiro", "retirada", "retira", "buscar", "busco", "vou buscar", "pegar na loja",
+          "pego na loja", "passo ai", "vou ai", "retirar na loja", "na loja")
+DELIVERY = ("entrega", "entregar", "entregam", "entregue", "delivery", "em casa", "manda pra", "mandar pra",
+            "pode entregar", "receber em casa", "levar em casa", "mandar")
+STREET = ("rua", "r", "av", "avenida", "travessa", "tv", "alameda", "al", "praca", "estrada", "rodovia",
+          "conjunto", "quadra", "condominio", "ladeira", "beco", "vila", "loteamento")
+PLACE_LEAD = re.compile(r"^(?:moro|fico|estou|to|sou|e|eh|endereco|meu endereco|entrega|entregar|manda|mandar)?"
+                        r"\s*(?:e\s+)?(?:em|no|na|nos|nas|pro|pra|para o|para a|bairro|no bairro|na regiao de)\s+")
+NO_CHANGE = ("sem troco", "nao precisa", "nao preciso", "nao", "dispenso", "trocado", "dinheiro certo",
+             "valor certo", "exato", "certinho", "nao vou precisar")
+QUESTION = re.compile(r"\?|^(?:que|qual|quais|quando|como|onde|quanto|quantos|voces|vcs|tem|aceita|aceitam|"
+                      r"abre|abrem|fecha|fecham|ate que horas|posso)\b")
+
+# Payment words -> a word the store's method must contain.
+PAY_WORDS = {"pix": "pix", "dinheiro": "dinheiro", "especie": "dinheiro", "cash": "dinheiro",
+             "debito": "debito", "credito": "credito", "vale": "vale", "va": "vale", "vr": "vale",
+             "alimentacao": "vale", "refeicao": "vale", "ticket": "vale", "boleto": "boleto",
+             "cheque": "cheque", "fiado": "fiado", "crediario": "crediario", "bitcoin": "bitcoin",
+             "cripto": "bitcoin", "picpay": "picpay", "paypal": "paypal", "transferencia": "transferencia",
+             "ted": "transferencia", "doc": "transferencia"}
+NUMBER_WORDS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6,
+                "sete": 7, "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "quinze": 15, "vinte": 20,
+                "trinta": 30, "meia duzia": 6, "uma duzia": 12, "duzia": 12}
+_NUM = r"(?:-?\d+(?:[.,]\d+)?(?:\^\d+|e\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
+V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar"
+V_SET = r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe"
+V_ADD = r"coloca|colocar|bota|botar|poe|adiciona|adicionar|acrescenta|acrescentar|inclui|incluir|manda|mais"
+V_SWAP = r"troca|trocar|substitui|substituir"
+_ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"
+R_CLEAR = re.compile(rf"^(?:{V_REMOVE}|limpa|limpar|esvazia|esvaziar|zera|zerar)\s+(?:tudo|o carrinho|carrinho|"
+                     r"todos os itens|todos|tudo do carrinho)$")
+R_SWAP = re.compile(rf"^(?:{V_SWAP})\s+{_ART}(.+?)\s+(?:pelo|pela|pelos|pelas|por)\s+{_ART}(.+)$")
+R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro)\s+({_NUM})(?:\s+\w+)?$")
+R_ADD = re.compile(rf"^(?:(?:{V_ADD})\s+)+(?:mais\s+)?({_NUM})\s+(?:de\s+)?(.+)$")
+R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
+SPLIT = re.compile(rf"\s*(?:,|;|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
+                   rf"{V_SWAP})\b)")
+NOT_NAME = frozenset("de do da o a os as um uma pacote pacotes unidade unidades caixa caixas lata latas kg "
+                     "quilo quilos garrafa garrafas mais item itens".split())
+
+
+# -- the state -------------------------------------------------------------------
+
+def new_cart(now: float, shop) -> dict:
+    return {"stage": "cart", "items": [], "fulfilment": None, "address": None, "area": None, "pin": None,
+            "payment": None, "change_for": None, "ask": None, "order": None, "cart_id": uuid.uuid4().hex,
+            "started_at": now, "touched_at": now, "expires_at": now + shop.cart_seconds}
+
+
+def expired(state: dict | None, now: float) -> bool:
+    return state is not None and now >= state["expires_at"]
+
+
+def _touch(state: dict, now: float, shop) -> dict:
+    state["touched_at"] = now
+    state["expires_at"] = now + shop.cart_seconds
+    return state
+
+
+def priced(state: dict, shop) -> tuple[list[quote.Line], list[str]]:
+    """The cart's lines at today's prices (the quotes' own code), and the names no longer sold."""
+    lines, gone = [], []
+    for it in state["items"]:
+        p = shop.product(it["sku"])
+        if p is None:
+            gone.append(it["name"])
+        else:
+            lines.append(quote.price_line(p, Decimal(it["qty"])))
+    return lines, gone
+
+
+def totals(lines: list[quote.Line], state: dict, facts) -> tuple[Decimal, Decimal, Decimal]:
+    """(subtotal, fee, total): the fee only for delivery, none from the free-delivery threshold up."""
+    sub = sum((ln.total for ln in lines), Decimal(0))
+    fee = Decimal(0)
+    d = facts.delivery
+    if state.get("fulfilment") == "delivery" and d.get("fee"):
+        free = d.get("free_above")
+        if not (free and sub >= quote.dec(free)):
+            fee = quote.dec(d["fee"])
+    return sub, fee, sub + fee
+
+
+# -- the step ----------------------------------------------------------------------
+
+def step(state: dict | None, msg: Message, now: float, shop) -> tuple[dict | None, Turn | None]:
+    if msg.quote is not None:
+        return _from_quote(msg.quote, now, shop)
+    n = norm(msg.text)
+    if expired(state, now):
+        was_checkout = state["stage"] in ("checkout", "confirm")
+        state = None
+        if was_checkout and (_has(n, *CONFIRM, *START, *CANCEL, *PICKUP, *DELIVERY) or _edits_of(n)
+                             or read_payment(n, shop.facts.payment.get("methods", [])) or msg.location):
+            hours = int(shop.cart_seconds // 3600)
+            return None, Turn(f"Seu carrinho expirou (ficou mais de {_plural(hours, 'hora', 'horas')} parado) e "
+                              "o pedido não foi feito. Mande a lista de novo que eu monto outro. 🙂",
+                              intent="order_expired")
+    if state is None:
+        if msg.location is not None or _has(n, "confirmar", "confirmo", "confirmar pedido", "fazer pedido",
+                                            "fazer o pedido", "finalizar", "fechar pedido"):
+            return None, Turn("Você ainda não tem um carrinho. Mande a lista do que quer, por exemplo: "
+                              "_2 arroz, 1 óleo e 3 leite_, que eu calculo o total e monto o pedido.",
+                              intent="order_no_cart")
+        return None, None
+    if _has(n, *HANDOFF) and msg.location is None:
+        return state, None                    # the pipeline hands over; the cart stays for the operator
+    state = copy.deepcopy(state)
+    if state["stage"] == "placed":
+        if msg.location is not None:
+            return state, Turn(f"📍 Recebi sua localização. Seu *Pedido {number_text(state['order'])}* já está "
+                               "registrado; para mudar o endereço dele, digite *atendente*.", intent="order_duplicate")
+        if _has(n, "confirmar", "confirmo", "confirma", "confirmado", "pode confirmar", "fazer pedido",
+                "fazer o pedido", "fechar pedido", "finalizar") and not _edits_of(n):
+            return state, Turn(f"Seu *Pedido {number_text(state['order'])}* já está registrado; não fiz outro. "
+                               "Para saber como ele está, pergunte _cadê meu pedido?_", intent="order_duplicate")
+        return state, None
+    if state.get("ask") and msg.location is None:
+        answered = _answer_ask(state, n, shop)
+        if answered is not None:
+            return _after_edit(_touch(state, now, shop), answered, shop)
+    edits = _edits_of(n)
+    if edits and msg.location is None:
+        notes = _apply(state, edits, shop)
+        return _after_edit(_touch(state, now, shop), notes, shop)
+    if _has(n, *CANCEL) or n == norm(BTN_CANCEL):
+        return None, Turn("Pedido cancelado e carrinho esvaziado. Quando quiser, é só mandar uma nova lista. 🙂",
+                          intent="order_cancelled_by_customer")
+    if state["stage"] == "cart":
+        if n == norm(BTN_EDIT) or _has(n, *EDIT):
+            return _touch(state, now, shop), Turn(EDIT_HELP, intent="order_edit")
+        if not (_has(n, *START) or len(n.split()) <= 3 and _has(n, *SHORT_START) or msg.location is not None
+                or n.startswith(("pedido ", "fechar ", "finalizar "))):
+            return state, None
+        state["stage"] = "checkout"
+        _absorb(state, n, msg, shop, stage_answer=False)
+        return _next(_touch(state, now, shop), shop, now)
+    # checkout or confirm
+    if state["stage"] == "confirm" and (n == norm(BTN_CONFIRM) or _has(n, *CONFIRM)):
+        return _confirm(_touch(state, now, shop), shop, now)
+    if state["stage"] == "confirm" and (n == norm(BTN_EDIT) or _has(n, *EDIT)):
+        return _touch(state, now, shop), Turn(
+            EDIT_HELP + " Para mudar a entrega, o endereço ou o pagamento, escreva como quer (ex.: _vou retirar na "
+            "loja_, _muda o endereço_, _vou pagar no cartão_).", intent="order_edit")
+    if _has(n, "muda o endereco", "mudar o endereco", "outro endereco", "trocar o endereco", "troca o endereco"):
+        state.update(address=None, area=None, street=None, pin=None, fulfilment="delivery")
+        state["stage"] = "checkout"
+        return _next(_touch(state, now, shop), shop, now)
+    taken = _absorb(state, n, msg, shop, stage_answer=True)
+    if taken is None:
+        return state, None                      # a question in the middle: the pipeline answers it
+    if isinstance(taken, Turn):
+        return _touch(state, now, shop), taken
+    state["stage"] = "checkout"
+    return _next(_touch(state, now, shop), shop, now)
+
+
+def reminder(state: dict | None, now: float, shop) -> str | None:
+    """The question the checkout is waiting for, to add under an answer to something else."""
+    if state is None or expired(state, now) or state["stage"] in ("cart", "placed"):
+        return None
+    pending = _pending(state, shop)
+    if state["stage"] == "confirm" or pending is None:
+        return "🛒 Seu pedido continua aberto: responda *confirmar*, *alterar* ou *cancelar*."
+    return "🛒 Voltando ao seu pedido: " + pending[1]
+
+
+# -- the cart from a quote or a native WhatsApp cart, and edits ----------------------------
+
+def native_cart(payload: str | None) -> tuple[list[tuple[str, Decimal]], list[str]] | None:
+    """A WhatsApp ``order`` message (the native cart) as (sku, quantity) lines and the items it could
+    not read; None when the message is not one. ``payload`` is the message object as received."""
+    import json
+    try:
+        order = json.loads(payload or "{}").get("order")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(order, dict):
+        return None
+    lines, bad = [], []
+    for item in order.get("product_items") or []:
+        sku = str(item.get("product_retailer_id") or "").strip() if isinstance(item, dict) else ""
+        qty = item.get("quantity") if isinstance(item, dict) else None
+        if sku and isinstance(qty, int) and not isinstance(qty, bool) and 0 < qty <= MAX_QTY:
+            lines.append((sku, Decimal(qty)))
+        else:
+            bad.append(sku or "?")
+    return lines, bad
+
+
+def pin(payload: str | None) -> tuple[float, float] | None:
+    """A WhatsApp ``location`` message's (lat, lon), or None. ``payload`` is the message object as received."""
+    import json
+    try:
+        loc = json.loads(payload or "{}").get("location")
+        lat, lon = float(loc["latitude"]), float(loc["longitude"])
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return None
+    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+
+
+def from_native(lines: list[tuple[str, Decimal]], unreadable: list[str], now: float, shop) -> tuple[dict | None, Turn]:
+    """A native cart goes straight into the checkout (the customer already chose "fazer pedido")."""
+    gone = [sku for sku, _ in lines if shop.product(sku) is None] + unreadable
+    state, _ = _from_quote([(sku, q) for sku, q in lines if shop.product(sku) is not None], now, shop)
+    note = (f"⚠️ {_plural(len(gone), 'item do carrinho não está', 'itens do carrinho não estão')} no nosso catálogo "
+            f"agora ({', '.join(gone[:5])}) e {'ficou' if len(gone) == 1 else 'ficaram'} de fora." if gone else "")
+    if state is None:
+        return None, Turn((note + "\n" if note else "") + "Não consegui montar o pedido com esse carrinho. "
+                          "Pode mandar "
+                          "a lista por escrito (ex.: _2 arroz e 1 óleo_) ou digitar *atendente*.",
+                          intent="order_native_empty")
+    state["stage"] = "checkout"
+    lines_priced, _ = priced(state, shop)
+    st, turn = _next(state, shop, now)
+    turn.text = "\n".join(([note, ""] if note else []) + cart_text(lines_priced, st, shop.facts) + ["", turn.text])
+    turn.intent = "order_native_cart"
+    return st, turn
+
+
+# -- edits -----------------------------------------------------------------------------
+
+def _from_quote(lines: list[tuple[str, Decimal]], now: float, shop) -> tuple[dict | None, Turn | None]:
+    state = new_cart(now, shop)
+    notes = []
+    for sku, qty in lines:
+        p = shop.product(sku)
+        if p is None:
+            continue
+        if len(state["items"]) >= MAX_ITEMS:
+            notes.append(f"⚠️ O carrinho guarda até {MAX_ITEMS} produtos diferentes: "
+                         f"{_plural(len(lines) - MAX_ITEMS, 'item ficou', 'itens ficaram')} de fora. "
+                         "Para uma lista maior, digite *atendente*.")
+            break
+        state["items"].append(_item(p, min(Decimal(qty), MAX_QTY)))
+    if not state["items"]:
+        return None, None
+    prompt = "O que deseja fazer? Toque em um botão ou responda *pedido*, *alterar* ou *atendente*."
+    return state, Turn("\n".join(notes), buttons=QUOTE_BUTTONS, prompt=prompt, intent="quote")
+
+
+def _item(p: Product, qty: Decimal) -> dict:
+    return {"sku": p.sku, "name": p.name, "qty": f"{qty.normalize():f}"}
+
+
+def _edits_of(n: str) -> list[tuple]:
+    """The edits a message asks for, in order: ("clear",), ("remove", words), ("set", words, qty),
+    ("add", words, qty), ("swap", words, words), or ("bad", clause) for a clause read as none."""
+    if not n:
+        return []
+    n = re.sub(r"^(?:pode|por favor|favor|ai|entao|e)\s+", "", n)
+    n = re.sub(r"\s+(?:por favor|pfv|pf)$", "", n)
+    clauses = [c for c in SPLIT.split(n) if c]
+    out = []
+    for c in clauses:
+        c = re.sub(r"^(?:pode|tambem|e)\s+", "", c).strip()
+        if R_CLEAR.match(c):
+            out.append(("clear",))
+        elif m := R_SWAP.match(c):
+            out.append(("swap", m.group(1), m.group(2)))
+        elif m := R_SET.match(c):
+            out.append(("set", m.group(1), m.group(2)))
+        elif m := R_ADD.match(c):
+            out.append(("add", m.group(2), m.group(1)))
+        elif m := R_REMOVE.match(c):
+            if _has(m.group(1), "loja", "na loja"):      # "retirar na loja" is pickup, not an edit
+                return []
+            out.append(("remove", m.group(1)))
+        else:
+            out.append(("bad", c))
+    return out if any(e[0] != "bad" for e in out) else []
+
+
+def read_qty(raw: str) -> tuple[Decimal | None, str | None]:
+    """A quantity the customer wrote, or why it cannot be one."""
+    raw = raw.strip()
+    if raw in NUMBER_WORDS:
+        return Decimal(NUMBER_WORDS[raw]), None
+    if "^" in raw or re.search(r"\de\d", raw):
+        return None, f"{raw} é grande demais: cada produto vai até {MAX_QTY} unidades."
+    try:
+        q = Decimal(raw.replace(",", "."))
+    except InvalidOperation:
+        return None, f"não entendi a quantidade “{raw}”."
+    if q < 0:
+        return None, f"a quantidade não pode ser negativa ({raw}). Para tirar um item, escreva _tira o …_."
+    if q == 0:
+        return None, "quantidade 0: para tirar um item do carrinho, escreva _tira o …_."
+    if q > MAX_QTY:
+        return None, f"{raw} é grande demais: cada produto vai até {MAX_QTY} unidades."
+    return q, None
+
+
+def _name_words(words: str) -> list[str]:
+    return [text.stem(w) for w in words.split()
+            if w not in NOT_NAME and w not in text.STOPWORDS and not w[0].isdigit()]
+
+
+def _product_words(it: dict, p: Product | None) -> set[str]:
+    names = [it["name"]] + (list(p.aliases) + [p.brand] if p else [])
+    return {text.stem(w) for n in names for w in norm(n).split()}
+
+
+def _in_cart(state: dict, words: str, shop) -> list[int]:
+    want = _name_words(words)
+    if not want:
+        return []
+    found = []
+    for i, it in enumerate(state["items"]):
+        have = _product_words(it, shop.product(it["sku"]))
+        if all(w in have or difflib.get_close_matches(w, have, 1, 0.85) for w in want):
+            found.append(i)
+    return found
+
+
+def _valid(p: Product, qty: Decimal) -> str | None:
+    if not quote.sold_by_kg(p) and qty != qty.to_integral_value():
+        return f"{p.name} é vendido por unidade: escreva um número inteiro."
+    return None
+
+
+def _apply(state: dict, edits: list[tuple], shop) -> list[str]:
+    notes = []
+    for e in edits:
+        notes.append(_apply_one(state, e, shop))
+        if state.get("ask"):
+            break              # a question first; the rest waits
+    return [x for x in notes if x]
+
+
+def _apply_one(state: dict, e: tuple, shop, chosen: str | None = None) -> str | None:
+    kind = e[0]
+    items = state["items"]
+    if kind == "bad":
+        return f"❓ Não entendi “{e[1]}”. " + EDIT_HELP
+    if kind == "clear":
+        items.clear()
+        return "🗑️ Tirei tudo do carrinho."
+    catalog = len(e) > 3 and e[3] == "catalog"
+    idx = [] if catalog else [i for i, it in enumerate(items) if it["sku"] == chosen] if chosen else \
+        _in_cart(state, e[1], shop)
+    if len(idx) > 1:
+        state["ask"] = {"edit": list(e), "options": [items[i]["sku"] for i in idx],
+                        "names": [items[i]["name"] for i in idx]}
+        return _choice_question(e[1], [items[i]["name"] for i in idx])
+    if idx:
+        i = idx[0]
+        if kind == "remove":
+            gone = items.pop(i)
+            return f"🗑️ Tirei {gone['name']}."
+        if kind == "swap":          # the new product from the catalog, same quantity
+            return _swap(state, i, e[2], shop)
+        qty, why = read_qty(e[2])
+        if why:
+            return f"❓ {items[i]['name']}: {why}"
+        return _set(items, i, Decimal(items[i]["qty"]) + qty if kind == "add" else qty, shop)
+    if kind in ("remove", "swap"):
+        return f"❓ Não achei “{e[1]}” no seu carrinho."
+    # set or add a product not in the cart: from the catalog (or the choice made for it)
+    qty, why = read_qty(e[2])
+    if why:
+        return f"❓ {why[0].upper() + why[1:]}"
+    if chosen:
+        p = shop.product(chosen)
+    else:
+        found = shop.find(e[1])
+        if not found:
+            return f"❓ Não encontrei “{e[1]}” no catálogo. Pode escrever de outro jeito?"
+        if len(found) > 1:
+            state["ask"] = {"edit": [kind, e[1], e[2], "catalog"], "options": [p.sku for p in found[:5]],
+                            "names": [p.name for p in found[:5]]}
+            return _choice_question(e[1], [p.name for p in found[:5]])
+        p = found[0]
+    if p is None:
+        return "❓ Esse produto não está mais à venda."
+    bad = _valid(p, qty)
+    if bad:
+        return f"❓ {bad}"
+    if len(items) >= MAX_ITEMS:
+        return f"❓ O carrinho guarda até {MAX_ITEMS} produtos diferentes; para mais, digite *atendente*."
+    items.append(_item(p, qty))
+    return f"➕ Coloquei {quote.qty_text(qty, p)} {p.name}."
+
+
+def _set(items: list, i: int, qty: Decimal, shop) -> str:
+    it = items[i]
+    p = shop.product(it["sku"])
+    if p is None:
+        items.pop(i)
+        return f"⚠️ {it['name']} não está mais à venda; tirei do carrinho."
+    if qty > MAX_QTY:
+        return f"❓ {it['name']}: cada produto vai até {MAX_QTY} unidades."
+    bad = _valid(p, qty)
+    if bad:
+        return f"❓ {bad}"
+    it["qty"] = f"{qty.normalize():f}"
+    return f"✏️ {p.name}: agora {quote.qty_text(qty, p)}."
+
+
+def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> str:
+    items = state["items"]
+    old = items[i]
+    if chosen:
+        p = shop.product(chosen)
+    else:
+        found = [p for p in shop.find(words) if p.sku != old["sku"]]
+        if not found:
+            return f"❓ Não encontrei “{words}” no catálogo para trocar por {old['name']}."
+        if len(found) > 1:
+            state["ask"] = {"edit": ["swap_to", old["sku"], words], "options": [p.sku for p in found[:5]],
+                            "names": [p.name for p in found[:5]]}
+            return _choice_question(words, [p.name for p in found[:5]])
+        p = found[0]
+    if p is None:
+        return "❓ Esse produto não está mais à venda."
+    qty = Decimal(old["qty"])
+    if not quote.sold_by_kg(p) and qty != qty.to_integral_value():
+        qty = max(qty.to_integral_value(), Decimal(1))
+    items[i] = _item(p, qty)
+    return f"🔁 Troquei {old['name']} por {p.name}."
+
+
+def _choice_question(words: str, names: list[str]) -> str:
+    opts = "\n".join(f"{k}. {name}" for k, name in enumerate(names, 1))
+    return f"❓ “{words}”: qual deles?\n{opts}\nResponda com o número."
+
+
+def _answer_ask(state: dict, n: str, shop) -> list[str] | None:
+    ask = state["ask"]
+    pick = None
+    m = re.fullmatch(r"(?:o |a |numero |opcao )?(\d{1,2})", n)
+    if m and 1 <= int(m.group(1)) <= len(ask["options"]):
+        pick = ask["options"][int(m.group(1)) - 1]
+    else:
+        want = _name_words(n)
+        hits = [sku for sku, name in zip(ask["options"], ask["names"])
+                if want and all(w in {text.stem(x) for x in norm(name).split()} for w in want)]
+        if len(hits) == 1:
+            pick = hits[0]
+    state["ask"] = None
+    if pick is None:
+        return None
+    e = ask["edit"]
+    if e[0] == "swap_to":
+        idx = [i for i, it in enumerate(state["items"]) if it["sku"] == e[1]]
+        return [_swap(state, idx[0], e[2], shop, chosen=pick)] if idx else []
+    if e[0] == "swap":
+        idx = [i for i, it in enumerate(state["items"]) if it["sku"] == pick]
+        return [_swap(state, idx[0], e[2], shop)]
+    return [_apply_one(state, tuple(e), shop, chosen=pick)]
+
+
+def _after_edit(state: dict, notes: list[str], shop) -> tuple[dict | None, Turn]:
+    if state.get("ask"):
+        return state, Turn("\n".join(notes), intent="order_question")
+    if not state["items"]:
+        return None, Turn("\n".join(notes + ["Seu carrinho ficou vazio. Quando quiser, mande uma nova lista."]),
+                          intent="order_edit")
+    lines, _ = priced(state, shop)
+    body = "\n".join(notes + [""] + cart_text(lines, state, shop.facts))
+    if state["stage"] == "cart":
+        return state, Turn(body, buttons=QUOTE_BUTTONS,
+                           prompt="Quer fazer o pedido? Responda *pedido*, *alterar* ou *atendente*.",
+                           intent="order_edit")
+    if state["stage"] == "confirm":
+        state["stage"] = "checkout"
+    st, turn = _next(state, shop, None)
+    turn.text = body + ("\n\n" + turn.text if turn.text else "")
+    turn.intent = "order_edit"
+    return st, turn
+
+
+# -- the checkout's questions ----------------------------------------------------------
+
+def _absorb(state: dict, n: str, msg: Message, shop, stage_answer: bool):
+    """Take from the message whatever the checkout still needs. None: nothing in it is for the
+    checkout (a question about something else); a Turn: the answer was wrong, say why."""
+    facts = shop.facts
+    took = False
+    pending = _pending(state, shop)
+    waiting = pending[0] if pending else None
+    if msg.location is not None:
+        state["fulfilment"] = "delivery"
+        return _take_pin(state, msg.location, shop)
+    asks = bool(QUESTION.search(n)) and "?" in (msg.text or "")
+    if _has(n, *PICKUP) and not _has(n, "nao vou retirar", "nao posso retirar"):
+        state["fulfilment"] = "pickup"
+        took = True
+    elif _has(n, *DELIVERY) and not (asks and waiting != "fulfilment" and state.get("fulfilment")):
+        state["fulfilment"] = "delivery"
+        took = True
+    addr = read_address(msg.text, facts.delivery.get("areas", []))
+    if addr["street"] or addr["area"] or (waiting == "address" and addr["place"] and not asks):
+        if state.get("fulfilment") in (None, "delivery"):
+            bad = _take_address(state, addr, facts)
+            if bad is not None:
+                return bad
+            took = True
+    elif waiting == "address" and stage_answer and not asks and not took:
+        return Turn("Não entendi o endereço. Escreva a rua, o número e o bairro (ex.: _Rua das Flores, 120, "
+                    f"{(facts.delivery.get('areas') or ['Centro'])[0]}_), ou envie sua localização pelo 📎.",
+                    intent="order_address")
+    pay = read_payment(n, facts.payment.get("methods", []))
+    if pay is not None:
+        kind, value = pay
+        if kind == "ok":
+            state["payment"] = value
+            state["change_for"] = None
+            took = True
+        elif kind == "which":
+            return Turn(f"No cartão: {fmt.join(value, 'ou')}?", intent="order_payment")
+        else:
+            return Turn(f"Não aceitamos {value}. Formas de pagamento aceitas: "
+                        f"{fmt.join(facts.payment.get('methods', []), 'e')}. Qual prefere?", intent="order_payment")
+    if waiting == "change" and not took:
+        return _take_change(state, n, shop)
+    if waiting == "fulfilment" and not took and stage_answer and not asks and _has(n, "sim", "pode", "ok", "tudo bem"):
+        if not facts.delivery.get("available", True):
+            state["fulfilment"] = "pickup"            # "Não fazemos entrega ... Tudo bem?" "sim"
+            took = True
+        else:
+            return Turn(pending[1], intent="order_fulfilment")
+    if took:
+        return True
+    if stage_answer and waiting == "payment" and not asks and n and not re.search(r"\d", n):
+        # (a message with numbers is likely a new list: the pipeline prices it and it becomes the cart)
+        return Turn(f"Não entendi a forma de pagamento. Aceitamos: {fmt.join(facts.payment.get('methods', []))}. "
+                    "Qual prefere?", intent="order_payment")
+    return None
+
+
+def _take_pin(state: dict, pin: tuple[float, float], shop):
+    s, d = shop.facts.store, shop.facts.delivery
+    if s.get("lat") is None or s.get("lon") is None or not d.get("max_km"):
+        return Turn("Recebi sua localização 📍, mas preciso do endereço escrito para a entrega: a rua, o número "
+                    "e o bairro.", intent="order_address")
+    km = distance_km((s["lat"], s["lon"]), pin)
+    if km > d["max_km"]:
+        return Turn(f"Sua localização fica a {_km(km)} da loja, e entregamos até {_km(d['max_km'])}. 😕 "
+                    f"Você pode retirar na loja ({s.get('address', '')}): responda *retirar*, ou mande outro "
+                    "endereço.", intent="order_outside_area")
+    state.update(pin=[round(pin[0], 6), round(pin[1], 6)], address=f"Localização enviada ({_km(km)} da loja)",
+                 area=None)
+    return True
+
+
+def _take_address(state: dict, addr: dict, facts):
+    d = facts.delivery
+    areas = d.get("areas", [])
+    if addr["area"] is None and addr["place"]:
+        state["address"] = None
+        return Turn(f"Infelizmente não entregamos em {addr['place']}. 😕 Entregamos em: {fmt.join(areas)}. "
+                    f"Você pode retirar na loja ({facts.store.get('address', '')}): responda *retirar*, "
+                    "ou mande outro endereço.", intent="order_outside_area")
+    if addr["area"]:
+        state["area"] = addr["area"]
+    if addr["street"]:
+        state["street"] = addr["street"]
+    street, area = state.get("street"), state.get("area")
+    if street and not addr["number"] and not re.search(r"\d|s n|sem numero", norm(street)):
+        state["street"] = None
+        return Turn(f"Faltou o número em “{street}”. Qual é a rua e o número?"
+                    + ("" if area else " E o bairro?"), intent="order_address")
+    if street and area:
+        state["address"] = f"{street}, {area}"
+    return None
+
+
+def _take_change(state: dict, n: str, shop):
+    lines, _ = priced(state, shop)
+    total = totals(lines, state, shop.facts)[2]
+    if _has(n, *NO_CHANGE):
+        state["change_for"] = "none"
+        return True
+    m = re.search(r"(-?\d{1,3}(?:\.\d{3})*(?:,\d{1,2})?|-?\d+(?:[.,]\d{1,2})?)", n)
+    if not m:
+        return Turn(f"Troco para quanto? O total é {fmt.money(total)}. Se não precisar, responda *sem troco*.",
+                    intent="order_change")
+    raw = m.group(1)
+    value = Decimal(raw.replace(".", "").replace(",", ".")) if "," in raw else Decimal(raw)
+    if value < total:
+        return Turn(f"Troco para {fmt.money(value)} não dá: o total é {fmt.money(total)}. Troco para quanto?",
+                    intent="order_change")
+    if value > total + 1000:
+        return Turn(f"Troco para {fmt.money(value)}? Nosso troco vai até {fmt.money(total + 1000)}. "
+                    "Troco para quanto?", intent="order_change")
+    state["change_for"] = f"{value:.2f}"
+    return True
+
+
+def _pending(state: dict, shop) -> tuple[str, str] | None:
+    """What the checkout asks next: (what, question); None when it has everything."""
+    facts = shop.facts
+    d = facts.delivery
+    if state.get("fulfilment") is None:
+        if not d.get("available", True):
+            return "fulfilment", ("Não fazemos entrega; o pedido é para *retirar na loja*. Tudo bem? "
+                                  "Responda *retirar*.")
+        return "fulfilment", "É para *entrega* ou para *retirar na loja*?"
+    if state["fulfilment"] == "delivery":
+        if not d.get("available", True):
+            return "fulfilment", ("Não fazemos entrega. 😕 Você pode retirar na loja "
+                                  f"({facts.store.get('address', '')})"
+                                  ": responda *retirar*.")
+        lines, _ = priced(state, shop)
+        sub = sum((ln.total for ln in lines), Decimal(0))
+        minimum = quote.dec(d.get("min_order") or 0)
+        if sub < minimum:
+            return "fulfilment", (f"O pedido mínimo para entrega é {fmt.money(minimum)}; seu carrinho está em "
+                                  f"{fmt.money(sub)} (faltam {fmt.money(minimum - sub)}). Você pode colocar mais "
+                                  "itens (ex.: _coloca 2 arroz_) ou *retirar na loja*.")
+        if not state.get("address"):
+            if state.get("area") and not state.get("street"):
+                return "address", f"Em {state['area']}, qual é a rua e o número?"
+            if state.get("street"):
+                return "address", f"Qual é o bairro de “{state['street']}”?"
+            return "address", ("Qual o endereço de entrega? Escreva a rua, o número e o bairro, ou envie sua "
+                               "localização pelo 📎.")
+    if not state.get("payment"):
+        return "payment", f"Como vai pagar? Aceitamos: {fmt.join(facts.payment.get('methods', []))}."
+    if "dinheiro" in norm(state["payment"]) and state.get("change_for") is None:
+        lines, _ = priced(state, shop)
+        total = totals(lines, state, facts)[2]
+        return "change", f"Troco para quanto? O total é {fmt.money(total)}. Se não precisar, responda *sem troco*."
+    return None
+
+
+def _next(state: dict, shop, now) -> tuple[dict, Turn]:
+    pending = _pending(state, shop)
+    if pending is not None:
+        state["stage"] = "checkout"
+        return state, Turn(pending[1], intent=f"order_{pending[0]}")
+    state["stage"] = "confirm"
+    return state, Turn("\n".join(summary_text(state, shop)), buttons=SUMMARY_BUTTONS,
+                       prompt="Está tudo certo? Responda *confirmar*, *alterar* ou *cancelar*.",
+                       intent="order_summary")
+
+
+def _confirm(state: dict, shop, now: float) -> tuple[dict | None, Turn]:
+    lines, gone = priced(state, shop)
+    if gone:
+        state["items"] = [it for it in state["items"] if it["name"] not in gone]
+        note = f"⚠️ {fmt.join(gone)} não {'está' if len(gone) == 1 else 'estão'} mais à venda; tirei do carrinho."
+        if not state["items"]:
+            return None, Turn(note + " Seu carrinho ficou vazio; mande uma nova lista quando quiser.",
+                              intent="order_item_gone")
+        st, turn = _next(state, shop, now)
+        turn.text = note + "\n\n" + turn.text
+        turn.intent = "order_item_gone"
+        return st, turn
+    pending = _pending(state, shop)
+    if pending is not None:
+        state["stage"] = "checkout"
+        return state, Turn(pending[1], intent=f"order_{pending[0]}")
+    state["stage"] = "placed"
+    return state, Turn("", action="place", intent="order_placed")
+
+
+def placed(state: dict, number: int, shop, now: float) -> Turn:
+    """The confirmation once the order is recorded as ``number``; the Pix code in a message of its own."""
+    lines, _ = priced(state, shop)
+    sub, fee, total = totals(lines, state, shop.facts)
+    facts = shop.facts
+    out = [f"✅ *Pedido {number_text(number)}* recebido! Total: *{fmt.money(total)}*."]
+    if state["fulfilment"] == "delivery":
+        out.append(f"🚚 Entrega em: {state['address']}.")
+        if facts.delivery.get("lead_time"):
+            out.append(f"⏱️ {facts.delivery['lead_time']}")
+    else:
+        out.append(f"🏪 Retirada na loja: {facts.store.get('address', '')}. Avisamos aqui quando estiver pronto.")
+    closed = opening(facts.hours, shop.zone, now)
+    if closed:
+        out.append(f"🕐 Estamos fechados agora: seu pedido será atendido quando abrirmos, {closed}.")
+    out.append("Você recebe aqui cada passo do pedido. Para saber dele, pergunte _cadê meu pedido?_")
+    follow = []
+    pay = facts.payment
+    if "pix" in norm(state["payment"]):
+        if pay.get("pix_key"):
+            out.append(f"💠 Para pagar com Pix, copie o código da próxima mensagem (Pix copia e cola) no app do seu "
+                       f"banco. Valor: {fmt.money(total)}.")
+            from . import brcode
+            follow.append(brcode.payload(pay["pix_key"], pay.get("pix_name") or facts.store.get("name", ""),
+                                         pay.get("pix_city") or facts.store.get("city", ""), total,
+                                         number_text(number)))
+        else:
+            out.append("💠 O Pix é feito na " + ("entrega." if state["fulfilment"] == "delivery" else "retirada."))
+    return Turn("\n".join(out), follow_up=follow, intent="order_placed")
+
+
+# -- texts -----------------------------------------------------------------------
+
+def number_text(number: int) -> str:
+    return f"{number:04d}"
+
+
+def cart_text(lines: list[quote.Line], state: dict, facts) -> list[str]:
+    out = ["🛒 *Seu carrinho:*"] + [quote.line_text(ln) for ln in lines]
+    for ln in lines:
+        if ln.unlock:
+            q, price = ln.unlock
+            each = "o kg" if quote.sold_by_kg(ln.product) else "cada"
+            out.append(f"💡 {ln.product.name}: levando {q.normalize():f}, sai {fmt.money(price)} {each}.")
+    out.append(f"💰 *Total: {fmt.money(sum((ln.total for ln in lines), Decimal(0)))}*")
+    return out
+
+
+def summary_text(state: dict, shop) -> list[str]:
+    facts = shop.facts
+    lines, _ = priced(state, shop)
+    sub, fee, total = totals(lines, state, facts)
+    out = ["📋 *Resumo do pedido*"] + [quote.line_text(ln) for ln in lines]
+    out.append(f"Subtotal: {fmt.money(sub)}")
+    if state["fulfilment"] == "delivery":
+        out.append(f"Entrega: {fmt.money(fee)}" if fee else "Entrega: grátis 🎉")
+        out.append(f"📍 Entregar em: {state['address']}")
+    else:
+        out.append(f"🏪 Retirar na loja: {facts.store.get('address', '')}")
+    out.append(f"💰 *Total: {fmt.money(total)}*")
+    out.append(f"💳 Pagamento: {payment_text(state)}")
+    return out
+
+
+def payment_text(state: dict) -> str:
+    pay = state.get("payment") or ""
+    change = state.get("change_for")
+    if change and change != "none":
+        return f"{pay} (troco para {fmt.money(Decimal(change))})"
+    if change == "none":
+        return f"{pay} (sem troco)"
+    return pay
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _km(km: float) -> str:
+    return f"{km:.1f} km".replace(".", ",")
+
+
+# -- reading addresses and payment ---------------------------------------------------
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine) in km."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def match_area(words: str, areas: list[str]) -> str | None:
+    """The delivery area a piece of text names: accents, case and small misspellings forgiven."""
+    n = norm(words)
+    toks = n.split()
+    by_norm = {norm(a): a for a in areas}
+    for an, a in by_norm.items():
+        if _has(n, an):
+            return a
+    for size in (3, 2, 1):
+        for i in range(len(toks) - size + 1):
+            gram = " ".join(toks[i:i + size])
+            if len(gram) < 4:
+                continue
+            close = difflib.get_close_matches(gram, list(by_norm), 1, 0.82)
+            if close and abs(len(close[0]) - len(gram)) <= 2:
+                return by_norm[close[0]]
+    return None
+
+
+def read_address(raw: str, areas: list[str]) -> dict:
+    """{"street": "Rua das Flores, 120" | None, "number": bool, "area": a delivery area | None,
+    "place": a neighbourhood named that is not an area | None}."""
+    out = {"street": None, "number": False, "area": None, "place": None}
+    pieces = [p.strip() for p in re.split(r",|;| - |\n", raw or "") if p.strip()]
+    for piece in pieces:
+        n = norm(piece)
+        n = PLACE_LEAD.sub("", n) if not n.startswith(STREET) else n
+        toks = n.split()
+        if not toks:
+            continue
+        street_at = next((i for i, t in enumerate(toks) if t in STREET and i + 1 < len(toks)), None)
+        if street_at is not None:
+            st_toks = toks[street_at:]
+            number_in = next((i for i, t in enumerate(st_toks) if re.fullmatch(r"\d+[a-z]?", t)), None)
+            area_tail = match_area(" ".join(st_toks[number_in + 1:]), areas) if number_in is not None else None
+            if number_in is not None and area_tail:
+                st_toks = st_toks[:number_in + 1]
+                out["area"] = area_tail
+            out["street"] = _title(" ".join(st_toks[:number_in] if number_in else st_toks))
+            if number_in:
+                out["street"] += ", " + " ".join(st_toks[number_in:])
+            out["number"] = number_in is not None or _has(n, "s n", "sem numero")
+            continue
+        if re.fullmatch(r"(?:n|no|numero)?\s*\d+[a-z]?", n):
+            if out["street"]:
+                out["street"] += f", {n.split()[-1]}"
+                out["number"] = True
+            continue
+        a = match_area(n, areas)
+        if a:
+            out["area"] = a
+        elif 1 <= len(toks) <= 4 and not re.search(r"\d", n) and not _is_talk(n) and len(pieces) > 1 \
+                or re.match(r"^(?:moro|fico|bairro)\b", norm(piece)):
+            out["place"] = _title(PLACE_LEAD.sub("", n)) or out["place"]
+    return out
+
+
+def _is_talk(n: str) -> bool:
+    """A piece of a message that is talk, not a place ("pode entregar", "vou pagar no pix")."""
+    return _has(n, *DELIVERY, *PICKUP, *CONFIRM, "pagar", "pix", "dinheiro", "cartao", "quero", "obrigado",
+                "por favor", "pedido", "troco")
+
+
+def _title(s: str) -> str:
+    small = {"de", "da", "do", "das", "dos", "e"}
+    return " ".join(w if w in small else w[:1].upper() + w[1:] for w in s.split())
+
+
+def read_payment(n: str, methods: list[str]) -> tuple[str, object] | None:
+    """("ok", the store's method) | ("which", [methods]) for "cartão" with several | ("no", what) | None."""
+    words = set(n.split())
+    said = [PAY_WORDS[w] for w in n.split() if w in PAY_WORDS]
+    if not said and "cartao" not in words:
+        return None
+    by = {m: norm(m) for m in methods}
+    for key in said:
+        hit = [m for m, mn in by.items() if key in mn.split() or key in mn]
+        if hit:
+            return "ok", hit[0]
+    if "cartao" in words:
+        cards = [m for m, mn in by.items() if "cartao" in mn]
+        if len(cards) == 1:
+            return "ok", cards[0]
+        if cards:
+            return "which", cards
+        return "no", "cartão"
+    names = {"debito": "cartão de débito", "credito": "cartão de crédito", "vale": "vale", "dinheiro": "dinheiro"}
+    return "no", names.get(said[0], said[0])
+
+
+# -- the store's hours -----------------------------------------------------------------
+
+def opening(hours: dict, zone: str, now: float) -> str | None:
+    """None while the store is open; otherwise when it opens next ("hoje às 7h", "amanhã (domingo) às 8h")."""
+    from .. import clock
+    here = dt.datetime.fromtimestamp(now, clock.store_zone(zone))
+    if fmt.open_at(hours.get(fmt.day_key(here)), here):
+        return None
+    for ahead in range(8):
+        day = here + dt.timedelta(days=ahead)
+        spec = hours.get(fmt.day_key(day))
+        if fmt.is_closed(spec):
+            continue
+        for a, _ in fmt.ranges(spec):
+            h, m = map(int, a.split(":"))
+            if ahead or h * 60 + m > here.hour * 60 + here.minute:
+                when = "hoje" if ahead == 0 else "amanhã" if ahead == 1 else fmt.DAY_NAMES[fmt.day_key(day)]
+                when = f"{when} ({fmt.DAY_NAMES[fmt.day_key(day)]})" if ahead == 1 else when
+                return f"{when} às {fmt.clock_time(a)}"
+    return "no próximo dia de funcionamento"
+
+
+# -- following an order --------------------------------------------------------------
+
+STATUS_TEXT = {
+    "new": "foi recebido e aguarda a confirmação da loja",
+    "confirmed": "foi confirmado pela loja",
+    "picking": "está sendo separado",
+    "out_for_delivery": "saiu para entrega 🚚",
+    "ready_for_pickup": "está pronto para retirar na loja 🏪",
+    "delivered": "foi entregue ✅",
+    "cancelled": "foi cancelado",
+}
+
+
+def status_text(order: dict) -> str:
+    """The answer to "cadê meu pedido?" from the order's row."""
+    line = f"📦 Seu *Pedido {number_text(order['number'])}* {STATUS_TEXT.get(order['status'], order['status'])}."
+    if order["status"] == "cancelled" and order.get("status_reason"):
+        line += f" Motivo: {order['status_reason']}."
+    line += f" Total: {fmt.money(Decimal(order['total']))}."
+    return line
+
+
+def status_message(order: dict, facts) -> str:
+    """The one message a customer gets when staff move their order."""
+    n = number_text(order["number"])
+    total = fmt.money(Decimal(order["total"]))
+    return {
+        "confirmed": f"✅ Seu *Pedido {n}* foi confirmado pela loja! Já vamos separar. Total: {total}.",
+        "picking": f"🛒 Seu *Pedido {n}* está sendo separado.",
+        "out_for_delivery": f"🚚 Seu *Pedido {n}* saiu para entrega! Total: {total} ({order['payment']}).",
+        "ready_for_pickup": f"🏪 Seu *Pedido {n}* está pronto para retirar na loja: {facts.store.get('address', '')}. "
+                            f"Total: {total} ({order['payment']}).",
+        "delivered": f"📦 *Pedido {n}* entregue. Obrigado pela compra! 😊",
+        "cancelled": f"❌ Seu *Pedido {n}* foi cancelado. Motivo: {order.get('status_reason') or 'não informado'}. "
+                     "Se tiver alguma dúvida, digite *atendente*.",
+    }[order["status"]]
+
+
+def items_message(order: dict, line: dict, new_line) -> str:
+    """What the customer reads when an item is missing or substituted: what changed and the new total."""
+    n = number_text(order["number"])
+    if new_line is None:
+        what = f"⚠️ *Pedido {n}*: {line['name']} está em falta e saiu do pedido."
+    else:
+        what = (f"🔁 *Pedido {n}*: {line['name']} está em falta; no lugar vai "
+                f"{quote.qty_text(new_line.qty, new_line.product)} {new_line.product.name} "
+                f"({fmt.money(new_line.unit_price)} cada = {fmt.money(new_line.total)}).")
+    fee = Decimal(order["fee"])
+    tail = f" (com entrega de {fmt.money(fee)})" if fee else ""
+    return f"{what}\nNovo total: *{fmt.money(Decimal(order['total']))}*{tail}. Se não concordar, digite *atendente*."
