@@ -481,8 +481,13 @@ def _set(items: list, i: int, qty: Decimal, shop) -> str:
 
 
 def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> str:
+    """"troca o café pelo pilão" keeps the quantity; "troca as coca 2l por 12 coca lata" takes the new one."""
     items = state["items"]
     old = items[i]
+    first, _, rest = words.partition(" ")
+    new_qty = read_qty(first)[0] if rest and (first[:1].isdigit() or first in NUMBER_WORDS) else None
+    if new_qty is not None:
+        words = rest
     if chosen:
         p = shop.product(chosen)
     else:
@@ -496,7 +501,7 @@ def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> s
         p = found[0]
     if p is None:
         return "❓ Esse produto não está mais à venda."
-    qty = Decimal(old["qty"])
+    qty = new_qty if new_qty is not None else Decimal(old["qty"])
     if not quote.sold_by_kg(p) and qty != qty.to_integral_value():
         qty = max(qty.to_integral_value(), Decimal(1))
     items[i] = _item(p, qty)
