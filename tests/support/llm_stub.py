@@ -14,7 +14,8 @@ REPLY = "Tudo bem por aqui, obrigado por perguntar! Posso ajudar com mais alguma
 
 
 class LLMStub:
-    def __init__(self, delay: float = 1.0, reply: str = REPLY):
+    def __init__(self, delay: float = 1.0, reply=REPLY):
+        """``reply``: the text of every answer, or a function of the request's messages that writes it."""
         self.delay = delay
         self.reply = reply
         self.calls: list[dict] = []          # {"start", "end", "question"}
@@ -63,8 +64,11 @@ class LLMStub:
                 call["end"] = time.monotonic()
         return {"id": "chatcmpl-stub", "object": "chat.completion", "model": body.get("model", "stub"),
                 "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": self.reply}}],
+                             "message": {"role": "assistant", "content": self._text(body)}}],
                 "usage": {"prompt_tokens": 300, "completion_tokens": 20, "total_tokens": 320}}
+
+    def _text(self, body: dict) -> str:
+        return self.reply(body.get("messages") or []) if callable(self.reply) else self.reply
 
     def start(self) -> "LLMStub":
         self.thread.start()

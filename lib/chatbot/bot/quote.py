@@ -45,6 +45,7 @@ class Quote:
     lines: list[Line] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
     unclear: list[str] = field(default_factory=list)   # found, but the amount makes no sense for it
+    too_large: list[str] = field(default_factory=list)  # found, with more than quantities.MAX_AMOUNT
 
     @property
     def total(self) -> Decimal:
@@ -132,6 +133,11 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
                 continue
             p = complete[0].product
         amount = item.amount or quantities.Amount(1)
+        if amount.value > quantities.MAX_AMOUNT:
+            quote.too_large.append(p.name)
+            counted += 1
+            priced += 1
+            continue
         qty = units_for(p, amount)
         if qty is None:
             quote.unclear.append(p.name)
@@ -174,6 +180,10 @@ def render(quote: Quote) -> list[str]:
         out.append(f"❓ Não encontrei no catálogo (não vendemos ou escreveu diferente): {fmt.join(quote.not_found)}.")
     if quote.unclear:
         out.append(f"❓ Não entendi a quantidade de: {fmt.join(quote.unclear)}.")
+    if quote.too_large:
+        limit = f"{quantities.MAX_AMOUNT.normalize():f}"
+        out.append(f"❓ Quantidade grande demais para orçar por aqui (até {limit} por item): "
+                   f"{fmt.join(quote.too_large)}. Para uma compra desse tamanho, digite *atendente*.")
     tips = []
     for ln in quote.lines:
         if ln.unlock:
@@ -184,8 +194,9 @@ def render(quote: Quote) -> list[str]:
     out += tips
     if quote.lines:
         out.append(f"💰 *Total: {fmt.money(quote.total)}*" + (" (sem os itens não encontrados)"
-                                                              if quote.not_found or quote.unclear else ""))
-    else:
+                                                              if quote.not_found or quote.unclear or quote.too_large
+                                                              else ""))
+    elif not quote.too_large:
         out.append("Não encontrei nenhum desses produtos no catálogo. Pode escrever de outro jeito? "
                    "Se preferir, digite *atendente*.")
     return out
