@@ -47,8 +47,8 @@ def seed(path: Path, rows: int, size: int) -> None:
     with db.transaction(conn):
         for i in range(rows):
             body = question(rng, size)
-            cur = conn.execute("INSERT INTO inbox (wamid, phone_number_id, wa_id, msg_type, body, payload, received_at,"
-                               " status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            cur = conn.execute("INSERT INTO inbox (wamid, phone_number_id, wa_id, msg_type, body, payload,"
+                               " received_at, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
                                (f"wamid.{i}", "pn", f"55719{i:08d}", "text", body, "{}", now - i, "answered", now))
             conn.execute("INSERT INTO outbox (inbox_id, phone_number_id, wa_id, body, state, created_at, updated_at)"
                          " VALUES (?,?,?,?,?,?,?)", (cur.lastrowid, "pn", f"55719{i:08d}", fallback, "sent", now, now))

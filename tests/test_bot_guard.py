@@ -190,7 +190,9 @@ SLANG_AND_FREE = [
 @pytest.mark.parametrize("reply", ISSUE_23 + SLANG_AND_FREE)
 def test_money_slang_and_free_phrasings_are_refused(prompt, reply):
     system, facts = prompt
-    assert 7.0 in facts.plain and 20.0 in facts.plain       # 7h and 20h are this store's hours: not money
+    # "7 conto" went through where 7 was an hour of the facts (a plain number allowed): make it one
+    facts = guard.Numbers(**{k: set(v) for k, v in vars(facts).items()})
+    facts.plain |= {3.0, 5.0, 7.0, 12.0, 20.0}
     verdict = guard.check(reply, facts, prompt=system)
     assert not verdict.ok and verdict.reason.startswith("money talk"), verdict
 

@@ -33,6 +33,11 @@ tubo tubos saco sacos sachet vidro vidros peca pecas kit kits embalagem embalage
 WEIGHT = {"kg": Decimal(1), "g": Decimal("0.001")}
 LINKS = frozenset("de do da dos das".split())
 _NUMBER = re.compile(r"^(\d{1,5})(?:[.,](\d{1,3}))?$")
+_GLUED = re.compile(r"^(\d{1,5}(?:[.,]\d{1,3})?)(kg|g)$")
+# A line's bullet or its number: "- ", "• ", "* ", "1) ", "2. ", "3 - ".
+_BULLET = re.compile(r"^\s*(?:[-–—•*·▪►✓✔☑✅➡>]+\s*|\d{1,2}\s*[).]\s+|\d{1,2}\s+-\s+)")
+# Item separators inside a line; a comma or period between digits ("1,5 kg") is not one.
+_SEPARATORS = re.compile(r",(?!\d)|(?<!\d),|[;+:?!]|\.(?:\s|$)|\s\|\s")
 # A count no shopping list means ("1000000000000000000000 arroz"): read as what it is, then refused
 # (quote.py answers that the amount is too large), never taken for "no amount" (1).
 _LONG_NUMBER = re.compile(r"^\d{6,}$")

@@ -141,6 +141,8 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         qty = units_for(p, amount)
         if qty is None:
             quote.unclear.append(p.name)
+            counted += 1
+            priced += item.amount is not None     # "½ arroz": an amount was given, and is refused by name
             continue
         # The same product twice in a list is one line: its quantities add up, and
         # together they may reach the wholesale minimum.
@@ -151,7 +153,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     quote.lines = [price_line(p, qty) for p, qty in wanted.values()]
     if not priced:
         return None
-    if counted >= 2:
+    if counted >= 2 or quote.too_large:
         return quote
     norm = text.normalize(message)
     asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) and not text.has_phrase(norm, "cada")
@@ -196,6 +198,9 @@ def render(quote: Quote) -> list[str]:
         out.append(f"💰 *Total: {fmt.money(quote.total)}*" + (" (sem os itens não encontrados)"
                                                               if quote.not_found or quote.unclear or quote.too_large
                                                               else ""))
+    elif quote.unclear:
+        out.append("Pode escrever de novo com a quantidade em unidades (ou em kg, para o que vendemos por quilo)? "
+                   "Se preferir, digite *atendente*.")
     elif not quote.too_large:
         out.append("Não encontrei nenhum desses produtos no catálogo. Pode escrever de outro jeito? "
                    "Se preferir, digite *atendente*.")

@@ -13,6 +13,7 @@ import logging
 
 from flask import Blueprint, Response, g, jsonify, render_template, request
 
+from .. import db
 from ..bot import catalog, fmt, knowledge
 from . import reasons
 from .db import get_db
@@ -79,7 +80,7 @@ def apply():
     data = request.get_json(silent=True) if request.is_json else request.form
     data = data if hasattr(data, "get") else {}
     try:
-        done = catalog.apply(get_db(), str(data.get("token") or ""), current_actor(), g.cfg,
+        done = catalog.apply(get_db(), db.storable(str(data.get("token") or "")), current_actor(), g.cfg,
                              confirm_suspicious=_truthy(data.get("confirm_suspicious")))
     except catalog.CatalogError as exc:
         return _error(exc.status, str(exc))
