@@ -235,7 +235,7 @@ def test_the_worker_stores_the_key_of_a_question_it_could_not_answer():
 
 def test_a_long_question_is_keyed_by_its_first_words():
     from chatbot.bot import unanswered
-    head = "vocês vendem gás de cozinha e carvão para churrasco aqui na loja"
+    head = " ".join(["vocês vendem gás de cozinha e carvão para churrasco aqui na loja"] * 3)     # 36 words
     assert unanswered.group_key(head + " " + "blá " * 1000) == unanswered.group_key(head + " outra coisa " * 300)
     assert unanswered.group_key("x" * 4096) == unanswered.group_key("x" * 5000)
 
