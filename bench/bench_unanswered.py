@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -20,8 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT / "lib") not in sys.path:
-    sys.path.insert(0, str(ROOT / "lib"))
+sys.path.append(str(ROOT / "lib"))      # after PYTHONPATH: another checkout's lib/ can be measured
 
 from chatbot import clock, db, events  # noqa: E402
 from chatbot.bot import unanswered  # noqa: E402
@@ -62,11 +62,18 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=unanswered.MAX_SCAN)
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seeded", type=Path, help="a database seeded by an earlier run (copied, not changed);"
+                                                " seeded here first when it does not exist")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "chatbot.db"
         t0 = time.monotonic()
-        seed(path, args.rows, args.size)
+        if args.seeded and not args.seeded.exists():
+            seed(args.seeded, args.rows, args.size)
+        if args.seeded:
+            shutil.copyfile(args.seeded, path)
+        else:
+            seed(path, args.rows, args.size)
         seeded = time.monotonic() - t0
         conn = db.connect(path)
         backfill = getattr(unanswered, "backfill", None)

@@ -98,40 +98,56 @@ def _reply_text(body: str | None) -> str:
 
 
 def groups(conn, days: float = 30, limit: int = 200) -> list[dict]:
-    """Groups of unanswered questions, most frequent first. Reads the key stored with each event;
-    an event not given one yet (``backfill``) is judged and keyed here, as before."""
+    """Groups of unanswered questions, most frequent first. Reads the key stored with each event
+    (the events table only: small rows); the questions' text is read for at most 3 examples a
+    group. An event not given a key yet (``backfill``) is judged and keyed here, as before."""
     since = clock.now() - days * 86400
-    rows = conn.execute(
-        "SELECT substr(i.body, 1, ?) AS body, i.wa_id, i.received_at, e.source, e.question_key,"
-        " CASE WHEN e.question_key IS NULL THEN o.body END AS reply FROM inbox i"
-        " JOIN events e ON e.inbox_id = i.id LEFT JOIN outbox o ON o.inbox_id = i.id"
-        " WHERE i.received_at >= ? AND i.msg_type = 'text' AND i.body IS NOT NULL"
-        " AND (e.question_key != '' OR (e.question_key IS NULL"
-        "      AND (e.source = 'fallback' OR o.body LIKE '%encontrei%')))"
-        " ORDER BY i.id DESC LIMIT ?", (MAX_EXAMPLE_CHARS, since, MAX_SCAN)).fetchall()
+    rows = [dict(r) for r in conn.execute(
+        "SELECT inbox_id, wa_id, ts AS received_at, source, question_key FROM events"
+        " WHERE question_key != '' AND ts >= ? ORDER BY id DESC LIMIT ?", (since, MAX_SCAN))]
+    if len(rows) < MAX_SCAN:
+        rows += [dict(r) for r in conn.execute(
+            "SELECT i.id AS inbox_id, i.wa_id, i.received_at, e.source, NULL AS question_key,"
+            " substr(i.body, 1, ?) AS body, o.body AS reply FROM events e"
+            " JOIN inbox i ON i.id = e.inbox_id LEFT JOIN outbox o ON o.inbox_id = i.id"
+            " WHERE e.question_key IS NULL AND i.received_at >= ? AND i.msg_type = 'text' AND i.body IS NOT NULL"
+            " AND (e.source = 'fallback' OR o.body LIKE '%encontrei%')"
+            " ORDER BY i.id DESC LIMIT ?", (MAX_EXAMPLE_CHARS, since, MAX_SCAN - len(rows)))]
     found: dict[str, dict] = {}
     for r in rows:
         key = r["question_key"]
         if key is None:
-            reply = _reply_text(r["reply"])
-            if not is_unanswered(r["source"], reply):
+            if not is_unanswered(r["source"], _reply_text(r["reply"])):
                 continue
             key = group_key(r["body"])
         g = found.get(key)
         if g is None:
-            g = found[key] = {"key": key, "question": "", "examples": [], "count": 0,
-                              "customers": set(), "last_seen": r["received_at"],
+            g = found[key] = {"key": key, "question": "", "examples": [], "count": 0, "customers": set(),
+                              "last_seen": r["received_at"], "ids": [],
                               "reason": "não encontrei" if r["source"] != "fallback" else "fallback"}
         g["count"] += 1
         g["customers"].add(r["wa_id"])
         g["last_seen"] = max(g["last_seen"], r["received_at"])
-        if len(g["examples"]) < 3:
-            example = mask(r["body"].strip())
-            if example not in g["examples"]:
-                g["examples"].append(example)
+        if len(g["ids"]) < 5:           # a few more than the examples shown: some may repeat
+            g["ids"].append(r["inbox_id"])
     out = sorted(found.values(), key=lambda g: (-g["count"], -g["last_seen"]))[:limit]
+    bodies = _questions(conn, [i for g in out for i in g["ids"]])
     for g in out:
+        for i in g.pop("ids"):
+            example = mask((bodies.get(i) or "").strip())
+            if example and example not in g["examples"] and len(g["examples"]) < 3:
+                g["examples"].append(example)
         g["customers"] = len(g["customers"])
         # The fullest wording (accents, punctuation) makes the best FAQ question to start from.
-        g["question"] = max(g["examples"], key=len)
+        g["question"] = max(g["examples"], key=len, default="")
+    return out
+
+
+def _questions(conn, ids: list[int]) -> dict[int, str]:
+    """The first MAX_EXAMPLE_CHARS of these inbox messages' text, by id."""
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        out.update(conn.execute(f"SELECT id, substr(body, 1, ?) FROM inbox WHERE id IN ({','.join('?' * len(chunk))})",
+                                (MAX_EXAMPLE_CHARS, *chunk)).fetchall())
     return out
