@@ -74,7 +74,7 @@ class WhatsApp:
     request_timeout_seconds: float = 10.0
     mark_read: bool = True
     # Sandbox mode (no app_secret) takes unsigned webhooks only while chatbot-web
-    # listens on loopback, unless this says so.
+    # listens on loopback, from a local client not forwarded by a proxy, unless this says so.
     allow_unsigned: bool = False
     # Approved message templates staff may send outside the 24-hour window:
     # [whatsapp.templates.NAME] name = "...", language = "pt_BR", parameters = ["nome"]
