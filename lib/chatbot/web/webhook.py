@@ -74,7 +74,7 @@ def receive():
     secret = cfg.whatsapp.app_secret
     if secret and not webhook.signature_ok(body, request.headers.get("X-Hub-Signature-256"), secret):
         return _reject(403, "bad signature")
-    if not secret and not (unsigned_allowed(cfg) and local_peer(request)):
+    if not secret and not (unsigned_allowed(cfg) and local_peer(cfg, request)):
         return _reject(403, "unsigned webhook refused",
                        "no [whatsapp] app_secret, and not a loopback client on a loopback listener"
                        " (set allow_unsigned = true)")
@@ -112,18 +112,16 @@ FORWARDING = ("Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host", "
               "X-Forwarded-Port", "X-Forwarded-Server", "Via")
 
 
-def local_peer(req) -> bool:
-    """The post came from a program on this host, not through a proxy: the peer (the client the
-    last trusted proxy saw, with ``[web] trusted_proxies``) is loopback and no forwarding header
-    is present. ``allow_unsigned = true`` takes unsigned posts from anyone, as documented."""
-    cfg = g.cfg
+def local_peer(cfg, req) -> bool:
+    """The post came from a program on this host, not through a proxy: no forwarding header, and
+    the connection's peer (and, with ``[web] trusted_proxies``, the client the proxy saw) is
+    loopback. ``allow_unsigned = true`` takes unsigned posts from anyone, as documented."""
     if cfg.whatsapp.allow_unsigned:
         return True
     if any(req.headers.get(h) is not None for h in FORWARDING):
         return False
-    orig = req.environ.get("werkzeug.proxy_fix.orig") or {}
-    return config.is_loopback(req.remote_addr or "") and config.is_loopback(orig.get("REMOTE_ADDR") or
-                                                                             req.remote_addr or "")
+    peer = (req.environ.get("werkzeug.proxy_fix.orig") or {}).get("REMOTE_ADDR") or req.remote_addr or ""
+    return config.is_loopback(peer) and config.is_loopback(req.remote_addr or "")
 
 
 def _store_later(cfg, body: bytes, exc: sqlite3.Error) -> Response:
