@@ -363,3 +363,16 @@ def test_a_notification_webhook_that_redirects_is_not_followed(tmp_path):
     finally:
         hop.shutdown()
         target.shutdown()
+
+
+def test_a_notice_that_cannot_be_built_fails_alone(wcfg):
+    """Issue 23, 4: one notice's own fault (here a payload that is not JSON) never holds up the others."""
+    cfg = wcfg
+    conn = db.connect(cfg.db_path)
+    with db.transaction(conn):
+        bad = notify.enqueue(conn, cfg, "disk", "firing", "s", "b", {})[0]
+        conn.execute("UPDATE notifications SET payload='{not json' WHERE id=?", (bad,))
+        notify.enqueue(conn, cfg, "cpu", "firing", "s2", "b2", {"text": "cpu"})
+    result = notify.deliver(conn, cfg)
+    assert result["sent"] == 1 and result["failed"] == 1, result
+    assert "cannot send this notice" in conn.execute("SELECT error FROM notifications WHERE id=?", (bad,)).fetchone()[0]

@@ -94,6 +94,8 @@ def deliver(conn: sqlite3.Connection, cfg) -> dict:
                 error = scrub(str(exc), cfg.secrets())
                 if row["channel"] in channels(cfg):
                     broken[row["channel"]] = error
+            except Exception as exc:    # this notice's own fault (its payload, its text): it fails alone
+                error = scrub(f"cannot send this notice: {type(exc).__name__}: {_first_line(exc)}", cfg.secrets())
         now = clock.now()
         with db.transaction(conn):
             if error is None:
