@@ -10,7 +10,8 @@ money is ever "allowed": "R$ 9,90" is refused even when it is the delivery
 fee. That is what makes prompt injection harmless: whatever a customer talks
 the model into saying, a price, a discount or a free offer never leaves, and
 neither does the system prompt. Numbers written as words are checked like
-figures. No "free" small integers are allowed: a list numbered 1., 2. costs
+figures, and a bare figure must be one the facts hold bare (an hour of the
+facts is allowed as an hour, "8h", not as "8"). No "free" small integers are allowed: a list numbered 1., 2. costs
 a fallback, an invented "1 real" would cost a customer.
 """
 from __future__ import annotations
@@ -139,10 +140,11 @@ def extract(s: str) -> Numbers:
 
 
 def allowed(facts_text: str, names: tuple[str, ...] = ()) -> Numbers:
-    """What a reply may contain: the numbers of the facts, each also allowed as a plain number,
-    and ``names`` (the store's name, "Bom Preço") that may hold money words."""
+    """What a reply may contain: the numbers of the facts, and ``names`` (the store's name, "Bom
+    Preço") that may hold money words. A bare figure is allowed only where the facts hold it bare
+    (a phone number, a street number), not as a piece of a price or an hour: "Hoje o arroz tá 7."
+    went through where the store opens at 7h (issue 23)."""
     n = extract(facts_text)
-    n.plain |= n.money | n.percents | {t // 60 for t in n.times} | {t % 60 for t in n.times if t % 60}
     n.names = {x for x in names if x}
     return n
 
