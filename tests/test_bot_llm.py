@@ -245,3 +245,65 @@ def test_ask_command_shows_what_the_llm_did(tmp_path, runner):
         data = json.loads(out.output)
         assert data["source"] == "llm" and data["guard"] == "ok" and data["tokens_out"] == 17
         assert data["reply"] == server.content and "Authorization" not in server.requests[0]["headers"]
+
+
+# -- issue 23, 5: the FAQ cannot push the conversation out of the context window ---------------
+
+LONG_ANSWER = ("Resposta bem comprida sobre a loja e seus serviços. " * 25)[:1000]
+LONG_FAQ = [(f"Pergunta longa número {i} sobre a loja?", LONG_ANSWER) for i in range(6)]
+
+
+def _long_faq(conn):
+    for q, a in LONG_FAQ:
+        knowledge.faq_add(conn, q, a, "ana")
+
+
+def test_the_prompt_stays_within_n_ctx_however_long_the_faq(tmp_path, caplog):
+    """Six answers of 1,000 characters: the FAQ entries that do not fit are left out of the prompt
+    (with a warning), the question and the last turns still go to the model."""
+    with ChatServer() as server:
+        bot, conn = openai_bot(tmp_path, server.url)
+        _long_faq(conn)
+        with caplog.at_level(logging.WARNING, logger="chatbot.llm"):
+            reply = bot.answer(Question(text="me conta uma piada", wa_id="1"))
+        assert reply.source == "llm", reply
+        w = bot.writer()
+        msgs = server.requests[-1]["body"]["messages"]
+        used = sum(w.tokens(m["content"]) + writer.PER_MESSAGE_TOKENS for m in msgs)
+        assert used + bot.cfg.llm.max_tokens <= bot.cfg.llm.n_ctx, used
+        assert 0 < w.faq_left_out <= 6 and "FAQ entries left out of the LLM's prompt" in caplog.text
+        bot.answer(Question(text="e outra piada?", wa_id="1"))
+        assert [m["role"] for m in server.requests[-1]["body"]["messages"]] == ["system", "user", "assistant", "user"]
+
+
+def test_a_generation_over_the_context_window_is_recorded_and_alerted(tmp_path):
+    """An engine whose slot is smaller than [llm] n_ctx answers 400: the reply is the fallback, the
+    event says why, and the llm_context alert fires."""
+    from chatbot import events
+    from chatbot.ops import rules
+    with ChatServer() as server:
+        server.status = 400
+        server.error_body = b'{"error": {"message": "the request exceeds the available context size"}}'
+        bot, conn = openai_bot(tmp_path, server.url)
+        reply = bot.answer(Question(text="me conta uma piada", wa_id="1"))
+        assert reply.source == "fallback" and llm.error_kind(reply.guard) == "context", reply.guard
+        with db.transaction(conn):
+            events.record(conn, source=reply.source, llm_error=llm.error_kind(reply.guard))
+        check = {c.name: c for c in rules.observe(conn, make_cfg(tmp_path, alerts={"check_web": False}))}
+        assert check["llm_context"].active and check["llm_context"].value == 1
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_real_model_still_writes_with_six_long_faq_entries(tmp_path):
+    """The issue's case with the bundled GGUF (n_ctx 2048): before, every generation failed with
+    "Requested tokens exceed context window" and small talk always got the fallback."""
+    cfg = make_cfg(tmp_path, llm={"enabled": True, "backend": "llama", "n_threads": 2, "max_tokens": 24,
+                                  "timeout_seconds": 600.0})
+    conn = db.connect(cfg.db_path)
+    knowledge.import_kb(conn, STORE / "catalog.csv", STORE / "store.toml")
+    _long_faq(conn)
+    bot = pipeline.build_bot(cfg, conn, preload=False)
+    reply = bot.answer(Question(text="qual seu nome?", wa_id="1"))
+    assert reply.tokens_out and llm.error_kind(reply.guard) is None, reply.guard
+    assert bot.writer().faq_left_out > 0

@@ -232,3 +232,33 @@ def test_injection_does_not_change_a_template_price(tmp_path, message, shows):
                for p in row if p is not None}
     amounts = {float(a.replace(".", "").replace(",", ".")) for a in re.findall(r"R\$ ?([\d.]+,\d{2})", reply.text)}
     assert amounts <= catalog
+
+
+def test_a_reply_the_model_wrote_for_one_customer_never_reaches_another(tmp_path):
+    """Issue 23, 1: the model reads the conversation's last turns, so its reply to "me conta uma
+    novidade" after "meu nome é Mariana" is Mariana's alone; B sending the same words gets its own."""
+    from support.llm_stub import LLMStub
+
+    def greet(messages):
+        said = " ".join(m["content"] for m in messages if m["role"] == "user")
+        name = re.search(r"meu nome é (\w+)", said)
+        return (f"Oi {name.group(1)}! " if name else "Oi! ") + "Tudo bem por aqui, posso ajudar com algo do mercado?"
+
+    stub = LLMStub(delay=0.0, reply=greet).start()
+    try:
+        bot, _ = make_bot(tmp_path, llm={"enabled": True, "backend": "openai", "base_url": stub.url,
+                                         "timeout_seconds": 5.0})
+        a, b = "5571911110000", "5571922220000"
+        assert "Mariana" in ask_bot(bot, "oi, meu nome é Mariana, tudo bem?", wa_id=a).text
+        first = ask_bot(bot, "me conta uma piada", wa_id=a)
+        assert first.source == "llm" and "Mariana" in first.text
+        ask_bot(bot, "oi, tudo bem?", wa_id=b)
+        second = ask_bot(bot, "me conta uma piada", wa_id=b)
+        assert "Mariana" not in second.text and second.source == "llm", second
+        # with no earlier turn the model saw the text alone: that reply may serve anyone
+        c, d = "5571933330000", "5571944440000"
+        assert ask_bot(bot, "me conta uma piada", wa_id=c).source == "llm"
+        again = ask_bot(bot, "me conta uma piada", wa_id=d)
+        assert again.source == "cache" and "Mariana" not in again.text
+    finally:
+        stub.stop()

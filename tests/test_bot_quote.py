@@ -298,3 +298,38 @@ def test_any_text_is_split_and_read_without_error_and_amounts_are_positive(messa
     for piece in quantities.split_items(message):
         item = quantities.read_item(piece, lambda t: t in ("arroz", "leite"))
         assert item.amount is None or item.amount.value > 0
+
+
+# -- issue 23, 14: fractions and absurd quantities ---------------------------------------------
+
+@pytest.mark.parametrize("piece, value, weight", [
+    ("½ kg de queijo coalho", Decimal("0.5"), True),
+    ("1½ kg de carne de sol", Decimal("1.5"), True),
+    ("1/2 kg de tomate", Decimal("0.5"), True),
+    ("1 1/2 kg de tomate", Decimal("1.5"), True),
+    ("¼ kg de queijo coalho", Decimal("0.25"), True),
+    ("¾ feijão", Decimal("0.75"), False),
+    ("1000000000000000000000 arroz", Decimal("1000000000000000000000"), False),
+])
+def test_fractions_and_long_numbers_are_read_as_written(piece, value, weight):
+    got = amount(piece)
+    assert got[:2] == (value, weight), got
+
+
+def test_half_a_kilo_is_quoted_and_half_a_pack_is_refused_by_name(bot):
+    r = ask(bot, "quanto fica ½ kg de queijo coalho e 2 feijão preto?")
+    assert r.intent == "quote" and "0,5 kg Queijo Coalho kg" in r.text, r.text
+    r = ask(bot, "quanto fica ½ arroz tio joão e ¾ feijão preto?")
+    assert r.intent == "quote", r
+    assert "2x" not in r.text and "4x" not in r.text, r.text           # before: 2 rice and 4 beans
+    assert "Não entendi a quantidade de: Arroz Branco Tipo 1 1kg e Feijão Preto 1kg" in r.text, r.text
+
+
+def test_an_absurd_quantity_is_refused_with_a_clear_answer(bot):
+    r = ask(bot, "quanto fica 10000000000000000000000 arroz tio joão e 2 feijão preto?")
+    assert r.intent == "quote", r
+    assert "1x Arroz" not in r.text and "Arroz Branco Tipo 1 1kg" in r.text, r.text   # before: read as 1
+    assert "Quantidade grande demais para orçar por aqui (até 9999 por item): Arroz Branco Tipo 1 1kg" in r.text
+    assert "digite *atendente*" in r.text and "2x Feijão Preto 1kg" in r.text
+    assert r.text.splitlines()[-1].startswith("💰 *Total:") and "sem os itens" in r.text.splitlines()[-1]
+    assert invented_figures("2 9999", r.text, CATALOG) == []

@@ -199,10 +199,14 @@ def test_complaint_words_only_when_about_a_problem(sample_bot):
     assert real.handoff
 
 
-def test_an_edit_after_a_quote_never_crashes(sample_bot):
+def test_an_edit_after_a_quote_answers_with_the_new_quote(sample_bot):
+    """Issue 19 item 4: it crashed; now the quote is the customer's cart and the edit re-prices it,
+    the wholesale tier reached by the new quantity included."""
     ask(sample_bot, "quanto fica 2 arroz, 3 óleo e 1 sabão em pó?")
     reply = ask(sample_bot, "tira o sabão e aumenta o arroz pra 8")
-    assert reply.intent == "quote_edit" and "R$" not in reply.text      # never a total of a list half-read
+    assert reply.intent == "order_edit" and "Sabão" not in reply.text.split("Seu carrinho")[1]
+    assert "8x Arroz Branco Tipo 1 5kg Tio João: R$ 25,49 cada, atacado = R$ 203,92" in reply.text
+    assert "Total: R$ 224,59" in reply.text
 
 
 # -- bad input --------------------------------------------------------------------------

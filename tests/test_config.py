@@ -77,6 +77,10 @@ def test_unreadable_config(tmp_path):
     ({"llm": {"base_url": "http://llm.example.com/v1"}}, "[llm] base_url"),
     ({"whatsapp": {"api_base_url": "http://graph.example.com"}}, "[whatsapp] api_base_url"),
     ({"whatsapp": {"api_base_url": "ftp://graph.facebook.com"}}, "[whatsapp] api_base_url"),
+    # issue 23, 13: the notification webhooks carry customers' names and messages
+    ({"handoff": {"notify_webhook_url": "http://chat.example.com/hook"}}, "[handoff] notify_webhook_url"),
+    ({"alerts": {"webhook_url": "http://192.168.0.9/hook"}}, "[alerts] webhook_url"),
+    ({"alerts": {"webhook_url": "file:///etc/passwd"}}, "[alerts] webhook_url"),
 ])
 def test_secrets_in_clear_to_another_host_are_refused(data, words):
     env = {"CHATBOT_SMTP_PASSWORD": "pw"} if "smtp" in data else {}
@@ -94,6 +98,8 @@ def test_secrets_in_clear_to_another_host_are_refused(data, words):
     {"llm": {"backend": "openai", "base_url": "http://[::1]:8000/v1"}},
     {"llm": {"backend": "openai", "base_url": "https://llm.example.com/v1"}},
     {"whatsapp": {"api_base_url": "http://localhost:9000"}},
+    {"handoff": {"notify_webhook_url": "https://chat.example.com/hook"}},
+    {"alerts": {"webhook_url": "http://127.0.0.1:9000/hook"}},
 ])
 def test_loopback_or_tls_is_accepted(data):
     config.from_dict(data, env={})

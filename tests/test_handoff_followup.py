@@ -196,3 +196,93 @@ def test_a_mail_server_that_hangs_does_not_hold_the_worker(tmp_path, graph):
     wait_until(lambda: not handoff_followup._announcing.locked(), 10, 0.1, "the notices' thread never ended")
     assert conn.execute("SELECT notified_at FROM handoffs").fetchone()[0] is None      # failed: retried later
     silent.close()
+
+
+# -- issue 23, 4: a CR/LF in a profile name ------------------------------------------------------
+
+def _customer_named(conn, wa_id: str, name: str, text: str = "quero falar com um atendente"):
+    """A customer's message as the webhook stored it before names were cleaned (the name as Meta sent it)."""
+    from chatbot.whatsapp import inbox
+    from chatbot.whatsapp import webhook as wh
+    from conftest import load_sample
+    batch = wh.parse(load_sample("webhooks/text.json"))
+    m = batch.messages[0]
+    m.body, m.sent_at, m.wa_id, m.wamid, m.contact_name = text, clock.now(), wa_id, f"wamid.{wa_id}", name
+    inbox.store_batch(conn, batch)
+    with db.transaction(conn):
+        handoff.start(conn, PNID, wa_id, "human_request", text, 240)
+
+
+def test_a_profile_name_with_a_line_break_is_one_line_when_the_webhook_reads_it():
+    from chatbot.whatsapp import webhook as wh
+    from conftest import load_sample
+    raw = json.loads(load_sample("webhooks/text.json"))
+    raw["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"]["name"] = "Ana\r\nBcc: todos@loja.example\x00"
+    name = wh.parse(json.dumps(raw).encode()).messages[0].contact_name
+    assert name == "Ana Bcc: todos@loja.example"
+
+
+def test_a_name_with_cr_lf_costs_no_other_handoff_its_notice(tmp_path, graph, smtp, chat_hook):
+    """Before: the Subject's ValueError ended the round at that row, every round, for 6 hours."""
+    box, port = smtp
+    url, posted = chat_hook
+    cfg, conn, w = setup(tmp_path, graph, notify_emails=["atendimento@loja.example"], notify_webhook_url=url)
+    cfg = config.from_dict({**_dict(cfg), "smtp": {"host": "127.0.0.1", "port": port, "security": "none",
+                                                   "sender": "chatbot@loja.example"}}, env={})
+    clock.freeze(TUESDAY_10H)
+    handoff_followup._next_try.clear()
+    _customer_named(conn, "5585911110001", "Ana\r\nBcc: todos@loja.example")
+    _customer_named(conn, "5585911110002", "<!channel> Bruno <https://phish.example|clique>")
+    _customer_named(conn, "5585911110003", "Carla")
+    assert handoff_followup.tick(conn, cfg)["notified"] == 3
+    import time as _time
+    deadline = _time.monotonic() + 5
+    while len(box.messages) < 3 and _time.monotonic() < deadline:
+        _time.sleep(0.05)
+    subjects = sorted(m["Subject"] for m in box.messages)
+    assert len(subjects) == 3 and all("\n" not in s and "\r" not in s for s in subjects), subjects
+    assert any("Ana Bcc: todos@loja.example" in s for s in subjects)
+    assert all(env[1] == ["atendimento@loja.example"] for env in box.envelopes)     # no header injected
+    texts = [p["text"] for p in posted]
+    assert any("&lt;!channel&gt; Bruno &lt;https://phish.example|clique&gt;" in t for t in texts), texts
+    assert not any("<!channel>" in t for t in texts)
+
+
+def test_one_row_that_fails_does_not_stop_the_round(tmp_path, graph, smtp, monkeypatch):
+    box, port = smtp
+    cfg, conn, w = setup(tmp_path, graph, notify_emails=["atendimento@loja.example"])
+    cfg = config.from_dict({**_dict(cfg), "smtp": {"host": "127.0.0.1", "port": port, "security": "none",
+                                                   "sender": "chatbot@loja.example"}}, env={})
+    clock.freeze(TUESDAY_10H)
+    handoff_followup._next_try.clear()
+    _customer_named(conn, "5585911110001", "Ana")
+    _customer_named(conn, "5585911110002", "Bruno")
+    real = handoff_followup._notice
+
+    def broken_for_ana(conn_, cfg_, row):
+        if row["wa_id"].endswith("0001"):
+            raise RuntimeError("something unforeseen in this row")
+        return real(conn_, cfg_, row)
+    monkeypatch.setattr(handoff_followup, "_notice", broken_for_ana)
+    assert handoff_followup.tick(conn, cfg)["notified"] == 1
+    assert handoff_followup.tick(conn, cfg)["notified"] == 0          # the failed row waits its retry time
+    told = dict(conn.execute("SELECT wa_id, notified_at IS NOT NULL FROM handoffs").fetchall())
+    assert told == {"5585911110001": 0, "5585911110002": 1}
+
+
+def test_the_pickup_note_says_the_team_was_told_only_when_it_was(tmp_path, graph):
+    """No mail server answers: the customer is not told "nossa equipe já foi avisada"."""
+    cfg, conn, w = setup(tmp_path, graph, notify_emails=["a@loja.example"], pickup_minutes=10)
+    cfg = config.from_dict({**_dict(cfg), "smtp": {"host": "127.0.0.1", "port": free_port(), "security": "none",
+                                                   "timeout_seconds": 2.0}}, env={})
+    clock.freeze(TUESDAY_10H)
+    handoff_followup._next_try.clear()
+    customer_writes(conn, "atendente")
+    with db.transaction(conn):
+        handoff.start(conn, PNID, CUSTOMER, "human_request", "atendente", 240)
+    assert handoff_followup.tick(conn, cfg)["notified"] == 0
+    clock.advance(11 * 60)
+    assert handoff_followup.tick(conn, cfg)["pickup"] == 1
+    assert w.run_staff_once() == "sent"
+    note = staff_sends(graph)[-1]["body"]["text"]["body"]
+    assert "já foi avisada" not in note and "está registrado" in note and "assim que possível" in note

@@ -273,3 +273,22 @@ def test_a_photo_sent_to_the_person_holding_it_gets_no_bot_reply(world, graph):
     operators.release(conn, (PNID, CUSTOMER), "ana")
     inbox.store_batch(conn, webhook.parse(load_sample("webhooks/audio.json")))      # same customer
     assert w.run_once() == "answered"                 # with the bot again: the usual "texto, por favor"
+
+
+def test_a_lone_surrogate_from_staff_is_stored_as_a_replacement_character_never_a_500(world, graph):
+    """Issue 23, 8: "\\ud800" is valid JSON but not UTF-8; SQLite refused it and the route gave 500."""
+    cfg, conn, app, w = world
+    customer_writes(conn)
+    c = app.test_client()
+    resp = c.post(f"/conversations/{CUSTOMER}/reply", json={"text": "Oi \ud800 tudo bem?"}, headers=BEARER)
+    assert resp.status_code == 202, resp.status_code
+    resp = c.post(f"/conversations/{CUSTOMER}/template", json={"template": "retomada", "values": ["Ma\udc00ria"]},
+                  headers=BEARER)
+    assert resp.status_code == 202, resp.status_code
+    resp = c.post(f"/conversations/{CUSTOMER}/release", json={"message": "Tchau \udfff!"}, headers=BEARER)
+    assert resp.status_code == 200, resp.status_code
+    assert w.run_staff_once() == "sent" and w.run_staff_once() == "sent" and w.run_staff_once() == "sent"
+    sent = staff_sends(graph)
+    assert sent[0]["body"]["text"]["body"] == "Oi \ufffd tudo bem?"
+    assert sent[1]["body"]["template"]["components"][0]["parameters"][0]["text"] == "Ma\ufffdria"
+    assert sent[2]["body"]["text"]["body"] == "Tchau \ufffd!"

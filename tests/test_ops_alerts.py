@@ -3,6 +3,9 @@ resolve, hysteresis against flapping; the rules fed from real tables; the
 webhook channel against a real local HTTP server, failing then recovering."""
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler
+
 import pytest
 
 from chatbot import clock, db, events
@@ -293,3 +296,55 @@ def test_notices_expire_after_the_retry_window(wcfg, webhook):
     result = notify.deliver(conn, wcfg)
     assert (result["sent"], result["expired"]) == (0, 1)
     assert [n["status"] for n in notify.failed_notifications(conn, T0 - 1)] == ["expired"]
+
+
+def test_a_notification_webhook_that_redirects_is_not_followed(tmp_path):
+    """Issue 23, 13: a redirect could carry customers' names to a host the config never named."""
+    from http.server import HTTPServer
+    landed = []
+
+    class Target(BaseHTTPRequestHandler):
+        def do_POST(self):
+            landed.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+    target = HTTPServer(("127.0.0.1", 0), Target)
+    threading.Thread(target=target.serve_forever, daemon=True).start()
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{target.server_port}/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+    hop = HTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=hop.serve_forever, daemon=True).start()
+    try:
+        cfg = make_cfg(tmp_path, alerts={"webhook_url": f"http://127.0.0.1:{hop.server_port}/hook"})
+        with pytest.raises(notify.NotifyError) as info:
+            notify.send_webhook(cfg, {"text": "Cliente Ana aguarda"})
+        assert "307" in str(info.value) and "redirect" in str(info.value)
+        assert landed == []
+    finally:
+        hop.shutdown()
+        target.shutdown()
+
+
+def test_a_notice_that_cannot_be_built_fails_alone(wcfg):
+    """Issue 23, 4: one notice's own fault (here a payload that is not JSON) never holds up the others."""
+    cfg = wcfg
+    conn = db.connect(cfg.db_path)
+    with db.transaction(conn):
+        bad = notify.enqueue(conn, cfg, "disk", "firing", "s", "b", {})[0]
+        conn.execute("UPDATE notifications SET payload='{not json' WHERE id=?", (bad,))
+        notify.enqueue(conn, cfg, "cpu", "firing", "s2", "b2", {"text": "cpu"})
+    result = notify.deliver(conn, cfg)
+    assert result["sent"] == 1 and result["failed"] == 1, result
+    assert "cannot send this notice" in conn.execute("SELECT error FROM notifications WHERE id=?", (bad,)).fetchone()[0]

@@ -153,3 +153,40 @@ def test_cleanup_command_one_line(tmp_path, runner):
 @pytest.mark.parametrize("vacuum", ["auto", "never"])
 def test_compact_does_not_vacuum_a_tight_database(cfg, conn, vacuum):
     assert maintenance.compact(conn, cfg, vacuum)["vacuumed"] is False
+
+
+def test_cleanup_deletes_staff_messages_handoffs_conversations_and_previews_past_retention(tmp_path):
+    """Issue 23, 12: these were never deleted. A conversation a person holds, with an open
+    handoff or with an open order, is kept however old; so are staff messages still on their way."""
+    clock.freeze(T0)
+    cfg = make_cfg(tmp_path, retention={"inbox_days": 30})
+    conn = db.connect(cfg.db_path)
+    old, new = T0 - 40 * 86400, T0 - 86400
+    with db.transaction(conn):
+        for i, (ts, state) in enumerate([(old, "sent"), (old, "failed"), (old, "queued"), (new, "sent")]):
+            conn.execute("INSERT INTO outbox (inbox_id, phone_number_id, wa_id, body, state, operator, created_at,"
+                         " updated_at) VALUES (NULL, 'p', ?, '{}', ?, 'ana', ?, ?)", (f"55859{i}", state, ts, ts))
+        for wa, mode, held, seen in [("old-bot", "bot", None, old), ("old-held", "human", "ana", old),
+                                     ("old-open", "bot", None, old), ("recent", "bot", None, new),
+                                     ("old-ordering", "bot", None, old), ("old-delivered", "bot", None, old)]:
+            conn.execute("INSERT INTO conversations (phone_number_id, wa_id, mode, mode_since, last_seen, held_by)"
+                         " VALUES ('p', ?, ?, ?, ?, ?)", (wa, mode, seen, seen, held))
+        for wa, ended in [("old-bot", old), ("old-open", None), ("recent", new)]:
+            conn.execute("INSERT INTO handoffs (phone_number_id, wa_id, reason, created_at, ended_at)"
+                         " VALUES ('p', ?, 'human_request', ?, ?)", (wa, old, ended))
+        for wa, status in [("old-ordering", "out_for_delivery"), ("old-delivered", "delivered")]:
+            conn.execute("INSERT INTO orders (cart_id, phone_number_id, wa_id, status, fulfilment, payment,"
+                         " subtotal_cents, fee_cents, total_cents, created_at, updated_at)"
+                         " VALUES (?, 'p', ?, ?, 'delivery', 'Pix', 1000, 0, 1000, ?, ?)", (wa, wa, status, old, old))
+        for token, ts in [("stale", T0 - 2 * 3600), ("fresh", T0 - 60)]:
+            conn.execute("INSERT INTO kb_previews (token, created_at, actor, file_name, data, sha256, base_version,"
+                         " suspicious, applicable, summary) VALUES (?, ?, 'ana', 'c.csv', x'00', '', 1, 0, 1, '{}')",
+                         (token, ts))
+    deleted = maintenance.purge(conn, cfg)
+    assert (deleted["staff_messages"], deleted["handoffs"], deleted["conversations"], deleted["kb_previews"]) \
+        == (2, 1, 2, 1)
+    assert sorted(r[0] for r in conn.execute("SELECT state FROM outbox")) == ["queued", "sent"]
+    assert sorted(r[0] for r in conn.execute("SELECT wa_id FROM conversations")) == [
+        "old-held", "old-open", "old-ordering", "recent"]
+    assert sorted(r[0] for r in conn.execute("SELECT wa_id FROM handoffs")) == ["old-open", "recent"]
+    assert [r[0] for r in conn.execute("SELECT token FROM kb_previews")] == ["fresh"]

@@ -12,11 +12,13 @@ Checked through the proxy: login with a user's name and password and with the
 admin token, the Secure __Host- cookie, the backup and logout forms (CSRF and
 Origin), logout ending the session on the server, failed logins and wrong
 Bearer tokens throttled per client (a forged X-Forwarded-For does not
-escape), the webhook signature over the proxied body, and /metrics' allow-list
-seeing the real client and its bearer token ([web] metrics_token).
+escape), the webhook signature over the proxied body, /metrics' allow-list
+seeing the real client and its bearer token ([web] metrics_token), and sandbox
+mode refusing unsigned posts that came through the proxy.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import signal
@@ -95,18 +97,23 @@ class FromAddress(HTTPAdapter):
 
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory, cert):
+    with behind_nginx(tmp_path_factory.mktemp("proxy"), cert, {"whatsapp": {"app_secret": APP_SECRET}}) as p:
+        yield p
+
+
+@contextlib.contextmanager
+def behind_nginx(tmp, cert, sections: dict, trusted_proxies: int = 1):
+    """A real chatbot-web (``sections`` added to its config) behind nginx with the documented server block."""
     if NGINX is None:
         pytest.skip("nginx is not installed (apt-get install nginx-light); the real-proxy test needs it")
-    tmp = tmp_path_factory.mktemp("proxy")
     upstream, port = free_port(), free_port()
     public = f"https://localhost:{port}"
     cfg_path = tmp / "chatbot.toml"
     cfg_path.write_text(toml_of({
         "paths": {"state_dir": str(tmp / "state")},
-        "web": {"host": "127.0.0.1", "port": upstream, "trusted_proxies": 1, "public_url": public,
+        "web": {"host": "127.0.0.1", "port": upstream, "trusted_proxies": trusted_proxies, "public_url": public,
                 "metrics_allow": ["127.0.0.5"], "metrics_token": METRICS_TOKEN},
-        "whatsapp": {"app_secret": APP_SECRET},
-        "llm": {"enabled": False}}))
+        "llm": {"enabled": False}, **sections}))
     conn = db.connect(tmp / "state" / "chatbot.db")
     accounts.add(conn, "caixa01", "operator", PASSWORD)
     accounts.add(conn, "gerente", "admin", PASSWORD)
@@ -130,7 +137,8 @@ def proxied(tmp_path_factory, cert):
                     raise RuntimeError("nginx did not start: " + ngx.stderr.read().decode()
                                        + (ngx_dir / "error.log").read_text()) from None
                 time.sleep(0.1)
-        yield {"url": public, "cert": str(cert[0]), "conn": conn, "state": tmp / "state", "log": tmp / "web.log"}
+        yield {"url": public, "cert": str(cert[0]), "conn": conn, "state": tmp / "state", "log": tmp / "web.log",
+               "upstream": f"http://127.0.0.1:{upstream}"}
     finally:
         ngx.terminate()
         ngx.wait(10)
@@ -259,3 +267,20 @@ def test_metrics_allow_sees_the_real_client_and_wants_its_token_through_the_prox
     wrong = {"Authorization": "Bearer not-the-metrics-token-at-all-0000000000"}
     assert client(p, "127.0.0.5").get(p["url"] + "/metrics", headers=wrong, timeout=30).status_code in (401, 403)
     assert client(p, "127.0.0.10").get(p["url"] + "/metrics", headers=bearer, timeout=30).status_code == 403
+
+
+@pytest.mark.parametrize("trusted_proxies", [1, 0])
+def test_sandbox_refuses_unsigned_posts_that_came_through_the_proxy(tmp_path, cert, trusted_proxies):
+    """Issue 23, 6: with no app secret, chatbot-web on 127.0.0.1 behind the documented nginx took
+    anyone's unsigned post (every client connects from 127.0.0.1). Now they are refused; a program
+    on the host itself (chatbot send-test) still posts straight to chatbot-web."""
+    with behind_nginx(tmp_path, cert, {}, trusted_proxies) as p:
+        body, wamid = sendtest.build_payload("oi, aqui é a Mariana", "5585999990077", "sandbox")
+        via_proxy = client(p, "127.0.0.9").post(p["url"] + "/webhook", data=body, timeout=10,
+                                                 headers={"Content-Type": "application/json"})
+        assert via_proxy.status_code == 403
+        assert p["conn"].execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
+        direct = requests.post(p["upstream"] + "/webhook", data=body, timeout=10,
+                               headers={"Content-Type": "application/json"})
+        assert direct.status_code == 200
+        assert p["conn"].execute("SELECT COUNT(*) FROM inbox WHERE wamid=?", (wamid,)).fetchone()[0] == 1

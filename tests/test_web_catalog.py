@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from chatbot import clock, db
 from chatbot.bot import knowledge
 from chatbot.bot.pipeline import answer_text, build_bot
 from support.catalog import STORE, csv_bytes, customer_asks, edit, rows_of
@@ -208,3 +209,77 @@ def test_unanswered_groups_similar_questions_with_numbers_masked(client, loaded)
     assert "Responder com uma FAQ" in page and "/admin/faq?q=" in page and "5585999990001" not in page
     form = client.get("/admin/faq?q=Voc%C3%AAs+vendem+g%C3%A1s%3F", headers={"Accept": "text/html"})
     assert 'value="Vocês vendem gás?"' in form.get_data(as_text=True)
+
+
+# -- issue 23, 7: the grouping key is computed once, from a bounded number of words ----------------
+
+def test_the_worker_stores_the_key_of_a_question_it_could_not_answer():
+    from chatbot.bot import replies, unanswered
+    from chatbot.bot.types import Reply
+    from chatbot.worker import _meta
+    fallback = Reply(text=replies.FALLBACK, intent="out_of_scope", source="fallback")
+    assert _meta(fallback, 1.0, "Vocês vendem gás?")["question_key"] == unanswered.group_key("vcs vende gas")
+    answered = Reply(text="Abrimos às 7h.", intent="hours", source="template")
+    assert _meta(answered, 1.0, "qual o horário?")["question_key"] == ""
+    assert _meta(fallback, 1.0, None)["question_key"] is None            # not a text message
+
+
+def test_a_long_question_is_keyed_by_its_first_words():
+    from chatbot.bot import unanswered
+    head = " ".join(["vocês vendem gás de cozinha e carvão para churrasco aqui na loja"] * 3)     # 36 words
+    assert unanswered.group_key(head + " " + "blá " * 1000) == unanswered.group_key(head + " outra coisa " * 300)
+    assert unanswered.group_key("x" * 4096) == unanswered.group_key("x" * 5000)
+
+
+def test_older_rows_are_backfilled_and_group_as_before(client, loaded):
+    from chatbot.bot import unanswered
+    customer_asks(loaded, 1, "5585999990001", "Vocês vendem gás?", "fallback", "Desculpe, não consegui entender")
+    customer_asks(loaded, 2, "5585999990002", "vcs vende gas", "fallback", "Desculpe, não consegui entender")
+    customer_asks(loaded, 3, "5585999990003", "qual o horário?", "template", "Abrimos às 7h.")
+    before = unanswered.groups(loaded)
+    assert unanswered.backfill(loaded) == 3 and unanswered.backfill(loaded) == 0
+    keys = dict(loaded.execute("SELECT inbox_id, question_key FROM events").fetchall())
+    assert keys[1] == keys[2] == unanswered.group_key("vcs vende gas") and keys[3] == ""
+    assert unanswered.groups(loaded) == before and before[0]["count"] == 2
+
+
+def test_the_page_costs_little_however_long_the_stored_questions(loaded):
+    """2,000 fallback questions of 4 KB (the page reads up to 20,000): before, 1.8 ms of CPU each
+    (every one stemmed whole on every view); now the key is read, not computed."""
+    import random
+    import time as _time
+
+    from chatbot.bot import unanswered
+    from chatbot.bot.types import Reply
+    from chatbot.worker import _meta
+    rng = random.Random(3)
+    words = "gás carvão lenha gelo sorvete ração areia gato vendem entregam perto botijão feriado".split()
+    now = clock.now()
+    fallback = Reply(text="Desculpe, não entendi.", intent="out_of_scope", source="fallback")
+    with db.transaction(loaded):
+        for i in range(2000):
+            body = " ".join(rng.choice(words) for _ in range(700))[:4096]
+            cur = loaded.execute("INSERT INTO inbox (wamid, phone_number_id, wa_id, msg_type, body, payload,"
+                                 " received_at, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                                 (f"wamid.{i}", "pn", f"55859{i:08d}", "text", body, "{}", now - i, "answered", now))
+            loaded.execute("INSERT INTO events (ts, inbox_id, wa_id, intent, source, success, question_key)"
+                           " VALUES (?,?,?,?,?,1,?)", (now - i, cur.lastrowid, f"55859{i:08d}", "x", "fallback",
+                                                       _meta(fallback, 1.0, body)["question_key"]))
+    started = _time.process_time()
+    groups = unanswered.groups(loaded)
+    spent = _time.process_time() - started
+    assert sum(g["count"] for g in groups) <= 2000 and groups
+    assert spent < 0.6, f"{spent:.2f} s of CPU for 2,000 stored questions"
+
+
+def test_a_lone_surrogate_in_an_faq_entry_or_a_token_is_never_a_500(client, loaded, cfg):
+    """Issue 23, 8: stored with U+FFFD in its place; a token with one is simply not found."""
+    resp = client.post("/admin/faq", headers=BEARER, json={"q": "Tem g\ud800s?", "a": "Temos \udc00 sim."})
+    assert resp.status_code == 201, resp.status_code
+    fid = resp.get_json()["id"]
+    entry = next(e for e in client.get("/admin/faq", headers=BEARER).get_json()["faq"] if e["id"] == fid)
+    assert (entry["question"], entry["answer"]) == ("Tem g\ufffds?", "Temos \ufffd sim.")
+    assert client.put(f"/admin/faq/{fid}", headers=BEARER, json={"q": "Tem \udfffgás?", "a": "Sim."}).status_code == 200
+    assert "\ufffd" in (cfg.kb_sources_dir / "faq.toml").read_text()
+    resp = client.post("/admin/catalog/apply", headers=BEARER, json={"token": "abc\ud800"})
+    assert 400 <= resp.status_code < 500, resp.status_code

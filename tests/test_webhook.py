@@ -398,3 +398,47 @@ def test_chatbot_web_on_all_interfaces_refuses_unsigned_posts(tmp_path):
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     assert "unsigned webhooks are refused" in err
+
+
+# -- issue 23, 6: sandbox mode behind a proxy ---------------------------------------------------
+
+@pytest.mark.parametrize("trusted", [0, 1])
+def test_sandbox_refuses_unsigned_posts_a_proxy_forwarded(tmp_path, trusted):
+    """Behind the documented nginx every client connects from 127.0.0.1: the listener is loopback,
+    so the old rule took anyone's unsigned post. Now only a loopback peer with no forwarding
+    header is taken (the real chatbot-web server, as web/serve.py builds it)."""
+    import threading
+
+    from chatbot.web import serve
+    from support.servers import free_port, wait_http
+    cfg = make_cfg(tmp_path, web={"trusted_proxies": trusted})
+    port = free_port()
+    server = serve.create_server(create_app(cfg), cfg, "127.0.0.1", port)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{port}/webhook"
+        wait_http(url)
+        body = load_sample("webhooks/text.json")
+        plain = {"Content-Type": "application/json"}
+        for forwarded in ({"X-Forwarded-For": "203.0.113.9"}, {"X-Forwarded-For": "127.0.0.1"},
+                          {"X-Real-IP": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9"}):
+            r = requests.post(url, data=body, headers={**plain, **forwarded}, timeout=10)
+            assert r.status_code == 403, (forwarded, r.status_code)
+        assert inbox_rows(cfg) == []
+        # a program on this host (chatbot send-test, curl) is still taken
+        assert requests.post(url, data=body, headers=plain, timeout=10).status_code == 200
+        assert len(inbox_rows(cfg)) == 1
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+        from waitress import wasyncore
+        wasyncore.close_all(server._map)
+
+
+def test_allow_unsigned_still_takes_forwarded_posts(tmp_path):
+    cfg = make_cfg(tmp_path, whatsapp={"allow_unsigned": True})
+    client = create_app(cfg).test_client()
+    body = load_sample("webhooks/text.json")
+    r = client.post("/webhook", data=body, headers={"Content-Type": "application/json",
+                                                     "X-Forwarded-For": "203.0.113.9"})
+    assert r.status_code == 200

@@ -74,7 +74,7 @@ class WhatsApp:
     request_timeout_seconds: float = 10.0
     mark_read: bool = True
     # Sandbox mode (no app_secret) takes unsigned webhooks only while chatbot-web
-    # listens on loopback, unless this says so.
+    # listens on loopback, from a local client not forwarded by a proxy, unless this says so.
     allow_unsigned: bool = False
     # Approved message templates staff may send outside the 24-hour window:
     # [whatsapp.templates.NAME] name = "...", language = "pt_BR", parameters = ["nome"]
@@ -431,6 +431,9 @@ def _validate(cfg: Config) -> None:
                           " use \"starttls\" or \"ssl\" (\"none\" is allowed only to a loopback host)")
     for where, url in (("[llm] base_url", cfg.llm.base_url), ("[whatsapp] api_base_url", cfg.whatsapp.api_base_url)):
         _check_url(p, where, url)
+    for where, url in (("[handoff] notify_webhook_url", cfg.handoff.notify_webhook_url),
+                       ("[alerts] webhook_url", cfg.alerts.webhook_url)):
+        _check_url(p, where, url, "customers' names and messages")
 
 
 def check_admin_token(cfg: Config) -> None:
@@ -455,8 +458,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _check_url(p: str, where: str, url: str) -> None:
-    """Both URLs carry a bearer token: plain http only to this host."""
+def _check_url(p: str, where: str, url: str, carries: str = "its bearer token") -> None:
+    """URLs that carry a bearer token, or customers' data: plain http only to this host."""
     from urllib.parse import urlsplit
     if not url:
         return
@@ -468,7 +471,7 @@ def _check_url(p: str, where: str, url: str) -> None:
     if parts.scheme not in ("http", "https") or not host:
         raise ConfigError(f"{p}: {where} must be an https:// URL, got {url!r}")
     if parts.scheme == "http" and not is_loopback(host):
-        raise ConfigError(f"{p}: {where} uses plain http:// to {host}, which would send its bearer token"
+        raise ConfigError(f"{p}: {where} uses plain http:// to {host}, which would send {carries}"
                           " in clear; use https:// (http:// is allowed only to a loopback host)")
 
 

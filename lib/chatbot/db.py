@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import sqlite3
 import time
 from importlib import resources
@@ -262,6 +263,15 @@ def _statements(sql: str):
             buf = ""
     if buf.strip():
         yield buf
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` with every lone UTF-16 surrogate ("\\ud800" in JSON: valid JSON, not valid UTF-8)
+    replaced by U+FFFD, so SQLite can store it: what staff type must never become a 500."""
+    return _SURROGATE.sub("\ufffd", text) if isinstance(text, str) else text
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -6,7 +6,8 @@ import sqlite3
 from . import clock
 
 FIELDS = ("inbox_id", "phone_number_id", "wa_id", "intent", "confidence", "source", "processing_ms",
-          "latency_ms", "success", "handoff", "tokens_in", "tokens_out", "llm_ms", "error", "operator")
+          "latency_ms", "success", "handoff", "tokens_in", "tokens_out", "llm_ms", "error", "operator",
+          "question_key", "llm_error")
 
 
 def record(conn: sqlite3.Connection, **values) -> None:
@@ -19,6 +20,12 @@ def record(conn: sqlite3.Connection, **values) -> None:
     cols = ["ts", *values]
     conn.execute(f"INSERT INTO events ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                  [clock.now(), *values.values()])
+
+
+def set_question_keys(conn: sqlite3.Connection, keys: list[tuple[str, int]]) -> None:
+    """Fill in ``question_key`` of events stored before it existed: (key, event id) pairs.
+    Call inside a transaction."""
+    conn.executemany("UPDATE events SET question_key=? WHERE id=? AND question_key IS NULL", keys)
 
 
 def heartbeat(conn: sqlite3.Connection, name: str, pid: int, info: str = "") -> None:

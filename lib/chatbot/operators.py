@@ -81,7 +81,7 @@ def takeover(conn, key: tuple[str, str], who: str, timeout_minutes: float) -> di
 def reply(conn, key: tuple[str, str], who: str, text: str, timeout_minutes: float) -> int:
     """Queue a person's message; its outbox id. Takes the conversation over if
     nobody holds it. Refused outside the 24-hour window, before anything is sent."""
-    text = (text or "").strip()
+    text = db.storable((text or "").strip())
     if not text:
         raise Refused("Escreva a mensagem.", "empty", 400)
     if len(text) > MAX_TEXT:
@@ -108,7 +108,7 @@ def send_template(conn, key: tuple[str, str], who: str, template: dict, values: 
                "template": {"name": template["name"], "language": {"code": template.get("language", "pt_BR")}}}
     if values:
         payload["template"]["components"] = [{"type": "body", "parameters": [
-            {"type": "text", "text": str(v)[:1000]} for v in values]}]
+            {"type": "text", "text": db.storable(str(v)[:1000])} for v in values]}]
     with db.transaction(conn, durable=True):
         handoff.needs_template(conn, key, False)
         return operator_outbox.enqueue(conn, key[0], key[1], payload, who)
@@ -117,7 +117,7 @@ def send_template(conn, key: tuple[str, str], who: str, template: dict, values: 
 def release(conn, key: tuple[str, str], who: str, closing: str = "") -> dict:
     """Give the conversation back to the bot, with an optional closing message
     (sent only inside the 24-hour window). Returns what was done."""
-    closing = (closing or "").strip()
+    closing = db.storable((closing or "").strip())
     queued = None
     if closing and len(closing) > MAX_TEXT:
         raise Refused(f"A mensagem passa de {MAX_TEXT} caracteres.", "too_long", 400)

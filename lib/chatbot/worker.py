@@ -31,8 +31,8 @@ import time
 
 from . import clock, db, events, owners, sdnotify
 from .heartbeat import Heartbeat
+from .bot import handoff, llm, unanswered
 from .orders import checkout
-from .bot import handoff
 from .bot.pipeline import NEEDS_LLM
 from .bot.types import Question, Reply
 from .log import mask_phone
@@ -133,7 +133,7 @@ class Worker:
                 if not inbox.to_lane(self.conn, msg["id"], self.owner, "llm"):
                     return "lost-lease"
                 return "to-llm-lane"
-            meta = _meta(reply, bot_ms)
+            meta = _meta(reply, bot_ms, msg["body"] if msg["msg_type"] == "text" else None)
             if reply.text is None:
                 inbox.finish(self.conn, msg["id"], "handoff", event=_event(msg, meta, success=True))
                 return "handoff"
@@ -335,6 +335,7 @@ class Worker:
         LLM lane; the benchmark's baseline)."""
         w = self.cfg.worker
         self.recover()
+        unanswered.backfill(self.conn)      # events stored before their question_key (once)
         n_llm = 0 if single_lane else self.lanes()
         llm_bound = w.stall_seconds + self.cfg.llm.timeout_seconds + 2 * self.cfg.whatsapp.request_timeout_seconds
         fast_lane = "fast" if n_llm else None
@@ -413,11 +414,14 @@ class Worker:
             self.conn.close()
 
 
-def _meta(reply: Reply, bot_ms: float) -> dict:
-    """What the monitoring event needs to know about a composed reply."""
+def _meta(reply: Reply, bot_ms: float, question: str | None = None) -> dict:
+    """What the monitoring event needs to know about a composed reply (and, for a text the bot
+    could not answer, the key /admin/unanswered groups it by, computed once here)."""
     return {"intent": reply.intent, "confidence": reply.confidence, "source": reply.source,
             "handoff": reply.handoff, "tokens_in": reply.tokens_in, "tokens_out": reply.tokens_out,
-            "llm_ms": reply.llm_ms, "processing_ms": bot_ms}
+            "llm_ms": reply.llm_ms, "processing_ms": bot_ms,
+            "question_key": unanswered.stored_key(question, reply.source, reply.text),
+            "llm_error": llm.error_kind(reply.guard)}
 
 
 def _event(msg, meta: dict, success: bool, error: str | None = None) -> dict:

@@ -20,7 +20,8 @@ REPLY = "Tudo bem por aqui, obrigado por perguntar! Posso ajudar com mais alguma
 
 
 class LLMStub:
-    def __init__(self, delay: float = 1.0, reply: str = REPLY):
+    def __init__(self, delay: float = 1.0, reply=REPLY):
+        """``reply``: the text of every answer, or a function of the request's messages that writes it."""
         self.delay = delay
         self.reply = reply
         self.calls: list[dict] = []          # {"start", "end", "question"}
@@ -69,8 +70,11 @@ class LLMStub:
                 call["end"] = time.monotonic()
         return {"id": "chatcmpl-stub", "object": "chat.completion", "model": body.get("model", "stub"),
                 "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": self.reply}}],
+                             "message": {"role": "assistant", "content": self._text(body)}}],
                 "usage": {"prompt_tokens": 300, "completion_tokens": 20, "total_tokens": 320}}
+
+    def _text(self, body: dict) -> str:
+        return self.reply(body.get("messages") or []) if callable(self.reply) else self.reply
 
     def start(self) -> LLMStub:
         self.thread.start()
@@ -89,6 +93,7 @@ class ChatServer:
         self.content = "Olá! Sou o assistente virtual do Atacarejo Bom Preço. Como posso ajudar?"
         self.echo_system = 0        # > 0: answer with that many characters of the system prompt
         self.status = 200
+        self.error_body = b'{"error": "boom"}'
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -101,7 +106,7 @@ class ChatServer:
                            "choices": [{"index": 0, "finish_reason": "stop",
                                         "message": {"role": "assistant", "content": server.content}}],
                            "usage": {"prompt_tokens": 321, "completion_tokens": 17, "total_tokens": 338}}
-                raw = json.dumps(payload).encode() if server.status == 200 else b'{"error": "boom"}'
+                raw = json.dumps(payload).encode() if server.status == 200 else server.error_body
                 self.send_response(server.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))

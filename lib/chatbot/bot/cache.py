@@ -2,7 +2,10 @@
 
 The key is the normalized question plus what the classifier made of it in
 context (intent, products carried over), so "e no atacado?" after rice and
-after beans are different questions. Entries live [bot] cache_ttl_seconds,
+after beans are different questions. A reply the LLM wrote is stored (and
+looked up) only when the model saw no earlier turn of the conversation: it
+then depends on the text alone, never on what one customer said before
+(bot/pipeline.py decides). Entries live [bot] cache_ttl_seconds,
 at most cache_max_entries are kept (least recently used go first), and every
 knowledge-base import empties the table (knowledge.import_kb) and bumps the
 version the rows are checked against; a dated promotion starting or ending

@@ -10,7 +10,8 @@ money is ever "allowed": "R$ 9,90" is refused even when it is the delivery
 fee. That is what makes prompt injection harmless: whatever a customer talks
 the model into saying, a price, a discount or a free offer never leaves, and
 neither does the system prompt. Numbers written as words are checked like
-figures. No "free" small integers are allowed: a list numbered 1., 2. costs
+figures, and a bare figure must be one the facts hold bare (an hour of the
+facts is allowed as an hour, "8h", not as "8"). No "free" small integers are allowed: a list numbered 1., 2. costs
 a fallback, an invented "1 real" would cost a customer.
 """
 from __future__ import annotations
@@ -26,8 +27,11 @@ from . import text
 
 log = logging.getLogger("chatbot.llm")
 
+# A figure after R$, or before "reais" or money slang ("7 conto", "5 pila", "10 mangos", "20 pau", "3 pratas").
 _MONEY = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
-                    r"|(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:reais|real)\b", re.I)
+                    r"|(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*"
+                    r"(?:reais|real|centavos?|contos?|pilas?|mangos?|paus?|pratas?|pratinhas?|merrecas?|"
+                    r"pixulecos?|dilmas?)\b", re.I)
 # "10h", "10 horas", "10h30"; not "10 hoje"
 _TIME = re.compile(r"\b([01]?\d|2[0-4])(?::([0-5]\d)|\s?h(?:s|oras?)?(?![a-záéíóúâêôãõç])\s?([0-5]\d)?)(?!\d)", re.I)
 _PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
@@ -40,7 +44,13 @@ _MONEY_TALK = re.compile(
     r"r\$|\$|%|\b(?:reais|centavos?|precos?|custa|custam|custar|custando|custos?|valor|valores|descontos?|"
     r"promocao|promocoes|promos?|promocional|ofertas?|liquidacao|queima de estoque|pechincha|baratos?|baratas?|"
     r"baratinh[oa]s?|gratis|gratuit[oa]s?|de graca|sem custo|na faixa|brindes?|cupom|cupons|cashback|"
-    r"por cento|porcento|taxas?|tarifas?|pela metade|metade do preco|mais em conta|grana|troco)\b")
+    r"por cento|porcento|taxas?|tarifas?|pela metade|metade do preco|mais em conta|grana|troco|"
+    # free, on the house, half off: "não paga nada", "fica por nossa conta", "pagando só a metade"
+    r"metade|cortesia|cortesias|de presente|presentead[oa]s?|zerad[oa]s?|zeramos|zerar|"
+    r"(?:nao|sem|nem) (?:paga|pagam|pagar|pagando|precisa pagar|cobra|cobram|cobramos|cobrar|cobrando)|"
+    r"(?:paga|pagar|pagando|cobra|cobramos|cobrar) (?:nada|zero|so|apenas|menos)|de gratis|gratuitamente|"
+    r"por (?:nossa|minha) conta|por conta da (?:casa|loja)|conta da casa|"
+    r"abatimento|reembolso|estorno|bonificacao|economi[sz]e|economizar|pilas?|mangos|merreca)\b")
 # pt-BR numbers in words. "um"/"uma" alone are articles; "meia" (six, half) is too ambiguous.
 _UNITS = {"zero": 0, "um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6,
           "sete": 7, "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "treze": 13, "catorze": 14,
@@ -130,10 +140,11 @@ def extract(s: str) -> Numbers:
 
 
 def allowed(facts_text: str, names: tuple[str, ...] = ()) -> Numbers:
-    """What a reply may contain: the numbers of the facts, each also allowed as a plain number,
-    and ``names`` (the store's name, "Bom Preço") that may hold money words."""
+    """What a reply may contain: the numbers of the facts, and ``names`` (the store's name, "Bom
+    Preço") that may hold money words. A bare figure is allowed only where the facts hold it bare
+    (a phone number, a street number), not as a piece of a price or an hour: "Hoje o arroz tá 7."
+    went through where the store opens at 7h (issue 23)."""
     n = extract(facts_text)
-    n.plain |= n.money | n.percents | {t // 60 for t in n.times} | {t % 60 for t in n.times if t % 60}
     n.names = {x for x in names if x}
     return n
 

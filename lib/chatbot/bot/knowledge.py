@@ -628,8 +628,8 @@ FAQ_MAX_QUESTION, FAQ_MAX_ANSWER = 300, 1000
 
 
 def _faq_text(question, answer) -> tuple[str, str]:
-    q = " ".join(str(question or "").split())
-    a = str(answer or "").strip()
+    q = db.storable(" ".join(str(question or "").split()))
+    a = db.storable(str(answer or "").strip())
     if not q or not a:
         raise FAQError("Escreva a pergunta e a resposta.")
     if len(q) > FAQ_MAX_QUESTION or len(a) > FAQ_MAX_ANSWER:

@@ -32,6 +32,30 @@ class LLMError(Exception):
     """The model could not produce a reply (not loaded, server down, bad answer)."""
 
 
+# In the message of every ContextFull: the llm_context alert finds such failures by it.
+CONTEXT_FULL = "does not fit the context window ([llm] n_ctx)"
+
+
+class ContextFull(LLMError):
+    """The prompt and the reply do not fit the model's context window."""
+
+
+def error_kind(verdict: str | None) -> str | None:
+    """What an LLM call's failure was, from the writer's verdict ("error: ..."): 'context',
+    'timeout' or 'error'; None when the model answered (its reply may still have been refused)."""
+    if not verdict or not verdict.startswith("error:"):
+        return None
+    if CONTEXT_FULL in verdict:
+        return "context"
+    return "timeout" if "no answer within" in verdict else "error"
+
+
+def estimate_tokens(text: str) -> int:
+    """A generous count of the tokens of ``text`` when no tokenizer is at hand (an engine over
+    HTTP): two bytes of UTF-8 a token, while BPE tokenizers take 3-4 characters of Portuguese."""
+    return len(text.encode("utf-8")) // 2 + 1
+
+
 @dataclass
 class Generation:
     text: str
@@ -97,9 +121,18 @@ class LlamaBackend:
                                                         temperature=temperature, top_p=0.9, repeat_penalty=1.15,
                                                         stop=STOP)
             except Exception as exc:
+                if "context window" in str(exc):       # llama-cpp: "Requested tokens (N) exceed context window of M"
+                    raise ContextFull(f"the prompt {CONTEXT_FULL}: {exc}") from None
                 raise LLMError(f"generation failed: {exc}") from None
             ms = (time.monotonic() - started) * 1000
         return _generation(out, ms)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` as this model reads it (its own tokenizer; no generation needed)."""
+        try:
+            return len(self.model.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        except Exception:       # never let counting cost a reply
+            return estimate_tokens(text)
 
 
 class OpenAIBackend:
@@ -122,6 +155,9 @@ class OpenAIBackend:
             return self._chat(messages, max_tokens, temperature)
         return within(self.cfg.timeout_seconds, self._chat, messages, max_tokens, temperature)
 
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
     def _chat(self, messages: list[dict], max_tokens: int, temperature: float) -> Generation:
         body = {"model": self.cfg.model or "default", "messages": messages, "max_tokens": max_tokens,
                 "temperature": temperature, "stream": False, "stop": STOP[:4]}
@@ -132,6 +168,10 @@ class OpenAIBackend:
             except Exception as exc:   # requests' connection errors and timeouts
                 raise LLMError(f"{self.url}: {type(exc).__name__}") from None
             ms = (time.monotonic() - started) * 1000
+        if resp.status_code == 400 and "context" in resp.text[:2000].lower():
+            # llama-server: "the request exceeds the available context size"; vLLM, OpenAI:
+            # "maximum context length is N tokens"
+            raise ContextFull(f"the prompt {CONTEXT_FULL} of {self.url} (HTTP 400)")
         if resp.status_code != 200:
             raise LLMError(f"{self.url} answered HTTP {resp.status_code}")
         try:

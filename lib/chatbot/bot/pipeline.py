@@ -9,7 +9,8 @@ The steps, in order:
    returned, and a failure to read is logged and counted, never the apology;
    classify (intents.py) what it leaves, with the last turn as context;
 3. a request for a human or a complaint hands the conversation over;
-4. the response cache, keyed by the normalized question and its reading;
+4. the response cache, keyed by the normalized question and its reading (an
+   LLM reply only when the model saw no earlier turn: it depends on the text alone);
 5. templates fill in the store's facts (replies.py, product_replies.py);
 6. what no template answers goes to the LLM, whose reply must pass the
    guard (guard.py) or is replaced by a safe fallback;
@@ -109,8 +110,11 @@ class Bot:
             log.info("conversation handed to a person (%s)", it.name)
             return reply
 
-        key = cache.key(text.normalize(q.text), it.name, it.context_skus)
-        hit = cache.get(self.conn, key, kb.version, b.cache_ttl_seconds)
+        # The model reads the conversation's last turns: what it writes for one customer is
+        # never served to another. Its replies are cached only when it saw the text alone.
+        key = None if it.name in LLM_INTENTS and turns else cache.key(text.normalize(q.text), it.name,
+                                                                      it.context_skus)
+        hit = cache.get(self.conn, key, kb.version, b.cache_ttl_seconds) if key else None
         if hit is not None:
             reply = Reply(text=hit["text"], intent=it.name, confidence=it.confidence, source="cache")
             self._remember(q, reply, hit.get("topic") or {}, cache_key=key, hit=True)

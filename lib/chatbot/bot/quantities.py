@@ -38,6 +38,16 @@ _GLUED = re.compile(r"^(\d{1,5}(?:[.,]\d{1,3})?)(kg|g)$")
 _BULLET = re.compile(r"^\s*(?:[-–—•*·▪►✓✔☑✅➡>]+\s*|\d{1,2}\s*[).]\s+|\d{1,2}\s+-\s+)")
 # Item separators inside a line; a comma or period between digits ("1,5 kg") is not one.
 _SEPARATORS = re.compile(r",(?!\d)|(?<!\d),|[;+:?!]|\.(?:\s|$)|\s\|\s")
+# A count no shopping list means ("1000000000000000000000 arroz"): read as what it is, then refused
+# (quote.py answers that the amount is too large), never taken for "no amount" (1).
+_LONG_NUMBER = re.compile(r"^\d{6,}$")
+MAX_AMOUNT = Decimal(9999)      # units, or kg
+# "½ arroz", "1½ kg", "1/2 kg": fractions as decimals before anything else reads the text (else
+# "½" became "1 2" and was read as 2 units). Thirds round to 3 decimals.
+_VULGAR = {"½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4", "⅕": "1/5", "⅖": "2/5", "⅗": "3/5",
+           "⅘": "4/5", "⅙": "1/6", "⅚": "5/6", "⅛": "1/8", "⅜": "3/8", "⅝": "5/8", "⅞": "7/8"}
+_FRACTION = re.compile(r"(?<![\d/.,])(?:(\d{1,4})\s*)?([½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞])"
+                       r"|(?<![\d/.,])(?:(\d{1,4})\s+)?(\d)\s*[/⁄]\s*(\d{1,2})(?![\d/])")
 
 
 @dataclass
@@ -57,10 +67,30 @@ class Item:
     raw: str                 # the item as written
 
 
+def fractions(message: str) -> str:
+    """"½ kg" -> "0,5 kg", "1½ kg" and "1 1/2 kg" -> "1,5 kg", "1/4 kg" -> "0,25 kg", "⅓" -> "0,333".
+    A slash that is no proper fraction ("3/2", "12/10") is left as written."""
+    def value(m: re.Match) -> str:
+        if m.group(2):
+            whole, (num, den) = m.group(1), map(int, _VULGAR[m.group(2)].split("/"))
+        else:
+            whole, num, den = m.group(3), int(m.group(4)), int(m.group(5))
+            if not 0 < num < den:
+                return m.group(0)
+        return value_of(Decimal(int(whole or 0)) + Decimal(num) / den)
+    if not any(c in message for c in "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞/⁄"):
+        return message
+    return _FRACTION.sub(value, message)
+
+
+def value_of(d: Decimal) -> str:
+    return f"{d.quantize(Decimal('0.001')).normalize():f}".replace(".", ",")
+
+
 def split_items(message: str) -> list[str]:
     """The pieces of a message that may each be one list item (as written, not normalized)."""
     pieces: list[str] = []
-    for line in (message or "").splitlines():
+    for line in fractions(message or "").splitlines():
         line = _BULLET.sub("", line)
         for piece in _SEPARATORS.split(line):
             if piece and piece.strip():
@@ -114,6 +144,8 @@ def amount_at(toks: list[str], i: int) -> Amount | None:
         return None
     if t in DOZEN:
         return Amount(12, False, 1)
+    if _LONG_NUMBER.match(t):
+        return Amount(Decimal(t), False, 1)     # more than MAX_AMOUNT: the quote refuses it by name
     n = _number(t)
     used = 1
     if n is not None and not n:
@@ -156,11 +188,12 @@ def _spelled(toks: list[str], i: int) -> tuple[Decimal | None, int]:
 def read_item(piece: str, is_product_word) -> Item:
     """The quantity and product words of one list item. ``is_product_word(token)`` says
     whether a normalized token names something in the catalog."""
-    toks = text.normalize(piece).split()
+    toks = text.normalize(fractions(piece)).split()
     first_product = next((k for k, t in enumerate(toks)
                           if t not in PACKS and t not in UNITS and t not in TENS and t not in DOZEN
                           and t not in WEIGHT and t not in LINKS and t not in ("meio", "meia", "e")
-                          and not _number(t) and not _GLUED.match(t) and is_product_word(t)), len(toks))
+                          and not _number(t) and not _GLUED.match(t) and not _LONG_NUMBER.match(t)
+                          and is_product_word(t)), len(toks))
     amount, end = None, 0
     k = 0
     while k < first_product:

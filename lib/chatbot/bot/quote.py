@@ -45,6 +45,7 @@ class Quote:
     lines: list[Line] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
     unclear: list[str] = field(default_factory=list)   # found, but the amount makes no sense for it
+    too_large: list[str] = field(default_factory=list)  # found, with more than quantities.MAX_AMOUNT
 
     @property
     def total(self) -> Decimal:
@@ -132,9 +133,16 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
                 continue
             p = complete[0].product
         amount = item.amount or quantities.Amount(1)
+        if amount.value > quantities.MAX_AMOUNT:
+            quote.too_large.append(p.name)
+            counted += 1
+            priced += 1
+            continue
         qty = units_for(p, amount)
         if qty is None:
             quote.unclear.append(p.name)
+            counted += 1
+            priced += item.amount is not None     # "½ arroz": an amount was given, and is refused by name
             continue
         # The same product twice in a list is one line: its quantities add up, and
         # together they may reach the wholesale minimum.
@@ -145,7 +153,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     quote.lines = [price_line(p, qty) for p, qty in wanted.values()]
     if not priced:
         return None
-    if counted >= 2:
+    if counted >= 2 or quote.too_large:
         return quote
     norm = text.normalize(message)
     asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) and not text.has_phrase(norm, "cada")
@@ -174,6 +182,10 @@ def render(quote: Quote) -> list[str]:
         out.append(f"❓ Não encontrei no catálogo (não vendemos ou escreveu diferente): {fmt.join(quote.not_found)}.")
     if quote.unclear:
         out.append(f"❓ Não entendi a quantidade de: {fmt.join(quote.unclear)}.")
+    if quote.too_large:
+        limit = f"{quantities.MAX_AMOUNT.normalize():f}"
+        out.append(f"❓ Quantidade grande demais para orçar por aqui (até {limit} por item): "
+                   f"{fmt.join(quote.too_large)}. Para uma compra desse tamanho, digite *atendente*.")
     tips = []
     for ln in quote.lines:
         if ln.unlock:
@@ -184,8 +196,12 @@ def render(quote: Quote) -> list[str]:
     out += tips
     if quote.lines:
         out.append(f"💰 *Total: {fmt.money(quote.total)}*" + (" (sem os itens não encontrados)"
-                                                              if quote.not_found or quote.unclear else ""))
-    else:
+                                                              if quote.not_found or quote.unclear or quote.too_large
+                                                              else ""))
+    elif quote.unclear:
+        out.append("Pode escrever de novo com a quantidade em unidades (ou em kg, para o que vendemos por quilo)? "
+                   "Se preferir, digite *atendente*.")
+    elif not quote.too_large:
         out.append("Não encontrei nenhum desses produtos no catálogo. Pode escrever de outro jeito? "
                    "Se preferir, digite *atendente*.")
     return out

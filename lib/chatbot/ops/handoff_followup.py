@@ -5,8 +5,9 @@ person has answered. Run by the worker every few seconds (``tick``):
   notify_emails`` through ``[smtp]`` and, if set, a JSON POST to
   ``notify_webhook_url``;
 - ``pickup_minutes`` after a handoff nobody answered, the customer gets one
-  honest note: the team was told (inside opening hours), or when the store
-  opens (outside them);
+  honest note: the team was told (only when the notice went out; else that
+  the request is in the team's queue), and when the store opens (outside
+  opening hours);
 - a conversation a person holds with no message from them for
   ``timeout_minutes`` goes back to the bot, with a note to the customer.
 
@@ -35,6 +36,12 @@ PICKUP_OPEN = ("Nossa equipe já foi avisada e vai responder por aqui assim que 
                "Obrigado pela paciência! 🙏")
 PICKUP_CLOSED = ("Nossa equipe já foi avisada, mas a loja está fechada agora. Abrimos {when}, e "
                  "respondemos por aqui assim que possível. 🙏")
+# While no notice went out (none configured, or the mail server refuses it) the note says no more
+# than is true: the request is in the team's queue (/inbox shows it).
+QUEUED_OPEN = ("Seu pedido para falar com uma pessoa está registrado, e nossa equipe vai responder por aqui "
+               "assim que possível. Obrigado pela paciência! 🙏")
+QUEUED_CLOSED = ("Seu pedido para falar com uma pessoa está registrado, mas a loja está fechada agora. "
+                 "Abrimos {when}, e respondemos por aqui assim que possível. 🙏")
 TIMEOUT_NOTE = ("Como não tivemos retorno por aqui, esta conversa voltou para o atendimento automático. "
                 "Se precisar falar com uma pessoa, é só digitar *atendente*.")
 RETRY_NOTICE_SECONDS = 300       # a notice that failed is tried again this much later...
@@ -87,33 +94,43 @@ def announce(conn, cfg) -> int:
     for row in rows:
         if _next_try.get(row["id"], 0) > time.monotonic():
             continue
-        subject, body, payload = _notice(conn, cfg, row)
-        errors = []
-        if h.notify_emails and cfg.smtp.host:
-            try:
-                notify.send_email(cfg, subject, body, to=list(h.notify_emails))
-            except notify.NotifyError as exc:
-                errors.append(f"e-mail: {exc}")
-        if h.notify_webhook_url:
-            try:
-                notify.send_webhook(cfg, payload, url=h.notify_webhook_url)
-            except notify.NotifyError as exc:
-                errors.append(f"webhook: {exc}")
-        if errors:
+        try:
+            done += _announce_one(conn, cfg, row)
+        except Exception:       # one row's failure never holds up the notices of later handoffs
             _next_try[row["id"]] = time.monotonic() + RETRY_NOTICE_SECONDS
-            log.error("could not tell staff about the handoff of %s (retry in %d min): %s",
-                      mask_phone(row["wa_id"]), RETRY_NOTICE_SECONDS // 60, "; ".join(errors))
-            continue
-        _next_try.pop(row["id"], None)
-        handoff.staff_told(conn, row["id"])
-        log.info("staff told about the handoff of %s (%s)", mask_phone(row["wa_id"]), row["reason"])
-        done += 1
+            log.exception("could not tell staff about the handoff of %s (retry in %d min)",
+                          mask_phone(row["wa_id"]), RETRY_NOTICE_SECONDS // 60)
     return done
+
+
+def _announce_one(conn, cfg, row) -> int:
+    h = cfg.handoff
+    subject, body, payload = _notice(conn, cfg, row)
+    errors = []
+    if h.notify_emails and cfg.smtp.host:
+        try:
+            notify.send_email(cfg, subject, body, to=list(h.notify_emails))
+        except notify.NotifyError as exc:
+            errors.append(f"e-mail: {exc}")
+    if h.notify_webhook_url:
+        try:
+            notify.send_webhook(cfg, payload, url=h.notify_webhook_url)
+        except notify.NotifyError as exc:
+            errors.append(f"webhook: {exc}")
+    if errors:
+        _next_try[row["id"]] = time.monotonic() + RETRY_NOTICE_SECONDS
+        log.error("could not tell staff about the handoff of %s (retry in %d min): %s",
+                  mask_phone(row["wa_id"]), RETRY_NOTICE_SECONDS // 60, "; ".join(errors))
+        return 0
+    _next_try.pop(row["id"], None)
+    handoff.staff_told(conn, row["id"])
+    log.info("staff told about the handoff of %s (%s)", mask_phone(row["wa_id"]), row["reason"])
+    return 1
 
 
 def _notice(conn, cfg, row) -> tuple[str, str, dict]:
     conv = operators.conversation(conn, row["wa_id"]) or {"contact_name": None, "messages": []}
-    name = conv["contact_name"] or "cliente sem nome"
+    name = notify.header_text(conv["contact_name"] or "") or "cliente sem nome"
     masked = mask_phone(row["wa_id"])
     reason = REASONS.get(row["reason"], row["reason"])
     base = (cfg.web.public_url or f"http://{cfg.web.host}:{cfg.web.port}").rstrip("/")
@@ -131,7 +148,7 @@ def _notice(conn, cfg, row) -> tuple[str, str, dict]:
         f"Se ninguém responder em {cfg.handoff.pickup_minutes} min, o cliente recebe um aviso automático."])
     payload = {"event": "handoff", "reason": row["reason"], "customer": name, "number": masked, "url": link,
                "since": row["created_at"], "last_messages": lines,
-               "text": f"Cliente {name} ({masked}) aguarda atendimento: {reason}. {link}"}
+               "text": f"Cliente {notify.chat_escape(name)} ({masked}) aguarda atendimento: {reason}. {link}"}
     return subject, body, payload
 
 
@@ -142,14 +159,15 @@ def pickup(conn, cfg) -> int:
     if minutes <= 0:
         return 0
     now = clock.now()
-    rows = conn.execute("SELECT h.id, h.phone_number_id, h.wa_id FROM handoffs h JOIN conversations c"
+    rows = conn.execute("SELECT h.id, h.phone_number_id, h.wa_id, h.notified_at FROM handoffs h"
+                        " JOIN conversations c"
                         " ON c.phone_number_id=h.phone_number_id AND c.wa_id=h.wa_id AND c.mode='human'"
                         " WHERE h.ended_at IS NULL AND h.first_reply_at IS NULL AND h.pickup_sent_at IS NULL"
                         " AND h.reason != 'operator_takeover' AND h.created_at <= ?", (now - minutes * 60,)).fetchall()
     sent = 0
     for r in rows:
         key = (r["phone_number_id"], r["wa_id"])
-        text = pickup_text(conn, cfg)
+        text = pickup_text(conn, cfg, told=r["notified_at"] is not None)
         with db.transaction(conn, durable=True):
             handoff.pickup_noted(conn, r["id"], now)
             if operators.window(conn, key)["open"]:
@@ -159,14 +177,16 @@ def pickup(conn, cfg) -> int:
     return sent
 
 
-def pickup_text(conn, cfg) -> str:
+def pickup_text(conn, cfg, told: bool = True) -> str:
+    """The note for a customer nobody answered; ``told``: the notice to staff went out."""
+    opened, closed = (PICKUP_OPEN, PICKUP_CLOSED) if told else (QUEUED_OPEN, QUEUED_CLOSED)
     hours = knowledge.load(conn).hours if knowledge.version(conn) else {}
     if not hours:
-        return PICKUP_OPEN
+        return opened
     now = fmt.store_now(cfg.bot.store_timezone)
     if fmt.open_at(hours.get(fmt.day_key(now)), now):
-        return PICKUP_OPEN
-    return PICKUP_CLOSED.format(when=next_opening(hours, now))
+        return opened
+    return closed.format(when=next_opening(hours, now))
 
 
 def next_opening(hours: dict, now: dt.datetime) -> str:

@@ -3,7 +3,8 @@
 Deletes run in batches of ``BATCH`` rows, one short transaction each, so
 the worker and the web service never wait long for the write lock. Rows
 still in use are never deleted: unanswered inbox messages, the latest run
-of every job, alerts still pending or firing, notices still to be sent.
+of every job, alerts still pending or firing, notices still to be sent,
+staff messages on their way, open handoffs, conversations a person holds.
 """
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ import sqlite3
 import time
 
 from .. import clock, db
+from ..bot import catalog
+from ..orders import store as orders_store
 from . import backup
 
 BATCH = 5000
 DAY = 86400.0
 
 FINISHED = "('answered', 'ignored', 'stale', 'failed', 'unknown', 'handoff')"
+# SQL conditions (on the row of ``conversations`` being considered) under which a conversation
+# past its retention is kept all the same: each written by the module that owns its table.
+KEEP_CONVERSATION: tuple[str, ...] = (orders_store.HAS_OPEN_ORDER,)
 
 
 def _delete(conn: sqlite3.Connection, table: str, where: str, params: tuple) -> int:
@@ -65,6 +71,20 @@ def purge(conn: sqlite3.Connection, cfg) -> dict[str, int]:
     out["orders"] = _delete(conn, "orders", "created_at < ? AND status IN ('delivered', 'cancelled')",
                             (now - r.orders_days * DAY,))
     out["carts"] = _delete(conn, "carts", "expires_at < ?", (now,))
+    # What people wrote to customers, and the system's notes (outbox rows with no inbox message):
+    # the same retention as the customers' own words, once they are no longer on their way.
+    out["staff_messages"] = _delete(conn, "outbox", "inbox_id IS NULL AND created_at < ?"
+                                    " AND state NOT IN ('queued', 'sending')", (ib,))
+    out["handoffs"] = _delete(conn, "handoffs", "ended_at IS NOT NULL AND ended_at < ?", (ib,))
+    # A conversation nobody wrote in for inbox_days, unless a person holds it or it still has an
+    # open handoff or an open order (KEEP_CONVERSATION).
+    out["conversations"] = _delete(conn, "conversations", "COALESCE(last_seen, mode_since, 0) < ? AND mode = 'bot'"
+                                   " AND held_by IS NULL AND NOT EXISTS (SELECT 1 FROM handoffs h"
+                                   " WHERE h.phone_number_id = conversations.phone_number_id"
+                                   " AND h.wa_id = conversations.wa_id AND h.ended_at IS NULL)"
+                                   + "".join(f" AND NOT ({rule})" for rule in KEEP_CONVERSATION), (ib,))
+    # A catalog preview nobody confirmed: its file is kept no longer than its token is valid.
+    out["kb_previews"] = _delete(conn, "kb_previews", "created_at < ?", (now - catalog.PREVIEW_TTL_SECONDS,))
     return out
 
 

@@ -14,6 +14,7 @@ server's reply code only.
 from __future__ import annotations
 
 import json
+import re
 import smtplib
 import socket
 import ssl
@@ -93,6 +94,8 @@ def deliver(conn: sqlite3.Connection, cfg) -> dict:
                 error = scrub(str(exc), cfg.secrets())
                 if row["channel"] in channels(cfg):
                     broken[row["channel"]] = error
+            except Exception as exc:    # this notice's own fault (its payload, its text): it fails alone
+                error = scrub(f"cannot send this notice: {type(exc).__name__}: {_first_line(exc)}", cfg.secrets())
         now = clock.now()
         with db.transaction(conn):
             if error is None:
@@ -132,9 +135,12 @@ def send_email(cfg, subject: str, body: str, to: list[str] | None = None) -> Non
     if not s.host or not recipients:
         raise NotifyError("e-mail is not configured ([smtp] host and recipients)")
     msg = EmailMessage()
-    msg["From"] = s.sender
-    msg["To"] = ", ".join(recipients)
-    msg["Subject"] = subject
+    try:
+        msg["From"] = s.sender
+        msg["To"] = ", ".join(recipients)
+        msg["Subject"] = header_text(subject)
+    except (ValueError, TypeError) as exc:      # a header the e-mail library refuses: this notice only
+        raise NotifyError(f"cannot build the e-mail: {_first_line(exc)}") from None
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=hostname(cfg))
     msg.set_content(body)
@@ -175,6 +181,21 @@ def send_email(cfg, subject: str, body: str, to: list[str] | None = None) -> Non
         raise NotifyError(f"cannot connect to {where}: {exc.strerror or exc}") from None
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(value: str) -> str:
+    """One line for a mail header: a customer's name with a CR/LF in it must not end the header
+    (the e-mail library refuses it, and every later notice would wait behind that one)."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split())
+
+
+def chat_escape(value: str) -> str:
+    """Text for a Slack-style ``text`` field: &, < and > escaped, so a customer's name cannot
+    become a link or a mention (``<!channel>``, ``<https://...|...>``)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def send_webhook(cfg, payload: dict, url: str | None = None) -> None:
     """POST ``payload`` as JSON to [alerts] webhook_url, or to ``url``."""
     import requests
@@ -187,9 +208,13 @@ def send_webhook(cfg, payload: dict, url: str | None = None) -> None:
     where = f"webhook at {urlsplit(url).scheme}://{urlsplit(url).netloc}"
     try:
         with http.session(pool_size=1) as session:
-            resp = session.post(url, json=payload, timeout=cfg.alerts.webhook_timeout_seconds)
+            # No redirect is followed: it could carry customers' names to a host the config never named.
+            resp = session.post(url, json=payload, timeout=cfg.alerts.webhook_timeout_seconds, allow_redirects=False)
     except requests.RequestException as exc:
         raise NotifyError(f"cannot reach the {where}: {type(exc).__name__}") from None
+    if resp.is_redirect:
+        raise NotifyError(f"the {where} answered HTTP {resp.status_code} (a redirect: not followed;"
+                          " put the final URL in the config)")
     if not 200 <= resp.status_code < 300:
         raise NotifyError(f"the {where} answered HTTP {resp.status_code}")
 

@@ -47,6 +47,11 @@ HELP = {
                    "Create a new token in Meta Business Manager (system user), put it in the secrets file as"
                    " WHATSAPP_ACCESS_TOKEN, `systemctl restart chatbot-worker`, then `chatbot send-test oi`."
                    " See docs/OPERATIONS.md, Rotating the WhatsApp token."),
+    "llm_context": ("Replies the language model should have written failed because the prompt did not fit its"
+                    " context window ([llm] n_ctx): those customers got the fallback reply instead.",
+                    "`journalctl -u chatbot-worker | grep -i 'context'` shows the failures. Raise [llm] n_ctx (the"
+                    " engine's context per slot with [llm] backend = \"openai\"), or shorten the store's facts."
+                    " FAQ entries that do not fit are already left out of the prompt (a warning at start)."),
     "worker_down": ("chatbot-worker has not written its heartbeat: messages are not being answered.",
                     "`systemctl status chatbot-worker`; `journalctl -u chatbot-worker -n 50`;"
                     " `systemctl restart chatbot-worker`."),
@@ -132,6 +137,11 @@ def gave_up(conn: sqlite3.Connection, since: float) -> tuple[int, int | None]:
     return row["n"], row["last"]
 
 
+def llm_context_failures(conn: sqlite3.Connection, since: float) -> int:
+    """Generations that failed because the prompt did not fit the context window (events' llm_error)."""
+    return conn.execute("SELECT COUNT(*) FROM events WHERE ts >= ? AND llm_error = 'context'", (since,)).fetchone()[0]
+
+
 def auth_codes() -> set[int]:
     """The Graph API's auth error codes (190 = token expired), as graph_api classifies them."""
     from ..whatsapp.graph_api import AUTH
@@ -194,6 +204,12 @@ def observe(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) ->
                        f"{parked} message(s) parked as failed after [worker] max_attempts tries in the last"
                        f" {a.window_minutes:g} min" + (f" (last: inbox id {last_parked})" if parked else ""),
                        f"{parked} message(s) given up on" if parked else "no message given up on"))
+
+    full = llm_context_failures(conn, now - a.window_minutes * 60)
+    checks.append(flag("llm_context", "LLM prompt does not fit", "warning", full > 0, float(full),
+                       f"{full} generation(s) failed because the prompt did not fit [llm] n_ctx in the last"
+                       f" {a.window_minutes:g} min",
+                       f"{full} generation(s) over the context window" if full else "LLM prompts fit"))
 
     count, last = auth_errors(conn, now)
     checks.append(flag("graph_auth", "WhatsApp token rejected", "critical", count > 0, float(count),

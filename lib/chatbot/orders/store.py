@@ -15,6 +15,11 @@ CENT = Decimal("0.01")
 STATUSES = ("new", "confirmed", "picking", "out_for_delivery", "ready_for_pickup", "delivered", "cancelled")
 OPEN = ("new", "confirmed", "picking", "out_for_delivery", "ready_for_pickup")
 _OPEN_MARKS = ",".join("?" * len(OPEN))        # the placeholders of "status IN (...)"
+# The cleanup keeps a customer's conversation while they have an order still open (a condition on
+# the ``conversations`` row; ops/maintenance.KEEP_CONVERSATION).
+HAS_OPEN_ORDER = ("EXISTS (SELECT 1 FROM orders o WHERE o.phone_number_id = conversations.phone_number_id"
+                  " AND o.wa_id = conversations.wa_id AND o.status IN ({}))".format(
+                      ", ".join(f"'{s}'" for s in OPEN)))
 
 
 def cents(value: Decimal) -> int:

@@ -19,6 +19,7 @@ import logging
 
 from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
 
+from .. import db
 from ..bot import catalog, catalog_file, knowledge
 from . import auth
 from .answers import body, error, wants_json
@@ -113,7 +114,7 @@ def sample():
 def apply():
     data = body()
     try:
-        done = catalog.apply(get_db(), str(data.get("token") or ""), current_actor(), g.cfg,
+        done = catalog.apply(get_db(), db.storable(str(data.get("token") or "")), current_actor(), g.cfg,
                              confirm_suspicious=_truthy(data.get("confirm_suspicious")))
     except catalog.CatalogError as exc:
         return _error(exc.status, str(exc))

@@ -50,9 +50,10 @@ def create_server(app, cfg, host: str, port: int):
         map={},
         # waitress refuses at >= the limit; a body of exactly max_body_bytes is allowed.
         max_request_body_size=cfg.web.max_body_bytes + 1,
-        # waitress drops X-Forwarded-* itself unless told otherwise; with
-        # trusted_proxies the app's ProxyFix reads them (only the last N hops).
-        clear_untrusted_proxy_headers=not cfg.web.trusted_proxies)
+        # X-Forwarded-* reach the app: with trusted_proxies its ProxyFix reads them (only the
+        # last N hops); without, nothing believes them, but their presence tells the webhook
+        # that a proxy forwarded the post (unsigned posts are taken only from this host).
+        clear_untrusted_proxy_headers=False)
     server.channel_class = upload_channel(server.adj, cfg.kb.max_upload_bytes)
     return server
 

@@ -74,9 +74,10 @@ def receive():
     secret = cfg.whatsapp.app_secret
     if secret and not webhook.signature_ok(body, request.headers.get("X-Hub-Signature-256"), secret):
         return _reject(403, "bad signature")
-    if not secret and not unsigned_allowed(cfg):
+    if not secret and not (unsigned_allowed(cfg) and local_peer(cfg, request)):
         return _reject(403, "unsigned webhook refused",
-                       "no [whatsapp] app_secret and not listening on loopback (set allow_unsigned = true)")
+                       "no [whatsapp] app_secret, and not a loopback client on a loopback listener"
+                       " (set allow_unsigned = true)")
     try:
         batch = webhook.parse(body)
     except webhook.BadPayload as exc:
@@ -104,6 +105,23 @@ def unsigned_allowed(cfg) -> bool:
     unless the operator says otherwise: on a public address anyone could
     post messages in a customer's name."""
     return cfg.whatsapp.allow_unsigned or config.is_loopback(cfg.web.host)
+
+
+# Headers a proxy adds: behind one, every client's connection comes from 127.0.0.1.
+FORWARDING = ("Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto",
+              "X-Forwarded-Port", "X-Forwarded-Server", "Via")
+
+
+def local_peer(cfg, req) -> bool:
+    """The post came from a program on this host, not through a proxy: no forwarding header, and
+    the connection's peer (and, with ``[web] trusted_proxies``, the client the proxy saw) is
+    loopback. ``allow_unsigned = true`` takes unsigned posts from anyone, as documented."""
+    if cfg.whatsapp.allow_unsigned:
+        return True
+    if any(req.headers.get(h) is not None for h in FORWARDING):
+        return False
+    peer = (req.environ.get("werkzeug.proxy_fix.orig") or {}).get("REMOTE_ADDR") or req.remote_addr or ""
+    return config.is_loopback(peer) and config.is_loopback(req.remote_addr or "")
 
 
 def _store_later(cfg, body: bytes, exc: sqlite3.Error) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 
 # Types the bot reads as text, and where the text is.
@@ -84,6 +85,19 @@ def signature_ok(body: bytes, header: str | None, app_secret: str) -> bool:
     return hmac.compare_digest(sign(body, app_secret).encode(), header.strip().encode("utf-8", "replace"))
 
 
+# Control characters (CR, LF, NUL, ...) and line separators: a profile name is one line of text
+# that ends up in e-mail headers, logs and pages. Names are cut at MAX_NAME characters.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+MAX_NAME = 128
+
+
+def _name(v) -> str | None:
+    name = _str(v)
+    if name is None:
+        return None
+    return " ".join(_CONTROL.sub(" ", name[:MAX_NAME]).split()) or None
+
+
 def _str(v) -> str | None:
     if isinstance(v, str) and v:
         return v
@@ -141,7 +155,7 @@ def _parse_value(value: dict, batch: Batch) -> None:
     for c in _list(value.get("contacts")):
         if _str(c.get("wa_id")):
             profile = c.get("profile") if isinstance(c.get("profile"), dict) else {}
-            names[_str(c["wa_id"])] = _str(profile.get("name"))
+            names[_str(c["wa_id"])] = _name(profile.get("name"))
     for m in _list(value.get("messages")):
         wamid, sender, mtype = _str(m.get("id")), _str(m.get("from")), _str(m.get("type"))
         if not (pnid and wamid and sender and mtype):
