@@ -283,6 +283,6 @@ def test_the_pickup_note_says_the_team_was_told_only_when_it_was(tmp_path, graph
     assert handoff_followup.tick(conn, cfg)["notified"] == 0
     clock.advance(11 * 60)
     assert handoff_followup.tick(conn, cfg)["pickup"] == 1
-    assert w.run_staff_once() == "sent"
+    assert w.send_staff_message() == "sent"
     note = staff_sends(graph)[-1]["body"]["text"]["body"]
     assert "já foi avisada" not in note and "está registrado" in note and "assim que possível" in note
