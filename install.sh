@@ -360,7 +360,7 @@ print(config.load().web.local_url)')
 The chatbot is installed (sandbox mode until WhatsApp credentials are set).
   Service:      $url/   (health: $url/health, webhook: $url/webhook)
   Admin token:  sudo grep CHATBOT_ADMIN_TOKEN $ETC/secrets.env
-  /metrics:     wants the bearer token CHATBOT_METRICS_TOKEN of $ETC/secrets.env
+  Metrics token: sudo grep CHATBOT_METRICS_TOKEN $ETC/secrets.env   (Bearer, for /metrics)
   Config:       $ETC/chatbot.toml   secrets: $ETC/secrets.env   data: $STATE
   Try it:       sudo chatbot send-test "Vocês abrem domingo?"
 EOF
