@@ -233,12 +233,13 @@ def container(rootfs_cache, wheels, tmp_path):
         remove_root(root)
 
 
-def install(box: Container, *args: str, timeout: float = 900, src: str = SRC_IN_CONTAINER) -> subprocess.CompletedProcess:
+def install(box: Container, *args: str, timeout: float = 900,
+            src: str = SRC_IN_CONTAINER) -> subprocess.CompletedProcess:
     return box.run(f"{src}/install.sh", *args, timeout=timeout,
                    env={"PIP_FIND_LINKS": WHEELS_IN_CONTAINER, "PIP_NO_INDEX": "1"})
 
 
-def props(box: Container, unit: str, *names: str) -> dict[str, str]:
+def unit_props(box: Container, unit: str, *names: str) -> dict[str, str]:
     res = box.run("systemctl", "show", "-p", ",".join(names), unit, check=True)
     return dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
 
@@ -260,7 +261,7 @@ def stop_cleanly(box: Container, unit: str = "chatbot-worker.service") -> None:
     """``systemctl stop`` leaves the unit inactive (not failed), its process exited 0, no crash logged."""
     cursor = journal_cursor(box)
     box.run("systemctl", "stop", unit, timeout=120, check=True)
-    state = props(box, unit, "ActiveState", "Result", "ExecMainCode", "ExecMainStatus")
+    state = unit_props(box, unit, "ActiveState", "Result", "ExecMainCode", "ExecMainStatus")
     journal = box.run("journalctl", f"--after-cursor={cursor}", "--no-pager", "-o", "cat", "-u", unit).stdout
     assert state == {"ActiveState": "inactive", "Result": "success", "ExecMainCode": "1", "ExecMainStatus": "0"}, \
         f"{state}\n{journal}"
@@ -365,7 +366,7 @@ def test_install_run_and_uninstall_under_real_systemd(container):
                                         ("chatbot-job-failed@chatbot-backup.service", 256 << 20, "32"),
                                         ("chatbot-web.service", 1 << 30, "64"),
                                         ("chatbot-worker.service", 4 << 30, "128")):
-        got = props(box, unit, *shared, "DropInPaths", "MemoryMax", "TasksMax", "ProcSubset")
+        got = unit_props(box, unit, *shared, "DropInPaths", "MemoryMax", "TasksMax", "ProcSubset")
         assert got["User"] == "chatbot" and got["ProtectSystem"] == "strict", (unit, got)
         assert got["NoNewPrivileges"] == "yes" and got["PrivateUsers"] == "yes" and got["UMask"] == "0027", got
         assert got["EnvironmentFiles"].startswith("/etc/chatbot/secrets.env"), got
@@ -589,7 +590,7 @@ def test_upgrade_from_the_previous_release_keeps_data_and_crashes_nothing(contai
     res = box.run("systemctl", "list-units", "--failed", "--no-legend", "--plain", "chatbot-*")
     assert not res.stdout.strip(), res.stdout
     for unit in ("chatbot-web.service", "chatbot-worker.service"):
-        assert props(box, unit, "NRestarts")["NRestarts"] == "0", unit
+        assert unit_props(box, unit, "NRestarts")["NRestarts"] == "0", unit
     journal = box.run("journalctl", f"--after-cursor={cursor}", "--no-pager", "-o", "cat",
                       "-u", "chatbot-web", "-u", "chatbot-worker").stdout
     switched = journal.rfind("Stopped chatbot-worker.service")

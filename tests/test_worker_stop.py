@@ -15,6 +15,8 @@ and the journal has no SEGV.
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -73,8 +75,6 @@ def test_the_process_ends_after_a_clean_stop_before_any_teardown_can_crash(tmp_p
 
 def test_the_injected_crash_does_crash_an_ordinary_exit(tmp_path):
     """The stand-in above is a real teardown crash: a process that exits the ordinary way dies of it."""
-    import subprocess
-    import sys
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(CRASH_AT_TEARDOWN)
