@@ -9,6 +9,10 @@ PIP_FIND_LINKS + PIP_NO_INDEX, exactly as an operator with a wheel cache
 would. The Debian rootfs is built once with debootstrap and cached under
 /var/cache/chatbot-test (override: $CHATBOT_TEST_CACHE); each run works on
 a fresh copy.
+
+The second test upgrades from the previous release (``PREVIOUS_RELEASE``,
+taken from this repository with ``git archive``) with data in place, as an
+operator would: ``sudo ./install.sh`` from the new checkout.
 """
 from __future__ import annotations
 
@@ -48,6 +52,11 @@ QUESTION = "Vocês abrem domingo?"
 SMALLTALK = "me conta uma piada"
 TIMERS = sorted(p.name for p in (ROOT / "systemd").glob("*.timer"))
 UNITS = sorted(p.name for p in (ROOT / "systemd").iterdir() if p.suffix in (".service", ".timer"))
+# What systemd applies to every chatbot-*.service.
+SHARED_DROPIN = "chatbot-.service.d/10-common.conf"
+# The release an upgrade starts from: the last commit before the venv-beside-the-old upgrade and the
+# shared drop-in (move it on when a later release changes what an upgrade must carry over).
+PREVIOUS_RELEASE = "5aee857960631cb47fce18b44f564364418a8385"
 # What install.sh must not copy from a checkout (and neither do we).
 SKIP_COPY = shutil.ignore_patterns(".git", ".venv", "var", "build", "*.egg-info", "__pycache__",
                                    ".pytest_cache", "artifacts", ".cache")
@@ -154,10 +163,10 @@ class Container:
             assert time.monotonic() < deadline, "the container's systemd did not start"
             self.pid1 = self._find_pid1()
             time.sleep(0.1)
-        # systemd answers on its bus a moment after it starts.
+        # systemd answers on its bus a moment after it starts ("offline" until then, on a busy host).
         while True:
             res = self.run("systemctl", "is-system-running", "--wait", timeout=max(1, deadline - time.monotonic()))
-            if res.stdout.strip() or time.monotonic() > deadline:
+            if res.stdout.strip() not in ("", "offline") or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         assert res.stdout.strip() in ("running", "degraded"), res.stdout + res.stderr
@@ -226,9 +235,49 @@ def container(rootfs_cache, wheels, tmp_path):
         remove_root(root)
 
 
-def install(box: Container, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return box.run(f"{SRC_IN_CONTAINER}/install.sh", *args, timeout=timeout,
+def install(box: Container, *args: str, timeout: float = 900,
+            src: str = SRC_IN_CONTAINER) -> subprocess.CompletedProcess:
+    return box.run(f"{src}/install.sh", *args, timeout=timeout,
                    env={"PIP_FIND_LINKS": WHEELS_IN_CONTAINER, "PIP_NO_INDEX": "1"})
+
+
+def unit_props(box: Container, unit: str, *names: str) -> dict[str, str]:
+    res = box.run("systemctl", "show", "-p", ",".join(names), unit, check=True)
+    return dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
+
+
+def journal_cursor(box: Container) -> str:
+    res = box.run("journalctl", "-n", "0", "--show-cursor", "--no-pager", check=True)
+    return res.stdout.strip().rsplit("cursor: ", 1)[-1]
+
+
+def crashes_since(box: Container, cursor: str) -> list[str]:
+    """Journal lines after ``cursor`` saying a chatbot process died of a signal or dumped core."""
+    res = box.run("journalctl", f"--after-cursor={cursor}", "--no-pager", "-o", "cat", "-u", "chatbot-*",
+                  check=True)
+    return [line for line in res.stdout.splitlines()
+            if re.search(r"SEGV|code=killed|code=dumped|core dump|Failed with result 'signal'", line)]
+
+
+def stop_cleanly(box: Container, unit: str = "chatbot-worker.service") -> None:
+    """``systemctl stop`` leaves the unit inactive (not failed), its process exited 0, no crash logged."""
+    cursor = journal_cursor(box)
+    box.run("systemctl", "stop", unit, timeout=120, check=True)
+    state = unit_props(box, unit, "ActiveState", "Result", "ExecMainCode", "ExecMainStatus")
+    journal = box.run("journalctl", f"--after-cursor={cursor}", "--no-pager", "-o", "cat", "-u", unit).stdout
+    assert state == {"ActiveState": "inactive", "Result": "success", "ExecMainCode": "1", "ExecMainStatus": "0"}, \
+        f"{state}\n{journal}"
+    assert not crashes_since(box, cursor), journal
+
+
+def http_get(box: Container, path: str, token: str | None = None) -> int:
+    """The status of GET http://127.0.0.1:8080{path} inside the container."""
+    code = ("import sys, urllib.request, urllib.error\n"
+            "req = urllib.request.Request('http://127.0.0.1:8080' + sys.argv[1])\n"
+            "if sys.argv[2]: req.add_header('Authorization', 'Bearer ' + sys.argv[2])\n"
+            "try: print(urllib.request.urlopen(req, timeout=60).status)\n"
+            "except urllib.error.HTTPError as e: print(e.code)")
+    return int(box.run("python3", "-c", code, path, token or "", check=True).stdout)
 
 
 def stat(path: Path) -> tuple[int, int, int]:
@@ -302,8 +351,30 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     assert box.path("/etc/chatbot/chatbot.toml").read_text() == (ROOT / "etc/chatbot/chatbot.toml").read_text()
     secrets = box.path("/etc/chatbot/secrets.env")
     assert stat(secrets) == (0, gid, 0o640)
-    tokens = dict(re.findall(r"^(CHATBOT_ADMIN_TOKEN|WHATSAPP_VERIFY_TOKEN)=(\S+)$", secrets.read_text(), re.M))
-    assert len(tokens) == 2 and all(len(v) >= 32 for v in tokens.values()), tokens
+    tokens = dict(re.findall(r"^(CHATBOT_ADMIN_TOKEN|WHATSAPP_VERIFY_TOKEN|CHATBOT_METRICS_TOKEN)=(\S+)$",
+                             secrets.read_text(), re.M))
+    assert len(tokens) == 3 and all(len(v) >= 32 for v in tokens.values()), tokens
+    # /metrics wants the generated token.
+    assert http_get(box, "/metrics") == 401
+    assert http_get(box, "/metrics", tokens["CHATBOT_METRICS_TOKEN"]) == 200
+
+    # The shared drop-in is installed and systemd applies it to every chatbot service, the jobs
+    # and the failure recorder's instances included; each unit's own lines stay its own.
+    assert box.path(f"/etc/systemd/system/{SHARED_DROPIN}").read_text() == \
+        (ROOT / "systemd" / SHARED_DROPIN).read_text()
+    shared = ("User", "ProtectSystem", "NoNewPrivileges", "PrivateUsers", "UMask", "EnvironmentFiles")
+    for unit, memory_max, tasks_max in (("chatbot-backup.service", 512 << 20, "32"),
+                                        ("chatbot-collect-metrics.service", 256 << 20, "32"),
+                                        ("chatbot-job-failed@chatbot-backup.service", 256 << 20, "32"),
+                                        ("chatbot-web.service", 1 << 30, "64"),
+                                        ("chatbot-worker.service", 4 << 30, "128")):
+        got = unit_props(box, unit, *shared, "DropInPaths", "MemoryMax", "TasksMax", "ProcSubset")
+        assert got["User"] == "chatbot" and got["ProtectSystem"] == "strict", (unit, got)
+        assert got["NoNewPrivileges"] == "yes" and got["PrivateUsers"] == "yes" and got["UMask"] == "0027", got
+        assert got["EnvironmentFiles"].startswith("/etc/chatbot/secrets.env"), got
+        assert f"/etc/systemd/system/{SHARED_DROPIN}" in got["DropInPaths"].split(), got
+        assert (got["MemoryMax"], got["TasksMax"]) == (str(memory_max), tasks_max), (unit, got)
+        assert got["ProcSubset"] == ("all" if unit == "chatbot-collect-metrics.service" else "pid"), (unit, got)
     assert stat(box.path("/var/lib/chatbot")) == (uid, gid, 0o750)
     for name in ("chatbot.db", "chatbot.db-wal"):
         owner, _group, mode = stat(box.path(f"/var/lib/chatbot/{name}"))
@@ -321,6 +392,9 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     print(f"reply to {SMALLTALK!r}: {res.stdout.strip()!r}")
     event = query(box, "SELECT intent, source, tokens_out FROM events ORDER BY id DESC LIMIT 1")[0]
     assert event[2], f"the model generated nothing: {event}"
+    # The model has generated: a stop is clean (it died of SIGSEGV in the model's teardown before).
+    stop_cleanly(box)
+    box.run("systemctl", "start", "chatbot-worker.service", timeout=180, check=True)
 
     # 3. The backup job, started the way its timer starts it.
     res = box.run("systemctl", "start", "chatbot-backup.service", timeout=300)
@@ -400,6 +474,8 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     assert res.returncode == 0 and archives[0].name in res.stdout and " yes " in res.stdout, res.stdout + res.stderr
     res = box.run("journalctl", "-p", "err", "-u", "chatbot-*", "--no-pager", "-q", "-o", "cat")
     assert not res.stdout.strip(), f"error lines in the journal:\n{res.stdout}"
+    res = box.run("journalctl", "-u", "chatbot-*", "--no-pager", "-q", "-o", "cat")
+    assert not [line for line in res.stdout.splitlines() if "SEGV" in line or "code=killed" in line], res.stdout
 
     # 4. A failing job starts the OnFailure= recorder, which records the failure.
     dropin = box.path("/etc/systemd/system/chatbot-cleanup.service.d/test-fail.conf")  # not /run: a tmpfs
@@ -427,8 +503,15 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     toml = box.path("/etc/chatbot/chatbot.toml")
     toml.write_text(toml.read_text() + "# operator's marker: keep me\n")
     secrets_before = secrets.read_text()
+    venv_before = os.readlink(box.path("/opt/chatbot/venv"))
+    cursor = journal_cursor(box)
     res = install(box)
     assert res.returncode == 0, f"second install.sh failed:\n{res.stdout}\n{res.stderr}"
+    # A new venv beside the old one, switched to once the services had stopped; the old one is gone.
+    venv_after = os.readlink(box.path("/opt/chatbot/venv"))
+    assert venv_after != venv_before and not box.path(f"/opt/chatbot/{venv_before}").exists()
+    assert [p.name for p in box.path("/opt/chatbot").glob("venv-*")] == [venv_after]
+    assert not crashes_since(box, cursor)
     assert "keeping existing /etc/chatbot/chatbot.toml" in res.stdout
     assert "not loading the demo store" in res.stdout
     assert toml.read_text().endswith("# operator's marker: keep me\n")
@@ -446,6 +529,7 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     assert not box.path("/usr/local/bin/chatbot").exists()
     for unit in UNITS:
         assert not box.path(f"/etc/systemd/system/{unit}").exists(), unit
+    assert not box.path(f"/etc/systemd/system/{SHARED_DROPIN}").parent.exists()
     res = box.run("systemctl", "list-units", "--all", "--no-legend", "--plain", "chatbot-*")
     assert not [line for line in res.stdout.splitlines() if " loaded " in line], res.stdout
     res = box.run("systemctl", "is-active", "chatbot-web.service", "chatbot-worker.service")
@@ -454,6 +538,89 @@ def test_install_run_and_uninstall_under_real_systemd(container):
     assert secrets.read_text() == secrets_before
     assert box.path("/var/lib/chatbot/chatbot.db").exists()
     assert archives[0].exists()
+
+
+def previous_release(dest: Path) -> None:
+    """PREVIOUS_RELEASE's files, as a release tarball would have them."""
+    res = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", PREVIOUS_RELEASE],
+                         capture_output=True, timeout=120)
+    assert res.returncode == 0, f"cannot take {PREVIOUS_RELEASE} from this repository: {res.stderr.decode()}"
+    dest.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(res.stdout)) as tar:
+        tar.extractall(dest, filter="tar")
+
+
+def test_upgrade_from_the_previous_release_keeps_data_and_crashes_nothing(container):
+    box = container
+    old_src = "/root/chatbot-previous"
+    previous_release(box.path(old_src))
+
+    # The previous release, installed and in use: messages answered, an account, a backup.
+    res = install(box, src=old_src)
+    assert res.returncode == 0, f"the previous release's install.sh failed:\n{res.stdout}\n{res.stderr}"
+    assert box.path("/opt/chatbot/venv").is_dir() and not box.path("/opt/chatbot/venv").is_symlink()
+    for text in (QUESTION, "aceita pix?", "qual o endereço?"):
+        res = box.run("chatbot", "send-test", text, timeout=180)
+        assert res.returncode == 0 and res.stdout.strip(), res.stdout + res.stderr
+    password = "senha-da-ana-123"
+    res = box.run("runuser", "-u", "chatbot", "--", "sh", "-c",
+                  f"printf '%s\\n%s\\n' '{password}' '{password}' | /opt/chatbot/venv/bin/chatbot users add ana"
+                  " --role operator", env={"CHATBOT_CONFIG": "/etc/chatbot/chatbot.toml"})
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = box.run("systemctl", "start", "chatbot-backup.service", timeout=300)
+    assert res.returncode == 0, res.stderr
+    before = {table: query(box, f"SELECT * FROM {table} ORDER BY 1")
+              for table in ("inbox", "outbox", "users", "kb_meta", "kb_products", "job_runs")}
+    assert len(before["inbox"]) == 3 and len(before["users"]) == 1
+
+    # The upgrade: the new checkout's install.sh, as the README says.
+    cursor = journal_cursor(box)
+    res = install(box)
+    assert res.returncode == 0, f"the upgrade failed:\n{res.stdout}\n{res.stderr}"
+    out = res.stdout
+    # Built beside the old venv while the services ran, then the services stopped and the link switched.
+    assert out.index("installing the chatbot into") < out.index("stopping") < out.index("the services now run from")
+    assert box.path("/opt/chatbot/venv").is_symlink()
+    assert sorted(p.name for p in box.path("/opt/chatbot").glob("venv*")) == \
+        ["venv", os.readlink(box.path("/opt/chatbot/venv"))]
+    assert "/metrics was open to anyone" in out      # the previous release made no metrics token
+    assert re.search(r"^CHATBOT_METRICS_TOKEN=\S{32,}$", box.path("/etc/chatbot/secrets.env").read_text(), re.M)
+
+    # Nothing crashed: the new services run, nothing failed or restarted, no error line since the switch.
+    res = box.run("systemctl", "is-active", "chatbot-web.service", "chatbot-worker.service", *TIMERS)
+    assert set(res.stdout.split()) == {"active"}, res.stdout
+    res = box.run("systemctl", "list-units", "--failed", "--no-legend", "--plain", "chatbot-*")
+    assert not res.stdout.strip(), res.stdout
+    for unit in ("chatbot-web.service", "chatbot-worker.service"):
+        assert unit_props(box, unit, "NRestarts")["NRestarts"] == "0", unit
+    journal = box.run("journalctl", f"--after-cursor={cursor}", "--no-pager", "-o", "cat",
+                      "-u", "chatbot-web", "-u", "chatbot-worker").stdout
+    switched = journal.rfind("Stopped chatbot-worker.service")
+    assert switched >= 0, journal
+    after = journal[switched:]
+    assert not [line for line in after.splitlines()
+                if re.search(r"SEGV|code=killed|code=dumped|Traceback|ERROR|Failed with result", line)], after
+    print("---- the previous release's own stop during the upgrade ----\n" + journal[:switched][-3000:])
+
+    # Nothing was lost: every row as it was (the new version's migrations may only add columns).
+    for table, rows in before.items():
+        width = len(rows[0]) if rows else 0
+        now = query(box, f"SELECT * FROM {table} ORDER BY 1")
+        assert [r[:width] for r in now[:len(rows)]] == rows, table
+    assert len(query(box, "SELECT * FROM inbox")) == 3
+    code = ("import sys\nfrom chatbot import accounts, config, db\n"
+            "conn = db.connect(config.load().db_path)\n"
+            "print(accounts.authenticate(conn, 'ana', sys.argv[1]).role)")
+    res = box.run("runuser", "-u", "chatbot", "--", "/opt/chatbot/venv/bin/python", "-c", code, password,
+                  env={"CHATBOT_CONFIG": "/etc/chatbot/chatbot.toml"})
+    assert res.returncode == 0 and res.stdout.strip() == "operator", res.stdout + res.stderr
+    # ...and the new version answers, backs up and stops cleanly.
+    res = box.run("chatbot", "send-test", "vocês entregam?", timeout=180)
+    assert res.returncode == 0 and res.stdout.strip(), res.stdout + res.stderr
+    res = box.run("systemctl", "start", "chatbot-backup.service", timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert len(list(box.path("/var/lib/chatbot/backups").glob("chatbot-backup-*.tar.gz"))) == 2
+    stop_cleanly(box)
 
 
 def test_install_without_systemd_prints_foreground_commands_that_work(rootfs_cache, wheels, tmp_path):

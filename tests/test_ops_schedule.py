@@ -1,5 +1,6 @@
 """Each timer job's next run (ops/schedule.py): read from the timer unit files
-(the one place a schedule is written), or asked of systemd where it runs."""
+(the one place a schedule is written) and evaluated by ``systemd-analyze
+calendar``, or asked of systemd where it runs; "—" where neither can answer."""
 from __future__ import annotations
 
 import json
@@ -10,10 +11,16 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from chatbot.ops import jobs, oncalendar, schedule
+import pytest
+
+from chatbot.ops import jobs, schedule
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 12, 1, 15, 57, tzinfo=timezone.utc).timestamp()
+
+# The unit-file answers come from systemd-analyze, which the system's systemd package installs.
+pytestmark = pytest.mark.skipif(shutil.which(schedule.SYSTEMD_ANALYZE) is None,
+                                reason="systemd-analyze not installed (package systemd)")
 
 
 def utc(ts: float) -> str:
@@ -108,10 +115,39 @@ def test_without_systemd_nothing_is_asked(monkeypatch):
     assert plan["backup"]["next_run_source"] == "unit file"
 
 
-def test_the_evaluator_reads_every_timer_the_package_ships():
-    for path in schedule.PACKAGED_UNITS.glob("*.timer"):
-        values, _ = schedule.on_calendar(path.name, (schedule.PACKAGED_UNITS,))
-        assert values and all(oncalendar.parse(v) for v in values)
+def test_systemd_analyze_reads_every_timer_the_package_ships():
+    values = [v for path in schedule.PACKAGED_UNITS.glob("*.timer")
+              for v in schedule.on_calendar(path.name, (schedule.PACKAGED_UNITS,))[0]]
+    times, refused = schedule.calendar_next(values, NOW)
+    assert len(values) == len(jobs.JOBS) and not refused
+    assert all(NOW < t <= NOW + 7 * 86400 for t in times.values())
+
+
+def test_a_value_without_a_zone_is_in_the_hosts_zone_as_systemd_reads_it(monkeypatch):
+    monkeypatch.setenv("TZ", "America/Sao_Paulo")
+    times, _ = schedule.calendar_next(["*-*-* 05:00:00", "*-*-* 05:00:00 UTC"], NOW)
+    assert utc(times["*-*-* 05:00:00"]) == "2026-12-02 08:00:00"        # 05:00 at UTC-3
+    assert utc(times["*-*-* 05:00:00 UTC"]) == "2026-12-02 05:00:00"
+    # Spring forward in Berlin: 02:30 does not exist on 2027-03-28, so the next is the day after.
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    times, _ = schedule.calendar_next(["*-*-* 02:30"], datetime(2027, 3, 27, 12, tzinfo=timezone.utc).timestamp())
+    assert utc(times["*-*-* 02:30"]) == "2027-03-29 00:30:00"
+
+
+def test_a_value_that_never_elapses_again_has_no_next_run(tmp_path):
+    (tmp_path / "chatbot-once.timer").write_text("[Timer]\nOnCalendar=2020-01-01 00:00:00 UTC\n")
+    entry = schedule.next_from_file("chatbot-once.timer", NOW, (tmp_path,))
+    assert entry["next_run"] is None and entry["next_run_source"] == "unit file" and "schedule_error" not in entry
+
+
+def test_without_systemd_analyze_the_next_run_is_unknown_not_guessed(monkeypatch):
+    """No systemd here at all: the dashboard shows "—" (next_run None) and no error line."""
+    monkeypatch.setattr(schedule, "SYSTEMD_ANALYZE", "/nonexistent/systemd-analyze")
+    monkeypatch.setattr(schedule, "systemd_running", lambda: False)
+    plan = schedule.job_schedules(jobs.JOBS, NOW, dirs=(schedule.PACKAGED_UNITS,))
+    for entry in plan.values():
+        assert entry["next_run"] is None and entry["next_run_source"] is None, entry
+        assert entry["on_calendar"] and "schedule_error" not in entry
 
 
 def test_a_built_package_carries_the_timers_as_files(tmp_path):

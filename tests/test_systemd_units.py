@@ -5,7 +5,10 @@ exists (the units name /opt/chatbot/venv/bin/..., so a temporary copy points
 them at the venv running these tests, which has the same console scripts).
 ``systemd-analyze security --offline=yes`` scores the sandboxing; the scores
 are recorded in docs/RELIABILITY.md and this test keeps that table true.
-The real boot-and-run test is tests/test_install_systemd.py.
+What every service shares is one drop-in, ``systemd/chatbot-.service.d/``,
+which systemd applies to every ``chatbot-*.service`` (both tools read it
+beside the unit, as systemd does). The real boot-and-run test is
+tests/test_install_systemd.py.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ VENV_BIN = Path(sys.executable).parent
 RELIABILITY = ROOT / "docs" / "RELIABILITY.md"
 
 SERVICES = sorted(p.name for p in UNITS.glob("*.service"))
+SHARED = UNITS / "chatbot-.service.d" / "10-common.conf"
 TIMERS = sorted(p.name for p in UNITS.glob("*.timer"))
 JOBS = sorted(t.removesuffix(".timer") + ".service" for t in TIMERS)
 LONG_RUNNING = ["chatbot-web.service", "chatbot-worker.service"]
@@ -45,23 +49,25 @@ HARDENING = {
     "ProtectProc", "ProcSubset", "RestrictAddressFamilies", "PrivateNetwork", "RestrictNamespaces",
     "RestrictRealtime", "RestrictSUIDSGID", "LockPersonality", "MemoryDenyWriteExecute",
     "SystemCallArchitectures", "SystemCallFilter", "SystemCallErrorNumber", "RemoveIPC", "PrivateUsers",
-    "UMask", "StateDirectoryMode", "ReadWritePaths", "IPAddressDeny", "IPAddressAllow",
+    "UMask", "StateDirectoryMode", "ReadWritePaths", "IPAddressDeny", "IPAddressAllow", "MemoryMax", "TasksMax",
 }
 
 needs_systemd_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
                                            reason="systemd-analyze not installed (package systemd)")
 
 
-def read_unit(name: str) -> configparser.ConfigParser:
-    # Repeated keys (SystemCallFilter=) are legal in units: keep the last, we only read single values.
+def read_unit(name: str, shared: bool = True) -> configparser.ConfigParser:
+    """The unit as systemd sees it: its file, then (for a service) the shared drop-in, which is
+    read after it and so wins. Repeated keys (SystemCallFilter=) are legal in units: keep the
+    last, we only read single values."""
     parser = configparser.ConfigParser(strict=False, interpolation=None, delimiters=("=",))
     parser.optionxform = str
-    parser.read(UNITS / name)
+    parser.read([UNITS / name, *([SHARED] if shared and name.endswith(".service") else [])])
     return parser
 
 
-def directives(name: str) -> list[tuple[int, str, str]]:
-    """(line index, key, value) for every directive, repeated keys included."""
+def directives(name: str | Path) -> list[tuple[int, str, str]]:
+    """(line index, key, value) for every directive of a unit or drop-in file, repeated keys included."""
     out = []
     for i, line in enumerate((UNITS / name).read_text().splitlines()):
         if line and not line.startswith(("#", ";", "[")) and "=" in line:
@@ -82,6 +88,7 @@ def unit_copy(tmp_path_factory) -> Path:
     for src in UNITS.iterdir():
         if src.suffix in (".service", ".timer"):
             (dest / src.name).write_text(src.read_text().replace(INSTALLED_BIN, str(VENV_BIN)))
+    shutil.copytree(SHARED.parent, dest / SHARED.parent.name)
     return dest
 
 
@@ -120,15 +127,43 @@ def test_every_unit_shares_user_state_and_secrets(name):
     assert svc["SyslogIdentifier"] == name.split("@")[0].removesuffix(".service")
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", SERVICES + [SHARED])
 def test_every_hardening_line_has_a_comment(name):
     lines = (UNITS / name).read_text().splitlines()
-    seen = set()
     for i, key, _value in directives(name):
         if key in HARDENING:
-            seen.add(key)
             assert lines[i - 1].startswith("#"), f"{name}:{i + 1}: {key}= needs a comment saying why"
-    assert {"NoNewPrivileges", "ProtectSystem", "SystemCallFilter", "CapabilityBoundingSet"} <= seen
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_gets_the_shared_sandbox(name):
+    """systemd applies chatbot-.service.d/ to every unit named chatbot-*.service."""
+    assert name.startswith("chatbot-") and SHARED.parent.name == "chatbot-.service.d"
+    svc = read_unit(name)["Service"]
+    assert {"NoNewPrivileges", "ProtectSystem", "SystemCallFilter", "CapabilityBoundingSet"} <= set(svc)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_no_unit_sets_what_the_shared_drop_in_sets(name):
+    """A drop-in is read after the unit file, so a unit's own value of a shared key would be
+    silently replaced: each key lives in one place."""
+    shared = {key for _i, key, _v in directives(SHARED)}
+    own = {key for _i, key, _v in directives(name)}
+    assert not own & shared, f"{name} sets {sorted(own & shared)}, which chatbot-.service.d/ sets again"
+
+
+def test_the_shared_drop_in_holds_only_service_settings():
+    parser = configparser.ConfigParser(strict=False, interpolation=None, delimiters=("=",))
+    parser.read(SHARED)
+    assert parser.sections() == ["Service"]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_has_memory_and_task_limits(name):
+    """A runaway parse, a leak or a thread storm is stopped in its own cgroup, not by the host."""
+    svc = read_unit(name, shared=False)["Service"]
+    assert re.fullmatch(r"\d+[MG]", svc["MemoryMax"]), svc.get("MemoryMax")
+    assert 8 <= int(svc["TasksMax"]) <= 256
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)
@@ -227,10 +262,16 @@ def test_verify_output_check_catches_a_bad_unit(tmp_path):
     """The check above can fail: a misspelt key and a bad value are reported."""
     bad = tmp_path / "chatbot-web.service"
     bad.write_text((UNITS / "chatbot-web.service").read_text().replace(INSTALLED_BIN, str(VENV_BIN))
-                   .replace("ProtectHome=yes", "ProtectHome=perhaps").replace("NoNewPrivileges=", "NoNewPrivilege="))
+                   .replace("ProcSubset=pid", "ProcSubset=perhaps").replace("NotifyAccess=", "NotifyAcess="))
+    res = analyze("verify", str(bad))
+    assert "subset mode" in res.stderr and "perhaps" in res.stderr
+    assert "NotifyAcess" in res.stderr
+    # ...and so is a bad line of the shared drop-in, read beside the unit.
+    shared = tmp_path / SHARED.parent.name
+    shared.mkdir()
+    (shared / SHARED.name).write_text(SHARED.read_text().replace("ProtectHome=yes", "ProtectHome=perhaps"))
     res = analyze("verify", str(bad))
     assert "ProtectHome" in res.stderr or "protect home" in res.stderr.lower()
-    assert "NoNewPrivilege" in res.stderr
 
 
 def exposure(name: str, threshold: int = 100) -> tuple[int, float]:
@@ -299,9 +340,9 @@ def test_secrets_example_names_every_secret_variable():
     text = SECRETS_EXAMPLE.read_text()
     for var in config.SECRET_ENV.values():
         assert re.search(rf"^#?{var}=$", text, re.M), var
-    # install.sh fills these two in with fresh random tokens.
-    assert re.search(r"^CHATBOT_ADMIN_TOKEN=$", text, re.M)
-    assert re.search(r"^WHATSAPP_VERIFY_TOKEN=$", text, re.M)
+    # install.sh fills these three in with fresh random tokens.
+    for var in ("CHATBOT_ADMIN_TOKEN", "WHATSAPP_VERIFY_TOKEN", "CHATBOT_METRICS_TOKEN"):
+        assert re.search(rf"^{var}=$", text, re.M), var
 
 
 def test_install_script_is_valid_bash():

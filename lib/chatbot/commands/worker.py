@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 
 import click
 
@@ -44,3 +46,25 @@ def main(config_path, exit_when_idle, single_lane):
     mode = "sandbox (replies recorded, not sent)" if cfg.whatsapp.sandbox else "live"
     log.info("chatbot-worker started in %s mode, database %s", mode, cfg.db_path)
     worker.run(max_idle_seconds=exit_when_idle, single_lane=single_lane)
+    end_process()
+
+
+def end_process() -> None:
+    """End the process now that its state is safe: every reply is committed, the
+    leases are given back and systemd was told STOPPING=1.
+
+    No interpreter teardown follows (os._exit). A generation past its deadline
+    may still run inside llama.cpp in a daemon thread (it cannot be stopped), so
+    freeing the model is not always safe, and the teardown's order (Python's
+    finalizers, then ggml's and OpenMP's C++ destructors while such a thread
+    runs) is not ours to choose: on a real systemd it ended in SIGSEGV after
+    every clean stop, and the unit was marked failed. The kernel frees the
+    model's memory; SQLite needs no close after a commit (the next connection
+    takes over the WAL, as after any crash)."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(0)

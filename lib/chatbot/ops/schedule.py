@@ -2,9 +2,10 @@
 
 Where systemd runs (it is PID 1 and has the timer loaded), systemd is asked:
 ``systemctl show -p NextElapseUSecRealtime chatbot-JOB.timer``, which knows
-drop-ins, ``systemctl edit`` and whether the timer is stopped. Otherwise the
-next run is computed (ops/oncalendar.py) from the ``OnCalendar=`` lines of
-the timer's unit file, the first found in ``UNIT_DIRS``:
+drop-ins, ``systemctl edit`` and whether the timer is stopped. Otherwise
+``systemd-analyze calendar`` (installed with systemd, it needs no running
+systemd) evaluates the ``OnCalendar=`` lines of the timer's unit file, the
+first found in ``UNIT_DIRS``:
 
 1. ``/etc/systemd/system``, where install.sh installs the units (with any
    ``chatbot-JOB.timer.d/*.conf`` drop-ins there);
@@ -12,7 +13,9 @@ the timer's unit file, the first found in ``UNIT_DIRS``:
    (``chatbot/units``: a link to ``systemd/`` in a checkout, files in an
    installed wheel), so a host without systemd still shows a schedule.
 
-Every entry says where its answer came from (``next_run_source``).
+Every entry says where its answer came from (``next_run_source``). Where
+neither answers (no systemd-analyze), ``next_run`` is None: the dashboard
+shows "—".
 """
 from __future__ import annotations
 
@@ -23,11 +26,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import clock
-from . import oncalendar
 
 PACKAGED_UNITS = Path(__file__).resolve().parent.parent / "units"
 UNIT_DIRS: tuple[Path, ...] = (Path("/etc/systemd/system"), PACKAGED_UNITS)
 SYSTEMCTL_TIMEOUT = 3.0
+SYSTEMD_ANALYZE = "systemd-analyze"
 
 
 def timer_unit(job: str) -> str:
@@ -112,20 +115,83 @@ def on_calendar(unit: str, dirs=UNIT_DIRS) -> tuple[list[str], Path] | None:
     return None
 
 
-def next_from_file(unit: str, now: float, dirs=UNIT_DIRS) -> dict:
-    found = on_calendar(unit, dirs)
+def _elapse_blocks(text: str) -> list[float | None]:
+    """``systemd-analyze calendar`` output -> each expression's next elapse (None: never), in order."""
+    out: list[float | None] = []
+    for block in text.split("\n\n"):
+        if "Next elapse:" not in block:
+            continue
+        # The next elapse in the caller's zone, then "(in UTC): ..." unless that zone is UTC.
+        stamps = [parse_timestamp(v) for v in re.findall(r"(?:Next elapse|\(in UTC\)): (.+)", block)]
+        out.append(stamps[-1])
+    return out
+
+
+def calendar_next(values: list[str], now: float) -> tuple[dict[str, float | None], dict[str, str]]:
+    """The next elapse after ``now`` of each ``OnCalendar=`` value, as systemd computes it (the
+    host's zone for a value that names none), and the values it refused with its reason.
+    ({}, {}) where ``systemd-analyze`` is not installed."""
+    values = list(dict.fromkeys(values))
+    if not values:
+        return {}, {}
+
+    def analyze(exprs: list[str]):
+        try:
+            return subprocess.run([SYSTEMD_ANALYZE, "calendar", f"--base-time=@{int(now)}", "--iterations=1",
+                                   "--", *exprs], capture_output=True, text=True, timeout=SYSTEMCTL_TIMEOUT,
+                                  env={**os.environ, "LC_ALL": "C"})
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    res = analyze(values)
+    if res is None:
+        return {}, {}
+    times = _elapse_blocks(res.stdout)
+    if res.returncode == 0 and len(times) == len(values):
+        return dict(zip(values, times)), {}
+    # Some value was refused (its block is missing): ask for each one alone to tell which.
+    found, refused = {}, {}
+    for value in values:
+        res = analyze([value])
+        if res is None:
+            return {}, {}
+        times = _elapse_blocks(res.stdout)
+        if res.returncode == 0 and len(times) == 1:
+            found[value] = times[0]
+        else:
+            refused[value] = (res.stderr.strip().splitlines() or ["not understood"])[-1]
+    return found, refused
+
+
+def _from_file(unit: str, dirs) -> dict:
+    """The entry for ``unit`` with its ``OnCalendar=`` values, before any evaluation."""
+    try:
+        found = on_calendar(unit, dirs)
+    except OSError as exc:          # an unreadable unit file: say so, show the rest
+        return {"on_calendar": [], "next_run": None, "next_run_source": None,
+                "schedule_error": f"cannot read the timer unit: {exc.strerror or exc}"}
     if found is None:
         return {"on_calendar": [], "next_run": None, "next_run_source": None,
                 "schedule_error": f"no {unit} in " + ", ".join(str(d) for d in dirs)}
     values, path = found
-    entry = {"on_calendar": values, "unit_file": str(path), "next_run_source": "unit file", "next_run": None}
-    try:
-        times = [t for t in (oncalendar.parse(v).next_after(now) for v in values) if t is not None]
-    except oncalendar.CalendarError as exc:
-        entry["schedule_error"] = str(exc)
-        return entry
-    entry["next_run"] = min(times) if times else None
+    return {"on_calendar": values, "unit_file": str(path), "next_run_source": None, "next_run": None}
+
+
+def _evaluate(entry: dict, times: dict[str, float | None], refused: dict[str, str]) -> dict:
+    """``entry`` with the next run systemd-analyze gave its values (left None where it could not run)."""
+    values = entry["on_calendar"]
+    errors = [refused[v] for v in values if v in refused]
+    if errors:
+        entry.update(next_run_source="unit file", schedule_error="; ".join(errors))
+    elif values and all(v in times for v in values):
+        upcoming = [times[v] for v in values if times[v] is not None]
+        entry.update(next_run_source="unit file", next_run=min(upcoming) if upcoming else None)
     return entry
+
+
+def next_from_file(unit: str, now: float, dirs=UNIT_DIRS) -> dict:
+    entry = _from_file(unit, dirs)
+    return _evaluate(entry, *calendar_next(entry["on_calendar"], now))
 
 
 def job_schedules(jobs, now: float | None = None, dirs=UNIT_DIRS, ask_systemd: bool = True) -> dict[str, dict]:
@@ -133,14 +199,16 @@ def job_schedules(jobs, now: float | None = None, dirs=UNIT_DIRS, ask_systemd: b
     now = clock.now() if now is None else now
     units = {job: timer_unit(job) for job in jobs}
     live = from_systemd(list(units.values())) if ask_systemd else {}
+    entries = {job: {"unit": unit, **_from_file(unit, dirs)} for job, unit in units.items()}
+    # One systemd-analyze for every timer systemd itself did not answer for.
+    asked = [v for job, e in entries.items() if units[job] not in live for v in e["on_calendar"]]
+    times, refused = calendar_next(asked, now)
     out = {}
     for job, unit in units.items():
-        try:
-            entry = {"unit": unit, **next_from_file(unit, now, dirs)}
-        except OSError as exc:          # an unreadable unit file: say so, show the rest
-            entry = {"unit": unit, "on_calendar": [], "next_run": None, "next_run_source": None,
-                     "schedule_error": f"cannot read the timer unit: {exc.strerror or exc}"}
+        entry = entries[job]
         if unit in live:
             entry.update(live[unit], next_run_source="systemd")
+        else:
+            _evaluate(entry, times, refused)
         out[job] = entry
     return out
