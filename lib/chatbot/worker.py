@@ -31,20 +31,20 @@ import time
 
 from . import clock, db, events, owners, sdnotify
 from .heartbeat import Heartbeat
-from .bot import handoff
+from .bot import handoff, nontext
 from .bot.pipeline import NEEDS_LLM
 from .bot.types import Question, Reply
 from .log import mask_phone
-from .whatsapp import inbox, operator_outbox, spool
-from .whatsapp.graph_api import GraphClient, GraphError, buttons_payload, text_payload
+from .whatsapp import inbox, media, operator_outbox, reactions, spool
+from .whatsapp.graph_api import GraphClient, GraphError, as_plain_text, buttons_payload, list_payload, text_payload
 
 log = logging.getLogger("chatbot.worker")
 
-NOT_TEXT_REPLY = ("Por enquanto eu só consigo ler mensagens de texto. "
-                  "Pode escrever sua dúvida? Se preferir, digite *atendente* para falar com uma pessoa.")
+NOT_TEXT_REPLY = nontext.NOT_TEXT_REPLY
 BOT_ERROR_REPLY = ("Desculpe, tive um problema para responder agora. "
                    "Pode repetir em instantes? Se preferir, digite *atendente*.")
-SILENT_TYPES = {"reaction", "system", "ephemeral", "request_welcome"}
+SILENT_TYPES = {"reaction", "sticker", "system", "ephemeral", "request_welcome"}
+REFUSED_INTERACTIVE = {100, 131008, 131009, 131051}   # Meta would not take it as interactive: resent as text
 FOLLOWUP_EVERY = 5.0        # seconds between looks at handoffs to announce, pick up or time out
 
 
@@ -103,6 +103,12 @@ class Worker:
                                       " hung or failed every time it handled this message")
         try:
             return self._handle(msg, lane)
+        except media.NotYet as exc:     # a voice note's file did not come yet: the retry rules apply
+            log.warning("message %s: media not fetched yet (%s)", msg["id"], exc)
+            if msg["attempts"] >= self.cfg.worker.max_attempts:
+                return self._give_up(msg, f"gave up after {msg['attempts']} attempts: media not fetched: {exc}")
+            inbox.mark_retry(self.conn, msg["id"], None, self._backoff(msg["attempts"]), None, f"media: {exc}")
+            return "queued"
         except Exception as exc:  # a poisoned message must not crash-loop the worker
             log.exception("message %s failed in the worker", msg["id"])
             error = f"internal error: {exc}"[:300]
@@ -122,6 +128,10 @@ class Worker:
             closed = self._close_without_reply(msg)
             if closed:
                 return closed
+            media.note(self.conn, msg)      # a photo's, voice note's... file: fetched apart (fetch_media_once)
+            if lane == "fast" and nontext.slow(msg, self.cfg.transcription):
+                # A voice note to transcribe takes the slow lane, as a generation does.
+                return "to-llm-lane" if inbox.to_lane(self.conn, msg["id"], self.owner, "llm") else "lost-lease"
             if msg["attempts"] == 1 or lane == "llm":
                 # Read receipt + typing indicator while the bot thinks; in the LLM
                 # lane again when the generation starts (the indicator lasts 25 s).
@@ -192,6 +202,8 @@ class Worker:
                      msg["id"], mask_phone(msg["wa_id"]), (clock.now() - sent_at) / 60)
             inbox.finish(self.conn, msg["id"], "stale", error="older than max_message_age_minutes")
             return "stale"
+        if msg["msg_type"] == "reaction":
+            reactions.record(self.conn, msg)        # not answered; a 👍 may confirm (reactions.confirmed)
         if msg["msg_type"] in SILENT_TYPES:
             inbox.finish(self.conn, msg["id"], "ignored")
             return "ignored"
@@ -204,10 +216,9 @@ class Worker:
             # A photo of the spoiled food, sent to the person holding the
             # conversation: the bot's "I can only read text" must not butt in.
             return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True), {}, 0.0
-        if msg["body"] is None or not msg["body"].strip():
-            reply = Reply(text=NOT_TEXT_REPLY, intent="unsupported_type", source="template")
-        else:
-            q = Question(text=msg["body"], phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
+        words, reply = nontext.read(self.conn, self.cfg, self.client, msg)
+        if reply is None:
+            q = Question(text=words, phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
                          contact_name=msg["contact_name"], inbox_id=msg["id"])
             try:
                 reply = self.bot.answer(q) if allow_llm or not self.routes else self.bot.answer(q, allow_llm=False)
@@ -218,7 +229,9 @@ class Worker:
         if reply.text is None:
             return reply, {}, bot_ms
         parts = reply.messages()
-        if reply.buttons:
+        if reply.menu and not reply.buttons and len(parts) == 1:
+            payload = list_payload(msg["wa_id"], reply.text, reply.menu_button, reply.menu)
+        elif reply.buttons:
             payload = buttons_payload(msg["wa_id"], reply.text, reply.buttons)
         elif len(parts) > 1:
             # A reply longer than one WhatsApp message (a long quote): the first message, and the
@@ -243,7 +256,16 @@ class Worker:
         try:
             wamid = self.client.send(msg["phone_number_id"], first)
         except GraphError as exc:
-            return self._send_failed(msg, outbox_id, exc, meta)
+            plain = as_plain_text(first) if exc.code in REFUSED_INTERACTIVE and not exc.ambiguous else None
+            if plain is None:
+                return self._send_failed(msg, outbox_id, exc, meta)
+            # Meta refused it as interactive (nothing was delivered): the same words as plain text.
+            log.warning("message %s: interactive reply refused (%s); sent as text", msg["id"], exc)
+            self._record_api_error(exc, msg["id"])
+            try:
+                wamid = self.client.send(msg["phone_number_id"], plain)
+            except GraphError as exc2:
+                return self._send_failed(msg, outbox_id, exc2, meta)
         for n, part in enumerate(follow_up, 2):
             try:
                 self.client.send(msg["phone_number_id"], part)
@@ -298,10 +320,19 @@ class Worker:
                 handoff_followup.tick(self.conn, self.cfg, background=True)
             except Exception:       # a mail server down must not stop the answers
                 log.exception("handoff follow-up failed; retried on the next round")
-        status = operator_outbox.send_due(self.conn, self.client, self.owner, self.cfg.worker)
+        status = operator_outbox.send_due(self.conn, self.client, self.owner, self.cfg.worker, self.cfg.media_dir)
         if status is not None:
             self.last_activity = time.monotonic()
         return status
+
+    def fetch_media_once(self) -> str | None:
+        """Download one customer's file whose turn has come (photos, documents...);
+        its state, None when nothing was due."""
+        try:
+            return media.fetch_due(self.conn, self.client, self.cfg)
+        except Exception:   # a file must never stop the answers
+            log.exception("media download failed; retried on the next round")
+            return None
 
     def recover(self, dead_only: bool = False) -> dict:
         """Take back leases of workers on this host that no longer exist at
@@ -330,8 +361,11 @@ class Worker:
         LLM lane; the benchmark's baseline)."""
         w = self.cfg.worker
         self.recover()
+        media.sweep_partial(self.cfg.media_dir)     # downloads a kill cut short: fetched again from the row
         n_llm = 0 if single_lane else self.lanes()
         llm_bound = w.stall_seconds + self.cfg.llm.timeout_seconds + 2 * self.cfg.whatsapp.request_timeout_seconds
+        if self.cfg.transcription.enabled:      # a voice note: download, then transcription, then the bot
+            llm_bound += self.cfg.transcription.timeout_seconds + self.cfg.media.download_seconds
         fast_lane = "fast" if n_llm else None
         self.heartbeat.watch("fast", llm_bound if fast_lane is None and self.cfg.llm.enabled else w.stall_seconds)
         self.heartbeat.start()
@@ -355,7 +389,7 @@ class Worker:
                     if time.monotonic() - last_dead_check > w.dead_owner_check_seconds:
                         last_dead_check = time.monotonic()
                         self.recover(dead_only=True)
-                    status = self.run_staff_once() or self.run_once(fast_lane)
+                    status = self.run_staff_once() or self.run_once(fast_lane) or self.fetch_media_once()
                 except db.sqlite3.OperationalError as exc:
                     log.warning("database busy: %s", db.describe_error(exc))
                     status = None

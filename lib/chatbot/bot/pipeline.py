@@ -23,8 +23,8 @@ import threading
 import time
 
 from .. import db
-from . import (cache, context, fmt, guard, handoff, intents, knowledge, llm, notsold, product_replies, quote,
-               replies, search, sections, text)
+from . import (cache, context, fmt, guard, handoff, intents, knowledge, llm, menus, notsold, product_replies,
+               quote, replies, search, sections, text)
 from .types import Question, Reply
 from .writer import Writer
 
@@ -103,13 +103,13 @@ class Bot:
         if hit is not None:
             reply = Reply(text=hit["text"], intent=it.name, confidence=it.confidence, source="cache")
             self._remember(q, reply, hit.get("topic") or {}, cache_key=key, hit=True)
-            return reply
+            return menus.decorate(reply, it, self.conn)
 
         if not allow_llm and it.name in LLM_INTENTS and self.writer() is not None:
             return Reply(text=None, intent=it.name, confidence=it.confidence, source=NEEDS_LLM)
         reply, topic, cacheable = self._compose(q, it, kb, turns)
         self._remember(q, reply, topic, cache_key=key if cacheable else None, kb_version=kb.version)
-        return reply
+        return menus.decorate(reply, it, self.conn)     # a list message where it saves typing
 
     def _compose(self, q: Question, it: intents.Intent, kb: knowledge.KB, turns: list) -> tuple[Reply, dict, bool]:
         topic = {"skus": [], "days": [d for d in it.days if d in fmt.DAY_KEYS]}

@@ -294,6 +294,12 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
                     os.replace(kb, kb.with_name(f"{kb.name}.pre-restore-{stamp}"))
                 kb.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(work / "kb"), str(kb))
+            if (work / "media").is_dir():
+                # Files named by their SHA-256: put back the ones missing, keep the rest.
+                cfg.media_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
+                for src in (work / "media").iterdir():
+                    if not (cfg.media_dir / src.name).exists():
+                        os.replace(src, cfg.media_dir / src.name)
             if config_in:
                 # The config lives in root's /etc/chatbot and may hold newer settings:
                 # put the archived one beside the state for the operator to compare.

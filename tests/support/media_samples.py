@@ -1,0 +1,70 @@
+"""Inbound messages of every type, in the shape of Meta's samples
+(tests/data/whatsapp/webhooks), and small real files to go with them."""
+from __future__ import annotations
+
+import copy
+import json
+import struct
+import zlib
+
+from support.graph_stub import sample
+
+CUSTOMER = "5585988887777"
+PNID = "106540352242922"
+
+
+def png(width: int = 4, height: int = 3, rgb=(200, 40, 40)) -> bytes:
+    """A real PNG image (a solid colour)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def pdf() -> bytes:
+    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def ogg_opus(seconds: float, tag: bytes = b"") -> bytes:
+    """An Ogg Opus stream's first and last pages: what the worker reads a voice note's length from."""
+    def page(granule: int, flags: int, payload: bytes, seq: int) -> bytes:
+        return (b"OggS" + bytes([0, flags]) + struct.pack("<qII", granule, 1234, seq) + b"\0\0\0\0"
+                + bytes([1, len(payload)]) + payload)
+    head = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", 312, 48000, 0, 0)
+    body = page(0, 2, head, 0) + page(0, 0, b"OpusTags" + tag.ljust(40, b"\0")[:40], 1)
+    return body + page(int(seconds * 48000) + 312, 4, b"\xfc" * 60, 2)
+
+
+def message(kind: str, n: int = 1, **fields) -> dict:
+    """One inbound message object of ``kind``; ``fields`` become its ``kind`` part."""
+    m = {"from": CUSTOMER, "id": f"wamid.media.{kind}.{n}", "timestamp": "1764100000", "type": kind}
+    defaults = {
+        "image": {"mime_type": "image/jpeg", "sha256": "x", "id": f"img-{n}"},
+        "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": "x", "id": f"aud-{n}", "voice": True},
+        "video": {"mime_type": "video/mp4", "sha256": "x", "id": f"vid-{n}"},
+        "document": {"mime_type": "application/pdf", "sha256": "x", "id": f"doc-{n}", "filename": "nota.pdf"},
+        "sticker": {"mime_type": "image/webp", "sha256": "x", "id": f"stk-{n}", "animated": False},
+        "location": {"latitude": -13.0094, "longitude": -38.5095, "name": "Casa", "address": "Rua da Paciência, 10"},
+        "reaction": {"message_id": "wamid.unknown", "emoji": "👍"},
+        "text": {"body": "oi"},
+        "order": {"catalog_id": "1", "product_items": [{"product_retailer_id": "1001", "quantity": 2,
+                                                        "item_price": 22.99, "currency": "BRL"}]},
+    }
+    if kind == "contacts":
+        m["contacts"] = fields.pop("cards", [{"name": {"formatted_name": "João Entregador", "first_name": "João"},
+                                              "phones": [{"phone": "+55 85 99999-1234", "type": "CELL"}]}])
+    elif kind == "unsupported":
+        m["errors"] = [{"code": 131051, "title": "Message type unknown"}]
+    else:
+        m[kind] = dict(defaults.get(kind, {}), **fields)
+    return m
+
+
+def webhook(*messages: dict) -> bytes:
+    """A signed-ready webhook body carrying ``messages`` (the text sample's envelope)."""
+    env = copy.deepcopy(sample("webhooks/text.json"))
+    value = env["entry"][0]["changes"][0]["value"]
+    value["messages"] = list(messages)
+    return json.dumps(env, ensure_ascii=False).encode()
