@@ -151,14 +151,10 @@ def test_retries_follow_the_outbox_rules_then_give_up(env, graph):
 
 
 def test_disk_full_keeps_the_row_and_retries_without_using_attempts(tmp_path, graph, small_fs):
-    cfg = make_cfg(tmp_path, paths={"state_dir": str(small_fs)},
-                   whatsapp={"app_secret": "s", "access_token": ACCESS_TOKEN, "api_base_url": graph.url,
-                             "request_timeout_seconds": 2.0},
-                   media={"download_seconds": 5.0})
-    graph.token = ACCESS_TOKEN
+    cfg = cfg_for(tmp_path, graph)
     conn = db.connect(cfg.db_path)
     client = GraphClient(cfg.whatsapp)
-    cfg.media_dir.mkdir()
+    cfg.media_dir.symlink_to(small_fs)                # the files' disk fills; the database's does not
     data = os.urandom(600_000)
     graph.add_media("doc-1", data, "application/pdf")
     row = arrive(conn, message("document"))
@@ -167,11 +163,33 @@ def test_disk_full_keeps_the_row_and_retries_without_using_attempts(tmp_path, gr
         assert media.fetch_due(conn, client, cfg) == "pending"
         r = again(conn, row)
         assert r["attempts"] == 0 and "cannot write" in r["error"]
-        assert [p for p in cfg.media_dir.iterdir()] == []
+        assert [p for p in small_fs.iterdir()] == [filler]
     finally:
         filler.unlink()
     clock.freeze(again(conn, row)["next_attempt_at"] + 1)
     assert media.fetch_due(conn, client, cfg) == "stored"
+
+
+def test_disk_full_for_the_database_too_the_worker_goes_on(tmp_path, graph, small_fs):
+    from chatbot.worker import Worker
+    from test_worker import FixedBot
+    cfg = make_cfg(tmp_path, paths={"state_dir": str(small_fs)},
+                   whatsapp={"app_secret": "s", "access_token": ACCESS_TOKEN, "api_base_url": graph.url,
+                             "request_timeout_seconds": 2.0}, media={"download_seconds": 5.0})
+    graph.token = ACCESS_TOKEN
+    conn = db.connect(cfg.db_path)
+    graph.add_media("doc-1", os.urandom(600_000), "application/pdf")
+    row = arrive(conn, message("document"))
+    w = Worker(cfg, conn=conn, bot=FixedBot(), owner="t")
+    filler = fill_disk(small_fs)
+    try:
+        assert w.fetch_media_once() is None            # logged; nothing half-written, the row untouched
+        assert again(conn, row)["state"] == "pending"
+        assert w.fetch_media_once() is None and len([r for r in graph.requests if r.get("method")]) == 2
+    finally:
+        filler.unlink()
+    w._media_pause_until = 0
+    assert w.fetch_media_once() == "stored"
 
 
 def test_purge_deletes_old_files_and_keeps_the_rows(env, graph):

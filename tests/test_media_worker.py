@@ -116,7 +116,7 @@ def test_engine_down_slow_or_garbage_gets_an_honest_reply(tmp_path, graph, whisp
     else:
         whisper.mode = mode
     arrive(conn, message("audio"))
-    assert drain(w) == ["to-llm-lane", "answered"]
+    assert drain(w) == ["answered"]
     assert said(graph) == [nontext.AUDIO_FAILED + " " + nontext.TYPE_TO_TALK]
     row = media.for_inbox(conn, 1)
     assert row["state"] == "stored" and row["transcript"] is None and row["transcript_error"]
@@ -128,7 +128,7 @@ def test_two_hour_voice_note_is_not_sent_to_the_engine(tmp_path, graph, whisper)
     cfg, conn, w = make(tmp_path, graph, whisper)
     graph.add_media("aud-1", ogg_opus(2 * 3600), "audio/ogg")
     arrive(conn, message("audio"))
-    assert drain(w) == ["to-llm-lane", "answered"]
+    assert drain(w) == ["answered"]
     assert whisper.requests == []
     assert said(graph)[0].startswith("Seu áudio é longo demais para eu ouvir (até 5:00)")
 

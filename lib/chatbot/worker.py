@@ -81,6 +81,7 @@ class Worker:
         self.last_activity = time.monotonic()
         self._lane_workers: list[Worker] = []
         self._last_followup = 0.0
+        self._media_pause_until = 0.0
 
     def lane_worker(self) -> "Worker":
         """A worker for another thread of this process: its own connection, bot
@@ -328,10 +329,13 @@ class Worker:
     def fetch_media_once(self) -> str | None:
         """Download one customer's file whose turn has come (photos, documents...);
         its state, None when nothing was due."""
+        if time.monotonic() < self._media_pause_until:
+            return None
         try:
             return media.fetch_due(self.conn, self.client, self.cfg)
-        except Exception:   # a file must never stop the answers
-            log.exception("media download failed; retried on the next round")
+        except Exception:   # a file must never stop the answers (a full disk: the database refuses too)
+            log.exception("media download failed; tried again in %.0f s", self.cfg.worker.retry_max_seconds)
+            self._media_pause_until = time.monotonic() + self.cfg.worker.retry_max_seconds
             return None
 
     def recover(self, dead_only: bool = False) -> dict:

@@ -73,7 +73,7 @@ class GraphStub:
         self.urls: dict[str, dict] = {}     # download token -> {"media_id", "until", "uses"}
         self.downloads: list[str] = []      # media ids whose bytes were served in full
         self.uploads: list[dict] = []       # POST /media: {"id", "type", "filename", "data"}
-        self.download_delay = 0.0           # seconds before the bytes start (a kill can land mid-download)
+        self.download_delay = 0.0           # seconds between the two halves of a file (a kill lands mid-download)
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -191,10 +191,20 @@ class GraphStub:
             u = None
         if u is None or time.time() > u["until"]:
             return self._reply(h, 404, b"URL signature expired", "text/plain")
-        if self.download_delay:
-            time.sleep(self.download_delay)
         data, mode = m["data"], m["mode"]
-        if mode == "ok":
+        if mode == "ok" and self.download_delay:
+            # Half the bytes, a pause (a kill lands mid-download), the rest.
+            h.send_response(200)
+            h.send_header("Content-Type", "application/octet-stream")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data[: len(data) // 2])
+            h.wfile.flush()
+            time.sleep(self.download_delay)
+            h.wfile.write(data[len(data) // 2:])
+            with self.lock:
+                self.downloads.append(u["media_id"])
+        elif mode == "ok":
             self._reply(h, 200, data, "application/octet-stream")
             with self.lock:
                 self.downloads.append(u["media_id"])

@@ -7,17 +7,24 @@ import json
 import struct
 import zlib
 
+from chatbot import clock
 from support.graph_stub import sample
 
 CUSTOMER = "5585988887777"
 PNID = "106540352242922"
 
 
-def png(width: int = 4, height: int = 3, rgb=(200, 40, 40)) -> bytes:
-    """A real PNG image (a solid colour)."""
+def png(width: int = 4, height: int = 3, rgb=(200, 40, 40), shaded: bool = False) -> bytes:
+    """A real PNG image (a solid colour, or ``shaded`` from it to dark)."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    raw = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+
+    def row(y):
+        if not shaded:
+            return b"\0" + bytes(rgb) * width
+        return b"\0" + b"".join(bytes(int(c * (1 - 0.6 * (x + y) / (width + height))) for c in rgb)
+                                for x in range(width))
+    raw = b"".join(row(y) for y in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
@@ -39,7 +46,7 @@ def ogg_opus(seconds: float, tag: bytes = b"") -> bytes:
 
 def message(kind: str, n: int = 1, **fields) -> dict:
     """One inbound message object of ``kind``; ``fields`` become its ``kind`` part."""
-    m = {"from": CUSTOMER, "id": f"wamid.media.{kind}.{n}", "timestamp": "1764100000", "type": kind}
+    m = {"from": CUSTOMER, "id": f"wamid.media.{kind}.{n}", "timestamp": str(int(clock.now())), "type": kind}
     defaults = {
         "image": {"mime_type": "image/jpeg", "sha256": "x", "id": f"img-{n}"},
         "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": "x", "id": f"aud-{n}", "voice": True},

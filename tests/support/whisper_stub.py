@@ -65,7 +65,7 @@ class WhisperStub:
         for part in msg.iter_parts():
             name = part.get_param("name", header="content-disposition")
             fields[name] = (part.get_filename(), part.get_payload(decode=True))
-        self.requests.append({k: (v[0], v[1] if k == "file" else v[1].decode()) for k, v in fields.items()})
+        self.requests.append({k: v if k == "file" else v[1].decode() for k, v in fields.items()})
         if "file" not in fields or not fields["file"][0] or "model" not in fields:
             return 422, "application/json", b'{"detail": "file (with a filename) and model are required"}'
         if self.mode == "error":

@@ -8,7 +8,7 @@ title 24 characters, description 72 (``graph_api.list_payload`` cuts).
 """
 from __future__ import annotations
 
-from . import knowledge
+from . import knowledge, product_replies
 from .types import Reply
 
 GREETING = [("Atendimento", [
@@ -39,8 +39,14 @@ def decorate(reply: Reply, intent, conn) -> Reply:
         return reply
     if intent.name == "greeting":
         reply.menu, reply.menu_button = GREETING, "Ver opções"
-    elif intent.name == "promotions" and not intent.section and not intent.products and not intent.context_skus:
+    elif intent.name == "promotions" and not intent.section and _all_offers(intent, conn):
         sections = promotion_sections(conn)
         if sections:
             reply.menu, reply.menu_button = sections, "Ver seções"
     return reply
+
+
+def _all_offers(intent, conn) -> bool:
+    """The customer asked for the offers in general, not a product's."""
+    choice = product_replies.chosen(intent, conn)
+    return not choice.products and not choice.missing

@@ -35,6 +35,14 @@ def enrich(conn, items: list[dict], payloads: dict[str, str]) -> list[dict]:
     in_media, out_media = media.by_inbox(conn, inbound_ids), media.by_outbox(conn, outbound_ids)
     by_wamid = {m["wamid"]: m for m in items if m.get("wamid")}
     emojis = reactions.on_messages(conn, list(by_wamid))
+    for m in items:     # the thread's own reactions, also those the worker has not reached yet
+        if m["who"] == "customer" and m["type"] == "reaction":
+            r = message.describe("reaction", payloads.get(m["id"])).get("reaction") or {}
+            if r.get("message_id") in by_wamid:
+                if r.get("emoji"):
+                    emojis[r["message_id"]] = r["emoji"]
+                else:
+                    emojis.pop(r["message_id"], None)
     shown = []
     for m in items:
         if m["who"] == "customer":
@@ -59,7 +67,7 @@ def enrich(conn, items: list[dict], payloads: dict[str, str]) -> list[dict]:
                 q = by_wamid.get(d["context"])
                 m["quoted"] = {"id": q["id"], "who": q["who"], "text": q.get("text") or message.label(
                     q.get("type") or "text", None)} if q else {"id": None, "who": None, "text": None}
-            m["label"] = message.label(m["type"], m.get("text"), (m.get("media") or {}).get("duration_seconds"))
+            m["label"] = message.label(m["type"], None, (m.get("media") or {}).get("duration_seconds"))
         elif m.get("outbox_id") in out_media:
             m["media"] = _media(out_media[m["outbox_id"]])
             m["type"] = m["media"]["kind"]

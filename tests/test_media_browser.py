@@ -1,0 +1,90 @@
+"""The conversation page in real Chromium (a phone's size and a desktop) with
+a message of every type: the photo's thumbnail opens the full image, the
+voice note plays with its transcript under it, the PDF downloads, the
+location links to a map, the contact card, the reaction on the message it
+reacts to, the quoted message above the reply. Screenshots land in
+tests/artifacts/ (docs/conversa-midia*.png are copies)."""
+from __future__ import annotations
+
+import pytest
+
+from chatbot import accounts, db
+from chatbot.web.app import create_app
+from conftest import ACCESS_TOKEN, make_cfg
+from support.media_samples import CUSTOMER, png
+from support.servers import ThreadedWaitress
+from test_dashboard_browser import ARTIFACTS, browser, watch  # noqa: F401  (the browser fixture)
+from test_media_web import PW, seed_conversation
+
+pytestmark = pytest.mark.slow
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True, "locale": "pt-BR"}
+PHOTO = png(480, 320, (190, 60, 50), shaded=True)
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "pt-BR"}
+
+
+@pytest.fixture
+def served(tmp_path, graph):
+    graph.token = ACCESS_TOKEN
+    cfg = make_cfg(tmp_path, whatsapp={"app_secret": "s", "access_token": ACCESS_TOKEN, "api_base_url": graph.url,
+                                       "request_timeout_seconds": 2.0, "max_message_age_minutes": 0})
+    conn = db.connect(cfg.db_path)
+    accounts.add(conn, "ana", "operator", PW)
+    seed_conversation(conn, cfg, graph, photo=PHOTO)
+    srv = ThreadedWaitress(create_app(cfg)).start()
+    yield srv, conn
+    srv.stop()
+    conn.close()
+
+
+def log_in(page, srv):
+    page.goto(srv.url + "/login")
+    page.fill("#name", "ana")
+    page.fill("#password", PW)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/inbox")
+
+
+@pytest.mark.parametrize("size, shot", [(PHONE, "conversa-midia-celular.png"), (DESKTOP, "conversa-midia.png")])
+def test_every_type_on_the_conversation_page(browser, served, size, shot):  # noqa: F811
+    srv, conn = served
+    page = browser.new_page(**size)
+    seen = watch(page)
+    log_in(page, srv)
+    page.goto(f"{srv.url}/conversations/{CUSTOMER}")
+    thumb = page.locator("a.thumb img").first
+    thumb.wait_for()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()) == 480
+    assert page.locator("audio[controls]").count() == 1
+    assert "quero dois quilos de alcatra" in page.locator(".type-audio").inner_text()
+    assert page.locator("a.download").count() >= 2      # the PDF and the file that was not what it said
+    assert "openstreetmap.org" in page.locator(".type-location a").first.get_attribute("href")
+    assert "João Entregador" in page.locator(".type-contacts").inner_text()
+    assert page.locator(".type-image .reaction").first.inner_text() == "😡"
+    assert "a carne veio assim" in page.locator(".quoted").first.inner_text()
+    # the thumbnail opens the full-size image in a new tab
+    with page.context.expect_page() as new:
+        thumb.click()
+    full = new.value
+    full.wait_for_load_state()
+    assert full.url.startswith(srv.url + "/media/")
+    # quoting a customer's message from the page
+    page.locator(".type-image .quote-link").first.click()
+    assert "Citando" in page.locator("#quoting").inner_text()
+    # an operator answers with a photo, quoting the customer's photo: uploaded through the form
+    page.set_input_files("#attach-file", files=[{"name": "troca.png", "mimeType": "image/png",
+                                                  "buffer": png(240, 160, (40, 120, 200), shaded=True)}])
+    page.fill("form.attach input[name=caption]", "Pode trazer para troca, sem custo.")
+    page.click("form.attach button[type=submit]")
+    page.wait_for_url("**ok=enviada**")
+    staff = page.locator(".bubble.staff").last
+    assert "Pode trazer para troca" in staff.inner_text() and staff.locator("img").count() == 1
+    assert "a carne veio assim" in staff.locator(".quoted").inner_text()
+    row = conn.execute("SELECT body FROM outbox WHERE inbox_id IS NULL").fetchone()
+    assert '"context": {"message_id": "wamid.media.image.1"}' in row[0]
+    page.goto(f"{srv.url}/conversations/{CUSTOMER}")
+    page.locator(".type-audio").first.wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+    assert seen == {"console": [], "errors": [], "dialogs": []}
