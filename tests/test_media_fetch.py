@@ -212,3 +212,44 @@ def test_sandbox_never_calls_out(tmp_path, graph):
     assert media.fetch_due(conn, GraphClient(cfg.whatsapp), cfg) == "failed"
     assert "sandbox" in media.get(conn, row["id"])["error"]
     assert pdf()    # the sample helpers build real files
+
+
+@pytest.mark.parametrize("include", [False, True])
+def test_backups_keep_the_rows_and_the_files_only_when_asked(tmp_path, graph, include):
+    import tarfile
+
+    from chatbot.ops import backup, restore
+    cfg = make_cfg(tmp_path, backup={"include_media": include},
+                   whatsapp={"app_secret": "s", "access_token": ACCESS_TOKEN, "api_base_url": graph.url})
+    graph.token = ACCESS_TOKEN
+    conn = db.connect(cfg.db_path)
+    data = png(30, 20)
+    graph.add_media("img-1", data, "image/png")
+    arrive(conn, message("image"))
+    assert media.fetch_due(conn, GraphClient(cfg.whatsapp), cfg) == "stored"
+    sha = hashlib.sha256(data).hexdigest()
+    conn.close()
+    path = backup.run_backup(cfg)["path"]
+    with tarfile.open(path) as tar:
+        names = tar.getnames()
+    assert (f"media/{sha}" in names) is include
+    (cfg.media_dir / sha).unlink()
+    restore.restore(cfg, path, force=True)
+    assert (cfg.media_dir / sha).exists() is include
+    conn = db.connect(cfg.db_path)
+    assert conn.execute("SELECT sha256 FROM media").fetchone()[0] == sha      # the row is always kept
+
+
+def test_cleanup_deletes_files_past_keep_days(tmp_path, graph):
+    from chatbot.ops import maintenance
+    cfg = cfg_for(tmp_path, graph, keep_days=90)
+    conn = db.connect(cfg.db_path)
+    graph.add_media("img-1", png(), "image/png")
+    row = arrive(conn, message("image"))
+    assert media.fetch_due(conn, GraphClient(cfg.whatsapp), cfg) == "stored"
+    sha = again(conn, row)["sha256"]
+    clock.freeze(clock.now() + 89 * 86400)
+    assert maintenance.purge(conn, cfg)["media_files"] == 0 and (cfg.media_dir / sha).exists()
+    clock.freeze(clock.now() + 2 * 86400)
+    assert maintenance.purge(conn, cfg)["media_files"] == 1 and not (cfg.media_dir / sha).exists()
+    assert again(conn, row)["state"] == "expired"

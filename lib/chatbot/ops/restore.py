@@ -4,7 +4,7 @@ put the database in place atomically with the services stopped.
 Order of work, each step refusing before anything is changed:
 
 1. read the archive member by member: only regular files under
-   ``manifest.json``, ``db/``, ``config/``, ``kb/``; no absolute paths, no
+   ``manifest.json``, ``db/``, ``config/``, ``kb/``, ``media/``; no absolute paths, no
    ``..``, no links or devices (a crafted archive must not write outside
    its place); every file's size and SHA-256 must match the manifest, and
    nothing may be missing or extra; sizes are checked against the manifest
@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 from .. import clock, db, events, files
 from .backup import MANIFEST, BackupError, fsync_path, locked, run_backup, utc_stamp
 
-ROOTS = ("db", "config", "kb")
+ROOTS = ("db", "config", "kb", "media")
 
 
 def _safe_name(name: str) -> bool:
