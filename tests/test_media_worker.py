@@ -253,3 +253,20 @@ def test_interactive_refused_goes_out_again_as_plain_text(tmp_path, graph):
     assert sent["body"]["type"] == "text"
     assert "Horários" in sent["body"]["text"]["body"] and "Falar com atendente" in sent["body"]["text"]["body"]
     assert conn.execute("SELECT status FROM inbox").fetchone()[0] == "answered"
+
+
+def test_typing_indicator_is_refreshed_during_a_long_transcription(tmp_path, graph, whisper):
+    cfg, conn, w = make(tmp_path, graph, whisper)
+    w.typing_every = 0.4
+    voice = ogg_opus(4.0)
+    whisper.knows(voice, "qual o horário de domingo?")
+    whisper.delay = 1.5
+    graph.add_media("aud-1", voice, "audio/ogg")
+    arrive(conn, message("audio"))
+    assert w.run_once("fast") == "to-llm-lane"
+    assert w.run_once("llm") == "answered"
+    shape = json.loads(load_sample("graph-api/mark_read_typing_request.json"))
+    reads = [r for r in graph.requests if isinstance(r["body"], dict) and r["body"].get("status") == "read"]
+    assert len(reads) >= 3          # at the start, then refreshed while the engine worked
+    assert all(r["body"] == dict(shape, message_id="wamid.media.audio.1") for r in reads)
+    assert max(r["t"] for r in reads) < graph.requests[-1]["t"]      # all before the reply

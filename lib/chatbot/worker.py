@@ -45,6 +45,7 @@ BOT_ERROR_REPLY = ("Desculpe, tive um problema para responder agora. "
                    "Pode repetir em instantes? Se preferir, digite *atendente*.")
 SILENT_TYPES = {"reaction", "sticker", "system", "ephemeral", "request_welcome"}
 REFUSED_INTERACTIVE = {100, 131008, 131009, 131051}   # Meta would not take it as interactive: resent as text
+TYPING_EVERY = 20.0         # seconds between refreshes of "digitando…" (Meta drops it after 25 s)
 FOLLOWUP_EVERY = 5.0        # seconds between looks at handoffs to announce, pick up or time out
 
 
@@ -82,6 +83,7 @@ class Worker:
         self._lane_workers: list[Worker] = []
         self._last_followup = 0.0
         self._media_pause_until = 0.0
+        self.typing_every = TYPING_EVERY
 
     def lane_worker(self) -> "Worker":
         """A worker for another thread of this process: its own connection, bot
@@ -137,7 +139,8 @@ class Worker:
                 # Read receipt + typing indicator while the bot thinks; in the LLM
                 # lane again when the generation starts (the indicator lasts 25 s).
                 self._mark_read(msg)
-            reply, payload, bot_ms = self._compose(msg, allow_llm=lane != "fast")
+            reply, payload, bot_ms = self._typing_while(msg, lane != "fast", self._compose, msg,
+                                                        allow_llm=lane != "fast")
             if reply.source == NEEDS_LLM:
                 if not inbox.to_lane(self.conn, msg["id"], self.owner, "llm"):
                     return "lost-lease"
@@ -242,6 +245,31 @@ class Worker:
         else:
             payload = text_payload(msg["wa_id"], reply.text)
         return reply, payload, bot_ms
+
+    def _typing_while(self, msg, slow: bool, work, *args, **kwargs):
+        """Run ``work``; in the slow lane (a generation, a transcription) the
+        "digitando…" indicator, which Meta drops after 25 s, is refreshed every
+        ``typing_every`` seconds from a thread with its own Graph API client."""
+        if not slow or self.client.sandbox or not self.cfg.whatsapp.mark_read:
+            return work(*args, **kwargs)
+        stop = threading.Event()
+
+        def refresh():
+            client = GraphClient(self.cfg.whatsapp)
+            try:
+                while not stop.wait(self.typing_every):
+                    client.mark_read(msg["phone_number_id"], msg["wamid"])
+            except GraphError as exc:
+                log.info("typing indicator for message %s not refreshed: %s", msg["id"], exc)
+            finally:
+                client.http.close()
+        t = threading.Thread(target=refresh, name="typing", daemon=True)
+        t.start()
+        try:
+            return work(*args, **kwargs)
+        finally:
+            stop.set()
+            t.join(self.cfg.whatsapp.request_timeout_seconds + 1)
 
     def _mark_read(self, msg) -> None:
         try:
