@@ -131,7 +131,7 @@ def test_zip_bomb_as_a_document_is_stored_never_opened(env, graph):
 def test_seven_days_later_the_row_says_expired_without_asking(env, graph):
     cfg, conn, client = env
     graph.add_media("img-1", png(), "image/png")
-    row = arrive(conn, message("image"))
+    arrive(conn, message("image"))
     clock.freeze(clock.now() + 8 * 86400)
     assert media.fetch_due(conn, client, cfg) == "expired"
     assert graph.requests == []

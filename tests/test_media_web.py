@@ -185,5 +185,15 @@ def test_text_reply_quoting_a_customer_message(shop):
     assert resp.status_code == 202
     body = json.loads(conn.execute("SELECT body FROM outbox WHERE inbox_id IS NULL").fetchone()[0])
     assert body["context"] == {"message_id": "wamid.media.image.1"}
-    bad = c.post(f"/conversations/{CUSTOMER}/reply", headers={**JSON, "X-CSRF-Token": c.csrf}, json={"text": "x", "reply_to": "in-999"})
+    bad = c.post(f"/conversations/{CUSTOMER}/reply", headers={**JSON, "X-CSRF-Token": c.csrf},
+                 json={"text": "x", "reply_to": "in-999"})
     assert bad.status_code == 400 and bad.get_json()["error"] == "bad_quote"
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(shop):
+    cfg, conn, app = shop
+    c = operator(app)
+    resp = c.post(f"/conversations/{CUSTOMER}/attach", content_type="multipart/form-data",
+                  data={"file": (__import__("io").BytesIO(png()), "x.png")})
+    assert resp.status_code == 403
+    assert conn.execute("SELECT COUNT(*) FROM media WHERE inbox_id IS NULL").fetchone()[0] == 0

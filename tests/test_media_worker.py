@@ -25,7 +25,8 @@ DICTATED = "Quero 2 pacotes de arroz parboilizado camil e 3 feijão carioca"
 def store_file(tmp_path, **coords) -> Path:
     """The test store with a place and a delivery radius (Rio Vermelho, Salvador)."""
     text = (STORE / "store.toml").read_text(encoding="utf-8")
-    text = text.replace("[hours]", f"lat = {coords.get('lat', -13.0025)}\nlon = {coords.get('lon', -38.4935)}\n\n[hours]", 1)
+    place = f"lat = {coords.get('lat', -13.0025)}\nlon = {coords.get('lon', -38.4935)}\n\n"
+    text = text.replace("[hours]", place + "[hours]", 1)
     text = text.replace("[payment]", f"max_km = {coords.get('max_km', 8.0)}\n\n[payment]", 1)
     path = tmp_path / "store.toml"
     path.write_text(text, encoding="utf-8")

@@ -240,7 +240,8 @@ class GraphStub:
         with self.lock:
             self.requests.append({"path": h.path, "headers": dict(h.headers), "body": None, "t": time.time(),
                                   "method": "POST"})
-            self.uploads.append({"id": media_id, "messaging_product": (fields.get("messaging_product") or {}).get("data"),
+            self.uploads.append({"id": media_id,
+                                 "messaging_product": (fields.get("messaging_product") or {}).get("data"),
                                  "type": (fields.get("type") or {}).get("data"),
                                  "filename": (fields.get("file") or {}).get("filename"),
                                  "data": (fields.get("file") or {}).get("data")})

@@ -28,7 +28,8 @@ def promotion_sections(conn) -> list[tuple[str, list[tuple]]]:
             counts[p.category] = counts.get(p.category, 0) + 1
     if len(counts) < 2:
         return []       # one section or none: the list would not save a step
-    rows = [(f"secao:{c}"[:200], f"Ofertas {c}"[:24], "1 produto em promoção" if n == 1 else f"{n} produtos em promoção")
+    rows = [(f"secao:{c}"[:200], f"Ofertas {c}"[:24],
+             "1 produto em promoção" if n == 1 else f"{n} produtos em promoção")
             for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_ROWS]]
     return [("Seções", rows)]
 

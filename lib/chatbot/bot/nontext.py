@@ -25,7 +25,8 @@ NO_CAPTION = {
 AUDIO_NO_ENGINE = ("Recebi seu áudio, mas por enquanto eu não consigo ouvir mensagens de voz. 🙏 "
                    "Pode digitar sua dúvida?")
 AUDIO_FAILED = "Não consegui entender seu áudio agora. 🙏 Pode digitar sua dúvida?"
-AUDIO_TOO_LONG = "Seu áudio é longo demais para eu ouvir (até {limit}). Pode digitar sua dúvida, ou mandar um áudio curto?"
+AUDIO_TOO_LONG = ("Seu áudio é longo demais para eu ouvir (até {limit}). "
+                  "Pode digitar sua dúvida, ou mandar um áudio curto?")
 LOCATION_ASK = ("Recebi sua localização, mas sem as coordenadas. Em qual bairro você está? "
                 "Assim eu digo se entregamos aí.")
 LOCATION_BAD = "Essa localização não parece válida. 🤔 Em qual bairro você está? Assim eu digo se entregamos aí."

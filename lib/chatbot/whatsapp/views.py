@@ -51,7 +51,8 @@ def enrich(conn, items: list[dict], payloads: dict[str, str]) -> list[dict]:
             if row is not None:
                 m["media"] = _media(row)
             if d.get("location"):
-                m["location"] = dict(d["location"], place=d.get("place") or None, map_url=MAP_URL.format(**d["location"]))
+                m["location"] = dict(d["location"], place=d.get("place") or None,
+                                     map_url=MAP_URL.format(**d["location"]))
             elif m["type"] == "location":
                 m["location"] = None
             for k in ("contacts", "more_contacts", "order", "error"):
