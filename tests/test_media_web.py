@@ -17,23 +17,29 @@ from test_web_auth import login
 from test_worker import FixedBot
 
 PW = "senha da ana 2026"
+VOICE = ogg_opus(14.2)
 JSON = {"Accept": "application/json"}
+
+
+def conversation_messages(graph, photo: bytes | None = None) -> list[dict]:
+    """One message of each type from one customer; their files served by the stand-in."""
+    graph.add_media("img-1", photo or png(8, 6), "image/jpeg")
+    graph.add_media("stk-8", png(96, 96, (250, 190, 40)), "image/webp")
+    graph.add_media("vid-10", b"\0\0\0\x18ftypmp42" + bytes(200), "video/mp4")
+    graph.add_media("aud-2", VOICE, "audio/ogg; codecs=opus")
+    graph.add_media("doc-3", pdf(), "application/pdf")
+    graph.add_media("img-4", b"<html><script>alert(1)</script></html>", "image/jpeg")
+    quoting = message("text", n=9, body="posso trocar?")
+    quoting["context"] = {"from": CUSTOMER, "id": "wamid.media.image.1"}
+    return [message("image", n=1, caption="a carne veio assim"), message("audio", n=2), message("document", n=3),
+            message("image", n=4), message("location", n=5), message("contacts", n=6),
+            message("reaction", n=7, message_id="wamid.media.image.1", emoji="😡"), message("sticker", n=8),
+            quoting, message("video", n=10, caption="o balcão hoje"), message("order", n=11)]
 
 
 def seed_conversation(conn, cfg, graph, photo: bytes | None = None) -> dict:
     """A customer who sent one of each type; the files fetched from the stand-in."""
-    graph.add_media("img-1", photo or png(8, 6), "image/jpeg")
-    graph.add_media("stk-8", png(96, 96, (250, 190, 40)), "image/webp")
-    graph.add_media("vid-10", b"\0\0\0\x18ftypmp42" + bytes(200), "video/mp4")
-    graph.add_media("aud-2", ogg_opus(14.2), "audio/ogg; codecs=opus")
-    graph.add_media("doc-3", pdf(), "application/pdf")
-    graph.add_media("img-4", b"<html><script>alert(1)</script></html>", "image/jpeg")
-    quoting = message("text", n=9, body="e esse aqui?")
-    quoting["context"] = {"from": CUSTOMER, "id": "wamid.media.image.1"}
-    msgs = [message("image", n=1, caption="a carne veio assim"), message("audio", n=2), message("document", n=3),
-            message("image", n=4), message("location", n=5), message("contacts", n=6),
-            message("reaction", n=7, message_id="wamid.media.image.1", emoji="😡"), message("sticker", n=8),
-            quoting, message("video", n=10, caption="o balcão hoje"), message("order", n=11)]
+    msgs = conversation_messages(graph, photo)
     inbox.store_batch(conn, webhook.parse(hook(*msgs)))
     client = GraphClient(cfg.whatsapp)
     for row in conn.execute("SELECT * FROM inbox ORDER BY id").fetchall():

@@ -217,12 +217,12 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
         items.append({"who": "customer", "id": f"in-{r['id']}", "at": r["sent_at"] or at, "wamid": r["wamid"],
                       "text": r["body"], "type": r["msg_type"], "status": r["status"], "error": r["error"]})
         payloads[items[-1]["id"]] = r["payload"]
-        keys[items[-1]["id"]] = (at, 0, r["id"])
+        keys[items[-1]["id"]] = (at, r["id"], 0)
         if r["oid"] is not None:
             items.append({"who": "bot", "id": f"out-{r['oid']}", "at": r["reply_at"] or r["reply_created"],
                           "wamid": r["reply_wamid"],
                           "text": graph_api.text_of(r["reply_body"]), "state": r["state"], "delivery": r["delivery"]})
-            keys[items[-1]["id"]] = (at, 1, r["id"])
+            keys[items[-1]["id"]] = (at, r["id"], 1)
     staff = conn.execute(
         "SELECT id, wamid, operator, body, state, delivery, error, error_code, created_at, sent_at FROM outbox"
         " WHERE inbox_id IS NULL AND wa_id=? AND phone_number_id=? ORDER BY id DESC LIMIT ?",
@@ -232,7 +232,7 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
                       "at": r["sent_at"] or r["created_at"], "text": graph_api.text_of(r["body"]), "state": r["state"],
                       "delivery": r["delivery"], "error": r["error"], "error_code": r["error_code"],
                       "wamid": r["wamid"], "quotes": graph_api.quoted_wamid(r["body"])})
-        keys[items[-1]["id"]] = (r["created_at"], 2, r["id"])
+        keys[items[-1]["id"]] = (r["created_at"], 1 << 62, r["id"])
     items.sort(key=lambda m: keys[m["id"]])
     return views.enrich(conn, items[-limit:], payloads)
 

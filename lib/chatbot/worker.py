@@ -128,10 +128,10 @@ class Worker:
     def _handle(self, msg, lane: str | None = None) -> str:
         out = inbox.outbox_for(self.conn, msg["id"])
         if out is None:
+            media.note(self.conn, msg)      # a photo's, sticker's... file: fetched apart (the media thread)
             closed = self._close_without_reply(msg)
             if closed:
                 return closed
-            media.note(self.conn, msg)      # a photo's, voice note's... file: fetched apart (fetch_media_once)
             if lane == "fast" and nontext.slow(msg, self.cfg.transcription):
                 # A voice note to transcribe takes the slow lane, as a generation does.
                 return "to-llm-lane" if inbox.to_lane(self.conn, msg["id"], self.owner, "llm") else "lost-lease"
@@ -409,6 +409,11 @@ class Worker:
             t = threading.Thread(target=lw._lane_loop, args=("llm", name), name=name, daemon=True)
             t.start()
             threads.append(t)
+        # Customers' files in a thread of their own: a slow download never holds up an answer.
+        self.heartbeat.watch("media", w.stall_seconds + self.cfg.media.download_seconds
+                             + 2 * self.cfg.whatsapp.request_timeout_seconds)
+        media_thread = threading.Thread(target=self._media_loop, args=("media",), name="media", daemon=True)
+        media_thread.start()
         sdnotify.notify(READY=1, STATUS="waiting for messages" + (f" ({n_llm} LLM lane threads)" if n_llm else ""))
         log.info("worker running: fast lane%s", f" + {n_llm} LLM lane thread(s)" if n_llm else " only")
         last_recover = last_dead_check = time.monotonic()
@@ -421,7 +426,7 @@ class Worker:
                     if time.monotonic() - last_dead_check > w.dead_owner_check_seconds:
                         last_dead_check = time.monotonic()
                         self.recover(dead_only=True)
-                    status = self.run_staff_once() or self.run_once(fast_lane) or self.fetch_media_once()
+                    status = self.run_staff_once() or self.run_once(fast_lane)
                 except db.sqlite3.OperationalError as exc:
                     log.warning("database busy: %s", db.describe_error(exc))
                     status = None
@@ -442,6 +447,8 @@ class Worker:
             self.stopping.set()
             for t in threads:
                 t.join(self.cfg.llm.timeout_seconds + 2 * self.cfg.whatsapp.request_timeout_seconds + 5)
+            # A download in hand is not waited for: its temporary file is swept at the next start.
+            media_thread.join(self.cfg.whatsapp.request_timeout_seconds)
             self.heartbeat.stop()
         released = inbox.release(self.conn, self.owner)
         sdnotify.notify(STOPPING=1)
@@ -453,6 +460,23 @@ class Worker:
                                          " ('queued','processing') LIMIT 1").fetchone():
             return 0.0
         return time.monotonic() - max([self.last_activity] + [w.last_activity for w in self._lane_workers])
+
+    def _media_loop(self, name: str) -> None:
+        """The media thread: fetch customers' files as their turn comes, until stopped."""
+        conn = db.connect(self.cfg.db_path, synchronous="NORMAL", migrate_schema=False)
+        fetcher = Worker(self.cfg, conn=conn, bot=self.bot, parent=self)
+        try:
+            while not self.stopping.is_set():
+                self.heartbeat.progress(name)
+                try:
+                    status = fetcher.fetch_media_once()
+                except db.sqlite3.OperationalError as exc:
+                    log.warning("database busy: %s", db.describe_error(exc))
+                    status = None
+                if status is None:
+                    self.stopping.wait(self.cfg.worker.poll_interval_seconds)
+        finally:
+            conn.close()
 
     def _lane_loop(self, lane: str, name: str) -> None:
         """One LLM lane thread: claim, write, send, until stopped."""
