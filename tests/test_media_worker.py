@@ -271,3 +271,42 @@ def test_typing_indicator_is_refreshed_during_a_long_transcription(tmp_path, gra
     assert len(reads) >= 3          # at the start, then refreshed while the engine worked
     assert all(r["body"] == dict(shape, message_id="wamid.media.audio.1") for r in reads)
     assert max(r["t"] for r in reads) < graph.requests[-1]["t"]      # all before the reply
+
+
+def test_a_slow_download_never_holds_up_an_answer(tmp_path, graph):
+    import threading
+    import time
+    cfg, conn, w = make(tmp_path, graph)
+    graph.add_media("img-1", png(200, 200), "image/png")
+    graph.download_delay = 1.8                  # the photo takes ~2 s to come (each read waits up to 2 s)
+    arrive(conn, message("image", n=1, caption="qual o horário de domingo?"))
+    t = threading.Thread(target=w.run, kwargs={"max_idle_seconds": 6}, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while not [r for r in graph.requests if r["path"].startswith("/download/")] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    started = time.monotonic()
+    arrive(conn, message("text", n=2, body="vocês entregam no Rio Vermelho?"))
+    while len(graph.sends()) < 2 and time.monotonic() - started < 10:
+        time.sleep(0.02)
+    answered_in = time.monotonic() - started
+    assert len(graph.sends()) == 2 and answered_in < 1.2, answered_in   # while the download was still going
+    assert media.for_inbox(conn, 1)["state"] == "pending"
+    t.join(20)
+    assert media.for_inbox(conn, 1)["state"] == "stored"
+
+
+def test_config_keys_are_checked_at_start():
+    from chatbot import config
+    base = {"llm": {"enabled": False}}
+    cfg = config.from_dict(base, env={})
+    assert (cfg.media.max_bytes, cfg.media.keep_days, cfg.backup.include_media) == (16 * 1024 * 1024, 90, False)
+    assert not cfg.transcription.enabled
+    for bad, words in [({"transcription": {"backend": "whisper"}}, "backend"),
+                       ({"transcription": {"backend": "openai"}}, "base_url is required"),
+                       ({"transcription": {"backend": "openai", "base_url": "http://engine.example.com"}},
+                        "plain http"),
+                       ({"media": {"max_bytes": 0}}, "[media]"),
+                       ({"media": {"keep_days": "90"}}, "expected an integer")]:
+        with pytest.raises(config.ConfigError, match=words.replace("[", r"\[")):
+            config.from_dict(dict(base, **bad), env={})
