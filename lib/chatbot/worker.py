@@ -45,6 +45,7 @@ BOT_ERROR_REPLY = ("Desculpe, tive um problema para responder agora. "
                    "Pode repetir em instantes? Se preferir, digite *atendente*.")
 SILENT_TYPES = {"reaction", "sticker", "system", "ephemeral", "request_welcome"}
 REFUSED_INTERACTIVE = {100, 131008, 131009, 131051}   # Meta would not take it as interactive: resent as text
+MEDIA_POLL = 1.0            # seconds between looks for files to fetch when none was due
 TYPING_EVERY = 20.0         # seconds between refreshes of "digitando…" (Meta drops it after 25 s)
 FOLLOWUP_EVERY = 5.0        # seconds between looks at handoffs to announce, pick up or time out
 
@@ -255,14 +256,16 @@ class Worker:
         stop = threading.Event()
 
         def refresh():
-            client = GraphClient(self.cfg.whatsapp)
+            client = None       # made only when a refresh is due: most replies come sooner
             try:
                 while not stop.wait(self.typing_every):
+                    client = client or GraphClient(self.cfg.whatsapp)
                     client.mark_read(msg["phone_number_id"], msg["wamid"])
             except GraphError as exc:
                 log.info("typing indicator for message %s not refreshed: %s", msg["id"], exc)
             finally:
-                client.http.close()
+                if client is not None:
+                    client.http.close()
         t = threading.Thread(target=refresh, name="typing", daemon=True)
         t.start()
         try:
@@ -473,8 +476,8 @@ class Worker:
                 except db.sqlite3.OperationalError as exc:
                     log.warning("database busy: %s", db.describe_error(exc))
                     status = None
-                if status is None:
-                    self.stopping.wait(self.cfg.worker.poll_interval_seconds)
+                if status is None:     # files can wait a second; the answers' lanes poll faster
+                    self.stopping.wait(max(self.cfg.worker.poll_interval_seconds, MEDIA_POLL))
         finally:
             conn.close()
 
