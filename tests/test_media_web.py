@@ -94,6 +94,8 @@ def test_conversation_json_gives_each_message_its_type_and_file(shop):
     assert loc["lat"] == -13.0094 and "openstreetmap.org" in loc["map_url"]
     assert by_type["contacts"][0]["contacts"][0]["phones"] == ["+55 85 99999-1234"]
     assert by_type["text"][0]["quoted"]["text"] == "a carne veio assim"
+    bots = [m for m in msgs if m["who"] != "customer"]
+    assert all(m["type"] in ("text", "interactive", "image", "document", "template") for m in bots)
 
 
 def test_conversation_page_shows_each_type(shop):

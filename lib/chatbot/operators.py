@@ -220,7 +220,7 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
         keys[items[-1]["id"]] = (at, r["id"], 0)
         if r["oid"] is not None:
             items.append({"who": "bot", "id": f"out-{r['oid']}", "at": r["reply_at"] or r["reply_created"],
-                          "wamid": r["reply_wamid"],
+                          "wamid": r["reply_wamid"], "type": graph_api.kind_of(r["reply_body"]),
                           "text": graph_api.text_of(r["reply_body"]), "state": r["state"], "delivery": r["delivery"]})
             keys[items[-1]["id"]] = (at, r["id"], 1)
     staff = conn.execute(
@@ -231,7 +231,8 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
         items.append({"who": "staff", "id": f"out-{r['id']}", "outbox_id": r["id"], "operator": r["operator"],
                       "at": r["sent_at"] or r["created_at"], "text": graph_api.text_of(r["body"]), "state": r["state"],
                       "delivery": r["delivery"], "error": r["error"], "error_code": r["error_code"],
-                      "wamid": r["wamid"], "quotes": graph_api.quoted_wamid(r["body"])})
+                      "wamid": r["wamid"], "quotes": graph_api.quoted_wamid(r["body"]),
+                      "type": graph_api.kind_of(r["body"])})
         keys[items[-1]["id"]] = (r["created_at"], 1 << 62, r["id"])
     items.sort(key=lambda m: keys[m["id"]])
     return views.enrich(conn, items[-limit:], payloads)

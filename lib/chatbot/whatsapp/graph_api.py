@@ -107,6 +107,15 @@ def text_of(body: str | None) -> str | None:
         ((payload.get("interactive") or {}).get("body") or {}).get("text")
 
 
+def kind_of(body: str | None) -> str:
+    """The type of a message we stored to send (text, interactive, image, document, template)."""
+    try:
+        kind = (json.loads(body or "{}") or {}).get("type")
+    except (ValueError, AttributeError):
+        return "text"
+    return kind if isinstance(kind, str) and kind else "text"
+
+
 def quoted_wamid(body: str | None) -> str | None:
     """The wamid a message we sent quotes (its ``context``), or None."""
     try:
