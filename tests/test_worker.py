@@ -124,16 +124,19 @@ def test_stale_message_is_acknowledged_not_answered(tmp_path, graph):
     assert len(graph.sends()) == 1 and graph.sends()[0]["to"] == fresh.wa_id
 
 
-def test_reaction_is_silent_image_gets_polite_reply(setup, graph):
+def test_reaction_is_silent_image_caption_goes_to_the_bot(setup, graph):
     cfg, conn, bot, w = setup
     r = enqueue(conn, sample="webhooks/reaction.json")
     i = enqueue(conn, sample="webhooks/image.json")
-    statuses = {w.run_once(), w.run_once()}
-    assert statuses == {"ignored", "answered"}
+    u = enqueue(conn, sample="webhooks/unsupported.json")
+    statuses = [w.run_once(), w.run_once(), w.run_once()]
+    assert sorted(statuses) == ["answered", "answered", "ignored"]
     assert status_of(conn, r.wamid)["status"] == "ignored"
     assert status_of(conn, i.wamid)["status"] == "answered"
-    assert [s["body"]["text"]["body"] for s in graph.sends()] == [NOT_TEXT_REPLY]
-    assert bot.seen == []
+    assert status_of(conn, u.wamid)["status"] == "answered"
+    # The photo's caption is its text (issue 21); a type nobody can read gets the honest reply.
+    assert [q.text for q in bot.seen] == ["tem esse?"]
+    assert [s["body"]["text"]["body"] for s in graph.sends()] == [bot.text, NOT_TEXT_REPLY]
 
 
 def test_bot_crash_sends_apology_not_silence(tmp_path, graph):

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import live_config
+from support.configs import live_config
 from chatbot import db
 from support.servers import command
 

@@ -210,6 +210,28 @@ class SMTP:
 class Backup:
     keep_count: int = 14
     keep_days: int = 30
+    include_media: bool = False     # also archive <state_dir>/media (the rows are always kept)
+
+
+@dataclass(frozen=True)
+class Media:
+    max_bytes: int = 16_777_216     # a customer's file larger than this is not downloaded
+    keep_days: int = 90             # chatbot-cleanup deletes files (and marks rows) older than this
+    download_seconds: float = 120.0  # one download's deadline; each read also waits at most request_timeout
+
+
+@dataclass(frozen=True)
+class Transcription:
+    backend: str = ""               # "" = voice notes are not transcribed; "openai" = /v1/audio/transcriptions
+    base_url: str = ""              # e.g. "http://127.0.0.1:8000" (speaches, whisper.cpp server, LocalAI, vLLM)
+    model: str = "whisper-1"
+    language: str = "pt"
+    timeout_seconds: float = 60.0
+    max_seconds: int = 300          # longer voice notes are not sent to the engine
+
+    @property
+    def enabled(self) -> bool:
+        return self.backend == "openai" and bool(self.base_url)
 
 
 @dataclass(frozen=True)
@@ -244,6 +266,8 @@ class Config:
     alerts: Alerts = field(default_factory=Alerts)
     smtp: SMTP = field(default_factory=SMTP)
     backup: Backup = field(default_factory=Backup)
+    media: Media = field(default_factory=Media)
+    transcription: Transcription = field(default_factory=Transcription)
     retention: Retention = field(default_factory=Retention)
     orders: Orders = field(default_factory=Orders)
     # Not a field (no annotation): deprecation lines, logged once the log is set up.
@@ -260,6 +284,10 @@ class Config:
     @property
     def spool_dir(self) -> Path:
         return self.state_dir / "spool"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.state_dir / "media"
 
     @property
     def backup_dir(self) -> Path:
@@ -422,6 +450,14 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{p}: [kb] max_price_change must be positive (0.5 = 50%)")
     if not 0 <= cfg.kb.max_removed_fraction <= 1:
         raise ConfigError(f"{p}: [kb] max_removed_fraction must be between 0 and 1")
+    if cfg.media.max_bytes < 1 or cfg.media.keep_days < 1 or cfg.media.download_seconds <= 0:
+        raise ConfigError(f"{p}: [media] max_bytes, keep_days and download_seconds must be positive")
+    if cfg.transcription.backend not in ("", "openai"):
+        raise ConfigError(f"{p}: [transcription] backend must be \"openai\" or \"\" (off)")
+    if cfg.transcription.backend == "openai" and not cfg.transcription.base_url:
+        raise ConfigError(f"{p}: [transcription] base_url is required when backend = \"openai\"")
+    if cfg.transcription.timeout_seconds <= 0 or cfg.transcription.max_seconds < 1:
+        raise ConfigError(f"{p}: [transcription] timeout_seconds and max_seconds must be positive")
     if cfg.backup.keep_count < 1:
         raise ConfigError(f"{p}: [backup] keep_count must be at least 1")
     if cfg.whatsapp.access_token and not cfg.whatsapp.app_secret:
@@ -429,7 +465,8 @@ def _validate(cfg: Config) -> None:
     if cfg.smtp.security == "none" and cfg.smtp.password and cfg.smtp.host and not is_loopback(cfg.smtp.host):
         raise ConfigError(f"{p}: [smtp] security = \"none\" would send the password in clear to {cfg.smtp.host};"
                           " use \"starttls\" or \"ssl\" (\"none\" is allowed only to a loopback host)")
-    for where, url in (("[llm] base_url", cfg.llm.base_url), ("[whatsapp] api_base_url", cfg.whatsapp.api_base_url)):
+    for where, url in (("[llm] base_url", cfg.llm.base_url), ("[whatsapp] api_base_url", cfg.whatsapp.api_base_url),
+                       ("[transcription] base_url", cfg.transcription.base_url)):
         _check_url(p, where, url)
     for where, url in (("[handoff] notify_webhook_url", cfg.handoff.notify_webhook_url),
                        ("[alerts] webhook_url", cfg.alerts.webhook_url)):

@@ -81,6 +81,21 @@ class KeepAlive:
             self.close()
         return resp.status, resp.reason, data
 
+    def get(self, path: str, headers: dict) -> tuple[int, str, bytes]:
+        """GET prefix + path; return (status, reason, body). Same rules as post_json."""
+        conn = self._connection()
+        try:
+            conn.request("GET", self.prefix + path, headers={"User-Agent": USER_AGENT, "Accept": "application/json",
+                                                             **headers})
+            resp = conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise TransportError(type(exc).__name__, never_sent=False) from None
+        if resp.will_close:
+            self.close()
+        return resp.status, resp.reason, data
+
     def _connection(self) -> http.client.HTTPConnection:
         if self.conn is not None and _dropped(self.conn.sock):
             self.close()            # the server closed it while idle: open a new one
@@ -102,6 +117,54 @@ class KeepAlive:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+
+class DownloadError(Exception):
+    """A download that did not give the whole file. ``kind``: "status" (an HTTP
+    error, ``status`` set), "too_large", "cut_off", "stalled" or "transport"."""
+
+    def __init__(self, message: str, kind: str, status: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+
+def download(sess: requests.Session, url: str, headers: dict, out, max_bytes: int, timeout: float,
+             deadline: float) -> tuple[int, str | None]:
+    """Stream ``url`` into the binary file ``out``, at most ``max_bytes``; each
+    read waits at most ``timeout`` seconds and the whole transfer ``deadline``.
+    Returns (bytes written, the Content-Type). Never follows a redirect (the
+    token would go with it)."""
+    import time
+    started = time.monotonic()
+    try:
+        resp = sess.get(url, headers=headers, stream=True, timeout=(timeout, timeout), allow_redirects=False)
+    except requests.RequestException as exc:
+        raise DownloadError(f"cannot fetch: {type(exc).__name__}", "transport") from None
+    with resp:
+        if resp.status_code != 200:
+            raise DownloadError(f"HTTP {resp.status_code}", "status", resp.status_code)
+        declared = resp.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            raise DownloadError(f"{declared} bytes announced, more than the {max_bytes} allowed", "too_large")
+        size = 0
+        try:
+            for chunk in resp.iter_content(1 << 16):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise DownloadError(f"more than the {max_bytes} bytes allowed", "too_large")
+                if time.monotonic() - started > deadline:
+                    raise DownloadError(f"still downloading after {deadline:.0f} s", "stalled")
+                out.write(chunk)
+        except requests.exceptions.ConnectionError as exc:
+            kind = "stalled" if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower() \
+                else "cut_off"
+            raise DownloadError(f"download interrupted: {type(exc).__name__}", kind) from None
+        except requests.RequestException as exc:
+            raise DownloadError(f"download interrupted: {type(exc).__name__}", "cut_off") from None
+        if declared and declared.isdigit() and size != int(declared):
+            raise DownloadError(f"got {size} of {declared} bytes", "cut_off")
+        return size, resp.headers.get("Content-Type")
 
 
 def _dropped(sock) -> bool:

@@ -13,7 +13,7 @@ import sqlite3
 
 from . import clock, db
 from .bot import handoff
-from .whatsapp import graph_api, operator_outbox
+from .whatsapp import graph_api, media, message, operator_outbox, views
 from .whatsapp.graph_api import MAX_TEXT, text_payload
 
 WINDOW_SECONDS = 24 * 3600
@@ -78,14 +78,67 @@ def takeover(conn, key: tuple[str, str], who: str, timeout_minutes: float) -> di
     return state(conn, key)
 
 
-def reply(conn, key: tuple[str, str], who: str, text: str, timeout_minutes: float) -> int:
-    """Queue a person's message; its outbox id. Takes the conversation over if
-    nobody holds it. Refused outside the 24-hour window, before anything is sent."""
+def quoted(conn, key: tuple[str, str], reply_to) -> str | None:
+    """The wamid of this conversation's customer message ``reply_to`` (its inbox id,
+    or "in-<id>" as the page names it) for a reply that quotes it; None: no quote."""
+    ref = str(reply_to or "").strip().removeprefix("in-")
+    if not ref:
+        return None
+    row = conn.execute("SELECT wamid FROM inbox WHERE id=? AND phone_number_id=? AND wa_id=?",
+                       (int(ref) if ref.isdigit() else -1, *key)).fetchone()
+    if row is None:
+        raise Refused("A mensagem citada não é desta conversa.", "bad_quote", 400)
+    return row[0]
+
+
+def reply(conn, key: tuple[str, str], who: str, text: str, timeout_minutes: float, reply_to=None) -> int:
+    """Queue a person's message (quoting the customer's message ``reply_to``, if
+    given); its outbox id. Takes the conversation over if nobody holds it.
+    Refused outside the 24-hour window, before anything is sent."""
     text = db.storable((text or "").strip())
     if not text:
         raise Refused("Escreva a mensagem.", "empty", 400)
     if len(text) > MAX_TEXT:
         raise Refused(f"A mensagem passa de {MAX_TEXT} caracteres.", "too_long", 400)
+    payload = text_payload(key[1], text)
+    context = quoted(conn, key, reply_to)
+    if context:
+        payload["context"] = {"message_id": context}
+    return _queue_own(conn, key, who, timeout_minutes, payload)
+
+
+def send_file(conn, key: tuple[str, str], who: str, media_dir, data: bytes, filename: str, caption: str,
+              timeout_minutes: float, reply_to=None) -> int:
+    """Queue a photo (JPEG, PNG) or a PDF a person attached; its outbox id. The
+    worker uploads it to Graph's /media and sends it by id, under the outbox's
+    exactly-once rules."""
+    caption = (caption or "").strip()
+    if not data:
+        raise Refused("Escolha um arquivo.", "empty", 400)
+    if len(caption) > 1024:
+        raise Refused("A legenda passa de 1024 caracteres.", "too_long", 400)
+    context = quoted(conn, key, reply_to)
+    name = (filename or "arquivo").replace("\\", "/").rsplit("/", 1)[-1][:200] or "arquivo"
+    if media.sniff(data[:64]) not in media.STAFF_TYPES:
+        raise Refused("Envie uma imagem (JPEG ou PNG) ou um PDF.", "bad_file", 400)
+
+    def queue(c) -> dict:
+        media_id = media.keep_upload(c, media_dir, data, name, caption or None)
+        kind = media.STAFF_TYPES[media.sniff(data[:64])]
+        body = {"caption": caption} if caption else {}
+        if kind == "document":
+            body["filename"] = name
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": key[1], "type": kind,
+                   kind: body, "media_row": media_id}
+        if context:
+            payload["context"] = {"message_id": context}
+        return payload, media_id
+    return _queue_own(conn, key, who, timeout_minutes, queue)
+
+
+def _queue_own(conn, key, who: str, timeout_minutes: float, payload) -> int:
+    """Queue a person's message (``payload``, or a function making it inside the
+    transaction: (payload, media id)) and keep the conversation theirs."""
     win = window(conn, key)
     if not win["open"]:
         raise Refused("Fora da janela de 24 horas: o cliente não escreve há mais de 24 horas, e o WhatsApp "
@@ -96,7 +149,12 @@ def reply(conn, key: tuple[str, str], who: str, text: str, timeout_minutes: floa
             handoff.start(conn, key[0], key[1], "operator_takeover", "", timeout_minutes)
         # Each message of the person keeps the conversation theirs for timeout_minutes more.
         handoff.answered(conn, key, who, handoff.expiry(timeout_minutes))
-        return operator_outbox.enqueue(conn, key[0], key[1], text_payload(key[1], text), who)
+        if not callable(payload):
+            return operator_outbox.enqueue(conn, key[0], key[1], payload, who)
+        payload, media_id = payload(conn)
+        oid = operator_outbox.enqueue(conn, key[0], key[1], payload, who)
+        media.attach(conn, media_id, oid)
+        return oid
 
 
 def send_template(conn, key: tuple[str, str], who: str, template: dict, values: list[str]) -> int:
@@ -136,32 +194,37 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
     """Customer, bot and staff messages of the conversation, oldest first."""
     items = []
     rows = conn.execute(
-        "SELECT i.id, i.msg_type, i.body, i.status, i.error, i.received_at, i.sent_at, o.id AS oid,"
+        "SELECT i.id, i.wamid, i.msg_type, i.body, i.payload, i.status, i.error, i.received_at, i.sent_at,"
+        " o.id AS oid, o.wamid AS reply_wamid,"
         " o.body AS reply_body, o.state, o.delivery, o.sent_at AS reply_at, o.created_at AS reply_created"
         " FROM inbox i LEFT JOIN outbox o ON o.inbox_id = i.id WHERE i.wa_id=? AND i.phone_number_id=?"
         " ORDER BY i.id DESC LIMIT ?", (key[1], key[0], limit)).fetchall()
-    keys = {}
+    keys, payloads = {}, {}
     for r in rows:
         # Ordered by when we received them; the bot's reply right after its question.
         at = r["received_at"]
-        items.append({"who": "customer", "id": f"in-{r['id']}", "at": r["sent_at"] or at,
+        items.append({"who": "customer", "id": f"in-{r['id']}", "at": r["sent_at"] or at, "wamid": r["wamid"],
                       "text": r["body"], "type": r["msg_type"], "status": r["status"], "error": r["error"]})
-        keys[items[-1]["id"]] = (at, 0, r["id"])
+        payloads[items[-1]["id"]] = r["payload"]
+        keys[items[-1]["id"]] = (at, r["id"], 0)
         if r["oid"] is not None:
             items.append({"who": "bot", "id": f"out-{r['oid']}", "at": r["reply_at"] or r["reply_created"],
+                          "wamid": r["reply_wamid"], "type": graph_api.kind_of(r["reply_body"]),
                           "text": graph_api.text_of(r["reply_body"]), "state": r["state"], "delivery": r["delivery"]})
-            keys[items[-1]["id"]] = (at, 1, r["id"])
+            keys[items[-1]["id"]] = (at, r["id"], 1)
     staff = conn.execute(
-        "SELECT id, operator, body, state, delivery, error, error_code, created_at, sent_at FROM outbox"
+        "SELECT id, wamid, operator, body, state, delivery, error, error_code, created_at, sent_at FROM outbox"
         " WHERE inbox_id IS NULL AND wa_id=? AND phone_number_id=? ORDER BY id DESC LIMIT ?",
         (key[1], key[0], limit)).fetchall()
     for r in staff:
         items.append({"who": "staff", "id": f"out-{r['id']}", "outbox_id": r["id"], "operator": r["operator"],
                       "at": r["sent_at"] or r["created_at"], "text": graph_api.text_of(r["body"]), "state": r["state"],
-                      "delivery": r["delivery"], "error": r["error"], "error_code": r["error_code"]})
-        keys[items[-1]["id"]] = (r["created_at"], 2, r["id"])
+                      "delivery": r["delivery"], "error": r["error"], "error_code": r["error_code"],
+                      "wamid": r["wamid"], "quotes": graph_api.quoted_wamid(r["body"]),
+                      "type": graph_api.kind_of(r["body"])})
+        keys[items[-1]["id"]] = (r["created_at"], 1 << 62, r["id"])
     items.sort(key=lambda m: keys[m["id"]])
-    return items[-limit:]
+    return views.enrich(conn, items[-limit:], payloads)
 
 
 def conversation(conn, wa_id: str) -> dict | None:
@@ -204,14 +267,18 @@ def inbox(conn, recent_limit: int = 30) -> dict:
 
 
 def _last(conn, key) -> dict:
-    row = conn.execute("SELECT contact_name, msg_type, body, COALESCE(sent_at, received_at) AS at FROM inbox"
+    row = conn.execute("SELECT id, contact_name, msg_type, body, COALESCE(sent_at, received_at) AS at FROM inbox"
                        " WHERE wa_id=? AND phone_number_id=? ORDER BY id DESC LIMIT 1", (key[1], key[0])).fetchone()
     name = conn.execute("SELECT contact_name FROM inbox WHERE wa_id=? AND contact_name IS NOT NULL"
                         " ORDER BY id DESC LIMIT 1", (key[1],)).fetchone()
     if row is None:
         return {"contact_name": None, "last_text": None, "last_at": None}
+    seconds = None
+    if row["msg_type"] == "audio":
+        m = media.for_inbox(conn, row["id"])
+        seconds = m["duration_seconds"] if m is not None else None
     return {"contact_name": name[0] if name else None,
-            "last_text": row["body"] if row["body"] is not None else f"[{row['msg_type']}]", "last_at": row["at"]}
+            "last_text": message.label(row["msg_type"], row["body"], seconds), "last_at": row["at"]}
 
 
 # -- figures (dashboard, /metrics) ------------------------------------------------------

@@ -31,22 +31,25 @@ import time
 
 from . import clock, db, events, owners, sdnotify
 from .heartbeat import Heartbeat
-from .bot import handoff, llm, unanswered
-from .orders import checkout
+from .bot import handoff, llm, nontext, unanswered
 from .bot.pipeline import NEEDS_LLM
 from .bot.types import Question, Reply
 from .log import mask_phone
 from .ops import handoff_followup
-from .whatsapp import inbox, operator_outbox, spool
-from .whatsapp.graph_api import GraphClient, GraphError, buttons_payload, text_payload
+from .orders import checkout
+from .orders import store as orders_store
+from .whatsapp import inbox, media, operator_outbox, reactions, spool
+from .whatsapp.graph_api import GraphClient, GraphError, as_plain_text, buttons_payload, list_payload, text_payload
 
 log = logging.getLogger("chatbot.worker")
 
-NOT_TEXT_REPLY = ("Por enquanto eu só consigo ler mensagens de texto. "
-                  "Pode escrever sua dúvida? Se preferir, digite *atendente* para falar com uma pessoa.")
+NOT_TEXT_REPLY = nontext.NOT_TEXT_REPLY
 BOT_ERROR_REPLY = ("Desculpe, tive um problema para responder agora. "
                    "Pode repetir em instantes? Se preferir, digite *atendente*.")
-SILENT_TYPES = {"reaction", "system", "ephemeral", "request_welcome"}
+SILENT_TYPES = {"reaction", "sticker", "system", "ephemeral", "request_welcome"}
+REFUSED_INTERACTIVE = {100, 131008, 131009, 131051}   # Meta would not take it as interactive: resent as text
+MEDIA_POLL = 1.0            # seconds between looks for files to fetch when none was due
+TYPING_EVERY = 20.0         # seconds between refreshes of "digitando…" (Meta drops it after 25 s)
 FOLLOWUP_EVERY = 5.0        # seconds between looks at handoffs to announce, pick up or time out
 
 
@@ -83,6 +86,8 @@ class Worker:
         self.last_activity = time.monotonic()
         self._lane_workers: list[Worker] = []
         self._last_followup = 0.0
+        self._media_pause_until = 0.0
+        self.typing_every = TYPING_EVERY
 
     def lane_worker(self) -> Worker:
         """A worker for another thread of this process: its own connection, bot
@@ -105,6 +110,12 @@ class Worker:
                                       " hung or failed every time it handled this message")
         try:
             return self._handle(msg, lane)
+        except media.NotYet as exc:     # a voice note's file did not come yet: the retry rules apply
+            log.warning("message %s: media not fetched yet (%s)", msg["id"], exc)
+            if msg["attempts"] >= self.cfg.worker.max_attempts:
+                return self._give_up(msg, f"gave up after {msg['attempts']} attempts: media not fetched: {exc}")
+            inbox.mark_retry(self.conn, msg["id"], None, self._backoff(msg["attempts"]), None, f"media: {exc}")
+            return "queued"
         except Exception as exc:  # a poisoned message must not crash-loop the worker
             log.exception("message %s failed in the worker", msg["id"])
             error = f"internal error: {exc}"[:300]
@@ -121,14 +132,19 @@ class Worker:
     def _handle(self, msg, lane: str | None = None) -> str:
         out = inbox.outbox_for(self.conn, msg["id"])
         if out is None:
+            media.note(self.conn, msg)      # a photo's, sticker's... file: fetched apart (the media thread)
             closed = self._close_without_reply(msg)
             if closed:
                 return closed
+            if lane == "fast" and nontext.slow(msg, self.cfg.transcription):
+                # A voice note to transcribe takes the slow lane, as a generation does.
+                return "to-llm-lane" if inbox.to_lane(self.conn, msg["id"], self.owner, "llm") else "lost-lease"
             if msg["attempts"] == 1 or lane == "llm":
                 # Read receipt + typing indicator while the bot thinks; in the LLM
                 # lane again when the generation starts (the indicator lasts 25 s).
                 self._mark_read(msg)
-            reply, payload, bot_ms = self._compose(msg, allow_llm=lane != "fast")
+            reply, payload, bot_ms = self._typing_while(msg, lane != "fast", self._compose, msg,
+                                                        allow_llm=lane != "fast")
             if reply.source == NEEDS_LLM:
                 if not inbox.to_lane(self.conn, msg["id"], self.owner, "llm"):
                     return "lost-lease"
@@ -194,6 +210,8 @@ class Worker:
                      msg["id"], mask_phone(msg["wa_id"]), (clock.now() - sent_at) / 60)
             inbox.finish(self.conn, msg["id"], "stale", error="older than max_message_age_minutes")
             return "stale"
+        if msg["msg_type"] == "reaction":
+            reactions.record(self.conn, msg)        # not answered; a 👍 may confirm (reactions.confirmed)
         if msg["msg_type"] in SILENT_TYPES:
             inbox.finish(self.conn, msg["id"], "ignored")
             return "ignored"
@@ -208,10 +226,13 @@ class Worker:
             # A photo of the spoiled food, sent to the person holding the
             # conversation: the bot's "I can only read text" must not butt in.
             return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True), {}, 0.0
-        if (msg["body"] is None or not msg["body"].strip()) and cart is None and pin is None:
-            reply = Reply(text=NOT_TEXT_REPLY, intent="unsupported_type", source="template")
-        else:
-            q = Question(text=msg["body"] or "", phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
+        words, reply = nontext.read(self.conn, self.cfg, self.client, msg)
+        if pin is not None and orders_store.load_cart(self.conn, msg["phone_number_id"], msg["wa_id"]) is None:
+            pin = None              # no cart: the delivery facts for that place (nontext.location)
+        if cart is not None or pin is not None:
+            words, reply = (msg["body"] or "").strip(), None      # the checkout reads the cart or the pin
+        if reply is None:
+            q = Question(text=words or "", phone_number_id=msg["phone_number_id"], wa_id=msg["wa_id"],
                          contact_name=msg["contact_name"], inbox_id=msg["id"], cart=cart, location=pin)
             try:
                 reply = self.bot.answer(q) if allow_llm or not self.routes else self.bot.answer(q, allow_llm=False)
@@ -223,12 +244,41 @@ class Worker:
             return reply, {}, bot_ms
         # A reply longer than one WhatsApp message (a long quote) or with messages of its own (a Pix
         # code): the first message, and the rest sent right after it, in order, under the same outbox
-        # row; reply buttons go on the last one.
+        # row; reply buttons (or else a list message) go on the last one.
         parts = [text_payload(msg["wa_id"], p) for p in reply.messages()]
         if reply.buttons:
             parts[-1] = buttons_payload(msg["wa_id"], parts[-1]["text"]["body"], reply.buttons)
+        elif reply.menu:
+            parts[-1] = list_payload(msg["wa_id"], parts[-1]["text"]["body"], reply.menu_button, reply.menu)
         payload = dict(parts[0], follow_up=parts[1:]) if len(parts) > 1 else parts[0]
         return reply, payload, bot_ms
+
+    def _typing_while(self, msg, slow: bool, work, *args, **kwargs):
+        """Run ``work``; in the slow lane (a generation, a transcription) the
+        "digitando…" indicator, which Meta drops after 25 s, is refreshed every
+        ``typing_every`` seconds from a thread with its own Graph API client."""
+        if not slow or self.client.sandbox or not self.cfg.whatsapp.mark_read:
+            return work(*args, **kwargs)
+        stop = threading.Event()
+
+        def refresh():
+            client = None       # made only when a refresh is due: most replies come sooner
+            try:
+                while not stop.wait(self.typing_every):
+                    client = client or GraphClient(self.cfg.whatsapp)
+                    client.mark_read(msg["phone_number_id"], msg["wamid"])
+            except GraphError as exc:
+                log.info("typing indicator for message %s not refreshed: %s", msg["id"], exc)
+            finally:
+                if client is not None:
+                    client.http.close()
+        t = threading.Thread(target=refresh, name="typing", daemon=True)
+        t.start()
+        try:
+            return work(*args, **kwargs)
+        finally:
+            stop.set()
+            t.join(self.cfg.whatsapp.request_timeout_seconds + 1)
 
     def _mark_read(self, msg) -> None:
         try:
@@ -237,17 +287,30 @@ class Worker:
             log.warning("mark-as-read for message %s failed: %s", msg["id"], exc)
             self._record_api_error(exc, msg["id"])
 
+    def _send_part(self, msg, part: dict) -> str:
+        """Send one message of a reply; one Meta refuses as interactive (nothing was delivered)
+        goes out again as the same words in plain text."""
+        try:
+            return self.client.send(msg["phone_number_id"], part)
+        except GraphError as exc:
+            plain = as_plain_text(part) if exc.code in REFUSED_INTERACTIVE and not exc.ambiguous else None
+            if plain is None:
+                raise
+            log.warning("message %s: interactive reply refused (%s); sent as text", msg["id"], exc)
+            self._record_api_error(exc, msg["id"])
+            return self.client.send(msg["phone_number_id"], plain)
+
     def _send(self, msg, outbox_id: int, payload: dict, meta: dict) -> str:
         """Send a reply whose outbox row is committed as 'sending'."""
         follow_up = payload.get("follow_up") or []
         first = {k: v for k, v in payload.items() if k != "follow_up"}
         try:
-            wamid = self.client.send(msg["phone_number_id"], first)
+            wamid = self._send_part(msg, first)
         except GraphError as exc:
             return self._send_failed(msg, outbox_id, exc, meta)
         for n, part in enumerate(follow_up, 2):
             try:
-                self.client.send(msg["phone_number_id"], part)
+                self._send_part(msg, part)
             except GraphError as exc:
                 # The first part reached the customer: never send it again. Parked as 'unknown'
                 # with what is missing, for a person to complete in WhatsApp.
@@ -290,7 +353,7 @@ class Worker:
     # -- what people send (operators' replies, the handoff notes) ------------
     def send_staff_message(self) -> str | None:
         """Send one queued staff message (same rules as the bot's replies); its state, or None."""
-        status = operator_outbox.send_due(self.conn, self.client, self.owner, self.cfg.worker)
+        status = operator_outbox.send_due(self.conn, self.client, self.owner, self.cfg.worker, self.cfg.media_dir)
         if status is not None:
             self.last_activity = time.monotonic()
         return status
@@ -307,6 +370,18 @@ class Worker:
             log.exception("handoff follow-up failed; retried on the next round")
 
     # -- the loop ------------------------------------------------------------
+
+    def fetch_media_once(self) -> str | None:
+        """Download one customer's file whose turn has come (photos, documents...);
+        its state, None when nothing was due."""
+        if time.monotonic() < self._media_pause_until:
+            return None
+        try:
+            return media.fetch_due(self.conn, self.client, self.cfg)
+        except Exception:   # a file must never stop the answers (a full disk: the database refuses too)
+            log.exception("media download failed; tried again in %.0f s", self.cfg.worker.retry_max_seconds)
+            self._media_pause_until = time.monotonic() + self.cfg.worker.retry_max_seconds
+            return None
 
     def recover(self, dead_only: bool = False) -> dict:
         """Take back leases of workers on this host that no longer exist at
@@ -336,8 +411,11 @@ class Worker:
         w = self.cfg.worker
         self.recover()
         unanswered.backfill(self.conn)      # events stored before their question_key (once)
+        media.sweep_partial(self.cfg.media_dir)     # downloads a kill cut short: fetched again from the row
         n_llm = 0 if single_lane else self.lanes()
         llm_bound = w.stall_seconds + self.cfg.llm.timeout_seconds + 2 * self.cfg.whatsapp.request_timeout_seconds
+        if self.cfg.transcription.enabled:      # a voice note: download, then transcription, then the bot
+            llm_bound += self.cfg.transcription.timeout_seconds + self.cfg.media.download_seconds
         fast_lane = "fast" if n_llm else None
         self.heartbeat.watch("fast", llm_bound if fast_lane is None and self.cfg.llm.enabled else w.stall_seconds)
         self.heartbeat.start()
@@ -349,6 +427,11 @@ class Worker:
             t = threading.Thread(target=lw._lane_loop, args=("llm", name), name=name, daemon=True)
             t.start()
             threads.append(t)
+        # Customers' files in a thread of their own: a slow download never holds up an answer.
+        self.heartbeat.watch("media", w.stall_seconds + self.cfg.media.download_seconds
+                             + 2 * self.cfg.whatsapp.request_timeout_seconds)
+        media_thread = threading.Thread(target=self._media_loop, args=("media",), name="media", daemon=True)
+        media_thread.start()
         sdnotify.notify(READY=1, STATUS="waiting for messages" + (f" ({n_llm} LLM lane threads)" if n_llm else ""))
         log.info("worker running: fast lane%s", f" + {n_llm} LLM lane thread(s)" if n_llm else " only")
         last_recover = last_dead_check = time.monotonic()
@@ -383,6 +466,8 @@ class Worker:
             self.stopping.set()
             for t in threads:
                 t.join(self.cfg.llm.timeout_seconds + 2 * self.cfg.whatsapp.request_timeout_seconds + 5)
+            # A download in hand is not waited for: its temporary file is swept at the next start.
+            media_thread.join(self.cfg.whatsapp.request_timeout_seconds)
             self.heartbeat.stop()
         released = inbox.release(self.conn, self.owner)
         sdnotify.notify(STOPPING=1)
@@ -394,6 +479,23 @@ class Worker:
                                          " ('queued','processing') LIMIT 1").fetchone():
             return 0.0
         return time.monotonic() - max([self.last_activity] + [w.last_activity for w in self._lane_workers])
+
+    def _media_loop(self, name: str) -> None:
+        """The media thread: fetch customers' files as their turn comes, until stopped."""
+        conn = db.connect(self.cfg.db_path, synchronous="NORMAL", migrate_schema=False)
+        fetcher = Worker(self.cfg, conn=conn, bot=self.bot, parent=self)
+        try:
+            while not self.stopping.is_set():
+                self.heartbeat.progress(name)
+                try:
+                    status = fetcher.fetch_media_once()
+                except db.sqlite3.OperationalError as exc:
+                    log.warning("database busy: %s", db.describe_error(exc))
+                    status = None
+                if status is None:     # files can wait a second; the answers' lanes poll faster
+                    self.stopping.wait(max(self.cfg.worker.poll_interval_seconds, MEDIA_POLL))
+        finally:
+            conn.close()
 
     def _lane_loop(self, lane: str, name: str) -> None:
         """One LLM lane thread: claim, write, send, until stopped."""

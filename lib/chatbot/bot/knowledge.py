@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import math
 import operator
 import os
 import re
@@ -51,7 +52,11 @@ STORE_SCHEMA = {
     "payment": {"methods": list, "installments": str, "pix_key": str, "pix_name": str, "pix_city": str},
     "wholesale": {"rule": str},
 }
-COORDINATES = {"lat": 90, "lon": 180}      # the store's place on the map (for a customer's location pin)
+# The store's place ([store] lat, lon, decimal degrees) and how far it delivers
+# ([delivery] max_km, straight-line): read by ``delivery_reach`` for a location
+# the customer sends and for a delivery address at checkout.
+COORDINATES = {("store", "lat"): (-90.0, 90.0), ("store", "lon"): (-180.0, 180.0)}
+EARTH_RADIUS_KM = 6371.0088
 REQUIRED = {"store": ("name", "address"), "hours": DAYS, "payment": ("methods",)}
 _HOURS = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)-([01]?\d|2[0-4]):([0-5]\d)$")
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -343,14 +348,18 @@ def parse_store(path: str | os.PathLike) -> tuple[dict, list[tuple[str, str]], l
                 errors.append(str(exc))
                 continue
             # What a store file asks beyond the type: no negative money, no empty text.
-            if want is float and value < 0 and key not in COORDINATES:
+            if (section, key) in COORDINATES:
+                if not COORDINATES[(section, key)][0] <= value <= COORDINATES[(section, key)][1]:
+                    errors.append(f"{where} = {value}: must be between {COORDINATES[(section, key)][0]:g}"
+                                  f" and {COORDINATES[(section, key)][1]:g} (decimal degrees)")
+                else:
+                    clean[key] = round(value, 6)
+            elif want is float and value < 0:
                 errors.append(f"{where} must not be negative")
             elif want is str and not value.strip() or want is list and not all(v.strip() for v in value):
                 errors.append(f"{where} is empty")
-            elif key in COORDINATES and not abs(value) <= COORDINATES[key]:
-                errors.append(f"{where} = {value} is not a coordinate")
             else:
-                clean[key] = value if key in COORDINATES else round(value, 2) if want is float else \
+                clean[key] = round(value, 2) if want is float else \
                     [v.strip() for v in value] if want is list else value.strip() if want is str else value
         if section == "hours":
             for key, value in clean.items():
@@ -381,6 +390,30 @@ def _valid_hours(value: str) -> bool:
         return True
     ranges = [r.strip() for r in value.split(",")]
     return all(_HOURS.match(r) for r in ranges) and bool(ranges)
+
+
+# -- where the store delivers ---------------------------------------------------
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance between two points (haversine), in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def delivery_reach(kb: KB, lat: float, lon: float) -> dict:
+    """Does the store deliver to (lat, lon)? ``inside`` is True or False when the
+    store's file gives [store] lat, lon and [delivery] max_km, None when it
+    cannot be told (then ask for the neighbourhood). ``km`` rounded to 0.1."""
+    d, s = kb.delivery, kb.store
+    if not d.get("available", False):
+        return {"inside": False, "km": None, "reason": "no_delivery"}
+    if not isinstance(s.get("lat"), (int, float)) or not isinstance(s.get("lon"), (int, float)) \
+            or not d.get("max_km"):
+        return {"inside": None, "km": None, "reason": "no_store_point"}
+    km = distance_km(s["lat"], s["lon"], lat, lon)
+    return {"inside": km <= d["max_km"], "km": round(km, 1), "max_km": d["max_km"], "reason": "distance"}
 
 
 # -- import ------------------------------------------------------------------

@@ -28,8 +28,8 @@ import time
 
 from .. import db
 from ..orders import hook as orders
-from . import (cache, context, fmt, guard, handoff, intents, knowledge, llm, notsold, product_replies, quote,
-               reading, replies, search, sections, text)
+from . import (cache, context, fmt, guard, handoff, intents, knowledge, llm, menus, notsold, product_replies,
+               quote, reading, replies, search, sections, text)
 from .types import Question, Reply
 from .writer import Writer
 
@@ -118,7 +118,7 @@ class Bot:
         if hit is not None:
             reply = Reply(text=hit["text"], intent=it.name, confidence=it.confidence, source="cache")
             self._remember(q, reply, hit.get("topic") or {}, cache_key=key, hit=True)
-            return orders.after(self, q, it, reply)
+            return menus.decorate(orders.after(self, q, it, reply), it, self.conn)
 
         if not allow_llm and it.name in LLM_INTENTS and self.writer() is not None:
             return Reply(text=None, intent=it.name, confidence=it.confidence, source=NEEDS_LLM)
@@ -126,7 +126,8 @@ class Bot:
         if message is None:
             reply.source = READING_FAILED       # counted on /metrics (messages handled, by source)
         self._remember(q, reply, topic, cache_key=key if cacheable else None, kb_version=kb.version)
-        return orders.after(self, q, it, reply)
+        # a list message where it saves typing
+        return menus.decorate(orders.after(self, q, it, reply), it, self.conn)
 
     def _read(self, q: Question, kb: knowledge.KB, turns: list) -> tuple[Reply | None, str | None]:
         """The message read into parts, each answered (reading/), or (None, the text for the

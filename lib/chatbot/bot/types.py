@@ -26,6 +26,10 @@ class Reply:
     handoff: bool = False
     buttons: list[tuple[str, str]] = field(default_factory=list)   # (id, title), at most 3, on the last message
     follow_up: list[str] = field(default_factory=list)   # messages of their own after ``text`` (a Pix code)
+    # A list message instead (when there are no buttons): [(section title, [(id, title, description)])],
+    # at most 10 rows in all; the customer's pick comes back as its title (webhook.py reads list_reply).
+    menu: list[tuple[str, list[tuple]]] = field(default_factory=list)
+    menu_button: str = "Ver opções"
     tokens_in: int | None = None
     tokens_out: int | None = None
     llm_ms: float | None = None

@@ -133,6 +133,11 @@ def _gather(cfg, work: Path) -> list[tuple[str, Path]]:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, dest)
                 files.append((f"kb/{rel}", dest))
+    if cfg.backup.include_media and cfg.media_dir.is_dir():
+        # Named by their SHA-256 and never rewritten: archived in place, not copied first.
+        for src in sorted(cfg.media_dir.iterdir()):
+            if src.is_file() and not src.is_symlink() and not src.name.startswith("."):
+                files.append((f"media/{src.name}", src))
     return files
 
 

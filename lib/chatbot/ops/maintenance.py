@@ -14,6 +14,7 @@ import time
 from .. import clock, db
 from ..bot import catalog
 from ..orders import store as orders_store
+from ..whatsapp import media
 from . import backup
 
 BATCH = 5000
@@ -62,6 +63,13 @@ def purge(conn: sqlite3.Connection, cfg) -> dict[str, int]:
     # Web sessions that ended (expired or revoked) a month ago: kept that long to see who logged in.
     month = now - 30 * DAY
     out["web_sessions"] = _delete(conn, "web_sessions", "expires_at < ? OR revoked_at < ?", (month, month))
+    # Files of customers' photos, voice notes...: deleted after [media] keep_days (or with their message),
+    # their rows then say "expired" (media.py owns them); rows of messages deleted below go with them.
+    files_before = max(now - cfg.media.keep_days * DAY, ib)
+    out["media_files"] = media.purge(conn, cfg.media_dir, files_before)["media_files_deleted"]
+    old_inbox = f"inbox_id IN (SELECT id FROM inbox WHERE received_at < ? AND status IN {FINISHED})"
+    out["media"] = _delete(conn, "media", old_inbox, (ib,))
+    out["reactions"] = _delete(conn, "reactions", old_inbox, (ib,))
     # Finished messages and their replies; the reply rows reference the inbox.
     out["outbox"] = _delete(conn, "outbox", f"inbox_id IN (SELECT id FROM inbox WHERE received_at < ?"
                             f" AND status IN {FINISHED})", (ib,))

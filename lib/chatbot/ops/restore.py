@@ -4,7 +4,7 @@ put the database in place atomically with the services stopped.
 Order of work, each step refusing before anything is changed:
 
 1. read the archive member by member: only regular files under
-   ``manifest.json``, ``db/``, ``config/``, ``kb/``; no absolute paths, no
+   ``manifest.json``, ``db/``, ``config/``, ``kb/``, ``media/``; no absolute paths, no
    ``..``, no links or devices (a crafted archive must not write outside
    its place); every file's size and SHA-256 must match the manifest, and
    nothing may be missing or extra; sizes are checked against the manifest
@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 from .. import clock, db, events, files
 from .backup import MANIFEST, BackupError, fsync_path, locked, run_backup, utc_stamp
 
-ROOTS = ("db", "config", "kb")
+ROOTS = ("db", "config", "kb", "media")
 
 
 def _safe_name(name: str) -> bool:
@@ -294,6 +294,12 @@ def restore(cfg, archive: str | os.PathLike, *, dry_run: bool = False, force: bo
                     os.replace(kb, kb.with_name(f"{kb.name}.pre-restore-{stamp}"))
                 kb.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(work / "kb"), str(kb))
+            if (work / "media").is_dir():
+                # Files named by their SHA-256: put back the ones missing, keep the rest.
+                cfg.media_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
+                for src in (work / "media").iterdir():
+                    if not (cfg.media_dir / src.name).exists():
+                        os.replace(src, cfg.media_dir / src.name)
             if config_in:
                 # The config lives in root's /etc/chatbot and may hold newer settings:
                 # put the archived one beside the state for the operator to compare.

@@ -22,9 +22,10 @@ HELP = {
     "memory": ("Memory use stayed above the threshold; the kernel may kill the worker (the model needs RAM).",
                "Look at `ps aux --sort=-rss | head`; restart a process that grew (`systemctl restart"
                " chatbot-worker`); lower [llm] n_ctx if the model is the cause."),
-    "disk": ("The filesystem holding the database and backups is filling up; at 100% messages cannot be stored.",
-             "Run `chatbot-cleanup`, lower [backup] keep_count, delete old files under the backup directory"
-             " by hand if needed (keep the newest), or grow the disk."),
+    "disk": ("The filesystem holding the database, customers' files (<state_dir>/media) and backups is filling"
+             " up; at 100% messages cannot be stored and files not downloaded (they are retried).",
+             "Run `chatbot-cleanup`, lower [backup] keep_count or [media] keep_days (`du -sh <state_dir>/media`),"
+             " delete old files under the backup directory by hand if needed (keep the newest), or grow the disk."),
     "error_rate": ("Too many replies failed recently (Graph API errors, the bot failing).",
                    "Look at `journalctl -u chatbot-worker -p warning` and the dashboard's errors; check"
                    " Meta's status page; failed messages can be resent with `chatbot inbox requeue --status failed`."),

@@ -19,14 +19,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
-import math
 import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from ..bot import fmt, quote, text
-from ..bot.knowledge import Product
+from ..bot.knowledge import Product, distance_km
 
 MAX_ITEMS = 100                 # different products in one cart
 MAX_QTY = Decimal(999)          # units (or kg) of one product
@@ -622,7 +621,7 @@ def _take_pin(state: dict, pin: tuple[float, float], shop):
     if s.get("lat") is None or s.get("lon") is None or not d.get("max_km"):
         return Turn("Recebi sua localização 📍, mas preciso do endereço escrito para a entrega: a rua, o número "
                     "e o bairro.", intent="order_address")
-    km = distance_km((s["lat"], s["lon"]), pin)
+    km = distance_km(s["lat"], s["lon"], pin[0], pin[1])      # the one haversine (knowledge.py)
     if km > d["max_km"]:
         return Turn(f"Sua localização fica a {_km(km)} da loja, e entregamos até {_km(d['max_km'])}. 😕 "
                     f"Você pode retirar na loja ({s.get('address', '')}): responda *retirar*, ou mande outro "
@@ -827,13 +826,6 @@ def _km(km: float) -> str:
 
 
 # -- reading addresses and payment ---------------------------------------------------
-
-def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance (haversine) in km."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
-
 
 def match_area(words: str, areas: list[str]) -> str | None:
     """The delivery area a piece of text names: accents, case and small misspellings forgiven."""

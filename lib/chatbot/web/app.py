@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .. import accounts, db
 from .. import config as config_mod
 from ..bot import fmt
-from . import admin, answers, attend, auth, catalog, charts, faq, observe, orders, reasons, users, webhook
+from . import admin, answers, attend, auth, catalog, charts, faq, media, observe, orders, reasons, users, webhook
 
 log = logging.getLogger("chatbot.web")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
@@ -42,7 +42,7 @@ def create_app(cfg: config_mod.Config | None = None) -> Flask:
     def _bind_config():
         g.cfg = cfg
 
-    for module in (webhook, observe, admin, attend, users, catalog, faq, orders):
+    for module in (webhook, observe, admin, attend, media, users, catalog, faq, orders):
         app.register_blueprint(module.bp)
     _answers(app)
     return app

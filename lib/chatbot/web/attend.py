@@ -100,7 +100,8 @@ def reply(number: str):
     key = _key(number)
     text = str(body().get("text") or "")
     try:
-        oid = operators.reply(get_db(), key, g.user.name, text, g.cfg.handoff.timeout_minutes)
+        oid = operators.reply(get_db(), key, g.user.name, text, g.cfg.handoff.timeout_minutes,
+                              reply_to=body().get("reply_to"))
     except operators.Refused as exc:
         return _refused(number, exc)
     log.info("%s queued a reply to %s (outbox %d)", g.user.name, mask_phone(key[1]), oid)

@@ -27,7 +27,7 @@ import sqlite3
 from .. import clock, db, events
 from ..bot import handoff
 from ..log import mask_phone
-from . import inbox
+from . import inbox, media
 from .graph_api import GraphError
 
 log = logging.getLogger("chatbot.worker")
@@ -52,7 +52,7 @@ def recover_expired(conn: sqlite3.Connection, dead_owners: list[str] = ()) -> in
     return inbox.recover_staff(conn, dead_owners)
 
 
-def send_due(conn: sqlite3.Connection, client, owner: str, worker_cfg) -> str | None:
+def send_due(conn: sqlite3.Connection, client, owner: str, worker_cfg, media_dir=None) -> str | None:
     """Send one due message; its final state for this attempt, None when nothing was due."""
     # Claimed committed (and synced) as 'sending': the point of no return. One customer's
     # messages go out in order: one waits while an older one is queued for a retry or being sent.
@@ -65,6 +65,8 @@ def send_due(conn: sqlite3.Connection, client, owner: str, worker_cfg) -> str | 
              "source": "operator", "confidence": 1.0, "operator": who, "handoff": True,
              "latency_ms": (clock.now() - row["created_at"]) * 1000}
     try:
+        if "media_row" in payload:      # a file staff attached: uploaded first (once), then sent by its id
+            payload = media.outbound(conn, client, media_dir, row["phone_number_id"], payload)
         wamid = client.send(row["phone_number_id"], payload)
     except GraphError as exc:
         return _failed(conn, row, exc, event, worker_cfg)

@@ -17,6 +17,10 @@ _TEXT_OF = {
     "text": lambda m: (m.get("text") or {}).get("body"),
     "button": lambda m: (m.get("button") or {}).get("text"),
     "interactive": lambda m: _interactive_text(m.get("interactive") or {}),
+    # A photo, video or document's caption is its text (the rest: whatsapp/message.py).
+    "image": lambda m: (m.get("image") or {}).get("caption"),
+    "video": lambda m: (m.get("video") or {}).get("caption"),
+    "document": lambda m: (m.get("document") or {}).get("caption"),
 }
 
 
