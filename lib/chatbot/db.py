@@ -222,6 +222,8 @@ def _rename_old_records(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE schema_migrations SET name=? WHERE name=?", (RENAMED[name], "renaming:" + name))
 
 
+# Migrations are history: an applied one is never edited, so tables of one shape written in
+# several of them (the duplicates tool pairs 0001_core.sql and 0003_ops.sql) stay as written.
 def migration_files() -> list[tuple[str, str]]:
     folder = resources.files("chatbot") / "migrations"
     items = [(p.name[:-4], p.read_text(encoding="utf-8"))
