@@ -3,7 +3,7 @@
 # missing (Debian packages through apt, Python packages into .venv), then run
 # the linter and the whole suite. `.ci/run` calls exactly this. Extra arguments go to pytest:
 #   ./test.sh                    # everything (about 10 minutes once set up)
-#   ./test.sh -m "not slow"      # the quick tier
+#   ./test.sh -m "not slow"      # the quick tier: run it while working (README, "tier")
 #   ./test.sh -k webhook
 #
 # The first run builds llama-cpp-python from source (about 10 minutes on 2

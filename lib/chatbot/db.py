@@ -223,6 +223,8 @@ def _rename_old_records(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE schema_migrations SET name=? WHERE name=?", (RENAMED[name], "renaming:" + name))
 
 
+# Migrations are history: an applied one is never edited, so tables of one shape written in
+# several of them (the duplicates tool pairs 0001_core.sql and 0003_ops.sql) stay as written.
 def migration_files() -> list[tuple[str, str]]:
     folder = resources.files("chatbot") / "migrations"
     items = [(p.name[:-4], p.read_text(encoding="utf-8"))
@@ -236,11 +238,14 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
                  "name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
     _rename_old_records(conn)
     done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+    pending = [(name, sql) for name, sql in migration_files() if name not in done]
+    if not pending:
+        return []
     applied = []
-    for name, sql in migration_files():
-        if name in done:
-            continue
-        with transaction(conn):
+    # All that is pending in one transaction: a new database is created whole or not at all,
+    # with one fsync instead of one per migration (0.25 s for each new database before).
+    with transaction(conn):
+        for name, sql in pending:
             # Another process may have applied it while we waited for the lock.
             if conn.execute("SELECT 1 FROM schema_migrations WHERE name=?", (name,)).fetchone():
                 continue
@@ -248,7 +253,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                          (name, clock.now()))
-        applied.append(name)
+            applied.append(name)
     return applied
 
 
