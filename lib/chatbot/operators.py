@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from . import clock, db
+from . import accounts, clock, db
 from .bot import handoff
 from .whatsapp import graph_api, operator_outbox
 from .whatsapp.graph_api import MAX_TEXT, text_payload
@@ -56,7 +56,8 @@ def window(conn, key: tuple[str, str]) -> dict:
 
 
 def state(conn, key: tuple[str, str]) -> dict:
-    row = conn.execute("SELECT mode, mode_since, handoff_reason, human_until, held_by, held_since, needs_template"
+    row = conn.execute("SELECT mode, mode_since, handoff_reason, human_until, held_by, held_since, needs_template,"
+                       " transferred_by, taken_from, resolved_at, resolved_by"
                        " FROM conversations WHERE phone_number_id=? AND wa_id=?", key).fetchone()
     human = row is not None and row["mode"] == "human" and (row["human_until"] is None
                                                               or row["human_until"] > clock.now())
@@ -65,21 +66,51 @@ def state(conn, key: tuple[str, str]) -> dict:
             "waiting_since": row["mode_since"] if human else None,
             "reason": row["handoff_reason"] if human else None,
             "human_until": row["human_until"] if human else None,
-            "needs_template": bool(row and row["needs_template"])}
+            "needs_template": bool(row and row["needs_template"]),
+            "transferred_by": row["transferred_by"] if human else None,
+            "taken_from": row["taken_from"] if human else None,
+            "resolved_at": row["resolved_at"] if row else None, "resolved_by": row["resolved_by"] if row else None}
 
 
-def takeover(conn, key: tuple[str, str], who: str, timeout_minutes: float) -> dict:
-    """``who`` holds the conversation: the bot stays silent until it is released."""
+def takeover(conn, key: tuple[str, str], who: str, timeout_minutes: float, confirm: bool = False) -> dict:
+    """``who`` holds the conversation: the bot stays silent until it is released.
+    Taking it from a colleague needs ``confirm`` (shifts change; the colleague's
+    page then says who took it, and their next reply is refused)."""
     now = clock.now()
     with db.transaction(conn):
-        # Taking it from a colleague is allowed (shifts change); the page shows who holds it.
+        cur = state(conn, key)
+        previous = cur["held_by"] if cur["mode"] == "human" else None
+        if previous and previous.lower() != who.lower() and not confirm:
+            raise Refused(f"{previous} está atendendo esta conversa. Confirme para assumir no lugar.", "held", 409)
+        if cur["mode"] != "human":
+            handoff.start(conn, key[0], key[1], "operator_takeover", "", timeout_minutes)
+        until = now + timeout_minutes * 60 if timeout_minutes > 0 else None
+        taken_from = previous if previous and previous.lower() != who.lower() else None
+        conn.execute("UPDATE conversations SET held_by=?, held_since=?, human_until=?, taken_from=?,"
+                     " transferred_by=NULL, transferred_at=NULL, resolved_at=NULL, resolved_by=NULL"
+                     " WHERE phone_number_id=? AND wa_id=?", (who, now, until, taken_from, *key))
+        conn.execute("UPDATE handoffs SET taken_by=COALESCE(taken_by, ?) WHERE phone_number_id=? AND wa_id=?"
+                     " AND ended_at IS NULL", (who, *key))
+    return state(conn, key)
+
+
+def transfer(conn, key: tuple[str, str], who: str, to: str, timeout_minutes: float) -> dict:
+    """Pass the conversation to the colleague ``to`` (an account's name): they hold
+    it now and are told (their pages' notifier, and a push to their devices)."""
+    colleague = accounts.get(conn, to or "")
+    if colleague is None:
+        raise Refused("Escolha um colega da lista.", "no_such_user", 400)
+    to = colleague.name
+    if to.lower() == who.lower():
+        raise Refused("A conversa já é sua.", "self", 400)
+    now = clock.now()
+    with db.transaction(conn):
         if state(conn, key)["mode"] != "human":
             handoff.start(conn, key[0], key[1], "operator_takeover", "", timeout_minutes)
         until = now + timeout_minutes * 60 if timeout_minutes > 0 else None
-        conn.execute("UPDATE conversations SET held_by=?, held_since=?, human_until=? WHERE phone_number_id=?"
-                     " AND wa_id=?", (who, now, until, *key))
-        conn.execute("UPDATE handoffs SET taken_by=COALESCE(taken_by, ?) WHERE phone_number_id=? AND wa_id=?"
-                     " AND ended_at IS NULL", (who, *key))
+        conn.execute("UPDATE conversations SET held_by=?, held_since=?, human_until=?, transferred_by=?,"
+                     " transferred_at=?, taken_from=NULL, resolved_at=NULL, resolved_by=NULL"
+                     " WHERE phone_number_id=? AND wa_id=?", (to, now, until, who, now, *key))
     return state(conn, key)
 
 
@@ -99,12 +130,16 @@ def reply(conn, key: tuple[str, str], who: str, text: str, timeout_minutes: floa
     now = clock.now()
     with db.transaction(conn, durable=True):
         cur = state(conn, key)
+        if cur["mode"] == "human" and cur["held_by"] and cur["held_by"].lower() != who.lower():
+            raise Refused(f"{cur['held_by']} assumiu esta conversa. Assuma de novo para responder.",
+                          "held_by_other", 409)
         if cur["mode"] != "human":
             handoff.start(conn, key[0], key[1], "operator_takeover", "", timeout_minutes)
         until = now + timeout_minutes * 60 if timeout_minutes > 0 else None
         # Each message of the person keeps the conversation theirs for timeout_minutes more.
         conn.execute("UPDATE conversations SET held_by=COALESCE(held_by, ?), held_since=COALESCE(held_since, ?),"
-                     " human_until=? WHERE phone_number_id=? AND wa_id=?", (who, now, until, *key))
+                     " human_until=?, resolved_at=NULL, resolved_by=NULL WHERE phone_number_id=? AND wa_id=?",
+                     (who, now, until, *key))
         conn.execute("UPDATE handoffs SET taken_by=COALESCE(taken_by, ?), first_reply_at=COALESCE(first_reply_at, ?)"
                      " WHERE phone_number_id=? AND wa_id=? AND ended_at IS NULL", (who, now, *key))
         return operator_outbox.enqueue(conn, key[0], key[1], text_payload(key[1], text), who)
@@ -114,7 +149,8 @@ def send_template(conn, key: tuple[str, str], who: str, template: dict, values: 
     """Queue an approved template (allowed outside the window); its outbox id."""
     params = template.get("parameters", [])
     if len(values) != len(params):
-        raise Refused(f"O modelo pede {len(params)} valor(es): {', '.join(params) or 'nenhum'}.", "parameters", 400)
+        asked = "1 valor" if len(params) == 1 else f"{len(params)} valores"
+        raise Refused(f"O modelo pede {asked}: {', '.join(params) or 'nenhum'}.", "parameters", 400)
     payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": key[1], "type": "template",
                "template": {"name": template["name"], "language": {"code": template.get("language", "pt_BR")}}}
     if values:
@@ -141,6 +177,102 @@ def release(conn, key: tuple[str, str], who: str, closing: str = "") -> dict:
         # ended_by "operator:NAME": who gave it back ("operator" alone: `chatbot handoff release`).
         ended = handoff.end(conn, "phone_number_id=? AND wa_id=?", key, f"operator:{who}")
     return {"released": bool(ended), "closing_outbox_id": queued, "mode": "bot"}
+
+
+def resolve(conn, key: tuple[str, str], who: str) -> dict:
+    """Mark the conversation resolved: a person no longer holds it and the bot
+    answers the customer's next message; it leaves the lists of waiting and held."""
+    now = clock.now()
+    with db.transaction(conn):
+        ended = handoff.end(conn, "phone_number_id=? AND wa_id=?", key, f"resolved:{who}")
+        conn.execute("UPDATE conversations SET resolved_at=?, resolved_by=? WHERE phone_number_id=? AND wa_id=?",
+                     (now, who, *key))
+    return {"resolved": True, "ended_handoff": bool(ended), "mode": "bot"}
+
+
+MAX_NOTE = 2000
+
+
+def add_note(conn, key: tuple[str, str], who: str, text: str) -> int:
+    """An internal note on the conversation, seen by staff only; its id."""
+    text = (text or "").strip()
+    if not text:
+        raise Refused("Escreva a nota.", "empty", 400)
+    if len(text) > MAX_NOTE:
+        raise Refused(f"A nota passa de {MAX_NOTE} caracteres.", "too_long", 400)
+    with db.transaction(conn):
+        return conn.execute("INSERT INTO conversation_notes (phone_number_id, wa_id, author, body, created_at)"
+                            " VALUES (?,?,?,?,?)", (*key, who, text, clock.now())).lastrowid
+
+
+def mark_read(conn, key: tuple[str, str], who: str) -> None:
+    """``who`` has seen the conversation up to its newest customer message."""
+    row = conn.execute("SELECT MAX(id) FROM inbox WHERE wa_id=? AND phone_number_id=?", (key[1], key[0])).fetchone()
+    if row[0] is None:
+        return
+    with db.transaction(conn):
+        conn.execute("INSERT INTO conversation_reads (user_name, phone_number_id, wa_id, last_inbox_id, read_at)"
+                     " VALUES (?,?,?,?,?) ON CONFLICT(user_name, phone_number_id, wa_id) DO UPDATE SET"
+                     " last_inbox_id=MAX(last_inbox_id, excluded.last_inbox_id), read_at=excluded.read_at",
+                     (who, *key, row[0], clock.now()))
+
+
+def unread(conn, key: tuple[str, str], who: str) -> int:
+    """The customer's messages ``who`` has not seen yet in this conversation."""
+    return conn.execute(
+        "SELECT COUNT(*) FROM inbox WHERE wa_id=? AND phone_number_id=? AND msg_type != 'system' AND id >"
+        " COALESCE((SELECT last_inbox_id FROM conversation_reads WHERE user_name=? AND phone_number_id=?"
+        " AND wa_id=?), 0)", (key[1], key[0], who, *key)).fetchone()[0]
+
+
+def feed(conn, who: str) -> dict:
+    """What every staff page polls: customers waiting for a person, the unread
+    messages of the conversations ``who`` holds or could take, and those passed
+    to ``who`` by a colleague that they have not opened yet."""
+    now = clock.now()
+    rows = conn.execute(
+        "SELECT c.phone_number_id, c.wa_id, c.held_by, c.transferred_by, c.transferred_at, r.read_at,"
+        " (SELECT COUNT(*) FROM inbox i WHERE i.wa_id=c.wa_id AND i.phone_number_id=c.phone_number_id"
+        "  AND i.msg_type != 'system' AND i.id > COALESCE(r.last_inbox_id, 0)) AS unread"
+        " FROM conversations c LEFT JOIN conversation_reads r ON r.user_name=? AND"
+        " r.phone_number_id=c.phone_number_id AND r.wa_id=c.wa_id"
+        " WHERE c.mode='human' AND (c.human_until IS NULL OR c.human_until > ?)", (who, now)).fetchall()
+    waiting = [r for r in rows if not r["held_by"]]
+    mine = [r for r in rows if r["held_by"] and r["held_by"].lower() == who.lower()]
+    transfers = [{"wa_id": r["wa_id"], "by": r["transferred_by"]} for r in mine
+                 if r["transferred_by"] and (r["read_at"] is None or r["read_at"] < r["transferred_at"])]
+    # "attention" (the title's badge): conversations waiting, and this person's with unread messages.
+    return {"waiting": len(waiting), "unread": sum(r["unread"] for r in waiting + mine),
+            "attention": len(waiting) + sum(1 for r in mine if r["unread"]),
+            "transfers": transfers, "newest_wa_id": waiting[-1]["wa_id"] if waiting else None}
+
+
+def search(conn, query: str, limit: int = 30) -> list[dict]:
+    """Conversations whose customer's name, number or messages contain ``query``, newest first."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    digits = "".join(ch for ch in query if ch.isdigit())
+    rows = conn.execute(
+        "SELECT phone_number_id, wa_id, MAX(id) AS last_id FROM inbox WHERE contact_name LIKE ? ESCAPE '\\'"
+        " OR body LIKE ? ESCAPE '\\' OR (? != '' AND wa_id LIKE ?) GROUP BY phone_number_id, wa_id"
+        " ORDER BY last_id DESC LIMIT ?", (like, like, digits, f"%{digits}%", limit)).fetchall()
+    out = []
+    for r in rows:
+        key = (r["phone_number_id"], r["wa_id"])
+        hit = conn.execute("SELECT body FROM inbox WHERE wa_id=? AND phone_number_id=? AND body LIKE ? ESCAPE '\\'"
+                           " ORDER BY id DESC LIMIT 1", (key[1], key[0], like)).fetchone()
+        out.append({"wa_id": key[1], "phone_number_id": key[0], **_last(conn, key),
+                    "match": hit["body"] if hit else None})
+    return out
+
+
+def notes(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
+    rows = conn.execute("SELECT id, author, body, created_at FROM conversation_notes WHERE wa_id=? AND"
+                        " phone_number_id=? ORDER BY id DESC LIMIT ?", (key[1], key[0], limit)).fetchall()
+    return [{"who": "note", "id": f"note-{r['id']}", "operator": r["author"], "at": r["created_at"],
+             "text": r["body"]} for r in reversed(rows)]
 
 
 def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
@@ -171,6 +303,9 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
                       "at": r["sent_at"] or r["created_at"], "text": graph_api.text_of(r["body"]), "state": r["state"],
                       "delivery": r["delivery"], "error": r["error"], "error_code": r["error_code"]})
         keys[items[-1]["id"]] = (r["created_at"], 2, r["id"])
+    for n in notes(conn, key, limit):
+        items.append(n)
+        keys[n["id"]] = (n["at"], 3, int(n["id"][5:]))
     items.sort(key=lambda m: keys[m["id"]])
     return items[-limit:]
 
@@ -189,8 +324,9 @@ def conversation(conn, wa_id: str) -> dict | None:
 
 # -- the inbox ------------------------------------------------------------------------------
 
-def inbox(conn, recent_limit: int = 30) -> dict:
-    """Waiting for a person (longest first), held by someone, recent bot conversations."""
+def inbox(conn, recent_limit: int = 30, who: str | None = None) -> dict:
+    """Waiting for a person (longest first), held by someone, recent bot conversations;
+    with ``who``, each one's messages that person has not read (``unread``)."""
     now = clock.now()
     rows = conn.execute(
         "SELECT c.phone_number_id, c.wa_id, c.mode_since, c.handoff_reason, c.held_by, c.held_since,"
@@ -201,7 +337,8 @@ def inbox(conn, recent_limit: int = 30) -> dict:
         key = (r["phone_number_id"], r["wa_id"])
         item = {"wa_id": r["wa_id"], "phone_number_id": key[0], "since": r["mode_since"],
                 "wait_seconds": round(now - (r["mode_since"] or now)), "reason": r["handoff_reason"],
-                "held_by": r["held_by"], "needs_template": bool(r["needs_template"]), **_last(conn, key)}
+                "held_by": r["held_by"], "needs_template": bool(r["needs_template"]), **_last(conn, key),
+                "unread": unread(conn, key, who) if who else 0}
         (held if r["held_by"] else waiting).append(item)
     humans = {(i["phone_number_id"], i["wa_id"]) for i in waiting + held}
     recent = []
@@ -210,7 +347,8 @@ def inbox(conn, recent_limit: int = 30) -> dict:
                           " ORDER BY last_id DESC LIMIT ?", (recent_limit + len(humans),)):
         key = (r["phone_number_id"], r["wa_id"])
         if key not in humans and len(recent) < recent_limit:
-            recent.append({"wa_id": key[1], "phone_number_id": key[0], **_last(conn, key)})
+            recent.append({"wa_id": key[1], "phone_number_id": key[0], **_last(conn, key),
+                           "unread": unread(conn, key, who) if who else 0})
     return {"waiting": waiting, "held": held, "recent": recent, "now": now}
 
 
@@ -222,7 +360,19 @@ def _last(conn, key) -> dict:
     if row is None:
         return {"contact_name": None, "last_text": None, "last_at": None}
     return {"contact_name": name[0] if name else None,
-            "last_text": row["body"] if row["body"] is not None else f"[{row['msg_type']}]", "last_at": row["at"]}
+            "last_text": row["body"] if row["body"] is not None else type_label(row["msg_type"]), "last_at": row["at"]}
+
+
+TYPE_LABELS = {"image": "📷 Foto", "audio": "🎤 Áudio", "voice": "🎤 Áudio", "video": "🎥 Vídeo",
+               "document": "📄 Documento", "sticker": "Figurinha", "location": "📍 Localização",
+               "contacts": "👤 Contato", "reaction": "Reação", "interactive": "Resposta a um botão",
+               "button": "Resposta a um botão", "order": "🛒 Pedido", "system": "Aviso do WhatsApp",
+               "unsupported": "Mensagem que o WhatsApp não mostra aqui"}
+
+
+def type_label(msg_type: str | None) -> str:
+    """A message with no text, as staff read it (never "[image]")."""
+    return TYPE_LABELS.get(msg_type or "", "Mensagem sem texto")
 
 
 # -- figures (dashboard, /metrics) ------------------------------------------------------

@@ -6,7 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import accounts, db
 from .. import config as config_mod
-from . import admin, attend, catalog, faq, observe, users, webhook
+from . import admin, attend, catalog, faq, notify, observe, quick, users, webhook
 
 
 def create_app(cfg: config_mod.Config | None = None) -> Flask:
@@ -34,6 +34,6 @@ def create_app(cfg: config_mod.Config | None = None) -> Flask:
     def _bind_config():
         g.cfg = cfg
 
-    for module in (webhook, observe, admin, attend, users, catalog, faq):
+    for module in (webhook, observe, admin, attend, users, catalog, faq, notify, quick):
         app.register_blueprint(module.bp)
     return app

@@ -2,10 +2,14 @@
 actions on it. Every action answers JSON to scripts (Bearer, or
 ``Accept: application/json``) and redirects a browser's form back to the page.
 
-    GET  /inbox                          waiting / held / recent (HTML); /inbox.json for the page's polling
+    GET  /inbox[?q=words]                waiting / held / recent (HTML), or the search's results;
+                                         /inbox.json for scripts
     GET  /conversations/<number>         the thread; JSON with "mode", "held_by", "window", "messages"
     POST /conversations/<number>/reply   {"text": "..."}  -> 202 {"outbox_id": N}
-    POST /conversations/<number>/takeover
+    POST /conversations/<number>/takeover {"confirm": "1"} to take it from a colleague (else 409 "held")
+    POST /conversations/<number>/transfer {"to": "colleague"}
+    POST /conversations/<number>/note    {"text": "..."} (internal: never sent to the customer)
+    POST /conversations/<number>/resolve
     POST /conversations/<number>/release {"message": "..."} (optional closing message)
     POST /conversations/<number>/template {"template": "name", "values": [...]}
     GET  /handoffs/<id>                  the e-mail's link: to that conversation
@@ -17,14 +21,17 @@ import re
 
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 
-from .. import operators
+from .. import accounts, operators, push, quickreplies
 from ..log import mask_phone
-from . import auth
+from . import auth, richtext
 from .db import get_db
 
 bp = Blueprint("attend", __name__)
 log = logging.getLogger("chatbot.web")
 auth.protect(bp, "operator")
+bp.add_app_template_filter(richtext.whatsapp_html, "whatsapp")
+bp.add_app_template_filter(richtext.tel_href, "tel")
+bp.add_app_template_filter(operators.type_label, "type_label")
 
 _NUMBER = re.compile(r"^\+?\d{5,20}$")
 
@@ -65,43 +72,66 @@ def _refused(number: str, exc: operators.Refused):
 
 
 @bp.get("/inbox")
+@auth.require_role("operator")
 def inbox():
-    return render_template("inbox.html", d=operators.inbox(get_db()))
+    q = request.args.get("q", "").strip()[:100]
+    found = operators.search(get_db(), q) if q else None
+    return render_template("inbox.html", d=operators.inbox(get_db(), who=g.user.name), q=q, found=found,
+                           push_key=push.public_key(g.cfg), devices=push.devices(get_db(), g.user.name))
 
 
 @bp.get("/inbox/fragment")
+@auth.require_role("operator")
 def inbox_fragment():
     """The live part of /inbox, swapped in place by static/inbox.js."""
-    return render_template("_inbox_body.html", d=operators.inbox(get_db()))
+    return render_template("_inbox_body.html", d=operators.inbox(get_db(), who=g.user.name),
+                           current=request.args.get("current"))
 
 
 @bp.get("/inbox.json")
+@auth.require_role("operator")
 def inbox_json():
-    return jsonify(operators.inbox(get_db()))
+    return jsonify(operators.inbox(get_db(), who=g.user.name))
+
+
+def _page_data(key, conv) -> dict:
+    me = g.user.name
+    conn = get_db()
+    templates = sorted(g.cfg.whatsapp.templates)
+    colleagues = [u["name"] for u in accounts.listing(conn) if u["name"].lower() != me.lower()]
+    return {"c": conv, "templates": templates, "myname": me, "colleagues": colleagues,
+            "quick": quickreplies.listing(conn), "d": operators.inbox(conn, who=me)}
 
 
 @bp.get("/conversations/<number>")
+@auth.require_role("operator")
 def conversation(number: str):
     key = _key(number)
     conv = operators.conversation(get_db(), key[1])
     if conv is None:
         return _no_such_conversation()
+    if g.user.id is not None:
+        operators.mark_read(get_db(), key, g.user.name)
     if not auth.prefers_html():
         return jsonify(conv)
-    templates = sorted(g.cfg.whatsapp.templates)
-    return render_template("conversation.html", c=conv, templates=templates, ok=request.args.get("ok"),
-                           erro=request.args.get("erro"), myname=g.user.name)
+    return render_template("conversation.html", ok=request.args.get("ok"), erro=request.args.get("erro"),
+                           **_page_data(key, conv))
 
 
 @bp.get("/conversations/<number>/thread")
+@auth.require_role("operator")
 def thread(number: str):
-    """The messages, swapped in place by static/conversation.js."""
+    """The messages and who holds the conversation, swapped in place by static/conversation.js
+    (the page is open: what it shows is read)."""
     key = _key(number)
     conv = operators.conversation(get_db(), key[1])
-    return render_template("_thread.html", c=conv)
+    if g.user.id is not None:
+        operators.mark_read(get_db(), key, g.user.name)
+    return render_template("_thread.html", c=conv, myname=g.user.name)
 
 
 @bp.post("/conversations/<number>/reply")
+@auth.require_role("operator")
 def reply(number: str):
     key = _key(number)
     text = str(_data().get("text") or "")
@@ -114,14 +144,53 @@ def reply(number: str):
 
 
 @bp.post("/conversations/<number>/takeover")
+@auth.require_role("operator")
 def takeover(number: str):
     key = _key(number)
-    st = operators.takeover(get_db(), key, g.user.name, g.cfg.handoff.timeout_minutes)
+    confirm = str(_data().get("confirm") or "") in ("1", "true", "sim")
+    try:
+        st = operators.takeover(get_db(), key, g.user.name, g.cfg.handoff.timeout_minutes, confirm=confirm)
+    except operators.Refused as exc:
+        return _refused(number, exc)
     log.info("%s took over the conversation with %s", g.user.name, mask_phone(key[1]))
     return _done(number, 200, {"mode": st["mode"], "held_by": st["held_by"]}, "assumida")
 
 
+@bp.post("/conversations/<number>/transfer")
+@auth.require_role("operator")
+def transfer(number: str):
+    key = _key(number)
+    to = str(_data().get("to") or "")
+    try:
+        st = operators.transfer(get_db(), key, g.user.name, to, g.cfg.handoff.timeout_minutes)
+    except operators.Refused as exc:
+        return _refused(number, exc)
+    log.info("%s passed the conversation with %s to %s", g.user.name, mask_phone(key[1]), st["held_by"])
+    return _done(number, 200, {"mode": st["mode"], "held_by": st["held_by"]}, "transferida")
+
+
+@bp.post("/conversations/<number>/note")
+@auth.require_role("operator")
+def note(number: str):
+    key = _key(number)
+    try:
+        nid = operators.add_note(get_db(), key, g.user.name, str(_data().get("text") or ""))
+    except operators.Refused as exc:
+        return _refused(number, exc)
+    return _done(number, 201, {"note_id": nid}, "nota")
+
+
+@bp.post("/conversations/<number>/resolve")
+@auth.require_role("operator")
+def resolve(number: str):
+    key = _key(number)
+    out = operators.resolve(get_db(), key, g.user.name)
+    log.info("%s marked the conversation with %s resolved", g.user.name, mask_phone(key[1]))
+    return _done(number, 200, out, "resolvida")
+
+
 @bp.post("/conversations/<number>/release")
+@auth.require_role("operator")
 def release(number: str):
     key = _key(number)
     data = _data()
@@ -134,6 +203,7 @@ def release(number: str):
 
 
 @bp.post("/conversations/<number>/template")
+@auth.require_role("operator")
 def template(number: str):
     key = _key(number)
     data = _data()
@@ -153,6 +223,7 @@ def template(number: str):
 
 
 @bp.get("/handoffs/<int:handoff_id>")
+@auth.require_role("operator")
 def handoff_link(handoff_id: int):
     row = get_db().execute("SELECT wa_id FROM handoffs WHERE id=?", (handoff_id,)).fetchone()
     if row is None:
