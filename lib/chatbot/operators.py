@@ -244,7 +244,10 @@ def feed(conn, who: str) -> dict:
     # "attention" (the title's badge): conversations waiting, and this person's with unread messages.
     return {"waiting": len(waiting), "unread": sum(r["unread"] for r in waiting + mine),
             "attention": len(waiting) + sum(1 for r in mine if r["unread"]),
-            "transfers": transfers, "newest_wa_id": waiting[-1]["wa_id"] if waiting else None}
+            "transfers": transfers, "newest_wa_id": waiting[-1]["wa_id"] if waiting else None,
+            # Who waits (newest 50): a page tells a new arrival from a count that stayed the same
+            # because one customer was picked up and another came between two polls.
+            "waiting_ids": [r["wa_id"] for r in waiting[-50:]]}
 
 
 def search(conn, query: str, limit: int = 30) -> list[dict]:

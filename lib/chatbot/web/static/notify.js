@@ -61,10 +61,13 @@
     if (fresh.length) {
       return [fresh[0].by + " passou uma conversa para você. Abrir", "/conversations/" + fresh[0].wa_id];
     }
-    if (d.waiting > last.waiting) {
-      var n = d.waiting - last.waiting;
+    var arrived = (d.waiting_ids || []).filter(function (w) {
+      return !here(w) && (last.waiting_ids || []).indexOf(w) < 0;
+    });
+    if (arrived.length) {
+      var n = arrived.length;
       return [(n === 1 ? "Novo cliente aguardando atendimento" : n + " novos clientes aguardando atendimento") +
-              ". Abrir", d.newest_wa_id && n === 1 ? "/conversations/" + d.newest_wa_id : "/inbox"];
+              ". Abrir", n === 1 ? "/conversations/" + arrived[n - 1] : "/inbox"];
     }
     for (var key in FEED_WORDS) {
       if (typeof d[key] === "number" && d[key] > (last[key] || 0)) {
