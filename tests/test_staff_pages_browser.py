@@ -44,7 +44,7 @@ def log_in(browser, srv, name, device):  # noqa: F811
     return page, seen
 
 
-def shot(page, name):
+def shot(page, name):  # copies in docs/ as staff_<name>
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name))
 
