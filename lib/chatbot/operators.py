@@ -335,24 +335,66 @@ def inbox(conn, recent_limit: int = 30, who: str | None = None) -> dict:
         "SELECT c.phone_number_id, c.wa_id, c.mode_since, c.handoff_reason, c.held_by, c.held_since,"
         " c.needs_template FROM conversations c WHERE c.mode='human' AND (c.human_until IS NULL OR"
         " c.human_until > ?) ORDER BY c.mode_since", (now,)).fetchall()
+    humans = {(r["phone_number_id"], r["wa_id"]) for r in rows}
+    recent_keys = []
+    for r in conn.execute("SELECT phone_number_id, wa_id, MAX(id) AS last_id FROM (SELECT id, phone_number_id,"
+                          " wa_id FROM inbox ORDER BY id DESC LIMIT 2000) GROUP BY phone_number_id, wa_id"
+                          " ORDER BY last_id DESC LIMIT ?", (recent_limit + len(humans),)):
+        key = (r["phone_number_id"], r["wa_id"])
+        if key not in humans and len(recent_keys) < recent_limit:
+            recent_keys.append(key)
+    keys = list(humans) + recent_keys
+    last, counts = _lasts(conn, keys), (_unread_counts(conn, keys, who) if who else {})
     waiting, held = [], []
     for r in rows:
         key = (r["phone_number_id"], r["wa_id"])
         item = {"wa_id": r["wa_id"], "phone_number_id": key[0], "since": r["mode_since"],
                 "wait_seconds": round(now - (r["mode_since"] or now)), "reason": r["handoff_reason"],
-                "held_by": r["held_by"], "needs_template": bool(r["needs_template"]), **_last(conn, key),
-                "unread": unread(conn, key, who) if who else 0}
+                "held_by": r["held_by"], "needs_template": bool(r["needs_template"]),
+                **last.get(key, _NO_LAST), "unread": counts.get(key, 0)}
         (held if r["held_by"] else waiting).append(item)
-    humans = {(i["phone_number_id"], i["wa_id"]) for i in waiting + held}
-    recent = []
-    for r in conn.execute("SELECT phone_number_id, wa_id, MAX(id) AS last_id FROM (SELECT id, phone_number_id,"
-                          " wa_id FROM inbox ORDER BY id DESC LIMIT 2000) GROUP BY phone_number_id, wa_id"
-                          " ORDER BY last_id DESC LIMIT ?", (recent_limit + len(humans),)):
-        key = (r["phone_number_id"], r["wa_id"])
-        if key not in humans and len(recent) < recent_limit:
-            recent.append({"wa_id": key[1], "phone_number_id": key[0], **_last(conn, key),
-                           "unread": unread(conn, key, who) if who else 0})
+    recent = [{"wa_id": k[1], "phone_number_id": k[0], **last.get(k, _NO_LAST), "unread": counts.get(k, 0)}
+              for k in recent_keys]
     return {"waiting": waiting, "held": held, "recent": recent, "now": now}
+
+
+_NO_LAST = {"contact_name": None, "last_text": None, "last_at": None}
+
+
+def _chunks(keys: list, size: int = 400):
+    for i in range(0, len(keys), size):
+        yield keys[i:i + size]
+
+
+def _lasts(conn, keys: list[tuple[str, str]]) -> dict:
+    """``_last`` of many conversations at once (a query per 400, not two per conversation)."""
+    out: dict = {}
+    for part in _chunks(sorted({k[1] for k in keys})):
+        marks = ",".join("?" * len(part))
+        names = dict(conn.execute(
+            f"SELECT wa_id, contact_name FROM inbox WHERE id IN (SELECT MAX(id) FROM inbox WHERE wa_id IN ({marks})"
+            " AND contact_name IS NOT NULL GROUP BY wa_id)", part).fetchall())
+        for r in conn.execute(
+                "SELECT phone_number_id, wa_id, msg_type, body, COALESCE(sent_at, received_at) AS at FROM inbox"
+                f" WHERE id IN (SELECT MAX(id) FROM inbox WHERE wa_id IN ({marks}) GROUP BY phone_number_id, wa_id)",
+                part):
+            out[(r["phone_number_id"], r["wa_id"])] = {
+                "contact_name": names.get(r["wa_id"]), "last_at": r["at"],
+                "last_text": r["body"] if r["body"] is not None else type_label(r["msg_type"])}
+    return out
+
+
+def _unread_counts(conn, keys: list[tuple[str, str]], who: str) -> dict:
+    out: dict = {}
+    for part in _chunks(sorted({k[1] for k in keys})):
+        marks = ",".join("?" * len(part))
+        for r in conn.execute(
+                "SELECT i.phone_number_id, i.wa_id, COUNT(*) FROM inbox i LEFT JOIN conversation_reads r"
+                " ON r.user_name=? AND r.phone_number_id=i.phone_number_id AND r.wa_id=i.wa_id"
+                f" WHERE i.wa_id IN ({marks}) AND i.msg_type != 'system' AND i.id > COALESCE(r.last_inbox_id, 0)"
+                " GROUP BY i.phone_number_id, i.wa_id", (who, *part)):
+            out[(r[0], r[1])] = r[2]
+    return out
 
 
 def _last(conn, key) -> dict:

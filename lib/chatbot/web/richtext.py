@@ -12,10 +12,10 @@ from markupsafe import Markup, escape
 # A marker opens before a non-space and closes after one, not inside a word
 # ("2*3*4" and snake_case stay as they are), on one line.
 _STYLES = [
-    (re.compile(r"```(.+?)```", re.S), "code"),
-    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])"), "strong"),
-    (re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])"), "em"),
-    (re.compile(r"(?<![\w~])~(?=\S)([^~\n]*?\S)~(?![\w~])"), "s"),
+    ("```", re.compile(r"```(.+?)```", re.S), "code"),
+    ("*", re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])"), "strong"),
+    ("_", re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])"), "em"),
+    ("~", re.compile(r"(?<![\w~])~(?=\S)([^~\n]*?\S)~(?![\w~])"), "s"),
 ]
 
 
@@ -23,8 +23,9 @@ def whatsapp_html(text: str | None) -> Markup:
     if not text:
         return Markup("")
     html = str(escape(text))
-    for pattern, tag in _STYLES:
-        html = pattern.sub(lambda m, t=tag: f"<{t}>{m.group(1)}</{t}>", html)
+    for marker, pattern, tag in _STYLES:
+        if marker in html:          # most messages have none: no regex run
+            html = pattern.sub(lambda m, t=tag: f"<{t}>{m.group(1)}</{t}>", html)
     return Markup(html)
 
 
