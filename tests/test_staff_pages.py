@@ -31,14 +31,16 @@ NEW_ROUTES = [("GET", "/notify.json", "operator"), ("GET", "/sw.js", "operator")
               ("POST", f"/conversations/{CUSTOMER}/note", "operator"),
               ("POST", f"/conversations/{CUSTOMER}/resolve", "operator"),
               ("GET", "/respostas-rapidas", "manager"), ("POST", "/respostas-rapidas", "manager"),
-              ("POST", "/respostas-rapidas/1", "manager"), ("POST", "/respostas-rapidas/1/delete", "manager")]
+              ("POST", "/respostas-rapidas/1", "manager"), ("POST", "/respostas-rapidas/1/delete", "manager"),
+              ("POST", "/users", "admin"), ("POST", "/users/bia/role", "admin"),
+              ("POST", "/users/bia/password", "admin"), ("POST", "/users/bia/delete", "admin")]
 
 
 @pytest.fixture
 def shop(tmp_path):
     cfg = make_cfg(tmp_path)
     conn = db.connect(cfg.db_path)
-    for name, role in (("ana", "operator"), ("bia", "operator"), ("gil", "manager")):
+    for name, role in (("ana", "operator"), ("bia", "operator"), ("gil", "manager"), ("rui", "admin")):
         accounts.add(conn, name, role, PW)
     app = create_app(cfg)
     yield cfg, conn, app
@@ -218,7 +220,7 @@ def test_who_may_call_each_new_route(shop, method, path, role):
     anon = app.test_client()
     resp = anon.open(path, method=method, headers={"Accept": "application/json"})
     assert resp.status_code == 401
-    if role == "manager":
+    if role in ("manager", "admin"):
         ana = staff(app, "ana")
         resp = ana.open(path, method=method, json={}, headers={"X-CSRF-Token": ana.csrf, "Accept": "application/json"})
         assert resp.status_code == 403
@@ -264,7 +266,7 @@ def test_a_push_reaches_the_device_signed_and_encrypted(shop):
         assert push.devices(conn, "ana") == 0 and push.devices(conn, "bia") == 1
 
 
-def test_the_stand_in_refuses_a_push_signed_with_another_key(shop, tmp_path):
+def test_the_stand_in_refuses_a_push_signed_with_another_key(shop, tmp_path, monkeypatch):
     cfg, conn, app = shop
     push.make_keys(push.key_path(cfg))
     with PushStub() as service:
@@ -278,9 +280,31 @@ def test_the_stand_in_refuses_a_push_signed_with_another_key(shop, tmp_path):
         from py_vapid import Vapid02
         forged, genuine = Vapid02.from_file(str(other)), Vapid02.from_file(str(push.key_path(cfg)))
         forged._public_key = genuine.public_key
-        push._vapid = lambda cfg: forged            # noqa: SLF001
-        try:
-            assert push.announce(conn, cfg) == 0
-        finally:
-            del push._vapid
+        monkeypatch.setattr(push, "_vapid", lambda cfg: forged)
+        assert push.announce(conn, cfg) == 0
         assert service.refused == ["bad VAPID signature"] and push.key_path(cfg).read_bytes() == real
+
+
+# -- users on the web -----------------------------------------------------------------------
+
+def test_admins_keep_accounts_on_the_web_with_names_and_roles_in_portuguese(shop):
+    cfg, conn, app = shop
+    rui, gil = staff(app, "rui"), staff(app, "gil")
+    assert post(gil, "/users", name="x y", role="operator", password=PW).status_code == 403
+    resp = post(rui, "/users", name="João Silva", role="gerente", password=PW)
+    assert resp.status_code == 201 and resp.get_json() == {"user": "João Silva", "role": "manager"}
+    assert post(rui, "/users", name="João Silva", role="operator", password=PW).get_json()["error"] == \
+        "Já existe um usuário com esse nome."
+    assert post(rui, "/users", name="Zé", role="operator", password="curta").status_code == 400
+    page = rui.get("/users", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "João Silva" in page and ">gerente<" in page and ">atendente<" in page and "manager" not in page.split(
+        "<tbody>")[1].split("</tbody>")[0].replace('value="manager"', "")
+    assert post(rui, "/users/João Silva/role", role="administrador").get_json()["role"] == "admin"
+    assert post(rui, "/users/rui/role", role="operator").status_code == 400          # not one's own
+    c = app.test_client()
+    assert login(c, token=PW, name="João Silva").status_code == 303
+    assert post(rui, "/users/João Silva/password", password="nova senha segura").get_json()["ended"] == 1
+    assert c.get("/inbox", headers={"Accept": "application/json"}).status_code == 401          # session ended
+    assert post(rui, "/users/João Silva/delete").get_json() == {"removed": "João Silva"}
+    assert accounts.get(conn, "João Silva") is None
+    assert post(rui, "/users/rui/delete").status_code == 400
