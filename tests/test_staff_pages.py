@@ -308,3 +308,26 @@ def test_admins_keep_accounts_on_the_web_with_names_and_roles_in_portuguese(shop
     assert post(rui, "/users/João Silva/delete").get_json() == {"removed": "João Silva"}
     assert accounts.get(conn, "João Silva") is None
     assert post(rui, "/users/rui/delete").status_code == 400
+
+
+# -- outside the 24-hour window ---------------------------------------------------------------
+
+def test_the_template_picker_shows_its_text_and_the_thread_what_the_customer_read(tmp_path):
+    cfg = make_cfg(tmp_path, whatsapp={"templates": {"retomada": {
+        "name": "retomada_atendimento", "parameters": ["nome do cliente"],
+        "text": "Olá, {{1}}! Podemos continuar seu atendimento por aqui?"}}})
+    conn = db.connect(cfg.db_path)
+    accounts.add(conn, "ana", "operator", PW)
+    app = create_app(cfg)
+    customer_writes(conn, "oi", name="Maria Souza")
+    conn.execute("UPDATE inbox SET sent_at=sent_at-90000, received_at=received_at-90000")      # window closed
+    ana = staff(app, "ana")
+    page = ana.get(f"/conversations/{CUSTOMER}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Olá, [nome do cliente]! Podemos continuar seu atendimento por aqui?" in page
+    assert ">nome do cliente</label>" in page and 'value="Maria"' in page
+    assert "valor do 1º parâmetro" not in page and "retomada_atendimento" not in page
+    resp = post(ana, f"/conversations/{CUSTOMER}/template", template="retomada", values=["Maria"])
+    assert resp.status_code == 202
+    thread = ana.get(f"/conversations/{CUSTOMER}/thread").get_data(as_text=True)
+    assert "Olá, Maria! Podemos continuar seu atendimento por aqui?" in thread and "[modelo:" not in thread
+    conn.close()

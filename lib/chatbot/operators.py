@@ -9,6 +9,8 @@ people send. Their messages are queued in ``outbox`` and sent by the worker
 """
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 
 from . import accounts, clock, db
@@ -161,6 +163,37 @@ def send_template(conn, key: tuple[str, str], who: str, template: dict, values: 
         return operator_outbox.enqueue(conn, key[0], key[1], payload, who)
 
 
+def template_text(template: dict, values: list[str] | None = None) -> str:
+    """The words a template puts on the customer's screen: its approved body with
+    each {{n}} filled with the value given, or named ("[nome do cliente]")."""
+    params = template.get("parameters", [])
+    values = values or []
+
+    def fill(m):
+        i = int(m.group(1)) - 1
+        if i < len(values):
+            return str(values[i])
+        return f"[{params[i]}]" if 0 <= i < len(params) else m.group(0)
+    return re.sub(r"\{\{(\d+)\}\}", fill, template.get("text") or "")
+
+
+def _template_shown(body: str | None, templates: dict | None) -> str | None:
+    """A template we sent, as the customer read it (when its text is configured)."""
+    try:
+        payload = json.loads(body or "")
+    except ValueError:
+        return None
+    if not isinstance(payload, dict) or payload.get("type") != "template":
+        return None
+    name = (payload.get("template") or {}).get("name")
+    tpl = next((t for t in (templates or {}).values() if t.get("name") == name), None)
+    if tpl is None or not tpl.get("text"):
+        return None
+    comps = (payload.get("template") or {}).get("components") or [{}]
+    values = [p.get("text", "") for p in (comps[0].get("parameters") or [])]
+    return template_text(tpl, values)
+
+
 def release(conn, key: tuple[str, str], who: str, closing: str = "") -> dict:
     """Give the conversation back to the bot, with an optional closing message
     (sent only inside the 24-hour window). Returns what was done."""
@@ -278,7 +311,7 @@ def notes(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
              "text": r["body"]} for r in reversed(rows)]
 
 
-def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
+def thread(conn, key: tuple[str, str], limit: int = 200, templates: dict | None = None) -> list[dict]:
     """Customer, bot and staff messages of the conversation, oldest first."""
     items = []
     rows = conn.execute(
@@ -303,7 +336,8 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
         (key[1], key[0], limit)).fetchall()
     for r in staff:
         items.append({"who": "staff", "id": f"out-{r['id']}", "outbox_id": r["id"], "operator": r["operator"],
-                      "at": r["sent_at"] or r["created_at"], "text": graph_api.text_of(r["body"]), "state": r["state"],
+                      "at": r["sent_at"] or r["created_at"],
+                      "text": _template_shown(r["body"], templates) or graph_api.text_of(r["body"]), "state": r["state"],
                       "delivery": r["delivery"], "error": r["error"], "error_code": r["error_code"]})
         keys[items[-1]["id"]] = (r["created_at"], 2, r["id"])
     for n in notes(conn, key, limit):
@@ -313,13 +347,13 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
     return items[-limit:]
 
 
-def conversation(conn, wa_id: str) -> dict | None:
+def conversation(conn, wa_id: str, templates: dict | None = None) -> dict | None:
     key = locate(conn, wa_id)
     if key is None:
         return None
     name = conn.execute("SELECT contact_name FROM inbox WHERE wa_id=? AND contact_name IS NOT NULL"
                         " ORDER BY id DESC LIMIT 1", (wa_id,)).fetchone()
-    msgs = thread(conn, key)
+    msgs = thread(conn, key, templates=templates)
     parked = [m for m in msgs if m["who"] != "customer" and m.get("state") in ("unknown", "failed")]
     return {"wa_id": wa_id, "phone_number_id": key[0], "contact_name": name[0] if name else None,
             **state(conn, key), "window": window(conn, key), "messages": msgs, "parked": len(parked)}

@@ -97,7 +97,7 @@ def inbox_json():
 def _page_data(key, conv) -> dict:
     me = g.user.name
     conn = get_db()
-    templates = sorted(g.cfg.whatsapp.templates)
+    templates = [{**t, "key": k, "text": operators.template_text(t)} for k, t in sorted(g.cfg.whatsapp.templates.items())]
     colleagues = [u["name"] for u in accounts.listing(conn) if u["name"].lower() != me.lower()]
     return {"c": conv, "templates": templates, "myname": me, "colleagues": colleagues,
             "quick": quickreplies.listing(conn), "d": operators.inbox(conn, who=me)}
@@ -107,7 +107,7 @@ def _page_data(key, conv) -> dict:
 @auth.require_role("operator")
 def conversation(number: str):
     key = _key(number)
-    conv = operators.conversation(get_db(), key[1])
+    conv = operators.conversation(get_db(), key[1], g.cfg.whatsapp.templates)
     if conv is None:
         return _no_such_conversation()
     if g.user.id is not None:
@@ -124,7 +124,7 @@ def thread(number: str):
     """The messages and who holds the conversation, swapped in place by static/conversation.js
     (the page is open: what it shows is read)."""
     key = _key(number)
-    conv = operators.conversation(get_db(), key[1])
+    conv = operators.conversation(get_db(), key[1], g.cfg.whatsapp.templates)
     if g.user.id is not None:
         operators.mark_read(get_db(), key, g.user.name)
     return render_template("_thread.html", c=conv, myname=g.user.name)
