@@ -32,6 +32,7 @@ NEW_ROUTES = [("GET", "/notify.json", "operator"), ("GET", "/sw.js", "operator")
               ("POST", f"/conversations/{CUSTOMER}/resolve", "operator"),
               ("GET", "/respostas-rapidas", "manager"), ("POST", "/respostas-rapidas", "manager"),
               ("POST", "/respostas-rapidas/1", "manager"), ("POST", "/respostas-rapidas/1/delete", "manager"),
+              ("POST", "/admin/unanswered/mark", "manager"), ("POST", f"/conversations/{CUSTOMER}/wrong/1", "operator"),
               ("POST", "/users", "admin"), ("POST", "/users/bia/role", "admin"),
               ("POST", "/users/bia/password", "admin"), ("POST", "/users/bia/delete", "admin")]
 
@@ -331,3 +332,30 @@ def test_the_template_picker_shows_its_text_and_the_thread_what_the_customer_rea
     thread = ana.get(f"/conversations/{CUSTOMER}/thread").get_data(as_text=True)
     assert "Olá, Maria! Podemos continuar seu atendimento por aqui?" in thread and "[modelo:" not in thread
     conn.close()
+
+
+# -- questions the bot could not answer --------------------------------------------------------
+
+def test_a_wrong_bot_answer_goes_to_the_list_and_feito_or_ignorar_clear_it(shop):
+    cfg, conn, app = shop
+    m = customer_writes(conn, "vocês têm gás?")
+    iid = conn.execute("SELECT id FROM inbox WHERE wamid=?", (m.wamid,)).fetchone()[0]
+    conn.execute("INSERT INTO outbox (inbox_id, phone_number_id, wa_id, body, state, created_at, updated_at)"
+                 " VALUES (?,?,?,?,?,?,?)", (iid, PNID, CUSTOMER,
+                                             '{"type":"text","text":{"body":"Temos *água mineral* 500 ml."}}',
+                                             "sent", clock.now(), clock.now()))
+    ana, gil = staff(app, "ana"), staff(app, "gil")
+    thread = ana.get(f"/conversations/{CUSTOMER}/thread").get_data(as_text=True)
+    assert f'action="/conversations/{CUSTOMER}/wrong/{iid}"' in thread and "resposta errada" in thread
+    assert post(ana, f"/conversations/{CUSTOMER}/wrong/99999").status_code == 404
+    assert post(ana, f"/conversations/{CUSTOMER}/wrong/{iid}").status_code == 201
+    groups = gil.get("/admin/unanswered", headers={"Accept": "application/json"}).get_json()["groups"]
+    assert [(g["question"], g["wrong_answer"], g["reason"]) for g in groups] == \
+        [("vocês têm gás?", "Temos *água mineral* 500 ml.", "resposta errada")]
+    page = gil.get("/admin/unanswered", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<strong>água mineral</strong>" in page and "1 vez" in page and "1 cliente" in page
+    assert "vez(es)" not in page and "cliente(s)" not in page
+    assert post(ana, "/admin/unanswered/mark", key=groups[0]["key"], state="feito").status_code == 403
+    assert post(gil, "/admin/unanswered/mark", key=groups[0]["key"], state="talvez").status_code == 400
+    assert post(gil, "/admin/unanswered/mark", key=groups[0]["key"], state="feito").status_code == 200
+    assert gil.get("/admin/unanswered", headers={"Accept": "application/json"}).get_json()["groups"] == []

@@ -327,7 +327,8 @@ def thread(conn, key: tuple[str, str], limit: int = 200, templates: dict | None 
                       "text": r["body"], "type": r["msg_type"], "status": r["status"], "error": r["error"]})
         keys[items[-1]["id"]] = (at, 0, r["id"])
         if r["oid"] is not None:
-            items.append({"who": "bot", "id": f"out-{r['oid']}", "at": r["reply_at"] or r["reply_created"],
+            items.append({"who": "bot", "id": f"out-{r['oid']}", "inbox_id": r["id"],
+                          "at": r["reply_at"] or r["reply_created"],
                           "text": graph_api.text_of(r["reply_body"]), "state": r["state"], "delivery": r["delivery"]})
             keys[items[-1]["id"]] = (at, 1, r["id"])
     staff = conn.execute(

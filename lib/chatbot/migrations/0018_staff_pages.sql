@@ -62,3 +62,21 @@ CREATE TABLE quick_replies (
     updated_by TEXT NOT NULL,
     updated_at REAL NOT NULL
 );
+
+-- Questions the bot could not answer (bot/unanswered.py owns both): a group
+-- marked "feito" (answered with an FAQ) or "ignorar" leaves the list until it
+-- is asked again; "resposta errada" on a bot reply puts its question on the
+-- list with the wrong answer beside it.
+CREATE TABLE unanswered_marks (
+    group_key TEXT PRIMARY KEY,
+    state     TEXT NOT NULL CHECK (state IN ('done', 'ignored')),
+    marked_by TEXT NOT NULL,
+    marked_at REAL NOT NULL
+);
+CREATE TABLE wrong_answers (
+    inbox_id    INTEGER PRIMARY KEY,
+    question    TEXT NOT NULL,
+    answer      TEXT NOT NULL,
+    reported_by TEXT NOT NULL,
+    reported_at REAL NOT NULL
+);

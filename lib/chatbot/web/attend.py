@@ -22,6 +22,7 @@ import re
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 
 from .. import accounts, operators, push, quickreplies
+from ..bot import unanswered
 from ..log import mask_phone
 from . import auth, richtext
 from .db import get_db
@@ -220,6 +221,20 @@ def template(number: str):
         return _refused(number, exc)
     log.info("%s queued the template %s to %s (outbox %d)", g.user.name, name, mask_phone(key[1]), oid)
     return _done(number, 202, {"outbox_id": oid, "state": "queued"}, "modelo")
+
+
+@bp.post("/conversations/<number>/wrong/<int:inbox_id>")
+@auth.require_role("operator")
+def wrong_answer(number: str, inbox_id: int):
+    """"resposta errada" on a bot reply: its question goes to the managers' unanswered list."""
+    key = _key(number)
+    row = get_db().execute("SELECT 1 FROM inbox WHERE id=? AND wa_id=? AND phone_number_id=?",
+                           (inbox_id, key[1], key[0])).fetchone()
+    out = unanswered.report_wrong(get_db(), inbox_id, g.user.name) if row else None
+    if out is None:
+        return auth.error(404, "Essa resposta do robô não existe.", json_error="no such reply")
+    log.info("%s reported a wrong bot answer to %s", g.user.name, mask_phone(key[1]))
+    return _done(number, 201, {"reported": True, **out}, "errada")
 
 
 @bp.get("/handoffs/<int:handoff_id>")

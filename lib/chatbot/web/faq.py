@@ -14,6 +14,7 @@ import logging
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 
 from ..bot import knowledge, unanswered
+from . import auth
 from .db import get_db
 from .staff import current_actor, guard, require_role, secure_headers, wants_json
 
@@ -107,3 +108,19 @@ def unanswered_page():
     if wants_json():
         return jsonify({"days": days, "groups": items})
     return render_template("unanswered.html", items=items, days=int(days))
+
+
+@bp.post("/admin/unanswered/mark")
+@auth.require_role("manager")
+def unanswered_mark():
+    """"feito" or "ignorar" on a group: {"key": group key, "state": "done" | "ignored"}."""
+    data = _body()
+    state = {"feito": "done", "ignorar": "ignored"}.get(str(data.get("state") or ""), str(data.get("state") or ""))
+    key = str(data.get("key") or "")[:500]
+    if state not in ("done", "ignored") or not key:
+        return _error(400, "Escolha feito ou ignorar.")
+    unanswered.mark(get_db(), key, state, current_actor())
+    log.info("unanswered group marked %s by %s", state, current_actor())
+    if wants_json():
+        return jsonify({"key": key, "state": state})
+    return redirect(url_for("faq.unanswered_page"), 303)
