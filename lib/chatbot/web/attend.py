@@ -85,8 +85,9 @@ def inbox():
 @auth.require_role("operator")
 def inbox_fragment():
     """The live part of /inbox, swapped in place by static/inbox.js."""
+    cap = request.args.get("cap", type=int)
     return render_template("_inbox_body.html", d=operators.inbox(get_db(), who=g.user.name),
-                           current=request.args.get("current"))
+                           current=request.args.get("current"), cap=max(cap, 1) if cap else None)
 
 
 @bp.get("/inbox.json")
