@@ -44,9 +44,9 @@ def log_in(browser, srv, name, device):  # noqa: F811
     return page, seen
 
 
-def shot(page, name):  # copies in docs/ as staff_<name>
+def shot(page, name):  # tests/artifacts/staff_<name>, copied to docs/
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name))
+    page.screenshot(path=str(ARTIFACTS / f"staff_{name}"))
 
 
 def test_a_team_works_a_conversation_on_phone_and_desktop(browser, shop):  # noqa: F811
@@ -136,5 +136,27 @@ def test_a_team_works_a_conversation_on_phone_and_desktop(browser, shop):  # noq
     # Ana's page says the conversation is Bia's before she replies.
     ana.wait_for_selector("#held-banner:not([hidden])", timeout=10_000)
     assert "bia" in ana.locator("#held-banner").inner_text() and ana.is_disabled("#send")
-    for seen in (gil_seen, ana_seen, bia_seen):
+
+    # "resposta errada" on a bot reply: the manager sees the question with the wrong answer beside it.
+    ana.locator(".bubble.out:not(.staff) form.wrong button").first.click()
+    ana.wait_for_url("**ok=errada")
+    gil.goto(srv.url + "/admin/unanswered")
+    assert "Resposta errada do robô" in gil.locator("main").inner_text()
+    shot(gil, "unanswered_wrong_answer.png")
+    gil.locator(".unanswered-actions button", has_text="feito").first.click()
+    gil.wait_for_url("**/admin/unanswered")
+
+    # An admin creates an account with an accent and a space, as a manager (gerente).
+    accounts.add(conn, "rui", "admin", PW)
+    rui, rui_seen = log_in(browser, srv, "rui", DESKTOP)
+    rui.goto(srv.url + "/users")
+    rui.fill("#new-name", "João Silva")
+    rui.select_option("#new-role", "manager")
+    rui.fill("#new-password", "senha do joão 2026")
+    rui.click("#novo button[type=submit]")
+    rui.wait_for_url("**/users?ok=criado")
+    row = rui.locator("tr", has_text="João Silva")
+    assert row.locator("select option[selected]").inner_text() == "gerente"
+    shot(rui, "users.png")
+    for seen in (gil_seen, ana_seen, bia_seen, rui_seen):
         assert seen == {"console": [], "errors": [], "dialogs": []}
