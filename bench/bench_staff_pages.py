@@ -35,7 +35,8 @@ def seed(conn, conversations: int, messages: int) -> str:
                                " status, received_at, sent_at, payload, updated_at) VALUES (?,?,?,?,?,?,?,?,?,'{}',0)",
                                (f"wamid.big.{i}", PNID, big, "Joana Cliente", "text",
                                 f"mensagem *{i}* do cliente sobre o arroz", "answered", at, at))
-            conn.execute("INSERT INTO outbox (inbox_id, phone_number_id, wa_id, body, state, created_at, sent_at, updated_at)"
+            conn.execute("INSERT INTO outbox (inbox_id, phone_number_id, wa_id, body, state, created_at, sent_at,"
+                         " updated_at)"
                          " VALUES (?,?,?,?,?,?,?,0)", (cur.lastrowid, PNID, big,
                                                      '{"type":"text","text":{"body":"resposta do _robô_"}}',
                                                      "sent", at, at))

@@ -19,7 +19,7 @@ from chatbot.web.richtext import whatsapp_html
 from chatbot.whatsapp import inbox, webhook
 from conftest import load_sample, make_cfg
 from support.push_stub import PushStub
-from test_web_auth import BEARER, login
+from test_web_auth import login
 
 PW = "senha comprida 2026"
 CUSTOMER = "5585988887777"       # the wa_id of the text.json sample

@@ -76,8 +76,8 @@ def test_a_team_works_a_conversation_on_phone_and_desktop(browser, shop):  # noq
     ana.wait_for_selector("#reply-text")
     ana.evaluate("window.__sameDocument = 'yes'")
     # Opens at the newest message, the reply box on screen at the bottom; formatting rendered.
-    assert ana.evaluate("(() => { const t = document.getElementById('thread');"
-                        " return t.scrollHeight > t.clientHeight && t.scrollTop + t.clientHeight >= t.scrollHeight - 4 })()")
+    assert ana.evaluate("(() => { const t = document.getElementById('thread'); return t.scrollHeight >"
+                        " t.clientHeight && t.scrollTop + t.clientHeight >= t.scrollHeight - 4 })()")
     box = ana.locator("#composer").bounding_box()
     assert box["y"] + box["height"] <= 844 + 1 and box["y"] > 500
     assert ana.locator(".bubble.in strong", has_text="urgente").count() == 1

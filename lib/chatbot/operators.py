@@ -338,7 +338,8 @@ def thread(conn, key: tuple[str, str], limit: int = 200, templates: dict | None 
     for r in staff:
         items.append({"who": "staff", "id": f"out-{r['id']}", "outbox_id": r["id"], "operator": r["operator"],
                       "at": r["sent_at"] or r["created_at"],
-                      "text": _template_shown(r["body"], templates) or graph_api.text_of(r["body"]), "state": r["state"],
+                      "text": _template_shown(r["body"], templates) or graph_api.text_of(r["body"]),
+                      "state": r["state"],
                       "delivery": r["delivery"], "error": r["error"], "error_code": r["error_code"]})
         keys[items[-1]["id"]] = (r["created_at"], 2, r["id"])
     for n in notes(conn, key, limit):

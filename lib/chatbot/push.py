@@ -177,6 +177,8 @@ def announce(conn, cfg, session=None) -> int:
     with db.transaction(conn):
         conn.executemany("INSERT OR IGNORE INTO push_sent (kind, ref, sent_at) VALUES (?,?,?)",
                          [(ev["kind"], ev["ref"], clock.now()) for ev in events])
+        # An event older than EVENT_MAX_AGE is never pending again: its mark can go.
+        conn.execute("DELETE FROM push_sent WHERE sent_at < ?", (clock.now() - 2 * EVENT_MAX_AGE,))
     if delivered:
         log.info("pushed %d notice(s) of %d event(s)", delivered, len(events))
     return delivered
@@ -193,8 +195,3 @@ def _failed(conn, sub, exc) -> None:
                      (str(exc)[:300], sub["id"]))
         conn.execute("DELETE FROM push_subscriptions WHERE id=? AND failures >= ?", (sub["id"], GIVE_UP_AFTER))
     log.warning("push to subscription %d failed: %s", sub["id"], str(exc)[:200])
-
-
-def prune_sent(conn, older_than: float) -> int:
-    with db.transaction(conn):
-        return conn.execute("DELETE FROM push_sent WHERE sent_at < ?", (older_than,)).rowcount

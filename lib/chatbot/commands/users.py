@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import click
 
-from .. import accounts, db
+from .. import accounts, db, push
 from .common import Failure, config_option, echo_json, expected_failures
 
 # The code or the word staff use: operator/atendente, manager/gerente, admin/administrador.
@@ -158,10 +158,12 @@ def remove(name, config_path):
     Example:
         chatbot users remove ana
     """
+    conn = _conn(config_path)
     try:
-        ended = accounts.remove(_conn(config_path), name)
+        ended = accounts.remove(conn, name)
     except accounts.AccountError as exc:
         raise Failure(str(exc)) from None
+    push.forget_user(conn, name)            # their phones stop ringing
     click.echo(f"removed {name}; {ended} session(s) ended")
 
 

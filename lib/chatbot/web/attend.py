@@ -99,7 +99,8 @@ def inbox_json():
 def _page_data(key, conv) -> dict:
     me = g.user.name
     conn = get_db()
-    templates = [{**t, "key": k, "text": operators.template_text(t)} for k, t in sorted(g.cfg.whatsapp.templates.items())]
+    templates = [{**t, "key": k, "text": operators.template_text(t)}
+                 for k, t in sorted(g.cfg.whatsapp.templates.items())]
     colleagues = [u["name"] for u in accounts.listing(conn) if u["name"].lower() != me.lower()]
     return {"c": conv, "templates": templates, "myname": me, "colleagues": colleagues,
             "quick": quickreplies.listing(conn), "d": operators.inbox(conn, who=me)}

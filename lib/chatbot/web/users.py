@@ -24,7 +24,8 @@ bp = Blueprint("users", __name__)
 log = logging.getLogger("chatbot.web")
 auth.protect(bp, "admin")
 
-NOTES = {"criado": "Usuário criado.", "papel": "Papel alterado.", "senha": "Senha trocada: as sessões abertas terminaram.",
+NOTES = {"criado": "Usuário criado.", "papel": "Papel alterado.",
+         "senha": "Senha trocada: as sessões abertas terminaram.",
          "sessoes": "Sessões encerradas.", "removido": "Usuário removido."}
 ERRORS_PT = [("already exists", "Já existe um usuário com esse nome."),
              ("invalid user name", "Nome inválido: de 2 a 40 letras (com acento), números ou espaços simples."),

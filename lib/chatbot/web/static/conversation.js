@@ -48,7 +48,10 @@
       heldBanner.hidden = true;
       if (modeBox && holder) { modeBox.textContent = "com " + holder; }
     }
-    if (modeBox && mode === "human" && holder) { modeBox.textContent = "com " + holder; modeBox.classList.remove("warn"); }
+    if (modeBox && mode === "human" && holder) {
+      modeBox.textContent = "com " + holder;
+      modeBox.classList.remove("warn");
+    }
     heldByOther = !!other;
     updateCounter();
   }

@@ -138,7 +138,10 @@
         return r.pushManager.getSubscription().then(function (sub) {
           if (sub) {
             return post("/push/unsubscribe", { endpoint: sub.endpoint }).then(function () { return sub.unsubscribe(); })
-              .then(function () { button.textContent = "Ligar avisos neste aparelho"; say.textContent = "Avisos desligados."; });
+              .then(function () {
+                button.textContent = "Ligar avisos neste aparelho";
+                say.textContent = "Avisos desligados.";
+              });
           }
           return r.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64ToBytes(key) })
             .then(function (s) { return post("/push/subscribe", s.toJSON()); })
