@@ -128,6 +128,10 @@ def test_transfer_to_a_named_colleague_who_is_told(shop):
     cfg, conn, app = shop
     waiting(conn)
     ana, bia = staff(app, "ana"), staff(app, "bia")
+    bia.get(f"/conversations/{CUSTOMER}", headers={"Accept": "text/html"})         # Bia had read it all before
+    read_at = conn.execute("SELECT read_at FROM conversation_reads WHERE user_name='bia'").fetchone()[0]
+    bia.get(f"/conversations/{CUSTOMER}/thread")                                     # polling: nothing new, no write
+    assert conn.execute("SELECT read_at FROM conversation_reads WHERE user_name='bia'").fetchone()[0] == read_at
     assert post(ana, f"/conversations/{CUSTOMER}/takeover").status_code == 200
     assert post(ana, f"/conversations/{CUSTOMER}/transfer", to="ninguem").status_code == 400
     resp = post(ana, f"/conversations/{CUSTOMER}/transfer", to="bia")

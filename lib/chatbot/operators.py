@@ -243,6 +243,12 @@ def mark_read(conn, key: tuple[str, str], who: str) -> None:
     row = conn.execute("SELECT MAX(id) FROM inbox WHERE wa_id=? AND phone_number_id=?", (key[1], key[0])).fetchone()
     if row[0] is None:
         return
+    seen = conn.execute(
+        "SELECT r.last_inbox_id >= ? AND r.read_at >= COALESCE(c.transferred_at, 0) FROM conversation_reads r"
+        " LEFT JOIN conversations c ON c.phone_number_id=r.phone_number_id AND c.wa_id=r.wa_id"
+        " WHERE r.user_name=? AND r.phone_number_id=? AND r.wa_id=?", (row[0], who, *key)).fetchone()
+    if seen is not None and seen[0]:
+        return              # nothing new: an open page polling every few seconds writes nothing
     with db.transaction(conn):
         conn.execute("INSERT INTO conversation_reads (user_name, phone_number_id, wa_id, last_inbox_id, read_at)"
                      " VALUES (?,?,?,?,?) ON CONFLICT(user_name, phone_number_id, wa_id) DO UPDATE SET"
