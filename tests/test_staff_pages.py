@@ -363,3 +363,22 @@ def test_a_wrong_bot_answer_goes_to_the_list_and_feito_or_ignorar_clear_it(shop)
     assert post(gil, "/admin/unanswered/mark", key=groups[0]["key"], state="talvez").status_code == 400
     assert post(gil, "/admin/unanswered/mark", key=groups[0]["key"], state="feito").status_code == 200
     assert gil.get("/admin/unanswered", headers={"Accept": "application/json"}).get_json()["groups"] == []
+
+
+def test_chatbot_push_keys_makes_the_key_once_for_an_existing_install(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from chatbot.commands.main import cli
+    from conftest import toml_of
+    path = tmp_path / "chatbot.toml"
+    path.write_text(toml_of({"paths": {"state_dir": str(tmp_path / "state")}, "llm": {"enabled": False}}))
+    monkeypatch.setenv("CHATBOT_CONFIG", str(path))
+    runner = CliRunner()
+    first = runner.invoke(cli, ["push", "keys"], catch_exceptions=False)
+    assert first.exit_code == 0 and first.output.startswith("made VAPID key ")
+    pem = (tmp_path / "state" / "push" / "vapid_private.pem")
+    assert pem.stat().st_mode & 0o077 == 0o040 and b"PRIVATE KEY" in pem.read_bytes()
+    again = runner.invoke(cli, ["push", "keys"], catch_exceptions=False)
+    assert again.exit_code == 0 and again.output.startswith("kept the existing VAPID key")
+    status = runner.invoke(cli, ["push", "status", "--json"], catch_exceptions=False)
+    assert status.exit_code == 0 and '"devices": {}' in status.output
