@@ -403,6 +403,8 @@ do_install() {
     fi
     switch_venv
     load_demo_store
+    # The VAPID key pair for Web Push to staff's phones (kept if it exists).
+    as_chatbot "$VENV/bin/chatbot" push keys
     if have_systemd; then
         install_units
         start_units

@@ -46,6 +46,8 @@ setup(
         "snowballstemmer>=2.2",
         # Catalog uploads as .xlsx (what store managers save from Excel); pure Python.
         "openpyxl>=3.1",
+        # Web Push to staff's phones: VAPID signing (ES256) and aes128gcm payload encryption (RFC 8291/8292).
+        "pywebpush>=2.0",
     ],
     extras_require={
         "test": [

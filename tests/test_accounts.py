@@ -79,7 +79,7 @@ def test_the_password_is_never_an_argument(users, conn):
 
 @pytest.mark.parametrize("args,message", [
     (["add", "ana", "--role", "boss"], "Invalid value for '--role'"),
-    (["add", "a b", "--role", "operator"], "invalid user name"),
+    (["add", "a  b", "--role", "operator"], "invalid user name"),
     (["add", "-x", "--role", "operator"], "No such option"),
     (["passwd", "nobody"], "error: no user 'nobody'"),
     (["remove", "nobody"], "error: no user 'nobody'"),
@@ -154,3 +154,13 @@ def test_the_migration_keeps_roles_honest(conn):
         with db.transaction(conn):
             conn.execute("INSERT INTO users (name, role, password_hash, created_at, updated_at)"
                          " VALUES ('x', 'root', 'h', 0, 0)")
+
+
+def test_names_with_accents_and_spaces_and_roles_in_portuguese(users, conn):
+    result = users("add", "João Silva", "--role", "gerente", input=twice(PW))
+    assert result.exit_code == 0 and result.output.strip() == "added João Silva (manager)"
+    assert users("role", "João Silva", "administrador").exit_code == 0
+    assert accounts.get(conn, "joão silva").role == "admin"
+    for bad in (" ana", "ana ", "a  b", "_ana", "a/b", "x"):
+        with pytest.raises(accounts.AccountError):
+            accounts.check_name(bad)

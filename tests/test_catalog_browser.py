@@ -114,7 +114,7 @@ def test_an_unanswered_question_becomes_a_faq_entry(browser, site, cfg):  # noqa
     seen = watch(page)
     log_in(page, srv.url)
     page.goto(srv.url + "/admin/unanswered")
-    assert "2 vez(es)" in page.inner_text("main") and "5585999990001" not in page.content()
+    assert "2 vezes" in page.inner_text("main") and "5585999990001" not in page.content()
     fits_the_phone(page)
     shot(page, "atendimento-sem-resposta.png")
     page.click("text=Responder com uma FAQ")

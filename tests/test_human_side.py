@@ -170,7 +170,7 @@ def test_131047_marks_the_conversation_as_needing_a_template(world, graph):
     conv = c.get(f"/conversations/{CUSTOMER}", headers=BEARER).get_json()
     assert conv["needs_template"] is True
     page = c.get(f"/conversations/{CUSTOMER}", headers=dict(BEARER, Accept="text/html")).get_data(as_text=True)
-    assert "precisa de template" in page
+    assert "só recebe um modelo aprovado" in page and "precisa de template" not in page
 
 
 def test_the_inbox_lists_waiting_held_and_recent(world):

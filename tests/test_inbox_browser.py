@@ -89,12 +89,13 @@ def test_an_operator_answers_a_handoff_from_a_phone(browser, shop):  # noqa: F81
     page.click("li.conv.waiting a")
     page.wait_for_selector("#reply-text")
     assert "janela de 24 h" in page.locator("#conv-window").inner_text()
-    assert page.locator("#takeover").count() == 1 and "Responder como ana" in page.locator(".reply").inner_text()
+    assert page.locator("#takeover").count() == 1 and "Responder como ana" in page.locator("#composer").inner_text()
     answer = "Oi, Joana! Sou a Ana. Sinto muito pelo arroz: pode mandar uma foto do lote?"
+    page.evaluate("window.__sameDocument = 'conversation'")
     page.fill("#reply-text", answer)
-    page.click(".reply button[type=submit]")
-    page.wait_for_url(f"**/conversations/{CUSTOMER}?ok=enviada")
+    page.click("#send")
     wait_until(lambda: answer in sends_to_customer(graph), 15, 0.1)
+    assert page.evaluate("window.__sameDocument") == "conversation"        # sent without a reload
     time.sleep(1.0)
     assert sends_to_customer(graph).count(answer) == 1
     # The customer writes while Ana holds it: it shows up live; the bot stays silent.
@@ -103,11 +104,13 @@ def test_an_operator_answers_a_handoff_from_a_phone(browser, shop):  # noqa: F81
     page.wait_for_selector(".bubble.staff .tick", timeout=10_000)     # delivery tick once sent
     assert len(sends_to_customer(graph)) == 2
     assert "ana" in page.locator(".bubble.staff").first.inner_text()
+    page.reload()
     assert page.locator("#takeover").count() == 0           # she holds it now: no "Assumir"
     assert "com ana" in page.locator("#conv-mode").inner_text()
     page.screenshot(path=str(ARTIFACTS_DIR() / "conversation.png"), full_page=True)
 
     # Give it back to the bot with a closing message; the bot answers the next question.
+    page.click("#tools summary")
     page.fill("#release-text", "Obrigada, Joana! Vamos trocar o produto.")
     page.click("#release")
     page.wait_for_url(f"**/conversations/{CUSTOMER}?ok=devolvida")

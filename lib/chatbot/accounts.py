@@ -26,9 +26,13 @@ from . import clock, db
 ROLES = ("operator", "manager", "admin")
 RANK = {role: i for i, role in enumerate(ROLES)}
 ROLE_LABELS = {"operator": "atendente", "manager": "gerente", "admin": "administrador"}
+ROLE_OF_LABEL = {label: role for role, label in ROLE_LABELS.items()}
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024          # scrypt reads it all: no megabyte "passwords"
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,31}$")
+# A person's name as the team writes it ("ana", "João Silva"): letters (accents too), digits,
+# ".", "_", "-", "'" and single spaces; 2-40 characters, starting with a letter or digit.
+NAME = re.compile(r"^[^\W_](?:[\w.'-]| (?=[^ ]))*$")
+NAME_MAX = 40
 
 # scrypt with N=2**15, r=8: 32 MiB and ~0.1 s per hash on this class of host
 # (OWASP's minimum is N=2**17 with r=8 and p=1 *or* this memory with more
@@ -119,18 +123,26 @@ def _dummy_hash() -> str:
 # -- users -----------------------------------------------------------------------------
 
 def check_name(name: str) -> None:
-    if not NAME.match(name or ""):
-        raise AccountError(f"invalid user name {name!r}: 2-32 letters, digits, '.', '_' or '-', "
-                           "starting with a letter or digit")
+    if not (2 <= len(name or "") <= NAME_MAX and NAME.match(name)):
+        raise AccountError(f"invalid user name {name!r}: 2-{NAME_MAX} letters (accents too), digits, single "
+                           "spaces, '.', '_', '-' or \"'\", starting with a letter or digit")
+
+
+def role_of(value: str) -> str:
+    """A role given as the code ("operator") or as staff call it ("atendente", "gerente", "administrador")."""
+    value = (value or "").strip().lower()
+    return ROLE_OF_LABEL.get(value, value)
 
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise AccountError(f"invalid role {role!r}: one of {', '.join(ROLES)}")
+        raise AccountError(f"invalid role {role!r}: one of {', '.join(ROLES)} "
+                           f"({', '.join(ROLE_LABELS[r] for r in ROLES)})")
 
 
 def add(conn: sqlite3.Connection, name: str, role: str, password: str) -> User:
     check_name(name)
+    role = role_of(role)
     _check_role(role)
     check_password(password)
     hashed = hash_password(password)         # before the write lock: it takes a tenth of a second
@@ -174,6 +186,7 @@ def set_password(conn: sqlite3.Connection, name: str, password: str) -> int:
 
 
 def set_role(conn: sqlite3.Connection, name: str, role: str) -> None:
+    role = role_of(role)
     _check_role(role)
     with db.transaction(conn):
         if conn.execute("UPDATE users SET role=?, updated_at=? WHERE name=?",

@@ -353,7 +353,7 @@ def _check_templates(where: str, value) -> dict:
         here = f"{where}.{key}"
         if not isinstance(t, dict):
             raise ConfigError(f"{here}: expected a table with name, language, parameters")
-        unknown = set(t) - {"name", "language", "parameters"}
+        unknown = set(t) - {"name", "language", "parameters", "text"}
         if unknown:
             raise ConfigError(f"{here}: unknown key '{sorted(unknown)[0]}'")
         if not isinstance(t.get("name"), str) or not t["name"]:
@@ -362,7 +362,10 @@ def _check_templates(where: str, value) -> dict:
         params = t.get("parameters", [])
         if not isinstance(lang, str) or not isinstance(params, list) or not all(isinstance(x, str) for x in params):
             raise ConfigError(f"{here}: language must be a string and parameters a list of strings")
-        out[key] = {"name": t["name"], "language": lang, "parameters": list(params)}
+        text = t.get("text", "")
+        if not isinstance(text, str):
+            raise ConfigError(f"{here}: text (the template's body as approved, with {{{{1}}}}...) must be a string")
+        out[key] = {"name": t["name"], "language": lang, "parameters": list(params), "text": text}
     return out
 
 

@@ -9,9 +9,11 @@ sent by the worker (``whatsapp/operator_outbox.py``) with the bot's outbox rules
 """
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 
-from . import clock, db
+from . import accounts, clock, db
 from .bot import handoff
 from .whatsapp import graph_api, media, message, operator_outbox, views
 from .whatsapp.graph_api import MAX_TEXT, text_payload
@@ -56,7 +58,8 @@ def window(conn, key: tuple[str, str]) -> dict:
 
 
 def state(conn, key: tuple[str, str]) -> dict:
-    row = conn.execute("SELECT mode, mode_since, handoff_reason, human_until, held_by, held_since, needs_template"
+    row = conn.execute("SELECT mode, mode_since, handoff_reason, human_until, held_by, held_since, needs_template,"
+                       " transferred_by, taken_from, resolved_at, resolved_by"
                        " FROM conversations WHERE phone_number_id=? AND wa_id=?", key).fetchone()
     human = row is not None and row["mode"] == "human" and (row["human_until"] is None
                                                               or row["human_until"] > clock.now())
@@ -65,16 +68,41 @@ def state(conn, key: tuple[str, str]) -> dict:
             "waiting_since": row["mode_since"] if human else None,
             "reason": row["handoff_reason"] if human else None,
             "human_until": row["human_until"] if human else None,
-            "needs_template": bool(row and row["needs_template"])}
+            "needs_template": bool(row and row["needs_template"]),
+            "transferred_by": row["transferred_by"] if human else None,
+            "taken_from": row["taken_from"] if human else None,
+            "resolved_at": row["resolved_at"] if row else None, "resolved_by": row["resolved_by"] if row else None}
 
 
-def takeover(conn, key: tuple[str, str], who: str, timeout_minutes: float) -> dict:
-    """``who`` holds the conversation: the bot stays silent until it is released."""
+def takeover(conn, key: tuple[str, str], who: str, timeout_minutes: float, confirm: bool = False) -> dict:
+    """``who`` holds the conversation: the bot stays silent until it is released.
+    Taking it from a colleague needs ``confirm`` (shifts change; the colleague's
+    page then says who took it, and their next reply is refused)."""
     with db.transaction(conn):
-        # Taking it from a colleague is allowed (shifts change); the page shows who holds it.
+        cur = state(conn, key)
+        previous = cur["held_by"] if cur["mode"] == "human" else None
+        if previous and previous.lower() != who.lower() and not confirm:
+            raise Refused(f"{previous} está atendendo esta conversa. Confirme para assumir no lugar.", "held", 409)
+        if cur["mode"] != "human":
+            handoff.start(conn, key[0], key[1], "operator_takeover", "", timeout_minutes)
+        taken_from = previous if previous and previous.lower() != who.lower() else None
+        handoff.take(conn, key, who, handoff.expiry(timeout_minutes), taken_from)
+    return state(conn, key)
+
+
+def transfer(conn, key: tuple[str, str], who: str, to: str, timeout_minutes: float) -> dict:
+    """Pass the conversation to the colleague ``to`` (an account's name): they hold
+    it now and are told (their pages' notifier, and a push to their devices)."""
+    colleague = accounts.get(conn, to or "")
+    if colleague is None:
+        raise Refused("Escolha um colega da lista.", "no_such_user", 400)
+    to = colleague.name
+    if to.lower() == who.lower():
+        raise Refused("A conversa já é sua.", "self", 400)
+    with db.transaction(conn):
         if state(conn, key)["mode"] != "human":
             handoff.start(conn, key[0], key[1], "operator_takeover", "", timeout_minutes)
-        handoff.take(conn, key, who, handoff.expiry(timeout_minutes))
+        handoff.transfer(conn, key, to, who, handoff.expiry(timeout_minutes))
     return state(conn, key)
 
 
@@ -145,7 +173,11 @@ def _queue_own(conn, key, who: str, timeout_minutes: float, payload) -> int:
                       "só entrega mensagens livres dentro desse prazo. Envie um modelo aprovado (template) "
                       "ou espere o cliente escrever de novo.", "outside_window")
     with db.transaction(conn, durable=True):
-        if state(conn, key)["mode"] != "human":
+        cur = state(conn, key)
+        if cur["mode"] == "human" and cur["held_by"] and cur["held_by"].lower() != who.lower():
+            raise Refused(f"{cur['held_by']} assumiu esta conversa. Assuma de novo para responder.",
+                          "held_by_other", 409)
+        if cur["mode"] != "human":
             handoff.start(conn, key[0], key[1], "operator_takeover", "", timeout_minutes)
         # Each message of the person keeps the conversation theirs for timeout_minutes more.
         handoff.answered(conn, key, who, handoff.expiry(timeout_minutes))
@@ -161,7 +193,8 @@ def send_template(conn, key: tuple[str, str], who: str, template: dict, values: 
     """Queue an approved template (allowed outside the window); its outbox id."""
     params = template.get("parameters", [])
     if len(values) != len(params):
-        raise Refused(f"O modelo pede {len(params)} valor(es): {', '.join(params) or 'nenhum'}.", "parameters", 400)
+        asked = "1 valor" if len(params) == 1 else f"{len(params)} valores"
+        raise Refused(f"O modelo pede {asked}: {', '.join(params) or 'nenhum'}.", "parameters", 400)
     payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": key[1], "type": "template",
                "template": {"name": template["name"], "language": {"code": template.get("language", "pt_BR")}}}
     if values:
@@ -170,6 +203,37 @@ def send_template(conn, key: tuple[str, str], who: str, template: dict, values: 
     with db.transaction(conn, durable=True):
         handoff.needs_template(conn, key, False)
         return operator_outbox.enqueue(conn, key[0], key[1], payload, who)
+
+
+def template_text(template: dict, values: list[str] | None = None) -> str:
+    """The words a template puts on the customer's screen: its approved body with
+    each {{n}} filled with the value given, or named ("[nome do cliente]")."""
+    params = template.get("parameters", [])
+    values = values or []
+
+    def fill(m):
+        i = int(m.group(1)) - 1
+        if i < len(values):
+            return str(values[i])
+        return f"[{params[i]}]" if 0 <= i < len(params) else m.group(0)
+    return re.sub(r"\{\{(\d+)\}\}", fill, template.get("text") or "")
+
+
+def _template_shown(body: str | None, templates: dict | None) -> str | None:
+    """A template we sent, as the customer read it (when its text is configured)."""
+    try:
+        payload = json.loads(body or "")
+    except ValueError:
+        return None
+    if not isinstance(payload, dict) or payload.get("type") != "template":
+        return None
+    name = (payload.get("template") or {}).get("name")
+    tpl = next((t for t in (templates or {}).values() if t.get("name") == name), None)
+    if tpl is None or not tpl.get("text"):
+        return None
+    comps = (payload.get("template") or {}).get("components") or [{}]
+    values = [p.get("text", "") for p in (comps[0].get("parameters") or [])]
+    return template_text(tpl, values)
 
 
 def release(conn, key: tuple[str, str], who: str, closing: str = "") -> dict:
@@ -190,7 +254,110 @@ def release(conn, key: tuple[str, str], who: str, closing: str = "") -> dict:
     return {"released": bool(ended), "closing_outbox_id": queued, "mode": "bot"}
 
 
-def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
+def resolve(conn, key: tuple[str, str], who: str) -> dict:
+    """Mark the conversation resolved: a person no longer holds it and the bot
+    answers the customer's next message; it leaves the lists of waiting and held."""
+    with db.transaction(conn):
+        ended = handoff.end(conn, "phone_number_id=? AND wa_id=?", key, f"resolved:{who}")
+        handoff.resolved(conn, key, who)
+    return {"resolved": True, "ended_handoff": bool(ended), "mode": "bot"}
+
+
+MAX_NOTE = 2000
+
+
+def add_note(conn, key: tuple[str, str], who: str, text: str) -> int:
+    """An internal note on the conversation, seen by staff only; its id."""
+    text = (text or "").strip()
+    if not text:
+        raise Refused("Escreva a nota.", "empty", 400)
+    if len(text) > MAX_NOTE:
+        raise Refused(f"A nota passa de {MAX_NOTE} caracteres.", "too_long", 400)
+    with db.transaction(conn):
+        return conn.execute("INSERT INTO conversation_notes (phone_number_id, wa_id, author, body, created_at)"
+                            " VALUES (?,?,?,?,?)", (*key, who, text, clock.now())).lastrowid
+
+
+def mark_read(conn, key: tuple[str, str], who: str) -> None:
+    """``who`` has seen the conversation up to its newest customer message."""
+    row = conn.execute("SELECT MAX(id) FROM inbox WHERE wa_id=? AND phone_number_id=?", (key[1], key[0])).fetchone()
+    if row[0] is None:
+        return
+    seen = conn.execute(
+        "SELECT r.last_inbox_id >= ? AND r.read_at >= COALESCE(c.transferred_at, 0) FROM conversation_reads r"
+        " LEFT JOIN conversations c ON c.phone_number_id=r.phone_number_id AND c.wa_id=r.wa_id"
+        " WHERE r.user_name=? AND r.phone_number_id=? AND r.wa_id=?", (row[0], who, *key)).fetchone()
+    if seen is not None and seen[0]:
+        return              # nothing new: an open page polling every few seconds writes nothing
+    with db.transaction(conn):
+        conn.execute("INSERT INTO conversation_reads (user_name, phone_number_id, wa_id, last_inbox_id, read_at)"
+                     " VALUES (?,?,?,?,?) ON CONFLICT(user_name, phone_number_id, wa_id) DO UPDATE SET"
+                     " last_inbox_id=MAX(last_inbox_id, excluded.last_inbox_id), read_at=excluded.read_at",
+                     (who, *key, row[0], clock.now()))
+
+
+def unread(conn, key: tuple[str, str], who: str) -> int:
+    """The customer's messages ``who`` has not seen yet in this conversation."""
+    return conn.execute(
+        "SELECT COUNT(*) FROM inbox WHERE wa_id=? AND phone_number_id=? AND msg_type != 'system' AND id >"
+        " COALESCE((SELECT last_inbox_id FROM conversation_reads WHERE user_name=? AND phone_number_id=?"
+        " AND wa_id=?), 0)", (key[1], key[0], who, *key)).fetchone()[0]
+
+
+def feed(conn, who: str) -> dict:
+    """What every staff page polls: customers waiting for a person, the unread
+    messages of the conversations ``who`` holds or could take, and those passed
+    to ``who`` by a colleague that they have not opened yet."""
+    now = clock.now()
+    rows = conn.execute(
+        "SELECT c.phone_number_id, c.wa_id, c.held_by, c.transferred_by, c.transferred_at, r.read_at,"
+        " (SELECT COUNT(*) FROM inbox i WHERE i.wa_id=c.wa_id AND i.phone_number_id=c.phone_number_id"
+        "  AND i.msg_type != 'system' AND i.id > COALESCE(r.last_inbox_id, 0)) AS unread"
+        " FROM conversations c LEFT JOIN conversation_reads r ON r.user_name=? AND"
+        " r.phone_number_id=c.phone_number_id AND r.wa_id=c.wa_id"
+        " WHERE c.mode='human' AND (c.human_until IS NULL OR c.human_until > ?)", (who, now)).fetchall()
+    waiting = [r for r in rows if not r["held_by"]]
+    mine = [r for r in rows if r["held_by"] and r["held_by"].lower() == who.lower()]
+    transfers = [{"wa_id": r["wa_id"], "by": r["transferred_by"]} for r in mine
+                 if r["transferred_by"] and (r["read_at"] is None or r["read_at"] < r["transferred_at"])]
+    # "attention" (the title's badge): conversations waiting, and this person's with unread messages.
+    return {"waiting": len(waiting), "unread": sum(r["unread"] for r in waiting + mine),
+            "attention": len(waiting) + sum(1 for r in mine if r["unread"]),
+            "transfers": transfers, "newest_wa_id": waiting[-1]["wa_id"] if waiting else None,
+            # Who waits (newest 50): a page tells a new arrival from a count that stayed the same
+            # because one customer was picked up and another came between two polls.
+            "waiting_ids": [r["wa_id"] for r in waiting[-50:]]}
+
+
+def search(conn, query: str, limit: int = 30) -> list[dict]:
+    """Conversations whose customer's name, number or messages contain ``query``, newest first."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    digits = "".join(ch for ch in query if ch.isdigit())
+    rows = conn.execute(
+        "SELECT phone_number_id, wa_id, MAX(id) AS last_id FROM inbox WHERE contact_name LIKE ? ESCAPE '\\'"
+        " OR body LIKE ? ESCAPE '\\' OR (? != '' AND wa_id LIKE ?) GROUP BY phone_number_id, wa_id"
+        " ORDER BY last_id DESC LIMIT ?", (like, like, digits, f"%{digits}%", limit)).fetchall()
+    out = []
+    for r in rows:
+        key = (r["phone_number_id"], r["wa_id"])
+        hit = conn.execute("SELECT body FROM inbox WHERE wa_id=? AND phone_number_id=? AND body LIKE ? ESCAPE '\\'"
+                           " ORDER BY id DESC LIMIT 1", (key[1], key[0], like)).fetchone()
+        out.append({"wa_id": key[1], "phone_number_id": key[0], **_last(conn, key),
+                    "match": hit["body"] if hit else None})
+    return out
+
+
+def notes(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
+    rows = conn.execute("SELECT id, author, body, created_at FROM conversation_notes WHERE wa_id=? AND"
+                        " phone_number_id=? ORDER BY id DESC LIMIT ?", (key[1], key[0], limit)).fetchall()
+    return [{"who": "note", "id": f"note-{r['id']}", "operator": r["author"], "at": r["created_at"],
+             "text": r["body"]} for r in reversed(rows)]
+
+
+def thread(conn, key: tuple[str, str], limit: int = 200, templates: dict | None = None) -> list[dict]:
     """Customer, bot and staff messages of the conversation, oldest first."""
     items = []
     rows = conn.execute(
@@ -208,7 +375,8 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
         payloads[items[-1]["id"]] = r["payload"]
         keys[items[-1]["id"]] = (at, r["id"], 0)
         if r["oid"] is not None:
-            items.append({"who": "bot", "id": f"out-{r['oid']}", "at": r["reply_at"] or r["reply_created"],
+            items.append({"who": "bot", "id": f"out-{r['oid']}", "inbox_id": r["id"],
+                          "at": r["reply_at"] or r["reply_created"],
                           "wamid": r["reply_wamid"], "type": graph_api.kind_of(r["reply_body"]),
                           "text": graph_api.text_of(r["reply_body"]), "state": r["state"], "delivery": r["delivery"]})
             keys[items[-1]["id"]] = (at, r["id"], 1)
@@ -218,22 +386,27 @@ def thread(conn, key: tuple[str, str], limit: int = 200) -> list[dict]:
         (key[1], key[0], limit)).fetchall()
     for r in staff:
         items.append({"who": "staff", "id": f"out-{r['id']}", "outbox_id": r["id"], "operator": r["operator"],
-                      "at": r["sent_at"] or r["created_at"], "text": graph_api.text_of(r["body"]), "state": r["state"],
+                      "at": r["sent_at"] or r["created_at"],
+                      "text": _template_shown(r["body"], templates) or graph_api.text_of(r["body"]),
+                      "state": r["state"],
                       "delivery": r["delivery"], "error": r["error"], "error_code": r["error_code"],
                       "wamid": r["wamid"], "quotes": graph_api.quoted_wamid(r["body"]),
                       "type": graph_api.kind_of(r["body"])})
-        keys[items[-1]["id"]] = (r["created_at"], 1 << 62, r["id"])
+        keys[items[-1]["id"]] = (r["created_at"], 2, r["id"])
+    for n in notes(conn, key, limit):
+        items.append(n)
+        keys[n["id"]] = (n["at"], 3, int(n["id"][5:]))
     items.sort(key=lambda m: keys[m["id"]])
     return views.enrich(conn, items[-limit:], payloads)
 
 
-def conversation(conn, wa_id: str) -> dict | None:
+def conversation(conn, wa_id: str, templates: dict | None = None) -> dict | None:
     key = locate(conn, wa_id)
     if key is None:
         return None
     name = conn.execute("SELECT contact_name FROM inbox WHERE wa_id=? AND contact_name IS NOT NULL"
                         " ORDER BY id DESC LIMIT 1", (wa_id,)).fetchone()
-    msgs = thread(conn, key)
+    msgs = thread(conn, key, templates=templates)
     parked = [m for m in msgs if m["who"] != "customer" and m.get("state") in ("unknown", "failed")]
     return {"wa_id": wa_id, "phone_number_id": key[0], "contact_name": name[0] if name else None,
             **state(conn, key), "window": window(conn, key), "messages": msgs, "parked": len(parked)}
@@ -241,29 +414,74 @@ def conversation(conn, wa_id: str) -> dict | None:
 
 # -- the inbox ------------------------------------------------------------------------------
 
-def inbox(conn, recent_limit: int = 30) -> dict:
-    """Waiting for a person (longest first), held by someone, recent bot conversations."""
+def inbox(conn, recent_limit: int = 30, who: str | None = None) -> dict:
+    """Waiting for a person (longest first), held by someone, recent bot conversations;
+    with ``who``, each one's messages that person has not read (``unread``)."""
     now = clock.now()
     rows = conn.execute(
         "SELECT c.phone_number_id, c.wa_id, c.mode_since, c.handoff_reason, c.held_by, c.held_since,"
         " c.needs_template FROM conversations c WHERE c.mode='human' AND (c.human_until IS NULL OR"
         " c.human_until > ?) ORDER BY c.mode_since", (now,)).fetchall()
+    humans = {(r["phone_number_id"], r["wa_id"]) for r in rows}
+    recent_keys = []
+    for r in conn.execute("SELECT phone_number_id, wa_id, MAX(id) AS last_id FROM (SELECT id, phone_number_id,"
+                          " wa_id FROM inbox ORDER BY id DESC LIMIT 2000) GROUP BY phone_number_id, wa_id"
+                          " ORDER BY last_id DESC LIMIT ?", (recent_limit + len(humans),)):
+        key = (r["phone_number_id"], r["wa_id"])
+        if key not in humans and len(recent_keys) < recent_limit:
+            recent_keys.append(key)
+    keys = list(humans) + recent_keys
+    last, counts = _lasts(conn, keys), (_unread_counts(conn, keys, who) if who else {})
     waiting, held = [], []
     for r in rows:
         key = (r["phone_number_id"], r["wa_id"])
         item = {"wa_id": r["wa_id"], "phone_number_id": key[0], "since": r["mode_since"],
                 "wait_seconds": round(now - (r["mode_since"] or now)), "reason": r["handoff_reason"],
-                "held_by": r["held_by"], "needs_template": bool(r["needs_template"]), **_last(conn, key)}
+                "held_by": r["held_by"], "needs_template": bool(r["needs_template"]),
+                **last.get(key, _NO_LAST), "unread": counts.get(key, 0)}
         (held if r["held_by"] else waiting).append(item)
-    humans = {(i["phone_number_id"], i["wa_id"]) for i in waiting + held}
-    recent = []
-    for r in conn.execute("SELECT phone_number_id, wa_id, MAX(id) AS last_id FROM (SELECT id, phone_number_id,"
-                          " wa_id FROM inbox ORDER BY id DESC LIMIT 2000) GROUP BY phone_number_id, wa_id"
-                          " ORDER BY last_id DESC LIMIT ?", (recent_limit + len(humans),)):
-        key = (r["phone_number_id"], r["wa_id"])
-        if key not in humans and len(recent) < recent_limit:
-            recent.append({"wa_id": key[1], "phone_number_id": key[0], **_last(conn, key)})
+    recent = [{"wa_id": k[1], "phone_number_id": k[0], **last.get(k, _NO_LAST), "unread": counts.get(k, 0)}
+              for k in recent_keys]
     return {"waiting": waiting, "held": held, "recent": recent, "now": now}
+
+
+_NO_LAST = {"contact_name": None, "last_text": None, "last_at": None}
+
+
+def _chunks(keys: list, size: int = 400):
+    for i in range(0, len(keys), size):
+        yield keys[i:i + size]
+
+
+def _lasts(conn, keys: list[tuple[str, str]]) -> dict:
+    """``_last`` of many conversations at once (a query per 400, not two per conversation)."""
+    out: dict = {}
+    for part in _chunks(sorted({k[1] for k in keys})):
+        marks = ",".join("?" * len(part))
+        names = dict(conn.execute(
+            f"SELECT wa_id, contact_name FROM inbox WHERE id IN (SELECT MAX(id) FROM inbox WHERE wa_id IN ({marks})"
+            " AND contact_name IS NOT NULL GROUP BY wa_id)", part).fetchall())
+        for r in conn.execute(
+                "SELECT phone_number_id, wa_id, msg_type, body, COALESCE(sent_at, received_at) AS at FROM inbox"
+                f" WHERE id IN (SELECT MAX(id) FROM inbox WHERE wa_id IN ({marks}) GROUP BY phone_number_id, wa_id)",
+                part):
+            out[(r["phone_number_id"], r["wa_id"])] = {
+                "contact_name": names.get(r["wa_id"]), "last_at": r["at"],
+                "last_text": message.label(r["msg_type"], r["body"])}
+    return out
+
+
+def _unread_counts(conn, keys: list[tuple[str, str]], who: str) -> dict:
+    out: dict = {}
+    for part in _chunks(sorted({k[1] for k in keys})):
+        marks = ",".join("?" * len(part))
+        for r in conn.execute(
+                "SELECT i.phone_number_id, i.wa_id, COUNT(*) FROM inbox i LEFT JOIN conversation_reads r"
+                " ON r.user_name=? AND r.phone_number_id=i.phone_number_id AND r.wa_id=i.wa_id"
+                f" WHERE i.wa_id IN ({marks}) AND i.msg_type != 'system' AND i.id > COALESCE(r.last_inbox_id, 0)"
+                " GROUP BY i.phone_number_id, i.wa_id", (who, *part)):
+            out[(r[0], r[1])] = r[2]
+    return out
 
 
 def _last(conn, key) -> dict:

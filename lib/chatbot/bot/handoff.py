@@ -59,13 +59,30 @@ def expiry(timeout_minutes: float) -> float | None:
     return clock.now() + timeout_minutes * 60 if timeout_minutes > 0 else None
 
 
-def take(conn, key: tuple[str, str], who: str, until: float | None) -> None:
-    """``who`` holds the conversation (taken from a colleague too: shifts change) until
-    ``until`` (None: no timeout). Call inside a transaction, after ``start``."""
-    conn.execute("UPDATE conversations SET held_by=?, held_since=?, human_until=? WHERE phone_number_id=?"
-                 " AND wa_id=?", (who, clock.now(), until, *key))
+def take(conn, key: tuple[str, str], who: str, until: float | None, taken_from: str | None = None) -> None:
+    """``who`` holds the conversation (taken from a colleague too: shifts change, ``taken_from``
+    names them for their page) until ``until`` (None: no timeout). Call inside a transaction,
+    after ``start``."""
+    conn.execute("UPDATE conversations SET held_by=?, held_since=?, human_until=?, taken_from=?,"
+                 " transferred_by=NULL, transferred_at=NULL, resolved_at=NULL, resolved_by=NULL"
+                 " WHERE phone_number_id=? AND wa_id=?", (who, clock.now(), until, taken_from, *key))
     conn.execute("UPDATE handoffs SET taken_by=COALESCE(taken_by, ?) WHERE phone_number_id=? AND wa_id=?"
                  " AND ended_at IS NULL", (who, *key))
+
+
+def transfer(conn, key: tuple[str, str], to: str, by: str, until: float | None) -> None:
+    """``by`` passes the conversation to the colleague ``to``, who holds it from now until
+    ``until``. Call inside a transaction, after ``start``."""
+    now = clock.now()
+    conn.execute("UPDATE conversations SET held_by=?, held_since=?, human_until=?, transferred_by=?,"
+                 " transferred_at=?, taken_from=NULL, resolved_at=NULL, resolved_by=NULL"
+                 " WHERE phone_number_id=? AND wa_id=?", (to, now, until, by, now, *key))
+
+
+def resolved(conn, key: tuple[str, str], who: str) -> None:
+    """``who`` marked the conversation resolved (after ``end``): it leaves the staff's lists."""
+    conn.execute("UPDATE conversations SET resolved_at=?, resolved_by=? WHERE phone_number_id=? AND wa_id=?",
+                 (clock.now(), who, *key))
 
 
 def answered(conn, key: tuple[str, str], who: str, until: float | None) -> None:
@@ -73,7 +90,8 @@ def answered(conn, key: tuple[str, str], who: str, until: float | None) -> None:
     ``until``, and the handoff's first reply is noted. Call inside a transaction, after ``start``."""
     now = clock.now()
     conn.execute("UPDATE conversations SET held_by=COALESCE(held_by, ?), held_since=COALESCE(held_since, ?),"
-                 " human_until=? WHERE phone_number_id=? AND wa_id=?", (who, now, until, *key))
+                 " human_until=?, resolved_at=NULL, resolved_by=NULL WHERE phone_number_id=? AND wa_id=?",
+                 (who, now, until, *key))
     conn.execute("UPDATE handoffs SET taken_by=COALESCE(taken_by, ?), first_reply_at=COALESCE(first_reply_at, ?)"
                  " WHERE phone_number_id=? AND wa_id=? AND ended_at IS NULL", (who, now, *key))
 

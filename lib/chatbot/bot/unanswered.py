@@ -8,8 +8,10 @@ are one group. The key is computed once, when the worker stores the message's
 event (``stored_key``, from the question's first MAX_KEY_WORDS words), not on
 every page view. Nothing here shows a customer's number: groups carry counts
 of messages and customers, and long digit runs in the text are masked.
-Reads ``events``, ``inbox`` and ``outbox``; owns no table (the keys are
-written through ``events``).
+Reads ``events``, ``inbox`` and ``outbox`` (the keys are written through ``events``). Owns
+``unanswered_marks`` (a group staff marked "feito" or "ignorar": hidden until asked again) and
+``wrong_answers`` (a bot reply staff called wrong: its question joins the list, the wrong answer
+beside it).
 """
 from __future__ import annotations
 
@@ -130,7 +132,23 @@ def groups(conn, days: float = 30, limit: int = 200) -> list[dict]:
         g["last_seen"] = max(g["last_seen"], r["received_at"])
         if len(g["ids"]) < 5:           # a few more than the examples shown: some may repeat
             g["ids"].append(r["inbox_id"])
-    out = sorted(found.values(), key=lambda g: (-g["count"], -g["last_seen"]))[:limit]
+    for r in conn.execute("SELECT w.question, w.answer, w.reported_by, w.reported_at, i.wa_id FROM wrong_answers w"
+                          " JOIN inbox i ON i.id = w.inbox_id WHERE w.reported_at >= ?", (since,)):
+        key = group_key(r["question"])
+        g = found.get(key)
+        if g is None:
+            g = found[key] = {"key": key, "question": mask(r["question"].strip()), "examples": [], "count": 0,
+                              "customers": set(), "last_seen": r["reported_at"], "reason": "resposta errada", "ids": []}
+            g["examples"].append(g["question"])
+            g["count"] += 1
+            g["customers"].add(r["wa_id"])
+        g["reason"] = "resposta errada"
+        g["wrong_answer"] = r["answer"]
+        g["reported_by"] = r["reported_by"]
+        g["last_seen"] = max(g["last_seen"], r["reported_at"])
+    marks = {r["group_key"]: r["marked_at"] for r in conn.execute("SELECT group_key, marked_at FROM unanswered_marks")}
+    live = [g for g in found.values() if g["key"] not in marks or g["last_seen"] > marks[g["key"]]]
+    out = sorted(live, key=lambda g: (-g["count"], -g["last_seen"]))[:limit]
     bodies = _questions(conn, [i for g in out for i in g["ids"]])
     for g in out:
         for i in g.pop("ids"):
@@ -151,3 +169,27 @@ def _questions(conn, ids: list[int]) -> dict[int, str]:
         out.update(conn.execute(f"SELECT id, substr(body, 1, ?) FROM inbox WHERE id IN ({','.join('?' * len(chunk))})",
                                 (MAX_EXAMPLE_CHARS, *chunk)).fetchall())
     return out
+
+
+def mark(conn, key: str, state: str, who: str) -> None:
+    """"feito" (done) or "ignorar" (ignored): the group leaves the list until it is asked again."""
+    if state not in ("done", "ignored"):
+        raise ValueError(f"unknown state {state!r}")
+    with db.transaction(conn):
+        conn.execute("INSERT INTO unanswered_marks (group_key, state, marked_by, marked_at) VALUES (?,?,?,?)"
+                     " ON CONFLICT(group_key) DO UPDATE SET state=excluded.state, marked_by=excluded.marked_by,"
+                     " marked_at=excluded.marked_at", (key, state, who, clock.now()))
+
+
+def report_wrong(conn, inbox_id: int, who: str) -> dict | None:
+    """Staff say the bot's reply to this customer message was wrong; None if there is no such reply."""
+    row = conn.execute("SELECT i.body, o.body AS reply FROM inbox i JOIN outbox o ON o.inbox_id = i.id"
+                       " WHERE i.id=? AND i.body IS NOT NULL", (inbox_id,)).fetchone()
+    if row is None:
+        return None
+    answer = _reply_text(row["reply"])
+    with db.transaction(conn):
+        conn.execute("INSERT INTO wrong_answers (inbox_id, question, answer, reported_by, reported_at)"
+                     " VALUES (?,?,?,?,?) ON CONFLICT(inbox_id) DO UPDATE SET reported_by=excluded.reported_by,"
+                     " reported_at=excluded.reported_at", (inbox_id, row["body"], answer, who, clock.now()))
+    return {"question": row["body"], "answer": answer}

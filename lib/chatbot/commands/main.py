@@ -136,7 +136,8 @@ def worker(ctx):
 
 from .bot import ask, handoff, kb  # noqa: E402  (their own module; attached here)
 from .orders import orders  # noqa: E402
+from .push import push  # noqa: E402
 from .users import users  # noqa: E402
 
-for _command in (ask, kb, handoff, users, orders):
+for _command in (ask, kb, handoff, users, orders, push):
     cli.add_command(_command)

@@ -5,10 +5,11 @@ import sys
 
 import click
 
-from .. import accounts, db, formats
+from .. import accounts, db, formats, push
 from .common import Failure, config_option, echo_json, expected_failures, json_option
 
-ROLE = click.Choice(accounts.ROLES)
+# The code or the word staff use: operator/atendente, manager/gerente, admin/administrador.
+ROLE = click.Choice(accounts.ROLES + tuple(accounts.ROLE_LABELS[r] for r in accounts.ROLES), case_sensitive=False)
 
 
 @click.group(help="""Staff accounts for the web pages (operators, managers, admins).
@@ -21,6 +22,7 @@ Roles: operator  = the inbox and conversations;
 \b
 Examples:
     chatbot users add ana --role operator          # asks for the password twice
+    chatbot users add "João Silva" --role gerente  # names with accents and spaces; roles in Portuguese too
     printf '%s\\n%s\\n' "$PW" "$PW" | chatbot users add ana --role operator
     chatbot users passwd ana                        # also ends ana's sessions
     chatbot users list
@@ -59,7 +61,8 @@ def _conn(config_path):
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", type=ROLE, required=True, help="operator, manager or admin.")
+@click.option("--role", type=ROLE, required=True,
+              help="operator (atendente), manager (gerente) or admin (administrador).")
 @config_option
 @expected_failures
 def add(name, role, config_path):
@@ -135,6 +138,7 @@ def role(name, role, config_path):
         chatbot users role ana manager
     """
     try:
+        role = accounts.role_of(role)
         accounts.set_role(_conn(config_path), name, role)
     except accounts.AccountError as exc:
         raise Failure(str(exc)) from None
@@ -152,10 +156,12 @@ def remove(name, config_path):
     Example:
         chatbot users remove ana
     """
+    conn = _conn(config_path)
     try:
-        ended = accounts.remove(_conn(config_path), name)
+        ended = accounts.remove(conn, name)
     except accounts.AccountError as exc:
         raise Failure(str(exc)) from None
+    push.forget_user(conn, name)            # their phones stop ringing
     click.echo(f"removed {name}; {ended} session(s) ended")
 
 

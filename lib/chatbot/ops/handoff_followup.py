@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 
-from .. import clock, db, operators
+from .. import clock, db, operators, push
 from ..bot import fmt, handoff, knowledge
 from ..log import mask_phone
 from ..whatsapp import operator_outbox
@@ -54,7 +54,11 @@ def tick(conn, cfg, background: bool = False) -> dict:
     """One round; returns what was done (for tests and logs). ``background``:
     the notices go out from a thread of their own (the worker's way: a mail
     server that takes its 20 s to time out must not hold customers' answers)."""
-    notified = _announce_in_background(cfg) if background else announce(conn, cfg)
+    if background:
+        notified = _announce_in_background(cfg)
+    else:
+        notified = announce(conn, cfg)
+        push.announce(conn, cfg)
     return {"notified": notified, "pickup": pickup(conn, cfg), "timed_out": time_out(conn, cfg)}
 
 
@@ -70,6 +74,7 @@ def _announce_in_background(cfg) -> None:
             conn = db.connect(cfg.db_path, synchronous="NORMAL")
             try:
                 announce(conn, cfg)
+                push.announce(conn, cfg)          # staff's phones (Web Push)
             finally:
                 conn.close()
         except Exception:

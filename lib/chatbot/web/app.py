@@ -9,8 +9,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import accounts, db
 from .. import config as config_mod
+from .. import operators
 from ..bot import fmt
-from . import admin, answers, attend, auth, catalog, charts, faq, media, observe, orders, reasons, users, webhook
+from . import (admin, answers, attend, auth, catalog, charts, faq, media, notify, observe, orders, quick, reasons,
+               richtext, users, webhook)
 
 log = logging.getLogger("chatbot.web")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
@@ -42,7 +44,7 @@ def create_app(cfg: config_mod.Config | None = None) -> Flask:
     def _bind_config():
         g.cfg = cfg
 
-    for module in (webhook, observe, admin, attend, media, users, catalog, faq, orders):
+    for module in (webhook, observe, admin, attend, media, users, catalog, faq, orders, notify, quick):
         app.register_blueprint(module.bp)
     _answers(app)
     return app
@@ -53,6 +55,9 @@ def _answers(app: Flask) -> None:
     charts.register_filters(app)
     app.add_template_filter(reasons.motivo, "motivo")
     app.add_template_filter(fmt.money, "money")
+    app.add_template_filter(richtext.whatsapp_html, "whatsapp")     # *negrito*, _itálico_, escaped first
+    app.add_template_filter(richtext.tel_href, "tel")
+    app.add_template_filter(operators.type_label, "type_label")
     app.add_template_global(auth.csrf_token, "csrf_token")
     app.add_template_global(auth.current_user, "current_user")
 

@@ -2,10 +2,14 @@
 actions on it. Every action answers JSON to scripts (Bearer, or
 ``Accept: application/json``) and redirects a browser's form back to the page.
 
-    GET  /inbox                          waiting / held / recent (HTML); /inbox.json for the page's polling
+    GET  /inbox[?q=words]                waiting / held / recent (HTML), or the search's results;
+                                         /inbox.json for scripts
     GET  /conversations/<number>         the thread; JSON with "mode", "held_by", "window", "messages"
     POST /conversations/<number>/reply   {"text": "..."}  -> 202 {"outbox_id": N}
-    POST /conversations/<number>/takeover
+    POST /conversations/<number>/takeover {"confirm": "1"} to take it from a colleague (else 409 "held")
+    POST /conversations/<number>/transfer {"to": "colleague"}
+    POST /conversations/<number>/note    {"text": "..."} (internal: never sent to the customer)
+    POST /conversations/<number>/resolve
     POST /conversations/<number>/release {"message": "..."} (optional closing message)
     POST /conversations/<number>/template {"template": "name", "values": [...]}
     GET  /handoffs/<id>                  the e-mail's link: to that conversation
@@ -16,7 +20,8 @@ import logging
 
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 
-from .. import operators
+from .. import accounts, operators, push, quickreplies
+from ..bot import unanswered
 from ..log import mask_phone
 from . import auth
 from .answers import body, error, phone_number, wants_json
@@ -55,43 +60,62 @@ def _refused(number: str, exc: operators.Refused):
 @bp.get("/inbox")
 @auth.require_role("operator")
 def inbox():
-    return render_template("inbox.html", d=operators.inbox(get_db()))
+    q = request.args.get("q", "").strip()[:100]
+    found = operators.search(get_db(), q) if q else None
+    return render_template("inbox.html", d=operators.inbox(get_db(), who=g.user.name), q=q, found=found,
+                           push_key=push.public_key(g.cfg), devices=push.devices(get_db(), g.user.name))
 
 
 @bp.get("/inbox/fragment")
 @auth.require_role("operator")
 def inbox_fragment():
     """The live part of /inbox, swapped in place by static/inbox.js."""
-    return render_template("_inbox_body.html", d=operators.inbox(get_db()))
+    cap = request.args.get("cap", type=int)
+    return render_template("_inbox_body.html", d=operators.inbox(get_db(), who=g.user.name),
+                           current=request.args.get("current"), cap=max(cap, 1) if cap else None)
 
 
 @bp.get("/inbox.json")
 @auth.require_role("operator")
 def inbox_json():
-    return jsonify(operators.inbox(get_db()))
+    return jsonify(operators.inbox(get_db(), who=g.user.name))
+
+
+def _page_data(key, conv) -> dict:
+    me = g.user.name
+    conn = get_db()
+    templates = [{**t, "key": k, "text": operators.template_text(t)}
+                 for k, t in sorted(g.cfg.whatsapp.templates.items())]
+    colleagues = [u["name"] for u in accounts.listing(conn) if u["name"].lower() != me.lower()]
+    return {"c": conv, "templates": templates, "myname": me, "colleagues": colleagues,
+            "quick": quickreplies.listing(conn), "d": operators.inbox(conn, who=me)}
 
 
 @bp.get("/conversations/<number>")
 @auth.require_role("operator")
 def conversation(number: str):
     key = _key(number)
-    conv = operators.conversation(get_db(), key[1])
+    conv = operators.conversation(get_db(), key[1], g.cfg.whatsapp.templates)
     if conv is None:
         return _no_such_conversation()
+    if g.user.id is not None:
+        operators.mark_read(get_db(), key, g.user.name)
     if wants_json():
         return jsonify(conv)
-    templates = sorted(g.cfg.whatsapp.templates)
-    return render_template("conversation.html", c=conv, templates=templates, ok=request.args.get("ok"),
-                           erro=request.args.get("erro"), myname=g.user.name)
+    return render_template("conversation.html", ok=request.args.get("ok"), erro=request.args.get("erro"),
+                           **_page_data(key, conv))
 
 
 @bp.get("/conversations/<number>/thread")
 @auth.require_role("operator")
 def thread(number: str):
-    """The messages, swapped in place by static/conversation.js."""
+    """The messages and who holds the conversation, swapped in place by static/conversation.js
+    (the page is open: what it shows is read)."""
     key = _key(number)
-    conv = operators.conversation(get_db(), key[1])
-    return render_template("_thread.html", c=conv)
+    conv = operators.conversation(get_db(), key[1], g.cfg.whatsapp.templates)
+    if g.user.id is not None:
+        operators.mark_read(get_db(), key, g.user.name)
+    return render_template("_thread.html", c=conv, myname=g.user.name)
 
 
 @bp.post("/conversations/<number>/reply")
@@ -112,9 +136,46 @@ def reply(number: str):
 @auth.require_role("operator")
 def takeover(number: str):
     key = _key(number)
-    st = operators.takeover(get_db(), key, g.user.name, g.cfg.handoff.timeout_minutes)
+    confirm = str(body().get("confirm") or "") in ("1", "true", "sim")
+    try:
+        st = operators.takeover(get_db(), key, g.user.name, g.cfg.handoff.timeout_minutes, confirm=confirm)
+    except operators.Refused as exc:
+        return _refused(number, exc)
     log.info("%s took over the conversation with %s", g.user.name, mask_phone(key[1]))
     return _done(number, 200, {"mode": st["mode"], "held_by": st["held_by"]}, "assumida")
+
+
+@bp.post("/conversations/<number>/transfer")
+@auth.require_role("operator")
+def transfer(number: str):
+    key = _key(number)
+    to = str(body().get("to") or "")
+    try:
+        st = operators.transfer(get_db(), key, g.user.name, to, g.cfg.handoff.timeout_minutes)
+    except operators.Refused as exc:
+        return _refused(number, exc)
+    log.info("%s passed the conversation with %s to %s", g.user.name, mask_phone(key[1]), st["held_by"])
+    return _done(number, 200, {"mode": st["mode"], "held_by": st["held_by"]}, "transferida")
+
+
+@bp.post("/conversations/<number>/note")
+@auth.require_role("operator")
+def note(number: str):
+    key = _key(number)
+    try:
+        nid = operators.add_note(get_db(), key, g.user.name, str(body().get("text") or ""))
+    except operators.Refused as exc:
+        return _refused(number, exc)
+    return _done(number, 201, {"note_id": nid}, "nota")
+
+
+@bp.post("/conversations/<number>/resolve")
+@auth.require_role("operator")
+def resolve(number: str):
+    key = _key(number)
+    out = operators.resolve(get_db(), key, g.user.name)
+    log.info("%s marked the conversation with %s resolved", g.user.name, mask_phone(key[1]))
+    return _done(number, 200, out, "resolvida")
 
 
 @bp.post("/conversations/<number>/release")
@@ -148,6 +209,20 @@ def template(number: str):
         return _refused(number, exc)
     log.info("%s queued the template %s to %s (outbox %d)", g.user.name, name, mask_phone(key[1]), oid)
     return _done(number, 202, {"outbox_id": oid, "state": "queued"}, "modelo")
+
+
+@bp.post("/conversations/<number>/wrong/<int:inbox_id>")
+@auth.require_role("operator")
+def wrong_answer(number: str, inbox_id: int):
+    """"resposta errada" on a bot reply: its question goes to the managers' unanswered list."""
+    key = _key(number)
+    row = get_db().execute("SELECT 1 FROM inbox WHERE id=? AND wa_id=? AND phone_number_id=?",
+                           (inbox_id, key[1], key[0])).fetchone()
+    out = unanswered.report_wrong(get_db(), inbox_id, g.user.name) if row else None
+    if out is None:
+        return auth.error(404, "Essa resposta do robô não existe.", json_error="no such reply")
+    log.info("%s reported a wrong bot answer to %s", g.user.name, mask_phone(key[1]))
+    return _done(number, 201, {"reported": True, **out}, "errada")
 
 
 @bp.get("/handoffs/<int:handoff_id>")

@@ -98,3 +98,19 @@ def unanswered_page():
     if wants_json():
         return jsonify({"days": days, "groups": items})
     return render_template("unanswered.html", items=items, days=int(days))
+
+
+@bp.post("/admin/unanswered/mark")
+@auth.require_role("manager")
+def unanswered_mark():
+    """"feito" or "ignorar" on a group: {"key": group key, "state": "done" | "ignored"}."""
+    data = body()
+    state = {"feito": "done", "ignorar": "ignored"}.get(str(data.get("state") or ""), str(data.get("state") or ""))
+    key = str(data.get("key") or "")[:500]
+    if state not in ("done", "ignored") or not key:
+        return _error(400, "Escolha feito ou ignorar.")
+    unanswered.mark(get_db(), key, state, current_actor())
+    log.info("unanswered group marked %s by %s", state, current_actor())
+    if wants_json():
+        return jsonify({"key": key, "state": state})
+    return redirect(url_for("faq.unanswered_page"), 303)

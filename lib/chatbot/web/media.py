@@ -15,6 +15,7 @@ from .. import operators
 from ..log import mask_phone
 from ..whatsapp import media
 from . import auth
+from .answers import wants_json
 from .attend import _key, _refused
 from .db import get_db
 
@@ -60,6 +61,6 @@ def attach(number: str):
     except operators.Refused as exc:
         return _refused(number, exc)
     log.info("%s queued a file to %s (outbox %d)", g.user.name, mask_phone(key[1]), oid)
-    if request.is_json or not auth.prefers_html():
+    if wants_json():
         return jsonify({"outbox_id": oid, "state": "queued", "mode": "human"}), 202
     return redirect(url_for("attend.conversation", number=number, ok="enviada"), 303)

@@ -25,23 +25,13 @@ from ..bot import fmt, knowledge
 from ..log import mask_phone
 from ..orders import store
 from . import auth
+from .answers import body, wants_json
 from .db import get_db
 
 bp = Blueprint("orders", __name__)
 log = logging.getLogger("chatbot.web")
 # "161.70" (the JSON's money) as the pages print it: "R$ 161,70"; None as "–".
 bp.add_app_template_filter(lambda v: "–" if v is None else fmt.money(Decimal(v)), "reais")
-
-
-def _api() -> bool:
-    return request.is_json or not auth.prefers_html()
-
-
-def _data() -> dict:
-    if request.is_json:
-        data = request.get_json(silent=True)
-        return data if isinstance(data, dict) else {}
-    return request.form
 
 
 def _public(order: dict) -> dict:
@@ -66,13 +56,13 @@ def _version(data) -> int | None:
 
 
 def _refused(number: int, exc: store.Refused):
-    if _api():
+    if wants_json():
         return jsonify({"error": exc.code, "message": str(exc)}), exc.status
     return redirect(url_for("orders.page", number=number, erro=str(exc)), 303)
 
 
 def _done(number: int, order: dict, note: str):
-    if _api():
+    if wants_json():
         return jsonify(_public(order))
     return redirect(url_for("orders.page", number=number, ok=note), 303)
 
@@ -97,7 +87,7 @@ def one(number: int):
     order = store.get(get_db(), number)
     if order is None:
         return _no_such_order()
-    if not auth.prefers_html():
+    if wants_json():
         return jsonify(_public(order))
     return redirect(url_for("orders.page", number=number), 303)
 
@@ -105,7 +95,7 @@ def one(number: int):
 @bp.post("/orders/<int:number>/status")
 @auth.require_role("operator")
 def status(number: int):
-    data = _data()
+    data = body()
     try:
         order = store.set_status(get_db(), g.cfg, number, str(data.get("status") or ""), g.user.name,
                                  str(data.get("reason") or ""), _version(data))
@@ -119,7 +109,7 @@ def status(number: int):
 @bp.post("/orders/<int:number>/items")
 @auth.require_role("operator")
 def items(number: int):
-    data = _data()
+    data = body()
     conn = get_db()
     try:
         item_id = int(data.get("item") or 0)
