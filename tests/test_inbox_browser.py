@@ -8,58 +8,20 @@ answers the customer's next message. Screenshots land in tests/artifacts/
 (docs/inbox.png and docs/conversation.png are copies of them)."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
-import requests
 
-from chatbot import accounts, db
-from chatbot.bot import knowledge
-from chatbot.web.app import create_app
-from chatbot.whatsapp import sendtest
-from chatbot.worker import Worker
-from support.browser import ARTIFACTS, watch
-from support.configs import APP_SECRET
-from support.servers import ThreadedWaitress
+from support.browser import ARTIFACTS, PHONE, watch
+from support.inbox_site import CUSTOMER, PW, customer_says, running_shop, sends_to_customer
 from support.waiting import wait_until
-from support.worker import live_cfg
 
 pytestmark = pytest.mark.slow
 
-PW = "senha da ana 2026"
-CUSTOMER = "5585999990101"
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True, "locale": "pt-BR"}
-
-
 @pytest.fixture
 def shop(tmp_path, graph):
-    cfg = live_cfg(tmp_path, graph.url, whatsapp={"mark_read": False}, handoff={"pickup_minutes": 0})
-    conn = db.connect(cfg.db_path)
-    knowledge.import_kb(conn, *knowledge.demo_sources())
-    accounts.add(conn, "ana", "operator", PW)
-    srv = ThreadedWaitress(create_app(cfg)).start()
-    worker = Worker(cfg, owner="browser-test-worker")
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    yield srv, conn, graph
-    worker.stopping.set()
-    thread.join(15)
-    srv.stop()
-    conn.close()
-
-
-def customer_says(srv, text: str, name: str = "Joana Cliente") -> None:
-    body, _ = sendtest.build_payload(text, CUSTOMER, "106540352242922", name=name)
-    resp = requests.post(srv.url + "/webhook", data=body, timeout=10,
-                         headers={"X-Hub-Signature-256": sendtest.sign(body, APP_SECRET),
-                                  "Content-Type": "application/json"})
-    assert resp.status_code == 200
-
-
-def sends_to_customer(graph) -> list[str]:
-    return [s["body"]["text"]["body"] for s in graph.sends() if s["to"] == CUSTOMER and s["body"]["type"] == "text"]
+    with running_shop(tmp_path, graph) as site:
+        yield site
 
 
 def test_an_operator_answers_a_handoff_from_a_phone(browser, shop):  # noqa: F811

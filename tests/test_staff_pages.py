@@ -17,9 +17,9 @@ from chatbot.bot import handoff
 from chatbot.web.app import create_app
 from chatbot.web.richtext import whatsapp_html
 from chatbot.whatsapp import inbox, webhook
-from conftest import load_sample, make_cfg
+from support.configs import load_sample, make_cfg
 from support.push_stub import PushStub
-from test_web_auth import login
+from support.web import login
 
 PW = "senha comprida 2026"
 CUSTOMER = "5585988887777"       # the wa_id of the text.json sample

@@ -14,11 +14,18 @@ import pytest
 
 from chatbot import accounts
 from chatbot.whatsapp import sendtest
-from conftest import APP_SECRET
-from test_dashboard_browser import ARTIFACTS, browser, watch  # noqa: F401  (the browser fixture)
-from test_inbox_browser import CUSTOMER, PHONE, PW, sends_to_customer, shop, wait_for  # noqa: F401
+from support.browser import ARTIFACTS, PHONE, watch
+from support.configs import APP_SECRET
+from support.inbox_site import CUSTOMER, PW, running_shop, sends_to_customer
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def shop(tmp_path, graph):
+    with running_shop(tmp_path, graph) as site:
+        yield site
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "pt-BR"}
 OTHER = "5585999990202"
@@ -68,7 +75,7 @@ def test_a_team_works_a_conversation_on_phone_and_desktop(browser, shop):  # noq
     for i in range(12):
         says(srv, f"mensagem antiga {i}")
     says(srv, "quero falar com um atendente, *urgente*")
-    assert wait_for(lambda: len(sends_to_customer(graph)) >= 13, 30)
+    wait_until(lambda: len(sends_to_customer(graph)) >= 13, 30)
 
     ana, ana_seen = log_in(browser, srv, "ana", PHONE)
     ana.wait_for_selector("li.conv.waiting")
@@ -102,7 +109,7 @@ def test_a_team_works_a_conversation_on_phone_and_desktop(browser, shop):  # noq
     ana.wait_for_selector("#quick-menu li")
     ana.click("#quick-menu li")
     ana.click("#send")
-    assert wait_for(lambda: PIX in sends_to_customer(graph))
+    wait_until(lambda: PIX in sends_to_customer(graph))
     ana.wait_for_selector(".bubble.staff", timeout=10_000)
     assert ana.evaluate("window.__sameDocument") == "yes"          # no reload
     assert ana.input_value("#reply-text") == ""
