@@ -138,9 +138,9 @@ def test_staff_attach_a_photo_quoting_the_customer_sent_once(shop, graph):
     assert resp.status_code == 202, resp.get_data(as_text=True)
     w = Worker(cfg, conn=conn, bot=FixedBot(), owner="t")
     graph.script = [500]                                   # the send fails once after the upload
-    assert w.run_staff_once() == "queued"
+    assert w.send_staff_message() == "queued"
     conn.execute("UPDATE outbox SET next_attempt_at=0")
-    assert w.run_staff_once() == "sent"
+    assert w.send_staff_message() == "sent"
     assert len(graph.uploads) == 1                         # the retry reused Meta's media id
     up = graph.uploads[0]
     assert up["data"] == data and up["type"] == b"image/png" and up["messaging_product"] == b"whatsapp"

@@ -71,7 +71,8 @@ def test_dictated_list_gets_the_same_quote_as_the_typed_list(tmp_path, graph, wh
     assert w.run_once("llm") == "answered"
     arrive(conn, message("text", n=2, body=DICTATED))
     assert drain(w) == ["answered"]
-    spoken, typed = said(graph)
+    # each quote is the list, then the question with the order buttons (issue 20's cart)
+    spoken, _, typed, _ = said(graph)
     assert spoken == typed and "R$" in spoken
     req = whisper.requests[0]
     assert req["model"] == "whisper-1" and req["language"] == "pt" and req["response_format"] == "json"
@@ -192,7 +193,9 @@ def test_contacts_order_unsupported_get_a_reply(tmp_path, graph):
     arrive(conn, message("contacts", n=1), message("order", n=2), message("unsupported", n=3))
     assert drain(w) == ["answered"] * 3
     contacts, order, unsupported = said(graph)
-    assert contacts.startswith("Recebi o contato") and "1 item" in order and unsupported == nontext.NOT_TEXT_REPLY
+    # a native cart (WhatsApp's `order`) goes into the checkout by SKU (issue 20)
+    assert contacts.startswith("Recebi o contato") and "Seu carrinho" in order and "entrega" in order
+    assert unsupported == nontext.NOT_TEXT_REPLY
 
 
 def test_greeting_offers_a_list_and_a_pick_is_understood(tmp_path, graph):

@@ -211,5 +211,5 @@ def test_the_store_file_keys_for_orders(tmp_path):
     bad.write_text((STORE / "store.toml").read_text(encoding="utf-8").replace("lat = -9.6658", "lat = -99.6")
                    .replace("max_km = 5.0", "max_km = -1"), encoding="utf-8")
     _, _, errors = knowledge.parse_store(bad)
-    assert any("[store] lat = -99.6 is not a coordinate" in e for e in errors)
+    assert any("[store] lat = -99.6: must be between -90 and 90" in e for e in errors)
     assert any("[delivery] max_km must not be negative" in e for e in errors)

@@ -462,12 +462,16 @@ def _lasts(conn, keys: list[tuple[str, str]]) -> dict:
             f"SELECT wa_id, contact_name FROM inbox WHERE id IN (SELECT MAX(id) FROM inbox WHERE wa_id IN ({marks})"
             " AND contact_name IS NOT NULL GROUP BY wa_id)", part).fetchall())
         for r in conn.execute(
-                "SELECT phone_number_id, wa_id, msg_type, body, COALESCE(sent_at, received_at) AS at FROM inbox"
+                "SELECT id, phone_number_id, wa_id, msg_type, body, COALESCE(sent_at, received_at) AS at FROM inbox"
                 f" WHERE id IN (SELECT MAX(id) FROM inbox WHERE wa_id IN ({marks}) GROUP BY phone_number_id, wa_id)",
                 part):
+            seconds = None
+            if r["msg_type"] == "audio":          # "🎤 Áudio (0:14)": the few voice notes read their length
+                m = media.for_inbox(conn, r["id"])
+                seconds = m["duration_seconds"] if m is not None else None
             out[(r["phone_number_id"], r["wa_id"])] = {
                 "contact_name": names.get(r["wa_id"]), "last_at": r["at"],
-                "last_text": message.label(r["msg_type"], r["body"])}
+                "last_text": message.label(r["msg_type"], r["body"], seconds)}
     return out
 
 
@@ -482,6 +486,11 @@ def _unread_counts(conn, keys: list[tuple[str, str]], who: str) -> dict:
                 " GROUP BY i.phone_number_id, i.wa_id", (who, *part)):
             out[(r[0], r[1])] = r[2]
     return out
+
+
+def type_label(msg_type: str | None) -> str:
+    """A message with no text, as staff read it (never "[image]"): whatsapp/message.label's words."""
+    return "Aviso do WhatsApp" if msg_type == "system" else message.label(msg_type or "", None)
 
 
 def _last(conn, key) -> dict:
