@@ -213,7 +213,7 @@ def test_an_edit_after_a_quote_answers_with_the_new_quote(sample_bot):
 
 def test_a_reading_failure_is_logged_counted_and_still_answered(tmp_path, graph, client, monkeypatch, caplog):
     """The worker's real Bot with reading broken: the customer gets the classifier's answer (not the
-    apology), the log names the message id, /metrics counts it by reply source."""
+    apology), the log names the message id, /metrics counts it by reply source, an alert fires."""
     cfg = live_cfg(tmp_path, graph.url)
     conn = db.connect(cfg.db_path)
     import_kb(conn, DATA / "store-sample" / "catalog.csv", DATA / "store-sample" / "store.toml")
@@ -231,6 +231,9 @@ def test_a_reading_failure_is_logged_counted_and_still_answered(tmp_path, graph,
     assert any(f"reading message {inbox_id} failed" in r.getMessage() and r.exc_info for r in caplog.records)
     fams = families(client.get("/metrics").get_data(as_text=True))
     assert sample(fams, "chatbot_messages_handled_total", outcome="answered", source=READING_FAILED) == 1
+    from chatbot.ops import rules
+    check = {c.name: c for c in rules.observe(conn, cfg)}["reading_failed"]   # and the sysadmin is alerted
+    assert check.active and check.value == 1
     conn.close()
 
 

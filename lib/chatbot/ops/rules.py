@@ -53,6 +53,10 @@ HELP = {
                     "`journalctl -u chatbot-worker | grep -i 'context'` shows the failures. Raise [llm] n_ctx (the"
                     " engine's context per slot with [llm] backend = \"openai\"), or shorten the store's facts."
                     " FAQ entries that do not fit are already left out of the prompt (a warning at start)."),
+    "reading_failed": ("Reading a customer's message into its parts raised an exception: the message was still"
+                       " answered, by the whole-message classifier, but perhaps not as well.",
+                       "`journalctl -u chatbot-worker | grep 'reading message'` shows the traceback with the inbox"
+                       " id; `chatbot ask \"<the message>\" --json` reproduces it. File it with the message."),
     "worker_down": ("chatbot-worker has not written its heartbeat: messages are not being answered.",
                     "`systemctl status chatbot-worker`; `journalctl -u chatbot-worker -n 50`;"
                     " `systemctl restart chatbot-worker`."),
@@ -143,6 +147,13 @@ def llm_context_failures(conn: sqlite3.Connection, since: float) -> int:
     return conn.execute("SELECT COUNT(*) FROM events WHERE ts >= ? AND llm_error = 'context'", (since,)).fetchone()[0]
 
 
+def reading_failures(conn: sqlite3.Connection, since: float) -> int:
+    """Messages whose reading raised and that the classifier answered instead (bot/pipeline's
+    READING_FAILED source)."""
+    return conn.execute("SELECT COUNT(*) FROM events WHERE ts >= ? AND source = 'template_after_error'",
+                        (since,)).fetchone()[0]
+
+
 def auth_codes() -> set[int]:
     """The Graph API's auth error codes (190 = token expired), as graph_api classifies them."""
     from ..whatsapp.graph_api import AUTH
@@ -211,6 +222,12 @@ def observe(conn: sqlite3.Connection, cfg, current_run_id: int | None = None) ->
                        f"{full} generation(s) failed because the prompt did not fit [llm] n_ctx in the last"
                        f" {a.window_minutes:g} min",
                        f"{full} generation(s) over the context window" if full else "LLM prompts fit"))
+
+    failed = reading_failures(conn, now - a.window_minutes * 60)
+    checks.append(flag("reading_failed", "reading a message failed", "warning", failed > 0, float(failed),
+                       f"{failed} message(s) in the last {a.window_minutes:g} min whose reading raised (answered by"
+                       " the classifier instead)",
+                       f"{failed} reading failure(s)" if failed else "messages read without errors"))
 
     count, last = auth_errors(conn, now)
     checks.append(flag("graph_auth", "WhatsApp token rejected", "critical", count > 0, float(count),
