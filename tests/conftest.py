@@ -65,6 +65,15 @@ def shop(cfg, conn):
     return open_shop(cfg, conn)
 
 
+@pytest.fixture(autouse=True)
+def _close_web_connections():
+    """Each test's database is its own file: the web layer's per-thread connections to it are
+    closed after the test (Flask's test client runs the app in this thread)."""
+    yield
+    from chatbot.web import db as web_db
+    web_db.close_thread_connections()
+
+
 @pytest.fixture
 def app(cfg):
     from chatbot.web.app import create_app

@@ -27,6 +27,20 @@ def temp_beside(dest: Path, suffix: str = ".tmp", mode: int = 0o600):
         raise
 
 
+def write_atomically(path: Path, data: bytes, mode: int = 0o640, suffix: str = ".tmp") -> None:
+    """Write aside (a new mkstemp file: never through a planted link), fsync, rename over."""
+    out, tmp = temp_beside(path, suffix=suffix, mode=mode)
+    try:
+        with out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def copy_beside(src, dest: Path, mode: int = 0o600, suffix: str = ".tmp") -> Path:
     """Copy ``src`` to a new temporary file beside ``dest``, fsync'd; return its path
     (rename it over ``dest`` to finish). Nothing is left behind on failure."""

@@ -66,31 +66,22 @@ class KeepAlive:
     def post_json(self, path: str, payload: dict, headers: dict) -> tuple[int, str, bytes]:
         """POST ``payload`` as JSON to prefix + path; return (status, reason, body)."""
         body = json.dumps(payload, ensure_ascii=False).encode()
+        return self._exchange("POST", path, body, {"Content-Type": "application/json", **headers})
+
+    def get(self, path: str, headers: dict) -> tuple[int, str, bytes]:
+        """GET prefix + path; return (status, reason, body). Same rules as post_json."""
+        return self._exchange("GET", path, None, headers)
+
+    def _exchange(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, str, bytes]:
         conn = self._connection()
         try:
-            conn.request("POST", self.prefix + path, body=body, headers={
-                "User-Agent": USER_AGENT, "Content-Type": "application/json", "Accept": "application/json",
-                **headers})
+            conn.request(method, self.prefix + path, body=body,
+                         headers={"User-Agent": USER_AGENT, "Accept": "application/json", **headers})
             resp = conn.getresponse()
             data = resp.read()
         except (OSError, http.client.HTTPException) as exc:
             self.close()
             # The request may have left: whether the server acted on it is unknown.
-            raise TransportError(type(exc).__name__, never_sent=False) from None
-        if resp.will_close:
-            self.close()
-        return resp.status, resp.reason, data
-
-    def get(self, path: str, headers: dict) -> tuple[int, str, bytes]:
-        """GET prefix + path; return (status, reason, body). Same rules as post_json."""
-        conn = self._connection()
-        try:
-            conn.request("GET", self.prefix + path, headers={"User-Agent": USER_AGENT, "Accept": "application/json",
-                                                             **headers})
-            resp = conn.getresponse()
-            data = resp.read()
-        except (OSError, http.client.HTTPException) as exc:
-            self.close()
             raise TransportError(type(exc).__name__, never_sent=False) from None
         if resp.will_close:
             self.close()

@@ -529,7 +529,7 @@ def _keep_previous(conn, sources_dir, old_version: int) -> str | None:
     history.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.fromtimestamp(clock.now(), dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     target = history / f"catalog-v{old_version}-{stamp}.csv"
-    _write_atomically(target, export_csv(conn))
+    files.write_atomically(target, export_csv(conn))
     for old in sorted(history.glob("catalog-v*.csv"), key=lambda p: p.stat().st_mtime)[:-HISTORY_KEEP]:
         old.unlink(missing_ok=True)
     return str(target)
@@ -566,22 +566,8 @@ def keep_current(sources_dir, checked: CheckedCatalog) -> None:
     target = Path(sources_dir)
     target.mkdir(parents=True, exist_ok=True)
     keep = "catalog.xlsx" if checked.file.format == "xlsx" else "catalog.csv"
-    _write_atomically(target / keep, checked.data)
+    files.write_atomically(target / keep, checked.data)
     (target / ("catalog.csv" if keep == "catalog.xlsx" else "catalog.xlsx")).unlink(missing_ok=True)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write aside (a new mkstemp file: never through a planted link), fsync, rename over."""
-    out, tmp = files.temp_beside(path, mode=0o640)
-    try:
-        with out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def demo_sources() -> tuple[Path, Path]:
@@ -601,7 +587,7 @@ def keep_sources(sources_dir, catalog_path, store_path) -> None:
             (target / "catalog.csv").unlink(missing_ok=True)
         elif name == "catalog.csv":
             (target / "catalog.xlsx").unlink(missing_ok=True)
-        _write_atomically(target / name, data)
+        files.write_atomically(target / name, data)
 
 
 def _sha256(path) -> str:
@@ -692,7 +678,7 @@ def _keep_faq(conn, sources_dir) -> None:
         lines += ["[[faq]]", f"q = {_toml_str(r['question'])}", f"a = {_toml_str(r['answer'])}", ""]
     target = Path(sources_dir)
     target.mkdir(parents=True, exist_ok=True)
-    _write_atomically(target / "faq.toml", "\n".join(lines).encode("utf-8"))
+    files.write_atomically(target / "faq.toml", "\n".join(lines).encode("utf-8"))
 
 
 def _toml_str(value: str) -> str:

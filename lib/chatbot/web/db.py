@@ -25,3 +25,11 @@ def get_db():
         conn = conns[path] = db.connect(path, busy_timeout_ms=g.cfg.web.db_busy_timeout_ms,
                                         synchronous="NORMAL")
     return conn
+
+
+def close_thread_connections() -> None:
+    """Close this thread's connections. Tests call it after each test: every test has a database
+    file of its own, and a test process's main thread would otherwise keep one open per test."""
+    for conn in (getattr(_local, "conns", None) or {}).values():
+        conn.close()
+    _local.conns = {}

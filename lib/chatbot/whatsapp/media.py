@@ -334,16 +334,7 @@ def keep_upload(conn: sqlite3.Connection, media_dir: Path, data: bytes, filename
     folder.mkdir(mode=0o750, parents=True, exist_ok=True)
     dest = folder / sha
     if not dest.exists():
-        out, tmp = files.temp_beside(dest, suffix=".part", mode=0o640)
-        try:
-            with out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        files.write_atomically(dest, data, suffix=".part")
         _fsync_dir(folder)
     now = clock.now()
     cur = conn.execute("INSERT INTO media (kind, declared_mime, filename, caption, state, mime, size, sha256,"
