@@ -204,7 +204,9 @@ def test_pages_have_no_inline_script_style_or_handler(client, seeded):
     for path in ("/dashboard", "/conversations", "/conversations/5585988880001", "/conversations/5585988880005",
                  "/login"):
         tags = Elements(client.get(path, headers=dict(BEARER, Accept="text/html")).get_data(as_text=True)).tags
-        assert all(a.get("src") or a.get("type") == "application/json" for t, a in tags if t == "script"), path  # data, not code
+        # every script is a file; a JSON data block (type="application/json") is data, not code
+        assert all(a.get("src") or a.get("type") == "application/json"
+                   for t, a in tags if t == "script"), path
         assert not [t for t, a in tags if t == "style" or "style" in a], path
         assert not [(t, a) for t, a in tags if any(k.startswith("on") for k in a)], path
         assert not [t for t, a in tags if t == "img"], path
