@@ -153,6 +153,20 @@ def test_photo_during_a_complaint_gets_no_bot_reply(tmp_path, graph):
     assert len(graph.sends()) == 1
 
 
+def test_voice_note_to_a_person_is_transcribed_for_staff_and_not_answered(tmp_path, graph, whisper):
+    """A person holds the conversation: the bot says nothing, but staff read the voice note too."""
+    cfg, conn, w = make(tmp_path, graph, whisper)
+    arrive(conn, message("text", n=1, body="a carne que comprei veio estragada, quero reclamar"))
+    assert drain(w) == ["answered"] and handoff.mode(conn, PNID, CUSTOMER) == "human"
+    voice = ogg_opus(5.0)
+    whisper.knows(voice, "olha a foto que eu mandei da carne")
+    graph.add_media("aud-2", voice, "audio/ogg; codecs=opus")
+    arrive(conn, message("audio", n=2))
+    assert w.run_once("fast") == "to-llm-lane" and w.run_once("llm") == "handoff"   # transcribed off the fast lane
+    assert len(graph.sends()) == 1                                       # no bot reply to the voice note
+    assert media.for_inbox(conn, 2)["transcript"] == "olha a foto que eu mandei da carne"
+
+
 def test_location_inside_outside_missing_and_impossible(tmp_path, graph):
     cfg, conn, w = make(tmp_path, graph)
     arrive(conn, message("location", n=1),                                   # Ondina, ~1.9 km

@@ -181,3 +181,11 @@ def test_the_operator_sees_the_cart_of_a_customer_handed_over(cfg, client, shop)
     assert "Carrinhos de clientes com atendente" in page and "5582933332222" in page
     assert "2x Arroz Branco 5kg, 3x Leite Integral 1L" in page and "no meio do pedido" in page
     assert "/conversations/5582933332222" in page
+
+
+def test_every_staff_page_s_notifier_counts_new_orders(client, shop):
+    """Issue 22: every staff page announces new orders. /notify.json (polled by static/notify.js on
+    every page) carries the count of orders nobody confirmed yet; it drops once one is confirmed."""
+    assert client.get("/notify.json", headers=BEARER).get_json()["orders"] == 1
+    assert post(client, "/orders/1/status", {"status": "confirmed"}).status_code == 200
+    assert client.get("/notify.json", headers=BEARER).get_json()["orders"] == 0

@@ -225,6 +225,8 @@ class Worker:
                 handoff.mode(self.conn, msg["phone_number_id"], msg["wa_id"]) == "human":
             # A photo of the spoiled food, sent to the person holding the
             # conversation: the bot's "I can only read text" must not butt in.
+            if nontext.slow(msg, self.cfg.transcription):
+                nontext.read(self.conn, self.cfg, self.client, msg)   # a voice note's transcript, for staff
             return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True), {}, 0.0
         words, reply = nontext.read(self.conn, self.cfg, self.client, msg)
         if pin is not None and orders_store.load_cart(self.conn, msg["phone_number_id"], msg["wa_id"]) is None:

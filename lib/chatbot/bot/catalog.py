@@ -89,7 +89,8 @@ def preview(conn, checked: knowledge.CheckedCatalog, kb_cfg) -> dict:
             changes.append(ch)
     flags = []
     if suspicious_prices:
-        flags.append(f"{len(suspicious_prices)} preço(s) mudam mais de {kb_cfg.max_price_change:.0%}"
+        n = len(suspicious_prices)
+        flags.append(f"{n} {'preço muda' if n == 1 else 'preços mudam'} mais de {kb_cfg.max_price_change:.0%}"
                      f" (ex.: {suspicious_prices[0]['name']}: {suspicious_prices[0]['text']})")
     removed_fraction = len(removed) / len(old) if old else 0.0
     if old and removed_fraction > kb_cfg.max_removed_fraction:

@@ -141,6 +141,11 @@ def listing(conn, status: str | tuple | None = None, limit: int = 1000, with_ite
     return out
 
 
+def new_count(conn) -> int:
+    """Orders placed and not yet confirmed by staff (every staff page announces them)."""
+    return conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'new'").fetchone()[0]
+
+
 def board(conn, now: float, closed_hours: float = 24) -> dict:
     """/pedidos: the open orders by status, oldest first, then those closed in the last ``closed_hours``;
     each row only what the list shows (a thousand open orders are one page)."""

@@ -34,6 +34,12 @@ log = logging.getLogger("chatbot.web")
 bp.add_app_template_filter(lambda v: "–" if v is None else fmt.money(Decimal(v)), "reais")
 
 
+@bp.record_once
+def _announce_new_orders(state) -> None:
+    """Every staff page's notifier (/notify.json) counts the new orders too (web/notify.py's feed)."""
+    state.app.extensions.setdefault("chatbot.feed", []).append(lambda conn, user: {"orders": store.new_count(conn)})
+
+
 def _public(order: dict) -> dict:
     keep = ("number", "status", "wa_id", "contact_name", "items", "subtotal", "fee", "total", "payment",
             "change_for", "fulfilment", "address", "area", "lat", "lon", "status_reason", "created_at",

@@ -10,7 +10,8 @@
   if (!box || !window.fetch) { return; }
   var every = Math.max(parseInt(box.getAttribute("data-every"), 10) || 5, 2) * 1000;
   var baseTitle = document.title.replace(/^\(\d+\) /, "");
-  var FEED_WORDS = { orders: ["novo pedido", "novos pedidos"] };    // other features' counts
+  // other features' counts in /notify.json: their words (one, many) and their page
+  var FEED_WORDS = { orders: { words: ["novo pedido", "novos pedidos"], href: "/pedidos" } };
   var last = null, busy = false, audio = null;
   var csrfMeta = document.querySelector("meta[name=csrf-token]");
 
@@ -71,7 +72,7 @@
     }
     for (var key in FEED_WORDS) {
       if (typeof d[key] === "number" && d[key] > (last[key] || 0)) {
-        return [plural(d[key] - (last[key] || 0), FEED_WORDS[key]), "/" + key];
+        return [plural(d[key] - (last[key] || 0), FEED_WORDS[key].words), FEED_WORDS[key].href];
       }
     }
     return null;
