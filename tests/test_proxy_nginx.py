@@ -214,16 +214,17 @@ def test_operators_log_in_and_the_admin_token_still_works(proxied):
 
 
 def test_failed_logins_are_throttled_per_client_through_the_proxy(proxied):
+    """A name's wrong passwords from one client make that name wait at that client's address
+    (web/throttle.py); the client is the one nginx names, whatever it claims, and another client
+    logs in as the same user at once."""
     p = proxied
     a, b = client(p, "127.0.0.3"), client(p, "127.0.0.4")
-    for _ in range(10):
+    for _ in range(3):
         assert login(p, a, "not the password", name="caixa01").status_code == 401
     assert login(p, a, PASSWORD, name="caixa01").status_code == 429
     # A client cannot step out of it by claiming to be someone else.
     a.headers["X-Forwarded-For"] = "198.51.100.77"
     assert login(p, a, PASSWORD, name="caixa01").status_code == 429
-    assert a.get(p["url"] + "/stats", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-                 timeout=10).status_code == 429
     # Another client, same user: not affected.
     assert login(p, b, PASSWORD, name="caixa01").status_code == 303
 

@@ -86,6 +86,7 @@
     }).then(function (resp) { return resp.ok ? resp.json() : null; }).then(function (d) {
       if (!d) { return; }
       var n = d.attention || 0;
+      for (var k in FEED_WORDS) { if (typeof d[k] === "number") { n += d[k]; } }   // new orders too
       document.title = (n > 0 ? "(" + n + ") " : "") + baseTitle;
       var said = news(d);
       if (said) {
