@@ -82,6 +82,21 @@ def day_key(when: dt.datetime) -> str:
     return DAY_KEYS[when.weekday()]
 
 
+def next_open(hours: dict, now: dt.datetime) -> tuple[int, dt.datetime, str] | None:
+    """When the store next opens after ``now`` (within a week): (days ahead, that day, "HH:MM"),
+    or None when the hours name no opening at all. The words are the caller's."""
+    for ahead in range(8):
+        day = now + dt.timedelta(days=ahead)
+        spec = hours.get(day_key(day))
+        if is_closed(spec):
+            continue
+        for start, _end in ranges(spec):
+            h, m = map(int, start.split(":"))
+            if ahead or h * 60 + m > now.hour * 60 + now.minute:
+                return ahead, day, start
+    return None
+
+
 def open_at(spec: str | None, when: dt.datetime) -> bool:
     if is_closed(spec):
         return False

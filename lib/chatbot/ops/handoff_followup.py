@@ -196,21 +196,15 @@ def pickup_text(conn, cfg, told: bool = True) -> str:
 
 def next_opening(hours: dict, now: dt.datetime) -> str:
     """'hoje às 7h', 'amanhã às 7h', 'segunda-feira às 8h' (within a week), or 'no próximo dia útil'."""
-    for offset in range(8):
-        day = now + dt.timedelta(days=offset)
-        spec = hours.get(fmt.day_key(day))
-        if fmt.is_closed(spec):
-            continue
-        for start, _end in fmt.ranges(spec):
-            h, m = map(int, start.split(":"))
-            if offset == 0 and h * 60 + m <= now.hour * 60 + now.minute:
-                continue
-            at = fmt.clock_time(start)
-            if offset == 0:
-                return f"hoje às {at}"
-            if offset == 1:
-                return f"amanhã às {at}"
-            return f"{fmt.DAY_NAMES[fmt.day_key(day)]} às {at}"
+    found = fmt.next_open(hours, now)
+    if found is not None:
+        ahead, day, start = found
+        at = fmt.clock_time(start)
+        if ahead == 0:
+            return f"hoje às {at}"
+        if ahead == 1:
+            return f"amanhã às {at}"
+        return f"{fmt.DAY_NAMES[fmt.day_key(day)]} às {at}"
     return "no próximo dia de funcionamento"
 
 

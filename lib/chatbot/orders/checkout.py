@@ -925,17 +925,12 @@ def opening(hours: dict, zone: str, now: float) -> str | None:
     here = dt.datetime.fromtimestamp(now, clock.store_zone(zone))
     if fmt.open_at(hours.get(fmt.day_key(here)), here):
         return None
-    for ahead in range(8):
-        day = here + dt.timedelta(days=ahead)
-        spec = hours.get(fmt.day_key(day))
-        if fmt.is_closed(spec):
-            continue
-        for a, _ in fmt.ranges(spec):
-            h, m = map(int, a.split(":"))
-            if ahead or h * 60 + m > here.hour * 60 + here.minute:
-                when = "hoje" if ahead == 0 else "amanhã" if ahead == 1 else fmt.DAY_NAMES[fmt.day_key(day)]
-                when = f"{when} ({fmt.DAY_NAMES[fmt.day_key(day)]})" if ahead == 1 else when
-                return f"{when} às {fmt.clock_time(a)}"
+    found = fmt.next_open(hours, here)
+    if found is not None:
+        ahead, day, start = found
+        when = "hoje" if ahead == 0 else "amanhã" if ahead == 1 else fmt.DAY_NAMES[fmt.day_key(day)]
+        when = f"{when} ({fmt.DAY_NAMES[fmt.day_key(day)]})" if ahead == 1 else when
+        return f"{when} às {fmt.clock_time(start)}"
     return "no próximo dia de funcionamento"
 
 
