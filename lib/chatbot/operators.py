@@ -340,12 +340,13 @@ def search(conn, query: str, limit: int = 30) -> list[dict]:
         "SELECT phone_number_id, wa_id, MAX(id) AS last_id FROM inbox WHERE contact_name LIKE ? ESCAPE '\\'"
         " OR body LIKE ? ESCAPE '\\' OR (? != '' AND wa_id LIKE ?) GROUP BY phone_number_id, wa_id"
         " ORDER BY last_id DESC LIMIT ?", (like, like, digits, f"%{digits}%", limit)).fetchall()
+    keys = [(r["phone_number_id"], r["wa_id"]) for r in rows]
+    lasts = _lasts(conn, keys)
     out = []
-    for r in rows:
-        key = (r["phone_number_id"], r["wa_id"])
+    for key in keys:
         hit = conn.execute("SELECT body FROM inbox WHERE wa_id=? AND phone_number_id=? AND body LIKE ? ESCAPE '\\'"
                            " ORDER BY id DESC LIMIT 1", (key[1], key[0], like)).fetchone()
-        out.append({"wa_id": key[1], "phone_number_id": key[0], **_last(conn, key),
+        out.append({"wa_id": key[1], "phone_number_id": key[0], **lasts[key],
                     "match": hit["body"] if hit else None})
     return out
 
@@ -491,21 +492,6 @@ def _unread_counts(conn, keys: list[tuple[str, str]], who: str) -> dict:
 def type_label(msg_type: str | None) -> str:
     """A message with no text, as staff read it (never "[image]"): whatsapp/message.label's words."""
     return "Aviso do WhatsApp" if msg_type == "system" else message.label(msg_type or "", None)
-
-
-def _last(conn, key) -> dict:
-    row = conn.execute("SELECT id, contact_name, msg_type, body, COALESCE(sent_at, received_at) AS at FROM inbox"
-                       " WHERE wa_id=? AND phone_number_id=? ORDER BY id DESC LIMIT 1", (key[1], key[0])).fetchone()
-    name = conn.execute("SELECT contact_name FROM inbox WHERE wa_id=? AND contact_name IS NOT NULL"
-                        " ORDER BY id DESC LIMIT 1", (key[1],)).fetchone()
-    if row is None:
-        return {"contact_name": None, "last_text": None, "last_at": None}
-    seconds = None
-    if row["msg_type"] == "audio":
-        m = media.for_inbox(conn, row["id"])
-        seconds = m["duration_seconds"] if m is not None else None
-    return {"contact_name": name[0] if name else None,
-            "last_text": message.label(row["msg_type"], row["body"], seconds), "last_at": row["at"]}
 
 
 # -- figures (dashboard, /metrics) ------------------------------------------------------
