@@ -190,3 +190,37 @@ def test_cleanup_deletes_staff_messages_handoffs_conversations_and_previews_past
         "old-held", "old-open", "old-ordering", "recent"]
     assert sorted(r[0] for r in conn.execute("SELECT wa_id FROM handoffs")) == ["old-open", "recent"]
     assert [r[0] for r in conn.execute("SELECT token FROM kb_previews")] == ["fresh"]
+
+
+def test_cleanup_succeeds_while_another_process_commits_all_the_time(tmp_path):
+    """CI, stop 25: the cleanup job failed at once with "database is locked" next to a worker just
+    started. PRAGMA optimize runs ANALYZE inside a statement that has already read the database,
+    and SQLite answers such a write with SQLITE_BUSY_SNAPSHOT without waiting when another process
+    committed in between. The cleanup waits for its turn instead, like every other write."""
+    import subprocess
+    import sys
+    cfg = make_cfg(tmp_path)
+    conn = db.connect(cfg.db_path)
+    # A worker's kind of traffic from another process: short commits, back to back, for 20 s at most.
+    hammer = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        "c = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)\n"
+        "end = time.monotonic() + 20\n"
+        "print('ready', flush=True)\n"
+        "while time.monotonic() < end:\n"
+        "    c.execute(\"INSERT INTO metrics (ts) VALUES (1)\")\n"
+        "    c.execute(\"DELETE FROM metrics WHERE ts = 1 AND id % 2 = 0\")\n"), str(cfg.db_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert hammer.stdout.readline().strip() == "ready"
+        for vacuum in ("auto", "always") * 4:
+            job = db.connect(cfg.db_path)       # a fresh connection, as each timer run has
+            assert "wal_checkpoint" in maintenance.run_cleanup(job, cfg, vacuum=vacuum)
+            with db.transaction(job):           # as on a new install: no table analyzed yet
+                job.execute("DELETE FROM sqlite_stat1")
+            job.close()
+    finally:
+        hammer.kill()
+        hammer.wait()
+        conn.close()
+

@@ -103,7 +103,10 @@ def compact(conn: sqlite3.Connection, cfg, vacuum: str = "auto") -> dict:
     is room for the copy VACUUM writes), "always" or "never". VACUUM holds
     the write lock for its duration: seconds on this database's size.
     """
-    conn.execute("PRAGMA optimize")
+    # PRAGMA optimize runs ANALYZE from inside a statement that has read the database already, and
+    # ANALYZE reads before it writes: a commit elsewhere in between makes SQLite answer SQLITE_BUSY at
+    # once, without waiting (a worker just started failed the job so). Each attempt starts afresh.
+    db._polling_for_lock(conn, lambda: conn.execute("PRAGMA optimize").fetchall())
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     free = conn.execute("PRAGMA freelist_count").fetchone()[0]
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -120,7 +123,7 @@ def compact(conn: sqlite3.Connection, cfg, vacuum: str = "auto") -> dict:
             db._polling_for_lock(conn, lambda: conn.execute("VACUUM"))
             result.update(vacuumed=True, vacuum_seconds=round(time.monotonic() - t0, 3))
     if vacuum == "always":
-        conn.execute("ANALYZE")
+        db._polling_for_lock(conn, lambda: conn.execute("ANALYZE"))
     busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     result["wal_checkpoint"] = "complete" if not busy else "partial (readers active)"
     return result
