@@ -258,3 +258,19 @@ def test_chatter_around_a_question_is_not_answered(sample_bot):
     reply = ask(sample_bot, "oi boa tarde, tudo bem? to organizando o aniversário do meu filho e queria saber "
                             "quanto tá o refrigerante guaraná").text
     assert "R$ 8,49" in reply and "Não encontrei" not in reply
+
+
+@pytest.mark.parametrize("message", ["vcs vendem carro?", "tem pilha AA?"])
+def test_a_word_two_slips_from_a_product_is_not_that_product(sample_bot, message):
+    """"carro" is not a typo of "arroz", nor "pilha" of "Pilão" (difflib rates both 0.8): the bot
+    said the rice's or the coffee's price. A thing the store does not sell gets no price."""
+    reply = ask(sample_bot, message).text
+    assert "R$" not in reply and "não vendemos" in reply.lower(), reply
+
+
+def test_typos_within_the_slips_a_word_of_its_length_may_have():
+    from chatbot.bot import text
+    vocab = ("feijao", "arroz", "estacionamento", "desnatado", "mussarela")
+    assert [text.correct(w, vocab) for w in ("fejao", "estacionamneto", "mucarela")] == \
+        ["feijao", "estacionamento", "mussarela"]
+    assert [text.correct(w, vocab) for w in ("carro", "semidesnatado")] == [None, None]

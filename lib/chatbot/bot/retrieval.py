@@ -53,6 +53,9 @@ SYNONYMS = {
     "devolucao": "devolver", "troca": "trocar", "cidade": "endereco", "fone": "telefone", "celular": "telefone",
     "whatsapp": "telefone", "zap": "telefone", "cesta": "cesta basica",
 }
+# A message that asks to buy or sell something names a product, not what the synonyms stand
+# for: "vocês vendem carro?" is not a question about the car park.
+SALE_WORDS = frozenset("vende vendem vendes vendo venda vendas vendendo comprar compro preco precos quanto".split())
 # Words too common in questions to say what they are about.
 STOP = text.STOPWORDS | frozenset("voces loja mercado tem ter cliente clientes posso pode".split())
 
@@ -71,12 +74,14 @@ EDGE_WORDS = 24
 def stem_groups(message: str) -> list[set[str]]:
     """One set per distinct word of the message (its first and last EDGE_WORDS):
     the word's stem and the stems of its synonyms."""
-    words = list(dict.fromkeys(t for t in text.tokens(message) if t not in STOP and len(t) > 2))
+    tokens = text.tokens(message)
+    words = list(dict.fromkeys(t for t in tokens if t not in STOP and len(t) > 2))
     if len(words) > 2 * EDGE_WORDS:
         words = words[:EDGE_WORDS] + words[-EDGE_WORDS:]
+    synonyms = {} if SALE_WORDS.intersection(tokens) else SYNONYMS
     out = []
     for tok in words:
-        group = {_stem(w) for w in (tok + " " + SYNONYMS.get(tok, "")).split()}
+        group = {_stem(w) for w in (tok + " " + synonyms.get(tok, "")).split()}
         if group not in out:
             out.append(group)
     return out

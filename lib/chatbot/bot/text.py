@@ -149,8 +149,36 @@ def fuzzy_words(candidates: list[str], limit: int = MAX_FUZZY_WORDS) -> set[str]
 @functools.lru_cache(maxsize=8192)
 def _closest(word: str, vocab: tuple[str, ...], cutoff: float) -> str | None:
     near = _near(word, vocab, cutoff)
-    found = difflib.get_close_matches(word, near, n=1, cutoff=cutoff) if near else []
-    return found[0] if found else None
+    found = difflib.get_close_matches(word, near, n=len(near), cutoff=cutoff) if near else []
+    return next((v for v in found if is_typo_of(word, v)), None)
+
+
+def max_typos(word: str) -> int:
+    """How many slips a typed word may have: one in a short word, two from seven letters,
+    three from eleven."""
+    return 1 if len(word) <= 6 else 2 if len(word) <= 10 else 3
+
+
+def is_typo_of(word: str, target: str) -> bool:
+    """``word`` is ``target`` with at most ``max_typos`` slips (a letter left out, added,
+    changed, or two swapped). difflib's ratio alone reads "carro" as "arroz" and "pilha" as
+    "pilao" (both 0.8): two slips in five letters is another word, not a typo."""
+    limit = max_typos(word)
+    if abs(len(word) - len(target)) > limit:
+        return False
+    # optimal string alignment distance, row by row, stopping once a row is past the limit
+    before, row = None, list(range(len(target) + 1))
+    for i, a in enumerate(word, 1):
+        nxt = [i] + [0] * len(target)
+        for j, b in enumerate(target, 1):
+            cost = a != b
+            nxt[j] = min(row[j] + 1, nxt[j - 1] + 1, row[j - 1] + cost)
+            if before is not None and i > 1 and j > 1 and a == target[j - 2] and word[i - 2] == b:
+                nxt[j] = min(nxt[j], before[j - 2] + 1)
+        if min(nxt) > limit:
+            return False
+        before, row = row, nxt
+    return row[-1] <= limit
 
 
 def _near(word: str, vocab: tuple[str, ...], cutoff: float) -> list[str]:
@@ -194,7 +222,7 @@ def similar(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> set[str]:
         return exact
     near = _near(word, vocab, cutoff)
     found = difflib.get_close_matches(word, near, n=len(near), cutoff=cutoff) if near else []
-    return {v for v in found if len(v) >= 4} | exact
+    return {v for v in found if len(v) >= 4 and is_typo_of(word, v)} | exact
 
 
 def correct(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> str | None:
