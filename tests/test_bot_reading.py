@@ -164,6 +164,8 @@ def test_a_follow_up_quantity_quotes_the_last_product_until_the_conversation_goe
     ("quanto fica 2 fardos de refrigerante (de 6)?", "12x Refrigerante Cola"),
     ("3 caixas de leite com 12 quanto fica?", "36x Leite UHT"),
     ("quanto sai um fardo de 12 cervejas?", "12x Cerveja"),
+    ("quanto sai 2 fardos de coca 2l (fardo de 6)?", "12x Refrigerante Cola 2L"),
+    ("quero 2 caixas de cerveja skol com 12 latas cada, quanto fica?", "24x Cerveja"),
 ])
 def test_packs_are_counted_as_units(sample_bot, message, line):
     assert line in ask(sample_bot, message).text
@@ -175,6 +177,31 @@ def test_a_run_on_list_keeps_every_item(sample_bot):
     for item in ("2x Arroz", "3x Feijão", "2x Óleo", "1x Açúcar"):
         assert item in reply
     assert "Não encontrei" not in reply
+
+
+def test_the_item_a_chatty_sentence_ends_with_is_kept(sample_bot):
+    reply = ask(sample_bot, "oi! domingo a família vem almoçar aqui em casa e eu preciso de 2 kg de picanha "
+                            "e 3 coca 2l, quanto fica?").text
+    assert "2 kg Picanha" in reply and "3x Refrigerante" in reply
+    listed = ask(sample_bot, "vou passar aí amanhã pra pegar 3 pasta de dente e 4 sabonete dove, qual o total?",
+                 who="2").text
+    assert "3x Creme Dental" in listed and "4x Sabonete" in listed and "abrimos" not in listed
+
+
+def test_levando_n_is_the_quantity_not_part_of_the_name(sample_bot):
+    reply = ask(sample_bot, "o papel higiênico neve levando 6 sai quanto cada?").text
+    assert "R$ 18,49" in reply and "Não encontrei" not in reply
+
+
+def test_the_delivery_day_is_the_one_after_the_word(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store2")      # no deliveries on Sunday
+    try:
+        assert ask(bot, "se eu pedir sábado às 15h vcs entregam no domingo?").text.startswith("Não")
+        assert ask(bot, "vcs entregam no sábado?", who="2").text.startswith("Sim")
+    finally:
+        conn.close()
+        clock.unfreeze()
 
 
 def test_faq_paraphrases_and_promotions_of_two_sections(sample_bot):

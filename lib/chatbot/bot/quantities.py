@@ -204,11 +204,27 @@ def read_item(piece: str, is_product_word) -> Item:
         else:
             k += 1
     if amount is None:
-        return Item(None, toks, piece)
+        return _item_at_the_end(toks, piece, is_product_word) or Item(None, toks, piece)
     rest = toks[end:]
     while rest and (rest[0] in PACKS or rest[0] in LINKS):
         rest = rest[1:]
     return Item(amount, rest, piece)
+
+
+# The words that lead into the item a chatty sentence ends with ("... e eu preciso de 2 kg de
+# picanha", "vou passar aí amanhã pra pegar 3 pasta de dente").
+LEADS = frozenset("de pegar levar levo quero queria preciso comprar compro ve manda separa mais e com".split())
+
+
+def _item_at_the_end(toks: list[str], piece: str, is_product_word) -> Item | None:
+    """The item after the chatter: an amount led in by a LEADS word, with a product after it."""
+    for k in range(1, len(toks)):
+        if toks[k - 1] in LEADS and amount_at(toks, k) is not None \
+                and any(is_product_word(t) for t in toks[k + 1:]):
+            item = read_item(" ".join(toks[k:]), is_product_word)
+            if item.amount is not None:
+                return Item(item.amount, item.words, piece)
+    return None
 
 
 def pack_size_kg(name: str) -> Decimal | None:

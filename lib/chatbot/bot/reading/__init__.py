@@ -49,8 +49,11 @@ MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier r
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui)\b")
-# the count inside a pack: "(de 6)", "com 12", "de 12 unidades"; then "N fardos de 12 águas"
-_PACK_AFTER = r"\(?\s*(?:de|com|c)\s+(\d{1,3})\s*(?:unidades|un|garrafas|latas|caixinhas|pacotes)?\s*\)?"
+# the count inside a pack, after the product: "(de 6)", "com 12", "de 12 unidades", "(fardo de 6)",
+# "com 12 latas cada"; the pack words go before "de" (_pack_patterns)
+_PACK_AFTER = (r"\(?\s*(?:{words}\s+)?(?:de|com|c/?)\s+(\d{{1,3}})(?![.,]?\d|\s?(?:ml|l|g|kg)\b)"
+               r"(?:\s*(?:unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|caixinhas|pacotes|rolos))?"
+               r"(?:\s+cada)?\s*\)?")
 _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:e tambem|e também|e mais|tambem|também|mais|alem de|além de)\s+"
                      r"(?=(?:\d|um |uma |dois |duas |tres |três |quatro |cinco |seis |dez |meia |meio ))",
                      re.IGNORECASE)
@@ -137,9 +140,11 @@ def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
     count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez)"
     first = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|com|c/)\s+(\d{{1,3}})\s+(?:unidades\s+|un\s+)?(?:de\s+)?",
                        re.IGNORECASE)
-    # the product's words are few: a bound keeps a long text linear
-    second = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|do|da)\s+([^\d,;()\n]{{1,40}}?)\s*{_PACK_AFTER}",
-                        re.IGNORECASE)
+    # the product's words are few: a bound keeps a long text linear; a size may be among them
+    # ("coca 2l"), a bare count may not
+    after = _PACK_AFTER.format(words=f"(?:{words})")
+    second = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|do|da)\s+((?:[^\d,;()\n]|\d+(?:[.,]\d+)?\s?(?:ml|l|g|kg)\b)"
+                        rf"{{1,40}}?)\s*{after}", re.IGNORECASE)
     return first, second
 
 
@@ -242,6 +247,8 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     """One part answered by reading, or None (the classifier's turn): a question, not a pasted text."""
     if len(norm.split()) > MAX_PART_WORDS:
         return None
+    if any(c.isdigit() for c in norm) and quote.read(rewrite(piece), bot.searcher, cues_words()) is not None:
+        return None          # "vou passar aí amanhã pra pegar 3 pasta e 4 sabonete": a list, not the hours
     after = (last or {}).get("intent")
     for intent, check in (("payment", lambda: checks.installments(norm, kb)),
                           ("payment", lambda: checks.payment_brand(norm, kb, words)),

@@ -182,13 +182,19 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
 def delivery_day(norm: str, kb: KB) -> str | None:
     """"Entregam no domingo?": a day the delivery text says there is none ("Não entregamos aos domingos")."""
     d = kb.delivery
-    which = slots.day(norm)
-    if which not in fmt.DAY_KEYS or not re.search(r"\bentreg\w*|\bdelivery\b", norm) or not d.get("available"):
+    asked = re.search(r"\bentreg\w*|\bdelivery\b", norm)
+    if not asked or not d.get("available"):
+        return None
+    # "se eu pedir sábado, entregam no domingo?": the day of the delivery is the one after the word
+    which = slots.day(norm[asked.end():]) or slots.day(norm)
+    if which not in fmt.DAY_KEYS:
         return None
     rule = d.get("lead_time", "")
-    if which in facts.no_delivery_days(rule):
-        on = ("no " if which in ("sat", "sun") else "na ") + fmt.DAY_NAMES[which]
-        return f"Não, {on} não fazemos entregas. 😕 {rule}"
+    on = ("no " if which in ("sat", "sun") else "na ") + fmt.DAY_NAMES[which]
+    if which in facts.no_delivery_days(rule) or (which in kb.hours and fmt.is_closed(kb.hours[which])):
+        return f"Não, {on} não fazemos entregas. 😕 {rule}".rstrip()
+    if which in kb.hours and rule:      # open that day, and the delivery text names no exception
+        return f"Sim, entregamos {on}. ✅ {rule}"
     return None
 
 
