@@ -301,3 +301,40 @@ def test_typos_within_the_slips_a_word_of_its_length_may_have():
     assert [text.correct(w, vocab) for w in ("fejao", "estacionamneto", "mucarela")] == \
         ["feijao", "estacionamento", "mussarela"]
     assert [text.correct(w, vocab) for w in ("carro", "semidesnatado")] == [None, None]
+
+
+@pytest.mark.parametrize("message,starts,needs", [
+    ("domingo umas 3 da tarde vcs tao abertos?", "Não", "12h"),
+    ("segunda de manha vcs abrem?", "Não", "12h"),
+    ("abre domingo de manha?", "Sim", "8h"),
+    ("aceita banricompras?", "Sim", "Banricompras"),
+    ("vcs aceitam sodexo?", "Não", "Sodexo"),
+    ("com 280 de compra ja fica sem a taxa de entrega?", "Não", "R$ 300,00"),
+    ("entrega no passo dareia?", "Sim", "Passo d'Areia"),
+    ("qual o pedido minimo pra vcs entregarem?", "O pedido mínimo", "R$ 100,00"),
+])
+def test_yes_no_on_a_store_the_rules_were_not_written_for(tmp_path, message, starts, needs):
+    """The third store (Porto Alegre): its own methods, areas with an apostrophe, a Monday that opens
+    at noon; times said "3 da tarde" and parts of the day ("de manhã")."""
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store3")
+    try:
+        reply = ask(bot, message).text
+        assert reply.startswith(starts) and needs in reply, reply
+    finally:
+        conn.close()
+        clock.unfreeze()
+
+
+def test_follow_ups_of_the_hours_and_of_the_wholesale_minimum(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store3")
+    try:
+        ask(bot, "vcs abrem domingo?")
+        assert "12h" in ask(bot, "e ate q horas?").text
+        ask(bot, "qto ta o oleo soya?", who="2")
+        reply = ask(bot, "e a partir de qtas unidades fica mais barato?", who="2").text
+        assert "Óleo de Soja" in reply and "24 unidades" in reply
+    finally:
+        conn.close()
+        clock.unfreeze()

@@ -126,4 +126,5 @@ INSTALLMENT_WORDS = {"parcela", "parcelar", "parcelado", "parcelada", "parcelame
 # Words after "no/na/em" that are not a neighbourhood ("entregam no mesmo dia?").
 NOT_AREA = set("""mesmo dia hoje amanha domingo sabado segunda terca quarta quinta sexta feriado casa minha meu
 minhas meus apartamento condominio predio trabalho endereco rua bairro cidade regiao horario
-hora tempo final fim semana noite tarde manha cartao dinheiro pix loja entrega pedido voces""".split())
+hora tempo final fim semana noite tarde manha cartao dinheiro pix loja entrega pedido voces entregar entregarem
+entregam entregas""".split())

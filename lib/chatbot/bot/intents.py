@@ -190,7 +190,7 @@ class Classifier:
                 it.faq, faq_score = it.meaning.index, 0.75
         c = _Case(it=it, scores=scores, facts={i: scores[i] for i in FACT_INTENTS if scores[i] > 0},
                   found=found, faq_score=faq_score, stems=stems, days=days,
-                  anaphoric=bool(stems) and stems[0] == "e" and len(stems) <= 7,
+                  anaphoric=bool(stems) and stems[0] == "e" and len(stems) <= 10,
                   last_intent=(last or {}).get("intent"), last_skus=(last or {}).get("skus") or [])
         for rule in DECISION:
             outcome = rule(c)

@@ -16,7 +16,8 @@ import unicodedata
 ABBREVIATIONS = {
     "vc": "voce", "vcs": "voces", "oce": "voce", "ce": "voce",
     "qto": "quanto", "qnto": "quanto", "qt": "quanto", "qtd": "quantidade", "qtde": "quantidade",
-    "qtos": "quantos", "qts": "quantos", "q": "que", "oq": "o que", "oque": "o que",
+    "qtos": "quantos", "qts": "quantos", "qtas": "quantas", "qnts": "quantos", "qntas": "quantas",
+    "amn": "amanha", "q": "que", "oq": "o que", "oque": "o que",
     "tb": "tambem", "tbm": "tambem", "tmb": "tambem", "pq": "porque", "hj": "hoje",
     "td": "tudo", "tds": "todos", "blz": "beleza", "obg": "obrigado", "obgd": "obrigado",
     "obgda": "obrigada", "brigado": "obrigado", "brigada": "obrigada", "vlw": "valeu", "vlww": "valeu",
@@ -40,6 +41,7 @@ ABBREVIATIONS = {
 }
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*|\$")
+_ELISION = re.compile(r"(?<=\b[a-z])['’](?=[a-z])")
 _STRETCH = re.compile(r"([a-z])\1{2,}")
 # "5 kg", "1,5 l", "500 gramas" -> "5kg", "1,5l", "500g": sizes are one token, as in product names.
 _SIZE = re.compile(r"\b(\d+(?:[.,]\d+)?)\s+(kg|g|ml|l)\b")
@@ -72,6 +74,8 @@ def normalize(text: str) -> str:
     low = strip_accents((text or "").lower()).replace("ç", "c")
     low = low.replace("r$", " rs ").replace("wi-fi", "wifi").replace("e-mail", "email")
     low = low.replace("/", " ").replace("-", " ")
+    if "'" in low or "’" in low:      # "Passo d'Areia", "pão d’água": one word, as customers type it
+        low = _ELISION.sub("", low)
     words = _WORD.findall(low)
     if _STRETCH.search(low):        # one search of the text saves a substitution per word
         words = [w if w[0].isdigit() else _STRETCH.sub(r"\1", w) for w in words]

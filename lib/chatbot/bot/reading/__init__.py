@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .. import cues, fmt, knowledge, notsold, product_replies, quantities, quote, sections, text
-from . import checks, parts
+from . import checks, parts, slots
 from . import vocab as vocab_mod
 
 PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
@@ -260,8 +260,10 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
                           ("hours", lambda: checks.open_at(norm, kb, now))):
         answer = check()
         if answer:
-            return Read(answer, intent, {})
-    return (_quote_edit(norm, last) or _follow_up(piece, norm, last, bot) or _other_variant(norm, last, bot, words)
+            day = slots.day(norm) if intent == "hours" else None
+            return Read(answer, intent, {"days": [day]} if day in fmt.DAY_NAMES else {})
+    return (_quote_edit(norm, last) or _follow_up(piece, norm, last, bot) or _hours_follow_up(norm, kb, last, bot)
+            or _other_variant(norm, last, bot, words)
             or _faq(norm, kb, words) or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
 
 
@@ -384,6 +386,22 @@ def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
     if CHEAPER.search(norm):
         body = _cheaper(p, line) + "\n" + body
     return Read(body, "quote", {"skus": [p.sku]})
+
+
+UNTIL_WHEN = re.compile(r"^(?:e\s+)?(?:(?:ate|a partir de|de) )?(?:que horas?|quando|que hora)\b|"
+                        r"^(?:e\s+)?(?:abre|fecha) (?:que|q) horas?\b")
+
+
+def _hours_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
+    """"e até que horas?" after the hours of a day: that day's hours (not a FAQ that says "horas")."""
+    days = [d for d in (last or {}).get("days", []) if d in fmt.DAY_NAMES]
+    if (last or {}).get("intent") != "hours" or not days or not UNTIL_WHEN.search(norm) \
+            or DELIVERY_WORDS.search(norm) or len(norm.split()) > MAX_FOLLOW_UP_WORDS:
+        return None
+    return bot.part("qual o horario de " + " e ".join(fmt.DAY_NAMES[d] for d in days), kb, None)
+
+
+DELIVERY_WORDS = re.compile(r"\b(?:entreg\w*|delivery|frete|chega\w*|retir\w*|busca\w*)\b")
 
 
 def _cheaper(p: knowledge.Product, line: quote.Line) -> str:

@@ -18,8 +18,9 @@ from . import facts, slots
 from .vocab import Vocab
 
 INSTALLMENT = re.compile(r"\b(?:parcel\w*|dividir|divide|dividido|vezes|\d{1,2}\s*x)\b")
-FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem taxa|sem frete|isent[oa]|nao pagar|"
+FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem (?:a |o )?taxa|sem (?:o )?frete|isent[oa]|nao pagar|"
                   r"(?:nao|sem) (?:pagar|pago|paga|cobrar|cobra|cobram) (?:a |o )?(?:taxa|frete|entrega))\b")
+MINIMUM = re.compile(r"\b(?:pedido minimo|compra minima|valor minimo|minimo (?:para|pra) (?:entreg\w*|pedir))\b")
 SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
 DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo)\b")
@@ -32,6 +33,7 @@ ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|en
 SAME_DAY = re.compile(r"\b(?:hoje|mesmo dia|ainda hoje)\b")
 NEXT_DAY = re.compile(r"\b(?:amanha|dia seguinte|amanha cedo)\b")
 VOUCHER = re.compile(r"\bvale\s*(?:alimentacao|refeicao|compra)?\b|\bvr\b|\bva\b")
+ACCEPTS = re.compile(r"\b(?:aceita\w*|passa\w*|recebe\w*|trabalha\w*|pode ser|da pra pagar|posso pagar)\b")
 PAYMENT_ASK = re.compile(r"\b(?:aceita\w*|passa\w*|pag\w*|cartao|vale|recebe\w*|tem|trabalha\w*|bandeira)\b")
 
 
@@ -83,8 +85,12 @@ def meal_voucher(norm: str, kb: KB, words: Vocab) -> str | None:
 def payment_brand(norm: str, kb: KB, words: Vocab) -> str | None:
     """"Aceita Alelo?": a brand is accepted only when the store's list of methods names it."""
     found = words.brand_of(norm)
-    if found is None or not (PAYMENT_ASK.search(norm) or len(norm.split()) <= 3):
+    if not (PAYMENT_ASK.search(norm) or len(norm.split()) <= 3):
         return None
+    if found is None:       # "aceita Banricompras?": a method the store's own list names
+        named = [m for m in kb.payment.get("methods", [])
+                 if len(text.normalize(m)) >= 3 and text.has_phrase(norm, text.normalize(m))]
+        return f"Sim, aceitamos {fmt.join(named)}! ✅" if named and ACCEPTS.search(norm) else None
     kind, brand = found
     methods = kb.payment.get("methods", [])
     listed = [m for m in methods if text.has_phrase(text.normalize(m), brand)]
@@ -133,6 +139,9 @@ def min_order(norm: str, kb: KB) -> str | None:
     """"Pedido de 50 reais vocês entregam?": the amount against the minimum order."""
     amount = slots.money(norm)
     d = kb.delivery
+    if amount is None and MINIMUM.search(norm) and d.get("available") and d.get("min_order") \
+            and not FREE.search(norm):     # "qual o pedido mínimo pra vocês entregarem?": the minimum itself
+        return f"O pedido mínimo para entrega é {money_text(Decimal(str(d['min_order'])))}. 🚚"
     if amount is None or not DELIVERY.search(norm) or FREE.search(norm) or INSTALLMENT.search(norm):
         return None
     if not d.get("available", False):
@@ -206,9 +215,10 @@ def open_at(norm: str, kb: KB, now: dt.datetime) -> str | None:
         return None
     which = slots.day(norm)
     minute = slots.time_of_day(norm)
+    span = slots.part_of_day(norm) if minute is None else None
     if which is None and minute is None:
         return None
-    if which in (None, "now", "today") and minute is None and which != "now":
+    if which in (None, "now", "today") and minute is None and which != "now" and not span:
         return None          # "está aberto hoje?" is the hours of today (replies.hours)
     if which == "now":
         return None          # replies.hours answers "agora" with the clock
@@ -233,6 +243,13 @@ def open_at(norm: str, kb: KB, now: dt.datetime) -> str | None:
     if fmt.is_closed(spec):
         return f"Não, {when} não abrimos. 😕"
     hours = fmt.hours_text(spec)
+    if minute is None and span:       # "segunda de manhã?": any opening in that part of the day
+        said, (start, end) = span
+        said = said.split()[-1]
+        said = "de manhã" if said == "manha" else f"à {said}" if said == "noite" else f"de {said}"
+        if any(_minutes(a) < end and start < _minutes(b) for a, b in fmt.ranges(spec)):
+            return f"Sim, {when} {said} estamos abertos: abrimos {hours}. ✅"
+        return f"Não, {when} {said} não abrimos: abrimos {hours}. 😕"
     if minute is None:
         return f"Sim, {when} abrimos {hours}. ✅"
     asked = fmt.clock_time(f"{minute // 60:02d}:{minute % 60:02d}")

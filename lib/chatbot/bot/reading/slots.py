@@ -10,12 +10,18 @@ from decimal import Decimal
 _NUM = r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)"
 # money: "rs 300", "300 reais", "300 conto", or a number after a spending verb
 _MONEY = re.compile(rf"\brs\s*{_NUM}|{_NUM}\s*(?:reais|real|conto|contos|pila|pilas)\b|"
+                    rf"\b{_NUM}\s+(?:de|em) compras?\b|"
                     rf"\b(?:gastar|gasto|gastando|gastei|compra de|compras de|comprar|compro|comprando|pedido de|"
                     rf"pedir|peco|valor de|total de|acima de|mais de|ate|der|dar|fechar|fechando|passar de|"
                     rf"compra der|conta de)\s+(?:uns\s+|umas\s+)?(?:rs\s*)?{_NUM}(?!\s*(?:h\b|horas?\b|kg\b|g\b|"
                     rf"unidades|pacotes|caixas|fardos|latas|garrafas|x\b|vezes|dias?\b|minutos))")
 _TIME = re.compile(r"\b(?:as|a|pelas|umas|la pelas|lá pelas)?\s*(\d{1,2})(?:h|:|\s*horas?\b)\s*(\d{2})?\b|"
-                   r"\bas\s+(\d{1,2})\b(?!\s*(?:reais|kg|unidades))")
+                   r"\b(?:as|pelas|umas)\s+(\d{1,2})\b(?!\s*(?:reais|kg|unidades))|"
+                   r"\b(\d{1,2})\s+(?=da (?:manha|tarde|noite)\b)")
+# a part of the day without an hour: "segunda de manhã", "sábado à noite" (minutes from, to)
+_PARTS_OF_DAY = ((re.compile(r"\b(?:de|pela|na|a|essa|nessa) manha\b"), (6 * 60, 12 * 60)),
+                 (re.compile(r"\b(?:de|pela|na|a|essa|nessa) tarde\b"), (12 * 60, 18 * 60)),
+                 (re.compile(r"\b(?:de|pela|na|a|essa|nessa) noite\b"), (18 * 60, 23 * 60)))
 _MIDDAY = re.compile(r"\bmeio\s*dia\b")
 _MIDNIGHT = re.compile(r"\bmeia\s*noite\b")
 _PM = re.compile(r"\bda (?:tarde|noite)\b")
@@ -41,13 +47,22 @@ def time_of_day(norm: str) -> int | None:
     m = _TIME.search(norm)
     if not m:
         return None
-    hour = int(m.group(1) or m.group(3))
+    hour = int(m.group(1) or m.group(3) or m.group(4))
     minute = int(m.group(2) or 0)
     if hour > 24 or minute > 59:
         return None
     if hour < 12 and _PM.search(norm):
         hour += 12
     return hour % 24 * 60 + minute
+
+
+def part_of_day(norm: str) -> tuple[str, tuple[int, int]] | None:
+    """("de manhã", (360, 720)) for "segunda de manhã vocês abrem?"; None when no part of the day is named."""
+    for pattern, span in _PARTS_OF_DAY:
+        m = pattern.search(norm)
+        if m:
+            return m.group(0), span
+    return None
 
 
 def day(norm: str) -> str | None:
