@@ -166,6 +166,7 @@ def test_a_follow_up_quantity_quotes_the_last_product_until_the_conversation_goe
     ("quanto sai um fardo de 12 cervejas?", "12x Cerveja"),
     ("quanto sai 2 fardos de coca 2l (fardo de 6)?", "12x Refrigerante Cola 2L"),
     ("quero 2 caixas de cerveja skol com 12 latas cada, quanto fica?", "24x Cerveja"),
+    ("qto fica 2 fardo de cerveja lata, cada fardo com 12?", "24x Cerveja"),
 ])
 def test_packs_are_counted_as_units(sample_bot, message, line):
     assert line in ask(sample_bot, message).text
@@ -186,6 +187,12 @@ def test_the_item_a_chatty_sentence_ends_with_is_kept(sample_bot):
     listed = ask(sample_bot, "vou passar aí amanhã pra pegar 3 pasta de dente e 4 sabonete dove, qual o total?",
                  who="2").text
     assert "3x Creme Dental" in listed and "4x Sabonete" in listed and "abrimos" not in listed
+
+
+def test_a_list_with_no_separator_between_items(sample_bot):
+    reply = ask(sample_bot, "anota ai: 2 leite condensado 2 arroz e 1 feijão, qto da?").text
+    for item in ("2x Leite Condensado", "2x Arroz", "1x Feijão"):
+        assert item in reply, reply
 
 
 def test_levando_n_is_the_quantity_not_part_of_the_name(sample_bot):

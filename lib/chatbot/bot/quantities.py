@@ -87,6 +87,12 @@ def value_of(d: Decimal) -> str:
     return f"{d.quantize(Decimal('0.001')).normalize():f}".replace(".", ",")
 
 
+# Words after which a count in digits belongs to the same item ("lata com 12", "pacote de 5")
+_NOT_BEFORE_COUNT = frozenset("com de do da x por cada mais menos tipo".split())
+# Words after a count that make it a size, not a new item ("coca 2 litros", "água 1,5 l")
+PACKS_OF_SIZE = frozenset("l litro litros ml g gramas kg quilos kilos lt lts unidades unidade un".split())
+
+
 def split_items(message: str) -> list[str]:
     """The pieces of a message that may each be one list item (as written, not normalized)."""
     pieces: list[str] = []
@@ -99,10 +105,19 @@ def split_items(message: str) -> list[str]:
 
 
 def _split_on_e(piece: str) -> list[str]:
-    """Cut "2 arroz e 3 feijão" at the "e" that starts a new quantity, not "vinte e quatro"."""
+    """Cut "2 arroz e 3 feijão" at the "e" that starts a new quantity, not "vinte e quatro"; and
+    "2 leite condensado 2 creme de leite" where a count in digits follows a word of the last item
+    (not a size: "coca 2 litros")."""
     words = piece.split()
     out, start = [], 0
     for i, w in enumerate(words):
+        if w.isdigit() and i - start >= 2 and words[i - 1].isalpha() and i + 1 < len(words) \
+                and text.normalize(words[i - 1]) not in LINKS | _NOT_BEFORE_COUNT \
+                and any(x.isdigit() for x in words[start:i - 1]) and words[i + 1].isalpha() \
+                and text.normalize(words[i + 1]) not in PACKS_OF_SIZE:
+            out.append(" ".join(words[start:i]))
+            start = i
+            continue
         if w.lower() != "e" or i == 0 or i + 1 >= len(words):
             continue
         prev, nxt = text.normalize(words[i - 1]), text.normalize(words[i + 1])

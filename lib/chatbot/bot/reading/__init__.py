@@ -51,7 +51,8 @@ SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui)\b")
 # the count inside a pack, after the product: "(de 6)", "com 12", "de 12 unidades", "(fardo de 6)",
 # "com 12 latas cada"; the pack words go before "de" (_pack_patterns)
-_PACK_AFTER = (r"\(?\s*(?:{words}\s+)?(?:de|com|c/?)\s+(\d{{1,3}})(?![.,]?\d|\s?(?:ml|l|g|kg)\b)"
+_PACK_AFTER = (r"\(?\s*,?\s*(?:cada\s+)?(?:{words}\s+)?(?:de|com|c/?)\s+(\d{{1,3}})"
+               r"(?![.,]?\d|\s?(?:ml|l|g|kg|litros?|lts?)\b)"
                r"(?:\s*(?:unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|caixinhas|pacotes|rolos))?"
                r"(?:\s+cada)?\s*\)?")
 _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:e tambem|e também|e mais|tambem|também|mais|alem de|além de)\s+"
@@ -143,8 +144,9 @@ def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
     # the product's words are few: a bound keeps a long text linear; a size may be among them
     # ("coca 2l"), a bare count may not
     after = _PACK_AFTER.format(words=f"(?:{words})")
-    second = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|do|da)\s+((?:[^\d,;()\n]|\d+(?:[.,]\d+)?\s?(?:ml|l|g|kg)\b)"
-                        rf"{{1,40}}?)\s*{after}", re.IGNORECASE)
+    size = r"\d+(?:[.,]\d+)?\s?(?:ml|l|g|kg|litros?|lts?)\b|\d+[.,]\d+"
+    second = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|do|da)\s+((?:[^\d,;()\n]|{size}){{1,40}}?)\s*{after}",
+                        re.IGNORECASE)
     return first, second
 
 
