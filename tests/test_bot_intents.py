@@ -120,3 +120,18 @@ def test_hours_format():
     assert fmt.hours_text("08:00-12:00,14:00-18:00") == "das 8h às 12h e das 14h às 18h"
     assert fmt.hours_text("closed") == "fechado"
     assert fmt.per_unit("kg") == "o kg" and fmt.per_unit("lata") == "a lata" and fmt.per_unit("pacote") == "o pacote"
+
+
+def test_each_fact_intent_is_a_document_of_retrieval():
+    """An intent in FACT_INTENTS is found by meaning through its words in retrieval.FACT_WORDS."""
+    from chatbot.bot import retrieval
+    apart = set(retrieval.FACT_WORDS) ^ set(intents.FACT_INTENTS)
+    assert not apart, f"in only one of intents.FACT_INTENTS and retrieval.FACT_WORDS: {sorted(apart)}"
+
+
+def test_a_fact_kind_with_no_facts_in_the_store_file_still_builds(monkeypatch):
+    """A new kind's words alone make its document (the old code raised KeyError on every message)."""
+    from chatbot.bot import retrieval
+    monkeypatch.setitem(retrieval.FACT_WORDS, "new_branch", "filial loja nova unidade inauguração")
+    hit = retrieval.Retriever(knowledge.KB(version=1)).best("vão abrir filial nova?")
+    assert hit is not None and hit.kind == "new_branch"

@@ -262,3 +262,26 @@ def test_a_reply_the_model_wrote_for_one_customer_never_reaches_another(tmp_path
         assert again.source == "cache" and "Mariana" not in again.text
     finally:
         stub.stop()
+
+
+def test_every_intent_with_cue_words_has_a_template(tmp_path):
+    """An intent given cue words in bot/cues.py is answered by a branch of ``Bot._template``
+    (a person, or the LLM, for those in NOT_CACHED / LLM_INTENTS); without one it used to end in
+    the product renderers' table with a KeyError, and the customer got the apology."""
+    import dataclasses
+
+    from chatbot.bot import cues
+    bot, conn = make_bot(tmp_path)
+    kb = bot.kb()
+    found = bot.classifier.classify("qto ta o feijao preto?", kb)      # an Intent with products in it
+    missing = []
+    for name in cues.CUES:
+        if name in pipeline.LLM_INTENTS or name in pipeline.NOT_CACHED:
+            continue
+        try:
+            body, _ = bot._template(name, dataclasses.replace(found, name=name), kb, {"skus": []}, None)
+        except KeyError:
+            missing.append(name)
+            continue
+        assert body, name
+    assert not missing, f"no branch in Bot._template (bot/pipeline.py) for the intent(s) {missing}"

@@ -1,7 +1,8 @@
 """The library's modules import each other in one direction: no cycles.
 
 A cycle hides behind a function-level import until the day the order of
-imports changes; every import is counted here, wherever it sits.
+imports changes; every import is counted here, wherever it sits. And the
+tests take their helpers from tests/support/, never from another test module.
 """
 import ast
 from pathlib import Path
@@ -75,3 +76,34 @@ def test_no_import_cycles():
 
 def test_the_walk_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+TESTS = LIB.parent / "tests"
+
+
+def imports_of_test_modules(folder: Path) -> list[str]:
+    """Where a file under ``folder`` imports a test module (test_*). conftest's old names are
+    tolerated until the branches written before tests/support/ are merged (see conftest.py)."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            found += [f"{path.relative_to(folder)}: {n}" for n in names
+                      if n.split(".")[0].startswith("test_")]
+    return found
+
+
+def test_no_test_module_imports_another():
+    """A helper two test modules need lives in tests/support/ (docs/ARCHITECTURE.md, "A test helper")."""
+    assert imports_of_test_modules(TESTS) == []
+
+
+def test_the_walk_finds_a_test_module_imported(tmp_path):
+    (tmp_path / "test_a.py").write_text("def test_x():\n    from test_worker import FixedBot\n")
+    (tmp_path / "test_b.py").write_text("from support.worker import FixedBot\nimport test_a\n")
+    assert imports_of_test_modules(tmp_path) == ["test_a.py: test_worker", "test_b.py: test_a"]

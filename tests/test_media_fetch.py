@@ -173,7 +173,7 @@ def test_disk_full_keeps_the_row_and_retries_without_using_attempts(tmp_path, gr
 
 def test_disk_full_for_the_database_too_the_worker_goes_on(tmp_path, graph, small_fs):
     from chatbot.worker import Worker
-    from test_worker import FixedBot
+    from support.worker import FixedBot
     cfg = make_cfg(tmp_path, paths={"state_dir": str(small_fs)},
                    whatsapp={"app_secret": "s", "access_token": ACCESS_TOKEN, "api_base_url": graph.url,
                              "request_timeout_seconds": 2.0}, media={"download_seconds": 5.0})

@@ -53,7 +53,7 @@ def test_backups_hold_the_orders(cfg, shop, tmp_path):  # noqa: F811
 def test_figures_on_stats_metrics_and_dashboard(cfg, client, shop):  # noqa: F811
     from chatbot import events
     from chatbot.db import transaction
-    from test_web_auth import BEARER
+    from support.web import BEARER
     conn = shop
     with transaction(conn):
         for _ in range(4):             # what the worker records for each quote it answers

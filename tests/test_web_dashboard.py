@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from chatbot import clock, db, events
-from chatbot.ops import backup
+from chatbot.ops import backup, jobs
 from chatbot.web import charts, stats
 from chatbot.web.app import create_app
 from chatbot.worker import Worker
@@ -87,8 +87,7 @@ def test_stats_json(client, seeded):
             "last_backup", "jobs", "system_latest"} <= set(d)
     assert d["unavailable"] == {}
     assert [h["wa_id"] for h in d["handoffs_waiting"]] == list(reversed(HUMAN))      # oldest first
-    assert {j["job"] for j in d["jobs"]} == {"collect-metrics", "check-alerts", "backup", "cleanup", "healthcheck",
-                                           "sync-catalog"}
+    assert {j["job"] for j in d["jobs"]} == set(jobs.JOBS)
     assert 1000 < d["totals"]["latency_p50_ms"] < d["totals"]["latency_p95_ms"] < 6000
     assert d["worker"]["stale"] is False
 

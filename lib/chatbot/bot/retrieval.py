@@ -118,7 +118,7 @@ class Retriever:
         }
         for kind, words in FACT_WORDS.items():
             self.docs.append((kind, None))
-            bags.append(stem_words(words + " " + facts[kind]))
+            bags.append(stem_words(words + " " + facts.get(kind, "")))   # a kind with no facts in the store file
             self.asked.append(set(stem_words(words)))
         self.tf = [{} for _ in bags]
         df: dict[str, int] = {}

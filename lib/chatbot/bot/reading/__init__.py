@@ -37,11 +37,11 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .. import cues, fmt, knowledge, notsold, product_replies, quantities, quote, sections, text
+from .. import cues, fmt, intents, knowledge, notsold, product_replies, quantities, quote, sections, text
 from . import checks, parts, slots
 from . import vocab as vocab_mod
 
-PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
+PRODUCT_INTENTS = intents.PRODUCT_INTENTS    # one list of each, in bot/intents.py
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
 PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte)\b")
 MAX_FOLLOW_UP_WORDS = 8
@@ -202,7 +202,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
 
 HANDOFF = ("complaint", "human_request")
 MONEY = re.compile(r"R\$\s*\d[\d.]*,\d{2}")
-FACTS = ("delivery", "payment", "hours", "location")
+FACTS = intents.FACT_INTENTS
 
 
 def _said_already(got: Read, answers: list[Read]) -> bool:
