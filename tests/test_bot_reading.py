@@ -345,3 +345,17 @@ def test_follow_ups_of_the_hours_and_of_the_wholesale_minimum(tmp_path):
     finally:
         conn.close()
         clock.unfreeze()
+
+
+def test_praise_then_a_question_is_answered_and_a_real_complaint_handed_over(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store3")
+    try:
+        praise = ask(bot, "ola! ontem fui muito bem atendido no açougue. nao tenho nenhuma reclamação kkk so "
+                          "queria saber o preço do pao sovado")
+        assert not praise.handoff and "R$ 8,90" in praise.text
+        real = ask(bot, "a picanha q comprei veio cheia de nervo e com cheiro ruim, quero resolver isso", who="2")
+        assert real.handoff
+    finally:
+        conn.close()
+        clock.unfreeze()

@@ -51,7 +51,8 @@ SYNONYMS = {
     "emprego": "contratando curriculo", "trabalhar": "contratando curriculo", "trabalho": "contratando curriculo",
     "contratam": "contratando", "cupom": "nota fiscal", "notinha": "nota fiscal", "defeito": "trocar devolver",
     "devolucao": "devolver", "troca": "trocar", "cidade": "endereco", "fone": "telefone", "celular": "telefone",
-    "whatsapp": "telefone", "zap": "telefone", "cesta": "cesta basica",
+    "whatsapp": "telefone", "zap": "telefone", "cesta": "cesta basica", "buscar": "retirar retirada",
+    "busco": "retirar retirada", "cestas": "cesta basica",
 }
 # A message that asks to buy or sell something names a product, not what the synonyms stand
 # for: "vocês vendem carro?" is not a question about the car park.

@@ -172,6 +172,10 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         got = _single(piece, pnorm, kb, last, bot, now, words)
         if got is None:
             got = bot.part(rewrite(piece), kb, last)
+        if got is not None and got.intent == "complaint" and friendly:
+            # "... não tenho nenhuma reclamação kkk só queria saber o preço do pão": what follows is asked
+            tail = _after_praise(pnorm, words)
+            got = bot.part(rewrite(tail), kb, last) if tail else got
         if got is None:
             continue
         if got.intent in HANDOFF:
@@ -231,6 +235,13 @@ def _reported(norm: str) -> bool:
 
 def cues_social() -> tuple[str, ...]:
     return ("greeting", "thanks", "goodbye", "acknowledge", "smalltalk", "out_of_scope")
+
+
+def _after_praise(norm: str, words: vocab_mod.Vocab) -> str:
+    """The text after the last "no complaint" phrase, when it says something more."""
+    end = max((norm.rfind(p) + len(p) for p in words.not_complaint if text.has_phrase(norm, p)), default=-1)
+    tail = norm[end:].strip() if end > 0 else ""
+    return tail if len(tail.split()) >= 2 and not _complains(tail) else ""
 
 
 def _complains(norm: str) -> bool:
