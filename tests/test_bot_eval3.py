@@ -36,14 +36,16 @@ from support.quote_check import MONEY, invented_figures
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-SETS = (DATA / "eval3", DATA / "eval4")
-STORES = {"store-sample": DATA / "store-sample", "store2": DATA / "store2", "store3": DATA / "store3"}
+SETS = (DATA / "eval3", DATA / "eval4", DATA / "eval5")
+STORES = {"store-sample": DATA / "store-sample", "store2": DATA / "store2", "store3": DATA / "store3",
+          "store4": DATA / "store4"}
 # Wednesday 2026-12-02, 10:00 in the stores' zone (UTC-3): a weekday morning, before any cut-off.
 WEDNESDAY_10H = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
-TARGET = {"eval3-tune": 0.90, "eval3-heldout": 0.95, "eval4-tune": 0.85, "eval4-heldout": 0.68}
-# Invented prices and wrong "Sim" a half may have: none is the issue's bar; these are floors while it is open.
-INVENTED_ALLOWED: dict[str, int] = {"eval4-tune": 1, "eval4-heldout": 1}
-WRONG_SIM_ALLOWED: dict[str, int] = {"eval4-tune": 1, "eval4-heldout": 2}
+TARGET = {"eval3-tune": 0.95, "eval3-heldout": 0.95, "eval4-tune": 0.90, "eval4-heldout": 0.84,
+          "eval5-heldout": 0.86}
+# Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
+INVENTED_ALLOWED: dict[str, int] = {}
+WRONG_SIM_ALLOWED: dict[str, int] = {"eval4-heldout": 1, "eval5-heldout": 1}
 _GREETING = re.compile(r"^\s*(?:ol[áa][^.!?\n]*[!.]\s*(?:👋)?\s*)", re.IGNORECASE)
 _YES = re.compile(r"^(?:sim\b|temos\b|aceitamos\b|entregamos\b|abrimos\b|fazemos\b|emitimos\b|montamos\b|pode\b"
                   r"|podemos\b|dá\b|da sim\b|claro\b)", re.IGNORECASE)

@@ -359,3 +359,26 @@ def test_praise_then_a_question_is_answered_and_a_real_complaint_handed_over(tmp
     finally:
         conn.close()
         clock.unfreeze()
+
+
+def test_the_question_a_long_chatty_message_ends_with(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store3")
+    try:
+        reply = ask(bot, "oii, aqui é a dona cida, to organizando a festa junina da igreja e o pessoal ama uma cuca "
+                         "né 😂 quanto ta o pao sovado?").text
+        assert "Pão Sovado" in reply and "Cuca" not in reply, reply
+        told = ask(bot, "boa noite! aqui é o seu raimundo da mercearia, ta todo mundo falando bem, vou passar ai "
+                        "amanha cedo mas antes queria saber: quanto ta o pao sovado?", who="2").text
+        assert "Pão Sovado" in told and "abrimos" not in told, told
+    finally:
+        conn.close()
+        clock.unfreeze()
+
+
+def test_a_problem_supposed_asks_the_policy_and_a_long_question_is_no_cart_command(sample_bot):
+    policy = ask(sample_bot, "se um produto vier com defeito, tenho quantos dias pra levar de volta?")
+    assert not policy.handoff and "7 dias" in policy.text
+    both = ask(sample_bot, "quanto é o frete pro monte castelo e ate que horas tenho q fazer o pedido pra chegar "
+                           "no mesmo dia?", who="2").text
+    assert "R$ 9,90" in both and "16h" in both and "carrinho" not in both

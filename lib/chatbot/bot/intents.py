@@ -127,8 +127,10 @@ class Classifier:
         it = Intent(name="out_of_scope", confidence=0.3, original=message, scores=scores)
         if scores["complaint"] > 0:
             it.meaning = self.retriever.best(message)
-            policy = (it.meaning is not None and it.meaning.kind == "faq" and it.meaning.confidence >= 0.75
-                      and "?" in message and scores["complaint"] <= 1)
+            # "se vier com defeito, tenho quantos dias?": a problem supposed ("se ..."), the policy asked
+            supposed = norm.startswith("se ") or " caso " in f" {norm} "
+            policy = (it.meaning is not None and it.meaning.kind == "faq" and "?" in message
+                      and scores["complaint"] <= 1 and it.meaning.confidence >= (0.5 if supposed else 0.75))
             if not policy:     # "devolver com defeito?" asks the store's policy
                 return self._set(it, "complaint", 0.9)
         if scores["human_request"] > 0:

@@ -179,8 +179,11 @@ def step(state: dict | None, msg: Message, now: float, shop) -> tuple[dict | Non
                               "o pedido não foi feito. Mande a lista de novo que eu monto outro. 🙂",
                               intent="order_expired")
     if state is None:
-        if msg.location is not None or _has(n, "confirmar", "confirmo", "confirmar pedido", "fazer pedido",
-                                            "fazer o pedido", "finalizar", "fechar pedido"):
+        # a command to a cart that is not there; "até que horas tenho que fazer o pedido pra chegar
+        # hoje?" is a question for the bot, not a command
+        if msg.location is not None or len(n.split()) <= 6 and _has(
+                n, "confirmar", "confirmo", "confirmar pedido", "fazer pedido", "fazer o pedido", "finalizar",
+                "fechar pedido"):
             return None, Turn("Você ainda não tem um carrinho. Mande a lista do que quer, por exemplo: "
                               "_2 arroz, 1 óleo e 3 leite_, que eu calculo o total e monto o pedido.",
                               intent="order_no_cart")

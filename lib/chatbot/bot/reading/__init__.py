@@ -164,8 +164,15 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         return _single(message, norm, kb, last, bot, now, words)
     answers: list[Read] = []
     greeting = False
+    # "to organizando a festa da igreja ... quanto tá o pequi?": the last part asks; the telling before it
+    # (no question mark, no number) is said, not asked
+    last_words = text.normalize(pieces[-1]).split()
+    asks_last = len(last_words) >= 4 and ("?" in pieces[-1] or last_words[0] in parts.QUESTION_OPENERS)
     for piece in pieces:
         pnorm = text.normalize(piece)
+        if asks_last and piece is not pieces[-1] and "?" not in piece and not any(c.isdigit() for c in piece) \
+                and len(pnorm.split()) > 5 and not set(pnorm.split()) & TELLING_NOT:
+            continue
         if answers and answers[-1].intent == "faq" and len(text.content_words(piece)) <= 1 \
                 and not _faq(pnorm, kb, words):
             continue          # "qual o mínimo?" right after a policy: the policy says it
@@ -205,6 +212,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
 
 
 HANDOFF = ("complaint", "human_request")
+# words that make a part a question even with no question mark ("qual a taxa de entrega e ...")
+TELLING_NOT = parts.OPENERS - frozenset({"tem", "teria", "tambem", "queria", "gostaria"})
 MONEY = re.compile(r"R\$\s*\d[\d.]*,\d{2}")
 FACTS = intents.FACT_INTENTS
 

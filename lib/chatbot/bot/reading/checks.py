@@ -24,7 +24,10 @@ MINIMUM = re.compile(r"\b(?:pedido minimo|compra minima|valor minimo|minimo (?:p
 SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
 DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo)\b")
-OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|passar ai|ir ai|chegar ai|abre|abrem|abrir|aberto|aberta|"
+# "passar aí" asks about the hours only when asked ("posso passar aí às 7?"), not told ("vou passar aí amanhã")
+OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|"
+                  r"(?:posso|da pra|consigo|se eu|tempo de|para|pra) (?:passar|ir|chegar) ai|"
+                  r"abre|abrem|abrir|aberto|aberta|"
                   r"abertos|funciona|funcionam|funcionando|atende|atendem|"
                   r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente)\b")
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")

@@ -23,7 +23,7 @@ gostaria""".split())
 # two words that open a question after "e": "e até que horas ...", "e a partir de quanto ..."
 OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas"), ("ate", "qual")})
 # a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
-ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem".split())
+ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem me diz diga".split())
 LONG = 8
 _AND = re.compile(r"(?:,\s*|\s+)e\s+(?=\S)", re.IGNORECASE)
 
@@ -59,12 +59,33 @@ def _split_on_and(chunk: str) -> list[str]:
 
 def _split_on_comma(piece: str) -> list[str]:
     """The question at the end of a long chatty clause, cut off at its comma."""
-    if len(piece.split()) <= LONG or "," not in piece:
+    if len(piece.split()) <= LONG or ("," not in piece and ":" not in piece):
         return [piece]
-    head, _, tail = piece.rpartition(",")
+    cut = max(piece.rfind(","), piece.rfind(":"))       # "... mas antes queria saber: quanto tá ...?"
+    head, tail = piece[:cut], piece[cut + 1:]
     words = text.normalize(tail).split()
     if words and words[0] in ASKING and len(head.split()) >= LONG and not any(c.isdigit() for c in head):
         return [head.strip(), tail.strip()]
+    return _split_before_question(piece)
+
+
+# the words that open the question a chatty message ends with ("... né 😂 quanto tá o pequi?")
+QUESTION_OPENERS = frozenset("quanto quanta quantos quantas qual quais".split())
+MAX_TAIL = 12
+
+
+def _split_before_question(piece: str) -> list[str]:
+    """A long chatty piece with no comma before its question: cut before the last question word,
+    when what follows is a short question and what comes before says nothing with a number."""
+    raw = piece.split()
+    if len(raw) <= LONG:
+        return [piece]
+    for i in range(len(raw) - 1, LONG - 1, -1):
+        if text.normalize(raw[i]) in QUESTION_OPENERS:
+            head, tail = " ".join(raw[:i]), " ".join(raw[i:])
+            if 4 <= len(raw) - i <= MAX_TAIL and not any(c.isdigit() for c in head):
+                return [head, tail]
+            break
     return [piece]
 
 
