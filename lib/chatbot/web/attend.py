@@ -106,6 +106,9 @@ def thread(number: str):
     return render_template("_thread.html", c=conv, myname=g.user.name)
 
 
+# The actions share one shape (route, guard, the conversation, operators' call, a log line, the answer:
+# `duplicates` pairs them); what they share is a function each (answers.conversation_key, _refused, _done),
+# and each keeps its own fields, log line and note.
 @bp.post("/conversations/<number>/reply")
 @auth.require_role("operator")
 def reply(number: str):
