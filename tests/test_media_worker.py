@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from chatbot import db
+from chatbot import clock, db
 from chatbot.bot import handoff, knowledge, nontext
 from chatbot.bot.pipeline import build_bot
 from chatbot.whatsapp import inbox, media, reactions, webhook
@@ -148,9 +148,13 @@ def test_photo_during_a_complaint_gets_no_bot_reply(tmp_path, graph):
     arrive(conn, message("text", n=1, body="a carne que comprei veio estragada, quero reclamar"))
     assert drain(w) == ["answered"]
     assert handoff.mode(conn, PNID, CUSTOMER) == "human"
+    clock.advance(60)
     arrive(conn, message("image", n=2), message("document", n=3))
     assert drain(w) == ["handoff", "handoff"]
     assert len(graph.sends()) == 1
+    # The photo is noted as the customer's latest word, as a text to the person would be.
+    seen = conn.execute("SELECT last_seen FROM conversations WHERE wa_id=?", (CUSTOMER,)).fetchone()[0]
+    assert seen == clock.now()
 
 
 def test_voice_note_to_a_person_is_transcribed_for_staff_and_not_answered(tmp_path, graph, whisper):

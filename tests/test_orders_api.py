@@ -189,3 +189,16 @@ def test_every_staff_page_s_notifier_counts_new_orders(client, shop):
     assert client.get("/notify.json", headers=BEARER).get_json()["orders"] == 1
     assert post(client, "/orders/1/status", {"status": "confirmed"}).status_code == 200
     assert client.get("/notify.json", headers=BEARER).get_json()["orders"] == 0
+
+
+def test_a_refused_change_from_the_page_goes_back_to_the_order_with_the_reason(client, shop):
+    page = {**BEARER, "Accept": "text/html"}
+    skip = client.post("/orders/1/status", data={"status": "delivered"}, headers=page)
+    assert skip.status_code == 303 and "/pedidos/1?erro=" in skip.location
+    shown = client.get(skip.location, headers=page).get_data(as_text=True)
+    assert "Próxima situação possível: confirmado, cancelado" in shown
+    bad = client.post("/orders/1/items", data={"item": "1", "action": "substitute", "sku": "0000"}, headers=page)
+    assert bad.status_code == 303 and "/pedidos/1?erro=" in bad.location
+    assert client.get("/pedidos/99", headers=page).status_code == 404
+    ok = client.post("/orders/1/status", data={"status": "confirmed"}, headers=page)
+    assert ok.status_code == 303 and ok.location.endswith("/pedidos/1?ok=Confirmado")

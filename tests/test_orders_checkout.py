@@ -349,6 +349,9 @@ def test_brcode_fields_and_crc():
     assert d["key"] == "+5582999990000" and d["name"] == "MERCADAO SAO JOAO DE MACE" and d["city"] == "MACEIO"
     assert not decode(code.replace("161.70", "161.71"))["crc_ok"]        # an amount changed after the CRC
     assert f"{crc(b'123456789'):04X}" == "29B1"        # CRC-16/CCITT-FALSE's check value
+    # Names and cities carry ASCII letters, digits and spaces only: accents folded (text.strip_accents),
+    # what has no ASCII letter dropped.
+    assert brcode.plain("Açaí & Cia — Søren ２０ 🛒", 25) == "ACAI  CIA  SREN 20"
 
 
 def test_status_text():

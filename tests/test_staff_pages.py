@@ -315,6 +315,32 @@ def test_admins_keep_accounts_on_the_web_with_names_and_roles_in_portuguese(shop
     assert post(rui, "/users/rui/delete").status_code == 400
 
 
+def form(c, path, **fields):
+    return c.post(path, data={**fields, "csrf_token": c.csrf}, headers={"Accept": "text/html"})
+
+
+def test_a_refused_form_goes_back_to_its_page_with_the_reason(shop):
+    """The browser's side of a refusal (web/answers.refused and each blueprint's handler): the
+    conversation page with the reason's code, the users' list with the reason in pt-BR."""
+    cfg, conn, app = shop
+    waiting(conn)
+    ana, bia, rui = staff(app, "ana"), staff(app, "bia"), staff(app, "rui")
+    assert post(ana, f"/conversations/{CUSTOMER}/takeover").status_code == 200
+    resp = form(bia, f"/conversations/{CUSTOMER}/reply", text="oi")
+    assert resp.status_code == 303 and resp.location.endswith(f"/conversations/{CUSTOMER}?erro=held_by_other")
+    resp = form(ana, f"/conversations/{CUSTOMER}/template", template="nenhum")
+    assert resp.status_code == 303 and resp.location.endswith("?erro=no_such_template")
+    assert post(ana, f"/conversations/{CUSTOMER}/template", template="nenhum").status_code == 400
+    resp = form(ana, "/conversations/5511999999999/reply", text="oi")
+    assert resp.status_code == 404 and "Nenhuma conversa com esse número." in resp.get_data(as_text=True)
+    resp = form(rui, "/users/ninguem/role", role="operator")
+    assert resp.status_code == 404 and "Usuário não encontrado." in resp.get_data(as_text=True)
+    resp = form(rui, "/users", name="Zé", role="operator", password="curta")
+    assert resp.status_code == 400 and "A senha precisa de pelo menos" in resp.get_data(as_text=True)
+    resp = form(rui, "/users/bia/logout")
+    assert resp.status_code == 303 and resp.location.endswith("/users?ok=sessoes")
+
+
 # -- outside the 24-hour window ---------------------------------------------------------------
 
 def test_the_template_picker_shows_its_text_and_the_thread_what_the_customer_read(tmp_path):

@@ -152,13 +152,23 @@ def test_the_browser_flow_with_forms_and_csrf(client, loaded):
     token = re.search(r'name="token" value="([^"]+)"', body).group(1)
     resp = client.post("/admin/catalog/apply", data={"token": token, "csrf_token": csrf},
                        headers={"Accept": "text/html"})
-    assert resp.status_code == 200 and "Catálogo atualizado" in resp.get_data(as_text=True)
+    done = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<h1>Catálogo atualizado</h1>" in done and "produtos em vigor" in done
+    assert '<a href="/admin/catalog">Voltar ao catálogo</a>' in done and ">Voltar<" not in done
     assert price(loaded, "1003") == 8.19
     # Rejected rows are shown in Portuguese, with no way to apply them.
     resp = upload(client, csv_bytes(edit(rows_of(), "1004", price="")), headers={"Accept": "text/html"},
                   csrf_token=csrf)
     body = resp.get_data(as_text=True)
     assert "preço vazio" in body and "Nada será alterado" in body and "Confirmar e aplicar" not in body
+    assert body.count("<h2>Linhas recusadas</h2>") == 1 and "<td>5</td>" in body
+    # A file with no usable row: refused at once, every rejected line listed under the notice.
+    rows = rows_of()
+    for r in rows:
+        r["price"] = ""
+    body = upload(client, csv_bytes(rows), headers={"Accept": "text/html"}, csrf_token=csrf).get_data(as_text=True)
+    assert 'id="refused-notice"' in body and body.count("<h2>Linhas recusadas</h2>") == 1
+    assert body.count('<td class="err">') == len(rows) > 1
 
 
 # -- FAQ ------------------------------------------------------------------------------------

@@ -224,7 +224,8 @@ def _rename_old_records(conn: sqlite3.Connection) -> None:
 
 
 # Migrations are history: an applied one is never edited, so tables of one shape written in
-# several of them (the duplicates tool pairs 0001_core.sql and 0003_ops.sql) stay as written.
+# several of them (the duplicates tool pairs 0001_core.sql with 0003_ops.sql, and 0003_ops.sql's
+# notifications with its notification_attempts and unit_failures) stay as written.
 def migration_files() -> list[tuple[str, str]]:
     folder = resources.files("chatbot") / "migrations"
     items = [(p.name[:-4], p.read_text(encoding="utf-8"))

@@ -31,7 +31,7 @@ import time
 
 from . import clock, db, events, owners, sdnotify
 from .heartbeat import Heartbeat
-from .bot import handoff, llm, nontext, unanswered
+from .bot import llm, nontext, pipeline, unanswered
 from .bot.pipeline import NEEDS_LLM
 from .bot.types import Question, Reply
 from .log import mask_phone
@@ -222,12 +222,12 @@ class Worker:
         cart = checkout.native_cart(msg["payload"]) if msg["msg_type"] == "order" else None   # a native cart
         pin = checkout.pin(msg["payload"]) if msg["msg_type"] == "location" else None       # for the checkout
         if (msg["body"] is None or not msg["body"].strip()) and \
-                handoff.mode(self.conn, msg["phone_number_id"], msg["wa_id"]) == "human":
+                (silent := pipeline.held(self.conn, msg["phone_number_id"], msg["wa_id"])) is not None:
             # A photo of the spoiled food, sent to the person holding the
             # conversation: the bot's "I can only read text" must not butt in.
             if nontext.slow(msg, self.cfg.transcription):
                 nontext.read(self.conn, self.cfg, self.client, msg)   # a voice note's transcript, for staff
-            return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True), {}, 0.0
+            return silent, {}, 0.0
         words, reply = nontext.read(self.conn, self.cfg, self.client, msg)
         if pin is not None and orders_store.load_cart(self.conn, msg["phone_number_id"], msg["wa_id"]) is None:
             pin = None              # no cart: the delivery facts for that place (nontext.location)

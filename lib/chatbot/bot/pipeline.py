@@ -86,10 +86,8 @@ class Bot:
     # -- the pipeline --------------------------------------------------------
     def answer(self, q: Question, allow_llm: bool = True) -> Reply:
         b = self.cfg.bot
-        if handoff.mode(self.conn, q.phone_number_id, q.wa_id) == "human":
-            with db.transaction(self.conn):
-                handoff.touch(self.conn, q.phone_number_id, q.wa_id)
-            return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True)
+        if (silent := held(self.conn, q.phone_number_id, q.wa_id)) is not None:
+            return silent
         kb = self.kb()
         if kb.version == 0:
             return Reply(text=replies.NO_KB, intent="no_knowledge_base", confidence=0.0, source="fallback")
@@ -227,6 +225,16 @@ class Bot:
             if self._answers % PURGE_EVERY == 0:
                 context.purge(self.conn, b.context_idle_minutes)
                 cache.purge(self.conn, b.cache_ttl_seconds)
+
+
+def held(conn, phone_number_id: str, wa_id: str) -> Reply | None:
+    """Step 1 (the worker asks it too, before it answers a photo itself): a person holds the
+    conversation: silence, the customer's message noted; None when the bot answers."""
+    if handoff.mode(conn, phone_number_id, wa_id) != "human":
+        return None
+    with db.transaction(conn):
+        handoff.touch(conn, phone_number_id, wa_id)
+    return Reply(text=None, intent="human_mode", confidence=1.0, source="system", handoff=True)
 
 
 def _not_sold(it: intents.Intent) -> bool:

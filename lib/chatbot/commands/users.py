@@ -103,6 +103,8 @@ def list_(as_json, config_path):
         click.echo(f"{r['name']:<20} {r['role']:<9} {r['sessions']:>8}  {seen}")
 
 
+# The commands share the shape of their decorator stack and docstring (as in commands/bot.py:
+# `duplicates` pairs passwd with remove); what they share is a decorator in commands/common.py.
 @users.command("passwd")
 @click.argument("name")
 @config_option

@@ -9,8 +9,9 @@ br.gov.bcb.pix and the key), 52 category (0000), 53 currency (986, real), 54 amo
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal
+
+from ..bot.text import strip_accents
 
 GUI = "br.gov.bcb.pix"
 
@@ -33,8 +34,7 @@ def crc16(data: str) -> str:
 
 def plain(value: str, limit: int) -> str:
     """Names and cities in the code: ASCII letters, digits and spaces, upper case, cut to ``limit``."""
-    ascii_only = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9 ]", "", ascii_only).strip().upper()[:limit].strip()
+    return re.sub(r"[^A-Za-z0-9 ]", "", strip_accents(value)).strip().upper()[:limit].strip()
 
 
 def payload(key: str, name: str, city: str, amount: Decimal, txid: str) -> str:

@@ -18,43 +18,31 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 
 from .. import accounts, operators, push, quickreplies
 from ..bot import unanswered
 from ..log import mask_phone
 from . import auth
-from .answers import body, error, phone_number, wants_json
+from .answers import body, conversation_key, done, error, no_such_conversation, refused, wants_json
 from .db import get_db
 
 bp = Blueprint("attend", __name__)
 log = logging.getLogger("chatbot.web")
 
 
-
-def _no_such_conversation():
-    return error(404, "Nenhuma conversa com esse número.", json_error="no such conversation")
-
-
-def _key(number: str):
-    """(phone_number_id, wa_id) of the conversation with ``number``; the request ends in a 404 if none."""
-    digits = phone_number(number)
-    key = operators.locate(get_db(), digits) if digits else None
-    if key is None:
-        abort(_no_such_conversation())
-    return key
+@bp.errorhandler(operators.Refused)
+def _refused(exc: operators.Refused):
+    """Every action here that operators refuses: the reason to scripts, the browser back to the conversation."""
+    return refused(exc, _page(request.view_args["number"], erro=exc.code))
 
 
-def _done(number: str, status: int, body: dict, note: str):
-    if wants_json():
-        return jsonify(body), status
-    return redirect(url_for("attend.conversation", number=number, ok=note), 303)
+def _page(number: str, **note) -> str:
+    return url_for("attend.conversation", number=number, **note)
 
 
-def _refused(number: str, exc: operators.Refused):
-    if wants_json():
-        return jsonify({"error": exc.code, "message": str(exc)}), exc.status
-    return redirect(url_for("attend.conversation", number=number, erro=exc.code), 303)
+def _done(number: str, status: int, data: dict, note: str):
+    return done(status, data, _page(number, ok=note))
 
 
 @bp.get("/inbox")
@@ -94,10 +82,10 @@ def _page_data(key, conv) -> dict:
 @bp.get("/conversations/<number>")
 @auth.require_role("operator")
 def conversation(number: str):
-    key = _key(number)
+    key = conversation_key(number)
     conv = operators.conversation(get_db(), key[1], g.cfg.whatsapp.templates)
     if conv is None:
-        return _no_such_conversation()
+        return no_such_conversation()
     if g.user.id is not None:
         operators.mark_read(get_db(), key, g.user.name)
     if wants_json():
@@ -111,23 +99,23 @@ def conversation(number: str):
 def thread(number: str):
     """The messages and who holds the conversation, swapped in place by static/conversation.js
     (the page is open: what it shows is read)."""
-    key = _key(number)
+    key = conversation_key(number)
     conv = operators.conversation(get_db(), key[1], g.cfg.whatsapp.templates)
     if g.user.id is not None:
         operators.mark_read(get_db(), key, g.user.name)
     return render_template("_thread.html", c=conv, myname=g.user.name)
 
 
+# The actions share one shape (route, guard, the conversation, operators' call, a log line, the answer:
+# `duplicates` pairs them); what they share is a function each (answers.conversation_key, _refused, _done),
+# and each keeps its own fields, log line and note.
 @bp.post("/conversations/<number>/reply")
 @auth.require_role("operator")
 def reply(number: str):
-    key = _key(number)
+    key = conversation_key(number)
     text = str(body().get("text") or "")
-    try:
-        oid = operators.reply(get_db(), key, g.user.name, text, g.cfg.handoff.timeout_minutes,
-                              reply_to=body().get("reply_to"))
-    except operators.Refused as exc:
-        return _refused(number, exc)
+    oid = operators.reply(get_db(), key, g.user.name, text, g.cfg.handoff.timeout_minutes,
+                          reply_to=body().get("reply_to"))
     log.info("%s queued a reply to %s (outbox %d)", g.user.name, mask_phone(key[1]), oid)
     return _done(number, 202, {"outbox_id": oid, "state": "queued", "mode": "human"}, "enviada")
 
@@ -135,12 +123,9 @@ def reply(number: str):
 @bp.post("/conversations/<number>/takeover")
 @auth.require_role("operator")
 def takeover(number: str):
-    key = _key(number)
+    key = conversation_key(number)
     confirm = str(body().get("confirm") or "") in ("1", "true", "sim")
-    try:
-        st = operators.takeover(get_db(), key, g.user.name, g.cfg.handoff.timeout_minutes, confirm=confirm)
-    except operators.Refused as exc:
-        return _refused(number, exc)
+    st = operators.takeover(get_db(), key, g.user.name, g.cfg.handoff.timeout_minutes, confirm=confirm)
     log.info("%s took over the conversation with %s", g.user.name, mask_phone(key[1]))
     return _done(number, 200, {"mode": st["mode"], "held_by": st["held_by"]}, "assumida")
 
@@ -148,12 +133,9 @@ def takeover(number: str):
 @bp.post("/conversations/<number>/transfer")
 @auth.require_role("operator")
 def transfer(number: str):
-    key = _key(number)
+    key = conversation_key(number)
     to = str(body().get("to") or "")
-    try:
-        st = operators.transfer(get_db(), key, g.user.name, to, g.cfg.handoff.timeout_minutes)
-    except operators.Refused as exc:
-        return _refused(number, exc)
+    st = operators.transfer(get_db(), key, g.user.name, to, g.cfg.handoff.timeout_minutes)
     log.info("%s passed the conversation with %s to %s", g.user.name, mask_phone(key[1]), st["held_by"])
     return _done(number, 200, {"mode": st["mode"], "held_by": st["held_by"]}, "transferida")
 
@@ -161,18 +143,15 @@ def transfer(number: str):
 @bp.post("/conversations/<number>/note")
 @auth.require_role("operator")
 def note(number: str):
-    key = _key(number)
-    try:
-        nid = operators.add_note(get_db(), key, g.user.name, str(body().get("text") or ""))
-    except operators.Refused as exc:
-        return _refused(number, exc)
+    key = conversation_key(number)
+    nid = operators.add_note(get_db(), key, g.user.name, str(body().get("text") or ""))
     return _done(number, 201, {"note_id": nid}, "nota")
 
 
 @bp.post("/conversations/<number>/resolve")
 @auth.require_role("operator")
 def resolve(number: str):
-    key = _key(number)
+    key = conversation_key(number)
     out = operators.resolve(get_db(), key, g.user.name)
     log.info("%s marked the conversation with %s resolved", g.user.name, mask_phone(key[1]))
     return _done(number, 200, out, "resolvida")
@@ -181,12 +160,9 @@ def resolve(number: str):
 @bp.post("/conversations/<number>/release")
 @auth.require_role("operator")
 def release(number: str):
-    key = _key(number)
+    key = conversation_key(number)
     data = body()
-    try:
-        out = operators.release(get_db(), key, g.user.name, str(data.get("message") or ""))
-    except operators.Refused as exc:
-        return _refused(number, exc)
+    out = operators.release(get_db(), key, g.user.name, str(data.get("message") or ""))
     log.info("%s gave the conversation with %s back to the bot", g.user.name, mask_phone(key[1]))
     return _done(number, 200, out, "devolvida")
 
@@ -194,19 +170,15 @@ def release(number: str):
 @bp.post("/conversations/<number>/template")
 @auth.require_role("operator")
 def template(number: str):
-    key = _key(number)
+    key = conversation_key(number)
     data = body()
     name = str(data.get("template") or "")
     tpl = g.cfg.whatsapp.templates.get(name)
     if tpl is None:
-        exc = operators.Refused("Modelo não configurado.", "no_such_template", 400)
-        return _refused(number, exc)
+        raise operators.Refused("Modelo não configurado.", "no_such_template", 400)
     values = data.get("values") if request.is_json else request.form.getlist("values")
     values = [str(v) for v in values] if isinstance(values, list) else []
-    try:
-        oid = operators.send_template(get_db(), key, g.user.name, tpl, values)
-    except operators.Refused as exc:
-        return _refused(number, exc)
+    oid = operators.send_template(get_db(), key, g.user.name, tpl, values)
     log.info("%s queued the template %s to %s (outbox %d)", g.user.name, name, mask_phone(key[1]), oid)
     return _done(number, 202, {"outbox_id": oid, "state": "queued"}, "modelo")
 
@@ -215,7 +187,7 @@ def template(number: str):
 @auth.require_role("operator")
 def wrong_answer(number: str, inbox_id: int):
     """"resposta errada" on a bot reply: its question goes to the managers' unanswered list."""
-    key = _key(number)
+    key = conversation_key(number)
     row = get_db().execute("SELECT 1 FROM inbox WHERE id=? AND wa_id=? AND phone_number_id=?",
                            (inbox_id, key[1], key[0])).fetchone()
     out = unanswered.report_wrong(get_db(), inbox_id, g.user.name) if row else None

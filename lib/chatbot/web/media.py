@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, g, jsonify, redirect, request, send_file, url_for
+from flask import Blueprint, g, request, send_file, url_for
 
 from .. import operators
 from ..log import mask_phone
 from ..whatsapp import media
 from . import auth
-from .answers import wants_json
-from .attend import _key, _refused
+from .answers import conversation_key, done, refused
 from .db import get_db
 
 bp = Blueprint("media", __name__)
@@ -48,7 +47,7 @@ def file(media_id: int):
 @bp.post("/conversations/<number>/attach")
 @auth.require_role("operator")
 def attach(number: str):
-    key = _key(number)
+    key = conversation_key(number)
     request.max_content_length = MAX_ATTACHMENT + 65536
     f = request.files.get("file")
     data = f.read(MAX_ATTACHMENT + 1) if f is not None else b""
@@ -59,8 +58,7 @@ def attach(number: str):
                                   str(request.form.get("caption") or ""), g.cfg.handoff.timeout_minutes,
                                   reply_to=request.form.get("reply_to"))
     except operators.Refused as exc:
-        return _refused(number, exc)
+        return refused(exc, url_for("attend.conversation", number=number, erro=exc.code))
     log.info("%s queued a file to %s (outbox %d)", g.user.name, mask_phone(key[1]), oid)
-    if wants_json():
-        return jsonify({"outbox_id": oid, "state": "queued", "mode": "human"}), 202
-    return redirect(url_for("attend.conversation", number=number, ok="enviada"), 303)
+    return done(202, {"outbox_id": oid, "state": "queued", "mode": "human"},
+                url_for("attend.conversation", number=number, ok="enviada"))

@@ -18,14 +18,14 @@ from decimal import Decimal, InvalidOperation
 
 from urllib.parse import quote as urlquote
 
-from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 
 from .. import clock
 from ..bot import fmt, knowledge
 from ..log import mask_phone
 from ..orders import store
 from . import auth
-from .answers import body, wants_json
+from .answers import body, done, refused, wants_json
 from .db import get_db
 
 bp = Blueprint("orders", __name__)
@@ -49,8 +49,12 @@ def _public(order: dict) -> dict:
     return out
 
 
-def _no_such_order():
-    return auth.error(404, "Pedido não encontrado.", json_error="no such order")
+def _order(number: int) -> dict:
+    """The order ``number``; the request ends in a 404 if there is none."""
+    order = store.get(get_db(), number)
+    if order is None:
+        abort(auth.error(404, "Pedido não encontrado.", json_error="no such order"))
+    return order
 
 
 def _version(data) -> int | None:
@@ -61,16 +65,14 @@ def _version(data) -> int | None:
         return None
 
 
-def _refused(number: int, exc: store.Refused):
-    if wants_json():
-        return jsonify({"error": exc.code, "message": str(exc)}), exc.status
-    return redirect(url_for("orders.page", number=number, erro=str(exc)), 303)
+@bp.errorhandler(store.Refused)
+def _refused(exc: store.Refused):
+    """Every change here that the store refuses: the reason to scripts, the browser back to the order."""
+    return refused(exc, url_for("orders.page", number=request.view_args["number"], erro=str(exc)))
 
 
 def _done(number: int, order: dict, note: str):
-    if wants_json():
-        return jsonify(_public(order))
-    return redirect(url_for("orders.page", number=number, ok=note), 303)
+    return done(200, _public(order), url_for("orders.page", number=number, ok=note))
 
 
 @bp.get("/orders")
@@ -90,9 +92,7 @@ def listing():
 @bp.get("/orders/<int:number>")
 @auth.require_role("operator")
 def one(number: int):
-    order = store.get(get_db(), number)
-    if order is None:
-        return _no_such_order()
+    order = _order(number)
     if wants_json():
         return jsonify(_public(order))
     return redirect(url_for("orders.page", number=number), 303)
@@ -102,11 +102,8 @@ def one(number: int):
 @auth.require_role("operator")
 def status(number: int):
     data = body()
-    try:
-        order = store.set_status(get_db(), g.cfg, number, str(data.get("status") or ""), g.user.name,
-                                 str(data.get("reason") or ""), _version(data))
-    except store.Refused as exc:
-        return _refused(number, exc)
+    order = store.set_status(get_db(), g.cfg, number, str(data.get("status") or ""), g.user.name,
+                             str(data.get("reason") or ""), _version(data))
     log.info("%s moved order %d to %s (customer %s)", g.user.name, number, order["status"],
              mask_phone(order["wa_id"]))
     return _done(number, order, store.LABELS[order["status"]])
@@ -127,19 +124,15 @@ def items(number: int):
         sku = str(data.get("sku") or "").strip()
         found = knowledge.products(conn, "sku=?", (sku,), 1) if sku else []
         if not found:
-            return _refused(number, store.Refused(f"Produto {sku or '(vazio)'} não está no catálogo.",
-                                                  "no_such_product", 400))
+            raise store.Refused(f"Produto {sku or '(vazio)'} não está no catálogo.", "no_such_product", 400)
         substitute = found[0]
         raw = str(data.get("quantity") or "").strip().replace(",", ".")
         try:
             quantity = Decimal(raw) if raw else None
         except InvalidOperation:
-            return _refused(number, store.Refused("Quantidade inválida.", "bad_quantity", 400))
-    try:
-        order = store.change_item(conn, g.cfg, number, item_id, action, g.user.name, substitute, quantity,
-                                  _version(data))
-    except store.Refused as exc:
-        return _refused(number, exc)
+            raise store.Refused("Quantidade inválida.", "bad_quantity", 400) from None
+    order = store.change_item(conn, g.cfg, number, item_id, action, g.user.name, substitute, quantity,
+                              _version(data))
     log.info("%s changed an item of order %d (%s)", g.user.name, number, action)
     return _done(number, order, "itens")
 
@@ -216,9 +209,7 @@ def pedidos_fragment():
 @bp.get("/pedidos/<int:number>")
 @auth.require_role("operator")
 def page(number: int):
-    order = store.get(get_db(), number)
-    if order is None:
-        return _no_such_order()
+    order = _order(number)
     return render_template("pedido.html", o=_shown(order), labels=store.LABELS, actions=ACTIONS,
                            ok=request.args.get("ok"), erro=request.args.get("erro"))
 
@@ -226,9 +217,7 @@ def page(number: int):
 @bp.get("/pedidos/<int:number>/separacao")
 @auth.require_role("operator")
 def picking(number: int):
-    order = store.get(get_db(), number)
-    if order is None:
-        return _no_such_order()
+    order = _order(number)
     o = _shown(order)
     sections: dict[str, list] = {}
     for i in o["items"]:

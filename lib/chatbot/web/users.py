@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, g, jsonify, render_template, request, url_for
 
 from .. import accounts, push
 from . import auth
-from .answers import body, error, wants_json
+from .answers import body, done, error, wants_json
 from .db import get_db
 
 bp = Blueprint("users", __name__)
@@ -49,10 +49,14 @@ def _page(error: str | None = None, status: int = 200, note: str | None = None):
                            error=error, note=NOTES.get(note or "")), status
 
 
-def _done(note: str, body: dict, status: int = 200):
-    if not wants_json():
-        return redirect(url_for("users.listing", ok=note), 303)
-    return jsonify(body), status
+@bp.errorhandler(accounts.AccountError)
+def _refused(exc: accounts.AccountError):
+    """What accounts refuses: the list again, the reason above it (404 for a user that does not exist)."""
+    return _page(_pt(exc), 404 if str(exc).startswith("no user") else 400)
+
+
+def _done(note: str, data: dict, status: int = 200):
+    return done(status, data, url_for("users.listing", ok=note))
 
 
 @bp.get("/users")
@@ -65,11 +69,8 @@ def listing():
 @auth.require_role("admin")
 def create():
     data = body()
-    try:
-        user = accounts.add(get_db(), str(data.get("name") or "").strip(), str(data.get("role") or ""),
-                            str(data.get("password") or ""))
-    except accounts.AccountError as exc:
-        return _page(_pt(exc), 400)
+    user = accounts.add(get_db(), str(data.get("name") or "").strip(), str(data.get("role") or ""),
+                        str(data.get("password") or ""))
     log.info("%s created the account %s (%s)", g.user.name, user.name, user.role)
     return _done("criado", {"user": user.name, "role": user.role}, 201)
 
@@ -79,10 +80,7 @@ def create():
 def change_role(name: str):
     if g.user.name.lower() == name.lower():
         return _page("Você não pode mudar o seu próprio papel.", 400)
-    try:
-        accounts.set_role(get_db(), name, str(body().get("role") or ""))
-    except accounts.AccountError as exc:
-        return _page(_pt(exc), 404 if "no user" in str(exc) else 400)
+    accounts.set_role(get_db(), name, str(body().get("role") or ""))
     log.info("%s changed the role of %s", g.user.name, name)
     return _done("papel", {"user": name, "role": accounts.get(get_db(), name).role})
 
@@ -90,10 +88,7 @@ def change_role(name: str):
 @bp.post("/users/<name>/password")
 @auth.require_role("admin")
 def reset_password(name: str):
-    try:
-        ended = accounts.set_password(get_db(), name, str(body().get("password") or ""))
-    except accounts.AccountError as exc:
-        return _page(_pt(exc), 404 if "no user" in str(exc) else 400)
+    ended = accounts.set_password(get_db(), name, str(body().get("password") or ""))
     log.info("%s set a new password for %s (%d session(s) ended)", g.user.name, name, ended)
     return _done("senha", {"user": name, "ended": ended})
 
@@ -106,9 +101,7 @@ def end_sessions(name: str):
     except accounts.AccountError:
         return error(404, "Usuário não encontrado.", json_error="no such user")
     log.info("%s ended %d session(s) of %s", g.user.name, ended, name)
-    if not wants_json():
-        return redirect(url_for("users.listing", ok="sessoes"), 303)
-    return jsonify({"user": name, "ended": ended})
+    return _done("sessoes", {"user": name, "ended": ended})
 
 
 @bp.post("/users/<name>/delete")
@@ -116,10 +109,7 @@ def end_sessions(name: str):
 def remove(name: str):
     if g.user.name.lower() == name.lower():
         return _page("Você não pode remover a sua própria conta.", 400)
-    try:
-        accounts.remove(get_db(), name)
-    except accounts.AccountError as exc:
-        return _page(_pt(exc), 404)
+    accounts.remove(get_db(), name)
     push.forget_user(get_db(), name)
     log.info("%s removed the account %s", g.user.name, name)
     return _done("removido", {"removed": name})
