@@ -93,6 +93,8 @@ _RANK = {key: i for names in HEADER_NAMES.values() for i, key in enumerate(names
 
 def header_key(text: str) -> str:
     """'Cód. Barras' -> 'cod barras', 'Preço_Venda' -> 'preco venda': how header names are compared."""
+    # ASCII only, not text.strip_accents: a character with no ASCII form (a soft hyphen in "Pre\xadço")
+    # is dropped, not made a word break; the keys are stored in kb_column_names, so they stay as they are.
     t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", t).split())[:80]
 
