@@ -382,3 +382,53 @@ def test_a_problem_supposed_asks_the_policy_and_a_long_question_is_no_cart_comma
     both = ask(sample_bot, "quanto é o frete pro monte castelo e ate que horas tenho q fazer o pedido pra chegar "
                            "no mesmo dia?", who="2").text
     assert "R$ 9,90" in both and "16h" in both and "carrinho" not in both
+
+
+def test_quote_edits_with_amounts_units_and_words_around(tmp_path):
+    """Issue 19, 4 and 20: "põe mais 1 kg de X e 3 kg de Y" is two adds; "troca A por 2 kg de B" takes
+    the new amount; "tira 1 kg da Y" takes less of it; "na verdade" and "mesma quantidade" are words around."""
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store2")
+    try:
+        ask(bot, "orçamento: 1 kg de alcatra e 1 kg de picanha")
+        added = ask(bot, "põe mais 1 kg de alcatra e 3 kg de linguiça").text
+        assert "2 kg Alcatra" in added and "3 kg Linguiça" in added and "R$ 234,40" in added, added
+        ask(bot, "quanto fica 2 kg de picanha, 3 kg de linguiça toscana e 1 kg de alcatra?", who="2")
+        edited = ask(bot, "na vdd troca a alcatra por 2 kg de costela e tira 1 kg da linguiça", who="2").text
+        assert "2 kg Costela" in edited and "2 kg Linguiça" in edited and "R$ 255,40" in edited, edited
+    finally:
+        conn.close()
+        clock.unfreeze()
+
+
+@pytest.mark.parametrize("message,starts,needs", [
+    ("tem lenha pra churrasqueira?", "Não", "não vendemos"),         # no FAQ about the barbecue's meat
+    ("tenho umas garrafa de cerveja vazia, vcs pegam de volta e desconta na compra?", "Sim", "casco"),
+    ("preciso da nota com os dados da minha lanchonete, da pra fazer?", "Sim", "CNPJ"),
+    ("vou ai de carro, consigo parar dentro?", "Sim", "estacionamento"),
+    ("vcs tem desconto pra quem compra muito?", "📦", "atacado"),
+])
+def test_faq_by_meaning_only_and_what_a_policy_is_asked_with(tmp_path, message, starts, needs):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store3")
+    try:
+        reply = ask(bot, message).text
+        assert reply.startswith(starts) and needs in reply, reply
+    finally:
+        conn.close()
+        clock.unfreeze()
+
+
+@pytest.mark.parametrize("message,starts,needs", [
+    ("se minha compra der uns 300 conto eu ainda pago a taxa de entrega?", "Não", "R$ 280,00"),
+    ("compra de 200 reais paga frete?", "Sim", "R$ 11,50"),
+])
+def test_asked_whether_the_fee_is_paid_the_answer_is_the_other_way_round(tmp_path, message, starts, needs):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store4")
+    try:
+        reply = ask(bot, message).text
+        assert reply.startswith(starts) and needs in reply, reply
+    finally:
+        conn.close()
+        clock.unfreeze()

@@ -54,6 +54,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                     "esta barato", "saldao"]),
     "wholesale": ({"atacado", "revenda", "revender", "revendo", "comerciante"},
                   ["caixa fechada", "pacote fechado", "em quantidade", "grande quantidade", "quantidade minima",
+                   "compra muito", "compram muito", "comprar muito", "compra bastante", "comprar bastante",
                    "a partir de quanto", "a partir de quantos", "a partir de quantas", "se eu levar",
                    "se levar", "se eu comprar", "levando mais", "comprando mais", "mais barato se",
                    "preco de atacado", "no volume", "compra em quantidade", "varias unidades"]),

@@ -20,8 +20,6 @@ FACT_INTENTS = ("hours", "location", "delivery", "payment")
 PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
 SOCIAL = ("greeting", "thanks", "goodbye", "acknowledge")
 FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
-FAQ_GENERIC = frozenset("produto posso pode faz fazem loja compra comprar existe algum alguma funciona fica "
-                        "aceita aceitam vende vendem cliente".split())
 AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se".split())
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?"
@@ -77,20 +75,12 @@ class Classifier:
         """Per knowledge-base version: the FAQ index and the known words."""
         if kb.version == self._built_for:
             return
-        self.faq_words = [set(text.content_words(q)) - FAQ_GENERIC for q, _ in kb.faq]
-        counts: dict[str, int] = {}
-        for words in self.faq_words:
-            for w in words:
-                counts[w] = counts.get(w, 0) + 1
-        n = max(len(self.faq_words), 1)
-        self.faq_weight = {w: 1.0 + (n - c) / n for w, c in counts.items()}
-        self.faq_vocab = tuple(sorted(counts))
-        self.faq_unique = {w: c == 1 and w not in self.cue_set for w, c in counts.items()}
         self.retriever = retrieval.Retriever(kb)
         self.categories = sections.categories(self.conn)
         self.aliases = quote.aliases(self.conn)
         self.area_vocab = tuple(sorted({a for area in kb.delivery.get("areas", []) for a in text.stems(area)}))
-        self.known = (self.cue_set | text.STOPWORDS | set(self.searcher.vocab()) | set(counts)
+        faq_words = {w for q, _ in kb.faq for w in text.content_words(q)}
+        self.known = (self.cue_set | text.STOPWORDS | set(self.searcher.vocab()) | faq_words
                       | {w for a in kb.delivery.get("areas", []) for w in text.stems(a)})
         self._built_for = kb.version
 
@@ -185,11 +175,10 @@ class Classifier:
         self._delivery(it, stems, norm, kb)
         if it.payment and scores["payment"] == 0:
             scores["payment"] = 1
-        it.faq, faq_score = self._faq(stems)
+        it.faq, faq_score = None, 0.0
         if sure and it.meaning.kind == "faq" and not (found and found.complete) \
                 and max((scores[i] for i in FACT_INTENTS), default=0) < 1:     # "delivery" says it already
-            if it.faq is None or faq_score < 0.75:
-                it.faq, faq_score = it.meaning.index, 0.75
+            it.faq, faq_score = it.meaning.index, max(0.75, it.meaning.confidence)
         c = _Case(it=it, scores=scores, facts={i: scores[i] for i in FACT_INTENTS if scores[i] > 0},
                   found=found, faq_score=faq_score, stems=stems, days=days,
                   anaphoric=bool(stems) and stems[0] == "e" and len(stems) <= 10,
@@ -275,35 +264,6 @@ class Classifier:
             if words and len(words) <= 4:
                 it.other_area = " ".join(words)
 
-    def _faq(self, stems: list[str]) -> tuple[int | None, float]:
-        words = {s for s in stems if s not in text.STOPWORDS and s not in FAQ_GENERIC}
-        # a FAQ word is in the message when a message word equals it, shares its first six
-        # letters (estacionar/estacionamento), or is a typo of it ("estacionamneto"): sets, so
-        # the work is linear in the message; typos only among the words given correction
-        prefixes = {s[:6] for s in words if len(s) >= 6}
-        typos = {w for s in text.fuzzy_words([s for s in stems if s in words and len(s) >= 5])
-                 for w in text.similar(s, self.faq_vocab, 0.85)}
-        best, best_score = None, 0.0
-        for i, faq_words in enumerate(self.faq_words):
-            if not faq_words:
-                continue
-            score = self._faq_hit(i, words, prefixes, typos)
-            if score > best_score:
-                best, best_score = i, score
-        if best is None or best_score < 0.34:
-            return None, 0.0
-        return best, best_score
-
-    def _faq_hit(self, i: int, words: set, prefixes: set, typos: set) -> float:
-        faq_words = self.faq_words[i]
-        total = sum(self.faq_weight[w] for w in faq_words)
-        hits = [w for w in faq_words if w in words or (len(w) >= 6 and w[:6] in prefixes) or w in typos]
-        score = sum(self.faq_weight[w] for w in hits) / total
-        # a long word only this entry has ("estacionamento", "contratando") says enough alone
-        if any(len(w) >= 6 and self.faq_unique.get(w) for w in hits):
-            score = max(score, 0.6)
-        return score
-
 
 # -- the decision, as an ordered table of rules ---------------------------------
 # After the early exits (complaint, a person, a shopping list), ``classify``
@@ -338,8 +298,14 @@ def _wholesale(c: _Case):
     return None
 
 
+PROMO_NOUNS = frozenset("promocao promocoes oferta ofertas encarte tabloide folheto liquidacao".split())
+
+
 def _promotions(c: _Case):
     s = c.scores["promotions"]
+    m = c.it.meaning
+    if s <= 1 and m is not None and m.kind == "faq" and m.confidence >= 0.6 and not PROMO_NOUNS.intersection(c.stems):
+        return None      # "vocês pegam o casco e descontam na compra?": a policy, not the promotions
     return "promotions" if s >= 1 or (s > 0 and not c.strong_fact) else None
 
 

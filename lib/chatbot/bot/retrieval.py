@@ -26,6 +26,7 @@ import snowballstemmer
 from . import fmt, text
 
 THRESHOLD = 0.5
+TYPO_MIN_LETTERS = 8
 # The weight against the confidence of a query word no document is asked with ("lugar", "banheiro"):
 # about that of a word half of ten documents share ("lugar pra deixar o carro": the car decides).
 OOV_WEIGHT = 0.7
@@ -52,6 +53,11 @@ SYNONYMS = {
     "contratam": "contratando", "cupom": "nota fiscal", "notinha": "nota fiscal", "defeito": "trocar devolver",
     "devolucao": "devolver", "troca": "trocar", "cidade": "endereco", "fone": "telefone", "celular": "telefone",
     "whatsapp": "telefone", "zap": "telefone", "cesta": "cesta basica", "buscar": "retirar retirada",
+    "empresa": "cnpj", "firma": "empresa cnpj", "lanchonete": "empresa cnpj",
+    "kit": "cesta basica", "kits": "cesta basica", "parar": "estacionamento", "estaciono": "estacionamento",
+    "vazia": "casco retornavel", "vazias": "casco retornavel", "vazio": "casco retornavel",
+    "vazios": "casco retornavel", "garrafa": "casco", "garrafas": "casco", "retornavel": "casco",
+    "retornaveis": "casco",
     "busco": "retirar retirada", "cestas": "cesta basica",
 }
 # A message that asks to buy or sell something names a product, not what the synonyms stand
@@ -121,6 +127,12 @@ class Retriever:
             self.docs.append((kind, None))
             bags.append(stem_words(words + " " + facts.get(kind, "")))   # a kind with no facts in the store file
             self.asked.append(set(stem_words(words)))
+        # the words the documents are written with, and the customers' words for them: a word of
+        # the message that is none of these may be a typo of one ("estacionamneto")
+        written = [q + " " + a for q, a in kb.faq] + list(FACT_WORDS.values()) + list(facts.values())
+        self.surface = tuple(sorted({t for doc in written for t in text.tokens(doc) if len(t) >= 5}
+                                    | {w for w in SYNONYMS if len(w) >= 5}))
+        self._surface_set = frozenset(self.surface)
         self.tf = [{} for _ in bags]
         df: dict[str, int] = {}
         for tf, bag in zip(self.tf, bags):
@@ -146,30 +158,46 @@ class Retriever:
             out.append(s)
         return out
 
-    def best(self, message: str) -> Hit | None:
-        groups = stem_groups(message)
-        words = list(dict.fromkeys(w for g in groups for w in g))
-        if not words or not self.docs:
-            return None
-        scores = self.scores(words)
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])
-        top = order[0]
-        if scores[top] <= 0:
-            return None
-        # confidence: the share of the query's words (one per group of synonyms, weighted by
-        # IDF) that the best document has, in what it answers rather than only in its answer
+    def _share(self, groups: list[set[str]], doc: int) -> float:
+        """The share of the query's words (one per group of synonyms, weighted by IDF) that a
+        document has, in what it answers rather than only in its answer."""
         matched = weight = 0.0
         for g in groups:
             asked = [w for w in g if w in self.asked_any]
             # a word no document is asked with ("lugar", "deixar", "banheiro") weighs OOV_WEIGHT
             w_idf = max(self.idf[w] for w in asked) if asked else self.oov
             weight += w_idf
-            if any(w in self.asked[top] for w in g):
+            if any(w in self.asked[doc] for w in g):
                 matched += w_idf
-            elif any(w in self.tf[top] for w in g):
+            elif any(w in self.tf[doc] for w in g):
                 matched += ANSWER_ONLY * w_idf
-        confidence = matched / weight if weight else 0.0
-        if len(order) > 1 and scores[order[1]] > 0.9 * scores[top]:
+        return matched / weight if weight else 0.0
+
+    def corrected(self, message: str) -> str:
+        """The message with its typos of the documents' words put right (text.correct's rules)."""
+        toks = text.tokens(message)
+        # long words only: a short one is often another word one slip away ("carvao" is not "cartao")
+        odd = text.fuzzy_words([t for t in toks if len(t) >= TYPO_MIN_LETTERS and t not in self._surface_set
+                                and t not in STOP and not t[0].isdigit()])
+        if not odd:
+            return message
+        return " ".join((text.correct(t, self.surface) or t) if t in odd else t for t in toks)
+
+    def best(self, message: str) -> Hit | None:
+        groups = stem_groups(self.corrected(message))
+        words = list(dict.fromkeys(w for g in groups for w in g))
+        if not words or not self.docs:
+            return None
+        scores = self.scores(words)
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        if scores[order[0]] <= 0:
+            return None
+        # of the best few by BM25, the one that asks what the message asks: "vocês dão nota fiscal?"
+        # is the entry asked "emitem nota fiscal?", not the one whose answer mentions the receipt
+        near = [i for i in order[:3] if scores[i] >= 0.8 * scores[order[0]]]
+        top = max(near, key=lambda i: (self._share(groups, i), scores[i]))
+        confidence = self._share(groups, top)
+        if any(i != top and scores[i] > 0.9 * scores[top] for i in order[:2]):
             confidence *= 0.8        # two documents nearly tie: less sure
         kind, index = self.docs[top]
         return Hit(kind, index, round(confidence, 3), round(scores[top], 3), len(groups))

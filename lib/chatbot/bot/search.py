@@ -17,7 +17,7 @@ from . import knowledge, text
 NOT_PRODUCT = frozenset("""
 loja mercado supermercado atacarejo produto item coisa marca promocao oferta desconto atacado varejo
 entrega frete compra comprar levar leva pegar quero preciso procuro procurando encontrar acha achar
-disponivel estoque voce voces levando comprando pegando levo compro pego cada
+disponivel estoque voce voces levando comprando pegando levo compro pego cada quem muito muita bastante
 """.split())
 # Packaging words: part of the question when some product has them, ignored otherwise.
 SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro".split())

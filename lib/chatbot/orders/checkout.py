@@ -115,10 +115,21 @@ R_SWAP = re.compile(rf"^(?:{V_SWAP})\s+{_ART}(.+?)\s+(?:pelo|pela|pelos|pelas|po
 R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro)\s+({_NUM})(?:\s+\w+)?$")
 R_ADD = re.compile(rf"^(?:(?:{V_ADD})\s+)+(?:mais\s+)?({_NUM})\s+(?:de\s+)?(.+)$")
 R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
+# "tira 1 kg da linguiça", "tira 2 do arroz": less of it, not all of it
+R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:kg|quilos?|unidades?|un)?\s+"
+                    r"(?:de|do|da|dos|das)\s+(.+)$")
+# "... e 3 kg de linguiça" after an add: one more add with the same verb
+_AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
+# said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
+_LEAD = re.compile(r"^(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|pensando bem|melhor)\s+")
+_SAME_QTY = re.compile(r"\s+(?:na )?mesma (?:quantidade|qtd|qtde|qnt)$")
+# a new quantity with its unit in front of the product: "2kg de picanha", "12 latinhas de coca"
+_QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:kg|quilos?|unidades?|un|latinhas?|latas?|pacotes?|garrafas?|caixas?)?\s+"
+                        r"(?:de\s+)?(.+)$")
 SPLIT = re.compile(rf"\s*(?:,|;|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
                    rf"{V_SWAP})\b)")
 NOT_NAME = frozenset("de do da o a os as um uma pacote pacotes unidade unidades caixa caixas lata latas kg "
-                     "quilo quilos garrafa garrafas mais item itens".split())
+                     "quilo quilos garrafa garrafas mais item itens saco sacos fardo fardos".split())
 
 
 # -- the state -------------------------------------------------------------------
@@ -333,12 +344,13 @@ def _edits_of(n: str) -> list[tuple]:
     ("add", words, qty), ("swap", words, words), or ("bad", clause) for a clause read as none."""
     if not n:
         return []
+    n = _LEAD.sub("", n)
     n = re.sub(r"^(?:pode|por favor|favor|ai|entao|e)\s+", "", n)
     n = re.sub(r"\s+(?:por favor|pfv|pf)$", "", n)
     clauses = [c for c in SPLIT.split(n) if c]
     out = []
     for c in clauses:
-        c = re.sub(r"^(?:pode|tambem|e)\s+", "", c).strip()
+        c = _SAME_QTY.sub("", re.sub(r"^(?:pode|tambem|e)\s+", "", c).strip())
         if R_CLEAR.match(c):
             out.append(("clear",))
         elif m := R_SWAP.match(c):
@@ -346,7 +358,12 @@ def _edits_of(n: str) -> list[tuple]:
         elif m := R_SET.match(c):
             out.append(("set", m.group(1), m.group(2)))
         elif m := R_ADD.match(c):
-            out.append(("add", m.group(2), m.group(1)))
+            # "põe mais 1 kg de alcatra e 3 kg de linguiça": each amount is an add
+            first, *more = _AND_NUM.split(m.group(2))
+            out.append(("add", first, m.group(1)))
+            out += [("add", a.group(2), a.group(1)) for x in more if (a := R_ADD.match("mais " + x))]
+        elif m := R_LESS.match(c):
+            out.append(("less", m.group(2), m.group(1)))
         elif m := R_REMOVE.match(c):
             if _has(m.group(1), "loja", "na loja"):      # "retirar na loja" is pickup, not an edit
                 return []
@@ -438,8 +455,13 @@ def _apply_one(state: dict, e: tuple, shop, chosen: str | None = None) -> str | 
         qty, why = read_qty(e[2])
         if why:
             return f"❓ {items[i]['name']}: {why}"
+        if kind == "less":
+            left = Decimal(items[i]["qty"]) - qty
+            if left <= 0:
+                return f"🗑️ Tirei {items.pop(i)['name']}."
+            return _set(items, i, left, shop)
         return _set(items, i, Decimal(items[i]["qty"]) + qty if kind == "add" else qty, shop)
-    if kind in ("remove", "swap"):
+    if kind in ("remove", "swap", "less"):
         return f"❓ Não achei “{e[1]}” no seu carrinho."
     # set or add a product not in the cart: from the catalog (or the choice made for it)
     qty, why = read_qty(e[2])
@@ -486,10 +508,10 @@ def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> s
     """"troca o café pelo pilão" keeps the quantity; "troca as coca 2l por 12 coca lata" takes the new one."""
     items = state["items"]
     old = items[i]
-    first, _, rest = words.partition(" ")
-    new_qty = read_qty(first)[0] if rest and (first[:1].isdigit() or first in NUMBER_WORDS) else None
+    m = _QTY_FIRST.match(words)
+    new_qty = read_qty(m.group(1))[0] if m else None
     if new_qty is not None:
-        words = rest
+        words = m.group(2)
     if chosen:
         p = shop.product(chosen)
     else:

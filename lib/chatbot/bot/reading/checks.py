@@ -21,6 +21,8 @@ INSTALLMENT = re.compile(r"\b(?:parcel\w*|dividir|divide|dividido|vezes|\d{1,2}\
 FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem (?:a |o )?taxa|sem (?:o )?frete|isent[oa]|nao pagar|"
                   r"(?:nao|sem) (?:pagar|pago|paga|cobrar|cobra|cobram) (?:a |o )?(?:taxa|frete|entrega))\b")
 MINIMUM = re.compile(r"\b(?:pedido minimo|compra minima|valor minimo|minimo (?:para|pra) (?:entreg\w*|pedir))\b")
+PAYS_FEE = re.compile(r"\b(?:pago|paga|pagar|pagaria|pagarei|cobra|cobram|cobrado|cobrada|tem)\s+"
+                      r"(?:a |o )?(?:taxa|frete)\b")
 SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
 DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo)\b")
@@ -116,9 +118,18 @@ def free_delivery(norm: str, kb: KB, about_delivery: bool = False) -> str | None
     pra não pagar?" (after a delivery question: ``about_delivery``) is free_above itself."""
     amount = slots.money(norm)
     d = kb.delivery
-    if not FREE.search(norm) or not d.get("available", False):
+    # "com 300 eu ainda pago a taxa?" asks the same, the other way round: yes means not free
+    pays = amount is not None and not FREE.search(norm) and PAYS_FEE.search(norm) is not None
+    if not (FREE.search(norm) or pays) or not d.get("available", False):
         return None
     fee, free = d.get("fee"), d.get("free_above")
+    if pays and fee and free:
+        free = Decimal(str(free))
+        if amount > free:
+            return (f"Não, com {money_text(amount)} você não paga a taxa: a entrega é grátis em compras acima de "
+                    f"{money_text(free)}. 🚚")
+        return (f"Sim, com {money_text(amount)} a taxa de entrega é {money_text(Decimal(str(fee)))}: a entrega "
+                f"é grátis em compras acima de {money_text(free)}.")
     if amount is None:
         if not (HOW_MUCH.search(norm) and free and (SHIPPING.search(norm) or about_delivery)):
             return None    # "quanto preciso comprar pra ter frete grátis?" asks the threshold
