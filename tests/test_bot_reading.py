@@ -432,3 +432,22 @@ def test_asked_whether_the_fee_is_paid_the_answer_is_the_other_way_round(tmp_pat
     finally:
         conn.close()
         clock.unfreeze()
+
+
+def test_two_questions_joined_by_e_before_a_day_or_a_condition(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store3")
+    try:
+        both = ask(bot, "qto ta a cuca de uva e se eu quiser encomendar uma de outro sabor tenho q pedir com "
+                        "qtos dias?").text
+        assert "R$ 19,90" in both and "2 dias" in both, both
+        hours = ask(bot, "quanto ta o pao sovado e sabado vcs vao ate q horas?", who="2").text
+        assert "Pão Sovado" in hours and "20h" in hours, hours
+        ask(bot, "qto ta o oleo soya?", who="3")
+        box = ask(bot, "e levando uma caixa com 24?", who="3").text
+        assert "24x Óleo" in box and "R$ 158,16" in box, box
+        area = ask(bot, "entregam no sarandi?", who="4").text
+        assert "R$ 100,00" in area, area           # the minimum order goes with the yes
+    finally:
+        conn.close()
+        clock.unfreeze()

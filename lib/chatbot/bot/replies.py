@@ -132,7 +132,8 @@ def delivery(intent: Intent, kb: KB, original: str) -> tuple[str, bool]:
     areas = d.get("areas", [])
     fee = _fee_text(d)
     if intent.area:
-        return f"Sim, entregamos em {intent.area}! 🚚 {fee}", True
+        least = f" O pedido mínimo para entrega é {fmt.money(float(d['min_order']))}." if d.get("min_order") else ""
+        return f"Sim, entregamos em {intent.area}! 🚚 {fee}{least}", True
     if intent.other_area and areas:
         place = text.original_span(original, intent.other_area) or intent.other_area.title()
         return (f"Infelizmente ainda não entregamos em {place}. 😕 Atendemos estes bairros: "

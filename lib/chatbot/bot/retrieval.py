@@ -89,6 +89,8 @@ def stem_groups(message: str) -> list[set[str]]:
     out = []
     for tok in words:
         group = {_stem(w) for w in (tok + " " + synonyms.get(tok, "")).split()}
+        if len(tok) >= 8 and tok[-4:] in ("inho", "inha"):      # "temperadinha" is "temperada"
+            group.add(_stem(tok[:-4] + tok[-1]))
         if group not in out:
             out.append(group)
     return out

@@ -139,7 +139,8 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
 def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
     words = "|".join(sorted(packs, key=len, reverse=True))
     count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez)"
-    first = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|com|c/)\s+(\d{{1,3}})\s+(?:unidades\s+|un\s+)?(?:de\s+)?",
+    first = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|com|c/)\s+(\d{{1,3}})(?:\s+|(?=[?!.,]|$))"
+                       r"(?:unidades\s+|un\s+)?(?:de\s+)?",
                        re.IGNORECASE)
     # the product's words are few: a bound keeps a long text linear; a size may be among them
     # ("coca 2l"), a bare count may not
@@ -380,6 +381,7 @@ def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
     """"e se forem 15?", "e 3 kg dá quanto?", "levando 4 sai mais barato?" after a product: its quote."""
     if not last or last.get("intent") not in PRODUCT_INTENTS or not last.get("skus"):
         return None
+    norm = text.normalize(rewrite(piece))        # "e levando uma caixa com 24?" is 24 of them
     toks = norm.split()
     if len(toks) > MAX_FOLLOW_UP_WORDS:
         return None

@@ -19,9 +19,10 @@ MAX_CHARS = 600      # and so is a text this long
 # words that open a question of their own after "e" ("e entregam no centro?")
 OPENERS = frozenset("""quanto quanta quantos quantas qual quais como onde quando voces vcs vc aceita aceitam
 entrega entregam entregar tem teria posso pode podem faz fazem montam parcela parcelam tambem queria
-gostaria""".split())
+gostaria domingo segunda terca quarta quinta sexta sabado feriado amanha hoje""".split())
 # two words that open a question after "e": "e até que horas ...", "e a partir de quanto ..."
-OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas"), ("ate", "qual")})
+OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas"), ("ate", "qual"),
+                           ("se", "eu"), ("se", "quiser"), ("se", "for")})
 # a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
 ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem me diz diga".split())
 LONG = 8
