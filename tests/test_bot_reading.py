@@ -451,3 +451,15 @@ def test_two_questions_joined_by_e_before_a_day_or_a_condition(tmp_path):
     finally:
         conn.close()
         clock.unfreeze()
+
+
+def test_a_packaging_the_store_lacks_and_another_brand_in_a_follow_up(tmp_path, sample_bot):
+    lata = ask(sample_bot, "qto ta a coca lata?").text          # the sample store sells the 2 L only
+    assert lata.startswith("Não encontrei exatamente") and "não vendemos" in lata, lata
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path / "s4", "store4")
+    try:
+        both = ask(bot, "quanto ta a heineken long neck? e a skol lata?").text
+        assert "R$ 5,99" in both and "R$ 3,39" in both, both
+    finally:
+        conn.close()

@@ -56,7 +56,11 @@ def _named(words: list[str], original: str) -> str:
     if len(words) > MAX_NAMED_WORDS:
         return "esse produto"
     shown = text.original_span(original, " ".join(words)) or " ".join(words)
-    shown = _HOUR.sub("", _MONEY.sub("", shown)).strip(" ?!.,")
+    for _ in range(3):     # taking "R$..." out can leave "...1reais" standing alone: again until none
+        shown, found = _MONEY.subn("", shown)
+        if not found:
+            break
+    shown = _HOUR.sub("", shown).strip(" ?!.,")
     return f"*{shown}*" if shown and len(shown) <= MAX_NAMED_CHARS else "esse produto"
 
 

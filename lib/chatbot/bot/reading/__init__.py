@@ -311,6 +311,13 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
         return Read(f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕 Do mesmo tipo, temos:\n"
                     + "\n".join(product_replies.line(m.product) for m in opposite[:3]), "product_price",
                     {"skus": [m.product.sku for m in opposite[:3]]})
+    kinds = _kinds_asked(norm, words)
+    lacking_kind = [m for m in complete if kinds and not kinds <= _own_words(m.product)]
+    if complete and len(lacking_kind) == len(complete):      # "coca lata" where only the 2L is sold
+        asked = product_replies._named(res.query, piece)
+        return Read(f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕 Do mesmo tipo, temos:\n"
+                    + "\n".join(product_replies.line(m.product) for m in complete[:3]), "product_price",
+                    {"skus": [m.product.sku for m in complete[:3]]})
     if not res.matches or complete or notsold.applies(res):
         return None        # a product asked whole, or one notsold.py already says we lack
     best = res.matches[0]
@@ -328,6 +335,26 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
 
 
 LINKS = frozenset("de do da sabor tipo".split())
+
+
+# the packaging a customer may ask by, as a kind of the product ("coca lata", "guaraná pet")
+PACKAGINGS = frozenset("lata latinha garrafinha pet longneck refil sache".split())
+
+
+def _kinds_asked(norm: str, words) -> set[str]:
+    """The packaging words of the message that name a kind of product (variants of the vocabulary)."""
+    return {t for t in norm.split() if t in PACKAGINGS and t in words.variants}
+
+
+def _own_words(p: knowledge.Product) -> set[str]:
+    """The words a product is known by: its name, brand, unit and aliases, normalized."""
+    said = text.normalize(" ".join([p.name, p.brand, p.unit, *p.aliases]))
+    own = set(said.split())
+    if "long neck" in said:
+        own.add("longneck")
+    if own & {"lata", "latinha"}:
+        own |= {"lata", "latinha"}
+    return own
 
 
 def _opposite(norm: str, m) -> bool:
@@ -458,6 +485,9 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
     if not products:
         return None
     p = products[0]
+    named = bot.searcher.search(" ".join(t for t in toks if t not in asked), drop=quote.FILLER | cues_words())
+    if named.best and named.best.complete and named.best.product.sku != p.sku:
+        return None          # "e a skol lata?" after the Heineken: another product, asked afresh
     kind = [t for t in text.normalize(p.name).split() if not SIZE.match(t)][:1]      # its head word
     brand = text.normalize(p.brand).split()
     query = " ".join(kind + brand + asked)
