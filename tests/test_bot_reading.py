@@ -463,3 +463,23 @@ def test_a_packaging_the_store_lacks_and_another_brand_in_a_follow_up(tmp_path, 
         assert "R$ 5,99" in both and "R$ 3,39" in both, both
     finally:
         conn.close()
+
+
+def test_what_is_cooked_is_not_an_item_and_an_occasion_is_not_a_section(sample_bot):
+    quote = ask(sample_bot, "vou fazer uma lasanha e um arroz pro almoço de domingo, entao me ve 2 kg de carne moida "
+                            "e 1 feijao carioca, quanto vai dar?").text
+    assert "2 kg Carne Moída" in quote and "1x Feijão" in quote and "Arroz" not in quote and "lasanha" not in quote
+    promos = ask(sample_bot, "o que tem de promoção pro churrasco de sábado?", who="2").text
+    assert "Picanha" in promos and "Cerveja" in promos, promos      # the drinks too, not the butcher's only
+
+
+def test_a_chatty_piece_without_an_amount_is_not_read_as_a_typo_of_a_product(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store4")
+    try:
+        reply = ask(bot, "to fazendo a compra do mes, vou querer 2 arroz de 5 quilos e 4 feijao carioca, "
+                         "ve o total pra mim").text
+        assert "Polvilho" not in reply and "2x Arroz" in reply, reply      # "fazendo" is not "azedo"
+    finally:
+        conn.close()
+        clock.unfreeze()

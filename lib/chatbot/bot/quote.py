@@ -126,6 +126,8 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         if p is None:
             res = searcher.search(" ".join(item.words), drop=drop | FILLER)
             complete = [m for m in res.matches if m.complete]     # best first
+            if item.amount is None and (len(words) > 4 or any(w != c for w, c in res.corrected.items())):
+                complete = []    # no amount, and only a typo away or many words: chatter ("to fazendo a compra")
             if not complete:
                 if item.amount is not None:
                     quote.not_found.append(" ".join(words))

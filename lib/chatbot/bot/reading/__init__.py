@@ -88,10 +88,16 @@ def _purposes(message: str, words: vocab_mod.Vocab) -> str:
     if len(low) != len(message):
         return message
     lead_pattern, tail_pattern = _purpose_patterns(words.purposes)
-    lead = lead_pattern.match(low)
-    if lead:
+    lead = lead_pattern.match(low) or _COOKING.match(low)
+    if lead and any(c.isdigit() for c in low[lead.end():]):
         message, low = message[lead.end():], low[lead.end():]
     return _cut(message, low, tail_pattern)
+
+
+# what the customer will cook, before the list: "vou fazer uma lasanha e um arroz pro almoço, então me vê 2 kg..."
+_COOKING = re.compile(r"\s*(?:(?:oi|ola|bom dia|boa tarde|boa noite)\W+)?(?:eu\s+)?(?:vou|vamos|vo|to|tou|estou)\s+"
+                      r"(?:fazer|preparar|fazendo|preparando|cozinhar|cozinhando)\b[^,;:\n\d]{0,120}[,;:]\s*"
+                      r"(?:(?:entao|ai|dai|e)\s+)?")
 
 
 @functools.lru_cache(maxsize=4)
@@ -555,8 +561,8 @@ def _promotions(norm: str, bot, words) -> Read | None:
             skus += shown
         return Read("\n\n".join(bodies), "promotions", {"skus": skus[:20]})
     occasion = next((o for o in words.occasions if o in norm and text.has_phrase(norm, o)), None)
-    if occasion is None or found:
-        return None
+    if occasion is None or (found and not set(text.stems(occasion)) & set(text.stems(norm))):
+        return None      # "promoção pro churrasco": the occasion, though "churrasco" also names the butcher's
     goods = words.occasions[occasion]
     promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
               if any(text.has_phrase(text.normalize(p.name), g) for g in goods)]
@@ -565,9 +571,12 @@ def _promotions(norm: str, bot, words) -> Read | None:
         return Read(f"No momento não temos promoções para {place}. 😕 Posso ver o preço de algum produto?",
                     "promotions", {})
     lines = [f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: de {fmt.money(p.price)} por "
-             f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}".rstrip() for p in promos[:sections.MAX_SHOWN]]
+             f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}".rstrip() for p in promos[:MAX_OCCASION]]
     return Read(f"🔥 Promoções para {place}:\n" + "\n".join(lines), "promotions",
-                {"skus": [p.sku for p in promos[:sections.MAX_SHOWN]]})
+                {"skus": [p.sku for p in promos[:MAX_OCCASION]]})
+
+
+MAX_OCCASION = 10     # an occasion spans sections: more lines than one section's list
 
 
 
