@@ -483,3 +483,12 @@ def test_a_chatty_piece_without_an_amount_is_not_read_as_a_typo_of_a_product(tmp
     finally:
         conn.close()
         clock.unfreeze()
+
+
+@pytest.mark.parametrize("message,line", [
+    ("3 fardo de coca 2 litros de 6 unidade cada", "18x Refrigerante Cola 2L"),
+    ("12 cerveja", "12x Cerveja"),
+])
+def test_an_amount_and_a_product_alone_is_a_quote(sample_bot, message, line):
+    reply = ask(sample_bot, message).text
+    assert line in reply and "Total" in reply, reply

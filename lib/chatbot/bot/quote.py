@@ -158,6 +158,9 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     if counted >= 2 or quote.too_large:
         return quote
     norm = text.normalize(message)
+    if len(items) == 1 and items[0].amount is not None and items[0].amount.value >= 2 and quote.lines \
+            and "?" not in message and not text.has_phrase(norm, "cada"):
+        return quote      # "18 coca 2 litros", "12 polar": an amount and a product, not a question
     asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) and not text.has_phrase(norm, "cada")
     return quote if asks_total and quote.lines else None
 
