@@ -64,7 +64,8 @@ SYNONYMS = {
 # for: "vocês vendem carro?" is not a question about the car park.
 SALE_WORDS = frozenset("vende vendem vendes vendo venda vendas vendendo comprar compro preco precos quanto".split())
 # Words too common in questions to say what they are about.
-STOP = text.STOPWORDS | frozenset("voces loja mercado tem ter cliente clientes posso pode".split())
+STOP = text.STOPWORDS | frozenset("voces loja mercado tem ter cliente clientes posso pode aquela aquelas aquele "
+                                  "aqueles faz fazem fazer".split())
 
 
 @functools.lru_cache(maxsize=16384)
