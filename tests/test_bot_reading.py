@@ -492,3 +492,33 @@ def test_a_chatty_piece_without_an_amount_is_not_read_as_a_typo_of_a_product(tmp
 def test_an_amount_and_a_product_alone_is_a_quote(sample_bot, message, line):
     reply = ask(sample_bot, message).text
     assert line in reply and "Total" in reply, reply
+
+
+def test_the_fifth_stores_kinds_of_message(tmp_path):
+    """Eval set 6's kinds, in other words: a double charge is a complaint; "se eu comprar" before a
+    service is the FAQ, not the wholesale; a product named in the telling before "quanto tá o kg?"."""
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store5")
+    try:
+        assert ask(bot, "me cobraram duas vezes no cartao semana passada, preciso que resolvam").handoff
+        fish = ask(bot, "se eu comprar a dourada vcs limpam pra mim? cobra a parte?", who="2").text
+        assert "sem custo" in fish, fish
+        told = ask(bot, "oi! minha sogra veio do interior e so fala do queijo do marajo kkk quanto ta o kg?",
+                   who="3").text
+        assert "Queijo do Marajó" in told, told
+        flour = ask(bot, "quanto ta a farinha d agua?", who="4").text
+        assert "Farinha d'Água" in flour, flour
+    finally:
+        conn.close()
+        clock.unfreeze()
+
+
+def test_the_cut_off_asked_as_closing_the_order(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store4")
+    try:
+        reply = ask(bot, "até que horas tenho q fechar o pedido pra entregar no mesmo dia?").text
+        assert "14h" in reply and "Infelizmente" not in reply, reply
+    finally:
+        conn.close()
+        clock.unfreeze()

@@ -19,7 +19,9 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                    "meu dinheiro de volta", "devolver meu dinheiro", "quero reclamar", "muito ruim",
                    "falta de respeito", "passou da validade", "nao veio", "cheiro ruim", "gosto ruim",
                    "cheiro estranho", "gosto estranho", "quero resolver", "nao deu pra usar", "nao deu para usar",
-                   "veio cheia de", "veio cheio de", "veio estragad", "paguei caro e"]),
+                   "veio cheia de", "veio cheio de", "veio estragad", "paguei caro e", "cobrada duas vezes",
+                   "cobrado duas vezes", "cobrou duas vezes", "cobraram duas vezes", "paguei duas vezes",
+                   "cobranca duplicada", "cobrado em dobro", "cobrada em dobro", "preciso que resolvam"]),
     "human_request": ({"atendente", "humano", "humana", "gerente", "operador", "operadora", "vendedor",
                        "vendedora", "supervisor", "responsavel", "cancelar", "cancelamento"},
                       ["falar com alguem", "falar com uma pessoa", "falar com pessoa", "pessoa de verdade",
@@ -56,7 +58,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                   ["caixa fechada", "pacote fechado", "em quantidade", "grande quantidade", "quantidade minima",
                    "compra muito", "compram muito", "comprar muito", "compra bastante", "comprar bastante",
                    "a partir de quanto", "a partir de quantos", "a partir de quantas", "se eu levar",
-                   "se levar", "se eu comprar", "levando mais", "comprando mais", "mais barato se",
+                   "se levar", "levando mais", "comprando mais", "mais barato se",
                    "preco de atacado", "no volume", "compra em quantidade", "varias unidades"]),
     "product_price": ({"preco", "valor", "custa", "custam", "custando", "vende", "vendem", "vendendo",
                        "quanto"},
@@ -130,4 +132,4 @@ INSTALLMENT_WORDS = {"parcela", "parcelar", "parcelado", "parcelada", "parcelame
 NOT_AREA = set("""mesmo dia hoje amanha domingo sabado segunda terca quarta quinta sexta feriado casa minha meu
 minhas meus apartamento condominio predio trabalho endereco rua bairro cidade regiao horario
 hora tempo final fim semana noite tarde manha cartao dinheiro pix loja entrega pedido voces entregar entregarem
-entregam entregas""".split())
+entregam entregas horas que quando""".split())

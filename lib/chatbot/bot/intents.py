@@ -252,6 +252,15 @@ class Classifier:
             if area_stems and all(a in present or (len(a) >= 5 and a in typos) for a in area_stems):
                 it.area = area
                 return
+        # "passo dareia" for "Passo d'Areia", "vila ipiranga" for "Vila Ipiranga": the words run together
+        for area in kb.delivery.get("areas", []):
+            whole = text.compact(text.stems(area))
+            k = len(text.stems(area))
+            if len(whole) >= 8 and k >= 2 and any(
+                    text.is_typo_of(text.compact(stems[i:i + n]), whole)
+                    for n in (k - 1, k) for i in range(max(len(stems) - n + 1, 0))):
+                it.area = area
+                return
         # the place runs to the end of the text in letters and spaces: look only in that tail
         # (a search from every "no"/"em" of a long text would scan to its end each time)
         tail = len(norm)

@@ -41,7 +41,6 @@ ABBREVIATIONS = {
 }
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*|\$")
-_ELISION = re.compile(r"(?<=\b[a-z])['’](?=[a-z])")
 _STRETCH = re.compile(r"([a-z])\1{2,}")
 # "5 kg", "1,5 l", "500 gramas" -> "5kg", "1,5l", "500g": sizes are one token, as in product names.
 _SIZE = re.compile(r"\b(\d+(?:[.,]\d+)?)\s+(kg|g|ml|l)\b")
@@ -74,8 +73,6 @@ def normalize(text: str) -> str:
     low = strip_accents((text or "").lower()).replace("ç", "c")
     low = low.replace("r$", " rs ").replace("wi-fi", "wifi").replace("e-mail", "email")
     low = low.replace("/", " ").replace("-", " ")
-    if "'" in low or "’" in low:      # "Passo d'Areia", "pão d’água": one word, as customers type it
-        low = _ELISION.sub("", low)
     words = _WORD.findall(low)
     if _STRETCH.search(low):        # one search of the text saves a substitution per word
         words = [w if w[0].isdigit() else _STRETCH.sub(r"\1", w) for w in words]
@@ -227,6 +224,11 @@ def similar(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> set[str]:
     near = _near(word, vocab, cutoff)
     found = difflib.get_close_matches(word, near, n=len(near), cutoff=cutoff) if near else []
     return {v for v in found if len(v) >= 4 and is_typo_of(word, v)} | exact
+
+
+def compact(words: list[str]) -> str:
+    """Words run together: "passo areia" and "passo dareia" then differ by one slip (is_typo_of)."""
+    return "".join(w for w in words if len(w) > 1)
 
 
 def correct(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> str | None:

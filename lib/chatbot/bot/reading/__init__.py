@@ -175,10 +175,12 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     # (no question mark, no number) is said, not asked
     last_words = text.normalize(pieces[-1]).split()
     asks_last = len(last_words) >= 4 and ("?" in pieces[-1] or last_words[0] in parts.QUESTION_OPENERS)
+    told = ""
     for piece in pieces:
         pnorm = text.normalize(piece)
         if asks_last and piece is not pieces[-1] and "?" not in piece and not any(c.isdigit() for c in piece) \
                 and len(pnorm.split()) > 5 and not set(pnorm.split()) & TELLING_NOT:
+            told = piece
             continue
         if answers and answers[-1].intent == "faq" and len(text.content_words(piece)) <= 1 \
                 and not _faq(pnorm, kb, words):
@@ -186,6 +188,13 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         got = _single(piece, pnorm, kb, last, bot, now, words)
         if got is None:
             got = bot.part(rewrite(piece), kb, last)
+        if got is not None and told and piece is pieces[-1] and got.intent == "product_price" \
+                and not got.topic.get("skus"):
+            # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was told
+            vocab = set(bot.searcher.vocab())
+            said = [w for w in text.normalize(told).split()[-TOLD_WORDS:] if w in vocab and w not in text.STOPWORDS]
+            named = bot.part(" ".join(said) + " " + piece, kb, last) if said else None
+            got = named if named is not None and named.topic.get("skus") else got
         if got is not None and got.intent == "complaint" and friendly:
             # "... não tenho nenhuma reclamação kkk só queria saber o preço do pão": what follows is asked
             tail = _after_praise(pnorm, words)
@@ -219,8 +228,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
 
 
 HANDOFF = ("complaint", "human_request")
+TOLD_WORDS = 8       # of what was told before a question with no product, the words that may name it
 # words that make a part a question even with no question mark ("qual a taxa de entrega e ...")
-TELLING_NOT = parts.OPENERS - frozenset({"tem", "teria", "tambem", "queria", "gostaria"})
+TELLING_NOT = parts.OPENERS - frozenset({"tem", "teria", "tambem", "queria", "gostaria", "faz", "fazem"})
 MONEY = re.compile(r"R\$\s*\d[\d.]*,\d{2}")
 FACTS = intents.FACT_INTENTS
 

@@ -33,7 +33,7 @@ OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|"
                   r"abertos|funciona|funcionam|funcionando|atende|atendem|"
                   r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente)\b")
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
-ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entrega|entregam|entregue|entregues"
+ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entreg\w*|fechar o pedido"
                      r"|sai)\b")
 SAME_DAY = re.compile(r"\b(?:hoje|mesmo dia|ainda hoje)\b")
 NEXT_DAY = re.compile(r"\b(?:amanha|dia seguinte|amanha cedo)\b")
