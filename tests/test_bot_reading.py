@@ -522,3 +522,25 @@ def test_the_cut_off_asked_as_closing_the_order(tmp_path):
     finally:
         conn.close()
         clock.unfreeze()
+
+
+def test_less_of_one_a_new_amount_of_the_same_and_a_follow_up_in_its_unit(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store5")
+    try:
+        ask(bot, "quanto fica 10 goma de tapioca e 2 manteiga?")
+        less = ask(bot, "aumenta a goma pra 12 e tira uma manteiga").text
+        assert "12x Goma" in less and "1x Manteiga" in less, less
+        ask(bot, "quanto fica 3 sabonete e 1 papel higienico?", who="2")
+        same = ask(bot, "troca o papel por 2 pacotes", who="2").text
+        assert "2x Papel Higiênico" in same, same
+    finally:
+        conn.close()
+    bot, conn = store_bot(tmp_path / "s4", "store4")
+    try:
+        ask(bot, "orçamento 2 saco de carvao")
+        more = ask(bot, "e se eu levar 5 sacos?").text
+        assert "5x Carvão" in more and "R$ 89,50" in more, more
+    finally:
+        conn.close()
+        clock.unfreeze()

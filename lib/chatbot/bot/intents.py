@@ -132,8 +132,12 @@ class Classifier:
             return self._set(it, "quote", 0.9)
         scores.update({name: self._score(stems, norm, w, p, raw) for name, (w, p) in cues.CUES.items()
                        if name not in first})
+        if it.meaning is None:
+            it.meaning = self.retriever.best(message)
+        policy = it.meaning is not None and it.meaning.kind == "faq" and it.meaning.confidence >= retrieval.THRESHOLD
         for phrase, intent in cues.OVERRIDES:
-            if text.has_phrase(norm, phrase):
+            # "quanto tempo antes preciso encomendar o empadão?" asks the FAQ, not the delivery time
+            if text.has_phrase(norm, phrase) and not policy:
                 scores[intent] += 2
                 scores["product_price"] = 0
                 scores["hours"] = 0 if intent == "delivery" else scores["hours"]

@@ -65,7 +65,8 @@ SYNONYMS = {
 SALE_WORDS = frozenset("vende vendem vendes vendo venda vendas vendendo comprar compro preco precos quanto".split())
 # Words too common in questions to say what they are about.
 STOP = text.STOPWORDS | frozenset("voces loja mercado tem ter cliente clientes posso pode aquela aquelas aquele "
-                                  "aqueles faz fazem fazer".split())
+                                  "aqueles daquele daqueles daquela daquelas faz fazem fazer todo toda todos todas "
+                                  "antes".split())
 
 
 @functools.lru_cache(maxsize=16384)

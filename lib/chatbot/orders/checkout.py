@@ -117,12 +117,14 @@ R_ADD = re.compile(rf"^(?:(?:{V_ADD})\s+)+(?:mais\s+)?({_NUM})\s+(?:de\s+)?(.+)$
 R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
 # "tira 1 kg da linguiça", "tira 2 do arroz": less of it, not all of it
 R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:kg|quilos?|unidades?|un)?\s+"
-                    r"(?:de|do|da|dos|das)\s+(.+)$")
+                    r"(?:(?:de|do|da|dos|das)\s+)?(.+)$")
 # "... e 3 kg de linguiça" after an add: one more add with the same verb
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
 _LEAD = re.compile(r"^(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|pensando bem|melhor)\s+")
 _SAME_QTY = re.compile(r"\s+(?:na )?mesma (?:quantidade|qtd|qtde|qnt)$")
+_QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:kg|quilos?|unidades?|un|latinhas?|latas?|pacotes?|garrafas?|caixas?|"
+                       r"fardos?|sacos?|potes?|duzias?)?$")
 # a new quantity with its unit in front of the product: "2kg de picanha", "12 latinhas de coca"
 _QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:kg|quilos?|unidades?|un|latinhas?|latas?|pacotes?|garrafas?|caixas?)?\s+"
                         r"(?:de\s+)?(.+)$")
@@ -508,8 +510,10 @@ def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> s
     """"troca o café pelo pilão" keeps the quantity; "troca as coca 2l por 12 coca lata" takes the new one."""
     items = state["items"]
     old = items[i]
-    m = _QTY_FIRST.match(words)
+    m = _QTY_ONLY.match(words) or _QTY_FIRST.match(words)
     new_qty = read_qty(m.group(1))[0] if m else None
+    if new_qty is not None and m.re is _QTY_ONLY:        # "troca o papel por 2 pacotes": the amount only
+        return _set(items, i, new_qty, shop)
     if new_qty is not None:
         words = m.group(2)
     if chosen:

@@ -177,6 +177,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     asks_last = len(last_words) >= 4 and ("?" in pieces[-1] or last_words[0] in parts.QUESTION_OPENERS)
     told = ""
     for piece in pieces:
+        cooked = _COOKING.match(text.strip_accents(piece.lower()))
+        if cooked and len(piece[cooked.end():].split()) >= 3:
+            piece = piece[cooked.end():]      # "vou fazer uma tapioca pro lanche, quanto tá o queijo?"
         pnorm = text.normalize(piece)
         if asks_last and piece is not pieces[-1] and "?" not in piece and not any(c.isdigit() for c in piece) \
                 and len(pnorm.split()) > 5 and not set(pnorm.split()) & TELLING_NOT:
@@ -439,8 +442,8 @@ def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
         return None
     words_only = " ".join(t for t in toks if not SIZE.match(t) and not t[:1].isdigit())
     found = bot.searcher.search(words_only, drop=quote.FILLER | cues_words())
-    if found.best and found.best.complete:
-        return None          # a product of its own: the classifier's
+    if found.best and found.best.complete and found.best.product.sku != last["skus"][0]:
+        return None          # a product of its own: the classifier's ("e se eu levar 5 sacos?" is the same one)
     products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
     if not products:
         return None

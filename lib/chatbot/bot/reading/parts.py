@@ -26,7 +26,6 @@ OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas")
 # a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
 ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem me diz diga".split())
 LONG = 8
-SHORT_HEAD = 5      # "vou fazer uma tapioca pro lanche, quanto tá o queijo?": told, then asked
 _AND = re.compile(r"(?:,\s*|\s+)e\s+(?=\S)", re.IGNORECASE)
 
 
@@ -68,9 +67,7 @@ def _split_on_comma(piece: str) -> list[str]:
     cut = max(piece.rfind(","), piece.rfind(":"))       # "... mas antes queria saber: quanto tá ...?"
     head, tail = piece[:cut], piece[cut + 1:]
     words = text.normalize(tail).split()
-    long_head = len(head.split()) >= LONG or (len(head.split()) >= SHORT_HEAD and words[:1] and
-                                              words[0] in QUESTION_OPENERS)
-    if words and words[0] in ASKING and long_head and len(words) >= 4 and not any(c.isdigit() for c in head):
+    if words and words[0] in ASKING and len(head.split()) >= LONG and not any(c.isdigit() for c in head):
         return [head.strip(), tail.strip()]
     return _split_before_question(piece)
 
