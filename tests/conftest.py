@@ -46,6 +46,15 @@ def _real_clock():
     clock.unfreeze()
 
 
+@pytest.fixture(autouse=True)
+def _unspaced_logins(monkeypatch):
+    """chatbot-web spaces the password checks of logins from unknown places 0.2 s apart (the
+    flood test runs the real command, in the slow tier); in this process tests log in back to
+    back, each with a lane of its own."""
+    from chatbot.web import admin, throttle
+    monkeypatch.setattr(admin, "_other_lane", throttle.Lane(queue=1, patience=0.5))
+
+
 @pytest.fixture
 def cfg(tmp_path):
     return make_cfg(tmp_path)

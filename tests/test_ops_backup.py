@@ -275,8 +275,10 @@ def test_backup_of_a_missing_database_fails_cleanly(tmp_path, runner):
     # The command itself creates the database (to record the run), so it succeeds;
     # the library refuses to back up a database that is not there.
     assert result.exit_code == 0
+    empty = make_cfg(tmp_path / "other")
+    empty.db_path.unlink()                      # make_cfg gives each state dir a migrated database
     with pytest.raises(backup.BackupError, match="no database at"):
-        backup.run_backup(make_cfg(tmp_path / "other"))
+        backup.run_backup(empty)
     assert cfg.backup_dir.exists()
 
 

@@ -36,6 +36,7 @@ def write_config(tmp_path, **sections):
 # -- bookkeeping -------------------------------------------------------------------------------
 def test_start_finish_last_runs_and_overdue(cfg):
     clock.freeze(T0)
+    cfg.db_path.unlink()                       # make_cfg's copy was migrated before T0
     conn = db.connect(cfg.db_path)             # installed at T0: never-run jobs count from here
     assert jobs.last_runs(conn) == {j: None for j in jobs.JOBS}
     # (Each job's period against its timer's OnCalendar: test_systemd_units.py.)
