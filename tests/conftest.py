@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import flask
+import jinja2
 import pytest
 from click.testing import CliRunner
 
@@ -38,6 +40,24 @@ from support.waiting import wait_drained  # noqa: F401
 # Passwords hashed at scrypt's cheapest cost here and in every process the tests start
 # (0.1 s each at the production cost; test_accounts checks that cost without this).
 os.environ[accounts.TEST_COST_ENV] = "16"
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Each test makes its own app, and each app its own Jinja environment: the templates are
+    compiled once per test process instead of once per app (keyed by their source's checksum)."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+flask.Flask.jinja_options = {**flask.Flask.jinja_options, "bytecode_cache": _CompiledTemplates()}
 
 
 @pytest.fixture(autouse=True)
