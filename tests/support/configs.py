@@ -39,10 +39,11 @@ def migrated_db() -> Path:
     return _migrated[0]
 
 
-def make_cfg(tmp_path, **sections):
+def make_cfg(tmp_path, *, migrated: bool = True, **sections):
     """A Config on a temporary state dir; ``sections`` override tables. A state dir with no
     database yet gets a copy of ``migrated_db()``: the same file ``db.connect`` would make
-    there, without running the migrations again (30 ms of CPU for each test)."""
+    there, without running the migrations again (30 ms of CPU for each test).
+    ``migrated=False``: no database, as on a fresh install (or one made now, under a frozen clock)."""
     data = {"paths": {"state_dir": str(tmp_path / "state")},
             "whatsapp": {"verify_token": VERIFY_TOKEN},
             "llm": {"enabled": False},
@@ -51,7 +52,7 @@ def make_cfg(tmp_path, **sections):
     for name, table in sections.items():
         data.setdefault(name, {}).update(table)
     cfg = config.from_dict(data, path=str(tmp_path / "chatbot.toml"), env={})
-    if not cfg.db_path.exists():
+    if migrated and not cfg.db_path.exists():
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(migrated_db(), cfg.db_path)
     return cfg
