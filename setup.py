@@ -55,6 +55,8 @@ setup(
             "aiosmtpd>=1.4",
             "hypothesis>=6.100",
             "playwright>=1.40",
+            # ./test.sh --quick runs the quick tier on both cores (-n 2).
+            "pytest-xdist>=3.5",
             # The linter ./test.sh runs before the tests (ruff.toml).
             "ruff>=0.6",
         ],

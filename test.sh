@@ -2,8 +2,8 @@
 # The project's test command: install what the suite needs when it is
 # missing (Debian packages through apt, Python packages into .venv), then run
 # the linter and the whole suite. `.ci/run` calls exactly this. Extra arguments go to pytest:
-#   ./test.sh                    # everything (about 10 minutes once set up)
-#   ./test.sh -m "not slow"      # the quick tier: run it while working (README, "tier")
+#   ./test.sh                    # everything, one test at a time (about 17 minutes once set up)
+#   ./test.sh --quick            # the quick tier: run it while working (README, "tier")
 #   ./test.sh -k webhook
 #
 # The first run builds llama-cpp-python from source (about 10 minutes on 2
@@ -60,4 +60,13 @@ export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
 
 # The linter first (ruff.toml): seconds, and a failure names the file and line.
 .venv/bin/python -m ruff check --quiet .
+if [ "${1:-}" = "--quick" ]; then
+    # The quick tier: no test marked slow, two at a time (pytest-xdist, one process per core),
+    # the temporary directories in memory where /dev/shm is (a sixth of the time was SQLite fsyncs).
+    shift
+    set -- -m "not slow" -n 2 --dist worksteal "$@"
+    if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+        export TMPDIR=/dev/shm
+    fi
+fi
 exec .venv/bin/python -m pytest tests "$@"

@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import flask
+import jinja2
 import pytest
 from click.testing import CliRunner
 
@@ -40,10 +42,37 @@ from support.waiting import wait_drained  # noqa: F401
 os.environ[accounts.TEST_COST_ENV] = "16"
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Each test makes its own app, and each app its own Jinja environment: the templates are
+    compiled once per test process instead of once per app (keyed by their source's checksum)."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+flask.Flask.jinja_options = {**flask.Flask.jinja_options, "bytecode_cache": _CompiledTemplates()}
+
+
 @pytest.fixture(autouse=True)
 def _real_clock():
     yield
     clock.unfreeze()
+
+
+@pytest.fixture(autouse=True)
+def _unspaced_logins(monkeypatch):
+    """chatbot-web spaces the password checks of logins from unknown places 0.2 s apart (the
+    flood test runs the real command, in the slow tier); in this process tests log in back to
+    back, each with a lane of its own."""
+    from chatbot.web import admin, throttle
+    monkeypatch.setattr(admin, "_other_lane", throttle.Lane(queue=1, patience=0.5))
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ def _inbox(cfg, run_id: str) -> list:
         conn.close()
 
 
+@pytest.mark.slow       # an open-loop run at its pace
 def test_open_loop_every_message_lands_once_and_redeliveries_dedup(webhook_server):
     cfg, url = webhook_server
     result = loadgen.run(loadgen.Options(url=url, app_secret=APP_SECRET, rate=80, count=200, connections=4,

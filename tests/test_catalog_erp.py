@@ -75,6 +75,7 @@ def browser_session(url: str) -> tuple[requests.Session, str]:
     return s, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
+@pytest.mark.slow       # a 2 MB workbook read
 def test_a_2_mb_erp_catalog_uploads_through_waitress_from_a_browser_form(live):
     url, conn = live
     data = erp_catalog(15_000)

@@ -52,7 +52,7 @@ def chat_hook():
         def log_message(self, *a):
             pass
     server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/hook", got
     server.shutdown()
 
@@ -184,7 +184,7 @@ def test_a_mail_server_that_hangs_does_not_hold_the_worker(tmp_path, graph):
     silent.listen(5)                      # accepts, never greets: smtplib waits for its timeout
     cfg, conn, _ = setup(tmp_path, graph, notify_emails=["a@loja.example"])
     cfg = config.from_dict({**_dict(cfg), "smtp": {"host": "127.0.0.1", "port": silent.getsockname()[1],
-                                                   "security": "none", "timeout_seconds": 3.0}}, env={})
+                                                   "security": "none", "timeout_seconds": 1.5}}, env={})
     w = Worker(cfg, conn=conn, owner="w")
     customer_writes(conn, "atendente")
     with db.transaction(conn):

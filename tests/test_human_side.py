@@ -101,6 +101,7 @@ def test_while_a_person_holds_it_the_bot_stays_silent_and_after_release_answers(
     assert handoff.history(conn)[0]["ended_by"] == "operator:ana"
 
 
+@pytest.mark.slow       # waits out a 2 s request timeout
 def test_retryable_errors_are_retried_and_ambiguous_ones_parked(world, graph):
     cfg, conn, app, w = world
     customer_writes(conn)

@@ -8,6 +8,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from support.configs import ACCESS_TOKEN, APP_SECRET, live_config
 from chatbot import db
 from chatbot.whatsapp import sendtest
@@ -24,6 +26,7 @@ def wait(cond, timeout=30.0):
     return False
 
 
+@pytest.mark.slow       # a real worker killed mid-download, then another
 def test_sigkill_mid_download_loses_nothing_and_fetches_once(tmp_path, graph):
     data = b"%PDF-1.4\n" + os.urandom(400_000)
     graph.token = ACCESS_TOKEN

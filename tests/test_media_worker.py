@@ -16,6 +16,7 @@ from chatbot.worker import Worker
 from support.configs import ACCESS_TOKEN, load_sample, make_cfg
 from support.media_samples import CUSTOMER, DICTATED, PNID, STORE, message, ogg_opus, png, store_file, webhook as hook
 from support.whisper_stub import WhisperStub
+from support.waiting import wait_until
 
 @pytest.fixture
 def whisper():
@@ -91,7 +92,7 @@ def test_voice_note_without_an_engine_gets_an_honest_reply(tmp_path, graph):
     assert said(graph) == [nontext.AUDIO_NO_ENGINE + " " + nontext.TYPE_TO_TALK]
 
 
-@pytest.mark.parametrize("mode", ["error", "garbage", "empty", "slow", "down"])
+@pytest.mark.parametrize("mode", ["error", "garbage", "empty", pytest.param("slow", marks=pytest.mark.slow), "down"])
 def test_engine_down_slow_or_garbage_gets_an_honest_reply(tmp_path, graph, whisper, mode):
     cfg, conn, w = make(tmp_path, graph, whisper)
     graph.add_media("aud-1", ogg_opus(5.0), "audio/ogg")
@@ -278,6 +279,7 @@ def test_typing_indicator_is_refreshed_during_a_long_transcription(tmp_path, gra
     assert max(r["t"] for r in reads) < graph.requests[-1]["t"]      # all before the reply
 
 
+@pytest.mark.slow       # the photo takes 2 s to come, by design
 def test_a_slow_download_never_holds_up_an_answer(tmp_path, graph):
     import threading
     import time
@@ -297,8 +299,9 @@ def test_a_slow_download_never_holds_up_an_answer(tmp_path, graph):
     answered_in = time.monotonic() - started
     assert len(graph.sends()) == 2 and answered_in < 1.2, answered_in   # while the download was still going
     assert media.for_inbox(conn, 1)["state"] == "pending"
+    wait_until(lambda: media.for_inbox(conn, 1)["state"] == "stored", 20)
+    w.stopping.set()
     t.join(20)
-    assert media.for_inbox(conn, 1)["state"] == "stored"
 
 
 def test_config_keys_are_checked_at_start():

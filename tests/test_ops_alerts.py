@@ -312,7 +312,7 @@ def test_a_notification_webhook_that_redirects_is_not_followed(tmp_path):
         def log_message(self, *a):
             pass
     target = HTTPServer(("127.0.0.1", 0), Target)
-    threading.Thread(target=target.serve_forever, daemon=True).start()
+    threading.Thread(target=target.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     class Redirect(BaseHTTPRequestHandler):
         def do_POST(self):
@@ -325,7 +325,7 @@ def test_a_notification_webhook_that_redirects_is_not_followed(tmp_path):
         def log_message(self, *a):
             pass
     hop = HTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=hop.serve_forever, daemon=True).start()
+    threading.Thread(target=hop.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         cfg = make_cfg(tmp_path, alerts={"webhook_url": f"http://127.0.0.1:{hop.server_port}/hook"})
         with pytest.raises(notify.NotifyError) as info:

@@ -75,7 +75,7 @@ def test_backup_while_another_process_writes_then_restore_into_fresh_state(tmp_p
     assert committed_after > committed_before > 60_000, "the writer must have been writing during the backup"
     assert summary["tables"]["events"] >= committed_before
 
-    fresh = make_cfg(tmp_path / "fresh")
+    fresh = make_cfg(tmp_path / "fresh", migrated=False)
     plan = restore.restore(fresh, summary["path"])
     assert plan["safety_backup"] is None                        # nothing was there to keep
     c = sqlite3.connect(str(fresh.db_path))
@@ -276,7 +276,7 @@ def test_backup_of_a_missing_database_fails_cleanly(tmp_path, runner):
     # the library refuses to back up a database that is not there.
     assert result.exit_code == 0
     with pytest.raises(backup.BackupError, match="no database at"):
-        backup.run_backup(make_cfg(tmp_path / "other"))
+        backup.run_backup(make_cfg(tmp_path / "other", migrated=False))
     assert cfg.backup_dir.exists()
 
 

@@ -34,8 +34,9 @@ def write_config(tmp_path, **sections):
 
 
 # -- bookkeeping -------------------------------------------------------------------------------
-def test_start_finish_last_runs_and_overdue(cfg):
+def test_start_finish_last_runs_and_overdue(tmp_path):
     clock.freeze(T0)
+    cfg = make_cfg(tmp_path, migrated=False)
     conn = db.connect(cfg.db_path)             # installed at T0: never-run jobs count from here
     assert jobs.last_runs(conn) == {j: None for j in jobs.JOBS}
     # (Each job's period against its timer's OnCalendar: test_systemd_units.py.)

@@ -21,7 +21,9 @@ def burn(seconds: float) -> None:
         pass
 
 
-def test_cpu_percent_from_counter_deltas_across_two_real_runs(cfg, conn):
+def test_cpu_percent_from_counter_deltas_across_two_real_runs(tmp_path, conn):
+    # The root filesystem's disk, never empty (./test.sh --quick keeps the state dir in memory).
+    cfg = make_cfg(tmp_path, alerts={"disk_path": "/"})
     first = metrics.collect(conn, cfg)
     assert first["cpu_percent"] is None and first["cpu_total"] > 0 and first["boot_time"] > 0
     burn(0.4)

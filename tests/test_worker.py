@@ -90,8 +90,8 @@ def test_retries_stop_after_max_attempts(setup, graph):
 
 
 def test_timeout_after_sending_is_parked_unknown_not_resent(tmp_path, graph):
-    graph.delay = 3.0                        # longer than the 2 s request timeout
-    cfg = live_cfg(tmp_path, graph.url, whatsapp={"mark_read": False})
+    graph.delay = 1.0                        # longer than the 0.5 s request timeout
+    cfg = live_cfg(tmp_path, graph.url, whatsapp={"mark_read": False, "request_timeout_seconds": 0.5})
     conn = db.connect(cfg.db_path)
     w = Worker(cfg, conn=conn, bot=FixedBot(), owner="w")
     m = enqueue(conn)

@@ -97,6 +97,7 @@ def test_a_template_question_behind_slow_llm_questions_is_answered_within_a_seco
     print(f"\ntemplate answered {took * 1000:.0f} ms after it arrived, behind 3 generations of 3 s")
 
 
+@pytest.mark.slow       # two generations of 1.5 s, timed
 def test_concurrency_four_writes_eight_slow_replies_in_about_two_generation_times(tmp_path, graph, llm):
     llm.delay = 1.5
     with Running(lanes_cfg(tmp_path, graph, llm, concurrency=4)) as r:
@@ -111,6 +112,7 @@ def test_concurrency_four_writes_eight_slow_replies_in_about_two_generation_time
     print(f"\n8 replies of 1.5 s each with concurrency 4: {took:.2f} s")
 
 
+@pytest.mark.slow       # two generations of 1 s in a row
 def test_one_customers_replies_keep_their_order_across_lanes(tmp_path, graph, llm):
     llm.delay = 1.0
     me, other = "558511111111", "558522222222"
@@ -128,6 +130,7 @@ def test_one_customers_replies_keep_their_order_across_lanes(tmp_path, graph, ll
     assert [s["to"] for s in graph.sends()][0] == other
 
 
+@pytest.mark.slow       # waits out a 3 s generation
 def test_a_generation_past_the_deadline_gets_the_fallback_and_the_late_answer_is_dropped(tmp_path, graph, llm):
     llm.delay = 3.0
     with Running(lanes_cfg(tmp_path, graph, llm, timeout_seconds=1.0)) as r:

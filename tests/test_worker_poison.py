@@ -8,6 +8,8 @@ import tempfile
 import threading
 import time
 
+import pytest
+
 from chatbot import clock, db, owners
 from chatbot.ops import alerts, rules
 from chatbot.whatsapp import inbox
@@ -176,6 +178,7 @@ def test_heartbeat_continues_through_long_bounded_work(tmp_path, graph):
     assert len(pings) >= 8 and max(b - a for a, b in zip([0] + pings, pings + [1.5])) < 0.6, pings
 
 
+@pytest.mark.slow       # a bot stuck for 2.5 s
 def test_heartbeat_stops_when_the_worker_is_stuck(tmp_path, graph):
     pings = watchdog_pings(2.5, stall_seconds=0.5, tmp_path=tmp_path, graph=graph)
     # Nothing after the stall bound: systemd's watchdog would kill the stuck worker.

@@ -107,7 +107,7 @@ class GraphStub:
         self.server.daemon_threads = True
         # A client killed mid-request (the fault tests do that) is expected, not news.
         self.server.handle_error = lambda request, address: None
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
