@@ -544,3 +544,31 @@ def test_less_of_one_a_new_amount_of_the_same_and_a_follow_up_in_its_unit(tmp_pa
     finally:
         conn.close()
         clock.unfreeze()
+
+
+@pytest.mark.parametrize("store,context,message,needs", [
+    ("store6", [], "quanto sai 2 fardo de amstel latinha de 350 (fardo com 12)", "24x Cerveja Lata 350ml"),
+    ("store6", [], "1 fardo de arroz 5kg (vem 6 pacote) quanto fica?", "6x Arroz"),
+    ("store6", [], "quanto ta o fardo de agua sem gas com 12 garrafinhas?", "12x Água Mineral sem Gás 500ml"),
+    ("store5", [], "a caixa de cerpa latão com 12 quanto sai?", "12x Cerveja Lata 473ml"),
+    ("store3", [], "2 caixas de fruki 600 com 12 cada qnt fica", "24x Refrigerante Guaraná 600ml"),
+    ("store6", [], "quanto fica 10 pacote de cafe 3 coraçoes e 12 leite condensado?", "10x Café"),
+    ("store3", ["quanto ta o salsichão"], "e 2 kg e meio?", "2,5 kg Salsichão"),
+    ("store6", ["quanto ta o carvão?"], "e se forem 10 saco?", "10x Carvão"),
+    ("store5", [], "me passa 2 litro de açai grosso e 1 polpa de cupuaçu", "2x Açaí Grosso 1L"),
+    ("store6", ["quanto fica 4 coca 2l e 2 pacote de arroz 5kg?"], "tira a coca e poe 6 guarana 2l no lugar",
+     "6x Refrigerante Guaraná 2L"),
+    ("store6", ["qto sai 2 kg de picanha e 1 pacote de carvão"],
+     "na vdd troca a picanha por 3 kg de costela, o carvão deixa", "3 kg Costela"),
+])
+def test_amounts_said_in_packs_litres_and_units_of_the_seventh_set(tmp_path, store, context, message, needs):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, store)
+    try:
+        for earlier in context:
+            ask(bot, earlier)
+        reply = ask(bot, message).text
+        assert needs in reply, reply
+    finally:
+        conn.close()
+        clock.unfreeze()

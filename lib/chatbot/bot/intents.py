@@ -180,8 +180,9 @@ class Classifier:
         if it.payment and scores["payment"] == 0:
             scores["payment"] = 1
         it.faq, faq_score = None, 0.0
+        # "delivery" says it already, unless the store wrote an entry asked just so ("aceitam vale-alimentação?")
         if sure and it.meaning.kind == "faq" and not (found and found.complete) \
-                and max((scores[i] for i in FACT_INTENTS), default=0) < 1:     # "delivery" says it already
+                and (max((scores[i] for i in FACT_INTENTS), default=0) < 1 or it.meaning.confidence >= 0.9):
             it.faq, faq_score = it.meaning.index, max(0.75, it.meaning.confidence)
         c = _Case(it=it, scores=scores, facts={i: scores[i] for i in FACT_INTENTS if scores[i] > 0},
                   found=found, faq_score=faq_score, stems=stems, days=days,

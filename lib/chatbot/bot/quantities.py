@@ -31,9 +31,11 @@ PACKS = frozenset("""unidade unidades un pacote pacotes pacotinho pacotinhos lat
 caixas caixinha caixinhas garrafa garrafas garrafinha fardo fardos bandeja bandejas pote potes frasco frascos
 tubo tubos saco sacos sachet vidro vidros peca pecas kit kits embalagem embalagens""".split())
 WEIGHT = {"kg": Decimal(1), "g": Decimal("0.001")}
+VOLUME = {"l": Decimal(1), "ml": Decimal("0.001")}
 LINKS = frozenset("de do da dos das".split())
 _NUMBER = re.compile(r"^(\d{1,5})(?:[.,](\d{1,3}))?$")
 _GLUED = re.compile(r"^(\d{1,5}(?:[.,]\d{1,3})?)(kg|g)$")
+_GLUED_L = re.compile(r"^(\d{1,5}(?:[.,]\d{1,3})?)(l|ml)$")
 # A line's bullet or its number: "- ", "• ", "* ", "1) ", "2. ", "3 - ".
 _BULLET = re.compile(r"^\s*(?:[-–—•*·▪►✓✔☑✅➡>]+\s*|\d{1,2}\s*[).]\s+|\d{1,2}\s+-\s+)")
 # Item separators inside a line; a comma or period between digits ("1,5 kg") is not one.
@@ -52,9 +54,10 @@ _FRACTION = re.compile(r"(?<![\d/.,])(?:(\d{1,4})\s*)?([½⅓⅔¼¾⅕⅖⅗⅘
 
 @dataclass
 class Amount:
-    value: Decimal          # a count, or kilograms when ``weight``
+    value: Decimal          # a count, or kilograms when ``weight`` (litres when ``volume`` too)
     weight: bool = False
     words: int = 0           # how many tokens it took
+    volume: bool = False     # "2 litros de açaí": a measure in litres, not kilograms
 
     def __post_init__(self):
         self.value = Decimal(self.value)
@@ -89,29 +92,34 @@ def value_of(d: Decimal) -> str:
 
 # Words after which a count in digits belongs to the same item ("lata com 12", "pacote de 5")
 _NOT_BEFORE_COUNT = frozenset("com de do da x por cada mais menos tipo".split())
+# Words after a number that make it no count of a new item ("24 fruki 600 quanto fica")
+ASKING_AFTER = frozenset("quanto fica sai da custa".split())
 # Words after a count that make it a size, not a new item ("coca 2 litros", "água 1,5 l")
 PACKS_OF_SIZE = frozenset("l litro litros ml g gramas kg quilos kilos lt lts unidades unidade un".split())
 
 
-def split_items(message: str) -> list[str]:
-    """The pieces of a message that may each be one list item (as written, not normalized)."""
+def split_items(message: str, names: frozenset = frozenset()) -> list[str]:
+    """The pieces of a message that may each be one list item (as written, not normalized).
+    ``names``: the catalog's words, so a number that is part of a name ("café 3 Corações") is no count."""
     pieces: list[str] = []
     for line in fractions(message or "").splitlines():
         line = _BULLET.sub("", line)
         for piece in _SEPARATORS.split(line):
             if piece and piece.strip():
-                pieces += _split_on_e(piece.strip())
+                pieces += _split_on_e(piece.strip(), names)
     return pieces
 
 
-def _split_on_e(piece: str) -> list[str]:
+def _split_on_e(piece: str, names: frozenset = frozenset()) -> list[str]:
     """Cut "2 arroz e 3 feijão" at the "e" that starts a new quantity, not "vinte e quatro"; and
     "2 leite condensado 2 creme de leite" where a count in digits follows a word of the last item
     (not a size: "coca 2 litros")."""
     words = piece.split()
     out, start = [], 0
     for i, w in enumerate(words):
-        if w.isdigit() and i - start >= 2 and words[i - 1].isalpha() and i + 1 < len(words) \
+        if w.isdigit() and len(w) <= 2 and i - start >= 2 and words[i - 1].isalpha() and i + 1 < len(words) \
+                and text.normalize(words[i + 1]) not in ASKING_AFTER \
+                and not (w in names and text.stem(text.normalize(words[i + 1])) in names) \
                 and text.normalize(words[i - 1]) not in LINKS | _NOT_BEFORE_COUNT \
                 and any(x.isdigit() for x in words[start:i - 1]) and words[i + 1].isalpha() \
                 and text.normalize(words[i + 1]) not in PACKS_OF_SIZE:
@@ -151,6 +159,10 @@ def amount_at(toks: list[str], i: int) -> Amount | None:
         if not n:
             return None
         return _and_a_half(Amount(n * WEIGHT[glued.group(2)], True, 1), toks, i + 1)
+    litres = _GLUED_L.match(t)
+    if litres and float(litres.group(1).replace(",", ".")):
+        n = Decimal(litres.group(1).replace(",", ".")) * VOLUME[litres.group(2)]
+        return _and_a_half(Amount(n, True, 1, volume=True), toks, i + 1)
     if t in ("meio", "meia"):
         if nxt == "kg":
             return Amount(Decimal("0.5"), True, 2)
@@ -182,7 +194,7 @@ def amount_at(toks: list[str], i: int) -> Amount | None:
 def _and_a_half(a: Amount, toks: list[str], j: int) -> Amount:
     """"1 kg e meio" -> 1,5 kg."""
     if toks[j:j + 2] in (["e", "meio"], ["e", "meia"]):
-        return Amount(a.value + Decimal("0.5"), True, a.words + 2)
+        return Amount(a.value + Decimal("0.5"), True, a.words + 2, volume=a.volume)
     return a
 
 
@@ -207,7 +219,8 @@ def read_item(piece: str, is_product_word) -> Item:
     first_product = next((k for k, t in enumerate(toks)
                           if t not in PACKS and t not in UNITS and t not in TENS and t not in DOZEN
                           and t not in WEIGHT and t not in LINKS and t not in ("meio", "meia", "e")
-                          and not _number(t) and not _GLUED.match(t) and not _LONG_NUMBER.match(t)
+                          and not _number(t) and not _GLUED.match(t) and not _GLUED_L.match(t)
+                          and not _LONG_NUMBER.match(t)
                           and is_product_word(t)), len(toks))
     amount, end = None, 0
     k = 0
@@ -239,6 +252,15 @@ def _item_at_the_end(toks: list[str], piece: str, is_product_word) -> Item | Non
             item = read_item(" ".join(toks[k:]), is_product_word)
             if item.amount is not None:
                 return Item(item.amount, item.words, piece)
+    return None
+
+
+def pack_size_l(name: str) -> Decimal | None:
+    """The volume in a product's name ("Açaí Grosso 1L" -> 1, "Água 500ml" -> 0,5), if any."""
+    for t in text.normalize(name).split():
+        m = _GLUED_L.match(t)
+        if m:
+            return Decimal(m.group(1).replace(",", ".")) * VOLUME[m.group(2)]
     return None
 
 

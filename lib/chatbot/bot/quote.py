@@ -84,6 +84,12 @@ def sold_by_kg(p: Product) -> bool:
 def units_for(p: Product, amount: quantities.Amount) -> Decimal | None:
     """The amount in the product's own unit: kg for products sold by the kilo, packs
     otherwise ("2 kg de feijão" of a 1 kg pack is 2); None when it does not fit."""
+    if amount.volume:        # "2 litros de açaí" of a 1 L pack is 2; of a product sold by the litre, 2
+        pack = quantities.pack_size_l(p.name) or (Decimal(1) if p.unit.strip().lower() in ("l", "litro") else None)
+        if not pack:
+            return None
+        packs = amount.value / pack
+        return packs if packs > 0 and packs == packs.to_integral_value() else None
     if sold_by_kg(p) or not amount.weight:
         q = amount.value
         return q if q > 0 and (sold_by_kg(p) or q == q.to_integral_value()) else None
@@ -113,7 +119,7 @@ def read(message: str, searcher, drop: frozenset = frozenset(),
 def _read(message, searcher, drop, alias_map) -> Quote | None:
     vocab = set(searcher.vocab())
     is_product = lambda t: t not in text.STOPWORDS and t not in FILLER and text.stem(t) in vocab  # noqa: E731
-    items = [quantities.read_item(piece, is_product) for piece in quantities.split_items(message)]
+    items = [quantities.read_item(piece, is_product) for piece in quantities.split_items(message, frozenset(vocab))]
     if not any(item.amount is not None for item in items):
         return None
     quote, counted, priced = Quote(), 0, 0
@@ -158,9 +164,11 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     if counted >= 2 or quote.too_large:
         return quote
     norm = text.normalize(message)
+    asks_price = any(text.has_phrase(norm, w) for w in ("quanto", "valor", "preco"))
+    per_unit = any(text.has_phrase(norm, w) for w in ("cada", "levando", "levar", "mais barato", "atacado"))
     if len(items) == 1 and items[0].amount is not None and items[0].amount.value >= 2 and quote.lines \
-            and "?" not in message and not text.has_phrase(norm, "cada"):
-        return quote      # "18 coca 2 litros", "12 polar": an amount and a product, not a question
+            and ("?" not in message or asks_price) and not per_unit:
+        return quote      # "18 coca 2 litros", "12 polar", "quanto tá 12 água?": an amount and a product
     asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) and not text.has_phrase(norm, "cada")
     return quote if asks_total and quote.lines else None
 

@@ -82,6 +82,8 @@ class Searcher:
         self.vocab()
         out: dict[str, None] = {}      # ordered and deduplicated in linear time
         for w in text.content_words(message):
+            if w.isdigit() and len(w) >= 3:       # "fruki 600", "amstel 350": a size said without its unit
+                w = next((w + u for u in ("ml", "g") if w + u in self._vocab_set), w)
             if w in NOT_PRODUCT or w in drop or w.replace(",", "").replace(".", "").isdigit():
                 continue
             if len(w) <= 2 and w not in self._vocab_set:      # "po" (pó) is a word of the catalog

@@ -17,7 +17,7 @@ ABBREVIATIONS = {
     "vc": "voce", "vcs": "voces", "oce": "voce", "ce": "voce",
     "qto": "quanto", "qnto": "quanto", "qt": "quanto", "qtd": "quantidade", "qtde": "quantidade",
     "qtos": "quantos", "qts": "quantos", "qtas": "quantas", "qnts": "quantos", "qntas": "quantas",
-    "amn": "amanha", "q": "que", "oq": "o que", "oque": "o que",
+    "amn": "amanha", "qnt": "quanto", "q": "que", "oq": "o que", "oque": "o que",
     "tb": "tambem", "tbm": "tambem", "tmb": "tambem", "pq": "porque", "hj": "hoje",
     "td": "tudo", "tds": "todos", "blz": "beleza", "obg": "obrigado", "obgd": "obrigado",
     "obgda": "obrigada", "brigado": "obrigado", "brigada": "obrigada", "vlw": "valeu", "vlww": "valeu",

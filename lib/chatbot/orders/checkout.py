@@ -122,7 +122,10 @@ R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:kg|quilo
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
 _LEAD = re.compile(r"^(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|pensando bem|melhor)\s+")
-_SAME_QTY = re.compile(r"\s+(?:na )?mesma (?:quantidade|qtd|qtde|qnt)$")
+_SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?)$")
+# "..., o carvão deixa": a clause at the end that keeps an item as it is
+_KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
+                   r"(?:\s+(?:assim|como esta|igual))?$")
 _QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:kg|quilos?|unidades?|un|latinhas?|latas?|pacotes?|garrafas?|caixas?|"
                        r"fardos?|sacos?|potes?|duzias?)?$")
 # a new quantity with its unit in front of the product: "2kg de picanha", "12 latinhas de coca"
@@ -346,7 +349,7 @@ def _edits_of(n: str) -> list[tuple]:
     ("add", words, qty), ("swap", words, words), or ("bad", clause) for a clause read as none."""
     if not n:
         return []
-    n = _LEAD.sub("", n)
+    n = _KEEP.sub("", _LEAD.sub("", n))       # "na verdade troca a picanha por costela, o carvão deixa"
     n = re.sub(r"^(?:pode|por favor|favor|ai|entao|e)\s+", "", n)
     n = re.sub(r"\s+(?:por favor|pfv|pf)$", "", n)
     clauses = [c for c in SPLIT.split(n) if c]

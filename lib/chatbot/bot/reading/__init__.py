@@ -51,9 +51,9 @@ SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui)\b")
 # the count inside a pack, after the product: "(de 6)", "com 12", "de 12 unidades", "(fardo de 6)",
 # "com 12 latas cada"; the pack words go before "de" (_pack_patterns)
-_PACK_AFTER = (r"\(?\s*,?\s*(?:cada\s+)?(?:{words}\s+)?(?:de|com|c/?)\s+(\d{{1,3}})"
+_PACK_AFTER = (r"\(?\s*,?\s*(?:cada\s+)?(?:{words}\s+)?(?:vem\s+com|vem|de|com|c/?)\s+(\d{{1,2}})"
                r"(?![.,]?\d|\s?(?:ml|l|g|kg|litros?|lts?)\b)"
-               r"(?:\s*(?:unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|caixinhas|pacotes|rolos))?"
+               r"(?:\s*(?:unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|caixinhas|pacotes|pacote|rolos))?"
                r"(?:\s+cada)?\s*\)?")
 _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:e tambem|e também|e mais|tambem|também|mais|alem de|além de)\s+"
                      r"(?=(?:\d|um |uma |dois |duas |tres |três |quatro |cinco |seis |dez |meia |meio ))",
@@ -121,7 +121,7 @@ def _count(word: str) -> int | None:
     w = text.strip_accents(word.lower())
     if w.isdigit():
         return int(w)
-    return quantities.UNITS.get(w)
+    return 1 if w in ("a", "o") else quantities.UNITS.get(w)
 
 
 def _packs(message: str, words: vocab_mod.Vocab) -> str:
@@ -144,14 +144,16 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
 @functools.lru_cache(maxsize=4)
 def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
     words = "|".join(sorted(packs, key=len, reverse=True))
-    count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez)"
+    # "a caixa de leite com 12", "o fardo de água com 12": one of them
+    count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez|a|o)"
     first = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|com|c/)\s+(\d{{1,3}})(?:\s+|(?=[?!.,]|$))"
                        r"(?:unidades\s+|un\s+)?(?:de\s+)?",
                        re.IGNORECASE)
     # the product's words are few: a bound keeps a long text linear; a size may be among them
     # ("coca 2l"), a bare count may not
     after = _PACK_AFTER.format(words=f"(?:{words})")
-    size = r"\d+(?:[.,]\d+)?\s?(?:ml|l|g|kg|litros?|lts?)\b|\d+[.,]\d+"
+    # a size among the product's words: "coca 2l", "água 1,5", "fruki 600", "amstel latinha de 350"
+    size = r"\d+(?:[.,]\d+)?\s?(?:ml|l|g|kg|litros?|lts?)\b|\d+[.,]\d+|\d{3,4}\b"
     second = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|do|da)\s+((?:[^\d,;()\n]|{size}){{1,40}}?)\s*{after}",
                         re.IGNORECASE)
     return first, second
@@ -431,16 +433,18 @@ def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
     toks = norm.split()
     if len(toks) > MAX_FOLLOW_UP_WORDS:
         return None
-    amount = None
+    amount, at = None, 0
     for i in range(len(toks)):
-        amount = quantities.amount_at(toks, i)
+        amount, at = quantities.amount_at(toks, i), i
         if amount is not None:
             if amount.weight and i and toks[i - 1] in LINKS:
                 return None        # "e o de 1kg?": another size (_other_variant), not an amount
             break
     if amount is None or (amount.value < 2 and not amount.weight):
         return None
-    words_only = " ".join(t for t in toks if not SIZE.match(t) and not t[:1].isdigit())
+    rest = toks[:at] + toks[at + amount.words:]         # "e 2 kg e meio?": the amount's words are no product
+    words_only = " ".join(t for t in rest if not SIZE.match(t) and not t[:1].isdigit()
+                          and t not in quantities.PACKS)
     found = bot.searcher.search(words_only, drop=quote.FILLER | cues_words())
     if found.best and found.best.complete and found.best.product.sku != last["skus"][0]:
         return None          # a product of its own: the classifier's ("e se eu levar 5 sacos?" is the same one)
