@@ -45,7 +45,7 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval5-heldout": 0.93, "eval6-heldout": 0.92, "eval7-heldout": 0.95}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
 INVENTED_ALLOWED: dict[str, int] = {}
-WRONG_SIM_ALLOWED: dict[str, int] = {"eval7-heldout": 1}
+WRONG_SIM_ALLOWED: dict[str, int] = {}
 _GREETING = re.compile(r"^\s*(?:ol[áa][^.!?\n]*[!.]\s*(?:👋)?\s*)", re.IGNORECASE)
 _YES = re.compile(r"^(?:sim\b|temos\b|aceitamos\b|entregamos\b|abrimos\b|fazemos\b|emitimos\b|montamos\b|pode\b"
                   r"|podemos\b|dá\b|da sim\b|claro\b)", re.IGNORECASE)

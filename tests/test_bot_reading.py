@@ -572,3 +572,16 @@ def test_amounts_said_in_packs_litres_and_units_of_the_seventh_set(tmp_path, sto
     finally:
         conn.close()
         clock.unfreeze()
+
+
+def test_a_product_word_an_faq_also_has_is_still_the_product(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store6")       # an entry about "bolo de arroz e chipa"
+    try:
+        rice = ask(bot, "tem arroz de 1kg?").text
+        assert rice.startswith("Não encontrei exatamente") and "Arroz Branco" in rice, rice
+        cake = ask(bot, "vcs fazem bolo de arroz por encomenda?", who="2").text
+        assert "bolo de arroz" in cake, cake
+    finally:
+        conn.close()
+        clock.unfreeze()

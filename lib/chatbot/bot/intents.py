@@ -76,6 +76,7 @@ class Classifier:
         if kb.version == self._built_for:
             return
         self.retriever = retrieval.Retriever(kb)
+        self._product_words = frozenset(self.searcher.vocab())
         self.categories = sections.categories(self.conn)
         self.aliases = quote.aliases(self.conn)
         self.area_vocab = tuple(sorted({a for area in kb.delivery.get("areas", []) for a in text.stems(area)}))
@@ -156,6 +157,9 @@ class Classifier:
             else:
                 it.products = search.Result(query=[])    # "ofertas de bebidas": the section, not a product
         sure = it.meaning is not None and it.meaning.confidence >= retrieval.THRESHOLD
+        if sure and it.meaning.kind == "faq" and it.products.matches and it.products.query \
+                and all(w in self._product_words for w in it.products.query):
+            sure = False      # "tem arroz de 1kg?" names a product, though an entry speaks of "bolo de arroz"
         if sure and it.meaning.words <= 1 and any(scores[x] for x in SOCIAL):
             sure = False      # "vlw" is thanks, not the "vale" of vale-refeição
         if sure and not (it.products.best and it.products.best.complete) and not it.section:

@@ -57,7 +57,7 @@ SYNONYMS = {
     "kit": "cesta basica", "kits": "cesta basica", "parar": "estacionamento", "estaciono": "estacionamento",
     "vazia": "casco retornavel", "vazias": "casco retornavel", "vazio": "casco retornavel",
     "vazios": "casco retornavel", "garrafa": "casco", "garrafas": "casco", "retornavel": "casco",
-    "retornaveis": "casco",
+    "retornaveis": "casco", "sacar": "caixa eletronico saque", "saque": "caixa eletronico",
     "busco": "retirar retirada", "cestas": "cesta basica",
 }
 # A message that asks to buy or sell something names a product, not what the synonyms stand
