@@ -585,3 +585,22 @@ def test_a_product_word_an_faq_also_has_is_still_the_product(tmp_path):
     finally:
         conn.close()
         clock.unfreeze()
+
+
+@pytest.mark.parametrize("message,needs", [
+    ("2 fardo de guarana frevo (vem 6 em cada) quanto fica?", "12x Refrigerante Guaraná"),
+    ("quero 3 caixas de leite betania, aquelas com 12 cxinhas", "36x Leite"),
+    ("uma caixa de itaipava latão, com 12 latas, sai por qnt?", "12x Cerveja Lata 473ml"),
+    ("me ve 1 fardo de agua santa joana de 1,5 (6 garrafas) qto é", "6x Água Mineral sem Gás 1,5L"),
+    ("2 fardinho de latinha itaipava com 12 cada p o churras de sabado, da quanto?", "24x Cerveja Lata 350ml"),
+    ("1 caixa de leite betania, caixa fechada com 12", "12x Leite"),
+])
+def test_a_pack_and_how_many_it_holds_anywhere_in_its_clause(tmp_path, message, needs):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store7")
+    try:
+        reply = ask(bot, message).text
+        assert needs in reply and "Total" in reply, reply
+    finally:
+        conn.close()
+        clock.unfreeze()

@@ -11,7 +11,8 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-PACKS = re.compile(r"\b(?:fardos?|caixas?|pacotes?|engradados?|packs?|kits?|bandejas?)\b", re.IGNORECASE)
+PACKS = re.compile(r"\b(?:fardos?|fardinhos?|caixas?|cxs?|pacotes?|engradados?|packs?|kits?|bandejas?)\b",
+                   re.IGNORECASE)
 MONEY = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})*,\d{2})")
 WORD_QTY = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "três": 3, "tres": 3, "quatro": 4, "cinco": 5,
             "seis": 6, "sete": 7, "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "quinze": 15,

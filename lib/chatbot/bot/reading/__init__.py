@@ -49,12 +49,6 @@ MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier r
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui)\b")
-# the count inside a pack, after the product: "(de 6)", "com 12", "de 12 unidades", "(fardo de 6)",
-# "com 12 latas cada"; the pack words go before "de" (_pack_patterns)
-_PACK_AFTER = (r"\(?\s*,?\s*(?:cada\s+)?(?:{words}\s+)?(?:vem\s+com|vem|de|com|c/?)\s+(\d{{1,2}})"
-               r"(?![.,]?\d|\s?(?:ml|l|g|kg|litros?|lts?)\b)"
-               r"(?:\s*(?:unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|caixinhas|pacotes|pacote|rolos))?"
-               r"(?:\s+cada)?\s*\)?")
 _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:e tambem|e também|e mais|tambem|também|mais|alem de|além de)\s+"
                      r"(?=(?:\d|um |uma |dois |duas |tres |três |quatro |cinco |seis |dez |meia |meio ))",
                      re.IGNORECASE)
@@ -105,7 +99,7 @@ def _purpose_patterns(purposes: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern
     purpose = "|".join(re.escape(p) for p in sorted(purposes, key=len, reverse=True))
     lead = re.compile(rf"\s*(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:\n]{{0,80}}?\s+"
                       rf"(?=(?:vou|vamos|quero|queria|preciso|me ve|manda|separa|levar|leva)\b)")
-    tail = re.compile(rf"\s+(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:?!.\n]*")
+    tail = re.compile(rf"\s+(?:pro|pra|para|p)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:?!.\n]*")
     return lead, tail
 
 
@@ -125,20 +119,36 @@ def _count(word: str) -> int | None:
 
 
 def _packs(message: str, words: vocab_mod.Vocab) -> str:
-    first, second = _pack_patterns(words.packs)
-    # "um fardo de 12 águas", "2 caixas com 12 de leite"
-    spelled = first.sub(lambda m: f"{_count(m.group(1)) * int(m.group(2))} " if _count(m.group(1)) else m.group(0),
-                        message)
-    if spelled != message:
-        message = re.sub(r"\s+([?!.,])", r"\1", spelled)
-
-    def spell(m):      # "2 fardos de refrigerante (de 6)", "3 caixas de leite com 12"
+    """Packs counted as units: "2 fardos de refrigerante (de 6)", "3 caixas de leite com 12", "um fardo
+    de 12 águas", "uma caixa de itaipava latão, com 12 latas", "1 fardo de arroz 5kg (vem 6 pacote)":
+    a count of packs, then, in the same clause, how many each holds (never a size: "de 350", "2 litros")."""
+    head, inner = _pack_patterns(words.packs)
+    out, last = [], 0
+    for m in head.finditer(message):
+        if m.start() < last:
+            continue
         n = _count(m.group(1))
-        if not n:
-            return m.group(0)
-        gap = " " if m.string[m.end():m.end() + 1].isalnum() else ""
-        return f"{n * int(m.group(3))} {m.group(2).strip()}{gap}"
-    return second.sub(spell, message)
+        end = _clause_end(message, m.end())
+        each = inner.search(message, m.end(), end)
+        if not n or not each:
+            continue
+        per = int(each.group(1) or each.group(2))
+        before = re.sub(r"^\s*(?:de|do|da)\s+", " ", message[m.end():each.start()])
+        before = re.sub(r"[\s,(]*(?:aquel[ea]s?|tipo|sabe)?[\s,(]*$", "", before)    # ", aquelas com 12"
+        out.append(message[last:m.start()] + f"{n * per}" + (" " + before.strip() if before.strip() else "") + " ")
+        last = each.end()
+    text_out = "".join(out) + message[last:]
+    return re.sub(r"\s+([?!.,])", r"\1", re.sub(r"\s{2,}", " ", text_out)).strip() if out else message
+
+
+_PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|latões|latoes|caixinhas|cxinhas|pacotes|"
+               r"pacote|rolos|potes|saquinhos|copos|em cada|cada")
+
+
+def _clause_end(message: str, start: int) -> int:
+    """Where the clause of a pack ends: a question mark, a new line, or the next item ("e 3 ...")."""
+    m = re.compile(r"[?;\n]|\s(?:e|mais)\s+\d|(?<!\d),\s*\d").search(message, start, start + 90)
+    return m.start() if m else min(len(message), start + 90)
 
 
 @functools.lru_cache(maxsize=4)
@@ -146,17 +156,14 @@ def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
     words = "|".join(sorted(packs, key=len, reverse=True))
     # "a caixa de leite com 12", "o fardo de água com 12": one of them
     count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez|a|o)"
-    first = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|com|c/)\s+(\d{{1,3}})(?:\s+|(?=[?!.,]|$))"
-                       r"(?:unidades\s+|un\s+)?(?:de\s+)?",
+    head = re.compile(rf"\b{count}\s+(?:{words})\b(?:\s+(?:fechad[oa]s?|grandes?|pequen[oa]s?))?", re.IGNORECASE)
+    # how many each holds: "com 12", "de 6", "(vem 6 em cada)", "(fardo com 12)", "12 latas"; not a size
+    not_size = r"(?!\d|[.,]\d|\s?(?:ml|l|g|kg|litros?|lts?|quilos?)\b)"
+    inner = re.compile(rf"\(?\s*(?:cada\s+)?(?:(?:{words})\s+(?:fechad[oa]s?\s+)?)?"
+                       rf"(?:vem\s+com|vem|com|de|c/|c)\s+(\d{{1,2}}){not_size}(?:\s*(?:{_PACK_UNITS}))*\s*\)?"
+                       rf"|\(?\b(\d{{1,2}}){not_size}\s*(?:{_PACK_UNITS})\b(?:\s*(?:{_PACK_UNITS}))*\s*\)?",
                        re.IGNORECASE)
-    # the product's words are few: a bound keeps a long text linear; a size may be among them
-    # ("coca 2l"), a bare count may not
-    after = _PACK_AFTER.format(words=f"(?:{words})")
-    # a size among the product's words: "coca 2l", "água 1,5", "fruki 600", "amstel latinha de 350"
-    size = r"\d+(?:[.,]\d+)?\s?(?:ml|l|g|kg|litros?|lts?)\b|\d+[.,]\d+|\d{3,4}\b"
-    second = re.compile(rf"\b{count}\s+(?:{words})\s+(?:de|do|da)\s+((?:[^\d,;()\n]|{size}){{1,40}}?)\s*{after}",
-                        re.IGNORECASE)
-    return first, second
+    return head, inner
 
 
 # -- the reading -------------------------------------------------------------------
