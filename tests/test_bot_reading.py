@@ -604,3 +604,24 @@ def test_a_pack_and_how_many_it_holds_anywhere_in_its_clause(tmp_path, message, 
     finally:
         conn.close()
         clock.unfreeze()
+
+
+def test_the_eighth_sets_kinds_in_other_words(tmp_path, sample_bot):
+    """Abbreviated areas ("jd"), installments asked "divide em quantas vezes", a product we lack
+    named with a purpose ("carvão pra churrasco"), "pacote de arroz de 5" is one 5 kg pack."""
+    lacking = ask(sample_bot, "vcs tem carvao pra churrasco?").text
+    assert lacking.startswith("Não encontrei") and "R$" not in lacking, lacking
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path / "s7", "store7")
+    try:
+        both = ask(bot, "o camarao cinza ta quanto o kilo? e no cartao divide em quantas vezes?").text
+        assert "R$ 62,90" in both and "4x" in both, both
+        rice = ask(bot, "qro 2 pacote de arroz de 5 e 1 oleo liza", who="2").text
+        assert "2x Arroz Branco Tipo 1 5kg" in rice, rice
+    finally:
+        conn.close()
+    bot, conn = store_bot(tmp_path / "s6", "store6")
+    try:
+        assert ask(bot, "moro no jd das americas, vcs fazem entrega ai?").text.startswith("Sim")
+    finally:
+        conn.close()

@@ -126,7 +126,8 @@ PAYMENT_NAMES = {"pix": "Pix", "dinheiro": "dinheiro", "especie": "dinheiro", "d
                  "alelo": "Alelo", "sodexo": "Sodexo", "boleto": "boleto", "cheque": "cheque", "fiado": "fiado",
                  "crediario": "crediário", "transferencia": "transferência", "refeicao": "vale-refeição",
                  "alimentacao": "vale-alimentação"}
-INSTALLMENT_WORDS = {"parcela", "parcelar", "parcelado", "parcelada", "parcelamento", "vezes", "juro"}
+INSTALLMENT_WORDS = {"parcela", "parcelar", "parcelado", "parcelada", "parcelamento", "vezes", "juro", "divide",
+                     "dividir", "dividido", "dividida", "parcelo", "parcelam"}
 
 # Words after "no/na/em" that are not a neighbourhood ("entregam no mesmo dia?").
 NOT_AREA = set("""mesmo dia hoje amanha domingo sabado segunda terca quarta quinta sexta feriado casa minha meu

@@ -154,6 +154,9 @@ class Classifier:
             best = it.products.best
             if best and best.complete and not set(best.covered) <= section_words:
                 it.section = None                         # "promoção de carne de sol": the product
+            elif it.products.unknown and scores["product_price"] > 0 and not scores["promotions"] \
+                    and not scores["wholesale"]:
+                it.section = None                         # "tem carvão pra churrasco?": a product we may lack
             else:
                 it.products = search.Result(query=[])    # "ofertas de bebidas": the section, not a product
         sure = it.meaning is not None and it.meaning.confidence >= retrieval.THRESHOLD
