@@ -1,11 +1,11 @@
-"""Evaluation set 3 (issue 19): messages written by someone who never read the bot's
-code, on two stores (tests/data/store-sample and tests/data/store2), in two halves:
-``eval3/tune.jsonl`` (the bot was tuned on it) and ``eval3/heldout.jsonl`` (run once,
-at the end of the work, by the integrator, who had not seen it: 76/88 = 86.4% with one
-invented price and no wrong "Sim", against 47/88 = 53.4% for the code before; recorded in
-docs/BENCHMARKS.md). The held-out half now runs in every suite as a floor against
-regressions at what it scored then; the issue's target (90%, no invented price) is not met
-on it, and tuning on it from now on would make it a tune set. Format: eval3/README.md.
+"""The evaluation sets of issue 19 (tests/data/eval3/ ... eval9/): messages written by helpers who
+never read the bot's code, on eight stores (tests/data/store-sample, store2 ... store8: other cities,
+areas, fees, hours, payment methods, FAQs and products with variants), in eval3's format
+(eval3/README.md). Eval set 3 has a tune half and a held-out half; each later set is held out whole
+and was written on a new store. Every held-out set was run once, untouched, before its failures were
+read (docs/BENCHMARKS.md, "Bot: reading on stores it never saw", records those runs); after that run
+it is tuning material like the rest, and its floor here only keeps what was gained. A new set that
+nobody has looked at is the only honest measure of messages the bot has not seen.
 
 Each item is asked through the real code path (``Bot.answer``, LLM off, real SQLite
 file) on its store, after the item's ``context`` messages from the same customer, with
@@ -13,7 +13,7 @@ the clock frozen on a Wednesday at 10:00 in the store's zone. Checked: every
 must_contain present, no must_not_contain, no price where none may be given, every
 quote figure from the catalog (support/quote_check.py), the handoff, and yes/no: a "no"
 never starts with "Sim" and says no; a "yes" says yes. Per-kind scores go to
-tests/artifacts/eval3_<half>_score.json; ``pytest tests/test_bot_eval3.py -q -s`` prints
+tests/artifacts/<set>-<half>_score.json; ``pytest tests/test_bot_eval3.py -q -s`` prints
 the table. Also: every stored evaluation set goes through the bot with no exception.
 """
 from __future__ import annotations
