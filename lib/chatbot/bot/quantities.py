@@ -257,17 +257,17 @@ def _item_at_the_end(toks: list[str], piece: str, is_product_word) -> Item | Non
 
 def pack_size_l(name: str) -> Decimal | None:
     """The volume in a product's name ("Açaí Grosso 1L" -> 1, "Água 500ml" -> 0,5), if any."""
-    for t in text.normalize(name).split():
-        m = _GLUED_L.match(t)
-        if m:
-            return Decimal(m.group(1).replace(",", ".")) * VOLUME[m.group(2)]
-    return None
+    return _size_in(name, _GLUED_L, VOLUME)
 
 
 def pack_size_kg(name: str) -> Decimal | None:
     """The weight in a product's name ("Feijão Carioca 1kg" -> 1, "Café 250g" -> 0,25), if any."""
+    return _size_in(name, _GLUED, WEIGHT)
+
+
+def _size_in(name: str, pattern: re.Pattern, units: dict[str, Decimal]) -> Decimal | None:
     for t in text.normalize(name).split():
-        m = _GLUED.match(t)
+        m = pattern.match(t)
         if m:
-            return Decimal(m.group(1).replace(",", ".")) * WEIGHT[m.group(2)]
+            return Decimal(m.group(1).replace(",", ".")) * units[m.group(2)]
     return None

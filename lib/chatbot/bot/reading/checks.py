@@ -17,6 +17,8 @@ from ..knowledge import KB
 from . import facts, slots
 from .vocab import Vocab
 
+# The words each check listens for, one pattern a question. The duplicates tool pairs these tables with
+# each other and with orders/checkout.py's edit patterns: vocabularies alike in shape only, each its own.
 INSTALLMENT = re.compile(r"\b(?:parcel\w*|dividir|divide|dividido|vezes|\d{1,2}\s*x)\b")
 FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem (?:a |o )?taxa|sem (?:o )?frete|isent[oa]|nao pagar|"
                   r"(?:nao|sem) (?:pagar|pago|paga|cobrar|cobra|cobram) (?:a |o )?(?:taxa|frete|entrega))\b")
