@@ -242,7 +242,8 @@ def _not_sold(it: intents.Intent) -> bool:
 
 
 def build_bot(cfg, conn, preload: bool = True) -> Bot:
-    """The worker's entry point: one Bot per process (it loads the model once)."""
+    """The worker's entry point: one Bot per lane thread, each with its own connection; the model is
+    loaded once per process and shared (llm.backend_for)."""
     return Bot(cfg, conn, preload=preload)
 
 
