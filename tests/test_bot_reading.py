@@ -625,3 +625,19 @@ def test_the_eighth_sets_kinds_in_other_words(tmp_path, sample_bot):
         assert ask(bot, "moro no jd das americas, vcs fazem entrega ai?").text.startswith("Sim")
     finally:
         conn.close()
+
+
+def test_how_many_a_pack_holds_said_after_and_a_kind_an_entry_leaves_out(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "store8")
+    try:
+        after = ask(bot, "quanto sai 2 fardos de guaraná pureza? o fardo vem com 6").text
+        assert "12x Refrigerante Guaraná" in after, after
+        each = ask(bot, "2 caixas de suco de uva aurora, cada caixa tem 6 garrafas, qto?", who="2").text
+        assert "12x Suco de Uva" in each, each
+        cake = ask(bot, "vcs fazem cuca de chocolate?", who="3").text
+        assert cake.startswith("Não de chocolate"), cake      # the entry lists banana, uva or farofa
+        assert ask(bot, "vcs fazem cuca de banana?", who="4").text.startswith("Sim")
+    finally:
+        conn.close()
+        clock.unfreeze()

@@ -130,10 +130,19 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
         n = _count(m.group(1))
         end = _clause_end(message, m.end())
         each = inner.search(message, m.end(), end)
+        said_after = False
+        if not each and end < len(message) and message[end] == "?":
+            # "quanto sai 2 fardos de guaraná? o fardo vem com 6": how many it holds, said after
+            told = _DESCRIBED.match(message, end + 1)
+            if told and re.match(rf"(?:{'|'.join(words.packs)})\b", told.group(1), re.IGNORECASE):
+                each = inner.search(message, told.start(1), told.end() + 12)
+                said_after = each is not None
         if not n or not each:
             continue
         per = int(each.group(1) or each.group(2))
-        before = re.sub(r"^\s*(?:de|do|da)\s+", " ", message[m.end():each.start()])
+        before = re.sub(r"^\s*(?:de|do|da)\s+", " ", message[m.end():end if said_after else each.start()])
+        if said_after:
+            before += "?"
         before = re.sub(r"[\s,(]*(?:aquel[ea]s?|tipo|sabe)?[\s,(]*$", "", before)    # ", aquelas com 12"
         out.append(message[last:m.start()] + f"{n * per}" + (" " + before.strip() if before.strip() else "") + " ")
         last = each.end()
@@ -143,6 +152,9 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
 
 _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|latões|latoes|caixinhas|cxinhas|pacotes|"
                r"pacote|rolos|potes|saquinhos|copos|em cada|cada")
+
+
+_DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:o|a|cada)\s+(\w+)\s+(?:vem\s+com|vem|tem)\s+()", re.IGNORECASE)
 
 
 def _clause_end(message: str, start: int) -> int:
@@ -159,8 +171,9 @@ def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
     head = re.compile(rf"\b{count}\s+(?:{words})\b(?:\s+(?:fechad[oa]s?|grandes?|pequen[oa]s?))?", re.IGNORECASE)
     # how many each holds: "com 12", "de 6", "(vem 6 em cada)", "(fardo com 12)", "12 latas"; not a size
     not_size = r"(?!\d|[.,]\d|\s?(?:ml|l|g|kg|litros?|lts?|quilos?)\b)"
-    inner = re.compile(rf"\(?\s*(?:cada\s+)?(?:(?:{words})\s+(?:fechad[oa]s?\s+)?)?"
-                       rf"(?:vem\s+com|vem|com|de|c/|c)\s+(\d{{1,2}}){not_size}(?:\s*(?:{_PACK_UNITS}))*\s*\)?"
+    inner = re.compile(rf"\(?\s*(?:aquel[ea]s?\s+(?:que\s+)?)?(?:cada\s+(?:um|uma|{words})\s+|cada\s+)?"
+                       rf"(?:(?:{words})\s+(?:fechad[oa]s?\s+)?)?"
+                       rf"(?:vem\s+com|vem|tem|com|de|c/|c)\s+(\d{{1,2}}){not_size}(?:\s*(?:{_PACK_UNITS}))*\s*\)?"
                        rf"|\(?\b(\d{{1,2}}){not_size}\s*(?:{_PACK_UNITS})\b(?:\s*(?:{_PACK_UNITS}))*\s*\)?",
                        re.IGNORECASE)
     return head, inner
@@ -314,6 +327,7 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
             day = slots.day(norm) if intent == "hours" else None
             return Read(answer, intent, {"days": [day]} if day in fmt.DAY_NAMES else {})
     return (_quote_edit(norm, last) or _follow_up(piece, norm, last, bot) or _hours_follow_up(norm, kb, last, bot)
+            or _faq_other_kind(norm, kb, bot, words)
             or _other_variant(norm, last, bot, words)
             or _faq(norm, kb, words) or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
 
@@ -483,6 +497,24 @@ def _hours_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
 
 
 DELIVERY_WORDS = re.compile(r"\b(?:entreg\w*|delivery|frete|chega\w*|retir\w*|busca\w*)\b")
+
+
+def _faq_other_kind(norm: str, kb, bot, words) -> Read | None:
+    """"Vocês fazem cuca de chocolate?" where the entry says "Sim, ... cuca (banana, uva ou farofa)":
+    a kind the entry's list leaves out is a no, never the entry's "Sim"."""
+    kinds = [t for t in norm.split() if t in words.variants]
+    if not kinds or not kb.faq:
+        return None
+    bot.classifier._build(kb)
+    hit = bot.classifier.retriever.best(norm)
+    if hit is None or hit.kind != "faq" or hit.confidence < 0.5:
+        return None
+    answer = kb.faq[hit.index][1]
+    said = text.normalize(answer)
+    if not said.startswith("sim") or not re.search(r"\(|\bou\b", answer) or any(k in said.split() for k in kinds):
+        return None
+    rest = re.sub(r"^\s*sim[,!.]?\s*", "", answer, flags=re.IGNORECASE)
+    return Read(f"Não de {kinds[0]}, infelizmente. 😕 {rest[:1].upper()}{rest[1:]}", "faq", {"faq": hit.index})
 
 
 def _cheaper(p: knowledge.Product, line: quote.Line) -> str:
