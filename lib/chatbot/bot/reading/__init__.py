@@ -188,6 +188,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     friendly = any(p in norm and text.has_phrase(norm, p) for p in words.not_complaint)
     if (_complains(norm) and not friendly and not _reported(norm)) or _asks_person(norm):
         return None
+    if any(p in norm.split() for p in words.packs):      # "2 fardos de guaraná? o fardo vem com 6": one pack
+        message = _packs(message, words)
+        norm = text.normalize(message)
     pieces = parts.split(message)
     if len(pieces) <= 1:
         return _single(message, norm, kb, last, bot, now, words)
