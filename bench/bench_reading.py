@@ -6,7 +6,7 @@ and the current HEAD of the integrator's checkout.
 Each revision gets a detached worktree under /tmp; every measurement runs in a subprocess with that
 worktree's ``lib`` and ``tests`` first on the path, so each side imports its own code. Both sides
 read the same messages, from the HEAD worktree's ``tests/data`` (the baseline lacks some stores):
-the teststore evaluation set and the eval3/eval4/eval5 sets, each item on its own store. In each
+the teststore evaluation set and the eval3 ... eval9 sets, each item on its own store. In each
 subprocess, as ``tests/test_bot_eval3.py``'s ``run_set`` does: a fresh SQLite file per store (so the
 response cache starts empty), ``import_kb``, ``build_bot(preload=False)``, LLM off, the clock frozen
 on Wednesday 2026-12-02 10:00 America/Fortaleza and moved 20 s after each message; one customer per
@@ -43,7 +43,7 @@ MAIN = Path("/work/main")
 PYTHON = MAIN / ".venv" / "bin" / "python"
 BASE_REV = "1d01be7"
 SETS = ("teststore/eval_ptbr.jsonl", "eval3/tune.jsonl", "eval3/heldout.jsonl", "eval4/tune.jsonl",
-        "eval4/heldout.jsonl", "eval5/heldout.jsonl")
+        "eval4/heldout.jsonl") + tuple(f"eval{n}/heldout.jsonl" for n in range(5, 10))
 # Wednesday 2026-12-02, 10:00 in the stores' zone (UTC-3), as tests/test_bot_eval3.py.
 WEDNESDAY_10H = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
 TARGET_MS = 50.0

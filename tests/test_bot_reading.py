@@ -641,3 +641,16 @@ def test_how_many_a_pack_holds_said_after_and_a_kind_an_entry_leaves_out(tmp_pat
     finally:
         conn.close()
         clock.unfreeze()
+
+
+def test_a_size_after_de_is_no_amount_and_methods_asked_together_are_each_answered(tmp_path):
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, "teststore")
+    try:
+        paper = ask(bot, "papel higienico de 12 rolos quanto ta").text
+        assert "R$ 17,90" in paper and "12x" not in paper, paper
+        methods = ask(bot, "aceita pix, cheque ou boleto?", who="2").text
+        assert "Não aceitamos cheque" in methods and "boleto" in methods, methods
+    finally:
+        conn.close()
+        clock.unfreeze()

@@ -247,6 +247,8 @@ LEADS = frozenset("de pegar levar levo quero queria preciso comprar compro ve ma
 def _item_at_the_end(toks: list[str], piece: str, is_product_word) -> Item | None:
     """The item after the chatter: an amount led in by a LEADS word, with a product after it."""
     for k in range(1, len(toks)):
+        if toks[k - 1] == "de" and k >= 2 and is_product_word(toks[k - 2]):
+            continue        # "papel higiênico de 12 rolos": the product's size, not an amount
         if toks[k - 1] in LEADS and amount_at(toks, k) is not None \
                 and any(is_product_word(t) for t in toks[k + 1:]):
             item = read_item(" ".join(toks[k:]), is_product_word)

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from .. import fmt, text
+from .. import cues, fmt, text
 from ..knowledge import KB
 from . import facts, slots
 from .vocab import Vocab
@@ -97,6 +97,10 @@ def payment_brand(norm: str, kb: KB, words: Vocab) -> str | None:
     if found is None:       # "aceita Banricompras?": a method the store's own list names
         named = [m for m in kb.payment.get("methods", [])
                  if len(text.normalize(m)) >= 3 and text.has_phrase(norm, text.normalize(m))]
+        said = " ".join(text.normalize(m) for m in named)
+        others = [w for w in norm.split() if w in cues.PAYMENT_WORDS and w not in said.split()]
+        if others:
+            return None     # "aceita pix, cheque ou boleto?": the classifier answers each method
         return f"Sim, aceitamos {fmt.join(named)}! ✅" if named and ACCEPTS.search(norm) else None
     kind, brand = found
     methods = kb.payment.get("methods", [])
