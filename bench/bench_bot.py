@@ -54,7 +54,7 @@ from chatbot.bot import cache, knowledge, llm, pipeline  # noqa: E402
 from chatbot.bot.types import Question  # noqa: E402
 from conftest import make_cfg, toml_of  # noqa: E402
 import test_bot_eval as evalset  # noqa: E402
-from docsection import write_doc  # noqa: E402
+from docsection import pct, write_doc  # noqa: E402
 from support import hostile  # noqa: E402
 
 STORE = ROOT / "tests" / "data" / "teststore"
@@ -67,15 +67,6 @@ LLM_QUESTIONS = ["me conta uma piada", "qual seu nome?", "vc é um robo?", "quem
                  "você gosta de futebol?", "me recomenda um filme", "como foi seu dia?",
                  "qual a previsão do tempo pra amanhã?", "você conhece a Bahia?"]
 MAX_TOKENS = 48
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def build(tmp: Path, llm_on: bool):

@@ -38,6 +38,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from docsection import pct, replace_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = Path("/work/main")
 PYTHON = MAIN / ".venv" / "bin" / "python"
@@ -136,15 +139,6 @@ def run_side(tree: Path, data: Path, tmp: Path, label: str) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"{label}: the measurement failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(out.read_text(encoding="utf-8"))
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def stats(runs: list[dict], keys: list[str], field: str = "ms") -> dict:
@@ -281,8 +275,6 @@ def report(m: dict, s: dict, runs_per_side: int) -> str:
 
 def write_section(path: Path, section: str) -> None:
     """Replace the section, or put it right after the eval3 section (at the end if that is absent)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from docsection import replace_section
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if BEGIN not in text and AFTER in text:
         at = text.index(AFTER) + len(AFTER)

@@ -1,6 +1,6 @@
-"""Each benchmark owns one section of a Markdown file, between its own
-marker lines; this puts a new section in place of the old one (or appends it)
-and leaves the rest of the file as it was."""
+"""What the benchmarks share: each owns one section of a Markdown file, between its
+own marker lines, and this puts a new section in place of the old one (or appends it)
+and leaves the rest of the file as it was; and ``pct``, the percentile they report."""
 from __future__ import annotations
 
 import os
@@ -27,3 +27,13 @@ def write_doc(path: Path, section: str, heading: str = "# Benchmarks") -> Path:
     tmp.write_text(replace_section(old, section, heading), encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of ``values``, linear between the nearest ranks; NaN when empty."""
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
