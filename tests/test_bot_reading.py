@@ -8,6 +8,7 @@ and still answered by the classifier (never the generic apology).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from pathlib import Path
@@ -36,6 +37,18 @@ def store_bot(tmp_path, store="store-sample", **sections):
     conn = db.connect(cfg.db_path)
     import_kb(conn, DATA / store / "catalog.csv", DATA / store / "store.toml")
     return build_bot(cfg, conn, preload=False), conn
+
+
+@contextlib.contextmanager
+def on_store(tmp_path, store="store-sample"):
+    """A bot on one of the stores of tests/data, the clock frozen on a Wednesday at 10:00."""
+    clock.freeze(WEDNESDAY_10H)
+    bot, conn = store_bot(tmp_path, store)
+    try:
+        yield bot
+    finally:
+        conn.close()
+        clock.unfreeze()
 
 
 @pytest.fixture
@@ -323,57 +336,37 @@ def test_typos_within_the_slips_a_word_of_its_length_may_have():
 def test_yes_no_on_a_store_the_rules_were_not_written_for(tmp_path, message, starts, needs):
     """The third store (Porto Alegre): its own methods, areas with an apostrophe, a Monday that opens
     at noon; times said "3 da tarde" and parts of the day ("de manhã")."""
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store3")
-    try:
+    with on_store(tmp_path, "store3") as bot:
         reply = ask(bot, message).text
         assert reply.startswith(starts) and needs in reply, reply
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_follow_ups_of_the_hours_and_of_the_wholesale_minimum(tmp_path):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store3")
-    try:
+    with on_store(tmp_path, "store3") as bot:
         ask(bot, "vcs abrem domingo?")
         assert "12h" in ask(bot, "e ate q horas?").text
         ask(bot, "qto ta o oleo soya?", who="2")
         reply = ask(bot, "e a partir de qtas unidades fica mais barato?", who="2").text
         assert "Óleo de Soja" in reply and "24 unidades" in reply
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_praise_then_a_question_is_answered_and_a_real_complaint_handed_over(tmp_path):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store3")
-    try:
+    with on_store(tmp_path, "store3") as bot:
         praise = ask(bot, "ola! ontem fui muito bem atendido no açougue. nao tenho nenhuma reclamação kkk so "
                           "queria saber o preço do pao sovado")
         assert not praise.handoff and "R$ 8,90" in praise.text
         real = ask(bot, "a picanha q comprei veio cheia de nervo e com cheiro ruim, quero resolver isso", who="2")
         assert real.handoff
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_the_question_a_long_chatty_message_ends_with(tmp_path):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store3")
-    try:
+    with on_store(tmp_path, "store3") as bot:
         reply = ask(bot, "oii, aqui é a dona cida, to organizando a festa junina da igreja e o pessoal ama uma cuca "
                          "né 😂 quanto ta o pao sovado?").text
         assert "Pão Sovado" in reply and "Cuca" not in reply, reply
         told = ask(bot, "boa noite! aqui é o seu raimundo da mercearia, ta todo mundo falando bem, vou passar ai "
                         "amanha cedo mas antes queria saber: quanto ta o pao sovado?", who="2").text
         assert "Pão Sovado" in told and "abrimos" not in told, told
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_a_problem_supposed_asks_the_policy_and_a_long_question_is_no_cart_command(sample_bot):
@@ -387,18 +380,13 @@ def test_a_problem_supposed_asks_the_policy_and_a_long_question_is_no_cart_comma
 def test_quote_edits_with_amounts_units_and_words_around(tmp_path):
     """Issue 19, 4 and 20: "põe mais 1 kg de X e 3 kg de Y" is two adds; "troca A por 2 kg de B" takes
     the new amount; "tira 1 kg da Y" takes less of it; "na verdade" and "mesma quantidade" are words around."""
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store2")
-    try:
+    with on_store(tmp_path, "store2") as bot:
         ask(bot, "orçamento: 1 kg de alcatra e 1 kg de picanha")
         added = ask(bot, "põe mais 1 kg de alcatra e 3 kg de linguiça").text
         assert "2 kg Alcatra" in added and "3 kg Linguiça" in added and "R$ 234,40" in added, added
         ask(bot, "quanto fica 2 kg de picanha, 3 kg de linguiça toscana e 1 kg de alcatra?", who="2")
         edited = ask(bot, "na vdd troca a alcatra por 2 kg de costela e tira 1 kg da linguiça", who="2").text
         assert "2 kg Costela" in edited and "2 kg Linguiça" in edited and "R$ 255,40" in edited, edited
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 @pytest.mark.parametrize("message,starts,needs", [
@@ -409,14 +397,9 @@ def test_quote_edits_with_amounts_units_and_words_around(tmp_path):
     ("vcs tem desconto pra quem compra muito?", "📦", "atacado"),
 ])
 def test_faq_by_meaning_only_and_what_a_policy_is_asked_with(tmp_path, message, starts, needs):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store3")
-    try:
+    with on_store(tmp_path, "store3") as bot:
         reply = ask(bot, message).text
         assert reply.startswith(starts) and needs in reply, reply
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 @pytest.mark.parametrize("message,starts,needs", [
@@ -424,20 +407,13 @@ def test_faq_by_meaning_only_and_what_a_policy_is_asked_with(tmp_path, message, 
     ("compra de 200 reais paga frete?", "Sim", "R$ 11,50"),
 ])
 def test_asked_whether_the_fee_is_paid_the_answer_is_the_other_way_round(tmp_path, message, starts, needs):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store4")
-    try:
+    with on_store(tmp_path, "store4") as bot:
         reply = ask(bot, message).text
         assert reply.startswith(starts) and needs in reply, reply
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_two_questions_joined_by_e_before_a_day_or_a_condition(tmp_path):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store3")
-    try:
+    with on_store(tmp_path, "store3") as bot:
         both = ask(bot, "qto ta a cuca de uva e se eu quiser encomendar uma de outro sabor tenho q pedir com "
                         "qtos dias?").text
         assert "R$ 19,90" in both and "2 dias" in both, both
@@ -448,9 +424,6 @@ def test_two_questions_joined_by_e_before_a_day_or_a_condition(tmp_path):
         assert "24x Óleo" in box and "R$ 158,16" in box, box
         area = ask(bot, "entregam no sarandi?", who="4").text
         assert "R$ 100,00" in area, area           # the minimum order goes with the yes
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_a_packaging_the_store_lacks_and_another_brand_in_a_follow_up(tmp_path, sample_bot):
@@ -474,15 +447,10 @@ def test_what_is_cooked_is_not_an_item_and_an_occasion_is_not_a_section(sample_b
 
 
 def test_a_chatty_piece_without_an_amount_is_not_read_as_a_typo_of_a_product(tmp_path):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store4")
-    try:
+    with on_store(tmp_path, "store4") as bot:
         reply = ask(bot, "to fazendo a compra do mes, vou querer 2 arroz de 5 quilos e 4 feijao carioca, "
                          "ve o total pra mim").text
         assert "Polvilho" not in reply and "2x Arroz" in reply, reply      # "fazendo" is not "azedo"
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 @pytest.mark.parametrize("message,line", [
@@ -497,9 +465,7 @@ def test_an_amount_and_a_product_alone_is_a_quote(sample_bot, message, line):
 def test_the_fifth_stores_kinds_of_message(tmp_path):
     """Eval set 6's kinds, in other words: a double charge is a complaint; "se eu comprar" before a
     service is the FAQ, not the wholesale; a product named in the telling before "quanto tá o kg?"."""
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store5")
-    try:
+    with on_store(tmp_path, "store5") as bot:
         assert ask(bot, "me cobraram duas vezes no cartao semana passada, preciso que resolvam").handoff
         fish = ask(bot, "se eu comprar a dourada vcs limpam pra mim? cobra a parte?", who="2").text
         assert "sem custo" in fish, fish
@@ -508,20 +474,12 @@ def test_the_fifth_stores_kinds_of_message(tmp_path):
         assert "Queijo do Marajó" in told, told
         flour = ask(bot, "quanto ta a farinha d agua?", who="4").text
         assert "Farinha d'Água" in flour, flour
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_the_cut_off_asked_as_closing_the_order(tmp_path):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store4")
-    try:
+    with on_store(tmp_path, "store4") as bot:
         reply = ask(bot, "até que horas tenho q fechar o pedido pra entregar no mesmo dia?").text
         assert "14h" in reply and "Infelizmente" not in reply, reply
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_less_of_one_a_new_amount_of_the_same_and_a_follow_up_in_its_unit(tmp_path):
@@ -562,16 +520,11 @@ def test_less_of_one_a_new_amount_of_the_same_and_a_follow_up_in_its_unit(tmp_pa
      "na vdd troca a picanha por 3 kg de costela, o carvão deixa", "3 kg Costela"),
 ])
 def test_amounts_said_in_packs_litres_and_units_of_the_seventh_set(tmp_path, store, context, message, needs):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, store)
-    try:
+    with on_store(tmp_path, store) as bot:
         for earlier in context:
             ask(bot, earlier)
         reply = ask(bot, message).text
         assert needs in reply, reply
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_a_product_word_an_faq_also_has_is_still_the_product(tmp_path):
@@ -596,14 +549,9 @@ def test_a_product_word_an_faq_also_has_is_still_the_product(tmp_path):
     ("1 caixa de leite betania, caixa fechada com 12", "12x Leite"),
 ])
 def test_a_pack_and_how_many_it_holds_anywhere_in_its_clause(tmp_path, message, needs):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store7")
-    try:
+    with on_store(tmp_path, "store7") as bot:
         reply = ask(bot, message).text
         assert needs in reply and "Total" in reply, reply
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_the_eighth_sets_kinds_in_other_words(tmp_path, sample_bot):
@@ -628,9 +576,7 @@ def test_the_eighth_sets_kinds_in_other_words(tmp_path, sample_bot):
 
 
 def test_how_many_a_pack_holds_said_after_and_a_kind_an_entry_leaves_out(tmp_path):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "store8")
-    try:
+    with on_store(tmp_path, "store8") as bot:
         after = ask(bot, "quanto sai 2 fardos de guaraná pureza? o fardo vem com 6").text
         assert "12x Refrigerante Guaraná" in after, after
         each = ask(bot, "2 caixas de suco de uva aurora, cada caixa tem 6 garrafas, qto?", who="2").text
@@ -638,19 +584,11 @@ def test_how_many_a_pack_holds_said_after_and_a_kind_an_entry_leaves_out(tmp_pat
         cake = ask(bot, "vcs fazem cuca de chocolate?", who="3").text
         assert cake.startswith("Não de chocolate"), cake      # the entry lists banana, uva or farofa
         assert ask(bot, "vcs fazem cuca de banana?", who="4").text.startswith("Sim")
-    finally:
-        conn.close()
-        clock.unfreeze()
 
 
 def test_a_size_after_de_is_no_amount_and_methods_asked_together_are_each_answered(tmp_path):
-    clock.freeze(WEDNESDAY_10H)
-    bot, conn = store_bot(tmp_path, "teststore")
-    try:
+    with on_store(tmp_path, "teststore") as bot:
         paper = ask(bot, "papel higienico de 12 rolos quanto ta").text
         assert "R$ 17,90" in paper and "12x" not in paper, paper
         methods = ask(bot, "aceita pix, cheque ou boleto?", who="2").text
         assert "Não aceitamos cheque" in methods and "boleto" in methods, methods
-    finally:
-        conn.close()
-        clock.unfreeze()
