@@ -219,3 +219,18 @@ def test_a_bare_figure_that_is_only_a_piece_of_an_hour_is_refused(prompt, reply)
     assert not verdict.ok and ("plain not in the facts" in verdict.reason or "money" in verdict.reason), verdict
     assert guard.check("Abrimos às 8h e fechamos às 14h aos domingos.", facts, prompt=system,
                        vocabulary=guard.known_words(system)).ok
+
+
+@pytest.mark.parametrize("reply, question, parrot", [
+    ("me conta uma piada.", "me conta uma piada", True),          # what the bundled model said under systemd
+    ("Me conta uma piada!", "me conta uma piada", True),
+    ("Uma piada? Não sei contar piadas, mas posso ajudar com preços e entregas.", "me conta uma piada", False),
+    ("Tudo bem, e com você?", "tudo bem?", False),
+])
+def test_a_reply_that_only_repeats_the_message_is_refused(prompt, reply, question, parrot):
+    system, facts = prompt
+    verdict = guard.check(reply, facts, prompt=system, vocabulary=guard.known_words(system, question),
+                          question=question)
+    assert verdict.ok is not parrot, verdict
+    if parrot:
+        assert verdict.reason == "repeats the customer's message"

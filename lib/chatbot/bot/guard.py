@@ -236,11 +236,19 @@ class Verdict:
     text: str
 
 
+def parrots(reply: str, question: str) -> bool:
+    """The reply only says the customer's message back ("me conta uma piada" -> "Me conta uma
+    piada."): every word of it is the message's and it adds nothing."""
+    said, asked = _plain_words(reply), _plain_words(question)
+    return bool(said) and bool(asked) and set(said) <= set(asked) and len(said) <= len(asked) + 1
+
+
 def check(reply: str, facts: Numbers, max_chars: int = 700, truncated: bool = False,
-          vocabulary: set[str] | None = None, prompt: str = "") -> Verdict:
+          vocabulary: set[str] | None = None, prompt: str = "", question: str = "") -> Verdict:
     """Judge one reply. ``vocabulary``: words allowed beyond the dictionary
     (see known_words); ``truncated``: generation stopped at max_tokens;
-    ``prompt``: the system prompt, which a reply must not reproduce."""
+    ``prompt``: the system prompt, which a reply must not reproduce; ``question``: the
+    customer's message, which a reply must not merely repeat."""
     s = (reply or "").strip()
     if truncated:
         cut = max(s.rfind("."), s.rfind("!"), s.rfind("?"))
@@ -280,6 +288,8 @@ def check(reply: str, facts: Numbers, max_chars: int = 700, truncated: bool = Fa
     unknown = LEXICON.unknown(s, vocabulary or set())
     if len(unknown) > len(s.split()) // 15:
         return Verdict(False, f"not Portuguese: unknown word {unknown[0]!r}", s)
+    if parrots(s, question):
+        return Verdict(False, "repeats the customer's message", s)
     return Verdict(True, "ok", s)
 
 

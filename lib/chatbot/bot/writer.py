@@ -161,7 +161,7 @@ class Writer:
             return Written(None, f"error: {exc}", None)
         vocabulary = guard.known_words(*(m["content"] for m in msgs))
         verdict = guard.check(gen.text, allowed, self.cfg.max_reply_chars, gen.truncated, vocabulary,
-                              prompt=msgs[0]["content"])
+                              prompt=msgs[0]["content"], question=question)
         if not verdict.ok:
             log.info("LLM reply rejected (%s): %.80r", verdict.reason, gen.text)
             return Written(None, verdict.reason, gen)
