@@ -224,7 +224,7 @@ def test_a_bare_figure_that_is_only_a_piece_of_an_hour_is_refused(prompt, reply)
 @pytest.mark.parametrize("reply, question, parrot", [
     ("me conta uma piada.", "me conta uma piada", True),          # what the bundled model said under systemd
     ("Me conta uma piada!", "me conta uma piada", True),
-    ("Uma piada? Não sei contar piadas, mas posso ajudar com preços e entregas.", "me conta uma piada", False),
+    ("Uma piada? Não sei contar piadas, mas posso ajudar com o horário e as entregas.", "me conta uma piada", False),
     ("Tudo bem, e com você?", "tudo bem?", False),
 ])
 def test_a_reply_that_only_repeats_the_message_is_refused(prompt, reply, question, parrot):
