@@ -592,3 +592,19 @@ def test_a_size_after_de_is_no_amount_and_methods_asked_together_are_each_answer
         assert "R$ 17,90" in paper and "12x" not in paper, paper
         methods = ask(bot, "aceita pix, cheque ou boleto?", who="2").text
         assert "Não aceitamos cheque" in methods and "boleto" in methods, methods
+
+
+def test_the_ninth_sets_kinds_in_other_words(tmp_path):
+    """A diminutive ("pãozinho"), delivery asked "vocês levam até lá?", "e se entregam" as a second
+    question, an item "é só 1,5 kg" and "esquece a água sanitária" as edits."""
+    with on_store(tmp_path, "store8") as bot:
+        assert "R$ 17,90" in ask(bot, "qto ta o kg do pãozinho frances").text
+        assert ask(bot, "moro no saco dos limoes, vcs levam compra ate la?", who="2").text.startswith("Sim")
+        both = ask(bot, "me diz quanto sai 2 nata e 1 manteiga, e se entregam no pantanal", who="3").text
+        assert "R$ 32,70" in both and "Pantanal" in both, both
+        ask(bot, "me faz um orçamento: 2 kg de picanha, 1 kg de linguiça e 1 saco de carvão", who="4")
+        less = ask(bot, "na vdd a picanha é só 1,5 kg, o resto mantem", who="4").text
+        assert "1,5 kg Picanha" in less and "1 kg Linguiça" in less, less
+        ask(bot, "quanto ficaria 10 detergente, 2 sabão em pó tixan e 1 agua sanitaria", who="5")
+        edited = ask(bot, "opa, esquece a agua sanitaria e bota mais 14 detergentes", who="5").text
+        assert "24x Detergente" in edited and "Água Sanitária" not in edited.split("Seu carrinho")[1], edited

@@ -24,6 +24,18 @@ aquele aquela aqueles aquelas fechada fechado dele dela deles delas
 SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro".split())
 
 
+def _base_of(word: str, vocab: frozenset | set) -> str | None:
+    """The word a diminutive is made of, when the catalog has it: "paozinho" -> "pao",
+    "saquinho" -> "saco", "cervejinha" -> "cerveja"."""
+    for end, put in (("zinhos", ""), ("zinhas", ""), ("zinho", ""), ("zinha", ""), ("quinho", "co"),
+                     ("quinha", "ca"), ("inho", "o"), ("inha", "a")):
+        if word.endswith(end) and len(word) - len(end) >= 3:
+            base = word[:-len(end)] + put
+            if base in vocab:
+                return base
+    return None
+
+
 @dataclass
 class Match:
     product: knowledge.Product
@@ -103,7 +115,8 @@ class Searcher:
         typos = text.fuzzy_words([w for w in words if w not in self._vocab_set], fuzzy)
         corrected: dict[str, str] = {}
         for w in list(words):
-            c = w if w in self._vocab_set else text.correct(w, vocab) if w in typos else None
+            c = w if w in self._vocab_set else _base_of(w, self._vocab_set) or (
+                text.correct(w, vocab) if w in typos else None)
             if c is None and len(w) >= 5 and w in typos:
                 # "mussarela" for "mussarelas" before stemming, "biscoito" for "biscoit": try a prefix.
                 c = next((t for t in vocab if t.startswith(w) and len(t) - len(w) <= 2), None)

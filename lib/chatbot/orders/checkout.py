@@ -104,7 +104,7 @@ NUMBER_WORDS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4,
                 "sete": 7, "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "quinze": 15, "vinte": 20,
                 "trinta": 30, "meia duzia": 6, "uma duzia": 12, "duzia": 12}
 _NUM = r"(?:-?\d+(?:[.,]\d+)?(?:\^\d+|e\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
-V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar"
+V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar|esquece|esqueca"
 V_SET = r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe"
 V_ADD = r"coloca|colocar|bota|botar|poe|adiciona|adicionar|acrescenta|acrescentar|inclui|incluir|manda|mais"
 V_SWAP = r"troca|trocar|substitui|substituir"
@@ -115,6 +115,9 @@ R_SWAP = re.compile(rf"^(?:{V_SWAP})\s+{_ART}(.+?)\s+(?:pelo|pela|pelos|pelas|po
 R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro)\s+({_NUM})(?:\s+\w+)?$")
 R_ADD = re.compile(rf"^(?:(?:{V_ADD})\s+)+(?:mais\s+)?({_NUM})\s+(?:de\s+)?(.+)$")
 R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
+# "a picanha é só 1,5 kg": a new amount said as what the item is
+R_IS = re.compile(rf"^{_ART}(.+?)\s+(?:e|sao|fica|ficam|vai ser|vao ser)\s+(?:so|somente|apenas)?\s*({_NUM})"
+                  r"\s*(?:kg|quilos?|unidades?|un)?$")
 # "tira 1 kg da linguiça", "tira 2 do arroz": less of it, not all of it
 R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:kg|quilos?|unidades?|un)?\s+"
                     r"(?:(?:de|do|da|dos|das)\s+)?(.+)$")
@@ -367,6 +370,8 @@ def _edits_of(n: str) -> list[tuple]:
             first, *more = _AND_NUM.split(m.group(2))
             out.append(("add", first, m.group(1)))
             out += [("add", a.group(2), a.group(1)) for x in more if (a := R_ADD.match("mais " + x))]
+        elif (m := R_IS.match(c)) and out == [] and len(clauses) <= 2:
+            out.append(("set", m.group(1), m.group(2)))
         elif m := R_LESS.match(c):
             out.append(("less", m.group(2), m.group(1)))
         elif m := R_REMOVE.match(c):

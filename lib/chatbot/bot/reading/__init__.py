@@ -48,7 +48,8 @@ MAX_FOLLOW_UP_WORDS = 8
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
-CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui)\b")
+CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui|"
+                     r"baixa|abaixa|cai o preco|fica menos)\b")
 _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:e tambem|e também|e mais|tambem|também|mais|alem de|além de)\s+"
                      r"(?=(?:\d|um |uma |dois |duas |tres |três |quatro |cinco |seis |dez |meia |meio ))",
                      re.IGNORECASE)

@@ -48,7 +48,8 @@ def _split_on_and(chunk: str) -> list[str]:
     pieces, start = [], 0
     for m in _AND.finditer(chunk):
         after = text.normalize(chunk[m.end():m.end() + 30]).split()
-        opens = after and (after[0] in OPENERS or tuple(after[:2]) in OPENING_PAIRS)
+        opens = after and (after[0] in OPENERS or tuple(after[:2]) in OPENING_PAIRS
+                           or after[0] == "se" and len(after) > 1 and after[1] in OPENERS)   # "e se entregam"
         if opens and not _list_continues(after):
             piece = chunk[start:m.start()].strip(" ,")
             if piece:
