@@ -608,3 +608,12 @@ def test_the_ninth_sets_kinds_in_other_words(tmp_path):
         ask(bot, "quanto ficaria 10 detergente, 2 sabão em pó tixan e 1 agua sanitaria", who="5")
         edited = ask(bot, "opa, esquece a agua sanitaria e bota mais 14 detergentes", who="5").text
         assert "24x Detergente" in edited and "Água Sanitária" not in edited.split("Seu carrinho")[1], edited
+
+
+def test_an_faq_asked_with_a_diminutive_and_no_place_made_of_pronouns(tmp_path):
+    with on_store(tmp_path, "store8") as bot:
+        bags = ask(bot, "o saquinho pra levar as compras é cobrado?").text
+        assert "R$ 0,20" in bags, bags
+        oysters = ask(bot, "se eu comprar ostra ai o pessoal abre pra mim ou tenho q abrir em casa na faca?",
+                      who="2").text
+        assert "ainda não entregamos em" not in oysters, oysters      # "pra mim ou tenho..." is no place

@@ -21,6 +21,8 @@ PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
 SOCIAL = ("greeting", "thanks", "goodbye", "acknowledge")
 FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
 AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se".split())
+NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou posso pode abrir comprar levar "
+                           "pegar fazer ser estar".split())
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?"
                    r"([a-z][a-z ]*)$")
@@ -189,7 +191,8 @@ class Classifier:
         it.faq, faq_score = None, 0.0
         # "delivery" says it already, unless the store wrote an entry asked just so ("aceitam vale-alimentação?")
         if sure and it.meaning.kind == "faq" and not (found and found.complete) \
-                and (max((scores[i] for i in FACT_INTENTS), default=0) < 1 or it.meaning.confidence >= 0.9):
+                and (max((scores[i] for i in FACT_INTENTS), default=0) < 1 or it.meaning.confidence >= 0.9
+                     or it.meaning.confidence >= 0.6 and self._names_the_entry(message, kb, it.meaning.index)):
             it.faq, faq_score = it.meaning.index, max(0.75, it.meaning.confidence)
         c = _Case(it=it, scores=scores, facts={i: scores[i] for i in FACT_INTENTS if scores[i] > 0},
                   found=found, faq_score=faq_score, stems=stems, days=days,
@@ -203,6 +206,13 @@ class Classifier:
                 return outcome
             return self._product_intent(c, outcome)
         return it
+
+    def _names_the_entry(self, message: str, kb: knowledge.KB, index: int) -> bool:
+        """The message names what the entry is about, beyond cue words: "a peixaria abre as ostras?"
+        and "o pessoal abre a ostra pra mim?" share "ostra", not only "abre" (the hours' cue)."""
+        asked = set(retrieval.stem_words(kb.faq[index][0]))
+        cues_ = {s for w in self.cue_set for s in retrieval.stem_words(w)}
+        return bool((set(retrieval.stem_words(message)) & asked) - cues_)
 
     def _product_intent(self, c: "_Case", name: str) -> Intent:
         """A product intent: which products it is about ("e no atacado?" means the
@@ -279,7 +289,8 @@ class Classifier:
         while tail and (norm[tail - 1] == " " or "a" <= norm[tail - 1] <= "z"):
             tail -= 1
         m = _AREA.search(norm, tail)
-        if m:
+        # a place is a name: "pra mim ou tenho que abrir em casa" has pronouns and verbs in it, no place
+        if m and not set(m.group(1).split()) & NOT_IN_A_PLACE:
             words = [w for w in m.group(1).split() if w not in cues.NOT_AREA and w not in AREA_FILLERS
                      and w not in self.cue_set]
             if words and len(words) <= 4:

@@ -58,6 +58,7 @@ SYNONYMS = {
     "vazia": "casco retornavel", "vazias": "casco retornavel", "vazio": "casco retornavel",
     "vazios": "casco retornavel", "garrafa": "casco", "garrafas": "casco", "retornavel": "casco",
     "retornaveis": "casco", "sacar": "caixa eletronico saque", "saque": "caixa eletronico",
+    "saquinho": "sacola", "saquinhos": "sacola", "sacolinha": "sacola", "sacolinhas": "sacola",
     "busco": "retirar retirada", "cestas": "cesta basica",
 }
 # A message that asks to buy or sell something names a product, not what the synonyms stand
@@ -66,7 +67,7 @@ SALE_WORDS = frozenset("vende vendem vendes vendo venda vendas vendendo comprar 
 # Words too common in questions to say what they are about.
 STOP = text.STOPWORDS | frozenset("voces loja mercado tem ter cliente clientes posso pode aquela aquelas aquele "
                                   "aqueles daquele daqueles daquela daquelas faz fazem fazer todo toda todos todas "
-                                  "antes".split())
+                                  "antes mim pessoal gente coisa coisas compra compras levar".split())
 
 
 @functools.lru_cache(maxsize=16384)
@@ -91,8 +92,8 @@ def stem_groups(message: str) -> list[set[str]]:
     out = []
     for tok in words:
         group = {_stem(w) for w in (tok + " " + synonyms.get(tok, "")).split()}
-        if len(tok) >= 8 and tok[-4:] in ("inho", "inha"):      # "temperadinha" is "temperada"
-            group.add(_stem(tok[:-4] + tok[-1]))
+        if len(tok) >= 7 and tok[-4:] in ("inho", "inha"):      # "temperadinha" is "temperada"
+            group |= {_stem(b) for b in text.diminished(tok)}
         if group not in out:
             out.append(group)
     return out

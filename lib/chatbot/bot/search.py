@@ -25,15 +25,8 @@ SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha f
 
 
 def _base_of(word: str, vocab: frozenset | set) -> str | None:
-    """The word a diminutive is made of, when the catalog has it: "paozinho" -> "pao",
-    "saquinho" -> "saco", "cervejinha" -> "cerveja"."""
-    for end, put in (("zinhos", ""), ("zinhas", ""), ("zinho", ""), ("zinha", ""), ("quinho", "co"),
-                     ("quinha", "ca"), ("inho", "o"), ("inha", "a")):
-        if word.endswith(end) and len(word) - len(end) >= 3:
-            base = word[:-len(end)] + put
-            if base in vocab:
-                return base
-    return None
+    """The catalog word a diminutive is made of ("paozinho" -> "pao"), if any."""
+    return next((b for b in text.diminished(word) if b in vocab), None)
 
 
 @dataclass

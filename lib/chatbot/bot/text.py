@@ -228,6 +228,17 @@ def similar(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> set[str]:
     return {v for v in found if len(v) >= 4 and is_typo_of(word, v)} | exact
 
 
+def diminished(word: str) -> list[str]:
+    """The words a diminutive may be made of: "saquinho" -> "saco", "paozinho" -> "pao",
+    "temperadinha" -> "temperada", "cervejinha" -> "cerveja"."""
+    out = []
+    for end, put in (("zinhos", ""), ("zinhas", ""), ("zinho", ""), ("zinha", ""), ("quinho", "co"),
+                     ("quinha", "ca"), ("guinho", "go"), ("inho", "o"), ("inha", "a")):
+        if word.endswith(end) and len(word) - len(end) >= 3:
+            out.append(word[:-len(end)] + put)
+    return out
+
+
 def compact(words: list[str]) -> str:
     """Words run together: "passo areia" and "passo dareia" then differ by one slip (is_typo_of)."""
     return "".join(w for w in words if len(w) > 1)
