@@ -109,6 +109,8 @@ V_SET = r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deix
 V_ADD = r"coloca|colocar|bota|botar|poe|adiciona|adicionar|acrescenta|acrescentar|inclui|incluir|manda|mais"
 V_SWAP = r"troca|trocar|substitui|substituir"
 _ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"
+# One pattern a kind of edit. The duplicates tool pairs these with each other and with
+# bot/reading/checks.py's tables: each is its own sentence shape, alike only in being a pattern.
 R_CLEAR = re.compile(rf"^(?:{V_REMOVE}|limpa|limpar|esvazia|esvaziar|zera|zerar)\s+(?:tudo|o carrinho|carrinho|"
                      r"todos os itens|todos|tudo do carrinho)$")
 R_SWAP = re.compile(rf"^(?:{V_SWAP})\s+{_ART}(.+?)\s+(?:pelo|pela|pelos|pelas|por)\s+{_ART}(.+)$")
