@@ -354,16 +354,11 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
         toks = norm.split()
         at = [i for i, t in enumerate(toks) if text.stem(t) in set(opposite[0].covered)]
         asked = product_replies._named(toks[at[0]:at[-1] + 1] if at else res.query, piece)
-        return Read(f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕 Do mesmo tipo, temos:\n"
-                    + "\n".join(product_replies.line(m.product) for m in opposite[:3]), "product_price",
-                    {"skus": [m.product.sku for m in opposite[:3]]})
+        return _not_this_one(asked, [m.product for m in opposite])
     kinds = _kinds_asked(norm, words)
     lacking_kind = [m for m in complete if kinds and not kinds <= _own_words(m.product)]
     if complete and len(lacking_kind) == len(complete):      # "coca lata" where only the 2L is sold
-        asked = product_replies._named(res.query, piece)
-        return Read(f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕 Do mesmo tipo, temos:\n"
-                    + "\n".join(product_replies.line(m.product) for m in complete[:3]), "product_price",
-                    {"skus": [m.product.sku for m in complete[:3]]})
+        return _not_this_one(product_replies._named(res.query, piece), [m.product for m in complete])
     if not res.matches or complete or notsold.applies(res):
         return None        # a product asked whole, or one notsold.py already says we lack
     best = res.matches[0]
@@ -372,12 +367,17 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     lacking = [w for w in best.missing if (SIZE.match(w) and not by_kg) or w in words.variants or w in after]
     if not lacking or set(best.missing) - set(lacking) - set(res.unknown) or not notsold._anchored(best, res):
         return None
-    same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)][:3]
-    asked = product_replies._named(res.query, piece)
+    same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)]
+    return _not_this_one(product_replies._named(res.query, piece), same)
+
+
+def _not_this_one(asked: str, others: list[knowledge.Product]) -> Read:
+    """"Não encontrei exatamente X": not sold, and the products of its kind the store has (three at most)."""
+    others = others[:3]
     out = f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕"
-    if same:
-        out += " Do mesmo tipo, temos:\n" + "\n".join(product_replies.line(p) for p in same)
-    return Read(out, "product_price", {"skus": [p.sku for p in same]})
+    if others:
+        out += " Do mesmo tipo, temos:\n" + "\n".join(product_replies.line(p) for p in others)
+    return Read(out, "product_price", {"skus": [p.sku for p in others]})
 
 
 LINKS = frozenset("de do da sabor tipo".split())
@@ -561,13 +561,10 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
     full = [m for m in res.matches if m.complete and set(map(text.stem, asked)) <= set(text.stems(m.product.name))]
     if full:
         return Read(product_replies.detail(full[0].product), "product_price", {"skus": [full[0].product.sku]})
-    same = [m.product for m in res.matches if m.covered and not set(m.missing) - set(asked)][:3]
+    same = [m.product for m in res.matches if m.covered and not set(m.missing) - set(asked)]
     shown = [p.name.split()[0].lower()] + ([p.brand] if p.brand else [])
     named = " ".join(shown + (["de"] if any(SIZE.match(a) for a in asked) else []) + asked)
-    out = f"Não encontrei exatamente *{named}*: não vendemos esse produto. 😕"
-    if same:
-        out += " Do mesmo tipo, temos:\n" + "\n".join(product_replies.line(x) for x in same)
-    return Read(out, "product_price", {"skus": [x.sku for x in same]})
+    return _not_this_one(f"*{named}*", same)
 
 
 def cues_words() -> frozenset:
@@ -621,8 +618,8 @@ def _promotions(norm: str, bot, words) -> Read | None:
             skus += shown
         return Read("\n\n".join(bodies), "promotions", {"skus": skus[:20]})
     occasion = next((o for o in words.occasions if o in norm and text.has_phrase(norm, o)), None)
-    if occasion is None or (found and not set(text.stems(occasion)) & set(text.stems(norm))):
-        return None      # "promoção pro churrasco": the occasion, though "churrasco" also names the butcher's
+    if occasion is None:
+        return None      # "promoção pro churrasco" is the occasion, though "churrasco" also names the butcher's
     goods = words.occasions[occasion]
     promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
               if any(text.has_phrase(text.normalize(p.name), g) for g in goods)]
