@@ -117,12 +117,7 @@ def _split_on_e(piece: str, names: frozenset = frozenset()) -> list[str]:
     words = piece.split()
     out, start = [], 0
     for i, w in enumerate(words):
-        if w.isdigit() and len(w) <= 2 and i - start >= 2 and words[i - 1].isalpha() and i + 1 < len(words) \
-                and text.normalize(words[i + 1]) not in ASKING_AFTER \
-                and not (w in names and text.stem(text.normalize(words[i + 1])) in names) \
-                and text.normalize(words[i - 1]) not in LINKS | _NOT_BEFORE_COUNT \
-                and any(x.isdigit() for x in words[start:i - 1]) and words[i + 1].isalpha() \
-                and text.normalize(words[i + 1]) not in PACKS_OF_SIZE:
+        if _count_starts_an_item(words, i, start, names):
             out.append(" ".join(words[start:i]))
             start = i
             continue
@@ -255,6 +250,20 @@ def _item_at_the_end(toks: list[str], piece: str, is_product_word) -> Item | Non
             if item.amount is not None:
                 return Item(item.amount, item.words, piece)
     return None
+
+
+def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset) -> bool:
+    """Word i is a count in digits that opens the next item of a list written without separators:
+    after a word of the item begun at ``start`` (which has a count of its own), before a product
+    word that is no size, question or part of a catalog name ("café 3 Corações")."""
+    w = words[i]
+    if not (w.isdigit() and len(w) <= 2 and i - start >= 2 and i + 1 < len(words)
+            and words[i - 1].isalpha() and words[i + 1].isalpha()
+            and any(x.isdigit() for x in words[start:i - 1])):
+        return False
+    prev, nxt = text.normalize(words[i - 1]), text.normalize(words[i + 1])
+    return (nxt not in ASKING_AFTER and nxt not in PACKS_OF_SIZE and prev not in LINKS | _NOT_BEFORE_COUNT
+            and not (w in names and text.stem(nxt) in names))
 
 
 def pack_size_l(name: str) -> Decimal | None:

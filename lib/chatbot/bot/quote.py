@@ -86,14 +86,11 @@ def units_for(p: Product, amount: quantities.Amount) -> Decimal | None:
     otherwise ("2 kg de feijão" of a 1 kg pack is 2); None when it does not fit."""
     if amount.volume:        # "2 litros de açaí" of a 1 L pack is 2; of a product sold by the litre, 2
         pack = quantities.pack_size_l(p.name) or (Decimal(1) if p.unit.strip().lower() in ("l", "litro") else None)
-        if not pack:
-            return None
-        packs = amount.value / pack
-        return packs if packs > 0 and packs == packs.to_integral_value() else None
-    if sold_by_kg(p) or not amount.weight:
+    elif sold_by_kg(p) or not amount.weight:
         q = amount.value
         return q if q > 0 and (sold_by_kg(p) or q == q.to_integral_value()) else None
-    pack = quantities.pack_size_kg(p.name)
+    else:
+        pack = quantities.pack_size_kg(p.name)
     if not pack:
         return None
     packs = amount.value / pack
