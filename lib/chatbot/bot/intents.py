@@ -72,6 +72,7 @@ class Classifier:
         # Only longer cue words are typo targets: "vista" must not become "visa".
         self.cue_vocab = tuple(sorted(w for w in cue_words if len(w) >= 5))
         self.cue_set = frozenset(cue_words)
+        self._cue_stems = frozenset(s for w in cue_words for s in retrieval.stem_words(w))
 
     def _build(self, kb: knowledge.KB) -> None:
         """Per knowledge-base version: the FAQ index and the known words."""
@@ -137,10 +138,11 @@ class Classifier:
                        if name not in first})
         if it.meaning is None:
             it.meaning = self.retriever.best(message)
-        policy = it.meaning is not None and it.meaning.kind == "faq" and it.meaning.confidence >= retrieval.THRESHOLD
+        asks_entry = it.meaning is not None and it.meaning.kind == "faq" \
+            and it.meaning.confidence >= retrieval.THRESHOLD
         for phrase, intent in cues.OVERRIDES:
             # "quanto tempo antes preciso encomendar o empadão?" asks the FAQ, not the delivery time
-            if text.has_phrase(norm, phrase) and not policy:
+            if text.has_phrase(norm, phrase) and not asks_entry:
                 scores[intent] += 2
                 scores["product_price"] = 0
                 scores["hours"] = 0 if intent == "delivery" else scores["hours"]
@@ -211,8 +213,7 @@ class Classifier:
         """The message names what the entry is about, beyond cue words: "a peixaria abre as ostras?"
         and "o pessoal abre a ostra pra mim?" share "ostra", not only "abre" (the hours' cue)."""
         asked = set(retrieval.stem_words(kb.faq[index][0]))
-        cues_ = {s for w in self.cue_set for s in retrieval.stem_words(w)}
-        return bool((set(retrieval.stem_words(message)) & asked) - cues_)
+        return bool((set(retrieval.stem_words(message)) & asked) - self._cue_stems)
 
     def _product_intent(self, c: "_Case", name: str) -> Intent:
         """A product intent: which products it is about ("e no atacado?" means the

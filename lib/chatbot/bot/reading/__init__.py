@@ -315,7 +315,8 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     """One part answered by reading, or None (the classifier's turn): a question, not a pasted text."""
     if len(norm.split()) > MAX_PART_WORDS:
         return None
-    if any(c.isdigit() for c in norm) and quote.read(rewrite(piece), bot.searcher, cues_words()) is not None:
+    rewritten = rewrite(piece)
+    if any(c.isdigit() for c in norm) and quote.read(rewritten, bot.searcher, cues_words()) is not None:
         return None          # "vou passar aí amanhã pra pegar 3 pasta e 4 sabonete": a list, not the hours
     after = (last or {}).get("intent")
     for intent, check in (("payment", lambda: checks.installments(norm, kb)),
@@ -330,7 +331,7 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
         if answer:
             day = slots.day(norm) if intent == "hours" else None
             return Read(answer, intent, {"days": [day]} if day in fmt.DAY_NAMES else {})
-    return (_quote_edit(norm, last) or _follow_up(piece, norm, last, bot) or _hours_follow_up(norm, kb, last, bot)
+    return (_quote_edit(norm, last) or _follow_up(rewritten, last, bot) or _hours_follow_up(norm, kb, last, bot)
             or _faq_other_kind(norm, kb, bot, words)
             or _other_variant(norm, last, bot, words)
             or _faq(norm, kb, words) or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
@@ -450,11 +451,12 @@ def _quote_edit(norm: str, last: dict | None) -> Read | None:
         return None
     return Read(QUOTE_EDIT, "quote_edit", {"skus": list(last.get("skus") or [])})
 
-def _follow_up(piece: str, norm: str, last: dict | None, bot) -> Read | None:
-    """"e se forem 15?", "e 3 kg dá quanto?", "levando 4 sai mais barato?" after a product: its quote."""
+def _follow_up(rewritten: str, last: dict | None, bot) -> Read | None:
+    """"e se forem 15?", "e 3 kg dá quanto?", "levando 4 sai mais barato?" after a product: its quote.
+    ``rewritten``: the part with its packs counted ("e levando uma caixa com 24?" is 24 of them)."""
     if not last or last.get("intent") not in PRODUCT_INTENTS or not last.get("skus"):
         return None
-    norm = text.normalize(rewrite(piece))        # "e levando uma caixa com 24?" is 24 of them
+    norm = text.normalize(rewritten)
     toks = norm.split()
     if len(toks) > MAX_FOLLOW_UP_WORDS:
         return None
