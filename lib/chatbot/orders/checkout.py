@@ -109,6 +109,9 @@ V_SET = r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deix
 V_ADD = r"coloca|colocar|bota|botar|poe|adiciona|adicionar|acrescenta|acrescentar|inclui|incluir|manda|mais"
 V_SWAP = r"troca|trocar|substitui|substituir"
 _ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"
+# what an amount in an edit is counted in: a measure, or the container it comes in
+_MEASURE = r"kg|quilos?|unidades?|un"
+_CONTAINER = r"latinhas?|latas?|pacotes?|garrafas?|caixas?"
 # One pattern a kind of edit. The duplicates tool pairs these with each other and with
 # bot/reading/checks.py's tables: each is its own sentence shape, alike only in being a pattern.
 R_CLEAR = re.compile(rf"^(?:{V_REMOVE}|limpa|limpar|esvazia|esvaziar|zera|zerar)\s+(?:tudo|o carrinho|carrinho|"
@@ -119,9 +122,9 @@ R_ADD = re.compile(rf"^(?:(?:{V_ADD})\s+)+(?:mais\s+)?({_NUM})\s+(?:de\s+)?(.+)$
 R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
 # "a picanha é só 1,5 kg": a new amount said as what the item is
 R_IS = re.compile(rf"^{_ART}(.+?)\s+(?:e|sao|fica|ficam|vai ser|vao ser)\s+(?:so|somente|apenas)?\s*({_NUM})"
-                  r"\s*(?:kg|quilos?|unidades?|un)?$")
+                  rf"\s*(?:{_MEASURE})?$")
 # "tira 1 kg da linguiça", "tira 2 do arroz": less of it, not all of it
-R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:kg|quilos?|unidades?|un)?\s+"
+R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:{_MEASURE})?\s+"
                     r"(?:(?:de|do|da|dos|das)\s+)?(.+)$")
 # "... e 3 kg de linguiça" after an add: one more add with the same verb
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
@@ -131,11 +134,9 @@ _SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no luga
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
                    r"(?:\s+(?:assim|como esta|igual))?$")
-_QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:kg|quilos?|unidades?|un|latinhas?|latas?|pacotes?|garrafas?|caixas?|"
-                       r"fardos?|sacos?|potes?|duzias?)?$")
+_QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|fardos?|sacos?|potes?|duzias?)?$")
 # a new quantity with its unit in front of the product: "2kg de picanha", "12 latinhas de coca"
-_QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:kg|quilos?|unidades?|un|latinhas?|latas?|pacotes?|garrafas?|caixas?)?\s+"
-                        r"(?:de\s+)?(.+)$")
+_QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:de\s+)?(.+)$")
 SPLIT = re.compile(rf"\s*(?:,|;|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
                    rf"{V_SWAP})\b)")
 NOT_NAME = frozenset("de do da o a os as um uma pacote pacotes unidade unidades caixa caixas lata latas kg "
