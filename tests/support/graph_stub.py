@@ -19,8 +19,10 @@ import random
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from support.servers import LoopbackServer, send
 
 # Meta's payload and response shapes, copied into the repository (tests/data/whatsapp/README.md).
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "whatsapp"
@@ -55,7 +57,7 @@ def error_response(kind) -> tuple[int, dict | None]:
     return ERRORS[kind]
 
 
-class GraphStub:
+class GraphStub(LoopbackServer):
     def __init__(self, delay: float = 0.0, fail_rate: float = 0.0, fail_kinds=(500,), seed: int = 1,
                  mix: dict | None = None):
         self.requests: list[dict] = []
@@ -97,21 +99,9 @@ class GraphStub:
                     body = None
                 status, resp = stub._respond(self.path, dict(self.headers), body)
                 data = json.dumps(resp).encode() if resp is not None else b"<html>error</html>"
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json" if resp is not None else "text/html")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send(self, status, "application/json" if resp is not None else "text/html", data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        # A client killed mid-request (the fault tests do that) is expected, not news.
-        self.server.handle_error = lambda request, address: None
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        super().__init__(Handler)
 
     def _respond(self, path, headers, body):
         is_send = isinstance(body, dict) and "to" in body
@@ -154,11 +144,7 @@ class GraphStub:
                                 "sha256": sha256 or hashlib.sha256(data).hexdigest()}
 
     def _reply(self, h, status: int, body: bytes, ctype: str, length: int | None = None):
-        h.send_response(status)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Length", str(len(body) if length is None else length))
-        h.end_headers()
-        h.wfile.write(body)
+        send(h, status, ctype, body, length)
 
     def _get(self, h):
         path = h.path.split("?")[0]
@@ -250,11 +236,3 @@ class GraphStub:
     def sends(self) -> list[dict]:
         with self.lock:
             return list(self.sent)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()

@@ -13,13 +13,13 @@ from chatbot import db
 from chatbot.bot import knowledge, pipeline
 from support.catalog import STORE
 from support.configs import make_cfg
-from support.servers import free_port
+from support.servers import LoopbackServer, free_port, send
 
 # Plain small talk with no number, price or link: the LLM guard lets it through.
 REPLY = "Tudo bem por aqui, obrigado por perguntar! Posso ajudar com mais alguma coisa do mercado?"
 
 
-class LLMStub:
+class LLMStub(LoopbackServer):
     def __init__(self, delay: float = 1.0, reply=REPLY):
         """``reply``: the text of every answer, or a function of the request's messages that writes it."""
         self.delay = delay
@@ -40,20 +40,9 @@ class LLMStub:
                 n = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(n) or b"{}")
                 data = json.dumps(stub._complete(body)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send(self, 200, "application/json", data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.handle_error = lambda request, address: None
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        super().__init__(Handler)
 
     def _complete(self, body: dict) -> dict:
         question = (body.get("messages") or [{}])[-1].get("content", "")
@@ -75,14 +64,6 @@ class LLMStub:
 
     def _text(self, body: dict) -> str:
         return self.reply(body.get("messages") or []) if callable(self.reply) else self.reply
-
-    def start(self) -> LLMStub:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class ChatServer:

@@ -8,6 +8,7 @@ import ssl
 import subprocess
 import sys
 import threading
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -28,6 +29,39 @@ def wait_http(url: str, timeout: float = 20.0) -> None:
     """Until ``url`` answers at all (any status); TimeoutError if it never does."""
     if not wait_until(lambda: requests.get(url, timeout=1) is not None, timeout, what=""):
         raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+class LoopbackServer:
+    """A real HTTP server on a free loopback port, its requests answered by ``handler`` on daemon
+    threads; a client killed mid-request (the fault tests do that) is expected, not news. Polls for
+    ``stop`` every 0.05 s. The stand-ins for the Graph API and the engines are made of it."""
+
+    def __init__(self, handler):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def send(h, status: int, ctype: str, body: bytes, length: int | None = None) -> None:
+    """Answer a request of handler ``h``: status, type, length (the body's unless told) and body."""
+    h.send_response(status)
+    h.send_header("Content-Type", ctype)
+    h.send_header("Content-Length", str(len(body) if length is None else length))
+    h.end_headers()
+    h.wfile.write(body)
 
 
 class ThreadedWaitress:

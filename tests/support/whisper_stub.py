@@ -12,12 +12,13 @@ import email.parser
 import email.policy
 import hashlib
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from support.servers import LoopbackServer, send
 
 
-class WhisperStub:
+class WhisperStub(LoopbackServer):
     def __init__(self):
         self.words: dict[str, str] = {}     # sha256 of the audio -> its transcript
         self.requests: list[dict] = []
@@ -36,20 +37,9 @@ class WhisperStub:
                 status, ctype, body = stub._answer(self.path, self.headers.get("Content-Type", ""), raw)
                 if stub.delay:
                     time.sleep(stub.delay)
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send(self, status, ctype, body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.handle_error = lambda request, address: None
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        super().__init__(Handler)
 
     def knows(self, audio: bytes, text: str) -> None:
         self.words[hashlib.sha256(audio).hexdigest()] = text
@@ -76,11 +66,3 @@ class WhisperStub:
             return 200, "application/json", b'{"text": ""}'
         text = self.words.get(hashlib.sha256(fields["file"][1]).hexdigest(), "")
         return 200, "application/json", json.dumps({"text": text}, ensure_ascii=False).encode()
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
