@@ -39,7 +39,7 @@ sys.path[:0] = [str(HERE), str(ROOT / "lib")]
 
 from chatbot import config, db  # noqa: E402
 from chatbot.bot import catalog, knowledge  # noqa: E402
-from docsection import write_doc  # noqa: E402
+from docsection import timed, write_doc  # noqa: E402
 
 MARK_START, MARK_END = "<!-- catalog-bench:start -->", "<!-- catalog-bench:end -->"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -85,12 +85,6 @@ def as_xlsx(data: list[list[str]]) -> bytes | None:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def main() -> int:

@@ -26,7 +26,6 @@ import statistics
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -39,7 +38,7 @@ from chatbot import accounts, config, db  # noqa: E402
 from chatbot.bot import knowledge  # noqa: E402
 from chatbot.web.app import create_app  # noqa: E402
 from chatbot.web.serve import create_server, serve  # noqa: E402
-from docsection import write_doc  # noqa: E402
+from docsection import timed, write_doc  # noqa: E402
 from support.catalogs import ERP_HEADER, erp_catalog  # noqa: E402
 from support.servers import free_port, wait_http  # noqa: E402
 
@@ -58,12 +57,6 @@ def raised(data: bytes) -> bytes:
             cells[5] = f"{float(cells[5].replace(b',', b'.')) * 1.1:.2f}".replace(".", ",").encode()
             lines[i] = b";".join(cells)
     return b"\r\n".join(lines)
-
-
-def timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def main() -> int:

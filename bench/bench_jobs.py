@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -39,7 +38,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT / "tests"), str(R
 
 from chatbot import clock, config, db  # noqa: E402
 from chatbot.ops import backup, health, jobs  # noqa: E402
-from docsection import write_doc  # noqa: E402
+from docsection import timed, write_doc  # noqa: E402
 
 MARK_START, MARK_END = "<!-- jobs:start -->", "<!-- jobs:end -->"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -73,12 +72,6 @@ def populate(cfg, days: int, per_day: int) -> dict:
     rows = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("events", "inbox", "metrics")}
     conn.close()
     return rows
-
-
-def timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def proc(args: list[str], env: dict) -> None:

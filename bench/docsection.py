@@ -1,9 +1,10 @@
 """What the benchmarks share: each owns one section of a Markdown file, between its
 own marker lines, and this puts a new section in place of the old one (or appends it)
-and leaves the rest of the file as it was; and ``pct``, the percentile they report."""
+and leaves the rest of the file as it was; ``pct``, the percentile they report; and ``timed``."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 
@@ -37,3 +38,10 @@ def pct(values: list[float], q: float) -> float:
     k = (len(values) - 1) * q
     lo, hi = int(k), min(int(k) + 1, len(values) - 1)
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def timed(fn) -> float:
+    """Seconds ``fn()`` took, by the monotonic performance counter."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
