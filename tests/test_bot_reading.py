@@ -617,3 +617,29 @@ def test_an_faq_asked_with_a_diminutive_and_no_place_made_of_pronouns(tmp_path):
         oysters = ask(bot, "se eu comprar ostra ai o pessoal abre pra mim ou tenho q abrir em casa na faca?",
                       who="2").text
         assert "ainda não entregamos em" not in oysters, oysters      # "pra mim ou tenho..." is no place
+
+
+@pytest.mark.parametrize("message,needs", [
+    # what the list is for ends where the list is led in ("então vou precisar de ...")
+    ("pro jantar de sexta la em casa entao vou precisar de 2 kg de costela, 1 nata e tbm meio kg de queijo colonial,"
+     " qto fica?", ["2 kg Costela", "0,5 kg Queijo Colonial", "R$ 94,65"]),
+    # an item led in by any word that names no product ("anota aí 3kg"), "e tb" before the next one
+    ("fim de semana tem visita, anota ai 3kg de tomate e tb 1 cuca de banana", ["3 kg Tomate", "R$ 45,37"]),
+    # an article in the chatter ("uma faxina") is no item; "e ainda", "ah e um" go on with the list
+    ("vou fazer uma faxina geral kkk ve pra mim 2 detergente e ainda 1 sabao em po, ah e uma nata",
+     ["2x Detergente", "1x Sabão em Pó", "1x Nata", "R$ 33,98"]),
+    # an item ends where what it is for begins
+    ("queria 2 kg de costela pra assar no domingo com a familia, qto fica?", ["2 kg Costela", "R$ 59,80"]),
+])
+def test_a_run_on_list_keeps_every_item_after_chatter(tmp_path, message, needs):
+    with on_store(tmp_path, "store8") as bot:
+        reply = ask(bot, message)
+        assert reply.intent == "quote" and all(n in reply.text for n in needs), reply.text
+        assert "Não encontrei" not in reply.text, reply.text
+
+
+def test_a_pasted_list_that_ends_with_a_question_gets_both(tmp_path):
+    with on_store(tmp_path, "store8") as bot:
+        reply = ask(bot, "boa tarde, segue a lista\n2 kg de tomate\n1 nata\n3 detergente\n"
+                         "quanto fica tudo? vcs entregam no itacorubi?")
+        assert "💰 *Total: R$ 34,65*" in reply.text and "Itacorubi" in reply.text, reply.text

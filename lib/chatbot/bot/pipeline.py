@@ -121,6 +121,9 @@ class Bot:
         if not allow_llm and it.name in LLM_INTENTS and self.writer() is not None:
             return Reply(text=None, intent=it.name, confidence=it.confidence, source=NEEDS_LLM)
         reply, topic, cacheable = self._compose(q, it, kb, turns)
+        asked = reading.after_list(q.text, kb, context.last_topic(turns), self) if it.name == "quote" else None
+        if asked is not None:          # a pasted list that ends with a question about the store
+            reply.text, cacheable = f"{reply.text}\n\n{asked.text}", False
         if message is None:
             reply.source = READING_FAILED       # counted on /metrics (messages handled, by source)
         self._remember(q, reply, topic, cache_key=key if cacheable else None, kb_version=kb.version)

@@ -228,6 +228,11 @@ def read_item(piece: str, is_product_word) -> Item:
             k += 1
     if amount is None:
         return _item_at_the_end(toks, piece, is_product_word) or Item(None, toks, piece)
+    if toks[end - amount.words] in ("um", "uma"):
+        # "vou fazer uma faxina geral kkk vê pra mim 1 sabão em pó": an article in the chatter, then the item
+        later = _item_at_the_end(toks[end:], piece, is_product_word)
+        if later is not None:
+            return later
     rest = toks[end:]
     while rest and (rest[0] in PACKS or rest[0] in LINKS):
         rest = rest[1:]
@@ -240,12 +245,13 @@ LEADS = frozenset("de pegar levar levo quero queria preciso comprar compro ve ma
 
 
 def _item_at_the_end(toks: list[str], piece: str, is_product_word) -> Item | None:
-    """The item after the chatter: an amount led in by a LEADS word, with a product after it."""
+    """The item after the chatter: an amount led in by a LEADS word or any word that names no product
+    ("então anota aí 4kg de costela"; not "arroz 5 kg"), with a product after it."""
     for k in range(1, len(toks)):
         if toks[k - 1] == "de" and k >= 2 and is_product_word(toks[k - 2]):
             continue        # "papel higiênico de 12 rolos": the product's size, not an amount
-        if toks[k - 1] in LEADS and amount_at(toks, k) is not None \
-                and any(is_product_word(t) for t in toks[k + 1:]):
+        led = toks[k - 1] in LEADS or not (is_product_word(toks[k - 1]) or _number(toks[k - 1]))
+        if led and amount_at(toks, k) is not None and any(is_product_word(t) for t in toks[k + 1:]):
             item = read_item(" ".join(toks[k:]), is_product_word)
             if item.amount is not None:
                 return Item(item.amount, item.words, piece)

@@ -129,9 +129,14 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         if p is None:
             res = searcher.search(" ".join(item.words), drop=drop | FILLER)
             complete = [m for m in res.matches if m.complete]     # best first
+            cut = _before_purpose(item.words) if item.amount is not None and not complete else None
+            if cut:          # "2 kg de costela pra assar no domingo": the item ends where its purpose starts
+                complete = [m for m in searcher.search(" ".join(cut), drop=drop | FILLER).matches if m.complete]
             if item.amount is None and (len(words) > 4 or any(w != c for w, c in res.corrected.items())):
                 complete = []    # no amount, and only a typo away or many words: chatter ("to fazendo a compra")
             if not complete:
+                if item.amount is not None and _chatter(item, words):
+                    continue     # "vou juntar a galera pra um tereré e depois um churrasquinho": said, not asked
                 if item.amount is not None:
                     quote.not_found.append(" ".join(words))
                     counted += 1
@@ -169,6 +174,20 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         return quote      # "18 coca 2 litros", "12 polar", "quanto tá 12 água?": an amount and a product
     asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) and not text.has_phrase(norm, "cada")
     return quote if asks_total and quote.lines else None
+
+
+# Words after which an item says what it is for or when, not what it is ("costela pra assar no domingo").
+PURPOSE_STARTS = frozenset("para pro pra que pq porque pois quando no na pro pros pras".split())
+
+
+def _chatter(item: quantities.Item, words: list[str]) -> bool:
+    """An item of several words that matches nothing, whose amount is an article ("um", "uma")."""
+    return item.amount.value == 1 and len(words) >= 2 and not any(c.isdigit() for c in item.raw)
+
+
+def _before_purpose(words: list[str]) -> list[str] | None:
+    k = next((i for i, w in enumerate(words) if i and w in PURPOSE_STARTS), None)
+    return words[:k] if k else None
 
 
 # -- the reply -----------------------------------------------------------------

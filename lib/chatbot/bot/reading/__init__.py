@@ -50,8 +50,10 @@ ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|val
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui|"
                      r"baixa|abaixa|cai o preco|fica menos)\b")
-_RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:e tambem|e também|e mais|tambem|também|mais|alem de|além de)\s+"
-                     r"(?=(?:\d|um |uma |dois |duas |tres |três |quatro |cinco |seis |dez |meia |meio ))",
+_RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:(?:ah\s+)?e\s+(?:tamb[eé]m|tbm?|tmb|ainda|mais)|tamb[eé]m|tbm?|tmb|mais"
+                     r"|al[eé]m de|ah e)\s+"
+                     r"(?=(?:\d|um |uma |dois |duas |tres |três |quatro |cinco |seis |sete |oito |nove |dez |doze "
+                     r"|meia |meio ))",
                      re.IGNORECASE)
 
 
@@ -95,12 +97,18 @@ _COOKING = re.compile(r"\s*(?:(?:oi|ola|bom dia|boa tarde|boa noite)\W+)?(?:eu\s
                       r"(?:(?:entao|ai|dai|e)\s+)?")
 
 
+# the verbs that lead into a list: what comes after them is the list, never its purpose
+_LEADING = r"(?:vou|vamos|quero|queria|preciso|precisar|precisando|me ve|manda|separa|levar|leva|anota|ve)"
+
+
 @functools.lru_cache(maxsize=4)
 def _purpose_patterns(purposes: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
     purpose = "|".join(re.escape(p) for p in sorted(purposes, key=len, reverse=True))
     lead = re.compile(rf"\s*(?:pro|pra|para)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:\n]{{0,80}}?\s+"
                       rf"(?=(?:vou|vamos|quero|queria|preciso|me ve|manda|separa|levar|leva)\b)")
-    tail = re.compile(rf"\s+(?:pro|pra|para|p)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:?!.\n]*")
+    # the purpose ends where the list is led in: "pro almoço lá em casa então vou precisar de 2 kg de ..."
+    tail = re.compile(rf"\s+(?:pro|pra|para|p)\s+(?:o\s+|a\s+)?(?:{purpose})\b[^\d,;:?!.\n]*?"
+                      rf"(?=\s+(?:(?:entao|ai|dai|e)\s+)?(?:eu\s+)?{_LEADING}\b|\s*[\d,;:?!.\n]|\s*$)")
     return lead, tail
 
 
@@ -254,6 +262,23 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         body = "Olá! 👋 " + body
     topic = {"skus": [s for a in answers for s in a.topic.get("skus", [])][:20]}
     return Read(body, answers[0].intent, topic)
+
+
+def after_list(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | None:
+    """The question a pasted list ends with, on a line of its own ("Quanto fica tudo? Vocês entregam no
+    Rio Vermelho?"): the store's facts it asks, answered after the quote; the total is the quote's."""
+    lines = [ln for ln in (message or "").strip().splitlines() if ln.strip()]
+    if len(lines) < 2 or "?" not in lines[-1] or any(c.isdigit() for c in lines[-1]):
+        return None
+    words = vocab_mod.load()
+    now = fmt.store_now(bot.cfg.bot.store_timezone)
+    answers: list[Read] = []
+    for piece in parts.split(lines[-1]):
+        pnorm = text.normalize(piece)
+        got = _single(piece, pnorm, kb, last, bot, now, words) or bot.part(rewrite(piece), kb, last)
+        if got is not None and got.text and (got.intent in FACTS or got.intent == "faq" and "faq" in got.topic):
+            answers.append(got)
+    return Read("\n\n".join(a.text for a in answers), answers[0].intent, answers[0].topic) if answers else None
 
 
 HANDOFF = ("complaint", "human_request")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .. import text
+from .. import quantities, text
 
 MAX_PARTS = 6
 _ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])\.\s+(?=\S)", re.IGNORECASE)
@@ -94,5 +94,8 @@ def _split_before_question(piece: str) -> list[str]:
 
 
 def _list_continues(words: list[str]) -> bool:
-    """"... e tambem 2 óleos" continues a list, not a question."""
-    return words[0] == "tambem" and len(words) > 1 and words[1][:1].isdigit()
+    """"... e tambem 2 óleos", "e tbm um óleo", "e tb meio kg de queijo" continue a list, not a question."""
+    return words[0] == "tambem" and len(words) > 1 and (words[1][:1].isdigit() or words[1] in _COUNTS)
+
+
+_COUNTS = frozenset(quantities.UNITS) | frozenset(quantities.TENS) | {"meio", "meia"}
