@@ -643,3 +643,22 @@ def test_a_pasted_list_that_ends_with_a_question_gets_both(tmp_path):
         reply = ask(bot, "boa tarde, segue a lista\n2 kg de tomate\n1 nata\n3 detergente\n"
                          "quanto fica tudo? vcs entregam no itacorubi?")
         assert "💰 *Total: R$ 34,65*" in reply.text and "Itacorubi" in reply.text, reply.text
+
+
+@pytest.mark.parametrize("store,message,needs", [
+    # a paraphrase found whatever its diminutive or gender, in an entry that says it in other words
+    ("store2", "da pra levar a cachorrinha junto na hora das compras?", "cães-guia"),
+    # two words of a topic anywhere in the message ("ostra & abre")
+    ("store8", "se eu comprar ostra ai vcs abrem ou tenho q abrir em casa?", "abre as ostras"),
+    ("store7", "vcs escamam o peixe ai ou tenho q fazer isso em casa?", "sem custo"),
+    ("store7", "tem como tirar dinheiro ai dentro da loja?", "R$ 200,00"),
+    ("store6", "vou de bike, tem onde prender ela ai?", "bicicletário"),
+    ("store7", "posso pegar as compras ai no balcao em vez de vcs trazerem?", "2 horas"),
+    # what was told before the question says which policy is asked
+    ("store4", "queria encomendar um empadao daqueles bem grandao pra familia, quanto tempo antes eu tenho que avisar?",
+     "3 dias"),
+])
+def test_an_faq_asked_in_words_it_does_not_use(tmp_path, store, message, needs):
+    with on_store(tmp_path, store) as bot:
+        reply = ask(bot, message)
+        assert needs in reply.text, reply.text

@@ -232,6 +232,12 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             said = [w for w in text.normalize(told).split()[-TOLD_WORDS:] if w in vocab and w not in text.STOPWORDS]
             named = bot.part(" ".join(said) + " " + piece, kb, last) if said else None
             got = named if named is not None and named.topic.get("skus") else got
+        if told and piece is pieces[-1] and (got is None or got.intent in FACTS):
+            # "queria encomendar um empadão ..., quanto tempo antes preciso avisar?": what was told says
+            # which policy is asked
+            whole = text.normalize(told + " " + piece)
+            entry = _faq(whole, kb, words) or bot.part(rewrite(told + ", " + piece), kb, last)
+            got = entry if entry is not None and entry.intent == "faq" and "faq" in entry.topic else got
         if got is not None and got.intent == "complaint" and friendly:
             # "... não tenho nenhuma reclamação kkk só queria saber o preço do pão": what follows is asked
             tail = _after_praise(pnorm, words)
@@ -606,14 +612,14 @@ def cues_words() -> frozenset:
 def _faq(norm: str, kb, words) -> Read | None:
     if not kb.faq or PRICE_WORDS.search(norm):
         return None
-    topics = [t for t, phrases in words.paraphrases.items()
-              if any(p in norm and text.has_phrase(norm, p) for p in phrases)]
+    said = _folded(norm)
+    topics = [t for t, phrases in words.paraphrases.items() if any(_says(said, _folded(p)) for p in phrases)]
     if not topics:
         return None
     best, best_score = None, 0
     for i, (q, a) in enumerate(kb.faq):
         qw, aw = text.normalize(q).split(), text.normalize(a).split()
-        score = sum(2 * _has(qw, t) + _has(aw, t) for t in topics)
+        score = sum(2 * _has(qw, t, words) + _has(aw, t, words) for t in topics)
         if score > best_score:
             best, best_score = i, score
     if best is None:
@@ -621,9 +627,32 @@ def _faq(norm: str, kb, words) -> Read | None:
     return Read(kb.faq[best][1], "faq", {"faq": best})
 
 
-def _has(words: list[str], topic: str) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _folded(phrase: str) -> tuple[str, ...]:
+    """A normalized phrase's words without plural, diminutive or gender ("cachorrinha" and "cachorros"
+    are "cachorr"), so a paraphrase is found however it is inflected."""
+    out = []
+    for w in phrase.split():
+        w = text.stem(next(iter(text.diminished(w)), w) if len(w) >= 7 else w)
+        out.append(w[:-1] if len(w) > 4 and w[-1] in "ao" else w)
+    return tuple(out)
+
+
+def _says(said: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    """The phrase in the words said; "ostra & abre" is both words anywhere."""
+    if "&" in phrase:
+        return all(w in said for w in phrase if w != "&")
+    n = len(phrase)
+    return any(said[i:i + n] == phrase for i in range(len(said) - n + 1)) if n else False
+
+
+def _has(entry: list[str], topic: str, words) -> bool:
+    """An FAQ entry's words name a topic: its word ("estacionamento") or one of the ways it is said."""
     key = topic[:5]
-    return any(w.startswith(key) for w in words)
+    if any(w.startswith(key) for w in entry):
+        return True
+    said = _folded(" ".join(entry))
+    return any(_says(said, _folded(p)) for p in words.paraphrases[topic])
 
 
 # -- promotions of several sections or an occasion -------------------------------------

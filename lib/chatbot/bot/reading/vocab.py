@@ -41,7 +41,7 @@ def load() -> Vocab:
         data = tomllib.load(fh)
 
     def phrases(values) -> tuple[str, ...]:
-        return tuple(text.normalize(v) for v in values)
+        return tuple(" & ".join(text.normalize(part) for part in v.split("&")) for v in values)
 
     return Vocab(paraphrases={k: phrases(v) for k, v in data["paraphrases"].items()},
                  brands={k: phrases(v) for k, v in data["payment_brands"].items()},
