@@ -662,3 +662,34 @@ def test_an_faq_asked_in_words_it_does_not_use(tmp_path, store, message, needs):
     with on_store(tmp_path, store) as bot:
         reply = ask(bot, message)
         assert needs in reply.text, reply.text
+
+
+@pytest.mark.parametrize("message,needs", [
+    # a pack with no count is one; "N garrafas" after a comma is how many it holds, not the next item
+    ("caixa de oleo liza, 20 garrafas, qto fica?", ["20x Óleo de Soja", "R$ 131,80"]),
+    ("vou querer 2 caixas de sabonete dove, 12 unidades cada caixa. total?", ["24x Sabonete", "R$ 107,76"]),
+    # the product named before the pack ("carvão ..., o fardo com 5 sacos")
+    ("carvao da brasa campineira, o fardo com 5 sacos sai quanto?", ["5x Carvão", "R$ 94,50"]),
+    # the price asked in a part of its own ("... né? quanto tá o fardo")
+    ("o fardo do feijao carioca vem com 10 pacotes ne? quanto ta o fardo", ["10x Feijão Carioca", "R$ 74,90"]),
+    # kilos and grams in words
+    ("me ve um quilo e trezentos de coxa e sobrecoxa", ["1,3 kg Coxa", "R$ 18,07"]),
+])
+def test_packs_said_in_other_ways_and_kilos_with_grams(tmp_path, message, needs):
+    with on_store(tmp_path, "store10") as bot:
+        reply = ask(bot, message)
+        assert all(n in reply.text for n in needs), reply.text
+
+
+def test_a_part_that_only_adds_a_detail_is_read_with_the_question_before(tmp_path):
+    with on_store(tmp_path, "store10") as bot:
+        early = ask(bot, "feriado vcs abrem cedo? tipo umas 8h").text
+        assert early.startswith("Não") and "9h" in early, early
+        promo = ask(bot, "tem promo de limpeza e higiene? sabao, sabonete, essas coisas", who="2").text
+        assert "Limpeza" in promo and "Higiene" in promo and "Nossas promoções" not in promo, promo
+        again = ask(bot, "promocao de limpeza e de higiene, tem alguma?", who="3").text
+        assert "Nossas promoções" not in again, again
+        area = ask(bot, "vcs levam no taquaral?", who="4").text
+        assert area.startswith("Sim") and "Taquaral" in area, area
+        little = ask(bot, "compra de 90 conto vcs trazem em casa?", who="5").text
+        assert little.startswith("Não") and "R$ 110,00" in little, little

@@ -1,8 +1,9 @@
 """The check that a quote invents no price, written independently of the bot's parser.
 
 Every money figure of a quote must be a catalog price, a catalog price times a
-quantity the customer wrote (digits, decimals with a comma, number words) or a
-wholesale minimum, or a sum of such line figures given earlier in the reply.
+quantity the customer wrote (digits, decimals with a comma, number words, grams as a
+fraction of the kilo) or a wholesale minimum, or a sum of such line figures given
+earlier in the reply.
 """
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ MONEY = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})*,\d{2})")
 WORD_QTY = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "três": 3, "tres": 3, "quatro": 4, "cinco": 5,
             "seis": 6, "sete": 7, "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "quinze": 15,
             "vinte": 20, "trinta": 30, "quarenta": 40, "dúzia": 12, "duzia": 12, "meia": 6, "meio": Decimal("0.5")}
+
+
+HUNDREDS = {"cem": 100, "duzentos": 200, "trezentos": 300, "quatrocentos": 400, "quinhentos": 500,
+            "seiscentos": 600, "setecentos": 700, "oitocentos": 800, "novecentos": 900}
 
 
 def catalog_rows(catalog: Path) -> list[dict]:
@@ -34,6 +39,14 @@ def message_quantities(message: str, catalog: Path) -> set[Decimal]:
     list is quoted once, for both amounts), up to 1,000."""
     written = [Decimal(n.replace(",", ".")) for n in re.findall(r"\d+(?:,\d+)?", message)]
     written += [Decimal(WORD_QTY[w]) for w in re.findall(r"\w+", message.lower()) if w in WORD_QTY]
+    # grams are a fraction of the kilo price: "300g de presunto", "250 gramas"
+    written += [Decimal(g) / 1000 for g in re.findall(r"(\d+)\s*(?:g|gr|grs|gramas?)\b", message.lower())]
+    # "um quilo e duzentos", "1kg e 300": kilos and grams
+    for kilos, grams in re.findall(r"(\w+)\s*(?:quilos?|kg)\s+e\s+(\w+)", message.lower()):
+        k = Decimal(kilos) if kilos.isdigit() else WORD_QTY.get(kilos)
+        g = Decimal(grams) if grams.isdigit() else HUNDREDS.get(grams)
+        if k is not None and g is not None and 100 <= g < 1000:
+            written.append(Decimal(k) + Decimal(g) / 1000)
     if PACKS.search(message):       # "2 fardos de 6": 12 units, a product of two written numbers
         written += [a * b for i, a in enumerate(written) for b in written[i + 1:]]
     sums = {Decimal(0)}

@@ -24,7 +24,9 @@ UNITS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4, "cinco
          "quinze": 15, "dezesseis": 16, "dezessete": 17, "dezoito": 18, "dezenove": 19}
 TENS = {"vinte": 20, "trinta": 30, "quarenta": 40, "cinquenta": 50, "sessenta": 60, "setenta": 70,
         "oitenta": 80, "noventa": 90}
-HUNDREDS = {"cem": 100, "cento": 100, "duzentos": 200, "duzentas": 200}
+HUNDREDS = {"cem": 100, "cento": 100, "duzentos": 200, "duzentas": 200, "trezentos": 300, "trezentas": 300,
+            "quatrocentos": 400, "quatrocentas": 400, "quinhentos": 500, "quinhentas": 500, "seiscentos": 600,
+            "seiscentas": 600, "setecentos": 700, "oitocentos": 800, "novecentos": 900}
 DOZEN = ("duzia", "duzias")
 # Containers a count may come in ("10 pacotes de arroz"): read and dropped, never a product word.
 PACKS = frozenset("""unidade unidades un pacote pacotes pacotinho pacotinhos lata latas latinha latinhas caixa
@@ -126,8 +128,8 @@ def _split_on_e(piece: str, names: frozenset = frozenset()) -> list[str]:
         prev, nxt = text.normalize(words[i - 1]), text.normalize(words[i + 1])
         if prev in TENS and nxt in UNITS:
             continue        # "vinte e quatro"
-        if prev == "kg" and nxt in ("meio", "meia"):
-            continue        # "1 kg e meio"
+        if prev.endswith("kg") and (nxt in ("meio", "meia") or nxt in HUNDREDS or nxt.isdigit() and len(nxt) == 3):
+            continue        # "1 kg e meio", "um quilo e duzentos", "1kg e 200"
         if amount_at(text.normalize(" ".join(words[i + 1:i + 4])).split(), 0) is not None:
             out.append(" ".join(words[start:i]))
             start = i + 1
@@ -187,9 +189,15 @@ def amount_at(toks: list[str], i: int) -> Amount | None:
 
 
 def _and_a_half(a: Amount, toks: list[str], j: int) -> Amount:
-    """"1 kg e meio" -> 1,5 kg."""
+    """"1 kg e meio" -> 1,5 kg; "um quilo e duzentos", "1kg e 200" -> 1,2 kg (grams after the kilos)."""
     if toks[j:j + 2] in (["e", "meio"], ["e", "meia"]):
         return Amount(a.value + Decimal("0.5"), True, a.words + 2, volume=a.volume)
+    if a.volume or toks[j:j + 1] != ["e"] or j + 1 >= len(toks) or not toks[j - 1].endswith("kg"):
+        return a
+    grams, used = (_number(toks[j + 1]), 1) if _number(toks[j + 1]) is not None else _spelled(toks, j + 1)
+    nxt = toks[j + 1 + used] if j + 1 + used < len(toks) else ""
+    if grams is not None and 100 <= grams < 1000 and grams % 50 == 0 and nxt not in PACKS:
+        return Amount(a.value + grams / 1000, True, a.words + 1 + used)
     return a
 
 

@@ -169,7 +169,8 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     asks_price = any(text.has_phrase(norm, w) for w in ("quanto", "valor", "preco"))
     per_unit = any(text.has_phrase(norm, w) for w in ("cada", "levando", "levar", "mais barato", "atacado"))
     amounts = [it.amount for it in items if it.amount is not None]
-    if counted == 1 and priced == 1 and len(amounts) == 1 and amounts[0].value >= 2 and quote.lines \
+    many = amounts and (amounts[0].value >= 2 or amounts[0].weight and amounts[0].value != 1)   # or "1,3 kg"
+    if counted == 1 and priced == 1 and len(amounts) == 1 and many and quote.lines \
             and ("?" not in message or asks_price) and not per_unit:
         return quote      # "18 coca 2 litros", "12 polar", "quanto tá 12 água?": an amount and a product
     asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) and not text.has_phrase(norm, "cada")

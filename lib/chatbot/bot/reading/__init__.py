@@ -136,7 +136,7 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
     for m in head.finditer(message):
         if m.start() < last:
             continue
-        n = _count(m.group(1))
+        n = _count(m.group(1)) if m.group(1) else 1
         end = _clause_end(message, m.end())
         each = inner.search(message, m.end(), end)
         said_after = False
@@ -153,14 +153,23 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
         if said_after:
             before += "?"
         before = re.sub(r"[\s,(]*(?:aquel[ea]s?|tipo|sabe)?[\s,(]*$", "", before)    # ", aquelas com 12"
-        out.append(message[last:m.start()] + f"{n * per}" + (" " + before.strip() if before.strip() else "") + " ")
+        lead = message[last:m.start()]
+        named = re.search(r"(?:^|[.!?:;]\s*)([^.!?:;,]{3,40}),\s*(?:o|a)?\s*$", lead)
+        if named and not re.sub(r"\b\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|litros?)\b|\W", "", before):
+            # "carvão brasa, o fardo com 5 sacos de 4kg": the product named before the pack
+            lead, before = lead[:named.start(1)], named.group(1) + " " + before
+        out.append(lead + f"{n * per}" + (" " + before.strip() if before.strip() else "") + " ")
         last = each.end()
+        # "12 latas cada caixa": the pack named again after how many it holds
+        again = re.match(rf"\s*(?:{'|'.join(words.packs)})\b", message[last:], re.IGNORECASE)
+        last += again.end() if again else 0
     text_out = "".join(out) + message[last:]
     return re.sub(r"\s+([?!.,])", r"\1", re.sub(r"\s{2,}", " ", text_out)).strip() if out else message
 
 
 _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|latões|latoes|caixinhas|cxinhas|pacotes|"
-               r"pacote|rolos|potes|saquinhos|copos|em cada|cada")
+               r"pacote|pcts?|rolos|potes|saquinhos|sacos|saches|sachês|sachets|copos|vidros|frascos|barras|"
+               r"tabletes|bandejas|em cada|cada")
 
 
 _DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:o|a|cada)\s+(\w+)\s+(?:vem\s+com|vem|tem)\s+()", re.IGNORECASE)
@@ -168,7 +177,8 @@ _DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:o|a|cada)\s+(\w+)\s+(?:vem\s+com|vem|te
 
 def _clause_end(message: str, start: int) -> int:
     """Where the clause of a pack ends: a question mark, a new line, or the next item ("e 3 ...")."""
-    m = re.compile(r"[?;\n]|\s(?:e|mais)\s+\d|(?<!\d),\s*\d").search(message, start, start + 90)
+    m = re.compile(rf"[?;\n]|\s(?:e|mais)\s+\d|(?<!\d),\s*\d(?!\d*\s*(?:{_PACK_UNITS})\b)").search(
+        message, start, start + 90)
     return m.start() if m else min(len(message), start + 90)
 
 
@@ -177,7 +187,8 @@ def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
     words = "|".join(sorted(packs, key=len, reverse=True))
     # "a caixa de leite com 12", "o fardo de água com 12": one of them
     count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez|a|o)"
-    head = re.compile(rf"\b{count}\s+(?:{words})\b(?:\s+(?:fechad[oa]s?|grandes?|pequen[oa]s?))?", re.IGNORECASE)
+    # no count is one: "caixa do óleo c/ 20 garrafas quanto fica", "display de sabonete (12 unidades)"
+    head = re.compile(rf"(?:\b{count}\s+)?\b(?:{words})\b(?:\s+(?:fechad[oa]s?|grandes?|pequen[oa]s?))?", re.IGNORECASE)
     # how many each holds: "com 12", "de 6", "(vem 6 em cada)", "(fardo com 12)", "12 latas"; not a size
     not_size = r"(?!\d|[.,]\d|\s?(?:ml|l|g|kg|litros?|lts?|quilos?)\b)"
     inner = re.compile(rf"\(?\s*(?:aquel[ea]s?\s+(?:que\s+)?)?(?:cada\s+(?:um|uma|{words})\s+|cada\s+)?"
@@ -200,7 +211,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     if any(p in norm.split() for p in words.packs):      # "2 fardos de guaraná? o fardo vem com 6": one pack
         message = _packs(message, words)
         norm = text.normalize(message)
-    pieces = parts.split(message)
+    pieces = _joined_price_asks(parts.split(message), words)
     if len(pieces) <= 1:
         return _single(message, norm, kb, last, bot, now, words)
     answers: list[Read] = []
@@ -268,6 +279,38 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         body = "Olá! 👋 " + body
     topic = {"skus": [s for a in answers for s in a.topic.get("skus", [])][:20]}
     return Read(body, answers[0].intent, topic)
+
+
+# the words of a part that only asks the price of what the part before it named ("... ne? quanto tá o fardo")
+PRICE_ONLY = frozenset("quanto qto quantos fica ficaria sai saem ta esta custa custam valor preco total da dar vai "
+                       "o a os as e tudo isso entao ai me diz diga manda passa".split())
+
+
+# how a part that only adds a detail to the question before it starts ("abrem cedo? tipo umas 8 da manhã")
+DETAIL = re.compile(r"^(?:tipo|umas|uns|la pelas|lá pelas|pelas|por volta|mais ou menos|sei la|digamos)\b")
+# examples of what the question before meant ("tem promoção pro café? pão, queijo, essas coisas")
+EXAMPLES = re.compile(r"\b(?:essas? coisas?|esse tipo de coisa|coisas? assim|e tal|etc)$")
+# a part that only repeats that something is asked ("promoção de limpeza e higiene, tem alguma?")
+ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne voces vcs".split())
+
+
+def _joined_price_asks(pieces: list[str], words) -> list[str]:
+    """A part that only asks the price of what the part before named ("... né? quanto tá o fardo"), only
+    adds a detail or examples to its question ("tipo umas 8 da manhã", "pão, queijo, essas coisas"), or
+    only asks again ("tem alguma?"), is read with it."""
+    out: list[str] = []
+    for piece in pieces:
+        norm = text.normalize(piece)
+        said = norm.split()
+        detail = DETAIL.match(norm) and len(said) <= 6 and (slots.time_of_day(norm) is not None
+                                                              or slots.money(norm) is not None)
+        if out and said and (detail or EXAMPLES.search(norm) or len(said) <= 3 and set(said) <= ONLY_ASKS
+                             or all(w in PRICE_ONLY or w in words.packs for w in said)
+                             and any(c.isdigit() for c in out[-1])):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def after_list(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | None:

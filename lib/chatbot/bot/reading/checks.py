@@ -27,7 +27,8 @@ PAYS_FEE = re.compile(r"\b(?:pago|paga|pagar|pagaria|pagarei|cobra|cobram|cobrad
                       r"(?:a |o )?(?:taxa|frete)\b")
 SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
-DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo)\b")
+DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo|"
+                      r"trazem|traz|trazer|levam (?:em|ate|aqui|la)|mandam (?:em|ate|aqui|la|pra))\b")
 # "passar aí" asks about the hours only when asked ("posso passar aí às 7?"), not told ("vou passar aí amanhã")
 OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|"
                   r"(?:posso|da pra|consigo|se eu|tempo de|para|pra) (?:passar|ir|chegar) ai|"
