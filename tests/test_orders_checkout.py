@@ -94,6 +94,20 @@ CONVERSATIONS = {
     "swap for another brand": [
         ((Q, LIST), ()), ("troca o café pelo pilão", ("Troquei Café Torrado 250g por Café Torrado 500g",
                                                     "2x Café Torrado 500g Pilão"))],
+    # edits said as customers say them (issue 19's eval11): a reason after the item, "sem", "deixa de lado",
+    # "dobra", the amount before the item, the item before its amount, a swap into a line already there
+    "remove with the reason after it": [((Q, LIST), ()), ("risca o sabão q eu ainda tenho em casa",
+                                                          ("Tirei Sabão em Pó", "!Não entendi"))],
+    "without one, and the item before its new amount": [
+        ((Q, LIST), ()), ("sem o óleo, e o arroz coloca 6", ("Tirei Óleo de Soja", "6x Arroz Branco 5kg"))],
+    "put aside": [((Q, LIST), ()), ("deixa o café de lado, só o resto", ("Tirei Café Torrado 250g",))],
+    "double": [((Q, LIST), ()), ("dobra o leite", ("agora 6x", "6x Leite Integral 1L"))],
+    "the amount before the item": [
+        ((Q, LIST), ()), ("hmm faz só 4 leite então", ("agora 4x", "4x Leite Integral 1L")),
+        ("na verdade são 6 arroz, esqueci que é pra minha mãe também", ("6x Arroz Branco 5kg", "R$ 155,40"))],
+    "one more with what it is for": [((Q, LIST), ()), ("põe mais um leite pra fechar a caixa", ("agora 4x",))],
+    "a swap into a line already in the cart adds to it": [
+        ((Q, LIST), ()), ("troca o óleo por mais 2 leite", ("Troquei Óleo de Soja", "5x Leite Integral 1L"))],
     "remove everything": [((Q, LIST), ()), ("pode tirar tudo", ("Tirei tudo", "carrinho ficou vazio")),
                           ("confirmar", ("ainda não tem um carrinho",))],
     "combined edits": [

@@ -102,9 +102,10 @@ PAY_WORDS = {"pix": "pix", "dinheiro": "dinheiro", "especie": "dinheiro", "cash"
              "ted": "transferencia", "doc": "transferencia"}
 NUMBER_WORDS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6,
                 "sete": 7, "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "quinze": 15, "vinte": 20,
-                "trinta": 30, "meia duzia": 6, "uma duzia": 12, "duzia": 12}
+                "trinta": 30, "meia duzia": 6, "uma duzia": 12, "duzia": 12, "meio quilo": Decimal("0.5"),
+                "meio kg": Decimal("0.5"), "meio": Decimal("0.5")}
 _NUM = r"(?:-?\d+(?:[.,]\d+)?(?:\^\d+|e\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
-V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar|esquece|esqueca"
+V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar|esquece|esqueca|risca|riscar"
 V_SET = r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe"
 V_ADD = r"coloca|colocar|bota|botar|poe|adiciona|adicionar|acrescenta|acrescentar|inclui|incluir|manda|mais"
 V_SWAP = r"troca|trocar|substitui|substituir"
@@ -120,6 +121,18 @@ R_SWAP = re.compile(rf"^(?:{V_SWAP})\s+{_ART}(.+?)\s+(?:pelo|pela|pelos|pelas|po
 R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro)\s+({_NUM})(?:\s+\w+)?$")
 R_ADD = re.compile(rf"^(?:(?:{V_ADD})\s+)+(?:mais\s+)?({_NUM})\s+(?:de\s+)?(.+)$")
 R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
+# "sem o tomate", "deixa a picanha de lado", "não quero mais o sabão": all of it out
+R_WITHOUT = re.compile(rf"^(?:sem\s+(?!troco|pressa|problema){_ART}(.+)|deixa\s+{_ART}(.+?)\s+de lado\b.*"
+                       rf"|nao (?:quero|precisa) mais (?:d[oa]s?\s+|{_ART})(.+))$")
+# "dobra a coxinha": twice as much
+R_DOUBLE = re.compile(rf"^(?:dobra|dobrar|duplica|duplicar)\s+{_ART}(.+)$")
+# "faz só 12 molho", "são 6 arroz", "quero só 2 leite": a new amount, said before the item
+R_SET_FIRST = re.compile(rf"^(?:faz|faca|fica|ficam|sao|serao|vao ser|(?:poe|bota|coloca|deixa|quero)\s+(?=so\b|somente\b|"
+                         rf"apenas\b))\s*(?:so\s+|somente\s+|apenas\s+)?({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+"
+                         rf"(?:de\s+)?(.+)$")
+# "a banana coloca 2 kg": the item first, then the new amount
+R_SET_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:coloca|poe|bota|deixa|faz|faca|muda pra|passa pra|aumenta pra)\s+"
+                         rf"(?:so\s+)?({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?$")
 # "a picanha é só 1,5 kg": a new amount said as what the item is
 R_IS = re.compile(rf"^{_ART}(.+?)\s+(?:e|sao|fica|ficam|vai ser|vao ser)\s+(?:so|somente|apenas)?\s*({_NUM})"
                   rf"\s*(?:{_MEASURE})?$")
@@ -129,7 +142,11 @@ R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:{_MEASUR
 # "... e 3 kg de linguiça" after an add: one more add with the same verb
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
-_LEAD = re.compile(r"^(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|pensando bem|melhor)\s+")
+_LEAD = re.compile(r"^(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|pensando bem|melhor|hmm+|hm+|hum+|entao|"
+                   r"olha)\s+")
+# where an item's name ends and the why or what-for begins ("risca a qboa q eu ainda tenho em casa",
+# "põe mais um leite pra fechar a caixa", "são 6 arroz, esqueci que é pra minha mãe")
+_NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so o resto|eu|esqueci|kkk+)\b).*$")
 _SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?)$")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
@@ -138,7 +155,8 @@ _QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|fardos?|sacos?|
 # a new quantity with its unit in front of the product: "2kg de picanha", "12 latinhas de coca"
 _QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:de\s+)?(.+)$")
 SPLIT = re.compile(rf"\s*(?:,|;|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
-                   rf"{V_SWAP})\b)")
+                   rf"{V_SWAP}|sem|dobra)\b)|\s*(?:,\s*e|,|\be)\s+(?=(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:coloca|poe|"
+                   rf"bota|deixa|faz)\b)")
 NOT_NAME = frozenset("de do da o a os as um uma pacote pacotes unidade unidades caixa caixas lata latas kg "
                      "quilo quilos garrafa garrafas mais item itens saco sacos fardo fardos".split())
 
@@ -357,21 +375,29 @@ def _edits_of(n: str) -> list[tuple]:
         return []
     n = _KEEP.sub("", _LEAD.sub("", n))       # "na verdade troca a picanha por costela, o carvão deixa"
     n = re.sub(r"^(?:pode|por favor|favor|ai|entao|e)\s+", "", n)
-    n = re.sub(r"\s+(?:por favor|pfv|pf)$", "", n)
+    n = re.sub(r"\s+(?:por favor|pfv|pf|entao)$", "", n)
     clauses = [c for c in SPLIT.split(n) if c]
     out = []
     for c in clauses:
         c = _SAME_QTY.sub("", re.sub(r"^(?:pode|tambem|e)\s+", "", c).strip())
         if R_CLEAR.match(c):
             out.append(("clear",))
+        elif m := R_WITHOUT.match(c):
+            out.append(("remove", _name(next(g for g in m.groups() if g))))
+        elif m := R_DOUBLE.match(c):
+            out.append(("double", _name(m.group(1))))
         elif m := R_SWAP.match(c):
-            out.append(("swap", m.group(1), m.group(2)))
+            out.append(("swap", _name(re.sub(rf"^{_NUM}\s+", "", m.group(1))), _name(re.sub(r"^mais\s+", "", m.group(2)))))
+        elif m := R_SET_FIRST.match(c):
+            out.append(("set", _name(m.group(2)), m.group(1)))
+        elif m := R_SET_AFTER.match(c):
+            out.append(("set", _name(m.group(1)), m.group(2)))
         elif m := R_SET.match(c):
             out.append(("set", m.group(1), m.group(2)))
         elif m := R_ADD.match(c):
             # "põe mais 1 kg de alcatra e 3 kg de linguiça": each amount is an add
             first, *more = _AND_NUM.split(m.group(2))
-            out.append(("add", first, m.group(1)))
+            out.append(("add", _name(first), m.group(1)))
             out += [("add", a.group(2), a.group(1)) for x in more if (a := R_ADD.match("mais " + x))]
         elif (m := R_IS.match(c)) and out == [] and len(clauses) <= 2:
             out.append(("set", m.group(1), m.group(2)))
@@ -380,10 +406,15 @@ def _edits_of(n: str) -> list[tuple]:
         elif m := R_REMOVE.match(c):
             if _has(m.group(1), "loja", "na loja"):      # "retirar na loja" is pickup, not an edit
                 return []
-            out.append(("remove", m.group(1)))
+            out.append(("remove", _name(m.group(1))))
         else:
             out.append(("bad", c))
     return out if any(e[0] != "bad" for e in out) else []
+
+
+def _name(words: str) -> str:
+    """An item's name without the reason or purpose said after it."""
+    return _NAME_END.sub("", words).strip() or words
 
 
 def read_qty(raw: str) -> tuple[Decimal | None, str | None]:
@@ -460,6 +491,8 @@ def _apply_one(state: dict, e: tuple, shop, chosen: str | None = None) -> str | 
         return _choice_question(e[1], [items[i]["name"] for i in idx])
     if idx:
         i = idx[0]
+        if kind == "double":
+            return _set(items, i, Decimal(items[i]["qty"]) * 2, shop)
         if kind == "remove":
             gone = items.pop(i)
             return f"🗑️ Tirei {gone['name']}."
@@ -474,7 +507,7 @@ def _apply_one(state: dict, e: tuple, shop, chosen: str | None = None) -> str | 
                 return f"🗑️ Tirei {items.pop(i)['name']}."
             return _set(items, i, left, shop)
         return _set(items, i, Decimal(items[i]["qty"]) + qty if kind == "add" else qty, shop)
-    if kind in ("remove", "swap", "less"):
+    if kind in ("remove", "swap", "less", "double"):
         return f"❓ Não achei “{e[1]}” no seu carrinho."
     # set or add a product not in the cart: from the catalog (or the choice made for it)
     qty, why = read_qty(e[2])
@@ -526,11 +559,19 @@ def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> s
     if new_qty is not None and m.re is _QTY_ONLY:        # "troca o papel por 2 pacotes": the amount only
         return _set(items, i, new_qty, shop)
     if new_qty is not None:
+        container = re.match(rf"{_NUM}\s*({_CONTAINER})\b", words)     # "12 latinha de coca": the can first
         words = m.group(2)
+        if container:
+            kind = text.stem(container.group(1))
+            kind = next(iter(text.diminished(kind)), kind)          # "latinhas" is a "lata"
+            words = f"{words} {kind}" if [p for p in shop.find(f"{words} {kind}") if p.sku != old["sku"]] else words
     if chosen:
         p = shop.product(chosen)
     else:
         found = [p for p in shop.find(words) if p.sku != old["sku"]]
+        was = shop.product(old["sku"])
+        alike = [p for p in found if was is not None and p.category == was.category]
+        found = alike if len(alike) == 1 else found      # "troca o pilão pelo serra das cabras": the coffee
         if not found:
             return f"❓ Não encontrei “{words}” no catálogo para trocar por {old['name']}."
         if len(found) > 1:
@@ -543,7 +584,12 @@ def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> s
     qty = new_qty if new_qty is not None else Decimal(old["qty"])
     if not quote.sold_by_kg(p) and qty != qty.to_integral_value():
         qty = max(qty.to_integral_value(), Decimal(1))
-    items[i] = _item(p, qty)
+    there = next((k for k, it in enumerate(items) if it["sku"] == p.sku and k != i), None)
+    if there is not None:          # "troca as 2 coca por mais 2 dolly" when the dolly is in the cart: one line
+        items[there]["qty"] = f"{(Decimal(items[there]['qty']) + qty).normalize():f}"
+        items.pop(i)
+    else:
+        items[i] = _item(p, qty)
     return f"🔁 Troquei {old['name']} por {p.name}."
 
 
