@@ -693,3 +693,19 @@ def test_a_part_that_only_adds_a_detail_is_read_with_the_question_before(tmp_pat
         assert area.startswith("Sim") and "Taquaral" in area, area
         little = ask(bot, "compra de 90 conto vcs trazem em casa?", who="5").text
         assert little.startswith("Não") and "R$ 110,00" in little, little
+
+
+@pytest.mark.parametrize("message,needs", [
+    ("tem fila expressa pra quem ta levando poucas coisas?", "15 itens"),
+    ("meu pai ja é idoso, tem caixa preferencial?", "4 e 5"),
+    ("vcs tem cartao fidelidade? tipo vou juntando as compras e ganho desconto", "Clube Lagoa"),
+    ("o paozinho fica pronto em qual horario? gosto dele fresquinho", "17h"),
+    ("a mortadela vcs cortam ali na frente da gente?", "na hora"),
+    ("queria 3 kg de mussarela fatiadinha, da pra deixar pedido antes?", "1 dia"),
+    # two topics: the one said more ways wins ("fila expressa", "pouca coisa" over "passar & pegar")
+    ("vou passar so pra pegar pouca coisa, tem fila expressa?", "15 itens"),
+])
+def test_more_faq_topics_in_words_the_faq_does_not_use(tmp_path, message, needs):
+    with on_store(tmp_path, "store10") as bot:
+        reply = ask(bot, message)
+        assert needs in reply.text, reply.text

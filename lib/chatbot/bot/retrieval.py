@@ -60,6 +60,12 @@ SYNONYMS = {
     "retornaveis": "casco", "sacar": "caixa eletronico saque", "saque": "caixa eletronico",
     "saquinho": "sacola", "saquinhos": "sacola", "sacolinha": "sacola", "sacolinhas": "sacola",
     "busco": "retirar retirada", "cestas": "cesta basica",
+    "fila": "caixa", "expressa": "rapido", "expresso": "rapido", "especial": "preferenciais",
+    "idoso": "preferenciais", "idosa": "preferenciais", "gestante": "preferenciais", "prioridade": "preferenciais",
+    "fidelidade": "pontos clube", "cashback": "pontos clube", "documento": "cpf", "nfp": "nota fiscal paulista",
+    "cortam": "fatia", "fatiar": "fatia", "fatiado": "fatia", "fatiada": "fatia", "fornada": "fornadas",
+    "quentinho": "fornadas", "fresquinho": "fornadas", "preparam": "fazem", "salgadinho": "salgados",
+    "salgadinhos": "salgados", "empacotador": "curriculo", "empacotadora": "curriculo",
 }
 # A message that asks to buy or sell something names a product, not what the synonyms stand
 # for: "vocês vendem carro?" is not a question about the car park.

@@ -656,13 +656,14 @@ def _faq(norm: str, kb, words) -> Read | None:
     if not kb.faq or PRICE_WORDS.search(norm):
         return None
     said = _folded(norm)
-    topics = [t for t, phrases in words.paraphrases.items() if any(_says(said, _folded(p)) for p in phrases)]
+    # a topic weighs as many of its phrases as the message says ("fila expressa", "pouca coisa")
+    topics = {t: n for t, phrases in words.paraphrases.items() if (n := sum(_says(said, _folded(p)) for p in phrases))}
     if not topics:
         return None
     best, best_score = None, 0
     for i, (q, a) in enumerate(kb.faq):
         qw, aw = text.normalize(q).split(), text.normalize(a).split()
-        score = sum(2 * _has(qw, t, words) + _has(aw, t, words) for t in topics)
+        score = sum(n * (2 * _has(qw, t, words) + _has(aw, t, words)) for t, n in topics.items())
         if score > best_score:
             best, best_score = i, score
     if best is None:
