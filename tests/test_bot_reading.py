@@ -709,3 +709,14 @@ def test_more_faq_topics_in_words_the_faq_does_not_use(tmp_path, message, needs)
     with on_store(tmp_path, "store10") as bot:
         reply = ask(bot, message)
         assert needs in reply.text, reply.text
+
+
+def test_discourse_words_a_cut_off_asked_now_and_the_tier_of_the_last_product(tmp_path):
+    with on_store(tmp_path, "store10") as bot:
+        price = ask(bot, "adorei o atendimento de vcs. enfim, quanto ta o pão de queijo de 400g?").text
+        assert "R$ 12,90" in price, price
+        both = ask(bot, "qual o pedido minimo? e se eu fechar agora chega que horas?", who="2").text
+        assert "R$ 110,00" in both and "14h30" in both and "estamos abertos" not in both, both
+        ask(bot, "quanto ta o arroz camil 5kg?", who="3")
+        tier = ask(bot, "a partir de quantos pacotes sai mais em conta?", who="3").text
+        assert "R$ 26,90" in tier and "6 unidades" in tier and "Feijão" not in tier, tier

@@ -221,7 +221,9 @@ class Classifier:
         it = c.it
         if name == "quote" and it.quote is None:
             name = "product_price"    # "tira o sabão" after a quote: no new list to price (never a quote of nothing)
-        pointing = c.anaphoric or any(s in POINTING for s in c.stems) or c.scores["product_price"] >= 1
+        # "a partir de quantos pacotes fica mais em conta?" right after a product: that product's tier
+        pointing = c.anaphoric or any(s in POINTING for s in c.stems) or c.scores["product_price"] >= 1 \
+            or name == "wholesale" and c.last_intent in PRODUCT_INTENTS and len(c.stems) <= 10
         if not (c.found or it.products.unknown) and c.last_skus and (name == "product_price" or pointing):
             it.context_skus, it.from_context = list(c.last_skus), True
         it.extra = [i for i in FACT_INTENTS if c.facts.get(i, 0) >= 1][:2]

@@ -19,6 +19,7 @@ loja mercado supermercado atacarejo produto item coisa marca promocao oferta des
 entrega frete compra comprar levar leva pegar quero preciso procuro procurando encontrar acha achar
 disponivel estoque voce voces levando comprando pegando levo compro pego cada quem muito muita bastante
 aquele aquela aqueles aquelas fechada fechado dele dela deles delas
+enfim alias afinal inclusive nossa olha tipo entao conta barato barata baratinho caro
 """.split())
 # Packaging words: part of the question when some product has them, ignored otherwise.
 SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro".split())

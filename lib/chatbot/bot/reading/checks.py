@@ -38,7 +38,7 @@ OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|"
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
 ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entreg\w*|fechar o pedido"
                      r"|sai)\b")
-SAME_DAY = re.compile(r"\b(?:hoje|mesmo dia|ainda hoje)\b")
+SAME_DAY = re.compile(r"\b(?:hoje|mesmo dia|ainda hoje|agora)\b")
 NEXT_DAY = re.compile(r"\b(?:amanha|dia seguinte|amanha cedo)\b")
 VOUCHER = re.compile(r"\bvale\s*(?:alimentacao|refeicao|compra)?\b|\bvr\b|\bva\b")
 ACCEPTS = re.compile(r"\b(?:aceita\w*|passa\w*|recebe\w*|trabalha\w*|pode ser|da pra pagar|posso pagar)\b")
