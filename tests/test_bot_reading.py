@@ -720,3 +720,17 @@ def test_discourse_words_a_cut_off_asked_now_and_the_tier_of_the_last_product(tm
         ask(bot, "quanto ta o arroz camil 5kg?", who="3")
         tier = ask(bot, "a partir de quantos pacotes sai mais em conta?", who="3").text
         assert "R$ 26,90" in tier and "6 unidades" in tier and "Feijão" not in tier, tier
+
+
+def test_a_regional_name_a_dozen_and_promotions_of_the_goods_named(tmp_path):
+    with on_store(tmp_path, "store3") as bot:
+        # "mexerica" and "galinha" where the store says "Bergamota" and "Frango"
+        assert "Bergamota Ponkan" in ask(bot, "qto ta o kg da mexerica?").text
+        heart = ask(bot, "2 kg de coração de galinha, quanto fica?", who="2").text
+        assert "2 kg Coração de Frango" in heart, heart
+    with on_store(tmp_path / "8", "store8") as bot:
+        oysters = ask(bot, "quanto fica duas duzias de ostra e 1 kg de berbigão?").text
+        assert "2x Ostra Viva Dúzia" in oysters and "R$ 53,80" in oysters, oysters
+    with on_store(tmp_path / "7", "store7") as bot:
+        fish = ask(bot, "tem algum peixe ou camarao em promoção?").text
+        assert "Cavala" in fish and "Camarão" in fish and "Guaraná" not in fish, fish

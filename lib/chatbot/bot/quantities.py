@@ -60,6 +60,7 @@ class Amount:
     weight: bool = False
     words: int = 0           # how many tokens it took
     volume: bool = False     # "2 litros de açaí": a measure in litres, not kilograms
+    dozens: int = 0          # "uma dúzia de ovos": said in dozens (12 units each)
 
     def __post_init__(self):
         self.value = Decimal(self.value)
@@ -164,10 +165,10 @@ def amount_at(toks: list[str], i: int) -> Amount | None:
         if nxt == "kg":
             return Amount(Decimal("0.5"), True, 2)
         if nxt in DOZEN:
-            return Amount(6, False, 2)
+            return Amount(6, False, 2)      # half a dozen: no whole dozen to count
         return None
     if t in DOZEN:
-        return Amount(12, False, 1)
+        return Amount(12, False, 1, dozens=1)
     if _LONG_NUMBER.match(t):
         return Amount(Decimal(t), False, 1)     # more than MAX_AMOUNT: the quote refuses it by name
     n = _number(t)
@@ -180,7 +181,7 @@ def amount_at(toks: list[str], i: int) -> Amount | None:
             return None
     after = toks[i + used] if i + used < len(toks) else ""
     if after in DOZEN:
-        return Amount(n * 12, False, used + 1)
+        return Amount(n * 12, False, used + 1, dozens=int(n) if n == n.to_integral_value() else 0)
     if after in WEIGHT:
         return _and_a_half(Amount(n * WEIGHT[after], True, used + 1), toks, i + used + 1)
     if n != n.to_integral_value() and not after:

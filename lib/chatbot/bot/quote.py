@@ -84,6 +84,8 @@ def sold_by_kg(p: Product) -> bool:
 def units_for(p: Product, amount: quantities.Amount) -> Decimal | None:
     """The amount in the product's own unit: kg for products sold by the kilo, packs
     otherwise ("2 kg de feijão" of a 1 kg pack is 2); None when it does not fit."""
+    if amount.dozens and "duzia" in text.normalize(f"{p.name} {p.unit}").split():
+        return Decimal(amount.dozens)      # "uma dúzia de ostras" of a product sold by the dozen is 1
     if amount.volume:        # "2 litros de açaí" of a 1 L pack is 2; of a product sold by the litre, 2
         pack = quantities.pack_size_l(p.name) or (Decimal(1) if p.unit.strip().lower() in ("l", "litro") else None)
     elif sold_by_kg(p) or not amount.weight:

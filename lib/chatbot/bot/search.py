@@ -9,7 +9,11 @@ question names the product's head word ("arroz" for "Arroz Branco Tipo 1
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import knowledge, text
 
@@ -23,6 +27,16 @@ enfim alias afinal inclusive nossa olha tipo entao conta barato barata baratinho
 """.split())
 # Packaging words: part of the question when some product has them, ignored otherwise.
 SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro".split())
+
+
+NAMES = Path(__file__).resolve().parent.parent / "data" / "products_ptbr.toml"
+
+
+@functools.lru_cache(maxsize=1)
+def other_names() -> tuple[tuple[str, ...], ...]:
+    """Groups of names one product has in different regions ("pão de sal", "cacetinho", "pão francês")."""
+    with NAMES.open("rb") as fh:
+        return tuple(tuple(text.normalize(n) for n in group) for group in tomllib.load(fh)["same"])
 
 
 def _base_of(word: str, vocab: frozenset | set) -> str | None:
@@ -101,6 +115,24 @@ class Searcher:
     def search(self, message: str, limit: int = 5, drop: frozenset = frozenset(),
                fuzzy: int = text.MAX_FUZZY_WORDS) -> Result:
         """``fuzzy``: how many of the words no product has may be read as typos (text.fuzzy_words)."""
+        result = self._search(message, limit, drop, fuzzy)
+        if result.best is None or not result.best.complete:     # "pão de sal" where the store says "pão francês"
+            return self._store_names(message, drop, limit, fuzzy) or result
+        return result
+
+    def _store_names(self, message: str, drop: frozenset, limit: int, fuzzy: int) -> Result | None:
+        """The search with one of the message's names read as another of its group, when that finds
+        a product the message as written does not."""
+        norm = text.normalize(message)
+        for group in other_names():
+            said = next((n for n in group if n in norm and text.has_phrase(norm, n)), None)
+            for ours in (n for n in group if said is not None and n != said):
+                found = self._search(re.sub(rf"\b{re.escape(said)}\b", ours, norm), limit, drop, fuzzy)
+                if found.best is not None and found.best.complete:
+                    return found
+        return None
+
+    def _search(self, message: str, limit: int, drop: frozenset, fuzzy: int) -> Result:
         words = self.query_words(message, drop)
         result = Result(query=words)
         if not words:

@@ -23,6 +23,8 @@ SYNONYMS = {
     "frio": "frios", "frios": "frios",
     "laticinio": "laticinios", "laticinios": "laticinios",
     "mercearia": "mercearia",
+    "peixe": "peixaria", "peixes": "peixaria", "pescado": "peixaria", "marisco": "peixaria", "frutos": "peixaria",
+    "congelado": "congelados", "congelados": "congelados",
 }
 MAX_SHOWN = 8
 

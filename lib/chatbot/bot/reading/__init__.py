@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .. import cues, fmt, intents, knowledge, notsold, product_replies, quantities, quote, sections, text
+from .. import cues, fmt, intents, knowledge, notsold, product_replies, quantities, quote, search, sections, text
 from . import checks, parts, slots
 from . import vocab as vocab_mod
 
@@ -719,7 +719,7 @@ def _promotions(norm: str, bot, words) -> Read | None:
         return Read("\n\n".join(bodies), "promotions", {"skus": skus[:20]})
     occasion = next((o for o in words.occasions if o in norm and text.has_phrase(norm, o)), None)
     if occasion is None:
-        return None      # "promoção pro churrasco" is the occasion, though "churrasco" also names the butcher's
+        return _promotions_of_goods(norm, bot, known, found)
     goods = words.occasions[occasion]
     promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
               if any(text.has_phrase(text.normalize(p.name), g) for g in goods)]
@@ -734,6 +734,28 @@ def _promotions(norm: str, bot, words) -> Read | None:
 
 
 MAX_OCCASION = 10     # an occasion spans sections: more lines than one section's list
+
+
+def _promotions_of_goods(norm: str, bot, known: dict, sections_named: list[str]) -> Read | None:
+    """"Tem algum peixe ou camarão em oferta?": the promotions among the goods named (and the section
+    named with them), when goods are named beside the section or more than one of them is on promotion."""
+    vocab = set(bot.searcher.vocab())
+    named = [w for w in dict.fromkeys(text.content_words(norm))
+             if w in vocab and w not in search.NOT_PRODUCT and not PROMO_WORDS.fullmatch(w)]
+    goods = [w for w in named if sections.find([text.stem(w)], known)[0] is None]
+    if not goods:
+        return None       # a section alone: the classifier's answer for the section
+    best = bot.searcher.search(" ".join(named)).best
+    if best is not None and best.complete:
+        return None       # "tem promoção de carne de sol?": one product, whose answer says if it is on promotion
+    promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
+              if p.category in sections_named
+              or set(goods) & set(text.content_words(text.normalize(f"{p.name} {' '.join(p.aliases)}")))]
+    if not promos or len(promos) < 2 and len(goods) + len(sections_named) < 2:
+        return None
+    lines = [f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: de {fmt.money(p.price)} por "
+             f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}".rstrip() for p in promos[:MAX_OCCASION]]
+    return Read("🔥 Em promoção:\n" + "\n".join(lines), "promotions", {"skus": [p.sku for p in promos[:MAX_OCCASION]]})
 
 
 
