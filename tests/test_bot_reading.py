@@ -734,3 +734,12 @@ def test_a_regional_name_a_dozen_and_promotions_of_the_goods_named(tmp_path):
     with on_store(tmp_path / "7", "store7") as bot:
         fish = ask(bot, "tem algum peixe ou camarao em promoção?").text
         assert "Cavala" in fish and "Camarão" in fish and "Guaraná" not in fish, fish
+
+
+def test_a_request_for_the_price_names_no_product(tmp_path):
+    """"me passa o valor" names no "uva passa"; two products asked with "e também do"."""
+    with on_store(tmp_path, "store4") as bot:
+        one = ask(bot, "me passa o valor do quilo do pequi").text
+        assert one.startswith("*Pequi kg*") and "Não encontrei" not in one, one
+        two = ask(bot, "me passa o valor do pequi e tambem do empadão individual", who="2").text
+        assert "Pequi kg" in two and "R$ 14,90" in two, two

@@ -25,6 +25,9 @@ disponivel estoque voce voces levando comprando pegando levo compro pego cada qu
 aquele aquela aqueles aquelas fechada fechado dele dela deles delas
 enfim alias afinal inclusive nossa olha tipo entao conta barato barata baratinho caro
 """.split())
+# How a request for a price starts: "me passa o valor" names no "uva passa".
+ASKING = re.compile(r"\b(?:me (?:passa|passe|manda|mande|fala|diz|diga|informa|ve)|passa (?:ai|pra mim)|"
+                    r"manda (?:ai|pra mim))\b")
 # Packaging words: part of the question when some product has them, ignored otherwise.
 SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro".split())
 
@@ -102,7 +105,7 @@ class Searcher:
         """The words of a message that could name a product."""
         self.vocab()
         out: dict[str, None] = {}      # ordered and deduplicated in linear time
-        for w in text.content_words(message):
+        for w in text.content_words(ASKING.sub(" ", text.normalize(message))):
             if w.isdigit() and len(w) >= 3:       # "fruki 600", "amstel 350": a size said without its unit
                 w = next((w + u for u in ("ml", "g") if w + u in self._vocab_set), w)
             if w in NOT_PRODUCT or w in drop or w.replace(",", "").replace(".", "").isdigit():
