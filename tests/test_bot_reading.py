@@ -729,6 +729,8 @@ def test_a_regional_name_a_dozen_and_promotions_of_the_goods_named(tmp_path):
         heart = ask(bot, "2 kg de coração de galinha, quanto fica?", who="2").text
         assert "2 kg Coração de Frango" in heart, heart
     with on_store(tmp_path / "8", "store8") as bot:
+        # another name is tried only when each of its words is the product's: "leite moça" is no "Leite UHT"
+        assert ask(bot, "quanto ta o leite condensado?", who="3").text.startswith("Não encontrei")
         oysters = ask(bot, "quanto fica duas duzias de ostra e 1 kg de berbigão?").text
         assert "2x Ostra Viva Dúzia" in oysters and "R$ 53,80" in oysters, oysters
     with on_store(tmp_path / "7", "store7") as bot:

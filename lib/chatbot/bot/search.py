@@ -131,8 +131,9 @@ class Searcher:
             said = next((n for n in group if n in norm and text.has_phrase(norm, n)), None)
             for ours in (n for n in group if said is not None and n != said):
                 found = self._search(re.sub(rf"\b{re.escape(said)}\b", ours, norm), limit, drop, fuzzy)
-                if found.best is not None and found.best.complete:
-                    return found
+                named = {text.stem(w) for w in ours.split() if len(w) > 2}
+                if found.best is not None and found.best.complete and named <= set(found.best.covered):
+                    return found        # every word of the other name is the product's, none dropped
         return None
 
     def _search(self, message: str, limit: int, drop: frozenset, fuzzy: int) -> Result:
