@@ -745,3 +745,17 @@ def test_a_request_for_the_price_names_no_product(tmp_path):
         assert one.startswith("*Pequi kg*") and "Não encontrei" not in one, one
         two = ask(bot, "me passa o valor do pequi e tambem do empadão individual", who="2").text
         assert "Pequi kg" in two and "R$ 14,90" in two, two
+
+
+@pytest.mark.parametrize("message,needs", [
+    # a pack described first, counted after
+    ("o fardo da skol latinha vem com 12 ne, vou querer 2 fardos, quanto fica?", ["24x Cerveja Lata", "R$ 74,16"]),
+    ("caixa de requeijao batavo c/ 12 copos, me ve 3 caixas, total?", ["36x Requeijão", "R$ 215,64"]),
+    # the product named before the pack, and "vou levar" beside a question
+    ("carvao, o fardo vem com 4 sacos de 5kg ne? vou levar 3 fardos", ["12x Carvão", "R$ 286,80"]),
+    ("detergente ype, aquela caixa fechada com 24 frascos, quanto sai?", ["24x Detergente", "R$ 45,36"]),
+])
+def test_a_pack_described_first_and_counted_after(tmp_path, message, needs):
+    with on_store(tmp_path, "store11") as bot:
+        reply = ask(bot, message)
+        assert all(n in reply.text for n in needs), reply.text

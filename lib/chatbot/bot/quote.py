@@ -24,6 +24,8 @@ FILLER = frozenset("""orcamento orcar lista listinha total tudo compra compras p
 saem saiu da dar daria custa custam custaria quanto quantos quanta valor preco soma somando junto juntos
 levar levo quero queria preciso precisando pegar comprar mandar manda faz fazer faca calcula calcular
 mais minha meu pra para o a os as um uma de do da por favor me e ai la cada gostaria seria""".split())
+# Saying what one takes: with an amount and one product, a quote even beside a question ("... né? vou levar 8")
+WANTS = ("vou levar", "vou querer", "quero", "me ve", "separa", "vou pegar")
 # A single product with a quantity is a quote only when the total is asked for.
 TOTAL_PHRASES = ("quanto fica", "fica quanto", "quanto sai", "sai quanto", "quanto da", "da quanto",
                  "quanto e", "quanto vai dar", "quanto vai ficar", "quanto ficaria", "quanto custa",
@@ -169,11 +171,14 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         return quote
     norm = text.normalize(message)
     asks_price = any(text.has_phrase(norm, w) for w in ("quanto", "valor", "preco"))
-    per_unit = any(text.has_phrase(norm, w) for w in ("cada", "levando", "levar", "mais barato", "atacado"))
+    told = norm
+    for w in WANTS:
+        told = told.replace(w, " ")      # "vou levar 8" says what is taken; "se levar 8 fica mais barato?" asks
+    per_unit = any(text.has_phrase(told, w) for w in ("cada", "levando", "levar", "mais barato", "atacado"))
     amounts = [it.amount for it in items if it.amount is not None]
     many = amounts and (amounts[0].value >= 2 or amounts[0].weight and amounts[0].value != 1)   # or "1,3 kg"
     if counted == 1 and priced == 1 and len(amounts) == 1 and many and quote.lines \
-            and ("?" not in message or asks_price) and not per_unit:
+            and ("?" not in message or asks_price or any(text.has_phrase(norm, w) for w in WANTS)) and not per_unit:
         return quote      # "18 coca 2 litros", "12 polar", "quanto tá 12 água?": an amount and a product
     asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) and not text.has_phrase(norm, "cada")
     return quote if asks_total and quote.lines else None

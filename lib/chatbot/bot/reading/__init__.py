@@ -130,12 +130,17 @@ def _count(word: str) -> int | None:
 def _packs(message: str, words: vocab_mod.Vocab) -> str:
     """Packs counted as units: "2 fardos de refrigerante (de 6)", "3 caixas de leite com 12", "um fardo
     de 12 águas", "uma caixa de itaipava latão, com 12 latas", "1 fardo de arroz 5kg (vem 6 pacote)":
-    a count of packs, then, in the same clause, how many each holds (never a size: "de 350", "2 litros")."""
+    a count of packs, then, in the same clause, how many each holds (never a size: "de 350", "2 litros").
+    A pack described first and counted after ("o fardo de skol vem com 12, quero 3 fardos") is the count
+    times what the description says it holds."""
     head, inner = _pack_patterns(words.packs)
+    packs_again = re.compile(rf"\s*(?:{'|'.join(words.packs)})\b", re.IGNORECASE)
     out, last = [], 0
+    described: tuple[int, str] | None = None        # (how many it holds, the product) of "o fardo de X com 12"
     for m in head.finditer(message):
         if m.start() < last:
             continue
+        explicit = bool(m.group(1)) and m.group(1).lower() not in ("o", "a")
         n = _count(m.group(1)) if m.group(1) else 1
         end = _clause_end(message, m.end())
         each = inner.search(message, m.end(), end)
@@ -143,9 +148,14 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
         if not each and end < len(message) and message[end] == "?":
             # "quanto sai 2 fardos de guaraná? o fardo vem com 6": how many it holds, said after
             told = _DESCRIBED.match(message, end + 1)
-            if told and re.match(rf"(?:{'|'.join(words.packs)})\b", told.group(1), re.IGNORECASE):
+            if told and packs_again.match(told.group(1)):
                 each = inner.search(message, told.start(1), told.end() + 12)
                 said_after = each is not None
+        if not each and explicit and n and described:
+            per, product = described          # "... quero 3 fardos": the fardo described before
+            out.append(message[last:m.start()] + f"{n * per} {product} ")
+            last = m.end()
+            continue
         if not n or not each:
             continue
         per = int(each.group(1) or each.group(2))
@@ -154,14 +164,24 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
             before += "?"
         before = re.sub(r"[\s,(]*(?:aquel[ea]s?|tipo|sabe)?[\s,(]*$", "", before)    # ", aquelas com 12"
         lead = message[last:m.start()]
-        named = re.search(r"(?:^|[.!?:;]\s*)([^.!?:;,]{3,40}),\s*(?:o|a)?\s*$", lead)
+        named = re.search(r"(?:^|[.!?:;]\s*)([^.!?:;,]{3,70}),\s*(?:o|a|aquel[ea]s?)?\s*$", lead)
         if named and not re.sub(r"\b\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|litros?)\b|\W", "", before):
             # "carvão brasa, o fardo com 5 sacos de 4kg": the product named before the pack
             lead, before = lead[:named.start(1)], named.group(1) + " " + before
+        later = not explicit and re.search(rf"\b(?:\d{{1,3}}|dois|duas|tr[eê]s|quatro|cinco|seis|dez)\s+"
+                                           rf"(?:{'|'.join(words.packs)})\b", message[each.end():], re.IGNORECASE)
+        size = re.match(r"\s*(?:de\s+)?\d+(?:[.,]\d+)?\s*(?:l|ml|kg|g|litros?)\b", message[each.end():],
+                        re.IGNORECASE)
+        if later and before.strip() and not said_after:
+            # counted later in the message, and said there with its size: "... 6 garrafas de 2l, vou levar 2 fardos"
+            described = (per, before.strip() + (" " + size.group(0).strip() if size else ""))
+            out.append(lead)
+            last = each.end() + (size.end() if size else 0)
+            continue
         out.append(lead + f"{n * per}" + (" " + before.strip() if before.strip() else "") + " ")
         last = each.end()
         # "12 latas cada caixa": the pack named again after how many it holds
-        again = re.match(rf"\s*(?:{'|'.join(words.packs)})\b", message[last:], re.IGNORECASE)
+        again = packs_again.match(message[last:])
         last += again.end() if again else 0
     text_out = "".join(out) + message[last:]
     return re.sub(r"\s+([?!.,])", r"\1", re.sub(r"\s{2,}", " ", text_out)).strip() if out else message
@@ -169,7 +189,7 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
 
 _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|latões|latoes|caixinhas|cxinhas|pacotes|"
                r"pacote|pcts?|rolos|potes|saquinhos|sacos|saches|sachês|sachets|copos|vidros|frascos|barras|"
-               r"tabletes|bandejas|em cada|cada")
+               r"tabletes|bandejas|em cada|cada|dentro")
 
 
 _DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:o|a|cada)\s+(\w+)\s+(?:vem\s+com|vem|tem)\s+()", re.IGNORECASE)
@@ -283,7 +303,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
 
 # the words of a part that only asks the price of what the part before it named ("... ne? quanto tá o fardo")
 PRICE_ONLY = frozenset("quanto qto quantos fica ficaria sai saem ta esta custa custam valor preco total da dar vai "
-                       "o a os as e tudo isso entao ai me diz diga manda passa".split())
+                       "o a os as e tudo isso entao ai me diz diga manda passa fechado fechada inteiro inteira "
+                       "completo completa".split())
 
 
 # how a part that only adds a detail to the question before it starts ("abrem cedo? tipo umas 8 da manhã")
