@@ -759,3 +759,15 @@ def test_a_pack_described_first_and_counted_after(tmp_path, message, needs):
     with on_store(tmp_path, "store11") as bot:
         reply = ask(bot, message)
         assert all(n in reply.text for n in needs), reply.text
+
+
+def test_goods_asked_for_are_never_an_faq_entry_that_shares_a_word(tmp_path):
+    """"Vendem gás de cozinha?" is no "o hortifrúti cozinha o pinhão"; "ração de cachorro" is no "garrafa PET"."""
+    with on_store(tmp_path, "store11") as bot:
+        gas = ask(bot, "vcs vendem gas de cozinha?").text
+        assert not gas.startswith("Sim") and "pinhão" not in gas, gas
+        food = ask(bot, "tem ração de cachorro ai?", who="2").text
+        assert not food.startswith("Sim") and "R$" not in food, food
+    with on_store(tmp_path / "2", "store2") as bot:
+        dog = ask(bot, "da pra entrar com meu cachorro no colo?").text
+        assert "cães-guia" in dog, dog

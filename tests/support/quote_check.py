@@ -2,7 +2,7 @@
 
 Every money figure of a quote must be a catalog price, a catalog price times a
 quantity the customer wrote (digits, decimals with a comma, number words, grams as a
-fraction of the kilo) or a wholesale minimum, or a sum of such line figures given
+fraction of the kilo, what is left when one amount is taken from another) or a wholesale minimum, or a sum of such line figures given
 earlier in the reply.
 """
 from __future__ import annotations
@@ -49,6 +49,8 @@ def message_quantities(message: str, catalog: Path) -> set[Decimal]:
             written.append(Decimal(k) + Decimal(g) / 1000)
     if PACKS.search(message):       # "2 fardos de 6": 12 units, a product of two written numbers
         written += [a * b for i, a in enumerate(written) for b in written[i + 1:]]
+    # "tira 5" of 20: what is left is a difference of two written amounts
+    written += [abs(a - b) for i, a in enumerate(written) for b in written[i + 1:] if a != b]
     sums = {Decimal(0)}
     for q in written:
         sums |= {s + q for s in sums if s + q <= 1000}

@@ -23,6 +23,7 @@ FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
 AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se".split())
 NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou posso pode abrir comprar levar "
                            "pegar fazer ser estar".split())
+SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?"
                    r"([a-z][a-z ]*)$")
@@ -167,6 +168,8 @@ class Classifier:
         if sure and it.meaning.kind == "faq" and it.products.matches and it.products.query \
                 and all(w in self._product_words for w in it.products.query):
             sure = False      # "tem arroz de 1kg?" names a product, though an entry speaks of "bolo de arroz"
+        if sure and it.meaning.kind == "faq" and it.meaning.confidence < 0.9 and SELLS.search(norm):
+            sure = False      # "vocês vendem gás de cozinha?" asks for goods, though an entry "cozinha" the pinhão
         if sure and it.meaning.words <= 1 and any(scores[x] for x in SOCIAL):
             sure = False      # "vlw" is thanks, not the "vale" of vale-refeição
         if sure and not (it.products.best and it.products.best.complete) and not it.section:
