@@ -108,6 +108,16 @@ CONVERSATIONS = {
     "one more with what it is for": [((Q, LIST), ()), ("põe mais um leite pra fechar a caixa", ("agora 4x",))],
     "a swap into a line already in the cart adds to it": [
         ((Q, LIST), ()), ("troca o óleo por mais 2 leite", ("Troquei Óleo de Soja", "5x Leite Integral 1L"))],
+    "in place of one, another of its kind (elliptical), by its brand": [
+        ((Q, LIST), ()), ("troca o café de 250g pelo de 500g", ("Troquei Café Torrado 250g por Café Torrado 500g",)),
+        ("em vez dos 3 leite me vê 2 sabão", ("Troquei Leite Integral 1L por Sabão em Pó 1kg",))],
+    "the item is another of its kind": [((Q, LIST), ()), ("ops o café é o pilão", ("Café Torrado 500g",))],
+    "an amount in grams, with a half, and chatter after it": [
+        ((Q, [("2010", 1)]), ()), ("o queijo diminui pra 800g", ("Queijo Coalho kg: agora 0,8 kg",)),
+        ("o queijo aumenta pra 1 kg e meio", ("agora 1,5 kg",)),
+        ("o queijo faz 2 kg entao, vai vir mais gente", ("agora 2 kg",))],
+    "one amount and one out, the item first in both": [
+        ((Q, LIST), ()), ("o arroz eu quero 4 e o sabão pode deixar de lado", ("agora 4x", "Tirei Sabão em Pó"))],
     "remove everything": [((Q, LIST), ()), ("pode tirar tudo", ("Tirei tudo", "carrinho ficou vazio")),
                           ("confirmar", ("ainda não tem um carrinho",))],
     "combined edits": [

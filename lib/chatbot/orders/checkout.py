@@ -131,8 +131,17 @@ R_SET_FIRST = re.compile(rf"^(?:faz|faca|fica|ficam|sao|serao|vao ser|(?:poe|bot
                          rf"apenas\b))\s*(?:so\s+|somente\s+|apenas\s+)?({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+"
                          rf"(?:de\s+)?(.+)$")
 # "a banana coloca 2 kg": the item first, then the new amount
-R_SET_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:coloca|poe|bota|deixa|faz|faca|muda pra|passa pra|aumenta pra)\s+"
-                         rf"(?:so\s+)?({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?$")
+R_SET_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:coloca|poe|bota|deixa|faz|faca|muda|passa|aumenta|diminui|baixa|abaixa|"
+                         rf"sobe|(?:eu\s+)?quero|vai ser|vao ser)\s+(?:(?:pra|para)\s+)?(?:so\s+)?({_NUM})\s*"
+                         rf"(?:{_MEASURE}|{_CONTAINER})?(?:\s+(?:entao|ai|mesmo|que|pq|porque|pois|vai|vou|ja)\b.*)?$")
+# "o sabonete pode deixar de lado", "o carvão pode tirar": the item first, then out
+R_OUT_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:pode\s+)?(?:deixar de lado|deixa de lado|tirar|tira|remover|sair|"
+                         rf"nao precisa(?: mais)?|nao quero mais|esquece|risca)$")
+# "em vez das 10 barão me vê 8 da araucária": one item in place of another
+R_INSTEAD = re.compile(r"^(?:em vez|ao inves|no lugar) d[eoa]s?\s+(.+?)\s+(?:me ve|me manda|quero|manda|poe|bota|"
+                       r"coloca|leva|pode ser|vou querer)\s+(.+)$")
+# "o vinho é o branco, o niágara": the item is another of its kind
+R_IS_OTHER = re.compile(rf"^{_ART}(.+?)\s+(?:e|eh)\s+(?:o|a|os|as)\s+([a-z].*)$")
 # "a picanha é só 1,5 kg": a new amount said as what the item is
 R_IS = re.compile(rf"^{_ART}(.+?)\s+(?:e|sao|fica|ficam|vai ser|vao ser)\s+(?:so|somente|apenas)?\s*({_NUM})"
                   rf"\s*(?:{_MEASURE})?$")
@@ -142,8 +151,11 @@ R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:{_MEASUR
 # "... e 3 kg de linguiça" after an add: one more add with the same verb
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
-_LEAD = re.compile(r"^(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|pensando bem|melhor|hmm+|hm+|hum+|entao|"
-                   r"olha)\s+")
+_LEAD = re.compile(r"^(?:(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|pensando bem|melhor|hmm+|hm+|hum+|entao|"
+                   r"olha|dai|ai)\s+)+")
+# amounts said in grams or with a half, written as kilos for the patterns below ("pra 800g", "3 kg e meio")
+_GRAMS = re.compile(r"\b(pra|para|faz|fica|so|quero|coloca|poe|bota|deixa|mais)\s+(\d{2,4})\s*(?:g|gr|grs|gramas)\b")
+_AND_HALF = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:kg|quilos?)\s+e\s+(?:meio|meia)\b")
 # where an item's name ends and the why or what-for begins ("risca a qboa q eu ainda tenho em casa",
 # "põe mais um leite pra fechar a caixa", "são 6 arroz, esqueci que é pra minha mãe")
 _NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so o resto|eu|esqueci|kkk+)\b).*$")
@@ -153,10 +165,10 @@ _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mante
                    r"(?:\s+(?:assim|como esta|igual))?$")
 _QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|fardos?|sacos?|potes?|duzias?)?$")
 # a new quantity with its unit in front of the product: "2kg de picanha", "12 latinhas de coca"
-_QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:de\s+)?(.+)$")
+_QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:(?:de|da|do|das|dos)\s+)?(.+)$")
 SPLIT = re.compile(rf"\s*(?:,|;|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
                    rf"{V_SWAP}|sem|dobra)\b)|\s*(?:,\s*e|,|\be)\s+(?=(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:coloca|poe|"
-                   rf"bota|deixa|faz)\b)")
+                   rf"bota|deixa|faz|pode|eu|quero|fica|vai|sai|tira|nao)\b)")
 NOT_NAME = frozenset("de do da o a os as um uma pacote pacotes unidade unidades caixa caixas lata latas kg "
                      "quilo quilos garrafa garrafas mais item itens saco sacos fardo fardos".split())
 
@@ -374,6 +386,8 @@ def _edits_of(n: str) -> list[tuple]:
     if not n:
         return []
     n = _KEEP.sub("", _LEAD.sub("", n))       # "na verdade troca a picanha por costela, o carvão deixa"
+    n = _AND_HALF.sub(lambda m: f"{Decimal(m.group(1).replace(',', '.')) + Decimal('0.5')} kg", n)
+    n = _GRAMS.sub(lambda m: f"{m.group(1)} {Decimal(m.group(2)) / 1000} kg", n)     # not "o café de 500g"
     n = re.sub(r"^(?:pode|por favor|favor|ai|entao|e)\s+", "", n)
     n = re.sub(r"\s+(?:por favor|pfv|pf|entao)$", "", n)
     clauses = [c for c in SPLIT.split(n) if c]
@@ -387,11 +401,18 @@ def _edits_of(n: str) -> list[tuple]:
         elif m := R_DOUBLE.match(c):
             out.append(("double", _name(m.group(1))))
         elif m := R_SWAP.match(c):
-            out.append(("swap", _name(re.sub(rf"^{_NUM}\s+", "", m.group(1))), _name(re.sub(r"^mais\s+", "", m.group(2)))))
+            old, new = _name(re.sub(rf"^{_NUM}\s+", "", m.group(1))), _name(re.sub(r"^mais\s+", "", m.group(2)))
+            if re.match(r"(?:de|do|da)\s", new):
+                new = f"{old.split()[0]} {new}"       # "troca a cuca de uva pela de banana"
+            out.append(("swap", old, new))
+        elif m := R_INSTEAD.match(c):
+            out.append(("swap", _name(re.sub(rf"^{_NUM}\s+", "", m.group(1))), _name(m.group(2))))
         elif m := R_SET_FIRST.match(c):
             out.append(("set", _name(m.group(2)), m.group(1)))
         elif m := R_SET_AFTER.match(c):
             out.append(("set", _name(m.group(1)), m.group(2)))
+        elif m := R_OUT_AFTER.match(c):
+            out.append(("remove", _name(m.group(1))))
         elif m := R_SET.match(c):
             out.append(("set", m.group(1), m.group(2)))
         elif m := R_ADD.match(c):
@@ -401,6 +422,9 @@ def _edits_of(n: str) -> list[tuple]:
             out += [("add", a.group(2), a.group(1)) for x in more if (a := R_ADD.match("mais " + x))]
         elif (m := R_IS.match(c)) and out == [] and len(clauses) <= 2:
             out.append(("set", m.group(1), m.group(2)))
+        elif (m := R_IS_OTHER.match(c)) and not re.match(rf"(?:so\s+)?{_NUM}\b", m.group(2)):
+            kind = re.sub(r"\b(?:o|a|os|as)\b", " ", m.group(2))
+            out.append(("swap", _name(m.group(1)), " ".join(f"{m.group(1)} {kind}".split())))
         elif m := R_LESS.match(c):
             out.append(("less", m.group(2), m.group(1)))
         elif m := R_REMOVE.match(c):
