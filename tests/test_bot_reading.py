@@ -771,3 +771,19 @@ def test_goods_asked_for_are_never_an_faq_entry_that_shares_a_word(tmp_path):
     with on_store(tmp_path / "2", "store2") as bot:
         dog = ask(bot, "da pra entrar com meu cachorro no colo?").text
         assert "cães-guia" in dog, dog
+
+
+@pytest.mark.parametrize("message,needs", [
+    ("onde eu jogo fora o oleo velho da fritura? vcs recolhem?", "garrafa PET"),
+    ("vcs tem brinquedoteca pras criancas brincarem enquanto a gente compra?", "Cantinho do Piá"),
+    ("o motoboy sobe ate o apartamento ou tenho que descer?", "portaria"),
+    ("minha empresa pode comprar faturado no boleto?", "28 dias"),
+    ("queria dar um vale compras de vcs de presente, tem?", "R$ 500,00"),
+    ("ate quantos dias depois vcs aceitam produto de volta?", "10 dias"),
+    # one word of the delivery's own is the delivery, though an entry says "entregas" too
+    ("qual o valor da entrega?", "R$ 11,50"),
+])
+def test_faq_topics_of_the_eleventh_store_in_other_words(tmp_path, message, needs):
+    with on_store(tmp_path, "store11") as bot:
+        reply = ask(bot, message)
+        assert needs in reply.text, reply.text

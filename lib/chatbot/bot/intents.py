@@ -196,7 +196,8 @@ class Classifier:
         it.faq, faq_score = None, 0.0
         # "delivery" says it already, unless the store wrote an entry asked just so ("aceitam vale-alimentação?")
         if sure and it.meaning.kind == "faq" and not (found and found.complete) \
-                and (max((scores[i] for i in FACT_INTENTS), default=0) < 1 or it.meaning.confidence >= 0.9
+                and (max((scores[i] for i in FACT_INTENTS), default=0) < 1
+                     or it.meaning.confidence >= 0.9 and it.meaning.words >= 2
                      or it.meaning.confidence >= 0.6 and self._names_the_entry(message, kb, it.meaning.index)):
             it.faq, faq_score = it.meaning.index, max(0.75, it.meaning.confidence)
         c = _Case(it=it, scores=scores, facts={i: scores[i] for i in FACT_INTENTS if scores[i] > 0},

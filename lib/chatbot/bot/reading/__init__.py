@@ -414,6 +414,9 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     if any(c.isdigit() for c in norm) and quote.read(rewritten, bot.searcher, cues_words()) is not None:
         return None          # "vou passar aí amanhã pra pegar 3 pasta e 4 sabonete": a list, not the hours
     after = (last or {}).get("intent")
+    policy = _faq(norm, kb, words, named=True, bot=bot)
+    if policy is not None and not any(c.isdigit() for c in norm):
+        return policy          # "dá pra dar um vale compras de vocês?": the store's gift card, before the vouchers
     for intent, check in (("payment", lambda: checks.installments(norm, kb)),
                           ("payment", lambda: checks.payment_brand(norm, kb, words)),
                           ("payment", lambda: checks.meal_voucher(norm, kb, words)),
@@ -429,7 +432,7 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     return (_quote_edit(norm, last) or _follow_up(rewritten, last, bot) or _hours_follow_up(norm, kb, last, bot)
             or _faq_other_kind(norm, kb, bot, words)
             or _other_variant(norm, last, bot, words)
-            or _faq(norm, kb, words) or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
+            or _faq(norm, kb, words, bot=bot) or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
 
 
 # -- a variant the store lacks ------------------------------------------------------
@@ -673,23 +676,51 @@ def cues_words() -> frozenset:
 
 # -- FAQ by paraphrase ----------------------------------------------------------------
 
-def _faq(norm: str, kb, words) -> Read | None:
+def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
+    """The FAQ entry a paraphrase asks ("tem onde deixar o carro?"); with ``named``, only an entry whose
+    question itself names the topic ("Vocês recebem óleo de cozinha usado?"), which is asked before
+    the checks of the facts ("vale compras" is the gift card, not a meal voucher)."""
     if not kb.faq or PRICE_WORDS.search(norm):
         return None
     said = _folded(norm)
-    # a topic weighs as many of its phrases as the message says ("fila expressa", "pouca coisa")
-    topics = {t: n for t, phrases in words.paraphrases.items() if (n := sum(_says(said, _folded(p)) for p in phrases))}
+    # a topic weighs the words of the message its phrases say ("fila expressa", "pouca coisa": 4;
+    # "mercadoria de volta" outweighs "quantos dias")
+    topics = {t: n for t, phrases in words.paraphrases.items() if (n := _said_words(said, phrases))}
     if not topics:
         return None
-    best, best_score = None, 0
+    # the section of a product named: "mussarela fatiadinha" asks the entry about the deli ("frios")
+    sections_named = _sections_named(norm, bot) if bot is not None else set()
+    best, best_score, in_question = None, 0, False
     for i, (q, a) in enumerate(kb.faq):
         qw, aw = text.normalize(q).split(), text.normalize(a).split()
-        score = sum(n * (2 * _has(qw, t, words) + _has(aw, t, words)) for t, n in topics.items())
+        asks = {t: _has(qw, t, words) for t in topics}
+        score = sum(n * (2 * asks[t] + _has(aw, t, words)) for t, n in topics.items())
+        score += 2 * max(topics.values()) * len(sections_named & set(_folded(" ".join(qw))))
         if score > best_score:
-            best, best_score = i, score
-    if best is None:
+            best, best_score, in_question = i, score, any(asks.values())
+    if best is None or named and not in_question:
         return None
     return Read(kb.faq[best][1], "faq", {"faq": best})
+
+
+def _said_words(said: tuple[str, ...], phrases) -> int:
+    """How many words of the message a topic's phrases cover (each word once)."""
+    covered: set = set()
+    for p in phrases:
+        f = _folded(p)
+        if not _says(said, f):
+            continue
+        if "&" in f:
+            covered |= {w for w in f if w != "&"}
+        else:
+            at = next(i for i in range(len(said) - len(f) + 1) if said[i:i + len(f)] == f)
+            covered |= set(range(at, at + len(f)))
+    return len(covered)
+
+
+def _sections_named(norm: str, bot) -> set[str]:
+    best = bot.searcher.search(norm).best
+    return set(_folded(text.normalize(best.product.category))) if best is not None and best.covered else set()
 
 
 @functools.lru_cache(maxsize=4096)
