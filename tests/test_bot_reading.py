@@ -787,3 +787,12 @@ def test_faq_topics_of_the_eleventh_store_in_other_words(tmp_path, message, need
     with on_store(tmp_path, "store11") as bot:
         reply = ask(bot, message)
         assert needs in reply.text, reply.text
+
+
+def test_a_supposed_order_asks_the_fee_and_a_list_with_sizes_keeps_every_item(tmp_path):
+    with on_store(tmp_path, "store11") as bot:
+        fee = ask(bot, "se meu pedido der uns 200 reais eu pago frete?").text
+        assert fee.startswith("Sim") and "R$ 11,50" in fee, fee
+        # "1" is in "Tipo 1" of a name, but "1 manteiga" is no part of any name: a new item
+        listed = ask(bot, "2 açucar de 5kg 4 leite integral 1 manteiga, quanto fica?", who="2").text
+        assert "4x Leite" in listed and "1x Manteiga" in listed and "Não encontrei" not in listed, listed

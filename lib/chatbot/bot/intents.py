@@ -23,6 +23,7 @@ FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
 AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se".split())
 NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou posso pode abrir comprar levar "
                            "pegar fazer ser estar".split())
+SUPPOSED_ORDER = re.compile(r"\b(?:se|caso|quando) (?:o )?meu pedido\b")
 SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?"
@@ -119,6 +120,8 @@ class Classifier:
         stems, norm, raw = self._words(message)
         first = ("complaint", "human_request")
         scores = {name: self._score(stems, norm, *cues.CUES[name], raw) for name in first}
+        if scores["human_request"] and SUPPOSED_ORDER.search(norm):
+            scores["human_request"] -= 1      # "se meu pedido der 260 reais ...": a supposed order, no order to see
         it = Intent(name="out_of_scope", confidence=0.3, original=message, scores=scores)
         if scores["complaint"] > 0:
             it.meaning = self.retriever.best(message)

@@ -103,7 +103,8 @@ PACKS_OF_SIZE = frozenset("l litro litros ml g gramas kg quilos kilos lt lts uni
 
 def split_items(message: str, names: frozenset = frozenset()) -> list[str]:
     """The pieces of a message that may each be one list item (as written, not normalized).
-    ``names``: the catalog's words, so a number that is part of a name ("café 3 Corações") is no count."""
+    ``names``: the catalog's numbers with the word after them ("3 coracoe"), so a number that is part of a
+    name ("café 3 Corações") is no count."""
     pieces: list[str] = []
     for line in fractions(message or "").splitlines():
         line = _BULLET.sub("", line)
@@ -272,13 +273,14 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     after a word of the item begun at ``start`` (which has a count of its own), before a product
     word that is no size, question or part of a catalog name ("café 3 Corações")."""
     w = words[i]
+    size_before = _GLUED.match(words[i - 1].lower()) or _GLUED_L.match(words[i - 1].lower())   # "açúcar de 5kg 4 leite"
     if not (w.isdigit() and len(w) <= 2 and i - start >= 2 and i + 1 < len(words)
-            and words[i - 1].isalpha() and words[i + 1].isalpha()
+            and (words[i - 1].isalpha() or size_before) and words[i + 1].isalpha()
             and any(x.isdigit() for x in words[start:i - 1])):
         return False
     prev, nxt = text.normalize(words[i - 1]), text.normalize(words[i + 1])
     return (nxt not in ASKING_AFTER and nxt not in PACKS_OF_SIZE and prev not in LINKS | _NOT_BEFORE_COUNT
-            and not (w in names and text.stem(nxt) in names))
+            and f"{w} {text.stem(nxt)}" not in names)
 
 
 def pack_size_l(name: str) -> Decimal | None:

@@ -120,7 +120,7 @@ def read(message: str, searcher, drop: frozenset = frozenset(),
 def _read(message, searcher, drop, alias_map) -> Quote | None:
     vocab = set(searcher.vocab())
     is_product = lambda t: t not in text.STOPWORDS and t not in FILLER and text.stem(t) in vocab  # noqa: E731
-    items = [quantities.read_item(piece, is_product) for piece in quantities.split_items(message, frozenset(vocab))]
+    items = [quantities.read_item(piece, is_product) for piece in quantities.split_items(message, searcher.numbered())]
     if not any(item.amount is not None for item in items):
         return None
     quote, counted, priced = Quote(), 0, 0

@@ -80,6 +80,8 @@ class Searcher:
         self._vocab: tuple[str, ...] = ()
         self.pinned = False      # set while one message is answered: its searches share one version check
         self._vocab_set: frozenset[str] = frozenset()
+        self._numbered: frozenset[str] = frozenset()
+        self._numbered_version = -1
 
     @contextlib.contextmanager
     def one_version(self):
@@ -100,6 +102,18 @@ class Searcher:
             self._vocab_set = frozenset(self._vocab)
             self._vocab_version = v
         return self._vocab
+
+    def numbered(self) -> frozenset[str]:
+        """A number in a product's name with the word after it ("3 coracoe" of "Café 3 Corações"): such a
+        number in a list is part of the name, not the count of a new item."""
+        v = knowledge.version(self.conn)
+        if self._numbered_version != v:
+            pairs = set()
+            for p in knowledge.products(self.conn, limit=1_000_000):
+                toks = text.normalize(f"{p.name} {p.brand or ''}").split()
+                pairs |= {f"{a} {text.stem(b)}" for a, b in zip(toks, toks[1:]) if a.isdigit()}
+            self._numbered, self._numbered_version = frozenset(pairs), v
+        return self._numbered
 
     def query_words(self, message: str, drop: frozenset = frozenset()) -> list[str]:
         """The words of a message that could name a product."""

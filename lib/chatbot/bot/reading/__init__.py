@@ -402,6 +402,7 @@ def _complains(norm: str) -> bool:
 
 def _asks_person(norm: str) -> bool:
     words, phrases = cues.CUES["human_request"]
+    norm = intents.SUPPOSED_ORDER.sub(" ", norm)      # "se meu pedido der 260 reais": no order to see
     return any(text.stem(t) in words for t in norm.split()) or \
         any(p in norm and text.has_phrase(norm, p) for p in phrases)
 
