@@ -796,3 +796,15 @@ def test_a_supposed_order_asks_the_fee_and_a_list_with_sizes_keeps_every_item(tm
         # "1" is in "Tipo 1" of a name, but "1 manteiga" is no part of any name: a new item
         listed = ask(bot, "2 açucar de 5kg 4 leite integral 1 manteiga, quanto fica?", who="2").text
         assert "4x Leite" in listed and "1x Manteiga" in listed and "Não encontrei" not in listed, listed
+
+
+def test_a_day_after_the_hours_a_size_said_as_a_number_and_the_same_day_of_a_later_order(tmp_path):
+    with on_store(tmp_path, "store11") as bot:
+        ask(bot, "qual o horario de vcs no sabado?")
+        sunday = ask(bot, "e no domingo?").text        # not the kids' area entry that says "domingo"
+        assert "12h30" in sunday and "Cantinho" not in sunday, sunday
+        ask(bot, "quanto ta o pierogi de 1kg?", who="2")
+        smaller = ask(bot, "e o de 500?", who="2").text
+        assert "500g" in smaller and "R$ 17,90" in smaller and "500x" not in smaller, smaller
+        late = ask(bot, "amanha se eu fechar o pedido umas 3 da tarde ainda entrega no mesmo dia?", who="3").text
+        assert late.startswith("Não") and "13h30" in late and "hoje" not in late.split(".")[0], late

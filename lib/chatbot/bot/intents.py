@@ -173,6 +173,8 @@ class Classifier:
             sure = False      # "tem arroz de 1kg?" names a product, though an entry speaks of "bolo de arroz"
         if sure and it.meaning.kind == "faq" and it.meaning.confidence < 0.9 and SELLS.search(norm):
             sure = False      # "vocês vendem gás de cozinha?" asks for goods, though an entry "cozinha" the pinhão
+        if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and days:
+            sure = False      # "e no domingo?" after the hours: the day, not an entry that names it
         if sure and it.meaning.words <= 1 and any(scores[x] for x in SOCIAL):
             sure = False      # "vlw" is thanks, not the "vale" of vale-refeição
         if sure and not (it.products.best and it.products.best.complete) and not it.section:

@@ -563,8 +563,8 @@ def _follow_up(rewritten: str, last: dict | None, bot) -> Read | None:
     for i in range(len(toks)):
         amount, at = quantities.amount_at(toks, i), i
         if amount is not None:
-            if amount.weight and i and toks[i - 1] in LINKS:
-                return None        # "e o de 1kg?": another size (_other_variant), not an amount
+            if (amount.weight or toks[i].isdigit() and len(toks[i]) >= 3) and i and toks[i - 1] in LINKS:
+                return None        # "e o de 1kg?", "e o de 500?": another size (_other_variant), not an amount
             break
     if amount is None or (amount.value < 2 and not amount.weight):
         return None
@@ -644,7 +644,9 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
     """"e o de 1kg?", "e a zero?" after a product: that product in the size or kind asked."""
     if not last or last.get("intent") not in PRODUCT_INTENTS or not last.get("skus"):
         return None
-    toks = norm.split()
+    vocab = set(bot.searcher.vocab())
+    toks = [next((t + u for u in ("g", "ml", "kg", "l") if t + u in vocab), t)      # "e o de 500?": the 500g
+            if t.isdigit() and k and norm.split()[k - 1] == "de" else t for k, t in enumerate(norm.split())]
     asked = [t for t in toks if SIZE.match(t) or text.stem(t) in words.variants]
     if not asked or len(toks) > 6 or not toks or toks[0] != "e":
         return None

@@ -199,10 +199,12 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
     at = fmt.clock_time(f"{cutoff // 60:02d}:{cutoff % 60:02d}")
     now_text = fmt.clock_time(f"{minute // 60:02d}:{minute % 60:02d}")
     next_day = "seguinte" in text.normalize(rule) or "amanha" in text.normalize(rule)
-    if SAME_DAY.search(norm) and not NEXT_DAY.search(norm):
+    # "amanhã se eu fechar às 15h entrega no mesmo dia?": the same day as the order, whichever day that is
+    if SAME_DAY.search(norm) and (not NEXT_DAY.search(norm) or "mesmo dia" in norm):
+        day = "no mesmo dia" if NEXT_DAY.search(norm) else "hoje"
         if before:
-            return f"Sim! Pedindo às {now_text}, antes das {at}, chega hoje. 🚚 {rule}"
-        return (f"Não, pedindo às {now_text} não chega hoje: só pedidos feitos até as {at} são entregues "
+            return f"Sim! Pedindo às {now_text}, antes das {at}, chega {day}. 🚚 {rule}"
+        return (f"Não, pedindo às {now_text} não chega {day}: só pedidos feitos até as {at} são entregues "
                 f"no mesmo dia. {rule}")
     if before or next_day:
         return f"Sim! Pedindo às {now_text}, chega {'hoje ainda' if before else 'no dia seguinte'}. 🚚 {rule}"
