@@ -808,3 +808,9 @@ def test_a_day_after_the_hours_a_size_said_as_a_number_and_the_same_day_of_a_lat
         assert "500g" in smaller and "R$ 17,90" in smaller and "500x" not in smaller, smaller
         late = ask(bot, "amanha se eu fechar o pedido umas 3 da tarde ainda entrega no mesmo dia?", who="3").text
         assert late.startswith("Não") and "13h30" in late and "hoje" not in late.split(".")[0], late
+
+
+def test_a_section_named_beside_an_occasion_is_the_section_asked(tmp_path):
+    with on_store(tmp_path, "store11") as bot:
+        meat = ask(bot, "vou fazer churrasco no sabado, o q tem de carne em oferta?").text
+        assert "Açougue" in meat and "Refrigerante" not in meat, meat

@@ -765,7 +765,11 @@ def _promotions(norm: str, bot, words) -> Read | None:
         category, _ = sections.find([s], known)
         if category and category not in found:
             found.append(category)
-    if len(found) >= 2:
+    occasion_said = next((o for o in words.occasions if o in norm and text.has_phrase(norm, o)), None)
+    besides = [c for s in text.stems(norm.replace(occasion_said, " ")) if (c := sections.find([s], known)[0])] \
+        if occasion_said else []
+    if len(found) >= 2 or besides:
+        # "churrasco no sábado, o que tem de carne em oferta?": the section asked, not the whole occasion
         bodies, skus = [], []
         for category in found:
             body, shown = sections.promotions(category, bot.conn)
