@@ -814,3 +814,10 @@ def test_a_section_named_beside_an_occasion_is_the_section_asked(tmp_path):
     with on_store(tmp_path, "store11") as bot:
         meat = ask(bot, "vou fazer churrasco no sabado, o q tem de carne em oferta?").text
         assert "Açougue" in meat and "Refrigerante" not in meat, meat
+
+
+def test_a_kind_named_by_a_section_word_is_a_variant_the_store_lacks(tmp_path):
+    """"tem pierogi de carne?": "carne" names the butcher's section, but here it is the filling asked."""
+    with on_store(tmp_path, "store11") as bot:
+        reply = ask(bot, "tem pierogi de carne?").text
+        assert reply.startswith("Não encontrei") and "Pierogi de Batata" in reply, reply

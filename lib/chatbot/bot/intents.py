@@ -160,8 +160,8 @@ class Classifier:
         it.section, section_words = sections.find(stems, self.categories)
         if it.section:
             best = it.products.best
-            if best and best.complete and not set(best.covered) <= section_words:
-                it.section = None                         # "promoção de carne de sol": the product
+            if best and not set(best.covered) <= section_words and (best.complete or not scores["promotions"]):
+                it.section = None             # "promoção de carne de sol", "tem pierogi de carne?": the product
             elif it.products.unknown and scores["product_price"] > 0 and not scores["promotions"] \
                     and not scores["wholesale"]:
                 it.section = None                         # "tem carvão pra churrasco?": a product we may lack
