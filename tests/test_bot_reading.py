@@ -821,3 +821,13 @@ def test_a_kind_named_by_a_section_word_is_a_variant_the_store_lacks(tmp_path):
     with on_store(tmp_path, "store11") as bot:
         reply = ask(bot, "tem pierogi de carne?").text
         assert reply.startswith("Não encontrei") and "Pierogi de Batata" in reply, reply
+
+
+def test_what_the_store_lacks_in_a_price_question_or_a_list_is_said(tmp_path, sample_bot):
+    two = ask(sample_bot, "quanto ta a picanha e a linguiça?").text
+    assert "Picanha" in two and "Não encontrei no catálogo: *linguiça*" in two, two
+    # "quanto tá?" after the question is the same question, answered once
+    once = ask(sample_bot, "vcs tem farinha de mandioca? quanto ta?", who="2").text
+    assert once.count("Farinha de Trigo") == 1, once
+    none = ask(sample_bot, "me ve 2 kg de feijao verde e 1 kg de queijo coalho", who="3").text
+    assert "Não encontrei nenhum desses produtos" in none, none

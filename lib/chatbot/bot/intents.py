@@ -45,6 +45,7 @@ class Intent:
     context_skus: list[str] = field(default_factory=list)   # products carried over from the last turn
     several: list[search.Result] = field(default_factory=list)   # one result per product named ("feijão e arroz")
     several_skipped: int = 0          # pieces of a long list beyond MAX_SEVERAL, not searched
+    several_lacking: list[str] = field(default_factory=list)   # pieces named that no product matches
     quantity: int | None = None
     payment: list[str] = field(default_factory=list)
     installments: bool = False
@@ -188,11 +189,16 @@ class Classifier:
             # one per line of a pasted list too; a search each, so a list is read up to
             # MAX_SEVERAL pieces (the reply says so)
             it.several_skipped = max(len(pieces) - MAX_SEVERAL, 0)
-            parts = [self.searcher.search(text.normalize(p), drop=drop, fuzzy=PIECE_TYPOS)
-                     for p in pieces[:MAX_SEVERAL]]
-            parts = [r for r in parts if r.best and r.best.complete]
-            if len(parts) >= 2:
+            searched = [self.searcher.search(text.normalize(p), drop=drop, fuzzy=PIECE_TYPOS)
+                        for p in pieces[:MAX_SEVERAL]]
+            parts = [r for r in searched if r.best and r.best.complete]
+            # "quanto tá a picanha e a linguiça?" where no linguiça is sold: the one found, the other said
+            lacking = [re.sub(r"^(?:(?:o|a|os|as|do|da|dos|das|de)\s+)+|[?!.]+$", "", p.strip())
+                       for p, r in zip(pieces, searched) if not r.matches and r.unknown and len(r.query) <= 3
+                       and not set(r.query) & self._cue_stems]
+            if len(parts) >= 2 or parts and lacking and len(searched) <= 4 and scores["product_price"] > 0:
                 it.several, found = parts, parts[0].best
+                it.several_lacking = lacking
         it.quantity = self._quantity(norm)
         self._payment(it, stems, norm)
         self._delivery(it, stems, norm, kb)

@@ -115,7 +115,9 @@ def product_price(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
             best = [m for m in res.matches if m.complete]
             clear = len(best) == 1 or best[0].score - best[1].score >= 0.3
             shown += [m.product for m in (best[:1] if clear else best[:3]) if m.product not in shown]
-        out = "Encontrei estes:\n" + "\n".join(line(p) for p in shown)
+        out = ("Encontrei estes:\n" + "\n".join(line(p) for p in shown)) if len(shown) > 1 else detail(shown[0])
+        if intent.several_lacking:
+            out += f"\n\n❓ Não encontrei no catálogo: {fmt.join([f'*{w}*' for w in intent.several_lacking])}."
         if intent.several_skipped:      # a long list: say where we stopped reading it
             out += (f"\n\nSua lista é longa: olhei os primeiros {MAX_SEVERAL_SHOWN} itens. Mande os outros em "
                     "outra mensagem, ou digite *atendente* para falar com uma pessoa.")

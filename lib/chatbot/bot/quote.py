@@ -25,7 +25,7 @@ saem saiu da dar daria custa custam custaria quanto quantos quanta valor preco s
 levar levo quero queria preciso precisando pegar comprar mandar manda faz fazer faca calcula calcular
 mais minha meu pra para o a os as um uma de do da por favor me e ai la cada gostaria seria""".split())
 # Saying what one takes: with an amount and one product, a quote even beside a question ("... né? vou levar 8")
-WANTS = ("vou levar", "vou querer", "quero", "me ve", "separa", "vou pegar")
+WANTS = ("vou levar", "vou querer", "quero", "me ve", "separa", "vou pegar", "manda", "preciso")
 # A single product with a quantity is a quote only when the total is asked for.
 TOTAL_PHRASES = ("quanto fica", "fica quanto", "quanto sai", "sai quanto", "quanto da", "da quanto",
                  "quanto e", "quanto vai dar", "quanto vai ficar", "quanto ficaria", "quanto custa",
@@ -165,8 +165,9 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         counted += 1
         priced += item.amount is not None
     quote.lines = [price_line(p, qty) for p, qty in wanted.values()]
-    if not priced:
-        return None
+    if not priced and not (len(quote.not_found) >= 2 and any(text.has_phrase(text.normalize(message), w)
+                                                              for w in WANTS + TOTAL_PHRASES)):
+        return None       # numbers in chatter; but "me vê 2 kg de X, 1 kg de Y" of goods we lack is a list
     if counted >= 2 or quote.too_large:
         return quote
     norm = text.normalize(message)

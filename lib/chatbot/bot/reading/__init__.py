@@ -326,8 +326,7 @@ def _joined_price_asks(pieces: list[str], words) -> list[str]:
         detail = DETAIL.match(norm) and len(said) <= 6 and (slots.time_of_day(norm) is not None
                                                               or slots.money(norm) is not None)
         if out and said and (detail or EXAMPLES.search(norm) or len(said) <= 3 and set(said) <= ONLY_ASKS
-                             or all(w in PRICE_ONLY or w in words.packs for w in said)
-                             and any(c.isdigit() for c in out[-1])):
+                             or all(w in PRICE_ONLY or w in words.packs for w in said)):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)
