@@ -831,3 +831,8 @@ def test_what_the_store_lacks_in_a_price_question_or_a_list_is_said(tmp_path, sa
     assert once.count("Farinha de Trigo") == 1, once
     none = ask(sample_bot, "me ve 2 kg de feijao verde e 1 kg de queijo coalho", who="3").text
     assert "Não encontrei nenhum desses produtos" in none, none
+
+
+def test_a_can_asked_where_only_the_bottle_is_sold_is_not_found_in_a_list(sample_bot):
+    reply = ask(sample_bot, "me ve 2 fardos de coca lata de 12 e 1 arroz").text
+    assert "Refrigerante Cola 2L" not in reply and "coca lata" in reply, reply

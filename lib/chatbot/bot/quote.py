@@ -132,7 +132,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         p = (alias_map or {}).get(" ".join(item.words))    # "leite moça": "moça" is no search word
         if p is None:
             res = searcher.search(" ".join(item.words), drop=drop | FILLER)
-            complete = [m for m in res.matches if m.complete]     # best first
+            complete = [m for m in res.matches if m.complete and not _other_container(item.words, m.product)]
             cut = _before_purpose(item.words) if item.amount is not None and not complete else None
             if cut:          # "2 kg de costela pra assar no domingo": the item ends where its purpose starts
                 complete = [m for m in searcher.search(" ".join(cut), drop=drop | FILLER).matches if m.complete]
@@ -187,6 +187,18 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
 
 # Words after which an item says what it is for or when, not what it is ("costela pra assar no domingo").
 PURPOSE_STARTS = frozenset("para pro pra que pq porque pois quando no na pro pros pras".split())
+
+
+# A can is not a bottle: "24 coca lata" where only the 2 L bottle is sold is not found (the search
+# counts packaging words as soft, so the bottle alone would match)
+CANS = frozenset("lata latas latinha latinhas latao latoes".split())
+BOTTLES = frozenset("garrafa garrafas garrafinha long pet".split())
+
+
+def _other_container(words: list[str], p: Product) -> bool:
+    own = set(text.normalize(f"{p.name} {p.unit} {' '.join(p.aliases)}").split())
+    asked = set(words)
+    return bool(asked & CANS and not own & CANS or asked & BOTTLES and own & CANS and not own & BOTTLES)
 
 
 def _chatter(item: quantities.Item, words: list[str]) -> bool:
