@@ -836,3 +836,10 @@ def test_what_the_store_lacks_in_a_price_question_or_a_list_is_said(tmp_path, sa
 def test_a_can_asked_where_only_the_bottle_is_sold_is_not_found_in_a_list(sample_bot):
     reply = ask(sample_bot, "me ve 2 fardos de coca lata de 12 e 1 arroz").text
     assert "Refrigerante Cola 2L" not in reply and "coca lata" in reply, reply
+
+
+def test_counts_in_words_open_items_and_a_single_item_the_store_lacks_is_said(sample_bot):
+    listed = ask(sample_bot, "queria dois pacotes de arroz tres de feijao e um oleo, quanto fica").text
+    assert "2x Arroz" in listed and "3x Feijão" in listed and "1x Óleo" in listed, listed
+    eggs = ask(sample_bot, "me ve 1 duzia de ovos", who="2").text
+    assert "Não encontrei" in eggs and "ovos" in eggs, eggs

@@ -268,19 +268,26 @@ def _item_at_the_end(toks: list[str], piece: str, is_product_word) -> Item | Non
     return None
 
 
+# counts in words that may open the next item of a run-on list ("um"/"uma" are articles too often)
+COUNT_WORDS = frozenset(UNITS) - {"um", "uma"} | frozenset(TENS)
+
+
 def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset) -> bool:
-    """Word i is a count in digits that opens the next item of a list written without separators:
+    """Word i is a count (digits or a number word) that opens the next item of a list without separators:
     after a word of the item begun at ``start`` (which has a count of its own), before a product
     word that is no size, question or part of a catalog name ("café 3 Corações")."""
     w = words[i]
     size_before = _GLUED.match(words[i - 1].lower()) or _GLUED_L.match(words[i - 1].lower())   # "açúcar de 5kg 4 leite"
-    if not (w.isdigit() and len(w) <= 2 and i - start >= 2 and i + 1 < len(words)
-            and (words[i - 1].isalpha() or size_before) and words[i + 1].isalpha()
-            and any(x.isdigit() for x in words[start:i - 1])):
+    spelled = text.normalize(w) in COUNT_WORDS                # "dois pacotes de arroz três de feijão"
+    counted = any(x.isdigit() or text.normalize(x) in COUNT_WORDS for x in words[start:i - 1])
+    if not ((w.isdigit() and len(w) <= 2 or spelled) and i - start >= 2 and i + 1 < len(words)
+            and (words[i - 1].isalpha() or size_before) and words[i + 1].isalpha() and counted):
         return False
     prev, nxt = text.normalize(words[i - 1]), text.normalize(words[i + 1])
+    if spelled and (prev == "e" or prev in TENS):
+        return False        # "vinte e quatro": one number
     return (nxt not in ASKING_AFTER and nxt not in PACKS_OF_SIZE and prev not in LINKS | _NOT_BEFORE_COUNT
-            and f"{w} {text.stem(nxt)}" not in names)
+            and f"{text.normalize(w)} {text.stem(nxt)}" not in names)
 
 
 def pack_size_l(name: str) -> Decimal | None:

@@ -165,9 +165,11 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         counted += 1
         priced += item.amount is not None
     quote.lines = [price_line(p, qty) for p, qty in wanted.values()]
-    if not priced and not (len(quote.not_found) >= 2 and any(text.has_phrase(text.normalize(message), w)
-                                                              for w in WANTS + TOTAL_PHRASES)):
+    if not priced and not (quote.not_found and (len(quote.not_found) >= 2 or counted == 1)
+                           and any(text.has_phrase(text.normalize(message), w) for w in WANTS + TOTAL_PHRASES)):
         return None       # numbers in chatter; but "me vê 2 kg de X, 1 kg de Y" of goods we lack is a list
+    if not priced:
+        return quote
     if counted >= 2 or quote.too_large:
         return quote
     norm = text.normalize(message)

@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import knowledge, text
+from . import knowledge, quantities, text
 
 # Words that say something about the question but never name a product.
 NOT_PRODUCT = frozenset("""
@@ -104,14 +104,15 @@ class Searcher:
         return self._vocab
 
     def numbered(self) -> frozenset[str]:
-        """A number in a product's name with the word after it ("3 coracoe" of "Café 3 Corações"): such a
+        """A number in a product's name with the word after it ("3 coracoe", "tres coracoe"): such a
         number in a list is part of the name, not the count of a new item."""
         v = knowledge.version(self.conn)
         if self._numbered_version != v:
             pairs = set()
             for p in knowledge.products(self.conn, limit=1_000_000):
                 toks = text.normalize(f"{p.name} {p.brand or ''}").split()
-                pairs |= {f"{a} {text.stem(b)}" for a, b in zip(toks, toks[1:]) if a.isdigit()}
+                pairs |= {f"{a} {text.stem(b)}" for a, b in zip(toks, toks[1:])
+                          if a.isdigit() or a in quantities.UNITS or a in quantities.TENS}    # "tres coracoe"
             self._numbered, self._numbered_version = frozenset(pairs), v
         return self._numbered
 
