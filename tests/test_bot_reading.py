@@ -843,3 +843,9 @@ def test_counts_in_words_open_items_and_a_single_item_the_store_lacks_is_said(sa
     assert "2x Arroz" in listed and "3x Feijão" in listed and "1x Óleo" in listed, listed
     eggs = ask(sample_bot, "me ve 1 duzia de ovos", who="2").text
     assert "Não encontrei" in eggs and "ovos" in eggs, eggs
+
+
+def test_a_list_of_weights_with_no_separators_keeps_every_item(tmp_path):
+    with on_store(tmp_path, "store8") as bot:
+        reply = ask(bot, "me ve 2kg de costela 1kg e meio de linguiça meio kg de tomate 2 nata, quanto fica?").text
+        assert all(x in reply for x in ("2 kg Costela", "1,5 kg Linguiça", "0,5 kg Tomate", "2x Nata")), reply

@@ -279,10 +279,17 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     w = words[i]
     size_before = _GLUED.match(words[i - 1].lower()) or _GLUED_L.match(words[i - 1].lower())   # "açúcar de 5kg 4 leite"
     spelled = text.normalize(w) in COUNT_WORDS                # "dois pacotes de arroz três de feijão"
-    counted = any(x.isdigit() or text.normalize(x) in COUNT_WORDS for x in words[start:i - 1])
-    if not ((w.isdigit() and len(w) <= 2 or spelled) and i - start >= 2 and i + 1 < len(words)
-            and (words[i - 1].isalpha() or size_before) and words[i + 1].isalpha() and counted):
+    after = [text.normalize(x) for x in words[i + 1:i + 4]]
+    # "2kg picanha 1kg e meio de linguiça", "... 1kg de dourado": a weight that leads into its product
+    weight = bool(_GLUED.match(text.normalize(w))) and (after[:1] == ["de"] or after[:3] == ["e", "meio", "de"])
+    half = text.normalize(w) in ("meio", "meia") and after[:2] == ["kg", "de"]     # "... meio kg de cebola"
+    counted = any(x.isdigit() or text.normalize(x) in COUNT_WORDS | {"meio", "meia"} or _GLUED.match(text.normalize(x))
+                  for x in words[start:i - 1])
+    if not ((w.isdigit() and len(w) <= 2 or spelled or weight or half) and i - start >= 2 and i + 1 < len(words)
+            and (words[i - 1].isalpha() or size_before) and (words[i + 1].isalpha() or weight) and counted):
         return False
+    if weight or half:
+        return text.normalize(words[i - 1]) not in LINKS | _NOT_BEFORE_COUNT
     prev, nxt = text.normalize(words[i - 1]), text.normalize(words[i + 1])
     if spelled and (prev == "e" or prev in TENS):
         return False        # "vinte e quatro": one number
