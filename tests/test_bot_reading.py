@@ -849,3 +849,15 @@ def test_a_list_of_weights_with_no_separators_keeps_every_item(tmp_path):
     with on_store(tmp_path, "store8") as bot:
         reply = ask(bot, "me ve 2kg de costela 1kg e meio de linguiça meio kg de tomate 2 nata, quanto fica?").text
         assert all(x in reply for x in ("2 kg Costela", "1,5 kg Linguiça", "0,5 kg Tomate", "2x Nata")), reply
+
+
+def test_payment_and_hours_said_the_way_customers_say_them(tmp_path):
+    with on_store(tmp_path, "store13") as bot:
+        credit = ask(bot, "aceita banescard no credito?").text       # debit only in the list
+        assert credit.startswith("Não") and "débito" in credit, credit
+        broke = ask(bot, "to sem dinheiro esse mes, uma compra de 120 reais da pra parcelar?", who="2").text
+        assert broke.startswith("Não") and "aceitamos dinheiro" not in broke, broke
+        late = ask(bot, "sexta vcs ficam abertos ate 10 da noite?", who="3").text
+        assert late.startswith("Sim"), late
+        sunday = ask(bot, "domingo vcs abrem de tarde? queria passar ai umas 3h", who="4").text
+        assert sunday.startswith("Não") and "15h" in sunday, sunday

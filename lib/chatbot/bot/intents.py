@@ -23,6 +23,9 @@ FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
 AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se".split())
 NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou posso pode abrir comprar levar "
                            "pegar fazer ser estar".split())
+# "tô sem dinheiro esse mês": telling, not asking whether cash is taken
+WITHOUT_MONEY = re.compile(r"\b(?:to|tô|estou|fiquei|ando|tamo|estamos|eu)\s+sem\s+(?:dinheiro|grana|cartao|cartão)\b",
+                           re.IGNORECASE)
 SUPPOSED_ORDER = re.compile(r"\b(?:se|caso|quando) (?:o )?meu pedido\b")
 SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
@@ -118,7 +121,7 @@ class Classifier:
     # -- the decision --------------------------------------------------------
     def classify(self, message: str, kb: knowledge.KB, last: dict | None = None) -> Intent:
         self._build(kb)
-        stems, norm, raw = self._words(message)
+        stems, norm, raw = self._words(WITHOUT_MONEY.sub(" ", message))
         first = ("complaint", "human_request")
         scores = {name: self._score(stems, norm, *cues.CUES[name], raw) for name in first}
         if scores["human_request"] and SUPPOSED_ORDER.search(norm):

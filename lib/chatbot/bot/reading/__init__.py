@@ -323,8 +323,10 @@ def _joined_price_asks(pieces: list[str], words) -> list[str]:
     for piece in pieces:
         norm = text.normalize(piece)
         said = norm.split()
-        detail = DETAIL.match(norm) and len(said) <= 6 and (slots.time_of_day(norm) is not None
-                                                              or slots.money(norm) is not None)
+        slot = slots.time_of_day(norm) is not None or slots.money(norm) is not None
+        # "... abrem de tarde? queria passar aí umas 3h": a time said after the question, no question of its own
+        detail = slot and (DETAIL.match(norm) and len(said) <= 6
+                           or "?" not in piece and len(said) <= 10 and bool(out) and "?" in out[-1])
         if out and said and (detail or EXAMPLES.search(norm) or len(said) <= 3 and set(said) <= ONLY_ASKS
                              or all(w in PRICE_ONLY or w in words.packs for w in said)):
             out[-1] = f"{out[-1]} {piece}"

@@ -97,7 +97,8 @@ def payment_brand(norm: str, kb: KB, words: Vocab) -> str | None:
         return None
     if found is None:       # "aceita Banricompras?": a method the store's own list names
         named = [m for m in kb.payment.get("methods", [])
-                 if len(text.normalize(m)) >= 3 and text.has_phrase(norm, text.normalize(m))]
+                 if len(text.normalize(m)) >= 3 and text.has_phrase(norm, text.normalize(m))
+                 and not re.search(rf"\bsem\s+(?:\w+\s+)?{re.escape(text.normalize(m))}\b", norm)]   # "tô sem dinheiro"
         said = " ".join(text.normalize(m) for m in named)
         others = [w for w in norm.split() if w in cues.PAYMENT_WORDS and w not in said.split()]
         if others:
@@ -107,6 +108,12 @@ def payment_brand(norm: str, kb: KB, words: Vocab) -> str | None:
     methods = kb.payment.get("methods", [])
     listed = [m for m in methods if text.has_phrase(text.normalize(m), brand)]
     name = brand.title() if len(brand) > 3 else brand.upper()
+    asked = next((k for k in ("credito", "debito") if re.search(rf"\b{k}\b", norm)), None)
+    if listed and asked and not any(asked in text.normalize(m) for m in listed) \
+            and all(re.search(r"\b(?:credito|debito)\b", text.normalize(m)) for m in listed):
+        # "aceita Banescard no crédito?" where the list has it on debit only
+        return (f"Não, {name} no {'crédito' if asked == 'credito' else 'débito'} não aceitamos: só "
+                f"{fmt.join(listed)}. 😕")
     if listed:
         return f"Sim, aceitamos {fmt.join(listed)}! ✅"
     everything = f"Aceitamos: {fmt.join(methods)}."
@@ -270,18 +277,28 @@ def open_at(norm: str, kb: KB, now: dt.datetime) -> str | None:
         said, (start, end) = span
         said = said.split()[-1]
         said = "de manhã" if said == "manha" else f"à {said}" if said == "noite" else f"de {said}"
-        if any(_minutes(a) < end and start < _minutes(b) for a, b in fmt.ranges(spec)):
+        overlap = sum(max(0, min(end, _minutes(b)) - max(start, _minutes(a))) for a, b in fmt.ranges(spec))
+        if overlap * 2 >= end - start:
             return f"Sim, {when} {said} estamos abertos: abrimos {hours}. ✅"
+        if overlap:         # "domingo de tarde?" where Sunday closes at 13h: not the afternoon
+            return f"Não, {when} {said} só abrimos até o começo: abrimos {hours}. 😕"
         return f"Não, {when} {said} não abrimos: abrimos {hours}. 😕"
     if minute is None:
         return f"Sim, {when} abrimos {hours}. ✅"
     asked = fmt.clock_time(f"{minute // 60:02d}:{minute % 60:02d}")
+    if UNTIL.search(norm):           # "ficam abertos até as 22h?": open up to that time
+        if any(_minutes(a) < minute <= _minutes(b) for a, b in fmt.ranges(spec)):
+            return f"Sim, {when} ficamos abertos até as {asked}: abrimos {hours}. ✅"
+        return f"Não, {when} não ficamos abertos até as {asked}: abrimos {hours}. 😕"
     inside = any(_minutes(a) <= minute < _minutes(b) for a, b in fmt.ranges(spec))
     if inside:
         return f"Sim, {when} às {asked} estamos abertos: abrimos {hours}. ✅"
     first = min(_minutes(a) for a, _ in fmt.ranges(spec))
     state = "ainda não abrimos" if minute < first else "já estamos fechados"
     return f"Não, {when} às {asked} {state}: abrimos {hours}. 😕"
+
+
+UNTIL = re.compile(r"\b(?:aberto|abertos|aberta|abertas|funciona|funcionam|fica|ficam)\s+ate\b")
 
 
 def _minutes(hhmm: str) -> int:

@@ -24,7 +24,8 @@ _PARTS_OF_DAY = ((re.compile(r"\b(?:de|pela|na|a|essa|nessa) manha\b"), (6 * 60,
                  (re.compile(r"\b(?:de|pela|na|a|essa|nessa) noite\b"), (18 * 60, 23 * 60)))
 _MIDDAY = re.compile(r"\bmeio\s*dia\b")
 _MIDNIGHT = re.compile(r"\bmeia\s*noite\b")
-_PM = re.compile(r"\bda (?:tarde|noite)\b")
+_PM = re.compile(r"\bda (?:tarde|noite)\b|\bdepois do almoco\b")
+_AM = re.compile(r"\b(?:da manha|de manha|da madrugada|de madrugada|cedo|cedinho)\b")
 _DAYS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "quinta": "thu", "sexta": "fri",
          "sabado": "sat", "feriado": "holidays", "feriados": "holidays"}
 
@@ -51,8 +52,8 @@ def time_of_day(norm: str) -> int | None:
     minute = int(m.group(2) or 0)
     if hour > 24 or minute > 59:
         return None
-    if hour < 12 and _PM.search(norm):
-        hour += 12
+    if hour < 12 and _PM.search(norm) or 1 <= hour <= 5 and not _AM.search(norm):
+        hour += 12          # "às 3" in a shop's day is three in the afternoon
     return hour % 24 * 60 + minute
 
 
