@@ -861,3 +861,12 @@ def test_payment_and_hours_said_the_way_customers_say_them(tmp_path):
         assert late.startswith("Sim"), late
         sunday = ask(bot, "domingo vcs abrem de tarde? queria passar ai umas 3h", who="4").text
         assert sunday.startswith("Não") and "15h" in sunday, sunday
+
+
+def test_installments_in_steps(tmp_path):
+    """store13 parcels in steps: 2x from R$ 150, 4x from R$ 400, 8x from R$ 900."""
+    with on_store(tmp_path, "store13") as bot:
+        assert ask(bot, "uma compra de 500 reais da pra dividir em 4x?").text.startswith("Sim")
+        no = ask(bot, "com 200 reais da pra fazer em 4x?", who="2").text
+        assert no.startswith("Não") and "R$ 400,00" in no, no
+        assert ask(bot, "se eu gastar 100 reais parcela?", who="3").text.startswith("Não")

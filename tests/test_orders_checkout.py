@@ -118,6 +118,9 @@ CONVERSATIONS = {
         ("o queijo faz 2 kg entao, vai vir mais gente", ("agora 2 kg",))],
     "one amount and one out, the item first in both": [
         ((Q, LIST), ()), ("o arroz eu quero 4 e o sabão pode deixar de lado", ("agora 4x", "Tirei Sabão em Pó"))],
+    "the item, then only its new amount; less with what is left said after; everything doubled": [
+        ((Q, LIST), ()), ("arroz só 4 na verdade", ("agora 4x",)), ("o leite pode ser 5", ("agora 5x",)),
+        ("tira 1 arroz, leva só 3", ("agora 3x",)), ("dobra tudo", ("6x Arroz", "10x Leite"))],
     "remove everything": [((Q, LIST), ()), ("pode tirar tudo", ("Tirei tudo", "carrinho ficou vazio")),
                           ("confirmar", ("ainda não tem um carrinho",))],
     "combined edits": [

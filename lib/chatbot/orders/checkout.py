@@ -126,14 +126,18 @@ R_WITHOUT = re.compile(rf"^(?:sem\s+(?!troco|pressa|problema){_ART}(.+)|deixa\s+
                        rf"|nao (?:quero|precisa) mais (?:d[oa]s?\s+|{_ART})(.+))$")
 # "dobra a coxinha": twice as much
 R_DOUBLE = re.compile(rf"^(?:dobra|dobrar|duplica|duplicar)\s+{_ART}(.+)$")
+R_DOUBLE_ALL = re.compile(r"^(?:dobra|dobrar|duplica|duplicar)\s+(?:tudo|todos|todas|todos os itens|o carrinho|a lista)"
+                          r"|^(?:tudo|todos)\s+(?:em dobro|dobrado|vezes dois)")
 # "faz só 12 molho", "são 6 arroz", "quero só 2 leite": a new amount, said before the item
 R_SET_FIRST = re.compile(rf"^(?:faz|faca|fica|ficam|sao|serao|vao ser|(?:poe|bota|coloca|deixa|quero)\s+(?=so\b|somente\b|"
                          rf"apenas\b))\s*(?:so\s+|somente\s+|apenas\s+)?({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+"
                          rf"(?:de\s+)?(.+)$")
 # "a banana coloca 2 kg": the item first, then the new amount
-R_SET_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:coloca|poe|bota|deixa|faz|faca|muda|passa|aumenta|diminui|baixa|abaixa|"
-                         rf"sobe|(?:eu\s+)?quero|vai ser|vao ser)\s+(?:(?:pra|para)\s+)?(?:so\s+)?({_NUM})\s*"
-                         rf"(?:{_MEASURE}|{_CONTAINER})?(?:\s+(?:entao|ai|mesmo|que|pq|porque|pois|vai|vou|ja)\b.*)?$")
+R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:(?:coloca|poe|bota|deixa|faz|faca|muda|passa|aumenta|diminui|baixa|abaixa|"
+                         rf"sobe|(?:eu\s+)?quero|vai ser|vao ser|pode ser|pode|so|somente|apenas)\s+)+"
+                         rf"(?:(?:pra|para)\s+)?({_NUM})\s*"
+                         rf"(?:{_MEASURE}|{_CONTAINER})?(?:\s+(?:entao|ai|mesmo|na verdade|na real|na vdd|ne|que|pq|"
+                         rf"porque|pois|vai|vou|ja)\b.*)?$")
 # "o sabonete pode deixar de lado", "o carvão pode tirar": the item first, then out
 R_OUT_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:pode\s+)?(?:deixar de lado|deixa de lado|tirar|tira|remover|sair|"
                          rf"nao precisa(?: mais)?|nao quero mais|esquece|risca)$")
@@ -158,7 +162,8 @@ _GRAMS = re.compile(r"\b(pra|para|faz|fica|so|quero|coloca|poe|bota|deixa|mais)\
 _AND_HALF = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:kg|quilos?)\s+e\s+(?:meio|meia)\b")
 # where an item's name ends and the why or what-for begins ("risca a qboa q eu ainda tenho em casa",
 # "põe mais um leite pra fechar a caixa", "são 6 arroz, esqueci que é pra minha mãe")
-_NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so o resto|eu|esqueci|kkk+)\b).*$")
+_NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so o resto|eu|esqueci|leva|levo|fica|"
+                       r"ficando|kkk+)\b).*$")
 _SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?)$")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
@@ -398,6 +403,8 @@ def _edits_of(n: str) -> list[tuple]:
             out.append(("clear",))
         elif m := R_WITHOUT.match(c):
             out.append(("remove", _name(next(g for g in m.groups() if g))))
+        elif R_DOUBLE_ALL.match(c):
+            out.append(("double_all",))
         elif m := R_DOUBLE.match(c):
             out.append(("double", _name(m.group(1))))
         elif m := R_SWAP.match(c):
@@ -426,7 +433,7 @@ def _edits_of(n: str) -> list[tuple]:
             kind = re.sub(r"\b(?:o|a|os|as)\b", " ", m.group(2))
             out.append(("swap", _name(m.group(1)), " ".join(f"{m.group(1)} {kind}".split())))
         elif m := R_LESS.match(c):
-            out.append(("less", m.group(2), m.group(1)))
+            out.append(("less", _name(m.group(2)), m.group(1)))
         elif m := R_REMOVE.match(c):
             if _has(m.group(1), "loja", "na loja"):      # "retirar na loja" is pickup, not an edit
                 return []
@@ -506,6 +513,9 @@ def _apply_one(state: dict, e: tuple, shop, chosen: str | None = None) -> str | 
     if kind == "clear":
         items.clear()
         return "🗑️ Tirei tudo do carrinho."
+    if kind == "double_all":         # "dobra tudo"
+        notes = [_set(items, i, Decimal(it["qty"]) * 2, shop) for i, it in enumerate(list(items))]
+        return "\n".join(n for n in notes if n)
     catalog = len(e) > 3 and e[3] == "catalog"
     idx = [] if catalog else [i for i, it in enumerate(items) if it["sku"] == chosen] if chosen else \
         _in_cart(state, e[1], shop)

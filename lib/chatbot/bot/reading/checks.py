@@ -59,6 +59,9 @@ def installments(norm: str, kb: KB) -> str | None:
     rule = kb.payment.get("installments", "")
     if not rule:
         return "Não, no momento não oferecemos parcelamento. 😕"
+    tiers = facts.installment_tiers(rule)
+    if tiers:
+        return _tiered(amount, _times(norm), tiers, rule)
     limit = facts.threshold(rule)
     most, asked = facts.max_installments(rule), _times(norm)
     if most and asked and asked > most:
@@ -70,6 +73,20 @@ def installments(norm: str, kb: KB) -> str | None:
     need = "a partir de" if limit.inclusive else "acima de"
     return (f"Não, com {money_text(amount)} ainda não dá para parcelar: o parcelamento é para compras "
             f"{need} {money_text(limit.amount)}. {rule}")
+
+
+def _tiered(amount: Decimal, asked: int | None, tiers: list, rule: str) -> str:
+    """"Com 500 dá em 4x?" where the store has steps (2x from 150, 4x from 400, 8x from 900)."""
+    allowed = max((n for n, limit in tiers if limit.reached(amount)), default=0)
+    if not allowed:
+        n, first = tiers[0]
+        return (f"Não, com {money_text(amount)} ainda não dá para parcelar: o parcelamento começa "
+                f"{'a partir de' if first.inclusive else 'acima de'} {money_text(first.amount)}. {rule}")
+    if asked is None or asked <= allowed:
+        return f"Sim! Com {money_text(amount)} dá para parcelar em até {allowed}x. ✅ {rule}"
+    step = next((limit for n, limit in tiers if n >= asked), None)
+    when = f" só a partir de {money_text(step.amount)}" if step else " não parcelamos"
+    return f"Não em {asked}x: com {money_text(amount)}, parcelamos em até {allowed}x; em {asked}x,{when}. {rule}"
 
 
 def _times(norm: str) -> int | None:

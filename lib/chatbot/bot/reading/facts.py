@@ -63,6 +63,19 @@ def no_delivery_days(fact: str | None) -> set[str]:
     return out
 
 
+_NUMBER = r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)"
+_TIER = re.compile(rf"\bate\s+(\d{{1,2}})\s*x\b(?:(?!\bate\s+\d{{1,2}}\s*x).)*?"
+                   rf"\b(acima de|a partir de|mais de|partir de)\s+rs\s*{_NUMBER}")
+
+
+def installment_tiers(fact: str | None) -> list[tuple[int, Threshold]]:
+    """Each "em até Nx ... a partir de R$ Y" of a text that has more than one, in order."""
+    out = [(int(m.group(1)), Threshold(Decimal(m.group(3).replace(".", "").replace(",", ".")),
+                                       inclusive=m.group(2) in ("a partir de", "partir de")))
+           for m in _TIER.finditer(text.normalize(fact or ""))]
+    return out if len(out) >= 2 else []
+
+
 def max_installments(fact: str | None) -> int | None:
     if not fact:
         return None
