@@ -870,3 +870,13 @@ def test_installments_in_steps(tmp_path):
         no = ask(bot, "com 200 reais da pra fazer em 4x?", who="2").text
         assert no.startswith("Não") and "R$ 400,00" in no, no
         assert ask(bot, "se eu gastar 100 reais parcela?", who="3").text.startswith("Não")
+
+
+def test_goods_the_store_lacks_are_named_without_a_price_unless_a_price_was_asked(tmp_path):
+    """"Vendem azeite de dendê?": an azeite de oliva is no dendê, so its price beside "não vendemos" would
+    read as the price asked; asked "quanto tá", the prices of its kind are what the customer wants."""
+    with on_store(tmp_path, "store13") as bot:
+        lacking = ask(bot, "vcs vendem azeite de dendê?").text
+        assert lacking.startswith("Não encontrei") and "Azeite de Oliva" in lacking and "R$" not in lacking, lacking
+        priced = ask(bot, "quanto ta o azeite de dendê?", who="2").text
+        assert "Azeite de Oliva" in priced and "R$" in priced, priced

@@ -10,6 +10,8 @@ milk for "arroz integral") is not suggested.
 """
 from __future__ import annotations
 
+import re
+
 from . import knowledge, product_replies, search, text
 
 # Well-known brands a store may not carry -> the kind of product they are (catalog words).
@@ -69,6 +71,8 @@ def _anchored(m: search.Match, res: search.Result) -> bool:
     return any(res.corrected.get(w) in anchors for w in m.covered)
 
 
+PRICE_ASKED = frozenset("preco precos valor custa custam custando quanto".split())
+_SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 # Words that make it a question about buying something ("vende", "quanto custa"), not about the store.
 BUYING = frozenset("vende vendem vendendo venda preco precos valor custa custam custando quanto compra comprar".split())
 
@@ -87,9 +91,14 @@ def reply(res: search.Result, original: str, conn) -> tuple[str, list[str]]:
         out = f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕"
     else:
         out = f"Não encontrei {asked} no nosso catálogo: não vendemos esse produto. 😕"
-    if alts:
+    sized = all(_SIZE.match(w) or w in search.SOFT for m in res.matches[:1] for w in m.missing) \
+        or any(t in PRICE_ASKED for t in text.tokens(original))       # a price asked: the prices of its kind
+    if alts and sized:          # "arroz de 2kg": the sizes the store has, with their prices
         out += " Do mesmo tipo, temos:\n" + "\n".join(product_replies.line(p) for p in alts)
         out += "\nQuer algum deles?"
+    elif alts:                  # "azeite de dendê": goods of the same name, not the goods asked; no price beside it
+        out += " Do mesmo tipo, temos:\n" + "\n".join(f"• {product_replies.label(p)}" for p in alts)
+        out += "\nQuer o preço de algum deles?"
     else:
         out += " Se for outro nome ou marca, pode escrever de novo; ou digite *atendente* para falar com uma pessoa."
     return out, [p.sku for p in alts]

@@ -469,15 +469,22 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     if not lacking or set(best.missing) - set(lacking) - set(res.unknown) or not notsold._anchored(best, res):
         return None
     same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)]
-    return _not_this_one(product_replies._named(res.query, piece), same)
+    known = all(SIZE.match(w) and not by_kg or w in words.variants or w in search.SOFT or w in PACKAGINGS
+                for w in lacking)
+    return _not_this_one(product_replies._named(res.query, piece), same, priced=known or bool(PRICE_WORDS.search(norm)))
 
 
-def _not_this_one(asked: str, others: list[knowledge.Product]) -> Read:
-    """"Não encontrei exatamente X": not sold, and the products of its kind the store has (three at most)."""
+def _not_this_one(asked: str, others: list[knowledge.Product], priced: bool = True) -> Read:
+    """"Não encontrei exatamente X": not sold, and the products of its kind the store has (three at most),
+    with their prices when what is lacking is a size or a kind of the same goods ("coca lata"), by name
+    only when it is something the vocabulary does not know ("azeite de dendê" is not an azeite de oliva)."""
     others = others[:3]
     out = f"Não encontrei exatamente {asked}: não vendemos esse produto. 😕"
-    if others:
+    if others and priced:
         out += " Do mesmo tipo, temos:\n" + "\n".join(product_replies.line(p) for p in others)
+    elif others:
+        out += (" Do mesmo tipo, temos:\n" + "\n".join(f"• {product_replies.label(p)}" for p in others)
+                + "\nQuer o preço de algum deles?")
     return Read(out, "product_price", {"skus": [p.sku for p in others]})
 
 
