@@ -880,3 +880,13 @@ def test_goods_the_store_lacks_are_named_without_a_price_unless_a_price_was_aske
         assert lacking.startswith("Não encontrei") and "Azeite de Oliva" in lacking and "R$" not in lacking, lacking
         priced = ask(bot, "quanto ta o azeite de dendê?", who="2").text
         assert "Azeite de Oliva" in priced and "R$" in priced, priced
+
+
+def test_a_brand_the_store_lacks_with_a_container_it_has_and_packs_said_big(tmp_path):
+    with on_store(tmp_path, "store13") as bot:
+        beer = ask(bot, "tem heineken latinha?").text        # no Heineken; "latinha" alone is no product asked
+        assert beer.startswith("Não encontrei") and "Brahma" not in beer, beer
+        soap = ask(bot, "o pacotao de sabonete protex com 12 unidades ta quanto?", who="2").text
+        assert "12x Sabonete" in soap and "R$ 40,68" in soap, soap
+        bottles = ask(bot, "se eu levar as garrafa vazia de litrao pago menos?", who="3").text
+        assert "R$ 1,50" in bottles, bottles

@@ -188,7 +188,8 @@ class Searcher:
         phrase = " ".join(corrected[w] for w in words if w in corrected)
         for p in found:
             result.matches.append(self._score(p, words, corrected, phrase, rank[p.id]))
-        result.matches = [m for m in result.matches if m.covered]
+        result.matches = [m for m in result.matches if m.covered
+                          and not (result.unknown and set(m.covered) <= SOFT)]   # "heineken latinha": not any can
         result.matches.sort(key=lambda m: (-m.score, len(m.product.name), m.product.id))
         result.matches = result.matches[:limit]
         return result

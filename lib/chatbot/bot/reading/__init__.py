@@ -44,7 +44,7 @@ from . import vocab as vocab_mod
 PRODUCT_INTENTS = intents.PRODUCT_INTENTS    # one list of each, in bot/intents.py
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
 PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte)\b")
-MAX_FOLLOW_UP_WORDS = 8
+MAX_FOLLOW_UP_WORDS = 10
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
@@ -457,7 +457,8 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
         asked = product_replies._named(toks[at[0]:at[-1] + 1] if at else res.query, piece)
         return _not_this_one(asked, [m.product for m in opposite])
     kinds = _kinds_asked(norm, words)
-    lacking_kind = [m for m in complete if kinds and not kinds <= _own_words(m.product)]
+    lacking_kind = [m for m in complete if kinds and not kinds <= _own_words(m.product)
+                    or quote._other_container(norm.split(), m.product)]     # "heineken latinha": only the bottle
     if complete and len(lacking_kind) == len(complete):      # "coca lata" where only the 2L is sold
         return _not_this_one(product_replies._named(res.query, piece), [m.product for m in complete])
     if not res.matches or complete or notsold.applies(res):
