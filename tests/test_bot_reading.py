@@ -890,3 +890,9 @@ def test_a_brand_the_store_lacks_with_a_container_it_has_and_packs_said_big(tmp_
         assert "12x Sabonete" in soap and "R$ 40,68" in soap, soap
         bottles = ask(bot, "se eu levar as garrafa vazia de litrao pago menos?", who="3").text
         assert "R$ 1,50" in bottles, bottles
+
+
+def test_promotions_of_a_kind_of_goods_many_products_are(tmp_path):
+    with on_store(tmp_path, "store13") as bot:
+        beer = ask(bot, "tem promoção de cerveja?").text
+        assert "Cerveja Artesanal" in beer and "R$ 12,90" in beer and "Brahma" not in beer, beer

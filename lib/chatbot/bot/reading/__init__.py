@@ -813,13 +813,21 @@ def _promotions_of_goods(norm: str, bot, known: dict, sections_named: list[str])
     goods = [w for w in named if sections.find([text.stem(w)], known)[0] is None]
     if not goods:
         return None       # a section alone: the classifier's answer for the section
-    best = bot.searcher.search(" ".join(named)).best
-    if best is not None and best.complete:
+    res = bot.searcher.search(" ".join(named), limit=20)
+    complete = [m for m in res.matches if m.complete]
+    if len(complete) >= 3 and not sections_named:
+        # "tem promoção de cerveja?": a kind of goods many products are; those of them on promotion
+        promos = [m.product for m in complete if m.product.promo_price]
+        if not promos:
+            return Read(f"No momento nenhum produto de *{' '.join(goods)}* está em promoção. 😕 Posso ver o preço "
+                        "de algum?", "promotions", {"skus": [m.product.sku for m in complete[:5]]})
+    elif complete:
         return None       # "tem promoção de carne de sol?": one product, whose answer says if it is on promotion
-    promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
-              if p.category in sections_named
-              or set(goods) & set(text.content_words(text.normalize(f"{p.name} {' '.join(p.aliases)}")))]
-    if not promos or len(promos) < 2 and len(goods) + len(sections_named) < 2:
+    else:
+        promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
+                  if p.category in sections_named
+                  or set(goods) & set(text.content_words(text.normalize(f"{p.name} {' '.join(p.aliases)}")))]
+    if not promos or len(promos) < 2 and len(goods) + len(sections_named) < 2 and len(complete) < 3:
         return None
     lines = [f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: de {fmt.money(p.price)} por "
              f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}".rstrip() for p in promos[:MAX_OCCASION]]
