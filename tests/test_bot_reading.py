@@ -896,3 +896,12 @@ def test_promotions_of_a_kind_of_goods_many_products_are(tmp_path):
     with on_store(tmp_path, "store13") as bot:
         beer = ask(bot, "tem promoção de cerveja?").text
         assert "Cerveja Artesanal" in beer and "R$ 12,90" in beer and "Brahma" not in beer, beer
+
+
+def test_installments_right_after_a_price_and_the_product_said_in_an_earlier_sentence(tmp_path):
+    with on_store(tmp_path, "store13") as bot:
+        ask(bot, "a panela de barro de 4 pessoas ta quanto?")
+        split = ask(bot, "da pra parcelar?").text
+        assert split.startswith("Não") and "R$ 150,00" in split, split
+        coffee = ask(bot, "até hoje so tomo cafe conilon, os outros acho fraco. quanto ta o pacote ai", who="2").text
+        assert "R$ 16,90" in coffee, coffee

@@ -256,11 +256,13 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         got = _single(piece, pnorm, kb, last, bot, now, words)
         if got is None:
             got = bot.part(rewrite(piece), kb, last)
-        if got is not None and told and piece is pieces[-1] and got.intent == "product_price" \
+        earlier = told or " ".join(pieces[:-1])
+        if got is not None and earlier and piece is pieces[-1] and got.intent == "product_price" \
                 and not got.topic.get("skus"):
-            # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was told
+            # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was said before
             vocab = set(bot.searcher.vocab())
-            said = [w for w in text.normalize(told).split()[-TOLD_WORDS:] if w in vocab and w not in text.STOPWORDS]
+            said = [w for w in text.normalize(earlier).split()[-TOLD_WORDS:]
+                    if w in vocab and w not in text.STOPWORDS]
             named = bot.part(" ".join(said) + " " + piece, kb, last) if said else None
             got = named if named is not None and named.topic.get("skus") else got
         if told and piece is pieces[-1] and (got is None or got.intent in FACTS):
@@ -416,6 +418,9 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     if any(c.isdigit() for c in norm) and quote.read(rewritten, bot.searcher, cues_words()) is not None:
         return None          # "vou passar aí amanhã pra pegar 3 pasta e 4 sabonete": a list, not the hours
     after = (last or {}).get("intent")
+    split = _installments_of_last(norm, kb, last, bot)
+    if split is not None:
+        return split
     policy = _faq(norm, kb, words, named=True, bot=bot)
     if policy is not None and not any(c.isdigit() for c in norm):
         return policy          # "dá pra dar um vale compras de vocês?": the store's gift card, before the vouchers
@@ -435,6 +440,19 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
             or _faq_other_kind(norm, kb, bot, words)
             or _other_variant(norm, last, bot, words)
             or _faq(norm, kb, words, bot=bot) or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
+
+
+def _installments_of_last(norm: str, kb, last: dict | None, bot) -> Read | None:
+    """"Dá pra parcelar?" right after a product's price: that price (the first product shown) against the rule."""
+    if not last or last.get("intent") not in PRODUCT_INTENTS or not last.get("skus") \
+            or not checks.INSTALLMENT.search(norm) or slots.money(norm) is not None or len(norm.split()) > 6:
+        return None
+    products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
+    if not products:
+        return None
+    price, _ = quote.unit_price(products[0], quote.Decimal(1))
+    answer = checks.installments(f"{norm} compra de {fmt.money(price).replace('R$ ', 'rs ')}", kb)
+    return Read(answer, "payment", {}) if answer else None
 
 
 # -- a variant the store lacks ------------------------------------------------------
