@@ -2,8 +2,8 @@
 
 Every money figure of a quote must be a catalog price, a catalog price times a
 quantity the customer wrote (digits, decimals with a comma, number words, grams as a
-fraction of the kilo, what is left when one amount is taken from another) or a wholesale minimum, or a sum of such line figures given
-earlier in the reply.
+fraction of the kilo, what is left when one amount is taken from another) or a
+wholesale minimum, or a sum of such line figures given earlier in the reply.
 """
 from __future__ import annotations
 

@@ -129,12 +129,13 @@ R_DOUBLE = re.compile(rf"^(?:dobra|dobrar|duplica|duplicar)\s+{_ART}(.+)$")
 R_DOUBLE_ALL = re.compile(r"^(?:dobra|dobrar|duplica|duplicar)\s+(?:tudo|todos|todas|todos os itens|o carrinho|a lista)"
                           r"|^(?:tudo|todos)\s+(?:em dobro|dobrado|vezes dois)")
 # "faz só 12 molho", "são 6 arroz", "quero só 2 leite": a new amount, said before the item
-R_SET_FIRST = re.compile(rf"^(?:faz|faca|fica|ficam|sao|serao|vao ser|(?:poe|bota|coloca|deixa|quero)\s+(?=so\b|somente\b|"
-                         rf"apenas\b))\s*(?:so\s+|somente\s+|apenas\s+)?({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+"
-                         rf"(?:de\s+)?(.+)$")
+R_SET_FIRST = re.compile(rf"^(?:faz|faca|fica|ficam|sao|serao|vao ser|(?:poe|bota|coloca|deixa|quero)\s+"
+                         rf"(?=so\b|somente\b|apenas\b))\s*(?:so\s+|somente\s+|apenas\s+)?({_NUM})\s*"
+                         rf"(?:{_MEASURE}|{_CONTAINER})?\s+(?:de\s+)?(.+)$")
 # "a banana coloca 2 kg": the item first, then the new amount
-R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:(?:coloca|poe|bota|deixa|faz|faca|muda|passa|aumenta|diminui|baixa|abaixa|"
-                         rf"sobe|(?:eu\s+)?quero|vai ser|vao ser|pode ser|pode|so|somente|apenas)\s+)+"
+R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:(?:coloca|poe|bota|deixa|faz|faca|"
+                         rf"muda|passa|aumenta|diminui|baixa|abaixa|sobe|(?:eu\s+)?quero|vai ser|vao ser|pode ser|pode|"
+                         rf"so|somente|apenas)\s+)+"
                          rf"(?:(?:pra|para)\s+)?({_NUM})\s*"
                          rf"(?:{_MEASURE}|{_CONTAINER})?(?:\s+(?:entao|ai|mesmo|na verdade|na real|na vdd|ne|que|pq|"
                          rf"porque|pois|vai|vou|ja)\b.*)?$")
