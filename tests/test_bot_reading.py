@@ -905,3 +905,11 @@ def test_installments_right_after_a_price_and_the_product_said_in_an_earlier_sen
         assert split.startswith("Não") and "R$ 150,00" in split, split
         coffee = ask(bot, "até hoje so tomo cafe conilon, os outros acho fraco. quanto ta o pacote ai", who="2").text
         assert "R$ 16,90" in coffee, coffee
+
+
+def test_accessibility_and_battery_collection_asked_in_other_words(tmp_path):
+    with on_store(tmp_path, "store13") as bot:
+        cart = ask(bot, "meu pai tem 80 anos, vcs tem carrinho eletrico pra ele ir sentado?").text
+        assert "motorizados" in cart, cart
+        batteries = ask(bot, "vcs pegam pilha velha? tenho um monte aqui, tem limite?", who="2").text
+        assert "5 kg" in batteries and "Não encontrei" not in batteries, batteries

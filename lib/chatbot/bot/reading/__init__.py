@@ -289,6 +289,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                  or got.intent == "product_price" and not got.topic.get("skus"))
         if chatter and vague:
             continue          # "to organizando o aniversário do meu filho": said, not asked
+        if vague and answers and answers[-1].intent == "faq":
+            continue          # "vocês pegam bateria velha? tenho umas 20, tem limite?": the entry answers both
         if all(got.text != a.text for a in answers) and not _said_already(got, answers):
             answers.append(got)
             last = {"intent": got.intent, **got.topic}     # "quanto tá o feijão? e no atacado?"
