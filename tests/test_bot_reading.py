@@ -913,3 +913,17 @@ def test_accessibility_and_battery_collection_asked_in_other_words(tmp_path):
         assert "motorizados" in cart, cart
         batteries = ask(bot, "vcs pegam pilha velha? tenho um monte aqui, tem limite?", who="2").text
         assert "5 kg" in batteries and "Não encontrei" not in batteries, batteries
+
+
+def test_the_fifteenth_sets_kinds(tmp_path):
+    """A flavour the store lacks beside an FAQ entry that names the goods, a voucher asked "vocês pegam?",
+    a time written "21:30", and "tem promo de ...?" answered yes with the section's promotions."""
+    with on_store(tmp_path, "store14") as bot:
+        flavour = ask(bot, "tem erva de terere sabor abacaxi?").text
+        assert flavour.startswith("Não encontrei"), flavour
+        ticket = ask(bot, "ticket alimentação vcs pegam?", who="2").text
+        assert ticket.startswith("Não aceitamos Ticket"), ticket
+        late = ask(bot, "sabado da pra chegar ai 21:30 ainda?", who="3").text
+        assert late.startswith("Não") and "21h30" in late, late
+        drinks = ask(bot, "tem promo de bebida hj?", who="4").text
+        assert drinks.startswith("🔥 Sim!"), drinks

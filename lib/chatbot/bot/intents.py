@@ -177,6 +177,11 @@ class Classifier:
             sure = False      # "tem arroz de 1kg?" names a product, though an entry speaks of "bolo de arroz"
         if sure and it.meaning.kind == "faq" and it.meaning.confidence < 0.9 and SELLS.search(norm):
             sure = False      # "vocês vendem gás de cozinha?" asks for goods, though an entry "cozinha" the pinhão
+        best_found = it.products.best
+        if sure and it.meaning.kind == "faq" and it.meaning.confidence < 0.9 and best_found \
+                and len(best_found.covered) >= 2 \
+                and [w for w in best_found.missing if w not in retrieval.STOP and w not in self._cue_stems]:
+            sure = False      # "tem erva de tereré sabor abacaxi?": goods named, of a kind the store lacks
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and days:
             sure = False      # "e no domingo?" after the hours: the day, not an entry that names it
         if sure and it.meaning.words <= 1 and any(scores[x] for x in SOCIAL):

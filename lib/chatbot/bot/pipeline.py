@@ -187,7 +187,7 @@ class Bot:
             topic["skus"] = [ln.product.sku for ln in it.quote.lines][:20]
             return "\n".join(quote.render(it.quote)), False    # cheap, and the list's layout matters
         if name == "promotions" and it.section and not it.context_skus:
-            body, topic["skus"] = sections.promotions(it.section, self.conn)
+            body, topic["skus"] = sections.promotions(it.section, self.conn, sections.asks_whether(it.original))
             return body, True
         if name == "product_price" and _not_sold(it):
             body, topic["skus"] = notsold.reply(it.products, it.original, self.conn)

@@ -8,6 +8,8 @@ there are none, says so and names its best prices.
 """
 from __future__ import annotations
 
+import re
+
 from . import fmt, knowledge, text
 
 # customer's word (stemmed, normalized) -> the category it means (normalized)
@@ -45,12 +47,21 @@ def find(stems: list[str], known: dict[str, str]) -> tuple[str | None, set[str]]
     return None, set()
 
 
-def promotions(category: str, conn) -> tuple[str, list[str]]:
+_WHETHER = re.compile(r"^(?:\w+\s+)?(?:tem|ta|esta|ha|existe|teria)\b|\balgum[a]?\s+(?:promo|oferta)|"
+                      r"\btem\s+(?:\w+\s+)?(?:promo|oferta)|\b(?:tem|tem alguma|tem algum)$")
+
+
+def asks_whether(message: str) -> bool:
+    """"Frios tá com alguma promoção?", "tem promo de bebida?": a yes/no question, answered "Sim!" when there is."""
+    return bool(_WHETHER.search(text.normalize(message)))
+
+
+def promotions(category: str, conn, whether: bool = False) -> tuple[str, list[str]]:
     items = knowledge.products(conn, "category = ?", (category,), limit=500)
     promos = sorted((p for p in items if p.promo_price), key=lambda p: (p.promo_price / p.price, p.id))
     if promos:
         shown = promos[:MAX_SHOWN]
-        out = f"🔥 Promoções em *{category}*:\n" + "\n".join(
+        out = f"🔥 {'Sim! ' if whether else ''}Promoções em *{category}*:\n" + "\n".join(
             f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: de {fmt.money(p.price)} por "
             f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}".rstrip() for p in shown)
         if len(promos) > len(shown):

@@ -801,7 +801,7 @@ def _promotions(norm: str, bot, words) -> Read | None:
         # "churrasco no sábado, o que tem de carne em oferta?": the section asked, not the whole occasion
         bodies, skus = [], []
         for category in found:
-            body, shown = sections.promotions(category, bot.conn)
+            body, shown = sections.promotions(category, bot.conn, sections.asks_whether(norm) and not bodies)
             bodies.append(body)
             skus += shown
         return Read("\n\n".join(bodies), "promotions", {"skus": skus[:20]})

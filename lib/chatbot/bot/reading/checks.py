@@ -41,8 +41,8 @@ ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|en
 SAME_DAY = re.compile(r"\b(?:hoje|mesmo dia|ainda hoje|agora)\b")
 NEXT_DAY = re.compile(r"\b(?:amanha|dia seguinte|amanha cedo)\b")
 VOUCHER = re.compile(r"\bvale\s*(?:alimentacao|refeicao|compra)?\b|\bvr\b|\bva\b")
-ACCEPTS = re.compile(r"\b(?:aceita\w*|passa\w*|recebe\w*|trabalha\w*|pode ser|da pra pagar|posso pagar)\b")
-PAYMENT_ASK = re.compile(r"\b(?:aceita\w*|passa\w*|pag\w*|cartao|vale|recebe\w*|tem|trabalha\w*|bandeira)\b")
+ACCEPTS = re.compile(r"\b(?:aceita\w*|passa\w*|recebe\w*|trabalha\w*|pega|pegam|pode ser|da pra pagar|posso pagar)\b")
+PAYMENT_ASK = re.compile(r"\b(?:aceita\w*|passa\w*|pag\w*|pega|pegam|cartao|vale|recebe\w*|tem|trabalha\w*|bandeira)\b")
 
 
 def money_text(value: Decimal) -> str:

@@ -18,6 +18,7 @@ _MONEY = re.compile(rf"\brs\s*{_NUM}|{_NUM}\s*(?:reais|real|conto|contos|pila|pi
 _TIME = re.compile(r"\b(?:as|a|pelas|umas|la pelas|lá pelas)?\s*(\d{1,2})(?:h|:|\s*horas?\b)\s*(\d{2})?\b|"
                    r"\b(?:as|pelas|umas)\s+(\d{1,2})\b(?!\s*(?:reais|kg|unidades))|"
                    r"\b(\d{1,2})\s+(?=da (?:manha|tarde|noite)\b)")
+_CLOCK = re.compile(r"\b([01]?\d|2[0-3]) ([0-5][05])\b(?!\s*(?:reais|real|kg|g|unidades|pacotes|x\b))")
 # a part of the day without an hour: "segunda de manhã", "sábado à noite" (minutes from, to)
 _PARTS_OF_DAY = ((re.compile(r"\b(?:de|pela|na|a|essa|nessa) manha\b"), (6 * 60, 12 * 60)),
                  (re.compile(r"\b(?:de|pela|na|a|essa|nessa) tarde\b"), (12 * 60, 18 * 60)),
@@ -45,11 +46,15 @@ def time_of_day(norm: str) -> int | None:
         return 12 * 60
     if _MIDNIGHT.search(norm):
         return 0
-    m = _TIME.search(norm)
+    clock = _CLOCK.search(norm)          # "21:30" is "21 30" once normalized
+    m = clock or _TIME.search(norm)
     if not m:
         return None
-    hour = int(m.group(1) or m.group(3) or m.group(4))
-    minute = int(m.group(2) or 0)
+    if clock:
+        hour, minute = int(clock.group(1)), int(clock.group(2))
+    else:
+        hour = int(m.group(1) or m.group(3) or m.group(4))
+        minute = int(m.group(2) or 0)
     if hour > 24 or minute > 59:
         return None
     if hour < 12 and _PM.search(norm) or 1 <= hour <= 5 and not _AM.search(norm):
