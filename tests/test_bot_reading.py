@@ -927,3 +927,11 @@ def test_the_fifteenth_sets_kinds(tmp_path):
         assert late.startswith("Não") and "21h30" in late, late
         drinks = ask(bot, "tem promo de bebida hj?", who="4").text
         assert drinks.startswith("🔥 Sim!"), drinks
+
+
+def test_a_number_of_something_else_and_a_short_chatter_before_the_question(tmp_path):
+    with on_store(tmp_path, "store14") as bot:
+        hot = ask(bot, "eita calor de 40 graus hj 🥵 preciso de erva menta e limao pro terere, qto ta?").text
+        assert "R$ 16,90" in hot and "Não encontrei" not in hot, hot
+        butter = ask(bot, "acordei com vontade de pao com manteiga, qto ta a manteiga aviação?", who="2").text
+        assert butter.startswith("*Manteiga"), butter

@@ -121,6 +121,9 @@ CONVERSATIONS = {
     "the item, then only its new amount; less with what is left said after; everything doubled": [
         ((Q, LIST), ()), ("arroz só 4 na verdade", ("agora 4x",)), ("o leite pode ser 5", ("agora 5x",)),
         ("tira 1 arroz, leva só 3", ("agora 3x",)), ("dobra tudo", ("6x Arroz", "10x Leite"))],
+    "a reason after the item that starts with whose it is; what is left said after 'deixa'": [
+        ((Q, LIST), ()), ("tira o sabão, minha mulher já comprou kkk", ("Tirei Sabão em Pó",)),
+        ("tira 1 leite, deixa só 2", ("agora 2x",))],
     "remove everything": [((Q, LIST), ()), ("pode tirar tudo", ("Tirei tudo", "carrinho ficou vazio")),
                           ("confirmar", ("ainda não tem um carrinho",))],
     "combined edits": [

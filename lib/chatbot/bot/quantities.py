@@ -28,6 +28,9 @@ HUNDREDS = {"cem": 100, "cento": 100, "duzentos": 200, "duzentas": 200, "trezent
             "quatrocentos": 400, "quatrocentas": 400, "quinhentos": 500, "quinhentas": 500, "seiscentos": 600,
             "seiscentas": 600, "setecentos": 700, "oitocentos": 800, "novecentos": 900}
 DOZEN = ("duzia", "duzias")
+# what a number counts when it is no amount of goods
+NOT_GOODS = frozenset("graus grau anos ano dias dia horas hora minutos minuto vezes meses mes semanas km metros "
+                      "andar andares filhos filho netos".split())
 # Containers a count may come in ("10 pacotes de arroz"): read and dropped, never a product word.
 PACKS = frozenset("""unidade unidades un pacote pacotes pacotinho pacotinhos lata latas latinha latinhas caixa
 caixas caixinha caixinhas garrafa garrafas garrafinha fardo fardos bandeja bandejas pote potes frasco frascos
@@ -181,6 +184,8 @@ def amount_at(toks: list[str], i: int) -> Amount | None:
         if n is None:
             return None
     after = toks[i + used] if i + used < len(toks) else ""
+    if after in NOT_GOODS:
+        return None          # "40 graus", "2 anos", "3 dias": a number of something else
     if after in DOZEN:
         return Amount(n * 12, False, used + 1, dozens=int(n) if n == n.to_integral_value() else 0)
     if after in WEIGHT:

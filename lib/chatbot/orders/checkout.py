@@ -164,7 +164,7 @@ _AND_HALF = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:kg|quilos?)\s+e\s+(?:meio|meia
 # where an item's name ends and the why or what-for begins ("risca a qboa q eu ainda tenho em casa",
 # "põe mais um leite pra fechar a caixa", "são 6 arroz, esqueci que é pra minha mãe")
 _NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so o resto|eu|esqueci|leva|levo|fica|"
-                       r"ficando|kkk+)\b).*$")
+                       r"ficando|deixa|deixando|minha|meu|minhas|meus|kkk+)\b).*$")
 _SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?)$")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"

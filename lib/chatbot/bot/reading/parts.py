@@ -76,6 +76,7 @@ def _split_on_comma(piece: str) -> list[str]:
 # the words that open the question a chatty message ends with ("... né 😂 quanto tá o pequi?")
 QUESTION_OPENERS = frozenset("quanto quanta quantos quantas qual quais".split())
 MAX_TAIL = 12
+MIN_HEAD = 5         # words of chatter before the question ("acordei com vontade de pão, qto tá a manteiga?")
 
 
 def _split_before_question(piece: str) -> list[str]:
@@ -84,7 +85,7 @@ def _split_before_question(piece: str) -> list[str]:
     raw = piece.split()
     if len(raw) <= LONG:
         return [piece]
-    for i in range(len(raw) - 1, LONG - 1, -1):
+    for i in range(len(raw) - 1, MIN_HEAD - 1, -1):
         if text.normalize(raw[i]) in QUESTION_OPENERS:
             head, tail = " ".join(raw[:i]), " ".join(raw[i:])
             if 4 <= len(raw) - i <= MAX_TAIL and not any(c.isdigit() for c in head):
