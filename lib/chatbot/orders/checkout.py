@@ -106,7 +106,7 @@ NUMBER_WORDS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4,
                 "meio kg": Decimal("0.5"), "meio": Decimal("0.5")}
 _NUM = r"(?:-?\d+(?:[.,]\d+)?(?:\^\d+|e\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
 V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar|esquece|esqueca|risca|riscar"
-V_SET = r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe"
+V_SET = r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe|troca"
 V_ADD = r"coloca|colocar|bota|botar|poe|adiciona|adicionar|acrescenta|acrescentar|inclui|incluir|manda|mais"
 V_SWAP = r"troca|trocar|substitui|substituir"
 _ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"
@@ -118,7 +118,7 @@ _CONTAINER = r"latinhas?|latas?|pacotes?|garrafas?|caixas?"
 R_CLEAR = re.compile(rf"^(?:{V_REMOVE}|limpa|limpar|esvazia|esvaziar|zera|zerar)\s+(?:tudo|o carrinho|carrinho|"
                      r"todos os itens|todos|tudo do carrinho)$")
 R_SWAP = re.compile(rf"^(?:{V_SWAP})\s+{_ART}(.+?)\s+(?:pelo|pela|pelos|pelas|por)\s+{_ART}(.+)$")
-R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro)\s+({_NUM})(?:\s+\w+)?$")
+R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro)\s+({_NUM})(?:\s+\w+)?(?:\s+(?:so|somente|entao))?$")
 R_ADD = re.compile(rf"^(?:(?:{V_ADD})\s+)+(?:mais\s+)?({_NUM})\s+(?:de\s+)?(.+)$")
 R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
 # "sem o tomate", "deixa a picanha de lado", "não quero mais o sabão": all of it out

@@ -286,7 +286,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             continue
         chatter = "?" not in piece and piece is not pieces[-1]
         vague = (got.intent == "faq" and "faq" not in got.topic
-                 or got.intent == "product_price" and not got.topic.get("skus"))
+                 or got.intent == "product_price" and (not got.topic.get("skus") or got.text.startswith("Não encontrei")))
         if chatter and vague:
             continue          # "to organizando o aniversário do meu filho": said, not asked
         if vague and answers and answers[-1].intent == "faq":

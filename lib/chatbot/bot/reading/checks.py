@@ -31,7 +31,7 @@ DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|co
                       r"trazem|traz|trazer|levam (?:em|ate|aqui|la)|mandam (?:em|ate|aqui|la|pra))\b")
 # "passar aí" asks about the hours only when asked ("posso passar aí às 7?"), not told ("vou passar aí amanhã")
 OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|"
-                  r"(?:posso|da pra|consigo|se eu|tempo de|para|pra) (?:passar|ir|chegar) ai|"
+                  r"(?:posso|da pra|consigo|se eu|tempo de|para|pra|podendo|posso ja|ja posso) (?:passar|ir|chegar) ai|"
                   r"abre|abrem|abrir|aberto|aberta|"
                   r"abertos|funciona|funcionam|funcionando|atende|atendem|"
                   r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente)\b")
@@ -238,7 +238,7 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
 def delivery_day(norm: str, kb: KB) -> str | None:
     """"Entregam no domingo?": a day the delivery text says there is none ("Não entregamos aos domingos")."""
     d = kb.delivery
-    asked = re.search(r"\bentreg\w*|\bdelivery\b", norm)
+    asked = re.search(r"\bentreg\w*|\bdelivery\b|\btrazem\b|\blevam\b|\bmandam\b", norm)
     if not asked or not d.get("available"):
         return None
     # "se eu pedir sábado, entregam no domingo?": the day of the delivery is the one after the word

@@ -18,11 +18,11 @@ LIST_LINES = 3       # a message of this many lines is a pasted list: the classi
 MAX_CHARS = 600      # and so is a text this long
 # words that open a question of their own after "e" ("e entregam no centro?")
 OPENERS = frozenset("""quanto quanta quantos quantas qual quais como onde quando voces vcs vc aceita aceitam
-entrega entregam entregar tem teria posso pode podem faz fazem montam parcela parcelam tambem queria
+entrega entregam entregar tem teria posso pode podem faz fazem montam parcela parcelam tambem queria pega pegam
 gostaria domingo segunda terca quarta quinta sexta sabado feriado amanha hoje""".split())
 # two words that open a question after "e": "e até que horas ...", "e a partir de quanto ..."
 OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas"), ("ate", "qual"),
-                           ("se", "eu"), ("se", "quiser"), ("se", "for")})
+                           ("se", "eu"), ("se", "quiser"), ("se", "for"), ("da", "para"), ("da", "pra")})
 # a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
 ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem me diz diga".split())
 LONG = 8
@@ -59,8 +59,16 @@ def _split_on_and(chunk: str) -> list[str]:
     return [q for p in pieces if p for q in _split_on_comma(p)]
 
 
+# a question about the store after a list, cut off at its comma ("2 kg de tomate, vocês entregam na Aldeota?")
+_STORE_QUESTION = re.compile(r",\s*(?:e\s+)?(?:(?:voces|vcs|vc|voce)\s+)?(?:entregam|entrega|levam|mandam|trazem|"
+                             r"aceitam|aceita|fazem entrega|da (?:pra|para) (?:entregar|mandar|levar))\b", re.IGNORECASE)
+
+
 def _split_on_comma(piece: str) -> list[str]:
     """The question at the end of a long chatty clause, cut off at its comma."""
+    store = _STORE_QUESTION.search(piece)
+    if store and any(c.isdigit() for c in piece[:store.start()]):
+        return [piece[:store.start()].strip(), piece[store.start() + 1:].strip()]
     if len(piece.split()) <= LONG:
         return [piece]
     if "," not in piece and ":" not in piece:
@@ -88,10 +96,17 @@ def _split_before_question(piece: str) -> list[str]:
     for i in range(len(raw) - 1, MIN_HEAD - 1, -1):
         if text.normalize(raw[i]) in QUESTION_OPENERS:
             head, tail = " ".join(raw[:i]), " ".join(raw[i:])
-            if 4 <= len(raw) - i <= MAX_TAIL and not any(c.isdigit() for c in head):
+            if 4 <= len(raw) - i <= MAX_TAIL and not _has_amount(head):
                 return [head, tail]
             break
     return [piece]
+
+
+def _has_amount(head: str) -> bool:
+    """A number in the chatter that could be an amount of goods ("70 anos" is not one)."""
+    toks = text.normalize(head).split()
+    return any(t[:1].isdigit() and not (k + 1 < len(toks) and toks[k + 1] in quantities.NOT_GOODS)
+               for k, t in enumerate(toks))
 
 
 def _list_continues(words: list[str]) -> bool:
