@@ -956,3 +956,14 @@ def test_the_held_out_runs_kinds_after_their_one_run(tmp_path):
     with on_store(tmp_path / "4", "store4") as bot:
         starch = ask(bot, "qto ta o polvilho azedo?")
         assert not starch.handoff and "R$ 12,90" in starch.text, starch.text
+
+
+@pytest.mark.parametrize("message,needs", [
+    ("o leite italac vem na caixa com 12 ne? qto fica 2 caixas", "R$ 117,36"),
+    ("detergente ype na caixa fechada de 24, qto?", "R$ 52,56"),
+    ("ninho lata a caixa vem com 12 latas, qto fica a caixa?", "R$ 245,88"),
+])
+def test_a_pack_whose_product_is_named_before_it_without_a_comma(tmp_path, message, needs):
+    with on_store(tmp_path, "store9") as bot:
+        reply = ask(bot, message).text
+        assert needs in reply, reply

@@ -164,7 +164,12 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
             before += "?"
         before = re.sub(r"[\s,(]*(?:aquel[ea]s?|tipo|sabe)?[\s,(]*$", "", before)    # ", aquelas com 12"
         lead = message[last:m.start()]
-        named = re.search(r"(?:^|[.!?:;]\s*)([^.!?:;,]{3,70}),\s*(?:o|a|aquel[ea]s?)?\s*$", lead)
+        named = re.search(r"(?:^|[.!?:;]\s*)([^.!?:;,]{3,70}),\s*(?:o|a|aquel[ea]s?)?\s*$", lead) or \
+            re.search(r"(?:^|[.!?:;,]\s*)([^.!?:;,]{3,70}?)\s+(?:(?:que\s+)?vem\s+(?:na|em|numa|no)|na|numa|no|em)?\s*$",
+                      lead)     # "o leite italac vem na caixa com 12", "detergente ypê na caixa fechada de 24"
+        if named and re.search(r"^\s*(?:e|se)\b|\b(?:levar|levando|comprar|pegar|pegando|quero|vou|queria)\b",
+                               named.group(1), re.IGNORECASE):
+            named = None        # "e se eu levar a caixa com 12": no product before the pack, the last one
         if named and not re.sub(r"\b\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|litros?)\b|\W", "", before):
             # "carvão brasa, o fardo com 5 sacos de 4kg": the product named before the pack
             lead, before = lead[:named.start(1)], named.group(1) + " " + before
