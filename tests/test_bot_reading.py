@@ -967,3 +967,17 @@ def test_a_pack_whose_product_is_named_before_it_without_a_comma(tmp_path, messa
     with on_store(tmp_path, "store9") as bot:
         reply = ask(bot, message).text
         assert needs in reply, reply
+
+
+def test_more_of_the_held_out_runs_kinds_after_their_one_run(tmp_path):
+    with on_store(tmp_path, "store9") as bot:
+        dom = ask(bot, "so 3 pacote de cafe santa clara de 500, entregam na dom pedro?").text
+        assert "3x Café" in dom and "Dom Pedro" in dom and "domingo" not in dom, dom      # "dom" is no Sunday here
+        meat = ask(bot, "churrasco sabado 2 kg de picanha 3 kg de costela de boi, qto fica?", who="2").text
+        assert "2 kg Picanha" in meat and "3 kg Costela" in meat, meat
+    with on_store(tmp_path / "12", "store12") as bot:
+        fillet = ask(bot, "vcs vendem file de pescada amarela?").text
+        assert fillet.startswith("Não encontrei"), fillet
+    with on_store(tmp_path / "2", "store2") as bot:
+        baskets = ask(bot, "preciso de umas cestas pra firma no fim do ano, vcs fazem? qual a quantidade minima").text
+        assert "cestas básicas" in baskets and "atacado" not in baskets, baskets

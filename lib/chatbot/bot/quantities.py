@@ -286,7 +286,8 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     spelled = text.normalize(w) in COUNT_WORDS                # "dois pacotes de arroz três de feijão"
     after = [text.normalize(x) for x in words[i + 1:i + 4]]
     # "2kg picanha 1kg e meio de linguiça", "... 1kg de dourado": a weight that leads into its product
-    weight = bool(_GLUED.match(text.normalize(w))) and (after[:1] == ["de"] or after[:3] == ["e", "meio", "de"])
+    weight = bool(_GLUED.match(text.normalize(w))) and (after[:1] == ["de"] or after[:3] == ["e", "meio", "de"]) \
+        or w.isdigit() and after[:2] == ["kg", "de"]           # "... 3 kg de costela"
     half = text.normalize(w) in ("meio", "meia") and after[:2] == ["kg", "de"]     # "... meio kg de cebola"
     counted = any(x.isdigit() or text.normalize(x) in COUNT_WORDS | {"meio", "meia"} or _GLUED.match(text.normalize(x))
                   for x in words[start:i - 1])

@@ -135,8 +135,18 @@ class Searcher:
         """``fuzzy``: how many of the words no product has may be read as typos (text.fuzzy_words)."""
         result = self._search(message, limit, drop, fuzzy)
         if result.best is None or not result.best.complete:     # "pão de sal" where the store says "pão francês"
-            return self._store_names(message, drop, limit, fuzzy) or result
+            return self._store_names(message, drop, limit, fuzzy) or self._other_unit(message, drop, limit, fuzzy) \
+                or result
         return result
+
+    def _other_unit(self, message: str, drop: frozenset, limit: int, fuzzy: int) -> Result | None:
+        """"café de 500" read as 500 ml first (a drink's size); as 500 g when that is what finds the product."""
+        for n in re.findall(r"(?<![\d,.])(\d{3})(?![\d,.]|\s*(?:ml|g|kg|l)\b)", message):
+            if f"{n}g" in self._vocab_set:
+                found = self._search(re.sub(rf"(?<![\d,.]){n}(?![\d,.])", f"{n}g", message), limit, drop, fuzzy)
+                if found.best is not None and found.best.complete:
+                    return found
+        return None
 
     def _store_names(self, message: str, drop: frozenset, limit: int, fuzzy: int) -> Result | None:
         """The search with one of the message's names read as another of its group, when that finds

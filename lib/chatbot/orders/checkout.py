@@ -391,6 +391,7 @@ def _edits_of(n: str) -> list[tuple]:
     ("add", words, qty), ("swap", words, words), or ("bad", clause) for a clause read as none."""
     if not n:
         return []
+    corrected = bool(re.match(r"(?:na verdade|na real|na vdd|alias|pensando bem)\b", n))
     n = _KEEP.sub("", _LEAD.sub("", n))       # "na verdade troca a picanha por costela, o carvão deixa"
     n = _AND_HALF.sub(lambda m: f"{Decimal(m.group(1).replace(',', '.')) + Decimal('0.5')} kg", n)
     n = _GRAMS.sub(lambda m: f"{m.group(1)} {Decimal(m.group(2)) / 1000} kg", n)     # not "o café de 500g"
@@ -423,6 +424,8 @@ def _edits_of(n: str) -> list[tuple]:
             out.append(("remove", _name(m.group(1))))
         elif m := R_SET.match(c):
             out.append(("set", m.group(1), m.group(2)))
+        elif (m := R_ADD.match(c)) and corrected and not re.search(r"\bmais\b", c) and len(clauses) == 1:
+            out.append(("set", _name(re.sub(r"^(?:do|da|dos|das)\s+", "", m.group(2))), m.group(1)))   # "na vdd coloca 6"
         elif m := R_ADD.match(c):
             # "põe mais 1 kg de alcatra e 3 kg de linguiça": each amount is an add
             first, *more = _AND_NUM.split(m.group(2))

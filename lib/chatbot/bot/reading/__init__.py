@@ -255,7 +255,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and len(pnorm.split()) > 5 and not set(pnorm.split()) & TELLING_NOT:
             told = piece
             continue
-        if answers and answers[-1].intent == "faq" and len(text.content_words(piece)) <= 1 \
+        if answers and answers[-1].intent == "faq" and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
                 and not _faq(pnorm, kb, words):
             continue          # "qual o mínimo?" right after a policy: the policy says it
         got = _single(piece, pnorm, kb, last, bot, now, words)
@@ -270,7 +270,11 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                     if w in vocab and w not in text.STOPWORDS]
             named = bot.part(" ".join(said) + " " + piece, kb, last) if said else None
             got = named if named is not None and named.topic.get("skus") else got
-        if told and piece is pieces[-1] and (got is None or got.intent in FACTS):
+        named = _faq(text.normalize(told + " " + piece), kb, words, named=True, bot=bot) \
+            if told and piece is pieces[-1] else None
+        if named is not None and (got is None or got.intent != "faq"):
+            got = named        # "preciso de umas cestas pra firma ... qual a quantidade mínima?": the entry told of
+        elif told and piece is pieces[-1] and (got is None or got.intent in FACTS):
             # "queria encomendar um empadão ..., quanto tempo antes preciso avisar?": what was told says
             # which policy is asked
             whole = text.normalize(told + " " + piece)
@@ -362,6 +366,9 @@ def after_list(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read |
 
 
 HANDOFF = ("complaint", "human_request")
+# a detail of the policy just answered ("... vocês fazem? qual a quantidade mínima?", "e quanto tempo antes?")
+FAQ_DETAIL = re.compile(r"^(?:e\s+)?(?:qual|quais|quanto|quantos|quantas|com quanto|precisa)\b.{0,40}"
+                        r"\b(?:minim\w*|tempo|antes|dias|prazo|antecedencia|custa|cobra\w*)\b")
 TOLD_WORDS = 8       # of what was told before a question with no product, the words that may name it
 # words that make a part a question even with no question mark ("qual a taxa de entrega e ...")
 TELLING_NOT = parts.OPENERS - frozenset({"tem", "teria", "tambem", "queria", "gostaria", "faz", "fazem"})

@@ -241,6 +241,8 @@ def delivery_day(norm: str, kb: KB) -> str | None:
     asked = re.search(r"\bentreg\w*|\bdelivery\b|\btrazem\b|\blevam\b|\bmandam\b", norm)
     if not asked or not d.get("available"):
         return None
+    for area in d.get("areas", []):       # "entregam na Dom Pedro?": a neighbourhood, not Sunday
+        norm = norm.replace(text.normalize(area), " ")
     # "se eu pedir sábado, entregam no domingo?": the day of the delivery is the one after the word
     which = slots.day(norm[asked.end():]) or slots.day(norm)
     if which not in fmt.DAY_KEYS:
