@@ -425,7 +425,8 @@ def _edits_of(n: str) -> list[tuple]:
         elif m := R_SET.match(c):
             out.append(("set", m.group(1), m.group(2)))
         elif (m := R_ADD.match(c)) and corrected and not re.search(r"\bmais\b", c) and len(clauses) == 1:
-            out.append(("set", _name(re.sub(r"^(?:do|da|dos|das)\s+", "", m.group(2))), m.group(1)))   # "na vdd coloca 6"
+            # "na vdd coloca 6 do jesus": a correction, the new amount
+            out.append(("set", _name(re.sub(r"^(?:do|da|dos|das)\s+", "", m.group(2))), m.group(1)))
         elif m := R_ADD.match(c):
             # "põe mais 1 kg de alcatra e 3 kg de linguiça": each amount is an add
             first, *more = _AND_NUM.split(m.group(2))

@@ -255,7 +255,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and len(pnorm.split()) > 5 and not set(pnorm.split()) & TELLING_NOT:
             told = piece
             continue
-        if answers and answers[-1].intent == "faq" and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
+        if answers and answers[-1].intent == "faq" \
+                and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
                 and not _faq(pnorm, kb, words):
             continue          # "qual o mínimo?" right after a policy: the policy says it
         got = _single(piece, pnorm, kb, last, bot, now, words)
@@ -295,7 +296,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             continue
         chatter = "?" not in piece and piece is not pieces[-1]
         vague = (got.intent == "faq" and "faq" not in got.topic
-                 or got.intent == "product_price" and (not got.topic.get("skus") or got.text.startswith("Não encontrei")))
+                 or got.intent == "product_price"
+                 and (not got.topic.get("skus") or got.text.startswith("Não encontrei")))
         if chatter and vague:
             continue          # "to organizando o aniversário do meu filho": said, not asked
         if vague and answers and answers[-1].intent == "faq":

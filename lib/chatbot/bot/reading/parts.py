@@ -61,7 +61,8 @@ def _split_on_and(chunk: str) -> list[str]:
 
 # a question about the store after a list, cut off at its comma ("2 kg de tomate, vocês entregam na Aldeota?")
 _STORE_QUESTION = re.compile(r",\s*(?:e\s+)?(?:(?:voces|vcs|vc|voce)\s+)?(?:entregam|entrega|levam|mandam|trazem|"
-                             r"aceitam|aceita|fazem entrega|da (?:pra|para) (?:entregar|mandar|levar))\b", re.IGNORECASE)
+                             r"aceitam|aceita|fazem entrega|da (?:pra|para) (?:entregar|mandar|levar))\b",
+                             re.IGNORECASE)
 
 
 def _split_on_comma(piece: str) -> list[str]:
