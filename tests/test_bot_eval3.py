@@ -36,7 +36,7 @@ from support.quote_check import MONEY, invented_figures
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-SETS = tuple(DATA / f"eval{n}" for n in range(3, 16))
+SETS = tuple(DATA / f"eval{n}" for n in range(3, 17))
 STORES = {name: DATA / name for name in ("store-sample", "store2", "store3", "store4", "store5", "store6", "store7",
                                          "store8", "store9", "store10", "store11", "store12", "store13", "store14",
                                          "store15")}
