@@ -981,3 +981,15 @@ def test_more_of_the_held_out_runs_kinds_after_their_one_run(tmp_path):
     with on_store(tmp_path / "2", "store2") as bot:
         baskets = ask(bot, "preciso de umas cestas pra firma no fim do ano, vcs fazem? qual a quantidade minima").text
         assert "cestas básicas" in baskets and "atacado" not in baskets, baskets
+
+
+def test_the_sixteenth_sets_kinds_after_its_one_run(tmp_path):
+    with on_store(tmp_path, "store15") as bot:
+        each = ask(bot, "queijo coalho, manteiga da terra e nata, qto ta cada um?").text
+        assert "Queijo Coalho" in each and "Manteiga da Terra" in each and "Nata" in each, each
+        ask(bot, "quanto ta o cafe santa clara?", who="2")
+        other = ask(bot, "e o de 250g ta qto?", who="2").text        # that size is of another brand
+        assert "250g" in other and "R$ 9,49" in other, other
+    with on_store(tmp_path / "3", "store3") as bot:
+        cake = ask(bot, "quero uma cuca de doce de leite pro sabado, com quanto tempo tenho q avisar?").text
+        assert "2 dias" in cake, cake

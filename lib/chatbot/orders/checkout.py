@@ -132,6 +132,9 @@ R_DOUBLE_ALL = re.compile(r"^(?:dobra|dobrar|duplica|duplicar)\s+(?:tudo|todos|t
 R_SET_FIRST = re.compile(rf"^(?:faz|faca|fica|ficam|sao|serao|vao ser|(?:poe|bota|coloca|deixa|quero)\s+"
                          rf"(?=so\b|somente\b|apenas\b))\s*(?:so\s+|somente\s+|apenas\s+)?({_NUM})\s*"
                          rf"(?:{_MEASURE}|{_CONTAINER})?\s+(?:de\s+)?(.+)$")
+# "só vou querer 8 de café": only that many
+R_ONLY = re.compile(rf"^so\s+(?:vou querer|quero|vou levar|levo|vou pegar)\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+"
+                    rf"(?:(?:de|do|da)\s+)?(.+)$")
 # "a banana coloca 2 kg": the item first, then the new amount
 R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:(?:coloca|poe|bota|deixa|faz|faca|"
                          rf"muda|passa|aumenta|diminui|baixa|abaixa|sobe|(?:eu\s+)?quero|vai ser|vao ser|pode ser|pode|"
@@ -164,7 +167,7 @@ _AND_HALF = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:kg|quilos?)\s+e\s+(?:meio|meia
 # where an item's name ends and the why or what-for begins ("risca a qboa q eu ainda tenho em casa",
 # "põe mais um leite pra fechar a caixa", "são 6 arroz, esqueci que é pra minha mãe")
 _NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so o resto|eu|esqueci|leva|levo|fica|"
-                       r"ficando|deixa|deixando|minha|meu|minhas|meus|kkk+)\b).*$")
+                       r"ficando|deixa|deixando|minha|meu|minhas|meus|so|mesmo|kkk+)\b).*$")
 _SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?)$")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
@@ -416,6 +419,8 @@ def _edits_of(n: str) -> list[tuple]:
             out.append(("swap", old, new))
         elif m := R_INSTEAD.match(c):
             out.append(("swap", _name(re.sub(rf"^{_NUM}\s+", "", m.group(1))), _name(m.group(2))))
+        elif m := R_ONLY.match(c):
+            out.append(("set", _name(m.group(2)), m.group(1)))
         elif m := R_SET_FIRST.match(c):
             out.append(("set", _name(m.group(2)), m.group(1)))
         elif m := R_SET_AFTER.match(c):

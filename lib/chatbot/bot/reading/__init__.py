@@ -267,13 +267,18 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and not got.topic.get("skus"):
             # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was said before
             vocab = set(bot.searcher.vocab())
-            said = [w for w in text.normalize(earlier).split()[-TOLD_WORDS:]
-                    if w in vocab and w not in text.STOPWORDS]
-            named = bot.part(" ".join(said) + " " + piece, kb, last) if said else None
+            toks = text.normalize(earlier).split()
+            for said in ([w for w in toks[-TOLD_WORDS:] if w in vocab and w not in text.STOPWORDS],
+                         [w for w in toks if w in vocab and w not in text.STOPWORDS][-3:]):   # the goods named last
+                named = bot.part(" ".join(said) + " " + piece, kb, last) if said else None
+                if named is not None and named.topic.get("skus"):
+                    break
             got = named if named is not None and named.topic.get("skus") else got
-        named = _faq(text.normalize(told + " " + piece), kb, words, named=True, bot=bot) \
-            if told and piece is pieces[-1] else None
-        if named is not None and (got is None or got.intent != "faq"):
+        named = _faq(text.normalize(earlier + " " + piece), kb, words, named=True, bot=bot) \
+            if earlier and piece is pieces[-1] else None
+        entry = named.topic.get("faq") if named else None
+        other = got is None or got.intent != "faq" or got.topic.get("faq") != entry
+        if named is not None and other and not (answers and answers[-1].text == named.text):
             got = named        # "preciso de umas cestas pra firma ... qual a quantidade mínima?": the entry told of
         elif told and piece is pieces[-1] and (got is None or got.intent in FACTS):
             # "queria encomendar um empadão ..., quanto tempo antes preciso avisar?": what was told says
@@ -319,7 +324,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
 # the words of a part that only asks the price of what the part before it named ("... ne? quanto tá o fardo")
 PRICE_ONLY = frozenset("quanto qto quantos fica ficaria sai saem ta esta custa custam valor preco total da dar vai "
                        "o a os as e tudo isso entao ai me diz diga manda passa fechado fechada inteiro inteira "
-                       "completo completa".split())
+                       "completo completa cada um uma kg quilo litro unidade de do da".split())
 
 
 # how a part that only adds a detail to the question before it starts ("abrem cedo? tipo umas 8 da manhã")
@@ -343,7 +348,8 @@ def _joined_price_asks(pieces: list[str], words) -> list[str]:
         detail = slot and (DETAIL.match(norm) and len(said) <= 6
                            or "?" not in piece and len(said) <= 10 and bool(out) and "?" in out[-1])
         if out and said and (detail or EXAMPLES.search(norm) or len(said) <= 3 and set(said) <= ONLY_ASKS
-                             or all(w in PRICE_ONLY or w in words.packs for w in said)):
+                             or all(w in PRICE_ONLY or w in words.packs for w in said)
+                             and ("?" in out[-1] or any(c.isdigit() for c in out[-1]) or len(out[-1].split()) <= 8)):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)
@@ -478,6 +484,10 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     kind. Said so, with the variants it has, never another variant's price as the one asked."""
     if not ASKS_PRODUCT.search(norm):
         return None
+    named = [p for p in re.split(r",|\s(?:e|ou)\s", piece) if p.strip()]
+    if len(named) >= 2 and sum(bool((b := bot.searcher.search(text.normalize(p)).best) and b.complete)
+                               for p in named) >= 2:
+        return None          # "queijo coalho, manteiga da terra e nata, quanto tá cada?": several, each priced
     res = bot.searcher.search(norm)
     complete = [m for m in res.matches if m.complete]
     if complete and all(_without(m) for m in complete):
@@ -705,6 +715,9 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
     query = " ".join(kind + brand + asked)
     res = bot.searcher.search(query)
     full = [m for m in res.matches if m.complete and set(map(text.stem, asked)) <= set(text.stems(m.product.name))]
+    if not full:          # "e o de 250g?" where that size is of another brand: that one, named by its brand
+        res = bot.searcher.search(" ".join(kind + asked))
+        full = [m for m in res.matches if m.complete and set(map(text.stem, asked)) <= set(text.stems(m.product.name))]
     if full:
         return Read(product_replies.detail(full[0].product), "product_price", {"skus": [full[0].product.sku]})
     same = [m.product for m in res.matches if m.covered and not set(m.missing) - set(asked)]
@@ -731,7 +744,8 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     said = _folded(norm)
     # a topic weighs the words of the message its phrases say ("fila expressa", "pouca coisa": 4;
     # "mercadoria de volta" outweighs "quantos dias")
-    topics = {t: n for t, phrases in words.paraphrases.items() if (n := _said_words(said, phrases))}
+    topics = {t: n * (0.5 if t in GENERIC_TOPICS else 1)
+              for t, phrases in words.paraphrases.items() if (n := _said_words(said, phrases))}
     if not topics:
         return None
     # the section of a product named: "mussarela fatiadinha" asks the entry about the deli ("frios")
@@ -747,6 +761,10 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     if best is None or named and not in_question:
         return None
     return Read(kb.faq[best][1], "faq", {"faq": best})
+
+
+# topics every kind of order shares ("quanto tempo antes?"): they weigh half beside the thing ordered
+GENERIC_TOPICS = frozenset({"encomenda"})
 
 
 def _said_words(said: tuple[str, ...], phrases) -> int:
