@@ -993,3 +993,17 @@ def test_the_sixteenth_sets_kinds_after_its_one_run(tmp_path):
     with on_store(tmp_path / "3", "store3") as bot:
         cake = ask(bot, "quero uma cuca de doce de leite pro sabado, com quanto tempo tenho q avisar?").text
         assert "2 dias" in cake, cake
+
+
+def test_the_seventeenth_sets_kinds_after_its_one_run(tmp_path):
+    with on_store(tmp_path, "store4") as bot:
+        smell = ask(bot, "a costela que comprei ontem tava com um cheiro muito estranho, tive que jogar fora")
+        assert smell.handoff, smell.text
+        grind = ask(bot, "comprei uma peça de patinho ai, o açougue moe pra mim? cobra?", who="2").text
+        assert "sem custo" in grind, grind
+        baskets = ask(bot, "minha empresa quer dar cesta basica pros funcionarios, vcs fazem? tem quantidade minima?",
+                      who="3").text
+        assert "10 cestas" in baskets, baskets
+    with on_store(tmp_path / "16", "store16") as bot:
+        card = ask(bot, "vcs tem um cartao de credito proprio do supermercado? quanto tempo da pra pagar").text
+        assert "40 dias" in card, card

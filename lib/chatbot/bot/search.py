@@ -123,6 +123,8 @@ class Searcher:
         for w in text.content_words(ASKING.sub(" ", text.normalize(message))):
             if w.isdigit() and len(w) >= 3:       # "fruki 600", "amstel 350": a size said without its unit
                 w = next((w + u for u in ("ml", "g") if w + u in self._vocab_set), w)
+            if w in ("litro", "litrao") and "1l" in self._vocab_set and w not in self._vocab_set:
+                w = "1l"                         # "cajuína de litro", "litrão": the 1 L one
             if w in NOT_PRODUCT or w in drop or w.replace(",", "").replace(".", "").isdigit():
                 continue
             if len(w) <= 2 and w not in self._vocab_set:      # "po" (pó) is a word of the catalog

@@ -213,7 +213,8 @@ def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
     # "a caixa de leite com 12", "o fardo de água com 12": one of them
     count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez|a|o)"
     # no count is one: "caixa do óleo c/ 20 garrafas quanto fica", "display de sabonete (12 unidades)"
-    head = re.compile(rf"(?:\b{count}\s+)?\b(?:{words})\b(?:\s+(?:fechad[oa]s?|grandes?|pequen[oa]s?))?", re.IGNORECASE)
+    head = re.compile(rf"(?:\b{count}\s+)?\b(?:{words})\b(?:\s+(?:fechad[oa]s?|grandes?|pequen[oa]s?|lacrad[oa]s?|"
+                      rf"de papel[aã]o))?", re.IGNORECASE)
     # how many each holds: "com 12", "de 6", "(vem 6 em cada)", "(fardo com 12)", "12 latas"; not a size
     not_size = r"(?!\d|[.,]\d|\s?(?:ml|l|g|kg|litros?|lts?|quilos?)\b)"
     inner = re.compile(rf"\(?\s*(?:aquel[ea]s?\s+(?:que\s+)?)?(?:cada\s+(?:um|uma|{words})\s+|cada\s+)?"
@@ -755,7 +756,7 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
         qw, aw = text.normalize(q).split(), text.normalize(a).split()
         asks = {t: _has(qw, t, words) for t in topics}
         score = sum(n * (2 * asks[t] + _has(aw, t, words)) for t, n in topics.items())
-        score += 2 * max(topics.values()) * len(sections_named & set(_folded(" ".join(qw))))
+        score += 0.5 * len(sections_named & set(_folded(" ".join(qw))))        # a tie-breaker, no more
         if score > best_score:
             best, best_score, in_question = i, score, any(asks.values())
     if best is None or named and not in_question:
