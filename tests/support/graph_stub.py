@@ -191,9 +191,9 @@ class GraphStub(LoopbackServer):
             with self.lock:
                 self.downloads.append(u["media_id"])
         elif mode == "ok":
-            self._reply(h, 200, data, "application/octet-stream")
-            with self.lock:
+            with self.lock:          # counted before the body goes out: the client may finish first
                 self.downloads.append(u["media_id"])
+            self._reply(h, 200, data, "application/octet-stream")
         elif mode == "more":
             self._reply(h, 200, data, "application/octet-stream")
         elif mode == "cut":
