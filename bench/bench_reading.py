@@ -47,7 +47,8 @@ PYTHON = MAIN / ".venv" / "bin" / "python"
 BASE_REV = "1d01be7"
 SETS = ("teststore/eval_ptbr.jsonl", "eval3/tune.jsonl", "eval3/heldout.jsonl", "eval4/tune.jsonl",
         "eval4/heldout.jsonl") + tuple(f"eval{n}/heldout.jsonl" for n in range(5, 10)) \
-    + ("eval11/tune.jsonl", "eval12/tune.jsonl")
+    + ("eval10/heldout.jsonl", "eval11/tune.jsonl", "eval12/tune.jsonl", "eval13/heldout.jsonl", "eval14/tune.jsonl",
+       "eval15/tune.jsonl", "eval16/heldout.jsonl", "eval17/heldout.jsonl")
 # Wednesday 2026-12-02, 10:00 in the stores' zone (UTC-3), as tests/test_bot_eval3.py.
 WEDNESDAY_10H = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
 TARGET_MS = 50.0
