@@ -36,10 +36,10 @@ from support.quote_check import MONEY, invented_figures
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-SETS = tuple(DATA / f"eval{n}" for n in range(3, 18))
+SETS = tuple(DATA / f"eval{n}" for n in range(3, 19))
 STORES = {name: DATA / name for name in ("store-sample", "store2", "store3", "store4", "store5", "store6", "store7",
                                          "store8", "store9", "store10", "store11", "store12", "store13", "store14",
-                                         "store15", "store16")}
+                                         "store15", "store16", "store17")}
 # Wednesday 2026-12-02, 10:00 in the stores' zone (UTC-3): a weekday morning, before any cut-off.
 WEDNESDAY_10H = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
 TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-heldout": 0.90,
