@@ -46,7 +46,7 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval5-heldout": 0.96, "eval6-heldout": 0.97, "eval7-heldout": 0.97, "eval8-heldout": 0.97,
           "eval9-heldout": 0.96, "eval10-heldout": 0.92, "eval11-tune": 0.96, "eval12-tune": 0.96,
           "eval13-heldout": 0.91, "eval14-tune": 0.95, "eval15-tune": 0.93, "eval16-heldout": 0.91,
-          "eval17-heldout": 0.88, "eval18-heldout": 0.86}
+          "eval17-heldout": 0.88, "eval18-heldout": 0.89}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
 INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
 WRONG_SIM_ALLOWED: dict[str, int] = {}

@@ -1007,3 +1007,9 @@ def test_the_seventeenth_sets_kinds_after_its_one_run(tmp_path):
     with on_store(tmp_path / "16", "store16") as bot:
         card = ask(bot, "vcs tem um cartao de credito proprio do supermercado? quanto tempo da pra pagar").text
         assert "40 dias" in card, card
+
+
+def test_a_heading_before_a_list_is_no_item(tmp_path):
+    with on_store(tmp_path, "store17") as bot:
+        reply = ask(bot, "limpeza: 1 omo 1,6, 3 detergente ype. qto da?").text
+        assert "3x Detergente" in reply and "4x Detergente" not in reply, reply

@@ -124,6 +124,10 @@ CONVERSATIONS = {
     "a reason after the item that starts with whose it is; what is left said after 'deixa'": [
         ((Q, LIST), ()), ("tira o sabão, minha mulher já comprou kkk", ("Tirei Sabão em Pó",)),
         ("tira 1 leite, deixa só 2", ("agora 2x",))],
+    "less, then what is left; a reason said after; a correction that says what it is": [
+        ((Q, LIST), ()), ("tira 1 leite, fica só 2", ("agora 2x",)),
+        ("tira o café, ficou caro kkk qto fica", ("Tirei Café Torrado 250g",)),
+        ("errei, arroz é só 1, refaz a conta pfv", ("agora 1x",))],
     "remove everything": [((Q, LIST), ()), ("pode tirar tudo", ("Tirei tudo", "carrinho ficou vazio")),
                           ("confirmar", ("ainda não tem um carrinho",))],
     "combined edits": [

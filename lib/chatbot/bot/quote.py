@@ -12,6 +12,8 @@ to (``unit_price``), and nothing else is computed.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -125,9 +127,11 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         return None
     quote, counted, priced = Quote(), 0, 0
     wanted: dict[str, tuple[Product, Decimal]] = {}     # sku -> (product, quantity), in order of mention
+    # "limpeza: 1 omo, 3 detergente", "pro tropeiro de sábado: ...": a heading, not an item
+    headings = {h.strip().lower() for h in re.findall(r"(?:^|\n)([^:\n]{1,40}):", message)}
     for item in items:
         words = [w for w in item.words if w not in FILLER and w not in text.STOPWORDS]
-        if not words:
+        if not words or item.amount is None and item.raw.strip().lower() in headings:
             continue
         p = (alias_map or {}).get(" ".join(item.words))    # "leite moça": "moça" is no search word
         if p is None:

@@ -151,7 +151,8 @@ R_INSTEAD = re.compile(r"^(?:em vez|ao inves|no lugar) d[eoa]s?\s+(.+?)\s+(?:me 
 # "o vinho é o branco, o niágara": the item is another of its kind
 R_IS_OTHER = re.compile(rf"^{_ART}(.+?)\s+(?:e|eh)\s+(?:o|a|os|as)\s+([a-z].*)$")
 # "a picanha é só 1,5 kg": a new amount said as what the item is
-R_IS = re.compile(rf"^{_ART}(.+?)\s+(?:e|sao|fica|ficam|vai ser|vao ser)\s+(?:so|somente|apenas)?\s*({_NUM})"
+R_IS = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:e|sao|fica|ficam|vai ser|vao ser)\s+"
+                  rf"(?:so|somente|apenas)?\s*({_NUM})"
                   rf"\s*(?:{_MEASURE})?$")
 # "tira 1 kg da linguiça", "tira 2 do arroz": less of it, not all of it
 R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:{_MEASURE})?\s+"
@@ -159,7 +160,8 @@ R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:{_MEASUR
 # "... e 3 kg de linguiça" after an add: one more add with the same verb
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
-_LEAD = re.compile(r"^(?:(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|pensando bem|melhor|hmm+|hm+|hum+|entao|"
+_LEAD = re.compile(r"^(?:(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|errei|pensando bem|melhor|hmm+|hm+|hum+|"
+                   r"entao|"
                    r"olha|dai|ai)\s+)+")
 # amounts said in grams or with a half, written as kilos for the patterns below ("pra 800g", "3 kg e meio")
 _GRAMS = re.compile(r"\b(pra|para|faz|fica|so|quero|coloca|poe|bota|deixa|mais)\s+(\d{2,4})\s*(?:g|gr|grs|gramas)\b")
@@ -167,7 +169,7 @@ _AND_HALF = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:kg|quilos?)\s+e\s+(?:meio|meia
 # where an item's name ends and the why or what-for begins ("risca a qboa q eu ainda tenho em casa",
 # "põe mais um leite pra fechar a caixa", "são 6 arroz, esqueci que é pra minha mãe")
 _NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so o resto|eu|esqueci|leva|levo|fica|"
-                       r"ficando|deixa|deixando|minha|meu|minhas|meus|so|mesmo|kkk+)\b).*$")
+                       r"ficando|ficou|deixa|deixando|minha|meu|minhas|meus|so|mesmo|qto|quanto|kkk+)\b).*$")
 _SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?)$")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
@@ -399,6 +401,7 @@ def _edits_of(n: str) -> list[tuple]:
     n = _AND_HALF.sub(lambda m: f"{Decimal(m.group(1).replace(',', '.')) + Decimal('0.5')} kg", n)
     n = _GRAMS.sub(lambda m: f"{m.group(1)} {Decimal(m.group(2)) / 1000} kg", n)     # not "o café de 500g"
     n = re.sub(r"^(?:pode|por favor|favor|ai|entao|e)\s+", "", n)
+    n = re.sub(r"\s+(?:refaz a conta|refaz|recalcula|me passa o total|qto fica|quanto fica)(?=\s+\w+$|$)", "", n)
     n = re.sub(r"\s+(?:por favor|pfv|pf|entao)$", "", n)
     clauses = [c for c in SPLIT.split(n) if c]
     out = []
@@ -455,7 +458,8 @@ def _edits_of(n: str) -> list[tuple]:
 
 def _name(words: str) -> str:
     """An item's name without the reason or purpose said after it."""
-    return _NAME_END.sub("", words).strip() or words
+    name = re.sub(r"\s+(?:e|sao|fica|ficam)$", "", _NAME_END.sub("", words).strip())   # "o polvilho é só 1"
+    return name or words
 
 
 def read_qty(raw: str) -> tuple[Decimal | None, str | None]:
