@@ -56,14 +56,18 @@ def asks_whether(message: str) -> bool:
     return bool(_WHETHER.search(text.normalize(message)))
 
 
+def promo_line(p: knowledge.Product) -> str:
+    """"• *Picanha kg* (Açougue da Casa): de R$ 79,90 por R$ 69,90 o kg": one line of a list of promotions."""
+    return (f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: de {fmt.money(p.price)} por "
+            f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}").rstrip()
+
+
 def promotions(category: str, conn, whether: bool = False) -> tuple[str, list[str]]:
     items = knowledge.products(conn, "category = ?", (category,), limit=500)
     promos = sorted((p for p in items if p.promo_price), key=lambda p: (p.promo_price / p.price, p.id))
     if promos:
         shown = promos[:MAX_SHOWN]
-        out = f"🔥 {'Sim! ' if whether else ''}Promoções em *{category}*:\n" + "\n".join(
-            f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: de {fmt.money(p.price)} por "
-            f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}".rstrip() for p in shown)
+        out = f"🔥 {'Sim! ' if whether else ''}Promoções em *{category}*:\n" + "\n".join(promo_line(p) for p in shown)
         if len(promos) > len(shown):
             out += f"\n…e mais {len(promos) - len(shown)} em promoção nessa seção."
         return out, [p.sku for p in shown]

@@ -473,8 +473,8 @@ def _installments_of_last(norm: str, kb, last: dict | None, bot) -> Read | None:
     products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
     if not products:
         return None
-    price, _ = quote.unit_price(products[0], quote.Decimal(1))
-    answer = checks.installments(f"{norm} compra de {fmt.money(price).replace('R$ ', 'rs ')}", kb)
+    price, _ = quote.unit_price(products[0], Decimal(1))
+    answer = checks.installments(norm, kb, price)
     return Read(answer, "payment", {}) if answer else None
 
 
@@ -699,8 +699,9 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
     if not last or last.get("intent") not in PRODUCT_INTENTS or not last.get("skus"):
         return None
     vocab = set(bot.searcher.vocab())
+    said = norm.split()
     toks = [next((t + u for u in ("g", "ml", "kg", "l") if t + u in vocab), t)      # "e o de 500?": the 500g
-            if t.isdigit() and k and norm.split()[k - 1] == "de" else t for k, t in enumerate(norm.split())]
+            if t.isdigit() and k and said[k - 1] == "de" else t for k, t in enumerate(said)]
     asked = [t for t in toks if SIZE.match(t) or text.stem(t) in words.variants]
     if not asked or len(toks) > 6 or not toks or toks[0] != "e":
         return None
@@ -713,12 +714,13 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
         return None          # "e a skol lata?" after the Heineken: another product, asked afresh
     kind = [t for t in text.normalize(p.name).split() if not SIZE.match(t)][:1]      # its head word
     brand = text.normalize(p.brand).split()
-    query = " ".join(kind + brand + asked)
-    res = bot.searcher.search(query)
-    full = [m for m in res.matches if m.complete and set(map(text.stem, asked)) <= set(text.stems(m.product.name))]
-    if not full:          # "e o de 250g?" where that size is of another brand: that one, named by its brand
-        res = bot.searcher.search(" ".join(kind + asked))
-        full = [m for m in res.matches if m.complete and set(map(text.stem, asked)) <= set(text.stems(m.product.name))]
+    # that product's kind and brand in the size asked; else ("e o de 250g?" of another brand) any brand's
+    for query in (kind + brand + asked, kind + asked):
+        res = bot.searcher.search(" ".join(query))
+        full = [m for m in res.matches
+                if m.complete and set(map(text.stem, asked)) <= set(text.stems(m.product.name))]
+        if full:
+            break
     if full:
         return Read(product_replies.detail(full[0].product), "product_price", {"skus": [full[0].product.sku]})
     same = [m.product for m in res.matches if m.covered and not set(m.missing) - set(asked)]
@@ -838,7 +840,7 @@ def _promotions(norm: str, bot, words) -> Read | None:
             bodies.append(body)
             skus += shown
         return Read("\n\n".join(bodies), "promotions", {"skus": skus[:20]})
-    occasion = next((o for o in words.occasions if o in norm and text.has_phrase(norm, o)), None)
+    occasion = occasion_said
     if occasion is None:
         return _promotions_of_goods(norm, bot, known, found)
     goods = words.occasions[occasion]
@@ -848,8 +850,7 @@ def _promotions(norm: str, bot, words) -> Read | None:
     if not promos:
         return Read(f"No momento não temos promoções para {place}. 😕 Posso ver o preço de algum produto?",
                     "promotions", {})
-    lines = [f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: de {fmt.money(p.price)} por "
-             f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}".rstrip() for p in promos[:MAX_OCCASION]]
+    lines = [sections.promo_line(p) for p in promos[:MAX_OCCASION]]
     return Read(f"🔥 Promoções para {place}:\n" + "\n".join(lines), "promotions",
                 {"skus": [p.sku for p in promos[:MAX_OCCASION]]})
 
@@ -882,8 +883,7 @@ def _promotions_of_goods(norm: str, bot, known: dict, sections_named: list[str])
                   or set(goods) & set(text.content_words(text.normalize(f"{p.name} {' '.join(p.aliases)}")))]
     if not promos or len(promos) < 2 and len(goods) + len(sections_named) < 2 and len(complete) < 3:
         return None
-    lines = [f"• *{p.name}*{f' ({p.brand})' if p.brand else ''}: de {fmt.money(p.price)} por "
-             f"{fmt.money(p.promo_price)} {fmt.per_unit(p.unit)}".rstrip() for p in promos[:MAX_OCCASION]]
+    lines = [sections.promo_line(p) for p in promos[:MAX_OCCASION]]
     return Read("🔥 Em promoção:\n" + "\n".join(lines), "promotions", {"skus": [p.sku for p in promos[:MAX_OCCASION]]})
 
 

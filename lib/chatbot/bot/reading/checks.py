@@ -51,9 +51,10 @@ def money_text(value: Decimal) -> str:
 
 # -- payment ------------------------------------------------------------------------
 
-def installments(norm: str, kb: KB) -> str | None:
-    """"Se eu gastar 300 dá pra parcelar?": the amount against the installment threshold."""
-    amount = slots.money(norm)
+def installments(norm: str, kb: KB, price: Decimal | None = None) -> str | None:
+    """"Se eu gastar 300 dá pra parcelar?": the amount against the installment threshold; ``price``:
+    the amount the conversation gave when the message names none ("dá pra parcelar?" after a price)."""
+    amount = slots.money(norm) if price is None else price
     if amount is None or not INSTALLMENT.search(norm):
         return None
     rule = kb.payment.get("installments", "")
