@@ -1013,3 +1013,36 @@ def test_a_heading_before_a_list_is_no_item(tmp_path):
     with on_store(tmp_path, "store17") as bot:
         reply = ask(bot, "limpeza: 1 omo 1,6, 3 detergente ype. qto da?").text
         assert "3x Detergente" in reply and "4x Detergente" not in reply, reply
+
+
+@pytest.mark.parametrize("store,message,needs", [
+    ("store15", "a peixaria descasca o camarão se eu comprar ai? quanto é?", "R$ 5,00"),
+    ("store15", "o pessoal deixa a carne de sol em bife pra mim? demora?", "30 minutos"),
+    ("store14", "a sopa paraguaia grande vcs preparam? rende quanto?", "2 kg"),
+    ("store14", "se eu levar charque vcs deixam no ponto pro carreteiro? cobra?", "sem custo"),
+])
+def test_a_service_asked_of_goods_an_faq_entry_names_is_that_entry(tmp_path, store, message, needs):
+    with on_store(tmp_path, store) as bot:
+        reply = ask(bot, message).text
+        assert needs in reply, reply
+
+
+def test_a_service_entry_is_not_the_answer_to_a_price_or_a_kind_it_does_not_name(tmp_path):
+    with on_store(tmp_path, "store15") as bot:
+        price = ask(bot, "quanto ta o kg do camarão?").text
+        assert "R$ 5,00" not in price and "o kg" in price, price
+    with on_store(tmp_path / "8", "store8") as bot:
+        kind = ask(bot, "vcs fazem cuca de chocolate?").text
+        assert not kind.startswith("Sim"), kind
+
+
+def test_goods_asked_about_in_words_no_product_has_is_the_entry_that_names_them(tmp_path):
+    with on_store(tmp_path, "store12") as bot:
+        heat = ask(bot, "a polpa de jucara de vcs é tratada contra aquela doença do barbeiro? fico preocupada").text
+        # the entry, and nothing for the feeling said after the question ("fico" is not where the store is)
+        assert "pasteurizada" in heat and "Av. dos Holandeses" not in heat, heat
+        both = ask(bot, "qto ta a jucara? e o endereço", who="2").text
+        assert "R$ 21,90" in both and "Av. dos Holandeses" in both, both
+    with on_store(tmp_path / "15", "store15") as bot:
+        goat = ask(bot, "tem carne de bode? qto o kg? quero fazer guisado").text
+        assert "R$ 42,90" in goat and "carne de sol" not in goat, goat

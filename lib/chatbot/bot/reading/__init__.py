@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .. import cues, fmt, intents, knowledge, notsold, product_replies, quantities, quote, search, sections, text
+from .. import cues, fmt, intents, knowledge, notsold, product_replies, quantities, quote, retrieval, search, sections, text
 from . import checks, parts, slots
 from . import vocab as vocab_mod
 
@@ -301,6 +301,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             greeting |= got.intent == "greeting"
             continue
         chatter = "?" not in piece and piece is not pieces[-1]
+        if answers and "?" not in piece and len(pnorm.split()) <= 3 and got.intent in FACTS \
+                and not set(pnorm.split()) & (parts.OPENERS | set(text.normalize(retrieval.FACT_WORDS[got.intent]).split())):
+            continue          # "... é tratada? fico preocupada": a feeling after the question, not a question
         vague = (got.intent == "faq" and "faq" not in got.topic
                  or got.intent == "product_price"
                  and (not got.topic.get("skus") or got.text.startswith("Não encontrei")))
@@ -460,6 +463,7 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
             day = slots.day(norm) if intent == "hours" else None
             return Read(answer, intent, {"days": [day]} if day in fmt.DAY_NAMES else {})
     return (_quote_edit(norm, last) or _follow_up(rewritten, last, bot) or _hours_follow_up(norm, kb, last, bot)
+            or _faq_of_goods(norm, kb, words, bot, asks="?" in piece)
             or _faq_other_kind(norm, kb, bot, words)
             or _other_variant(norm, last, bot, words)
             or _faq(norm, kb, words, bot=bot) or _promotions(norm, bot, words) or _variant(piece, norm, bot, words))
@@ -764,6 +768,65 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     if best is None or named and not in_question:
         return None
     return Read(kb.faq[best][1], "faq", {"faq": best})
+
+
+def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
+    """An FAQ entry about goods the store prepares or a service on them, asked in other words: the message
+    names what the entry's question names ("sopa paraguaia", "camarão", "pinhão") and asks a service of it
+    ("tiram a casca?", "vocês deixam pronto?", "com quanto tempo antes?", "cobra?"), not only its price;
+    or asks, not its price, about something no product is ("a juçara passa por tratamento de calor?")."""
+    if not kb.faq:
+        return None
+    said = norm.split()
+    asked_price = PRICE_WORDS.search(norm) is not None
+    goods: set[str] | None = None          # with no service asked, the entry must name goods the message names
+    if not set(said) & words.services:
+        vocab = set(bot.searcher.vocab())
+        beside = [w for w in said if len(w) > 3 and w not in text.STOPWORDS and w not in retrieval.STOP
+                  and text.stem(w) not in vocab]
+        if asked_price or PROMO_WORDS.search(norm) or len(beside) < OTHER_WORDS \
+                or not (asks or said[0] in parts.QUESTION_OPENERS):
+            return None
+        goods = {_folded(w)[0] for w in said if text.stem(w) in vocab and w not in text.STOPWORDS}
+    stems = {_folded(w)[0] for w in said if w not in text.STOPWORDS and len(w) > 2}
+    ranked = []
+    for i, (q, a) in enumerate(kb.faq):
+        anchors = _anchors(q)
+        hit = anchors & stems
+        if not hit or asked_price and "R$" not in a \
+                or goods is not None and not (hit & goods and goods <= anchors | _told(a)):
+            continue
+        told = _told(a) - anchors
+        if {t for t in said if text.stem(t) in words.variants} - set(text.normalize(f"{q} {a}").split()):
+            continue           # "vocês fazem cuca de chocolate?": a kind the entry does not name
+        ranked.append((2 * len(hit) + len(told & stems - words.services), i))
+    ranked.sort(reverse=True)
+    if not ranked or len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+        return None
+    best = ranked[0][1]
+    return Read(kb.faq[best][1], "faq", {"faq": best})
+
+
+@functools.lru_cache(maxsize=1024)
+def _told(answer: str) -> frozenset[str]:
+    return frozenset(_folded(w)[0] for w in text.normalize(answer).split())
+
+
+@functools.lru_cache(maxsize=1024)
+def _anchors(question: str) -> frozenset[str]:
+    """What an FAQ question is about: its words that are neither common nor a service asked of it."""
+    words = vocab_mod.load()
+    return frozenset(_folded(w)[0] for w in text.normalize(question).split()
+                     if len(w) > 2 and w not in text.STOPWORDS and w not in words.services
+                     and w not in GENERIC_FAQ_WORDS)
+
+
+# words of a message beside the goods it names that say it asks something other than the goods themselves
+OTHER_WORDS = 3
+# words of FAQ questions that say what is asked, not about what ("Vocês aceitam ...?", "Como funciona ...?")
+GENERIC_FAQ_WORDS = frozenset("voces loja mercado clientes cliente aceitam aceita funciona funcionam vendem vende "
+                              "tem podem posso pode produto produtos compra compras fazem faz existe existem "
+                              "oferecem oferece algum alguma".split())
 
 
 # topics every kind of order shares ("quanto tempo antes?"): they weigh half beside the thing ordered

@@ -25,6 +25,7 @@ class Vocab:
     purposes: tuple[str, ...]
     variants: frozenset[str]
     not_variant: frozenset[str]
+    services: frozenset[str]
 
     def brand_of(self, norm: str) -> tuple[str, str] | None:
         """The first payment brand named in a normalized text: (kind, brand)."""
@@ -51,4 +52,5 @@ def load() -> Vocab:
                  not_complaint=phrases(data["not_complaint"]["phrases"]),
                  purposes=phrases(data["purposes"]["words"]),
                  variants=frozenset(text.stem(w) for w in phrases(data["variants"]["words"])),
-                 not_variant=frozenset(text.stem(w) for w in phrases(data["not_variant"]["words"])))
+                 not_variant=frozenset(text.stem(w) for w in phrases(data["not_variant"]["words"])),
+                 services=frozenset(phrases(data["services"]["words"])))
