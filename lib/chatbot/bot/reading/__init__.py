@@ -37,7 +37,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .. import cues, fmt, intents, knowledge, notsold, product_replies, quantities, quote, retrieval, search, sections, text
+from .. import (cues, fmt, intents, knowledge, notsold, product_replies, quantities, quote, retrieval, search, sections,
+               text)
 from . import checks, parts, slots
 from . import vocab as vocab_mod
 
@@ -302,7 +303,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             continue
         chatter = "?" not in piece and piece is not pieces[-1]
         if answers and "?" not in piece and len(pnorm.split()) <= 3 and got.intent in FACTS \
-                and not set(pnorm.split()) & (parts.OPENERS | set(text.normalize(retrieval.FACT_WORDS[got.intent]).split())):
+                and not set(pnorm.split()) & (parts.OPENERS | _fact_words(got.intent)):
             continue          # "... é tratada? fico preocupada": a feeling after the question, not a question
         vague = (got.intent == "faq" and "faq" not in got.topic
                  or got.intent == "product_price"
@@ -386,6 +387,12 @@ TOLD_WORDS = 8       # of what was told before a question with no product, the w
 TELLING_NOT = parts.OPENERS - frozenset({"tem", "teria", "tambem", "queria", "gostaria", "faz", "fazem"})
 MONEY = re.compile(r"R\$\s*\d[\d.]*,\d{2}")
 FACTS = intents.FACT_INTENTS
+
+
+@functools.lru_cache(maxsize=8)
+def _fact_words(intent: str) -> frozenset[str]:
+    """The words customers ask a kind of store fact with ("endereço", "horário"), normalized."""
+    return frozenset(text.normalize(retrieval.FACT_WORDS.get(intent, "")).split())
 
 
 def _said_already(got: Read, answers: list[Read]) -> bool:
