@@ -1046,3 +1046,39 @@ def test_goods_asked_about_in_words_no_product_has_is_the_entry_that_names_them(
     with on_store(tmp_path / "15", "store15") as bot:
         goat = ask(bot, "tem carne de bode? qto o kg? quero fazer guisado").text
         assert "R$ 42,90" in goat and "carne de sol" not in goat, goat
+
+
+def test_counts_said_after_the_goods_and_um_opening_an_item(sample_bot):
+    after = ask(sample_bot, "anota ai: detergente 4, sabonete 3 e oleo 2, macarrao dois").text
+    assert all(s in after for s in ("4x Detergente", "3x Sabonete", "2x Óleo", "2x Macarrão")), after
+    assert "Não encontrei" not in after, after
+    spoken = ask(sample_bot, "me ve dois feijao um acucar e tres leite", who="2").text
+    assert all(s in spoken for s in ("2x Feijão", "1x Açúcar", "3x Leite")), spoken
+    # a number for whom the list is, not a count of goods
+    heading = ask(sample_bot, "janta pra 2: 1 macarrao e 1 oleo", who="3").text
+    assert "2x" not in heading and "1x Macarrão" in heading, heading
+
+
+def test_a_price_of_a_kind_an_entry_prepares_another_kind_of_is_the_product_and_com_quanto_is_one_question(tmp_path):
+    with on_store(tmp_path, "store18") as bot:
+        black = ask(bot, "quanto ta o feijao preto?").text
+        assert black.startswith("Não encontrei") and "encomenda" not in black, black
+        kit = ask(bot, "o kit do caruru de setembro eu preciso encomendar com quanto tempo de antecedencia?",
+                  who="2").text
+        assert "5 dias" in kit, kit
+
+
+def test_where_the_customer_lives_said_before_the_question(tmp_path):
+    with on_store(tmp_path, "store18") as bot:
+        far = ask(bot, "moro em itapua perto do farol, chega entrega de vcs aqui?").text
+        assert far.startswith("Infelizmente") and "itapua" in far.lower(), far
+        near = ask(bot, "moro na pituba, vcs entregam aqui?", who="2").text
+        assert near.startswith("Sim") and "Pituba" in near, near
+
+
+def test_packs_a_bag_holds_and_the_size_of_each_said_after(tmp_path):
+    with on_store(tmp_path, "store18") as bot:
+        bag = ask(bot, "1 saco de farinha copioba, aquele q vem 10 pacotes de 1kg, sai a quanto?").text
+        assert "10x Farinha" in bag and "R$ 69,00" in bag, bag
+        rolls = ask(bot, "um fardo de papel higienico personal, q vem 6 pacotes de 12 rolos, qto custa?", who="2").text
+        assert "6x Papel" in rolls and "18x" not in rolls, rolls

@@ -128,6 +128,11 @@ CONVERSATIONS = {
         ((Q, LIST), ()), ("tira 1 leite, fica só 2", ("agora 2x",)),
         ("tira o café, ficou caro kkk qto fica", ("Tirei Café Torrado 250g",)),
         ("errei, arroz é só 1, refaz a conta pfv", ("agora 1x",))],
+    "a new amount with why after it, 'refaz pra mim', and 'em vez de' the amount the cart had": [
+        ((Q, LIST), ()), ("diminui o arroz pra 2, ficou caro", ("agora 2x",)),
+        ("na vdd os leite sao 5, refaz pra mim", ("agora 5x", "2x Arroz")),
+        ("poe 4 arroz em vez de 2", ("agora 4x", "!Não encontrei")),
+        ("o leite faz 6, vamos ser mais gente", ("agora 6x",))],
     "remove everything": [((Q, LIST), ()), ("pode tirar tudo", ("Tirei tudo", "carrinho ficou vazio")),
                           ("confirmar", ("ainda não tem um carrinho",))],
     "combined edits": [

@@ -27,10 +27,17 @@ NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou pos
 WITHOUT_MONEY = re.compile(r"\b(?:to|tô|estou|fiquei|ando|tamo|estamos|eu)\s+sem\s+(?:dinheiro|grana|cartao|cartão)\b",
                            re.IGNORECASE)
 SUPPOSED_ORDER = re.compile(r"\b(?:se|caso|quando) (?:o )?meu pedido\b")
+ASKS_PRICE = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
 SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?"
                    r"([a-z][a-z ]*)$")
+# where the customer lives, said anywhere ("moro em itapuã perto do farol, chega entrega aqui?"): the name
+# runs to a word that says where near it or what is asked
+_LIVES_IN = re.compile(r"\b(?:moro|moramos|resido|sou|somos)\s+(?:no|na|nos|nas|em)\s+(?:bairro\s+(?:de\s+|do\s+|da\s+)?)?"
+                       r"([a-z]+(?:\s+(?!perto|proximo|ao|do\s+lado|atras|chega|entrega|entregam|voces|e\b|mas|ai\b|"
+                       r"aqui|la\b|que|tem|faz|fazem|da\b|pra|para)[a-z]+){0,2})\b(?=\s+(?:perto|proximo|ao|do lado|"
+                       r"atras|chega|entrega|entregam|voces|e|mas|ai|aqui|la|que|tem|faz|fazem|da|pra|para)\b|$)")
 MAX_SEVERAL = 10     # pieces of "o feijão, o arroz e o óleo" searched one by one
 PIECE_TYPOS = 4      # words of each piece that may be read as typos (a whole question has 7 at most)
 _QTY = re.compile(r"\b(?:levar|levando|comprar|comprando|compro|levo|pegar|pegando|quero)\s+(?:umas?\s+|uns\s+)?"
@@ -62,6 +69,13 @@ class Intent:
     quote: quote.Quote | None = None  # a shopping list to price (quote.py)
     section: str | None = None        # a catalog category asked about ("ofertas do açougue")
     meaning: retrieval.Hit | None = None   # the FAQ entry or store fact by meaning (retrieval.py)
+
+
+def _variants() -> frozenset[str]:
+    """The words that name a kind of a product ("preto", "zero"), from reading's vocabulary (imported
+    here, not at the top: reading/ reads this module)."""
+    from .reading import vocab
+    return vocab.load().variants
 
 
 class Classifier:
@@ -175,6 +189,10 @@ class Classifier:
         if sure and it.meaning.kind == "faq" and it.products.matches and it.products.query \
                 and all(w in self._product_words for w in it.products.query):
             sure = False      # "tem arroz de 1kg?" names a product, though an entry speaks of "bolo de arroz"
+        if sure and it.meaning.kind == "faq" and ASKS_PRICE.search(norm) \
+                and {text.stem(t) for t in norm.split()} & _variants() \
+                and self._shares_only_goods(norm, kb.faq[it.meaning.index][0]):
+            sure = False      # "o feijão preto tá quanto?" asks a price, though an entry prepares the feijão fradinho
         if sure and it.meaning.kind == "faq" and it.meaning.confidence < 0.9 and SELLS.search(norm):
             sure = False      # "vocês vendem gás de cozinha?" asks for goods, though an entry "cozinha" the pinhão
         best_found = it.products.best
@@ -232,6 +250,12 @@ class Classifier:
                 return outcome
             return self._product_intent(c, outcome)
         return it
+
+    def _shares_only_goods(self, norm: str, question: str) -> bool:
+        """Every word the message shares with an entry's question is a word of the catalog's goods."""
+        shared = ({text.stem(t) for t in norm.split()} & {text.stem(t) for t in text.normalize(question).split()}) \
+            - text.STOPWORDS - self._cue_stems
+        return bool(shared) and shared <= self._product_words
 
     def _names_the_entry(self, message: str, kb: knowledge.KB, index: int) -> bool:
         """The message names what the entry is about, beyond cue words: "a peixaria abre as ostras?"
@@ -315,13 +339,14 @@ class Classifier:
         tail = len(norm)
         while tail and (norm[tail - 1] == " " or "a" <= norm[tail - 1] <= "z"):
             tail -= 1
-        m = _AREA.search(norm, tail)
-        # a place is a name: "pra mim ou tenho que abrir em casa" has pronouns and verbs in it, no place
-        if m and not set(m.group(1).split()) & NOT_IN_A_PLACE:
-            words = [w for w in m.group(1).split() if w not in cues.NOT_AREA and w not in AREA_FILLERS
-                     and w not in self.cue_set]
-            if words and len(words) <= 4:
-                it.other_area = " ".join(words)
+        for m in (_AREA.search(norm, tail), _LIVES_IN.search(norm)):
+            # a place is a name: "pra mim ou tenho que abrir em casa" has pronouns and verbs in it, no place
+            if m and not set(m.group(1).split()) & NOT_IN_A_PLACE:
+                words = [w for w in m.group(1).split() if w not in cues.NOT_AREA and w not in AREA_FILLERS
+                         and w not in self.cue_set]
+                if words and len(words) <= 4:
+                    it.other_area = " ".join(words)
+                    return
 
 
 # -- the decision, as an ordered table of rules ---------------------------------

@@ -135,7 +135,10 @@ def _split_on_e(piece: str, names: frozenset = frozenset()) -> list[str]:
             continue        # "vinte e quatro"
         if prev.endswith("kg") and (nxt in ("meio", "meia") or nxt in HUNDREDS or nxt.isdigit() and len(nxt) == 3):
             continue        # "1 kg e meio", "um quilo e duzentos", "1kg e 200"
-        if amount_at(text.normalize(" ".join(words[i + 1:i + 4])).split(), 0) is not None:
+        count_after = (prev.isdigit() and len(prev) <= 2 or prev in UNITS) and i >= 2 and words[i - 2].isalpha() \
+            and text.normalize(words[i - 2]) not in _NOT_BEFORE_COUNT and nxt.isalpha() and nxt not in PACKS_OF_SIZE
+        if count_after or amount_at(text.normalize(" ".join(words[i + 1:i + 4])).split(), 0) is not None:
+            # "... sabonete 4 e pasta de dente 2": the count said after the goods ends an item too
             out.append(" ".join(words[start:i]))
             start = i + 1
     out.append(" ".join(words[start:]))
@@ -242,7 +245,8 @@ def read_item(piece: str, is_product_word) -> Item:
         else:
             k += 1
     if amount is None:
-        return _item_at_the_end(toks, piece, is_product_word) or Item(None, toks, piece)
+        return _item_at_the_end(toks, piece, is_product_word) or _count_after(toks, piece, is_product_word) \
+            or Item(None, toks, piece)
     if toks[end - amount.words] in ("um", "uma"):
         # "vou fazer uma faxina geral kkk vê pra mim 1 sabão em pó": an article in the chatter, then the item
         later = _item_at_the_end(toks[end:], piece, is_product_word)
@@ -273,6 +277,27 @@ def _item_at_the_end(toks: list[str], piece: str, is_product_word) -> Item | Non
     return None
 
 
+# words before a number at the end of a piece that make it no count of goods ("moqueca pra 2", "número 3")
+NOT_A_COUNT_AFTER = frozenset("n numero pra para p pras ate as".split())
+
+
+def _count_after(toks: list[str], piece: str, is_product_word) -> Item | None:
+    """The count said after the goods, as a list is often dictated ("detergente 3", "arroz 5kg um",
+    "feijão carioca dois"): a bare count that ends the item, after a word of the catalog."""
+    if len(toks) < 2 or toks[-2] in _NOT_BEFORE_COUNT | NOT_A_COUNT_AFTER:
+        return None
+    last = toks[-1]
+    if not (last.isdigit() and len(last) <= 2 or last in UNITS or last in TENS):
+        return None
+    amount = amount_at(toks, len(toks) - 1)
+    first = next((k for k, t in enumerate(toks[:-1]) if is_product_word(t)), None)
+    if amount is None or amount.weight or first is None:
+        return None
+    return Item(amount, toks[first:-1], piece)        # "preciso de detergente 3": from the goods on
+
+
+# words after "um"/"uma" that make it an article or a pronoun, not a count ("um pouco", "uma de 2 litros")
+_ARTICLE_AFTER = frozenset("pouco pouquinho outro outra so mesmo mesma bom boa".split())
 # counts in words that may open the next item of a run-on list ("um"/"uma" are articles too often)
 COUNT_WORDS = frozenset(UNITS) - {"um", "uma"} | frozenset(TENS)
 
@@ -284,6 +309,9 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     w = words[i]
     size_before = _GLUED.match(words[i - 1].lower()) or _GLUED_L.match(words[i - 1].lower())   # "açúcar de 5kg 4 leite"
     spelled = text.normalize(w) in COUNT_WORDS                # "dois pacotes de arroz três de feijão"
+    # "três leite dois café um açúcar": "um" opens an item too, right before the goods and after goods counted
+    spelled |= text.normalize(w) in ("um", "uma") and i + 1 < len(words) \
+        and text.normalize(words[i + 1]) not in LINKS | PACKS_OF_SIZE | ASKING_AFTER | _ARTICLE_AFTER
     after = [text.normalize(x) for x in words[i + 1:i + 4]]
     # "2kg picanha 1kg e meio de linguiça", "... 1kg de dourado": a weight that leads into its product
     weight = bool(_GLUED.match(text.normalize(w))) and (after[:1] == ["de"] or after[:3] == ["e", "meio", "de"]) \

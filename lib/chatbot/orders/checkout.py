@@ -113,12 +113,15 @@ _ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"
 # what an amount in an edit is counted in: a measure, or the container it comes in
 _MEASURE = r"kg|quilos?|unidades?|un"
 _CONTAINER = r"latinhas?|latas?|pacotes?|garrafas?|caixas?"
+# the why said after an edit's amount ("diminui o fradinho pra 8, ficou muito", "o peixe faz 2 kg, somos mais gente")
+_WHY = r"(?:que|q|pq|porque|pois|vai|vou|ja|ficou|ficando|ta|tava|somos|vamos|vem|veio)"
 # One pattern a kind of edit. The duplicates tool pairs these with each other and with
 # bot/reading/checks.py's tables: each is its own sentence shape, alike only in being a pattern.
 R_CLEAR = re.compile(rf"^(?:{V_REMOVE}|limpa|limpar|esvazia|esvaziar|zera|zerar)\s+(?:tudo|o carrinho|carrinho|"
                      r"todos os itens|todos|tudo do carrinho)$")
 R_SWAP = re.compile(rf"^(?:{V_SWAP})\s+{_ART}(.+?)\s+(?:pelo|pela|pelos|pelas|por)\s+{_ART}(.+)$")
-R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro)\s+({_NUM})(?:\s+\w+)?(?:\s+(?:so|somente|entao))?$")
+R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro)\s+({_NUM})(?:\s+\w+)?(?:\s+(?:so|somente|entao))?"
+                   rf"(?:\s+{_WHY}\b.*)?$")
 R_ADD = re.compile(rf"^(?:(?:{V_ADD})\s+)+(?:mais\s+)?({_NUM})\s+(?:de\s+)?(.+)$")
 R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
 # "sem o tomate", "deixa a picanha de lado", "não quero mais o sabão": all of it out
@@ -140,8 +143,8 @@ R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+
                          rf"muda|passa|aumenta|diminui|baixa|abaixa|sobe|(?:eu\s+)?quero|vai ser|vao ser|pode ser|pode|"
                          rf"so|somente|apenas)\s+)+"
                          rf"(?:(?:pra|para)\s+)?({_NUM})\s*"
-                         rf"(?:{_MEASURE}|{_CONTAINER})?(?:\s+(?:entao|ai|mesmo|na verdade|na real|na vdd|ne|que|pq|"
-                         rf"porque|pois|vai|vou|ja)\b.*)?$")
+                         rf"(?:{_MEASURE}|{_CONTAINER})?"
+                         rf"(?:\s+(?:entao|ai|mesmo|na verdade|na real|na vdd|ne|{_WHY})\b.*)?$")
 # "o sabonete pode deixar de lado", "o carvão pode tirar": the item first, then out
 R_OUT_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:pode\s+)?(?:deixar de lado|deixa de lado|tirar|tira|remover|sair|"
                          rf"nao precisa(?: mais)?|nao quero mais|esquece|risca)$")
@@ -157,6 +160,8 @@ R_IS = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:e|sa
 # "tira 1 kg da linguiça", "tira 2 do arroz": less of it, not all of it
 R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:{_MEASURE})?\s+"
                     r"(?:(?:de|do|da|dos|das)\s+)?(.+)$")
+# "... em vez de 1" after an amount: what the cart had
+_INSTEAD_OF = re.compile(rf"\s+(?:em vez|ao inves|no lugar) d[eoa]s?\s+{_NUM}$")
 # "... e 3 kg de linguiça" after an add: one more add with the same verb
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
@@ -401,7 +406,8 @@ def _edits_of(n: str) -> list[tuple]:
     n = _AND_HALF.sub(lambda m: f"{Decimal(m.group(1).replace(',', '.')) + Decimal('0.5')} kg", n)
     n = _GRAMS.sub(lambda m: f"{m.group(1)} {Decimal(m.group(2)) / 1000} kg", n)     # not "o café de 500g"
     n = re.sub(r"^(?:pode|por favor|favor|ai|entao|e)\s+", "", n)
-    n = re.sub(r"\s+(?:refaz a conta|refaz|recalcula|me passa o total|qto fica|quanto fica)(?=\s+\w+$|$)", "", n)
+    n = re.sub(r"\s+(?:refaz a conta|refaz|recalcula|me passa o total|qto fica|quanto fica)"
+               r"(?:\s+(?:pra mim|pfv|por favor|ai|entao|ae|tudo))?(?=\s+\w+$|$)", "", n)
     n = re.sub(r"\s+(?:por favor|pfv|pf|entao)$", "", n)
     clauses = [c for c in SPLIT.split(n) if c]
     out = []
@@ -435,6 +441,9 @@ def _edits_of(n: str) -> list[tuple]:
         elif (m := R_ADD.match(c)) and corrected and not re.search(r"\bmais\b", c) and len(clauses) == 1:
             # "na vdd coloca 6 do jesus": a correction, the new amount
             out.append(("set", _name(re.sub(r"^(?:do|da|dos|das)\s+", "", m.group(2))), m.group(1)))
+        elif (m := R_ADD.match(c)) and (was := _INSTEAD_OF.search(m.group(2))):
+            # "põe 2 licor em vez de 1": the new amount of an item the cart has
+            out.append(("set", _name(m.group(2)[:was.start()]), m.group(1)))
         elif m := R_ADD.match(c):
             # "põe mais 1 kg de alcatra e 3 kg de linguiça": each amount is an add
             first, *more = _AND_NUM.split(m.group(2))

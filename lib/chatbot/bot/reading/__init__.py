@@ -157,6 +157,8 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
             out.append(message[last:m.start()] + f"{n * per} {product} ")
             last = m.end()
             continue
+        if each and m.group(0).split()[-1].lower() in words.weak_packs and not _HOLDS.match(each.group(0)):
+            each = None        # "1 saco de arroz de 5": a bag is one of the goods unless it is said to hold some
         if not n or not each:
             continue
         per = int(each.group(1) or each.group(2))
@@ -186,6 +188,9 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
             continue
         out.append(lead + f"{n * per}" + (" " + before.strip() if before.strip() else "") + " ")
         last = each.end()
+        # "vem 6 pacotes de 12 rolos", "10 pacotes de 1kg": the size of each, which the product's name says
+        each_size = _EACH_SIZE.match(message, last)
+        last = each_size.end() if each_size else last
         # "12 latas cada caixa": the pack named again after how many it holds
         again = packs_again.match(message[last:])
         last += again.end() if again else 0
@@ -198,6 +203,9 @@ _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|latões
                r"tabletes|bandejas|em cada|cada|dentro")
 
 
+# how a bag or a packet is said to hold several of the goods ("aquele q vem 10 pacotes", "com 12 unidades")
+_HOLDS = re.compile(r"\(?\s*(?:aquel[ea]s?\s+(?:que\s+|q\s+)?)?(?:vem\s+com|vem|com|tem)\s+\d", re.IGNORECASE)
+_EACH_SIZE = re.compile(r"\s*de\s+\d+(?:[.,]\d+)?\s*(?:rolos|kg|g|l|ml|litros?|gramas|metros|m)\b", re.IGNORECASE)
 _DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:o|a|cada)\s+(\w+)\s+(?:vem\s+com|vem|tem)\s+()", re.IGNORECASE)
 
 
@@ -218,7 +226,8 @@ def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
                       rf"de papel[aã]o))?", re.IGNORECASE)
     # how many each holds: "com 12", "de 6", "(vem 6 em cada)", "(fardo com 12)", "12 latas"; not a size
     not_size = r"(?!\d|[.,]\d|\s?(?:ml|l|g|kg|litros?|lts?|quilos?)\b)"
-    inner = re.compile(rf"\(?\s*(?:aquel[ea]s?\s+(?:que\s+)?)?(?:cada\s+(?:um|uma|{words})\s+|cada\s+)?"
+    inner = re.compile(rf"\(?\s*(?:aquel[ea]s?\s+(?:que\s+|q\s+)?|(?:que|q)\s+)?"
+                       rf"(?:cada\s+(?:um|uma|{words})\s+|cada\s+)?"
                        rf"(?:(?:{words})\s+(?:fechad[oa]s?\s+)?)?"
                        rf"(?:vem\s+com|vem|tem|com|de|c/|c)\s+(\d{{1,2}}){not_size}(?:\s*(?:{_PACK_UNITS}))*\s*\)?"
                        rf"|\(?\b(\d{{1,2}}){not_size}\s*(?:{_PACK_UNITS})\b(?:\s*(?:{_PACK_UNITS}))*\s*\)?",

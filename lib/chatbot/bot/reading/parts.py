@@ -85,6 +85,8 @@ def _split_on_comma(piece: str) -> list[str]:
 # the words that open the question a chatty message ends with ("... né 😂 quanto tá o pequi?")
 QUESTION_OPENERS = frozenset("quanto quanta quantos quantas qual quais".split())
 MAX_TAIL = 12
+# a word before a question word that makes it part of the sentence it is in ("com quanto tempo", "a partir de qual")
+INSIDE_A_QUESTION = frozenset("com de em por pra para a ate desde sem".split())
 MIN_HEAD = 5         # words of chatter before the question ("acordei com vontade de pão, qto tá a manteiga?")
 
 
@@ -96,6 +98,8 @@ def _split_before_question(piece: str) -> list[str]:
         return [piece]
     for i in range(len(raw) - 1, MIN_HEAD - 1, -1):
         if text.normalize(raw[i]) in QUESTION_OPENERS:
+            if text.normalize(raw[i - 1]) in INSIDE_A_QUESTION:
+                break          # "tem que encomendar com quanto tempo de antecedência?": one question
             head, tail = " ".join(raw[:i]), " ".join(raw[i:])
             if 4 <= len(raw) - i <= MAX_TAIL and not _has_amount(head):
                 return [head, tail]

@@ -21,6 +21,7 @@ class Vocab:
     occasions: dict[str, tuple[str, ...]]       # occasion phrase (normalized) -> product words
     occasion_names: dict[str, str]              # occasion phrase (normalized) -> as written
     packs: frozenset[str]
+    weak_packs: frozenset[str]                  # packs only when said to hold several ("saco que vem 10")
     not_complaint: tuple[str, ...]
     purposes: tuple[str, ...]
     variants: frozenset[str]
@@ -48,7 +49,8 @@ def load() -> Vocab:
                  brands={k: phrases(v) for k, v in data["payment_brands"].items()},
                  occasions={text.normalize(k): phrases(v) for k, v in data["occasions"].items()},
                  occasion_names={text.normalize(k): k for k in data["occasions"]},
-                 packs=frozenset(phrases(data["packs"]["words"])),
+                 packs=frozenset(phrases(data["packs"]["words"] + data["packs"]["weak"])),
+                 weak_packs=frozenset(phrases(data["packs"]["weak"])),
                  not_complaint=phrases(data["not_complaint"]["phrases"]),
                  purposes=phrases(data["purposes"]["words"]),
                  variants=frozenset(text.stem(w) for w in phrases(data["variants"]["words"])),
