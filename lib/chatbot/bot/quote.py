@@ -25,7 +25,8 @@ CENT = Decimal("0.01")
 FILLER = frozenset("""orcamento orcar lista listinha total tudo compra compras pedido hoje fica ficaria ficam sai
 saem saiu da dar daria custa custam custaria quanto quantos quanta valor preco soma somando junto juntos
 levar levo quero queria preciso precisando pegar comprar mandar manda faz fazer faca calcula calcular
-mais minha meu pra para o a os as um uma de do da por favor me e ai la cada gostaria seria""".split())
+mais minha meu pra para o a os as um uma de do da por favor me mim e ai la cada gostaria seria separa separar
+anota anotar bota botar""".split())
 # Saying what one takes: with an amount and one product, a quote even beside a question ("... né? vou levar 8")
 WANTS = ("vou levar", "vou querer", "quero", "me ve", "separa", "vou pegar", "manda", "preciso")
 # A single product with a quantity is a quote only when the total is asked for.

@@ -72,6 +72,10 @@ def rewrite(message: str) -> str:
     words = vocab_mod.load()
     out = _RUN_ON.sub(", ", message)
     low = text.strip_accents(out.lower())
+    cooked = _COOKING.match(low) if len(low) == len(out) else None
+    if cooked and len(out[cooked.end():].split()) >= 3:
+        out = out[cooked.end():]        # "to querendo fazer um cuscuz, o flocão tá quanto?": the dish is no item
+        low = low[cooked.end():]
     if any(p in low for p in words.packs):
         out = _packs(out, words)
     if any(c.isdigit() for c in out):
@@ -94,6 +98,7 @@ def _purposes(message: str, words: vocab_mod.Vocab) -> str:
 
 # what the customer will cook, before the list: "vou fazer uma lasanha e um arroz pro almoço, então me vê 2 kg..."
 _COOKING = re.compile(r"\s*(?:(?:oi|ola|bom dia|boa tarde|boa noite)\W+)?(?:eu\s+)?(?:vou|vamos|vo|to|tou|estou)\s+"
+                      r"(?:querendo\s+|pensando em\s+|a ?fim de\s+|com vontade de\s+)?"
                       r"(?:fazer|preparar|fazendo|preparando|cozinhar|cozinhando)\b[^,;:\n\d]{0,120}[,;:]\s*"
                       r"(?:(?:entao|ai|dai|e)\s+)?")
 
@@ -242,8 +247,10 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     now = fmt.store_now(bot.cfg.bot.store_timezone)
     norm = text.normalize(message)
     friendly = any(p in norm and text.has_phrase(norm, p) for p in words.not_complaint)
-    if (_complains(norm) and not friendly and not _reported(norm)) or _asks_person(norm):
+    if _asks_person(norm):
         return None
+    if _complains(norm) and not friendly and not _reported(norm):
+        return _policy_of_a_problem(message, norm, kb, words, bot)
     if any(p in norm.split() for p in words.packs):      # "2 fardos de guaraná? o fardo vem com 6": one pack
         message = _packs(message, words)
         norm = text.normalize(message)
@@ -262,6 +269,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if cooked and len(piece[cooked.end():].split()) >= 3:
             piece = piece[cooked.end():]      # "vou fazer uma tapioca pro lanche, quanto tá o queijo?"
         pnorm = text.normalize(piece)
+        if PROMO_WORDS.search(pnorm) and not _occasion(pnorm, words) \
+                and (said := _occasion(text.normalize(" ".join(pieces[:pieces.index(piece)])), words)):
+            piece, pnorm = f"{piece} pra {said}", f"{pnorm} pra {said}"   # "vou fazer uma moqueca, tem promoção?"
         if asks_last and piece is not pieces[-1] and "?" not in piece and not any(c.isdigit() for c in piece) \
                 and len(pnorm.split()) > 5 and not set(pnorm.split()) & TELLING_NOT:
             told = piece
@@ -279,12 +289,17 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was said before
             vocab = set(bot.searcher.vocab())
             toks = text.normalize(earlier).split()
+            everything = text.normalize(" ".join(pieces[:-1])).split()        # "a costela tava ótima!! ... ela tá"
+            goods = [w for w in everything if w in vocab and w not in text.STOPWORDS]
+            heads = [w for w in reversed(goods[-3:]) if w in _head_words(bot)]    # "costela", not the "delícia" said
             for said in ([w for w in toks[-TOLD_WORDS:] if w in vocab and w not in text.STOPWORDS],
-                         [w for w in toks if w in vocab and w not in text.STOPWORDS][-3:]):   # the goods named last
+                         [w for w in toks if w in vocab and w not in text.STOPWORDS][-3:],    # the goods named last
+                         goods[-3:], *([w] for w in heads)):
                 named = bot.part(" ".join(said) + " " + piece, kb, last) if said else None
-                if named is not None and named.topic.get("skus"):
+                found = named is not None and named.topic.get("skus") and not named.text.startswith("Não encontrei")
+                if found:
                     break
-            got = named if named is not None and named.topic.get("skus") else got
+            got = named if found else got
         named = _faq(text.normalize(earlier + " " + piece), kb, words, named=True, bot=bot) \
             if earlier and piece is pieces[-1] else None
         entry = named.topic.get("faq") if named else None
@@ -335,10 +350,17 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     return Read(body, answers[0].intent, topic)
 
 
+def _head_words(bot) -> frozenset[str]:
+    """The first word of every product's name ("costela" of "Costela Bovina kg"), normalized."""
+    return frozenset(text.normalize(p.name).split()[0] for p in knowledge.products(bot.conn, limit=1_000_000)
+                     if text.normalize(p.name))
+
+
 # the words of a part that only asks the price of what the part before it named ("... ne? quanto tá o fardo")
 PRICE_ONLY = frozenset("quanto qto quantos fica ficaria sai saem ta esta custa custam valor preco total da dar vai "
                        "o a os as e tudo isso entao ai me diz diga manda passa fechado fechada inteiro inteira "
-                       "completo completa cada um uma kg quilo litro unidade de do da".split())
+                       "completo completa cada um uma kg quilo litro unidade de do da baixa abaixa diminui barato "
+                       "barata compensa desconto".split())
 
 
 # how a part that only adds a detail to the question before it starts ("abrem cedo? tipo umas 8 da manhã")
@@ -437,6 +459,28 @@ def _after_praise(norm: str, words: vocab_mod.Vocab) -> str:
     end = max((norm.rfind(p) + len(p) for p in words.not_complaint if text.has_phrase(norm, p)), default=-1)
     tail = norm[end:].strip() if end > 0 else ""
     return tail if len(tail.split()) >= 2 and not _complains(tail) else ""
+
+
+# an entry's question about returns: a problem asked as "vocês trocam?" gets the policy (and a person on request)
+RETURNS = ("troc", "devol", "reembols")
+ASK_A_PERSON = "Se quiser que uma pessoa veja o seu caso, digite *atendente*."
+
+
+def _policy_of_a_problem(message: str, norm: str, kb, words, bot) -> Read | None:
+    """A problem word in a question the store's FAQ answers: the service an entry describes with that very
+    word ("vocês deixam o feijão quebrado?": the entry says it "sai quebrado"), or the returns policy asked
+    of a problem ("o peixe tá com cheiro estranho, se eu voltar amanhã vocês trocam?"). Else None: a person."""
+    if "?" not in message:
+        return None
+    entry = _faq_of_goods(norm, kb, words, bot, asks=True)
+    said = {text.stem(t) for t in norm.split()} & cues.CUES["complaint"][0]
+    if entry is not None and said and said <= {text.stem(t) for t in text.normalize(entry.text).split()}:
+        return entry
+    entry = _faq(norm, kb, words, bot=bot)
+    if entry is not None and "faq" in entry.topic \
+            and any(r in text.normalize(kb.faq[entry.topic["faq"]][0]) for r in RETURNS):
+        return Read(f"Sinto muito pelo problema. 😔 {entry.text}\n\n{ASK_A_PERSON}", "faq", entry.topic)
+    return None
 
 
 def _complains(norm: str) -> bool:
@@ -753,7 +797,8 @@ def cues_words() -> frozenset:
     out = set()
     for ws, _ in cues.CUES.values():
         out |= ws
-    return frozenset(out) | frozenset("forem for fosse sendo levando dar da quanto barato".split())
+    return frozenset(out) | frozenset("forem for fosse sendo levando dar da quanto barato baixa abaixa diminui "
+                                      "compensa desconto".split())
 
 
 # -- FAQ by paraphrase ----------------------------------------------------------------
@@ -762,8 +807,11 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     """The FAQ entry a paraphrase asks ("tem onde deixar o carro?"); with ``named``, only an entry whose
     question itself names the topic ("Vocês recebem óleo de cozinha usado?"), which is asked before
     the checks of the facts ("vale compras" is the gift card, not a meal voucher)."""
-    if not kb.faq or PRICE_WORDS.search(norm):
+    if not kb.faq:
         return None
+    priced = PRICE_WORDS.search(norm) is not None     # a price asked: only an entry that states one answers it,
+    if priced and (named or bot is not None and (best := bot.searcher.search(norm).best) and best.complete):
+        return None                                    # and only when no product is named whole
     said = _folded(norm)
     # a topic weighs the words of the message its phrases say ("fila expressa", "pouca coisa": 4;
     # "mercadoria de volta" outweighs "quantos dias")
@@ -775,6 +823,8 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     sections_named = _sections_named(norm, bot) if bot is not None else set()
     best, best_score, in_question = None, 0, False
     for i, (q, a) in enumerate(kb.faq):
+        if priced and "R$" not in a:
+            continue
         qw, aw = text.normalize(q).split(), text.normalize(a).split()
         asks = {t: _has(qw, t, words) for t in topics}
         score = sum(n * (2 * asks[t] + _has(aw, t, words)) for t, n in topics.items())
@@ -790,37 +840,43 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     """An FAQ entry about goods the store prepares or a service on them, asked in other words: the message
     names what the entry's question names ("sopa paraguaia", "camarão", "pinhão") and asks a service of it
     ("tiram a casca?", "vocês deixam pronto?", "com quanto tempo antes?", "cobra?"), not only its price;
-    or asks, not its price, about something no product is ("a juçara passa por tratamento de calor?")."""
-    if not kb.faq:
+    or, naming no product whole, asks about what the entry tells of ("a baiana do acarajé tá aí hoje?",
+    "a juçara passa por tratamento de calor?")."""
+    if not kb.faq or PROMO_WORDS.search(norm):
         return None
     said = norm.split()
     asked_price = PRICE_WORDS.search(norm) is not None
-    goods: set[str] | None = None          # with no service asked, the entry must name goods the message names
-    if not set(said) & words.services:
+    service = bool(set(said) & words.services) or "quanto tempo" in norm      # "quanto tempo leva pra ralar?"
+    goods: set[str] = set()           # with no service asked: the goods the message names
+    chatty = False                    # ... and a question with words beside them that no product has
+    if not service:
         vocab = set(bot.searcher.vocab())
         beside = [w for w in said if len(w) > 3 and w not in text.STOPWORDS and w not in retrieval.STOP
                   and text.stem(w) not in vocab]
-        if asked_price or PROMO_WORDS.search(norm) or len(beside) < OTHER_WORDS \
+        best = bot.searcher.search(norm).best
+        if best is not None and (best.complete or len(best.covered) >= 2 and len(beside) < OTHER_WORDS) \
                 or not (asks or said[0] in parts.QUESTION_OPENERS):
-            return None
+            return None       # "leite de coco sococo tá quanto o vidrinho?": a product named, not the entry
         goods = {_folded(w)[0] for w in said if text.stem(w) in vocab and w not in text.STOPWORDS}
+        chatty = not asked_price and len(beside) >= OTHER_WORDS
     stems = {_folded(w)[0] for w in said if w not in text.STOPWORDS and len(w) > 2}
     ranked = []
     for i, (q, a) in enumerate(kb.faq):
         anchors = _anchors(q)
         hit = anchors & stems
-        if not hit or asked_price and "R$" not in a \
-                or goods is not None and not (hit & goods and goods <= anchors | _told(a)):
+        if not hit or asked_price and "R$" not in a:
             continue
-        told = _told(a) - anchors
+        told = (_told(a) - anchors) & stems - words.services
+        if not service and not (chatty and hit & goods and goods <= anchors | _told(a) or len(hit | told) >= 2):
+            continue           # with no service asked, the entry tells of two things the message names
         if {t for t in said if text.stem(t) in words.variants} - set(text.normalize(f"{q} {a}").split()):
             continue           # "vocês fazem cuca de chocolate?": a kind the entry does not name
-        ranked.append((2 * len(hit) + len(told & stems - words.services), i))
+        ranked.append((2 * len(hit) + len(told), i))
     ranked.sort(reverse=True)
     if not ranked or len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
         return None
-    best = ranked[0][1]
-    return Read(kb.faq[best][1], "faq", {"faq": best})
+    best_entry = ranked[0][1]
+    return Read(kb.faq[best_entry][1], "faq", {"faq": best_entry})
 
 
 @functools.lru_cache(maxsize=1024)
@@ -908,7 +964,7 @@ def _promotions(norm: str, bot, words) -> Read | None:
         category, _ = sections.find([s], known)
         if category and category not in found:
             found.append(category)
-    occasion_said = next((o for o in words.occasions if o in norm and text.has_phrase(norm, o)), None)
+    occasion_said = _occasion(norm, words)
     besides = [c for s in text.stems(norm.replace(occasion_said, " ")) if (c := sections.find([s], known)[0])] \
         if occasion_said else []
     if len(found) >= 2 or besides:
@@ -935,6 +991,12 @@ def _promotions(norm: str, bot, words) -> Read | None:
 
 
 MAX_OCCASION = 10     # an occasion spans sections: more lines than one section's list
+
+
+def _occasion(norm: str, words) -> str | None:
+    """The occasion a text names, the longest when several are ("festa junina" before "festa")."""
+    said = [o for o in words.occasions if o in norm and text.has_phrase(norm, o)]
+    return max(said, key=len) if said else None
 
 
 def _promotions_of_goods(norm: str, bot, known: dict, sections_named: list[str]) -> Read | None:
