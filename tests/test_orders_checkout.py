@@ -128,6 +128,9 @@ CONVERSATIONS = {
         ((Q, LIST), ()), ("tira 1 leite, fica só 2", ("agora 2x",)),
         ("tira o café, ficou caro kkk qto fica", ("Tirei Café Torrado 250g",)),
         ("errei, arroz é só 1, refaz a conta pfv", ("agora 1x",))],
+    "two new amounts said as what the items are, and 'sobe' to a new amount": [
+        ((Q, LIST), ()), ("na vdd o arroz é 4 e o leite so 2", ("Arroz Branco 5kg: agora 4x", "agora 2x")),
+        ("sobe o leite pra 6", ("agora 6x",))],
     "a new amount with why after it, 'refaz pra mim', and 'em vez de' the amount the cart had": [
         ((Q, LIST), ()), ("diminui o arroz pra 2, ficou caro", ("agora 2x",)),
         ("na vdd os leite sao 5, refaz pra mim", ("agora 5x", "2x Arroz")),

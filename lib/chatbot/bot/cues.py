@@ -52,7 +52,8 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                   "trazem aqui", "traz aqui", "levam pra mim", "levam no", "levam na", "leva no", "leva na",
                   "trazem no", "trazem na", "mandam no", "mandam na", "atendem no", "atendem na", "atende no",
                   "mandar para", "da para mandar", "da para entregar", "da para levar",
-                  "atende na"]),
+                  "atende na", "cobram para levar", "cobra para levar", "cobram para entregar", "cobra para entregar",
+                  "cobram para trazer", "cobra para trazer", "quanto e para levar", "quanto e para entregar"]),
     "payment": ({"pagamento", "pagar", "paga", "pago", "pix", "cartao", "credito", "debito", "dinheiro",
                  "especie", "vale", "ticket", "alelo", "sodexo", "boleto", "cheque", "parcela", "parcelar",
                  "parcelado", "parcelada", "parcelamento", "maquininha", "fiado", "crediario", "bandeira",
@@ -63,7 +64,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
     "promotions": ({"promocao", "oferta", "desconto", "encarte", "liquidacao", "tabloide", "folheto",
                     "queima", "promocional", "ofertas"},
                    ["em conta", "mais barato", "black friday", "preco baixo", "precos baixos",
-                    "esta barato", "saldao"]),
+                    "esta barato", "saldao", "preco bom", "precos bons", "com preco bom", "precinho"]),
     "wholesale": ({"atacado", "revenda", "revender", "revendo", "comerciante"},
                   ["caixa fechada", "pacote fechado", "em quantidade", "grande quantidade", "quantidade minima",
                    "compra muito", "compram muito", "comprar muito", "compra bastante", "comprar bastante",
@@ -143,4 +144,4 @@ INSTALLMENT_WORDS = {"parcela", "parcelar", "parcelado", "parcelada", "parcelame
 NOT_AREA = set("""mesmo dia hoje amanha domingo sabado segunda terca quarta quinta sexta feriado casa minha meu
 minhas meus apartamento condominio predio trabalho endereco rua bairro cidade regiao horario
 hora tempo final fim semana noite tarde manha cartao dinheiro pix loja entrega pedido voces entregar entregarem
-entregam entregas horas que quando""".split())
+entregam entregas horas que quando mercado supermercado atacarejo la aqui ai""".split())

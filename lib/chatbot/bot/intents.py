@@ -22,7 +22,7 @@ SOCIAL = ("greeting", "thanks", "goodbye", "acknowledge")
 FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
 AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se".split())
 NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou posso pode abrir comprar levar "
-                           "pegar fazer ser estar".split())
+                           "pegar fazer ser estar trazer entregar mandar buscar levarem trazerem".split())
 # "tô sem dinheiro esse mês": telling, not asking whether cash is taken
 WITHOUT_MONEY = re.compile(r"\b(?:to|tô|estou|fiquei|ando|tamo|estamos|eu)\s+sem\s+(?:dinheiro|grana|cartao|cartão)\b",
                            re.IGNORECASE)

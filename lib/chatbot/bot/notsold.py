@@ -22,6 +22,14 @@ BRAND_KIND = {
     "brilhante": "sabao po", "colgate": "creme dental", "closeup": "creme dental", "huggies": "fralda",
     "neve": "papel higienico", "nescau": "achocolatado", "toddy": "achocolatado", "ninho": "leite po",
     "danone": "iogurte", "nestle": "", "seara": "", "sadia": "",
+    "heineken": "cerveja", "brahma": "cerveja", "antarctica": "", "stella": "cerveja", "corona": "cerveja",
+    "bohemia": "cerveja", "spaten": "cerveja", "eisenbahn": "cerveja", "petra": "cerveja", "schin": "",
+    "dolly": "refrigerante", "pilao": "cafe", "melitta": "cafe", "camil": "",
+    "liza": "oleo", "soya": "oleo", "ype": "", "limpol": "detergente", "dove": "sabonete", "lux": "sabonete",
+    "protex": "sabonete", "piracanjuba": "leite", "italac": "leite", "parmalat": "leite", "qboa": "agua sanitaria",
+    "persil": "sabao po", "tixan": "sabao po", "downy": "amaciante", "comfort": "amaciante", "pampers": "fralda",
+    "vigor": "", "batavo": "", "perdigao": "", "friboi": "carne", "aurora": "", "yoki": "", "quaker": "aveia",
+    "maggi": "tempero", "knorr": "tempero", "sazon": "tempero", "hellmanns": "maionese", "heinz": "ketchup",
 }
 MAX_ALTERNATIVES = 3
 

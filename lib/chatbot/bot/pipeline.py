@@ -121,7 +121,8 @@ class Bot:
         if not allow_llm and it.name in LLM_INTENTS and self.writer() is not None:
             return Reply(text=None, intent=it.name, confidence=it.confidence, source=NEEDS_LLM)
         reply, topic, cacheable = self._compose(q, it, kb, turns)
-        asked = reading.after_list(q.text, kb, context.last_topic(turns), self) if it.name == "quote" else None
+        asked = reading.after_list(q.text, kb, context.last_topic(turns), self, it.quote.total) \
+            if it.name == "quote" else None
         if asked is not None:          # a pasted list that ends with a question about the store
             reply.text, cacheable = f"{reply.text}\n\n{asked.text}", False
         if message is None:
@@ -160,7 +161,10 @@ class Bot:
         if it.name in LLM_INTENTS:
             return self._with_llm(q, it, kb, turns, topic)
         parts, cacheable = [], True
-        for name in [it.name] + [e for e in it.extra if e != it.name]:
+        extra = [e for e in it.extra if e != it.name]
+        if it.name == "product_price" and _not_sold(it):
+            extra = [e for e in extra if e not in ("wholesale", "promotions")]   # of goods we lack: no price list
+        for name in [it.name] + extra:
             body, ok = self._template(name, it, kb, topic, q.contact_name)
             parts.append(body)
             cacheable &= ok

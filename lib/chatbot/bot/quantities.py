@@ -74,6 +74,7 @@ class Item:
     amount: Amount | None
     words: list[str]        # the normalized tokens that name the product
     raw: str                 # the item as written
+    after: bool = False      # the amount was said after the goods ("presunto meio kg", "café 500g")
 
 
 def fractions(message: str) -> str:
@@ -282,18 +283,23 @@ NOT_A_COUNT_AFTER = frozenset("n numero pra para p pras ate as".split())
 
 
 def _count_after(toks: list[str], piece: str, is_product_word) -> Item | None:
-    """The count said after the goods, as a list is often dictated ("detergente 3", "arroz 5kg um",
-    "feijão carioca dois"): a bare count that ends the item, after a word of the catalog."""
-    if len(toks) < 2 or toks[-2] in _NOT_BEFORE_COUNT | NOT_A_COUNT_AFTER:
+    """The count or weight said after the goods, as a list is often dictated ("detergente 3", "arroz 5kg um",
+    "feijão carioca dois", "presunto meio kg", "mortadela 300g"): an amount that ends the item, after a word
+    of the catalog. A weight after packaged goods is their size, which quote.units_for counts in packs."""
+    if len(toks) < 2:
         return None
     last = toks[-1]
-    if not (last.isdigit() and len(last) <= 2 or last in UNITS or last in TENS):
-        return None
-    amount = amount_at(toks, len(toks) - 1)
-    first = next((k for k, t in enumerate(toks[:-1]) if is_product_word(t)), None)
-    if amount is None or amount.weight or first is None:
-        return None
-    return Item(amount, toks[first:-1], piece)        # "preciso de detergente 3": from the goods on
+    bare = last.isdigit() and len(last) <= 2 or last in UNITS or last in TENS
+    for at in range(len(toks) - 1, max(len(toks) - 4, 0), -1):
+        amount = amount_at(toks, at)
+        if amount is None or at + amount.words != len(toks) or toks[at - 1] in _NOT_BEFORE_COUNT | NOT_A_COUNT_AFTER:
+            continue
+        if not (amount.weight and not amount.volume or bare and at == len(toks) - 1):
+            continue
+        first = next((k for k, t in enumerate(toks[:at]) if is_product_word(t)), None)
+        if first is not None:
+            return Item(amount, toks[first:at], piece, after=True)    # "preciso de detergente 3": the goods on
+    return None
 
 
 # words after "um"/"uma" that make it an article or a pronoun, not a count ("um pouco", "uma de 2 litros")

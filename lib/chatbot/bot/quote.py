@@ -26,7 +26,7 @@ FILLER = frozenset("""orcamento orcar lista listinha total tudo compra compras p
 saem saiu da dar daria custa custam custaria quanto quantos quanta valor preco soma somando junto juntos
 levar levo quero queria preciso precisando pegar comprar mandar manda faz fazer faca calcula calcular
 mais minha meu pra para o a os as um uma de do da por favor me mim e ai la cada gostaria seria separa separar
-anota anotar bota botar""".split())
+anota anotar bota botar deu ficou""".split())
 # Saying what one takes: with an amount and one product, a quote even beside a question ("... né? vou levar 8")
 WANTS = ("vou levar", "vou querer", "quero", "me ve", "separa", "vou pegar", "manda", "preciso")
 # A single product with a quantity is a quote only when the total is asked for.
@@ -151,6 +151,8 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
                     counted += 1
                 continue
             p = complete[0].product
+        if item.after and item.amount is not None and item.amount.weight and not sold_by_kg(p):
+            item = quantities.Item(None, item.words, item.raw)      # "café santa clara 500g": its size, no amount
         amount = item.amount or quantities.Amount(1)
         if amount.value > quantities.MAX_AMOUNT:
             quote.too_large.append(p.name)

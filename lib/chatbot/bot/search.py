@@ -23,7 +23,7 @@ loja mercado supermercado atacarejo produto item coisa marca promocao oferta des
 entrega frete compra comprar levar leva pegar quero preciso procuro procurando encontrar acha achar
 disponivel estoque voce voces levando comprando pegando levo compro pego cada quem muito muita bastante
 aquele aquela aqueles aquelas fechada fechado dele dela deles delas
-enfim alias afinal inclusive nossa olha tipo entao conta barato barata baratinho caro saindo custando
+enfim alias afinal inclusive nossa olha tipo entao conta barato barata baratinho caro saindo custando entra entrar
 """.split())
 # How a request for a price starts: "me passa o valor" names no "uva passa".
 ASKING = re.compile(r"\b(?:me (?:passa|passe|manda|mande|fala|diz|diga|informa|ve)|passa (?:ai|pra mim)|"

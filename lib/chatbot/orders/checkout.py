@@ -106,7 +106,8 @@ NUMBER_WORDS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4,
                 "meio kg": Decimal("0.5"), "meio": Decimal("0.5")}
 _NUM = r"(?:-?\d+(?:[.,]\d+)?(?:\^\d+|e\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
 V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar|esquece|esqueca|risca|riscar"
-V_SET = r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe|troca"
+V_SET = (r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe|"
+         r"troca|sobe|subir|baixa|baixar|abaixa|abaixar")
 V_ADD = r"coloca|colocar|bota|botar|poe|adiciona|adicionar|acrescenta|acrescentar|inclui|incluir|manda|mais"
 V_SWAP = r"troca|trocar|substitui|substituir"
 _ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"
@@ -184,7 +185,7 @@ _QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|fardos?|sacos?|
 _QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:(?:de|da|do|das|dos)\s+)?(.+)$")
 SPLIT = re.compile(rf"\s*(?:,|;|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
                    rf"{V_SWAP}|sem|dobra)\b)|\s*(?:,\s*e|,|\be)\s+(?=(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:coloca|poe|"
-                   rf"bota|deixa|faz|pode|eu|quero|fica|vai|sai|tira|nao)\b)")
+                   rf"bota|deixa|faz|pode|eu|quero|fica|vai|sai|tira|nao|(?:e|sao|so)\s+{_NUM})\b)")
 NOT_NAME = frozenset("de do da o a os as um uma pacote pacotes unidade unidades caixa caixas lata latas kg "
                      "quilo quilos garrafa garrafas mais item itens saco sacos fardo fardos".split())
 

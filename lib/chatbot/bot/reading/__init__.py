@@ -44,13 +44,13 @@ from . import vocab as vocab_mod
 
 PRODUCT_INTENTS = intents.PRODUCT_INTENTS    # one list of each, in bot/intents.py
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
-PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte)\b")
+PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte|precos? bons?|precinho)\b")
 MAX_FOLLOW_UP_WORDS = 10
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui|"
-                     r"baixa|abaixa|cai o preco|fica menos)\b")
+                     r"baixa|abaixa|cai o preco|fica menos|preco cai|valor cai|preco baixa|fica menor)\b")
 _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:(?:ah\s+)?e\s+(?:tamb[eé]m|tbm?|tmb|ainda|mais)|tamb[eé]m|tbm?|tmb|mais"
                      r"|al[eé]m de|ah e)\s+"
                      r"(?=(?:\d|um |uma |dois |duas |tres |três |quatro |cinco |seis |sete |oito |nove |dez |doze "
@@ -334,6 +334,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                  and (not got.topic.get("skus") or got.text.startswith("Não encontrei")))
         if chatter and vague:
             continue          # "to organizando o aniversário do meu filho": said, not asked
+        if answers and answers[-1].text.startswith("Não encontrei") and "?" not in piece \
+                and got.intent in ("wholesale", "promotions"):
+            continue          # "vendem sacolé? queria pra revender": what for, of goods we lack
         if vague and answers and answers[-1].intent == "faq":
             continue          # "vocês pegam bateria velha? tenho umas 20, tem limite?": the entry answers both
         if all(got.text != a.text for a in answers) and not _said_already(got, answers):
@@ -343,6 +346,10 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         return None
     if len(answers) >= 2 and all(a.intent in PRODUCT_INTENTS for a in answers) and "?" not in message:
         return None        # "2 arroz. 3 feijão.": one list, which the classifier reads whole
+    quoted = next((m for a in answers if a.intent == "quote" and (m := _TOTAL.search(a.text))), None)
+    if quoted and any(a.intent == "delivery" for a in answers):
+        note = _below_minimum(Decimal(quoted.group(1).replace(".", "").replace(",", ".")), kb)
+        answers += [Read(note, "delivery")] if note else []
     body = "\n\n".join(a.text for a in answers)
     if greeting:
         body = "Olá! 👋 " + body
@@ -392,10 +399,13 @@ def _joined_price_asks(pieces: list[str], words) -> list[str]:
     return out
 
 
-def after_list(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | None:
+def after_list(message: str, kb: knowledge.KB, last: dict | None, bot, total: Decimal | None = None) -> Read | None:
     """The question a pasted list ends with, on a line of its own ("Quanto fica tudo? Vocês entregam no
     Rio Vermelho?"): the store's facts it asks, answered after the quote; the total is the quote's."""
     lines = [ln for ln in (message or "").strip().splitlines() if ln.strip()]
+    if len(lines) == 1 and "," in lines[0]:
+        # "quero 2 pct de café e 1 farofa, chega lá em deodoro?": the question after the list's last comma
+        lines = [lines[0].rsplit(",", 1)[0], lines[0].rsplit(",", 1)[1]]
     if len(lines) < 2 or "?" not in lines[-1] or any(c.isdigit() for c in lines[-1]):
         return None
     words = vocab_mod.load()
@@ -406,7 +416,21 @@ def after_list(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read |
         got = _single(piece, pnorm, kb, last, bot, now, words) or bot.part(rewrite(piece), kb, last)
         if got is not None and got.text and (got.intent in FACTS or got.intent == "faq" and "faq" in got.topic):
             answers.append(got)
+    note = _below_minimum(total, kb) if any(a.intent == "delivery" for a in answers) else None
+    answers += [Read(note, "delivery")] if note else []
     return Read("\n\n".join(a.text for a in answers), answers[0].intent, answers[0].topic) if answers else None
+
+
+_TOTAL = re.compile(r"\*Total: R\$ ([\d.]+,\d{2})\*")
+
+
+def _below_minimum(total: Decimal | None, kb) -> str | None:
+    """A quote asked beside a delivery question whose total is below the minimum order: said, with both."""
+    minimum = kb.delivery.get("min_order")
+    if total is None or not minimum or total >= Decimal(str(minimum)):
+        return None
+    return (f"⚠️ Este orçamento ({checks.money_text(total)}) ainda não chega ao pedido mínimo para entrega "
+            f"({checks.money_text(Decimal(str(minimum)))}).")
 
 
 HANDOFF = ("complaint", "human_request")
@@ -523,6 +547,7 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
             day = slots.day(norm) if intent == "hours" else None
             return Read(answer, intent, {"days": [day]} if day in fmt.DAY_NAMES else {})
     return (_quote_edit(norm, last) or _follow_up(rewritten, last, bot) or _hours_follow_up(norm, kb, last, bot)
+            or _wholesale_follow_up(norm, kb, last, bot)
             or _faq_of_goods(norm, kb, words, bot, asks="?" in piece)
             or _faq_other_kind(norm, kb, bot, words)
             or _other_variant(norm, last, bot, words)
@@ -706,6 +731,22 @@ def _follow_up(rewritten: str, last: dict | None, bot) -> Read | None:
     return Read(body, "quote", {"skus": [p.sku]})
 
 
+WHOLESALE_ASKED = re.compile(r"\b(?:atacado|a partir de quant\w*|quantos? (?:precisa|tenho que|tem que) levar)\b")
+
+
+def _wholesale_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
+    """"A partir de quantas garrafas entra no atacado?" after a product: that product's wholesale price, though
+    a packaging word ("garrafas") names another product of the catalog."""
+    if not last or last.get("intent") not in PRODUCT_INTENTS or len(last.get("skus") or []) != 1 \
+            or not WHOLESALE_ASKED.search(norm) or len(norm.split()) > MAX_FOLLOW_UP_WORDS + 2:
+        return None
+    best = bot.searcher.search(norm, drop=quote.FILLER | cues_words()).best
+    if best is not None and best.complete and not set(best.covered) <= search.SOFT | {"atacado"}:
+        return None          # "e o atacado do arroz?": a product of its own
+    products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
+    return bot.part(f"preço de atacado do {products[0].name} {products[0].brand}", kb, None) if products else None
+
+
 UNTIL_WHEN = re.compile(r"^(?:e\s+)?(?:(?:ate|a partir de|de) )?(?:que horas?|quando|que hora)\b|"
                         r"^(?:e\s+)?(?:abre|fecha) (?:que|q) horas?\b")
 
@@ -817,8 +858,8 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     # "mercadoria de volta" outweighs "quantos dias")
     topics = {t: n * (0.5 if t in GENERIC_TOPICS else 1)
               for t, phrases in words.paraphrases.items() if (n := _said_words(said, phrases))}
-    if not topics:
-        return None
+    if not topics or named and set(topics) <= GENERIC_TOPICS:
+        return None        # "se eu avisar antes?" alone names no entry: any kind of order is asked so
     # the section of a product named: "mussarela fatiadinha" asks the entry about the deli ("frios")
     sections_named = _sections_named(norm, bot) if bot is not None else set()
     best, best_score, in_question = None, 0, False
