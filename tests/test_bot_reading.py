@@ -1171,3 +1171,12 @@ def test_promotions_asked_as_good_prices_and_for_a_feijoada(tmp_path):
         assert "R$ 3,69" in good and "R$ 4,85" in good, good
         dish = ask(bot, "sabado tem feijoada aqui em casa, o que ta em promoção pra fazer ela?", who="2").text
         assert "R$ 7,99" in dish and "R$ 39,90" in dish and "R$ 5,89" not in dish, dish
+
+
+def test_an_amount_said_before_a_delivery_question_of_that_size_and_a_pack_after_a_colon(tmp_path):
+    with on_store(tmp_path, "store19") as bot:
+        small = ask(bot, "pô, so vou gastar uns 70 reais, vcs entregam um pedido nesse valor?").text
+        assert small.startswith("Não") and "R$ 100,00" in small and "Pó" not in small, small
+    with on_store(tmp_path / "8", "store8") as bot:
+        packed = ask(bot, "leite semidesnatado tirol pro cafe da firma: 3 caixas fechadas de 12, qto fica?").text
+        assert "36x Leite UHT Semidesnatado" in packed, packed

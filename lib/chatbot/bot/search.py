@@ -28,6 +28,9 @@ enfim alias afinal inclusive nossa olha tipo entao conta barato barata baratinho
 # How a request for a price starts: "me passa o valor" names no "uva passa".
 ASKING = re.compile(r"\b(?:me (?:passa|passe|manda|mande|fala|diz|diga|informa|ve)|passa (?:ai|pra mim)|"
                     r"manda (?:ai|pra mim))\b")
+# "pô, só preciso de ...": an exclamation at the start, not the "pó" of café em pó
+INTERJECTION = re.compile(r"^po(?= (?:so|mas|cara|mano|que|eu|voces|ai|entao|serio|tipo|nao|sim|beleza|valeu|"
+                          r"moco|moca|amigo|amiga|gente|ja|agora|desculpa)\b)")
 # Packaging words: part of the question when some product has them, ignored otherwise.
 SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro".split())
 
@@ -120,7 +123,7 @@ class Searcher:
         """The words of a message that could name a product."""
         self.vocab()
         out: dict[str, None] = {}      # ordered and deduplicated in linear time
-        for w in text.content_words(ASKING.sub(" ", text.normalize(message))):
+        for w in text.content_words(INTERJECTION.sub(" ", ASKING.sub(" ", text.normalize(message)))):
             if w.isdigit() and len(w) >= 3:       # "fruki 600", "amstel 350": a size said without its unit
                 w = next((w + u for u in ("ml", "g") if w + u in self._vocab_set), w)
             if w in ("litro", "litrao") and "1l" in self._vocab_set and w not in self._vocab_set:

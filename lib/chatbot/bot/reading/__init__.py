@@ -172,7 +172,7 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
             before += "?"
         before = re.sub(r"[\s,(]*(?:aquel[ea]s?|tipo|sabe)?[\s,(]*$", "", before)    # ", aquelas com 12"
         lead = message[last:m.start()]
-        named = re.search(r"(?:^|[.!?:;]\s*)([^.!?:;,]{3,70}),\s*(?:o|a|aquel[ea]s?)?\s*$", lead) or \
+        named = re.search(r"(?:^|[.!?:;]\s*)([^.!?:;,]{3,70})[,:]\s*(?:o|a|aquel[ea]s?)?\s*$", lead) or \
             re.search(r"(?:^|[.!?:;,]\s*)([^.!?:;,]{3,70}?)\s+(?:(?:que\s+)?vem\s+(?:na|em|numa|no)|na|numa|no|em)?\s*$",
                       lead)     # "o leite italac vem na caixa com 12", "detergente ypê na caixa fechada de 24"
         if named and re.search(r"^\s*(?:e|se)\b|\b(?:levar|levando|comprar|pegar|pegando|quero|vou|queria)\b",
@@ -378,6 +378,10 @@ EXAMPLES = re.compile(r"\b(?:essas? coisas?|esse tipo de coisa|coisas? assim|e t
 ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne voces vcs".split())
 
 
+REFERS_BACK = re.compile(r"\b(?:desse|deste|dessa|nesse|nessa|com esse|com essa) (?:tamanho|valor|jeito|total)\b|"
+                         r"\bum pedido assim\b")
+
+
 def _joined_price_asks(pieces: list[str], words) -> list[str]:
     """A part that only asks the price of what the part before named ("... né? quanto tá o fardo"), only
     adds a detail or examples to its question ("tipo umas 8 da manhã", "pão, queijo, essas coisas"), or
@@ -390,7 +394,9 @@ def _joined_price_asks(pieces: list[str], words) -> list[str]:
         # "... abrem de tarde? queria passar aí umas 3h": a time said after the question, no question of its own
         detail = slot and (DETAIL.match(norm) and len(said) <= 6
                            or "?" not in piece and len(said) <= 10 and bool(out) and "?" in out[-1])
-        if out and said and (detail or EXAMPLES.search(norm) or len(said) <= 3 and set(said) <= ONLY_ASKS
+        # "só preciso de uns 80 reais de coisa, vocês entregam um pedido desse tamanho?": the amount said before
+        sized = bool(out) and REFERS_BACK.search(norm) is not None and slots.money(text.normalize(out[-1])) is not None
+        if out and said and (detail or sized or EXAMPLES.search(norm) or len(said) <= 3 and set(said) <= ONLY_ASKS
                              or all(w in PRICE_ONLY or w in words.packs for w in said)
                              and ("?" in out[-1] or any(c.isdigit() for c in out[-1]) or len(out[-1].split()) <= 8)):
             out[-1] = f"{out[-1]} {piece}"
