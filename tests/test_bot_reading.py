@@ -1180,3 +1180,22 @@ def test_an_amount_said_before_a_delivery_question_of_that_size_and_a_pack_after
     with on_store(tmp_path / "8", "store8") as bot:
         packed = ask(bot, "leite semidesnatado tirol pro cafe da firma: 3 caixas fechadas de 12, qto fica?").text
         assert "36x Leite UHT Semidesnatado" in packed, packed
+
+
+def test_a_quote_answered_among_the_parts_of_a_message_is_the_cart_an_edit_changes(sample_bot):
+    first = ask(sample_bot, "vou fazer um bolo pro lanche de domingo, a familia vem. 2 acucar, 3 leite e 1 manteiga")
+    assert "3x Leite" in first.text and first.buttons, first.text
+    edited = ask(sample_bot, "errei, leite é so 2, refaz a conta").text
+    assert "agora 2x" in edited and "2x Açúcar" in edited and "1x Manteiga" in edited, edited
+
+
+@pytest.mark.parametrize("message,needs", [
+    ("leva guarana pro aniversario: tres fardos de 2L, cada um tem 6 garrafas. total?", "18x Refrigerante Guaraná"),
+    ("qto fica 1 fardo de coca 2l? vem 6 em cada", "6x Refrigerante Cola"),
+    ("o oleo de 900ml a caixa vem com 20, quanto sai a caixa", "20x Óleo de Soja"),
+    ("a cerveja lata vem em caixa com 12 latas? quero uma caixa, quanto fica", "12x Cerveja Lata"),
+    ("queria a caixa de creme dental, vem 12 unidades, quanto sai cada e o total?", "12x Creme Dental"),
+])
+def test_packs_described_around_the_count(sample_bot, message, needs):
+    reply = ask(sample_bot, message).text
+    assert needs in reply and "Total" in reply, reply

@@ -23,6 +23,7 @@ same code in process.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 import threading
 import time
 
@@ -142,7 +143,10 @@ class Bot:
             log.exception("reading message %s failed; the classifier answers it whole", q.inbox_id)
             return None, None
         reply = Reply(text=done.text, intent=done.intent, confidence=0.9, source="template")
+        lines = done.topic.pop("lines", None)
         self._remember(q, reply, done.topic, cache_key=None)
+        if lines:          # a quote among the parts becomes the cart, as a quote read whole does
+            reply = orders.quoted(self, q, [(sku, Decimal(qty)) for sku, qty in lines], reply)
         return reply, q.text
 
     def part(self, message: str, kb: knowledge.KB, last: dict | None) -> reading.Read | None:
@@ -189,6 +193,7 @@ class Bot:
             return replies.faq(it, kb)
         if name == "quote":
             topic["skus"] = [ln.product.sku for ln in it.quote.lines][:20]
+            topic["lines"] = [[ln.product.sku, str(ln.qty)] for ln in it.quote.lines]   # a part's quote: the cart
             return "\n".join(quote.render(it.quote)), False    # cheap, and the list's layout matters
         if name == "promotions" and it.section and not it.context_skus:
             body, topic["skus"] = sections.promotions(it.section, self.conn, sections.asks_whether(it.original))

@@ -190,7 +190,9 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     if counted == 1 and priced == 1 and len(amounts) == 1 and many and quote.lines \
             and ("?" not in message or asks_price or any(text.has_phrase(norm, w) for w in WANTS)) and not per_unit:
         return quote      # "18 coca 2 litros", "12 polar", "quanto tá 12 água?": an amount and a product
-    asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) and not text.has_phrase(norm, "cada")
+    # "sai quanto cada?" asks the unit price; "quanto sai cada e o total?" asks both
+    asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) \
+        and (not text.has_phrase(norm, "cada") or text.has_phrase(norm, "total"))
     return quote if asks_total and quote.lines else None
 
 

@@ -4,6 +4,7 @@ ends with the question the checkout waits for). The checkout itself is ``checkou
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from .. import clock, db
 from ..bot import knowledge, quote, text
@@ -94,19 +95,25 @@ def after(bot, q, it, reply: Reply) -> Reply:
     shop = Shop(bot, kb)
     now = clock.now()
     if it is not None and it.name == "quote" and it.quote is not None and it.quote.lines:
-        lines = [(ln.product.sku, ln.qty) for ln in it.quote.lines]
-        new, turn = checkout.step(None, checkout.Message(quote=lines), now, shop)
-        if turn is None:
-            return reply
-        with db.transaction(bot.conn):
-            store.save_cart(bot.conn, q.phone_number_id, q.wa_id, new)
-        reply.text = reply.text + ("\n" + turn.text if turn.text else "")
-        return _offer(reply, turn)
+        return quoted(bot, q, [(ln.product.sku, ln.qty) for ln in it.quote.lines], reply)
     state = store.load_cart(bot.conn, q.phone_number_id, q.wa_id)
     more = checkout.reminder(state, now, shop)
     if more:
         reply.text = f"{reply.text}\n\n{more}"
     return reply
+
+
+def quoted(bot, q, lines: list[tuple[str, Decimal]], reply: Reply) -> Reply:
+    """The lines of a quote (sku, quantity) become the customer's cart, with the next step's buttons: a quote
+    the classifier read whole, or one part of a message that reading answered part by part."""
+    shop = Shop(bot, bot.kb())
+    new, turn = checkout.step(None, checkout.Message(quote=lines), clock.now(), shop)
+    if turn is None:
+        return reply
+    with db.transaction(bot.conn):
+        store.save_cart(bot.conn, q.phone_number_id, q.wa_id, new)
+    reply.text = reply.text + ("\n" + turn.text if turn.text else "")
+    return _offer(reply, turn)
 
 
 BUTTON_BODY = 1024      # Meta's limit for the text of a message with reply buttons

@@ -154,9 +154,9 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
         if not each and end < len(message) and message[end] == "?":
             # "quanto sai 2 fardos de guaraná? o fardo vem com 6": how many it holds, said after
             told = _DESCRIBED.match(message, end + 1)
-            if told and packs_again.match(told.group(1)):
-                each = inner.search(message, told.start(1), told.end() + 12)
-                said_after = each is not None
+            if told and (told.group(1) is None or packs_again.match(told.group(1))):
+                each = inner.search(message, told.start(1) if told.group(1) else told.start(2) - 4, told.end() + 12)
+                said_after = each is not None      # "... 2l? vem 6 em cada": the pack not named again
         if not each and explicit and n and described:
             per, product = described          # "... quero 3 fardos": the fardo described before
             out.append(message[last:m.start()] + f"{n * per} {product} ")
@@ -172,16 +172,11 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
             before += "?"
         before = re.sub(r"[\s,(]*(?:aquel[ea]s?|tipo|sabe)?[\s,(]*$", "", before)    # ", aquelas com 12"
         lead = message[last:m.start()]
-        named = re.search(r"(?:^|[.!?:;]\s*)([^.!?:;,]{3,70})[,:]\s*(?:o|a|aquel[ea]s?)?\s*$", lead) or \
-            re.search(r"(?:^|[.!?:;,]\s*)([^.!?:;,]{3,70}?)\s+(?:(?:que\s+)?vem\s+(?:na|em|numa|no)|na|numa|no|em)?\s*$",
-                      lead)     # "o leite italac vem na caixa com 12", "detergente ypê na caixa fechada de 24"
-        if named and re.search(r"^\s*(?:e|se)\b|\b(?:levar|levando|comprar|pegar|pegando|quero|vou|queria)\b",
-                               named.group(1), re.IGNORECASE):
-            named = None        # "e se eu levar a caixa com 12": no product before the pack, the last one
-        if named and not re.sub(r"\b\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|litros?)\b|\W", "", before):
+        named = _named_before(lead)      # (where, what): the goods named before the pack
+        if named and not re.sub(r"\b\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|litros?)\b|\W", "", before, flags=re.IGNORECASE):
             # "carvão brasa, o fardo com 5 sacos de 4kg": the product named before the pack
-            lead, before = lead[:named.start(1)], named.group(1) + " " + before
-        later = not explicit and re.search(rf"\b(?:\d{{1,3}}|dois|duas|tr[eê]s|quatro|cinco|seis|dez)\s+"
+            lead, before = lead[:named[0]], named[1] + " " + before
+        later = not explicit and re.search(rf"\b(?:\d{{1,3}}|uma|um|dois|duas|tr[eê]s|quatro|cinco|seis|dez)\s+"
                                            rf"(?:{'|'.join(words.packs)})\b", message[each.end():], re.IGNORECASE)
         size = re.match(r"\s*(?:de\s+)?\d+(?:[.,]\d+)?\s*(?:l|ml|kg|g|litros?)\b", message[each.end():],
                         re.IGNORECASE)
@@ -203,15 +198,38 @@ def _packs(message: str, words: vocab_mod.Vocab) -> str:
     return re.sub(r"\s+([?!.,])", r"\1", re.sub(r"\s{2,}", " ", text_out)).strip() if out else message
 
 
+_NAMED_BEFORE = (re.compile(r"(?:^|[.!?:;]\s*)([^.!?:;,]{3,70})[,:]\s*(?:o|a|aquel[ea]s?)?\s*$"),
+                 # "o leite italac vem na caixa com 12", "detergente ypê na caixa fechada de 24"
+                 re.compile(r"(?:^|[.!?:;,]\s*)([^.!?:;,]{3,70}?)\s+(?:(?:que\s+)?vem\s+(?:na|em|numa|no)|na|numa|no|"
+                            r"em|a|o)?\s*$"))
+_WANTED = re.compile(r".*\b(?:levar|levando|comprar|pegar|pegando|quero|vou|queria)\b", re.IGNORECASE)
+
+
+def _named_before(lead: str) -> tuple[int, str] | None:
+    """Where the goods a pack is of are named before it, and how: "carvão, o fardo com 5", "omo de 1,6kg a
+    caixa vem com 6" (a comma between digits is no clause), "vou levar coca pra festa: dois fardos" (the goods
+    after what is wanted); none in "e se eu levar a caixa com 12" (the last product)."""
+    masked = re.sub(r"(?<=\d),(?=\d)", "\0", lead)
+    m = _NAMED_BEFORE[0].search(masked) or _NAMED_BEFORE[1].search(masked)
+    if m is None or re.match(r"\s*(?:e|se)\b", m.group(1), re.IGNORECASE):
+        return None
+    start, end = m.start(1), m.end(1)
+    wanted = _WANTED.match(masked, start, end)
+    if wanted:
+        start = wanted.end()
+        start += len(masked[start:end]) - len(masked[start:end].lstrip())
+    return (start, lead[start:end]) if end - start >= 3 else None
+
+
 _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|latões|latoes|caixinhas|cxinhas|pacotes|"
                r"pacote|pcts?|rolos|potes|saquinhos|sacos|saches|sachês|sachets|copos|vidros|frascos|barras|"
-               r"tabletes|bandejas|em cada|cada|dentro")
+               r"tabletes|bandejas|vidrinhos|potinhos|copinhos|garrafinhas|frasquinhos|em cada|cada|dentro")
 
 
 # how a bag or a packet is said to hold several of the goods ("aquele q vem 10 pacotes", "com 12 unidades")
 _HOLDS = re.compile(r"\(?\s*(?:aquel[ea]s?\s+(?:que\s+|q\s+)?)?(?:vem\s+com|vem|com|tem)\s+\d", re.IGNORECASE)
 _EACH_SIZE = re.compile(r"\s*de\s+\d+(?:[.,]\d+)?\s*(?:rolos|kg|g|l|ml|litros?|gramas|metros|m)\b", re.IGNORECASE)
-_DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:o|a|cada)\s+(\w+)\s+(?:vem\s+com|vem|tem)\s+()", re.IGNORECASE)
+_DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:(?:o|a|cada)\s+(\w+)\s+)?(?:vem\s+com|vem|tem)\s+()", re.IGNORECASE)
 
 
 def _clause_end(message: str, start: int) -> int:
@@ -354,6 +372,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     if greeting:
         body = "Olá! 👋 " + body
     topic = {"skus": [s for a in answers for s in a.topic.get("skus", [])][:20]}
+    quoted_lines = [a.topic["lines"] for a in answers if a.intent == "quote" and a.topic.get("lines")]
+    if len(quoted_lines) == 1:
+        topic["lines"] = quoted_lines[0]        # the cart of the one quote among the parts (pipeline._read)
     return Read(body, answers[0].intent, topic)
 
 
