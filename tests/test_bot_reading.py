@@ -1199,3 +1199,9 @@ def test_a_quote_answered_among_the_parts_of_a_message_is_the_cart_an_edit_chang
 def test_packs_described_around_the_count(sample_bot, message, needs):
     reply = ask(sample_bot, message).text
     assert needs in reply and "Total" in reply, reply
+
+
+def test_cheaper_says_from_how_many_the_wholesale_price_starts(sample_bot):
+    ask(sample_bot, "qto ta o arroz tipo 1?")
+    cheaper = ask(sample_bot, "levando 8 sai mais barato?").text
+    assert cheaper.startswith("Sim") and "a partir de 6 unidades" in cheaper, cheaper

@@ -128,6 +128,9 @@ CONVERSATIONS = {
         ((Q, LIST), ()), ("tira 1 leite, fica só 2", ("agora 2x",)),
         ("tira o café, ficou caro kkk qto fica", ("Tirei Café Torrado 250g",)),
         ("errei, arroz é só 1, refaz a conta pfv", ("agora 1x",))],
+    "an amount alone after the item it is of: after a double, after the one item kept": [
+        ((Q, LIST), ()), ("na vdd dobra o leite, poe 8", ("agora 8x",)),
+        ("esquece o sabão, so o arroz mesmo, so q 4", ("Tirei Sabão em Pó", "Arroz Branco 5kg: agora 4x"))],
     "two new amounts said as what the items are, and 'sobe' to a new amount": [
         ((Q, LIST), ()), ("na vdd o arroz é 4 e o leite so 2", ("Arroz Branco 5kg: agora 4x", "agora 2x")),
         ("sobe o leite pra 6", ("agora 6x",))],

@@ -163,6 +163,11 @@ R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:{_MEASUR
                     r"(?:(?:de|do|da|dos|das)\s+)?(.+)$")
 # "... em vez de 1" after an amount: what the cart had
 _INSTEAD_OF = re.compile(rf"\s+(?:em vez|ao inves|no lugar) d[eoa]s?\s+{_NUM}$")
+# "põe 12", "só que 12": an amount alone, of the item the clause before named
+R_AMOUNT_ONLY = re.compile(rf"^(?:poe|bota|coloca|deixa|faz|so que|so q|mas|sao|quero|pra)?\s*({_NUM})\s*"
+                           rf"(?:{_MEASURE}|{_CONTAINER})?$")
+# "só a cajuína mesmo": the item kept, whose amount may follow
+R_KEEP = re.compile(r"^(?:so|somente|apenas)\s+(?:o|a|os|as)\s+(.+?)\s+mesmo$")
 # "... e 3 kg de linguiça" after an add: one more add with the same verb
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
@@ -185,7 +190,10 @@ _QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|fardos?|sacos?|
 _QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:(?:de|da|do|das|dos)\s+)?(.+)$")
 SPLIT = re.compile(rf"\s*(?:,|;|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
                    rf"{V_SWAP}|sem|dobra)\b)|\s*(?:,\s*e|,|\be)\s+(?=(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:coloca|poe|"
-                   rf"bota|deixa|faz|pode|eu|quero|fica|vai|sai|tira|nao|(?:e|sao|so)\s+{_NUM})\b)")
+                   rf"bota|deixa|faz|pode|eu|quero|fica|vai|sai|tira|nao|(?:e|sao|so)\s+{_NUM})\b)"
+                   # "dobra o leite põe 12", "esquece a tiquira só a cajuína mesmo só q 12" (norm() drops the commas)
+                   rf"|\s+(?=(?:poe|bota|coloca|deixa|faz|so que|so q)\s+{_NUM}\s*(?:{_MEASURE}|{_CONTAINER})?$)"
+                   rf"|\s+(?=so\s+(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+mesmo\b)")
 NOT_NAME = frozenset("de do da o a os as um uma pacote pacotes unidade unidades caixa caixas lata latas kg "
                      "quilo quilos garrafa garrafas mais item itens saco sacos fardo fardos".split())
 
@@ -412,8 +420,20 @@ def _edits_of(n: str) -> list[tuple]:
     n = re.sub(r"\s+(?:por favor|pfv|pf|entao)$", "", n)
     clauses = [c for c in SPLIT.split(n) if c]
     out = []
+    kept = None         # "só a cajuína mesmo": the item the next clause's bare amount is of
     for c in clauses:
         c = _SAME_QTY.sub("", re.sub(r"^(?:pode|tambem|e)\s+", "", c).strip())
+        # "só a cajuína mesmo, só que 12", "dobra o leite, põe 12": the amount of the item just said
+        if (m := R_AMOUNT_ONLY.match(c)) and kept:
+            out.append(("set", kept, m.group(1)))
+            kept = None
+            continue
+        if m and out and out[-1][0] in ("double", "set", "add", "less", "bad"):
+            out[-1] = ("set", _name(re.sub(rf"^{_ART}", "", out[-1][1])), m.group(1))    # "o arroz, coloca 6" too
+            continue
+        if m := R_KEEP.match(c):
+            kept = _name(m.group(1))
+            continue
         if R_CLEAR.match(c):
             out.append(("clear",))
         elif m := R_WITHOUT.match(c):

@@ -813,8 +813,10 @@ def _cheaper(p: knowledge.Product, line: quote.Line) -> str:
     one, _ = quote.unit_price(p, Decimal(1))
     shown = quote.qty_text(line.qty, p)
     if line.unit_price < one:
+        since = f", a partir de {p.wholesale_min_qty} unidades" \
+            if line.kind == "atacado" and p.wholesale_min_qty else ""
         return f"Sim! Levando {shown}, sai {money(line.unit_price)} {'o kg' if quote.sold_by_kg(p) else 'cada'} " \
-               f"({line.kind}), em vez de {money(one)}. ✅"
+               f"({line.kind}{since}), em vez de {money(one)}. ✅"
     if line.unlock:
         n, price = line.unlock
         return (f"Não, levando {shown} o preço é o mesmo ({money(line.unit_price)}). O atacado, "
