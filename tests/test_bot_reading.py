@@ -1205,3 +1205,28 @@ def test_cheaper_says_from_how_many_the_wholesale_price_starts(sample_bot):
     ask(sample_bot, "qto ta o arroz tipo 1?")
     cheaper = ask(sample_bot, "levando 8 sai mais barato?").text
     assert cheaper.startswith("Sim") and "a partir de 6 unidades" in cheaper, cheaper
+
+
+def test_the_twenty_first_sets_kinds_after_its_one_run(tmp_path):
+    with on_store(tmp_path, "store20") as bot:
+        cases = [("tem frango assado no domingo? quanto é?", "R$ 32,90"),
+                 ("da pra pagar a fatura de agua ai no mercado?", "8h às 18h"),
+                 ("sou de intermares, vcs entregam?", "Infelizmente"),
+                 ("sou do altiplano, entregam?", "Sim, entregamos em Altiplano"),
+                 ("2 omo grande e 1 detergente, quanto fica?", "2x Sabão em Pó 1,6kg"),
+                 ("1 kg e 300g de queijo coalho e 2 coca lata, quanto da?", "1,3 kg Queijo Coalho"),
+                 ("boa tarde, desculpa a demora pra responder, tava resolvendo umas coisas aqui, mas enfim: o queijo "
+                  "coalho ta saindo por quanto?", "R$ 44,90")]
+        for n, (message, needs) in enumerate(cases):
+            reply = ask(bot, message, who=str(n)).text
+            assert needs in reply, (message, reply)
+        ask(bot, "vcs entregam em manaira?", who="fee")
+        fee = ask(bot, "e o frete, qto fica?", who="fee").text
+        assert "R$ 10,50" in fee and "botijão" not in fee, fee
+        listed = ask(bot, "se eu pedir 5 flocao e 1 cafe sao braz vcs entregam no bessa?", who="list").text
+        assert "5x Flocão" in listed and "1x Café" in listed and "Bessa" in listed and "pedido mínimo" in listed, listed
+    with on_store(tmp_path / "6", "store6") as bot:
+        kit = ask(bot, "vou fazer um churras pra 30 pessoas, vcs montam tudo?").text
+        assert "1 dia" in kit, kit
+        cuts = ask(bot, "vcs fazem aqueles cortes no pintado?", who="2").text
+        assert "sem custo" in cuts, cuts

@@ -131,6 +131,9 @@ CONVERSATIONS = {
     "an amount alone after the item it is of: after a double, after the one item kept": [
         ((Q, LIST), ()), ("na vdd dobra o leite, poe 8", ("agora 8x",)),
         ("esquece o sabão, so o arroz mesmo, so q 4", ("Tirei Sabão em Pó", "Arroz Branco 5kg: agora 4x"))],
+    "another amount in place of one ('em vez de 3 leite põe 6'), and an amount in all ('no total')": [
+        ((Q, LIST), ()), ("em vez de 3 leite poe 6", ("agora 6x", "!Não encontrei")),
+        ("bota 8 leite no total", ("agora 8x", "!Coloquei"))],
     "two new amounts said as what the items are, and 'sobe' to a new amount": [
         ((Q, LIST), ()), ("na vdd o arroz é 4 e o leite so 2", ("Arroz Branco 5kg: agora 4x", "agora 2x")),
         ("sobe o leite pra 6", ("agora 6x",))],

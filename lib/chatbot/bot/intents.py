@@ -22,7 +22,8 @@ SOCIAL = ("greeting", "thanks", "goodbye", "acknowledge")
 FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
 AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se".split())
 NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou posso pode abrir comprar levar "
-                           "pegar fazer ser estar trazer entregar mandar buscar levarem trazerem".split())
+                           "pegar fazer ser estar trazer entregar mandar buscar levarem trazerem confianca fora longe "
+                           "outra outro interior".split())
 # "tô sem dinheiro esse mês": telling, not asking whether cash is taken
 WITHOUT_MONEY = re.compile(r"\b(?:to|tô|estou|fiquei|ando|tamo|estamos|eu)\s+sem\s+(?:dinheiro|grana|cartao|cartão)\b",
                            re.IGNORECASE)
@@ -34,7 +35,8 @@ _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?(?:(
                    r"([a-z][a-z ]*)$")
 # where the customer lives, said anywhere ("moro em itapuã perto do farol, chega entrega aqui?"): the name
 # runs to a word that says where near it or what is asked
-_LIVES_IN = re.compile(r"\b(?:moro|moramos|resido|sou|somos)\s+(?:no|na|nos|nas|em)\s+(?:bairro\s+(?:de\s+|do\s+|da\s+)?)?"
+_LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido)\s+(?:no|na|nos|nas|em)|(?:sou|somos)\s+(?:no|na|nos|nas|em|de|do|da))\s+"
+                       r"(?:bairro\s+(?:de\s+|do\s+|da\s+)?)?"
                        r"([a-z]+(?:\s+(?!perto|proximo|ao|do\s+lado|atras|chega|entrega|entregam|voces|e\b|mas|ai\b|"
                        r"aqui|la\b|que|tem|faz|fazem|da\b|pra|para)[a-z]+){0,2})\b(?=\s+(?:perto|proximo|ao|do lado|"
                        r"atras|chega|entrega|entregam|voces|e|mas|ai|aqui|la|que|tem|faz|fazem|da|pra|para)\b|$)")

@@ -134,8 +134,9 @@ def _split_on_e(piece: str, names: frozenset = frozenset()) -> list[str]:
         prev, nxt = text.normalize(words[i - 1]), text.normalize(words[i + 1])
         if prev in TENS and nxt in UNITS:
             continue        # "vinte e quatro"
-        if prev.endswith("kg") and (nxt in ("meio", "meia") or nxt in HUNDREDS or nxt.isdigit() and len(nxt) == 3):
-            continue        # "1 kg e meio", "um quilo e duzentos", "1kg e 200"
+        if prev.endswith("kg") and (nxt in ("meio", "meia") or nxt in HUNDREDS or nxt.isdigit() and len(nxt) == 3
+                                    or re.match(r"^\d{3}(?:g|gr|gramas)$", nxt)):
+            continue        # "1 kg e meio", "um quilo e duzentos", "1kg e 200", "1 kg e 200g"
         count_after = (prev.isdigit() and len(prev) <= 2 or prev in UNITS) and i >= 2 and words[i - 2].isalpha() \
             and text.normalize(words[i - 2]) not in _NOT_BEFORE_COUNT and nxt.isalpha() and nxt not in PACKS_OF_SIZE
         if count_after or amount_at(text.normalize(" ".join(words[i + 1:i + 4])).split(), 0) is not None:
@@ -205,7 +206,11 @@ def _and_a_half(a: Amount, toks: list[str], j: int) -> Amount:
         return Amount(a.value + Decimal("0.5"), True, a.words + 2, volume=a.volume)
     if a.volume or toks[j:j + 1] != ["e"] or j + 1 >= len(toks) or not toks[j - 1].endswith("kg"):
         return a
-    grams, used = (_number(toks[j + 1]), 1) if _number(toks[j + 1]) is not None else _spelled(toks, j + 1)
+    glued = re.match(r"^(\d{3})(?:g|gr|gramas)$", toks[j + 1])      # "1 kg e 200g"
+    grams, used = (Decimal(glued.group(1)), 1) if glued else \
+        (_number(toks[j + 1]), 1) if _number(toks[j + 1]) is not None else _spelled(toks, j + 1)
+    if not glued and j + 1 + used < len(toks) and toks[j + 1 + used] in ("g", "gr", "gramas"):
+        used += 1                                                       # "1 kg e 200 g"
     nxt = toks[j + 1 + used] if j + 1 + used < len(toks) else ""
     if grams is not None and 100 <= grams < 1000 and grams % 50 == 0 and nxt not in PACKS:
         return Amount(a.value + grams / 1000, True, a.words + 1 + used)
@@ -329,6 +334,9 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
             and (words[i - 1].isalpha() or size_before) and (words[i + 1].isalpha() or weight) and counted):
         return False
     if weight or half:
+        if text.normalize(words[i - 1]) == "e" and i >= 2 \
+                and re.search(r"(?:kg|quilos?|kilos?)$", words[i - 2].lower()):
+            return False        # "1 kg e 200g de queijo": the grams of the same weight
         return text.normalize(words[i - 1]) not in LINKS | _NOT_BEFORE_COUNT
     prev, nxt = text.normalize(words[i - 1]), text.normalize(words[i + 1])
     if spelled and (prev == "e" or prev in TENS):

@@ -197,7 +197,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
 
 
 # Words after which an item says what it is for or when, not what it is ("costela pra assar no domingo").
-PURPOSE_STARTS = frozenset("para pro pra que pq porque pois quando no na pro pros pras".split())
+PURPOSE_STARTS = frozenset("para pro pra que pq porque pois quando no na pro pros pras voces voce".split())
 
 
 # A can is not a bottle: "24 coca lata" where only the 2 L bottle is sold is not found (the search

@@ -28,6 +28,16 @@ enfim alias afinal inclusive nossa olha tipo entao conta barato barata baratinho
 # How a request for a price starts: "me passa o valor" names no "uva passa".
 ASKING = re.compile(r"\b(?:me (?:passa|passe|manda|mande|fala|diz|diga|informa|ve)|passa (?:ai|pra mim)|"
                     r"manda (?:ai|pra mim))\b")
+# a size said in words: +1 the largest of the products found, -1 the smallest
+SIZE_WORDS = {"grande": 1, "grandao": 1, "grandona": 1, "maior": 1, "pequeno": -1, "pequena": -1, "menor": -1,
+              "pequenininho": -1, "pequenininha": -1, "pequenina": -1, "pequenino": -1}
+
+
+def _size(p: knowledge.Product):
+    """The weight or volume in a product's name, if any (for "grande"/"pequeno")."""
+    return quantities.pack_size_kg(p.name) or quantities.pack_size_l(p.name)
+
+
 # "pô, só preciso de ...": an exclamation at the start, not the "pó" of café em pó
 INTERJECTION = re.compile(r"^po(?= (?:so|mas|cara|mano|que|eu|voces|ai|entao|serio|tipo|nao|sim|beleza|valeu|"
                           r"moco|moca|amigo|amiga|gente|ja|agora|desculpa)\b)")
@@ -166,7 +176,7 @@ class Searcher:
                     return found        # every word of the other name is the product's, none dropped
         return None
 
-    def _search(self, message: str, limit: int, drop: frozenset, fuzzy: int) -> Result:
+    def _search(self, message: str, limit: int, drop: frozenset, fuzzy: int, size_dropped: bool = False) -> Result:
         words = self.query_words(message, drop)
         result = Result(query=words)
         if not words:
@@ -174,6 +184,16 @@ class Searcher:
         vocab = self.vocab()
         typos = text.fuzzy_words([w for w in words if w not in self._vocab_set], fuzzy)
         corrected: dict[str, str] = {}
+        # "omo grande", "água pequena": a size said in words, no word of the name found; the largest or
+        # smallest of those found (a store's alias "água grande" may name one)
+        said_size = next((w for w in words if w in SIZE_WORDS), None)
+        sized = 0
+        if said_size is not None and (said_size not in self._vocab_set or size_dropped):
+            sized = SIZE_WORDS[said_size]
+            words = [w for w in words if w != said_size]
+            result.query = words
+            if not words:
+                return result
         for w in list(words):
             c = w if w in self._vocab_set else _base_of(w, self._vocab_set) or (
                 text.correct(w, vocab) if w in typos else None)
@@ -206,7 +226,18 @@ class Searcher:
         result.matches = [m for m in result.matches if m.covered
                           and not (result.unknown and set(m.covered) <= SOFT)]   # "heineken latinha": not any can
         result.matches.sort(key=lambda m: (-m.score, len(m.product.name), m.product.id))
+        if sized and result.matches:
+            top = result.matches[0]
+            best = [m for m in result.matches if set(m.covered) == set(top.covered) and m.complete == top.complete
+                    and _size(m.product) is not None]
+            if len({_size(m.product) for m in best}) >= 2:
+                best.sort(key=lambda m: -sized * _size(m.product))
+                result.matches = best + [m for m in result.matches if m not in best]
         result.matches = result.matches[:limit]
+        if said_size and not sized and not size_dropped and not any(m.complete for m in result.matches):
+            again = self._search(message, limit, drop, fuzzy, size_dropped=True)    # "omo grande" of no alias
+            if any(m.complete for m in again.matches):
+                return again
         return result
 
     @staticmethod

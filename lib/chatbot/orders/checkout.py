@@ -168,6 +168,8 @@ R_AMOUNT_ONLY = re.compile(rf"^(?:poe|bota|coloca|deixa|faz|so que|so q|mas|sao|
                            rf"(?:{_MEASURE}|{_CONTAINER})?$")
 # "só a cajuína mesmo": the item kept, whose amount may follow
 R_KEEP = re.compile(r"^(?:so|somente|apenas)\s+(?:o|a|os|as)\s+(.+?)\s+mesmo$")
+# "... no total" after an amount: how many in all, not how many more
+_IN_ALL = re.compile(r"\s+(?:no total|ao todo|no final|total)$")
 # "... e 3 kg de linguiça" after an add: one more add with the same verb
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
@@ -193,7 +195,9 @@ SPLIT = re.compile(rf"\s*(?:,|;|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?
                    rf"bota|deixa|faz|pode|eu|quero|fica|vai|sai|tira|nao|(?:e|sao|so)\s+{_NUM})\b)"
                    # "dobra o leite põe 12", "esquece a tiquira só a cajuína mesmo só q 12" (norm() drops the commas)
                    rf"|\s+(?=(?:poe|bota|coloca|deixa|faz|so que|so q)\s+{_NUM}\s*(?:{_MEASURE}|{_CONTAINER})?$)"
-                   rf"|\s+(?=so\s+(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+mesmo\b)")
+                   rf"|\s+(?=so\s+(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+mesmo\b)"
+                   # "o arroz é o de 1kg 5 pacotes": an amount after a size
+                   rf"|(?<=\d(?:kg|ml))\s+(?=\d+\s*(?:{_MEASURE}|{_CONTAINER})$)|(?<=\d[gl])\s+(?=\d+\s*(?:{_MEASURE}|{_CONTAINER})$)")
 NOT_NAME = frozenset("de do da o a os as um uma pacote pacotes unidade unidades caixa caixas lata latas kg "
                      "quilo quilos garrafa garrafas mais item itens saco sacos fardo fardos".split())
 
@@ -429,7 +433,12 @@ def _edits_of(n: str) -> list[tuple]:
             kept = None
             continue
         if m and out and out[-1][0] in ("double", "set", "add", "less", "bad"):
-            out[-1] = ("set", _name(re.sub(rf"^{_ART}", "", out[-1][1])), m.group(1))    # "o arroz, coloca 6" too
+            # "o arroz, coloca 6", "em vez de 3 coco, põe 12" too
+            item = re.sub(rf"^(?:(?:em vez|ao inves|no lugar) d[eoa]s?\s+)?(?:{_NUM}\s+)?{_ART}", "", out[-1][1])
+            out[-1] = ("set", _name(item), m.group(1))
+            continue
+        if m and out and out[-1][0] == "swap":
+            out.append(("set", out[-1][2], m.group(1)))      # "o arroz é o de 1kg, 5 pacotes": of the new one
             continue
         if m := R_KEEP.match(c):
             kept = _name(m.group(1))
@@ -447,6 +456,9 @@ def _edits_of(n: str) -> list[tuple]:
             if re.match(r"(?:de|do|da)\s", new):
                 new = f"{old.split()[0]} {new}"       # "troca a cuca de uva pela de banana"
             out.append(("swap", old, new))
+        elif (m := R_INSTEAD.match(c)) and (only := R_AMOUNT_ONLY.match(m.group(2))):
+            # "em vez de 3 coco põe 12": the same item, another amount
+            out.append(("set", _name(re.sub(rf"^{_NUM}\s+", "", m.group(1))), only.group(1)))
         elif m := R_INSTEAD.match(c):
             out.append(("swap", _name(re.sub(rf"^{_NUM}\s+", "", m.group(1))), _name(m.group(2))))
         elif m := R_ONLY.match(c):
@@ -462,8 +474,8 @@ def _edits_of(n: str) -> list[tuple]:
         elif (m := R_ADD.match(c)) and corrected and not re.search(r"\bmais\b", c) and len(clauses) == 1:
             # "na vdd coloca 6 do jesus": a correction, the new amount
             out.append(("set", _name(re.sub(r"^(?:do|da|dos|das)\s+", "", m.group(2))), m.group(1)))
-        elif (m := R_ADD.match(c)) and (was := _INSTEAD_OF.search(m.group(2))):
-            # "põe 2 licor em vez de 1": the new amount of an item the cart has
+        elif (m := R_ADD.match(c)) and (was := _INSTEAD_OF.search(m.group(2)) or _IN_ALL.search(m.group(2))):
+            # "põe 2 licor em vez de 1", "bota 20 flocão no total": the new amount of an item the cart has
             out.append(("set", _name(m.group(2)[:was.start()]), m.group(1)))
         elif m := R_ADD.match(c):
             # "põe mais 1 kg de alcatra e 3 kg de linguiça": each amount is an add

@@ -430,9 +430,13 @@ def after_list(message: str, kb: knowledge.KB, last: dict | None, bot, total: De
     """The question a pasted list ends with, on a line of its own ("Quanto fica tudo? Vocês entregam no
     Rio Vermelho?"): the store's facts it asks, answered after the quote; the total is the quote's."""
     lines = [ln for ln in (message or "").strip().splitlines() if ln.strip()]
+    asked = list(re.finditer(r"\b(?:vcs|voces|vocês|vc|você)\b", lines[0], re.IGNORECASE)) if len(lines) == 1 else []
     if len(lines) == 1 and "," in lines[0]:
         # "quero 2 pct de café e 1 farofa, chega lá em deodoro?": the question after the list's last comma
         lines = [lines[0].rsplit(",", 1)[0], lines[0].rsplit(",", 1)[1]]
+    elif asked and asked[-1].start() > 0:
+        # "se eu pedir 10 flocão e 2 café vcs trazem no cabo branco?": the question from "vcs" on
+        lines = [lines[0][:asked[-1].start()], lines[0][asked[-1].start():]]
     if len(lines) < 2 or "?" not in lines[-1] or any(c.isdigit() for c in lines[-1]):
         return None
     words = vocab_mod.load()
@@ -574,7 +578,7 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
             day = slots.day(norm) if intent == "hours" else None
             return Read(answer, intent, {"days": [day]} if day in fmt.DAY_NAMES else {})
     return (_quote_edit(norm, last) or _follow_up(rewritten, last, bot) or _hours_follow_up(norm, kb, last, bot)
-            or _wholesale_follow_up(norm, kb, last, bot)
+            or _wholesale_follow_up(norm, kb, last, bot) or _fee_follow_up(norm, kb, last, bot)
             or _faq_of_goods(norm, kb, words, bot, asks="?" in piece)
             or _faq_other_kind(norm, kb, bot, words)
             or _other_variant(norm, last, bot, words)
@@ -774,6 +778,14 @@ def _wholesale_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
     return bot.part(f"preço de atacado do {products[0].name} {products[0].brand}", kb, None) if products else None
 
 
+def _fee_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
+    """"E a taxa, quanto é?" after the delivery answer: the delivery fee, not an entry whose answer says "taxa"."""
+    said = norm.split()
+    if (last or {}).get("intent") != "delivery" or len(said) > 6 or not set(said) & cues.DELIVERY_TOPICS["fee"][0]:
+        return None
+    return bot.part("qual a taxa de entrega?", kb, None)
+
+
 UNTIL_WHEN = re.compile(r"^(?:e\s+)?(?:(?:ate|a partir de|de) )?(?:que horas?|quando|que hora)\b|"
                         r"^(?:e\s+)?(?:abre|fecha) (?:que|q) horas?\b")
 
@@ -930,13 +942,17 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
         goods = {_folded(w)[0] for w in said if text.stem(w) in vocab and w not in text.STOPWORDS}
         chatty = not asked_price and len(beside) >= OTHER_WORDS
     stems = {_folded(w)[0] for w in said if w not in text.STOPWORDS and len(w) > 2}
+    common = {_folded(w)[0] for w in retrieval.STOP | GENERIC_FAQ_WORDS | _fact_words("delivery")
+              | _fact_words("hours") | _fact_words("payment")}
     ranked = []
     for i, (q, a) in enumerate(kb.faq):
         anchors = _anchors(q)
-        hit = anchors & stems
-        if not hit or asked_price and "R$" not in a:
+        hit = _meets(anchors, stems - common) | anchors & stems
+        told = _meets(_told(a) - anchors, stems) - words.services - common
+        # a service asked of two things only the answer names: "fazem aqueles cortezinhos no pacu pra fritar?"
+        # is the entry "A peixaria limpa o peixe?" whose answer tells of the pacu "com cortes para fritar"
+        if not (hit or service and len(told) >= 2) or asked_price and "R$" not in a:
             continue
-        told = (_told(a) - anchors) & stems - words.services
         if not service and not (chatty and hit & goods and goods <= anchors | _told(a) or len(hit | told) >= 2):
             continue           # with no service asked, the entry tells of two things the message names
         if {t for t in said if text.stem(t) in words.variants} - set(text.normalize(f"{q} {a}").split()):
@@ -947,6 +963,13 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
         return None
     best_entry = ranked[0][1]
     return Read(kb.faq[best_entry][1], "faq", {"faq": best_entry})
+
+
+def _meets(known: frozenset[str] | set[str], said: set[str]) -> set[str]:
+    """The words said that are known, or begin one or are begun by one when both are long ("churras" is
+    "churrasco")."""
+    return {w for w in said if w in known or len(w) >= 5 and any(k.startswith(w) or w.startswith(k)
+                                                                  for k in known if len(k) >= 6)}
 
 
 @functools.lru_cache(maxsize=1024)

@@ -26,6 +26,8 @@ OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas")
 # a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
 ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem me diz diga".split())
 LONG = 8
+ASKING_ANYWHERE = frozenset("quanto preco valor custa custam".split())
+CONTINUES = frozenset("sai fica custa custam da vai e ou".split())    # "..., sai quanto a mais?": the same sentence
 _AND = re.compile(r"(?:,\s*|\s+)e\s+(?=\S)", re.IGNORECASE)
 
 
@@ -77,7 +79,12 @@ def _split_on_comma(piece: str) -> list[str]:
     cut = max(piece.rfind(","), piece.rfind(":"))       # "... mas antes queria saber: quanto tá ...?"
     head, tail = piece[:cut], piece[cut + 1:]
     words = text.normalize(tail).split()
-    if words and words[0] in ASKING and len(head.split()) >= LONG and not any(c.isdigit() for c in head):
+    # the tail asks: it opens with a question word, or it is a question ending in "?" that asks a price
+    # ("..., mas vamo lá: a manteiga da terra tá saindo por quanto?")
+    asks = words and (words[0] in ASKING or tail.strip().endswith("?") and 3 <= len(words) <= MAX_TAIL
+                      and set(words) & ASKING_ANYWHERE and words[0] not in CONTINUES
+                      and not text.normalize(head).startswith("se "))
+    if asks and len(head.split()) >= LONG and not any(c.isdigit() for c in head):
         return [head.strip(), tail.strip()]
     return _split_before_question(piece)
 
