@@ -1230,3 +1230,18 @@ def test_the_twenty_first_sets_kinds_after_its_one_run(tmp_path):
         assert "1 dia" in kit, kit
         cuts = ask(bot, "vcs fazem aqueles cortes no pintado?", who="2").text
         assert "sem custo" in cuts, cuts
+
+
+def test_kinds_said_with_em_or_a_scent_brands_known_and_an_alias_inside_a_longer_name(tmp_path):
+    with on_store(tmp_path, "store17") as bot:
+        bar = ask(bot, "tem doce de leite em barra?").text
+        assert bar.startswith("Não encontrei exatamente") and "em barra" in bar, bar
+    with on_store(tmp_path / "18", "store18") as bot:
+        scent = ask(bot, "vcs tem desinfetante com cheiro de pinho?").text
+        assert scent.startswith("Não encontrei"), scent
+    with on_store(tmp_path / "15", "store15") as bot:
+        brand = ask(bot, "tem o cafe 3 coracoes?").text
+        assert brand.startswith("Não encontrei"), brand
+    with on_store(tmp_path / "10", "store10") as bot:          # a day of the week is never a product ("sábado")
+        day = bot.searcher.search("preciso de mussarela pra pizza de sabado").best
+        assert day is not None and "Mussarela" in day.product.name, day

@@ -30,6 +30,7 @@ BRAND_KIND = {
     "persil": "sabao po", "tixan": "sabao po", "downy": "amaciante", "comfort": "amaciante", "pampers": "fralda",
     "vigor": "", "batavo": "", "perdigao": "", "friboi": "carne", "aurora": "", "yoki": "", "quaker": "aveia",
     "maggi": "tempero", "knorr": "tempero", "sazon": "tempero", "hellmanns": "maionese", "heinz": "ketchup",
+    "coracoes": "cafe", "coracao": "cafe",      # "3 Corações", where the store sells no heart (coração de frango)
 }
 MAX_ALTERNATIVES = 3
 

@@ -24,6 +24,7 @@ entrega frete compra comprar levar leva pegar quero preciso procuro procurando e
 disponivel estoque voce voces levando comprando pegando levo compro pego cada quem muito muita bastante
 aquele aquela aqueles aquelas fechada fechado dele dela deles delas
 enfim alias afinal inclusive nossa olha tipo entao conta barato barata baratinho caro saindo custando entra entrar
+domingo segunda terca quarta quinta sexta sabado feriado
 """.split())
 # How a request for a price starts: "me passa o valor" names no "uva passa".
 ASKING = re.compile(r"\b(?:me (?:passa|passe|manda|mande|fala|diz|diga|informa|ve)|passa (?:ai|pra mim)|"
@@ -260,8 +261,11 @@ class Searcher:
         score = hits / len(hard) + 0.1 * (len(covered) - hits)
         if name and name[0] in corrected.values():
             score += 0.3     # the head noun: "leite" is Leite UHT before Doce de Leite
-        if any(a and (a == phrase or f" {a} " in f" {phrase} ") for a in aliases):
+        if any(a and a == phrase for a in aliases):
             score += 0.4     # the store's own alias for it
+        elif any(a and f" {a} " in f" {phrase} " for a in aliases):
+            # an alias inside what was asked: less when it is one word of more ("leite" of "doce de leite")
+            score += 0.4 if any(a and " " in a and f" {a} " in f" {phrase} " for a in aliases) else 0.15
         if covered and all(corrected[w] in category and corrected[w] not in own for w in covered):
             score -= 0.2     # only the category matched ("bebidas"): weaker than a name
         score += -min(bm25, 0) * 0.001   # FTS5 rank only breaks ties

@@ -45,7 +45,7 @@ from . import vocab as vocab_mod
 PRODUCT_INTENTS = intents.PRODUCT_INTENTS    # one list of each, in bot/intents.py
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
 PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte|precos? bons?|precinho)\b")
-MAX_FOLLOW_UP_WORDS = 10
+MAX_FOLLOW_UP_WORDS = 12
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
@@ -654,7 +654,7 @@ def _not_this_one(asked: str, others: list[knowledge.Product], priced: bool = Tr
     return Read(out, "product_price", {"skus": [p.sku for p in others]})
 
 
-LINKS = frozenset("de do da sabor tipo".split())
+LINKS = frozenset("de do da sabor tipo em com cheiro aroma fragrancia perfume".split())
 
 
 # the packaging a customer may ask by, as a kind of the product ("coca lata", "guaraná pet")
