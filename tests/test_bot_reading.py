@@ -1245,3 +1245,11 @@ def test_kinds_said_with_em_or_a_scent_brands_known_and_an_alias_inside_a_longer
     with on_store(tmp_path / "10", "store10") as bot:          # a day of the week is never a product ("sábado")
         day = bot.searcher.search("preciso de mussarela pra pizza de sabado").best
         assert day is not None and "Mussarela" in day.product.name, day
+
+
+def test_an_item_of_the_goods_before_and_a_count_of_goods_sold_by_the_kilo_each_of_a_weight(tmp_path):
+    with on_store(tmp_path, "store9") as bot:
+        cakes = ask(bot, "me ve 1 bolo de macaxeira e 2 de cupuaçu, quanto fica?").text
+        assert "1x Bolo de Macaxeira" in cakes and "2x Bolo de Cupuaçu" in cakes and "Polpa" not in cakes, cakes
+        fish = ask(bot, "2 tambaqui inteiro de uns 3 kg e 5 farinha d agua, total?", who="2").text
+        assert "6 kg Tambaqui Inteiro" in fish, fish

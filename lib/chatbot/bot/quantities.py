@@ -345,6 +345,12 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
             and f"{text.normalize(w)} {text.stem(nxt)}" not in names)
 
 
+def kilos(token: str) -> Decimal | None:
+    """The kilos a normalized token says ("2kg" -> 2, "500g" -> 0,5), or None."""
+    m = _GLUED.match(token)
+    return Decimal(m.group(1).replace(",", ".")) * WEIGHT[m.group(2)] if m else None
+
+
 def pack_size_l(name: str) -> Decimal | None:
     """The volume in a product's name ("Açaí Grosso 1L" -> 1, "Água 500ml" -> 0,5), if any."""
     return _size_in(name, _GLUED_L, VOLUME)

@@ -130,11 +130,18 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     wanted: dict[str, tuple[Product, Decimal]] = {}     # sku -> (product, quantity), in order of mention
     # "limpeza: 1 omo, 3 detergente", "pro tropeiro de sábado: ...": a heading, not an item
     headings = {h.strip().lower() for h in re.findall(r"(?:^|\n)([^:\n]{1,40}):", message)}
+    head = None         # the first word of the last item's goods: "2 bolo de macaxeira e 1 de cupuaçu"
     for item in items:
         words = [w for w in item.words if w not in FILLER and w not in text.STOPWORDS]
         if not words or item.amount is None and item.raw.strip().lower() in headings:
             continue
-        p = (alias_map or {}).get(" ".join(item.words))    # "leite moça": "moça" is no search word
+        p = None
+        if head and item.amount is not None and _ELLIPTIC.match(text.normalize(item.raw)):
+            same = [m for m in searcher.search(" ".join([head] + item.words), drop=drop | FILLER).matches
+                    if m.complete]
+            p = same[0].product if same else None     # "1 de cupuaçu" after "2 bolo de macaxeira": a bolo
+        p = p or (alias_map or {}).get(" ".join(item.words))    # "leite moça": "moça" is no search word
+        head = words[0]
         if p is None:
             res = searcher.search(" ".join(item.words), drop=drop | FILLER)
             complete = [m for m in res.matches if m.complete and not _other_container(item.words, m.product)]
@@ -143,6 +150,9 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
                 complete = [m for m in searcher.search(" ".join(cut), drop=drop | FILLER).matches if m.complete]
             if item.amount is None and (len(words) > 4 or any(w != c for w, c in res.corrected.items())):
                 complete = []    # no amount, and only a typo away or many words: chatter ("to fazendo a compra")
+            weighed = _each_weighs(item, searcher, drop) if not complete else None
+            if weighed is not None:      # "1 tambaqui inteiro de uns 2 kg": 2 kg of goods sold by the kilo
+                complete, item = [weighed[0]], weighed[1]
             if not complete:
                 if item.amount is not None and _chatter(item, words):
                     continue     # "vou juntar a galera pra um tereré e depois um churrasquinho": said, not asked
@@ -196,6 +206,25 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     return quote if asks_total and quote.lines else None
 
 
+def _each_weighs(item: quantities.Item, searcher, drop: frozenset):
+    """"1 tambaqui inteiro de 2 kg", "1 frango de uns 2 kg": a count of goods sold by the kilo, each of the weight
+    said: (the match, the item as that many kilos), or None."""
+    if item.amount is None or item.amount.weight:
+        return None
+    weights = [k for w in item.words if (k := quantities.kilos(w)) is not None]
+    if len(weights) != 1:
+        return None
+    rest = [w for w in item.words if quantities.kilos(w) is None and w not in ABOUT]
+    found = [m for m in searcher.search(" ".join(rest), drop=drop | FILLER).matches if m.complete]
+    if not found or not sold_by_kg(found[0].product):
+        return None
+    return found[0], quantities.Item(quantities.Amount(item.amount.value * weights[0], True), rest, item.raw)
+
+
+# words of an approximate weight ("de uns 2 kg", "de mais ou menos 2 kg")
+ABOUT = frozenset("de uns umas cerca mais ou menos aproximadamente quase".split())
+# an item that names only what kind it is, its goods said by the item before ("e 1 de cupuaçu")
+_ELLIPTIC = re.compile(r"^(?:\d+|um|uma|dois|duas|tres|quatro|cinco|meio|meia)\s+(?:de|do|da)\s+\w")
 # Words after which an item says what it is for or when, not what it is ("costela pra assar no domingo").
 PURPOSE_STARTS = frozenset("para pro pra que pq porque pois quando no na pro pros pras voces voce".split())
 
