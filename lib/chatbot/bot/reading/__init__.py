@@ -19,7 +19,10 @@ before. What reading answers:
   15?", "levando 4 sai mais barato?"), another size ("e o de 1kg?"), an edit
   of the last quote (asked again as a list until carts edit it);
 - FAQ entries asked in other words ("tem onde deixar o carro?"), through the
-  paraphrases in ``data/reading_ptbr.toml``;
+  paraphrases in ``data/reading_ptbr.toml``; an entry about goods the store
+  prepares through the words of its own question ("vocês tiram a casca do
+  camarão?" is "A peixaria limpa o camarão?"), and a problem asked as a
+  returns question through the returns policy;
 - a variant the store lacks ("leite desnatado", "coca de 600ml", "água com
   gás") said so, with the variants it has named as such;
 - promotions of two sections, or for an occasion ("pro café da manhã").
