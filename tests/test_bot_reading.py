@@ -1253,3 +1253,10 @@ def test_an_item_of_the_goods_before_and_a_count_of_goods_sold_by_the_kilo_each_
         assert "1x Bolo de Macaxeira" in cakes and "2x Bolo de Cupuaçu" in cakes and "Polpa" not in cakes, cakes
         fish = ask(bot, "2 tambaqui inteiro de uns 3 kg e 5 farinha d agua, total?", who="2").text
         assert "6 kg Tambaqui Inteiro" in fish, fish
+
+
+def test_a_service_asked_in_the_part_after_the_goods_are_told(tmp_path):
+    with on_store(tmp_path, "store14") as bot:
+        told = ask(bot, "vou querer uma forma de sopa paraguaia pro niver do meu sogro, tem q avisar com qta "
+                        "antecedencia?").text
+        assert "1 dia" in told, told

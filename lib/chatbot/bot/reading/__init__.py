@@ -305,7 +305,11 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if got is None:
             got = bot.part(rewrite(piece), kb, last)
         earlier = told or " ".join(pieces[:-1])
-        if got is not None and earlier and piece is pieces[-1] and got.intent == "product_price" \
+        if earlier and piece is pieces[-1] and set(pnorm.split()) & words.services \
+                and (got is None or got.intent in PRODUCT_INTENTS) \
+                and (service := _faq_of_goods(text.normalize(earlier + " " + piece), kb, words, bot, asks=True)):
+            got = service      # "quero uma sopa paraguaia inteira pro aniversário, tem que avisar com quanto tempo?"
+        elif got is not None and earlier and piece is pieces[-1] and got.intent == "product_price" \
                 and not got.topic.get("skus"):
             # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was said before
             vocab = set(bot.searcher.vocab())
@@ -327,11 +331,13 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         other = got is None or got.intent != "faq" or got.topic.get("faq") != entry
         if named is not None and other and not (answers and answers[-1].text == named.text):
             got = named        # "preciso de umas cestas pra firma ... qual a quantidade mínima?": the entry told of
-        elif told and piece is pieces[-1] and (got is None or got.intent in FACTS):
+        elif told and piece is pieces[-1] and (got is None or got.intent in FACTS or got.intent == "product_price"
+                                               and got.text.startswith("Não encontrei")):
             # "queria encomendar um empadão ..., quanto tempo antes preciso avisar?": what was told says
             # which policy is asked
             whole = text.normalize(told + " " + piece)
-            entry = _faq(whole, kb, words) or bot.part(rewrite(told + ", " + piece), kb, last)
+            entry = _faq_of_goods(whole, kb, words, bot, asks=True) or _faq(whole, kb, words) \
+                or bot.part(rewrite(told + ", " + piece), kb, last)
             got = entry if entry is not None and entry.intent == "faq" and "faq" in entry.topic else got
         if got is not None and got.intent == "complaint" and friendly:
             # "... não tenho nenhuma reclamação kkk só queria saber o preço do pão": what follows is asked
