@@ -1260,3 +1260,21 @@ def test_a_service_asked_in_the_part_after_the_goods_are_told(tmp_path):
         told = ask(bot, "vou querer uma forma de sopa paraguaia pro niver do meu sogro, tem q avisar com qta "
                         "antecedencia?").text
         assert "1 dia" in told, told
+
+
+def test_the_twenty_second_sets_kinds_after_its_one_run(tmp_path):
+    with on_store(tmp_path, "store21") as bot:
+        cases = [("quanto ta a manteiga de garrafa?", "Manteiga de Garrafa"),          # an alias with its "de"
+                 ("minha vó tem 70 anos, tem algum desconto pra ela? qual dia?", "5%"),
+                 ("ate que horas tem aquele flocao cozido no vapor de manha?", "9h30"),
+                 ("quais frios estao com preço baixado?", "R$ 39,90"),
+                 ("2 engradado de itaipava 600 com 24 garrafa cada, quanto fica?", "48x Cerveja Garrafa 600ml"),
+                 ("aqui é a vizinha do lado kkk vcs sao otimos, sempre compro ai. me diz o preço da massa puba",
+                  "R$ 7,90"),
+                 ("moro na farolandia, so vou gastar uns 40 reais, vcs levam?", "R$ 65,00")]
+        for n, (message, needs) in enumerate(cases):
+            reply = ask(bot, message, who=str(n)).text
+            assert needs in reply, (message, reply)
+    with on_store(tmp_path / "10", "store10") as bot:
+        frios = ask(bot, "tem promoção no balcão dos frios? presunto, queijo...").text
+        assert not frios.startswith("Sim") and "Frios" in frios, frios

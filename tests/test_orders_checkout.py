@@ -134,6 +134,11 @@ CONVERSATIONS = {
     "another amount in place of one ('em vez de 3 leite põe 6'), and an amount in all ('no total')": [
         ((Q, LIST), ()), ("em vez de 3 leite poe 6", ("agora 6x", "!Não encontrei")),
         ("bota 8 leite no total", ("agora 8x", "!Coloquei"))],
+    "'deixa X em 6', the item first with a why after ('faz meio kilo só'), a set said once for two items": [
+        ((Q, LIST), ()), ("deixa o arroz em 4 e tira o sabão", ("Arroz Branco 5kg: agora 4x", "Tirei Sabão em Pó")),
+        ("o leite faz 5 so, o resto fica igual", ("agora 5x",)),
+        ("muda o arroz pra 6 e o leite pra 8", ("Arroz Branco 5kg: agora 6x", "agora 8x")),
+        ("sem o cafe, e o arroz muda pra 2 pacotes", ("Tirei Café", "Arroz Branco 5kg: agora 2x"))],
     "two new amounts said as what the items are, and 'sobe' to a new amount": [
         ((Q, LIST), ()), ("na vdd o arroz é 4 e o leite so 2", ("Arroz Branco 5kg: agora 4x", "agora 2x")),
         ("sobe o leite pra 6", ("agora 6x",))],

@@ -112,7 +112,7 @@ V_ADD = r"coloca|colocar|bota|botar|poe|adiciona|adicionar|acrescenta|acrescenta
 V_SWAP = r"troca|trocar|substitui|substituir"
 _ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"
 # what an amount in an edit is counted in: a measure, or the container it comes in
-_MEASURE = r"kg|quilos?|unidades?|un"
+_MEASURE = r"kg|quilos?|kilos?|unidades?|un"
 _CONTAINER = r"latinhas?|latas?|pacotes?|garrafas?|caixas?"
 # the why said after an edit's amount ("diminui o fradinho pra 8, ficou muito", "o peixe faz 2 kg, somos mais gente")
 _WHY = r"(?:que|q|pq|porque|pois|vai|vou|ja|ficou|ficando|ta|tava|somos|vamos|vem|veio)"
@@ -121,7 +121,8 @@ _WHY = r"(?:que|q|pq|porque|pois|vai|vou|ja|ficou|ficando|ta|tava|somos|vamos|ve
 R_CLEAR = re.compile(rf"^(?:{V_REMOVE}|limpa|limpar|esvazia|esvaziar|zera|zerar)\s+(?:tudo|o carrinho|carrinho|"
                      r"todos os itens|todos|tudo do carrinho)$")
 R_SWAP = re.compile(rf"^(?:{V_SWAP})\s+{_ART}(.+?)\s+(?:pelo|pela|pelos|pelas|por)\s+{_ART}(.+)$")
-R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro)\s+({_NUM})(?:\s+\w+)?(?:\s+(?:so|somente|entao))?"
+R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro|em)\s+({_NUM})(?:\s+\w+)?"
+                   rf"(?:\s+(?:so|somente|entao))?"
                    rf"(?:\s+{_WHY}\b.*)?$")
 R_ADD = re.compile(rf"^(?:(?:{V_ADD})\s+)+(?:mais\s+)?({_NUM})\s+(?:de\s+)?(.+)$")
 R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
@@ -145,7 +146,7 @@ R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+
                          rf"so|somente|apenas)\s+)+"
                          rf"(?:(?:pra|para)\s+)?({_NUM})\s*"
                          rf"(?:{_MEASURE}|{_CONTAINER})?"
-                         rf"(?:\s+(?:entao|ai|mesmo|na verdade|na real|na vdd|ne|{_WHY})\b.*)?$")
+                         rf"(?:\s+(?:entao|ai|mesmo|na verdade|na real|na vdd|ne|so|o resto|{_WHY})\b.*)?$")
 # "o sabonete pode deixar de lado", "o carvão pode tirar": the item first, then out
 R_OUT_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:pode\s+)?(?:deixar de lado|deixa de lado|tirar|tira|remover|sair|"
                          rf"nao precisa(?: mais)?|nao quero mais|esquece|risca)$")
@@ -166,6 +167,8 @@ _INSTEAD_OF = re.compile(rf"\s+(?:em vez|ao inves|no lugar) d[eoa]s?\s+{_NUM}$")
 # "põe 12", "só que 12": an amount alone, of the item the clause before named
 R_AMOUNT_ONLY = re.compile(rf"^(?:poe|bota|coloca|deixa|faz|so que|so q|mas|sao|quero|pra)?\s*({_NUM})\s*"
                            rf"(?:{_MEASURE}|{_CONTAINER})?$")
+# "... e o açúcar pra 10" after a new amount: another, its verb said once
+R_SET_ELLIPTIC = re.compile(rf"^(?:o|a|os|as)\s+(.+?)\s+(?:pra|para|pro|em)\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?$")
 # "só a cajuína mesmo": the item kept, whose amount may follow
 R_KEEP = re.compile(r"^(?:so|somente|apenas)\s+(?:o|a|os|as)\s+(.+?)\s+mesmo$")
 # "... no total" after an amount: how many in all, not how many more
@@ -192,7 +195,8 @@ _QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|fardos?|sacos?|
 _QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:(?:de|da|do|das|dos)\s+)?(.+)$")
 SPLIT = re.compile(rf"\s*(?:,|;|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
                    rf"{V_SWAP}|sem|dobra)\b)|\s*(?:,\s*e|,|\be)\s+(?=(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:coloca|poe|"
-                   rf"bota|deixa|faz|pode|eu|quero|fica|vai|sai|tira|nao|(?:e|sao|so)\s+{_NUM})\b)"
+                   rf"bota|deixa|faz|pode|eu|quero|fica|vai|sai|tira|nao|muda|aumenta|diminui|sobe|passa|"
+                   rf"(?:e|sao|so|pra|para)\s+{_NUM})\b)"
                    # "dobra o leite põe 12", "esquece a tiquira só a cajuína mesmo só q 12" (norm() drops the commas)
                    rf"|\s+(?=(?:poe|bota|coloca|deixa|faz|so que|so q)\s+{_NUM}\s*(?:{_MEASURE}|{_CONTAINER})?$)"
                    rf"|\s+(?=so\s+(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+mesmo\b)"
@@ -439,6 +443,9 @@ def _edits_of(n: str) -> list[tuple]:
             continue
         if m and out and out[-1][0] == "swap":
             out.append(("set", out[-1][2], m.group(1)))      # "o arroz é o de 1kg, 5 pacotes": of the new one
+            continue
+        if (m := R_SET_ELLIPTIC.match(c)) and out and out[-1][0] == "set":
+            out.append(("set", _name(m.group(1)), m.group(2)))      # "muda o café pra 20 e o açúcar pra 10"
             continue
         if m := R_KEEP.match(c):
             kept = _name(m.group(1))

@@ -47,11 +47,14 @@ from . import vocab as vocab_mod
 
 PRODUCT_INTENTS = intents.PRODUCT_INTENTS    # one list of each, in bot/intents.py
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
-PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte|precos? bons?|precinho)\b")
+PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte|precos? bons?|precinho|"
+                         r"precos? baixados?|precos? baixos?|remarcad\w*)\b")
 MAX_FOLLOW_UP_WORDS = 12
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
+# promotions asked ("desconto" may be a policy: "idoso tem desconto?")
+ON_SALE = re.compile(r"\b(?:promo\w*|oferta\w*|liquidacao|encarte)\b")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui|"
                      r"baixa|abaixa|cai o preco|fica menos|preco cai|valor cai|preco baixa|fica menor)\b")
 _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:(?:ah\s+)?e\s+(?:tamb[eé]m|tbm?|tmb|ainda|mais)|tamb[eé]m|tbm?|tmb|mais"
@@ -224,7 +227,8 @@ def _named_before(lead: str) -> tuple[int, str] | None:
     return (start, lead[start:end]) if end - start >= 3 else None
 
 
-_PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafinhas|latas|latinhas|latões|latoes|caixinhas|cxinhas|pacotes|"
+_PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafa|garrafinhas|latas|lata|latinhas|latinha|latões|latoes|caixinhas|"
+               r"caixinha|cxinhas|pacotes|"
                r"pacote|pcts?|rolos|potes|saquinhos|sacos|saches|sachês|sachets|copos|vidros|frascos|barras|"
                r"tabletes|bandejas|vidrinhos|potinhos|copinhos|garrafinhas|frasquinhos|em cada|cada|dentro")
 
@@ -283,7 +287,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     # "to organizando a festa da igreja ... quanto tá o pequi?": the last part asks; the telling before it
     # (no question mark, no number) is said, not asked
     last_words = text.normalize(pieces[-1]).split()
-    asks_last = len(last_words) >= 4 and ("?" in pieces[-1] or last_words[0] in parts.QUESTION_OPENERS)
+    asks_last = len(last_words) >= 4 and ("?" in pieces[-1] or last_words[0] in parts.QUESTION_OPENERS
+                                          or PRICE_WORDS.search(" ".join(last_words)) is not None)   # "me diz o preço"
     told = ""
     for piece in pieces:
         cooked = _COOKING.match(text.strip_accents(piece.lower()))
@@ -358,7 +363,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             continue          # "... é tratada? fico preocupada": a feeling after the question, not a question
         vague = (got.intent == "faq" and "faq" not in got.topic
                  or got.intent == "product_price"
-                 and (not got.topic.get("skus") or got.text.startswith("Não encontrei")))
+                 and (not got.topic.get("skus") or got.text.startswith(("Não encontrei", "Encontrei estes"))))
         if chatter and vague:
             continue          # "to organizando o aniversário do meu filho": said, not asked
         if answers and answers[-1].text.startswith("Não encontrei") and "?" not in piece \
@@ -408,6 +413,7 @@ EXAMPLES = re.compile(r"\b(?:essas? coisas?|esse tipo de coisa|coisas? assim|e t
 ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne voces vcs".split())
 
 
+BRINGS = re.compile(r"\b(?:levam|entregam|entrega|mandam|trazem|leva|traz|manda)\b")
 REFERS_BACK = re.compile(r"\b(?:desse|deste|dessa|nesse|nessa|com esse|com essa) (?:tamanho|valor|jeito|total)\b|"
                          r"\bum pedido assim\b")
 
@@ -425,7 +431,9 @@ def _joined_price_asks(pieces: list[str], words) -> list[str]:
         detail = slot and (DETAIL.match(norm) and len(said) <= 6
                            or "?" not in piece and len(said) <= 10 and bool(out) and "?" in out[-1])
         # "só preciso de uns 80 reais de coisa, vocês entregam um pedido desse tamanho?": the amount said before
-        sized = bool(out) and REFERS_BACK.search(norm) is not None and slots.money(text.normalize(out[-1])) is not None
+        sized = bool(out) and (REFERS_BACK.search(norm) is not None
+                               or len(said) <= 3 and BRINGS.search(norm) and not set(said) & {"no", "na", "em"}) \
+            and slots.money(text.normalize(out[-1])) is not None        # "... uns 50 reais, vcs levam?"
         if out and said and (detail or sized or EXAMPLES.search(norm) or len(said) <= 3 and set(said) <= ONLY_ASKS
                              or all(w in PRICE_ONLY or w in words.packs for w in said)
                              and ("?" in out[-1] or any(c.isdigit() for c in out[-1]) or len(out[-1].split()) <= 8)):
@@ -898,8 +906,8 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     """The FAQ entry a paraphrase asks ("tem onde deixar o carro?"); with ``named``, only an entry whose
     question itself names the topic ("Vocês recebem óleo de cozinha usado?"), which is asked before
     the checks of the facts ("vale compras" is the gift card, not a meal voucher)."""
-    if not kb.faq:
-        return None
+    if not kb.faq or ON_SALE.search(norm):
+        return None         # "tem promoção no balcão de frios?": the promotions, not the entry about the counter
     priced = PRICE_WORDS.search(norm) is not None     # a price asked: only an entry that states one answers it,
     if priced and (named or bot is not None and (best := bot.searcher.search(norm).best) and best.complete):
         return None                                    # and only when no product is named whole

@@ -28,7 +28,7 @@ PAYS_FEE = re.compile(r"\b(?:pago|paga|pagar|pagaria|pagarei|cobra|cobram|cobrad
 SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
 DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo|"
-                      r"trazem|traz|trazer|levam (?:em|ate|aqui|la)|mandam (?:em|ate|aqui|la|pra))\b")
+                      r"trazem|traz|trazer|levam (?:em|ate|aqui|la)|levam$|mandam (?:em|ate|aqui|la|pra))\b")
 # "passar aí" asks about the hours only when asked ("posso passar aí às 7?"), not told ("vou passar aí amanhã")
 OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|"
                   r"(?:posso|da pra|consigo|se eu|tempo de|para|pra|podendo|posso ja|ja posso) (?:passar|ir|chegar) ai|"
