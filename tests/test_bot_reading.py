@@ -1278,3 +1278,11 @@ def test_the_twenty_second_sets_kinds_after_its_one_run(tmp_path):
     with on_store(tmp_path / "10", "store10") as bot:
         frios = ask(bot, "tem promoção no balcão dos frios? presunto, queijo...").text
         assert not frios.startswith("Sim") and "Frios" in frios, frios
+
+
+def test_a_schedule_asked_of_goods_an_entry_names(tmp_path):
+    with on_store(tmp_path, "store12") as bot:
+        day = ask(bot, "que dia da semana chega caranguejo vivinho ai?").text
+        assert "terças" in day and "sextas" in day, day
+        hours = ask(bot, "sabado vcs fecham que horas?", who="2").text       # the hours, not an entry "na hora"
+        assert "sábado" in hours.lower(), hours

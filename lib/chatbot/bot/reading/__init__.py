@@ -945,7 +945,8 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
         return None
     said = norm.split()
     asked_price = PRICE_WORDS.search(norm) is not None
-    service = bool(set(said) & words.services) or "quanto tempo" in norm      # "quanto tempo leva pra ralar?"
+    # "quanto tempo leva pra ralar?", "qual dia da semana chega o caranguejo?": a service or a schedule asked
+    service = bool(set(said) & words.services) or any(p in norm for p in SCHEDULE_ASKED)
     goods: set[str] = set()           # with no service asked: the goods the message names
     chatty = False                    # ... and a question with words beside them that no product has
     if not service:
@@ -1003,6 +1004,7 @@ def _anchors(question: str) -> frozenset[str]:
                      and w not in GENERIC_FAQ_WORDS)
 
 
+SCHEDULE_ASKED = ("quanto tempo", "que dia", "qual dia", "dia da semana")
 # words of a message beside the goods it names that say it asks something other than the goods themselves
 OTHER_WORDS = 3
 # words of FAQ questions that say what is asked, not about what ("Vocês aceitam ...?", "Como funciona ...?")
