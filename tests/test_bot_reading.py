@@ -1286,3 +1286,27 @@ def test_a_schedule_asked_of_goods_an_entry_names(tmp_path):
         assert "terças" in day and "sextas" in day, day
         hours = ask(bot, "sabado vcs fecham que horas?", who="2").text       # the hours, not an entry "na hora"
         assert "sábado" in hours.lower(), hours
+
+
+def test_the_twenty_third_sets_kinds_after_its_one_run(tmp_path):
+    with on_store(tmp_path, "store22") as bot:
+        kind = ask(bot, "polpa de maracuja vcs trabalham?").text           # a flavour an entry's fair is named for
+        assert kind.startswith("Não encontrei") and "Arraial" not in kind, kind
+        soon = ask(bot, "se eu fechar meu pedido agora chega hoje?", who="2")
+        assert not soon.handoff and soon.text.startswith("Sim"), soon.text
+        cases = [("tenho mei e vendo na rua, tem preço diferenciado pra comerciante?", "3%"),
+                 ("meu filho mora no interior, vcs mandam compra de onibus pra ele?", "R$ 350,00")]
+        for n, (message, needs) in enumerate(cases):
+            reply = ask(bot, message, who=f"c{n}").text
+            assert needs in reply, (message, reply)
+    with on_store(tmp_path / "12", "store12") as bot:
+        baked = ask(bot, "pão de queijo pra assar em casa, vcs tem?").text
+        assert "Fazemos entregas" not in baked and "R$" not in baked, baked
+        crabs = ask(bot, "que dia chega os bicho de corda vivo?", who="2")
+        assert "terças" in crabs.text and not crabs.handoff, crabs.text
+        oil = ask(bot, "a gordura da fritura eu guardo numa garrafa pet, vcs recolhem?", who="3").text
+        assert "2 litros" in oil, oil
+        kit = ask(bot, "vcs vendem os ingredientes tudo junto pro arroz de cuxá?", who="4").text
+        assert "R$ 29,90" in kit, kit
+        box = ask(bot, "1 caixa de leite de coco sococo, vem 24 vidrinho, quanto fica", who="5").text
+        assert "24x Leite de Coco" in box, box

@@ -139,6 +139,9 @@ CONVERSATIONS = {
         ("o leite faz 5 so, o resto fica igual", ("agora 5x",)),
         ("muda o arroz pra 6 e o leite pra 8", ("Arroz Branco 5kg: agora 6x", "agora 8x")),
         ("sem o cafe, e o arroz muda pra 2 pacotes", ("Tirei Café", "Arroz Branco 5kg: agora 2x"))],
+    "clauses cut at their commas: one out, then the amount wanted of another ('quero 6 leite então')": [
+        ((Q, LIST), ()), ("pensando bem tira o sabão, quero 6 leite entao", ("Tirei Sabão em Pó", "agora 6x")),
+        ("na vdd o arroz é 4 pacote", ("Arroz Branco 5kg: agora 4x",))],
     "two new amounts said as what the items are, and 'sobe' to a new amount": [
         ((Q, LIST), ()), ("na vdd o arroz é 4 e o leite so 2", ("Arroz Branco 5kg: agora 4x", "agora 2x")),
         ("sobe o leite pra 6", ("agora 6x",))],

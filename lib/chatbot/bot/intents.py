@@ -24,10 +24,13 @@ AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces 
 NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou posso pode abrir comprar levar "
                            "pegar fazer ser estar trazer entregar mandar buscar levarem trazerem confianca fora longe "
                            "outra outro interior".split())
+# "pão de queijo pra assar em casa": what the goods are for, not a delivery home
+AT_HOME = re.compile(r"\b(?:pra|para|p/) \w+(?:ar|er|ir) (?:em|la em|aqui em) casa\b", re.IGNORECASE)
 # "tô sem dinheiro esse mês": telling, not asking whether cash is taken
 WITHOUT_MONEY = re.compile(r"\b(?:to|tô|estou|fiquei|ando|tamo|estamos|eu)\s+sem\s+(?:dinheiro|grana|cartao|cartão)\b",
                            re.IGNORECASE)
-SUPPOSED_ORDER = re.compile(r"\b(?:se|caso|quando) (?:o )?meu pedido\b")
+SUPPOSED_ORDER = re.compile(r"\b(?:se|caso|quando) (?:(?:eu )?(?:mandar|fizer|fechar|enviar|passar|confirmar) )?"
+                            r"(?:o )?meu pedido\b")
 ASKS_PRICE = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
 SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
@@ -137,6 +140,7 @@ class Classifier:
     # -- the decision --------------------------------------------------------
     def classify(self, message: str, kb: knowledge.KB, last: dict | None = None) -> Intent:
         self._build(kb)
+        message = AT_HOME.sub(" ", message)
         stems, norm, raw = self._words(WITHOUT_MONEY.sub(" ", message))
         first = ("complaint", "human_request")
         scores = {name: self._score(stems, norm, *cues.CUES[name], raw) for name in first}
@@ -195,6 +199,9 @@ class Classifier:
                 and {text.stem(t) for t in norm.split()} & _variants() \
                 and self._shares_only_goods(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "o feijão preto tá quanto?" asks a price, though an entry prepares the feijão fradinho
+        if sure and it.meaning.kind == "faq" and it.products.best \
+                and self._only_kinds_shared(norm, kb.faq[it.meaning.index][0], it.products.best):
+            sure = False      # "polpa de maracujá vocês trabalham?": goods, though an entry names "Flor do Maracujá"
         if sure and it.meaning.kind == "faq" and it.meaning.confidence < 0.9 and SELLS.search(norm):
             sure = False      # "vocês vendem gás de cozinha?" asks for goods, though an entry "cozinha" the pinhão
         best_found = it.products.best
@@ -252,6 +259,13 @@ class Classifier:
                 return outcome
             return self._product_intent(c, outcome)
         return it
+
+    def _only_kinds_shared(self, norm: str, question: str, best) -> bool:
+        """The message names goods the entry does not ask about, and shares with the entry's question only a
+        word that says what kind of goods they are (a flavour, a variant)."""
+        shared = ({text.stem(t) for t in norm.split()} & {text.stem(t) for t in text.normalize(question).split()}) \
+            - text.STOPWORDS - self._cue_stems
+        return bool(shared) and shared <= _variants() and bool(set(best.covered) - shared)
 
     def _shares_only_goods(self, norm: str, question: str) -> bool:
         """Every word the message shares with an entry's question is a word of the catalog's goods."""

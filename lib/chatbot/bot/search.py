@@ -24,6 +24,7 @@ entrega frete compra comprar levar leva pegar quero preciso procuro procurando e
 disponivel estoque voce voces levando comprando pegando levo compro pego cada quem muito muita bastante
 aquele aquela aqueles aquelas fechada fechado dele dela deles delas
 enfim alias afinal inclusive nossa olha tipo entao conta barato barata baratinho caro saindo custando entra entrar
+trabalham trabalha
 domingo segunda terca quarta quinta sexta sabado feriado
 """.split())
 # How a request for a price starts: "me passa o valor" names no "uva passa".

@@ -58,10 +58,12 @@ class Turn:
 
 # -- words -----------------------------------------------------------------------
 
-def norm(raw: str) -> str:
-    """Lower case, no accents; keeps digits, signs and decimal marks (text.normalize drops the minus)."""
+def norm(raw: str, clauses: bool = False) -> str:
+    """Lower case, no accents; keeps digits, signs and decimal marks (text.normalize drops the minus).
+    ``clauses``: a sentence comma becomes ";" (where an edit's clause ends) instead of a space."""
     low = text.strip_accents((raw or "").lower()).replace("ç", "c")
     low = re.sub(r"[^a-z0-9,.\-^+ ]+", " ", low)
+    low = re.sub(r"(?<=[a-z0-9]),(?=\s)", " ; ", low) if clauses else low
     low = re.sub(r"(?<=[a-z])[,.](?=\s|$)|[,.](?=\s|$)", " ", low)       # sentence commas and full stops
     return re.sub(r"\s+", " ", low).strip()
 
@@ -113,7 +115,7 @@ V_SWAP = r"troca|trocar|substitui|substituir"
 _ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"
 # what an amount in an edit is counted in: a measure, or the container it comes in
 _MEASURE = r"kg|quilos?|kilos?|unidades?|un"
-_CONTAINER = r"latinhas?|latas?|pacotes?|garrafas?|caixas?"
+_CONTAINER = r"latinhas?|latas?|pacotes?|pcts?|garrafas?|caixas?|potes?|fardos?"
 # the why said after an edit's amount ("diminui o fradinho pra 8, ficou muito", "o peixe faz 2 kg, somos mais gente")
 _WHY = r"(?:que|q|pq|porque|pois|vai|vou|ja|ficou|ficando|ta|tava|somos|vamos|vem|veio)"
 # One pattern a kind of edit. The duplicates tool pairs these with each other and with
@@ -158,7 +160,7 @@ R_IS_OTHER = re.compile(rf"^{_ART}(.+?)\s+(?:e|eh)\s+(?:o|a|os|as)\s+([a-z].*)$"
 # "a picanha é só 1,5 kg": a new amount said as what the item is
 R_IS = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:e|sao|fica|ficam|vai ser|vao ser)\s+"
                   rf"(?:so|somente|apenas)?\s*({_NUM})"
-                  rf"\s*(?:{_MEASURE})?$")
+                  rf"\s*(?:{_MEASURE}|{_CONTAINER})?$")
 # "tira 1 kg da linguiça", "tira 2 do arroz": less of it, not all of it
 R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:{_MEASURE})?\s+"
                     r"(?:(?:de|do|da|dos|das)\s+)?(.+)$")
@@ -169,6 +171,9 @@ R_AMOUNT_ONLY = re.compile(rf"^(?:poe|bota|coloca|deixa|faz|so que|so q|mas|sao|
                            rf"(?:{_MEASURE}|{_CONTAINER})?$")
 # "... e o açúcar pra 10" after a new amount: another, its verb said once
 R_SET_ELLIPTIC = re.compile(rf"^(?:o|a|os|as)\s+(.+?)\s+(?:pra|para|pro|em)\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?$")
+# "..., quero 7 guaraná então": after another edit, the amount wanted of an item
+R_WANT = re.compile(rf"^(?:quero|vou querer|quero so)\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:de\s+)?(.+?)"
+                    rf"(?:\s+(?:entao|mesmo|ai))?$")
 # "só a cajuína mesmo": the item kept, whose amount may follow
 R_KEEP = re.compile(r"^(?:so|somente|apenas)\s+(?:o|a|os|as)\s+(.+?)\s+mesmo$")
 # "... no total" after an amount: how many in all, not how many more
@@ -193,7 +198,7 @@ _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mante
 _QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|fardos?|sacos?|potes?|duzias?)?$")
 # a new quantity with its unit in front of the product: "2kg de picanha", "12 latinhas de coca"
 _QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:(?:de|da|do|das|dos)\s+)?(.+)$")
-SPLIT = re.compile(rf"\s*(?:,|;|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
+SPLIT = re.compile(rf"\s*;\s*|\s*(?:,|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
                    rf"{V_SWAP}|sem|dobra)\b)|\s*(?:,\s*e|,|\be)\s+(?=(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:coloca|poe|"
                    rf"bota|deixa|faz|pode|eu|quero|fica|vai|sai|tira|nao|muda|aumenta|diminui|sobe|passa|"
                    rf"(?:e|sao|so|pra|para)\s+{_NUM})\b)"
@@ -289,7 +294,7 @@ def step(state: dict | None, msg: Message, now: float, shop) -> tuple[dict | Non
         answered = _answer_ask(state, n, shop)
         if answered is not None:
             return _after_edit(_touch(state, now, shop), answered, shop)
-    edits = _edits_of(n)
+    edits = _edits_of(norm(msg.text, clauses=True))
     if edits and msg.location is None:
         notes = _apply(state, edits, shop)
         return _after_edit(_touch(state, now, shop), notes, shop)
@@ -446,6 +451,9 @@ def _edits_of(n: str) -> list[tuple]:
             continue
         if (m := R_SET_ELLIPTIC.match(c)) and out and out[-1][0] == "set":
             out.append(("set", _name(m.group(1)), m.group(2)))      # "muda o café pra 20 e o açúcar pra 10"
+            continue
+        if (m := R_WANT.match(c)) and out:
+            out.append(("set", _name(m.group(2)), m.group(1)))     # "tira as coca, quero 7 guaraná então"
             continue
         if m := R_KEEP.match(c):
             kept = _name(m.group(1))

@@ -51,7 +51,8 @@ PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encart
                          r"precos? baixados?|precos? baixos?|remarcad\w*)\b")
 MAX_FOLLOW_UP_WORDS = 12
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
-ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto)\b")
+ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto|trabalham|"
+                          r"trabalha)\b")      # "polpa de maracujá vocês trabalham?": do you carry it
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 # promotions asked ("desconto" may be a policy: "idoso tem desconto?")
 ON_SALE = re.compile(r"\b(?:promo\w*|oferta\w*|liquidacao|encarte)\b")
@@ -230,7 +231,8 @@ def _named_before(lead: str) -> tuple[int, str] | None:
 _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafa|garrafinhas|latas|lata|latinhas|latinha|latões|latoes|caixinhas|"
                r"caixinha|cxinhas|pacotes|"
                r"pacote|pcts?|rolos|potes|saquinhos|sacos|saches|sachês|sachets|copos|vidros|frascos|barras|"
-               r"tabletes|bandejas|vidrinhos|potinhos|copinhos|garrafinhas|frasquinhos|em cada|cada|dentro")
+               r"tabletes|bandejas|vidrinhos|vidrinho|potinhos|potinho|copinhos|copinho|garrafinhas|frasquinhos|vidro|"
+               r"pote|frasco|rolo|em cada|cada|dentro")
 
 
 # how a bag or a packet is said to hold several of the goods ("aquele q vem 10 pacotes", "com 12 unidades")
@@ -535,6 +537,7 @@ def _after_praise(norm: str, words: vocab_mod.Vocab) -> str:
 
 # an entry's question about returns: a problem asked as "vocês trocam?" gets the policy (and a person on request)
 RETURNS = ("troc", "devol", "reembols")
+GOODS_RETURNED = re.compile(r"\b(?:produt\w*|compras?|mercadorias?|devol\w*)\b")
 ASK_A_PERSON = "Se quiser que uma pessoa veja o seu caso, digite *atendente*."
 
 
@@ -549,10 +552,15 @@ def _policy_of_a_problem(message: str, norm: str, kb, words, bot) -> Read | None
     if entry is not None and said and said <= {text.stem(t) for t in text.normalize(entry.text).split()}:
         return entry
     entry = _faq(norm, kb, words, bot=bot)
-    if entry is not None and "faq" in entry.topic \
-            and any(r in text.normalize(kb.faq[entry.topic["faq"]][0]) for r in RETURNS):
-        return Read(f"Sinto muito pelo problema. 😔 {entry.text}\n\n{ASK_A_PERSON}", "faq", entry.topic)
-    return None
+    if entry is None or "faq" not in entry.topic \
+            or not any(r in text.normalize(kb.faq[entry.topic["faq"]][0]) for r in RETURNS):
+        return None
+    # the store's returns policy: of the entries that speak of exchanges, the one about goods bought ("Como
+    # funciona a troca de produtos?"), not the gas cylinder swapped
+    policies = [i for i, (q, _) in enumerate(kb.faq) if any(r in text.normalize(q) for r in RETURNS)]
+    general = [i for i in policies if GOODS_RETURNED.search(text.normalize(kb.faq[i][0]))]
+    best = general[0] if general else entry.topic["faq"]
+    return Read(f"Sinto muito pelo problema. 😔 {kb.faq[best][1]}\n\n{ASK_A_PERSON}", "faq", {"faq": best})
 
 
 def _complains(norm: str) -> bool:
@@ -927,7 +935,9 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
         qw, aw = text.normalize(q).split(), text.normalize(a).split()
         asks = {t: _has(qw, t, words) for t in topics}
         score = sum(n * (2 * asks[t] + _has(aw, t, words)) for t, n in topics.items())
-        score += 0.5 * len(sections_named & set(_folded(" ".join(qw))))        # a tie-breaker, no more
+        if score:          # tie-breakers, no more: the section of the goods named, and the words the entry shares
+            score += 0.5 * len(sections_named & set(_folded(" ".join(qw))))
+            score += 0.1 * len(set(said) & set(_folded(" ".join(qw + aw))) - _common_folded())
         if score > best_score:
             best, best_score, in_question = i, score, any(asks.values())
     if best is None or named and not in_question:
@@ -1011,6 +1021,12 @@ OTHER_WORDS = 3
 GENERIC_FAQ_WORDS = frozenset("voces loja mercado clientes cliente aceitam aceita funciona funcionam vendem vende "
                               "tem podem posso pode produto produtos compra compras fazem faz existe existem "
                               "oferecem oferece algum alguma".split())
+
+
+@functools.lru_cache(maxsize=1)
+def _common_folded() -> frozenset[str]:
+    """Words too common to tell one entry from another, folded as _folded does."""
+    return frozenset(_folded(w)[0] for w in text.STOPWORDS | {"voces", "loja", "fazem", "tem"} if w)
 
 
 # topics every kind of order shares ("quanto tempo antes?"): they weigh half beside the thing ordered
