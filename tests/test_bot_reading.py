@@ -64,6 +64,13 @@ def ask(bot, message, who="5585999990001"):
     return bot.answer(Question(text=message, wa_id=who))
 
 
+def ask_each(bot, cases, who=""):
+    """Each (message, what its reply must say) asked by a customer of its own."""
+    for n, (message, needs) in enumerate(cases):
+        reply = ask(bot, message, who=f"{who}{n}").text
+        assert needs in reply, (message, reply)
+
+
 # -- the facts' numbers and the message's slots -------------------------------------
 
 def test_thresholds_are_read_from_free_text():
@@ -1106,9 +1113,7 @@ def test_faq_topics_customers_describe_and_occasions_said_before_the_promotions_
                  ("na quarta de cinzas vcs abrem que horas?", "meio-dia"),
                  ("vou de carro, tem onde parar? é pago?", "2 horas"),
                  ("to planejando uma moqueca pro domingo. o que ta em oferta?", "R$ 14,90")]
-        for n, (message, needs) in enumerate(cases):
-            reply = ask(bot, message, who=str(n)).text
-            assert needs in reply, (message, reply)
+        ask_each(bot, cases)
 
 
 def test_a_pronoun_for_goods_named_sentences_before_and_a_dish_wanted_before_the_price(tmp_path):
@@ -1217,9 +1222,7 @@ def test_the_twenty_first_sets_kinds_after_its_one_run(tmp_path):
                  ("1 kg e 300g de queijo coalho e 2 coca lata, quanto da?", "1,3 kg Queijo Coalho"),
                  ("boa tarde, desculpa a demora pra responder, tava resolvendo umas coisas aqui, mas enfim: o queijo "
                   "coalho ta saindo por quanto?", "R$ 44,90")]
-        for n, (message, needs) in enumerate(cases):
-            reply = ask(bot, message, who=str(n)).text
-            assert needs in reply, (message, reply)
+        ask_each(bot, cases)
         ask(bot, "vcs entregam em manaira?", who="fee")
         fee = ask(bot, "e o frete, qto fica?", who="fee").text
         assert "R$ 10,50" in fee and "botijão" not in fee, fee
@@ -1272,9 +1275,7 @@ def test_the_twenty_second_sets_kinds_after_its_one_run(tmp_path):
                  ("aqui é a vizinha do lado kkk vcs sao otimos, sempre compro ai. me diz o preço da massa puba",
                   "R$ 7,90"),
                  ("moro na farolandia, so vou gastar uns 40 reais, vcs levam?", "R$ 65,00")]
-        for n, (message, needs) in enumerate(cases):
-            reply = ask(bot, message, who=str(n)).text
-            assert needs in reply, (message, reply)
+        ask_each(bot, cases)
     with on_store(tmp_path / "10", "store10") as bot:
         frios = ask(bot, "tem promoção no balcão dos frios? presunto, queijo...").text
         assert not frios.startswith("Sim") and "Frios" in frios, frios
@@ -1296,9 +1297,7 @@ def test_the_twenty_third_sets_kinds_after_its_one_run(tmp_path):
         assert not soon.handoff and soon.text.startswith("Sim"), soon.text
         cases = [("tenho mei e vendo na rua, tem preço diferenciado pra comerciante?", "3%"),
                  ("meu filho mora no interior, vcs mandam compra de onibus pra ele?", "R$ 350,00")]
-        for n, (message, needs) in enumerate(cases):
-            reply = ask(bot, message, who=f"c{n}").text
-            assert needs in reply, (message, reply)
+        ask_each(bot, cases, who="c")
     with on_store(tmp_path / "12", "store12") as bot:
         baked = ask(bot, "pão de queijo pra assar em casa, vcs tem?").text
         assert "Fazemos entregas" not in baked and "R$" not in baked, baked

@@ -260,17 +260,20 @@ class Classifier:
             return self._product_intent(c, outcome)
         return it
 
+    def _shared(self, norm: str, question: str) -> set[str]:
+        """The words (stems) the message shares with an entry's question, beyond stopwords and cue words."""
+        return ({text.stem(t) for t in norm.split()} & {text.stem(t) for t in text.normalize(question).split()}) \
+            - text.STOPWORDS - self._cue_stems
+
     def _only_kinds_shared(self, norm: str, question: str, best) -> bool:
         """The message names goods the entry does not ask about, and shares with the entry's question only a
         word that says what kind of goods they are (a flavour, a variant)."""
-        shared = ({text.stem(t) for t in norm.split()} & {text.stem(t) for t in text.normalize(question).split()}) \
-            - text.STOPWORDS - self._cue_stems
+        shared = self._shared(norm, question)
         return bool(shared) and shared <= _variants() and bool(set(best.covered) - shared)
 
     def _shares_only_goods(self, norm: str, question: str) -> bool:
         """Every word the message shares with an entry's question is a word of the catalog's goods."""
-        shared = ({text.stem(t) for t in norm.split()} & {text.stem(t) for t in text.normalize(question).split()}) \
-            - text.STOPWORDS - self._cue_stems
+        shared = self._shared(norm, question)
         return bool(shared) and shared <= self._product_words
 
     def _names_the_entry(self, message: str, kb: knowledge.KB, index: int) -> bool:

@@ -194,6 +194,7 @@ class Bot:
         if name == "quote":
             topic["skus"] = [ln.product.sku for ln in it.quote.lines][:20]
             topic["lines"] = [[ln.product.sku, str(ln.qty)] for ln in it.quote.lines]   # a part's quote: the cart
+            topic["total"] = str(it.quote.total)        # and its total, beside a delivery question
             return "\n".join(quote.render(it.quote)), False    # cheap, and the list's layout matters
         if name == "promotions" and it.section and not it.context_skus:
             body, topic["skus"] = sections.promotions(it.section, self.conn, sections.asks_whether(it.original))

@@ -30,7 +30,6 @@ domingo segunda terca quarta quinta sexta sabado feriado
 # How a request for a price starts: "me passa o valor" names no "uva passa".
 ASKING = re.compile(r"\b(?:me (?:passa|passe|manda|mande|fala|diz|diga|informa|ve)|passa (?:ai|pra mim)|"
                     r"manda (?:ai|pra mim))\b")
-_LINKS = frozenset("de do da dos das".split())
 # a size said in words: +1 the largest of the products found, -1 the smallest
 SIZE_WORDS = {"grande": 1, "grandao": 1, "grandona": 1, "maior": 1, "pequeno": -1, "pequena": -1, "menor": -1,
               "pequenininho": -1, "pequenininha": -1, "pequenina": -1, "pequenino": -1}
@@ -247,7 +246,7 @@ class Searcher:
     def _score(p: knowledge.Product, words, corrected, phrase: str, bm25: float) -> Match:
         name = text.search_text(p.name).split()
         # "manteiga de garrafa" is asked as "manteiga garrafa": an alias without its links
-        aliases = [" ".join(w for w in text.search_text(a).split() if w not in _LINKS) for a in p.aliases]
+        aliases = [" ".join(w for w in text.search_text(a).split() if w not in quantities.LINKS) for a in p.aliases]
         alias_words = {w for a in aliases for w in a.split()}
         own = set(name) | alias_words | set(text.search_text(p.brand).split())
         category = set(text.search_text(p.category).split())

@@ -195,7 +195,7 @@ _SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no luga
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
                    r"(?:\s+(?:assim|como esta|igual))?$")
-_QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|fardos?|sacos?|potes?|duzias?)?$")
+_QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|sacos?|duzias?)?$")
 # a new quantity with its unit in front of the product: "2kg de picanha", "12 latinhas de coca"
 _QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:(?:de|da|do|das|dos)\s+)?(.+)$")
 SPLIT = re.compile(rf"\s*;\s*|\s*(?:,|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"

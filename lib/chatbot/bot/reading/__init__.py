@@ -380,9 +380,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         return None
     if len(answers) >= 2 and all(a.intent in PRODUCT_INTENTS for a in answers) and "?" not in message:
         return None        # "2 arroz. 3 feijão.": one list, which the classifier reads whole
-    quoted = next((m for a in answers if a.intent == "quote" and (m := _TOTAL.search(a.text))), None)
+    quoted = next((a.topic["total"] for a in answers if a.intent == "quote" and a.topic.get("total")), None)
     if quoted and any(a.intent == "delivery" for a in answers):
-        note = _below_minimum(Decimal(quoted.group(1).replace(".", "").replace(",", ".")), kb)
+        note = _below_minimum(Decimal(quoted), kb)
         answers += [Read(note, "delivery")] if note else []
     body = "\n\n".join(a.text for a in answers)
     if greeting:
@@ -469,9 +469,6 @@ def after_list(message: str, kb: knowledge.KB, last: dict | None, bot, total: De
     note = _below_minimum(total, kb) if any(a.intent == "delivery" for a in answers) else None
     answers += [Read(note, "delivery")] if note else []
     return Read("\n\n".join(a.text for a in answers), answers[0].intent, answers[0].topic) if answers else None
-
-
-_TOTAL = re.compile(r"\*Total: R\$ ([\d.]+,\d{2})\*")
 
 
 def _below_minimum(total: Decimal | None, kb) -> str | None:
@@ -917,7 +914,12 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     if not kb.faq or ON_SALE.search(norm):
         return None         # "tem promoção no balcão de frios?": the promotions, not the entry about the counter
     priced = PRICE_WORDS.search(norm) is not None     # a price asked: only an entry that states one answers it,
-    if priced and (named or bot is not None and (best := bot.searcher.search(norm).best) and best.complete):
+    if priced and named:
+        return None
+    # the goods named, searched once: here when a price is asked, below when a topic needs their section
+    searched = priced and bot is not None
+    found = bot.searcher.search(norm).best if searched else None
+    if found is not None and found.complete:
         return None                                    # and only when no product is named whole
     said = _folded(norm)
     # a topic weighs the words of the message its phrases say ("fila expressa", "pouca coisa": 4;
@@ -927,7 +929,10 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     if not topics or named and set(topics) <= GENERIC_TOPICS:
         return None        # "se eu avisar antes?" alone names no entry: any kind of order is asked so
     # the section of a product named: "mussarela fatiadinha" asks the entry about the deli ("frios")
-    sections_named = _sections_named(norm, bot) if bot is not None else set()
+    if not searched and bot is not None:
+        found = bot.searcher.search(norm).best
+    sections_named = set(_folded(text.normalize(found.product.category))) if found is not None and found.covered \
+        else set()
     best, best_score, in_question = None, 0, False
     for i, (q, a) in enumerate(kb.faq):
         if priced and "R$" not in a:
@@ -970,8 +975,7 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
         goods = {_folded(w)[0] for w in said if text.stem(w) in vocab and w not in text.STOPWORDS}
         chatty = not asked_price and len(beside) >= OTHER_WORDS
     stems = {_folded(w)[0] for w in said if w not in text.STOPWORDS and len(w) > 2}
-    common = {_folded(w)[0] for w in retrieval.STOP | GENERIC_FAQ_WORDS | _fact_words("delivery")
-              | _fact_words("hours") | _fact_words("payment")}
+    common = _common_in_questions()
     ranked = []
     for i, (q, a) in enumerate(kb.faq):
         anchors = _anchors(q)
@@ -1024,6 +1028,13 @@ GENERIC_FAQ_WORDS = frozenset("voces loja mercado clientes cliente aceitam aceit
 
 
 @functools.lru_cache(maxsize=1)
+def _common_in_questions() -> frozenset[str]:
+    """Words any question about the store may have (what is asked, the store's facts), folded: no anchor."""
+    return frozenset(_folded(w)[0] for w in retrieval.STOP | GENERIC_FAQ_WORDS | _fact_words("delivery")
+                     | _fact_words("hours") | _fact_words("payment"))
+
+
+@functools.lru_cache(maxsize=1)
 def _common_folded() -> frozenset[str]:
     """Words too common to tell one entry from another, folded as _folded does."""
     return frozenset(_folded(w)[0] for w in text.STOPWORDS | {"voces", "loja", "fazem", "tem"} if w)
@@ -1046,11 +1057,6 @@ def _said_words(said: tuple[str, ...], phrases) -> int:
             at = next(i for i in range(len(said) - len(f) + 1) if said[i:i + len(f)] == f)
             covered |= set(range(at, at + len(f)))
     return len(covered)
-
-
-def _sections_named(norm: str, bot) -> set[str]:
-    best = bot.searcher.search(norm).best
-    return set(_folded(text.normalize(best.product.category))) if best is not None and best.covered else set()
 
 
 @functools.lru_cache(maxsize=4096)
