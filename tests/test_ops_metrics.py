@@ -203,6 +203,10 @@ def test_cleanup_succeeds_while_another_process_commits_all_the_time(tmp_path):
     import sys
     cfg = make_cfg(tmp_path)
     conn = db.connect(cfg.db_path)
+    # A few months of metrics, so that ANALYZE reads for a while before it writes (CI, stop 27: on a
+    # busy machine the retried statement lost every race until the busy timeout ran out).
+    with db.transaction(conn):
+        conn.executemany("INSERT INTO metrics (ts) VALUES (?)", ((i,) for i in range(2, 200_002)))
     # A worker's kind of traffic from another process: short commits, back to back, for 20 s at most.
     hammer = subprocess.Popen([sys.executable, "-c", (
         "import sqlite3, sys, time\n"
@@ -216,7 +220,10 @@ def test_cleanup_succeeds_while_another_process_commits_all_the_time(tmp_path):
     try:
         assert hammer.stdout.readline().strip() == "ready"
         for vacuum in ("auto", "always") * 4:
-            job = db.connect(cfg.db_path)       # a fresh connection, as each timer run has
+            # A fresh connection, as each timer run has; a short busy timeout, as a loaded machine's
+            # slowness makes the default one short (retrying the statement took 1.4-2.4 s here; it failed
+            # 1 run in 3 with this timeout, 2 in 3 with 500 ms).
+            job = db.connect(cfg.db_path, busy_timeout_ms=1000)
             assert "wal_checkpoint" in maintenance.run_cleanup(job, cfg, vacuum=vacuum)
             with db.transaction(job):           # as on a new install: no table analyzed yet
                 job.execute("DELETE FROM sqlite_stat1")

@@ -103,10 +103,12 @@ def compact(conn: sqlite3.Connection, cfg, vacuum: str = "auto") -> dict:
     is room for the copy VACUUM writes), "always" or "never". VACUUM holds
     the write lock for its duration: seconds on this database's size.
     """
-    # PRAGMA optimize runs ANALYZE from inside a statement that has read the database already, and
-    # ANALYZE reads before it writes: a commit elsewhere in between makes SQLite answer SQLITE_BUSY at
-    # once, without waiting (a worker just started failed the job so). Each attempt starts afresh.
-    db._polling_for_lock(conn, lambda: conn.execute("PRAGMA optimize").fetchall())
+    # PRAGMA optimize runs ANALYZE, which reads before it writes: a commit elsewhere in between makes
+    # SQLite answer SQLITE_BUSY_SNAPSHOT at once, without waiting, and a busy worker commits often
+    # enough that retrying the whole statement kept losing (CI, stops 25 and 27). Inside BEGIN
+    # IMMEDIATE the write lock comes first, so what ANALYZE reads cannot go stale.
+    with db.transaction(conn):
+        conn.execute("PRAGMA optimize").fetchall()
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     free = conn.execute("PRAGMA freelist_count").fetchone()[0]
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -123,7 +125,8 @@ def compact(conn: sqlite3.Connection, cfg, vacuum: str = "auto") -> dict:
             db._polling_for_lock(conn, lambda: conn.execute("VACUUM"))
             result.update(vacuumed=True, vacuum_seconds=round(time.monotonic() - t0, 3))
     if vacuum == "always":
-        db._polling_for_lock(conn, lambda: conn.execute("ANALYZE"))
+        with db.transaction(conn):
+            conn.execute("ANALYZE")
     busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     result["wal_checkpoint"] = "complete" if not busy else "partial (readers active)"
     return result
