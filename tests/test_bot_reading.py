@@ -1309,3 +1309,26 @@ def test_the_twenty_third_sets_kinds_after_its_one_run(tmp_path):
         assert "R$ 29,90" in kit, kit
         box = ask(bot, "1 caixa de leite de coco sococo, vem 24 vidrinho, quanto fica", who="5").text
         assert "24x Leite de Coco" in box, box
+
+
+def test_the_twenty_third_sets_last_failures_read_in_general_words(tmp_path):
+    """Session 8, tuned on eval23's failures: a vocative is no goods word ("maninho"); "um de 3 quilos"
+    after fish sold by the kilo is 3 kg; "de quilo", "de litro" are the 1 kg and 1 L sizes and a part that
+    begins "de ..." is the size of what was just asked; "latinha" the small can; the minimum order asked
+    as "quanto tem que dar no mínimo o pedido"; the hour asked of goods an entry names is that entry."""
+    with on_store(tmp_path, "store22") as bot:
+        fish = ask(bot, "tem tambaqui inteiro maninho? qto o kg").text
+        assert fish.startswith("*Tambaqui Inteiro kg*") and "não vendemos" not in fish, fish
+        whole = ask(bot, "e se eu levar um de 3 quilos?").text
+        assert "R$ 56,70" in whole, whole
+        cases = [("2 fardos de arroz de quilo cone sul, o fardo tem 10 pacote", "20x Arroz Branco Tipo 1 1kg"),
+                 ("3 skol latinha", "3x Cerveja Lata 350ml"),
+                 ("qual o valor do frete e qto tem q dar no minimo o pedido pra vcs levarem?", "R$ 70,00"),
+                 ("o tacacá de vcs começa a sair q horas? e domingo a loja abre?", "15h às 19h")]
+        ask_each(bot, cases, who="c")
+        one = ask(bot, "o açai de vcs tem? de litro", who="d").text
+        assert one.startswith("*Açaí Médio 1L*") and "Encontrei estes" not in one, one
+        rice = ask(bot, "arroz cone sul de quilo", who="e").text
+        assert rice.startswith("*Arroz Branco Tipo 1 1kg*"), rice
+        hours = ask(bot, "sabado vcs vao ate q hora?", who="f").text       # no goods named: the store's hours
+        assert "20h30" in hours and "açougue" not in hours.lower(), hours

@@ -211,6 +211,9 @@ class Classifier:
             sure = False      # "tem erva de tereré sabor abacaxi?": goods named, of a kind the store lacks
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and days:
             sure = False      # "e no domingo?" after the hours: the day, not an entry that names it
+        if sure and it.meaning.kind != "faq" and it.meaning.confidence < 0.6 and ASKS_PRICE.search(norm) \
+                and it.products.best and it.products.best.score >= 0.5:
+            sure = False      # "... chegou aqui em casa 😅 o tucupi tá quanto o litro?": a price, in chatter
         if sure and it.meaning.words <= 1 and any(scores[x] for x in SOCIAL):
             sure = False      # "vlw" is thanks, not the "vale" of vale-refeição
         if sure and not (it.products.best and it.products.best.complete) and not it.section:

@@ -103,7 +103,8 @@ def chosen(intent: Intent, conn) -> Choice:
         if exact:
             return Choice([m.product for m in exact[:3]], "near")
         return Choice([m.product for m in near[:3]], "partial")
-    if len(complete) == 1 or complete[0].score - complete[1].score >= 0.3:
+    if len(complete) == 1 or complete[0].score - complete[1].score >= 0.3 \
+            or set(complete[0].covered) > set(complete[1].covered):   # "skol latinha": the can the store calls so
         return Choice([complete[0].product] + [m.product for m in complete[1:3]], "single")
     return Choice([m.product for m in complete[:5]], "list")
 

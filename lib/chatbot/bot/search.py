@@ -32,7 +32,8 @@ ASKING = re.compile(r"\b(?:me (?:passa|passe|manda|mande|fala|diz|diga|informa|v
                     r"manda (?:ai|pra mim))\b")
 # a size said in words: +1 the largest of the products found, -1 the smallest
 SIZE_WORDS = {"grande": 1, "grandao": 1, "grandona": 1, "maior": 1, "pequeno": -1, "pequena": -1, "menor": -1,
-              "pequenininho": -1, "pequenininha": -1, "pequenina": -1, "pequenino": -1}
+              "pequenininho": -1, "pequenininha": -1, "pequenina": -1, "pequenino": -1,
+              "latinha": -1, "latao": 1}      # "skol latinha" is the small can, "latão" the big one
 
 
 def _size(p: knowledge.Product):

@@ -262,7 +262,8 @@ def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
                        rf"(?:cada\s+(?:um|uma|{words})\s+|cada\s+)?"
                        rf"(?:(?:{words})\s+(?:fechad[oa]s?\s+)?)?"
                        rf"(?:vem\s+com|vem|tem|com|de|c/|c)\s+(\d{{1,2}}){not_size}(?:\s*(?:{_PACK_UNITS}))*\s*\)?"
-                       rf"|\(?\b(\d{{1,2}}){not_size}\s*(?:{_PACK_UNITS})\b(?:\s*(?:{_PACK_UNITS}))*\s*\)?",
+                       rf"|\(?(?:cada\s+(?:{words})\s+)?\b(\d{{1,2}}){not_size}\s*(?:{_PACK_UNITS})\b"
+                       rf"(?:\s*(?:{_PACK_UNITS}))*\s*\)?",             # "cada fardo 12 latas"
                        re.IGNORECASE)
     return head, inner
 
@@ -762,7 +763,13 @@ def _follow_up(rewritten: str, last: dict | None, bot) -> Read | None:
             if (amount.weight or toks[i].isdigit() and len(toks[i]) >= 3) and i and toks[i - 1] in LINKS:
                 return None        # "e o de 1kg?", "e o de 500?": another size (_other_variant), not an amount
             break
-    if amount is None or (amount.value < 2 and not amount.weight):
+    whole = None        # "e se eu levar um de 3 quilos?" of fish sold by the kilo: one that weighs 3 kg
+    if amount is not None and amount.value == 1 and not amount.weight:
+        after = at + amount.words
+        if after + 1 < len(toks) and toks[after] in LINKS:
+            whole = quantities.amount_at(toks, after + 1)
+            whole = whole if whole is not None and whole.weight else None
+    if amount is None or (amount.value < 2 and not amount.weight and whole is None):
         return None
     rest = toks[:at] + toks[at + amount.words:]         # "e 2 kg e meio?": the amount's words are no product
     words_only = " ".join(t for t in rest if not SIZE.match(t) and not t[:1].isdigit()
@@ -774,6 +781,10 @@ def _follow_up(rewritten: str, last: dict | None, bot) -> Read | None:
     if not products:
         return None
     p = products[0]
+    if whole is not None:
+        if not quote.sold_by_kg(p):
+            return None      # "e um de 1kg?" of a packaged product: another size (_other_variant)
+        amount = whole
     qty = quote.units_for(p, amount)
     if qty is None:
         return None
@@ -962,6 +973,8 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     asked_price = PRICE_WORDS.search(norm) is not None
     # "quanto tempo leva pra ralar?", "qual dia da semana chega o caranguejo?": a service or a schedule asked
     service = bool(set(said) & words.services) or any(p in norm for p in SCHEDULE_ASKED)
+    hour_only = not service and bool(HOUR_ASKED.search(norm)) and not STORE_HOURS.search(norm)
+    service = service or hour_only
     goods: set[str] = set()           # with no service asked: the goods the message names
     chatty = False                    # ... and a question with words beside them that no product has
     if not service:
@@ -985,11 +998,13 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
         # is the entry "A peixaria limpa o peixe?" whose answer tells of the pacu "com cortes para fritar"
         if not (hit or service and len(told) >= 2) or asked_price and "R$" not in a:
             continue
+        if hour_only and not hit - common:
+            continue           # "sábado vocês vão até que hora?" names no goods: the store's hours
         if not service and not (chatty and hit & goods and goods <= anchors | _told(a) or len(hit | told) >= 2):
             continue           # with no service asked, the entry tells of two things the message names
         if {t for t in said if text.stem(t) in words.variants} - set(text.normalize(f"{q} {a}").split()):
             continue           # "vocês fazem cuca de chocolate?": a kind the entry does not name
-        ranked.append((2 * len(hit) + len(told), i))
+        ranked.append((2 * len(hit - common) + len(hit & common) + len(told), i))   # "horas" is in many
     ranked.sort(reverse=True)
     if not ranked or len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
         return None
@@ -1019,6 +1034,9 @@ def _anchors(question: str) -> frozenset[str]:
 
 
 SCHEDULE_ASKED = ("quanto tempo", "que dia", "qual dia", "dia da semana")
+# "o tacacá começa a sair que horas?": the hour of goods an entry names; not the store's ("que horas abre?")
+HOUR_ASKED = re.compile(r"\b(?:(?:que|qual) horas?|comeca\w* a \w+)\b")
+STORE_HOURS = re.compile(r"\b(?:abr\w*|fech\w*|funciona\w*|expediente|loja|mercado)\b")
 # words of a message beside the goods it names that say it asks something other than the goods themselves
 OTHER_WORDS = 3
 # words of FAQ questions that say what is asked, not about what ("Vocês aceitam ...?", "Como funciona ...?")

@@ -22,7 +22,8 @@ from .vocab import Vocab
 INSTALLMENT = re.compile(r"\b(?:parcel\w*|dividir|divide|dividido|vezes|\d{1,2}\s*x)\b")
 FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem (?:a |o )?taxa|sem (?:o )?frete|isent[oa]|nao pagar|"
                   r"(?:nao|sem) (?:pagar|pago|paga|cobrar|cobra|cobram) (?:a |o )?(?:taxa|frete|entrega))\b")
-MINIMUM = re.compile(r"\b(?:pedido minimo|compra minima|valor minimo|minimo (?:para|pra) (?:entreg\w*|pedir))\b")
+MINIMUM = re.compile(r"\b(?:pedido minimo|compra minima|valor minimo|minimo (?:d?o )?pedido|"
+                     r"minimo (?:para|pra) (?:voces )?(?:entreg\w*|pedir|lev\w*|traz\w*|trag\w*|mand\w*))\b")
 PAYS_FEE = re.compile(r"\b(?:pago|paga|pagar|pagaria|pagarei|cobra|cobram|cobrado|cobrada|tem)\s+"
                       r"(?:a |o )?(?:taxa|frete)\b")
 SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")

@@ -39,7 +39,11 @@ def split(message: str) -> list[str]:
     for chunk in _ENDS.split(message or ""):
         if not chunk or not any(c.isalnum() for c in chunk):
             continue
-        out += _split_on_and(chunk.strip())
+        for piece in _split_on_and(chunk.strip()):
+            if out and text.normalize(piece).split()[:1] == ["de"]:
+                out[-1] += " " + piece      # "tem açaí? de litro": the size of what was just asked
+            else:
+                out.append(piece)
     return out[:MAX_PARTS] if len(out) > 1 else [message.strip()] if message and message.strip() else []
 
 
