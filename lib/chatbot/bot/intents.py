@@ -218,7 +218,9 @@ class Classifier:
             sure = False      # "vlw" is thanks, not the "vale" of vale-refeição
         if sure and not (it.products.best and it.products.best.complete) and not it.section:
             it.products = search.Result(query=[])    # a question about the store, not look-alike products
-            if it.meaning.kind in FACT_INTENTS:
+            others = max((scores[i] for i in FACT_INTENTS if i != it.meaning.kind), default=0)
+            if it.meaning.kind in FACT_INTENTS and (others < 1 or it.meaning.confidence >= 0.75):
+                # "e no domingo vocês ficam até quando?" is the hours, though "vocês ficam" reads as the address
                 scores[it.meaning.kind] = max(scores[it.meaning.kind], 1)
             scores["product_price"] = 0
         found = it.products.best

@@ -231,7 +231,7 @@ def _named_before(lead: str) -> tuple[int, str] | None:
 _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafa|garrafinhas|latas|lata|latinhas|latinha|latões|latoes|caixinhas|"
                r"caixinha|cxinhas|pacotes|"
                r"pacote|pcts?|rolos|potes|saquinhos|sacos|saches|sachês|sachets|copos|vidros|frascos|barras|"
-               r"tabletes|bandejas|vidrinhos|vidrinho|potinhos|potinho|copinhos|copinho|garrafinhas|frasquinhos|vidro|"
+               r"tabletes|bandejas|vidrinhos|vidrinho|potinhos|potinho|copinhos|copinho|garrafinha|frasquinhos|vidro|"
                r"pote|frasco|rolo|em cada|cada|dentro")
 
 
@@ -313,7 +313,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if got is None:
             got = bot.part(rewrite(piece), kb, last)
         earlier = told or " ".join(pieces[:-1])
-        if earlier and piece is pieces[-1] and set(pnorm.split()) & words.services \
+        if earlier and piece is pieces[-1] and _service_asked(pnorm, words)[0] \
                 and (got is None or got.intent in PRODUCT_INTENTS) \
                 and (service := _faq_of_goods(text.normalize(earlier + " " + piece), kb, words, bot, asks=True)):
             got = service      # "quero uma sopa paraguaia inteira pro aniversário, tem que avisar com quanto tempo?"
@@ -593,8 +593,8 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
                           ("payment", lambda: checks.meal_voucher(norm, kb, words)),
                           ("delivery", lambda: checks.free_delivery(norm, kb, after == "delivery")),
                           ("delivery", lambda: checks.min_order(norm, kb)),
-                          ("delivery", lambda: checks.delivery_day(norm, kb)),
                           ("delivery", lambda: checks.lead_time(norm, kb, now)),
+                          ("delivery", lambda: checks.delivery_day(norm, kb)),
                           ("hours", lambda: checks.open_at(norm, kb, now))):
         answer = check()
         if answer:
@@ -972,9 +972,7 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     said = norm.split()
     asked_price = PRICE_WORDS.search(norm) is not None
     # "quanto tempo leva pra ralar?", "qual dia da semana chega o caranguejo?": a service or a schedule asked
-    service = bool(set(said) & words.services) or any(p in norm for p in SCHEDULE_ASKED)
-    hour_only = not service and bool(HOUR_ASKED.search(norm)) and not STORE_HOURS.search(norm)
-    service = service or hour_only
+    service, hour_only = _service_asked(norm, words)
     goods: set[str] = set()           # with no service asked: the goods the message names
     chatty = False                    # ... and a question with words beside them that no product has
     if not service:
@@ -1012,6 +1010,15 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     return Read(kb.faq[best_entry][1], "faq", {"faq": best_entry})
 
 
+def _service_asked(norm: str, words) -> tuple[bool, bool]:
+    """Whether a service or a schedule is asked of goods ("tiram a casca?", "que dia chega?", "que época
+    tem?"), and whether only an hour is ("começa a sair que horas?"), which names no entry by itself."""
+    if set(norm.split()) & words.services or any(p in norm for p in SCHEDULE_ASKED):
+        return True, False
+    hour_only = bool(HOUR_ASKED.search(norm)) and not STORE_HOURS.search(norm)
+    return hour_only, hour_only
+
+
 def _meets(known: frozenset[str] | set[str], said: set[str]) -> set[str]:
     """The words said that are known, or begin one or are begun by one when both are long ("churras" is
     "churrasco")."""
@@ -1033,7 +1040,8 @@ def _anchors(question: str) -> frozenset[str]:
                      and w not in GENERIC_FAQ_WORDS)
 
 
-SCHEDULE_ASKED = ("quanto tempo", "que dia", "qual dia", "dia da semana")
+SCHEDULE_ASKED = ("quanto tempo", "que dia", "qual dia", "dia da semana", "que epoca", "qual epoca", "que mes",
+                  "qual mes", "quais meses", "epoca de", "epoca da", "epoca do")
 # "o tacacá começa a sair que horas?": the hour of goods an entry names; not the store's ("que horas abre?")
 HOUR_ASKED = re.compile(r"\b(?:(?:que|qual) horas?|comeca\w* a \w+)\b")
 STORE_HOURS = re.compile(r"\b(?:abr\w*|fech\w*|funciona\w*|expediente|loja|mercado)\b")

@@ -216,10 +216,17 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
         return None
     if slots.money(norm) is not None or not d.get("available", False):
         return None
-    cutoff = facts.cutoff_minutes(rule)
+    which = slots.day(norm)           # "sábado às 3 da tarde ainda entregam no mesmo dia?": that day's rule
+    which = which if which in fmt.DAY_KEYS else None
+    if which is not None and which in facts.no_delivery_days(rule):
+        on = ("no " if which in ("sat", "sun") else "na ") + fmt.DAY_NAMES[which]
+        return f"Não, {on} não fazemos entregas. 😕 {rule}"
+    cutoff = facts.cutoff_minutes(rule, which)
     if cutoff is None or ASKS_WHEN.search(norm):
         return rule        # "até que horas posso pedir?" asks the rule itself
     asked = slots.time_of_day(norm)          # "se eu pedir às 15h chega hoje?": that time, not now
+    if which is not None and asked is None:
+        return rule        # "sábado entrega no mesmo dia?": the rule, no time to check
     minute = asked if asked is not None else now.hour * 60 + now.minute
     before = minute < cutoff
     at = fmt.clock_time(f"{cutoff // 60:02d}:{cutoff % 60:02d}")
@@ -227,7 +234,7 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
     next_day = "seguinte" in text.normalize(rule) or "amanha" in text.normalize(rule)
     # "amanhã se eu fechar às 15h entrega no mesmo dia?": the same day as the order, whichever day that is
     if SAME_DAY.search(norm) and (not NEXT_DAY.search(norm) or "mesmo dia" in norm):
-        day = "no mesmo dia" if NEXT_DAY.search(norm) else "hoje"
+        day = "no mesmo dia" if NEXT_DAY.search(norm) or which is not None else "hoje"
         if before:
             return f"Sim! Pedindo às {now_text}, antes das {at}, chega {day}. 🚚 {rule}"
         return (f"Não, pedindo às {now_text} não chega {day}: só pedidos feitos até as {at} são entregues "

@@ -39,18 +39,30 @@ def threshold(fact: str | None) -> Threshold | None:
 
 # threshold and cutoff_minutes share a shape (the duplicates tool pairs them): each reads a different
 # number out of free text with its own pattern, and a helper for three lines would hide which.
-def cutoff_minutes(fact: str | None) -> int | None:
-    """The hour of the day an order must be placed by ("até as 16h"), in minutes, or None."""
+def cutoff_minutes(fact: str | None, day: str | None = None) -> int | None:
+    """The hour of the day an order must be placed by ("até as 16h"), in minutes, or None. ``day`` (a day
+    key): that day's own cut-off when a sentence names it ("Aos sábados só entregamos pedidos confirmados
+    até as 11h"), else the one of a sentence that names no day."""
     if not fact:
         return None
-    m = _CUTOFF.search(text.normalize(fact))
-    if not m:
-        return None
-    return int(m.group(1)) * 60 + int(m.group(2) or 0)
+    general = None
+    for said in re.split(r"[.;!]\s+", fact):
+        sentence = text.normalize(said)
+        m = _CUTOFF.search(sentence)
+        if not m:
+            continue
+        days = {_DAY_WORDS[w] for w in (text.stem(t) for t in sentence.split()) if w in _DAY_WORDS}
+        minutes = int(m.group(1)) * 60 + int(m.group(2) or 0)
+        if day is not None and day in days:
+            return minutes
+        if not days and general is None:
+            general = minutes
+    return general
 
 
-_NO_DAYS = re.compile(r"\bnao (?:entregamos|fazemos entregas?|ha entregas?)\s+(?:aos|nos|no|na|as|em)\s+"
-                      r"([a-z ,]+?)(?:[.;]|$)")
+_NO_DELIVERY = re.compile(r"\b(?:nao (?:entregamos|fazemos entregas?|ha entregas?)|sem entregas?)\b")
+# a clause of a delivery text: a sentence, or what follows ", e" / ", mas" in one
+_CLAUSES = re.compile(r"[.;!]\s+|,\s*(?:e|mas|porem)\s+")
 _DAY_WORDS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "quinta": "thu", "sexta": "fri",
               "sabado": "sat"}
 
@@ -58,8 +70,10 @@ _DAY_WORDS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed
 def no_delivery_days(fact: str | None) -> set[str]:
     """The days a delivery text says there is none ("Não entregamos aos domingos" -> {"sun"})."""
     out: set[str] = set()
-    for m in _NO_DAYS.finditer(text.normalize(fact or "")):
-        out |= {_DAY_WORDS[w] for w in (text.stem(t) for t in m.group(1).split()) if w in _DAY_WORDS}
+    for clause in _CLAUSES.split(fact or ""):       # "Aos sábados até as 11h, e aos domingos não há entrega"
+        said = text.normalize(clause)
+        if _NO_DELIVERY.search(said):
+            out |= {_DAY_WORDS[w] for w in (text.stem(t) for t in said.split()) if w in _DAY_WORDS}
     return out
 
 

@@ -22,7 +22,8 @@ entrega entregam entregar tem teria posso pode podem faz fazem montam parcela pa
 gostaria domingo segunda terca quarta quinta sexta sabado feriado amanha hoje""".split())
 # two words that open a question after "e": "e até que horas ...", "e a partir de quanto ..."
 OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas"), ("ate", "qual"),
-                           ("se", "eu"), ("se", "quiser"), ("se", "for"), ("da", "para"), ("da", "pra")})
+                           ("se", "eu"), ("se", "quiser"), ("se", "for"), ("da", "para"), ("da", "pra"),
+                           ("a", "partir")})
 # a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
 ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem me diz diga".split())
 LONG = 8

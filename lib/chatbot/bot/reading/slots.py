@@ -26,7 +26,10 @@ _PARTS_OF_DAY = ((re.compile(r"\b(?:de|pela|na|a|essa|nessa) manha\b"), (6 * 60,
 _MIDDAY = re.compile(r"\bmeio\s*dia\b")
 _MIDNIGHT = re.compile(r"\bmeia\s*noite\b")
 _PM = re.compile(r"\bda (?:tarde|noite)\b|\bdepois do almoco\b")
-_AM = re.compile(r"\b(?:da manha|de manha|da madrugada|de madrugada|cedo|cedinho)\b")
+# the morning meant: "às 5 e meia vocês já estão abertos? queria passar antes do trabalho"
+_AM = re.compile(r"\b(?:da manha|de manha|da madrugada|de madrugada|cedo|cedinho|antes do (?:trabalho|servico|serviço)|"
+                 r"ja (?:esta|estao) abert\w*|ja abriu|ja abriram|ja abre|ja abrem)\b")
+_HALF = re.compile(r"\s+e meia\b")
 _DAYS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "quinta": "thu", "sexta": "fri",
          "sabado": "sat", "feriado": "holidays", "feriados": "holidays"}
 
@@ -54,7 +57,7 @@ def time_of_day(norm: str) -> int | None:
         hour, minute = int(clock.group(1)), int(clock.group(2))
     else:
         hour = int(m.group(1) or m.group(3) or m.group(4))
-        minute = int(m.group(2) or 0)
+        minute = int(m.group(2) or 0) or (30 if _HALF.match(norm, m.end()) else 0)     # "às 5 e meia"
     if hour > 24 or minute > 59:
         return None
     if hour < 12 and _PM.search(norm) or 1 <= hour <= 5 and not _AM.search(norm):
