@@ -49,7 +49,7 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval13-heldout": 0.91, "eval14-tune": 0.95, "eval15-tune": 0.93, "eval16-heldout": 0.91,
           "eval17-heldout": 0.88, "eval18-heldout": 0.89, "eval19-tune": 0.93, "eval20-heldout": 0.97,
           "eval21-heldout": 0.97, "eval22-heldout": 0.97, "eval23-heldout": 0.93,
-          "eval24-heldout": 0.90}
+          "eval24-heldout": 0.97}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
 INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
 WRONG_SIM_ALLOWED: dict[str, int] = {}

@@ -1364,3 +1364,33 @@ def test_the_twenty_fourth_sets_kinds_after_its_one_run(tmp_path):
         assert "No domingo abrimos" in sunday and "Avenida" not in sunday, sunday
         season = ask(bot, "queria a frutinha da guavira mesmo, nao a polpa. que epoca vcs tem?", who="2").text
         assert "novembro a janeiro" in season, season
+
+
+def test_the_twenty_fourth_sets_lists_edits_and_places_after_its_one_run(tmp_path):
+    """Session 8, eval24 after its one run: counts written "x2" after the goods; weights in brackets after
+    them and a weight said after the goods that ends an item; "com" between two weighed items; the dozens
+    said again in units; "vocês levam no <bairro>?" is delivery, though an entry "leva as compras até o
+    carro"; "e quanto é a taxa pra lá?" after it; "pensando melhor, só 1 kg e meio de X"; a size the store
+    lacks, asked with "preciso ... chegou aí?"; two FAQ entries asked in other words."""
+    with on_store(tmp_path, "store23") as bot:
+        cases = [("limpeza do mes:\nomo 1,6 x2\ndetergente x6\nagua sanitaria x3\npapel higienico neve x2",
+                  "R$ 123,09"),
+                 ("qto fica 1 kg e meio de carne de sol com 2 kg de macaxeira?", "R$ 72,33"),
+                 ("pia, pro são joão eu quero 2 duzia de milho verde, 24 espiga ne kkk, qto fica?", "24x Milho"),
+                 ("vcs levam no farol?", "Sim, entregamos em Farol"),
+                 ("sou idosa e nao aguento peso, alguem ai me ajuda a levar as sacolas ate o uber?", "R$ 150,00"),
+                 ("tenho uma mercearia no jacintinho, da pra levar a mercadoria e pagar so no fim do mes?",
+                  "28 dias")]
+        ask_each(bot, cases, who="c")
+        ask(bot, "vcs entregam no poço?", who="fee")
+        fee = ask(bot, "e qto é a taxa pra la?", who="fee").text
+        assert fee.startswith("A taxa de entrega é R$ 7,90"), fee
+        ask(bot, "quanto da 2 kg de picanha e 1 kg de costela?", who="edit")
+        edit = ask(bot, "pensando melhor, so 1 kg e meio de picanha, e a costela sobe pra 3 kg", who="edit").text
+        assert "R$ 197,55" in edit and "Não entendi" not in edit, edit
+    with on_store(tmp_path / "14", "store14") as bot:
+        meat = ask(bot, "preciso de carne de sol (1,5 kg), linguiça de maracaju (2 kg) e charque (1 kg), qual o "
+                        "total?").text
+        assert "R$ 173,05" in meat, meat
+        size = ask(bot, "preciso do seda grandao, de 700ml, chegou ai?", who="2").text
+        assert size.startswith("Não encontrei exatamente *seda 700ml*"), size

@@ -248,6 +248,7 @@ class Classifier:
         it.faq, faq_score = None, 0.0
         # "delivery" says it already, unless the store wrote an entry asked just so ("aceitam vale-alimentação?")
         if sure and it.meaning.kind == "faq" and not (found and found.complete) \
+                and not self._area_beside_the_entry(it, kb, scores["delivery"] >= 1) \
                 and (max((scores[i] for i in FACT_INTENTS), default=0) < 1
                      or it.meaning.confidence >= 0.9 and it.meaning.words >= 2
                      or it.meaning.confidence >= 0.6 and self._names_the_entry(message, kb, it.meaning.index)):
@@ -301,6 +302,17 @@ class Classifier:
         it.extra = [i for i in FACT_INTENTS if c.facts.get(i, 0) >= 1][:2]
         conf = 0.9 if (c.found and c.found.complete) or it.context_skus else 0.75 if c.found else 0.6
         return self._set(it, name, conf - (0.15 if it.from_context else 0))
+
+    @staticmethod
+    def _area_beside_the_entry(it: Intent, kb, delivery: bool) -> bool:
+        """"Vocês levam no Farol?" names a neighbourhood: delivery, though an entry says "levam as compras até
+        o carro"; unless the entry names the place itself ("Vocês entregam no interior?"). A place the store
+        does not serve counts only beside a delivery word ("tem estacionamento pra carro?" names no place)."""
+        place = it.area or delivery and it.other_area
+        if not place or it.meaning is None or it.meaning.index is None:
+            return False
+        q, a = kb.faq[it.meaning.index]
+        return not text.has_phrase(text.normalize(f"{q} {a}"), text.normalize(place))
 
     @staticmethod
     def _set(it: Intent, name: str, confidence: float) -> Intent:

@@ -111,11 +111,15 @@ def split_items(message: str, names: frozenset = frozenset()) -> list[str]:
     name ("café 3 Corações") is no count."""
     pieces: list[str] = []
     for line in fractions(message or "").splitlines():
-        line = _BULLET.sub("", line)
+        line = _BULLET.sub("", _IN_BRACKETS.sub(r" \1 ", line))      # "carne de sol (1,5 kg), ..."
         for piece in _SEPARATORS.split(line):
             if piece and piece.strip():
                 pieces += _split_on_e(piece.strip(), names)
     return pieces
+
+
+_IN_BRACKETS = re.compile(r"\(\s*(\d{1,4}(?:[.,]\d{1,3})?\s*(?:kg|g|gr|gramas|quilos?|kilos?|l|ml|litros?|un|unid|"
+                         r"unidades?)?)\s*\)", re.IGNORECASE)
 
 
 def _split_on_e(piece: str, names: frozenset = frozenset()) -> list[str]:
@@ -129,6 +133,10 @@ def _split_on_e(piece: str, names: frozenset = frozenset()) -> list[str]:
             out.append(" ".join(words[start:i]))
             start = i
             continue
+        if w.lower() == "com" and 0 < i + 1 < len(words) and _with_another(words, i, start):
+            out.append(" ".join(words[start:i]))       # "1 kg e meio de carne de sol com 2 kg de macaxeira"
+            start = i + 1
+            continue
         if w.lower() != "e" or i == 0 or i + 1 >= len(words):
             continue
         prev, nxt = text.normalize(words[i - 1]), text.normalize(words[i + 1])
@@ -139,12 +147,31 @@ def _split_on_e(piece: str, names: frozenset = frozenset()) -> list[str]:
             continue        # "1 kg e meio", "um quilo e duzentos", "1kg e 200", "1 kg e 200g"
         count_after = (prev.isdigit() and len(prev) <= 2 or prev in UNITS) and i >= 2 and words[i - 2].isalpha() \
             and text.normalize(words[i - 2]) not in _NOT_BEFORE_COUNT and nxt.isalpha() and nxt not in PACKS_OF_SIZE
+        # "... linguiça 2 kg e charque 1 kg": a weight said after the goods ends an item too
+        weighed = prev in WEIGHT and i >= 3 and _number(text.normalize(words[i - 2])) is not None \
+            and words[i - 3].isalpha() and text.normalize(words[i - 3]) not in _NOT_BEFORE_COUNT \
+            or _GLUED.match(prev) and i >= 2 and words[i - 2].isalpha() \
+            and text.normalize(words[i - 2]) not in _NOT_BEFORE_COUNT
+        count_after = count_after or bool(weighed) and nxt.isalpha() and nxt not in PACKS_OF_SIZE
         if count_after or amount_at(text.normalize(" ".join(words[i + 1:i + 4])).split(), 0) is not None:
             # "... sabonete 4 e pasta de dente 2": the count said after the goods ends an item too
             out.append(" ".join(words[start:i]))
             start = i + 1
     out.append(" ".join(words[start:]))
     return [p for p in out if p.strip()]
+
+
+def _with_another(words: list[str], i: int, start: int) -> bool:
+    """"com" between two items, each with its weight or packs ("... de carne de sol com 2 kg de macaxeira"),
+    not the weight of the goods before ("1 frango com uns 2 kg") nor what a pack holds ("caixa com 12")."""
+    before = text.normalize(" ".join(words[start:i])).split()
+    if not any(amount_at(before, k) is not None for k in range(len(before))):
+        return False
+    after = text.normalize(" ".join(words[i + 1:i + 6])).split()
+    a = amount_at(after, 0)
+    if a is None or len(after) <= a.words + 1 or after[a.words] not in LINKS:
+        return False
+    return a.weight or after[a.words - 1] in PACKS
 
 
 def _number(tok: str) -> Decimal | None:
@@ -283,6 +310,7 @@ def _item_at_the_end(toks: list[str], piece: str, is_product_word) -> Item | Non
     return None
 
 
+_TIMES_AFTER = re.compile(r"(?:^|\s)x\s?(\d{1,3})$")
 # words before a number at the end of a piece that make it no count of goods ("moqueca pra 2", "número 3")
 NOT_A_COUNT_AFTER = frozenset("n numero pra para p pras ate as".split())
 
@@ -293,6 +321,12 @@ def _count_after(toks: list[str], piece: str, is_product_word) -> Item | None:
     of the catalog. A weight after packaged goods is their size, which quote.units_for counts in packs."""
     if len(toks) < 2:
         return None
+    times = _TIMES_AFTER.search(" ".join(toks[-2:]))           # "omo 1,6 x2", "detergente x 6"
+    if times:
+        cut = len(toks) - (2 if toks[-2] == "x" else 1)
+        first = next((k for k, t in enumerate(toks[:cut]) if is_product_word(t)), None)
+        if first is not None:
+            return Item(Amount(Decimal(times.group(1)), words=1), toks[first:cut], piece, after=True)
     last = toks[-1]
     bare = last.isdigit() and len(last) <= 2 or last in UNITS or last in TENS
     for at in range(len(toks) - 1, max(len(toks) - 4, 0), -1):

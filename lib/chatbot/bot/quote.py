@@ -128,6 +128,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         return None
     quote, counted, priced = Quote(), 0, 0
     wanted: dict[str, tuple[Product, Decimal]] = {}     # sku -> (product, quantity), in order of mention
+    dozens_of: dict[str, bool] = {}           # sku -> whether it was last said in dozens
     # "limpeza: 1 omo, 3 detergente", "pro tropeiro de sábado: ...": a heading, not an item
     headings = {h.strip().lower() for h in re.findall(r"(?:^|\n)([^:\n]{1,40}):", message)}
     head = None         # the first word of the last item's goods: "2 bolo de macaxeira e 1 de cupuaçu"
@@ -178,6 +179,9 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         # The same product twice in a list is one line: its quantities add up, and
         # together they may reach the wholesale minimum.
         _, before = wanted.get(p.sku, (p, Decimal(0)))
+        if before and qty == before and not amount.dozens and dozens_of.get(p.sku):
+            continue         # "2 dúzia de milho verde, 24 espiga né": the dozens said again in units
+        dozens_of[p.sku] = bool(amount.dozens)
         wanted[p.sku] = (p, before + qty)
         counted += 1
         priced += item.amount is not None

@@ -46,8 +46,6 @@ _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*|\$")
 _STRETCH = re.compile(r"([a-z])\1{2,}")
 # "5 kg", "1,5 l", "500 gramas" -> "5kg", "1,5l", "500g": sizes are one token, as in product names.
 _SIZE = re.compile(r"\b(\d+(?:[.,]\d+)?)\s+(kg|g|ml|l)\b")
-# "arroz de quilo", "açaí de litro": the 1 kg or 1 L size ("o preço de quilo" is the price per kilo)
-_ONE_OF = re.compile(r"(?<![\d.,] )(?<!preco )(?<!valor )(?<!quanto )\bde (kg|l)\b")
 
 
 class _CombiningMarks(dict):
@@ -80,8 +78,7 @@ def normalize(text: str) -> str:
     words = _WORD.findall(low)
     if _STRETCH.search(low):        # one search of the text saves a substitution per word
         words = [w if w[0].isdigit() else _STRETCH.sub(r"\1", w) for w in words]
-    out = _SIZE.sub(r"\1\2", " ".join([ABBREVIATIONS.get(w, w) for w in words]))
-    return _ONE_OF.sub(r"de 1\1", out) if "de " in out else out
+    return _SIZE.sub(r"\1\2", " ".join([ABBREVIATIONS.get(w, w) for w in words]))
 
 
 def tokens(text: str) -> list[str]:

@@ -137,7 +137,7 @@ R_DOUBLE_ALL = re.compile(r"^(?:dobra|dobrar|duplica|duplicar)\s+(?:tudo|todos|t
                           r"|^(?:tudo|todos)\s+(?:em dobro|dobrado|vezes dois)")
 # "faz só 12 molho", "são 6 arroz", "quero só 2 leite": a new amount, said before the item
 R_SET_FIRST = re.compile(rf"^(?:faz|faca|fica|ficam|sao|serao|vao ser|(?:poe|bota|coloca|deixa|quero)\s+"
-                         rf"(?=so\b|somente\b|apenas\b))\s*(?:so\s+|somente\s+|apenas\s+)?({_NUM})\s*"
+                         rf"(?=so\b|somente\b|apenas\b)|(?=(?:so|somente|apenas)\s+{_NUM}))\s*(?:so\s+|somente\s+|apenas\s+)?({_NUM})\s*"
                          rf"(?:{_MEASURE}|{_CONTAINER})?\s+(?:de\s+)?(.+)$")
 # "só vou querer 8 de café": only that many
 R_ONLY = re.compile(rf"^so\s+(?:vou querer|quero|vou levar|levo|vou pegar)\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+"
@@ -181,7 +181,8 @@ _IN_ALL = re.compile(r"\s+(?:no total|ao todo|no final|total)$")
 # "... e 3 kg de linguiça" after an add: one more add with the same verb
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
-_LEAD = re.compile(r"^(?:(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|errei|pensando bem|melhor|hmm+|hm+|hum+|"
+_LEAD = re.compile(r"^(?:(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|errei|pensando bem|pensando melhor|"
+                   r"melhor|hmm+|hm+|hum+|"
                    r"entao|"
                    r"olha|dai|ai)\s+)+")
 # amounts said in grams or with a half, written as kilos for the patterns below ("pra 800g", "3 kg e meio")
@@ -449,7 +450,7 @@ def _edits_of(n: str) -> list[tuple]:
         if m and out and out[-1][0] == "swap":
             out.append(("set", out[-1][2], m.group(1)))      # "o arroz é o de 1kg, 5 pacotes": of the new one
             continue
-        if (m := R_SET_ELLIPTIC.match(c)) and out and out[-1][0] == "set":
+        if (m := R_SET_ELLIPTIC.match(c)) and out and out[-1][0] == "set" and not R_SET_AFTER.match(c):
             out.append(("set", _name(m.group(1)), m.group(2)))      # "muda o café pra 20 e o açúcar pra 10"
             continue
         if (m := R_WANT.match(c)) and out:

@@ -52,7 +52,8 @@ PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encart
 MAX_FOLLOW_UP_WORDS = 12
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto|trabalham|"
-                          r"trabalha)\b")      # "polpa de maracujá vocês trabalham?": do you carry it
+                          r"trabalha|chegou|chegaram|preciso|procuro|procurando|queria|encontro|acho)\b")
+# "polpa de maracujá vocês trabalham?": do you carry it; "preciso do seda de 700ml, chegou aí?"
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 # promotions asked ("desconto" may be a policy: "idoso tem desconto?")
 ON_SALE = re.compile(r"\b(?:promo\w*|oferta\w*|liquidacao|encarte)\b")
@@ -660,7 +661,8 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)]
     known = all(SIZE.match(w) and not by_kg or w in words.variants or w in search.SOFT or w in PACKAGINGS
                 for w in lacking)
-    return _not_this_one(product_replies._named(res.query, piece), same, priced=known or bool(PRICE_WORDS.search(norm)))
+    query = [w for w in res.query if not ASKS_PRODUCT.fullmatch(w)]       # not "*seda 700ml chegou*"
+    return _not_this_one(product_replies._named(query, piece), same, priced=known or bool(PRICE_WORDS.search(norm)))
 
 
 def _not_this_one(asked: str, others: list[knowledge.Product], priced: bool = True) -> Read:
@@ -814,7 +816,7 @@ def _wholesale_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
 def _fee_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
     """"E a taxa, quanto é?" after the delivery answer: the delivery fee, not an entry whose answer says "taxa"."""
     said = norm.split()
-    if (last or {}).get("intent") != "delivery" or len(said) > 6 or not set(said) & cues.DELIVERY_TOPICS["fee"][0]:
+    if (last or {}).get("intent") != "delivery" or len(said) > 8 or not set(said) & cues.DELIVERY_TOPICS["fee"][0]:
         return None
     return bot.part("qual a taxa de entrega?", kb, None)
 
