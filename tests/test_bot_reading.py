@@ -1394,3 +1394,40 @@ def test_the_twenty_fourth_sets_lists_edits_and_places_after_its_one_run(tmp_pat
         assert "R$ 173,05" in meat, meat
         size = ask(bot, "preciso do seda grandao, de 700ml, chegou ai?", who="2").text
         assert size.startswith("Não encontrei exatamente *seda 700ml*"), size
+
+
+def test_the_twenty_fifth_sets_kinds_after_its_one_run(tmp_path):
+    """Session 8, eval25 after its one run, whose three invented prices and wrong "Sim" were FAQ entries
+    answered beside what was asked: a size the entry does not name ("cajuína de 2 litros" is not the entry
+    about gift boxes of cajuína); "a de 15kg" is the size of what was just asked, not an entry's "12 a 15 kg";
+    "quanto sai o copinho?" shares one word with an entry's answer, and asks a price; "em quantos dias?"
+    right after an entry names none of its own. Then: an entry that tells of more of what was said beats the
+    one a paraphrase names; a cart edit "X faz 6 ao invés de 3", "corta a X"; "pra fazer uma maria isabel"
+    is no item; goods named whole in chatter before "quanto tá o pote dele?", not a brand word said last."""
+    with on_store(tmp_path, "store16") as bot:
+        size = ask(bot, "queria cajuína de garrafa de 2 litro, tem?").text
+        assert size.startswith("Não encontrei exatamente") and "R$ 4,00" not in size, size
+        ask(bot, "me ve 3 omo, 2 desinfetante pinho sol e 1 detergente", who="edit")
+        edit = ask(bot, "pode tirar o detergente, e omo faz 6 ao invés de 3", who="edit").text
+        assert "R$ 157,74" in edit and "Não entendi" not in edit, edit
+        dish = ask(bot, "quero 2 arroz vermelho 1 kg de carne de sol 1 manteiga da terra e 3 cheiro verde pra fazer "
+                        "uma maria isabel", who="2").text
+        assert "2x Arroz Vermelho" in dish and "R$ 103,28" in dish, dish
+    with on_store(tmp_path / "24", "store24") as bot:
+        food = ask(bot, "tem ração de cachorro ai? a de 15kg").text
+        assert "R$" not in food, food
+        cup = ask(bot, "iogurte sabor pessego vcs tem? quanto sai o copinho", who="2").text
+        assert "R$ 7,00" not in cup and "garapeira" not in cup, cup
+        party = ask(bot, "se sobrar cerveja fechada da festa de casamento posso devolver? em qtos dias", who="3").text
+        assert "2 dias" in party and "R$ 54,90" not in party and "7 dias" not in party, party
+        cases = [("tem garapa ai? quanto o copo", "R$ 7,00"),
+                 ("moro numa rep de estudante da usp, vcs dao algum desconto pra gente?", "5%"),
+                 ("da pra eu encostar o carro e vcs trazerem as sacolas ate ele? e o pão frances ta qto o kg",
+                  "30 minutos"),
+                 ("bom diaaa tudo bem? nossa q calor ta fazendo em ribeirao hj neh, 36 graus ja de manha kkk 🥵 minha "
+                  "vó falou q o doce de abobora com coco de vcs é igualzinho o q ela fazia no sitio rs. me fala uma "
+                  "coisa, quanto ta o pote dele?", "R$ 12,90")]
+        ask_each(bot, cases, who="c")
+        ask(bot, "preciso de 1 kg de mussarela, 1 kg de mortadela e 1 kg de pão frances", who="cut")
+        cut = ask(bot, "corta a mortadela e o pão faz 2 kg", who="cut").text
+        assert "R$ 73,70" in cut, cut

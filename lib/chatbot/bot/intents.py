@@ -209,6 +209,9 @@ class Classifier:
                 and len(best_found.covered) >= 2 \
                 and [w for w in best_found.missing if w not in retrieval.STOP and w not in self._cue_stems]:
             sure = False      # "tem erva de tereré sabor abacaxi?": goods named, of a kind the store lacks
+        if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and ASKS_PRICE.search(norm) \
+                and not self._shared(norm, kb.faq[it.meaning.index][0]):
+            sure = False      # "quanto sai o copinho?": one word of an entry's answer ("copo de 500ml"), a price
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and days:
             sure = False      # "e no domingo?" after the hours: the day, not an entry that names it
         if sure and it.meaning.kind != "faq" and it.meaning.confidence < 0.6 and ASKS_PRICE.search(norm) \

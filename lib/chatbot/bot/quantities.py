@@ -98,7 +98,7 @@ def value_of(d: Decimal) -> str:
 
 
 # Words after which a count in digits belongs to the same item ("lata com 12", "pacote de 5")
-_NOT_BEFORE_COUNT = frozenset("com de do da x por cada mais menos tipo".split())
+_NOT_BEFORE_COUNT = frozenset("com de do da x por cada mais menos tipo fazer preparar pra para".split())
 # Words after a number that make it no count of a new item ("24 fruki 600 quanto fica")
 ASKING_AFTER = frozenset("quanto fica sai da custa".split())
 # Words after a count that make it a size, not a new item ("coca 2 litros", "água 1,5 l")

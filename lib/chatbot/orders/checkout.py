@@ -107,7 +107,8 @@ NUMBER_WORDS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4,
                 "trinta": 30, "meia duzia": 6, "uma duzia": 12, "duzia": 12, "meio quilo": Decimal("0.5"),
                 "meio kg": Decimal("0.5"), "meio": Decimal("0.5")}
 _NUM = r"(?:-?\d+(?:[.,]\d+)?(?:\^\d+|e\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
-V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar|esquece|esqueca|risca|riscar"
+V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar|esquece|esqueca|risca|riscar|" \
+    r"corta(?!\s+(?:\w+\s+){0,4}?(?:em|no|na|pra|para|fatia\w*|fin\w*|bife\w*|cubo\w*|pedac\w*|rodela\w*|postas?)\b)"
 V_SET = (r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe|"
          r"troca|sobe|subir|baixa|baixar|abaixa|abaixar")
 V_ADD = r"coloca|colocar|bota|botar|poe|adiciona|adicionar|acrescenta|acrescentar|inclui|incluir|manda|mais"
@@ -148,7 +149,8 @@ R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+
                          rf"so|somente|apenas)\s+)+"
                          rf"(?:(?:pra|para)\s+)?({_NUM})\s*"
                          rf"(?:{_MEASURE}|{_CONTAINER})?"
-                         rf"(?:\s+(?:entao|ai|mesmo|na verdade|na real|na vdd|ne|so|o resto|{_WHY})\b.*)?$")
+                         rf"(?:\s+(?:entao|ai|mesmo|na verdade|na real|na vdd|ne|so|o resto|em vez|ao inves|no lugar|"
+                         rf"{_WHY})\b.*)?$")
 # "o sabonete pode deixar de lado", "o carvão pode tirar": the item first, then out
 R_OUT_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:pode\s+)?(?:deixar de lado|deixa de lado|tirar|tira|remover|sair|"
                          rf"nao precisa(?: mais)?|nao quero mais|esquece|risca)$")

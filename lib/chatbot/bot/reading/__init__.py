@@ -302,13 +302,13 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if PROMO_WORDS.search(pnorm) and not _occasion(pnorm, words) \
                 and (said := _occasion(text.normalize(" ".join(pieces[:pieces.index(piece)])), words)):
             piece, pnorm = f"{piece} pra {said}", f"{pnorm} pra {said}"   # "vou fazer uma moqueca, tem promoção?"
-        if asks_last and piece is not pieces[-1] and "?" not in piece and not any(c.isdigit() for c in piece) \
+        if asks_last and piece is not pieces[-1] and "?" not in piece and not _counts_goods(pnorm) \
                 and len(pnorm.split()) > 5 and not set(pnorm.split()) & TELLING_NOT:
             told = piece
             continue
         if answers and answers[-1].intent == "faq" \
                 and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
-                and not _faq(pnorm, kb, words):
+                and not _faq(pnorm, kb, words, named=True):     # "em quantos dias?" names no entry of its own
             continue          # "qual o mínimo?" right after a policy: the policy says it
         got = _single(piece, pnorm, kb, last, bot, now, words)
         if got is None:
@@ -326,13 +326,19 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             everything = text.normalize(" ".join(pieces[:-1])).split()        # "a costela tava ótima!! ... ela tá"
             goods = [w for w in everything if w in vocab and w not in text.STOPWORDS]
             heads = [w for w in reversed(goods[-3:]) if w in _head_words(bot)]    # "costela", not the "delícia" said
+            several = None
             for said in ([w for w in toks[-TOLD_WORDS:] if w in vocab and w not in text.STOPWORDS],
                          [w for w in toks if w in vocab and w not in text.STOPWORDS][-3:],    # the goods named last
-                         goods[-3:], *([w] for w in heads)):
+                         goods[-3:], *_runs_of_goods(toks, vocab), *([w] for w in heads)):
                 named = bot.part(" ".join(said) + " " + piece, kb, last) if said else None
                 found = named is not None and named.topic.get("skus") and not named.text.startswith("Não encontrei")
-                if found:
+                if found and len(named.topic["skus"]) == 1:
                     break
+                # "... como a que ela fazia no sítio. quanto tá o pote dele?": a brand word said last names a
+                # list; the goods named before it, one product
+                several = several or (named if found else None)
+            else:
+                named, found = several, several is not None
             got = named if found else got
         named = _faq(text.normalize(earlier + " " + piece), kb, words, named=True, bot=bot) \
             if earlier and piece is pieces[-1] else None
@@ -588,6 +594,12 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
         return split
     policy = _faq(norm, kb, words, named=True, bot=bot)
     if policy is not None and not any(c.isdigit() for c in norm):
+        # "se sobrar cerveja fechada da festa de casamento posso devolver?": an entry that tells of more of
+        # what was said (the drinks for parties) than the one the paraphrase names (returns)
+        goods = _faq_of_goods(norm, kb, words, bot, asks="?" in piece)
+        if goods is not None and goods.topic.get("faq") != policy.topic.get("faq") \
+                and _told_of(norm, kb, goods.topic["faq"]) > _told_of(norm, kb, policy.topic["faq"]) + 1:
+            return goods
         return policy          # "dá pra dar um vale compras de vocês?": the store's gift card, before the vouchers
     for intent, check in (("payment", lambda: checks.installments(norm, kb)),
                           ("payment", lambda: checks.payment_brand(norm, kb, words)),
@@ -1002,8 +1014,9 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
             continue           # "sábado vocês vão até que hora?" names no goods: the store's hours
         if not service and not (chatty and hit & goods and goods <= anchors | _told(a) or len(hit | told) >= 2):
             continue           # with no service asked, the entry tells of two things the message names
-        if {t for t in said if text.stem(t) in words.variants} - set(text.normalize(f"{q} {a}").split()):
-            continue           # "vocês fazem cuca de chocolate?": a kind the entry does not name
+        if {t for t in said if text.stem(t) in words.variants or SIZE.match(t)} \
+                - set(text.normalize(f"{q} {a}").split()):
+            continue           # "vocês fazem cuca de chocolate?", "cajuína de 2 litros": a kind or size unnamed
         ranked.append((2 * len(hit - common) + len(hit & common) + len(told), i))   # "horas" is in many
     ranked.sort(reverse=True)
     if not ranked or len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
@@ -1019,6 +1032,37 @@ def _service_asked(norm: str, words) -> tuple[bool, bool]:
         return True, False
     hour_only = bool(HOUR_ASKED.search(norm)) and not STORE_HOURS.search(norm)
     return hour_only, hour_only
+
+
+def _runs_of_goods(toks: list[str], vocab: set[str]) -> list[list[str]]:
+    """Names of goods said whole in a text, the last first: runs of two or more catalog words, joined by
+    "de"/"com" ("o doce de abóbora com coco de vocês")."""
+    runs, run = [], []
+    for t in toks + [""]:
+        if t in vocab and t not in text.STOPWORDS:
+            run.append(t)
+        elif t in ("de", "do", "da", "com") and run:
+            continue
+        else:
+            if len(run) >= 2:
+                runs.append(run)
+            run = []
+    return runs[::-1]
+
+
+def _counts_goods(norm: str) -> bool:
+    """A number in the text that may count goods: not "36 graus", "82 anos"."""
+    toks = norm.split()
+    return any(any(c.isdigit() for c in t) and (k + 1 >= len(toks) or toks[k + 1] not in quantities.NOT_GOODS)
+               for k, t in enumerate(toks))
+
+
+def _told_of(norm: str, kb, entry: int) -> int:
+    """How many of a message's words an FAQ entry's question and answer tell of (common words aside)."""
+    q, a = kb.faq[entry]
+    services = {_folded(w)[0] for w in vocab_mod.load().services}
+    return len(set(_folded(norm)) & set(_folded(text.normalize(f"{q} {a}"))) - _common_folded() - _common_in_questions()
+               - services)
 
 
 def _meets(known: frozenset[str] | set[str], said: set[str]) -> set[str]:
@@ -1052,7 +1096,7 @@ OTHER_WORDS = 3
 # words of FAQ questions that say what is asked, not about what ("Vocês aceitam ...?", "Como funciona ...?")
 GENERIC_FAQ_WORDS = frozenset("voces loja mercado clientes cliente aceitam aceita funciona funcionam vendem vende "
                               "tem podem posso pode produto produtos compra compras fazem faz existe existem "
-                              "oferecem oferece algum alguma".split())
+                              "oferecem oferece algum alguma faco fazer consigo como".split())
 
 
 @functools.lru_cache(maxsize=1)

@@ -41,8 +41,9 @@ def split(message: str) -> list[str]:
         if not chunk or not any(c.isalnum() for c in chunk):
             continue
         for piece in _split_on_and(chunk.strip()):
-            if out and text.normalize(piece).split()[:1] == ["de"]:
-                out[-1] += " " + piece      # "tem açaí? de litro": the size of what was just asked
+            said = text.normalize(piece).split()
+            if out and (said[:1] == ["de"] or said[:1] in (["o"], ["a"], ["os"], ["as"]) and said[1:2] == ["de"]):
+                out[-1] += " " + piece      # "tem açaí? de litro", "tem ração? a de 15kg": what was just asked
             else:
                 out.append(piece)
     return out[:MAX_PARTS] if len(out) > 1 else [message.strip()] if message and message.strip() else []
