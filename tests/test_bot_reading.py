@@ -1431,3 +1431,40 @@ def test_the_twenty_fifth_sets_kinds_after_its_one_run(tmp_path):
         ask(bot, "preciso de 1 kg de mussarela, 1 kg de mortadela e 1 kg de pão frances", who="cut")
         cut = ask(bot, "corta a mortadela e o pão faz 2 kg", who="cut").text
         assert "R$ 73,70" in cut, cut
+
+
+def test_the_twenty_sixth_sets_kinds_after_its_one_run(tmp_path):
+    """Session 8, eval26 after its one run: goods named in a sentence, then counted ("vou revender açaí,
+    se eu levar 10 pacote do médio") are one item, not eleven (its invented price); the store's closing
+    time asked is no entry that says "sábado"; an amount said before "vocês mandam entregar?" is the
+    question's; "e nas frutas e verduras?" right after promotions; a section asked after a brand word;
+    goods named for an occasion; a tie between entries goes to the one meeting more words; a long sentence
+    told before the question whatever day it names, and "quanto tá cada um?" of the goods told; "tem alguém
+    cuidando?" asks no person; a size said "de 500" before the next item's count."""
+    with on_store(tmp_path, "store25") as bot:
+        cases = [("vou revender açai, se eu levar 10 pacote do medio qto fica?", "10x Açaí Médio"),
+                 ("sabado fecha q horas?", "No sábado abrimos"),
+                 ("queria pedir so umas coisinhas, deu uns 65 reais, vcs mandam entregar assim msm?",
+                  "Não, com R$ 65,00"),
+                 ("oi, tem oferta em produto de limpeza? e nas frutas e verduras tb?", "Promoções em *Hortifruti*"),
+                 ("vai ter marabaixo na nossa rua sabado, o que ta em promoção nas bebidas?", "R$ 10,29"),
+                 ("to montando um cafe da manha caprichado pro dia das maes, o q tem em promo de pao, bolo, manteiga "
+                  "e cafe?", "R$ 14,90"),
+                 ("vai ter ladainha e batuque aqui em casa em maio, vcs preparam um pacote com a bebida de gengibre, "
+                  "a carne e a farinha? quanto sai?", "R$ 159,90"),
+                 ("boa tarde! minha vó faz 90 anos domingo e ela ama o bolo de macaxeira de vcs, diz que é igualzinho "
+                  "o que ela fazia no interior, la no mazagão. ela pediu pra eu levar uns dois. quanto ta cada um?",
+                  "R$ 14,90"),
+                 ("fiquei meio chateada semana passada pq a fila tava enorme, mas tudo bem, acontece, sei q era "
+                  "vespera de feriado. esse inverno ta cheio de carapanã aqui em casa, to precisando de repelente, "
+                  "qto ta o de vcs?", "R$ 15,90"),
+                 ("aqui no bairro vive faltando luz, ai no mercado se apagar tudo os freezer desligam? tenho medo de "
+                  "levar carne estragada", "12 horas"),
+                 ("manda o valor de 12 agua de 500 5 leite integral 2 manteiga e 1 papel higienico neve", "R$ 82,73")]
+        ask_each(bot, cases, who="c")
+    with on_store(tmp_path / "11", "store11") as bot:
+        kids = ask(bot, "posso deixar meu piá de 5 anos brincando enquanto faço as compras? tem alguem cuidando?")
+        assert not kids.handoff and "40 minutos" in kids.text, kids.text
+        ask(bot, "me passa o valor de 5 omo e 1 amaciante comfort", who="edit")
+        edit = ask(bot, "faz 6 omo em vez de 5", who="edit").text
+        assert "R$ 169,30" in edit, edit

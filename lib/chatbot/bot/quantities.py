@@ -352,7 +352,9 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     after a word of the item begun at ``start`` (which has a count of its own), before a product
     word that is no size, question or part of a catalog name ("café 3 Corações")."""
     w = words[i]
-    size_before = _GLUED.match(words[i - 1].lower()) or _GLUED_L.match(words[i - 1].lower())   # "açúcar de 5kg 4 leite"
+    size_before = _GLUED.match(words[i - 1].lower()) or _GLUED_L.match(words[i - 1].lower()) \
+        or i >= 2 and re.fullmatch(r"\d{3,4}", words[i - 1]) and text.normalize(words[i - 2]) in LINKS
+    # "açúcar de 5kg 4 leite", "água de 500 5 leite": a size, then the next item's count
     spelled = text.normalize(w) in COUNT_WORDS                # "dois pacotes de arroz três de feijão"
     # "três leite dois café um açúcar": "um" opens an item too, right before the goods and after goods counted
     spelled |= text.normalize(w) in ("um", "uma") and i + 1 < len(words) \

@@ -129,6 +129,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     quote, counted, priced = Quote(), 0, 0
     wanted: dict[str, tuple[Product, Decimal]] = {}     # sku -> (product, quantity), in order of mention
     dozens_of: dict[str, bool] = {}           # sku -> whether it was last said in dozens
+    named_only: set[str] = set()              # skus named with no amount: a count said later is theirs
     # "limpeza: 1 omo, 3 detergente", "pro tropeiro de sábado: ...": a heading, not an item
     headings = {h.strip().lower() for h in re.findall(r"(?:^|\n)([^:\n]{1,40}):", message)}
     head = None         # the first word of the last item's goods: "2 bolo de macaxeira e 1 de cupuaçu"
@@ -181,6 +182,11 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         _, before = wanted.get(p.sku, (p, Decimal(0)))
         if before and qty == before and not amount.dozens and dozens_of.get(p.sku):
             continue         # "2 dúzia de milho verde, 24 espiga né": the dozens said again in units
+        if p.sku in named_only and item.amount is not None:
+            before = Decimal(0)      # "vou revender açaí, se eu levar 10 pacote do médio": the goods, then the count
+            named_only.discard(p.sku)
+        elif item.amount is None and p.sku not in wanted and any(not is_product(w) for w in words):
+            named_only.add(p.sku)      # named in a sentence ("vou revender açaí"), not listed ("coca, arroz")
         dozens_of[p.sku] = bool(amount.dozens)
         wanted[p.sku] = (p, before + qty)
         counted += 1

@@ -518,6 +518,7 @@ def _edits_of(n: str) -> list[tuple]:
 
 def _name(words: str) -> str:
     """An item's name without the reason or purpose said after it."""
+    words = _INSTEAD_OF.sub("", words)        # "faz 6 omo em vez de 5": the old amount is no name
     name = re.sub(r"\s+(?:e|sao|fica|ficam)$", "", _NAME_END.sub("", words).strip())   # "o polvilho é só 1"
     return name or words
 

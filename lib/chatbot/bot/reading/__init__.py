@@ -303,14 +303,16 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and (said := _occasion(text.normalize(" ".join(pieces[:pieces.index(piece)])), words)):
             piece, pnorm = f"{piece} pra {said}", f"{pnorm} pra {said}"   # "vou fazer uma moqueca, tem promoção?"
         if asks_last and piece is not pieces[-1] and "?" not in piece and not _counts_goods(pnorm) \
-                and len(pnorm.split()) > 5 and not set(pnorm.split()) & TELLING_NOT:
+                and len(pnorm.split()) > 5 and (len(pnorm.split()) >= LONG_TELLING
+                                                or not set(pnorm.split()) & TELLING_NOT):
             told = piece
             continue
         if answers and answers[-1].intent == "faq" \
                 and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
                 and not _faq(pnorm, kb, words, named=True):     # "em quantos dias?" names no entry of its own
             continue          # "qual o mínimo?" right after a policy: the policy says it
-        got = _single(piece, pnorm, kb, last, bot, now, words)
+        got = _section_again(pnorm, answers[-1].intent, bot) if answers else None   # "... e nas verduras?"
+        got = got or _single(piece, pnorm, kb, last, bot, now, words)
         if got is None:
             got = bot.part(rewrite(piece), kb, last)
         earlier = told or " ".join(pieces[:-1])
@@ -318,8 +320,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and (got is None or got.intent in PRODUCT_INTENTS) \
                 and (service := _faq_of_goods(text.normalize(earlier + " " + piece), kb, words, bot, asks=True)):
             got = service      # "quero uma sopa paraguaia inteira pro aniversário, tem que avisar com quanto tempo?"
-        elif got is not None and earlier and piece is pieces[-1] and got.intent == "product_price" \
-                and not got.topic.get("skus"):
+        elif got is not None and earlier and piece is pieces[-1] and not got.topic.get("skus") \
+                and (got.intent == "product_price" or got.intent in FACTS and EACH_PRICE.search(pnorm)):
+            # "... ela pediu pra eu levar uns dois quanto tá cada um?": a price of goods, not the delivery
             # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was said before
             vocab = set(bot.searcher.vocab())
             toks = text.normalize(earlier).split()
@@ -494,6 +497,10 @@ FAQ_DETAIL = re.compile(r"^(?:e\s+)?(?:qual|quais|quanto|quantos|quantas|com qua
                         r"\b(?:minim\w*|tempo|antes|dias|prazo|antecedencia|custa|cobra\w*)\b")
 TOLD_WORDS = 8       # of what was told before a question with no product, the words that may name it
 # words that make a part a question even with no question mark ("qual a taxa de entrega e ...")
+# a long sentence with no question mark before the question is told, whatever day it names ("minha vó faz
+# 90 anos domingo e ela ama o bolo de vocês, ...")
+LONG_TELLING = 12
+EACH_PRICE = re.compile(r"\bquanto (?:esta|sai|fica|custa|e)\b.*\b(?:cada|unidade|pote|pacote|kg)\b")
 TELLING_NOT = parts.OPENERS - frozenset({"tem", "teria", "tambem", "queria", "gostaria", "faz", "fazem"})
 MONEY = re.compile(r"R\$\s*\d[\d.]*,\d{2}")
 FACTS = intents.FACT_INTENTS
@@ -613,6 +620,8 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
         if answer:
             day = slots.day(norm) if intent == "hours" else None
             return Read(answer, intent, {"days": [day]} if day in fmt.DAY_NAMES else {})
+    if (again := _section_again(norm, (last or {}).get("intent"), bot)) is not None:
+        return again
     return (_quote_edit(norm, last) or _follow_up(rewritten, last, bot) or _hours_follow_up(norm, kb, last, bot)
             or _wholesale_follow_up(norm, kb, last, bot) or _fee_follow_up(norm, kb, last, bot)
             or _faq_of_goods(norm, kb, words, bot, asks="?" in piece)
@@ -1012,16 +1021,18 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
             continue
         if hour_only and not hit - common:
             continue           # "sábado vocês vão até que hora?" names no goods: the store's hours
-        if not service and not (chatty and hit & goods and goods <= anchors | _told(a) or len(hit | told) >= 2):
+        if not service and not (chatty and hit & goods and goods <= anchors | _told(a)
+                                or len((hit - common) | told) >= 2):
             continue           # with no service asked, the entry tells of two things the message names
         if {t for t in said if text.stem(t) in words.variants or SIZE.match(t)} \
                 - set(text.normalize(f"{q} {a}").split()):
             continue           # "vocês fazem cuca de chocolate?", "cajuína de 2 litros": a kind or size unnamed
-        ranked.append((2 * len(hit - common) + len(hit & common) + len(told), i))   # "horas" is in many
+        # "horas" is in many; a tie goes to the entry that meets more of the words ("a carne e a farinha")
+        ranked.append((2 * len(hit - common) + len(hit & common) + len(told), len(hit | told), i))
     ranked.sort(reverse=True)
-    if not ranked or len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+    if not ranked or len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]:
         return None
-    best_entry = ranked[0][1]
+    best_entry = ranked[0][2]
     return Read(kb.faq[best_entry][1], "faq", {"faq": best_entry})
 
 
@@ -1032,6 +1043,18 @@ def _service_asked(norm: str, words) -> tuple[bool, bool]:
         return True, False
     hour_only = bool(HOUR_ASKED.search(norm)) and not STORE_HOURS.search(norm)
     return hour_only, hour_only
+
+
+def _section_again(norm: str, before: str | None, bot) -> Read | None:
+    """"e nas frutas e verduras?" right after promotions: the promotions of that section, asked again."""
+    said = norm.split()
+    if before != "promotions" or said[:1] != ["e"] or len(said) > 8 or PROMO_WORDS.search(norm):
+        return None
+    category, _ = sections.find(text.stems(norm), sections.categories(bot.conn))
+    if not category:
+        return None
+    body, shown = sections.promotions(category, bot.conn, True)
+    return Read(body, "promotions", {"skus": shown[:20]})
 
 
 def _runs_of_goods(toks: list[str], vocab: set[str]) -> list[list[str]]:
@@ -1183,8 +1206,20 @@ def _promotions(norm: str, bot, words) -> Read | None:
         return Read("\n\n".join(bodies), "promotions", {"skus": skus[:20]})
     occasion = occasion_said
     if occasion is None:
-        return _promotions_of_goods(norm, bot, known, found)
-    goods = words.occasions[occasion]
+        goods = _promotions_of_goods(norm, bot, known, found)
+        best = bot.searcher.search(norm).best
+        own = text.search_text(" ".join((best.product.name, *best.product.aliases))).split() if best else []
+        if goods is None and len(found) == 1 and not (best and best.complete and any(
+                text.stem(w) in own for w in best.covered if sections.find([text.stem(w)], known)[0] is None)):
+            # the section asked, though a brand word was said before it ("vai ter marabaixo na rua, ...")
+            body, shown = sections.promotions(found[0], bot.conn, sections.asks_whether(norm))
+            return Read(body, "promotions", {"skus": shown[:20]})
+        return goods
+    # the occasion's goods, and those the message names for it ("café da manhã: pão, bolo, manteiga e café")
+    vocab = set(bot.searcher.vocab())
+    told = [w for w in text.normalize(norm.replace(occasion, " ")).split()
+            if w not in text.STOPWORDS and text.stem(w) in vocab and not PROMO_WORDS.fullmatch(w)]
+    goods = list(words.occasions[occasion]) + [w for w in told if w not in words.occasions[occasion]]
     promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
               if any(text.has_phrase(text.normalize(p.name), g) for g in goods)]
     place = words.occasion_names[occasion]
@@ -1205,13 +1240,21 @@ def _occasion(norm: str, words) -> str | None:
     return max(said, key=len) if said else None
 
 
+def _names_goods(word: str, bot) -> bool:
+    """Whether a word names goods (a product's name or alias has it), not only a brand ("vai ter marabaixo na
+    rua, o que tá em promoção nas bebidas?" where a brand is "Casa do Marabaixo")."""
+    stem = text.stem(word)
+    return any(stem in text.search_text(" ".join((m.product.name, *m.product.aliases))).split()
+               for m in bot.searcher.search(word).matches)
+
+
 def _promotions_of_goods(norm: str, bot, known: dict, sections_named: list[str]) -> Read | None:
     """"Tem algum peixe ou camarão em oferta?": the promotions among the goods named (and the section
     named with them), when goods are named beside the section or more than one of them is on promotion."""
     vocab = set(bot.searcher.vocab())
     named = [w for w in dict.fromkeys(text.content_words(norm))
              if w in vocab and w not in search.NOT_PRODUCT and not PROMO_WORDS.fullmatch(w)]
-    goods = [w for w in named if sections.find([text.stem(w)], known)[0] is None]
+    goods = [w for w in named if sections.find([text.stem(w)], known)[0] is None and _names_goods(w, bot)]
     if not goods:
         return None       # a section alone: the classifier's answer for the section
     res = bot.searcher.search(" ".join(named), limit=20)

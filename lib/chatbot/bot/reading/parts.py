@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from .. import quantities, text
+from . import slots
 
 MAX_PARTS = 6
 _ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])\.\s+(?=\S)", re.IGNORECASE)
@@ -76,7 +77,9 @@ _STORE_QUESTION = re.compile(r",\s*(?:e\s+)?(?:(?:voces|vcs|vc|voce)\s+)?(?:entr
 def _split_on_comma(piece: str) -> list[str]:
     """The question at the end of a long chatty clause, cut off at its comma."""
     store = _STORE_QUESTION.search(piece)
-    if store and any(c.isdigit() for c in piece[:store.start()]):
+    # "deu uns 65 reais, vocês mandam entregar?": the amount is the question's, not a list's
+    if store and any(c.isdigit() for c in piece[:store.start()]) \
+            and slots.money(text.normalize(piece[:store.start()])) is None:
         return [piece[:store.start()].strip(), piece[store.start() + 1:].strip()]
     if len(piece.split()) <= LONG:
         return [piece]
