@@ -1468,3 +1468,34 @@ def test_the_twenty_sixth_sets_kinds_after_its_one_run(tmp_path):
         ask(bot, "me passa o valor de 5 omo e 1 amaciante comfort", who="edit")
         edit = ask(bot, "faz 6 omo em vez de 5", who="edit").text
         assert "R$ 169,30" in edit, edit
+
+
+def test_the_twenty_seventh_sets_kinds_after_its_one_run(tmp_path):
+    """Session 8, eval27 after its one run: a size said without its unit ("coca de 600") or a can the store
+    lacks, however cold it is asked; "..." ends a sentence; goods named after an FAQ's part are priced; an
+    amount "fechar em 650"; the amount told before "..." and a free-delivery question; paraphrases for
+    foreign money, the farmers' fair, lunch by the kilo; cart edits "pera, a X é 10 e não 4" and "coloca 2
+    de açaí no lugar" where a brand of another item in the cart says "Açaí"."""
+    with on_store(tmp_path, "store26") as bot:
+        cases = [("coca de 600 tem ai?", "Não encontrei exatamente *coca de 600*"),
+                 ("égua mana, que calor q ta em bv hj né 🥵 nem da vontade de sair de casa. to pensando em fazer umas "
+                  "tapioca pro lanche da tarde dos meninos, eles adoram com queijo coalho e manteiga derretendo... a "
+                  "goma ta qto?", "R$ 11,49"),
+                 ("dá pra deixar a moto ai na frente? e o matrinxã ta qto o kg", "R$ 27,90"),
+                 ("se a compra fechar em 650 consigo parcelar em 6x?", "Sim! Com R$ 650,00"),
+                 ("égua, o pedido deu 320 conto... a entrega sai de graça ou nao?", "Não, com R$ 320,00"),
+                 ("meu cunhado veio de lethem e so tem dinheiro americano, ele consegue pagar as compras com isso?",
+                  "caixa 1"),
+                 ("ouvi dizer q tem uns agricultor vendendo verdura ai na frente da loja, que dia que eles vem?",
+                  "quintas"),
+                 ("da pra comer ai dentro na hora do meio dia? quanto ta o quilo da comida", "R$ 62,90")]
+        ask_each(bot, cases, who="c")
+        ask(bot, "3 farinha d agua, 4 harina pan e 2 feijão de corda, qto fica?", who="e1")
+        harina = ask(bot, "pera, a harina é 10 e nao 4", who="e1").text
+        assert "R$ 135,25" in harina, harina
+        ask(bot, "orçamento: 1 polpa de cupuaçu, 2 polpa de buriti e 1 kg de pão francês", who="e2")
+        acai = ask(bot, "tira o buriti e coloca 2 de açaí no lugar", who="e2").text
+        assert "R$ 78,19" in acai, acai
+    with on_store(tmp_path / "13", "store13") as bot:
+        can = ask(bot, "queria coca lata geladinha, tem?").text
+        assert can.startswith("Não encontrei exatamente *coca lata*"), can

@@ -162,7 +162,7 @@ R_IS_OTHER = re.compile(rf"^{_ART}(.+?)\s+(?:e|eh)\s+(?:o|a|os|as)\s+([a-z].*)$"
 # "a picanha é só 1,5 kg": a new amount said as what the item is
 R_IS = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:e|sao|fica|ficam|vai ser|vao ser)\s+"
                   rf"(?:so|somente|apenas)?\s*({_NUM})"
-                  rf"\s*(?:{_MEASURE}|{_CONTAINER})?$")
+                  rf"\s*(?:{_MEASURE}|{_CONTAINER})?(?:\s+(?:e\s+)?nao\s+{_NUM})?$")     # "a harina é 10 e não 4"
 # "tira 1 kg da linguiça", "tira 2 do arroz": less of it, not all of it
 R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:{_MEASURE})?\s+"
                     r"(?:(?:de|do|da|dos|das)\s+)?(.+)$")
@@ -184,9 +184,10 @@ _IN_ALL = re.compile(r"\s+(?:no total|ao todo|no final|total)$")
 _AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
 _LEAD = re.compile(r"^(?:(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|errei|pensando bem|pensando melhor|"
+                   r"pera|perai|pera ai|espera|peraí|"
                    r"melhor|hmm+|hm+|hum+|"
                    r"entao|"
-                   r"olha|dai|ai)\s+)+")
+                   r"olha|dai|ai)(?:\s*;\s*|\s+))+")
 # amounts said in grams or with a half, written as kilos for the patterns below ("pra 800g", "3 kg e meio")
 _GRAMS = re.compile(r"\b(pra|para|faz|fica|so|quero|coloca|poe|bota|deixa|mais)\s+(\d{2,4})\s*(?:g|gr|grs|gramas)\b")
 _AND_HALF = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:kg|quilos?)\s+e\s+(?:meio|meia)\b")
@@ -548,21 +549,29 @@ def _name_words(words: str) -> list[str]:
             if w not in NOT_NAME and w not in text.STOPWORDS and not w[0].isdigit()]
 
 
-def _product_words(it: dict, p: Product | None) -> set[str]:
-    names = [it["name"]] + (list(p.aliases) + [p.brand] if p else [])
+def _product_words(it: dict, p: Product | None, brand: bool = True) -> set[str]:
+    names = [it["name"]] + (list(p.aliases) + ([p.brand] if brand else []) if p else [])
     return {text.stem(w) for n in names for w in norm(n).split()}
 
 
 def _in_cart(state: dict, words: str, shop) -> list[int]:
+    """The cart's items the words name: by their names first, by their brands only when no name has them
+    ("2 de açaí" is not the cupuaçu pulp of the brand "Açaí do Rio Branco")."""
     want = _name_words(words)
     if not want:
         return []
-    found = []
-    for i, it in enumerate(state["items"]):
-        have = _product_words(it, shop.product(it["sku"]))
-        if all(w in have or difflib.get_close_matches(w, have, 1, 0.85) for w in want):
-            found.append(i)
-    return found
+    for brand in (False, True):
+        found = []
+        for i, it in enumerate(state["items"]):
+            have = _product_words(it, shop.product(it["sku"]), brand)
+            if all(w in have or difflib.get_close_matches(w, have, 1, 0.85) for w in want):
+                found.append(i)
+        if found and brand and any(set(want) <= _product_words({"name": p.name}, p, False)
+                                   for p in shop.find(words)):
+            return []          # a product of the catalog has the words in its name: that one, not the brand's
+        if found:
+            return found
+    return []
 
 
 def _valid(p: Product, qty: Decimal) -> str | None:

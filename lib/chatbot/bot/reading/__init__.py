@@ -303,14 +303,18 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and (said := _occasion(text.normalize(" ".join(pieces[:pieces.index(piece)])), words)):
             piece, pnorm = f"{piece} pra {said}", f"{pnorm} pra {said}"   # "vou fazer uma moqueca, tem promoção?"
         if asks_last and piece is not pieces[-1] and "?" not in piece and not _counts_goods(pnorm) \
+                and not PRICE_WORDS.search(pnorm) \
                 and len(pnorm.split()) > 5 and (len(pnorm.split()) >= LONG_TELLING
                                                 or not set(pnorm.split()) & TELLING_NOT):
             told = piece
             continue
         if answers and answers[-1].intent == "faq" \
                 and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
-                and not _faq(pnorm, kb, words, named=True):     # "em quantos dias?" names no entry of its own
-            continue          # "qual o mínimo?" right after a policy: the policy says it
+                and not _faq(pnorm, kb, words, named=True) \
+                and not ((found := bot.searcher.search(pnorm).best) and found.complete):
+            # "qual o mínimo?", "em quantos dias?" right after a policy: the policy says it ("e o matrinxã tá
+            # quanto?" names goods)
+            continue
         got = _section_again(pnorm, answers[-1].intent, bot) if answers else None   # "... e nas verduras?"
         got = got or _single(piece, pnorm, kb, last, bot, now, words)
         if got is None:
@@ -428,7 +432,7 @@ ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne
 
 BRINGS = re.compile(r"\b(?:levam|entregam|entrega|mandam|trazem|leva|traz|manda)\b")
 REFERS_BACK = re.compile(r"\b(?:desse|deste|dessa|nesse|nessa|com esse|com essa) (?:tamanho|valor|jeito|total)\b|"
-                         r"\bum pedido assim\b")
+                         r"\bum pedido assim\b|\bassim mesmo\b|\bmesmo assim\b|\bso isso\b")
 
 
 def _joined_price_asks(pieces: list[str], words) -> list[str]:
@@ -444,9 +448,13 @@ def _joined_price_asks(pieces: list[str], words) -> list[str]:
         detail = slot and (DETAIL.match(norm) and len(said) <= 6
                            or "?" not in piece and len(said) <= 10 and bool(out) and "?" in out[-1])
         # "só preciso de uns 80 reais de coisa, vocês entregam um pedido desse tamanho?": the amount said before
+        before = text.normalize(out[-1]) if out else ""
         sized = bool(out) and (REFERS_BACK.search(norm) is not None
-                               or len(said) <= 3 and BRINGS.search(norm) and not set(said) & {"no", "na", "em"}) \
-            and slots.money(text.normalize(out[-1])) is not None        # "... uns 50 reais, vcs levam?"
+                               or len(said) <= 3 and BRINGS.search(norm) and not set(said) & {"no", "na", "em"}
+                               # "o pedido deu 320 conto... a entrega sai de graça?": the amount told, then asked of
+                               or "?" not in out[-1] and slots.money(norm) is None
+                               and (checks.FREE.search(norm) or checks.INSTALLMENT.search(norm))) \
+            and slots.money(before) is not None        # "... uns 50 reais, vcs levam?"
         if out and said and (detail or sized or EXAMPLES.search(norm) or len(said) <= 3 and set(said) <= ONLY_ASKS
                              or all(w in PRICE_ONLY or w in words.packs for w in said)
                              and ("?" in out[-1] or any(c.isdigit() for c in out[-1]) or len(out[-1].split()) <= 8)):
@@ -654,8 +662,16 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     if len(named) >= 2 and sum(bool((b := bot.searcher.search(text.normalize(p)).best) and b.complete)
                                for p in named) >= 2:
         return None          # "queijo coalho, manteiga da terra e nata, quanto tá cada?": several, each priced
+    # "coca lata geladinha": how it is served is no kind of the goods
+    norm = " ".join(t for t in norm.split() if not t.startswith("gelad"))
     res = bot.searcher.search(norm)
     complete = [m for m in res.matches if m.complete]
+    bare = _BARE_SIZE.search(norm)
+    if complete and bare and not any(SIZE.match(t) and re.match(rf"{bare.group(1)}\D", t)
+                                     for m in complete for t in text.normalize(m.product.name).split()):
+        # "coca de 600 tem?" where only the 2 L is sold: a size said without its unit, which no product has
+        return _not_this_one(product_replies._named(res.query + [bare.group(1)], piece),
+                             [m.product for m in complete])
     if complete and all(_without(m) for m in complete):
         asked = product_replies._named(res.query, piece)      # "vendem gás?" is not "Água sem Gás"
         return Read(f"Não encontrei {asked} no nosso catálogo: não vendemos esse produto. 😕",
@@ -684,6 +700,9 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
                 for w in lacking)
     query = [w for w in res.query if not ASKS_PRODUCT.fullmatch(w)]       # not "*seda 700ml chegou*"
     return _not_this_one(product_replies._named(query, piece), same, priced=known or bool(PRICE_WORDS.search(norm)))
+
+
+_BARE_SIZE = re.compile(r"\bde (\d{3,4})\b(?!\s*(?:ml|l|g|kg|reais|real|rs|unidades))")
 
 
 def _not_this_one(asked: str, others: list[knowledge.Product], priced: bool = True) -> Read:

@@ -14,7 +14,7 @@ from .. import quantities, text
 from . import slots
 
 MAX_PARTS = 6
-_ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])\.\s+(?=\S)", re.IGNORECASE)
+_ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])(?:\.+|…)\s+(?=\S)", re.IGNORECASE)   # "... derretendo... a goma"
 LIST_LINES = 3       # a message of this many lines is a pasted list: the classifier reads it whole
 MAX_CHARS = 600      # and so is a text this long
 # words that open a question of their own after "e" ("e entregam no centro?")
