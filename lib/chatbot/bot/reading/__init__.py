@@ -1161,16 +1161,21 @@ GENERIC_TOPICS = frozenset({"encomenda"})
 def _said_words(said: tuple[str, ...], phrases) -> int:
     """How many words of the message a topic's phrases cover (each word once)."""
     covered: set = set()
-    for p in phrases:
-        f = _folded(p)
-        if not _says(said, f):
-            continue
+    present = set(said)
+    for f in _folded_all(phrases):
+        if not all(w in present for w in f if w != "&") or not _says(said, f):
+            continue      # most phrases have a word the message lacks: rejected before looking for the order
         if "&" in f:
             covered |= {w for w in f if w != "&"}
         else:
             at = next(i for i in range(len(said) - len(f) + 1) if said[i:i + len(f)] == f)
             covered |= set(range(at, at + len(f)))
     return len(covered)
+
+
+@functools.lru_cache(maxsize=256)
+def _folded_all(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(_folded(p) for p in phrases)
 
 
 @functools.lru_cache(maxsize=4096)
