@@ -1499,3 +1499,19 @@ def test_the_twenty_seventh_sets_kinds_after_its_one_run(tmp_path):
     with on_store(tmp_path / "13", "store13") as bot:
         can = ask(bot, "queria coca lata geladinha, tem?").text
         assert can.startswith("Não encontrei exatamente *coca lata*"), can
+
+
+def test_the_goods_named_for_an_occasion_are_its_promotions_and_examples_widen_them(tmp_path):
+    """Goods named beside an occasion are what is asked ("pro café da manhã ... tem promo de tucumã, queijo
+    coalho ou banana pacovã?": those, not the coffee on promotion); with "essas coisas" they are examples
+    of the occasion's goods; a store's alias names goods too ("cuscuz" for the flocão)."""
+    with on_store(tmp_path, "store9") as bot:
+        named = ask(bot, "vou fazer x-caboquinho pro café da manha, tem promo de tucumã, queijo coalho ou banana "
+                         "pacovã?").text
+        assert "Queijo Coalho" in named and "Café" not in named, named
+    with on_store(tmp_path / "12", "store12") as bot:
+        alias = ask(bot, "pro cafe da manha aqui de casa (cuscuz, cafe, leite e queijo) tem oq em promocao?").text
+        assert "Flocão" in alias, alias
+    with on_store(tmp_path / "5", "store5") as bot:
+        examples = ask(bot, "tem alguma oferta pro cafe da manha? pão, queijo, essas coisas").text
+        assert "R$ 28,90" in examples, examples

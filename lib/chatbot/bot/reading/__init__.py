@@ -1243,9 +1243,14 @@ def _promotions(norm: str, bot, words) -> Read | None:
     vocab = set(bot.searcher.vocab())
     told = [w for w in text.normalize(norm.replace(occasion, " ")).split()
             if w not in text.STOPWORDS and text.stem(w) in vocab and not PROMO_WORDS.fullmatch(w)]
-    goods = list(words.occasions[occasion]) + [w for w in told if w not in words.occasions[occasion]]
-    promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
-              if any(text.has_phrase(text.normalize(p.name), g) for g in goods)]
+    # the goods named, when some are ("vou fazer x-caboquinho pro café da manhã, tem promo de tucumã ou queijo
+    # coalho?"): those; else every kind of goods the occasion has
+    on_sale = knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
+    named = [p for p in on_sale if any(text.has_phrase(text.normalize(" | ".join((p.name, *p.aliases))), g)
+                                       for g in told)]
+    kinds = [p for p in on_sale if any(text.has_phrase(text.normalize(p.name), g) for g in words.occasions[occasion])]
+    # "pão, queijo, essas coisas": examples of the occasion's goods, not the only ones
+    promos = named + [p for p in kinds if p not in named] if not named or EXAMPLES.search(norm) else named
     place = words.occasion_names[occasion]
     if not promos:
         return Read(f"No momento não temos promoções para {place}. 😕 Posso ver o preço de algum produto?",
