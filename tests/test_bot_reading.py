@@ -1515,3 +1515,33 @@ def test_the_goods_named_for_an_occasion_are_its_promotions_and_examples_widen_t
     with on_store(tmp_path / "5", "store5") as bot:
         examples = ask(bot, "tem alguma oferta pro cafe da manha? pão, queijo, essas coisas").text
         assert "R$ 28,90" in examples, examples
+
+
+def test_the_last_three_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 8, eval28 ... eval30 after their one runs: "ainda consigo fazer umas compras aí ou já fechou?"
+    and "já dá pra entrar aí?" check the day and time asked (a wrong "Sim" before); a sentence after the
+    question that only says why is no question; "funcionando agora?"; goods priced by their jar, not an
+    entry that shells them (an invented price before); "meu pedido vai dar uns 320" asks no person; an amount
+    checked against the rule just asked; "3 goma com 2 flocão"; "... nessa conta" in a cart edit."""
+    with on_store(tmp_path, "store28") as bot:
+        late = ask(bot, "sabado la pras 20h30 ainda consigo fazer umas compras ai ou ja fechou?").text
+        assert late.startswith("Não") and "20h30" in late, late
+        early = ask(bot, "amanha umas 7h da manha ja da pra entrar ai? quero chegar cedo antes do serviço",
+                    who="2").text
+        assert early.startswith("Não") and "ora-pro-nóbis" not in early, early
+    with on_store(tmp_path / "29", "store29") as bot:
+        now = ask(bot, "bom dia, vcs ja tao funcionando agr? queria passar ai antes do almoço").text
+        assert "Sim, estamos abertos agora" in now, now
+    with on_store(tmp_path / "27", "store27") as bot:
+        jar = ask(bot, "quanto ta o vidro do pequi?").text
+        assert jar.startswith("*Pequi em Conserva 500g*") and "R$ 4,00" not in jar, jar
+        ask(bot, "pra peixada: 2 kg de tucunare e 1 kg de pintado, qnto da?", who="edit")
+        more = ask(bot, "coloca mais 1 kg de caranha nessa conta", who="edit").text
+        assert "Coloquei 1 kg Caranha" in more, more
+    with on_store(tmp_path / "17", "store17") as bot:
+        free = ask(bot, "meu pedido vai dar uns 320, o frete sai de graça?")
+        assert not free.handoff and free.text.startswith("Sim"), free.text
+    with on_store(tmp_path / "15", "store15") as bot:
+        cases = [("a partir de qto o frete é gratis? 300 reais ja da?", "Sim! Com R$ 300,00"),
+                 ("somando 3 goma de tapioca com 2 flocao da qnto? e vcs levam em ponta negra?", "R$ 31,45")]
+        ask_each(bot, cases, who="c")

@@ -38,7 +38,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                        "tem alguem online", "tem alguem que", "falar com gente", "meu pedido", "alterar o pedido",
                        "mudar o pedido"]),
     "hours": ({"horario", "hora", "abre", "abrem", "abrir", "abri", "aberto", "aberta", "abertura", "fecha",
-               "fecham", "fechar", "fechado", "fechada", "funciona", "funcionam", "funcionamento",
+               "fecham", "fechar", "fechado", "fechada", "funciona", "funcionam", "funcionamento", "funcionando",
                "expediente"},
               ["que hora", "ate que hora", "horario de atendimento", "estao atendendo", "esta atendendo",
                "voces ficam ate", "voces vao ate", "ficam abertos", "fica aberto", "loja fica ate"]),

@@ -30,7 +30,10 @@ AT_HOME = re.compile(r"\b(?:pra|para|p/) \w+(?:ar|er|ir) (?:em|la em|aqui em) ca
 WITHOUT_MONEY = re.compile(r"\b(?:to|tô|estou|fiquei|ando|tamo|estamos|eu)\s+sem\s+(?:dinheiro|grana|cartao|cartão)\b",
                            re.IGNORECASE)
 SUPPOSED_ORDER = re.compile(r"\b(?:se|caso|quando) (?:(?:eu )?(?:mandar|fizer|fechar|enviar|passar|confirmar) )?"
-                            r"(?:o )?meu pedido\b")
+                            r"(?:o )?meu pedido\b|"
+                            # "meu pedido vai dar uns 320, o frete sai de graça?": an amount, no order to see
+                            r"\bmeu pedido (?:vai dar|vai ficar|deu|da|fica|ficou|vai sair|sai) (?:em )?(?:uns |umas )?"
+                            r"(?:rs )?\d")
 ASKS_PRICE = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
 SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
@@ -199,6 +202,9 @@ class Classifier:
                 and {text.stem(t) for t in norm.split()} & _variants() \
                 and self._shares_only_goods(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "o feijão preto tá quanto?" asks a price, though an entry prepares the feijão fradinho
+        if sure and it.meaning.kind == "faq" and ASKS_PRICE.search(norm) and it.products.best \
+                and it.products.best.complete and self._shares_only_goods(norm, kb.faq[it.meaning.index][0]):
+            sure = False      # "quanto tá o vidro do pequi?": goods priced, though an entry shells the pequi
         if sure and it.meaning.kind == "faq" and it.products.best \
                 and self._only_kinds_shared(norm, kb.faq[it.meaning.index][0], it.products.best):
             sure = False      # "polpa de maracujá vocês trabalham?": goods, though an entry names "Flor do Maracujá"

@@ -169,7 +169,12 @@ def _with_another(words: list[str], i: int, start: int) -> bool:
         return False
     after = text.normalize(" ".join(words[i + 1:i + 6])).split()
     a = amount_at(after, 0)
-    if a is None or len(after) <= a.words + 1 or after[a.words] not in LINKS:
+    if a is None or len(after) <= a.words:
+        return False
+    if not a.weight and after[a.words].isalpha() and after[a.words] not in LINKS | PACKS | PACKS_OF_SIZE \
+            and before[-1].isalpha() and not _number(before[-1]):
+        return True       # "3 goma de tapioca com 2 flocão": a count and the next goods
+    if len(after) <= a.words + 1 or after[a.words] not in LINKS:
         return False
     return a.weight or after[a.words - 1] in PACKS
 

@@ -47,7 +47,8 @@ def _size(p: knowledge.Product):
 INTERJECTION = re.compile(r"^po(?= (?:so|mas|cara|mano|que|eu|voces|ai|entao|serio|tipo|nao|sim|beleza|valeu|"
                           r"moco|moca|amigo|amiga|gente|ja|agora|desculpa)\b)")
 # Packaging words: part of the question when some product has them, ignored otherwise.
-SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro".split())
+SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro vidro vidrinho "
+                 "frasco frasquinho bandeja saquinho copo copinho garrafinha potinho pacotinho".split())
 
 
 NAMES = Path(__file__).resolve().parent.parent / "data" / "products_ptbr.toml"

@@ -195,7 +195,8 @@ _AND_HALF = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:kg|quilos?)\s+e\s+(?:meio|meia
 # "põe mais um leite pra fechar a caixa", "são 6 arroz, esqueci que é pra minha mãe")
 _NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so o resto|eu|esqueci|leva|levo|fica|"
                        r"ficando|ficou|deixa|deixando|minha|meu|minhas|meus|so|mesmo|qto|quanto|kkk+)\b).*$")
-_SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?)$")
+_SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?|"
+                       r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho))$")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
                    r"(?:\s+(?:assim|como esta|igual))?$")

@@ -308,6 +308,10 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                                                 or not set(pnorm.split()) & TELLING_NOT):
             told = piece
             continue
+        if answers and piece is pieces[-1] and "?" not in piece and pnorm.split()[0] in WHY_AFTER \
+                and not set(pnorm.split()) & parts.OPENERS and not PRICE_WORDS.search(pnorm) \
+                and not _counts_goods(pnorm) and not ASKS_PRODUCT.search(pnorm):
+            continue          # "... já dá pra entrar aí? quero chegar cedo antes do serviço": why, not a question
         if answers and answers[-1].intent == "faq" \
                 and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
                 and not _faq(pnorm, kb, words, named=True) \
@@ -455,7 +459,11 @@ def _joined_price_asks(pieces: list[str], words) -> list[str]:
                                or "?" not in out[-1] and slots.money(norm) is None
                                and (checks.FREE.search(norm) or checks.INSTALLMENT.search(norm))) \
             and slots.money(before) is not None        # "... uns 50 reais, vcs levam?"
-        if out and said and (detail or sized or EXAMPLES.search(norm) or len(said) <= 3 and set(said) <= ONLY_ASKS
+        # "a partir de quanto o frete é grátis? 300 reais já dá?": an amount checked against the rule just asked
+        checked = bool(out) and slots.money(norm) is not None and len(said) <= 5 \
+            and any(rule.search(before) for rule in (checks.FREE, checks.INSTALLMENT, checks.MINIMUM))
+        if out and said and (detail or sized or checked or EXAMPLES.search(norm)
+                             or len(said) <= 3 and set(said) <= ONLY_ASKS
                              or all(w in PRICE_ONLY or w in words.packs for w in said)
                              and ("?" in out[-1] or any(c.isdigit() for c in out[-1]) or len(out[-1].split()) <= 8)):
             out[-1] = f"{out[-1]} {piece}"
@@ -508,6 +516,8 @@ TOLD_WORDS = 8       # of what was told before a question with no product, the w
 # a long sentence with no question mark before the question is told, whatever day it names ("minha vó faz
 # 90 anos domingo e ela ama o bolo de vocês, ...")
 LONG_TELLING = 12
+# how a sentence after the question that only says why begins ("quero chegar cedo antes do serviço")
+WHY_AFTER = frozenset("quero vou estou preciso tenho porque pois".split())
 EACH_PRICE = re.compile(r"\bquanto (?:esta|sai|fica|custa|e)\b.*\b(?:cada|unidade|pote|pacote|kg)\b")
 TELLING_NOT = parts.OPENERS - frozenset({"tem", "teria", "tambem", "queria", "gostaria", "faz", "fazem"})
 MONEY = re.compile(r"R\$\s*\d[\d.]*,\d{2}")

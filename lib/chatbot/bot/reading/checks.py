@@ -35,7 +35,9 @@ OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|"
                   r"(?:posso|da pra|consigo|se eu|tempo de|para|pra|podendo|posso ja|ja posso) (?:passar|ir|chegar) ai|"
                   r"abre|abrem|abrir|aberto|aberta|"
                   r"abertos|funciona|funcionam|funcionando|atende|atendem|"
-                  r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente)\b")
+                  r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente|fechou|"
+                  # "ainda consigo fazer umas compras aí?", "já dá pra entrar aí?"
+                  r"(?:ainda |ja )?consigo (?:fazer|comprar|entrar|passar)|da (?:pra|para) entrar|posso entrar)\b")
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
 ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entreg\w*|fechar o pedido"
                      r"|sai)\b")
