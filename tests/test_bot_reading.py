@@ -1545,3 +1545,25 @@ def test_the_last_three_sets_kinds_after_their_one_runs(tmp_path):
         cases = [("a partir de qto o frete é gratis? 300 reais ja da?", "Sim! Com R$ 300,00"),
                  ("somando 3 goma de tapioca com 2 flocao da qnto? e vcs levam em ponta negra?", "R$ 31,45")]
         ask_each(bot, cases, who="c")
+
+
+def test_a_can_the_store_lacks_asked_two_ways_and_lists_run_together(tmp_path):
+    """Session 8, eval29/eval30 after their runs: "latão ou lata?" and "vem em latinha?" of goods sold only
+    in bottles; "1 kg e meio de calabresa" and "café santa clara 500 1 ninho" open the next item; a list
+    then "vocês entregam/levam aqui no <bairro>?" with no comma gets both answers ("pedindo às 17h30 vocês
+    entregam?" stays one question)."""
+    with on_store(tmp_path, "store29") as bot:
+        cases = [("vcs tem heineken latão ou lata?", "Não encontrei exatamente *heineken lata*"),
+                 ("o guarana curupira vem em latinha tb?", "Não encontrei exatamente"),
+                 ("preciso de 12 latinha de cerpa 2 guarana antarctica 2l 3 saco de carvao 1 kg e meio de calabresa e "
+                  "2 kg de picanha qto da tudo", "R$ 307,31"),
+                 ("se eu pegar 6 arroz 5kg, 10 oleo e 2 omo vcs entregam na aparecida?",
+                  "Sim, entregamos em Aparecida")]
+        ask_each(bot, cases, who="c")
+    with on_store(tmp_path / "9", "store9") as bot:
+        listed = ask(bot, "quanto da 1 arroz 5kg 2 acucar 1 cafe santa clara 500 1 ninho e 12 leite de "
+                          "caixinha").text
+        assert "R$ 145,36" in listed, listed
+    with on_store(tmp_path / "17", "store17") as bot:
+        both = ask(bot, "se eu pedir só 2 oleo liza e 1 fuba mimoso vcs levam aqui no fundinho?").text
+        assert "R$ 18,07" in both and "R$ 90,00" in both, both

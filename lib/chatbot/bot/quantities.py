@@ -358,16 +358,17 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     word that is no size, question or part of a catalog name ("café 3 Corações")."""
     w = words[i]
     size_before = _GLUED.match(words[i - 1].lower()) or _GLUED_L.match(words[i - 1].lower()) \
-        or i >= 2 and re.fullmatch(r"\d{3,4}", words[i - 1]) and text.normalize(words[i - 2]) in LINKS
+        or i >= 2 and re.fullmatch(r"\d{3,4}", words[i - 1]) and (text.normalize(words[i - 2]) in LINKS
+                                                                or words[i - 2].isalpha())
     # "açúcar de 5kg 4 leite", "água de 500 5 leite": a size, then the next item's count
     spelled = text.normalize(w) in COUNT_WORDS                # "dois pacotes de arroz três de feijão"
     # "três leite dois café um açúcar": "um" opens an item too, right before the goods and after goods counted
     spelled |= text.normalize(w) in ("um", "uma") and i + 1 < len(words) \
         and text.normalize(words[i + 1]) not in LINKS | PACKS_OF_SIZE | ASKING_AFTER | _ARTICLE_AFTER
-    after = [text.normalize(x) for x in words[i + 1:i + 4]]
+    after = [text.normalize(x) for x in words[i + 1:i + 5]]
     # "2kg picanha 1kg e meio de linguiça", "... 1kg de dourado": a weight that leads into its product
     weight = bool(_GLUED.match(text.normalize(w))) and (after[:1] == ["de"] or after[:3] == ["e", "meio", "de"]) \
-        or w.isdigit() and after[:2] == ["kg", "de"]           # "... 3 kg de costela"
+        or w.isdigit() and (after[:2] == ["kg", "de"] or after[:4] == ["kg", "e", "meio", "de"])  # "3 kg de costela"
     half = text.normalize(w) in ("meio", "meia") and after[:2] == ["kg", "de"]     # "... meio kg de cebola"
     counted = any(x.isdigit() or text.normalize(x) in COUNT_WORDS | {"meio", "meia"} or _GLUED.match(text.normalize(x))
                   for x in words[start:i - 1])

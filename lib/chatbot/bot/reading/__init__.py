@@ -52,7 +52,8 @@ PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encart
 MAX_FOLLOW_UP_WORDS = 12
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto|trabalham|"
-                          r"trabalha|chegou|chegaram|preciso|procuro|procurando|queria|encontro|acho)\b")
+                          r"trabalha|chegou|chegaram|preciso|procuro|procurando|queria|encontro|acho|"
+                          r"vem (?:em|de|na|no))\b")
 # "polpa de maracujá vocês trabalham?": do you carry it; "preciso do seda de 700ml, chegou aí?"
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 # promotions asked ("desconto" may be a policy: "idoso tem desconto?")
@@ -477,7 +478,7 @@ def after_list(message: str, kb: knowledge.KB, last: dict | None, bot, total: De
     Rio Vermelho?"): the store's facts it asks, answered after the quote; the total is the quote's."""
     lines = [ln for ln in (message or "").strip().splitlines() if ln.strip()]
     asked = list(re.finditer(r"\b(?:vcs|voces|vocês|vc|você)\b", lines[0], re.IGNORECASE)) if len(lines) == 1 else []
-    if len(lines) == 1 and "," in lines[0]:
+    if len(lines) == 1 and "," in lines[0] and not (asked and any(c.isdigit() for c in lines[0].rsplit(",", 1)[1])):
         # "quero 2 pct de café e 1 farofa, chega lá em deodoro?": the question after the list's last comma
         lines = [lines[0].rsplit(",", 1)[0], lines[0].rsplit(",", 1)[1]]
     elif asked and asked[-1].start() > 0:
@@ -669,8 +670,8 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     if not ASKS_PRODUCT.search(norm):
         return None
     named = [p for p in re.split(r",|\s(?:e|ou)\s", piece) if p.strip()]
-    if len(named) >= 2 and sum(bool((b := bot.searcher.search(text.normalize(p)).best) and b.complete)
-                               for p in named) >= 2:
+    if len(named) >= 2 and sum(bool((b := bot.searcher.search(text.normalize(p)).best) and b.complete
+                                    and set(b.covered) - search.SOFT) for p in named) >= 2:
         return None          # "queijo coalho, manteiga da terra e nata, quanto tá cada?": several, each priced
     # "coca lata geladinha": how it is served is no kind of the goods
     norm = " ".join(t for t in norm.split() if not t.startswith("gelad"))

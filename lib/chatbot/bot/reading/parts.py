@@ -74,12 +74,18 @@ _STORE_QUESTION = re.compile(r",\s*(?:e\s+)?(?:(?:voces|vcs|vc|voce)\s+)?(?:entr
                              re.IGNORECASE)
 
 
+# ... and with no comma: "2 óleo e 1 fubá vocês levam aqui no Fundinho?"
+_STORE_QUESTION_BARE = re.compile(r"\s(?:e\s+)?(?:voces|vcs|vc|voce)\s+(?:entregam|entrega|levam|mandam|trazem|"
+                                  r"fazem entrega)\b", re.IGNORECASE)
+
+
 def _split_on_comma(piece: str) -> list[str]:
     """The question at the end of a long chatty clause, cut off at its comma."""
-    store = _STORE_QUESTION.search(piece)
+    store = _STORE_QUESTION.search(piece) or _STORE_QUESTION_BARE.search(piece)
     # "deu uns 65 reais, vocês mandam entregar?": the amount is the question's, not a list's
-    if store and any(c.isdigit() for c in piece[:store.start()]) \
-            and slots.money(text.normalize(piece[:store.start()])) is None:
+    before = text.normalize(piece[:store.start()]) if store else ""
+    if store and any(c.isdigit() for c in before) and slots.money(before) is None \
+            and slots.time_of_day(before) is None:      # "pedindo às 17h30 vocês entregam ...?": one question
         return [piece[:store.start()].strip(), piece[store.start() + 1:].strip()]
     if len(piece.split()) <= LONG:
         return [piece]
