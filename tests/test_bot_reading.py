@@ -1567,3 +1567,37 @@ def test_a_can_the_store_lacks_asked_two_ways_and_lists_run_together(tmp_path):
     with on_store(tmp_path / "17", "store17") as bot:
         both = ask(bot, "se eu pedir só 2 oleo liza e 1 fuba mimoso vcs levam aqui no fundinho?").text
         assert "R$ 18,07" in both and "R$ 90,00" in both, both
+
+
+def test_the_thirty_first_and_second_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 8, eval31/eval32 after their one runs: delivery asked of a place an FAQ entry names is
+    delivery (a wrong "Sim" before); "levando quantos?" after a wholesale answer is its detail, not an entry
+    (an invented price before); "tenho 2 cachorro aqui em casa" counts no goods and asks no delivery (one
+    more); the fee and the minimum asked together; "coisa de 80 reais... vocês levam assim mesmo?"; "a
+    tempo"; "rola X?"; "X tem ou só Y?" of one product; "daquelas fechada com 12"; cart edits
+    "tira X e faz 6 Y", "desiste do X"."""
+    with on_store(tmp_path, "store30") as bot:
+        place = ask(bot, "vcs fazem entrega la no alto do moura? moro perto da casa de mestre vitalino").text
+        assert place.startswith("Infelizmente") and "alto do moura" in place.lower() and "Encontrei" not in place, place
+        food = ask(bot, "vcs vendem ração? tenho 2 cachorro aqui em casa", who="2").text
+        assert "R$" not in food, food
+        late = ask(bot, "amanha la pelas 20:30 ainda to a tempo de fazer umas compras ai?", who="3").text
+        assert late.startswith("Não") and "20h" in late, late
+    with on_store(tmp_path / "19", "store19") as bot:
+        ask(bot, "me diz o valor do paio", who="paio")
+        detail = ask(bot, "tem preço de atacado? levando qtos?", who="paio").text
+        assert "R$ 150,00" not in detail and "Leva e Traz" not in detail, detail
+        cases = [("heineken latinha tem ou so long neck msm?", "Não encontrei exatamente"),
+                 ("rola mate de pêssego aí? 🍑", "Não encontrei exatamente")]
+        ask_each(bot, cases, who="c")
+        ask(bot, "separa 2 feijao kicaldo, 1 farofa e 3 mate de limao pra mim, qnt fica?", who="edit")
+        edit = ask(bot, "tira a farofa e faz 6 mate", who="edit").text
+        assert "R$ 57,68" in edit, edit
+    with on_store(tmp_path / "31", "store31") as bot:
+        cases = [("qual a taxa de entrega e o valor minimo pra pedir?", "R$ 12,50"),
+                 ("rapaz so preciso de umas coisinhas, coisa de 80 reais... vcs levam assim mesmo?", "R$ 95,00"),
+                 ("uma caixa de leite integral daquelas fechada com 12, qto ta", "R$ 58,68")]
+        ask_each(bot, cases, who="c")
+        ask(bot, "manda o valor de 2 kg de tomate, 3 kg de banana prata e 1 bolo de macaxeira", who="edit")
+        edit = ask(bot, "desiste do bolo e acrescenta 2 kg de pacova", who="edit").text
+        assert "R$ 50,93" in edit, edit

@@ -122,7 +122,7 @@ hoje agora ainda entao lo la le rs real reais preco precos valor custa custam sa
 vendem vendendo tipo coisa algum alguma nenhum nenhuma ne ok certo beleza pfv por favor e ai
 cada partir barato barata caro cara saem quantidade ta to kg quilo quilos semana mes
 mano mana maninho maninha mainha painho querido querida parceiro parceira irmao mermao chefe patrao
-patroa galera pessoal vei veia cumpadi compadre comadre brother vem
+patroa galera pessoal vei veia cumpadi compadre comadre brother vem mesmo
 """.split())
 
 

@@ -108,6 +108,7 @@ NUMBER_WORDS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4,
                 "meio kg": Decimal("0.5"), "meio": Decimal("0.5")}
 _NUM = r"(?:-?\d+(?:[.,]\d+)?(?:\^\d+|e\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
 V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar|esquece|esqueca|risca|riscar|" \
+    r"desiste|desisti|desistir|" \
     r"corta(?!\s+(?:\w+\s+){0,4}?(?:em|no|na|pra|para|fatia\w*|fin\w*|bife\w*|cubo\w*|pedac\w*|rodela\w*|postas?)\b)"
 V_SET = (r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe|"
          r"troca|sobe|subir|baixa|baixar|abaixa|abaixar")
@@ -204,7 +205,7 @@ _QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|sacos?|duzias?)
 # a new quantity with its unit in front of the product: "2kg de picanha", "12 latinhas de coca"
 _QTY_FIRST = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:(?:de|da|do|das|dos)\s+)?(.+)$")
 SPLIT = re.compile(rf"\s*;\s*|\s*(?:,|\be\b|\btambem\b)\s*(?=(?:(?:e|pode|tambem)\s+)?(?:{V_REMOVE}|{V_SET}|{V_ADD}|"
-                   rf"{V_SWAP}|sem|dobra)\b)|\s*(?:,\s*e|,|\be)\s+(?=(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:coloca|poe|"
+                   rf"{V_SWAP}|sem|dobra|faz\s+{_NUM}|faca\s+{_NUM})\b)|\s*(?:,\s*e|,|\be)\s+(?=(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:coloca|poe|"
                    rf"bota|deixa|faz|pode|eu|quero|fica|vai|sai|tira|nao|muda|aumenta|diminui|sobe|passa|"
                    rf"(?:e|sao|so|pra|para)\s+{_NUM})\b)"
                    # "dobra o leite põe 12", "esquece a tiquira só a cajuína mesmo só q 12" (norm() drops the commas)

@@ -53,7 +53,7 @@ MAX_FOLLOW_UP_WORDS = 12
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto|trabalham|"
                           r"trabalha|chegou|chegaram|preciso|procuro|procurando|queria|encontro|acho|"
-                          r"vem (?:em|de|na|no))\b")
+                          r"vem (?:em|de|na|no)|rola)\b")
 # "polpa de maracujá vocês trabalham?": do you carry it; "preciso do seda de 700ml, chegou aí?"
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 # promotions asked ("desconto" may be a policy: "idoso tem desconto?")
@@ -233,12 +233,13 @@ def _named_before(lead: str) -> tuple[int, str] | None:
 _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafa|garrafinhas|latas|lata|latinhas|latinha|latões|latoes|caixinhas|"
                r"caixinha|cxinhas|pacotes|"
                r"pacote|pcts?|rolos|potes|saquinhos|sacos|saches|sachês|sachets|copos|vidros|frascos|barras|"
-               r"tabletes|bandejas|vidrinhos|vidrinho|potinhos|potinho|copinhos|copinho|garrafinha|frasquinhos|vidro|"
+               r"tabletes|bandejas|vidrinhos|vidrinho|potinhos|potinho|copinhos|copinho|garrafinha|frasquinhos|vidro|tubos|tubo|"
                r"pote|frasco|rolo|em cada|cada|dentro")
 
 
 # how a bag or a packet is said to hold several of the goods ("aquele q vem 10 pacotes", "com 12 unidades")
-_HOLDS = re.compile(r"\(?\s*(?:aquel[ea]s?\s+(?:que\s+|q\s+)?)?(?:vem\s+com|vem|com|tem)\s+\d", re.IGNORECASE)
+_HOLDS = re.compile(r"\(?\s*(?:d?aquel[ea]s?\s+(?:que\s+|q\s+|fechad[oa]s?\s+)?)?(?:vem\s+com|vem|com|tem)\s+\d",
+                    re.IGNORECASE)
 _EACH_SIZE = re.compile(r"\s*de\s+\d+(?:[.,]\d+)?\s*(?:rolos|kg|g|l|ml|litros?|gramas|metros|m)\b", re.IGNORECASE)
 _DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:(?:o|a|cada)\s+(\w+)\s+)?(?:vem\s+com|vem|tem)\s+()", re.IGNORECASE)
 
@@ -260,7 +261,7 @@ def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
                       rf"de papel[aã]o))?", re.IGNORECASE)
     # how many each holds: "com 12", "de 6", "(vem 6 em cada)", "(fardo com 12)", "12 latas"; not a size
     not_size = r"(?!\d|[.,]\d|\s?(?:ml|l|g|kg|litros?|lts?|quilos?)\b)"
-    inner = re.compile(rf"\(?\s*(?:aquel[ea]s?\s+(?:que\s+|q\s+)?|(?:que|q)\s+)?"
+    inner = re.compile(rf"\(?\s*(?:d?aquel[ea]s?\s+(?:que\s+|q\s+|fechad[oa]s?\s+)?|(?:que|q)\s+)?"
                        rf"(?:cada\s+(?:um|uma|{words})\s+|cada\s+)?"
                        rf"(?:(?:{words})\s+(?:fechad[oa]s?\s+)?)?"
                        rf"(?:vem\s+com|vem|tem|com|de|c/|c)\s+(\d{{1,2}}){not_size}(?:\s*(?:{_PACK_UNITS}))*\s*\)?"
@@ -313,7 +314,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and not set(pnorm.split()) & parts.OPENERS and not PRICE_WORDS.search(pnorm) \
                 and not _counts_goods(pnorm) and not ASKS_PRODUCT.search(pnorm):
             continue          # "... já dá pra entrar aí? quero chegar cedo antes do serviço": why, not a question
-        if answers and answers[-1].intent == "faq" \
+        if answers and answers[-1].intent in ("faq", "wholesale") \
                 and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
                 and not _faq(pnorm, kb, words, named=True) \
                 and not ((found := bot.searcher.search(pnorm).best) and found.complete):
@@ -518,7 +519,7 @@ TOLD_WORDS = 8       # of what was told before a question with no product, the w
 # 90 anos domingo e ela ama o bolo de vocês, ...")
 LONG_TELLING = 12
 # how a sentence after the question that only says why begins ("quero chegar cedo antes do serviço")
-WHY_AFTER = frozenset("quero vou estou preciso tenho porque pois".split())
+WHY_AFTER = frozenset("quero vou estou preciso tenho porque pois moro sou trabalho".split())
 EACH_PRICE = re.compile(r"\bquanto (?:esta|sai|fica|custa|e)\b.*\b(?:cada|unidade|pote|pacote|kg)\b")
 TELLING_NOT = parts.OPENERS - frozenset({"tem", "teria", "tambem", "queria", "gostaria", "faz", "fazem"})
 MONEY = re.compile(r"R\$\s*\d[\d.]*,\d{2}")
@@ -670,8 +671,8 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     if not ASKS_PRODUCT.search(norm):
         return None
     named = [p for p in re.split(r",|\s(?:e|ou)\s", piece) if p.strip()]
-    if len(named) >= 2 and sum(bool((b := bot.searcher.search(text.normalize(p)).best) and b.complete
-                                    and set(b.covered) - search.SOFT) for p in named) >= 2:
+    if len(named) >= 2 and len({b.product.sku for p in named if (b := bot.searcher.search(text.normalize(p)).best)
+                                and b.complete and set(b.covered) - search.SOFT}) >= 2:
         return None          # "queijo coalho, manteiga da terra e nata, quanto tá cada?": several, each priced
     # "coca lata geladinha": how it is served is no kind of the goods
     norm = " ".join(t for t in norm.split() if not t.startswith("gelad"))
@@ -1026,6 +1027,7 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     asked_price = PRICE_WORDS.search(norm) is not None
     # "quanto tempo leva pra ralar?", "qual dia da semana chega o caranguejo?": a service or a schedule asked
     service, hour_only = _service_asked(norm, words)
+    delivery_asked = DELIVERY_ASKED.search(norm) is not None
     goods: set[str] = set()           # with no service asked: the goods the message names
     chatty = False                    # ... and a question with words beside them that no product has
     if not service:
@@ -1051,6 +1053,8 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
             continue
         if hour_only and not hit - common:
             continue           # "sábado vocês vão até que hora?" names no goods: the store's hours
+        if delivery_asked and not DELIVERS.search(text.normalize(f"{q} {a}")):
+            continue           # "vocês fazem entrega lá no Alto do Moura?": delivery, not the entry about its crafts
         if not service and not (chatty and hit & goods and goods <= anchors | _told(a)
                                 or len((hit - common) | told) >= 2):
             continue           # with no service asked, the entry tells of two things the message names
@@ -1064,6 +1068,10 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
         return None
     best_entry = ranked[0][2]
     return Read(kb.faq[best_entry][1], "faq", {"faq": best_entry})
+
+
+DELIVERY_ASKED = re.compile(r"\b(?:entrega|entregam|entregar|fazem entrega|delivery)\b")
+DELIVERS = re.compile(r"\b(?:entreg\w*|despach\w*|frete|levamos|mandamos|enviamos|delivery)\b")
 
 
 def _service_asked(norm: str, words) -> tuple[bool, bool]:

@@ -26,12 +26,14 @@ MINIMUM = re.compile(r"\b(?:pedido minimo|compra minima|valor minimo|minimo (?:d
                      r"minimo (?:para|pra) (?:voces )?(?:entreg\w*|pedir|lev\w*|traz\w*|trag\w*|mand\w*))\b")
 PAYS_FEE = re.compile(r"\b(?:pago|paga|pagar|pagaria|pagarei|cobra|cobram|cobrado|cobrada|tem)\s+"
                       r"(?:a |o )?(?:taxa|frete)\b")
+FEE_ASKED = re.compile(r"\b(?:taxa|frete)\b")
 SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
 DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo|"
-                      r"trazem|traz|trazer|levam (?:em|ate|aqui|la)|levam$|mandam (?:em|ate|aqui|la|pra))\b")
+                      r"trazem|traz|trazer|levam (?:em|ate|aqui|la|assim)|levam$|"
+                      r"mandam (?:em|ate|aqui|la|pra|assim))\b")
 # "passar aí" asks about the hours only when asked ("posso passar aí às 7?"), not told ("vou passar aí amanhã")
-OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|"
+OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|a tempo|"
                   r"(?:posso|da pra|consigo|se eu|tempo de|para|pra|podendo|posso ja|ja posso) (?:passar|ir|chegar) ai|"
                   r"abre|abrem|abrir|aberto|aberta|"
                   r"abertos|funciona|funcionam|funcionando|atende|atendem|"
@@ -190,7 +192,12 @@ def min_order(norm: str, kb: KB) -> str | None:
     d = kb.delivery
     if amount is None and MINIMUM.search(norm) and d.get("available") and d.get("min_order") \
             and not FREE.search(norm):     # "qual o pedido mínimo pra vocês entregarem?": the minimum itself
-        return f"O pedido mínimo para entrega é {money_text(Decimal(str(d['min_order'])))}. 🚚"
+        least = f"O pedido mínimo para entrega é {money_text(Decimal(str(d['min_order'])))}. 🚚"
+        if FEE_ASKED.search(norm) and d.get("fee"):      # "qual a taxa de entrega e o valor mínimo?": both
+            free = f", e é grátis em compras acima de {money_text(Decimal(str(d['free_above'])))}" \
+                if d.get("free_above") else ""
+            return f"A taxa de entrega é {money_text(Decimal(str(d['fee'])))}{free}. {least}"
+        return least
     if amount is None or not DELIVERY.search(norm) or FREE.search(norm) or INSTALLMENT.search(norm):
         return None
     if not d.get("available", False):
