@@ -1601,3 +1601,25 @@ def test_the_thirty_first_and_second_sets_kinds_after_their_one_runs(tmp_path):
         ask(bot, "manda o valor de 2 kg de tomate, 3 kg de banana prata e 1 bolo de macaxeira", who="edit")
         edit = ask(bot, "desiste do bolo e acrescenta 2 kg de pacova", who="edit").text
         assert "R$ 50,93" in edit, edit
+
+
+def test_the_thirty_third_and_fourth_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 8, eval33/eval34 after their one runs: "vou ter que pagar a entrega?" with an amount above the
+    free-delivery threshold is no (a wrong "Sim" before); a long chatty sentence that mentions prices is told,
+    not answered with an entry (an invented price before); "moro lá no X" names the place; "e a entrega pra
+    lá sai quanto?" after the delivery answer is the fee."""
+    with on_store(tmp_path, "store33") as bot:
+        paid = ask(bot, "fiz as contas aqui e deu 335 conto, vou ter q pagar a entrega?").text
+        assert paid.startswith("Não, com R$ 335,00"), paid
+        chatty = ask(bot, "oi gente, desculpa incomodar, é q minha vizinha disse q o preço ai ta bom demais e to "
+                          "querendo fazer a feira do mes com vcs, ela falou tb q o estacionamento é grande. me diz so "
+                          "uma coisa: o requeijão do sertão ta quanto o kg?", who="2").text
+        assert "R$ 500,00" not in chatty and "R$ 39,90" in chatty, chatty
+        far = ask(bot, "moro la no tomba, vcs fazem entrega pra la? de rocha?", who="3").text
+        assert far.startswith("Infelizmente"), far
+        minimum = ask(bot, "se eu comprar 100 reais tem entrega?", who="4").text
+        assert minimum.startswith("Sim, entregamos um pedido de R$ 100,00"), minimum
+    with on_store(tmp_path / "18", "store18") as bot:
+        ask(bot, "entregam na pituba?")
+        fee = ask(bot, "e a entrega pra la sai qto?").text
+        assert fee.startswith("A taxa de entrega é R$ 10,90"), fee

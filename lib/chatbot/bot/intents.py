@@ -41,7 +41,7 @@ _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?(?:(
                    r"([a-z][a-z ]*)$")
 # where the customer lives, said anywhere ("moro em itapuã perto do farol, chega entrega aqui?"): the name
 # runs to a word that says where near it or what is asked
-_LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido)\s+(?:no|na|nos|nas|em)|(?:sou|somos)\s+(?:no|na|nos|nas|em|de|do|da))\s+"
+_LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido)\s+(?:la\s+|aqui\s+|ali\s+)?(?:no|na|nos|nas|em)|(?:sou|somos)\s+(?:no|na|nos|nas|em|de|do|da))\s+"
                        r"(?:bairro\s+(?:de\s+|do\s+|da\s+)?)?"
                        r"([a-z]+(?:\s+(?!perto|proximo|ao|do\s+lado|atras|chega|entrega|entregam|voces|e\b|mas|ai\b|"
                        r"aqui|la\b|que|tem|faz|fazem|da\b|pra|para)[a-z]+){0,2})\b(?=\s+(?:perto|proximo|ao|do lado|"

@@ -305,7 +305,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and (said := _occasion(text.normalize(" ".join(pieces[:pieces.index(piece)])), words)):
             piece, pnorm = f"{piece} pra {said}", f"{pnorm} pra {said}"   # "vou fazer uma moqueca, tem promoção?"
         if asks_last and piece is not pieces[-1] and "?" not in piece and not _counts_goods(pnorm) \
-                and not PRICE_WORDS.search(pnorm) \
+                and (len(pnorm.split()) >= LONG_TELLING or not PRICE_WORDS.search(pnorm)) \
                 and len(pnorm.split()) > 5 and (len(pnorm.split()) >= LONG_TELLING
                                                 or not set(pnorm.split()) & TELLING_NOT):
             told = piece
@@ -868,7 +868,8 @@ def _wholesale_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
 def _fee_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
     """"E a taxa, quanto é?" after the delivery answer: the delivery fee, not an entry whose answer says "taxa"."""
     said = norm.split()
-    if (last or {}).get("intent") != "delivery" or len(said) > 8 or not set(said) & cues.DELIVERY_TOPICS["fee"][0]:
+    fee = set(said) & cues.DELIVERY_TOPICS["fee"][0] or "quanto" in said and {"entrega", "frete"} & set(said)
+    if (last or {}).get("intent") != "delivery" or len(said) > 8 or not fee:       # "e a entrega pra lá sai quanto?"
         return None
     return bot.part("qual a taxa de entrega?", kb, None)
 

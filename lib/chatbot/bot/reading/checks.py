@@ -24,8 +24,9 @@ FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem (?:a |o )?taxa|sem (?:o
                   r"(?:nao|sem) (?:pagar|pago|paga|cobrar|cobra|cobram) (?:a |o )?(?:taxa|frete|entrega))\b")
 MINIMUM = re.compile(r"\b(?:pedido minimo|compra minima|valor minimo|minimo (?:d?o )?pedido|"
                      r"minimo (?:para|pra) (?:voces )?(?:entreg\w*|pedir|lev\w*|traz\w*|trag\w*|mand\w*))\b")
-PAYS_FEE = re.compile(r"\b(?:pago|paga|pagar|pagaria|pagarei|cobra|cobram|cobrado|cobrada|tem)\s+"
-                      r"(?:a |o )?(?:taxa|frete)\b")
+# "com 300 eu ainda pago a taxa?", "deu 335, vou ter que pagar a entrega?"
+PAYS_FEE = re.compile(r"\b(?:(?:pago|paga|pagar|pagaria|pagarei|cobra|cobram|cobrado|cobrada)\s+"
+                      r"(?:a |o |pela |pelo )?(?:taxa|frete|entrega)|tem\s+(?:a |o )?(?:taxa|frete))\b")
 FEE_ASKED = re.compile(r"\b(?:taxa|frete)\b")
 SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
