@@ -1623,3 +1623,13 @@ def test_the_thirty_third_and_fourth_sets_kinds_after_their_one_runs(tmp_path):
         ask(bot, "entregam na pituba?")
         fee = ask(bot, "e a entrega pra la sai qto?").text
         assert fee.startswith("A taxa de entrega é R$ 10,90"), fee
+
+
+def test_an_amount_said_with_com_before_whether_the_fee_is_paid(tmp_path):
+    """"com 300 eu pago a taxa?" is the amount against the free-delivery threshold (it was read as a
+    question about payment methods); "caixa com 12" stays a pack, no amount of money."""
+    with on_store(tmp_path, "store33") as bot:
+        cases = [("com 300 eu pago a taxa?", "Sim, com R$ 300,00 a taxa de entrega é R$ 9,50"),
+                 ("com 400 eu pago a taxa?", "Não, com R$ 400,00 você não paga a taxa")]
+        ask_each(bot, cases)
+    assert slots.money("caixa com 12 da pra entregar") is None

@@ -10,6 +10,8 @@ from decimal import Decimal
 _NUM = r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)"
 # money: "rs 300", "300 reais", "300 conto", or a number after a spending verb
 _MONEY = re.compile(rf"\brs\s*{_NUM}|{_NUM}\s*(?:reais|real|conto|contos|pila|pilas)\b|"
+                    # "com 300 eu ainda pago a taxa?": an amount, by what follows it
+                    rf"\bcom\s+(?:uns\s+)?{_NUM}(?=\s+(?:eu|ja|ainda|pago|paga)\b)|"
                     rf"\b{_NUM}\s+(?:de|em) compras?\b|"
                     rf"\b(?:gastar|gasto|gastando|gastei|compra de|compras de|comprar|compro|comprando|pedido de|"
                     rf"pedir|peco|valor de|total de|acima de|mais de|ate|der|dar|fechar|fechando|passar de|"
