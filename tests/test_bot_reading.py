@@ -1633,3 +1633,15 @@ def test_an_amount_said_with_com_before_whether_the_fee_is_paid(tmp_path):
                  ("com 400 eu pago a taxa?", "Não, com R$ 400,00 você não paga a taxa")]
         ask_each(bot, cases)
     assert slots.money("caixa com 12 da pra entregar") is None
+
+
+def test_the_thirty_sixth_sets_wrong_yes_after_its_one_run(tmp_path):
+    """Session 8, eval36's two wrong "Sim": "sábado à noite, tipo 7h?" is 19h (not "às 10 ... chega hoje à
+    tarde": the part of the day right before the hour); "arroz pacotinho de 1 quilo tem?" asks a size of
+    goods, not the entry about rice-flour cakes."""
+    with on_store(tmp_path, "store6") as bot:
+        night = ask(bot, "ocês abrem sabado a noite tipo 7h?").text
+        assert night.startswith("Não") and "19h" in night, night
+        size = ask(bot, "arroz pacotinho de 1 quilo tem?", who="2").text
+        assert size.startswith("Não encontrei exatamente"), size
+    assert slots.time_of_day("se eu fechar o pedido hoje as 10 e meia ainda chega hoje a tarde") == 10 * 60 + 30

@@ -34,6 +34,7 @@ SUPPOSED_ORDER = re.compile(r"\b(?:se|caso|quando) (?:(?:eu )?(?:mandar|fizer|fe
                             # "meu pedido vai dar uns 320, o frete sai de graça?": an amount, no order to see
                             r"\bmeu pedido (?:vai dar|vai ficar|deu|da|fica|ficou|vai sair|sai) (?:em )?(?:uns |umas )?"
                             r"(?:rs )?\d")
+_SIZE_OF = re.compile(r"\bde (\d+(?:[.,]\d+)?(?:ml|l|g|kg))\b")      # "pacotinho de 1kg": a size, not an amount
 ASKS_PRICE = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
 SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
@@ -218,6 +219,9 @@ class Classifier:
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and ASKS_PRICE.search(norm) \
                 and not self._shared(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "quanto sai o copinho?": one word of an entry's answer ("copo de 500ml"), a price
+        if sure and it.meaning.kind == "faq" and set(_SIZE_OF.findall(norm)) \
+                - set(text.normalize(" ".join(kb.faq[it.meaning.index])).split()):
+            sure = False      # "arroz pacotinho de 1 quilo tem?": a size of goods, not the entry about rice cakes
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and days:
             sure = False      # "e no domingo?" after the hours: the day, not an entry that names it
         if sure and it.meaning.kind != "faq" and it.meaning.confidence < 0.6 and ASKS_PRICE.search(norm) \

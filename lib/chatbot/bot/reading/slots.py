@@ -28,7 +28,9 @@ _PARTS_OF_DAY = ((re.compile(r"\b(?:de|pela|na|a|essa|nessa) manha\b"), (6 * 60,
                  (re.compile(r"\b(?:de|pela|na|a|essa|nessa) noite\b"), (18 * 60, 23 * 60)))
 _MIDDAY = re.compile(r"\bmeio\s*dia\b")
 _MIDNIGHT = re.compile(r"\bmeia\s*noite\b")
-_PM = re.compile(r"\bda (?:tarde|noite)\b|\bdepois do almoco\b")
+# "7 da noite", "à noite, tipo 7h" (not "às 10 ... chega à tarde": the part of the day right before the hour)
+_PM = re.compile(r"\bda (?:tarde|noite)\b|\bdepois do almoco\b|"
+                 r"\b(?:a|de|na|pela) (?:tarde|noite),?\s+(?:tipo\s+|umas\s+|as\s+|la pelas\s+|pelas\s+)?\d")
 # the morning meant: "às 5 e meia vocês já estão abertos? queria passar antes do trabalho"
 _AM = re.compile(r"\b(?:da manha|de manha|da madrugada|de madrugada|cedo|cedinho|antes do (?:trabalho|servico|serviço)|"
                  r"ja (?:esta|estao) abert\w*|ja abriu|ja abriram|ja abre|ja abrem)\b")
