@@ -130,7 +130,7 @@ def delivery(intent: Intent, kb: KB, original: str) -> tuple[str, bool]:
         return ("No momento não fazemos entregas. 😕 Você pode comprar direto na loja: "
                 f"{kb.store.get('address', '')}."), True
     areas = d.get("areas", [])
-    fee = _fee_text(d)
+    fee = fee_text(d)
     if intent.area:
         least = f" O pedido mínimo para entrega é {fmt.money(float(d['min_order']))}." if d.get("min_order") else ""
         return f"Sim, entregamos em {intent.area}! 🚚 {fee}{least}", True
@@ -158,7 +158,8 @@ def delivery(intent: Intent, kb: KB, original: str) -> tuple[str, bool]:
     return " ".join(x for x in summary if x), True
 
 
-def _fee_text(d: dict) -> str:
+def fee_text(d: dict) -> str:
+    """The delivery fee and the free-delivery threshold, as one sentence (also said by reading.checks)."""
     fee, free = d.get("fee"), d.get("free_above")
     if fee is None:
         out = "Consulte a taxa de entrega com um atendente."

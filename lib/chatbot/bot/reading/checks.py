@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from .. import cues, fmt, text
+from .. import cues, fmt, replies, text
 from ..knowledge import KB
 from . import facts, slots
 from .vocab import Vocab
@@ -195,9 +195,7 @@ def min_order(norm: str, kb: KB) -> str | None:
             and not FREE.search(norm):     # "qual o pedido mínimo pra vocês entregarem?": the minimum itself
         least = f"O pedido mínimo para entrega é {money_text(Decimal(str(d['min_order'])))}. 🚚"
         if FEE_ASKED.search(norm) and d.get("fee"):      # "qual a taxa de entrega e o valor mínimo?": both
-            free = f", e é grátis em compras acima de {money_text(Decimal(str(d['free_above'])))}" \
-                if d.get("free_above") else ""
-            return f"A taxa de entrega é {money_text(Decimal(str(d['fee'])))}{free}. {least}"
+            return f"{replies.fee_text(d)} {least}"
         return least
     if amount is None or not DELIVERY.search(norm) or FREE.search(norm) or INSTALLMENT.search(norm):
         return None
