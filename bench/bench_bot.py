@@ -50,7 +50,9 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT / "lib"), str(ROO
 import psutil  # noqa: E402
 
 from chatbot import clock, db  # noqa: E402
-from chatbot.bot import cache, knowledge, llm, pipeline  # noqa: E402
+from chatbot.bot import cache, pipeline  # noqa: E402
+from chatbot.bot.store import knowledge  # noqa: E402
+from chatbot.bot.llm import engine as llm  # noqa: E402
 from chatbot.bot.types import Question  # noqa: E402
 from conftest import make_cfg, toml_of  # noqa: E402
 import test_bot_eval as evalset  # noqa: E402
@@ -389,7 +391,7 @@ def report(m: dict, lat: dict, tp: dict, rss: dict, ev_off: dict, ev_on: dict, m
              "",
              "### LLM generation speed", "",
              "| | tokens/s (median) | runs |", "|---|---:|---:|",
-             f"| product (`chatbot.bot.llm`, `create_chat_completion`) |"
+             f"| product (`chatbot.bot.llm.engine`, `create_chat_completion`) |"
              f" {statistics.median(prod) if prod else float('nan'):.1f} | {len(prod)} |",
              f"| bare `llama_cpp.Llama.generate` loop |"
              f" {statistics.median(bare) if bare else float('nan'):.1f} | {len(bare)} |",

@@ -38,7 +38,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT / "lib")]
 
 from chatbot import config, db  # noqa: E402
-from chatbot.bot import catalog, knowledge  # noqa: E402
+from chatbot.bot.store import catalog, knowledge  # noqa: E402
 from docsection import timed, write_doc  # noqa: E402
 
 MARK_START, MARK_END = "<!-- catalog-bench:start -->", "<!-- catalog-bench:end -->"

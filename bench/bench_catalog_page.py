@@ -35,7 +35,7 @@ sys.path[:0] = [str(HERE), str(ROOT / "lib"), str(ROOT / "tests")]
 import requests  # noqa: E402
 
 from chatbot import accounts, config, db  # noqa: E402
-from chatbot.bot import knowledge  # noqa: E402
+from chatbot.bot.store import knowledge  # noqa: E402
 from chatbot.web.app import create_app  # noqa: E402
 from chatbot.web.serve import create_server, serve  # noqa: E402
 from docsection import timed, write_doc  # noqa: E402

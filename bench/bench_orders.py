@@ -31,7 +31,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT / "lib"), str(ROO
 import requests  # noqa: E402
 
 from chatbot import clock, config, db, percentiles  # noqa: E402
-from chatbot.bot import knowledge, quote  # noqa: E402
+from chatbot.bot.store import knowledge  # noqa: E402
+from chatbot.bot.answering import quote  # noqa: E402
 from chatbot.bot.pipeline import build_bot  # noqa: E402
 from chatbot.bot.types import Question  # noqa: E402
 from chatbot.orders import checkout, store  # noqa: E402

@@ -76,11 +76,15 @@ def load_items(data: Path) -> list[dict]:
 def child(tree: Path, data: Path, out: Path) -> None:
     """Runs with PYTHONPATH=<tree>/lib; <tree>/tests goes first on sys.path for support.configs."""
     sys.path.insert(0, str(tree / "tests"))
+    import chatbot
     from chatbot import clock, db
-    from chatbot.bot import knowledge, pipeline
+    from chatbot.bot import pipeline
     from chatbot.bot.types import Question
     from support.configs import make_cfg
-    import chatbot
+    try:
+        from chatbot.bot.store import knowledge      # bot/ in rooms
+    except ImportError:
+        from chatbot.bot import knowledge            # a baseline from before the rooms
     assert Path(chatbot.__file__).resolve().is_relative_to(tree.resolve()), chatbot.__file__
 
     items = load_items(data)

@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lib"), str(ROOT / "tests")]
 
 from chatbot import db  # noqa: E402
-from chatbot.bot import knowledge, retrieval, text  # noqa: E402
+from chatbot.bot.store import knowledge, retrieval  # noqa: E402
+from chatbot.bot import text  # noqa: E402
 
 STORE = ROOT / "tests" / "data" / "teststore"
 SETS = ["heldout_ptbr.jsonl", "heldout2_ptbr.jsonl", "eval_ptbr.jsonl"]

@@ -177,7 +177,7 @@ def burst(graph, llm_url: str, concurrency: int, n: int, stub=None, gen: float |
 
 
 def llama_server(python: str, concurrency: int):
-    from chatbot.bot.llm import default_model_path
+    from chatbot.bot.llm.engine import default_model_path
     port = free_port()
     args = [python, "-m", "llama_cpp.server", "--model", str(default_model_path()), "--host", "127.0.0.1",
             "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--interrupt_requests", "False"]

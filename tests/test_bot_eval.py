@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from chatbot import clock, db
-from chatbot.bot import guard, knowledge, pipeline
+from chatbot.bot import pipeline
+from chatbot.bot.llm import guard
+from chatbot.bot.store import knowledge
 from chatbot.bot.types import Question
 from support.configs import make_cfg
 from support.quote_check import invented_figures

@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 
 from chatbot import clock, db
-from chatbot.bot.knowledge import import_kb
 from chatbot.bot.pipeline import build_bot
+from chatbot.bot.store.knowledge import import_kb
 from chatbot.bot.types import Question, Reply
 from support.configs import make_cfg
 from support.quote_check import MONEY, invented_figures

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from chatbot import db
-from chatbot.bot import guard, knowledge, replies, writer
+from chatbot.bot.answering import replies
+from chatbot.bot.llm import guard, writer
+from chatbot.bot.store import knowledge
 from chatbot.bot.types import Question
 from support.catalog import STORE
 from support.llm_stub import ChatServer, openai_bot

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from chatbot import db
-from chatbot.bot.knowledge import import_kb
 from chatbot.bot.pipeline import build_bot
+from chatbot.bot.store.knowledge import import_kb
 from chatbot.bot.types import Question
 from support.configs import make_cfg
 from support.quote_check import invented_figures

@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatbot import db
-from chatbot.bot import knowledge, pipeline, product_replies, text
+from chatbot.bot import pipeline, text
+from chatbot.bot.answering import product_replies
+from chatbot.bot.store import knowledge
 from chatbot.bot.types import Question
 from support import hostile
 from support.catalog import STORE

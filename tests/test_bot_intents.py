@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.bot import fmt, intents, knowledge, text
+from chatbot.bot import fmt, text
+from chatbot.bot.reading import intents
+from chatbot.bot.store import knowledge
 
 STORE = Path(__file__).parent / "data" / "teststore"
 
@@ -124,14 +126,14 @@ def test_hours_format():
 
 def test_each_fact_intent_is_a_document_of_retrieval():
     """An intent in FACT_INTENTS is found by meaning through its words in retrieval.FACT_WORDS."""
-    from chatbot.bot import retrieval
+    from chatbot.bot.store import retrieval
     apart = set(retrieval.FACT_WORDS) ^ set(intents.FACT_INTENTS)
     assert not apart, f"in only one of intents.FACT_INTENTS and retrieval.FACT_WORDS: {sorted(apart)}"
 
 
 def test_a_fact_kind_with_no_facts_in_the_store_file_still_builds(monkeypatch):
     """A new kind's words alone make its document (the old code raised KeyError on every message)."""
-    from chatbot.bot import retrieval
+    from chatbot.bot.store import retrieval
     monkeypatch.setitem(retrieval.FACT_WORDS, "new_branch", "filial loja nova unidade inauguração")
     hit = retrieval.Retriever(knowledge.KB(version=1)).best("vão abrir filial nova?")
     assert hit is not None and hit.kind == "new_branch"

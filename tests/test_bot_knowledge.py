@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chatbot import db
-from chatbot.bot import knowledge, search
+from chatbot.bot.store import knowledge, search
 from chatbot.commands.bot import kb
 from support.configs import toml_of
 from support.servers import run, write_config

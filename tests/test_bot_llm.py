@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from chatbot import db
-from chatbot.bot import guard, knowledge, llm, pipeline, replies, writer
+from chatbot.bot import pipeline
+from chatbot.bot.answering import replies
+from chatbot.bot.llm import engine as llm
+from chatbot.bot.llm import guard, writer
+from chatbot.bot.store import knowledge
 from chatbot.bot.types import Question
 from support.configs import make_cfg
 from support.llm_stub import ChatServer, openai_bot

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from chatbot import clock, db
-from chatbot.bot import cache, handoff, knowledge, pipeline, replies
+from chatbot.bot import cache, handoff, pipeline
+from chatbot.bot.answering import replies
+from chatbot.bot.store import knowledge
 from chatbot.bot.types import Question
 from chatbot.commands.bot import ask
 from chatbot.commands.bot import handoff as handoff_cmd
@@ -265,12 +267,12 @@ def test_a_reply_the_model_wrote_for_one_customer_never_reaches_another(tmp_path
 
 
 def test_every_intent_with_cue_words_has_a_template(tmp_path):
-    """An intent given cue words in bot/cues.py is answered by a branch of ``Bot._template``
+    """An intent given cue words in bot/reading/cues.py is answered by a branch of ``Bot._template``
     (a person, or the LLM, for those in NOT_CACHED / LLM_INTENTS); without one it used to end in
     the product renderers' table with a KeyError, and the customer got the apology."""
     import dataclasses
 
-    from chatbot.bot import cues
+    from chatbot.bot.reading import cues
     bot, conn = make_bot(tmp_path)
     kb = bot.kb()
     found = bot.classifier.classify("qto ta o feijao preto?", kb)      # an Intent with products in it

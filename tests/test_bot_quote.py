@@ -16,9 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chatbot import db
-from chatbot.bot import quantities, quote, retrieval
-from chatbot.bot.knowledge import Product, import_kb, load
+from chatbot.bot.answering import quote
 from chatbot.bot.pipeline import build_bot
+from chatbot.bot.reading import quantities
+from chatbot.bot.store import retrieval
+from chatbot.bot.store.knowledge import Product, import_kb, load
 from chatbot.bot.types import Question, Reply
 from chatbot.commands.bot import ask as ask_command
 from support.configs import make_cfg, toml_of

@@ -1,4 +1,4 @@
-"""Reading a message into parts and answering each from the facts (issue 19, bot/reading/).
+"""Reading a message into parts and answering each from the facts (issue 19, bot/reading/ and bot/answering/).
 
 Yes/no questions are decided from the store's facts (never "Sim" when it is no), two
 questions in one message are both answered in order, a follow-up refers to the last
@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from chatbot import clock, db
-from chatbot.bot import reading
-from chatbot.bot.knowledge import import_kb
+from chatbot.bot.answering import checks, respond
 from chatbot.bot.pipeline import READING_FAILED, build_bot
-from chatbot.bot.reading import checks, facts, parts, slots
+from chatbot.bot.reading import facts, parts, slots
+from chatbot.bot.store.knowledge import import_kb
 from chatbot.bot.types import Question
 from chatbot.worker import BOT_ERROR_REPLY, Worker
 from support.configs import make_cfg
@@ -144,7 +144,7 @@ def test_a_brand_the_list_names_is_yes_and_a_card_brand_is_neither(tmp_path):
 
 
 def test_checks_decide_nothing_a_fact_does_not_say():
-    from chatbot.bot.knowledge import KB
+    from chatbot.bot.store.knowledge import KB
     kb = KB(version=1, payment={"methods": ["Pix"], "installments": "Parcelamos no cartão."})
     assert checks.installments("se eu gastar 500 da para parcelar", kb) == "Parcelamos no cartão."
     none = KB(version=1, payment={"methods": ["Pix"]})
@@ -274,7 +274,7 @@ def test_a_reading_failure_is_logged_counted_and_still_answered(tmp_path, graph,
 
     def broken(*_):
         raise AttributeError("'NoneType' object has no attribute 'lines'")
-    monkeypatch.setattr(reading, "respond", broken)
+    monkeypatch.setattr(respond, "respond", broken)
     worker = Worker(cfg, conn=conn, bot=build_bot(cfg, conn, preload=False), owner="w")
     enqueue(conn)                                     # "Bom dia! Vocês abrem domingo?"
     with caplog.at_level(logging.ERROR, logger="chatbot.bot"):

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from chatbot import accounts, db
-from chatbot.bot import knowledge
 from chatbot.bot.pipeline import answer_text, build_bot
+from chatbot.bot.store import knowledge
 from chatbot.web.app import create_app
 from support.browser import PHONE, fits_the_phone, shot, watch
 from support.catalog import STORE, csv_bytes, customer_asks, edit, rows_of

@@ -14,14 +14,14 @@ import pytest
 import requests
 
 from chatbot import accounts, db
-from chatbot.bot import catalog, catalog_file, knowledge
+from chatbot.bot.store import catalog, catalog_file, knowledge
 from chatbot.web import reasons
 from chatbot.web.app import create_app
 from chatbot.web.serve import create_server, serve
-from support.configs import ADMIN_TOKEN, make_cfg
-from support.catalogs import ERP_HEADER, dimension_bomb, erp_catalog, small_xlsx, unpack_bomb
-from support.servers import free_port, wait_http
 from support.catalog import STORE, rows_of
+from support.catalogs import ERP_HEADER, dimension_bomb, erp_catalog, small_xlsx, unpack_bomb
+from support.configs import ADMIN_TOKEN, make_cfg
+from support.servers import free_port, wait_http
 from support.web import csrf_of, login
 
 BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

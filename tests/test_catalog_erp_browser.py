@@ -12,14 +12,14 @@ import threading
 import pytest
 
 from chatbot import accounts, db
-from chatbot.bot import catalog, knowledge
 from chatbot.bot.pipeline import answer_text, build_bot
+from chatbot.bot.store import catalog, knowledge
 from chatbot.web.app import create_app
 from chatbot.web.serve import create_server, serve
-from support.catalogs import ERP_HEADER, erp_catalog
-from support.servers import free_port, wait_http
 from support.browser import ARTIFACTS, PHONE, fits_the_phone, shot, watch
 from support.catalog import STORE
+from support.catalogs import ERP_HEADER, erp_catalog
+from support.servers import free_port, wait_http
 
 pytestmark = pytest.mark.slow
 PASSWORDS = {"gerente": "precos da semana 2026", "ana": "caixa numero um 2026"}

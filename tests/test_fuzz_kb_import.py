@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatbot import db
-from chatbot.bot import knowledge
+from chatbot.bot.store import knowledge
 from support.configs import make_cfg
 
 STORE = Path(__file__).resolve().parent / "data" / "teststore"

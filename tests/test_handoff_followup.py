@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from chatbot import clock, config, db, operators
-from chatbot.bot import handoff, knowledge
+from chatbot.bot import handoff
+from chatbot.bot.store import knowledge
 from chatbot.ops import handoff_followup
 from chatbot.worker import Worker
 from support.configs import make_cfg, toml_of

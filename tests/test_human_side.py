@@ -10,7 +10,8 @@ import re
 import pytest
 
 from chatbot import accounts, clock, db, operators
-from chatbot.bot import handoff, knowledge
+from chatbot.bot import handoff
+from chatbot.bot.store import knowledge
 from chatbot.web.app import create_app
 from chatbot.whatsapp import inbox, operator_outbox, webhook
 from chatbot.worker import Worker

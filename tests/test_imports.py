@@ -107,3 +107,37 @@ def test_the_walk_finds_a_test_module_imported(tmp_path):
     (tmp_path / "test_a.py").write_text("def test_x():\n    from test_worker import FixedBot\n")
     (tmp_path / "test_b.py").write_text("from support.worker import FixedBot\nimport test_a\n")
     assert imports_of_test_modules(tmp_path) == ["test_a.py: test_worker", "test_b.py: test_a"]
+
+
+ARCHITECTURE = LIB.parent / "docs" / "ARCHITECTURE.md"
+
+
+def unlisted_bot_modules(page: str, bot: Path) -> list[str]:
+    """The modules of bot/ and its rooms that docs/ARCHITECTURE.md's row for their room does not name."""
+    rows = {}
+    for line in page.splitlines():
+        if line.startswith("| `bot/"):
+            room, what = line[3:].split("` |", 1)
+            rows[room.rstrip("/")] = what
+    missing = []
+    for path in sorted(bot.rglob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        room = "/".join(("bot",) + path.relative_to(bot).parent.parts)
+        if f"`{path.name}`" not in rows.get(room, ""):
+            missing.append(f"{room}/{path.name}")
+    return missing
+
+
+def test_every_module_of_the_bot_is_named_in_its_rooms_row():
+    """bot/ is in rooms (reading, answering, the store's knowledge, the models); a module added to one
+    is named in that room's row of docs/ARCHITECTURE.md, so the page says where things go."""
+    assert unlisted_bot_modules(ARCHITECTURE.read_text(encoding="utf-8"), LIB / "chatbot" / "bot") == []
+
+
+def test_a_module_missing_from_its_rooms_row_is_named(tmp_path):
+    (tmp_path / "store").mkdir()
+    for name in ("pipeline.py", "store/search.py", "store/new.py", "store/__init__.py"):
+        (tmp_path / name).write_text("")
+    page = "| `bot/` | `pipeline.py` |\n| `bot/store/` | finding products (`search.py`) |\n"
+    assert unlisted_bot_modules(page, tmp_path) == ["bot/store/new.py"]

@@ -8,8 +8,9 @@ import json
 import pytest
 
 from chatbot import clock, db
-from chatbot.bot import cache, catalog, knowledge
+from chatbot.bot import cache
 from chatbot.bot.pipeline import answer_text, build_bot
+from chatbot.bot.store import catalog, knowledge
 from chatbot.commands.bot import kb
 from chatbot.commands.jobs import sync_catalog
 from chatbot.ops import alerts

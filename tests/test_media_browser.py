@@ -16,17 +16,16 @@ import time
 import pytest
 
 from chatbot import accounts, db
-from chatbot.bot import knowledge
+from chatbot.bot.store import knowledge
 from chatbot.web.app import create_app
 from chatbot.whatsapp import sendtest
 from chatbot.worker import Worker
-from support.configs import ACCESS_TOKEN, APP_SECRET, make_cfg
-from support.waiting import wait_drained
-from support.media_samples import CUSTOMER, png, webhook
-from support.servers import ThreadedWaitress
-from support.whisper_stub import WhisperStub
 from support.browser import ARTIFACTS, watch
-from support.media_samples import DICTATED, PW, STORE, VOICE, conversation_messages, store_file
+from support.configs import ACCESS_TOKEN, APP_SECRET, make_cfg
+from support.media_samples import CUSTOMER, DICTATED, PW, STORE, VOICE, conversation_messages, png, store_file, webhook
+from support.servers import ThreadedWaitress
+from support.waiting import wait_drained
+from support.whisper_stub import WhisperStub
 
 pytestmark = pytest.mark.slow
 

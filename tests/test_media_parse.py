@@ -4,10 +4,12 @@ import json
 
 import pytest
 
-from chatbot.bot import knowledge
+from chatbot.bot.store import knowledge
 from chatbot.whatsapp import media, message, webhook
 from support.graph_stub import sample
-from support.media_samples import message as msg, ogg_opus, pdf, png, webhook as hook
+from support.media_samples import message as msg
+from support.media_samples import ogg_opus, pdf, png
+from support.media_samples import webhook as hook
 
 
 def parsed(m: dict):

@@ -9,14 +9,18 @@ import json
 import pytest
 
 from chatbot import clock, db
-from chatbot.bot import handoff, knowledge, nontext
+from chatbot.bot import handoff
+from chatbot.bot.answering import nontext
 from chatbot.bot.pipeline import build_bot
+from chatbot.bot.store import knowledge
 from chatbot.whatsapp import inbox, media, reactions, webhook
 from chatbot.worker import Worker
 from support.configs import ACCESS_TOKEN, load_sample, make_cfg
-from support.media_samples import CUSTOMER, DICTATED, PNID, STORE, message, ogg_opus, png, store_file, webhook as hook
-from support.whisper_stub import WhisperStub
+from support.media_samples import CUSTOMER, DICTATED, PNID, STORE, message, ogg_opus, png, store_file
+from support.media_samples import webhook as hook
 from support.waiting import wait_until
+from support.whisper_stub import WhisperStub
+
 
 @pytest.fixture
 def whisper():

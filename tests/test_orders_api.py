@@ -9,7 +9,7 @@ import json
 import pytest
 
 from chatbot import accounts, clock
-from chatbot.bot import knowledge
+from chatbot.bot.store import knowledge
 from chatbot.web.app import create_app
 from support.configs import make_cfg
 from support.orders import CUSTOMER, NOW, STORE, place_order

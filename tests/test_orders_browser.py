@@ -14,13 +14,13 @@ import pytest
 import requests
 
 from chatbot import accounts, db
-from chatbot.bot import knowledge
+from chatbot.bot.store import knowledge
 from chatbot.web.app import create_app
 from chatbot.whatsapp import sendtest
 from chatbot.worker import Worker
+from support.browser import ARTIFACTS, watch
 from support.configs import APP_SECRET
 from support.servers import ThreadedWaitress
-from support.browser import ARTIFACTS, watch
 from support.worker import live_cfg
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.bot import knowledge, text
+from chatbot.bot import text
+from chatbot.bot.store import knowledge
 from chatbot.orders import brcode, checkout
 from chatbot.orders.checkout import Message, step
 from support.pix_decode import crc, decode

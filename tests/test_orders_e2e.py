@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from chatbot import clock, db
-from chatbot.bot import knowledge
+from chatbot.bot.store import knowledge
 from chatbot.whatsapp import sendtest
 from support.configs import ADMIN_TOKEN, APP_SECRET, live_config
 from support.graph_stub import sample

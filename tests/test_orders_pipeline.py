@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from chatbot import clock
-from chatbot.bot import handoff, knowledge
+from chatbot.bot import handoff
 from chatbot.bot.pipeline import build_bot
+from chatbot.bot.store import knowledge
 from chatbot.bot.types import Question, Reply
 from chatbot.orders import store
 from support.pix_decode import decode

@@ -11,8 +11,8 @@ import re
 import pytest
 
 from chatbot import clock, db
-from chatbot.bot import knowledge
 from chatbot.bot.pipeline import answer_text, build_bot
+from chatbot.bot.store import knowledge
 from support.catalog import STORE, csv_bytes, customer_asks, edit, rows_of
 from support.configs import ADMIN_TOKEN
 from support.web import csrf_of, login
@@ -226,7 +226,8 @@ def test_unanswered_groups_similar_questions_with_numbers_masked(client, loaded)
 # -- issue 23, 7: the grouping key is computed once, from a bounded number of words ----------------
 
 def test_the_worker_stores_the_key_of_a_question_it_could_not_answer():
-    from chatbot.bot import replies, unanswered
+    from chatbot.bot import unanswered
+    from chatbot.bot.answering import replies
     from chatbot.bot.types import Reply
     from chatbot.worker import _meta
     fallback = Reply(text=replies.FALLBACK, intent="out_of_scope", source="fallback")

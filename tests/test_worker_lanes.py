@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from chatbot import db
-from chatbot.bot import knowledge, replies
+from chatbot.bot.answering import replies
+from chatbot.bot.store import knowledge
 from chatbot.whatsapp import inbox, sendtest, webhook
 from chatbot.worker import Worker
 from support.configs import ACCESS_TOKEN, APP_SECRET, live_config, load_sample, make_cfg

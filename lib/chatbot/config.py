@@ -328,7 +328,7 @@ def check_value(where: str, value, want: type):
     """A TOML value as the type ``want`` (bool, int, float, str, or a list of
     strings), or ConfigError with one line saying what was expected. The one
     type check for every TOML file here: this config and the store's facts
-    (bot/knowledge.py)."""
+    (bot/store/knowledge.py)."""
     if want is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if want is bool and not isinstance(value, bool):

@@ -30,10 +30,12 @@ import threading
 import time
 
 from . import clock, db, events, owners, sdnotify
-from .heartbeat import Heartbeat
-from .bot import llm, nontext, pipeline, unanswered
+from .bot import pipeline, unanswered
+from .bot.answering import nontext
+from .bot.llm import engine as llm
 from .bot.pipeline import NEEDS_LLM
 from .bot.types import Question, Reply
+from .heartbeat import Heartbeat
 from .log import mask_phone
 from .ops import handoff_followup
 from .orders import checkout

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from chatbot import clock, db
-from chatbot.bot import knowledge
+from chatbot.bot.store import knowledge
 
 STORE = Path(__file__).resolve().parents[1] / "data" / "teststore"
 

@@ -8,7 +8,7 @@ import threading
 import requests
 
 from chatbot import accounts, db
-from chatbot.bot import knowledge
+from chatbot.bot.store import knowledge
 from chatbot.web.app import create_app
 from chatbot.whatsapp import sendtest
 from chatbot.worker import Worker

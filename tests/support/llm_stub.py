@@ -10,7 +10,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from chatbot import db
-from chatbot.bot import knowledge, pipeline
+from chatbot.bot import pipeline
+from chatbot.bot.store import knowledge
 from support.catalog import STORE
 from support.configs import make_cfg
 from support.servers import LoopbackServer, free_port, send

@@ -5,8 +5,8 @@ import datetime as dt
 from pathlib import Path
 
 from chatbot import clock
-from chatbot.bot import knowledge
 from chatbot.bot.pipeline import build_bot
+from chatbot.bot.store import knowledge
 from chatbot.bot.types import Question
 
 STORE = Path(__file__).resolve().parents[1] / "data" / "orderstore"

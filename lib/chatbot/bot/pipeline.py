@@ -23,16 +23,20 @@ same code in process.
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 import threading
 import time
+from decimal import Decimal
 
 from .. import db
 from ..orders import hook as orders
-from . import (cache, context, fmt, guard, handoff, intents, knowledge, llm, menus, notsold, product_replies,
-               quote, reading, replies, search, sections, text)
+from . import cache, context, fmt, handoff, text
+from .answering import menus, notsold, product_replies, quote, replies, respond
+from .llm import engine as llm
+from .llm import guard
+from .llm.writer import Writer
+from .reading import intents, lists
+from .store import knowledge, search, sections
 from .types import Question, Reply
-from .writer import Writer
 
 log = logging.getLogger("chatbot.bot")
 
@@ -122,7 +126,7 @@ class Bot:
         if not allow_llm and it.name in LLM_INTENTS and self.writer() is not None:
             return Reply(text=None, intent=it.name, confidence=it.confidence, source=NEEDS_LLM)
         reply, topic, cacheable = self._compose(q, it, kb, turns)
-        asked = reading.after_list(q.text, kb, context.last_topic(turns), self, it.quote.total) \
+        asked = respond.after_list(q.text, kb, context.last_topic(turns), self, it.quote.total) \
             if it.name == "quote" else None
         if asked is not None:          # a pasted list that ends with a question about the store
             reply.text, cacheable = f"{reply.text}\n\n{asked.text}", False
@@ -133,12 +137,12 @@ class Bot:
         return menus.decorate(orders.after(self, q, it, reply), it, self.conn)
 
     def _read(self, q: Question, kb: knowledge.KB, turns: list) -> tuple[Reply | None, str | None]:
-        """The message read into parts, each answered (reading/), or (None, the text for the
+        """The message read into parts, each answered (answering/respond.py), or (None, the text for the
         classifier). A failure to read is logged with the message id and the classifier answers."""
         try:
-            done = reading.respond(q.text, kb, context.last_topic(turns), self)
+            done = respond.respond(q.text, kb, context.last_topic(turns), self)
             if done is None:
-                return None, reading.rewrite(q.text)
+                return None, lists.rewrite(q.text)
         except Exception:
             log.exception("reading message %s failed; the classifier answers it whole", q.inbox_id)
             return None, None
@@ -149,16 +153,16 @@ class Bot:
             reply = orders.quoted(self, q, [(sku, Decimal(qty)) for sku, qty in lines], reply)
         return reply, q.text
 
-    def part(self, message: str, kb: knowledge.KB, last: dict | None) -> reading.Read | None:
-        """One part of a message answered by the classifier and the templates (reading/ joins the
-        parts); a part for a person comes back with no text, one for the LLM as None."""
+    def part(self, message: str, kb: knowledge.KB, last: dict | None) -> respond.Read | None:
+        """One part of a message answered by the classifier and the templates (answering/respond.py
+        joins the parts); a part for a person comes back with no text, one for the LLM as None."""
         it = self.classifier.classify(message, kb, last)
         if it.name in NOT_CACHED:
-            return reading.Read("", it.name)
+            return respond.Read("", it.name)
         if it.name in LLM_INTENTS:
             return None
         reply, topic, _ = self._compose(Question(text=message), it, kb, [])
-        return reading.Read(reply.text, it.name, topic)
+        return respond.Read(reply.text, it.name, topic)
 
     def _compose(self, q: Question, it: intents.Intent, kb: knowledge.KB, turns: list) -> tuple[Reply, dict, bool]:
         topic = {"skus": [], "days": [d for d in it.days if d in fmt.DAY_KEYS]}

@@ -1,7 +1,6 @@
 """`chatbot ask`, `chatbot kb ...`, `chatbot handoff ...`: the bot from the command line."""
 from __future__ import annotations
 
-
 import click
 
 from .. import db, formats
@@ -97,7 +96,7 @@ def kb_import(catalog, store, demo, as_json, config_path):
         chatbot kb import --catalog catalog.csv --store store.toml
         chatbot kb import --demo
     """
-    from ..bot import knowledge
+    from ..bot.store import knowledge
     if demo:
         if catalog or store:
             raise Failure("--demo loads the packaged demo store: give it alone", code=2)
@@ -134,7 +133,7 @@ def kb_rollback(as_json, config_path):
     Example:
         sudo -u chatbot chatbot kb rollback
     """
-    from ..bot import knowledge
+    from ..bot.store import knowledge
     cfg = load_config(config_path)
     try:
         result = knowledge.rollback(db.connect(cfg.db_path), cfg.kb_sources_dir, cli_actor(), cfg.bot.store_timezone)
@@ -159,7 +158,7 @@ def kb_history(limit, as_json, config_path):
     Example:
         chatbot kb history --limit 5
     """
-    from ..bot import knowledge
+    from ..bot.store import knowledge
     cfg = load_config(config_path)
     rows = knowledge.changes(db.connect(cfg.db_path), limit)
     if as_json:
@@ -184,7 +183,9 @@ def kb_show(as_json, config_path):
     Example:
         chatbot kb show
     """
-    from ..bot import fmt, knowledge, replies
+    from ..bot import fmt
+    from ..bot.answering import replies
+    from ..bot.store import knowledge
     cfg = load_config(config_path)
     s = knowledge.summary(db.connect(cfg.db_path))
     if as_json:
@@ -222,7 +223,8 @@ def kb_search(text, limit, as_json, config_path):
     Example:
         chatbot kb search "fejao carioca"
     """
-    from ..bot import fmt, search
+    from ..bot import fmt
+    from ..bot.store import search
     cfg = load_config(config_path)
     result = search.Searcher(db.connect(cfg.db_path)).search(text, limit=limit)
     rows = [{"sku": m.product.sku, "name": m.product.name, "brand": m.product.brand, "price": m.product.price,

@@ -461,7 +461,7 @@ def sync_catalog(config_path, as_json, dry_run):
     cfg = job_config(config_path)
 
     def work(conn, run_id):
-        from ..bot import catalog
+        from ..bot.store import catalog
         r = catalog.sync(conn, cfg, dry_run=dry_run)
         return Outcome(r, r["message"], failed=r["outcome"] in ("rejected", "suspicious"))
     run_job("sync-catalog", cfg, as_json, work, record=not dry_run, show=_show_sync if dry_run else None)

@@ -22,7 +22,8 @@ import threading
 import time
 
 from .. import clock, db, operators, push
-from ..bot import fmt, handoff, knowledge
+from ..bot import fmt, handoff
+from ..bot.store import knowledge
 from ..log import mask_phone
 from ..whatsapp import operator_outbox
 from ..whatsapp.graph_api import text_payload

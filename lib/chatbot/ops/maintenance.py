@@ -12,7 +12,7 @@ import sqlite3
 import time
 
 from .. import clock, db
-from ..bot import catalog
+from ..bot.store import catalog
 from ..orders import store as orders_store
 from ..whatsapp import media
 from . import backup

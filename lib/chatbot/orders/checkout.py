@@ -24,8 +24,9 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from ..bot import fmt, quote, text
-from ..bot.knowledge import Product, distance_km
+from ..bot import fmt, text
+from ..bot.answering import quote
+from ..bot.store.knowledge import Product, distance_km
 
 MAX_ITEMS = 100                 # different products in one cart
 MAX_QTY = Decimal(999)          # units (or kg) of one product
@@ -121,7 +122,7 @@ _CONTAINER = r"latinhas?|latas?|pacotes?|pcts?|garrafas?|caixas?|potes?|fardos?"
 # the why said after an edit's amount ("diminui o fradinho pra 8, ficou muito", "o peixe faz 2 kg, somos mais gente")
 _WHY = r"(?:que|q|pq|porque|pois|vai|vou|ja|ficou|ficando|ta|tava|somos|vamos|vem|veio)"
 # One pattern a kind of edit. The duplicates tool pairs these with each other and with
-# bot/reading/checks.py's tables: each is its own sentence shape, alike only in being a pattern.
+# bot/answering/checks.py's tables: each is its own sentence shape, alike only in being a pattern.
 R_CLEAR = re.compile(rf"^(?:{V_REMOVE}|limpa|limpar|esvazia|esvaziar|zera|zerar)\s+(?:tudo|o carrinho|carrinho|"
                      r"todos os itens|todos|tudo do carrinho)$")
 R_SWAP = re.compile(rf"^(?:{V_SWAP})\s+{_ART}(.+?)\s+(?:pelo|pela|pelos|pelas|por)\s+{_ART}(.+)$")

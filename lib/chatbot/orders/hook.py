@@ -7,7 +7,9 @@ import re
 from decimal import Decimal
 
 from .. import clock, db
-from ..bot import knowledge, quote, text
+from ..bot import text
+from ..bot.answering import quote
+from ..bot.store import knowledge
 from ..bot.types import Reply
 from . import checkout, store
 

@@ -239,7 +239,7 @@ def change_item(conn, cfg, number: int, item_id: int, action: str, actor: str, s
                 quantity: Decimal | None = None, version: int | None = None) -> dict:
     """Mark a line missing, or substitute it (``substitute`` a catalog Product priced now by the quotes'
     code); the totals are recomputed and the customer told the new total in the same transaction."""
-    from ..bot import quote
+    from ..bot.answering import quote
     from . import checkout
     if action not in ("missing", "substitute"):
         raise Refused("Ação desconhecida: use missing ou substitute.", "bad_action", 400)
@@ -283,7 +283,7 @@ def change_item(conn, cfg, number: int, item_id: int, action: str, actor: str, s
 
 
 def _facts(conn):
-    from ..bot import knowledge
+    from ..bot.store import knowledge
     return knowledge.load(conn)
 
 

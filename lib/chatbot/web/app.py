@@ -7,12 +7,27 @@ import sqlite3
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .. import accounts, db
+from .. import accounts, db, operators
 from .. import config as config_mod
-from .. import operators
 from ..bot import fmt
-from . import (admin, answers, attend, auth, catalog, charts, faq, media, notify, observe, orders, quick, reasons,
-               richtext, users, webhook)
+from . import (
+    admin,
+    answers,
+    attend,
+    auth,
+    catalog,
+    charts,
+    faq,
+    media,
+    notify,
+    observe,
+    orders,
+    quick,
+    reasons,
+    richtext,
+    users,
+    webhook,
+)
 
 log = logging.getLogger("chatbot.web")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"

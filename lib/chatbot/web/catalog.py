@@ -10,7 +10,7 @@ instead of a preview: ``POST /admin/catalog/columns`` (the token and
 names and shows the preview. ``GET /admin/catalog/modelo.csv`` is a sample
 spreadsheet with the names the import knows.
 HTML for the browser, JSON for scripts (Bearer, or Accept: application/json).
-The work is chatbot.bot.catalog's; these views only translate.
+The work is chatbot.bot.store.catalog's; these views only translate.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import logging
 from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
 
 from .. import db
-from ..bot import catalog, catalog_file, knowledge
+from ..bot.store import catalog, catalog_file, knowledge
 from . import auth
 from .answers import body, error, wants_json
 from .db import get_db

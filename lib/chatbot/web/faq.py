@@ -13,7 +13,8 @@ import logging
 
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 
-from ..bot import knowledge, unanswered
+from ..bot import unanswered
+from ..bot.store import knowledge
 from . import auth
 from .answers import body, wants_json
 from .db import get_db

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal, InvalidOperation
-
 from urllib.parse import quote as urlquote
 
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 
 from .. import clock
-from ..bot import fmt, knowledge
+from ..bot import fmt
+from ..bot.store import knowledge
 from ..log import mask_phone
 from ..orders import store
 from . import auth

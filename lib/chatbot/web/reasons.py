@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..bot import catalog_file
+from ..bot.store import catalog_file
 
 FIELDS = {"price": "preço", "promo_price": "preço de promoção", "wholesale_price": "preço de atacado",
           "wholesale_min_qty": "quantidade mínima de atacado", "name": "nome", "unit": "unidade", "sku": "código (sku)",

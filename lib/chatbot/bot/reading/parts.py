@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .. import quantities, text
-from . import slots
+from .. import text
+from . import quantities, slots
 
 MAX_PARTS = 6
 _ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])(?:\.+|…)\s+(?=\S)", re.IGNORECASE)   # "... derretendo... a goma"

@@ -14,7 +14,7 @@ with the names staff taught it on /admin/catalog first.
 
 A workbook is a zip of XML that can claim any size: ``read`` checks the
 unpacked size before anything parses it, and parses it in a child process
-(``bot/xlsx_reader.py``, forked) with CPU, memory and wall-clock limits, reading only
+(``bot/store/xlsx_reader.py``, forked) with CPU, memory and wall-clock limits, reading only
 as many columns as the header has and at most ``MAX_ROWS`` rows. Files that
 are not spreadsheets (a PDF renamed .csv, an old .xls, an image) are told
 apart by their first bytes and refused by name.

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import http
+from ... import http
 
 log = logging.getLogger("chatbot.llm")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from .. import http
+from ... import http
 
 MAX_TRANSCRIPT = 4000
 

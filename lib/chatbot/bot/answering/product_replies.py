@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import fmt, knowledge, text
-from .intents import MAX_SEVERAL as MAX_SEVERAL_SHOWN, Intent
-from .knowledge import KB, Product
+from .. import fmt, text
+from ..reading.intents import MAX_SEVERAL as MAX_SEVERAL_SHOWN
+from ..reading.intents import Intent
+from ..store import knowledge
+from ..store.knowledge import KB, Product
 
 MAX_LIST = 8
 # Sizes ("1,5 litros") may be echoed back; money and hours never are. Money goes first, and

@@ -34,8 +34,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import clock, config, db, files
-from . import cache, catalog_file, fmt, text
+from ... import clock, config, db, files
+from .. import cache, fmt, text
+from . import catalog_file
 
 CATALOG_COLUMNS = ("sku", "name", "brand", "category", "unit", "price", "promo_price",
                    "wholesale_price", "wholesale_min_qty", "aliases")
@@ -59,7 +60,7 @@ COORDINATES = {("store", "lat"): (-90.0, 90.0), ("store", "lon"): (-180.0, 180.0
 EARTH_RADIUS_KM = 6371.0088
 REQUIRED = {"store": ("name", "address"), "hours": DAYS, "payment": ("methods",)}
 _HOURS = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)-([01]?\d|2[0-4]):([0-5]\d)$")
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 class KBImportError(Exception):

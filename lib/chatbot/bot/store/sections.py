@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from . import fmt, knowledge, text
+from .. import fmt, text
+from . import knowledge
 
 # customer's word (stemmed, normalized) -> the category it means (normalized)
 SYNONYMS = {

@@ -13,12 +13,13 @@ to (``unit_price``), and nothing else is computed.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from . import fmt, knowledge, quantities, text
-from .knowledge import Product
+from .. import fmt, text
+from ..reading import quantities
+from ..store import knowledge
+from ..store.knowledge import Product
 
 CENT = Decimal("0.01")
 # Words of a list that are not products ("me faz um orçamento", "qual o total").

@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import cues, knowledge, quote, retrieval, search, sections, text
+from .. import text
+from ..answering import quote
+from ..store import knowledge, retrieval, search, sections
+from . import cues
 
 FACT_INTENTS = ("hours", "location", "delivery", "payment")
 PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
@@ -38,11 +41,12 @@ _SIZE_OF = re.compile(r"\bde (\d+(?:[.,]\d+)?(?:ml|l|g|kg))\b")      # "pacotinh
 ASKS_PRICE = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
 SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
-_AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?"
-                   r"([a-z][a-z ]*)$")
+_AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?"
+                   r"(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?([a-z][a-z ]*)$")
 # where the customer lives, said anywhere ("moro em itapuã perto do farol, chega entrega aqui?"): the name
 # runs to a word that says where near it or what is asked
-_LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido)\s+(?:la\s+|aqui\s+|ali\s+)?(?:no|na|nos|nas|em)|(?:sou|somos)\s+(?:no|na|nos|nas|em|de|do|da))\s+"
+_LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido)\s+(?:la\s+|aqui\s+|ali\s+)?(?:no|na|nos|nas|em)|"
+                       r"(?:sou|somos)\s+(?:no|na|nos|nas|em|de|do|da))\s+"
                        r"(?:bairro\s+(?:de\s+|do\s+|da\s+)?)?"
                        r"([a-z]+(?:\s+(?!perto|proximo|ao|do\s+lado|atras|chega|entrega|entregam|voces|e\b|mas|ai\b|"
                        r"aqui|la\b|que|tem|faz|fazem|da\b|pra|para)[a-z]+){0,2})\b(?=\s+(?:perto|proximo|ao|do lado|"
@@ -83,7 +87,7 @@ class Intent:
 def _variants() -> frozenset[str]:
     """The words that name a kind of a product ("preto", "zero"), from reading's vocabulary (imported
     here, not at the top: reading/ reads this module)."""
-    from .reading import vocab
+    from . import vocab
     return vocab.load().variants
 
 
@@ -301,7 +305,7 @@ class Classifier:
         asked = set(retrieval.stem_words(kb.faq[index][0]))
         return bool((set(retrieval.stem_words(message)) & asked) - self._cue_stems)
 
-    def _product_intent(self, c: "_Case", name: str) -> Intent:
+    def _product_intent(self, c: _Case, name: str) -> Intent:
         """A product intent: which products it is about ("e no atacado?" means the
         last one; "tem promoção?" alone asks for the list), and how sure we are."""
         it = c.it

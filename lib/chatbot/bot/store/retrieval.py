@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import snowballstemmer
 
-from . import fmt, text
+from .. import fmt, text
 
 THRESHOLD = 0.5
 TYPO_MIN_LETTERS = 8

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
-from . import knowledge, product_replies, search, text
+from .. import text
+from ..store import knowledge, search
+from . import product_replies
 
 # Well-known brands a store may not carry -> the kind of product they are (catalog words).
 BRAND_KIND = {

@@ -23,7 +23,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from . import text
+from .. import text
 
 log = logging.getLogger("chatbot.llm")
 

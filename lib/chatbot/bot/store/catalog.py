@@ -24,8 +24,9 @@ import json
 import secrets
 from pathlib import Path
 
-from .. import clock, db, formats
-from . import catalog_file, fmt, knowledge
+from ... import clock, db, formats
+from .. import fmt
+from . import catalog_file, knowledge
 
 PREVIEW_TTL_SECONDS = 3600
 MONEY_FIELDS = ("price", "promo_price", "wholesale_price")

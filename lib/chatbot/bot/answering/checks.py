@@ -12,10 +12,11 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from .. import cues, fmt, replies, text
-from ..knowledge import KB
-from . import facts, slots
-from .vocab import Vocab
+from .. import fmt, text
+from ..reading import cues, facts, slots
+from ..reading.vocab import Vocab
+from ..store.knowledge import KB
+from . import replies
 
 # The words each check listens for, one pattern a question. The duplicates tool pairs these tables with
 # each other and with orders/checkout.py's edit patterns: vocabularies alike in shape only, each its own.

@@ -11,10 +11,11 @@ import logging
 import time
 from dataclasses import dataclass
 
-from . import fmt, guard
-from .knowledge import KB
-from .llm import Generation, LLMError, estimate_tokens
-from .replies import week
+from .. import fmt
+from ..answering.replies import week
+from ..store.knowledge import KB
+from . import guard
+from .engine import Generation, LLMError, estimate_tokens
 
 log = logging.getLogger("chatbot.llm")
 
@@ -61,7 +62,7 @@ def faq_lines(kb: KB) -> list[str]:
 MAX_QUESTION_CHARS = 500     # a pasted essay must not push the facts out of the context window
 # The prompt must leave room in [llm] n_ctx for the reply ([llm] max_tokens) and the conversation:
 # the question and the last turns get at least this many tokens; FAQ entries that would take them
-# are left out of the prompt (templates answer the FAQ by meaning; bot/retrieval.py). Before, six
+# are left out of the prompt (templates answer the FAQ by meaning; bot/store/retrieval.py). Before, six
 # answers of 1,000 characters made every generation fail and every small-talk answer the fallback.
 CONVERSATION_TOKENS = 384
 PER_MESSAGE_TOKENS = 8       # the chat template's markers around each message

@@ -15,7 +15,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import knowledge, quantities, text
+from .. import text
+from ..reading import quantities
+from . import knowledge
 
 # Words that say something about the question but never name a product.
 NOT_PRODUCT = frozenset("""
@@ -51,7 +53,7 @@ SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha f
                  "frasco frasquinho bandeja saquinho copo copinho garrafinha potinho pacotinho".split())
 
 
-NAMES = Path(__file__).resolve().parent.parent / "data" / "products_ptbr.toml"
+NAMES = Path(__file__).resolve().parents[2] / "data" / "products_ptbr.toml"
 
 
 @functools.lru_cache(maxsize=1)

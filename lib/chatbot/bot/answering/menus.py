@@ -8,8 +8,9 @@ title 24 characters, description 72 (``graph_api.list_payload`` cuts).
 """
 from __future__ import annotations
 
-from . import knowledge, product_replies
-from .types import Reply
+from ..store import knowledge
+from ..types import Reply
+from . import product_replies
 
 GREETING = [("Atendimento", [
     ("menu:horarios", "Horários", "Quando abrimos e fechamos"),

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from ..whatsapp import media, message
-from . import fmt, knowledge, transcribe
-from .types import Reply
+from ...whatsapp import media, message
+from .. import fmt
+from ..llm import transcribe
+from ..store import knowledge
+from ..types import Reply
 
 log = logging.getLogger("chatbot.bot")
 

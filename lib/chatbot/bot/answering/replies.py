@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from . import fmt, text
-from .cues import PAYMENT_NAMES, PAYMENT_WORDS
-from .intents import Intent
-from .knowledge import KB
+from .. import fmt, text
+from ..reading.cues import PAYMENT_NAMES, PAYMENT_WORDS
+from ..reading.intents import Intent
+from ..store.knowledge import KB
 
 NO_KB = ("Desculpe, ainda não tenho as informações da loja cadastradas. "
          "Digite *atendente* para falar com uma pessoa.")
@@ -159,7 +159,7 @@ def delivery(intent: Intent, kb: KB, original: str) -> tuple[str, bool]:
 
 
 def fee_text(d: dict) -> str:
-    """The delivery fee and the free-delivery threshold, as one sentence (also said by reading.checks)."""
+    """The delivery fee and the free-delivery threshold, as one sentence (also said by answering/checks.py)."""
     fee, free = d.get("fee"), d.get("free_above")
     if fee is None:
         out = "Consulte a taxa de entrega com um atendente."
