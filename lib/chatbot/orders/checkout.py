@@ -197,8 +197,10 @@ _AND_HALF = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:kg|quilos?)\s+e\s+(?:meio|meia
 # "põe mais um leite pra fechar a caixa", "são 6 arroz, esqueci que é pra minha mãe")
 _NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so o resto|eu|esqueci|leva|levo|fica|"
                        r"ficando|ficou|deixa|deixando|minha|meu|minhas|meus|so|mesmo|qto|quanto|kkk+)\b).*$")
-_SAME_QTY = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?|"
-                       r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho))$")
+# "... na mesma quantidade", "no lugar dele", "nessa lista", "no pedido": where or how the change goes, said
+# after it; no item of its own
+_WHERE_SAID = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?|"
+                         r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho))$")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
                    r"(?:\s+(?:assim|como esta|igual))?$")
@@ -442,7 +444,7 @@ def _edits_of(n: str) -> list[tuple]:
     out = []
     kept = None         # "só a cajuína mesmo": the item the next clause's bare amount is of
     for c in clauses:
-        c = _SAME_QTY.sub("", re.sub(r"^(?:pode|tambem|e)\s+", "", c).strip())
+        c = _WHERE_SAID.sub("", re.sub(r"^(?:pode|tambem|e)\s+", "", c).strip())
         # "só a cajuína mesmo, só que 12", "dobra o leite, põe 12": the amount of the item just said
         if (m := R_AMOUNT_ONLY.match(c)) and kept:
             out.append(("set", kept, m.group(1)))

@@ -49,11 +49,10 @@ PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encart
                          r"precos? baixados?|precos? baixos?|remarcad\w*)\b")
 MAX_FOLLOW_UP_WORDS = 12
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
+# "polpa de maracujá vocês trabalham?": do you carry it; "preciso do seda de 700ml, chegou aí?"
 ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|valor|custa|custam|quanto|trabalham|"
                           r"trabalha|chegou|chegaram|preciso|procuro|procurando|queria|encontro|acho|"
                           r"vem (?:em|de|na|no)|rola)\b")
-# "polpa de maracujá vocês trabalham?": do you carry it; "preciso do seda de 700ml, chegou aí?"
-SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")
 # promotions asked ("desconto" may be a policy: "idoso tem desconto?")
 ON_SALE = re.compile(r"\b(?:promo\w*|oferta\w*|liquidacao|encarte)\b")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui|"
@@ -101,10 +100,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if PROMO_WORDS.search(pnorm) and not _occasion(pnorm, words) \
                 and (said := _occasion(text.normalize(" ".join(pieces[:pieces.index(piece)])), words)):
             piece, pnorm = f"{piece} pra {said}", f"{pnorm} pra {said}"   # "vou fazer uma moqueca, tem promoção?"
-        if asks_last and piece is not pieces[-1] and "?" not in piece and not _counts_goods(pnorm) \
-                and (len(pnorm.split()) >= LONG_TELLING or not PRICE_WORDS.search(pnorm)) \
-                and len(pnorm.split()) > 5 and (len(pnorm.split()) >= LONG_TELLING
-                                                or not set(pnorm.split()) & TELLING_NOT):
+        if asks_last and piece is not pieces[-1] and _telling(piece, pnorm):
             told = piece
             continue
         if answers and piece is pieces[-1] and "?" not in piece and pnorm.split()[0] in WHY_AFTER \
@@ -475,8 +471,8 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     norm = " ".join(t for t in norm.split() if not t.startswith("gelad"))
     res = bot.searcher.search(norm)
     complete = [m for m in res.matches if m.complete]
-    bare = _BARE_SIZE.search(norm)
-    if complete and bare and not any(SIZE.match(t) and re.match(rf"{bare.group(1)}\D", t)
+    bare = quantities.BARE_SIZE.search(norm)
+    if complete and bare and not any(quantities.SIZE.match(t) and re.match(rf"{bare.group(1)}\D", t)
                                      for m in complete for t in text.normalize(m.product.name).split()):
         # "coca de 600 tem?" where only the 2 L is sold: a size said without its unit, which no product has
         return _not_this_one(product_replies._named(res.query + [bare.group(1)], piece),
@@ -501,17 +497,16 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     best = res.matches[0]
     by_kg = quote.sold_by_kg(best.product)       # "4 kg de linguiça" is an amount, not a size
     after = _modifiers(norm, set(best.covered), words)
-    lacking = [w for w in best.missing if (SIZE.match(w) and not by_kg) or w in words.variants or w in after]
+    lacking = [w for w in best.missing if (quantities.SIZE.match(w) and not by_kg) or w in words.variants or w in after]
     if not lacking or set(best.missing) - set(lacking) - set(res.unknown) or not notsold._anchored(best, res):
         return None
     same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)]
-    known = all(SIZE.match(w) and not by_kg or w in words.variants or w in search.SOFT or w in PACKAGINGS
+    known = all(quantities.SIZE.match(w) and not by_kg or w in words.variants or w in search.SOFT or w in PACKAGINGS
                 for w in lacking)
     query = [w for w in res.query if not ASKS_PRODUCT.fullmatch(w)]       # not "*seda 700ml chegou*"
     return _not_this_one(product_replies._named(query, piece), same, priced=known or bool(PRICE_WORDS.search(norm)))
 
 
-_BARE_SIZE = re.compile(r"\bde (\d{3,4})\b(?!\s*(?:ml|l|g|kg|reais|real|rs|unidades))")
 
 
 def _not_this_one(asked: str, others: list[knowledge.Product], priced: bool = True) -> Read:
@@ -623,7 +618,7 @@ def _follow_up(rewritten: str, last: dict | None, bot) -> Read | None:
     if amount is None or (amount.value < 2 and not amount.weight and whole is None):
         return None
     rest = toks[:at] + toks[at + amount.words:]         # "e 2 kg e meio?": the amount's words are no product
-    words_only = " ".join(t for t in rest if not SIZE.match(t) and not t[:1].isdigit()
+    words_only = " ".join(t for t in rest if not quantities.SIZE.match(t) and not t[:1].isdigit()
                           and t not in quantities.PACKS)
     found = bot.searcher.search(words_only, drop=quote.FILLER | cues_words())
     if found.best and found.best.complete and found.best.product.sku != last["skus"][0]:
@@ -733,7 +728,7 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
     said = norm.split()
     toks = [next((t + u for u in ("g", "ml", "kg", "l") if t + u in vocab), t)      # "e o de 500?": the 500g
             if t.isdigit() and k and said[k - 1] == "de" else t for k, t in enumerate(said)]
-    asked = [t for t in toks if SIZE.match(t) or text.stem(t) in words.variants]
+    asked = [t for t in toks if quantities.SIZE.match(t) or text.stem(t) in words.variants]
     if not asked or len(toks) > 6 or not toks or toks[0] != "e":
         return None
     products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
@@ -743,7 +738,7 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
     named = bot.searcher.search(" ".join(t for t in toks if t not in asked), drop=quote.FILLER | cues_words())
     if named.best and named.best.complete and named.best.product.sku != p.sku:
         return None          # "e a skol lata?" after the Heineken: another product, asked afresh
-    kind = [t for t in text.normalize(p.name).split() if not SIZE.match(t)][:1]      # its head word
+    kind = [t for t in text.normalize(p.name).split() if not quantities.SIZE.match(t)][:1]      # its head word
     brand = text.normalize(p.brand).split()
     # that product's kind and brand in the size asked; else ("e o de 250g?" of another brand) any brand's
     for query in (kind + brand + asked, kind + asked):
@@ -756,7 +751,7 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
         return Read(product_replies.detail(full[0].product), "product_price", {"skus": [full[0].product.sku]})
     same = [m.product for m in res.matches if m.covered and not set(m.missing) - set(asked)]
     shown = [p.name.split()[0].lower()] + ([p.brand] if p.brand else [])
-    named = " ".join(shown + (["de"] if any(SIZE.match(a) for a in asked) else []) + asked)
+    named = " ".join(shown + (["de"] if any(quantities.SIZE.match(a) for a in asked) else []) + asked)
     return _not_this_one(f"*{named}*", same)
 
 
@@ -856,7 +851,7 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
         if not service and not (chatty and hit & goods and goods <= anchors | _told(a)
                                 or len((hit - common) | told) >= 2):
             continue           # with no service asked, the entry tells of two things the message names
-        if {t for t in said if text.stem(t) in words.variants or SIZE.match(t)} \
+        if {t for t in said if text.stem(t) in words.variants or quantities.SIZE.match(t)} \
                 - set(text.normalize(f"{q} {a}").split()):
             continue           # "vocês fazem cuca de chocolate?", "cajuína de 2 litros": a kind or size unnamed
         # "horas" is in many; a tie goes to the entry that meets more of the words ("a carne e a farinha")
@@ -916,12 +911,26 @@ def _counts_goods(norm: str) -> bool:
                for k, t in enumerate(toks))
 
 
+def _telling(piece: str, pnorm: str) -> bool:
+    """A sentence told before the question, not asked: no question mark, no goods counted, more than five
+    words, and long or with no price or question word ("to organizando a festa da igreja, ...")."""
+    said = pnorm.split()
+    if "?" in piece or _counts_goods(pnorm) or len(said) <= 5:
+        return False
+    return len(said) >= LONG_TELLING or not PRICE_WORDS.search(pnorm) and not set(said) & TELLING_NOT
+
+
 def _told_of(norm: str, kb, entry: int) -> int:
     """How many of a message's words an FAQ entry's question and answer tell of (common words aside)."""
     q, a = kb.faq[entry]
-    services = {_folded(w)[0] for w in vocab_mod.load().services}
     return len(set(_folded(norm)) & set(_folded(text.normalize(f"{q} {a}"))) - _common_folded() - _common_in_questions()
-               - services)
+               - _services_folded(vocab_mod.load().services))
+
+
+@functools.lru_cache(maxsize=4)
+def _services_folded(services: frozenset[str]) -> frozenset[str]:
+    """The services asked of goods ("limpa", "corta"), folded as _folded does."""
+    return frozenset(_folded(w)[0] for w in services)
 
 
 def _meets(known: frozenset[str] | set[str], said: set[str]) -> set[str]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .. import text
 from ..answering import quote
 from ..store import knowledge, retrieval, search, sections
-from . import cues
+from . import cues, quantities
 
 FACT_INTENTS = ("hours", "location", "delivery", "payment")
 PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
@@ -37,7 +37,6 @@ SUPPOSED_ORDER = re.compile(r"\b(?:se|caso|quando) (?:(?:eu )?(?:mandar|fizer|fe
                             # "meu pedido vai dar uns 320, o frete sai de graça?": an amount, no order to see
                             r"\bmeu pedido (?:vai dar|vai ficar|deu|da|fica|ficou|vai sair|sai) (?:em )?(?:uns |umas )?"
                             r"(?:rs )?\d")
-_SIZE_OF = re.compile(r"\bde (\d+(?:[.,]\d+)?(?:ml|l|g|kg))\b")      # "pacotinho de 1kg": a size, not an amount
 ASKS_PRICE = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
 SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
@@ -223,7 +222,7 @@ class Classifier:
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and ASKS_PRICE.search(norm) \
                 and not self._shared(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "quanto sai o copinho?": one word of an entry's answer ("copo de 500ml"), a price
-        if sure and it.meaning.kind == "faq" and set(_SIZE_OF.findall(norm)) \
+        if sure and it.meaning.kind == "faq" and set(quantities.SIZE_OF.findall(norm)) \
                 - set(text.normalize(" ".join(kb.faq[it.meaning.index])).split()):
             sure = False      # "arroz pacotinho de 1 quilo tem?": a size of goods, not the entry about rice cakes
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and days:

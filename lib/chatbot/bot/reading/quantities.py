@@ -101,6 +101,11 @@ def value_of(d: Decimal) -> str:
 _NOT_BEFORE_COUNT = frozenset("com de do da x por cada mais menos tipo fazer preparar pra para".split())
 # Words after a number that make it no count of a new item ("24 fruki 600 quanto fica")
 ASKING_AFTER = frozenset("quanto fica sai da custa".split())
+# A size, in normalized text (one home for them: search, intents and answering/respond read these):
+SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")                         # a word that is one: "500ml", "1kg"
+SIZE_OF = re.compile(r"\bde (\d+(?:[.,]\d+)?(?:ml|l|g|kg))\b")              # "pacotinho de 1kg": not an amount
+BARE_SIZE = re.compile(r"\bde (\d{3,4})\b(?!\s*(?:ml|l|g|kg|reais|real|rs|unidades))")     # "o de 500": no unit
+ONE_OF = re.compile(r"(?<![\d.,] )(?<!preco )(?<!valor )(?<!quanto )\bde (kg|l)\b")  # "arroz de quilo": 1 kg
 # Words after a count that make it a size, not a new item ("coca 2 litros", "água 1,5 l")
 PACKS_OF_SIZE = frozenset("l litro litros ml g gramas kg quilos kilos lt lts unidades unidade un".split())
 

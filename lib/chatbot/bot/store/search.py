@@ -32,8 +32,6 @@ domingo segunda terca quarta quinta sexta sabado feriado
 # How a request for a price starts: "me passa o valor" names no "uva passa".
 ASKING = re.compile(r"\b(?:me (?:passa|passe|manda|mande|fala|diz|diga|informa|ve)|passa (?:ai|pra mim)|"
                     r"manda (?:ai|pra mim))\b")
-# "de quilo", "de litro" as a size ("o preço de quilo" is the price per kilo)
-_ONE_OF = re.compile(r"(?<![\d.,] )(?<!preco )(?<!valor )(?<!quanto )\bde (kg|l)\b")
 # a size said in words: +1 the largest of the products found, -1 the smallest
 SIZE_WORDS = {"grande": 1, "grandao": 1, "grandona": 1, "maior": 1, "pequeno": -1, "pequena": -1, "menor": -1,
               "pequenininho": -1, "pequenininha": -1, "pequenina": -1, "pequenino": -1,
@@ -143,8 +141,8 @@ class Searcher:
         out: dict[str, None] = {}      # ordered and deduplicated in linear time
         said = INTERJECTION.sub(" ", ASKING.sub(" ", text.normalize(message)))
         if "de " in said:       # "arroz de quilo", "açaí de litro": the 1 kg or 1 L size, when one is sold
-            said = _ONE_OF.sub(lambda m: f"de 1{m.group(1)}" if f"1{m.group(1)}" in self._vocab_set else m.group(0),
-                               said)
+            said = quantities.ONE_OF.sub(
+                lambda m: f"de 1{m.group(1)}" if f"1{m.group(1)}" in self._vocab_set else m.group(0), said)
         for w in text.content_words(said):
             if w.isdigit() and len(w) >= 3:       # "fruki 600", "amstel 350": a size said without its unit
                 w = next((w + u for u in ("ml", "g") if w + u in self._vocab_set), w)
