@@ -60,7 +60,7 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval31-heldout": 0.88, "eval32-heldout": 0.96,
           "eval33-heldout": 0.93, "eval34-heldout": 0.94,
           "eval35-heldout": 0.96, "eval36-heldout": 0.95,
-          "eval37-heldout": 0.91, "eval38-heldout": 0.96}
+          "eval37-heldout": 0.98, "eval38-heldout": 0.98}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
 INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
 WRONG_SIM_ALLOWED: dict[str, int] = {}

@@ -18,7 +18,7 @@ import pytest
 from chatbot import clock, db
 from chatbot.bot.answering import checks, respond
 from chatbot.bot.pipeline import READING_FAILED, build_bot
-from chatbot.bot.reading import facts, parts, slots
+from chatbot.bot.reading import facts, parts, quantities, slots
 from chatbot.bot.store.knowledge import import_kb
 from chatbot.bot.types import Question
 from chatbot.worker import BOT_ERROR_REPLY, Worker
@@ -1645,3 +1645,48 @@ def test_the_thirty_sixth_sets_wrong_yes_after_its_one_run(tmp_path):
         size = ask(bot, "arroz pacotinho de 1 quilo tem?", who="2").text
         assert size.startswith("Não encontrei exatamente"), size
     assert slots.time_of_day("se eu fechar o pedido hoje as 10 e meia ainda chega hoje a tarde") == 10 * 60 + 30
+
+
+def test_the_thirty_seventh_and_eighth_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 9, eval37's and eval38's failures, asked in other words: thanks with nothing asked (a brand
+    named in the greeting is no product asked); a sentence told after the question is not answered beside
+    it; a national holiday by its date; "do vale" is no voucher; goods described, not named, as one entry
+    tells of them; the customer's own word for a service ("freteiro"); a regional name of the goods in an
+    entry ("imbu"); an entry far ahead of the others on the words it shares."""
+    with on_store(tmp_path, "store36") as bot:
+        thanks = ask(bot, "boa tarde gente do velho chico, so queria agradecer o rapaz do caixa que foi um amor",
+                     who="1").text
+        assert "R$" not in thanks and thanks.startswith("Por nada"), thanks
+        ask_each(bot, [
+            ("e aquele vinho tinto do vale ta saindo por quanto?", "R$ 34,90"),
+            ("nao tenho carro, tem algum freteiro ai na porta pra levar minhas compras?", "R$ 25,00"),
+            ("tem freteiro ai q leva em casa?", "Fazemos entregas"),     # not the goods of the brand "da Casa"
+            ("o imbu fresco ja chegou? quando começa a safra", "de janeiro a março"),
+            ("motorista de caminhao aqui, da pra encostar a carreta ai e tomar banho?", "22h"),
+        ], who="2")
+    with on_store(tmp_path, "store22") as bot:
+        told = ask(bot, "tem promoção nas carnes? domingo vai ter churrasco e pescaria aqui em casa").text
+        assert "400,00" not in told, told
+        holiday = ask(bot, "vcs abrem 15 de novembro?", who="3").text
+        assert holiday.startswith("Não") and holiday.count("feriados") == 1, holiday
+        described = ask(bot, "vcs servem aquela cuia com tucupi quente e jambu? a partir de q horas", who="4").text
+        assert "15h" in described, described
+    with on_store(tmp_path, "store7") as bot:
+        kits = ask(bot, "to querendo fechar umas cestinhas de alimento pra equipe da empresa no natal, vcs "
+                        "montam? qual o minimo?").text
+        assert "10 cestas" in kits, kits
+
+
+def test_lists_numbered_on_one_line_counted_after_with_mais_and_by_the_dozen(tmp_path):
+    """eval37 and eval38's lists: "1) ... 2) ..." on one line; "leite mais 6" on a line of its own adds six;
+    "meia dúzia de sonho" after goods counted opens an item; "a caixinha que vem com 6 tubos" is six."""
+    assert quantities.enumerated("1) 2 arroz 2) 3 feijao 3) 1 oleo") == "1) 2 arroz\n2) 3 feijao\n3) 1 oleo"
+    assert quantities.enumerated("quero 2) arroz e 5) feijao") == "quero 2) arroz e 5) feijao"   # not in order
+    with on_store(tmp_path, "store37") as bot:
+        ask_each(bot, [
+            ("1) 2 manteiga 2) 1 cafe pilao 3) 4 leite integral", "R$ 65,46"),
+            ("manteiga 1\nleite integral 4\nleite integral mais 8", "R$ 69,18"),
+            ("vou querer: doze sonho meia duzia de capeletti", "R$ 117,00"),
+            ("qto fica 1 caixinha de colgate q vem 6 tubos?", "R$ 27,54"),
+            ("me ve duas caixinhas de colgate daquelas que vem com 6 tubos", "R$ 47,88"),     # 12: the tier
+        ])

@@ -123,6 +123,7 @@ vendem vendendo tipo coisa algum alguma nenhum nenhuma ne ok certo beleza pfv po
 cada partir barato barata caro cara saem quantidade ta to kg quilo quilos semana mes
 mano mana maninho maninha mainha painho querido querida parceiro parceira irmao mermao chefe patrao
 patroa galera pessoal vei veia cumpadi compadre comadre brother vem mesmo
+vixe vish eita oxe oxente afe poxa putz opa
 """.split())
 
 

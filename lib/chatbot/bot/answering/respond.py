@@ -41,7 +41,7 @@ from .. import fmt, text
 from ..reading import cues, intents, lists, parts, quantities, slots
 from ..reading import vocab as vocab_mod
 from ..store import knowledge, retrieval, search, sections
-from . import checks, notsold, product_replies, quote
+from . import checks, notsold, product_replies, quote, replies
 
 PRODUCT_INTENTS = intents.PRODUCT_INTENTS    # one list of each, in reading/intents.py
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
@@ -78,6 +78,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         return None
     if _complains(norm) and not friendly and not _reported(norm):
         return _policy_of_a_problem(message, norm, kb, words, bot)
+    if _only_thanks(message, norm):
+        return Read(replies.social(intents.Intent("thanks", 0.9), kb, None)[0], "thanks")
     if any(p in norm.split() for p in words.packs):      # "2 fardos de guaraná? o fardo vem com 6": one pack
         message = lists.packs(message, words)
         norm = text.normalize(message)
@@ -107,6 +109,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and not set(pnorm.split()) & parts.OPENERS and not PRICE_WORDS.search(pnorm) \
                 and not _counts_goods(pnorm) and not ASKS_PRODUCT.search(pnorm):
             continue          # "... já dá pra entrar aí? quero chegar cedo antes do serviço": why, not a question
+        if answers and piece is pieces[-1] and "?" in message and _telling(piece, pnorm) \
+                and not ASKED_IN_WORDS.search(pnorm) and pnorm.split()[0] != "e":
+            continue          # "tem promo na peixaria e no açougue? final de semana tem pescaria e churrasco": told
         if answers and answers[-1].intent in ("faq", "wholesale") \
                 and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
                 and not _faq(pnorm, kb, words, named=True) \
@@ -160,6 +165,11 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             entry = _faq_of_goods(whole, kb, words, bot, asks=True) or _faq(whole, kb, words) \
                 or bot.part(lists.rewrite(told + ", " + piece), kb, last)
             got = entry if entry is not None and entry.intent == "faq" and "faq" in entry.topic else got
+        elif earlier and not answers and piece is pieces[-1] and got is not None and got.intent in FACTS \
+                and FAQ_DETAIL.match(pnorm) and (entry := _entry_told(earlier, kb, bot)) is not None:
+            # "queria fechar uns kits de alimento pros funcionário da firma, vcs fazem? qtos no mínimo?": a
+            # detail of the entry the message began with, not the delivery's minimum
+            got = entry
         if got is not None and got.intent == "complaint" and friendly:
             # "... não tenho nenhuma reclamação kkk só queria saber o preço do pão": what follows is asked
             tail = _after_praise(pnorm, words)
@@ -327,7 +337,12 @@ def _fact_words(intent: str) -> frozenset[str]:
 
 def _said_already(got: Read, answers: list[Read]) -> bool:
     """A fact answer whose every figure an earlier answer of the same kind already gave ("qual a taxa? e
-    quanto preciso comprar pra não pagar?": the fee's answer says when it is free)."""
+    quanto preciso comprar pra não pagar?": the fee's answer says when it is free), or whose words an earlier
+    one of its kind said ("7 de setembro vcs abrem? é feriado né": "Não, nos feriados não abrimos.")."""
+    def words_of(said: str) -> str:
+        return " ".join(re.sub(r"[^\w\s]", " ", text.strip_accents(said.lower())).split())
+    if got.intent in FACTS and any(a.intent == got.intent and words_of(got.text) in words_of(a.text) for a in answers):
+        return True
     figures = set(MONEY.findall(got.text))
     if got.intent not in FACTS or not figures or got.text.startswith(("Sim", "Não")):
         return False
@@ -421,9 +436,10 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
                 and _told_of(norm, kb, goods.topic["faq"]) > _told_of(norm, kb, policy.topic["faq"]) + 1:
             return goods
         return policy          # "dá pra dar um vale compras de vocês?": the store's gift card, before the vouchers
+    paying = cues.NOT_A_VOUCHER.sub(" ", norm)      # "e o vinho tinto do vale ta qto": no voucher asked
     for intent, check in (("payment", lambda: checks.installments(norm, kb)),
-                          ("payment", lambda: checks.payment_brand(norm, kb, words)),
-                          ("payment", lambda: checks.meal_voucher(norm, kb, words)),
+                          ("payment", lambda: checks.payment_brand(paying, kb, words)),
+                          ("payment", lambda: checks.meal_voucher(paying, kb, words)),
                           ("delivery", lambda: checks.free_delivery(norm, kb, after == "delivery")),
                           ("delivery", lambda: checks.min_order(norm, kb)),
                           ("delivery", lambda: checks.lead_time(norm, kb, now)),
@@ -682,6 +698,17 @@ def _hours_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
 DELIVERY_WORDS = re.compile(r"\b(?:entreg\w*|delivery|frete|chega\w*|retir\w*|busca\w*)\b")
 
 
+def _entry_told(told: str, kb, bot) -> Read | None:
+    """The FAQ entry a sentence told before a question is about, found by meaning (retrieval.py)."""
+    if not kb.faq:
+        return None
+    bot.classifier._build(kb)
+    hit = bot.classifier.retriever.best(told)
+    if hit is None or hit.kind != "faq" or hit.confidence < retrieval.THRESHOLD:
+        return None
+    return Read(kb.faq[hit.index][1], "faq", {"faq": hit.index})
+
+
 def _faq_other_kind(norm: str, kb, bot, words) -> Read | None:
     """"Vocês fazem cuca de chocolate?" where the entry says "Sim, ... cuca (banana, uva ou farofa)":
     a kind the entry's list leaves out is a no, never the entry's "Sim"."""
@@ -842,7 +869,10 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
         told = _meets(_told(a) - anchors, stems) - words.services - common
         # a service asked of two things only the answer names: "fazem aqueles cortezinhos no pacu pra fritar?"
         # is the entry "A peixaria limpa o peixe?" whose answer tells of the pacu "com cortes para fritar"
-        if not (hit or service and len(told) >= 2) or asked_price and "R$" not in a:
+        # or goods described, not named, as only one entry tells of them: "é vcs q vendem aquele caldo
+        # amarelo com jambu e camarão na cuia?" is the entry "Vocês vendem tacacá?" (a "cuia" of it "com jambu")
+        described = chatty and len(told) >= 2 and ASKS_PRODUCT.search(norm) is not None
+        if not (hit or service and len(told) >= 2 or described) or asked_price and "R$" not in a:
             continue
         if hour_only and not hit - common:
             continue           # "sábado vocês vão até que hora?" names no goods: the store's hours
@@ -852,7 +882,7 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
                                 or len((hit - common) | told) >= 2):
             continue           # with no service asked, the entry tells of two things the message names
         if {t for t in said if text.stem(t) in words.variants or quantities.SIZE.match(t)} \
-                - set(text.normalize(f"{q} {a}").split()):
+                - set(text.normalize(f"{q} {a}").split()) and not (described and not hit):
             continue           # "vocês fazem cuca de chocolate?", "cajuína de 2 litros": a kind or size unnamed
         # "horas" is in many; a tie goes to the entry that meets more of the words ("a carne e a farinha")
         ranked.append((2 * len(hit - common) + len(hit & common) + len(told), len(hit | told), i))
@@ -909,6 +939,24 @@ def _counts_goods(norm: str) -> bool:
     toks = norm.split()
     return any(any(c.isdigit() for c in t) and (k + 1 >= len(toks) or toks[k + 1] not in quantities.NOT_GOODS)
                for k, t in enumerate(toks))
+
+
+# a question asked without its question mark ("... e até que horas tenho q pedir pra chegar no mesmo dia")
+ASKED_IN_WORDS = re.compile(r"\b(?:que horas?|quando|qual|quais|quanto|quantos|quantas|onde|como|sera|da pra|"
+                            r"consigo|pode|posso|podem|tem como|saber se|diz|diga|fala|fale|informa|informe|"
+                            r"confirma|confirme)\b")
+THANKS = re.compile(r"\b(?:obrigad[oa]s?|agradec\w*|valeu|grat[oa]|gratidao)\b")
+WANTS = re.compile(r"\b(?:quero|vou querer|vou levar|manda|mande|separa|me ve|gostaria|pedido|encomend\w*)\b")
+
+
+def _only_thanks(message: str, norm: str) -> bool:
+    """"so passando pra agradecer, o menino da entrega foi muito atencioso": thanks, with nothing asked or
+    wanted, whatever the store's things it names (a brand "do Velho Chico", the delivery)."""
+    if "?" in message or THANKS.search(norm) is None or any(c.isdigit() for c in norm):
+        return False
+    rest = re.sub(r"\b(?:queria|quero|gostaria de|vim|passando para)\s+(?=agradec|elogi)", " ", norm)   # to thank
+    return not PRICE_WORDS.search(rest) and not ASKS_PRODUCT.search(rest) and not WANTS.search(rest) \
+        and not set(rest.split()) & parts.QUESTION_OPENERS
 
 
 def _telling(piece: str, pnorm: str) -> bool:

@@ -4,6 +4,7 @@
 
 Kept apart from the classifier so the store's staff can read and extend them.
 """
+import re
 
 CUES: dict[str, tuple[set[str], list[str]]] = {
     # intent: ({stemmed words}, [phrases])
@@ -129,6 +130,13 @@ DELIVERY_TOPICS = {
                   ["quanto tempo", "mesmo dia", "que hora chega", "que horas chega"]),
     "areas": ({"bairro", "regiao", "area", "cidade", "onde", "quais", "lugar"}, []),
 }
+
+# "vale" that is no voucher, in normalized text: a place or a brand ("o vinho tinto do vale", "Ouro do Vale"),
+# a worth ("quanto vale", "vale a pena")
+NOT_A_VOUCHER = re.compile(r"(?:(?<=\bdo )|(?<=\bda )|(?<=\bdos )|(?<=\bquanto ))vale\b|\bvale(?= a pena\b)")
+
+# "fechar" that closes a deal, not the store ("queria fechar uns kits pros funcionários", "fechar negócio")
+CLOSING_A_DEAL = re.compile(r"\bfechar (?:uns|umas|um|uma|negocio|parceria|contrato|encomenda)\b")
 
 # What a customer may call a payment method -> words to look for in [payment] methods.
 PAYMENT_WORDS = {

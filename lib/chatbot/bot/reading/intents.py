@@ -26,7 +26,9 @@ FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
 AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se".split())
 NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou posso pode abrir comprar levar "
                            "pegar fazer ser estar trazer entregar mandar buscar levarem trazerem confianca fora longe "
-                           "outra outro interior".split())
+                           "outra outro interior leve levem leva traga tragam traz "
+                           # "é pra casa de mainha": whose house, not where
+                           "mainha mae painho pai vo avo vovo sogra sogro tia tio filha filho irma irmao".split())
 # "pão de queijo pra assar em casa": what the goods are for, not a delivery home
 AT_HOME = re.compile(r"\b(?:pra|para|p/) \w+(?:ar|er|ir) (?:em|la em|aqui em) casa\b", re.IGNORECASE)
 # "tô sem dinheiro esse mês": telling, not asking whether cash is taken
@@ -149,6 +151,10 @@ class Classifier:
         self._build(kb)
         message = AT_HOME.sub(" ", message)
         stems, norm, raw = self._words(WITHOUT_MONEY.sub(" ", message))
+        for _ in cues.NOT_A_VOUCHER.finditer(norm):      # "o vinho tinto do vale": no payment asked
+            stems.remove("vale") if "vale" in stems else None
+        for _ in cues.CLOSING_A_DEAL.finditer(norm):     # "queria fechar uns kits": no hours asked
+            stems.remove("fechar") if "fechar" in stems else None
         first = ("complaint", "human_request")
         scores = {name: self._score(stems, norm, *cues.CUES[name], raw) for name in first}
         if scores["human_request"] and SUPPOSED_ORDER.search(norm):

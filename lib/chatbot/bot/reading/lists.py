@@ -19,6 +19,7 @@ from . import vocab as vocab_mod
 
 _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:(?:ah\s+)?e\s+(?:tamb[eé]m|tbm?|tmb|ainda|mais)|tamb[eé]m|tbm?|tmb|mais"
                      r"|al[eé]m de|ah e)\s+"
+                     r"(?!\d{1,3}[ \t]*(?:\n|\Z|[,;.!?]))"      # "leite integral mais 6": the count of the goods said
                      r"(?=(?:\d|um |uma |dois |duas |tres |três |quatro |cinco |seis |sete |oito |nove |dez |doze "
                      r"|meia |meio ))",
                      re.IGNORECASE)
@@ -29,7 +30,7 @@ _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:(?:ah\s+)?e\s+(?:tamb[eé]m|tbm?|tmb|ain
 def rewrite(message: str) -> str:
     """Packs counted as units and run-on lists cut into items; the message unchanged otherwise."""
     words = vocab_mod.load()
-    out = _RUN_ON.sub(", ", message)
+    out = _RUN_ON.sub(", ", quantities.enumerated(message))
     low = text.strip_accents(out.lower())
     cooked = COOKING.match(low) if len(low) == len(out) else None
     if cooked and len(out[cooked.end():].split()) >= 3:
@@ -187,9 +188,10 @@ _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafa|garrafinhas|latas|lata|lat
                r"pote|frasco|rolo|em cada|cada|dentro")
 
 
-# how a bag or a packet is said to hold several of the goods ("aquele q vem 10 pacotes", "com 12 unidades")
-_HOLDS = re.compile(r"\(?\s*(?:d?aquel[ea]s?\s+(?:que\s+|q\s+|fechad[oa]s?\s+)?)?(?:vem\s+com|vem|com|tem)\s+\d",
-                    re.IGNORECASE)
+# how a bag, a packet or a small box is said to hold several of the goods ("aquele q vem 10 pacotes", "com 12
+# unidades", "que vem com 6 tubos")
+_HOLDS = re.compile(r"\(?\s*(?:d?aquel[ea]s?\s+(?:que\s+|q\s+|fechad[oa]s?\s+)?|(?:que|q)\s+)?"
+                    r"(?:vem\s+com|vem|com|tem)\s+\d", re.IGNORECASE)
 _EACH_SIZE = re.compile(r"\s*de\s+\d+(?:[.,]\d+)?\s*(?:rolos|kg|g|l|ml|litros?|gramas|metros|m)\b", re.IGNORECASE)
 _DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:(?:o|a|cada)\s+(\w+)\s+)?(?:vem\s+com|vem|tem)\s+()", re.IGNORECASE)
 

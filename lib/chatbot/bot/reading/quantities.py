@@ -110,6 +110,23 @@ ONE_OF = re.compile(r"(?<![\d.,] )(?<!preco )(?<!valor )(?<!quanto )\bde (kg|l)\
 PACKS_OF_SIZE = frozenset("l litro litros ml g gramas kg quilos kilos lt lts unidades unidade un".split())
 
 
+_ENUMERATOR = re.compile(r"(?:^|(?<=\s))(\d{1,2})\s*\)\s+")
+
+
+def enumerated(message: str) -> str:
+    """"1) 4 leite integral 2) 2 manteiga 3) 1 kg cacetinho": a numbered list written on one line, put one
+    item a line, as a list is sent. Only numbers in order (1), 2), 3)) are items' numbers."""
+    if ")" not in message:
+        return message
+    lines = []
+    for line in message.splitlines():
+        nums = [int(m.group(1)) for m in _ENUMERATOR.finditer(line)]
+        if len(nums) >= 2 and nums == list(range(nums[0], nums[0] + len(nums))):
+            line = re.sub(r"\s+(?=\d{1,2}\s*\)\s)", "\n", line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def split_items(message: str, names: frozenset = frozenset()) -> list[str]:
     """The pieces of a message that may each be one list item (as written, not normalized).
     ``names``: the catalog's numbers with the word after them ("3 coracoe"), so a number that is part of a
@@ -341,13 +358,17 @@ def _count_after(toks: list[str], piece: str, is_product_word) -> Item | None:
     bare = last.isdigit() and len(last) <= 2 or last in UNITS or last in TENS
     for at in range(len(toks) - 1, max(len(toks) - 4, 0), -1):
         amount = amount_at(toks, at)
-        if amount is None or at + amount.words != len(toks) or toks[at - 1] in _NOT_BEFORE_COUNT | NOT_A_COUNT_AFTER:
+        if amount is None or at + amount.words != len(toks):
+            continue
+        more = toks[at - 1] == "mais" and at >= 2 and is_product_word(toks[at - 2])   # "leite integral mais 6"
+        if toks[at - 1] in _NOT_BEFORE_COUNT | NOT_A_COUNT_AFTER and not more:
             continue
         if not (amount.weight and not amount.volume or bare and at == len(toks) - 1):
             continue
         first = next((k for k, t in enumerate(toks[:at]) if is_product_word(t)), None)
         if first is not None:
-            return Item(amount, toks[first:at], piece, after=True)    # "preciso de detergente 3": the goods on
+            # "preciso de detergente 3": the goods on
+            return Item(amount, toks[first:at - 1 if more else at], piece, after=True)
     return None
 
 
@@ -375,6 +396,8 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     weight = bool(_GLUED.match(text.normalize(w))) and (after[:1] == ["de"] or after[:3] == ["e", "meio", "de"]) \
         or w.isdigit() and (after[:2] == ["kg", "de"] or after[:4] == ["kg", "e", "meio", "de"])  # "3 kg de costela"
     half = text.normalize(w) in ("meio", "meia") and after[:2] == ["kg", "de"]     # "... meio kg de cebola"
+    # "dez capeletti meia dúzia de sonho": a dozen, or half of one, opens the next item
+    spelled |= text.normalize(w) in {"meia", "meio", "uma"} | COUNT_WORDS and after[:1] in (["duzia"], ["duzias"])
     counted = any(x.isdigit() or text.normalize(x) in COUNT_WORDS | {"meio", "meia"} or _GLUED.match(text.normalize(x))
                   for x in words[start:i - 1])
     if not ((w.isdigit() and len(w) <= 2 or spelled or weight or half) and i - start >= 2 and i + 1 < len(words)

@@ -35,6 +35,11 @@ _PM = re.compile(r"\bda (?:tarde|noite)\b|\bdepois do almoco\b|"
 _AM = re.compile(r"\b(?:da manha|de manha|da madrugada|de madrugada|cedo|cedinho|antes do (?:trabalho|servico|serviço)|"
                  r"ja (?:esta|estao) abert\w*|ja abriu|ja abriram|ja abre|ja abrem)\b")
 _HALF = re.compile(r"\s+e meia\b")
+# The national holidays, by date or name ("7 de setembro vocês abrem?", "dia de finados"): the holidays' hours
+HOLIDAY = re.compile(r"\b(?:(?:1o?|primeiro) de (?:janeiro|maio)|21 de abril|7 de setembro|12 de outubro|"
+                     r"(?:2|15|20) de novembro|25 de dezembro|tiradentes|finados|dia do trabalh\w*|"
+                     r"dia da independencia|proclamacao da republica|consciencia negra|nossa senhora aparecida|"
+                     r"sexta feira santa|sexta santa|sexta da paixao|corpus christi|dia de natal|dia de ano novo)\b")
 _DAYS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "quinta": "thu", "sexta": "fri",
          "sabado": "sat", "feriado": "holidays", "feriados": "holidays"}
 
@@ -82,6 +87,8 @@ def part_of_day(norm: str) -> tuple[str, tuple[int, int]] | None:
 def day(norm: str) -> str | None:
     """The day meant: a day key (mon..sun, holidays), "today", "tomorrow" or "now"; None when none is named."""
     words = norm.split()
+    if HOLIDAY.search(norm):
+        return "holidays"
     if "depois de amanha" in norm:
         return "after_tomorrow"
     for w in words:

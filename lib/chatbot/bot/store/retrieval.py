@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import snowballstemmer
 
 from .. import fmt, text
+from . import search
 
 THRESHOLD = 0.5
 TYPO_MIN_LETTERS = 8
@@ -33,6 +34,11 @@ OOV_WEIGHT = 0.7
 # A word matched only in a document's answer, not in what it answers, counts this much.
 ANSWER_ONLY = 0.5
 K1, B = 1.2, 0.75
+# A document far ahead of every other (DOMINANCE times the runner-up's score), on DOMINANT_WORDS words of the
+# message or more, is what it asks even when chatter or the customer's own words for it ("sou motorista de
+# carreta ... posso encostar o caminhão aí e tomar um banho?") leave its share under THRESHOLD.
+DOMINANCE = 2.0
+DOMINANT_WORDS = 2
 _STEMMER = snowballstemmer.stemmer("portuguese")
 
 # How customers ask for each kind of store fact (the facts' own words are added from the store data).
@@ -59,7 +65,8 @@ SYNONYMS = {
     "vazios": "casco retornavel", "garrafa": "casco", "garrafas": "casco", "retornavel": "casco",
     "retornaveis": "casco", "sacar": "caixa eletronico saque", "saque": "caixa eletronico",
     "saquinho": "sacola", "saquinhos": "sacola", "sacolinha": "sacola", "sacolinhas": "sacola",
-    "busco": "retirar retirada", "cestas": "cesta basica",
+    "busco": "retirar retirada", "cestas": "cesta basica", "freteiro": "carreto carreteiro frete",
+    "freteiros": "carreto carreteiro frete", "carreteiro": "carreto", "carreteiros": "carreto",
     "fila": "caixa", "expressa": "rapido", "expresso": "rapido", "especial": "preferenciais",
     "idoso": "preferenciais", "idosa": "preferenciais", "gestante": "preferenciais", "prioridade": "preferenciais",
     "fidelidade": "pontos clube", "cashback": "pontos clube", "documento": "cpf", "nfp": "nota fiscal paulista",
@@ -78,6 +85,8 @@ STOP = text.STOPWORDS | frozenset("voces loja mercado tem ter cliente clientes p
 
 @functools.lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
+    if len(word) > 5 and word.endswith("oes"):
+        word = word[:-3] + "ao"         # "caminhões" is "caminhão" (the stemmer makes "caminho" and "caminha")
     return _STEMMER.stemWord(word)
 
 
@@ -95,9 +104,14 @@ def stem_groups(message: str) -> list[set[str]]:
     if len(words) > 2 * EDGE_WORDS:
         words = words[:EDGE_WORDS] + words[-EDGE_WORDS:]
     synonyms = {} if SALE_WORDS.intersection(tokens) else SYNONYMS
+    regional = search.other_words()      # "já tá na época do imbu?" asks the entry about the umbu
+    # "não tenho carro, tem algum freteiro?": what the customer lacks is no place to park it
+    lacked = {t for k, t in enumerate(tokens) if tokens[max(0, k - 2):k] in (["nao", "tenho"], ["nao", "tem"])
+              or k and tokens[k - 1] == "sem"}
     out = []
     for tok in words:
-        group = {_stem(w) for w in (tok + " " + synonyms.get(tok, "")).split()}
+        said = synonyms.get(tok, "") if tok not in lacked else ""
+        group = {_stem(w) for w in (tok + " " + said + " " + " ".join(regional.get(tok, ()))).split()}
         if len(tok) >= 7 and tok[-4:] in ("inho", "inha"):      # "temperadinha" is "temperada"
             group |= {_stem(b) for b in text.diminished(tok)}
         if group not in out:
@@ -210,5 +224,9 @@ class Retriever:
         confidence = self._share(groups, top)
         if any(i != top and scores[i] > 0.9 * scores[top] for i in order[:2]):
             confidence *= 0.8        # two documents nearly tie: less sure
+        met = [g for g in groups if any(w in self.tf[top] for w in g)]
+        runner = max((scores[i] for i in order[:2] if i != top), default=0.0)
+        if confidence < THRESHOLD and scores[top] >= DOMINANCE * runner and len(met) >= DOMINANT_WORDS:
+            confidence = THRESHOLD
         kind, index = self.docs[top]
         return Hit(kind, index, round(confidence, 3), round(scores[top], 3), len(groups))

@@ -46,6 +46,8 @@ def _size(p: knowledge.Product):
 # "pô, só preciso de ...": an exclamation at the start, not the "pó" of café em pó
 INTERJECTION = re.compile(r"^po(?= (?:so|mas|cara|mano|que|eu|voces|ai|entao|serio|tipo|nao|sim|beleza|valeu|"
                           r"moco|moca|amigo|amiga|gente|ja|agora|desculpa)\b)")
+# The customer's home, never the store's own brand "da Casa" ("tem freteiro aí q leva em casa?")
+HOME = re.compile(r"\b(?:em|pra|para|ate|la em|aqui em|na minha|minha|lá em) casa\b")
 # Packaging words: part of the question when some product has them, ignored otherwise.
 SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro vidro vidrinho "
                  "frasco frasquinho bandeja saquinho copo copinho garrafinha potinho pacotinho".split())
@@ -59,6 +61,17 @@ def other_names() -> tuple[tuple[str, ...], ...]:
     """Groups of names one product has in different regions ("pão de sal", "cacetinho", "pão francês")."""
     with NAMES.open("rb") as fh:
         return tuple(tuple(text.normalize(n) for n in group) for group in tomllib.load(fh)["same"])
+
+
+@functools.lru_cache(maxsize=1)
+def other_words() -> dict[str, tuple[str, ...]]:
+    """Each one-word name of other_names' groups, with the group's other one-word names ("imbu": "umbu")."""
+    out: dict[str, tuple[str, ...]] = {}
+    for group in other_names():
+        single = [n for n in group if " " not in n]
+        for n in single:
+            out[n] = tuple(o for o in single if o != n)
+    return out
 
 
 def _base_of(word: str, vocab: frozenset | set) -> str | None:
@@ -139,7 +152,7 @@ class Searcher:
         """The words of a message that could name a product."""
         self.vocab()
         out: dict[str, None] = {}      # ordered and deduplicated in linear time
-        said = INTERJECTION.sub(" ", ASKING.sub(" ", text.normalize(message)))
+        said = HOME.sub(" ", INTERJECTION.sub(" ", ASKING.sub(" ", text.normalize(message))))
         if "de " in said:       # "arroz de quilo", "açaí de litro": the 1 kg or 1 L size, when one is sold
             said = quantities.ONE_OF.sub(
                 lambda m: f"de 1{m.group(1)}" if f"1{m.group(1)}" in self._vocab_set else m.group(0), said)
