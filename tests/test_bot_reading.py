@@ -1690,3 +1690,51 @@ def test_lists_numbered_on_one_line_counted_after_with_mais_and_by_the_dozen(tmp
             ("qto fica 1 caixinha de colgate q vem 6 tubos?", "R$ 27,54"),
             ("me ve duas caixinhas de colgate daquelas que vem com 6 tubos", "R$ 47,88"),     # 12: the tier
         ])
+
+
+def test_the_thirty_ninth_and_fortieth_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 9, eval39's and eval40's failures, asked in other words: where the customer lives, then "vocês
+    trazem até aqui?"; "lá" after a list that named the area; "mandam as compras pro X"; an amount against the
+    minimum with "levarem"; a dozen quoted; a size or kind the store lacks said with words ("das pequena",
+    "de meio quilo"); no promotion on the goods asked is a no; an entry found by meaning over the returns
+    policy a paraphrase names; a discount of a payment brand is its entry; an edit "em vez de 5" sets the
+    amount; "sai por menos?" is the wholesale tier."""
+    with on_store(tmp_path, "store38") as bot:
+        ask_each(bot, [
+            ("eu moro no salesianos, do lado da igreja, vcs trazem ate aqui?", "Salesianos"),
+            ("vcs mandam as compras pro romeirao?", "Romeirão"),
+            ("uma duzia de cajuina pro meu pai, qto fica?", "R$ 77,88"),
+            ("quanto sai a caixa de rapadura com 20 tabletes?", "R$ 91,80"),
+            ("me manda 2 arroz 5kg e 6 cajuina pro triangulo, quanto da e vcs levam la?", "Triângulo"),
+        ], who="1")
+        place = ask(bot, "moro na vila tres marias, pertinho do posto, vcs entregam la?", who="2").text
+        assert "não entregamos" in place and "R$" not in place.split("\n")[0], place
+        lata = ask(bot, "tem coca de lata? das pequenininha de 350", who="3").text
+        assert lata.startswith("Não encontrei exatamente"), lata
+        none = ask(bot, "tem iogurte ou leite na promoção?", who="4").text
+        assert none.startswith("Não"), none
+        meats = ask(bot, "quero 2,5 kg de picanha 1 kg de linguiça e 6 latinha de skol", who="5").text
+        assert "Picanha" in meats and "Linguiça" in meats and "Não encontrei" not in meats, meats
+        ask(bot, "8 cajuina e 4 agua de 500", who="6")
+        edited = ask(bot, "aumenta a agua pra 12 e a cajuina pra 12 tambem", who="6").text
+        assert "R$ 89,76" in edited, edited
+    with on_store(tmp_path, "store39") as bot:
+        ask_each(bot, [
+            ("da pra vcs levarem uma compra de 60 reais?", "Não"),
+            ("pagando no banricompras ganha desconto?", "5%"),
+            ("vcs vendem pessego em caixa, tipo uns 10 kg de uma vez?", "R$ 64,90"),
+        ], who="7")
+        half = ask(bot, "erva barao de meio kg vcs tem?", who="8").text
+        assert half.startswith("Não encontrei exatamente"), half
+    with on_store(tmp_path, "store24") as bot:
+        ask_each(bot, [
+            ("se eu comprar bebida pra formatura e sobrar umas caixas de cerveja fechada posso devolver depois?",
+             "R$ 600,00"),
+            ("vcs fazem um porquinho assado pra ceia de natal?", "3 dias"),
+        ], who="9")
+        ask(bot, "5 arroz 5kg e 2 açucar cristal 5kg", who="10")
+        edited = ask(bot, "poe 7 de arroz em vez de 5", who="10").text
+        assert "R$ 225,10" in edited, edited
+        ask(bot, "quanto ta o carvao brasa mogiana?", who="11")
+        cheaper = ask(bot, "e levando 5 sacos sai por menos?", who="11").text
+        assert cheaper.startswith("Sim"), cheaper

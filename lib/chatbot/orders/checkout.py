@@ -200,7 +200,10 @@ _NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so
 # "... na mesma quantidade", "no lugar dele", "nessa lista", "no pedido": where or how the change goes, said
 # after it; no item of its own
 _WHERE_SAID = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?|"
-                         r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho))$")
+                         r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho)|"
+                         # "a água pra 12 tb", "6 de arroz em vez de 5": the same change again, what it was
+                         r"tb|tbm|tambem|(?:em vez|ao inves|no lugar) d[eo]s? \d+(?:[.,]\d+)?)$")
+_INSTEAD = re.compile(r"\b(?:em vez|ao inves|no lugar) d[eo]s? \d")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
                    r"(?:\s+(?:assim|como esta|igual))?$")
@@ -444,7 +447,10 @@ def _edits_of(n: str) -> list[tuple]:
     out = []
     kept = None         # "só a cajuína mesmo": the item the next clause's bare amount is of
     for c in clauses:
-        c = _WHERE_SAID.sub("", re.sub(r"^(?:pode|tambem|e)\s+", "", c).strip())
+        c = re.sub(r"^(?:pode|tambem|e)\s+", "", c).strip()
+        if _INSTEAD.search(c):          # "coloca 6 de arroz em vez de 5": 6 in all, not 6 more
+            c = re.sub(r"^(?:coloca|poe|bota|manda|adiciona|acrescenta)\b", "faz", c)
+        c = _WHERE_SAID.sub("", c)
         # "só a cajuína mesmo, só que 12", "dobra o leite, põe 12": the amount of the item just said
         if (m := R_AMOUNT_ONLY.match(c)) and kept:
             out.append(("set", kept, m.group(1)))

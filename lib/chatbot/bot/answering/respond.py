@@ -56,7 +56,7 @@ ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|val
 # promotions asked ("desconto" may be a policy: "idoso tem desconto?")
 ON_SALE = re.compile(r"\b(?:promo\w*|oferta\w*|liquidacao|encarte)\b")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui|"
-                     r"baixa|abaixa|cai o preco|fica menos|preco cai|valor cai|preco baixa|fica menor)\b")
+                     r"por menos|baixa|abaixa|cai o preco|fica menos|preco cai|valor cai|preco baixa|fica menor)\b")
 
 
 @dataclass
@@ -94,7 +94,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     asks_last = len(last_words) >= 4 and ("?" in pieces[-1] or last_words[0] in parts.QUESTION_OPENERS
                                           or PRICE_WORDS.search(" ".join(last_words)) is not None)   # "me diz o preço"
     told = ""
-    for piece in pieces:
+    for k, piece in enumerate(pieces):
+        if k:
+            piece = pieces[k] = _there(piece, " ".join(pieces[:k]), kb)     # the same object when unchanged
         cooked = lists.COOKING.match(text.strip_accents(piece.lower()))
         if cooked and len(piece[cooked.end():].split()) >= 3:
             piece = piece[cooked.end():]      # "vou fazer uma tapioca pro lanche, quanto tá o queijo?"
@@ -109,6 +111,10 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and not set(pnorm.split()) & parts.OPENERS and not PRICE_WORDS.search(pnorm) \
                 and not _counts_goods(pnorm) and not ASKS_PRODUCT.search(pnorm):
             continue          # "... já dá pra entrar aí? quero chegar cedo antes do serviço": why, not a question
+        if answers and answers[-1].intent == "promotions" and "?" not in piece and len(pnorm.split()) <= 5 \
+                and not quantities.counted(pnorm) and not set(pnorm.split()) & parts.OPENERS \
+                and not ASKED_IN_WORDS.search(pnorm) and not checks.OPEN.search(pnorm):
+            continue          # "oq tem de bebida em oferta? refri, cerveja": examples of the promotions answered
         if answers and piece is pieces[-1] and "?" in message and _telling(piece, pnorm) \
                 and not ASKED_IN_WORDS.search(pnorm) and pnorm.split()[0] != "e":
             continue          # "tem promo na peixaria e no açougue? final de semana tem pescaria e churrasco": told
@@ -239,6 +245,8 @@ EXAMPLES = re.compile(r"\b(?:essas? coisas?|esse tipo de coisa|coisas? assim|e t
 ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne voces vcs".split())
 
 
+DISCOUNT = re.compile(r"\b(?:desconto|descontos|cashback|pontos)\b")
+THERE = re.compile(r"\b(?:la|ca|aqui|ai)\b")
 BRINGS = re.compile(r"\b(?:levam|entregam|entrega|mandam|trazem|leva|traz|manda)\b")
 REFERS_BACK = re.compile(r"\b(?:desse|deste|dessa|nesse|nessa|com esse|com essa) (?:tamanho|valor|jeito|total)\b|"
                          r"\bum pedido assim\b|\bassim mesmo\b|\bmesmo assim\b|\bso isso\b")
@@ -267,10 +275,14 @@ def _joined_price_asks(pieces: list[str], words) -> list[str]:
         # "a partir de quanto o frete é grátis? 300 reais já dá?": an amount checked against the rule just asked
         checked = bool(out) and slots.money(norm) is not None and len(said) <= 5 \
             and any(rule.search(before) for rule in (checks.FREE, checks.INSTALLMENT, checks.MINIMUM))
-        if out and said and (detail or sized or checked or EXAMPLES.search(norm)
+        # "moro no horto, pertinho da estátua ..., vcs entregam lá?": the place told, then asked of
+        there = bool(out) and BRINGS.search(norm) is not None and THERE.search(norm) is not None \
+            and intents.LIVES_IN.search(before) is not None
+        if out and said and (detail or sized or checked or there or EXAMPLES.search(norm)
                              or len(said) <= 3 and set(said) <= ONLY_ASKS
                              or all(w in PRICE_ONLY or w in words.packs for w in said)
-                             and ("?" in out[-1] or any(c.isdigit() for c in out[-1]) or len(out[-1].split()) <= 8)):
+                             and ("?" in out[-1] or any(c.isdigit() for c in out[-1])
+                                  or set(before.split()) & set(quantities.DOZEN) or len(out[-1].split()) <= 8)):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)
@@ -294,6 +306,7 @@ def after_list(message: str, kb: knowledge.KB, last: dict | None, bot, total: De
     now = fmt.store_now(bot.cfg.bot.store_timezone)
     answers: list[Read] = []
     for piece in parts.split(lines[-1]):
+        piece = _there(piece, " ".join(lines[:-1]), kb)
         pnorm = text.normalize(piece)
         got = _single(piece, pnorm, kb, last, bot, now, words) or bot.part(lists.rewrite(piece), kb, last)
         if got is not None and got.text and (got.intent in FACTS or got.intent == "faq" and "faq" in got.topic):
@@ -301,6 +314,16 @@ def after_list(message: str, kb: knowledge.KB, last: dict | None, bot, total: De
     note = _below_minimum(total, kb) if any(a.intent == "delivery" for a in answers) else None
     answers += [Read(note, "delivery")] if note else []
     return Read("\n\n".join(a.text for a in answers), answers[0].intent, answers[0].topic) if answers else None
+
+
+def _there(piece: str, before: str, kb) -> str:
+    """"manda 6 coca, ... pra lagoa seca, qto fica tudo e vcs levam lá?": "lá" is the area said before."""
+    pnorm = text.normalize(piece)
+    if not (BRINGS.search(pnorm) and THERE.search(pnorm)):
+        return piece
+    said = text.normalize(before)
+    place = next((a for a in kb.delivery.get("areas", []) if text.has_phrase(said, text.normalize(a))), None)
+    return re.sub(r"\b(?:la|lá|ai|aí|aqui)\b", f"em {place}", piece, count=1, flags=re.IGNORECASE) if place else piece
 
 
 def _below_minimum(total: Decimal | None, kb) -> str | None:
@@ -421,7 +444,8 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     if len(norm.split()) > MAX_PART_WORDS:
         return None
     rewritten = lists.rewrite(piece)
-    if any(c.isdigit() for c in norm) and quote.read(rewritten, bot.searcher, cues_words()) is not None:
+    if quantities.counted(norm) and (listed := quote.read(rewritten, bot.searcher, cues_words())) is not None \
+            and listed.lines:
         return None          # "vou passar aí amanhã pra pegar 3 pasta e 4 sabonete": a list, not the hours
     after = (last or {}).get("intent")
     split = _installments_of_last(norm, kb, last, bot)
@@ -435,8 +459,21 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
         if goods is not None and goods.topic.get("faq") != policy.topic.get("faq") \
                 and _told_of(norm, kb, goods.topic["faq"]) > _told_of(norm, kb, policy.topic["faq"]) + 1:
             return goods
+        # "se sobrar cerveja fechada do meu casamento posso devolver?": the entry the message is about by
+        # meaning (drinks for parties), when it tells of more of it than the policy the paraphrase names
+        meant = _entry_hit(norm, kb, bot)
+        if meant is not None and meant.index != policy.topic.get("faq") and meant.met >= 3 \
+                and meant.met > _told_of(norm, kb, policy.topic["faq"]) + 1:
+            return Read(kb.faq[meant.index][1], "faq", {"faq": meant.index})
         return policy          # "dá pra dar um vale compras de vocês?": the store's gift card, before the vouchers
     paying = cues.NOT_A_VOUCHER.sub(" ", norm)      # "e o vinho tinto do vale ta qto": no voucher asked
+    if DISCOUNT.search(norm) and slots.money(norm) is None:
+        # "se eu pagar com banricompras tem algum desconto?": the store's entry on it, not whether the brand
+        # is taken
+        hit = _entry_hit(norm, kb, bot) if words.brand_of(norm) else None
+        if hit is not None:
+            return Read(kb.faq[hit.index][1], "faq", {"faq": hit.index})
+        paying = ""
     for intent, check in (("payment", lambda: checks.installments(norm, kb)),
                           ("payment", lambda: checks.payment_brand(paying, kb, words)),
                           ("payment", lambda: checks.meal_voucher(paying, kb, words)),
@@ -481,7 +518,8 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
         return None
     named = [p for p in re.split(r",|\s(?:e|ou)\s", piece) if p.strip()]
     if len(named) >= 2 and len({b.product.sku for p in named if (b := bot.searcher.search(text.normalize(p)).best)
-                                and b.complete and set(b.covered) - search.SOFT}) >= 2:
+                                and b.complete and {w for w in b.covered if w not in search.SOFT
+                                                    and not quantities.SIZE.match(w)}}) >= 2:
         return None          # "queijo coalho, manteiga da terra e nata, quanto tá cada?": several, each priced
     # "coca lata geladinha": how it is served is no kind of the goods
     norm = " ".join(t for t in norm.split() if not t.startswith("gelad"))
@@ -508,12 +546,21 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
                     or quote._other_container(norm.split(), m.product)]     # "heineken latinha": only the bottle
     if complete and len(lacking_kind) == len(complete):      # "coca lata" where only the 2L is sold
         return _not_this_one(product_replies._named(res.query, piece), [m.product for m in complete])
+    unsized = " ".join(t for t in norm.split() if not quantities.SIZE.match(t) and t not in search.SIZE_WORDS
+                       and not t.isdigit())
+    if kinds and not complete and unsized != norm:
+        # "queria coca em lata, das pequena de 350": the goods are known without their size, not in that kind
+        whole = [m for m in bot.searcher.search(unsized).matches if m.complete]
+        if whole and all(not kinds <= _own_words(m.product) or quote._other_container(unsized.split(), m.product)
+                         for m in whole):
+            return _not_this_one(product_replies._named(res.query, piece), [m.product for m in whole])
     if not res.matches or complete or notsold.applies(res):
         return None        # a product asked whole, or one notsold.py already says we lack
     best = res.matches[0]
     by_kg = quote.sold_by_kg(best.product)       # "4 kg de linguiça" is an amount, not a size
     after = _modifiers(norm, set(best.covered), words)
-    lacking = [w for w in best.missing if (quantities.SIZE.match(w) and not by_kg) or w in words.variants or w in after]
+    lacking = [w for w in best.missing if (quantities.SIZE.match(w) and not by_kg) or w in words.variants or w in after
+               or w in search.SIZE_WORDS]      # "coca em lata, das pequena de 350": a size said in words too
     if not lacking or set(best.missing) - set(lacking) - set(res.unknown) or not notsold._anchored(best, res):
         return None
     same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)]
@@ -698,15 +745,19 @@ def _hours_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
 DELIVERY_WORDS = re.compile(r"\b(?:entreg\w*|delivery|frete|chega\w*|retir\w*|busca\w*)\b")
 
 
-def _entry_told(told: str, kb, bot) -> Read | None:
-    """The FAQ entry a sentence told before a question is about, found by meaning (retrieval.py)."""
+def _entry_hit(message: str, kb, bot) -> retrieval.Hit | None:
+    """The FAQ entry a text is about, found by meaning (retrieval.py), when retrieval is sure enough."""
     if not kb.faq:
         return None
     bot.classifier._build(kb)
-    hit = bot.classifier.retriever.best(told)
-    if hit is None or hit.kind != "faq" or hit.confidence < retrieval.THRESHOLD:
-        return None
-    return Read(kb.faq[hit.index][1], "faq", {"faq": hit.index})
+    hit = bot.classifier.retriever.best(message)
+    return hit if hit is not None and hit.kind == "faq" and hit.confidence >= retrieval.THRESHOLD else None
+
+
+def _entry_told(told: str, kb, bot) -> Read | None:
+    """The FAQ entry a sentence told before a question is about."""
+    hit = _entry_hit(told, kb, bot)
+    return Read(kb.faq[hit.index][1], "faq", {"faq": hit.index}) if hit is not None else None
 
 
 def _faq_other_kind(norm: str, kb, bot, words) -> Read | None:
@@ -1174,6 +1225,10 @@ def _promotions_of_goods(norm: str, bot, known: dict, sections_named: list[str])
         promos = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
                   if p.category in sections_named
                   or set(goods) & set(text.content_words(text.normalize(f"{p.name} {' '.join(p.aliases)}")))]
+        if not promos and not sections_named:     # "tem promoção de leite ou de iogurte?" where neither is
+            return Read(f"Não: no momento nenhum produto de {' ou '.join(f'*{g}*' for g in goods)} está em "
+                        "promoção. 😕 Posso ver o preço de algum?", "promotions",
+                        {"skus": [m.product.sku for m in res.matches[:5]]})
     if not promos or len(promos) < 2 and len(goods) + len(sections_named) < 2 and len(complete) < 3:
         return None
     lines = [sections.promo_line(p) for p in promos[:MAX_OCCASION]]

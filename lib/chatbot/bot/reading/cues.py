@@ -52,6 +52,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
     "delivery": ({"entrega", "entregam", "entregar", "entregador", "entregue", "delivery", "frete",
                   "motoboy", "tele"},
                  ["em casa", "levam em", "leva em", "leva ate", "levam ate", "mandam para", "manda para",
+                  "mandam compra", "mandam as compras", "mandam a compra", "manda compra",
                   "pedido minimo", "compra minima", "valor minimo", "receber em casa", "traz em casa",
                   "trazem em casa", "levam compra", "levam as compras", "levam a compra", "ate la", "ate aqui",
                   "trazem aqui", "traz aqui", "levam pra mim", "levam aqui", "leva aqui", "entregam aqui",

@@ -28,7 +28,7 @@ NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou pos
                            "pegar fazer ser estar trazer entregar mandar buscar levarem trazerem confianca fora longe "
                            "outra outro interior leve levem leva traga tragam traz "
                            # "é pra casa de mainha": whose house, not where
-                           "mainha mae painho pai vo avo vovo sogra sogro tia tio filha filho irma irmao".split())
+                           "mainha mae painho pai vo avo vovo sogra sogro tia tio filha filho irma irmao ca".split())
 # "pão de queijo pra assar em casa": what the goods are for, not a delivery home
 AT_HOME = re.compile(r"\b(?:pra|para|p/) \w+(?:ar|er|ir) (?:em|la em|aqui em) casa\b", re.IGNORECASE)
 # "tô sem dinheiro esse mês": telling, not asking whether cash is taken
@@ -46,11 +46,12 @@ _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?"
                    r"(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?([a-z][a-z ]*)$")
 # where the customer lives, said anywhere ("moro em itapuã perto do farol, chega entrega aqui?"): the name
 # runs to a word that says where near it or what is asked
-_LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido)\s+(?:la\s+|aqui\s+|ali\s+)?(?:no|na|nos|nas|em)|"
+LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido)\s+(?:la\s+|aqui\s+|ali\s+)?(?:no|na|nos|nas|em)|"
                        r"(?:sou|somos)\s+(?:no|na|nos|nas|em|de|do|da))\s+"
                        r"(?:bairro\s+(?:de\s+|do\s+|da\s+)?)?"
-                       r"([a-z]+(?:\s+(?!perto|proximo|ao|do\s+lado|atras|chega|entrega|entregam|voces|e\b|mas|ai\b|"
-                       r"aqui|la\b|que|tem|faz|fazem|da\b|pra|para)[a-z]+){0,2})\b(?=\s+(?:perto|proximo|ao|do lado|"
+                       r"([a-z]+(?:\s+(?!perto|pertinho|proximo|ao|do\s+lado|atras|chega|entrega|entregam|voces|e\b|"
+                       r"mas|ai\b|aqui|la\b|que|tem|faz|fazem|da\b|pra|para)[a-z]+){0,2})\b"
+                       r"(?=\s+(?:perto|pertinho|proximo|ao|do lado|"
                        r"atras|chega|entrega|entregam|voces|e|mas|ai|aqui|la|que|tem|faz|fazem|da|pra|para)\b|$)")
 MAX_SEVERAL = 10     # pieces of "o feijão, o arroz e o óleo" searched one by one
 PIECE_TYPOS = 4      # words of each piece that may be read as typos (a whole question has 7 at most)
@@ -397,7 +398,7 @@ class Classifier:
         tail = len(norm)
         while tail and (norm[tail - 1] == " " or "a" <= norm[tail - 1] <= "z"):
             tail -= 1
-        for m in (_AREA.search(norm, tail), _LIVES_IN.search(norm)):
+        for m in (_AREA.search(norm, tail), LIVES_IN.search(norm)):
             # a place is a name: "pra mim ou tenho que abrir em casa" has pronouns and verbs in it, no place
             if m and not set(m.group(1).split()) & NOT_IN_A_PLACE:
                 words = [w for w in m.group(1).split() if w not in cues.NOT_AREA and w not in AREA_FILLERS

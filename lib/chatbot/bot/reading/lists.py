@@ -38,7 +38,7 @@ def rewrite(message: str) -> str:
         low = low[cooked.end():]
     if any(p in low for p in words.packs):
         out = packs(out, words)
-    if any(c.isdigit() for c in out):
+    if quantities.counted(text.normalize(out)):
         out = _purposes(out, words)
     return out
 

@@ -105,6 +105,7 @@ ASKING_AFTER = frozenset("quanto fica sai da custa".split())
 SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:ml|l|g|kg)$")                         # a word that is one: "500ml", "1kg"
 SIZE_OF = re.compile(r"\bde (\d+(?:[.,]\d+)?(?:ml|l|g|kg))\b")              # "pacotinho de 1kg": not an amount
 BARE_SIZE = re.compile(r"\bde (\d{3,4})\b(?!\s*(?:ml|l|g|kg|reais|real|rs|unidades))")     # "o de 500": no unit
+HALF_OF = re.compile(r"\bde meio (kg|l)\b")                                  # "erva de meio quilo": 500 g
 ONE_OF = re.compile(r"(?<![\d.,] )(?<!preco )(?<!valor )(?<!quanto )\bde (kg|l)\b")  # "arroz de quilo": 1 kg
 # Words after a count that make it a size, not a new item ("coca 2 litros", "água 1,5 l")
 PACKS_OF_SIZE = frozenset("l litro litros ml g gramas kg quilos kilos lt lts unidades unidade un".split())
@@ -194,7 +195,7 @@ def _with_another(words: list[str], i: int, start: int) -> bool:
     if a is None or len(after) <= a.words:
         return False
     if not a.weight and after[a.words].isalpha() and after[a.words] not in LINKS | PACKS | PACKS_OF_SIZE \
-            and before[-1].isalpha() and not _number(before[-1]):
+            and (before[-1].isalpha() and not _number(before[-1]) or _GLUED.match(before[-1])):
         return True       # "3 goma de tapioca com 2 flocão": a count and the next goods
     if len(after) <= a.words + 1 or after[a.words] not in LINKS:
         return False
@@ -399,7 +400,7 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     # "dez capeletti meia dúzia de sonho": a dozen, or half of one, opens the next item
     spelled |= text.normalize(w) in {"meia", "meio", "uma"} | COUNT_WORDS and after[:1] in (["duzia"], ["duzias"])
     counted = any(x.isdigit() or text.normalize(x) in COUNT_WORDS | {"meio", "meia"} or _GLUED.match(text.normalize(x))
-                  for x in words[start:i - 1])
+                  or _number(text.normalize(x)) is not None for x in words[start:i - 1])     # "1,5 kg de picanha"
     if not ((w.isdigit() and len(w) <= 2 or spelled or weight or half) and i - start >= 2 and i + 1 < len(words)
             and (words[i - 1].isalpha() or size_before) and (words[i + 1].isalpha() or weight) and counted):
         return False
@@ -413,6 +414,11 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
         return False        # "vinte e quatro": one number
     return (nxt not in ASKING_AFTER and nxt not in PACKS_OF_SIZE and prev not in LINKS | _NOT_BEFORE_COUNT
             and f"{text.normalize(w)} {text.stem(nxt)}" not in names)
+
+
+def counted(norm: str) -> bool:
+    """Whether a normalized text says a count, in digits or in words ("uma dúzia de cajuína", "três pacotes")."""
+    return any(c.isdigit() for c in norm) or any(t in COUNT_WORDS or t in DOZEN for t in norm.split())
 
 
 def kilos(token: str) -> Decimal | None:

@@ -67,6 +67,7 @@ SYNONYMS = {
     "saquinho": "sacola", "saquinhos": "sacola", "sacolinha": "sacola", "sacolinhas": "sacola",
     "busco": "retirar retirada", "cestas": "cesta basica", "freteiro": "carreto carreteiro frete",
     "freteiros": "carreto carreteiro frete", "carreteiro": "carreto", "carreteiros": "carreto",
+    "porquinho": "leitao leitoa", "leitao": "leitoa", "leitoa": "leitao", "leitaozinho": "leitao leitoa",
     "fila": "caixa", "expressa": "rapido", "expresso": "rapido", "especial": "preferenciais",
     "idoso": "preferenciais", "idosa": "preferenciais", "gestante": "preferenciais", "prioridade": "preferenciais",
     "fidelidade": "pontos clube", "cashback": "pontos clube", "documento": "cpf", "nfp": "nota fiscal paulista",
@@ -130,6 +131,7 @@ class Hit:
     confidence: float
     score: float
     words: int = 0       # how many words (groups of synonyms) of the message were looked up
+    met: int = 0         # how many of them the document has
 
 
 class Retriever:
@@ -229,4 +231,4 @@ class Retriever:
         if confidence < THRESHOLD and scores[top] >= DOMINANCE * runner and len(met) >= DOMINANT_WORDS:
             confidence = THRESHOLD
         kind, index = self.docs[top]
-        return Hit(kind, index, round(confidence, 3), round(scores[top], 3), len(groups))
+        return Hit(kind, index, round(confidence, 3), round(scores[top], 3), len(groups), len(met))

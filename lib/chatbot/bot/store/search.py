@@ -31,7 +31,9 @@ domingo segunda terca quarta quinta sexta sabado feriado
 """.split())
 # How a request for a price starts: "me passa o valor" names no "uva passa".
 ASKING = re.compile(r"\b(?:me (?:passa|passe|manda|mande|fala|diz|diga|informa|ve)|passa (?:ai|pra mim)|"
-                    r"manda (?:ai|pra mim))\b")
+                    r"manda (?:ai|pra mim)|"
+                    # "ela mandou eu perguntar o preço da manteiga": who asks, not what
+                    r"(?:(?:mandou|pediu|mandaram|pediram)(?: (?:eu|pra eu|para eu))? )?perguntar)\b")
 # a size said in words: +1 the largest of the products found, -1 the smallest
 SIZE_WORDS = {"grande": 1, "grandao": 1, "grandona": 1, "maior": 1, "pequeno": -1, "pequena": -1, "menor": -1,
               "pequenininho": -1, "pequenininha": -1, "pequenina": -1, "pequenino": -1,
@@ -50,7 +52,8 @@ INTERJECTION = re.compile(r"^po(?= (?:so|mas|cara|mano|que|eu|voces|ai|entao|ser
 HOME = re.compile(r"\b(?:em|pra|para|ate|la em|aqui em|na minha|minha|lá em) casa\b")
 # Packaging words: part of the question when some product has them, ignored otherwise.
 SOFT = frozenset("unidade kg g l ml caixa caixinha pacote garrafa lata latinha fardo saco pote litro vidro vidrinho "
-                 "frasco frasquinho bandeja saquinho copo copinho garrafinha potinho pacotinho".split())
+                 "frasco frasquinho bandeja saquinho copo copinho garrafinha potinho pacotinho tablete "
+                 "tabletes".split())
 
 
 NAMES = Path(__file__).resolve().parents[2] / "data" / "products_ptbr.toml"
@@ -154,6 +157,11 @@ class Searcher:
         out: dict[str, None] = {}      # ordered and deduplicated in linear time
         said = HOME.sub(" ", INTERJECTION.sub(" ", ASKING.sub(" ", text.normalize(message))))
         if "de " in said:       # "arroz de quilo", "açaí de litro": the 1 kg or 1 L size, when one is sold
+            # "erva barão tem de meio quilo?": the 500 g size of goods named (not "10 pacote de meio quilo" alone)
+            said = quantities.HALF_OF.sub(
+                lambda m: m.group(0) if not any(w in self._vocab_set and w not in SOFT and w not in text.STOPWORDS
+                                                for w in said[:m.start()].split())
+                else "de 500g" if m.group(1) == "kg" else "de 500ml", said)
             said = quantities.ONE_OF.sub(
                 lambda m: f"de 1{m.group(1)}" if f"1{m.group(1)}" in self._vocab_set else m.group(0), said)
         for w in text.content_words(said):
