@@ -1738,3 +1738,13 @@ def test_the_thirty_ninth_and_fortieth_sets_kinds_after_their_one_runs(tmp_path)
         ask(bot, "quanto ta o carvao brasa mogiana?", who="11")
         cheaper = ask(bot, "e levando 5 sacos sai por menos?", who="11").text
         assert cheaper.startswith("Sim"), cheaper
+
+
+def test_praise_before_a_question_is_not_answered_beside_it(tmp_path):
+    """"parabéns pelo atendimento! qto tá a cajuína?": the praise is no question about the delivery (its
+    "atendimento" met the delivery's "bairros atendidos"); praise alone is thanked."""
+    with on_store(tmp_path, "store38") as bot:
+        price = ask(bot, "parabens pelo atendimento! qto ta a cajuina?").text
+        assert price.startswith("*Cajuína 500ml*") and "entrega" not in price, price
+        thanks = ask(bot, "vcs sao demais, a moça do caixa foi um amor", who="2").text
+        assert thanks.startswith("Por nada") and "R$" not in thanks, thanks

@@ -111,6 +111,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and not set(pnorm.split()) & parts.OPENERS and not PRICE_WORDS.search(pnorm) \
                 and not _counts_goods(pnorm) and not ASKS_PRODUCT.search(pnorm):
             continue          # "... já dá pra entrar aí? quero chegar cedo antes do serviço": why, not a question
+        if len(pieces) > 1 and _only_thanks(piece, pnorm):
+            continue          # "oi meninas do atendimento, vcs são um amor ❤️": praise, before what is asked
         if answers and answers[-1].intent == "promotions" and "?" not in piece and len(pnorm.split()) <= 5 \
                 and not quantities.counted(pnorm) and not set(pnorm.split()) & parts.OPENERS \
                 and not ASKED_IN_WORDS.search(pnorm) and not checks.OPEN.search(pnorm):
@@ -996,7 +998,8 @@ def _counts_goods(norm: str) -> bool:
 ASKED_IN_WORDS = re.compile(r"\b(?:que horas?|quando|qual|quais|quanto|quantos|quantas|onde|como|sera|da pra|"
                             r"consigo|pode|posso|podem|tem como|saber se|diz|diga|fala|fale|informa|informe|"
                             r"confirma|confirme)\b")
-THANKS = re.compile(r"\b(?:obrigad[oa]s?|agradec\w*|valeu|grat[oa]|gratidao)\b")
+THANKS = re.compile(r"\b(?:obrigad[oa]s?|agradec\w*|valeu|grat[oa]|gratidao|parabens|amo voces|"
+                    r"voces sao (?:um amor|demais|otimos|otimas|show|top|os melhores|as melhores))\b")
 WANTS = re.compile(r"\b(?:quero|vou querer|vou levar|manda|mande|separa|me ve|gostaria|pedido|encomend\w*)\b")
 
 
