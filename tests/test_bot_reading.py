@@ -1748,3 +1748,38 @@ def test_praise_before_a_question_is_not_answered_beside_it(tmp_path):
         assert price.startswith("*Cajuína 500ml*") and "entrega" not in price, price
         thanks = ask(bot, "vcs sao demais, a moça do caixa foi um amor", who="2").text
         assert thanks.startswith("Por nada") and "R$" not in thanks, thanks
+
+
+def test_the_forty_first_and_second_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 9, eval41's and eval42's failures, asked in other words: tomorrow without delivery is a no;
+    "sou péssimo na cozinha" is no complaint and the question after an emoji is the one asked; "já estão
+    abertos?" is now; an edit "é 2 kg, não 1"; a list with "2 de cebola 3 kg banana" and "quanto da" after the
+    last goods; dozens "12 em cada"; the price "de cada" of the goods named before; a gift wrap and a phone
+    charger asked in the customer's words; an order not made yet is no order to see; the price of goods
+    sold in the kind named ("em posta") is not an entry's "não de posta"."""
+    with on_store(tmp_path, "store41") as bot:
+        ask_each(bot, [
+            ("amanhã vcs fazem entrega? queria receber o rancho", "Não"),
+            ("minha filha faz aniversario amanha, sou pessimo em cozinhar kkk 😅 quanto ta o bolo de aipim?",
+             "R$ 12,90"),
+            ("vcs ja estao abertos?", "Sim, estamos abertos agora"),
+            ("vcs embalam uma lembrancinha?", "sem custo"),
+            ("to com o cel descarregando, da pra carregar ai?", "30 minutos"),
+        ], who="1")
+        ask(bot, "me passa o valor de 1 kg de carne de sol e 2 saco de carvão", who="2")
+        edited = ask(bot, "na verdade é 2 kg de carne, não 1", who="2").text
+        assert "R$ 135,60" in edited, edited
+    with on_store(tmp_path, "store40") as bot:
+        ask_each(bot, [
+            ("me ve 1 kg de tomate 2 de cebola 3 kg banana e 2 kg mandioca quanto da esse trem", "R$ 42,02"),
+            ("quero tres duzias de ovo, 12 em cada", "R$ 27,00"),
+        ], who="3")
+        each = ask(bot, "costela e linguiça caseira, qto ta o kg de cada?", who="4").text
+        assert "R$ 23,90" in each and "R$ 29,90" in each, each
+    with on_store(tmp_path, "store25") as bot:
+        later = ask(bot, "mana, meu pedido so vou fechar la pras 14h, entrega hoje ainda?").text
+        assert later.startswith("Não"), later
+    with on_store(tmp_path, "store26") as bot:
+        ask(bot, "quanto ta o tambaqui em posta?", who="5")
+        more = ask(bot, "e 3 kg?", who="5").text
+        assert "R$ 89,70" in more, more

@@ -153,10 +153,12 @@ class Bot:
             reply = orders.quoted(self, q, [(sku, Decimal(qty)) for sku, qty in lines], reply)
         return reply, q.text
 
-    def part(self, message: str, kb: knowledge.KB, last: dict | None) -> respond.Read | None:
+    def part(self, message: str, kb: knowledge.KB, last: dict | None, extras: bool = True) -> respond.Read | None:
         """One part of a message answered by the classifier and the templates (answering/respond.py
         joins the parts); a part for a person comes back with no text, one for the LLM as None."""
         it = self.classifier.classify(message, kb, last)
+        if not extras:
+            it.extra = []      # the one question asked, not the facts its told words name beside it
         if it.name in NOT_CACHED:
             return respond.Read("", it.name)
         if it.name in LLM_INTENTS:

@@ -203,6 +203,7 @@ _WHERE_SAID = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lu
                          r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho)|"
                          # "a água pra 12 tb", "6 de arroz em vez de 5": the same change again, what it was
                          r"tb|tbm|tambem|(?:em vez|ao inves|no lugar) d[eo]s? \d+(?:[.,]\d+)?)$")
+_NOT_THAT = re.compile(r"(?:\s*[,;])?\s+(?:e\s+)?nao\s+\d+(?:[.,]\d+)?\s*(?:kg|quilos?|un|unidades)?$")
 _INSTEAD = re.compile(r"\b(?:em vez|ao inves|no lugar) d[eo]s? \d")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
@@ -443,6 +444,8 @@ def _edits_of(n: str) -> list[tuple]:
     n = re.sub(r"\s+(?:refaz a conta|refaz|recalcula|me passa o total|qto fica|quanto fica)"
                r"(?:\s+(?:pra mim|pfv|por favor|ai|entao|ae|tudo))?(?=\s+\w+$|$)", "", n)
     n = re.sub(r"\s+(?:por favor|pfv|pf|entao)$", "", n)
+    if _NOT_THAT.search(n):      # "na verdade é 3 kg de carne, não 2": the amount put right
+        n = re.sub(r"^(?:(?:e|eh|sao|foi|era)\s+)?(?=\d)", "faz ", _NOT_THAT.sub("", n))
     clauses = [c for c in SPLIT.split(n) if c]
     out = []
     kept = None         # "só a cajuína mesmo": the item the next clause's bare amount is of

@@ -45,6 +45,7 @@ OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|a tempo|"
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
 ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entreg\w*|fechar o pedido"
                      r"|sai)\b")
+PRICE_ASKED = re.compile(r"\b(?:quanto|qto|preco|valor|custa|custam)\b")
 SAME_DAY = re.compile(r"\b(?:hoje|mesmo dia|ainda hoje|agora)\b")
 NEXT_DAY = re.compile(r"\b(?:amanha|dia seguinte|amanha cedo)\b")
 VOUCHER = re.compile(r"\bvale\s*(?:alimentacao|refeicao|compra)?\b|\bvr\b|\bva\b")
@@ -225,7 +226,14 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
         return None
     if slots.money(norm) is not None or not d.get("available", False):
         return None
+    if PRICE_ASKED.search(norm) and not DELIVERY.search(norm):
+        return None       # "aniversário é amanhã ... o bolo de aipim sai por quanto?": a price, not a delivery
     which = slots.day(norm)           # "sábado às 3 da tarde ainda entregam no mesmo dia?": that day's rule
+    if which in ("tomorrow", "after_tomorrow"):      # "vcs entregam amanhã?" where the next day has none
+        key = fmt.DAY_KEYS[(fmt.DAY_KEYS.index(fmt.day_key(now)) + (1 if which == "tomorrow" else 2)) % 7]
+        if key in facts.no_delivery_days(rule):
+            when = "amanhã" if which == "tomorrow" else "depois de amanhã"
+            return f"Não, {when} ({fmt.DAY_NAMES[key]}) não fazemos entregas. 😕 {rule}"
     which = which if which in fmt.DAY_KEYS else None
     if which is not None and which in facts.no_delivery_days(rule):
         on = ("no " if which in ("sat", "sun") else "na ") + fmt.DAY_NAMES[which]

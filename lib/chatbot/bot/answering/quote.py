@@ -23,6 +23,7 @@ from ..store.knowledge import Product
 
 CENT = Decimal("0.01")
 # Words of a list that are not products ("me faz um orçamento", "qual o total").
+ASKS = frozenset("quanto qto quantos quanta".split())
 FILLER = frozenset("""orcamento orcar lista listinha total tudo compra compras pedido hoje fica ficaria ficam sai
 saem saiu da dar daria custa custam custaria quanto quantos quanta valor preco soma somando junto juntos
 levar levo quero queria preciso precisando pegar comprar mandar manda faz fazer faca calcula calcular
@@ -125,6 +126,10 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     vocab = set(searcher.vocab())
     is_product = lambda t: t not in text.STOPWORDS and t not in FILLER and text.stem(t) in vocab  # noqa: E731
     items = [quantities.read_item(piece, is_product) for piece in quantities.split_items(message, searcher.numbered())]
+    for item in items:     # "4 kg mandioca quanto fica esse trem tudo": the goods end where the question begins
+        ask = next((k for k, w in enumerate(item.words) if w in ASKS and k), None)
+        if ask is not None and any(is_product(w) for w in item.words[:ask]):
+            item.words = item.words[:ask]
     if not any(item.amount is not None for item in items):
         return None
     quote, counted, priced = Quote(), 0, 0
@@ -205,8 +210,10 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     told = norm
     for w in WANTS:
         told = told.replace(w, " ")      # "vou levar 8" says what is taken; "se levar 8 fica mais barato?" asks
+    told = re.sub(r"\b\d+ (?:em )?cada\b", " ", told)      # "duas dúzias de ovo, 12 em cada": what each holds
     per_unit = any(text.has_phrase(told, w) for w in ("cada", "levando", "levar", "mais barato", "atacado"))
-    amounts = [it.amount for it in items if it.amount is not None]
+    amounts = [it.amount for it in items if it.amount is not None     # not "12 em cada", which names no goods
+               and any(w not in FILLER and w not in text.STOPWORDS for w in it.words)]
     many = amounts and (amounts[0].value >= 2 or amounts[0].weight and amounts[0].value != 1)   # or "1,3 kg"
     if counted == 1 and priced == 1 and len(amounts) == 1 and many and quote.lines \
             and ("?" not in message or asks_price or any(text.has_phrase(norm, w) for w in WANTS)) and not per_unit:

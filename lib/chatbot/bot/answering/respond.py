@@ -104,7 +104,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if PROMO_WORDS.search(pnorm) and not _occasion(pnorm, words) \
                 and (said := _occasion(text.normalize(" ".join(pieces[:pieces.index(piece)])), words)):
             piece, pnorm = f"{piece} pra {said}", f"{pnorm} pra {said}"   # "vou fazer uma moqueca, tem promoção?"
-        if asks_last and piece is not pieces[-1] and _telling(piece, pnorm):
+        if asks_last and piece is not pieces[-1] and (_telling(piece, pnorm) or parts.told_before(pieces, message)):
             told = piece
             continue
         if answers and piece is pieces[-1] and "?" not in piece and pnorm.split()[0] in WHY_AFTER \
@@ -131,6 +131,12 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         got = got or _single(piece, pnorm, kb, last, bot, now, words)
         if got is None:
             got = bot.part(lists.rewrite(piece), kb, last)
+        if piece is pieces[-1] and len(pieces) >= 2 and EACH_OF.search(pnorm) and not (got and got.topic.get("skus")):
+            # "linguiça caseira e costela de boi, qual o preço do kg de cada?": the goods of the part before
+            got = bot.part(lists.rewrite(f"quanto custa {pieces[-2]}?"), kb, last) or got
+        if told and piece is pieces[-1] and REFERS_TO_TOLD.search(pnorm):
+            # "domingo vai ter caldeirada de peixe lá em casa 🐟 o q tem de promoção pra isso?": asked of what was told
+            got = bot.part(lists.rewrite(f"{told} {piece}"), kb, last, extras=False) or got
         earlier = told or " ".join(pieces[:-1])
         if earlier and piece is pieces[-1] and _service_asked(pnorm, words)[0] \
                 and (got is None or got.intent in PRODUCT_INTENTS) \
@@ -247,6 +253,9 @@ EXAMPLES = re.compile(r"\b(?:essas? coisas?|esse tipo de coisa|coisas? assim|e t
 ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne voces vcs".split())
 
 
+EACH_OF = re.compile(r"\b(?:de cada|cada um|cada uma|dos dois|das duas|de ambos)\b")
+# what the question refers back to ("... o q tem de promoção pra isso?"; not "falando nisso")
+REFERS_TO_TOLD = re.compile(r"\b(?:pra isso|para isso|disso|pra ela|pra ele|para ela|para ele)\b")
 DISCOUNT = re.compile(r"\b(?:desconto|descontos|cashback|pontos)\b")
 THERE = re.compile(r"\b(?:la|ca|aqui|ai)\b")
 BRINGS = re.compile(r"\b(?:levam|entregam|entrega|mandam|trazem|leva|traz|manda)\b")
@@ -768,13 +777,16 @@ def _faq_other_kind(norm: str, kb, bot, words) -> Read | None:
     kinds = [t for t in norm.split() if t in words.variants]
     if not kinds or not kb.faq:
         return None
+    if PRICE_WORDS.search(norm) and (found := bot.searcher.search(norm).best) is not None and found.complete:
+        return None       # "quanto é o tambaqui em posta": the price of goods sold so
     bot.classifier._build(kb)
     hit = bot.classifier.retriever.best(norm)
     if hit is None or hit.kind != "faq" or hit.confidence < 0.5:
         return None
     answer = kb.faq[hit.index][1]
     said = text.normalize(answer)
-    if not said.startswith("sim") or not re.search(r"\(|\bou\b", answer) or any(k in said.split() for k in kinds):
+    told = {text.stem(w) for w in said.split()}        # "postas" tells of "posta"
+    if not said.startswith("sim") or not re.search(r"\(|\bou\b", answer) or any(text.stem(k) in told for k in kinds):
         return None
     rest = re.sub(r"^\s*sim[,!.]?\s*", "", answer, flags=re.IGNORECASE)
     return Read(f"Não de {kinds[0]}, infelizmente. 😕 {rest[:1].upper()}{rest[1:]}", "faq", {"faq": hit.index})

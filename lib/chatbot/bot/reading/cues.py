@@ -53,6 +53,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                   "motoboy", "tele"},
                  ["em casa", "levam em", "leva em", "leva ate", "levam ate", "mandam para", "manda para",
                   "mandam compra", "mandam as compras", "mandam a compra", "manda compra",
+                  "levam la", "leva la", "mandam la", "trazem la", "traz la",
                   "pedido minimo", "compra minima", "valor minimo", "receber em casa", "traz em casa",
                   "trazem em casa", "levam compra", "levam as compras", "levam a compra", "ate la", "ate aqui",
                   "trazem aqui", "traz aqui", "levam pra mim", "levam aqui", "leva aqui", "entregam aqui",
@@ -121,7 +122,10 @@ DAYS = {"domingo": "sun", "segunda": "mon", "terca": "tue", "quarta": "wed", "qu
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 DAY_PHRASES = {"fim de semana": ("sat", "sun"), "final de semana": ("sat", "sun"),
                "dia de semana": _WEEKDAYS, "durante a semana": _WEEKDAYS, "dia util": _WEEKDAYS,
-               "dias uteis": _WEEKDAYS}
+               "dias uteis": _WEEKDAYS,
+               # "vocês já tão abertos?": open now
+               "ja estao abertos": ("now",), "ja estao aberto": ("now",), "ja esta aberto": ("now",),
+               "ja esta aberta": ("now",), "ja abriu": ("now",), "ja abriram": ("now",)}
 
 DELIVERY_TOPICS = {
     "fee": ({"taxa", "frete", "custa", "valor", "cobra", "cobram"}, []),
@@ -134,7 +138,9 @@ DELIVERY_TOPICS = {
 
 # "vale" that is no voucher, in normalized text: a place or a brand ("o vinho tinto do vale", "Ouro do Vale"),
 # a worth ("quanto vale", "vale a pena")
-NOT_A_VOUCHER = re.compile(r"(?:(?<=\bdo )|(?<=\bda )|(?<=\bdos )|(?<=\bquanto ))vale\b|\bvale(?= a pena\b)")
+NOT_A_VOUCHER = re.compile(r"(?:(?<=\bdo )|(?<=\bda )|(?<=\bdos )|(?<=\bquanto ))vale\b|"
+                           # "o preço de atacado vale a partir de quantas?": holds
+                           r"\bvale(?= (?:a pena|a partir|pra|para|so|somente|tambem|ate|mais|menos|o mesmo)\b)")
 
 # "fechar" that closes a deal, not the store ("queria fechar uns kits pros funcionários", "fechar negócio")
 CLOSING_A_DEAL = re.compile(r"\bfechar (?:uns|umas|um|uma|negocio|parceria|contrato|encomenda)\b")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .. import text
 from ..answering import quote
 from ..store import knowledge, retrieval, search, sections
-from . import cues, quantities
+from . import cues, quantities, vocab
 
 FACT_INTENTS = ("hours", "location", "delivery", "payment")
 PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
@@ -38,7 +38,10 @@ SUPPOSED_ORDER = re.compile(r"\b(?:se|caso|quando) (?:(?:eu )?(?:mandar|fizer|fe
                             r"(?:o )?meu pedido\b|"
                             # "meu pedido vai dar uns 320, o frete sai de graça?": an amount, no order to see
                             r"\bmeu pedido (?:vai dar|vai ficar|deu|da|fica|ficou|vai sair|sai) (?:em )?(?:uns |umas )?"
-                            r"(?:rs )?\d")
+                            r"(?:rs )?\d|"
+                            # "meu pedido só vou conseguir fechar depois do meio dia": an order not made yet
+                            r"\bmeu pedido (?:so )?(?:vou|vai|consigo|devo)(?: conseguir)? "
+                            r"(?:fechar|fazer|mandar|confirmar)\b")
 ASKS_PRICE = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
 SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
@@ -87,9 +90,7 @@ class Intent:
 
 
 def _variants() -> frozenset[str]:
-    """The words that name a kind of a product ("preto", "zero"), from reading's vocabulary (imported
-    here, not at the top: reading/ reads this module)."""
-    from . import vocab
+    """The words that name a kind of a product ("preto", "zero"), from reading's vocabulary."""
     return vocab.load().variants
 
 
@@ -158,6 +159,8 @@ class Classifier:
             stems.remove("fechar") if "fechar" in stems else None
         first = ("complaint", "human_request")
         scores = {name: self._score(stems, norm, *cues.CUES[name], raw) for name in first}
+        if scores["complaint"] == 1 and any(p in norm and text.has_phrase(norm, p) for p in vocab.load().not_complaint):
+            scores["complaint"] = 0       # "sou péssima na cozinha 😅 o bolo de aipim sai por quanto?": no problem
         if scores["human_request"] and SUPPOSED_ORDER.search(norm):
             scores["human_request"] -= 1      # "se meu pedido der 260 reais ...": a supposed order, no order to see
         it = Intent(name="out_of_scope", confidence=0.3, original=message, scores=scores)

@@ -15,6 +15,8 @@ from . import quantities, slots
 
 MAX_PARTS = 6
 _ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])(?:\.+|…)\s+(?=\S)", re.IGNORECASE)   # "... derretendo... a goma"
+_EMOJI_END = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF][\uFE0F]?\s+(?=[a-zà-ú])", re.IGNORECASE)
+_ENDS_WITH_EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF][\uFE0F]?\s*$")
 LIST_LINES = 3       # a message of this many lines is a pasted list: the classifier reads it whole
 MAX_CHARS = 600      # and so is a text this long
 # words that open a question of their own after "e" ("e entregam no centro?")
@@ -47,7 +49,19 @@ def split(message: str) -> list[str]:
                 out[-1] += " " + piece      # "tem açaí? de litro", "tem ração? a de 15kg": what was just asked
             else:
                 out.append(piece)
+    if len(out) == 1 and out[0].rstrip().endswith("?"):
+        # "... sou péssima na cozinha 😅 o bolo de aipim de vcs sai por quanto?": the question after the
+        # last emoji of a text that asks only at its end
+        cut = list(_EMOJI_END.finditer(out[0]))
+        if cut and len(out[0][cut[-1].end():].split()) >= 4 and len(out[0][:cut[-1].start()].split()) >= 4:
+            out = [out[0][:cut[-1].end()].strip(), out[0][cut[-1].end():].strip()]
     return out[:MAX_PARTS] if len(out) > 1 else [message.strip()] if message and message.strip() else []
+
+
+def told_before(pieces: list[str], message: str) -> bool:
+    """Whether the first of two parts is what split() cut off at an emoji: said before the one question
+    of the message, which asks only at its end."""
+    return len(pieces) == 2 and "?" not in message.rstrip()[:-1] and _ENDS_WITH_EMOJI.search(pieces[0]) is not None
 
 
 def _split_on_and(chunk: str) -> list[str]:

@@ -395,7 +395,10 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     after = [text.normalize(x) for x in words[i + 1:i + 5]]
     # "2kg picanha 1kg e meio de linguiça", "... 1kg de dourado": a weight that leads into its product
     weight = bool(_GLUED.match(text.normalize(w))) and (after[:1] == ["de"] or after[:3] == ["e", "meio", "de"]) \
-        or w.isdigit() and (after[:2] == ["kg", "de"] or after[:4] == ["kg", "e", "meio", "de"])  # "3 kg de costela"
+        or w.isdigit() and (after[:2] == ["kg", "de"] or after[:4] == ["kg", "e", "meio", "de"]   # "3 kg de costela"
+                            or after[:1] == ["kg"] and len(after) > 1 and after[1].isalpha()
+                            and after[1] not in LINKS | ASKING_AFTER | {"e"}                 # "2 kg banana"
+                            and text.normalize(words[i - 1]) not in ("uns", "umas", "tipo"))  # not "de uns 3 kg"
     half = text.normalize(w) in ("meio", "meia") and after[:2] == ["kg", "de"]     # "... meio kg de cebola"
     # "dez capeletti meia dúzia de sonho": a dozen, or half of one, opens the next item
     spelled |= text.normalize(w) in {"meia", "meio", "uma"} | COUNT_WORDS and after[:1] in (["duzia"], ["duzias"])

@@ -67,6 +67,10 @@ SYNONYMS = {
     "saquinho": "sacola", "saquinhos": "sacola", "sacolinha": "sacola", "sacolinhas": "sacola",
     "busco": "retirar retirada", "cestas": "cesta basica", "freteiro": "carreto carreteiro frete",
     "freteiros": "carreto carreteiro frete", "carreteiro": "carreto", "carreteiros": "carreto",
+    "caminhonete": "carro", "espaco": "vagas", "cel": "celular telefone", "bateria": "carregador",
+    "tomada": "carregador", "castelhano": "espanhol",
+    "embalam": "embrulham", "embala": "embrulha", "lembrancinha": "presente", "presentinho": "presente",
+    "achocolatado": "chocolate", "luz": "energia", "panela": "tacho", "panelao": "tacho",
     "porquinho": "leitao leitoa", "leitao": "leitoa", "leitoa": "leitao", "leitaozinho": "leitao leitoa",
     "fila": "caixa", "expressa": "rapido", "expresso": "rapido", "especial": "preferenciais",
     "idoso": "preferenciais", "idosa": "preferenciais", "gestante": "preferenciais", "prioridade": "preferenciais",
@@ -77,7 +81,7 @@ SYNONYMS = {
 }
 # A message that asks to buy or sell something names a product, not what the synonyms stand
 # for: "vocês vendem carro?" is not a question about the car park.
-SALE_WORDS = frozenset("vende vendem vendes vendo venda vendas vendendo comprar compro preco precos quanto".split())
+SALE_WORDS = frozenset("vende vendem vendes vendo venda vendas vendendo comprar preco precos quanto".split())
 # Words too common in questions to say what they are about.
 STOP = text.STOPWORDS | frozenset("voces loja mercado tem ter cliente clientes posso pode aquela aquelas aquele "
                                   "aqueles daquele daqueles daquela daquelas faz fazem fazer todo toda todos todas "
