@@ -1783,3 +1783,33 @@ def test_the_forty_first_and_second_sets_kinds_after_their_one_runs(tmp_path):
         ask(bot, "quanto ta o tambaqui em posta?", who="5")
         more = ask(bot, "e 3 kg?", who="5").text
         assert "R$ 89,70" in more, more
+
+
+def test_the_forty_third_and_fourth_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 9, eval43's and eval44's failures, asked in other words: "o que tá barato" in two sections is
+    their promotions (not an entry's price); a payment method's discount asked as "abatimento"; "a taxa pra
+    entregar em casa" is the fee; an area named is a delivery question, not an entry on the deliveries;
+    returns asked as "levar de volta"; a pack "cada um com 5"; a friendly story before the price ("chegou tudo
+    certinho", "faltou troco ... resolveu rapidinho") is no complaint; a list under "pro café da tarde"."""
+    with on_store(tmp_path, "store28") as bot:
+        cheap = ask(bot, "oq ta baratinho no açougue e no hortifruti essa semana?").text
+        assert cheap.startswith("🔥") and "Açougue" in cheap and "Hortifruti" in cheap and "R$ 4,50" not in cheap, \
+            cheap
+        story = ask(bot, "ontem faltou troco no caixa mas resolveram rapidinho, tudo certo. a goiabada cascao ta "
+                         "quanto?", who="2").text
+        assert "R$ 10,90" in story, story
+    with on_store(tmp_path, "store27") as bot:
+        ask_each(bot, [("pagando no pix vcs dao algum abatimento?", "Pix")], who="3")
+    with on_store(tmp_path, "store43") as bot:
+        ask_each(bot, [
+            ("e a taxa pra entregar em casa, qual é?", "R$ 10,50"),
+            ("comprei uma coisa errada, posso trazer de volta? ate quantos dias?", "15 dias"),
+            ("2 pacote de sabao em barra ype, cada um com 5 barras, quanto fica?", "R$ 21,90"),
+            ("a entrega do mes passado atrasou um pouquinho mas chegou tudo certinho. qnt ta a carne de bode?",
+             "R$ 39,90"),
+        ], who="4")
+    with on_store(tmp_path, "store42") as bot:
+        area = ask(bot, "vcs fazem entrega la no jardim caramuru?").text
+        assert "Jardim Caramuru" in area and "maquininha" not in area, area
+        listed = ask(bot, "pro lanche da tarde\n1 kg pao frances\n4 chipa", who="5").text
+        assert "Café" not in listed and "4x Chipa" in listed, listed

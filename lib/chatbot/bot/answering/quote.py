@@ -138,6 +138,10 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     named_only: set[str] = set()              # skus named with no amount: a count said later is theirs
     # "limpeza: 1 omo, 3 detergente", "pro tropeiro de sábado: ...": a heading, not an item
     headings = {h.strip().lower() for h in re.findall(r"(?:^|\n)([^:\n]{1,40}):", message)}
+    lines = message.strip().splitlines()
+    if len(lines) >= 2 and not any(c.isdigit() for c in lines[0]) \
+            and re.match(r"(?:pro|pra|para|p/)\s", text.normalize(lines[0])):
+        headings.add(lines[0].strip().lower())     # "pro cafe da tarde" over the list: what it is for
     head = None         # the first word of the last item's goods: "2 bolo de macaxeira e 1 de cupuaçu"
     for item in items:
         words = [w for w in item.words if w not in FILLER and w not in text.STOPWORDS]

@@ -46,6 +46,7 @@ from . import checks, notsold, product_replies, quote, replies
 PRODUCT_INTENTS = intents.PRODUCT_INTENTS    # one list of each, in reading/intents.py
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
 PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte|precos? bons?|precinho|"
+                         r"o que (?:esta|ta) (?:barato|baratinho|em conta)|"      # "oq tá barato no hortifruti"
                          r"precos? baixados?|precos? baixos?|remarcad\w*)\b")
 MAX_FOLLOW_UP_WORDS = 12
 MAX_PART_WORDS = 40      # longer: a pasted list or text, which the classifier reads whole
@@ -169,7 +170,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             if earlier and piece is pieces[-1] else None
         entry = named.topic.get("faq") if named else None
         other = got is None or got.intent != "faq" or got.topic.get("faq") != entry
-        if named is not None and other and not (answers and answers[-1].text == named.text):
+        priced = got is not None and got.intent in PRODUCT_INTENTS and bool(got.topic.get("skus")) \
+            and checks.PRICE_ASKED.search(pnorm) is not None      # "... faltou troco ... a goiabada tá quanto?"
+        if named is not None and other and not priced and not (answers and answers[-1].text == named.text):
             got = named        # "preciso de umas cestas pra firma ... qual a quantidade mínima?": the entry told of
         elif told and piece is pieces[-1] and (got is None or got.intent in FACTS or got.intent == "product_price"
                                                and got.text.startswith("Não encontrei")):
@@ -256,7 +259,8 @@ ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne
 EACH_OF = re.compile(r"\b(?:de cada|cada um|cada uma|dos dois|das duas|de ambos)\b")
 # what the question refers back to ("... o q tem de promoção pra isso?"; not "falando nisso")
 REFERS_TO_TOLD = re.compile(r"\b(?:pra isso|para isso|disso|pra ela|pra ele|para ela|para ele)\b")
-DISCOUNT = re.compile(r"\b(?:desconto|descontos|cashback|pontos)\b")
+CHEAP_ASKED = re.compile(r"\bo que (?:esta|ta) (?:barato|baratinho|em conta)\b")
+DISCOUNT = re.compile(r"\b(?:desconto|descontos|abatimento|cashback|pontos)\b")
 THERE = re.compile(r"\b(?:la|ca|aqui|ai)\b")
 BRINGS = re.compile(r"\b(?:levam|entregam|entrega|mandam|trazem|leva|traz|manda)\b")
 REFERS_BACK = re.compile(r"\b(?:desse|deste|dessa|nesse|nessa|com esse|com essa) (?:tamanho|valor|jeito|total)\b|"
@@ -462,6 +466,8 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     split = _installments_of_last(norm, kb, last, bot)
     if split is not None:
         return split
+    if CHEAP_ASKED.search(norm) and (cheap := _promotions(norm, bot, words)) is not None:
+        return cheap          # "me manda oq tá barato no hortifruti e no açougue": their promotions
     policy = _faq(norm, kb, words, named=True, bot=bot)
     if policy is not None and not any(c.isdigit() for c in norm):
         # "se sobrar cerveja fechada da festa de casamento posso devolver?": an entry that tells of more of
@@ -481,7 +487,8 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     if DISCOUNT.search(norm) and slots.money(norm) is None:
         # "se eu pagar com banricompras tem algum desconto?": the store's entry on it, not whether the brand
         # is taken
-        hit = _entry_hit(norm, kb, bot) if words.brand_of(norm) else None
+        paid = words.brand_of(norm) or set(norm.split()) & set(cues.PAYMENT_WORDS)      # "no pix tem abatimento?"
+        hit = _entry_hit(norm, kb, bot) if paid else None
         if hit is not None:
             return Read(kb.faq[hit.index][1], "faq", {"faq": hit.index})
         paying = ""
@@ -908,6 +915,8 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     "a juçara passa por tratamento de calor?")."""
     if not kb.faq or PROMO_WORDS.search(norm):
         return None
+    if any(text.has_phrase(norm, text.normalize(a)) for a in kb.delivery.get("areas", [])):
+        return None       # "vcs fazem entrega lá no jardim itaipu?": the area, not an entry on the deliveries
     said = norm.split()
     asked_price = PRICE_WORDS.search(norm) is not None
     # "quanto tempo leva pra ralar?", "qual dia da semana chega o caranguejo?": a service or a schedule asked

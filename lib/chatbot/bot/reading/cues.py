@@ -140,7 +140,8 @@ DELIVERY_TOPICS = {
 # a worth ("quanto vale", "vale a pena")
 NOT_A_VOUCHER = re.compile(r"(?:(?<=\bdo )|(?<=\bda )|(?<=\bdos )|(?<=\bquanto ))vale\b|"
                            # "o preço de atacado vale a partir de quantas?": holds
-                           r"\bvale(?= (?:a pena|a partir|pra|para|so|somente|tambem|ate|mais|menos|o mesmo)\b)")
+                           r"\bvale(?= (?:a pena|a partir|pra|para|so|somente|tambem|ate|mais|menos|o mesmo|"
+                           r"alguma|algum|algo|de algo)\b)")       # "a carteirinha ... vale alguma coisa?"
 
 # "fechar" that closes a deal, not the store ("queria fechar uns kits pros funcionários", "fechar negócio")
 CLOSING_A_DEAL = re.compile(r"\bfechar (?:uns|umas|um|uma|negocio|parceria|contrato|encomenda)\b")

@@ -23,14 +23,16 @@ FACT_INTENTS = ("hours", "location", "delivery", "payment")
 PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
 SOCIAL = ("greeting", "thanks", "goodbye", "acknowledge")
 FOLLOW_UP = set(FACT_INTENTS) | set(PRODUCT_INTENTS)
-AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se".split())
+AREA_FILLERS = frozenset("o a os as de do da dos das e em no na por favor voces aqui ai ali la que se distrito".split())
 NOT_IN_A_PLACE = frozenset("mim eu voce voces ele ela ou tenho tem quero vou posso pode abrir comprar levar "
                            "pegar fazer ser estar trazer entregar mandar buscar levarem trazerem confianca fora longe "
                            "outra outro interior leve levem leva traga tragam traz "
                            # "é pra casa de mainha": whose house, not where
-                           "mainha mae painho pai vo avo vovo sogra sogro tia tio filha filho irma irmao ca".split())
+                           "mainha mae painho pai vo avo vovo sogra sogro tia tio filha filho irma irmao ca "
+                           "pessoal galera turma".split())
 # "pão de queijo pra assar em casa": what the goods are for, not a delivery home
-AT_HOME = re.compile(r"\b(?:pra|para|p/) \w+(?:ar|er|ir) (?:em|la em|aqui em) casa\b", re.IGNORECASE)
+AT_HOME = re.compile(r"\b(?:pra|para|p/) (?!entreg|lev|mand|traz)\w+(?:ar|er|ir) (?:em|la em|aqui em) casa\b",
+                     re.IGNORECASE)      # not "a taxa pra entregar em casa"
 # "tô sem dinheiro esse mês": telling, not asking whether cash is taken
 WITHOUT_MONEY = re.compile(r"\b(?:to|tô|estou|fiquei|ando|tamo|estamos|eu)\s+sem\s+(?:dinheiro|grana|cartao|cartão)\b",
                            re.IGNORECASE)
@@ -49,7 +51,7 @@ _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?"
                    r"(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?([a-z][a-z ]*)$")
 # where the customer lives, said anywhere ("moro em itapuã perto do farol, chega entrega aqui?"): the name
 # runs to a word that says where near it or what is asked
-LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido)\s+(?:la\s+|aqui\s+|ali\s+)?(?:no|na|nos|nas|em)|"
+LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido|mora|moram)\s+(?:la\s+|aqui\s+|ali\s+)?(?:no|na|nos|nas|em)|"
                        r"(?:sou|somos)\s+(?:no|na|nos|nas|em|de|do|da))\s+"
                        r"(?:bairro\s+(?:de\s+|do\s+|da\s+)?)?"
                        r"([a-z]+(?:\s+(?!perto|pertinho|proximo|ao|do\s+lado|atras|chega|entrega|entregam|voces|e\b|"

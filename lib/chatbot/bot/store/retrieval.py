@@ -67,7 +67,8 @@ SYNONYMS = {
     "saquinho": "sacola", "saquinhos": "sacola", "sacolinha": "sacola", "sacolinhas": "sacola",
     "busco": "retirar retirada", "cestas": "cesta basica", "freteiro": "carreto carreteiro frete",
     "freteiros": "carreto carreteiro frete", "carreteiro": "carreto", "carreteiros": "carreto",
-    "caminhonete": "carro", "espaco": "vagas", "cel": "celular telefone", "bateria": "carregador",
+    "abatimento": "desconto", "caminhonete": "carro", "espaco": "vagas", "cel": "celular telefone",
+    "bateria": "carregador",
     "tomada": "carregador", "castelhano": "espanhol",
     "embalam": "embrulham", "embala": "embrulha", "lembrancinha": "presente", "presentinho": "presente",
     "achocolatado": "chocolate", "luz": "energia", "panela": "tacho", "panelao": "tacho",
@@ -227,6 +228,11 @@ class Retriever:
         # is the entry asked "emitem nota fiscal?", not the one whose answer mentions the receipt
         near = [i for i in order[:3] if scores[i] >= 0.8 * scores[order[0]]]
         top = max(near, key=lambda i: (self._share(groups, i), scores[i]))
+        # "qual a taxa pra entregar em casa?": the document asked with every word of the message (the
+        # delivery) over an entry that scores higher on them with words of its own ("casas de praia")
+        whole = [i for i in order[:3] if scores[i] >= 0.5 * scores[top] and self._share(groups, i) >= 0.999]
+        if whole and top not in whole and len(groups) >= 2:
+            top = whole[0]
         confidence = self._share(groups, top)
         if any(i != top and scores[i] > 0.9 * scores[top] for i in order[:2]):
             confidence *= 0.8        # two documents nearly tie: less sure
