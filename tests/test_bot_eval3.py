@@ -66,7 +66,7 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval39-heldout": 0.98, "eval40-heldout": 0.98,
           "eval41-heldout": 0.98, "eval42-heldout": 0.95,
           "eval43-heldout": 0.94, "eval44-heldout": 0.96,
-          "eval45-heldout": 0.91, "eval46-heldout": 0.91}
+          "eval45-heldout": 0.94, "eval46-heldout": 0.95}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
 INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
 WRONG_SIM_ALLOWED: dict[str, int] = {}

@@ -231,6 +231,8 @@ def test_a_product_named_twice_is_one_line_and_the_amounts_add_up_to_wholesale(b
 def test_the_figure_check_catches_an_invented_price():
     assert invented_figures("2 arroz", "• 2x Arroz: R$ 6,29 cada = R$ 12,58\nTotal: R$ 12,58", CATALOG) == []
     assert invented_figures("2 arroz", "• 2x Arroz: R$ 6,00 cada = R$ 12,00", CATALOG) == ["R$ 6,00", "R$ 12,00"]
+    # dozens are twelve units each: "3 dúzias de arroz" quoted as 36 is no invention (eval45's judge had it so)
+    assert invented_figures("3 duzias de arroz", "• 36x Arroz: R$ 6,29 cada = R$ 226,44", CATALOG) == []
 
 
 def test_a_single_product_with_a_quantity_is_a_quote_only_when_the_total_is_asked(bot):

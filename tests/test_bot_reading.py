@@ -1813,3 +1813,27 @@ def test_the_forty_third_and_fourth_sets_kinds_after_their_one_runs(tmp_path):
         assert "Jardim Caramuru" in area and "maquininha" not in area, area
         listed = ask(bot, "pro lanche da tarde\n1 kg pao frances\n4 chipa", who="5").text
         assert "Café" not in listed and "4x Chipa" in listed, listed
+
+
+def test_the_forty_fifth_and_sixth_sets_wrong_yes_after_their_one_runs(tmp_path):
+    """Session 9, eval46's two wrong "Sim" and eval45's kinds, asked in other words: "segunda-feira" is the day,
+    never the produce market ("feira") an entry is about, so a Monday without delivery is a no; "6 e meia da
+    manhã" is 6h30; a check of the hours answers alone; "quanto vou pagar" is the quote's total; "passa o X pra
+    N" sets; "passar vergonha" is no complaint."""
+    with on_store(tmp_path, "store44") as bot:
+        monday = ask(bot, "na segunda-feira tem entrega? so to em casa nesse dia").text
+        assert monday.startswith("Não"), monday
+        late = ask(bot, "hj vcs vao ate tarde? umas 8 e meia da noite ainda to a tempo?", who="2").text
+        assert late.startswith("Sim") and "funcionamos" not in late, late
+    with on_store(tmp_path, "store45") as bot:
+        early = ask(bot, "depois de amanha as 6 e meia da manha ja tem gente atendendo?").text
+        assert early.startswith("Não") and "6h30" in early, early
+        ask(bot, "quanto fica 1 sabão omo, 2 arroz 5kg e 1 óleo?", who="3")
+        edited = ask(bot, "tira o oleo e passa o arroz pra 6", who="3").text
+        assert "6x Arroz" in edited and "Óleo" not in edited.split("Seu carrinho")[-1], edited
+    with on_store(tmp_path, "store29") as bot:
+        ask_each(bot, [
+            ("se eu levar 5 arroz tio joao de 5kg, quanto vou pagar?", "R$ 129,50"),
+            ("meu marido foi pescar e voltou sem nada kkkk pra nao passar vergonha vai comprar 😂 a pescada amarela "
+             "ta quanto?", "R$ 36,90"),
+        ], who="4")

@@ -47,6 +47,11 @@ def message_quantities(message: str, catalog: Path) -> set[Decimal]:
         g = Decimal(grams) if grams.isdigit() else HUNDREDS.get(grams)
         if k is not None and g is not None and 100 <= g < 1000:
             written.append(Decimal(k) + Decimal(g) / 1000)
+    # "3 dúzia de chineque", "meia dúzia": twelve (or six) units a dozen
+    for n in re.findall(r"(\w+)\s+d[uú]zias?\b", message.lower()):
+        count = Decimal(n) if n.isdigit() else Decimal("0.5") if n == "meia" else WORD_QTY.get(n)
+        if count is not None:
+            written.append(Decimal(count) * 12)
     if PACKS.search(message):       # "2 fardos de 6": 12 units, a product of two written numbers
         written += [a * b for i, a in enumerate(written) for b in written[i + 1:]]
     # "tira 5" of 20: what is left is a difference of two written amounts

@@ -78,7 +78,12 @@ def normalize(text: str) -> str:
     words = _WORD.findall(low)
     if _STRETCH.search(low):        # one search of the text saves a substitution per word
         words = [w if w[0].isdigit() else _STRETCH.sub(r"\1", w) for w in words]
-    return _SIZE.sub(r"\1\2", " ".join([ABBREVIATIONS.get(w, w) for w in words]))
+    out = _SIZE.sub(r"\1\2", " ".join([ABBREVIATIONS.get(w, w) for w in words]))
+    # "segunda feira" is the day, never the "feira" (the produce market) an entry or a section is about
+    return _WEEKDAY.sub(r"\1\2", out) if "feira" in out else out
+
+
+_WEEKDAY = re.compile(r"\b(segunda|terca|quarta|quinta|sexta)(s?) feiras?\b")
 
 
 def tokens(text: str) -> list[str]:

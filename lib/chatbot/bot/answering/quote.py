@@ -34,7 +34,8 @@ WANTS = ("vou levar", "vou querer", "quero", "me ve", "separa", "vou pegar", "ma
 # A single product with a quantity is a quote only when the total is asked for.
 TOTAL_PHRASES = ("quanto fica", "fica quanto", "quanto sai", "sai quanto", "quanto da", "da quanto",
                  "quanto e", "quanto vai dar", "quanto vai ficar", "quanto ficaria", "quanto custa",
-                 "quanto custam", "qual o total", "valor total", "total", "orcamento", "quanto deu")
+                 "quanto custam", "qual o total", "valor total", "total", "orcamento", "quanto deu",
+                 "quanto vou pagar", "vou pagar quanto", "quanto eu pago", "quanto pago")
 
 
 @dataclass

@@ -219,6 +219,12 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             last = {"intent": got.intent, **got.topic}     # "quanto tá o feijão? e no atacado?"
     if not answers:
         return None
+    checked = " ".join(a.text.lower() for a in answers if a.intent == "hours" and a.text.startswith(("Sim", "Não")))
+    if checked:
+        # "hj vcs ficam abertos até tarde? se eu chegar umas 8 e meia ainda pego aberto?": the check of that day
+        # says its hours (not "no sábado ..." beside "domingo abre?")
+        answers = [a for a in answers if a.intent != "hours" or a.text.startswith(("Sim", "Não"))
+                   or not ((day := HOURS_DAY.match(a.text.lower())) and day.group(1) in checked)]
     if len(answers) >= 2 and all(a.intent in PRODUCT_INTENTS for a in answers) and "?" not in message:
         return None        # "2 arroz. 3 feijão.": one list, which the classifier reads whole
     quoted = next((a.topic["total"] for a in answers if a.intent == "quote" and a.topic.get("total")), None)
@@ -260,6 +266,7 @@ EACH_OF = re.compile(r"\b(?:de cada|cada um|cada uma|dos dois|das duas|de ambos)
 # what the question refers back to ("... o q tem de promoção pra isso?"; not "falando nisso")
 REFERS_TO_TOLD = re.compile(r"\b(?:pra isso|para isso|disso|pra ela|pra ele|para ela|para ele)\b")
 CHEAP_ASKED = re.compile(r"\bo que (?:esta|ta) (?:barato|baratinho|em conta)\b")
+HOURS_DAY = re.compile(r"(hoje|amanhã|no \w+|na \w+|nos feriados)\b")
 DISCOUNT = re.compile(r"\b(?:desconto|descontos|abatimento|cashback|pontos)\b")
 THERE = re.compile(r"\b(?:la|ca|aqui|ai)\b")
 BRINGS = re.compile(r"\b(?:levam|entregam|entrega|mandam|trazem|leva|traz|manda)\b")
@@ -323,6 +330,8 @@ def after_list(message: str, kb: knowledge.KB, last: dict | None, bot, total: De
     for piece in parts.split(lines[-1]):
         piece = _there(piece, " ".join(lines[:-1]), kb)
         pnorm = text.normalize(piece)
+        if any(text.has_phrase(pnorm, p) for p in quote.TOTAL_PHRASES):
+            continue          # "..., quanto vou pagar?": the total, which the quote says
         got = _single(piece, pnorm, kb, last, bot, now, words) or bot.part(lists.rewrite(piece), kb, last)
         if got is not None and got.text and (got.intent in FACTS or got.intent == "faq" and "faq" in got.topic):
             answers.append(got)
