@@ -1837,3 +1837,11 @@ def test_the_forty_fifth_and_sixth_sets_wrong_yes_after_their_one_runs(tmp_path)
             ("meu marido foi pescar e voltou sem nada kkkk pra nao passar vergonha vai comprar 😂 a pescada amarela "
              "ta quanto?", "R$ 36,90"),
         ], who="4")
+
+
+def test_the_forty_seventh_sets_invented_price(tmp_path):
+    """Session 9's last untouched run (eval47), asked in other words: what the goods are for, told after the
+    question ("é pro cuscuz da lanchonete"), is not answered with the entry it names."""
+    with on_store(tmp_path, "store31") as bot:
+        told = ask(bot, "qnto fica 10 pacote de flocao gameleira? é pra lanchonete do meu cunhado").text
+        assert told.startswith("🧾") and "R$ 14,00" not in told, told

@@ -118,6 +118,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and not quantities.counted(pnorm) and not set(pnorm.split()) & parts.OPENERS \
                 and not ASKED_IN_WORDS.search(pnorm) and not checks.OPEN.search(pnorm):
             continue          # "oq tem de bebida em oferta? refri, cerveja": examples of the promotions answered
+        if answers and piece is pieces[-1] and "?" not in piece and PURPOSE_TOLD.match(pnorm) \
+                and not ASKED_IN_WORDS.search(pnorm):
+            continue          # "quanto sai 20 pacote de flocão? é pro cuscuz da lanchonete": what for, told
         if answers and piece is pieces[-1] and "?" in message and _telling(piece, pnorm) \
                 and not ASKED_IN_WORDS.search(pnorm) and pnorm.split()[0] != "e":
             continue          # "tem promo na peixaria e no açougue? final de semana tem pescaria e churrasco": told
@@ -266,6 +269,7 @@ EACH_OF = re.compile(r"\b(?:de cada|cada um|cada uma|dos dois|das duas|de ambos)
 # what the question refers back to ("... o q tem de promoção pra isso?"; not "falando nisso")
 REFERS_TO_TOLD = re.compile(r"\b(?:pra isso|para isso|disso|pra ela|pra ele|para ela|para ele)\b")
 CHEAP_ASKED = re.compile(r"\bo que (?:esta|ta) (?:barato|baratinho|em conta)\b")
+PURPOSE_TOLD = re.compile(r"^(?:e |eh |que e )?(?:para|pra|pro|pros|pras)\b")
 HOURS_DAY = re.compile(r"(hoje|amanhã|no \w+|na \w+|nos feriados)\b")
 DISCOUNT = re.compile(r"\b(?:desconto|descontos|abatimento|cashback|pontos)\b")
 THERE = re.compile(r"\b(?:la|ca|aqui|ai)\b")
