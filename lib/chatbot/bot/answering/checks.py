@@ -45,7 +45,6 @@ OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|a tempo|"
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
 ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entreg\w*|fechar o pedido"
                      r"|sai)\b")
-PRICE_ASKED = re.compile(r"\b(?:quanto|qto|preco|valor|custa|custam)\b")
 SAME_DAY = re.compile(r"\b(?:hoje|mesmo dia|ainda hoje|agora)\b")
 NEXT_DAY = re.compile(r"\b(?:amanha|dia seguinte|amanha cedo)\b")
 VOUCHER = re.compile(r"\bvale\s*(?:alimentacao|refeicao|compra)?\b|\bvr\b|\bva\b")
@@ -105,6 +104,7 @@ def _times(norm: str) -> int | None:
 
 def meal_voucher(norm: str, kb: KB, words: Vocab) -> str | None:
     """"Aceita vale-alimentação?" where the list names voucher brands, not the word "vale"."""
+    norm = cues.NOT_A_VOUCHER.sub(" ", norm)      # "e o vinho tinto do vale ta qto": no voucher asked
     if not VOUCHER.search(norm) or words.brand_of(norm):
         return None
     methods = kb.payment.get("methods", [])
@@ -118,6 +118,7 @@ def meal_voucher(norm: str, kb: KB, words: Vocab) -> str | None:
 
 def payment_brand(norm: str, kb: KB, words: Vocab) -> str | None:
     """"Aceita Alelo?": a brand is accepted only when the store's list of methods names it."""
+    norm = cues.NOT_A_VOUCHER.sub(" ", norm)      # "quanto vale", "do vale": no voucher asked
     found = words.brand_of(norm)
     if not (PAYMENT_ASK.search(norm) or len(norm.split()) <= 3):
         return None
@@ -226,7 +227,7 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
         return None
     if slots.money(norm) is not None or not d.get("available", False):
         return None
-    if PRICE_ASKED.search(norm) and not DELIVERY.search(norm):
+    if cues.PRICE_ASKED.search(norm) and not DELIVERY.search(norm):
         return None       # "aniversário é amanhã ... o bolo de aipim sai por quanto?": a price, not a delivery
     which = slots.day(norm)           # "sábado às 3 da tarde ainda entregam no mesmo dia?": that day's rule
     if which in ("tomorrow", "after_tomorrow"):      # "vcs entregam amanhã?" where the next day has none

@@ -145,7 +145,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         headings.add(lines[0].strip().lower())     # "pro cafe da tarde" over the list: what it is for
     head = None         # the first word of the last item's goods: "2 bolo de macaxeira e 1 de cupuaçu"
     for item in items:
-        words = [w for w in item.words if w not in FILLER and w not in text.STOPWORDS]
+        words = _goods_words(item)
         if not words or item.amount is None and item.raw.strip().lower() in headings:
             continue
         p = None
@@ -217,8 +217,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         told = told.replace(w, " ")      # "vou levar 8" says what is taken; "se levar 8 fica mais barato?" asks
     told = re.sub(r"\b\d+ (?:em )?cada\b", " ", told)      # "duas dúzias de ovo, 12 em cada": what each holds
     per_unit = any(text.has_phrase(told, w) for w in ("cada", "levando", "levar", "mais barato", "atacado"))
-    amounts = [it.amount for it in items if it.amount is not None     # not "12 em cada", which names no goods
-               and any(w not in FILLER and w not in text.STOPWORDS for w in it.words)]
+    amounts = [it.amount for it in items if it.amount is not None and _goods_words(it)]   # not "12 em cada"
     many = amounts and (amounts[0].value >= 2 or amounts[0].weight and amounts[0].value != 1)   # or "1,3 kg"
     if counted == 1 and priced == 1 and len(amounts) == 1 and many and quote.lines \
             and ("?" not in message or asks_price or any(text.has_phrase(norm, w) for w in WANTS)) and not per_unit:
@@ -227,6 +226,11 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) \
         and (not text.has_phrase(norm, "cada") or text.has_phrase(norm, "total"))
     return quote if asks_total and quote.lines else None
+
+
+def _goods_words(item: quantities.Item) -> list[str]:
+    """The words of an item that may name goods: not the list's filler ("quanto", "cada") nor stopwords."""
+    return [w for w in item.words if w not in FILLER and w not in text.STOPWORDS]
 
 
 def _each_weighs(item: quantities.Item, searcher, drop: frozenset):

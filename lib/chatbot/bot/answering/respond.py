@@ -174,7 +174,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         entry = named.topic.get("faq") if named else None
         other = got is None or got.intent != "faq" or got.topic.get("faq") != entry
         priced = got is not None and got.intent in PRODUCT_INTENTS and bool(got.topic.get("skus")) \
-            and checks.PRICE_ASKED.search(pnorm) is not None      # "... faltou troco ... a goiabada tá quanto?"
+            and cues.PRICE_ASKED.search(pnorm) is not None      # "... faltou troco ... a goiabada tá quanto?"
         if named is not None and other and not priced and not (answers and answers[-1].text == named.text):
             got = named        # "preciso de umas cestas pra firma ... qual a quantidade mínima?": the entry told of
         elif told and piece is pieces[-1] and (got is None or got.intent in FACTS or got.intent == "product_price"
@@ -496,7 +496,7 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
                 and meant.met > _told_of(norm, kb, policy.topic["faq"]) + 1:
             return Read(kb.faq[meant.index][1], "faq", {"faq": meant.index})
         return policy          # "dá pra dar um vale compras de vocês?": the store's gift card, before the vouchers
-    paying = cues.NOT_A_VOUCHER.sub(" ", norm)      # "e o vinho tinto do vale ta qto": no voucher asked
+    paying = norm
     if DISCOUNT.search(norm) and slots.money(norm) is None:
         # "se eu pagar com banricompras tem algum desconto?": the store's entry on it, not whether the brand
         # is taken
@@ -799,9 +799,8 @@ def _faq_other_kind(norm: str, kb, bot, words) -> Read | None:
         return None
     if PRICE_WORDS.search(norm) and (found := bot.searcher.search(norm).best) is not None and found.complete:
         return None       # "quanto é o tambaqui em posta": the price of goods sold so
-    bot.classifier._build(kb)
-    hit = bot.classifier.retriever.best(norm)
-    if hit is None or hit.kind != "faq" or hit.confidence < 0.5:
+    hit = _entry_hit(norm, kb, bot)
+    if hit is None:
         return None
     answer = kb.faq[hit.index][1]
     said = text.normalize(answer)

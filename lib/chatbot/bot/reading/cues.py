@@ -136,6 +136,9 @@ DELIVERY_TOPICS = {
     "areas": ({"bairro", "regiao", "area", "cidade", "onde", "quais", "lugar"}, []),
 }
 
+# a price asked, in normalized text ("qto" is "quanto" by then): intents, the checks and respond read it
+PRICE_ASKED = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
+
 # "vale" that is no voucher, in normalized text: a place or a brand ("o vinho tinto do vale", "Ouro do Vale"),
 # a worth ("quanto vale", "vale a pena")
 NOT_A_VOUCHER = re.compile(r"(?:(?<=\bdo )|(?<=\bda )|(?<=\bdos )|(?<=\bquanto ))vale\b|"

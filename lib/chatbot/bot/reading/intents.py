@@ -44,7 +44,6 @@ SUPPOSED_ORDER = re.compile(r"\b(?:se|caso|quando) (?:(?:eu )?(?:mandar|fizer|fe
                             # "meu pedido só vou conseguir fechar depois do meio dia": an order not made yet
                             r"\bmeu pedido (?:so )?(?:vou|vai|consigo|devo)(?: conseguir)? "
                             r"(?:fechar|fazer|mandar|confirmar)\b")
-ASKS_PRICE = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
 SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vender)\b")
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?"
@@ -214,11 +213,11 @@ class Classifier:
         if sure and it.meaning.kind == "faq" and it.products.matches and it.products.query \
                 and all(w in self._product_words for w in it.products.query):
             sure = False      # "tem arroz de 1kg?" names a product, though an entry speaks of "bolo de arroz"
-        if sure and it.meaning.kind == "faq" and ASKS_PRICE.search(norm) \
+        if sure and it.meaning.kind == "faq" and cues.PRICE_ASKED.search(norm) \
                 and {text.stem(t) for t in norm.split()} & _variants() \
                 and self._shares_only_goods(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "o feijão preto tá quanto?" asks a price, though an entry prepares the feijão fradinho
-        if sure and it.meaning.kind == "faq" and ASKS_PRICE.search(norm) and it.products.best \
+        if sure and it.meaning.kind == "faq" and cues.PRICE_ASKED.search(norm) and it.products.best \
                 and it.products.best.complete and self._shares_only_goods(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "quanto tá o vidro do pequi?": goods priced, though an entry shells the pequi
         if sure and it.meaning.kind == "faq" and it.products.best \
@@ -231,7 +230,7 @@ class Classifier:
                 and len(best_found.covered) >= 2 \
                 and [w for w in best_found.missing if w not in retrieval.STOP and w not in self._cue_stems]:
             sure = False      # "tem erva de tereré sabor abacaxi?": goods named, of a kind the store lacks
-        if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and ASKS_PRICE.search(norm) \
+        if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and cues.PRICE_ASKED.search(norm) \
                 and not self._shared(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "quanto sai o copinho?": one word of an entry's answer ("copo de 500ml"), a price
         if sure and it.meaning.kind == "faq" and set(quantities.SIZE_OF.findall(norm)) \
@@ -239,7 +238,7 @@ class Classifier:
             sure = False      # "arroz pacotinho de 1 quilo tem?": a size of goods, not the entry about rice cakes
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and days:
             sure = False      # "e no domingo?" after the hours: the day, not an entry that names it
-        if sure and it.meaning.kind != "faq" and it.meaning.confidence < 0.6 and ASKS_PRICE.search(norm) \
+        if sure and it.meaning.kind != "faq" and it.meaning.confidence < 0.6 and cues.PRICE_ASKED.search(norm) \
                 and it.products.best and it.products.best.score >= 0.5:
             sure = False      # "... chegou aqui em casa 😅 o tucupi tá quanto o litro?": a price, in chatter
         if sure and it.meaning.words <= 1 and any(scores[x] for x in SOCIAL):

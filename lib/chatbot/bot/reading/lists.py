@@ -38,7 +38,7 @@ def rewrite(message: str) -> str:
         low = low[cooked.end():]
     if any(p in low for p in words.packs):
         out = packs(out, words)
-    if quantities.counted(text.normalize(out)):
+    if any(c.isdigit() for c in out) or quantities.counted(text.normalize(out)):   # normalized only when needed
         out = _purposes(out, words)
     return out
 

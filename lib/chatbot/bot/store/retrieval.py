@@ -226,14 +226,15 @@ class Retriever:
             return None
         # of the best few by BM25, the one that asks what the message asks: "vocês dão nota fiscal?"
         # is the entry asked "emitem nota fiscal?", not the one whose answer mentions the receipt
+        share = {i: self._share(groups, i) for i in order[:3]}
         near = [i for i in order[:3] if scores[i] >= 0.8 * scores[order[0]]]
-        top = max(near, key=lambda i: (self._share(groups, i), scores[i]))
+        top = max(near, key=lambda i: (share[i], scores[i]))
         # "qual a taxa pra entregar em casa?": the document asked with every word of the message (the
         # delivery) over an entry that scores higher on them with words of its own ("casas de praia")
-        whole = [i for i in order[:3] if scores[i] >= 0.5 * scores[top] and self._share(groups, i) >= 0.999]
+        whole = [i for i in order[:3] if scores[i] >= 0.5 * scores[top] and share[i] >= 0.999]
         if whole and top not in whole and len(groups) >= 2:
             top = whole[0]
-        confidence = self._share(groups, top)
+        confidence = share[top]
         if any(i != top and scores[i] > 0.9 * scores[top] for i in order[:2]):
             confidence *= 0.8        # two documents nearly tie: less sure
         met = [g for g in groups if any(w in self.tf[top] for w in g)]
