@@ -1845,3 +1845,32 @@ def test_the_forty_seventh_sets_invented_price(tmp_path):
     with on_store(tmp_path, "store31") as bot:
         told = ask(bot, "qnto fica 10 pacote de flocao gameleira? é pra lanchonete do meu cunhado").text
         assert told.startswith("🧾") and "R$ 14,00" not in told, told
+
+
+def test_the_forty_seventh_and_eighth_sets_kinds_after_their_runs(tmp_path):
+    """Session 10, eval47's and eval48's kinds asked in other words: an entry the retrieval finds on three words or
+    more, far ahead of the one a phrase rule picked, is the one asked; "amolar" is to sharpen; "sem fio" knives;
+    a day named after the holidays' hours is that day's; "seco" is a kind of wine the store may lack; edits said
+    "o X é N", "passa pra N dúzias", "mais 200g nisso" and "bota N X então" (a correction: N in all)."""
+    with on_store(tmp_path, "store47") as bot:
+        board = ask(bot, "preciso de uma bandeja de salame, copa e queijo fatiado pra 10 pessoa, vcs fazem?").text
+        assert "R$ 119,00" in board, board
+        days = ask(bot, "feriado vcs abrem? e que horas fecha no sabado?", who="2").text
+        assert "20h30" in days and "12h30" in days, days
+        dry = ask(bot, "tem vinho colonial seco?", who="3").text
+        assert dry.startswith("Não"), dry
+        ask(bot, "quanto sai 1 vinho colonial e 2 duzia de ovos", who="4")
+        eggs = ask(bot, "os ovos passa pra 6 duzias", who="4").text
+        assert "6x Ovos" in eggs, eggs
+        ask(bot, "qnto fica 1 kg de queijo colonial", who="5")
+        more = ask(bot, "poe mais 200g de salame nisso", who="5").text
+        assert "0,2 kg Salame" in more, more
+    with on_store(tmp_path, "store32") as bot:
+        knives = ask(bot, "a faca do meu pai ta cega, vcs amolam?").text
+        assert "3 facas" in knives, knives
+        ask(bot, "quanto fica 3 misso e 1 shoyu", who="2")
+        fixed = ask(bot, "bota 5 misso entao", who="2").text
+        assert "5x Missô" in fixed, fixed
+        ask(bot, "faz o orçamento: 2 shoyu e 1 misso", who="3")
+        told = ask(bot, "na real o shoyu é 4, e o misso poe 2", who="3").text
+        assert "4x Shoyu" in told and "2x Missô" in told, told

@@ -118,7 +118,7 @@ V_SWAP = r"troca|trocar|substitui|substituir"
 _ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"
 # what an amount in an edit is counted in: a measure, or the container it comes in
 _MEASURE = r"kg|quilos?|kilos?|unidades?|un"
-_CONTAINER = r"latinhas?|latas?|pacotes?|pcts?|garrafas?|caixas?|potes?|fardos?"
+_CONTAINER = r"latinhas?|latas?|pacotes?|pcts?|garrafas?|caixas?|potes?|fardos?|duzias?"
 # the why said after an edit's amount ("diminui o fradinho pra 8, ficou muito", "o peixe faz 2 kg, somos mais gente")
 _WHY = r"(?:que|q|pq|porque|pois|vai|vou|ja|ficou|ficando|ta|tava|somos|vamos|vem|veio)"
 # One pattern a kind of edit. The duplicates tool pairs these with each other and with
@@ -201,6 +201,7 @@ _NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so
 # after it; no item of its own
 _WHERE_SAID = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?|"
                          r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho)|"
+                         r"(?:ai )?(?:nisso|nessa|nesse|junto)|"       # "coloca mais 300g de copa nisso"
                          # "a água pra 12 tb", "6 de arroz em vez de 5": the same change again, what it was
                          r"tb|tbm|tambem|(?:em vez|ao inves|no lugar) d[eo]s? \d+(?:[.,]\d+)?)$")
 _NOT_THAT = re.compile(r"(?:\s*[,;])?\s+(?:e\s+)?nao\s+\d+(?:[.,]\d+)?\s*(?:kg|quilos?|un|unidades)?$")
@@ -436,7 +437,8 @@ def _edits_of(n: str) -> list[tuple]:
     ("add", words, qty), ("swap", words, words), or ("bad", clause) for a clause read as none."""
     if not n:
         return []
-    corrected = bool(re.match(r"(?:na verdade|na real|na vdd|alias|pensando bem)\b", n))
+    # "na verdade coloca 6 do jesus", "bota 6 shoyu então": a correction, the new amount
+    corrected = bool(re.match(r"(?:na verdade|na real|na vdd|alias|pensando bem)\b", n) or re.search(r"\bentao$", n))
     n = _KEEP.sub("", _LEAD.sub("", n))       # "na verdade troca a picanha por costela, o carvão deixa"
     n = _AND_HALF.sub(lambda m: f"{Decimal(m.group(1).replace(',', '.')) + Decimal('0.5')} kg", n)
     n = _GRAMS.sub(lambda m: f"{m.group(1)} {Decimal(m.group(2)) / 1000} kg", n)     # not "o café de 500g"
@@ -515,7 +517,7 @@ def _edits_of(n: str) -> list[tuple]:
             first, *more = _AND_NUM.split(m.group(2))
             out.append(("add", _name(first), m.group(1)))
             out += [("add", a.group(2), a.group(1)) for x in more if (a := R_ADD.match("mais " + x))]
-        elif (m := R_IS.match(c)) and out == [] and len(clauses) <= 2:
+        elif (m := R_IS.match(c)) and out == [] and len(clauses) <= 3:
             out.append(("set", m.group(1), m.group(2)))
         elif (m := R_IS_OTHER.match(c)) and not re.match(rf"(?:so\s+)?{_NUM}\b", m.group(2)):
             kind = re.sub(r"\b(?:o|a|os|as)\b", " ", m.group(2))

@@ -768,8 +768,9 @@ def _hours_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
     """"e até que horas?" after the hours of a day: that day's hours (not a FAQ that says "horas")."""
     days = [d for d in (last or {}).get("days", []) if d in fmt.DAY_NAMES]
     if (last or {}).get("intent") != "hours" or not days or not UNTIL_WHEN.search(norm) \
-            or DELIVERY_WORDS.search(norm) or len(norm.split()) > MAX_FOLLOW_UP_WORDS:
-        return None
+            or DELIVERY_WORDS.search(norm) or len(norm.split()) > MAX_FOLLOW_UP_WORDS \
+            or slots.day(norm) is not None:
+        return None      # "e q hora fecha na sexta?" after the holidays' hours: the day it names
     return bot.part("qual o horario de " + " e ".join(fmt.DAY_NAMES[d] for d in days), kb, None)
 
 
@@ -916,6 +917,9 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
             best, best_score, in_question = i, score, any(asks.values())
     if best is None or named and not in_question:
         return None
+    if bot is not None:
+        bot.classifier._build(kb)
+        best = getattr(bot.classifier.retriever.outscores(norm, best), "index", best)
     return Read(kb.faq[best][1], "faq", {"faq": best})
 
 

@@ -39,6 +39,8 @@ K1, B = 1.2, 0.75
 # carreta ... posso encostar o caminhão aí e tomar um banho?") leave its share under THRESHOLD.
 DOMINANCE = 2.0
 DOMINANT_WORDS = 2
+# ... and over an entry a rule picked, on this many words of the message, asked more of them.
+OUTSCORE_WORDS = 3
 _STEMMER = snowballstemmer.stemmer("portuguese")
 
 # How customers ask for each kind of store fact (the facts' own words are added from the store data).
@@ -68,7 +70,8 @@ SYNONYMS = {
     "busco": "retirar retirada", "cestas": "cesta basica", "freteiro": "carreto carreteiro frete",
     "freteiros": "carreto carreteiro frete", "carreteiro": "carreto", "carreteiros": "carreto",
     "abatimento": "desconto", "caminhonete": "carro", "espaco": "vagas", "cel": "celular telefone",
-    "bateria": "carregador",
+    "bateria": "carregador", "amolam": "afiam afiar", "amolar": "afiar", "amola": "afia", "amolador": "afiar",
+    "amoladas": "afiar", "frio": "inverno", "friozinho": "inverno", "gelado": "inverno",
     "tomada": "carregador", "castelhano": "espanhol",
     "embalam": "embrulham", "embala": "embrulha", "lembrancinha": "presente", "presentinho": "presente",
     "achocolatado": "chocolate", "luz": "energia", "panela": "tacho", "panelao": "tacho",
@@ -204,6 +207,19 @@ class Retriever:
             elif any(w in self.tf[doc] for w in g):
                 matched += ANSWER_ONLY * w_idf
         return matched / weight if weight else 0.0
+
+    def outscores(self, message: str, index: int) -> Hit | None:
+        """The confident FAQ entry of a message when it scores DOMINANCE times the entry ``index`` a rule
+        picked ("encomendar uma bandeja com salame, queijo e copa ... vcs fazem isso?" is the entry of the
+        cold-cuts board, not the one whose question shares "fazem" and "encomenda")."""
+        hit = self.best(message)
+        if hit is None or hit.kind != "faq" or hit.index == index or hit.confidence < THRESHOLD \
+                or hit.met < OUTSCORE_WORDS:
+            return None
+        groups = stem_groups(self.corrected(message))
+        scores = self.scores(list(dict.fromkeys(w for g in groups for w in g)))
+        ahead = self._share(groups, hit.index) > self._share(groups, index)
+        return hit if ahead and hit.score >= DOMINANCE * scores[index] else None
 
     def corrected(self, message: str) -> str:
         """The message with its typos of the documents' words put right (text.correct's rules)."""
