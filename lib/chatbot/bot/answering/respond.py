@@ -77,7 +77,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     friendly = any(p in norm and text.has_phrase(norm, p) for p in words.not_complaint)
     if _asks_person(norm):
         return None
-    if _complains(norm) and not friendly and not _reported(norm):
+    if _complains(norm) and not friendly and not _reported(norm) and not _policy_in_general(message):
         return _policy_of_a_problem(message, norm, kb, words, bot)
     if _only_thanks(message, norm):
         return Read(replies.social(intents.Intent("thanks", 0.9), kb, None)[0], "thanks")
@@ -454,6 +454,19 @@ def _policy_of_a_problem(message: str, norm: str, kb, words, bot) -> Read | None
     return Read(f"Sinto muito pelo problema. 😔 {kb.faq[best][1]}\n\n{ASK_A_PERSON}", "faq", {"faq": best})
 
 
+# "vcs trocam produto com defeito até quantos dias depois?": the policy asked in general, no problem of the
+# customer's told (not "o peixe tá com cheiro estranho, ...", "comprei um arroz que veio com bicho")
+POLICY_ASKED = re.compile(r"\b(?:ate quantos dias|quantos dias|qual o prazo|como funciona|ate quando)\b")
+PROBLEM_TOLD = re.compile(r"\b(?:comprei|peguei|levei|veio|vieram|chegou|chegaram|esta|estava|ta|tava|estao|tao|"
+                          r"meu|minha|meus|minhas|aconteceu|deu)\b")
+
+
+def _policy_in_general(message: str) -> bool:
+    complaining = [p for p in parts.split(message) if _complains(text.normalize(p))]
+    return bool(complaining) and all("?" in p and POLICY_ASKED.search(n := text.normalize(p)) is not None
+                                     and PROBLEM_TOLD.search(n) is None for p in complaining)
+
+
 def _complains(norm: str) -> bool:
     words, phrases = cues.CUES["complaint"]
     return any(text.stem(t) in words for t in norm.split()) or \
@@ -798,8 +811,8 @@ def _faq_other_kind(norm: str, kb, bot, words) -> Read | None:
     kinds = [t for t in norm.split() if t in words.variants]
     if not kinds or not kb.faq:
         return None
-    if PRICE_WORDS.search(norm) and (found := bot.searcher.search(norm).best) is not None and found.complete:
-        return None       # "quanto é o tambaqui em posta": the price of goods sold so
+    if PRICE_WORDS.search(norm) and _names_goods_priced(bot.searcher.search(norm).best):
+        return None       # "quanto é o tambaqui em posta", "qto tá a coca de 2l e a latinha da skol?": goods sold
     hit = _entry_hit(norm, kb, bot)
     if hit is None:
         return None
@@ -810,6 +823,12 @@ def _faq_other_kind(norm: str, kb, bot, words) -> Read | None:
         return None
     rest = re.sub(r"^\s*sim[,!.]?\s*", "", answer, flags=re.IGNORECASE)
     return Read(f"Não de {kinds[0]}, infelizmente. 😕 {rest[:1].upper()}{rest[1:]}", "faq", {"faq": hit.index})
+
+
+def _names_goods_priced(found) -> bool:
+    """A product the price asked is of: named whole, or by two of its words ("... so falta o jambu, quanto tá o
+    maço?" beside a story of the family's lunch)."""
+    return found is not None and (found.complete or len(found.covered) >= 2)
 
 
 def _cheaper(p: knowledge.Product, line: quote.Line) -> str:
@@ -889,8 +908,8 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     # the goods named, searched once: here when a price is asked, below when a topic needs their section
     searched = priced and bot is not None
     found = bot.searcher.search(norm).best if searched else None
-    if found is not None and found.complete:
-        return None                                    # and only when no product is named whole
+    if _names_goods_priced(found):
+        return None                                    # and only when no product is named
     said = _folded(norm)
     # a topic weighs the words of the message its phrases say ("fila expressa", "pouca coisa": 4;
     # "mercadoria de volta" outweighs "quantos dias")
@@ -1028,7 +1047,11 @@ def _counts_goods(norm: str) -> bool:
     """A number in the text that may count goods: not "36 graus", "82 anos"."""
     toks = norm.split()
     return any(any(c.isdigit() for c in t) and (k + 1 >= len(toks) or toks[k + 1] not in quantities.NOT_GOODS)
-               for k, t in enumerate(toks))
+               and not (k and toks[k - 1] in PLACE_BEFORE_NUMBER) for k, t in enumerate(toks))
+
+
+# "na feira da 28", "moro na folha 16", "rua 7": a number that names a place
+PLACE_BEFORE_NUMBER = frozenset("da do na no numero rua quadra folha lote setor".split())
 
 
 # a question asked without its question mark ("... e até que horas tenho q pedir pra chegar no mesmo dia")
@@ -1054,8 +1077,8 @@ def _telling(piece: str, pnorm: str) -> bool:
     """A sentence told before the question, not asked: no question mark, no goods counted, more than five
     words, and long or with no price or question word ("to organizando a festa da igreja, ...")."""
     said = pnorm.split()
-    if "?" in piece or _counts_goods(pnorm) or len(said) <= 5:
-        return False
+    if "?" in piece or _counts_goods(pnorm) or len(said) <= 5 or ASKED_IN_WORDS.search(" ".join(said[:3])):
+        return False       # "até q horas posso fechar o pedido ..., e qual o mínimo?": asked, its mark left out
     return len(said) >= LONG_TELLING or not PRICE_WORDS.search(pnorm) and not set(said) & TELLING_NOT
 
 

@@ -122,7 +122,8 @@ def packs(message: str, words: vocab_mod.Vocab) -> str:
             out.append(message[last:m.start()] + f"{n * per} {product} ")
             last = m.end()
             continue
-        if each and m.group(0).split()[-1].lower() in words.weak_packs and not _HOLDS.match(each.group(0)):
+        if each and m.group(0).split()[-1].lower() in words.weak_packs and not _HOLDS.match(each.group(0)) \
+                and not _THOSE_OF.search(message, 0, each.start()):
             each = None        # "1 saco de arroz de 5": a bag is one of the goods unless it is said to hold some
         if not n or not each:
             continue
@@ -192,6 +193,8 @@ _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafa|garrafinhas|latas|lata|lat
 # unidades", "que vem com 6 tubos")
 _HOLDS = re.compile(r"\(?\s*(?:d?aquel[ea]s?\s+(?:que\s+|q\s+|fechad[oa]s?\s+)?|(?:que|q)\s+|cada\s+(?:um|uma)\s+)?"
                     r"(?:vem\s+com|vem|com|tem)\s+\d", re.IGNORECASE)
+# "um saco de laranja, desses de 50 laranjas": the kind of bag that holds that many
+_THOSE_OF = re.compile(r"\bd(?:ess|aquel)[ea]s?\s*$", re.IGNORECASE)
 _EACH_SIZE = re.compile(r"\s*de\s+\d+(?:[.,]\d+)?\s*(?:rolos|kg|g|l|ml|litros?|gramas|metros|m)\b", re.IGNORECASE)
 _DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:(?:o|a|cada)\s+(\w+)\s+)?(?:vem\s+com|vem|tem)\s+()", re.IGNORECASE)
 

@@ -14,7 +14,8 @@ from .. import text
 from . import quantities, slots
 
 MAX_PARTS = 6
-_ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])(?:\.+|…)\s+(?=\S)", re.IGNORECASE)   # "... derretendo... a goma"
+_ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])(?:\.+|…)\s+(?=\S)"   # "... derretendo... a goma"
+                   r"|(?<=\d\d)\.\s+(?=[a-zà-ú])", re.IGNORECASE)       # "... na feira da 28. só falta o jambu"
 _EMOJI_END = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF][\uFE0F]?\s+(?=[a-zà-ú])", re.IGNORECASE)
 _ENDS_WITH_EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF][\uFE0F]?\s*$")
 LIST_LINES = 3       # a message of this many lines is a pasted list: the classifier reads it whole

@@ -405,7 +405,7 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     counted = any(x.isdigit() or text.normalize(x) in COUNT_WORDS | {"meio", "meia"} or _GLUED.match(text.normalize(x))
                   or _number(text.normalize(x)) is not None for x in words[start:i - 1])     # "1,5 kg de picanha"
     if not ((w.isdigit() and len(w) <= 2 or spelled or weight or half) and i - start >= 2 and i + 1 < len(words)
-            and (words[i - 1].isalpha() or size_before) and (words[i + 1].isalpha() or weight) and counted):
+            and (_alpha(words[i - 1]) or size_before) and (_alpha(words[i + 1]) or weight) and counted):
         return False
     if weight or half:
         if text.normalize(words[i - 1]) == "e" and i >= 2 \
@@ -417,6 +417,11 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
         return False        # "vinte e quatro": one number
     return (nxt not in ASKING_AFTER and nxt not in PACKS_OF_SIZE and prev not in LINKS | _NOT_BEFORE_COUNT
             and f"{text.normalize(w)} {text.stem(nxt)}" not in names)
+
+
+def _alpha(word: str) -> bool:
+    """A word of letters, "d'água" and "pau-d'arco" too."""
+    return re.sub(r"['’´`-]", "", word).isalpha()
 
 
 def counted(norm: str) -> bool:

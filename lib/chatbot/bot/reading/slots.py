@@ -20,7 +20,7 @@ _MONEY = re.compile(rf"\brs\s*{_NUM}|{_NUM}\s*(?:reais|real|conto|contos|pila|pi
                     rf"unidades|pacotes|caixas|fardos|latas|garrafas|x\b|vezes|dias?\b|minutos))")
 _TIME = re.compile(r"\b(?:as|a|pelas|umas|la pelas|lá pelas)?\s*(\d{1,2})(?:h|:|\s*horas?\b)\s*(\d{2})?\b|"
                    r"\b(?:as|pelas|umas)\s+(\d{1,2})\b(?!\s*(?:reais|kg|unidades))|"
-                   r"\b(\d{1,2})(?=\s+(?:e meia\s+)?da (?:manha|tarde|noite)\b)")      # "6 e meia da manhã"
+                   r"\b(\d{1,2})(?=\s+(?:e (?:meia|pouco|pouquinho)\s+)?da (?:manha|tarde|noite)\b)")   # "6 e meia da manhã"
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3]) (?:e )?([0-5][05])\b(?!\s*(?:reais|real|kg|g|unidades|pacotes|x\b))")
 # a part of the day without an hour: "segunda de manhã", "sábado à noite" (minutes from, to)
 _PARTS_OF_DAY = ((re.compile(r"\b(?:de|pela|na|a|essa|nessa) manha\b"), (6 * 60, 12 * 60)),
@@ -35,6 +35,7 @@ _PM = re.compile(r"\bda (?:tarde|noite)\b|\bdepois do almoco\b|"
 _AM = re.compile(r"\b(?:da manha|de manha|da madrugada|de madrugada|cedo|cedinho|antes do (?:trabalho|servico|serviço)|"
                  r"ja (?:esta|estao) abert\w*|ja abriu|ja abriram|ja abre|ja abrem)\b")
 _HALF = re.compile(r"\s+e meia\b")
+_LITTLE_AFTER = re.compile(r"\s+e (?:pouco|pouquinho)\b")      # "9 e pouco da noite": after the hour
 # The national holidays, by date or name ("7 de setembro vocês abrem?", "dia de finados"): the holidays' hours
 HOLIDAY = re.compile(r"\b(?:(?:1o?|primeiro) de (?:janeiro|maio)|21 de abril|7 de setembro|12 de outubro|"
                      r"(?:2|15|20) de novembro|25 de dezembro|tiradentes|finados|dia do trabalh\w*|"
@@ -68,6 +69,7 @@ def time_of_day(norm: str) -> int | None:
     else:
         hour = int(m.group(1) or m.group(3) or m.group(4))
         minute = int(m.group(2) or 0) or (30 if _HALF.match(norm, m.end()) else 0)     # "às 5 e meia"
+        minute = minute or (10 if _LITTLE_AFTER.match(norm, m.end()) else 0)
     if hour > 24 or minute > 59:
         return None
     if hour < 12 and _PM.search(norm) or 1 <= hour <= 5 and not _AM.search(norm):
@@ -87,8 +89,8 @@ def part_of_day(norm: str) -> tuple[str, tuple[int, int]] | None:
 def day(norm: str) -> str | None:
     """The day meant: a day key (mon..sun, holidays), "today", "tomorrow" or "now"; None when none is named."""
     words = norm.split()
-    if HOLIDAY.search(norm):
-        return "holidays"
+    if HOLIDAY.search(norm) or {"feriado", "feriados"} & set(words):
+        return "holidays"        # "segunda que vem é feriado, vcs abrem?": the holidays' hours
     if "depois de amanha" in norm:
         return "after_tomorrow"
     for w in words:
