@@ -20,7 +20,8 @@ _MONEY = re.compile(rf"\brs\s*{_NUM}|{_NUM}\s*(?:reais|real|conto|contos|pila|pi
                     rf"unidades|pacotes|caixas|fardos|latas|garrafas|x\b|vezes|dias?\b|minutos))")
 _TIME = re.compile(r"\b(?:as|a|pelas|umas|la pelas|lá pelas)?\s*(\d{1,2})(?:h|:|\s*horas?\b)\s*(\d{2})?\b|"
                    r"\b(?:as|pelas|umas)\s+(\d{1,2})\b(?!\s*(?:reais|kg|unidades))|"
-                   r"\b(\d{1,2})(?=\s+(?:e (?:meia|pouco|pouquinho)\s+)?da (?:manha|tarde|noite)\b)")  # "6 e meia da manhã"
+                   # "6 e meia da manhã", "9 e pouco da noite"
+                   r"\b(\d{1,2})(?=\s+(?:e (?:meia|pouco|pouquinho)\s+)?da (?:manha|tarde|noite)\b)")
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3]) (?:e )?([0-5][05])\b(?!\s*(?:reais|real|kg|g|unidades|pacotes|x\b))")
 # a part of the day without an hour: "segunda de manhã", "sábado à noite" (minutes from, to)
 _PARTS_OF_DAY = ((re.compile(r"\b(?:de|pela|na|a|essa|nessa) manha\b"), (6 * 60, 12 * 60)),
