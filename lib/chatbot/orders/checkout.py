@@ -206,6 +206,8 @@ _WHERE_SAID = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lu
                          r"tb|tbm|tambem|(?:em vez|ao inves|no lugar) d[eo]s? \d+(?:[.,]\d+)?)$")
 _NOT_THAT = re.compile(r"(?:\s*[,;])?\s+(?:e\s+)?nao\s+\d+(?:[.,]\d+)?\s*(?:kg|quilos?|un|unidades)?$")
 _INSTEAD = re.compile(r"\b(?:em vez|ao inves|no lugar) d[eo]s? \d")
+# "põe 8 de arroz": so many of it, in all
+_N_OF = re.compile(rf"^(?:poe|bota|coloca)\s+{_NUM}\s+de\s+")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
 _KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
                    r"(?:\s+(?:assim|como esta|igual))?$")
@@ -506,8 +508,9 @@ def _edits_of(n: str) -> list[tuple]:
             out.append(("remove", _name(m.group(1))))
         elif m := R_SET.match(c):
             out.append(("set", m.group(1), m.group(2)))
-        elif (m := R_ADD.match(c)) and corrected and not re.search(r"\bmais\b", c) and len(clauses) == 1:
-            # "na vdd coloca 6 do jesus": a correction, the new amount
+        elif (m := R_ADD.match(c)) and not re.search(r"\bmais\b", c) and (corrected and len(clauses) == 1
+                                                                         or _N_OF.match(c)):
+            # "na vdd coloca 6 do jesus": a correction, the new amount; "põe 8 de arroz": so many of it
             out.append(("set", _name(re.sub(r"^(?:do|da|dos|das)\s+", "", m.group(2))), m.group(1)))
         elif (m := R_ADD.match(c)) and (was := _INSTEAD_OF.search(m.group(2)) or _IN_ALL.search(m.group(2))):
             # "põe 2 licor em vez de 1", "bota 20 flocão no total": the new amount of an item the cart has
@@ -585,6 +588,9 @@ def _in_cart(state: dict, words: str, shop) -> list[int]:
         if found and brand and any(set(want) <= _product_words({"name": p.name}, p, False)
                                    for p in shop.find(words)):
             return []          # a product of the catalog has the words in its name: that one, not the brand's
+        heads = [i for i in found if _name_words(norm(state["items"][i]["name"]))[:1] == want[:1]]
+        if len(found) > 1 and len(heads) == 1:
+            return heads       # "o queijo é só 1 kg" beside "Pamonha de Sal com Queijo": the one named so
         if found:
             return found
     return []

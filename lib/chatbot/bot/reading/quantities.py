@@ -367,12 +367,15 @@ def _count_after(toks: list[str], piece: str, is_product_word) -> Item | None:
         if not (amount.weight and not amount.volume or bare and at == len(toks) - 1):
             continue
         first = next((k for k, t in enumerate(toks[:at]) if is_product_word(t)), None)
+        if first is not None and _PLACE_LEAD.search(" ".join(toks[max(0, first - 2):first])):
+            return None      # "é perto da folha 28?": a place, numbered (Marabá's "folhas"), not 28 of the goods
         if first is not None:
             # "preciso de detergente 3": the goods on
             return Item(amount, toks[first:at - 1 if more else at], piece, after=True)
     return None
 
 
+_PLACE_LEAD = re.compile(r"(?:^|\s)(?:perto|moro|mora|fica|rua|avenida|bairro|setor|quadra)(?: d[aoe]| n[ao])?$")
 # words after "um"/"uma" that make it an article or a pronoun, not a count ("um pouco", "uma de 2 litros")
 _ARTICLE_AFTER = frozenset("pouco pouquinho outro outra so mesmo mesma bom boa".split())
 # counts in words that may open the next item of a run-on list ("um"/"uma" are articles too often)
