@@ -144,8 +144,17 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
             and re.match(r"(?:pro|pra|para|p/)\s", text.normalize(lines[0])):
         headings.add(lines[0].strip().lower())     # "pro cafe da tarde" over the list: what it is for
     head = None         # the first word of the last item's goods: "2 bolo de macaxeira e 1 de cupuaçu"
+    unpriced = None     # the goods of the last item, named with no amount: "café princesa, 10 pacotes" counts them
     for item in items:
         words = _goods_words(item)
+        if not words and item.amount is not None and unpriced is not None \
+                and (qty := units_for(unpriced, item.amount)) is not None:
+            wanted[unpriced.sku] = (unpriced, qty)
+            named_only.discard(unpriced.sku)
+            priced += 1
+            unpriced = None
+            continue
+        unpriced = None
         if not words or item.amount is None and item.raw.strip().lower() in headings:
             continue
         p = None
@@ -199,6 +208,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         elif item.amount is None and p.sku not in wanted and any(not is_product(w) for w in words):
             named_only.add(p.sku)      # named in a sentence ("vou revender açaí"), not listed ("coca, arroz")
         dozens_of[p.sku] = bool(amount.dozens)
+        unpriced = p if item.amount is None and p.sku not in wanted else None
         wanted[p.sku] = (p, before + qty)
         counted += 1
         priced += item.amount is not None

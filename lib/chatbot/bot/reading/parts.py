@@ -50,12 +50,12 @@ def split(message: str) -> list[str]:
                 out[-1] += " " + piece      # "tem açaí? de litro", "tem ração? a de 15kg": what was just asked
             else:
                 out.append(piece)
-    if len(out) == 1 and out[0].rstrip().endswith("?"):
+    if out and out[-1].rstrip().endswith("?") and not any("?" in p for p in out[:-1]):
         # "... sou péssima na cozinha 😅 o bolo de aipim de vcs sai por quanto?": the question after the
-        # last emoji of a text that asks only at its end
-        cut = list(_EMOJI_END.finditer(out[0]))
-        if cut and len(out[0][cut[-1].end():].split()) >= 4 and len(out[0][:cut[-1].start()].split()) >= 4:
-            out = [out[0][:cut[-1].end()].strip(), out[0][cut[-1].end():].strip()]
+        # last emoji of a text that asks only at its end ("bom dia!" before it too)
+        cut = list(_EMOJI_END.finditer(out[-1]))
+        if cut and len(out[-1][cut[-1].end():].split()) >= 4 and len(out[-1][:cut[-1].start()].split()) >= 4:
+            out[-1:] = [out[-1][:cut[-1].end()].strip(), out[-1][cut[-1].end():].strip()]
     return out[:MAX_PARTS] if len(out) > 1 else [message.strip()] if message and message.strip() else []
 
 
