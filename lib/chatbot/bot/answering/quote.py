@@ -116,6 +116,9 @@ def aliases(conn) -> dict[str, Product]:
     return out
 
 
+LIST_TITLE = re.compile(r"(?:minha |a |uma )?(?:lista|listinha|compras?|rancho)\b")
+
+
 def read(message: str, searcher, drop: frozenset = frozenset(),
          alias_map: dict[str, Product] | None = None) -> Quote | None:
     """The quote a message asks for, or None when it is not a quote."""
@@ -143,6 +146,8 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     if len(lines) >= 2 and not any(c.isdigit() for c in lines[0]) \
             and re.match(r"(?:pro|pra|para|p/)\s", text.normalize(lines[0])):
         headings.add(lines[0].strip().lower())     # "pro cafe da tarde" over the list: what it is for
+    if len(lines) >= 3 and not any(c.isdigit() for c in lines[0]) and LIST_TITLE.match(text.normalize(lines[0])):
+        headings.add(lines[0].strip().lower())     # "lista da limpeza" over the list: its title
     head = None         # the first word of the last item's goods: "2 bolo de macaxeira e 1 de cupuaçu"
     unpriced = None     # the goods of the last item, named with no amount: "café princesa, 10 pacotes" counts them
     for item in items:

@@ -213,6 +213,11 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                  and (not got.topic.get("skus") or got.text.startswith(("Não encontrei", "Encontrei estes"))))
         if chatter and vague:
             continue          # "to organizando o aniversário do meu filho": said, not asked
+        if vague and got.intent == "product_price" and got.text.startswith("Não encontrei *") \
+                and (hit := _entry_hit(message, kb, bot)) is not None:
+            # "o punho da minha rede arrebentou 😩 vcs tem pra vender ai? quanto a de casal": no goods of the
+            # catalog, and the whole message is about an entry
+            got, vague = Read(kb.faq[hit.index][1], "faq", {"faq": hit.index}), False
         if answers and answers[-1].text.startswith("Não encontrei") and "?" not in piece \
                 and got.intent in ("wholesale", "promotions"):
             continue          # "vendem sacolé? queria pra revender": what for, of goods we lack
