@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 from ..bot import fmt, text
 from ..bot.answering import quote
+from ..bot.reading import lists, vocab
 from ..bot.store.knowledge import Product, distance_km
 
 MAX_ITEMS = 100                 # different products in one cart
@@ -310,7 +311,7 @@ def step(state: dict | None, msg: Message, now: float, shop) -> tuple[dict | Non
         answered = _answer_ask(state, n, shop)
         if answered is not None:
             return _after_edit(_touch(state, now, shop), answered, shop)
-    edits = _edits_of(norm(msg.text, clauses=True))
+    edits = _edits_of(norm(_packs_counted(msg.text), clauses=True))
     if edits and msg.location is None:
         notes = _apply(state, edits, shop)
         return _after_edit(_touch(state, now, shop), notes, shop)
@@ -432,6 +433,15 @@ def _from_quote(lines: list[tuple[str, Decimal]], now: float, shop) -> tuple[dic
 
 def _item(p: Product, qty: Decimal) -> dict:
     return {"sku": p.sku, "name": p.name, "qty": f"{qty.normalize():f}"}
+
+
+def _packs_counted(message: str) -> str:
+    """"põe 1 fardo de água 500ml, o de 12": the packs as the units they hold (lists.packs)."""
+    words = vocab.load()
+    said = text.normalize(message).split()
+    counted = any(p in words.packs and k and (said[k - 1].isdigit() or said[k - 1] in NUMBER_WORDS)
+                  for k, p in enumerate(said))       # not "pra fechar a caixa de 12": a pack counted
+    return lists.packs(message, words) if counted else message
 
 
 def _edits_of(n: str) -> list[tuple]:

@@ -132,6 +132,7 @@ def packs(message: str, words: vocab_mod.Vocab) -> str:
         if said_after:
             before += "?"
         before = re.sub(r"[\s,(]*(?:aquel[ea]s?|tipo|sabe)?[\s,(]*$", "", before)    # ", aquelas com 12"
+        before = re.sub(r"[\s,(]+(?:o|a)$", "", before)          # ", o de 12"
         lead = message[last:m.start()]
         named = _named_before(lead)      # (where, what): the goods named before the pack
         if named and not re.sub(r"\b\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|litros?)\b|\W", "", before, flags=re.IGNORECASE):
