@@ -1874,3 +1874,57 @@ def test_the_forty_seventh_and_eighth_sets_kinds_after_their_runs(tmp_path):
         ask(bot, "faz o orçamento: 2 shoyu e 1 misso", who="3")
         told = ask(bot, "na real o shoyu é 4, e o misso poe 2", who="3").text
         assert "4x Shoyu" in told and "2x Missô" in told, told
+
+
+def test_the_forty_ninth_and_fiftieth_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 10, eval49's and eval50's kinds asked in other words: a weekday said to be a holiday asks the
+    holidays' hours; "10 e pouco da noite" is after 22h; a price asked of goods named by two of their words is
+    never an FAQ entry's; a question without its mark is asked; the returns policy asked in general is no
+    complaint; "desses de 50" is what a bag holds; "d'água" ends an item of a run-on list; "perto da folha 31"
+    is a place; "põe N de X" is N in all; an edit's word naming two cart lines is the one named so; a question
+    after an emoji and a greeting; "tem preço diferente?"; a count alone after goods; an entry for a message
+    no goods answer; a list's title; a pack counted in an edit."""
+    with on_store(tmp_path, "store34") as bot:
+        holiday = ask(bot, "quinta que vem é feriado, vcs vao abrir?").text
+        assert holiday.startswith("Não") and "feriado" in holiday, holiday
+    with on_store(tmp_path, "store49") as bot:
+        late = ask(bot, "amanha eu so consigo chegar ai umas 10 e pouco da noite, ainda ta aberto?").text
+        assert late.startswith("Não"), late
+        two = ask(bot, "qto custa a coca 2l e a skol latinha?", who="2").text
+        assert "R$ 12,29" in two and "R$ 3,69" in two and "R$ 98,00" not in two, two
+        listed = ask(bot, "me ve 2 tucupi 1 farinha d'agua 2 jambu quanto fica", who="3").text
+        assert "1x Farinha d'Água" in listed and "2x Tucupi" in listed, listed
+        place = ask(bot, "qual o endereço? fica perto da folha 31?", who="4").text
+        assert "VP-8" in place, place
+        fish = ask(bot, "boa tarde! vou fazer um peixe pro almoço de domingo com a familia toda 😋 o filhote em posta "
+                        "ta quanto?", who="5").text
+        assert "R$ 54,90" in fish, fish
+        net = ask(bot, "a corda da minha rede rasgou 😩 vcs vendem? a de solteiro quanto", who="6").text
+        assert "R$ 59,90" in net, net
+        thick = ask(bot, "tem açai grosso?", who="7").text
+        assert thick.startswith("Não"), thick
+        ask(bot, "quanto fica 2 coca 2l e 4 guarana tocantins", who="8")
+        water = ask(bot, "tira as coca e coloca 1 fardo de agua 500ml, o de 12", who="8").text
+        assert "12x Água" in water, water
+    with on_store(tmp_path, "store48") as bot:
+        both = ask(bot, "até que horas eu tenho q pedir pra receber hoje, e qual o pedido minimo?").text
+        assert "11h" in both and "R$ 120,00" in both, both
+        policy = ask(bot, "vcs trocam mercadoria com defeito em quantos dias? e o polvilho azedo ta quanto",
+                     who="2").text
+        assert "7 dias" in policy and "Sinto muito" not in policy and "Polvilho" in policy, policy
+        bags = ask(bot, "quero 2 sacos de laranja pera, daqueles de 50 laranjas", who="3").text
+        assert "100x Laranja" in bags, bags
+        ask(bot, "quanto fica 1 sabão omo e 3 arroz 5kg", who="4")
+        rice = ask(bot, "poe 6 de arroz", who="4").text
+        assert "6x Arroz" in rice, rice
+        ask(bot, "orçamento: 4 pamonha de sal e 2 kg de queijo meia cura", who="5")
+        cheese = ask(bot, "na real o queijo é 1 kg", who="5").text
+        assert "1 kg Queijo" in cheese, cheese
+        titled = ask(bot, "lista do mercado\n- omo 1,6kg 1\n- detergente 3\n- sabonete 2\nqto fica", who="6").text
+        assert "Amaciante" not in titled and "3x Detergente" in titled, titled
+    with on_store(tmp_path, "store33") as bot:
+        ask(bot, "o licor de jenipapo ta quanto")
+        same = ask(bot, "se eu levar 8 tem preço diferente?").text
+        assert same.startswith("Não"), same
+        coffee = ask(bot, "cafe princesa do sertao, 12 pacotes, qto fica o total", who="2").text
+        assert "12x Café" in coffee, coffee

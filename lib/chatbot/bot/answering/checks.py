@@ -219,6 +219,10 @@ def min_order(norm: str, kb: KB) -> str | None:
     return f"Sim, entregamos um pedido de {money_text(amount)}{reason}. 🚚{fee_text}"
 
 
+# the customer coming to the store, not the order arriving
+CUSTOMER_COMES = re.compile(r"\b(?:eu|consigo|vou|posso|estou|so)\s+(?:\w+\s+)?chegar\b|\bchego\b")
+
+
 def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
     """"Pedindo agora chega hoje?" / "chega amanhã cedo?": the time now against the cut-off."""
     d = kb.delivery
@@ -227,6 +231,8 @@ def lead_time(norm: str, kb: KB, now: dt.datetime) -> str | None:
         return None
     if slots.money(norm) is not None or not d.get("available", False):
         return None
+    if CUSTOMER_COMES.search(norm) and not DELIVERY.search(norm):
+        return None       # "amanhã eu só consigo chegar aí umas 10 da noite, ainda tá aberto?": the hours
     if cues.PRICE_ASKED.search(norm) and not DELIVERY.search(norm):
         return None       # "aniversário é amanhã ... o bolo de aipim sai por quanto?": a price, not a delivery
     which = slots.day(norm)           # "sábado às 3 da tarde ainda entregam no mesmo dia?": that day's rule
