@@ -68,13 +68,13 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval43-heldout": 0.94, "eval44-heldout": 0.96,
           "eval45-heldout": 0.94, "eval46-heldout": 0.95,
           "eval47-heldout": 0.91, "eval48-heldout": 0.98,
-          "eval49-heldout": 0.89, "eval50-heldout": 0.87}
+          "eval49-heldout": 0.95, "eval50-heldout": 0.96}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
-INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1, "eval50-heldout": 2}
+INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
 # eval47's one wrong "Sim", left after its untouched run (session 9 ended): "e pra ferradas vcs levam?" where the
 # store does not serve Ferradas gets an FAQ entry on carrying the shopping upstairs ("pra X vcs levam" names no
 # place the area reading finds, since "vcs" sits between the place and the verb)
-WRONG_SIM_ALLOWED: dict[str, int] = {"eval47-heldout": 1, "eval50-heldout": 2}
+WRONG_SIM_ALLOWED: dict[str, int] = {"eval47-heldout": 1}
 _GREETING = re.compile(r"^\s*(?:ol[áa][^.!?\n]*[!.]\s*(?:👋)?\s*)", re.IGNORECASE)
 _YES = re.compile(r"^(?:sim\b|temos\b|aceitamos\b|entregamos\b|abrimos\b|fazemos\b|emitimos\b|montamos\b|pode\b"
                   r"|podemos\b|dá\b|da sim\b|claro\b)", re.IGNORECASE)
