@@ -482,6 +482,7 @@ def _complains(norm: str) -> bool:
 def _asks_person(norm: str) -> bool:
     words, phrases = cues.CUES["human_request"]
     norm = intents.SUPPOSED_ORDER.sub(" ", norm)      # "se meu pedido der 260 reais": no order to see
+    norm = cues.someone_for_a_service(norm)           # "tem alguém aí que entende alemão?": a service
     return any(text.stem(t) in words for t in norm.split()) or \
         any(p in norm and text.has_phrase(norm, p) for p in phrases)
 
@@ -1063,7 +1064,7 @@ PLACE_BEFORE_NUMBER = frozenset("da do na no numero rua quadra folha lote setor"
 # a question asked without its question mark ("... e até que horas tenho q pedir pra chegar no mesmo dia")
 ASKED_IN_WORDS = re.compile(r"\b(?:que horas?|quando|qual|quais|quanto|quantos|quantas|onde|como|sera|da pra|"
                             r"consigo|pode|posso|podem|tem como|saber se|diz|diga|fala|fale|informa|informe|"
-                            r"confirma|confirme)\b")
+                            r"confirma|confirme|me passa|me passe|me manda|me mande)\b")
 THANKS = re.compile(r"\b(?:obrigad[oa]s?|agradec\w*|valeu|grat[oa]|gratidao|parabens|amo voces|"
                     r"voces sao (?:um amor|demais|otimos|otimas|show|top|os melhores|as melhores))\b")
 WANTS = re.compile(r"\b(?:quero|vou querer|vou levar|manda|mande|separa|me ve|gostaria|pedido|encomend\w*)\b")

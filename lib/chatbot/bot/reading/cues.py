@@ -31,8 +31,9 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                    "cobrado duas vezes", "cobrou duas vezes", "cobraram duas vezes", "paguei duas vezes",
                    "cobranca duplicada", "cobrado em dobro", "cobrada em dobro", "preciso que resolvam"]),
     "human_request": ({"atendente", "humano", "humana", "gerente", "operador", "operadora", "vendedor",
-                       "vendedora", "supervisor", "responsavel", "cancelar", "cancelamento"},
-                      ["falar com alguem", "falar com uma pessoa", "falar com pessoa", "pessoa de verdade",
+                       "vendedora", "supervisor", "cancelar", "cancelamento"},
+                      ["falar com alguem", "falar com uma pessoa", "falar com o responsavel", "chama o responsavel",
+                       "chamar o responsavel", "quem e o responsavel", "falar com pessoa", "pessoa de verdade",
                        "pessoa real", "atendimento humano", "falar com o atendimento", "me liga", "ligar para mim",
                        "falar com voces", "quero falar com", "preciso falar com", "alguem me atende",
                        "tem alguem ai", "tem alguem aqui", "tem alguem pra", "tem alguem para", "tem alguem atendendo",
@@ -45,7 +46,8 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                "voces ficam ate", "voces vao ate", "ficam abertos", "fica aberto", "loja fica ate"]),
     "location": ({"endereco", "localizacao", "localiza", "mapa", "maps", "telefone", "contato", "rua",
                   "referencia", "gps"},
-                 ["onde fica", "onde ficam", "onde voces ficam", "onde e a loja", "onde e o mercado",
+                 ["onde fica", "onde ficam", "onde que fica", "onde e que fica", "onde que ficam", "onde voces ficam",
+                  "onde e a loja", "onde e o mercado",
                   "onde voces estao", "fica onde", "ficam onde", "como chego", "como chegar", "loja fisica",
                   "qual a rua", "qual o numero", "numero de voces", "onde e", "ponto de referencia",
                   "como faco para ir", "qual o whatsapp"]),
@@ -170,3 +172,15 @@ NOT_AREA = set("""mesmo dia hoje amanha domingo sabado segunda terca quarta quin
 minhas meus apartamento condominio predio trabalho endereco rua bairro cidade regiao horario
 hora tempo final fim semana noite tarde manha cartao dinheiro pix loja entrega pedido voces entregar entregarem
 entregam entregas horas que quando mercado supermercado atacarejo la aqui ai""".split())
+
+
+# "tem alguém aí que entende alemão?", "tem alguém q ajuda a pôr as caixas na caçamba?": a service asked of the
+# staff, not a person asked to take the conversation ("tem alguém aí?", "tem alguém que me atenda?")
+SOMEONE_FOR = re.compile(r"\btem alguem (?:ai |aqui )?(?:q|que|pra|para) "
+                         r"(?!(?:me |nos )?(?:atend|fal|respond|convers|ajud\w* (?:com|no|na) (?:meu|o|a) (?:pedido|compra)))"
+                         r"(?=\w+ \w+)")
+
+
+def someone_for_a_service(norm: str) -> str:
+    """The text with a service asked of "alguém" said as "vocês têm quem ...": no person asked for."""
+    return SOMEONE_FOR.sub("voces tem quem ", norm)

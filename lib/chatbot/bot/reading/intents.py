@@ -160,6 +160,9 @@ class Classifier:
             stems.remove("fechar") if "fechar" in stems else None
         first = ("complaint", "human_request")
         scores = {name: self._score(stems, norm, *cues.CUES[name], raw) for name in first}
+        if cues.SOMEONE_FOR.search(norm):     # "tem alguém aí que entende alemão?": a service, not a person
+            person = cues.someone_for_a_service(norm)
+            scores["human_request"] = self._score(person.split(), person, *cues.CUES["human_request"])
         if scores["complaint"] == 1 and any(p in norm and text.has_phrase(norm, p) for p in vocab.load().not_complaint):
             scores["complaint"] = 0       # "sou péssima na cozinha 😅 o bolo de aipim sai por quanto?": no problem
         if scores["human_request"] and SUPPOSED_ORDER.search(norm):

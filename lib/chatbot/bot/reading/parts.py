@@ -15,7 +15,10 @@ from . import quantities, slots
 
 MAX_PARTS = 6
 _ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])(?:\.+|…)\s+(?=\S)"   # "... derretendo... a goma"
-                   r"|(?<=\d\d)\.\s+(?=[a-zà-ú])", re.IGNORECASE)       # "... na feira da 28. só falta o jambu"
+                   r"|(?<=\d\d)\.\s+(?=[a-zà-ú])"       # "... na feira da 28. só falta o jambu"
+                   # "me passa o telefone, e outra coisa: vcs aceitam alelo?"
+                   r"|\s*,?\s*(?:e\s+)?(?:outra coisa|outra pergunta|outra duvida|outra dúvida|aproveitando)\s*[:,]\s*",
+                   re.IGNORECASE)
 _EMOJI_END = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF][\uFE0F]?\s+(?=[a-zà-ú])", re.IGNORECASE)
 _ENDS_WITH_EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF][\uFE0F]?\s*$")
 LIST_LINES = 3       # a message of this many lines is a pasted list: the classifier reads it whole
