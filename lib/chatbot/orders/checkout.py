@@ -184,7 +184,7 @@ R_KEEP = re.compile(r"^(?:so|somente|apenas)\s+(?:o|a|os|as)\s+(.+?)\s+mesmo$")
 # "... no total" after an amount: how many in all, not how many more
 _IN_ALL = re.compile(r"\s+(?:no total|ao todo|no final|total)$")
 # "... e 3 kg de linguiça" after an add: one more add with the same verb
-_AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}\s)")
+_AND_NUM = re.compile(rf"\s+e\s+(?=(?:mais\s+)?{_NUM}(?:\s|kg\b|g\b))")      # "... e 2kg de repolho"
 # said before an edit ("na verdade troca ...") and after it ("..., mesma quantidade")
 _LEAD = re.compile(r"^(?:(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|errei|pensando bem|pensando melhor|"
                    r"pera|perai|pera ai|espera|peraí|"
@@ -529,7 +529,8 @@ def _edits_of(n: str) -> list[tuple]:
             # "põe mais 1 kg de alcatra e 3 kg de linguiça": each amount is an add
             first, *more = _AND_NUM.split(m.group(2))
             out.append(("add", _name(first), m.group(1)))
-            out += [("add", a.group(2), a.group(1)) for x in more if (a := R_ADD.match("mais " + x))]
+            out += [("add", a.group(2), a.group(1)) for x in more
+                    if (a := R_ADD.match("mais " + re.sub(r"^(\d+(?:[.,]\d+)?)(kg|g)\b", r"\1 \2", x)))]
         elif (m := R_IS.match(c)) and out == [] and len(clauses) <= 3:
             out.append(("set", m.group(1), m.group(2)))
         elif (m := R_IS_OTHER.match(c)) and not re.match(rf"(?:so\s+)?{_NUM}\b", m.group(2)):

@@ -818,8 +818,8 @@ def _faq_other_kind(norm: str, kb, bot, words) -> Read | None:
     kinds = [t for t in norm.split() if t in words.variants]
     if not kinds or not kb.faq:
         return None
-    if PRICE_WORDS.search(norm) and _names_goods_priced(bot.searcher.search(norm).best):
-        return None       # "quanto é o tambaqui em posta", "qto tá a coca de 2l e a latinha da skol?": goods sold
+    if _names_goods_priced(bot.searcher.search(norm).best):
+        return None       # "quanto é o tambaqui em posta", "tem ipa da vale europeu?": goods sold (or their kind)
     hit = _entry_hit(norm, kb, bot)
     if hit is None:
         return None

@@ -71,7 +71,7 @@ SYNONYMS = {
     "freteiros": "carreto carreteiro frete", "carreteiro": "carreto", "carreteiros": "carreto",
     "abatimento": "desconto", "caminhonete": "carro", "espaco": "vagas", "cel": "celular telefone",
     "bateria": "carregador", "amolam": "afiam afiar", "amolar": "afiar", "amola": "afia", "amolador": "afiar",
-    "amoladas": "afiar", "frio": "inverno", "madeira": "lenha", "friozinho": "inverno", "gelado": "inverno",
+    "amoladas": "afiar", "frio": "inverno", "madeira": "lenha", "destrocar": "trocar", "destroca": "troca", "friozinho": "inverno", "gelado": "inverno",
     "tomada": "carregador", "castelhano": "espanhol",
     "embalam": "embrulham", "embala": "embrulha", "lembrancinha": "presente", "presentinho": "presente",
     "achocolatado": "chocolate", "luz": "energia", "panela": "tacho", "panelao": "tacho",
