@@ -147,7 +147,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and (got is None or got.intent in PRODUCT_INTENTS) \
                 and (service := _faq_of_goods(text.normalize(earlier + " " + piece), kb, words, bot, asks=True)):
             got = service      # "quero uma sopa paraguaia inteira pro aniversário, tem que avisar com quanto tempo?"
-        elif got is not None and earlier and piece is pieces[-1] and not got.topic.get("skus") \
+        elif got is not None and earlier and piece is pieces[-1] and (not got.topic.get("skus") or _soft_only(pnorm, bot)) \
                 and (got.intent == "product_price" or got.intent in FACTS and EACH_PRICE.search(pnorm)):
             # "... ela pediu pra eu levar uns dois quanto tá cada um?": a price of goods, not the delivery
             # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was said before
@@ -248,6 +248,13 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     if len(quoted_lines) == 1:
         topic["lines"] = quoted_lines[0]        # the cart of the one quote among the parts (pipeline._read)
     return Read(body, answers[0].intent, topic)
+
+
+def _soft_only(norm: str, bot) -> bool:
+    """The goods a part names only by a container or a measure ("quanto tá a garrafa?" is no "Manteiga de
+    Garrafa"): the goods are in what was said before it."""
+    best = bot.searcher.search(norm, drop=quote.FILLER | cues_words()).best
+    return best is not None and bool(best.covered) and set(best.covered) <= search.SOFT
 
 
 def _head_words(bot) -> frozenset[str]:
@@ -764,9 +771,11 @@ def _wholesale_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
     if not last or last.get("intent") not in PRODUCT_INTENTS or len(last.get("skus") or []) != 1 \
             or not WHOLESALE_ASKED.search(norm) or len(norm.split()) > MAX_FOLLOW_UP_WORDS + 2:
         return None
-    best = bot.searcher.search(norm, drop=quote.FILLER | cues_words()).best
-    if best is not None and best.complete and not set(best.covered) <= search.SOFT | {"atacado"}:
-        return None          # "e o atacado do arroz?": a product of its own
+    found = bot.searcher.search(norm, drop=quote.FILLER | cues_words())
+    best = found.best
+    if best is not None and best.complete and not set(best.covered) <= search.SOFT | {"atacado"} \
+            and not set(best.covered) <= set(found.corrected):
+        return None          # "e o atacado do arroz?": a product of its own (not "barraca" read as "barra")
     products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
     return bot.part(f"preço de atacado do {products[0].name} {products[0].brand}", kb, None) if products else None
 

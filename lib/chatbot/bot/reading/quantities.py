@@ -364,8 +364,10 @@ def _count_after(toks: list[str], piece: str, is_product_word) -> Item | None:
         more = toks[at - 1] == "mais" and at >= 2 and is_product_word(toks[at - 2])   # "leite integral mais 6"
         if toks[at - 1] in _NOT_BEFORE_COUNT | NOT_A_COUNT_AFTER and not more:
             continue
-        if not (amount.weight and not amount.volume or bare and at == len(toks) - 1):
-            continue
+        if at >= 1 and (longer := amount_at(toks, at - 1)) is not None and at - 1 + longer.words == len(toks):
+            continue      # "2 dúzias", not "dúzias"
+        if not (amount.weight and not amount.volume or amount.dozens or bare and at == len(toks) - 1):
+            continue      # "ovos - 2 dúzias" too
         first = next((k for k, t in enumerate(toks[:at]) if is_product_word(t)), None)
         if first is not None and _PLACE_LEAD.search(" ".join(toks[max(0, first - 2):first])):
             return None      # "é perto da folha 28?": a place, numbered (Marabá's "folhas"), not 28 of the goods
