@@ -147,7 +147,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and (got is None or got.intent in PRODUCT_INTENTS) \
                 and (service := _faq_of_goods(text.normalize(earlier + " " + piece), kb, words, bot, asks=True)):
             got = service      # "quero uma sopa paraguaia inteira pro aniversário, tem que avisar com quanto tempo?"
-        elif got is not None and earlier and piece is pieces[-1] and (not got.topic.get("skus") or _soft_only(pnorm, bot)) \
+        elif got is not None and earlier and piece is pieces[-1] \
+                and (not got.topic.get("skus") or _soft_only(pnorm, bot)) \
                 and (got.intent == "product_price" or got.intent in FACTS and EACH_PRICE.search(pnorm)):
             # "... ela pediu pra eu levar uns dois quanto tá cada um?": a price of goods, not the delivery
             # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was said before
