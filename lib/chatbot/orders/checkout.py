@@ -113,7 +113,7 @@ V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|
     r"desiste|desisti|desistir|" \
     r"corta(?!\s+(?:\w+\s+){0,4}?(?:em|no|na|pra|para|fatia\w*|fin\w*|bife\w*|cubo\w*|pedac\w*|rodela\w*|postas?)\b)"
 V_SET = (r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe|"
-         r"troca|sobe|subir|baixa|baixar|abaixa|abaixar|passa")        # "passa o arroz pra 6"
+         r"troca|sobe|subir|baixa|baixar|abaixa|abaixar|passa|passar")        # "passa o arroz pra 6"
 V_ADD = r"coloca|colocar|bota|botar|poe|adiciona|adicionar|acrescenta|acrescentar|inclui|incluir|manda|mais"
 V_SWAP = r"troca|trocar|substitui|substituir"
 _ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"

@@ -215,9 +215,11 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if chatter and vague:
             continue          # "to organizando o aniversário do meu filho": said, not asked
         if vague and got.intent == "product_price" and got.text.startswith("Não encontrei *") \
-                and (hit := _entry_hit(message, kb, bot)) is not None:
+                and (hit := _entry_hit(message, kb, bot)) is not None \
+                and set(retrieval.stem_words(piece)) & set(bot.classifier.retriever.tf[hit.index]):
             # "o punho da minha rede arrebentou 😩 vcs tem pra vender ai? quanto a de casal": no goods of the
-            # catalog, and the whole message is about an entry
+            # catalog, and the whole message is about an entry that part names (not "tem carvão aí? preciso pro
+            # churrasco" beside an entry on seasoning the meat for one)
             got, vague = Read(kb.faq[hit.index][1], "faq", {"faq": hit.index}), False
         if answers and answers[-1].text.startswith("Não encontrei") and "?" not in piece \
                 and got.intent in ("wholesale", "promotions"):
@@ -255,7 +257,11 @@ def _soft_only(norm: str, bot) -> bool:
     """The goods a part names only by a container or a measure ("quanto tá a garrafa?" is no "Manteiga de
     Garrafa"): the goods are in what was said before it."""
     best = bot.searcher.search(norm, drop=quote.FILLER | cues_words()).best
-    return best is not None and bool(best.covered) and set(best.covered) <= search.SOFT
+    return best is not None and bool(best.covered) and set(best.covered) <= search.SOFT | SIZE_SAID
+
+
+# how big, said of a container ("a garrafa grande tá quanto?"): no goods of its own
+SIZE_SAID = frozenset("grande grandes pequena pequeno pequenas pequenos media medio maior menor".split())
 
 
 def _head_words(bot) -> frozenset[str]:

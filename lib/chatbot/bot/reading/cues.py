@@ -144,12 +144,24 @@ PRICE_ASKED = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
 # "vale" that is no voucher, in normalized text: a place or a brand ("o vinho tinto do vale", "Ouro do Vale"),
 # a worth ("quanto vale", "vale a pena")
 NOT_A_VOUCHER = re.compile(r"(?:(?<=\bdo )|(?<=\bda )|(?<=\bdos )|(?<=\bquanto ))vale\b|"
+                           r"\bvale(?= d[oae]s? (?!alimentacao|refeicao)\w+)|"      # "o arroz vale do rio doce": a brand
                            # "o preço de atacado vale a partir de quantas?": holds
                            r"\bvale(?= (?:a pena|a partir|pra|para|so|somente|tambem|ate|mais|menos|o mesmo|"
                            r"alguma|algum|algo|de algo)\b)")       # "a carteirinha ... vale alguma coisa?"
 
 # "fechar" that closes a deal, not the store ("queria fechar uns kits pros funcionários", "fechar negócio")
 CLOSING_A_DEAL = re.compile(r"\bfechar (?:uns|umas|um|uma|negocio|parceria|contrato|encomenda)\b")
+# "a caixa fechada de ovo", "desculpa o horário": no hours asked (the words each drops from the reading)
+NOT_THE_HOURS = ((re.compile(r"\b(?:caixa|fardo|pacote|saco|engradado|bandeja|lata)s? (fechad[oa]s?)\b",
+                             re.IGNORECASE), 1),
+                 (re.compile(r"\bdesculp\w* (?:o|a|pelo|pela) (hor[aá]rio|hora)\b", re.IGNORECASE), 1))
+
+
+def without_other_hours(said: str) -> str:
+    """The text without the words that ask no hours ("desculpa o horário", "caixa fechada")."""
+    for pattern, group in NOT_THE_HOURS:
+        said = pattern.sub(lambda m: m.group(0).replace(m.group(group), ""), said)
+    return said
 
 # What a customer may call a payment method -> words to look for in [payment] methods.
 PAYMENT_WORDS = {

@@ -152,7 +152,7 @@ class Classifier:
     # -- the decision --------------------------------------------------------
     def classify(self, message: str, kb: knowledge.KB, last: dict | None = None) -> Intent:
         self._build(kb)
-        message = AT_HOME.sub(" ", message)
+        message = cues.without_other_hours(AT_HOME.sub(" ", message))     # "desculpa o horário", "caixa fechada"
         stems, norm, raw = self._words(WITHOUT_MONEY.sub(" ", message))
         for _ in cues.NOT_A_VOUCHER.finditer(norm):      # "o vinho tinto do vale": no payment asked
             stems.remove("vale") if "vale" in stems else None

@@ -30,7 +30,7 @@ gostaria domingo segunda terca quarta quinta sexta sabado feriado amanha hoje"""
 # two words that open a question after "e": "e até que horas ...", "e a partir de quanto ..."
 OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas"), ("ate", "qual"),
                            ("se", "eu"), ("se", "quiser"), ("se", "for"), ("da", "para"), ("da", "pra"),
-                           ("a", "partir")})
+                           ("a", "partir"), ("me", "diz"), ("me", "diga"), ("me", "fala"), ("me", "informa")})
 # a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
 ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem me diz diga".split())
 LONG = 8
