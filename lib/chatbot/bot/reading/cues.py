@@ -144,7 +144,7 @@ PRICE_ASKED = re.compile(r"\b(?:quanto|preco|valor|custa|custam)\b")
 # "vale" that is no voucher, in normalized text: a place or a brand ("o vinho tinto do vale", "Ouro do Vale"),
 # a worth ("quanto vale", "vale a pena")
 NOT_A_VOUCHER = re.compile(r"(?:(?<=\bdo )|(?<=\bda )|(?<=\bdos )|(?<=\bquanto ))vale\b|"
-                           r"\bvale(?= d[oae]s? (?!alimentacao|refeicao)\w+)|"      # "o arroz vale do rio doce": a brand
+                           r"\bvale(?= d[oae]s? (?!alimentacao|refeicao)\w+)|"    # "o arroz vale do rio doce"
                            # "o preço de atacado vale a partir de quantas?": holds
                            r"\bvale(?= (?:a pena|a partir|pra|para|so|somente|tambem|ate|mais|menos|o mesmo|"
                            r"alguma|algum|algo|de algo)\b)")       # "a carteirinha ... vale alguma coisa?"
@@ -160,7 +160,7 @@ NOT_THE_HOURS = ((re.compile(r"\b(?:caixa|fardo|pacote|saco|engradado|bandeja|la
 def without_other_hours(said: str) -> str:
     """The text without the words that ask no hours ("desculpa o horário", "caixa fechada")."""
     for pattern, group in NOT_THE_HOURS:
-        said = pattern.sub(lambda m: m.group(0).replace(m.group(group), ""), said)
+        said = pattern.sub(lambda m, g=group: m.group(0).replace(m.group(g), ""), said)
     return said
 
 # What a customer may call a payment method -> words to look for in [payment] methods.
