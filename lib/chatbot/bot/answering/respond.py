@@ -78,7 +78,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     friendly = any(p in norm and text.has_phrase(norm, p) for p in words.not_complaint)
     if _asks_person(norm):
         return None
-    if _complains(norm) and not friendly and not _reported(norm) and not _policy_in_general(message):
+    if _complains(norm) and not friendly and not _reported(norm) and not _policy_in_general(message) \
+            and not _venting_then_asking(message):
         return _policy_of_a_problem(message, norm, kb, words, bot)
     if _only_thanks(message, norm):
         return Read(replies.social(intents.Intent("thanks", 0.9), kb, None)[0], "thanks")
@@ -199,6 +200,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if got is None:
             continue
         if got.intent in HANDOFF:
+            if got.intent == "complaint" and _venting_then_asking(message):
+                continue           # "a vida tá difícil, a luz veio um absurdo ...": said, before the price asked
             if got.intent == "human_request" or (not friendly and not _reported(pnorm)):
                 return None        # the classifier hands the whole message to a person
             continue               # "meu marido reclamou que eu esqueço o café": no problem to hand over
@@ -485,6 +488,24 @@ def _policy_in_general(message: str) -> bool:
     complaining = [p for p in parts.split(message) if _complains(text.normalize(p))]
     return bool(complaining) and all("?" in p and POLICY_ASKED.search(n := text.normalize(p)) is not None
                                      and PROBLEM_TOLD.search(n) is None for p in complaining)
+
+
+# what a complaint about the store speaks of: its people, orders, goods and service
+OF_THE_STORE = re.compile(r"\b(?:voces|loja|mercado|atendimento|atendente|funcionari\w*|caixa|pedido|entrega\w*|"
+                          r"entregador|compra|comprei|produto|mercadoria|estragad\w*|vencid\w*|podre|cobra\w*|"
+                          r"troco|nota|preco errado|aqui)\b")
+
+
+def _venting_then_asking(message: str) -> bool:
+    """"a vida tá difícil, o gás subiu, a luz veio um absurdo ... 🙏 o kg da linguiça tá saindo a quanto?": the
+    complaint words are about life, in parts that say nothing of the store, and the last part asks a price."""
+    pieces = parts.split(message)
+    if len(pieces) < 2:
+        return False
+    last = text.normalize(pieces[-1])
+    before = [text.normalize(p) for p in pieces[:-1]]
+    return (PRICE_WORDS.search(last) is not None or "quanto" in last.split()) and not _complains(last) \
+        and any(_complains(b) for b in before) and not any(OF_THE_STORE.search(b) for b in before)
 
 
 def _complains(norm: str) -> bool:
@@ -1228,6 +1249,13 @@ def _promotions(norm: str, bot, words) -> Read | None:
         category, _ = sections.find([s], known)
         if category and category not in found:
             found.append(category)
+    if len(found) == 1 and (two := _two_asked(norm, bot, known)):
+        # "o que tem em oferta de carne e de cerveja?": a section and goods, each asked
+        got = [r for w in two if (r := _promotions(f"promocao de {w}", bot, words) or _on_sale_named(w, bot))]
+        bodies = list(dict.fromkeys(r.text for r in got))
+        if len(got) == 2 and len(bodies) == 2:
+            shown = [x for r in got for x in r.topic.get("skus", [])]
+            return Read("\n\n".join(bodies), "promotions", {"skus": shown[:20]})
     occasion_said = _occasion(norm, words)
     besides = [c for s in text.stems(norm.replace(occasion_said, " ")) if (c := sections.find([s], known)[0])] \
         if occasion_said else []
@@ -1272,6 +1300,29 @@ def _promotions(norm: str, bot, words) -> Read | None:
 
 
 MAX_OCCASION = 10     # an occasion spans sections: more lines than one section's list
+_TWO = re.compile(r"\b(?:de|da|do|das|dos|na|no|nas|nos|em)\s+(\w+)\s+(?:e|ou)\s+"
+                  r"(?:(?:de|da|do|das|dos|na|no|nas|nos|em)\s+)?(\w+)\b")
+
+
+def _on_sale_named(word: str, bot) -> Read | None:
+    """The products on promotion a word names ("cerveja": the Brahma can), or that none is."""
+    named = [p for p in knowledge.products(bot.conn, "promo_price IS NOT NULL", (), 2000)
+             if text.has_phrase(text.normalize(" | ".join((p.name, p.category, *p.aliases))), word)]
+    if not named:
+        return Read(f"Não: no momento nenhum produto de *{word}* está em promoção. 😕", "promotions", {})
+    lines = [sections.promo_line(p) for p in named[:MAX_OCCASION]]
+    return Read("🔥 Em promoção:\n" + "\n".join(lines), "promotions", {"skus": [p.sku for p in named[:MAX_OCCASION]]})
+
+
+def _two_asked(norm: str, bot, known) -> list[str] | None:
+    """The two things "de carne e de cerveja", "na padaria e nos laticínios" name: sections or goods."""
+    vocab = set(bot.searcher.vocab())
+    for m in _TWO.finditer(norm):
+        two = list(m.groups())
+        if all(w not in text.STOPWORDS and (sections.find([text.stem(w)], known)[0] or text.stem(w) in vocab)
+               for w in two):
+            return two
+    return None
 
 
 def _occasion(norm: str, words) -> str | None:
