@@ -157,7 +157,9 @@ def packs(message: str, words: vocab_mod.Vocab) -> str:
         again = packs_again.match(message[last:])
         last += again.end() if again else 0
     text_out = "".join(out) + message[last:]
-    return re.sub(r"\s+([?!.,])", r"\1", re.sub(r"\s{2,}", " ", text_out)).strip() if out else message
+    # the lines of a list stay lines ("- 1 fardo de guaraná (6 garrafas)\n- 2 kg de macaxeira")
+    text_out = re.sub(r"[ \t]+\n", "\n", re.sub(r"[ \t]{2,}", " ", text_out))
+    return re.sub(r"[ \t]+([?!.,])", r"\1", text_out).strip() if out else message
 
 
 _NAMED_BEFORE = (re.compile(r"(?:^|[.!?:;]\s*)([^.!?:;,]{3,70})[,:]\s*(?:o|a|aquel[ea]s?)?\s*$"),
