@@ -263,6 +263,8 @@ def correct(word: str, vocab: tuple[str, ...], cutoff: float = 0.8) -> str | Non
     if len(word) < 5 or word[0].isdigit():
         return None
     found = _closest(word, vocab, cutoff)
+    if found and word.startswith(found) and len(word) - len(found) >= 2:
+        return None          # "barraca" is a word of its own, not "barra" mistyped
     return found if found and len(found) >= 4 else None
 
 

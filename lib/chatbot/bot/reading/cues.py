@@ -189,8 +189,8 @@ entregam entregas horas que quando mercado supermercado atacarejo la aqui ai""".
 # "tem alguém aí que entende alemão?", "tem alguém q ajuda a pôr as caixas na caçamba?": a service asked of the
 # staff, not a person asked to take the conversation ("tem alguém aí?", "tem alguém que me atenda?")
 SOMEONE_FOR = re.compile(r"\btem alguem (?:ai |aqui )?(?:q|que|pra|para) "
-                         r"(?!(?:me |nos )?(?:atend|fal|respond|convers|"
-                         r"ajud\w* (?:com|no|na) (?:meu|o|a) (?:pedido|compra)))"
+                         r"(?!(?:me |nos )(?:atend|fal|respond|convers|ajud)|(?:atend|fal|respond|convers)\w*"
+                         r"(?: comigo| ai| aqui)?$|ajud\w* (?:com|no|na) (?:meu|o|a) (?:pedido|compra))"
                          r"(?=\w+ \w+)")
 
 
