@@ -1964,8 +1964,8 @@ def test_the_fifty_first_and_second_sets_kinds_after_their_one_runs(tmp_path):
         stall = ask(bot, "e pra revender na barraca, quanto fica no atacado?").text
         assert "Cajuína" in stall and "Sabão" not in stall, stall
     with on_store(tmp_path, "store36") as bot:
-        wine = ask(bot, "oi! vou levar o espumante pro casamento da minha filha, o moscatel de vcs é otimo. quanto ta a "
-                        "garrafa?").text
+        wine = ask(bot, "oi! vou levar o espumante pro casamento da minha filha, o moscatel de vcs é otimo. "
+                        "quanto ta a garrafa?").text
         assert "R$ 49,90" in wine, wine
 
 

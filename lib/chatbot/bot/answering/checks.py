@@ -272,7 +272,7 @@ def delivery_day(norm: str, kb: KB) -> str | None:
     """"Entregam no domingo?": a day the delivery text says there is none ("Não entregamos aos domingos")."""
     d = kb.delivery
     asked = re.search(r"\bentreg\w*|\bdelivery\b|\btrazem\b|\blevam\b|\bmandam\b"
-                      r"|\breceber (?:as |a |minhas |minha )?compras? em casa\b", norm)     # "posso receber as compras em casa"
+                      r"|\breceber (?:as |a |minhas |minha )?compras? em casa\b", norm)   # "posso receber ... em casa"
     if not asked or not d.get("available"):
         return None
     for area in d.get("areas", []):       # "entregam na Dom Pedro?": a neighbourhood, not Sunday
