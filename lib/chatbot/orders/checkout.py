@@ -144,7 +144,8 @@ R_SET_FIRST = re.compile(rf"^(?:faz|faca|fica|ficam|sao|serao|vao ser|(?:poe|bot
                          rf"(?=so\b|somente\b|apenas\b)|(?=(?:so|somente|apenas)\s+{_NUM}))\s*(?:so\s+|somente\s+|apenas\s+)?({_NUM})\s*"
                          rf"(?:{_MEASURE}|{_CONTAINER})?\s+(?:de\s+)?(.+)$")
 # "só vou querer 8 de café": only that many
-R_ONLY = re.compile(rf"^so\s+(?:vou querer|quero|vou levar|levo|vou pegar)\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+"
+R_ONLY = re.compile(rf"^so\s+(?:vou querer|quero|vou levar|levo|vou pegar|preciso de|preciso)\s+"
+                    rf"({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+"
                     rf"(?:(?:de|do|da)\s+)?(.+)$")
 # "a banana coloca 2 kg": the item first, then the new amount
 R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:(?:coloca|poe|bota|deixa|faz|faca|"
@@ -210,7 +211,8 @@ _INSTEAD = re.compile(r"\b(?:em vez|ao inves|no lugar) d[eo]s? \d")
 # "põe 8 de arroz": so many of it, in all
 _N_OF = re.compile(rf"^(?:poe|bota|coloca)\s+{_NUM}\s+de\s+")
 # "..., o carvão deixa": a clause at the end that keeps an item as it is
-_KEEP = re.compile(r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
+_KEEP = re.compile(r"\s*[,;]?\s+(?:e\s+)?o resto (?:igual|mantem|mantém|fica igual|fica|continua|pode deixar)$|"
+                   r"\s+(?:e\s+)?(?:o|a|os|as)\s+\w+(?:\s+\w+)?\s+(?:deixa|mantem|fica|continua|pode deixar)"
                    r"(?:\s+(?:assim|como esta|igual))?$")
 _QTY_ONLY = re.compile(rf"^({_NUM})\s*(?:{_MEASURE}|{_CONTAINER}|sacos?|duzias?)?$")
 # a new quantity with its unit in front of the product: "2kg de picanha", "12 latinhas de coca"

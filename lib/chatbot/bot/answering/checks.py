@@ -28,7 +28,8 @@ MINIMUM = re.compile(r"\b(?:pedido minimo|compra minima|valor minimo|minimo (?:d
 # "com 300 eu ainda pago a taxa?", "deu 335, vou ter que pagar a entrega?"
 PAYS_FEE = re.compile(r"\b(?:(?:pago|paga|pagar|pagaria|pagarei|cobra|cobram|cobrado|cobrada)\s+"
                       r"(?:a |o |pela |pelo )?(?:taxa|frete|entrega)|tem\s+(?:a |o )?(?:taxa|frete))\b")
-FEE_ASKED = re.compile(r"\b(?:taxa|frete)\b")
+# "qual a taxa?", "o valor da entrega"
+FEE_ASKED = re.compile(r"\b(?:taxa|frete|(?:valor|preco|quanto) (?:da|de|e a|custa a) entrega)\b")
 SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
 DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo|"

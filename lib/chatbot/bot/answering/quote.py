@@ -116,6 +116,8 @@ def aliases(conn) -> dict[str, Product]:
     return out
 
 
+# an amount of money, no count of goods ("pô, só vou gastar uns 70 reais")
+MONEY_SAID = re.compile(r"\b(?:reais|real|conto|contos|pila|pilas|rs|gastar|gasto)\b")
 LIST_TITLE = re.compile(r"(?:minha |a |uma )?(?:lista|listinha|compras?|rancho)\b")
 
 
@@ -153,6 +155,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     for item in items:
         words = _goods_words(item)
         if not words and item.amount is not None and unpriced is not None \
+                and not MONEY_SAID.search(text.normalize(item.raw)) \
                 and (qty := units_for(unpriced, item.amount)) is not None:
             wanted[unpriced.sku] = (unpriced, qty)
             named_only.discard(unpriced.sku)
@@ -167,11 +170,13 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
             same = [m for m in searcher.search(" ".join([head] + item.words), drop=drop | FILLER).matches
                     if m.complete]
             p = same[0].product if same else None     # "1 de cupuaçu" after "2 bolo de macaxeira": a bolo
-        p = p or (alias_map or {}).get(" ".join(item.words))    # "leite moça": "moça" is no search word
+        said = item.words + [w for w in text.normalize(item.raw).split() if w in CANS | BOTTLES]  # "6 latinha de"
+        alias = (alias_map or {}).get(" ".join(item.words))      # "leite moça": "moça" is no search word
+        p = p or (alias if alias is not None and not _other_container(said, alias) else None)
         head = words[0]
         if p is None:
             res = searcher.search(" ".join(item.words), drop=drop | FILLER)
-            complete = [m for m in res.matches if m.complete and not _other_container(item.words, m.product)]
+            complete = [m for m in res.matches if m.complete and not _other_container(said, m.product)]
             cut = _before_purpose(item.words) if item.amount is not None and not complete else None
             if cut:          # "2 kg de costela pra assar no domingo": the item ends where its purpose starts
                 complete = [m for m in searcher.search(" ".join(cut), drop=drop | FILLER).matches if m.complete]

@@ -58,7 +58,7 @@ ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|val
 ON_SALE = re.compile(r"\b(?:promo\w*|oferta\w*|liquidacao|encarte)\b")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui|"
                      r"por menos|baixa|abaixa|cai o preco|fica menos|preco cai|valor cai|preco baixa|fica menor|"
-                     r"(?:tem|sai|fica|e) (?:um |o )?(?:preco|valor) diferente|muda o (?:preco|valor))\b")
+                     r"(?:tem|sai|fica|e) (?:um |o )?(?:preco|valor) (?:diferente|melhor)|muda o (?:preco|valor))\b")
 
 
 @dataclass

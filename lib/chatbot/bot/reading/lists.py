@@ -27,6 +27,12 @@ _RUN_ON = re.compile(r"\s*(?:,\s*)?\b(?:(?:ah\s+)?e\s+(?:tamb[eé]m|tbm?|tmb|ain
 
 
 
+@functools.lru_cache(maxsize=8)
+def written_packs(packs: frozenset[str]) -> frozenset[str]:
+    """The pack words and how they are written short ("cx" for "caixa"), which normalize spells out."""
+    return frozenset(packs) | {a for a, full in text.ABBREVIATIONS.items() if full in packs}
+
+
 def rewrite(message: str) -> str:
     """Packs counted as units and run-on lists cut into items; the message unchanged otherwise."""
     words = vocab_mod.load()
@@ -36,7 +42,7 @@ def rewrite(message: str) -> str:
     if cooked and len(out[cooked.end():].split()) >= 3:
         out = out[cooked.end():]        # "to querendo fazer um cuscuz, o flocão tá quanto?": the dish is no item
         low = low[cooked.end():]
-    if any(p in low for p in words.packs):
+    if any(p in low for p in written_packs(words.packs)):
         out = packs(out, words)
     if any(c.isdigit() for c in out) or quantities.counted(text.normalize(out)):   # normalized only when needed
         out = _purposes(out, words)
@@ -211,7 +217,7 @@ def _clause_end(message: str, start: int) -> int:
 
 @functools.lru_cache(maxsize=4)
 def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
-    words = "|".join(sorted(packs, key=len, reverse=True))
+    words = "|".join(sorted(written_packs(packs), key=len, reverse=True))
     # "a caixa de leite com 12", "o fardo de água com 12": one of them
     count = r"(\d{1,3}|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove|dez|a|o)"
     # no count is one: "caixa do óleo c/ 20 garrafas quanto fica", "display de sabonete (12 unidades)"

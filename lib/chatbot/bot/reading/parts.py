@@ -35,6 +35,7 @@ OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas")
 ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem me diz diga".split())
 LONG = 8
 ASKING_ANYWHERE = frozenset("quanto preco valor custa custam".split())
+WANTS_TO_KNOW = ("queria saber", "quero saber", "gostaria de saber", "preciso saber")
 CONTINUES = frozenset("sai fica custa custam da vai e ou".split())    # "..., sai quanto a mais?": the same sentence
 _AND = re.compile(r"(?:,\s*|\s+)e\s+(?=\S)", re.IGNORECASE)
 
@@ -114,7 +115,8 @@ def _split_on_comma(piece: str) -> list[str]:
     words = text.normalize(tail).split()
     # the tail asks: it opens with a question word, or it is a question ending in "?" that asks a price
     # ("..., mas vamo lá: a manteiga da terra tá saindo por quanto?")
-    asks = words and (words[0] in ASKING or tail.strip().endswith("?") and 3 <= len(words) <= MAX_TAIL
+    wants_to_know = any(" ".join(words).startswith(w) for w in WANTS_TO_KNOW)    # "queria saber o preço da X"
+    asks = words and (words[0] in ASKING or wants_to_know or tail.strip().endswith("?") and 3 <= len(words) <= MAX_TAIL
                       and set(words) & ASKING_ANYWHERE and words[0] not in CONTINUES
                       and not text.normalize(head).startswith("se "))
     if asks and len(head.split()) >= LONG and not any(c.isdigit() for c in head):
