@@ -522,8 +522,11 @@ def _edits_of(n: str) -> list[tuple]:
             out.append(("set", m.group(1), m.group(2)))
         elif (m := R_ADD.match(c)) and not re.search(r"\bmais\b", c) and (corrected and len(clauses) == 1
                                                                          or _N_OF.match(c)):
-            # "na vdd coloca 6 do jesus": a correction, the new amount; "põe 8 de arroz": so many of it
-            out.append(("set", _name(re.sub(r"^(?:do|da|dos|das)\s+", "", m.group(2))), m.group(1)))
+            # "na vdd coloca 6 do jesus": a correction, the new amount; "põe 8 de arroz": so many of it;
+            # "na vdd põe 6 águas e 2 guaraná": each
+            first, *more = _AND_NUM.split(m.group(2))
+            out.append(("set", _name(re.sub(r"^(?:do|da|dos|das)\s+", "", first)), m.group(1)))
+            out += [("set", _name(a.group(2)), a.group(1)) for x in more if (a := R_ADD.match("poe " + x))]
         elif (m := R_ADD.match(c)) and (was := _INSTEAD_OF.search(m.group(2)) or _IN_ALL.search(m.group(2))):
             # "põe 2 licor em vez de 1", "bota 20 flocão no total": the new amount of an item the cart has
             out.append(("set", _name(m.group(2)[:was.start()]), m.group(1)))

@@ -769,7 +769,8 @@ def _follow_up(rewritten: str, last: dict | None, bot) -> Read | None:
     rest = toks[:at] + toks[at + amount.words:]         # "e 2 kg e meio?": the amount's words are no product
     words_only = " ".join(t for t in rest if not quantities.SIZE.match(t) and not t[:1].isdigit()
                           and t not in quantities.PACKS)
-    found = bot.searcher.search(words_only, drop=quote.FILLER | cues_words())
+    # "me corta 2 kg e meio então": the service asked of it names no product ("requeijão de corte")
+    found = bot.searcher.search(words_only, drop=quote.FILLER | cues_words() | vocab_mod.load().services)
     if found.best and found.best.complete and found.best.product.sku != last["skus"][0]:
         return None          # a product of its own: the classifier's ("e se eu levar 5 sacos?" is the same one)
     products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
@@ -980,6 +981,8 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
             best, best_score, in_question = i, score, any(asks.values())
     if best is None or named and not in_question:
         return None
+    if slots.lacks_the_thing(norm, kb.faq[best]):
+        return None       # "tem fralda geriátrica pra idoso aí?": goods the entry on parking for the elderly lacks
     if bot is not None:
         bot.classifier._build(kb)
         best = getattr(bot.classifier.retriever.outscores(norm, best), "index", best)
@@ -1043,6 +1046,8 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     if not ranked or len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]:
         return None
     best_entry = ranked[0][2]
+    if slots.lacks_the_thing(norm, kb.faq[best_entry]):
+        return None       # "tem farinha de milho pra fazer polenta?": the flour, not the polenta the bakery sells
     return Read(kb.faq[best_entry][1], "faq", {"faq": best_entry})
 
 

@@ -20,6 +20,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                    "veio errada", "veio faltando", "fora da validade", "propaganda enganosa", "reclame aqui",
                    "meu dinheiro de volta", "devolver meu dinheiro", "quero reclamar", "muito ruim",
                    "ninguem me responde", "ninguem responde", "ate agora nada", "quero uma solucao",
+                   "ninguem resolve", "ninguem me atende", "ja liguei",
                    "que leseira", "cheiro muito estranho", "tive que jogar fora", "jogar tudo fora",
                    "muito chateada", "muito chateado", "estava azedo", "estava azeda", "tava azedo", "tava azeda",
                    "veio azedo", "veio azeda", "com bicho", "tinha bicho", "cheio de bicho", "cheia de bicho",
@@ -54,6 +55,8 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
     "delivery": ({"entrega", "entregam", "entregar", "entregador", "entregue", "delivery", "frete",
                   "motoboy", "tele"},
                  ["em casa", "levam em", "leva em", "leva ate", "levam ate", "mandam para", "manda para",
+                  "levarem a compra", "levar a compra", "levarem as compras", "levar as compras",
+                  "mandarem a compra", "trazerem a compra",
                   "mandam compra", "mandam as compras", "mandam a compra", "manda compra",
                   "levam la", "leva la", "mandam la", "trazem la", "traz la",
                   "pedido minimo", "compra minima", "valor minimo", "receber em casa", "traz em casa",
@@ -197,3 +200,4 @@ SOMEONE_FOR = re.compile(r"\btem alguem (?:ai |aqui )?(?:q|que|pra|para) "
 def someone_for_a_service(norm: str) -> str:
     """The text with a service asked of "alguém" said as "vocês têm quem ...": no person asked for."""
     return SOMEONE_FOR.sub("voces tem quem ", norm)
+

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .. import text
 from ..answering import quote
 from ..store import knowledge, retrieval, search, sections
-from . import cues, quantities, vocab
+from . import cues, quantities, slots, vocab
 
 FACT_INTENTS = ("hours", "location", "delivery", "payment")
 PRODUCT_INTENTS = ("product_price", "promotions", "wholesale", "quote")
@@ -278,6 +278,7 @@ class Classifier:
         it.faq, faq_score = None, 0.0
         # "delivery" says it already, unless the store wrote an entry asked just so ("aceitam vale-alimentação?")
         if sure and it.meaning.kind == "faq" and not (found and found.complete) \
+                and not slots.lacks_the_thing(norm, kb.faq[it.meaning.index]) \
                 and not self._area_beside_the_entry(it, kb, scores["delivery"] >= 1) \
                 and (max((scores[i] for i in FACT_INTENTS), default=0) < 1
                      or it.meaning.confidence >= 0.9 and it.meaning.words >= 2
@@ -463,6 +464,9 @@ def _product_found(c: _Case):
     """A product of the catalog, asked about (or nothing else asked)."""
     if not (c.found and (c.scores["product_price"] > 0 or not c.facts) and c.faq_score < 0.75):
         return None
+    place = c.it.area or c.it.other_area
+    if place and c.facts.get("delivery") and set(c.found.covered) <= set(text.normalize(place).split()):
+        return None        # "minha mãe mora em pedra preta, dá pra vcs levarem lá?": a place, not the brand
     if not c.facts and c.scores["product_price"] == 0 and c.last_intent in PRODUCT_INTENTS:
         c.it.from_context = True
         return c.last_intent               # "e a calabresa?" after a price question

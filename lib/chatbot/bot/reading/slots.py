@@ -1,10 +1,13 @@
 """Slots of a message part, read from its normalized text: an amount of money
 ("se eu gastar 300", "compra de R$ 150,50"), a time of day ("às 7", "19h30",
-"meio-dia", "7 da noite") and the day meant ("amanhã", "sábado", "feriado")."""
+"meio-dia", "7 da noite"), the day meant ("amanhã", "sábado", "feriado") and the thing asked for
+("tem X?")."""
 from __future__ import annotations
 
 import re
 from decimal import Decimal
+
+from .. import text
 
 
 _NUM = r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)"
@@ -104,3 +107,28 @@ def day(norm: str) -> str | None:
     if "hoje" in words:
         return "today"
     return None
+
+
+# "tem X?", "vocês vendem X?": the thing asked for, which an entry answering it must name
+ASKS_FOR = re.compile(r"^(?:(?:voces|vc|ai)\s+)?(?:tem|vende|vendem|teria|trabalham com)\s+"
+                      r"(?:(?:a|o|um|uma|algum|alguma|aquele|aquela|uns|umas)\s+)?(\w+)")
+NOT_A_THING = frozenset("onde como lugar jeito quem que algum alguma alguem desconto promocao vaga vagas dia dias hora "
+                        "horas horario vez chance possibilidade problema".split())
+
+
+def _fold(word: str) -> str:
+    w = text.stem(word)
+    return w[:-1] if len(w) > 4 and w[-1] in "ao" else w
+
+
+def lacks_the_thing(norm: str, entry: tuple[str, str]) -> bool:
+    """Whether a message asks for a thing ("tem fralda geriátrica pra idoso?") an FAQ entry does not name (the
+    one on parking for the elderly)."""
+    thing = ASKS_FOR.match(norm)
+    if not thing or thing.group(1) in NOT_A_THING:
+        return False
+    told = {_fold(w) for w in text.normalize(" ".join(entry)).split()}
+    # the words before what it is for ("... pra idoso", "... pra fazer polenta") name none of the entry's either
+    head = re.split(r"\bpara\b", norm, maxsplit=1)[0].split()[thing.end(1) and len(norm[:thing.end(1)].split()):]
+    return "para" in norm.split() and _fold(thing.group(1)) not in told \
+        and not any(_fold(w) in told for w in head if w not in text.STOPWORDS)
