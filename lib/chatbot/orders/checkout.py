@@ -201,7 +201,8 @@ _NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so
                        r"ficando|ficou|deixa|deixando|minha|meu|minhas|meus|so|mesmo|qto|quanto|kkk+)\b).*$")
 # "... na mesma quantidade", "no lugar dele", "nessa lista", "no pedido": where or how the change goes, said
 # after it; no item of its own
-_WHERE_SAID = re.compile(r"\s+(?:(?:na )?mesma (?:quantidade|qtd|qtde|qnt)|no lugar(?: dele| dela| deles| delas)?|"
+_WHERE_SAID = re.compile(r"\s+(?:(?:na )?(?:mesma|mesmo|msm) (?:quantidade|qtd|qtde|qnt)|"
+                         r"no lugar(?: dele| dela| deles| delas)?|"
                          r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho)|"
                          r"(?:ai )?(?:nisso|nessa|nesse|junto)|"       # "coloca mais 300g de copa nisso"
                          # "a água pra 12 tb", "6 de arroz em vez de 5": the same change again, what it was
@@ -469,7 +470,9 @@ def _edits_of(n: str) -> list[tuple]:
         c = re.sub(r"^(?:pode|tambem|e)\s+", "", c).strip()
         if _INSTEAD.search(c):          # "coloca 6 de arroz em vez de 5": 6 in all, not 6 more
             c = re.sub(r"^(?:coloca|poe|bota|manda|adiciona|acrescenta)\b", "faz", c)
-        c = _WHERE_SAID.sub("", c)
+        c = _WHERE_SAID.sub("", " " + c).strip()
+        if not c:
+            continue          # "..., msm quantidade": how the change before it goes
         # "só a cajuína mesmo, só que 12", "dobra o leite, põe 12": the amount of the item just said
         if (m := R_AMOUNT_ONLY.match(c)) and kept:
             out.append(("set", kept, m.group(1)))
@@ -727,7 +730,8 @@ def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> s
         found = [p for p in shop.find(words) if p.sku != old["sku"]]
         was = shop.product(old["sku"])
         alike = [p for p in found if was is not None and p.category == was.category]
-        found = alike if len(alike) == 1 else found      # "troca o pilão pelo serra das cabras": the coffee
+        same = [p for p in alike if p.name == was.name]   # "troca o 3 corações pelo serra do periperi": its 500g
+        found = alike if len(alike) == 1 else same if len(same) == 1 else found   # "... pelo serra das cabras"
         if not found:
             return f"❓ Não encontrei “{words}” no catálogo para trocar por {old['name']}."
         if len(found) > 1:
@@ -746,6 +750,9 @@ def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> s
         items.pop(i)
     else:
         items[i] = _item(p, qty)
+    was = shop.product(old["sku"])
+    if p.name == old["name"] and was is not None:       # the same goods of another brand: say the brands
+        return f"🔁 Troquei {old['name']} {was.brand} por {p.name} {p.brand}."
     return f"🔁 Troquei {old['name']} por {p.name}."
 
 
