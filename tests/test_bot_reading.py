@@ -1998,3 +1998,48 @@ def test_the_fifty_third_and_fourth_sets_kinds_after_their_one_runs(tmp_path):
         listed = ask(bot, "churrasco:\n- 1 fardo de guarana antarctica (6 garrafas)\n- 2 saco de carvao\nqto fica",
                      who="5").text
         assert "6x Refrigerante Guaraná" in listed and "2x Carvão" in listed, listed
+
+
+def test_the_fifty_fifth_to_eighth_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 10, eval55's to eval58's kinds (and eval57's invented price and wrong "Sim"), asked in other words:
+    "queria saber o preço da X" after a long clause; "tem preço melhor se eu levar N?"; "só preciso de N X, o
+    resto igual"; "cx"; the delivery's fee and minimum asked together; "N latinha de X" is the can; "me corta N kg"
+    after a product is its quote; "tem X pra Y?" is not an entry on Y; "ninguém resolve"; "dá pra vcs levarem a
+    compra lá" with a place named like a brand; "na vdd põe N X e M Y"; a swap to the same goods of another
+    brand, "msm quantidade"."""
+    with on_store(tmp_path, "store55") as bot:
+        chatty = ask(bot, "boa tarde, aqui é da lanchonete do terminal, to refazendo os lanches da semana e vou usar "
+                          "mais queijo, queria saber o preço da mussarela o kg").text
+        assert "R$ 44,90" in chatty, chatty
+        both = ask(bot, "qual o valor da entrega e o pedido minimo?", who="2").text
+        assert "R$ 10,50" in both and "R$ 85,00" in both, both
+        boxes = ask(bot, "3 cx de creme dental colgate com 12 cada, qto fica", who="3").text
+        assert "36x Creme Dental" in boxes, boxes
+    with on_store(tmp_path, "store54") as bot:
+        ask(bot, "a heineken long neck ta qto?")
+        better = ask(bot, "tem preço melhor se eu levar 24?").text
+        assert better.startswith("Não"), better
+        ask(bot, "quanto fica 6 farinha de trigo e 2 fuba?", who="2")
+        fewer = ask(bot, "na verdade so preciso de 3 farinha, o resto igual", who="2").text
+        assert "3x Farinha" in fewer and "2x Fubá" in fewer, fewer
+    with on_store(tmp_path, "store39") as bot:
+        cans = ask(bot, "orçamento de 1 kg de costela e 12 latinha de coca").text
+        assert "12x Refrigerante Cola Lata" in cans, cans
+    with on_store(tmp_path, "store41") as bot:
+        ask(bot, "quanto ta o kg da carne de sol?")
+        cut = ask(bot, "me corta 1 kg e meio, qto fica?").text
+        assert "1,5 kg Carne de Sol" in cut and "R$ 98,00" not in cut, cut
+        ask(bot, "quanto fica 5 café 3 corações", who="2")
+        swapped = ask(bot, "troca o 3 corações pelo serra do periperi, mesma quantidade", who="2").text
+        assert "5x Café Torrado e Moído 500g Café Serra do Periperi" in swapped, swapped
+    with on_store(tmp_path, "store56") as bot:
+        nappy = ask(bot, "vcs tem fralda pra idoso?").text
+        assert not nappy.startswith("Sim"), nappy
+        angry = ask(bot, "a compra veio sem o arroz, ja liguei 2 vezes e ninguem resolve", who="2")
+        assert angry.handoff, angry.text
+    with on_store(tmp_path, "store57") as bot:
+        far = ask(bot, "meu irmao mora em pedra preta, da pra vcs levarem as compras dele la?").text
+        assert far.startswith("Infelizmente") and "Açúcar" not in far, far
+        ask(bot, "ve pra mim 4 agua 1,5 e 2 guarana 2l", who="8")
+        both = ask(bot, "na vdd poe 6 aguas e 3 guarana", who="8").text
+        assert "6x Água" in both and "3x Refrigerante Guaraná" in both, both
