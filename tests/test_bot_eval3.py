@@ -69,7 +69,7 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval41-heldout": 0.98, "eval42-heldout": 0.95,
           "eval43-heldout": 0.94, "eval44-heldout": 0.96,
           "eval45-heldout": 0.94, "eval46-heldout": 0.95,
-          "eval47-heldout": 0.94, "eval48-heldout": 0.98,
+          "eval47-heldout": 0.95, "eval48-heldout": 0.98,
           "eval49-heldout": 0.96, "eval50-heldout": 0.96,
           "eval51-heldout": 0.90, "eval52-heldout": 0.92,
           "eval53-heldout": 0.95, "eval54-heldout": 0.94,
@@ -77,10 +77,7 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval57-heldout": 0.95, "eval58-heldout": 0.97}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
 INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
-# eval47's one wrong "Sim", left after its untouched run (session 9 ended): "e pra ferradas vcs levam?" where the
-# store does not serve Ferradas gets an FAQ entry on carrying the shopping upstairs ("pra X vcs levam" names no
-# place the area reading finds, since "vcs" sits between the place and the verb)
-WRONG_SIM_ALLOWED: dict[str, int] = {"eval47-heldout": 1}
+WRONG_SIM_ALLOWED: dict[str, int] = {}
 _GREETING = re.compile(r"^\s*(?:ol[áa][^.!?\n]*[!.]\s*(?:👋)?\s*)", re.IGNORECASE)
 _YES = re.compile(r"^(?:sim\b|temos\b|aceitamos\b|entregamos\b|abrimos\b|fazemos\b|emitimos\b|montamos\b|pode\b"
                   r"|podemos\b|dá\b|da sim\b|claro\b)", re.IGNORECASE)

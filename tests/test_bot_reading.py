@@ -2043,3 +2043,12 @@ def test_the_fifty_fifth_to_eighth_sets_kinds_after_their_one_runs(tmp_path):
         ask(bot, "ve pra mim 4 agua 1,5 e 2 guarana 2l", who="8")
         both = ask(bot, "na vdd poe 6 aguas e 3 guarana", who="8").text
         assert "6x Água" in both and "3x Refrigerante Guaraná" in both, both
+
+
+def test_a_place_said_before_the_delivery_asked_of_it_is_checked(tmp_path):
+    """eval47's wrong "Sim" (session 9), asked in other words: "e pra X vcs levam?" names the place X, which is
+    checked against the areas, not an entry on carrying the shopping upstairs ("levamos até a porta");
+    "não tem como vir" told after it is no question."""
+    with on_store(tmp_path, "store46") as bot:
+        far = ask(bot, "e pro banco raso vcs levam? minha sogra mora la e nao tem como vir no mercado").text
+        assert far.startswith("Infelizmente") and "elevador" not in far and "Não encontrei" not in far, far

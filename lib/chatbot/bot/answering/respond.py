@@ -124,7 +124,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and not ASKED_IN_WORDS.search(pnorm):
             continue          # "quanto sai 20 pacote de flocão? é pro cuscuz da lanchonete": what for, told
         if answers and piece is pieces[-1] and "?" in message and _telling(piece, pnorm) \
-                and not ASKED_IN_WORDS.search(pnorm) and pnorm.split()[0] != "e":
+                and not ASKED_IN_WORDS.search(NO_WAY.sub(" ", pnorm)) and pnorm.split()[0] != "e":
             continue          # "tem promo na peixaria e no açougue? final de semana tem pescaria e churrasco": told
         if answers and answers[-1].intent in ("faq", "wholesale") \
                 and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
@@ -1107,6 +1107,8 @@ PLACE_BEFORE_NUMBER = frozenset("da do na no numero rua quadra folha lote setor"
 ASKED_IN_WORDS = re.compile(r"\b(?:que horas?|quando|qual|quais|quanto|quantos|quantas|onde|como|sera|da pra|"
                             r"consigo|pode|posso|podem|tem como|saber se|diz|diga|fala|fale|informa|informe|"
                             r"confirma|confirme|me passa|me passe|me manda|me mande)\b")
+# "... e não tem como vir buscar": no "como" asked
+NO_WAY = re.compile(r"\bnao (?:tem|tenho|temos|ha) como\b")
 THANKS = re.compile(r"\b(?:obrigad[oa]s?|agradec\w*|valeu|grat[oa]|gratidao|parabens|amo voces|"
                     r"voces sao (?:um amor|demais|otimos|otimas|show|top|os melhores|as melhores))\b")
 WANTS = re.compile(r"\b(?:quero|vou querer|vou levar|manda|mande|separa|me ve|gostaria|pedido|encomend\w*)\b")
@@ -1125,7 +1127,7 @@ def _only_thanks(message: str, norm: str) -> bool:
 def _telling(piece: str, pnorm: str) -> bool:
     """A sentence told before the question, not asked: no question mark, no goods counted, more than five
     words, and long or with no price or question word ("to organizando a festa da igreja, ...")."""
-    said = pnorm.split()
+    said = NO_WAY.sub(" ", pnorm).split()          # "... e não tem como vir": no "como" asked
     if "?" in piece or _counts_goods(pnorm) or len(said) <= 5 or ASKED_IN_WORDS.search(" ".join(said[:3])):
         return False       # "até q horas posso fechar o pedido ..., e qual o mínimo?": asked, its mark left out
     return len(said) >= LONG_TELLING or not PRICE_WORDS.search(pnorm) and not set(said) & TELLING_NOT

@@ -55,7 +55,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
     "delivery": ({"entrega", "entregam", "entregar", "entregador", "entregue", "delivery", "frete",
                   "motoboy", "tele"},
                  ["em casa", "levam em", "leva em", "leva ate", "levam ate", "mandam para", "manda para",
-                  "levarem a compra", "levar a compra", "levarem as compras", "levar as compras",
+                  "levarem a compra", "levar a compra", "levarem as compras", "levar as compras", "levam para",
                   "mandarem a compra", "trazerem a compra",
                   "mandam compra", "mandam as compras", "mandam a compra", "manda compra",
                   "levam la", "leva la", "mandam la", "trazem la", "traz la",

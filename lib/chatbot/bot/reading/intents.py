@@ -48,6 +48,10 @@ SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vend
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?"
                    r"(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?([a-z][a-z ]*)$")
+# the place said before the delivery asked of it: "e pra ferradas vcs levam?"
+PLACE_THEN_DELIVERY = re.compile(r"\b(?:para|no|na|nos|nas|em)\s+(?:(?:o|a|os|as)\s+)?"
+                                 r"([a-z]+(?:\s+(?!voces\b)[a-z]+){0,2})\s+(?:voces\s+)?"
+                                 r"(?:levam|entregam|mandam|trazem|fazem entrega|chega|chegam)\b")
 # where the customer lives, said anywhere ("moro em itapuã perto do farol, chega entrega aqui?"): the name
 # runs to a word that says where near it or what is asked
 LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido|mora|moram)\s+(?:la\s+|aqui\s+|ali\s+)?(?:no|na|nos|nas|em)|"
@@ -273,6 +277,8 @@ class Classifier:
         it.quantity = self._quantity(norm)
         self._payment(it, stems, norm)
         self._delivery(it, stems, norm, kb)
+        if PLACE_THEN_DELIVERY.search(norm):
+            scores["delivery"] = max(scores["delivery"], 1)     # "e pra ferradas vcs levam?": a delivery asked
         if it.payment and scores["payment"] == 0:
             scores["payment"] = 1
         it.faq, faq_score = None, 0.0
@@ -406,7 +412,7 @@ class Classifier:
         tail = len(norm)
         while tail and (norm[tail - 1] == " " or "a" <= norm[tail - 1] <= "z"):
             tail -= 1
-        for m in (_AREA.search(norm, tail), LIVES_IN.search(norm)):
+        for m in (_AREA.search(norm, tail), LIVES_IN.search(norm), PLACE_THEN_DELIVERY.search(norm)):
             # a place is a name: "pra mim ou tenho que abrir em casa" has pronouns and verbs in it, no place
             if m and not set(m.group(1).split()) & NOT_IN_A_PLACE:
                 words = [w for w in m.group(1).split() if w not in cues.NOT_AREA and w not in AREA_FILLERS
