@@ -250,9 +250,9 @@ def stored_sets() -> list[tuple[str, Path]]:
 
 
 @pytest.mark.parametrize("name,store", stored_sets(), ids=[n for n, _ in stored_sets()])
-def test_every_stored_set_answers_without_an_exception(tmp_path, name, store):
+def test_every_stored_set_answers_without_an_exception(tmp_path, name, store, caplog):
     """Bad input (issue 19): no message of any stored set makes the bot raise, and none is
-    answered by the recovery path (reading failed) either."""
+    answered by the recovery path (reading failed, logged and counted) either."""
     items = load_items(DATA / name)
     clock.freeze(WEDNESDAY_10H)
     try:
@@ -267,8 +267,11 @@ def test_every_stored_set_answers_without_an_exception(tmp_path, name, store):
                     if store is None and STORES[item["store"]] != folder:
                         continue
                     for message in item.get("context", []) + [item["text"]]:
+                        caplog.clear()
                         reply = bot.answer(Question(text=message, wa_id=f"55319{n + 1:08d}"))
                         assert reply.source != "template_after_error", (name, message)
+                        failed = [r.getMessage() for r in caplog.records if r.exc_info]
+                        assert not failed, (name, message, failed)
             finally:
                 conn.close()
     finally:

@@ -105,7 +105,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             piece = piece[cooked.end():]      # "vou fazer uma tapioca pro lanche, quanto tá o queijo?"
         pnorm = text.normalize(piece)
         if PROMO_WORDS.search(pnorm) and not _occasion(pnorm, words) \
-                and (said := _occasion(text.normalize(" ".join(pieces[:pieces.index(piece)])), words)):
+                and (said := _occasion(text.normalize(" ".join(pieces[:k])), words)):
             piece, pnorm = f"{piece} pra {said}", f"{pnorm} pra {said}"   # "vou fazer uma moqueca, tem promoção?"
         if asks_last and piece is not pieces[-1] and (_telling(piece, pnorm) or parts.told_before(pieces, message)):
             told = piece

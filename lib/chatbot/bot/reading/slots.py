@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .. import text
+from ..store import retrieval
 
 
 _NUM = r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)"
@@ -116,19 +116,18 @@ NOT_A_THING = frozenset("onde como lugar jeito quem que algum alguma alguem desc
                         "horas horario vez chance possibilidade problema".split())
 
 
-def _fold(word: str) -> str:
-    w = text.stem(word)
-    return w[:-1] if len(w) > 4 and w[-1] in "ao" else w
-
-
 def lacks_the_thing(norm: str, entry: tuple[str, str]) -> bool:
-    """Whether a message asks for a thing ("tem fralda geriátrica pra idoso?") an FAQ entry does not name (the
-    one on parking for the elderly)."""
+    """Whether a message asks for a thing an FAQ entry does not name, for a use the entry is not asked about:
+    "tem fralda geriátrica pra idoso?" beside the entry on parking, whose answer keeps spaces for the elderly
+    (not "tem fila expressa pra quem leva pouca coisa?", whose words the entry's synonyms meet, nor "tem
+    brinquedoteca pras crianças brincarem?" beside an entry asked about the children)."""
     thing = ASKS_FOR.match(norm)
-    if not thing or thing.group(1) in NOT_A_THING:
+    if not thing or thing.group(1) in NOT_A_THING or "para" not in norm.split():
         return False
-    told = {_fold(w) for w in text.normalize(" ".join(entry)).split()}
-    # the words before what it is for ("... pra idoso", "... pra fazer polenta") name none of the entry's either
-    head = re.split(r"\bpara\b", norm, maxsplit=1)[0].split()[thing.end(1) and len(norm[:thing.end(1)].split()):]
-    return "para" in norm.split() and _fold(thing.group(1)) not in told \
-        and not any(_fold(w) in told for w in head if w not in text.STOPWORDS)
+    before, after = re.split(r"\bpara\b", norm[thing.start(1):], maxsplit=1)
+    question, answer = entry
+    told = set(retrieval.stem_words(f"{question} {answer}"))
+    if any(g & told for g in retrieval.stem_groups(before)):
+        return False
+    asked = set(retrieval.stem_words(question))
+    return not any(g & asked for g in retrieval.stem_groups(after))
