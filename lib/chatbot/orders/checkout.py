@@ -133,7 +133,7 @@ R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro|em)\s+({_NUM}
 R_ADD = re.compile(rf"^(?:(?:{V_ADD})\s+)+(?:mais\s+)?({_NUM})\s+(?:de\s+)?(.+)$")
 R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
 # "sem o tomate", "deixa a picanha de lado", "não quero mais o sabão": all of it out
-R_WITHOUT = re.compile(rf"^(?:sem\s+(?!troco|pressa|problema){_ART}(.+)|deixa\s+{_ART}(.+?)\s+de lado\b.*"
+R_WITHOUT = re.compile(rf"^(?:sem\s+(?!troco|pressa|problema){_ART}(.+)|deixa\s+{_ART}(.+?)\s+(?:de lado|de fora)\b.*"
                        rf"|nao (?:quero|precisa) mais (?:d[oa]s?\s+|{_ART})(.+))$")
 # "dobra a coxinha": twice as much
 R_DOUBLE = re.compile(rf"^(?:dobra|dobrar|duplica|duplicar)\s+{_ART}(.+)$")

@@ -791,7 +791,8 @@ def _follow_up(rewritten: str, last: dict | None, bot) -> Read | None:
     return Read(body, "quote", {"skus": [p.sku]})
 
 
-WHOLESALE_ASKED = re.compile(r"\b(?:atacado|a partir de quant\w*|quantos? (?:precisa|tenho que|tem que) levar)\b")
+WHOLESALE_ASKED = re.compile(r"\b(?:atacado|a partir de quant\w*|quantos? (?:precisa|tenho que|tem que) levar|"
+                             r"pra revender|para revender|levando bastante|em quantidade)\b")
 
 
 def _wholesale_follow_up(norm: str, kb, last: dict | None, bot) -> Read | None:
@@ -856,8 +857,10 @@ def _faq_other_kind(norm: str, kb, bot, words) -> Read | None:
     kinds = [t for t in norm.split() if t in words.variants]
     if not kinds or not kb.faq:
         return None
-    if _names_goods_priced(bot.searcher.search(norm).best):
-        return None       # "quanto é o tambaqui em posta", "tem ipa da vale europeu?": goods sold (or their kind)
+    found = bot.searcher.search(norm).best
+    if _names_goods_priced(found) or found is not None and found.covered and not _service_asked(norm, words)[0] \
+            and text.normalize(found.product.name).split()[:1] == found.covered[:1]:
+        return None       # "quanto é o tambaqui em posta", "tem ipa da vale europeu?", "tem açaí fino?": goods sold
     hit = _entry_hit(norm, kb, bot)
     if hit is None:
         return None

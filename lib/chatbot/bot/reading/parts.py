@@ -20,6 +20,9 @@ _ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])(?:\.+|…)\s+(?=\S)"   # "...
                    r"|\s*,?\s*(?:e\s+)?(?:outra coisa|outra pergunta|outra duvida|outra dúvida|aproveitando)\s*[:,]\s*",
                    re.IGNORECASE)
 _EMOJI_END = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF][\uFE0F]?\s+(?=[a-zà-ú])", re.IGNORECASE)
+# a laugh ("kkk", "rsrs") closes what was told before a price asked ("... cuidadosa com preço kkk o kg da X tá quanto?")
+_LAUGH_END = re.compile(r"(?:\bk{3,}|\b(?:rs){2,}|\b(?:ha){2,}h?)\s+"
+                        r"(?=[a-zà-ú][^?]*\b(?:quanto|qto|preco|preço|valor)\b)", re.IGNORECASE)
 _ENDS_WITH_EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF][\uFE0F]?\s*$")
 LIST_LINES = 3       # a message of this many lines is a pasted list: the classifier reads it whole
 MAX_CHARS = 600      # and so is a text this long
@@ -31,6 +34,7 @@ gostaria domingo segunda terca quarta quinta sexta sabado feriado amanha hoje"""
 OPENING_PAIRS = frozenset({("ate", "que"), ("ate", "quando"), ("ate", "quantas"), ("ate", "qual"),
                            ("se", "eu"), ("se", "quiser"), ("se", "for"), ("da", "para"), ("da", "pra"),
                            ("a", "partir"), ("me", "diz"), ("me", "diga"), ("me", "fala"), ("me", "informa")})
+SE_OPENERS = frozenset({"passa", "passam"})       # "... e se passa alelo"
 # a long clause's question after a comma: "desculpa a hora, meu marido ..., quanto tá o café?"
 ASKING = frozenset("quanto quanta quantos quantas qual quais voces vcs tem me diz diga".split())
 LONG = 8
@@ -57,7 +61,7 @@ def split(message: str) -> list[str]:
     if out and out[-1].rstrip().endswith("?") and not any("?" in p for p in out[:-1]):
         # "... sou péssima na cozinha 😅 o bolo de aipim de vcs sai por quanto?": the question after the
         # last emoji of a text that asks only at its end ("bom dia!" before it too)
-        cut = list(_EMOJI_END.finditer(out[-1]))
+        cut = list(_EMOJI_END.finditer(out[-1])) or list(_LAUGH_END.finditer(out[-1]))
         if cut and len(out[-1][cut[-1].end():].split()) >= 4 and len(out[-1][:cut[-1].start()].split()) >= 4:
             out[-1:] = [out[-1][:cut[-1].end()].strip(), out[-1][cut[-1].end():].strip()]
     return out[:MAX_PARTS] if len(out) > 1 else [message.strip()] if message and message.strip() else []
@@ -77,7 +81,7 @@ def _split_on_and(chunk: str) -> list[str]:
     for m in _AND.finditer(chunk):
         after = text.normalize(chunk[m.end():m.end() + 30]).split()
         opens = after and (after[0] in OPENERS or tuple(after[:2]) in OPENING_PAIRS
-                           or after[0] == "se" and len(after) > 1 and after[1] in OPENERS)   # "e se entregam"
+                           or after[0] == "se" and len(after) > 1 and after[1] in OPENERS | SE_OPENERS)   # "e se passa"
         if opens and not _list_continues(after):
             piece = chunk[start:m.start()].strip(" ,")
             if piece:
