@@ -137,8 +137,52 @@ def split_items(message: str, names: frozenset = frozenset()) -> list[str]:
         line = _BULLET.sub("", _IN_BRACKETS.sub(r" \1 ", line))      # "carne de sol (1,5 kg), ..."
         for piece in _SEPARATORS.split(line):
             if piece and piece.strip():
-                pieces += _split_on_e(piece.strip(), names)
+                pieces += _counts_after_each(piece.strip(), names) or _split_on_e(piece.strip(), names)
     return pieces
+
+
+_UNIT_AFTER = frozenset("kg g gr gramas quilo quilos kilo kilos un unidade unidades".split())
+_LEAD_WORDS = frozenset("quero queria preciso me ve manda mande so vou querer levar pega separa anota ai bota poe "
+                        "coloca faz pra mim oi ola".split())
+_SIZE_AFTER = frozenset("l litro litros ml".split())
+_ASKED_AT_THE_END = frozenset("quanto qto quanta fica da sai vai deu total tudo".split())
+
+
+def _counts_after_each(piece: str, names: frozenset) -> list[str] | None:
+    """A list dictated with the count after each of its goods and nothing between them: "sabão omo 2 detergente 5
+    papel higiênico 1 pasta de dente 3", "bergamota 3 kg aipim 2 kg e moranga 3 kg quanto vai dar?": one item a
+    count (and its unit), or None when the text is not all such items."""
+    words = piece.split()
+    low = [text.normalize(w) for w in words]
+    if len(words) < 4 or not _alpha(words[0]) or low[0] in _ASKED_AT_THE_END:
+        return None
+    items, start, k = [], 0, 0
+    while k < len(words):
+        w = low[k]
+        if w in _ASKED_AT_THE_END and items:
+            break            # "... quanto vai dar?": the question after the list
+        unit = k + 1 < len(low) and low[k + 1] in _UNIT_AFTER
+        decimal = _number(w) is not None and not w.isdigit() and not _alpha(w)          # "1,5"
+        count = (w.isdigit() and (len(w) <= 2 or unit) or decimal) \
+            and not (k + 1 < len(low) and low[k + 1] in _SIZE_AFTER)        # "coca 2 litros", "devassa 600": a size
+        if count and k > start and f"{w} {text.stem(low[k + 1]) if k + 1 < len(low) else ''}" not in names:
+            end = k + 1 + (k + 1 < len(low) and low[k + 1] in _UNIT_AFTER)
+            if end < len(low) and not (_alpha(words[end]) or low[end] == "e"):
+                return None
+            said = low[start:k]
+            if not any(_alpha(x) and x not in text.STOPWORDS and x not in _LEAD_WORDS and _number(x) is None
+                       for x in said) or any(_number(x) is not None or x in ("um", "uma") for x in said):
+                return None       # "quero 10 pacote de ...", "dois pacote de X e 1 Y": the counts before the goods
+            items.append(" ".join(words[start:end]))
+            start = k = end + (end < len(low) and low[end] == "e")
+            continue
+        k += 1
+    # the list ends on a count: what follows it is the question, no goods ("... 1 açúcar quanto fica" counts before)
+    tail = low[start:]
+    goods_after = tail[:next((i for i, x in enumerate(tail) if x in _ASKED_AT_THE_END), len(tail))]
+    if len(items) < 2 or any(x not in text.STOPWORDS for x in goods_after):
+        return None
+    return items + ([" ".join(words[start:])] if start < len(words) else [])
 
 
 _IN_BRACKETS = re.compile(r"\(\s*(\d{1,4}(?:[.,]\d{1,3})?\s*(?:kg|g|gr|gramas|quilos?|kilos?|l|ml|litros?|un|unid|"
