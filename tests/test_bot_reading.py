@@ -2052,3 +2052,41 @@ def test_a_place_said_before_the_delivery_asked_of_it_is_checked(tmp_path):
     with on_store(tmp_path, "store46") as bot:
         far = ask(bot, "e pro banco raso vcs levam? minha sogra mora la e nao tem como vir no mercado").text
         assert far.startswith("Infelizmente") and "elevador" not in far and "Não encontrei" not in far, far
+
+
+def test_the_fifty_ninth_to_sixty_second_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 10, eval59's to eval62's kinds (eval60's invented price, eval62's wrong "Sim" and invented price),
+    asked in other words: a laugh before a price asked; "e se passa X"; "pra revender, levando bastante"; "deixa
+    o X de fora"; a kind of goods the catalog has ("açaí fino") is never an entry's other kind; a list with the
+    count after each of its goods; "tipo 6 e meia", "la pelas 8 da noite" and a day and time told before "ainda
+    pego vcs abertos?"; "tele" is the delivery; "sai mais em conta?" after a quote asks nothing new."""
+    with on_store(tmp_path, "store58") as bot:
+        laugh = ask(bot, "minha sogra vai fazer doce e é exigente com preço kkk o kg da bergamota ta quanto?").text
+        assert "R$ 6,90" in laugh, laugh
+        ask(bot, "quanto fica 1 vinho colonial e 1 kg de queijo colonial", who="2")
+        out = ask(bot, "deixa o queijo de fora", who="2").text
+        assert "Queijo" not in out.split("Seu carrinho")[-1], out
+    with on_store(tmp_path, "store59") as bot:
+        two = ask(bot, "me diz o preço da polpa de tapereba e se passa vr").text
+        assert "R$ 13,90" in two, two
+        thin = ask(bot, "tem açai fino? o mais barato", who="2").text
+        assert not thin.startswith("Sim") and "R$ 130,00" not in thin, thin
+        listed = ask(bot, "detergente 3 pasta de dente 2 sabao omo 1", who="3").text
+        assert "3x Detergente" in listed and "2x Creme Dental" in listed and "1x Sabão" in listed, listed
+    with on_store(tmp_path, "store43") as bot:
+        ask(bot, "quanto ta a cajuina de 500ml?")
+        bulk = ask(bot, "e pra revender, levando bastante, sai quanto?").text
+        assert "R$ 5,49" in bulk, bulk
+    with on_store(tmp_path, "store61") as bot:
+        early = ask(bot, "terça bem cedinho, tipo 6 e meia, vcs ja tao abertos?").text
+        assert early.startswith("Não"), early
+        ask(bot, "preço da agua sanitaria ype", who="2")
+        again = ask(bot, "se eu levar 12 compensa? sai mais em conta?", who="2").text
+        assert "R$ 1.000,00" not in again, again
+    with on_store(tmp_path, "store60") as bot:
+        late = ask(bot, "no sabado saio do trampo umas 8 e 15 da noite... ainda pego vcs abertos?").text
+        assert late.startswith("Não"), late
+        night = ask(bot, "sabado la pelas 9 da noite ainda tem como passar ai?", who="2").text
+        assert night.startswith("Não"), night
+        small = ask(bot, "da pra pedir tele de uma compra de 50 reais?", who="3").text
+        assert small.startswith("Não") and "R$ 94,00" in small, small

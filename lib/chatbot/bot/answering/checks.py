@@ -32,7 +32,7 @@ PAYS_FEE = re.compile(r"\b(?:(?:pago|paga|pagar|pagaria|pagarei|cobra|cobram|cob
 FEE_ASKED = re.compile(r"\b(?:taxa|frete|(?:valor|preco|quanto) (?:da|de|e a|custa a) entrega)\b")
 SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
-DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|pedido minimo|compra minima|valor minimo|minimo|"
+DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|tele|pedido minimo|compra minima|valor minimo|minimo|"
                       r"trazem|traz|trazer|trazerem|levarem|mandarem|levam (?:em|ate|aqui|la|assim)|levam$|"
                       r"mandam (?:em|ate|aqui|la|pra|assim))\b")
 # "passar aí" asks about the hours only when asked ("posso passar aí às 7?"), not told ("vou passar aí amanhã")
@@ -42,7 +42,8 @@ OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|a tempo|"
                   r"abertos|funciona|funcionam|funcionando|atende|atendem|"
                   r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente|fechou|"
                   # "ainda consigo fazer umas compras aí?", "já dá pra entrar aí?"
-                  r"(?:ainda |ja )?consigo (?:fazer|comprar|entrar|passar)|da (?:pra|para) entrar|posso entrar)\b")
+                  r"(?:ainda |ja )?consigo (?:fazer|comprar|entrar|passar)|da (?:pra|para) entrar|posso entrar|"
+                  r"tem como (?:passar|ir|entrar)|pego (?:voces )?abert\w*)\b")
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
 ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entreg\w*|fechar o pedido"
                      r"|sai)\b")

@@ -114,6 +114,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and not set(pnorm.split()) & parts.OPENERS and not PRICE_WORDS.search(pnorm) \
                 and not _counts_goods(pnorm) and not ASKS_PRODUCT.search(pnorm):
             continue          # "... já dá pra entrar aí? quero chegar cedo antes do serviço": why, not a question
+        if answers and answers[-1].intent in PRODUCT_INTENTS and CHEAPER.search(pnorm) and len(pnorm.split()) <= 5:
+            continue          # "se eu pegar 6 compensa? fica mais em conta?": the same question again
         if len(pieces) > 1 and _only_thanks(piece, pnorm):
             continue          # "oi meninas do atendimento, vcs são um amor ❤️": praise, before what is asked
         if answers and answers[-1].intent == "promotions" and "?" not in piece and len(pnorm.split()) <= 5 \
@@ -193,6 +195,10 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             # "queria fechar uns kits de alimento pros funcionário da firma, vcs fazem? qtos no mínimo?": a
             # detail of the entry the message began with, not the delivery's minimum
             got = entry
+        if earlier and piece is pieces[-1] and (got is None or got.intent == "hours") \
+                and (checked := checks.open_at(text.normalize(f"{earlier} {piece}"), kb, now)):
+            # "na sexta eu saio do serviço 8 e 45 da noite... ainda pego vcs abertos?": the day and time told
+            got = Read(checked, "hours")
         if got is not None and got.intent == "complaint" and friendly:
             # "... não tenho nenhuma reclamação kkk só queria saber o preço do pão": what follows is asked
             tail = _after_praise(pnorm, words)

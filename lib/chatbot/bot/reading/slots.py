@@ -22,7 +22,7 @@ _MONEY = re.compile(rf"\brs\s*{_NUM}|{_NUM}\s*(?:reais|real|conto|contos|pila|pi
                     rf"(?!\s*(?:h\b|horas?\b|kg\b|g\b|"
                     rf"unidades|pacotes|caixas|fardos|latas|garrafas|x\b|vezes|dias?\b|minutos))")
 _TIME = re.compile(r"\b(?:as|a|pelas|umas|la pelas|lá pelas)?\s*(\d{1,2})(?:h|:|\s*horas?\b)\s*(\d{2})?\b|"
-                   r"\b(?:as|pelas|umas)\s+(\d{1,2})\b(?!\s*(?:reais|kg|unidades))|"
+                   r"\b(?:as|pelas|umas|tipo)\s+(\d{1,2})\b(?!\s*(?:reais|kg|unidades))|"
                    # "6 e meia da manhã", "9 e pouco da noite"
                    r"\b(\d{1,2})(?=\s+(?:e (?:meia|pouco|pouquinho)\s+)?da (?:manha|tarde|noite)\b)")
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3]) (?:e )?([0-5][05])\b(?!\s*(?:reais|real|kg|g|unidades|pacotes|x\b))")
