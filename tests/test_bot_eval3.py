@@ -76,11 +76,11 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval53-heldout": 0.95, "eval54-heldout": 0.94,
           "eval55-heldout": 0.95, "eval56-heldout": 0.98,
           "eval57-heldout": 0.95, "eval58-heldout": 0.97,
-          "eval59-heldout": 0.91, "eval60-heldout": 0.90,
-          "eval61-heldout": 0.89, "eval62-heldout": 0.93}
+          "eval59-heldout": 0.95, "eval60-heldout": 0.92,
+          "eval61-heldout": 0.91, "eval62-heldout": 0.95}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
-INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1, "eval60-heldout": 1, "eval62-heldout": 1}
-WRONG_SIM_ALLOWED: dict[str, int] = {"eval62-heldout": 1}
+INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
+WRONG_SIM_ALLOWED: dict[str, int] = {}
 _GREETING = re.compile(r"^\s*(?:ol[áa][^.!?\n]*[!.]\s*(?:👋)?\s*)", re.IGNORECASE)
 _YES = re.compile(r"^(?:sim\b|temos\b|aceitamos\b|entregamos\b|abrimos\b|fazemos\b|emitimos\b|montamos\b|pode\b"
                   r"|podemos\b|dá\b|da sim\b|claro\b)", re.IGNORECASE)
