@@ -30,7 +30,8 @@ HUNDREDS = {"cem": 100, "cento": 100, "duzentos": 200, "duzentas": 200, "trezent
 DOZEN = ("duzia", "duzias")
 # what a number counts when it is no amount of goods
 NOT_GOODS = frozenset("graus grau anos ano dias dia horas hora minutos minuto vezes meses mes semanas km metros "
-                      "andar andares filhos filho netos cachorro cachorros gato gatos caes pessoas".split())
+                      "andar andares filhos filho netos cachorro cachorros gato gatos caes pessoas aninho aninhos "
+                      "mesinho mesinhos".split())
 # Containers a count may come in ("10 pacotes de arroz"): read and dropped, never a product word.
 PACKS = frozenset("""unidade unidades un pacote pacotes pacotinho pacotinhos lata latas latinha latinhas caixa
 caixas caixinha caixinhas garrafa garrafas garrafinha fardo fardos bandeja bandejas pote potes frasco frascos
