@@ -78,7 +78,7 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval57-heldout": 0.95, "eval58-heldout": 0.97,
           "eval59-heldout": 0.95, "eval60-heldout": 0.92,
           "eval61-heldout": 0.91, "eval62-heldout": 0.95,
-          "eval63-heldout": 0.93, "eval64-heldout": 0.94}
+          "eval63-heldout": 0.94, "eval64-heldout": 0.95}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
 INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
 WRONG_SIM_ALLOWED: dict[str, int] = {}

@@ -2090,3 +2090,17 @@ def test_the_fifty_ninth_to_sixty_second_sets_kinds_after_their_one_runs(tmp_pat
         assert night.startswith("Não"), night
         small = ask(bot, "da pra pedir tele de uma compra de 50 reais?", who="3").text
         assert small.startswith("Não") and "R$ 94,00" in small, small
+
+
+def test_the_sixty_third_and_fourth_sets_edits_and_hours_after_their_one_runs(tmp_path):
+    """Session 10, eval63's and eval64's kinds asked in other words: "pode esquecer o X" and "o X eu não quero"
+    remove it beside another edit; "dá pra ir fazer a compra" at an hour is checked against that day's hours."""
+    with on_store(tmp_path, "store62") as bot:
+        ask(bot, "quanto fica 2 cafe melitta e 3 feijao carioca?")
+        forgot = ask(bot, "pode esquecer o feijao e sobe o cafe pra 4").text
+        assert "Tirei Feijão" in forgot and "4x Café" in forgot, forgot
+        ask(bot, "quanto fica 2 cafe melitta e 3 feijao carioca?", who="2")
+        unwanted = ask(bot, "pensando bem o cafe eu nao quero, e o feijao passa pra 6", who="2").text
+        assert "Tirei Café" in unwanted and "6x Feijão" in unwanted, unwanted
+        late = ask(bot, "domingo umas 3 da tarde da pra ir fazer as compras ai?", who="3").text
+        assert late.startswith("Não"), late

@@ -109,7 +109,8 @@ NUMBER_WORDS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4,
                 "trinta": 30, "meia duzia": 6, "uma duzia": 12, "duzia": 12, "meio quilo": Decimal("0.5"),
                 "meio kg": Decimal("0.5"), "meio": Decimal("0.5")}
 _NUM = r"(?:-?\d+(?:[.,]\d+)?(?:\^\d+|e\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
-V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar|esquece|esqueca|risca|riscar|" \
+V_REMOVE = r"tira|tirar|tire|remove|remover|retira|retirar|exclui|excluir|apaga|apagar|esquece|esqueca|esquecer|" \
+    r"risca|riscar|" \
     r"desiste|desisti|desistir|" \
     r"corta(?!\s+(?:\w+\s+){0,4}?(?:em|no|na|pra|para|fatia\w*|fin\w*|bife\w*|cubo\w*|pedac\w*|rodela\w*|postas?)\b)"
 V_SET = (r"aumenta|aumentar|diminui|diminuir|muda|mudar|altera|alterar|deixa|deixar|coloca|colocar|bota|botar|poe|"
@@ -157,7 +158,7 @@ R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+
                          rf"{_WHY})\b.*)?$")
 # "o sabonete pode deixar de lado", "o carvão pode tirar": the item first, then out
 R_OUT_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:pode\s+)?(?:deixar de lado|deixa de lado|tirar|tira|remover|sair|"
-                         rf"nao precisa(?: mais)?|nao quero mais|esquece|risca)$")
+                         rf"nao precisa(?: mais)?|nao quero mais|(?:eu )?nao quero|esquece|risca)$")
 # "em vez das 10 barão me vê 8 da araucária": one item in place of another
 R_INSTEAD = re.compile(r"^(?:em vez|ao inves|no lugar) d[eoa]s?\s+(.+?)\s+(?:me ve|me manda|quero|manda|poe|bota|"
                        r"coloca|leva|pode ser|vou querer)\s+(.+)$")

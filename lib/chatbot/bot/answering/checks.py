@@ -43,7 +43,7 @@ OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|a tempo|"
                   r"atendendo|fecha|fecham|fechado|fechada|fechados|expediente|fechou|"
                   # "ainda consigo fazer umas compras aí?", "já dá pra entrar aí?"
                   r"(?:ainda |ja )?consigo (?:fazer|comprar|entrar|passar)|da (?:pra|para) entrar|posso entrar|"
-                  r"tem como (?:passar|ir|entrar)|pego (?:voces )?abert\w*)\b")
+                  r"tem como (?:passar|ir|entrar)|pego (?:voces )?abert\w*|da (?:pra|para) ir fazer)\b")
 ASKS_WHEN = re.compile(r"\b(?:que horas?|qual (?:o )?horario|quais (?:os )?horarios|ate que|quando|horario de)\b")
 ARRIVES = re.compile(r"\b(?:chega|chegam|chegar|chegaria|recebo|receber|pedir|entreg\w*|fechar o pedido"
                      r"|sai)\b")
