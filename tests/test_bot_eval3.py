@@ -36,7 +36,7 @@ from support.quote_check import MONEY, invented_figures
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-SETS = tuple(DATA / f"eval{n}" for n in range(3, 67))
+SETS = tuple(DATA / f"eval{n}" for n in range(3, 69))
 STORES = {name: DATA / name for name in ("store-sample", "store2", "store3", "store4", "store5", "store6", "store7",
                                          "store8", "store9", "store10", "store11", "store12", "store13", "store14",
                                          "store15", "store16", "store17", "store18", "store19", "store20",
@@ -48,7 +48,7 @@ STORES = {name: DATA / name for name in ("store-sample", "store2", "store3", "st
                                          "store51", "store52", "store53", "store54", "store55",
                                          "store56", "store57", "store58", "store59",
                                          "store60", "store61", "store62", "store63",
-                                         "store64", "store65")}
+                                         "store64", "store65", "store66", "store67")}
 # Wednesday 2026-12-02, 10:00 in the zone the bot is configured with (UTC-3; the sets are judged at 10:00 in each
 # store's own zone, store26's Boa Vista included): a weekday morning, before any cut-off.
 WEDNESDAY_10H = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
@@ -80,7 +80,8 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval59-heldout": 0.95, "eval60-heldout": 0.92,
           "eval61-heldout": 0.91, "eval62-heldout": 0.95,
           "eval63-heldout": 0.94, "eval64-heldout": 0.95,
-          "eval65-heldout": 0.93, "eval66-heldout": 0.98}
+          "eval65-heldout": 0.93, "eval66-heldout": 0.98,
+          "eval67-heldout": 0.95, "eval68-heldout": 0.94}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
 INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
 WRONG_SIM_ALLOWED: dict[str, int] = {}
