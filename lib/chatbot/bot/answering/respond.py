@@ -78,8 +78,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     friendly = any(p in norm and text.has_phrase(norm, p) for p in words.not_complaint)
     if _asks_person(norm):
         return None
-    if _complains(norm) and not friendly and not _reported(norm) and not _policy_in_general(message) \
-            and not _venting_then_asking(message):
+    complains = _complains(norm)
+    venting = complains and _venting_then_asking(message)      # read once: the parts' complaints ask it again
+    if complains and not friendly and not _reported(norm) and not _policy_in_general(message) and not venting:
         return _policy_of_a_problem(message, norm, kb, words, bot)
     if _only_thanks(message, norm):
         return Read(replies.social(intents.Intent("thanks", 0.9), kb, None)[0], "thanks")
@@ -206,7 +207,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if got is None:
             continue
         if got.intent in HANDOFF:
-            if got.intent == "complaint" and _venting_then_asking(message):
+            if got.intent == "complaint" and venting:
                 continue           # "a vida tá difícil, a luz veio um absurdo ...": said, before the price asked
             if got.intent == "human_request" or (not friendly and not _reported(pnorm)):
                 return None        # the classifier hands the whole message to a person
