@@ -2104,3 +2104,24 @@ def test_the_sixty_third_and_fourth_sets_edits_and_hours_after_their_one_runs(tm
         assert "Tirei Café" in unwanted and "6x Feijão" in unwanted, unwanted
         late = ask(bot, "domingo umas 3 da tarde da pra ir fazer as compras ai?", who="3").text
         assert late.startswith("Não"), late
+
+
+def test_goods_named_one_after_another_are_one_of_each(tmp_path):
+    """Session 11, lists of eval65 to eval68 asked in other words: goods named with nothing between them
+    ("fubá sagu chimia de figo") are one of each, cut where each span names one product whole; "um" opening
+    an item is its count; the first goods led in uncounted ("preciso de café pilão 3 detergente") are one;
+    "1 salame de meio quilo" is half a kilo. Two of one kind is one thing described, not a list."""
+    with on_store(tmp_path, "store65") as bot:
+        run = ask(bot, "anota ai fuba sagu chimia de figo quirera de milho, qto da").text
+        assert "R$ 29,17" in run and "4x" not in run, run
+        led = ask(bot, "preciso de cafe pilao 3 detergente 2 agua sanitaria quanto fica", who="2").text
+        assert "1x Café Torrado e Moído 500g Pilão" in led and "3x Detergente" in led and "R$ 36,35" in led, led
+        half = ask(bot, "me separa um creme dental colgate 2 sabonete lux e 1 salame de meio quilo, qto deu",
+                   who="3").text
+        assert "1x Creme Dental" in half and "2x Sabonete" in half and "0,5 kg Salame" in half \
+            and "R$ 45,42" in half, half
+        two = ask(bot, "quanto fica o fuba mimoso e o sagu?", who="4").text
+        assert "Seu orçamento" not in two and "R$ 4,29" in two, two
+    with on_store(tmp_path, "store16") as bot:
+        one = ask(bot, "o 3 coraçoes pequeno de 250g ta qto ai?", who="5").text
+        assert "Seu orçamento" not in one, one

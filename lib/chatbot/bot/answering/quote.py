@@ -136,9 +136,13 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         ask = next((k for k, w in enumerate(item.words) if w in ASKS and k), None)
         if ask is not None and any(is_product(w) for w in item.words[:ask]):
             item.words = item.words[:ask]
-    if not any(item.amount is not None for item in items):
-        return None
+    norm = text.normalize(message)
+    asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) \
+        and (not text.has_phrase(norm, "cada") or text.has_phrase(norm, "total"))
+    if not any(item.amount is not None for item in items) and not asks_total:
+        return None        # but "anota aí fubá sagu chimia de figo, quanto dá?" is one of each
     quote, counted, priced = Quote(), 0, 0
+    listed = False         # goods named one after another, one of each
     wanted: dict[str, tuple[Product, Decimal]] = {}     # sku -> (product, quantity), in order of mention
     dozens_of: dict[str, bool] = {}           # sku -> whether it was last said in dozens
     named_only: set[str] = set()              # skus named with no amount: a count said later is theirs
@@ -185,6 +189,14 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
             weighed = _each_weighs(item, searcher, drop) if not complete else None
             if weighed is not None:      # "1 tambaqui inteiro de uns 2 kg": 2 kg of goods sold by the kilo
                 complete, item = [weighed[0]], weighed[1]
+            run = _run_of_goods(item.words, is_product, searcher, drop) if not complete else None
+            if run:        # "arroz de 1kg feijão preto café pilão açúcar": one of each, named one after another
+                for p in run:
+                    if p.sku not in wanted:
+                        wanted[p.sku] = (p, Decimal(1))
+                        counted += 1
+                listed = True
+                continue
             if not complete:
                 if item.amount is not None and _chatter(item, words):
                     continue     # "vou juntar a galera pra um tereré e depois um churrasquinho": said, not asked
@@ -223,6 +235,8 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         counted += 1
         priced += item.amount is not None
     quote.lines = [price_line(p, qty) for p, qty in wanted.values()]
+    if listed and counted >= 2:
+        return quote
     if not priced and not (quote.not_found and (len(quote.not_found) >= 2 or counted == 1)
                            and any(text.has_phrase(text.normalize(message), w) for w in WANTS + TOTAL_PHRASES)):
         return None       # numbers in chatter; but "me vê 2 kg de X, 1 kg de Y" of goods we lack is a list
@@ -230,7 +244,6 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         return quote
     if counted >= 2 or quote.too_large:
         return quote
-    norm = text.normalize(message)
     asks_price = any(text.has_phrase(norm, w) for w in ("quanto", "valor", "preco"))
     told = norm
     for w in WANTS:
@@ -242,10 +255,45 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     if counted == 1 and priced == 1 and len(amounts) == 1 and many and quote.lines \
             and ("?" not in message or asks_price or any(text.has_phrase(norm, w) for w in WANTS)) and not per_unit:
         return quote      # "18 coca 2 litros", "12 polar", "quanto tá 12 água?": an amount and a product
-    # "sai quanto cada?" asks the unit price; "quanto sai cada e o total?" asks both
-    asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) \
-        and (not text.has_phrase(norm, "cada") or text.has_phrase(norm, "total"))
+    # "sai quanto cada?" asks the unit price; "quanto sai cada e o total?" asks both (asks_total)
     return quote if asks_total and quote.lines else None
+
+
+def _run_of_goods(words: list[str], is_product, searcher, drop: frozenset) -> list[Product] | None:
+    """Goods named one after another with nothing between them ("preciso de arroz de 1kg feijão preto café pilão
+    açúcar"): the fewest spans of at most four words that each name one product whole, cut only between two
+    product words (never at "de": "pão de queijo" is one thing); None when the words are not all such spans, or
+    name fewer than two kinds of goods, two of one kind, or anything sold by the kilo."""
+    start = next((k for k, w in enumerate(words) if is_product(w)), None)
+    if start is None:
+        return None
+    words = words[start:]
+    if len(words) < 3 or len(words) > 14 or sum(map(is_product, words)) < 3:
+        return None
+    found: dict[tuple[int, int], Product | None] = {}
+
+    def named(i: int, j: int) -> Product | None:
+        if (i, j) not in found:
+            matches = [m for m in searcher.search(" ".join(words[i:j]), drop=drop | FILLER).matches if m.complete]
+            found[i, j] = matches[0].product if matches else None
+        return found[i, j]
+
+    best: list[list[Product] | None] = [[]] + [None] * len(words)     # best[j]: the fewest spans of words[:j]
+    for j in range(1, len(words) + 1):
+        if j < len(words) and not (is_product(words[j - 1]) and is_product(words[j])) \
+                and not quantities.kilos(words[j - 1]):
+            continue        # no cut here: "arroz de | ..." or "... | de feijão"
+        for i in range(max(0, j - 4), j):
+            if best[i] is None or not is_product(words[i]) or not quantities._alpha(words[i]) \
+                    or (best[j] is not None and len(best[i]) + 1 >= len(best[j])):
+                continue
+            p = named(i, j)
+            if p is not None and not sold_by_kg(p):
+                best[j] = best[i] + [p]
+    run = best[len(words)]
+    kinds = {text.normalize(p.name).split()[0] for p in run or []}
+    # two of one kind is one thing described ("o 3 corações pequeno de 250g"), not a list
+    return run if run and len(kinds) == len(run) >= 2 else None
 
 
 def _goods_words(item: quantities.Item) -> list[str]:
@@ -259,9 +307,13 @@ def _each_weighs(item: quantities.Item, searcher, drop: frozenset):
     if item.amount is None or item.amount.weight:
         return None
     weights = [k for w in item.words if (k := quantities.kilos(w)) is not None]
+    rest = [w for w in item.words if quantities.kilos(w) is None and w not in ABOUT]
+    half = next((k for k in range(len(item.words) - 1) if item.words[k:k + 2] in (["meio", "kg"], ["meia", "kg"])),
+                None)
+    if half is not None and not weights:     # "1 mortadela de meio quilo": half a kilo of it
+        weights, rest = [Decimal("0.5")], [w for w in item.words[:half] + item.words[half + 2:] if w not in ABOUT]
     if len(weights) != 1:
         return None
-    rest = [w for w in item.words if quantities.kilos(w) is None and w not in ABOUT]
     found = [m for m in searcher.search(" ".join(rest), drop=drop | FILLER).matches if m.complete]
     if not found or not sold_by_kg(found[0].product):
         return None

@@ -87,6 +87,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     if any(p in norm.split() for p in words.packs):      # "2 fardos de guaraná? o fardo vem com 6": one pack
         message = lists.packs(message, words)
         norm = text.normalize(message)
+    if not quantities.counted(norm) and any(text.has_phrase(norm, ph) for ph in quote.TOTAL_PHRASES) \
+            and (listed := quote.read(message, bot.searcher, cues_words())) is not None and len(listed.lines) >= 2:
+        return None          # "anota aí fubá sagu chimia de figo, quanto dá?": a list of one of each
     pieces = _joined_price_asks(parts.split(message), words)
     if len(pieces) <= 1:
         return _single(message, norm, kb, last, bot, now, words)

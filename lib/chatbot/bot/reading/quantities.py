@@ -454,6 +454,12 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     spelled |= text.normalize(w) in {"meia", "meio", "uma"} | COUNT_WORDS and after[:1] in (["duzia"], ["duzias"])
     counted = any(x.isdigit() or text.normalize(x) in COUNT_WORDS | {"meio", "meia"} or _GLUED.match(text.normalize(x))
                   or _number(text.normalize(x)) is not None for x in words[start:i - 1])     # "1,5 kg de picanha"
+    # "um shampoo seda 2 creme dental": "um" opening the item is its count; "preciso de sabão omo 2 água
+    # sanitária 4 detergente": the first goods, led in and uncounted, are one, when counts go on after
+    counted = counted or text.normalize(words[start]) in ("um", "uma") and i - start >= 3 \
+        or start == 0 and text.normalize(words[0]) in _LEAD_WORDS and w.isdigit() \
+        and any(x.isdigit() and len(x) <= 2 for x in words[i + 2:]) and text.normalize(words[i + 1]) not in PACKS \
+        and any(_alpha(x) and text.normalize(x) not in _LEAD_WORDS | text.STOPWORDS for x in words[:i])
     if not ((w.isdigit() and len(w) <= 2 or spelled or weight or half) and i - start >= 2 and i + 1 < len(words)
             and (_alpha(words[i - 1]) or size_before) and (_alpha(words[i + 1]) or weight) and counted):
         return False
