@@ -2125,3 +2125,60 @@ def test_goods_named_one_after_another_are_one_of_each(tmp_path):
     with on_store(tmp_path, "store16") as bot:
         one = ask(bot, "o 3 coraçoes pequeno de 250g ta qto ai?", who="5").text
         assert "Seu orçamento" not in one, one
+
+
+def test_edits_of_the_sixty_ninth_to_seventy_fourth_sets_after_their_one_runs(tmp_path):
+    """Session 11, eval69 to eval74's quote edits asked in other words: "coloca 10 leite" of goods in the cart is
+    10 in all; "faz com 8 coca", "o carvão faz 5 saco", "muda o arroz, coloca 6", "sobe o leite pra uma caixa de
+    12", "quero 24 brahma, o resto igual", "o carvão eu já tenho, pode deixar de fora", "X tá salgada, troca por
+    Y, os mesmos 2 kg", "troca o café pelo 3 corações" (the brand's number no amount)."""
+    edits = [
+        ("quanto fica 4 leite integral, 2 manteiga e 1 nata?", "tira a nata e coloca 10 leite", ["10x Leite"]),
+        ("quanto fica 4 guarana 2l e 3 coca 2l?", "faz com 8 coca entao", ["8x Refrigerante Cola", "4x Refri"]),
+        ("quanto fica 2 kg de costela, 1 kg de linguiça toscana e 2 carvao", "pode tirar a costela. e o carvao faz "
+         "5 saco", ["5x Carvão", "Tirei Costela"]),
+        ("quanto fica 3 arroz 5kg, 2 feijao preto e 1 oleo", "muda o arroz, coloca 6 em vez de 3", ["6x Arroz"]),
+        ("quanto fica 6 leite integral e 2 nata", "sobe o leite pra uma caixa de 12", ["12x Leite"]),
+        ("quanto fica 6 brahma lata e 2 heineken long neck", "pensando bem quero 24 brahma, o resto igual",
+         ["24x Cerveja Lata", "2x Cerveja Long Neck"]),
+        ("quanto fica 2 kg de costela, 1 carvao e 12 brahma lata", "o carvao eu ja tenho aqui, pode deixar de fora",
+         ["Tirei Carvão", "R$ 88,08"]),
+        ("quanto fica 2 kg de costela bovina e 1 kg de linguiça toscana", "costela ta salgada hein troca por "
+         "costelinha suina, os mesmos 2 kg", ["2 kg Costelinha Suína", "R$ 69,70"]),
+        ("quanto fica 2 kg de costela bovina e 1 kg de linguiça toscana", "a linguiça eu nao quero mais, esquece",
+         ["Tirei Linguiça", "R$ 49,80"]),
+    ]
+    with on_store(tmp_path, "store65") as bot:
+        for k, (listed, edit, said) in enumerate(edits):
+            ask(bot, listed, who=f"e{k}")
+            reply = ask(bot, edit, who=f"e{k}").text
+            assert all(s in reply for s in said) and "Não entendi" not in reply, (edit, reply)
+    with on_store(tmp_path, "store72") as bot:
+        ask(bot, "quanto fica 4 feijao carioca e 3 cafe bico", who="c")
+        brand = ask(bot, "troca o cafe pelo 3 coracoes", who="c").text
+        assert "3x Café Torrado e Moído 500g 3 Corações" in brand, brand
+
+
+def test_answers_beside_the_question_of_the_sixty_ninth_to_seventy_fourth_sets(tmp_path):
+    """Session 11, the invented prices and wrong "Sim" of eval69 to eval74 asked in other words: a place an entry
+    names, asked to be delivered to, is a delivery question; news told as a question ("sabia que ...?") and who
+    will cook it ("minha sogra vai fazer moqueca") are told, not asked; "o que tá com desconto na mercearia" is the
+    promotions beside an entry on baskets; the container the goods come in is not the entry on water gallons; an
+    amount said as "o pedido deu uns 250" is checked against free delivery."""
+    with on_store(tmp_path, "store71") as bot:
+        there = ask(bot, "passo o verao em olivença, da pra mandar as compras pra la?").text
+        assert "artesãs" not in there and "entrega" in there, there
+        fish = ask(bot, "quanto ta o peixe vermelho o kg? minha sogra vai fazer moqueca", who="2").text
+        assert "R$ 35,90" in fish and "marmita" not in fish, fish
+    with on_store(tmp_path, "store55") as bot:
+        news = ask(bot, "oi!! sabia que meu menino entrou pra base aerea? to muito orgulhosa, vou fazer um churrasco "
+                        "domingo. quanto ta a picanha?", who="3").text
+        assert "R$ 82,90" in news and "R$ 600,00" not in news, news
+    with on_store(tmp_path, "store69") as bot:
+        basket = ask(bot, "vou dar uma cesta de natal pro meu chefe, o que ta com desconto na mercearia?", who="4").text
+        assert basket.startswith("🔥") and "R$ 16,70" in basket and "R$ 149,00" not in basket, basket
+        wine = ask(bot, "vcs tem vinho colonial rose? em garrafao", who="5").text
+        assert "não vendemos" in wine and "kit filó" not in wine, wine
+    with on_store(tmp_path, "store56") as bot:
+        free = ask(bot, "somei aqui e o pedido deu uns 250, o frete sai de graça?", who="6").text
+        assert free.startswith("Não") and "R$ 290,00" in free, free

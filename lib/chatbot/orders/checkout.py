@@ -120,7 +120,8 @@ V_SWAP = r"troca|trocar|substitui|substituir"
 _ART = r"(?:(?:o|a|os|as|um|uma)\s+)?"
 # what an amount in an edit is counted in: a measure, or the container it comes in
 _MEASURE = r"kg|quilos?|kilos?|unidades?|un"
-_CONTAINER = r"latinhas?|latas?|pacotes?|pcts?|garrafas?|caixas?|potes?|fardos?|duzias?"
+_CONTAINER = r"latinhas?|latas?|pacotes?|pcts?|garrafas?|caixas?|potes?|fardos?|duzias?|sacos?|bandejas?|vidros?|" \
+    r"frascos?|tubos?|rolos?"
 # the why said after an edit's amount ("diminui o fradinho pra 8, ficou muito", "o peixe faz 2 kg, somos mais gente")
 _WHY = r"(?:que|q|pq|porque|pois|vai|vou|ja|ficou|ficando|ta|tava|somos|vamos|vem|veio)"
 # One pattern a kind of edit. The duplicates tool pairs these with each other and with
@@ -128,6 +129,9 @@ _WHY = r"(?:que|q|pq|porque|pois|vai|vou|ja|ficou|ficando|ta|tava|somos|vamos|ve
 R_CLEAR = re.compile(rf"^(?:{V_REMOVE}|limpa|limpar|esvazia|esvaziar|zera|zerar)\s+(?:tudo|o carrinho|carrinho|"
                      r"todos os itens|todos|tudo do carrinho)$")
 R_SWAP = re.compile(rf"^(?:{V_SWAP})\s+{_ART}(.+?)\s+(?:pelo|pela|pelos|pelas|por)\s+{_ART}(.+)$")
+# "picanha tá cara kkk troca por cupim": the item told of first, then what it is swapped for
+R_SWAP_TOLD = re.compile(rf"^{_ART}(\w+(?:\s+\w+)?)\s+(?:ta|esta|ficou|tava|saiu)\b.*?\s(?:{V_SWAP})\s+"
+                         rf"(?:por|pelo|pela|pelos|pelas)\s+{_ART}(.+)$")
 R_SET = re.compile(rf"^(?:{V_SET})\s+{_ART}(.+?)\s+(?:pra|para|pro|em)\s+({_NUM})(?:\s+\w+)?"
                    rf"(?:\s+(?:so|somente|entao))?"
                    rf"(?:\s+{_WHY}\b.*)?$")
@@ -141,7 +145,7 @@ R_DOUBLE = re.compile(rf"^(?:dobra|dobrar|duplica|duplicar)\s+{_ART}(.+)$")
 R_DOUBLE_ALL = re.compile(r"^(?:dobra|dobrar|duplica|duplicar)\s+(?:tudo|todos|todas|todos os itens|o carrinho|a lista)"
                           r"|^(?:tudo|todos)\s+(?:em dobro|dobrado|vezes dois)")
 # "faz só 12 molho", "são 6 arroz", "quero só 2 leite": a new amount, said before the item
-R_SET_FIRST = re.compile(rf"^(?:faz|faca|fica|ficam|sao|serao|vao ser|(?:poe|bota|coloca|deixa|quero)\s+"
+R_SET_FIRST = re.compile(rf"^(?:(?:faz|faca)(?:\s+com)?|fica|ficam|sao|serao|vao ser|(?:poe|bota|coloca|deixa|quero)\s+"
                          rf"(?=so\b|somente\b|apenas\b)|(?=(?:so|somente|apenas)\s+{_NUM}))\s*(?:so\s+|somente\s+|apenas\s+)?({_NUM})\s*"
                          rf"(?:{_MEASURE}|{_CONTAINER})?\s+(?:de\s+)?(.+)$")
 # "só vou querer 8 de café": only that many
@@ -157,8 +161,13 @@ R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+
                          rf"(?:\s+(?:entao|ai|mesmo|na verdade|na real|na vdd|ne|so|o resto|em vez|ao inves|no lugar|"
                          rf"{_WHY})\b.*)?$")
 # "o sabonete pode deixar de lado", "o carvão pode tirar": the item first, then out
-R_OUT_AFTER = re.compile(rf"^{_ART}(.+?)\s+(?:pode\s+)?(?:deixar de lado|deixa de lado|tirar|tira|remover|sair|"
-                         rf"nao precisa(?: mais)?|nao quero mais|(?:eu )?nao quero|esquece|risca)$")
+R_OUT_AFTER = re.compile(rf"^(?!(?:{V_REMOVE})\b){_ART}(.+?)\s+(?:pode\s+)?"
+                         rf"(?:deixar de lado|deixa de lado|tirar|tira|remover|sair|"
+                         rf"nao precisa(?: mais)?|nao quero mais|(?:eu )?nao quero|esquece|risca|"
+                         rf"(?:eu\s+)?ja\s+tenho(?:\s+(?:em casa|aqui|sobrando))?)$")
+# "..., pode deixar de fora": the item of the clause before, out
+_OUT_AGAIN = re.compile(r"^(?:pode\s+)?(?:deixar|deixa|tirar|tira|remover|esquece|esqueca|risca)"
+                        r"(?:\s+(?:de fora|de lado|ele|ela|fora))?$")
 # "em vez das 10 barão me vê 8 da araucária": one item in place of another
 R_INSTEAD = re.compile(r"^(?:em vez|ao inves|no lugar) d[eoa]s?\s+(.+?)\s+(?:me ve|me manda|quero|manda|poe|bota|"
                        r"coloca|leva|pode ser|vou querer)\s+(.+)$")
@@ -174,7 +183,8 @@ R_LESS = re.compile(rf"^(?:{V_REMOVE}|diminui|diminuir)\s+({_NUM})\s*(?:{_MEASUR
 # "... em vez de 1" after an amount: what the cart had
 _INSTEAD_OF = re.compile(rf"\s+(?:em vez|ao inves|no lugar) d[eoa]s?\s+{_NUM}$")
 # "põe 12", "só que 12": an amount alone, of the item the clause before named
-R_AMOUNT_ONLY = re.compile(rf"^(?:poe|bota|coloca|deixa|faz|so que|so q|mas|sao|quero|pra)?\s*({_NUM})\s*"
+R_AMOUNT_ONLY = re.compile(rf"^(?:poe|bota|coloca|deixa|faz|so que|so q|mas|sao|quero|pra|so|somente|apenas)?"
+                           rf"\s*({_NUM})\s*"
                            rf"(?:{_MEASURE}|{_CONTAINER})?$")
 # "... e o açúcar pra 10" after a new amount: another, its verb said once
 R_SET_ELLIPTIC = re.compile(rf"^(?:o|a|os|as)\s+(.+?)\s+(?:pra|para|pro|em)\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?$")
@@ -207,7 +217,9 @@ _WHERE_SAID = re.compile(r"\s+(?:(?:na )?(?:mesma|mesmo|msm) (?:quantidade|qtd|q
                          r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho)|"
                          r"(?:ai )?(?:nisso|nessa|nesse|junto)|"       # "coloca mais 300g de copa nisso"
                          # "a água pra 12 tb", "6 de arroz em vez de 5": the same change again, what it was
-                         r"tb|tbm|tambem|(?:em vez|ao inves|no lugar) d[eo]s? \d+(?:[.,]\d+)?)$")
+                         r"tb|tbm|tambem|(?:em vez|ao inves|no lugar) d[eo]s? \d+(?:[.,]\d+)?|"
+                         # "troca por cupim, os mesmos 2 kg": the amount kept, said again
+                         r"(?:(?:os|as|o|a)\s+)?(?:mesmos?|mesmas?|msm)\s+\d+(?:[.,]\d+)?\s*(?:kg|quilos?|unidades?)?)$")
 _NOT_THAT = re.compile(r"(?:\s*[,;])?\s+(?:e\s+)?nao\s+\d+(?:[.,]\d+)?\s*(?:kg|quilos?|un|unidades)?$")
 _INSTEAD = re.compile(r"\b(?:em vez|ao inves|no lugar) d[eo]s? \d")
 # "põe 8 de arroz": so many of it, in all
@@ -442,6 +454,9 @@ def _item(p: Product, qty: Decimal) -> dict:
 def _packs_counted(message: str) -> str:
     """"põe 1 fardo de água 500ml, o de 12": the packs as the units they hold (lists.packs)."""
     words = vocab.load()
+    # "aumenta o leite pra uma caixa de 12": the new amount is what one pack holds
+    message = re.sub(rf"\b(pra|para)\s+(?:uma|um|1)\s+(?:{'|'.join(sorted(words.packs))})\s+(?:de|com)\s+(\d{{1,3}})\b",
+                     r"\1 \2", message, flags=re.IGNORECASE)
     said = text.normalize(message).split()
     counted = any(p in words.packs and k and (said[k - 1].isdigit() or said[k - 1] in NUMBER_WORDS)
                   for k, p in enumerate(said))       # not "pra fechar a caixa de 12": a pack counted
@@ -450,11 +465,13 @@ def _packs_counted(message: str) -> str:
 
 def _edits_of(n: str) -> list[tuple]:
     """The edits a message asks for, in order: ("clear",), ("remove", words), ("set", words, qty),
-    ("add", words, qty), ("swap", words, words), or ("bad", clause) for a clause read as none."""
+    ("add", words, qty), ("put", words, qty) (so many in all when the cart has it, else added),
+    ("swap", words, words), or ("bad", clause) for a clause read as none."""
     if not n:
         return []
     # "na verdade coloca 6 do jesus", "bota 6 shoyu então": a correction, the new amount
     corrected = bool(re.match(r"(?:na verdade|na real|na vdd|alias|pensando bem)\b", n) or re.search(r"\bentao$", n))
+    rest_kept = _KEEP.search(n) is not None   # "na vdd quero 12 skol, o resto igual": an edit, not a new list
     n = _KEEP.sub("", _LEAD.sub("", n))       # "na verdade troca a picanha por costela, o carvão deixa"
     n = _AND_HALF.sub(lambda m: f"{Decimal(m.group(1).replace(',', '.')) + Decimal('0.5')} kg", n)
     n = _GRAMS.sub(lambda m: f"{m.group(1)} {Decimal(m.group(2)) / 1000} kg", n)     # not "o café de 500g"
@@ -474,14 +491,17 @@ def _edits_of(n: str) -> list[tuple]:
         c = _WHERE_SAID.sub("", " " + c).strip()
         if not c:
             continue          # "..., msm quantidade": how the change before it goes
+        if _OUT_AGAIN.match(c) and out and out[-1][0] == "remove":
+            continue          # "o carvão eu já tenho, pode deixar de fora"
         # "só a cajuína mesmo, só que 12", "dobra o leite, põe 12": the amount of the item just said
         if (m := R_AMOUNT_ONLY.match(c)) and kept:
             out.append(("set", kept, m.group(1)))
             kept = None
             continue
-        if m and out and out[-1][0] in ("double", "set", "add", "less", "bad"):
+        if m and out and out[-1][0] in ("double", "set", "add", "put", "less", "bad"):
             # "o arroz, coloca 6", "em vez de 3 coco, põe 12" too
-            item = re.sub(rf"^(?:(?:em vez|ao inves|no lugar) d[eoa]s?\s+)?(?:{_NUM}\s+)?{_ART}", "", out[-1][1])
+            item = re.sub(rf"^(?:(?:em vez|ao inves|no lugar) d[eoa]s?\s+)?(?:(?:{V_SET})\s+)?(?:{_NUM}\s+)?{_ART}", "",
+                          out[-1][1])
             out[-1] = ("set", _name(item), m.group(1))
             continue
         if m and out and out[-1][0] == "swap":
@@ -490,7 +510,7 @@ def _edits_of(n: str) -> list[tuple]:
         if (m := R_SET_ELLIPTIC.match(c)) and out and out[-1][0] == "set" and not R_SET_AFTER.match(c):
             out.append(("set", _name(m.group(1)), m.group(2)))      # "muda o café pra 20 e o açúcar pra 10"
             continue
-        if (m := R_WANT.match(c)) and out:
+        if (m := R_WANT.match(c)) and (out or corrected or rest_kept):
             out.append(("set", _name(m.group(2)), m.group(1)))     # "tira as coca, quero 7 guaraná então"
             continue
         if m := R_KEEP.match(c):
@@ -504,6 +524,8 @@ def _edits_of(n: str) -> list[tuple]:
             out.append(("double_all",))
         elif m := R_DOUBLE.match(c):
             out.append(("double", _name(m.group(1))))
+        elif (m := R_SWAP_TOLD.match(c)) and not R_SWAP.match(c):
+            out.append(("swap", _name(m.group(1)), _name(m.group(2))))     # "a picanha tá cara, troca por cupim"
         elif m := R_SWAP.match(c):
             old, new = _name(re.sub(rf"^{_NUM}\s+", "", m.group(1))), _name(re.sub(r"^mais\s+", "", m.group(2)))
             if re.match(r"(?:de|do|da)\s", new):
@@ -535,9 +557,11 @@ def _edits_of(n: str) -> list[tuple]:
             # "põe 2 licor em vez de 1", "bota 20 flocão no total": the new amount of an item the cart has
             out.append(("set", _name(m.group(2)[:was.start()]), m.group(1)))
         elif m := R_ADD.match(c):
-            # "põe mais 1 kg de alcatra e 3 kg de linguiça": each amount is an add
+            # "põe mais 1 kg de alcatra e 3 kg de linguiça": each amount is an add; "põe 12 leite" (no "mais")
+            # is 12 in all of goods the cart has, 12 more of goods it lacks ("put")
             first, *more = _AND_NUM.split(m.group(2))
-            out.append(("add", _name(first), m.group(1)))
+            put = not re.search(r"\bmais\b", c) and re.match(r"(?:poe|bota|coloca)\s", c) is not None and not more
+            out.append(("put" if put else "add", _name(first), m.group(1)))
             out += [("add", a.group(2), a.group(1)) for x in more
                     if (a := R_ADD.match("mais " + re.sub(r"^(\d+(?:[.,]\d+)?)(kg|g)\b", r"\1 \2", x)))]
         elif (m := R_IS.match(c)) and out == [] and len(clauses) <= 3:
@@ -666,7 +690,7 @@ def _apply_one(state: dict, e: tuple, shop, chosen: str | None = None) -> str | 
             if left <= 0:
                 return f"🗑️ Tirei {items.pop(i)['name']}."
             return _set(items, i, left, shop)
-        return _set(items, i, Decimal(items[i]["qty"]) + qty if kind == "add" else qty, shop)
+        return _set(items, i, Decimal(items[i]["qty"]) + qty if kind == "add" else qty, shop)     # "put": in all
     if kind in ("remove", "swap", "less", "double"):
         return f"❓ Não achei “{e[1]}” no seu carrinho."
     # set or add a product not in the cart: from the catalog (or the choice made for it)
@@ -715,6 +739,9 @@ def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> s
     items = state["items"]
     old = items[i]
     m = _QTY_ONLY.match(words) or _QTY_FIRST.match(words)
+    if m and m.re is _QTY_FIRST and any(m.group(1) in text.normalize(f"{p.name} {p.brand}").split()
+                                        for p in shop.find(words)):
+        m = None           # "troca o café pelo 3 corações": a number of the new goods' name, no amount
     new_qty = read_qty(m.group(1))[0] if m else None
     if new_qty is not None and m.re is _QTY_ONLY:        # "troca o papel por 2 pacotes": the amount only
         return _set(items, i, new_qty, shop)

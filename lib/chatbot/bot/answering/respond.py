@@ -55,7 +55,8 @@ ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|val
                           r"trabalha|chegou|chegaram|preciso|procuro|procurando|queria|encontro|acho|"
                           r"vem (?:em|de|na|no)|rola)\b")
 # promotions asked ("desconto" may be a policy: "idoso tem desconto?")
-ON_SALE = re.compile(r"\b(?:promo\w*|oferta\w*|liquidacao|encarte)\b")
+ON_SALE = re.compile(r"\b(?:promo\w*|oferta\w*|liquidacao|encarte|"
+                     r"(?:o que|quais|qual) (?:\w+ )?(?:esta|ta|estao|tao|tem|que ta) (?:com|em) desconto)\b")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui|"
                      r"por menos|baixa|abaixa|cai o preco|fica menos|preco cai|valor cai|preco baixa|fica menor|"
                      r"(?:tem|sai|fica|e) (?:um |o )?(?:preco|valor) (?:diferente|melhor)|muda o (?:preco|valor))\b")
@@ -302,7 +303,11 @@ EACH_OF = re.compile(r"\b(?:de cada|cada um|cada uma|dos dois|das duas|de ambos)
 # what the question refers back to ("... o q tem de promoção pra isso?"; not "falando nisso")
 REFERS_TO_TOLD = re.compile(r"\b(?:pra isso|para isso|disso|pra ela|pra ele|para ela|para ele)\b")
 CHEAP_ASKED = re.compile(r"\bo que (?:esta|ta) (?:barato|baratinho|em conta)\b")
-PURPOSE_TOLD = re.compile(r"^(?:e |eh |que e )?(?:para|pra|pro|pros|pras)\b")
+PURPOSE_TOLD = re.compile(r"^(?:e |eh |que e )?(?:para|pra|pro|pros|pras)\b|"
+                          # "... ta qnto a unidade? mainha quer fazer cozida": who will cook it, told
+                          r"^(?:e |que |q |pq |porque )?(?:(?:minha|meu|a|o) \w+|mainha|painho|a gente|eu) "
+                          r"(?:quer|querem|vai|vao|vou|quero|tá querendo|ta querendo|to querendo) "
+                          r"(?:fazer|preparar|cozinhar|assar|servir)\b")
 HOURS_DAY = re.compile(r"(hoje|amanhã|no \w+|na \w+|nos feriados)\b")
 DISCOUNT = re.compile(r"\b(?:desconto|descontos|abatimento|cashback|pontos)\b")
 THERE = re.compile(r"\b(?:la|ca|aqui|ai)\b")
@@ -980,6 +985,13 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
         found = bot.searcher.search(norm).best
     sections_named = set(_folded(text.normalize(found.product.category))) if found is not None and found.covered \
         else set()
+    if found is not None and len(found.covered) >= 2:
+        # "tem vinho colonial branco? de garrafão": the container the goods are sold in, not the entry on water
+        # gallons
+        own = set(_folded(text.normalize(found.product.unit)))
+        topics = {t: n for t, n in topics.items() if not _topic_words(said, words.paraphrases[t]) <= own}
+        if not topics:
+            return None
     best, best_score, in_question = None, 0, False
     for i, (q, a) in enumerate(kb.faq):
         if priced and "R$" not in a:
@@ -1064,7 +1076,9 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     return Read(kb.faq[best_entry][1], "faq", {"faq": best_entry})
 
 
-DELIVERY_ASKED = re.compile(r"\b(?:entrega|entregam|entregar|fazem entrega|delivery)\b")
+DELIVERY_ASKED = re.compile(r"\b(?:entrega|entregam|entregar|fazem entrega|delivery|"
+                            r"(?:levam|leva|levar|mandam|manda|mandar|trazem|traz|trazer) (?:as |a |minhas |minha )?"
+                            r"compras?)\b")
 DELIVERS = re.compile(r"\b(?:entreg\w*|despach\w*|frete|levamos|mandamos|enviamos|delivery)\b")
 
 
@@ -1137,10 +1151,17 @@ def _only_thanks(message: str, norm: str) -> bool:
         and not set(rest.split()) & parts.QUESTION_OPENERS
 
 
+# news told as a question that asks nothing: "cê acredita que ...?", "sabia que ...?", "já pensou ...?"
+RHETORICAL = re.compile(r"(?:(?:oi|ola|gente|mano|amiga?o?)\s+)?(?:(?:voce|vc|ce|tu)\s+)?(?:acredita|acreditam|"
+                        r"acreditas|sabia|sabiam|imagina|imaginam|ja pensou|ja pensaram)\s+(?:que|q)\b")
+
+
 def _telling(piece: str, pnorm: str) -> bool:
     """A sentence told before the question, not asked: no question mark, no goods counted, more than five
     words, and long or with no price or question word ("to organizando a festa da igreja, ...")."""
     said = NO_WAY.sub(" ", pnorm).split()          # "... e não tem como vir": no "como" asked
+    if RHETORICAL.match(pnorm) and len(said) >= 6:
+        return True        # "cê acredita que minha fia passou no concurso?": news told, its mark no question
     if "?" in piece or _counts_goods(pnorm) or len(said) <= 5 or ASKED_IN_WORDS.search(" ".join(said[:3])):
         return False       # "até q horas posso fechar o pedido ..., e qual o mínimo?": asked, its mark left out
     return len(said) >= LONG_TELLING or not PRICE_WORDS.search(pnorm) and not set(said) & TELLING_NOT
@@ -1223,6 +1244,13 @@ def _said_words(said: tuple[str, ...], phrases) -> int:
             at = next(i for i in range(len(said) - len(f) + 1) if said[i:i + len(f)] == f)
             covered |= set(range(at, at + len(f)))
     return len(covered)
+
+
+def _topic_words(said: tuple[str, ...], phrases) -> set[str]:
+    """The words of the message a topic's phrases cover."""
+    present = set(said)
+    return {w for f in _folded_all(phrases) if all(w in present for w in f if w != "&") and _says(said, f)
+            for w in f if w != "&"}
 
 
 @functools.lru_cache(maxsize=256)

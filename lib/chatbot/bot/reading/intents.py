@@ -349,7 +349,14 @@ class Classifier:
         if not place or it.meaning is None or it.meaning.index is None:
             return False
         q, a = kb.faq[it.meaning.index]
-        return not text.has_phrase(text.normalize(f"{q} {a}"), text.normalize(place))
+        entry = text.normalize(f"{q} {a}")
+        if not text.has_phrase(entry, text.normalize(place)):
+            return True
+        # the entry names the place but is not about taking goods there ("as artesãs de Olivença montam a banca"
+        # beside "to de veraneio em Olivença, vocês levam as compras até aqui?"): delivery, when it is asked
+        words, phrases = cues.CUES["delivery"]
+        return delivery and not (any(text.stem(t) in words or t in words for t in entry.split())
+                                 or any(text.has_phrase(entry, ph) for ph in phrases))
 
     @staticmethod
     def _set(it: Intent, name: str, confidence: float) -> Intent:

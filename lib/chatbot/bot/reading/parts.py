@@ -54,8 +54,10 @@ def split(message: str) -> list[str]:
             continue
         for piece in _split_on_and(chunk.strip()):
             said = text.normalize(piece).split()
-            if out and (said[:1] == ["de"] or said[:1] in (["o"], ["a"], ["os"], ["as"]) and said[1:2] == ["de"]):
-                out[-1] += " " + piece      # "tem açaí? de litro", "tem ração? a de 15kg": what was just asked
+            if out and (said[:1] == ["de"] or said[:1] in (["o"], ["a"], ["os"], ["as"]) and said[1:2] == ["de"]
+                        or said[:1] == ["em"] and len(said) == 2 and said[1] not in QUESTION_OPENERS):
+                # "tem açaí? de litro", "tem ração? a de 15kg", "tem vinho rosé? em garrafão": what was just asked
+                out[-1] += " " + piece
             else:
                 out.append(piece)
     if out and out[-1].rstrip().endswith("?") and not any("?" in p for p in out[:-1]):

@@ -18,7 +18,8 @@ _MONEY = re.compile(rf"\brs\s*{_NUM}|{_NUM}\s*(?:reais|real|conto|contos|pila|pi
                     rf"\b{_NUM}\s+(?:de|em) compras?\b|"
                     rf"\b(?:gastar|gasto|gastando|gastei|compra de|compras de|comprar|compro|comprando|pedido de|"
                     rf"pedir|peco|valor de|total de|acima de|mais de|ate|der|dar|fechar|fechando|passar de|"
-                    rf"compra der|conta de)\s+(?:em\s+)?(?:uns\s+|umas\s+)?(?:rs\s*)?{_NUM}"
+                    rf"compra der|conta de|(?:compra|conta|pedido|total) (?:da|deu|vai dar|fica|ficou|sai|saiu))"
+                    rf"\s+(?:em\s+)?(?:uns\s+|umas\s+)?(?:rs\s*)?{_NUM}"
                     rf"(?!\s*(?:h\b|horas?\b|kg\b|g\b|"
                     rf"unidades|pacotes|caixas|fardos|latas|garrafas|x\b|vezes|dias?\b|minutos))")
 _TIME = re.compile(r"\b(?:as|a|pelas|umas|la pelas|lá pelas)?\s*(\d{1,2})(?:h|:|\s*horas?\b)\s*(\d{2})?\b|"
