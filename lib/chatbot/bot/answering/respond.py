@@ -157,7 +157,11 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             got = service      # "quero uma sopa paraguaia inteira pro aniversário, tem que avisar com quanto tempo?"
         elif got is not None and earlier and piece is pieces[-1] \
                 and (not got.topic.get("skus") or _soft_only(pnorm, bot)) \
-                and (got.intent == "product_price" or got.intent in FACTS and EACH_PRICE.search(pnorm)):
+                and (got.intent == "product_price" or got.intent in FACTS and EACH_PRICE.search(pnorm)
+                     # "o bolo pé de moleque de vcs é arretado ... vou levar um pra visita de domingo, ta quanto?":
+                     # the price of the goods told of, not an entry a word of the question shares
+                     or got.intent == "faq" and cues.PRICE_ASKED.search(pnorm) is not None
+                     and "faq" in got.topic and not _told_of(text.normalize(earlier), kb, got.topic["faq"])):
             # "... ela pediu pra eu levar uns dois quanto tá cada um?": a price of goods, not the delivery
             # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was said before
             vocab = set(bot.searcher.vocab())
@@ -632,6 +636,13 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
         # "coca de 600 tem?" where only the 2 L is sold: a size said without its unit, which no product has
         return _not_this_one(product_replies._named(res.query + [bare.group(1)], piece),
                              [m.product for m in complete])
+    lacked = _size_lacked(norm, complete)
+    if lacked:
+        # "vcs tem água de 5 litros?" where the 500 ml and the 1,5 L are sold: a size with its unit no product has
+        kind = _size_value(lacked)[0]
+        sized = [m.product for m in complete
+                 if any((v := _size_value(w)) and v[0] == kind for w in text.normalize(m.product.name).split())]
+        return _not_this_one(product_replies._named(res.query + [lacked], piece), sized)
     if complete and all(_without(m) for m in complete):
         asked = product_replies._named(res.query, piece)      # "vendem gás?" is not "Água sem Gás"
         return Read(f"Não encontrei {asked} no nosso catálogo: não vendemos esse produto. 😕",
@@ -671,6 +682,38 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     return _not_this_one(product_replies._named(query, piece), same, priced=known or bool(PRICE_WORDS.search(norm)))
 
 
+
+
+_SIZE_SAID = re.compile(r"^(\d+(?:[.,]\d+)?)(ml|l|g|kg)$")
+
+
+def _size_value(tok: str) -> tuple[str, Decimal] | None:
+    """A size as (volume or weight, in ml or g): "1,5l" is ("v", 1500)."""
+    m = _SIZE_SAID.match(tok)
+    if not m:
+        return None
+    n = Decimal(m.group(1).replace(",", "."))
+    return ("v", n * (1000 if m.group(2) == "l" else 1)) if m.group(2) in ("l", "ml") \
+        else ("w", n * (1000 if m.group(2) == "kg" else 1))
+
+
+def _size_lacked(norm: str, complete: list) -> str | None:
+    """The size said after the goods ("água de 5 litros", "feijão de 2kg") that none of the products found has,
+    though they have sizes of that kind (their sizes, not amounts: goods sold by the kilo are weighed)."""
+    if not complete or any(quote.sold_by_kg(m.product) for m in complete):
+        return None
+    toks = norm.split()
+    for k, t in enumerate(toks):
+        said = _size_value(t)
+        if said is None or k == 0 or not (toks[k - 1] == "de" or toks[k - 1].isalpha() and toks[k - 1] not in
+                                           ("quero", "levar", "mais", "uns", "umas", "com")):
+            continue
+        if any(toks[j].isdigit() for j in range(max(0, k - 3), k)):
+            continue            # "2 pacotes de 5kg": the size of what is counted, an amount said beside it
+        own = [v for m in complete for w in text.normalize(m.product.name).split() if (v := _size_value(w))]
+        if any(v[0] == said[0] for v in own) and said not in own:
+            return t
+    return None
 
 
 def _not_this_one(asked: str, others: list[knowledge.Product], priced: bool = True) -> Read:

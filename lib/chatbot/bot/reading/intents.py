@@ -124,6 +124,12 @@ class Classifier:
         self.categories = sections.categories(self.conn)
         self.aliases = quote.aliases(self.conn)
         self.area_vocab = tuple(sorted({a for area in kb.delivery.get("areas", []) for a in text.stems(area)}))
+        # the store's city: "que calorão hoje em Itajaí" is the weather, not the brand "Vale do Itajaí"; but
+        # "a linguiça blumenau" names the goods
+        city = text.normalize(str(kb.store.get("city", "")).split(" - ")[0]).split()
+        named = {w for p in knowledge.products(self.conn, limit=1_000_000) for w in text.normalize(p.name).split()}
+        # (a one-word name only: "verde" of "Rio Verde" is a word of goods too, "espiga verde")
+        self.city_words = frozenset(w for w in city if len(city) == 1 and w not in named)
         faq_words = {w for q, _ in kb.faq for w in text.content_words(q)}
         self.known = (self.cue_set | text.STOPWORDS | set(self.searcher.vocab()) | faq_words
                       | {w for a in kb.delivery.get("areas", []) for w in text.stems(a)})
@@ -182,7 +188,7 @@ class Classifier:
                 return self._set(it, "complaint", 0.9)
         if scores["human_request"] > 0:
             return self._set(it, "human_request", 0.95)
-        drop = (self.cue_set | frozenset(cues.DAYS)) - frozenset(self.searcher.vocab())
+        drop = (self.cue_set | frozenset(cues.DAYS)) - frozenset(self.searcher.vocab()) | self.city_words
         # a shopping list: read before anything else looks at it (and costs a long list its time)
         it.quote = quote.read(message, self.searcher, drop, self.aliases)
         if it.quote is not None:
