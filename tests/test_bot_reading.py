@@ -2182,3 +2182,34 @@ def test_answers_beside_the_question_of_the_sixty_ninth_to_seventy_fourth_sets(t
     with on_store(tmp_path, "store56") as bot:
         free = ask(bot, "somei aqui e o pedido deu uns 250, o frete sai de graça?", who="6").text
         assert free.startswith("Não") and "R$ 290,00" in free, free
+
+
+def test_packs_sizes_and_edits_of_the_seventy_fifth_to_eighth_sets_after_their_one_runs(tmp_path):
+    """Session 11, eval75 to eval78's kinds asked in other words: what a pack holds said after the question
+    ("são 12 em cada"), in dozens ("com 5 dúzias") or "nela"; a size with its unit none of the goods has; the goods
+    praised before "sai quanto?" are priced, not an entry a word of the question shares; the store's one-word city
+    in chatter names no brand; edits "bota 5 de cada", "vou querer só 8 X", "a X desce pra 2"."""
+    with on_store(tmp_path, "store65") as bot:
+        size = ask(bot, "vcs tem agua de 1,5 litro?").text
+        assert size.startswith("Não encontrei exatamente") and "Água Sanitária" not in size, size
+        held = ask(bot, "quanto sai 3 caixas de pasta colgate? sao 12 em cada", who="2").text
+        assert "36x Creme Dental" in held and "R$ 140,04" in held, held
+        dozens = ask(bot, "quero 1 caixa de ovo com 5 duzias, qto fica?", who="3").text
+        assert "5x Ovos" in dozens and "R$ 56,45" in dozens, dozens
+        inside = ask(bot, "me ve uma caixa de omo, vem 6 unidade nela ne? qto da", who="4").text
+        assert "6x Sabão em Pó" in inside and "R$ 149,40" in inside, inside
+        praised = ask(bot, "a cuca de banana de vcs é a melhor de guarapuava, minha vo adorou kkk vou levar uma pra "
+                           "visita de sabado, sai quanto?", who="5").text
+        assert "R$ 18,90" in praised, praised
+        weather = ask(bot, "ufa q frio hj em guarapuava", who="6").text
+        assert "R$" not in weather, weather
+        for k, (listed, edit, said) in enumerate([
+                ("quanto fica 3 cuca de uva e 2 cuca de banana", "bota 5 de cada", "R$ 194,00"),
+                ("quanto fica 10 leite integral e 2 nata", "na vdd vou querer so 8 leite", "R$ 62,92"),
+                ("quanto fica 10 leite integral e 4 nata", "a nata desce pra 2", "R$ 73,70")]):
+            ask(bot, listed, who=f"e{k}")
+            reply = ask(bot, edit, who=f"e{k}").text
+            assert said in reply and "Não entendi" not in reply, (edit, reply)
+    with on_store(tmp_path, "store76") as bot:
+        city = ask(bot, "bom dia! q calor hj em itajai, ta brabo", who="7").text
+        assert "R$" not in city, city

@@ -141,6 +141,10 @@ R_REMOVE = re.compile(rf"^(?:{V_REMOVE})\s+{_ART}(.+)$")
 R_WITHOUT = re.compile(rf"^(?:sem\s+(?!troco|pressa|problema){_ART}(.+)|deixa\s+{_ART}(.+?)\s+(?:de lado|de fora)\b.*"
                        rf"|nao (?:quero|precisa) mais (?:d[oa]s?\s+|{_ART})(.+))$")
 # "dobra a coxinha": twice as much
+# "bota 12 de cada", "faz 10 de cada um": every item to that amount
+R_EACH = re.compile(rf"^(?:poe|bota|coloca|faz|faca|quero|deixa|sobe|aumenta|muda)\s+(?:tudo\s+pra\s+|pra\s+)?"
+                    rf"({_NUM})\s+"
+                    rf"(?:de\s+)?cada(?:\s+(?:um|uma|item|produto))?(?:\s+(?:entao|ai))?$")
 R_DOUBLE = re.compile(rf"^(?:dobra|dobrar|duplica|duplicar)\s+{_ART}(.+)$")
 R_DOUBLE_ALL = re.compile(r"^(?:dobra|dobrar|duplica|duplicar)\s+(?:tudo|todos|todas|todos os itens|o carrinho|a lista)"
                           r"|^(?:tudo|todos)\s+(?:em dobro|dobrado|vezes dois)")
@@ -154,7 +158,8 @@ R_ONLY = re.compile(rf"^so\s+(?:vou querer|quero|vou levar|levo|vou pegar|precis
                     rf"(?:(?:de|do|da)\s+)?(.+)$")
 # "a banana coloca 2 kg": the item first, then the new amount
 R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:(?:coloca|poe|bota|deixa|faz|faca|"
-                         rf"muda|passa|aumenta|diminui|baixa|abaixa|sobe|(?:eu\s+)?quero|vai ser|vao ser|pode ser|pode|"
+                         rf"muda|passa|aumenta|diminui|baixa|abaixa|sobe|desce|cai|reduz|(?:eu\s+)?quero|vai ser|"
+                         rf"vao ser|pode ser|pode|"
                          rf"so|somente|apenas)\s+)+"
                          rf"(?:(?:pra|para)\s+)?({_NUM})\s*"
                          rf"(?:{_MEASURE}|{_CONTAINER})?"
@@ -189,7 +194,8 @@ R_AMOUNT_ONLY = re.compile(rf"^(?:poe|bota|coloca|deixa|faz|so que|so q|mas|sao|
 # "... e o açúcar pra 10" after a new amount: another, its verb said once
 R_SET_ELLIPTIC = re.compile(rf"^(?:o|a|os|as)\s+(.+?)\s+(?:pra|para|pro|em)\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?$")
 # "..., quero 7 guaraná então": after another edit, the amount wanted of an item
-R_WANT = re.compile(rf"^(?:quero|vou querer|quero so)\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?\s+(?:de\s+)?(.+?)"
+R_WANT = re.compile(rf"^(?:quero|vou querer)(?:\s+(?:so|somente|apenas))?\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?"
+                    rf"\s+(?:de\s+)?(.+?)"
                     rf"(?:\s+(?:entao|mesmo|ai))?$")
 # "só a cajuína mesmo": the item kept, whose amount may follow
 R_KEEP = re.compile(r"^(?:so|somente|apenas)\s+(?:o|a|os|as)\s+(.+?)\s+mesmo$")
@@ -466,7 +472,7 @@ def _packs_counted(message: str) -> str:
 def _edits_of(n: str) -> list[tuple]:
     """The edits a message asks for, in order: ("clear",), ("remove", words), ("set", words, qty),
     ("add", words, qty), ("put", words, qty) (so many in all when the cart has it, else added),
-    ("swap", words, words), or ("bad", clause) for a clause read as none."""
+    ("swap", words, words), ("each", qty), or ("bad", clause) for a clause read as none."""
     if not n:
         return []
     # "na verdade coloca 6 do jesus", "bota 6 shoyu então": a correction, the new amount
@@ -522,6 +528,8 @@ def _edits_of(n: str) -> list[tuple]:
             out.append(("remove", _name(next(g for g in m.groups() if g))))
         elif R_DOUBLE_ALL.match(c):
             out.append(("double_all",))
+        elif m := R_EACH.match(c):
+            out.append(("each", m.group(1)))
         elif m := R_DOUBLE.match(c):
             out.append(("double", _name(m.group(1))))
         elif (m := R_SWAP_TOLD.match(c)) and not R_SWAP.match(c):
@@ -665,6 +673,12 @@ def _apply_one(state: dict, e: tuple, shop, chosen: str | None = None) -> str | 
         return "🗑️ Tirei tudo do carrinho."
     if kind == "double_all":         # "dobra tudo"
         notes = [_set(items, i, Decimal(it["qty"]) * 2, shop) for i, it in enumerate(list(items))]
+        return "\n".join(n for n in notes if n)
+    if kind == "each":               # "bota 12 de cada"
+        qty, why = read_qty(e[1])
+        if why:
+            return f"❓ {why[0].upper() + why[1:]}"
+        notes = [_set(items, i, qty, shop) for i in range(len(items))]
         return "\n".join(n for n in notes if n)
     catalog = len(e) > 3 and e[3] == "catalog"
     idx = [] if catalog else [i for i, it in enumerate(items) if it["sku"] == chosen] if chosen else \

@@ -138,7 +138,8 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
             item.words = item.words[:ask]
     norm = text.normalize(message)
     asks_total = any(text.has_phrase(norm, ph) for ph in TOTAL_PHRASES) \
-        and (not text.has_phrase(norm, "cada") or text.has_phrase(norm, "total"))
+        and (not text.has_phrase(norm, "cada") or text.has_phrase(norm, "total")
+             or re.search(r"\b(?:o|a) \w+ (?:todo|toda|inteiro|inteira)\b", norm) is not None)   # "e o saco todo"
     if not any(item.amount is not None for item in items) and not asks_total:
         return None        # but "anota aí fubá sagu chimia de figo, quanto dá?" is one of each
     quote, counted, priced = Quote(), 0, 0

@@ -640,8 +640,9 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     if lacked:
         # "vcs tem água de 5 litros?" where the 500 ml and the 1,5 L are sold: a size with its unit no product has
         kind = _size_value(lacked)[0]
-        sized = [m.product for m in complete
-                 if any((v := _size_value(w)) and v[0] == kind for w in text.normalize(m.product.name).split())]
+        section = complete[0].product.category          # the water of the drinks, not the bleach ("água sanitária")
+        sized = [m.product for m in complete if m.product.category == section
+                 and any((v := _size_value(w)) and v[0] == kind for w in text.normalize(m.product.name).split())]
         return _not_this_one(product_replies._named(res.query + [lacked], piece), sized)
     if complete and all(_without(m) for m in complete):
         asked = product_replies._named(res.query, piece)      # "vendem gás?" is not "Água sem Gás"
@@ -675,7 +676,8 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
                or w in search.SIZE_WORDS]      # "coca em lata, das pequena de 350": a size said in words too
     if not lacking or set(best.missing) - set(lacking) - set(res.unknown) or not notsold._anchored(best, res):
         return None
-    same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)]
+    same = [m.product for m in res.matches if set(best.covered) <= set(m.covered)
+            and m.product.category == best.product.category]       # "água de 1,5 litro": no "água sanitária"
     known = all(quantities.SIZE.match(w) and not by_kg or w in words.variants or w in search.SOFT or w in PACKAGINGS
                 for w in lacking)
     query = [w for w in res.query if not ASKS_PRODUCT.fullmatch(w)]       # not "*seda 700ml chegou*"

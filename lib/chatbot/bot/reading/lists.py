@@ -121,7 +121,7 @@ def packs(message: str, words: vocab_mod.Vocab) -> str:
             # "quanto sai 2 fardos de guaraná? o fardo vem com 6": how many it holds, said after
             told = _DESCRIBED.match(message, end + 1)
             if told and (told.group(1) is None or packs_again.match(told.group(1))):
-                each = inner.search(message, told.start(1) if told.group(1) else told.start(2) - 4, told.end() + 12)
+                each = inner.search(message, told.start(1) if told.group(1) else told.start(2) - 4, told.end() + 24)
                 said_after = each is not None      # "... 2l? vem 6 em cada": the pack not named again
         if not each and explicit and n and described:
             per, product = described          # "... quero 3 fardos": the fardo described before
@@ -134,6 +134,7 @@ def packs(message: str, words: vocab_mod.Vocab) -> str:
         if not n or not each:
             continue
         per = int(each.group(1) or each.group(2))
+        dozens = re.search(r"d[uú]zias?\b", each.group(0), re.IGNORECASE) is not None     # "com 5 dúzias cada"
         before = re.sub(r"^\s*(?:de|do|da)\s+", " ", message[m.end():end if said_after else each.start()])
         if said_after:
             before += "?"
@@ -154,7 +155,8 @@ def packs(message: str, words: vocab_mod.Vocab) -> str:
             out.append(lead)
             last = each.end() + (size.end() if size else 0)
             continue
-        out.append(lead + f"{n * per}" + (" " + before.strip() if before.strip() else "") + " ")
+        goods = (" duzias de" if dozens else "") + (" " + before.strip() if before.strip() else "")
+        out.append(lead + f"{n * per}" + goods + " ")
         last = each.end()
         # "vem 6 pacotes de 12 rolos", "10 pacotes de 1kg": the size of each, which the product's name says
         each_size = _EACH_SIZE.match(message, last)
@@ -195,7 +197,7 @@ _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafa|garrafinhas|latas|lata|lat
                r"caixinha|cxinhas|pacotes|"
                r"pacote|pcts?|rolos|potes|saquinhos|sacos|saches|sachês|sachets|copos|vidros|frascos|barras|"
                r"tabletes|bandejas|vidrinhos|vidrinho|potinhos|potinho|copinhos|copinho|garrafinha|frasquinhos|vidro|tubos|tubo|"
-               r"pote|frasco|rolo|em cada|cada|dentro")
+               r"pote|frasco|rolo|duzias|duzia|dúzias|dúzia|em cada|cada|dentro|nela|nele")
 
 
 # how a bag, a packet or a small box is said to hold several of the goods ("aquele q vem 10 pacotes", "com 12
@@ -205,7 +207,7 @@ _HOLDS = re.compile(r"\(?\s*(?:d?aquel[ea]s?\s+(?:que\s+|q\s+|fechad[oa]s?\s+)?|
 # "um saco de laranja, desses de 50 laranjas": the kind of bag that holds that many
 _THOSE_OF = re.compile(r"\bd(?:ess|aquel)[ea]s?\s*$", re.IGNORECASE)
 _EACH_SIZE = re.compile(r"\s*de\s+\d+(?:[.,]\d+)?\s*(?:rolos|kg|g|l|ml|litros?|gramas|metros|m)\b", re.IGNORECASE)
-_DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:(?:o|a|cada)\s+(\w+)\s+)?(?:vem\s+com|vem|tem)\s+()", re.IGNORECASE)
+_DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:(?:o|a|cada)\s+(\w+)\s+)?(?:vem\s+com|vem|tem|sao|são)\s+()", re.IGNORECASE)
 
 
 def _clause_end(message: str, start: int) -> int:
