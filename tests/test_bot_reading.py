@@ -2213,3 +2213,24 @@ def test_packs_sizes_and_edits_of_the_seventy_fifth_to_eighth_sets_after_their_o
     with on_store(tmp_path, "store76") as bot:
         city = ask(bot, "bom dia! q calor hj em itajai, ta brabo", who="7").text
         assert "R$" not in city, city
+
+
+def test_prices_of_goods_named_without_commas_and_the_seventy_ninth_to_eighty_fourth_sets(tmp_path):
+    """Session 11, eval79 to eval84's kinds asked in other words: the prices of goods named without commas ("a
+    batata o tomate e a bergamota", "costela linguiça toscana carvão") are each answered, not an entry on one
+    of them; "vcs vendem botijão?" after "o gás lá de casa" asks for goods, not the delivery; a delivery left in
+    the rain with items missing and nobody answering is a complaint for a person."""
+    with on_store(tmp_path, "store65") as bot:
+        veg = ask(bot, "qual o preço da batata o tomate e a bergamota").text
+        assert all(p in veg for p in ("R$ 5,99", "R$ 8,49", "R$ 5,49")), veg
+        grill = ask(bot, "valor de costela linguiça toscana carvao e salsicha pro churras", who="2").text
+        assert all(p in grill for p in ("R$ 24,90", "R$ 19,90", "R$ 22,90")), grill
+        dairy = ask(bot, "me ve o valor do leite integral da nata e do queijo colonial", who="3").text
+        assert all(p in dairy for p in ("R$ 5,39", "R$ 9,90", "R$ 49,90")), dairy
+    with on_store(tmp_path, "store81") as bot:
+        gas = ask(bot, "o gas aqui em casa terminou, vcs vendem botijao?", who="4").text
+        assert "não vendemos" in gas and "entrega" not in gas, gas
+    with on_store(tmp_path, "store79") as bot:
+        rain = ask(bot, "a moça da entrega deixou minhas compras na chuva e faltaram 3 itens, ninguem atende o "
+                        "telefone", who="5")
+        assert rain.handoff and "R$" not in rain.text, rain.text

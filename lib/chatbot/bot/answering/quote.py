@@ -261,10 +261,17 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
 
 
 def _run_of_goods(words: list[str], is_product, searcher, drop: frozenset) -> list[Product] | None:
+    spans = spans_of_goods(words, is_product, searcher, drop)
+    return [p for _, p in spans] if spans else None
+
+
+def spans_of_goods(words: list[str], is_product, searcher, drop: frozenset,
+                   by_kg: bool = False) -> list[tuple[str, Product]] | None:
     """Goods named one after another with nothing between them ("preciso de arroz de 1kg feijão preto café pilão
     açúcar"): the fewest spans of at most four words that each name one product whole, cut only between two
     product words (never at "de": "pão de queijo" is one thing); None when the words are not all such spans, or
-    name fewer than two kinds of goods, two of one kind, or anything sold by the kilo."""
+    name fewer than two kinds of goods, two of one kind, or (unless ``by_kg``: prices asked, no amounts) anything
+    sold by the kilo. Each span is given with the product it names."""
     start = next((k for k, w in enumerate(words) if is_product(w)), None)
     if start is None:
         return None
@@ -279,7 +286,7 @@ def _run_of_goods(words: list[str], is_product, searcher, drop: frozenset) -> li
             found[i, j] = matches[0].product if matches else None
         return found[i, j]
 
-    best: list[list[Product] | None] = [[]] + [None] * len(words)     # best[j]: the fewest spans of words[:j]
+    best: list[list | None] = [[]] + [None] * len(words)     # best[j]: the fewest spans of words[:j]
     for j in range(1, len(words) + 1):
         if j < len(words) and not (is_product(words[j - 1]) and is_product(words[j])) \
                 and not quantities.kilos(words[j - 1]):
@@ -289,10 +296,10 @@ def _run_of_goods(words: list[str], is_product, searcher, drop: frozenset) -> li
                     or (best[j] is not None and len(best[i]) + 1 >= len(best[j])):
                 continue
             p = named(i, j)
-            if p is not None and not sold_by_kg(p):
-                best[j] = best[i] + [p]
+            if p is not None and (by_kg or not sold_by_kg(p)):
+                best[j] = best[i] + [(" ".join(words[i:j]), p)]
     run = best[len(words)]
-    kinds = {text.normalize(p.name).split()[0] for p in run or []}
+    kinds = {text.normalize(p.name).split()[0] for _, p in run or []}
     # two of one kind is one thing described ("o 3 corações pequeno de 250g"), not a list
     return run if run and len(kinds) == len(run) >= 2 else None
 

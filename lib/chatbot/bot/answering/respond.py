@@ -1067,6 +1067,8 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     "a juçara passa por tratamento de calor?")."""
     if not kb.faq or PROMO_WORDS.search(norm):
         return None
+    if PRICE_WORDS.search(norm) and not _service_asked(norm, words)[0] and _several_goods(norm, bot):
+        return None       # "quanto tá a mandioca o tomate a banana e a batata": their prices, not the entry on starch
     if any(text.has_phrase(norm, text.normalize(a)) for a in kb.delivery.get("areas", [])):
         return None       # "vcs fazem entrega lá no jardim itaipu?": the area, not an entry on the deliveries
     said = norm.split()
@@ -1125,6 +1127,12 @@ DELIVERY_ASKED = re.compile(r"\b(?:entrega|entregam|entregar|fazem entrega|deliv
                             r"(?:levam|leva|levar|mandam|manda|mandar|trazem|traz|trazer) (?:as |a |minhas |minha )?"
                             r"compras?)\b")
 DELIVERS = re.compile(r"\b(?:entreg\w*|despach\w*|frete|levamos|mandamos|enviamos|delivery)\b")
+
+
+def _several_goods(norm: str, bot) -> bool:
+    """Whether a message names two products or more whole, as a list of prices asked is read."""
+    bot.classifier._build(bot.kb())
+    return bot.classifier._names_several(norm, frozenset())
 
 
 def _service_asked(norm: str, words) -> tuple[bool, bool]:

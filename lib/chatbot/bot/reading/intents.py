@@ -49,6 +49,11 @@ POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela iss
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?"
                    r"(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?([a-z][a-z ]*)$")
 # the place said before the delivery asked of it: "e pra ferradas vcs levam?"
+# "aqui em casa", "lá em casa": where the customer is
+AT_HOME_HERE = re.compile(r"\b(?:aqui|la)\s+(?:em|de)\s+casa\b")
+BRINGING = re.compile(r"\b(?:traz\w*|lev[ae]\w*|mand[ae]\w*|entreg\w*|delivery|frete)\b")
+# whether the store has goods ("tem X?", "vcs vendem X?"), which a list of prices is not asked with
+AVAILABILITY = re.compile(r"\b(?:tem|tens|teria|vende|vendem|trabalham|trabalha)\b")
 PLACE_THEN_DELIVERY = re.compile(r"\b(?:para|no|na|nos|nas|em)\s+(?:(?:o|a|os|as)\s+)?"
                                  r"([a-z]+(?:\s+(?!voces\b)[a-z]+){0,2})\s+(?:voces\s+)?"
                                  r"(?:levam|entregam|mandam|trazem|fazem entrega|chega|chegam)\b")
@@ -195,6 +200,10 @@ class Classifier:
             return self._set(it, "quote", 0.9)
         scores.update({name: self._score(stems, norm, w, p, raw) for name, (w, p) in cues.CUES.items()
                        if name not in first})
+        if scores["delivery"] and AT_HOME_HERE.search(norm) and not BRINGING.search(norm):
+            # "o gás aqui em casa acabou, vcs vendem botijão?": where the customer is, no delivery asked
+            here = self._words(AT_HOME_HERE.sub(" ", norm))
+            scores["delivery"] = self._score(here[0], here[1], *cues.CUES["delivery"], here[2])
         if it.meaning is None:
             it.meaning = self.retriever.best(message)
         asks_entry = it.meaning is not None and it.meaning.kind == "faq" \
@@ -246,6 +255,8 @@ class Classifier:
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and cues.PRICE_ASKED.search(norm) \
                 and not self._shared(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "quanto sai o copinho?": one word of an entry's answer ("copo de 500ml"), a price
+        if sure and it.meaning.kind == "faq" and cues.PRICE_ASKED.search(norm) and self._names_several(norm, drop):
+            sure = False      # "quanto tá a mandioca o tomate a banana e a batata?": prices, not the entry on starch
         if sure and it.meaning.kind == "faq" and set(quantities.SIZE_OF.findall(norm)) \
                 - set(text.normalize(" ".join(kb.faq[it.meaning.index])).split()):
             sure = False      # "arroz pacotinho de 1 quilo tem?": a size of goods, not the entry about rice cakes
@@ -254,6 +265,9 @@ class Classifier:
         if sure and it.meaning.kind != "faq" and it.meaning.confidence < 0.6 and cues.PRICE_ASKED.search(norm) \
                 and it.products.best and it.products.best.score >= 0.5:
             sure = False      # "... chegou aqui em casa 😅 o tucupi tá quanto o litro?": a price, in chatter
+        if sure and it.meaning.kind in FACT_INTENTS and it.meaning.met <= 1 and scores["product_price"] > 0 \
+                and {"vende", "vendem", "vendes"}.intersection(norm.split()) and not scores[it.meaning.kind]:
+            sure = False      # "o gás aqui de casa acabou, vcs vendem botijão?": goods asked for, not the delivery
         if sure and it.meaning.words <= 1 and any(scores[x] for x in SOCIAL):
             sure = False      # "vlw" is thanks, not the "vale" of vale-refeição
         if sure and not (it.products.best and it.products.best.complete) and not it.section:
@@ -266,6 +280,9 @@ class Classifier:
         found = it.products.best
         if found and not found.complete:
             pieces = [p for p in re.split(r"[,;/+\n]|\s(?:e|ou|mais)\s", message.lower()) if p.strip()]
+            if cues.PRICE_ASKED.search(norm) and not AVAILABILITY.search(norm):
+                # "quanto tá a mandioca o tomate a banana": prices asked of goods named without commas
+                pieces = [sub for p in pieces[:MAX_SEVERAL] for sub in self._goods_in(p, drop)] + pieces[MAX_SEVERAL:]
             # one per line of a pasted list too; a search each, so a list is read up to
             # MAX_SEVERAL pieces (the reply says so)
             it.several_skipped = max(len(pieces) - MAX_SEVERAL, 0)
@@ -308,6 +325,35 @@ class Classifier:
                 return outcome
             return self._product_intent(c, outcome)
         return it
+
+    def _names_several(self, norm: str, drop: frozenset) -> bool:
+        """Whether a message names two products or more whole, as a list of prices asked is read (not "tem X?":
+        "o café santa clara vcs tem o pacote de 1 quilo?" is one product of a size the store may lack)."""
+        if AVAILABILITY.search(norm):
+            return False
+        pieces = [p for p in re.split(r",|\s(?:e|ou)\s", norm) if p.strip()]
+        named = {r.best.product.sku for p in pieces for x in self._goods_in(p, drop)
+                 if (r := self.searcher.search(x, drop=drop)).best is not None and r.best.complete}
+        return len(named) >= 2
+
+    def _goods_in(self, piece: str, drop: frozenset) -> list[str]:
+        """A piece naming several goods with no comma between them, cut into one piece each: "a mandioca o tomate
+        a banana" at its articles, "picanha linguiça toscana carvão" where each span names one product whole;
+        the piece itself otherwise (or when it names one product whole)."""
+        norm = text.normalize(piece)
+        whole = self.searcher.search(norm, drop=drop, fuzzy=PIECE_TYPOS)
+        if whole.best is None or whole.best.complete:
+            return [piece]
+        subs = [x for x in re.split(r"\s(?:o|a|os|as|do|da|dos|das)\s", f" {norm} ") if x.strip()]
+        if len(subs) >= 2:
+            named = [(x, r) for x in subs if (r := self.searcher.search(x, drop=drop, fuzzy=PIECE_TYPOS)).query
+                     and any(w not in quantities.PACKS and not quantities.SIZE.match(w) for w in r.query)]
+            kinds = {text.normalize(r.best.product.name).split()[0] for _, r in named if r.best}
+            if len(named) >= 2 and len(kinds) == len(named) and all(r.best and r.best.complete for _, r in named):
+                return [x for x, _ in named]
+        is_product = lambda t: t not in text.STOPWORDS and t not in drop and text.stem(t) in self._product_words  # noqa: E731
+        spans = quote.spans_of_goods(norm.split(), is_product, self.searcher, drop, by_kg=True)
+        return [x for x, _ in spans] if spans and len(spans) >= 3 else [piece]
 
     def _shared(self, norm: str, question: str) -> set[str]:
         """The words (stems) the message shares with an entry's question, beyond stopwords and cue words."""
