@@ -2234,3 +2234,27 @@ def test_prices_of_goods_named_without_commas_and_the_seventy_ninth_to_eighty_fo
         rain = ask(bot, "a moça da entrega deixou minhas compras na chuva e faltaram 3 itens, ninguem atende o "
                         "telefone", who="5")
         assert rain.handoff and "R$" not in rain.text, rain.text
+
+
+def test_the_eighty_fifth_to_ninetieth_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 11, eval85 to eval90's kinds asked in other words: a product named by its one-word name beside
+    what it is for ("o valor da nata, quero fazer um doce") is priced, not an entry; a story that ends in "mas
+    enfim," before the price asked is told; "500 g de salame" and "um de sagu" open items of a run-on list; "se
+    eu levar 4 o preço abaixa?" of goods with no wholesale price is a no; "o X põe mais 2" adds."""
+    with on_store(tmp_path, "store69") as bot:
+        cut = ask(bot, "bah, qual o valor do vazio? quero fazer no espeto sabado").text
+        assert "R$ 52,35" in cut and "galeto" not in cut, cut
+    with on_store(tmp_path, "store65") as bot:
+        story = ask(bot, "oi tudo bem? aqui ta uma loucura, meu marido viajou pra feira e eu fiquei com as crianças, "
+                         "mas enfim, quanto ta a nata?", who="2").text
+        assert "R$ 9,90" in story, story
+        grams = ask(bot, "quero 2 leite integral 1 nata 500 g de salame e 300 g de mortadela quanto da", who="3").text
+        assert "0,5 kg Salame" in grams and "0,3 kg Mortadela" in grams, grams
+        elliptic = ask(bot, "anota ai dois pacote de fuba tres de quirera um de sagu, quanto fica?", who="4").text
+        assert "3x Quirera" in elliptic and "1x Sagu" in elliptic, elliptic
+        ask(bot, "quanto ta o sagu?", who="5")
+        same = ask(bot, "se eu levar 4 pacotes o preço abaixa?", who="5").text
+        assert same.startswith("Não"), same
+        ask(bot, "quanto fica 2 sabao em po omo e 3 detergente", who="6")
+        more = ask(bot, "o sabao em po poe mais 2", who="6").text
+        assert "4x Sabão em Pó" in more and "Não entendi" not in more, more

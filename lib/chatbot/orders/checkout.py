@@ -165,6 +165,9 @@ R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+
                          rf"(?:{_MEASURE}|{_CONTAINER})?"
                          rf"(?:\s+(?:entao|ai|mesmo|na verdade|na real|na vdd|ne|so|o resto|em vez|ao inves|no lugar|"
                          rf"{_WHY})\b.*)?$")
+# "e o sabão em pó põe mais 4": the item first, then how many more
+R_ADD_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:poe|bota|coloca|manda|acrescenta)\s+"
+                         rf"mais\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?$")
 # "o sabonete pode deixar de lado", "o carvão pode tirar": the item first, then out
 R_OUT_AFTER = re.compile(rf"^(?!(?:{V_REMOVE})\b){_ART}(.+?)\s+(?:pode\s+)?"
                          rf"(?:deixar de lado|deixa de lado|tirar|tira|remover|sair|"
@@ -548,6 +551,8 @@ def _edits_of(n: str) -> list[tuple]:
             out.append(("set", _name(m.group(2)), m.group(1)))
         elif m := R_SET_FIRST.match(c):
             out.append(("set", _name(m.group(2)), m.group(1)))
+        elif m := R_ADD_AFTER.match(c):
+            out.append(("add", _name(m.group(1)), m.group(2)))
         elif m := R_SET_AFTER.match(c):
             out.append(("set", _name(m.group(1)), m.group(2)))
         elif m := R_OUT_AFTER.match(c):

@@ -58,6 +58,8 @@ ASKS_PRODUCT = re.compile(r"\b(?:tem|tens|teria|vende|vendem|voces tem|preco|val
 ON_SALE = re.compile(r"\b(?:promo\w*|oferta\w*|liquidacao|encarte|"
                      r"(?:o que|quais|qual) (?:\w+ )?(?:esta|ta|estao|tao|tem|que ta) (?:com|em) desconto)\b")
 CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem desconto|fica mais barato|diminui|"
+                     r"(?:um |uns )?(?:precinho|preco|valor) melhor|faz (?:um )?(?:desconto|precinho)|"
+                     r"da (?:um )?desconto|"
                      r"por menos|baixa|abaixa|cai o preco|fica menos|preco cai|valor cai|preco baixa|fica menor|"
                      r"(?:tem|sai|fica|e) (?:um |o )?(?:preco|valor) (?:diferente|melhor)|muda o (?:preco|valor))\b")
 
@@ -160,8 +162,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and (got.intent == "product_price" or got.intent in FACTS and EACH_PRICE.search(pnorm)
                      # "o bolo pé de moleque de vcs é arretado ... vou levar um pra visita de domingo, ta quanto?":
                      # the price of the goods told of, not an entry a word of the question shares
-                     or got.intent == "faq" and cues.PRICE_ASKED.search(pnorm) is not None
-                     and "faq" in got.topic and not _told_of(text.normalize(earlier), kb, got.topic["faq"])):
+                     or got.intent == "faq" and HOW_MUCH.search(pnorm) is not None     # not "um preço camarada"
+                     and (got.topic.get("faq") is None or not _told_of(text.normalize(earlier), kb, got.topic["faq"]))):
             # "... ela pediu pra eu levar uns dois quanto tá cada um?": a price of goods, not the delivery
             # "... ta pedindo guariroba faz tempo kkk quanto tá o kg?": the product is in what was said before
             vocab = set(bot.searcher.vocab())
@@ -306,11 +308,12 @@ ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne
 EACH_OF = re.compile(r"\b(?:de cada|cada um|cada uma|dos dois|das duas|de ambos)\b")
 # what the question refers back to ("... o q tem de promoção pra isso?"; not "falando nisso")
 REFERS_TO_TOLD = re.compile(r"\b(?:pra isso|para isso|disso|pra ela|pra ele|para ela|para ele)\b")
+HOW_MUCH = re.compile(r"\b(?:quanto|quanta|custa|custam)\b")     # an amount of money asked, not a discount
 CHEAP_ASKED = re.compile(r"\bo que (?:esta|ta) (?:barato|baratinho|em conta)\b")
 PURPOSE_TOLD = re.compile(r"^(?:e |eh |que e )?(?:para|pra|pro|pros|pras)\b|"
                           # "... ta qnto a unidade? mainha quer fazer cozida": who will cook it, told
-                          r"^(?:e |que |q |pq |porque )?(?:(?:minha|meu|a|o) \w+|mainha|painho|a gente|eu) "
-                          r"(?:quer|querem|vai|vao|vou|quero|tá querendo|ta querendo|to querendo) "
+                          r"^(?:e |que |q |pq |porque )?(?:(?:minha|meu|a|o) \w+ |mainha |painho |a gente |eu )?"
+                          r"(?:quer|querem|vai|vao|vou|quero|vamos|tá querendo|ta querendo|to querendo) "
                           r"(?:fazer|preparar|cozinhar|assar|servir)\b")
 HOURS_DAY = re.compile(r"(hoje|amanhã|no \w+|na \w+|nos feriados)\b")
 DISCOUNT = re.compile(r"\b(?:desconto|descontos|abatimento|cashback|pontos)\b")
@@ -546,6 +549,8 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     if len(norm.split()) > MAX_PART_WORDS:
         return None
     rewritten = lists.rewrite(piece)
+    if CHEAPER.search(norm) and (cheaper := _follow_up(rewritten, last, bot)) is not None:
+        return cheaper       # "se eu pegar 4 broa o preço abaixa?" after the broa: whether 4 cost less each
     if quantities.counted(norm) and (listed := quote.read(rewritten, bot.searcher, cues_words())) is not None \
             and listed.lines:
         return None          # "vou passar aí amanhã pra pegar 3 pasta e 4 sabonete": a list, not the hours
@@ -933,10 +938,18 @@ def _faq_other_kind(norm: str, kb, bot, words) -> Read | None:
     return Read(f"Não de {kinds[0]}, infelizmente. 😕 {rest[:1].upper()}{rest[1:]}", "faq", {"faq": hit.index})
 
 
-def _names_goods_priced(found) -> bool:
-    """A product the price asked is of: named whole, or by two of its words ("... so falta o jambu, quanto tá o
-    maço?" beside a story of the family's lunch)."""
-    return found is not None and (found.complete or len(found.covered) >= 2)
+def _names_goods_priced(found, by_name: bool = False) -> bool:
+    """A product the price asked is of: named whole, by two of its words ("... so falta o jambu, quanto tá o
+    maço?" beside a story of the family's lunch), or by its own one-word name ("o valor do vazio")."""
+    if found is None:
+        return False
+    if found.complete or len(found.covered) >= 2:
+        return True
+    if not by_name:
+        return False
+    # with ``by_name``: "me passa o valor do vazio, quero fazer no espeto": one word, the goods' own name
+    own = {text.stem(a) for a in map(text.normalize, found.product.aliases) if " " not in a}
+    return bool(set(found.covered) & (own | {text.stem(text.normalize(found.product.name).split()[0])}))
 
 
 def _cheaper(p: knowledge.Product, line: quote.Line) -> str:
@@ -1016,7 +1029,7 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     # the goods named, searched once: here when a price is asked, below when a topic needs their section
     searched = priced and bot is not None
     found = bot.searcher.search(norm).best if searched else None
-    if _names_goods_priced(found):
+    if _names_goods_priced(found, by_name=True):
         return None                                    # and only when no product is named
     said = _folded(norm)
     # a topic weighs the words of the message its phrases say ("fila expressa", "pouca coisa": 4;

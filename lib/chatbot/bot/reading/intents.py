@@ -255,6 +255,9 @@ class Classifier:
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and cues.PRICE_ASKED.search(norm) \
                 and not self._shared(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "quanto sai o copinho?": one word of an entry's answer ("copo de 500ml"), a price
+        if sure and it.meaning.kind == "faq" and cues.PRICE_ASKED.search(norm) and best_found is not None \
+                and self._by_its_name(best_found) - set(retrieval.stem_words(" ".join(kb.faq[it.meaning.index]))):
+            sure = False      # "me passa o valor do vazio, quero fazer no espeto": the cut named, not the galeto
         if sure and it.meaning.kind == "faq" and cues.PRICE_ASKED.search(norm) and self._names_several(norm, drop):
             sure = False      # "quanto tá a mandioca o tomate a banana e a batata?": prices, not the entry on starch
         if sure and it.meaning.kind == "faq" and set(quantities.SIZE_OF.findall(norm)) \
@@ -325,6 +328,14 @@ class Classifier:
                 return outcome
             return self._product_intent(c, outcome)
         return it
+
+    @staticmethod
+    def _by_its_name(found) -> set[str]:
+        """The words of a match that are the product's own one-word name (an alias, or its name's first word)."""
+        p = found.product
+        own = {text.stem(a) for a in map(text.normalize, p.aliases) if " " not in a}
+        own.add(text.stem(text.normalize(p.name).split()[0]))
+        return {retrieval._stem(w) for w in found.covered if w in own}
 
     def _names_several(self, norm: str, drop: frozenset) -> bool:
         """Whether a message names two products or more whole, as a list of prices asked is read (not "tem X?":

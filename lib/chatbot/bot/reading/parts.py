@@ -17,7 +17,9 @@ MAX_PARTS = 6
 _ENDS = re.compile(r"(?<=[?!])\s*|(?<=[a-zà-ú)])(?:\.+|…)\s+(?=\S)"   # "... derretendo... a goma"
                    r"|(?<=\d\d)\.\s+(?=[a-zà-ú])"       # "... na feira da 28. só falta o jambu"
                    # "me passa o telefone, e outra coisa: vcs aceitam alelo?"
-                   r"|\s*,?\s*(?:e\s+)?(?:outra coisa|outra pergunta|outra duvida|outra dúvida|aproveitando)\s*[:,]\s*",
+                   r"|\s*,?\s*(?:e\s+)?(?:outra coisa|outra pergunta|outra duvida|outra dúvida|aproveitando)\s*[:,]\s*"
+                   # "... fiquei sozinha com os 3 piá, mas enfim, quanto tá a farinha?": the story ends
+                   r"|\s*,\s*(?:mas\s+)?enfim\s*[,:]?\s+",
                    re.IGNORECASE)
 _EMOJI_END = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF][\uFE0F]?\s+(?=[a-zà-ú])", re.IGNORECASE)
 # a laugh ("kkk", "rsrs") closes what was told before a price asked ("... cuidadosa com preço kkk o kg da X tá quanto?")

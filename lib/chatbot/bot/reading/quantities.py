@@ -442,10 +442,15 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
     # "três leite dois café um açúcar": "um" opens an item too, right before the goods and after goods counted
     spelled |= text.normalize(w) in ("um", "uma") and i + 1 < len(words) \
         and text.normalize(words[i + 1]) not in LINKS | PACKS_OF_SIZE | ASKING_AFTER | _ARTICLE_AFTER
+    # "... três de canjiquinha um de farinha de mandioca": "um de" after an item said so, its packs unnamed
+    spelled |= text.normalize(w) in ("um", "uma") and i + 2 < len(words) and text.normalize(words[i + 1]) == "de" \
+        and start + 1 < len(words) and text.normalize(words[start + 1]) == "de" \
+        and text.normalize(words[start]) in COUNT_WORDS | {"um", "uma"} | set(map(str, range(1, 100)))
     after = [text.normalize(x) for x in words[i + 1:i + 5]]
     # "2kg picanha 1kg e meio de linguiça", "... 1kg de dourado": a weight that leads into its product
     weight = bool(_GLUED.match(text.normalize(w))) and (after[:1] == ["de"] or after[:3] == ["e", "meio", "de"]) \
         or w.isdigit() and (after[:2] == ["kg", "de"] or after[:4] == ["kg", "e", "meio", "de"]   # "3 kg de costela"
+                            or len(w) == 3 and after[:2] in (["g", "de"], ["gr", "de"], ["gramas", "de"])  # "500 g de"
                             or after[:1] == ["kg"] and len(after) > 1 and after[1].isalpha()
                             and after[1] not in LINKS | ASKING_AFTER | {"e"}                 # "2 kg banana"
                             and text.normalize(words[i - 1]) not in ("uns", "umas", "tipo"))  # not "de uns 3 kg"

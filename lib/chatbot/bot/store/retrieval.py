@@ -86,7 +86,7 @@ SYNONYMS = {
 }
 # A message that asks to buy or sell something names a product, not what the synonyms stand
 # for: "vocês vendem carro?" is not a question about the car park.
-SALE_WORDS = frozenset("vende vendem vendes vendo venda vendas vendendo comprar preco precos quanto".split())
+SALE_WORDS = frozenset("vende vendem vendes vendo venda vendas vendendo comprar preco precos quanto valor".split())
 # Words too common in questions to say what they are about.
 STOP = text.STOPWORDS | frozenset("voces loja mercado tem ter cliente clientes posso pode aquela aquelas aquele "
                                   "aqueles daquele daqueles daquela daquelas faz fazem fazer todo toda todos todas "
