@@ -2258,3 +2258,18 @@ def test_the_eighty_fifth_to_ninetieth_sets_kinds_after_their_one_runs(tmp_path)
         ask(bot, "quanto fica 2 sabao em po omo e 3 detergente", who="6")
         more = ask(bot, "o sabao em po poe mais 2", who="6").text
         assert "4x Sabão em Pó" in more and "Não entendi" not in more, more
+
+
+def test_goods_needed_for_something_and_free_delivery_won(tmp_path):
+    """Session 11, eval91 to eval96's invented price and wrong "Sim" asked in other words: the goods needed ("tô
+    precisando de carvão pra assar uma carne") are what is asked, not what they are for, sold or not; "já ganho o
+    frete?" asks whether the amount reaches free delivery."""
+    with on_store(tmp_path, "store77") as bot:
+        lacked = ask(bot, "to precisando de carvão pra assar uma carne no quintal, tem ai?").text
+        assert "R$" not in lacked and "carvão" in lacked, lacked
+    with on_store(tmp_path, "store65") as bot:
+        sold = ask(bot, "preciso de carvao pra assar uma costela, tem?", who="2").text
+        assert "Carvão Vegetal" in sold and "R$ 22,90" in sold and "não vendemos" not in sold, sold
+    with on_store(tmp_path, "store94") as bot:
+        won = ask(bot, "se eu gastar 280 conto ja ganho o frete?", who="3").text
+        assert won.startswith("Não") and "R$ 295,00" in won, won

@@ -626,6 +626,10 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     kind. Said so, with the variants it has, never another variant's price as the one asked."""
     if not ASKS_PRODUCT.search(norm):
         return None
+    needed = intents.NEEDED_FOR.search(norm)
+    if needed and not set(needed.group(1).split()) & intents.DOING \
+            and (hit := bot.searcher.search(needed.group(1)).best) is not None and hit.complete:
+        return None          # "preciso de carvão pra assar uma costela, tem?": the carvão is sold, whatever it is for
     named = [p for p in re.split(r",|\s(?:e|ou)\s", piece) if p.strip()]
     if len(named) >= 2 and len({b.product.sku for p in named if (b := bot.searcher.search(text.normalize(p)).best)
                                 and b.complete and {w for w in b.covered if w not in search.SOFT
@@ -1080,6 +1084,12 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     "a juçara passa por tratamento de calor?")."""
     if not kb.faq or PROMO_WORDS.search(norm):
         return None
+    needed = intents.NEEDED_FOR.search(norm)
+    if needed and not set(needed.group(1).split()) & intents.DOING \
+            and (hit := bot.searcher.search(needed.group(1)).best) is not None and hit.complete \
+            and not any(text.stem(w) in {text.stem(x) for q, a in kb.faq for x in text.normalize(f"{q} {a}").split()}
+                        for w in hit.covered):
+        return None       # "preciso de carvão pra assar uma costela, tem?": the charcoal, not the entry on the ribs
     if PRICE_WORDS.search(norm) and not _service_asked(norm, words)[0] and _several_goods(norm, bot):
         return None       # "quanto tá a mandioca o tomate a banana e a batata": their prices, not the entry on starch
     if any(text.has_phrase(norm, text.normalize(a)) for a in kb.delivery.get("areas", [])):

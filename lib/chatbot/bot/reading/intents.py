@@ -49,6 +49,11 @@ POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela iss
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?"
                    r"(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?([a-z][a-z ]*)$")
 # the place said before the delivery asked of it: "e pra ferradas vcs levam?"
+# the goods needed, before what they are for: "tô precisando de carvão pra assar uma carne"
+NEEDED_FOR = re.compile(r"\b(?:preciso|precisando|precisava|quero|queria|procuro|procurando)\s+(?:de\s+)?"
+                        r"(?:um |uma |uns |umas |o |a )?((?:\w+\s+){0,2}\w+)\s+(?:pra|para|pro)\s+\w")
+DOING = frozenset("passar ir vir ver saber fazer comprar levar pegar buscar dar chegar ligar falar montar preparar "
+                  "assar cozinhar encomendar pedir mandar tirar trocar pagar".split())
 # "aqui em casa", "lá em casa": where the customer is
 AT_HOME_HERE = re.compile(r"\b(?:aqui|la)\s+(?:em|de)\s+casa\b")
 BRINGING = re.compile(r"\b(?:traz\w*|lev[ae]\w*|mand[ae]\w*|entreg\w*|delivery|frete)\b")
@@ -221,6 +226,7 @@ class Classifier:
 
         # cue words are not product words, unless the catalog uses them ("Vale", "Tele")
         it.products = self.searcher.search(norm, drop=drop)
+        it.products = self._not_its_purpose(norm, it.products, drop)
         it.section, section_words = sections.find(stems, self.categories)
         if it.section:
             best = it.products.best
@@ -328,6 +334,20 @@ class Classifier:
                 return outcome
             return self._product_intent(c, outcome)
         return it
+
+    def _not_its_purpose(self, norm: str, found: search.Result, drop: frozenset) -> search.Result:
+        """"tô precisando de carvão pra assar uma carne, tem aí?": the goods are what is needed, not what it is
+        for: the search of the goods alone, when they name a product whole and the message does not, or when the
+        product found is named only after "pra"/"para" (then it finds nothing, or not all of the goods)."""
+        m = NEEDED_FOR.search(norm)
+        if m is None or found.best is None or set(m.group(1).split()) & DOING:
+            return found          # "queria passar cedo pra comprar carne de sol": a visit, not goods needed
+        needed = self.searcher.search(m.group(1), drop=drop)
+        if needed.best is not None and needed.best.complete:
+            return found if found.best.complete else needed    # "preciso de carvão pra assar uma costela": the carvão
+        if not needed.query or set(found.best.covered) & set(needed.query):
+            return found
+        return needed
 
     @staticmethod
     def _by_its_name(found) -> set[str]:
