@@ -2273,3 +2273,15 @@ def test_goods_needed_for_something_and_free_delivery_won(tmp_path):
     with on_store(tmp_path, "store94") as bot:
         won = ask(bot, "se eu gastar 280 conto ja ganho o frete?", who="3").text
         assert won.startswith("Não") and "R$ 295,00" in won, won
+
+
+def test_a_brand_the_store_lacks_and_a_size_said_after_the_question(tmp_path):
+    """Session 11, eval97 and eval98's invented price and wrong "Sim" asked in other words: "tem café melitta?"
+    where the store sells other coffee is not the entry on its coffee shop; "tamanho G" after a product asked is
+    that product's size, not an entry that says "tamanho"."""
+    with on_store(tmp_path, "store97") as bot:
+        brand = ask(bot, "vcs tem cafe melitta? quanto ta").text
+        assert brand.startswith("Não encontrei exatamente") and "R$ 32,00" not in brand, brand
+    with on_store(tmp_path, "store96") as bot:
+        size = ask(bot, "tem fralda descartavel? tamanho M", who="2").text
+        assert "não vendemos" in size and "R$" not in size, size

@@ -261,6 +261,11 @@ class Classifier:
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and cues.PRICE_ASKED.search(norm) \
                 and not self._shared(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "quanto sai o copinho?": one word of an entry's answer ("copo de 500ml"), a price
+        if sure and it.meaning.kind == "faq" and best_found is not None and best_found.covered \
+                and len(norm.split()) <= 6 and AVAILABILITY.search(norm) and self._by_its_name(best_found) \
+                and [w for w in best_found.missing if w not in retrieval.STOP and w not in self._cue_stems
+                     and retrieval._stem(w) not in set(retrieval.stem_words(" ".join(kb.faq[it.meaning.index])))]:
+            sure = False      # "tem café melitta? qto tá" (short): coffee of a brand the store lacks, not its café
         if sure and it.meaning.kind == "faq" and cues.PRICE_ASKED.search(norm) and best_found is not None \
                 and self._by_its_name(best_found) - set(retrieval.stem_words(" ".join(kb.faq[it.meaning.index]))):
             sure = False      # "me passa o valor do vazio, quero fazer no espeto": the cut named, not the galeto
