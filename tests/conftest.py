@@ -67,6 +67,16 @@ def _real_clock():
 
 
 @pytest.fixture(autouse=True)
+def _no_notice_retries_left():
+    """The follow-up round keeps, per handoff id, when to retry a notice the mail server refused; each test's
+    database numbers its handoffs from 1, so a retry another test left must not hold this test's notice back."""
+    from chatbot.ops import handoff_followup
+    handoff_followup._next_try.clear()
+    yield
+    handoff_followup._next_try.clear()
+
+
+@pytest.fixture(autouse=True)
 def _unspaced_logins(monkeypatch):
     """chatbot-web spaces the password checks of logins from unknown places 0.2 s apart (the
     flood test runs the real command, in the slow tier); in this process tests log in back to
