@@ -2285,3 +2285,23 @@ def test_a_brand_the_store_lacks_and_a_size_said_after_the_question(tmp_path):
     with on_store(tmp_path, "store96") as bot:
         size = ask(bot, "tem fralda descartavel? tamanho M", who="2").text
         assert "não vendemos" in size and "R$" not in size, size
+
+
+def test_the_one_hundred_and_third_to_eighth_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 11, eval103 to eval108's invented prices and wrong "Sim" asked in other words: "7 e meia" said
+    alone is half past seven; goods named by a head word no product has ("ração de peixe") are not sold, not the
+    fish; a kind, brand or size the store lacks ("espumante rosé", "café X de 500g") is not an entry naming the
+    goods; "aquela de saco grande" after goods asked describes them."""
+    with on_store(tmp_path, "store104") as bot:
+        early = ask(bot, "amanha 7 e meia vcs ja tao abertos?").text
+        assert early.startswith("Não") and "7h45" in early, early
+        rose = ask(bot, "queria um espumante rosé pra levar num aniversario, tem?", who="2").text
+        assert "não vendemos" in rose and "rolhas" not in rose, rose
+    with on_store(tmp_path, "store87") as bot:
+        feed = ask(bot, "vcs tem ração de gato pra filhote?", who="3").text
+        assert "R$" not in feed, feed
+    with on_store(tmp_path, "store103") as bot:
+        size = ask(bot, "o cafe galinha choca de 1kg ta qto?", who="4").text
+        assert size.startswith("Não encontrei exatamente") and "garrafão" not in size, size
+        bag = ask(bot, "tem raçao de passarinho ai? aquela de saco grande", who="5").text
+        assert "R$" not in bag, bag

@@ -121,6 +121,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and not set(pnorm.split()) & parts.OPENERS and not PRICE_WORDS.search(pnorm) \
                 and not _counts_goods(pnorm) and not ASKS_PRODUCT.search(pnorm):
             continue          # "... já dá pra entrar aí? quero chegar cedo antes do serviço": why, not a question
+        if answers and answers[-1].intent in PRODUCT_INTENTS and piece is pieces[-1] and len(pnorm.split()) <= 5 \
+                and THAT_ONE.match(pnorm) and not any(c.isdigit() for c in pnorm):     # not "aquela que vem 12"
+            continue          # "tem ração de cachorro aí? aquela de saco grande": the goods asked, described
         if answers and answers[-1].intent in PRODUCT_INTENTS and CHEAPER.search(pnorm) and len(pnorm.split()) <= 5:
             continue          # "se eu pegar 6 compensa? fica mais em conta?": the same question again
         if len(pieces) > 1 and _only_thanks(piece, pnorm):
@@ -308,6 +311,7 @@ ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne
 EACH_OF = re.compile(r"\b(?:de cada|cada um|cada uma|dos dois|das duas|de ambos)\b")
 # what the question refers back to ("... o q tem de promoção pra isso?"; not "falando nisso")
 REFERS_TO_TOLD = re.compile(r"\b(?:pra isso|para isso|disso|pra ela|pra ele|para ela|para ele)\b")
+THAT_ONE = re.compile(r"(?:aquel[ea]s?|dess[ea]s?|daquel[ea]s?)\s+(?:de|do|da|que|q|com)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|quanta|custa|custam)\b")     # an amount of money asked, not a discount
 CHEAP_ASKED = re.compile(r"\bo que (?:esta|ta) (?:barato|baratinho|em conta)\b")
 PURPOSE_TOLD = re.compile(r"^(?:e |eh |que e )?(?:para|pra|pro|pros|pras)\b|"
@@ -1072,6 +1076,8 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
         return None       # "tem fralda geriátrica pra idoso aí?": goods the entry on parking for the elderly lacks
     if bot is not None:
         bot.classifier._build(kb)
+        if bot.classifier._kind_lacked(norm, kb.faq[best], frozenset()):
+            return None   # "queria um espumante rosé pra dar de presente, tem?": a kind the store lacks
         best = getattr(bot.classifier.retriever.outscores(norm, best), "index", best)
     return Read(kb.faq[best][1], "faq", {"faq": best})
 

@@ -52,6 +52,8 @@ _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?"
 # the goods needed, before what they are for: "tô precisando de carvão pra assar uma carne"
 NEEDED_FOR = re.compile(r"\b(?:preciso|precisando|precisava|quero|queria|procuro|procurando)\s+(?:de\s+)?"
                         r"(?:um |uma |uns |umas |o |a )?((?:\w+\s+){0,2}\w+)\s+(?:pra|para|pro)\s+\w")
+# goods named by a head word and what they are of or for: "ração de peixe", "ração pra cachorro"
+HEAD_OF = re.compile(r"\b(?:tem|tens|vende|vendem)\s+(?:a |o |um |uma )?(\w+)\s+(?:de|do|da|pra|para|pro)\s")
 DOING = frozenset("passar ir vir ver saber fazer comprar levar pegar buscar dar chegar ligar falar montar preparar "
                   "assar cozinhar encomendar pedir mandar tirar trocar pagar".split())
 # "aqui em casa", "lá em casa": where the customer is
@@ -261,11 +263,8 @@ class Classifier:
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and cues.PRICE_ASKED.search(norm) \
                 and not self._shared(norm, kb.faq[it.meaning.index][0]):
             sure = False      # "quanto sai o copinho?": one word of an entry's answer ("copo de 500ml"), a price
-        if sure and it.meaning.kind == "faq" and best_found is not None and best_found.covered \
-                and len(norm.split()) <= 6 and AVAILABILITY.search(norm) and self._by_its_name(best_found) \
-                and [w for w in best_found.missing if w not in retrieval.STOP and w not in self._cue_stems
-                     and retrieval._stem(w) not in set(retrieval.stem_words(" ".join(kb.faq[it.meaning.index])))]:
-            sure = False      # "tem café melitta? qto tá" (short): coffee of a brand the store lacks, not its café
+        if sure and it.meaning.kind == "faq" and self._kind_lacked(norm, kb.faq[it.meaning.index], drop):
+            sure = False      # "tem café melitta? qto tá": coffee of a brand the store lacks, not its café
         if sure and it.meaning.kind == "faq" and cues.PRICE_ASKED.search(norm) and best_found is not None \
                 and self._by_its_name(best_found) - set(retrieval.stem_words(" ".join(kb.faq[it.meaning.index]))):
             sure = False      # "me passa o valor do vazio, quero fazer no espeto": the cut named, not the galeto
@@ -344,6 +343,11 @@ class Classifier:
         """"tô precisando de carvão pra assar uma carne, tem aí?": the goods are what is needed, not what it is
         for: the search of the goods alone, when they name a product whole and the message does not, or when the
         product found is named only after "pra"/"para" (then it finds nothing, or not all of the goods)."""
+        head = HEAD_OF.search(norm)
+        if found.best is not None and head and (word := text.stem(head.group(1))) in found.unknown \
+                and word not in found.best.covered:
+            # "vcs tem ração de peixe pra tanque?": the goods are the ração, which no product is; not the fish
+            return self.searcher.search(head.group(1), drop=drop)
         m = NEEDED_FOR.search(norm)
         if m is None or found.best is None or set(m.group(1).split()) & DOING:
             return found          # "queria passar cedo pra comprar carne de sol": a visit, not goods needed
@@ -353,6 +357,25 @@ class Classifier:
         if not needed.query or set(found.best.covered) & set(needed.query):
             return found
         return needed
+
+    def _kind_lacked(self, norm: str, entry: tuple[str, str], drop: frozenset) -> bool:
+        """Goods asked for by their own name with a kind, brand or size the store lacks, which the entry does not
+        tell of either: "tem café melitta? qto tá", "o café galinha choca de 500g tá qto?", "queria um espumante
+        rosé pra dar de presente, tem?" (the goods needed, before what they are for). A short question, or the
+        goods needed, only: a dish described ("aquele ensopado de pintado com mandioca") is the entry's."""
+        if not (AVAILABILITY.search(norm) or cues.PRICE_ASKED.search(norm)):
+            return False
+        m = NEEDED_FOR.search(norm)
+        named = m.group(1) if m and not set(m.group(1).split()) & DOING else norm if len(norm.split()) <= 8 else None
+        if named is None or re.search(r"\baquel[ea]s?\b", norm):
+            return False
+        found = self.searcher.search(named, drop=drop).best
+        if found is None or not found.covered or not self._by_its_name(found):
+            return False
+        told = set(retrieval.stem_words(" ".join(entry)))
+        return any(w not in retrieval.STOP and w not in self._cue_stems and retrieval._stem(w) not in told
+                   and not quantities.SIZE.match(w) or quantities.SIZE.match(w) and w not in " ".join(entry).lower()
+                   for w in found.missing)
 
     @staticmethod
     def _by_its_name(found) -> set[str]:

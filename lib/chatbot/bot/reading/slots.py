@@ -25,7 +25,9 @@ _MONEY = re.compile(rf"\brs\s*{_NUM}|{_NUM}\s*(?:reais|real|conto|contos|pila|pi
 _TIME = re.compile(r"\b(?:as|a|pelas|umas|la pelas|lá pelas)?\s*(\d{1,2})(?:h|:|\s*horas?\b)\s*(\d{2})?\b|"
                    r"\b(?:as|pelas|umas|tipo)\s+(\d{1,2})\b(?!\s*(?:reais|kg|unidades))|"
                    # "6 e meia da manhã", "9 e pouco da noite"
-                   r"\b(\d{1,2})(?=\s+(?:e (?:meia|pouco|pouquinho)\s+)?da (?:manha|tarde|noite)\b)")
+                   r"\b(\d{1,2})(?=\s+(?:e (?:meia|pouco|pouquinho)\s+)?da (?:manha|tarde|noite)\b)|"
+                   # "amanhã 7 e meia já tem gente atendendo?": an hour and a half, said alone
+                   r"\b(\d{1,2})(?=\s+e meia\b)")
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3]) (?:e )?([0-5][05])\b(?!\s*(?:reais|real|kg|g|unidades|pacotes|x\b))")
 # a part of the day without an hour: "segunda de manhã", "sábado à noite" (minutes from, to)
 _PARTS_OF_DAY = ((re.compile(r"\b(?:de|pela|na|a|essa|nessa) manha\b"), (6 * 60, 12 * 60)),
@@ -72,7 +74,7 @@ def time_of_day(norm: str) -> int | None:
     if clock:
         hour, minute = int(clock.group(1)), int(clock.group(2))
     else:
-        hour = int(m.group(1) or m.group(3) or m.group(4))
+        hour = int(m.group(1) or m.group(3) or m.group(4) or m.group(5))
         minute = int(m.group(2) or 0) or (30 if _HALF.match(norm, m.end()) else 0)     # "às 5 e meia"
         minute = minute or (10 if _LITTLE_AFTER.match(norm, m.end()) else 0)
     if hour > 24 or minute > 59:
