@@ -2305,3 +2305,18 @@ def test_the_one_hundred_and_third_to_eighth_sets_kinds_after_their_one_runs(tmp
         assert size.startswith("Não encontrei exatamente") and "garrafão" not in size, size
         bag = ask(bot, "tem raçao de passarinho ai? aquela de saco grande", who="5").text
         assert "R$" not in bag, bag
+
+
+def test_the_one_hundred_and_ninth_to_fourteenth_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 11, eval112 and eval113's wrong "Sim" and invented price asked in other words: "fico livre da taxa?"
+    asks whether the amount reaches free delivery; "vcs trabalham com ele?" asks of the goods just named, not an
+    entry on the store's workers; "vou fazer uma vaca atolada" is the dish, no goods counted in a quote."""
+    with on_store(tmp_path, "store111") as bot:
+        free = ask(bot, "se o pedido der uns 250 eu fico livre do frete?").text
+        assert free.startswith("Não") and "R$ 285,00" in free, free
+    with on_store(tmp_path, "store96") as bot:
+        milk = ask(bot, "preciso de leite desnatado pro meu pai q é diabetico, vcs trabalham com ele?", who="2").text
+        assert "não vendemos" in milk and "ônibus" not in milk, milk
+    with on_store(tmp_path, "store112") as bot:
+        dish = ask(bot, "opa, quanto ta a costela o kg? vou fazer uma vaca atolada sabado", who="3").text
+        assert "R$ 29,90" in dish and "orçamento" not in dish, dish

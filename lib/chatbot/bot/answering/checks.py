@@ -22,7 +22,7 @@ from . import replies
 # each other and with orders/checkout.py's edit patterns: vocabularies alike in shape only, each its own.
 INSTALLMENT = re.compile(r"\b(?:parcel\w*|dividir|divide|dividido|vezes|\d{1,2}\s*x)\b")
 FREE = re.compile(r"\b(?:gratis|gratuit[oa]|de graca|sem (?:a |o )?taxa|sem (?:o )?frete|isent[oa]|nao pagar|"
-                  r"ganh\w* (?:o |a )?(?:frete|entrega)|"
+                  r"ganh\w* (?:o |a )?(?:frete|entrega)|livre d[ao] (?:taxa|frete)|"
                   r"(?:nao|sem) (?:pagar|pago|paga|cobrar|cobra|cobram) (?:a |o )?(?:taxa|frete|entrega))\b")
 MINIMUM = re.compile(r"\b(?:pedido minimo|compra minima|valor minimo|minimo (?:d?o )?pedido|"
                      r"minimo (?:para|pra) (?:voces )?(?:entreg\w*|pedir|lev\w*|traz\w*|trag\w*|mand\w*))\b")

@@ -116,6 +116,8 @@ def aliases(conn) -> dict[str, Product]:
     return out
 
 
+# a dish to be made, said with its article ("vou fazer uma vaca atolada"): no goods counted
+DISH = re.compile(r"\b(?:fazer|faco|preparar|cozinhar)\s+(?:um|uma)\s+\w")
 # an amount of money, no count of goods ("pô, só vou gastar uns 70 reais")
 MONEY_SAID = re.compile(r"\b(?:reais|real|conto|contos|pila|pilas|rs|gastar|gasto)\b")
 LIST_TITLE = re.compile(r"(?:minha |a |uma )?(?:lista|listinha|compras?|rancho)\b")
@@ -170,6 +172,9 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         unpriced = None
         if not words or item.amount is None and item.raw.strip().lower() in headings:
             continue
+        if item.amount is not None and item.amount.value == 1 and not any(c.isdigit() for c in item.raw) \
+                and DISH.search(text.normalize(item.raw)):
+            continue     # "... a costela o kg, vou fazer uma vaca atolada": the dish made, no goods counted
         p = None
         if head and item.amount is not None and _ELLIPTIC.match(text.normalize(item.raw)):
             same = [m for m in searcher.search(" ".join([head] + item.words), drop=drop | FILLER).matches

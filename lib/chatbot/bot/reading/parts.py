@@ -58,6 +58,8 @@ def split(message: str) -> list[str]:
             said = text.normalize(piece).split()
             if out and (said[:1] == ["de"] or said[:1] in (["o"], ["a"], ["os"], ["as"]) and said[1:2] == ["de"]
                         or said[:1] == ["em"] and len(said) == 2 and said[1] not in QUESTION_OPENERS
+                        # "preciso de leite desnatado ..., vcs trabalham com ele?": asked of what was just named
+                        or len(said) <= 5 and said[-1:] in (["ele"], ["ela"], ["eles"], ["elas"])
                         or said[:1] in (["tamanho"], ["tam"], ["numero"]) and len(said) <= 3):    # "... tamanho G"
                 # "tem açaí? de litro", "tem ração? a de 15kg", "tem vinho rosé? em garrafão": what was just asked
                 out[-1] += " " + piece
