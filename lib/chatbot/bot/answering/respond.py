@@ -630,9 +630,8 @@ def _variant(piece: str, norm: str, bot, words) -> Read | None:
     kind. Said so, with the variants it has, never another variant's price as the one asked."""
     if not ASKS_PRODUCT.search(norm):
         return None
-    needed = intents.NEEDED_FOR.search(norm)
-    if needed and not set(needed.group(1).split()) & intents.DOING \
-            and (hit := bot.searcher.search(needed.group(1)).best) is not None and hit.complete:
+    needed = intents.goods_needed(norm)
+    if needed and (hit := bot.searcher.search(needed).best) is not None and hit.complete:
         return None          # "preciso de carvão pra assar uma costela, tem?": the carvão is sold, whatever it is for
     named = [p for p in re.split(r",|\s(?:e|ou)\s", piece) if p.strip()]
     if len(named) >= 2 and len({b.product.sku for p in named if (b := bot.searcher.search(text.normalize(p)).best)
@@ -956,8 +955,7 @@ def _names_goods_priced(found, by_name: bool = False) -> bool:
     if not by_name:
         return False
     # with ``by_name``: "me passa o valor do vazio, quero fazer no espeto": one word, the goods' own name
-    own = {text.stem(a) for a in map(text.normalize, found.product.aliases) if " " not in a}
-    return bool(set(found.covered) & (own | {text.stem(text.normalize(found.product.name).split()[0])}))
+    return bool(intents.by_its_name(found))
 
 
 def _cheaper(p: knowledge.Product, line: quote.Line) -> str:
@@ -1090,11 +1088,10 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     "a juçara passa por tratamento de calor?")."""
     if not kb.faq or PROMO_WORDS.search(norm):
         return None
-    needed = intents.NEEDED_FOR.search(norm)
-    if needed and not set(needed.group(1).split()) & intents.DOING \
-            and (hit := bot.searcher.search(needed.group(1)).best) is not None and hit.complete \
-            and not any(text.stem(w) in {text.stem(x) for q, a in kb.faq for x in text.normalize(f"{q} {a}").split()}
-                        for w in hit.covered):
+    needed = intents.goods_needed(norm)
+    if needed and (hit := bot.searcher.search(needed).best) is not None and hit.complete \
+            and not {text.stem(w) for w in hit.covered} \
+            & {text.stem(x) for q, a in kb.faq for x in text.normalize(f"{q} {a}").split()}:
         return None       # "preciso de carvão pra assar uma costela, tem?": the charcoal, not the entry on the ribs
     if PRICE_WORDS.search(norm) and not _service_asked(norm, words)[0] and _several_goods(norm, bot):
         return None       # "quanto tá a mandioca o tomate a banana e a batata": their prices, not the entry on starch

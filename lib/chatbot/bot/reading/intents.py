@@ -48,7 +48,6 @@ SELLS = re.compile(r"\b(?:vende|vendem|vendes|vendendo|voces vendem|tem pra vend
 POINTING = frozenset("esta ele ela eles elas esse essa esses essas dele dela isso tambem mesmo".split())
 _AREA = re.compile(r"\b(?:no|na|nos|nas|em|para|ate)\s+(?:(?:o|a|os|as)\s+)?"
                    r"(?:(?:bairro|cidade|regiao)\s+(?:de\s+|do\s+|da\s+)?)?([a-z][a-z ]*)$")
-# the place said before the delivery asked of it: "e pra ferradas vcs levam?"
 # the goods needed, before what they are for: "tô precisando de carvão pra assar uma carne"
 NEEDED_FOR = re.compile(r"\b(?:preciso|precisando|precisava|quero|queria|procuro|procurando)\s+(?:de\s+)?"
                         r"(?:um |uma |uns |umas |o |a )?((?:\w+\s+){0,2}\w+)\s+(?:pra|para|pro)\s+\w")
@@ -56,11 +55,29 @@ NEEDED_FOR = re.compile(r"\b(?:preciso|precisando|precisava|quero|queria|procuro
 HEAD_OF = re.compile(r"\b(?:tem|tens|vende|vendem)\s+(?:a |o |um |uma )?(\w+)\s+(?:de|do|da|pra|para|pro)\s")
 DOING = frozenset("passar ir vir ver saber fazer comprar levar pegar buscar dar chegar ligar falar montar preparar "
                   "assar cozinhar encomendar pedir mandar tirar trocar pagar".split())
+
+
+def goods_needed(norm: str) -> str | None:
+    """The goods a message says are needed, before what they are for ("tô precisando de carvão pra assar uma
+    carne" is "carvao"), or None; never a visit ("queria passar cedo pra comprar carne de sol")."""
+    m = NEEDED_FOR.search(norm)
+    return m.group(1) if m and not set(m.group(1).split()) & DOING else None
+
+
+def by_its_name(found) -> set[str]:
+    """The words of a match that are the product's own one-word name (an alias, or its name's first word)."""
+    p = found.product
+    own = {text.stem(a) for a in map(text.normalize, p.aliases) if " " not in a}
+    own.add(text.stem(text.normalize(p.name).split()[0]))
+    return {retrieval._stem(w) for w in found.covered if w in own}
+
+
 # "aqui em casa", "lá em casa": where the customer is
 AT_HOME_HERE = re.compile(r"\b(?:aqui|la)\s+(?:em|de)\s+casa\b")
 BRINGING = re.compile(r"\b(?:traz\w*|lev[ae]\w*|mand[ae]\w*|entreg\w*|delivery|frete)\b")
 # whether the store has goods ("tem X?", "vcs vendem X?"), which a list of prices is not asked with
 AVAILABILITY = re.compile(r"\b(?:tem|tens|teria|vende|vendem|trabalham|trabalha)\b")
+# the place said before the delivery asked of it: "e pra ferradas vcs levam?"
 PLACE_THEN_DELIVERY = re.compile(r"\b(?:para|no|na|nos|nas|em)\s+(?:(?:o|a|os|as)\s+)?"
                                  r"([a-z]+(?:\s+(?!voces\b)[a-z]+){0,2})\s+(?:voces\s+)?"
                                  r"(?:levam|entregam|mandam|trazem|fazem entrega|chega|chegam)\b")
@@ -266,7 +283,7 @@ class Classifier:
         if sure and it.meaning.kind == "faq" and self._kind_lacked(norm, kb.faq[it.meaning.index], drop):
             sure = False      # "tem café melitta? qto tá": coffee of a brand the store lacks, not its café
         if sure and it.meaning.kind == "faq" and cues.PRICE_ASKED.search(norm) and best_found is not None \
-                and self._by_its_name(best_found) - set(retrieval.stem_words(" ".join(kb.faq[it.meaning.index]))):
+                and by_its_name(best_found) - set(retrieval.stem_words(" ".join(kb.faq[it.meaning.index]))):
             sure = False      # "me passa o valor do vazio, quero fazer no espeto": the cut named, not the galeto
         if sure and it.meaning.kind == "faq" and cues.PRICE_ASKED.search(norm) and self._names_several(norm, drop):
             sure = False      # "quanto tá a mandioca o tomate a banana e a batata?": prices, not the entry on starch
@@ -348,10 +365,10 @@ class Classifier:
                 and word not in found.best.covered:
             # "vcs tem ração de peixe pra tanque?": the goods are the ração, which no product is; not the fish
             return self.searcher.search(head.group(1), drop=drop)
-        m = NEEDED_FOR.search(norm)
-        if m is None or found.best is None or set(m.group(1).split()) & DOING:
+        goods = goods_needed(norm)
+        if goods is None or found.best is None:
             return found          # "queria passar cedo pra comprar carne de sol": a visit, not goods needed
-        needed = self.searcher.search(m.group(1), drop=drop)
+        needed = self.searcher.search(goods, drop=drop)
         if needed.best is not None and needed.best.complete:
             return found if found.best.complete else needed    # "preciso de carvão pra assar uma costela": the carvão
         if not needed.query or set(found.best.covered) & set(needed.query):
@@ -365,25 +382,16 @@ class Classifier:
         goods needed, only: a dish described ("aquele ensopado de pintado com mandioca") is the entry's."""
         if not (AVAILABILITY.search(norm) or cues.PRICE_ASKED.search(norm)):
             return False
-        m = NEEDED_FOR.search(norm)
-        named = m.group(1) if m and not set(m.group(1).split()) & DOING else norm if len(norm.split()) <= 8 else None
+        named = goods_needed(norm) or (norm if len(norm.split()) <= 8 else None)
         if named is None or re.search(r"\baquel[ea]s?\b", norm):
             return False
         found = self.searcher.search(named, drop=drop).best
-        if found is None or not found.covered or not self._by_its_name(found):
+        if found is None or not found.covered or not by_its_name(found):
             return False
         told = set(retrieval.stem_words(" ".join(entry)))
         return any(w not in retrieval.STOP and w not in self._cue_stems and retrieval._stem(w) not in told
                    and not quantities.SIZE.match(w) or quantities.SIZE.match(w) and w not in " ".join(entry).lower()
                    for w in found.missing)
-
-    @staticmethod
-    def _by_its_name(found) -> set[str]:
-        """The words of a match that are the product's own one-word name (an alias, or its name's first word)."""
-        p = found.product
-        own = {text.stem(a) for a in map(text.normalize, p.aliases) if " " not in a}
-        own.add(text.stem(text.normalize(p.name).split()[0]))
-        return {retrieval._stem(w) for w in found.covered if w in own}
 
     def _names_several(self, norm: str, drop: frozenset) -> bool:
         """Whether a message names two products or more whole, as a list of prices asked is read (not "tem X?":
