@@ -2320,3 +2320,29 @@ def test_the_one_hundred_and_ninth_to_fourteenth_sets_kinds_after_their_one_runs
     with on_store(tmp_path, "store112") as bot:
         dish = ask(bot, "opa, quanto ta a costela o kg? vou fazer uma vaca atolada sabado", who="3").text
         assert "R$ 29,90" in dish and "orçamento" not in dish, dish
+
+
+def test_the_one_hundred_and_fifteenth_to_twentieth_sets_lists_after_their_one_runs(tmp_path):
+    """Session 12, eval115 to eval120's lists: goods named one after another with "e" before the last and the
+    total asked after them are a quote of one of each; "manteiga requeijão e leite de caixinha" and "a tubaína
+    da coca" are two products each, not one the store lacks; "qto sai a caixa?" after the box just counted asks
+    of it, it is no box more; "limpeza do mês 🧽" over counted lines is the list's title, no detergent; and
+    "pinhão já chegou?" asks of the goods, whose kilos a follow-up then counts."""
+    with on_store(tmp_path, "store114") as bot:
+        total = ask(bot, "preciso de arroz de 5kg feijão carioca oleo açucar e cafe bocaina quanto da tudo?").text
+        assert "R$ 86,14" in total, total
+        each = ask(bot, "manteiga requeijao e leite de caixinha, quanto cada?", who="2").text
+        assert all(x in each for x in ("R$ 12,85", "R$ 6,95", "R$ 5,15")), each
+        sodas = ask(bot, "preço da tubaina da coca e do guarana de 2 litro", who="3").text
+        assert all(x in sodas for x in ("R$ 5,45", "R$ 10,35", "R$ 8,75")), sodas
+        box = ask(bot, "1 caixa de leite itambé integral com 12 caixinhas, qto sai a caixa?", who="4").text
+        assert "12x" in box and "R$ 55,80" in box, box
+    with on_store(tmp_path, "store118") as bot:
+        cleaning = ask(bot, "limpeza do mes 🧽\n- 6 detergente\n- 2 agua sanitaria\n- 1 omo\n- 4 creme dental\n"
+                            "- 1 papel higienico\nqnto da?").text
+        assert "6x Detergente" in cleaning and "R$ 88,10" in cleaning, cleaning
+    with on_store(tmp_path, "store104") as bot:
+        season = ask(bot, "pinhão ja chegou? qto o kg?").text
+        assert "R$ 13,90" in season, season
+        kilos = ask(bot, "me ve 3 quilos entao, da qto?").text
+        assert "R$ 41,70" in kilos, kilos

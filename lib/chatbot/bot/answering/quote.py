@@ -120,6 +120,8 @@ def aliases(conn) -> dict[str, Product]:
 DISH = re.compile(r"\b(?:fazer|faco|preparar|cozinhar)\s+(?:um|uma)\s+\w")
 # an amount of money, no count of goods ("pô, só vou gastar uns 70 reais")
 MONEY_SAID = re.compile(r"\b(?:reais|real|conto|contos|pila|pilas|rs|gastar|gasto)\b")
+# what a list is for, said in its first line over counted lines: "limpeza do mês 🧽", "churrasco de sábado"
+TITLE_OF = re.compile(r"\b(?:do mes|da semana|da quinzena|do dia|de sabado|de domingo|do fim de semana)\b")
 LIST_TITLE = re.compile(r"(?:minha |a |uma )?(?:lista|listinha|compras?|rancho)\b")
 
 
@@ -155,8 +157,10 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
     if len(lines) >= 2 and not any(c.isdigit() for c in lines[0]) \
             and re.match(r"(?:pro|pra|para|p/)\s", text.normalize(lines[0])):
         headings.add(lines[0].strip().lower())     # "pro cafe da tarde" over the list: what it is for
-    if len(lines) >= 3 and not any(c.isdigit() for c in lines[0]) and LIST_TITLE.match(text.normalize(lines[0])):
-        headings.add(lines[0].strip().lower())     # "lista da limpeza" over the list: its title
+    if len(lines) >= 3 and not any(c.isdigit() for c in lines[0]) and (
+            LIST_TITLE.match(text.normalize(lines[0])) or TITLE_OF.search(text.normalize(lines[0]))
+            and sum(bool(re.match(r"\W*\d", line)) for line in lines[1:]) >= 2):
+        headings.add(lines[0].strip().lower())     # "lista da limpeza", "limpeza do mês 🧽" over the list: its title
     head = None         # the first word of the last item's goods: "2 bolo de macaxeira e 1 de cupuaçu"
     unpriced = None     # the goods of the last item, named with no amount: "café princesa, 10 pacotes" counts them
     for item in items:
@@ -172,6 +176,8 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         unpriced = None
         if not words or item.amount is None and item.raw.strip().lower() in headings:
             continue
+        if item.amount is None and set(words) <= quantities.PACKS and wanted:
+            continue     # "12 leite integral, qto sai a caixa?": the pack just counted, asked of, not one more
         if item.amount is not None and item.amount.value == 1 and not any(c.isdigit() for c in item.raw) \
                 and DISH.search(text.normalize(item.raw)):
             continue     # "... a costela o kg, vou fazer uma vaca atolada": the dish made, no goods counted
@@ -266,22 +272,31 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
 
 
 def _run_of_goods(words: list[str], is_product, searcher, drop: frozenset) -> list[Product] | None:
-    spans = spans_of_goods(words, is_product, searcher, drop)
+    # "... óleo açúcar e café bocaina quanto dá tudo": "e" between two goods names neither, and the question
+    # after the last goods is no part of them
+    words = [w for k, w in enumerate(words) if not (w in JOINERS and 0 < k < len(words) - 1
+                                                    and is_product(words[k - 1]) and is_product(words[k + 1]))]
+    end = max((k for k, w in enumerate(words) if is_product(w) or quantities.SIZE.match(w)), default=-1)
+    spans = spans_of_goods(words[:end + 1], is_product, searcher, drop)
     return [p for _, p in spans] if spans else None
 
 
+JOINERS = ("e", "mais")
+
+
 def spans_of_goods(words: list[str], is_product, searcher, drop: frozenset,
-                   by_kg: bool = False) -> list[tuple[str, Product]] | None:
+                   by_kg: bool = False, fewest: int = 3) -> list[tuple[str, Product]] | None:
     """Goods named one after another with nothing between them ("preciso de arroz de 1kg feijão preto café pilão
     açúcar"): the fewest spans of at most four words that each name one product whole, cut only between two
     product words (never at "de": "pão de queijo" is one thing); None when the words are not all such spans, or
     name fewer than two kinds of goods, two of one kind, or (unless ``by_kg``: prices asked, no amounts) anything
-    sold by the kilo. Each span is given with the product it names."""
+    sold by the kilo; with fewer than ``fewest`` product words, None too. Each span is given with the product it
+    names."""
     start = next((k for k, w in enumerate(words) if is_product(w)), None)
     if start is None:
         return None
     words = words[start:]
-    if len(words) < 3 or len(words) > 14 or sum(map(is_product, words)) < 3:
+    if len(words) < fewest or len(words) > 14 or sum(map(is_product, words)) < fewest:
         return None
     found: dict[tuple[int, int], Product | None] = {}
 

@@ -89,7 +89,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                    "se levar", "levando mais", "comprando mais", "mais barato se",
                    "preco de atacado", "no volume", "compra em quantidade", "varias unidades"]),
     "product_price": ({"preco", "valor", "custa", "custam", "custando", "vende", "vendem", "vendendo",
-                       "quanto"},
+                       "quanto", "chegou", "chegaram"},      # "pinhão já chegou?": goods in season
                       ["quanto esta", "esta quanto", "quanto sai", "sai quanto", "sai por", "fica quanto",
                        "quanto fica", "quanto e", "e quanto", "voces tem", "tem ai", "tem o", "tem a",
                        "tem", "esta saindo", "ainda tem", "chegou"]),
@@ -114,7 +114,7 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
 # Words that hint at an intent but also appear in questions about something else
 # ("como funciona o atacado?"): they count half, and never add a second answer alone.
 WEAK = {"funciona", "funcionam", "aceita", "aceitam", "paga", "pago", "pagar", "rua", "contato", "hora",
-        "quanto", "valor", "vende", "vendem", "onde"}
+        "quanto", "valor", "vende", "vendem", "onde", "chegou", "chegaram"}
 
 WEAK_PHRASES = {"a partir de quanto", "a partir de quantos", "a partir de quantas", "se eu levar", "se levar",
                 "se eu comprar", "mais barato se", "mais barato", "em conta", "tem", "tem o", "tem a", "chegou",

@@ -312,7 +312,9 @@ class Classifier:
             pieces = [p for p in re.split(r"[,;/+\n]|\s(?:e|ou|mais)\s", message.lower()) if p.strip()]
             if cues.PRICE_ASKED.search(norm) and not AVAILABILITY.search(norm):
                 # "quanto tá a mandioca o tomate a banana": prices asked of goods named without commas
-                pieces = [sub for p in pieces[:MAX_SEVERAL] for sub in self._goods_in(p, drop)] + pieces[MAX_SEVERAL:]
+                fewest = 2 if len(pieces) >= 2 else 3      # "manteiga requeijão e leite de caixinha": a list's piece
+                pieces = [sub for p in pieces[:MAX_SEVERAL] for sub in self._goods_in(p, drop, fewest)] \
+                    + pieces[MAX_SEVERAL:]
             # one per line of a pasted list too; a search each, so a list is read up to
             # MAX_SEVERAL pieces (the reply says so)
             it.several_skipped = max(len(pieces) - MAX_SEVERAL, 0)
@@ -399,11 +401,12 @@ class Classifier:
         if AVAILABILITY.search(norm):
             return False
         pieces = [p for p in re.split(r",|\s(?:e|ou)\s", norm) if p.strip()]
-        named = {r.best.product.sku for p in pieces for x in self._goods_in(p, drop)
+        fewest = 2 if len(pieces) >= 2 else 3      # "manteiga requeijão e leite de caixinha": a list's piece
+        named = {r.best.product.sku for p in pieces for x in self._goods_in(p, drop, fewest)
                  if (r := self.searcher.search(x, drop=drop)).best is not None and r.best.complete}
         return len(named) >= 2
 
-    def _goods_in(self, piece: str, drop: frozenset) -> list[str]:
+    def _goods_in(self, piece: str, drop: frozenset, fewest: int = 3) -> list[str]:
         """A piece naming several goods with no comma between them, cut into one piece each: "a mandioca o tomate
         a banana" at its articles, "picanha linguiça toscana carvão" where each span names one product whole;
         the piece itself otherwise (or when it names one product whole)."""
@@ -415,12 +418,13 @@ class Classifier:
         if len(subs) >= 2:
             named = [(x, r) for x in subs if (r := self.searcher.search(x, drop=drop, fuzzy=PIECE_TYPOS)).query
                      and any(w not in quantities.PACKS and not quantities.SIZE.match(w) for w in r.query)]
-            kinds = {text.normalize(r.best.product.name).split()[0] for _, r in named if r.best}
-            if len(named) >= 2 and len(kinds) == len(named) and all(r.best and r.best.complete for _, r in named):
+            # two products, not one described twice: "a tubaína a coca" are two sodas, as the whole names neither
+            skus = {r.best.product.sku for _, r in named if r.best}
+            if len(named) >= 2 and len(skus) == len(named) and all(r.best and r.best.complete for _, r in named):
                 return [x for x, _ in named]
         is_product = lambda t: t not in text.STOPWORDS and t not in drop and text.stem(t) in self._product_words  # noqa: E731
-        spans = quote.spans_of_goods(norm.split(), is_product, self.searcher, drop, by_kg=True)
-        return [x for x, _ in spans] if spans and len(spans) >= 3 else [piece]
+        spans = quote.spans_of_goods(norm.split(), is_product, self.searcher, drop, by_kg=True, fewest=fewest)
+        return [x for x, _ in spans] if spans and len(spans) >= fewest else [piece]
 
     def _shared(self, norm: str, question: str) -> set[str]:
         """The words (stems) the message shares with an entry's question, beyond stopwords and cue words."""
