@@ -2346,3 +2346,22 @@ def test_the_one_hundred_and_fifteenth_to_twentieth_sets_lists_after_their_one_r
         assert "R$ 13,90" in season, season
         kilos = ask(bot, "me ve 3 quilos entao, da qto?").text
         assert "R$ 41,70" in kilos, kilos
+
+
+def test_the_one_hundred_and_fifteenth_to_twentieth_sets_promotions_after_their_one_runs(tmp_path):
+    """Session 12, eval116, eval117 and eval119's promotions and chatter: "algum desses tá em promoção?" after goods
+    named asks of each of them (and "Não" when none is); "desconto em algum?" after "coisas de limpeza" asks of
+    that section, not an entry on a discount for mototaxistas; "vou fazer cuscuz paulista ..." is a plan told, not
+    the entry on the store's own cuscuz; "tenho uns 3 leitão em casa" says where the pigs are, no delivery asked."""
+    with on_store(tmp_path, "store115") as bot:
+        each = ask(bot, "to precisando de pasta de dente, sabonete e papel higienico... algum desses ta em promoção?").text
+        assert each.startswith("Não") and "R$ 3,99" in each and "Coentro" not in each, each
+    with on_store(tmp_path, "store103") as bot:
+        cleaning = ask(bot, "sabão, detergente, essas coisa de limpeza... ta tendo desconto em algum?").text
+        assert "Limpeza" in cleaning and "mototaxistas" not in cleaning, cleaning
+    with on_store(tmp_path, "store119") as bot:
+        dish = ask(bot, "vou fazer cuscuz paulista pro almoço de domingo, tem alguma coisa em promoção pra ele?").text
+        assert "R$ 5,75" in dish and "R$ 54,90" not in dish, dish
+    with on_store(tmp_path, "store116") as bot:
+        pigs = ask(bot, "vcs vendem ração pra porco? tenho uns 3 leitão em casa").text
+        assert "não vendemos" in pigs and "entrega" not in pigs, pigs

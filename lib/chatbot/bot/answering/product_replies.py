@@ -146,6 +146,8 @@ def product_price(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
 
 
 def promotions(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
+    if intent.several:      # "pasta de dente, sabonete e papel higiênico, algum desses tá em promoção?"
+        return _promotions_of_several(intent)
     choice = chosen(intent, conn)
     products, how = choice.products, choice.kind
     if products and how != "partial":
@@ -200,3 +202,24 @@ def wholesale(intent: Intent, kb: KB, conn) -> tuple[str, list[str]]:
             f"• {label(p)}: {fmt.money(p.wholesale_price)} a partir de {fmt.quantity(p.wholesale_min_qty, p.unit)}"
             for p in tiers)
     return out + "\nMe diga o produto que eu informo o preço de atacado. 😊", []
+
+
+def _promotions_of_several(intent: Intent) -> tuple[str, list[str]]:
+    """Whether each of the goods a message names is on promotion: those that are with both prices, and the others
+    with their price, or "Não" first when none is."""
+    shown: list[Product] = []
+    for res in intent.several:
+        best = next((m.product for m in res.matches if m.complete), None)
+        if best is not None and best not in shown:
+            shown.append(best)
+    on = [p for p in shown if p.promo_price]
+    off = [p for p in shown if not p.promo_price]
+    out = []
+    if on:
+        out.append("🔥 Em promoção:\n" + "\n".join(f"• {label(p)}: de {fmt.money(p.price)} por "
+                                                   f"{fmt.money(p.promo_price)}" for p in on))
+    if off:
+        head = "Sem promoção agora:" if on else f"Não: {'nenhum deles está' if len(off) > 1 else 'não está'} " \
+                                                "em promoção agora. 😕 Os preços:"
+        out.append(head + "\n" + "\n".join(line(p) for p in off))
+    return "\n\n".join(out), [p.sku for p in shown]

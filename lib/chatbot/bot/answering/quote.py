@@ -176,6 +176,8 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         unpriced = None
         if not words or item.amount is None and item.raw.strip().lower() in headings:
             continue
+        if item.amount is None and wanted and re.match(r"(?:desses|dessas|daqueles|daquelas)\b", text.normalize(item.raw)):
+            continue     # "um saco de laranja pera, desses de 50 laranjas": the goods counted, described again
         if item.amount is None and set(words) <= quantities.PACKS and wanted:
             continue     # "12 leite integral, qto sai a caixa?": the pack just counted, asked of, not one more
         if item.amount is not None and item.amount.value == 1 and not any(c.isdigit() for c in item.raw) \

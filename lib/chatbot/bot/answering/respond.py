@@ -154,7 +154,12 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             got = bot.part(lists.rewrite(f"quanto custa {pieces[-2]}?"), kb, last) or got
         if told and piece is pieces[-1] and REFERS_TO_TOLD.search(pnorm):
             # "domingo vai ter caldeirada de peixe lá em casa 🐟 o q tem de promoção pra isso?": asked of what was told
-            got = bot.part(lists.rewrite(f"{told} {piece}"), kb, last, extras=False) or got
+            got = bot.part(lists.rewrite(f"{told} {piece}"), kb, None, extras=False) or got     # not the turn before
+        elif k and piece is pieces[-1] and PROMO_WORDS.search(pnorm) and REFERS_TO_TOLD.search(pnorm) \
+                and (of := bot.part(lists.rewrite(" ".join(pieces[:k + 1])), kb, None, extras=False)) is not None \
+                and of.intent == "promotions":
+            got = of       # "sabão, detergente, essas coisa de limpeza... ta tendo desconto em algum?": of those, not
+            # of the goods of the conversation before
         earlier = told or " ".join(pieces[:-1])
         if earlier and piece is pieces[-1] and _service_asked(pnorm, words)[0] \
                 and (got is None or got.intent in PRODUCT_INTENTS) \
@@ -189,7 +194,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 named, found = several, several is not None
             got = named if found else got
         named = _faq(text.normalize(earlier + " " + piece), kb, words, named=True, bot=bot) \
-            if earlier and piece is pieces[-1] else None
+            if earlier and piece is pieces[-1] and not PROMO_WORDS.search(pnorm) else None    # not the promotions asked
         entry = named.topic.get("faq") if named else None
         other = got is None or got.intent != "faq" or got.topic.get("faq") != entry
         priced = got is not None and got.intent in PRODUCT_INTENTS and bool(got.topic.get("skus")) \
@@ -310,7 +315,8 @@ ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne
 
 EACH_OF = re.compile(r"\b(?:de cada|cada um|cada uma|dos dois|das duas|de ambos)\b")
 # what the question refers back to ("... o q tem de promoção pra isso?"; not "falando nisso")
-REFERS_TO_TOLD = re.compile(r"\b(?:pra isso|para isso|disso|pra ela|pra ele|para ela|para ele)\b")
+REFERS_TO_TOLD = re.compile(r"\b(?:pra isso|para isso|disso|pra ela|pra ele|para ela|para ele|em algum|em alguma|"
+                            r"neles|nelas|nesses|nessas|deles|delas|desses|dessas)\b")
 THAT_ONE = re.compile(r"(?:aquel[ea]s?|dess[ea]s?|daquel[ea]s?)\s+(?:de|do|da|que|q|com)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|quanta|custa|custam)\b")     # an amount of money asked, not a discount
 CHEAP_ASKED = re.compile(r"\bo que (?:esta|ta) (?:barato|baratinho|em conta)\b")
@@ -421,6 +427,8 @@ TOLD_WORDS = 8       # of what was told before a question with no product, the w
 # a long sentence with no question mark before the question is told, whatever day it names ("minha vó faz
 # 90 anos domingo e ela ama o bolo de vocês, ...")
 LONG_TELLING = 12
+# what the customer is about to do, told before the question ("vou fazer ...", "vamos receber ...")
+PLAN_TOLD = re.compile(r"(?:eu )?(?:vou|vamos|vo|to indo|estou indo) (?:fazer|preparar|cozinhar|receber|dar|montar)\b")
 # how a sentence after the question that only says why begins ("quero chegar cedo antes do serviço")
 WHY_AFTER = frozenset("quero vou estou preciso tenho porque pois moro sou trabalho".split())
 EACH_PRICE = re.compile(r"\bquanto (?:esta|sai|fica|custa|e)\b.*\b(?:cada|unidade|pote|pacote|kg)\b")
@@ -1243,6 +1251,8 @@ def _telling(piece: str, pnorm: str) -> bool:
         return True        # "cê acredita que minha fia passou no concurso?": news told, its mark no question
     if "?" in piece or _counts_goods(pnorm) or len(said) <= 5 or ASKED_IN_WORDS.search(" ".join(said[:3])):
         return False       # "até q horas posso fechar o pedido ..., e qual o mínimo?": asked, its mark left out
+    if PLAN_TOLD.match(pnorm):
+        return True        # "vou fazer cuscuz paulista pro almoço de domingo": a plan told, whatever day it names
     return len(said) >= LONG_TELLING or not PRICE_WORDS.search(pnorm) and not set(said) & TELLING_NOT
 
 

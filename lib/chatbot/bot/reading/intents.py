@@ -73,7 +73,7 @@ def by_its_name(found) -> set[str]:
 
 
 # "aqui em casa", "lá em casa": where the customer is
-AT_HOME_HERE = re.compile(r"\b(?:aqui|la)\s+(?:em|de)\s+casa\b")
+AT_HOME_HERE = re.compile(r"\b(?:aqui|la)\s+(?:em|de)\s+casa\b|\b(?:tenho|temos|crio|criamos)\b[^?]{0,30}\bem casa\b")
 BRINGING = re.compile(r"\b(?:traz\w*|lev[ae]\w*|mand[ae]\w*|entreg\w*|delivery|frete)\b")
 # whether the store has goods ("tem X?", "vcs vendem X?"), which a list of prices is not asked with
 AVAILABILITY = re.compile(r"\b(?:tem|tens|teria|vende|vendem|trabalham|trabalha)\b")
@@ -228,8 +228,11 @@ class Classifier:
             # "o gás aqui em casa acabou, vcs vendem botijão?": where the customer is, no delivery asked
             here = self._words(AT_HOME_HERE.sub(" ", norm))
             scores["delivery"] = self._score(here[0], here[1], *cues.CUES["delivery"], here[2])
+        # "tenho uns 3 leitão em casa": where the customer is, no words of the delivery's
+        at_home = AT_HOME_HERE.search(norm) is not None and not BRINGING.search(norm)
+        meant = AT_HOME_HERE.sub(" ", norm) if at_home else message
         if it.meaning is None:
-            it.meaning = self.retriever.best(message)
+            it.meaning = self.retriever.best(meant)
         asks_entry = it.meaning is not None and it.meaning.kind == "faq" \
             and it.meaning.confidence >= retrieval.THRESHOLD
         for phrase, intent in cues.OVERRIDES:
@@ -241,7 +244,7 @@ class Classifier:
         it.days = days = self._days(stems, norm)
         it.greeting = scores["greeting"] > 0
         if it.meaning is None:
-            it.meaning = self.retriever.best(message)
+            it.meaning = self.retriever.best(meant)
 
         # cue words are not product words, unless the catalog uses them ("Vale", "Tele")
         it.products = self.searcher.search(norm, drop=drop)
