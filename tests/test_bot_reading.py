@@ -2354,7 +2354,8 @@ def test_the_one_hundred_and_fifteenth_to_twentieth_sets_promotions_after_their_
     that section, not an entry on a discount for mototaxistas; "vou fazer cuscuz paulista ..." is a plan told, not
     the entry on the store's own cuscuz; "tenho uns 3 leitão em casa" says where the pigs are, no delivery asked."""
     with on_store(tmp_path, "store115") as bot:
-        each = ask(bot, "to precisando de pasta de dente, sabonete e papel higienico... algum desses ta em promoção?").text
+        each = ask(bot, "to precisando de pasta de dente, sabonete e papel higienico... algum desses ta em "
+                        "promoção?").text
         assert each.startswith("Não") and "R$ 3,99" in each and "Coentro" not in each, each
     with on_store(tmp_path, "store103") as bot:
         cleaning = ask(bot, "sabão, detergente, essas coisa de limpeza... ta tendo desconto em algum?").text

@@ -120,6 +120,7 @@ def aliases(conn) -> dict[str, Product]:
 DISH = re.compile(r"\b(?:fazer|faco|preparar|cozinhar)\s+(?:um|uma)\s+\w")
 # an amount of money, no count of goods ("pô, só vou gastar uns 70 reais")
 MONEY_SAID = re.compile(r"\b(?:reais|real|conto|contos|pila|pilas|rs|gastar|gasto)\b")
+DESCRIBED_AGAIN = re.compile(r"(?:desses|dessas|daqueles|daquelas)\b")
 # what a list is for, said in its first line over counted lines: "limpeza do mês 🧽", "churrasco de sábado"
 TITLE_OF = re.compile(r"\b(?:do mes|da semana|da quinzena|do dia|de sabado|de domingo|do fim de semana)\b")
 LIST_TITLE = re.compile(r"(?:minha |a |uma )?(?:lista|listinha|compras?|rancho)\b")
@@ -176,7 +177,7 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         unpriced = None
         if not words or item.amount is None and item.raw.strip().lower() in headings:
             continue
-        if item.amount is None and wanted and re.match(r"(?:desses|dessas|daqueles|daquelas)\b", text.normalize(item.raw)):
+        if item.amount is None and wanted and DESCRIBED_AGAIN.match(text.normalize(item.raw)):
             continue     # "um saco de laranja pera, desses de 50 laranjas": the goods counted, described again
         if item.amount is None and set(words) <= quantities.PACKS and wanted:
             continue     # "12 leite integral, qto sai a caixa?": the pack just counted, asked of, not one more
