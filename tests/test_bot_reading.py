@@ -2366,3 +2366,42 @@ def test_the_one_hundred_and_fifteenth_to_twentieth_sets_promotions_after_their_
     with on_store(tmp_path, "store116") as bot:
         pigs = ask(bot, "vcs vendem ração pra porco? tenho uns 3 leitão em casa").text
         assert "não vendemos" in pigs and "entrega" not in pigs, pigs
+
+
+def test_the_one_hundred_and_twenty_first_to_sixth_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 12, eval121 to eval126 after their one untouched run: "em casa" is the customer's home, not an
+    entry's "casas étnicas"; "moro pra fora, no distrito de santana" and "moro em sooretama ... da pra vcs
+    mandarem as compras?" name a place not served, in the store's own spelling when its rules name it; weights
+    glued to their numbers ("2kg de aipim 1kg tomate") each open an item; "põe 2kg de cebola no lugar" edits the
+    quote; a "grade" of 24, "cada fardo é 12 latas", "um saquinho ... com 10", "o de 12 latinha" and "? o de 6
+    garrafas" are packs counted as units."""
+    with on_store(tmp_path, "store125") as bot:
+        fee = ask(bot, "quanto vcs cobram pra trazer as compras em casa?").text
+        assert "R$ 13,90" in fee and "Fenadi" not in fee, fee
+        far = ask(bot, "bah eu moro pra fora, no distrito de santana. tem como vcs entregarem la em casa?",
+                  who="2").text
+        assert "não entregamos em" in far and "Fenadi" not in far, far
+        weights = ask(bot, "bota ai 2kg de aipim 1kg tomate 3kg de bergamota 1kg de pinhão e 1 duzia de ovo e soma "
+                           "tudo pra mim", who="3").text
+        assert "R$ 56,27" in weights, weights
+        ask(bot, "separa pra mim 1kg de picanha, 2kg de coração e 1 sal grosso e me fala o valor", who="4")
+        edited = ask(bot, "tira a picanha e poe 2kg de costela no lugar dela", who="4").text
+        assert "R$ 131,79" in edited, edited
+    with on_store(tmp_path, "store122") as bot:
+        town = ask(bot, "moro em sooretama, é pertinho de linhares... da pra vcs mandarem as compras pra ca?").text
+        assert "não entregamos em sooretama" in town and not town.startswith("Sim"), town
+    with on_store(tmp_path, "store124") as bot:
+        spelled = ask(bot, "égua, vcs entregam em vitoria do xingu? minha mae mora la").text
+        assert "Vitória do Xingu" in spelled, spelled
+        crate = ask(bot, "a grade de tijuca 600 com 24 garrafa sai por quanto?", who="2").text
+        assert "R$ 182,16" in crate, crate
+        each = ask(bot, "2 fardo de cerpinha, cada fardo é 12 latas, da quanto?", who="3").text
+        assert "R$ 78,00" in each, each
+        bag = ask(bot, "me ve um saquinho de pao careca com 10 unidade, qto da?", who="4").text
+        assert "R$ 11,50" in bag, bag
+    with on_store(tmp_path, "store110") as bot:
+        cans = ask(bot, "quero levar um fardo de coca lata, o de 12 latinha, me passa o preço").text
+        assert "R$ 44,28" in cans, cans
+    with on_store(tmp_path, "store121") as bot:
+        after = ask(bot, "qto ta o fardo da coca de 2 litros? o de 6 garrafas").text
+        assert "R$ 59,70" in after, after

@@ -67,6 +67,7 @@ def norm(raw: str, clauses: bool = False) -> str:
     low = re.sub(r"[^a-z0-9,.\-^+ ]+", " ", low)
     low = re.sub(r"(?<=[a-z0-9]),(?=\s)", " ; ", low) if clauses else low
     low = re.sub(r"(?<=[a-z])[,.](?=\s|$)|[,.](?=\s|$)", " ", low)       # sentence commas and full stops
+    low = re.sub(r"\b(\d+(?:[.,]\d+)?)(kg|g|un)\b", r"\1 \2", low)      # "poe 2kg de cebola": 2 kg
     return re.sub(r"\s+", " ", low).strip()
 
 

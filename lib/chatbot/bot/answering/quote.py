@@ -30,7 +30,8 @@ levar levo quero queria preciso precisando pegar comprar mandar manda faz fazer 
 mais minha meu pra para o a os as um uma de do da por favor me mim e ai la cada gostaria seria separa separar
 anota anotar bota botar deu ficou""".split())
 # Saying what one takes: with an amount and one product, a quote even beside a question ("... né? vou levar 8")
-WANTS = ("vou levar", "vou querer", "quero", "me ve", "separa", "vou pegar", "manda", "preciso")
+WANTS = ("quero levar", "queria levar", "vou levar", "vou querer", "quero", "me ve", "separa", "vou pegar", "manda",
+         "preciso")
 # A single product with a quantity is a quote only when the total is asked for.
 TOTAL_PHRASES = ("quanto fica", "fica quanto", "quanto sai", "sai quanto", "quanto da", "da quanto",
                  "quanto e", "quanto vai dar", "quanto vai ficar", "quanto ficaria", "quanto custa",

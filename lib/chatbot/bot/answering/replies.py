@@ -135,7 +135,9 @@ def delivery(intent: Intent, kb: KB, original: str) -> tuple[str, bool]:
         least = f" O pedido mínimo para entrega é {fmt.money(float(d['min_order']))}." if d.get("min_order") else ""
         return f"Sim, entregamos em {intent.area}! 🚚 {fee}{least}", True
     if intent.other_area and areas:
-        place = text.original_span(original, intent.other_area) or intent.other_area.title()
+        # the store's own spelling when its delivery rules name the place ("Vitória do Xingu"), else the customer's
+        place = text.original_span(d.get("lead_time") or "", intent.other_area) \
+            or text.original_span(original, intent.other_area) or intent.other_area.title()
         return (f"Infelizmente ainda não entregamos em {place}. 😕 Atendemos estes bairros: "
                 f"{fmt.join(areas)}."), True
     topics = intent.delivery_topics

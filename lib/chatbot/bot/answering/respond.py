@@ -328,7 +328,8 @@ PURPOSE_TOLD = re.compile(r"^(?:e |eh |que e )?(?:para|pra|pro|pros|pras)\b|"
 HOURS_DAY = re.compile(r"(hoje|amanhã|no \w+|na \w+|nos feriados)\b")
 DISCOUNT = re.compile(r"\b(?:desconto|descontos|abatimento|cashback|pontos)\b")
 THERE = re.compile(r"\b(?:la|ca|aqui|ai)\b")
-BRINGS = re.compile(r"\b(?:levam|entregam|entrega|mandam|trazem|leva|traz|manda)\b")
+BRINGS = re.compile(r"\b(?:levam|entregam|entrega|mandam|trazem|leva|traz|manda|levarem|entregarem|mandarem|"
+                    r"trazerem|vem|vai)\b")
 REFERS_BACK = re.compile(r"\b(?:desse|deste|dessa|nesse|nessa|com esse|com essa) (?:tamanho|valor|jeito|total)\b|"
                          r"\bum pedido assim\b|\bassim mesmo\b|\bmesmo assim\b|\bso isso\b")
 
@@ -1096,6 +1097,7 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     "a juçara passa por tratamento de calor?")."""
     if not kb.faq or PROMO_WORDS.search(norm):
         return None
+    norm = HOME_SAID.sub(" ", norm)      # "trazer as compras em casa": the customer's home, not an entry's "casas"
     needed = intents.goods_needed(norm)
     if needed and (hit := bot.searcher.search(needed).best) is not None and hit.complete \
             and not {text.stem(w) for w in hit.covered} \
@@ -1157,8 +1159,10 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     return Read(kb.faq[best_entry][1], "faq", {"faq": best_entry})
 
 
-DELIVERY_ASKED = re.compile(r"\b(?:entrega|entregam|entregar|fazem entrega|delivery|"
-                            r"(?:levam|leva|levar|mandam|manda|mandar|trazem|traz|trazer) (?:as |a |minhas |minha )?"
+HOME_SAID = re.compile(r"\b(?:em casa|aqui de casa|daqui de casa)\b")
+DELIVERY_ASKED = re.compile(r"\b(?:entrega|entregam|entregar|entregarem|fazem entrega|delivery|"
+                            r"(?:levam|leva|levar|levarem|mandam|manda|mandar|mandarem|trazem|traz|trazer|trazerem) "
+                            r"(?:as |a |minhas |minha )?"
                             r"compras?)\b")
 DELIVERS = re.compile(r"\b(?:entreg\w*|despach\w*|frete|levamos|mandamos|enviamos|delivery)\b")
 

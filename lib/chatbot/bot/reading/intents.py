@@ -83,13 +83,14 @@ PLACE_THEN_DELIVERY = re.compile(r"\b(?:para|no|na|nos|nas|em)\s+(?:(?:o|a|os|as
                                  r"(?:levam|entregam|mandam|trazem|fazem entrega|chega|chegam)\b")
 # where the customer lives, said anywhere ("moro em itapuã perto do farol, chega entrega aqui?"): the name
 # runs to a word that says where near it or what is asked
-LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido|mora|moram)\s+(?:la\s+|aqui\s+|ali\s+)?(?:no|na|nos|nas|em)|"
+LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido|mora|moram)\s+(?:la\s+|aqui\s+|ali\s+|(?:pra|para)\s+fora\s+)?"
+                       r"(?:no|na|nos|nas|em)|"
                        r"(?:sou|somos)\s+(?:no|na|nos|nas|em|de|do|da))\s+"
-                       r"(?:bairro\s+(?:de\s+|do\s+|da\s+)?)?"
+                       r"(?:(?:bairro|distrito|vila|povoado|comunidade)\s+(?:de\s+|do\s+|da\s+)?)?"
                        r"([a-z]+(?:\s+(?!perto|pertinho|proximo|ao|do\s+lado|atras|chega|entrega|entregam|voces|e\b|"
-                       r"mas|ai\b|aqui|la\b|que|tem|faz|fazem|da\b|pra|para)[a-z]+){0,2})\b"
+                       r"mas|ai\b|aqui|la\b|que|tem|faz|fazem|da\b|pra|para|o\b|a\b)[a-z]+){0,2})\b"
                        r"(?=\s+(?:perto|pertinho|proximo|ao|do lado|"
-                       r"atras|chega|entrega|entregam|voces|e|mas|ai|aqui|la|que|tem|faz|fazem|da|pra|para)\b|$)")
+                       r"atras|chega|entrega|entregam|voces|e|mas|ai|aqui|la|que|tem|faz|fazem|da|pra|para|o|a)\b|$)")
 MAX_SEVERAL = 10     # pieces of "o feijão, o arroz e o óleo" searched one by one
 PIECE_TYPOS = 4      # words of each piece that may be read as typos (a whole question has 7 at most)
 _QTY = re.compile(r"\b(?:levar|levando|comprar|comprando|compro|levo|pegar|pegando|quero)\s+(?:umas?\s+|uns\s+)?"

@@ -106,6 +106,7 @@ def packs(message: str, words: vocab_mod.Vocab) -> str:
     A pack described first and counted after ("o fardo de skol vem com 12, quero 3 fardos") is the count
     times what the description says it holds."""
     head, inner = _pack_patterns(words.packs)
+    message = _WHICH_ONE_AFTER.sub(r"? vem \1", message)       # "... o fardo da coca? o de 6 garrafas"
     packs_again = re.compile(rf"\s*(?:{'|'.join(words.packs)})\b", re.IGNORECASE)
     out, last = [], 0
     described: tuple[int, str] | None = None        # (how many it holds, the product) of "o fardo de X com 12"
@@ -207,6 +208,7 @@ _HOLDS = re.compile(r"\(?\s*(?:d?aquel[ea]s?\s+(?:que\s+|q\s+|fechad[oa]s?\s+)?|
 # "um saco de laranja, desses de 50 laranjas": the kind of bag that holds that many
 _THOSE_OF = re.compile(r"\bd(?:ess|aquel)[ea]s?\s*$", re.IGNORECASE)
 _EACH_SIZE = re.compile(r"\s*de\s+\d+(?:[.,]\d+)?\s*(?:rolos|kg|g|l|ml|litros?|gramas|metros|m)\b", re.IGNORECASE)
+_WHICH_ONE_AFTER = re.compile(r"\?\s*(?:o|a)\s+de\s+(\d{1,2})\b(?!\s*(?:ml|l|g|kg|litros?|quilos?)\b)", re.IGNORECASE)
 _DESCRIBED = re.compile(r"\s*(?:e\s+)?(?:(?:o|a|cada)\s+(\w+)\s+)?(?:vem\s+com|vem|tem|sao|são)\s+()", re.IGNORECASE)
 
 
@@ -231,7 +233,7 @@ def _pack_patterns(packs: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
                        rf"(?:cada\s+(?:um|uma|{words})\s+|cada\s+)?"
                        rf"(?:(?:{words})\s+(?:fechad[oa]s?\s+)?)?"
                        rf"(?:vem\s+com|vem|tem|com|de|c/|c)\s+(\d{{1,2}}){not_size}(?:\s*(?:{_PACK_UNITS}))*\s*\)?"
-                       rf"|\(?(?:cada\s+(?:{words})\s+)?\b(\d{{1,2}}){not_size}\s*(?:{_PACK_UNITS})\b"
+                       rf"|\(?(?:cada\s+(?:{words})\s+(?:[eé]\s+|eh\s+)?)?\b(\d{{1,2}}){not_size}\s*(?:{_PACK_UNITS})\b"
                        rf"(?:\s*(?:{_PACK_UNITS}))*\s*\)?",             # "cada fardo 12 latas"
                        re.IGNORECASE)
     return head, inner

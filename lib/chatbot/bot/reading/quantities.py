@@ -454,6 +454,12 @@ def _count_starts_an_item(words: list[str], i: int, start: int, names: frozenset
                             or after[:1] == ["kg"] and len(after) > 1 and after[1].isalpha()
                             and after[1] not in LINKS | ASKING_AFTER | {"e"}                 # "2 kg banana"
                             and text.normalize(words[i - 1]) not in ("uns", "umas", "tipo"))  # not "de uns 3 kg"
+    # "2kg de aipim 1kg tomate 3kg de bergamota": a weight glued to its number, right before the goods, after an
+    # item weighed too (not "2 arroz 5kg feijão", where 5 kg is the rice's size)
+    weight |= bool(_GLUED.match(text.normalize(w))) and bool(after) and after[0].isalpha() \
+        and after[0] not in LINKS | ASKING_AFTER | PACKS_OF_SIZE | {"e"} \
+        and any(_GLUED.match(text.normalize(x)) or text.normalize(x) in ("kg", "quilo", "quilos")
+                for x in words[start:i - 1])
     half = text.normalize(w) in ("meio", "meia") and after[:2] == ["kg", "de"]     # "... meio kg de cebola"
     # "dez capeletti meia dúzia de sonho": a dozen, or half of one, opens the next item
     spelled |= text.normalize(w) in {"meia", "meio", "uma"} | COUNT_WORDS and after[:1] in (["duzia"], ["duzias"])
