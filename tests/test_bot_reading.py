@@ -2405,3 +2405,28 @@ def test_the_one_hundred_and_twenty_first_to_sixth_sets_kinds_after_their_one_ru
     with on_store(tmp_path, "store121") as bot:
         after = ask(bot, "qto ta o fardo da coca de 2 litros? o de 6 garrafas").text
         assert "R$ 59,70" in after, after
+
+
+def test_the_one_hundred_and_twenty_first_to_sixth_sets_parts_after_their_one_runs(tmp_path):
+    """Session 12, eval121 to eval126: "água com gás" is not the "Água sem Gás" (nor "manteiga sem sal" the "com
+    Sal"); "o pão sai q horas? e tá qto a unidade?" asks both; the harvest late "aqui na lavoura" is no complaint;
+    "daqueles vermelhinho", "saco grande" only describe the goods asked; "as de bebida e tb as de limpeza" asks both
+    sections; "e mais 2 pra minha vizinha" is more of the same and "tudo polpa" describes the goods counted."""
+    with on_store(tmp_path, "store121") as bot:
+        fizzy = ask(bot, "queria uma agua com gas pra minha vó, vcs trabalham com essa?").text
+        assert "não vendemos" in fizzy and "R$" not in fizzy, fizzy
+        eggs = ask(bot, "tem ovo caipira? daqueles vermelhinho", who="2").text
+        assert "não vendemos" in eggs and "R$" not in eggs, eggs
+    with on_store(tmp_path, "store124") as bot:
+        both = ask(bot, "o pao careca sai q horas? e ta qto a unidade?").text
+        assert "11h" in both and "R$ 1,35" in both, both
+        more = ask(bot, "6 guaraná arapujá pra mim e mais 2 pra minha vizinha, quanto fica?", who="2").text
+        assert "8x" in more and "R$ 38,00" in more and "vizinha" not in more, more
+        pulp = ask(bot, "3 cupuaçu e 3 açai grosso, tudo polpa, da qnto?", who="3").text
+        assert "R$ 114,30" in pulp, pulp
+    with on_store(tmp_path, "store125") as bot:
+        harvest = ask(bot, "bah tchê, semana corrida aqui na lavoura, a colheita da soja atrasou com essa chuvarada "
+                           "toda... mas bueno, a patroa pediu pra eu ver o preço do vinho colonial de garrafão")
+        assert not harvest.handoff and "R$ 39,85" in harvest.text, harvest.text
+        sections = ask(bot, "quero saber as ofertas de bebida e tb as de limpeza", who="2").text
+        assert "Bebidas" in sections and "R$ 24,95" in sections, sections

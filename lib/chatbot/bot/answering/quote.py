@@ -121,7 +121,8 @@ def aliases(conn) -> dict[str, Product]:
 DISH = re.compile(r"\b(?:fazer|faco|preparar|cozinhar)\s+(?:um|uma)\s+\w")
 # an amount of money, no count of goods ("pô, só vou gastar uns 70 reais")
 MONEY_SAID = re.compile(r"\b(?:reais|real|conto|contos|pila|pilas|rs|gastar|gasto)\b")
-DESCRIBED_AGAIN = re.compile(r"(?:desses|dessas|daqueles|daquelas)\b")
+DESCRIBED_AGAIN = re.compile(r"(?:desses|dessas|daqueles|daquelas|tudo|todos|todas)\b")
+MORE_OF_IT = re.compile(r"mais\s+\S+")
 # what a list is for, said in its first line over counted lines: "limpeza do mês 🧽", "churrasco de sábado"
 TITLE_OF = re.compile(r"\b(?:do mes|da semana|da quinzena|do dia|de sabado|de domingo|do fim de semana)\b")
 LIST_TITLE = re.compile(r"(?:minha |a |uma )?(?:lista|listinha|compras?|rancho)\b")
@@ -179,7 +180,17 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
         if not words or item.amount is None and item.raw.strip().lower() in headings:
             continue
         if item.amount is None and wanted and DESCRIBED_AGAIN.match(text.normalize(item.raw)):
-            continue     # "um saco de laranja pera, desses de 50 laranjas": the goods counted, described again
+            continue     # "um saco de laranja pera, desses de 50 laranjas", "tudo polpa": the goods, described again
+        if item.amount is not None and wanted \
+                and (MORE_OF_IT.match(text.normalize(item.raw)) or item.words[:1] in (["pra"], ["para"])) \
+                and not [w for w in item.words[:next((i for i, w in enumerate(item.words) if w in PURPOSE_STARTS),
+                                                     len(item.words))]
+                         if w not in FILLER and w not in text.STOPWORDS and w != "mais"]:
+            p, before = list(wanted.values())[-1]      # "... e mais 2 pra minha vizinha": more of the goods before
+            if (qty := units_for(p, item.amount)) is not None:
+                wanted[p.sku] = (p, before + qty)
+                priced += 1
+            continue
         if item.amount is None and set(words) <= quantities.PACKS and wanted:
             continue     # "12 leite integral, qto sai a caixa?": the pack just counted, asked of, not one more
         if item.amount is not None and item.amount.value == 1 and not any(c.isdigit() for c in item.raw) \

@@ -45,6 +45,8 @@ from . import checks, notsold, product_replies, quote, replies
 
 PRODUCT_INTENTS = intents.PRODUCT_INTENTS    # one list of each, in reading/intents.py
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
+# a price asked again of goods just answered of ("... sai q horas? e tá qto a unidade?")
+PRICE_AGAIN = re.compile(rf"{PRICE_WORDS.pattern}|\b(?:ta|esta) quanto\b")
 PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte|precos? bons?|precinho|"
                          r"o que (?:esta|ta) (?:barato|baratinho|em conta)|"      # "oq tá barato no hortifruti"
                          r"precos? baixados?|precos? baixos?|remarcad\w*)\b")
@@ -122,15 +124,17 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and not _counts_goods(pnorm) and not ASKS_PRODUCT.search(pnorm):
             continue          # "... já dá pra entrar aí? quero chegar cedo antes do serviço": why, not a question
         if answers and answers[-1].intent in PRODUCT_INTENTS and piece is pieces[-1] and len(pnorm.split()) <= 5 \
-                and THAT_ONE.match(pnorm) and not any(c.isdigit() for c in pnorm):     # not "aquela que vem 12"
-            continue          # "tem ração de cachorro aí? aquela de saco grande": the goods asked, described
+                and (THAT_ONE.match(pnorm) or _described(pnorm)) and not any(c.isdigit() for c in pnorm):
+            continue          # "tem ração de cachorro aí? aquela de saco grande", "... saco grande", "daqueles
+            # vermelhinho": the goods asked, described (not "aquela que vem 12")
         if answers and answers[-1].intent in PRODUCT_INTENTS and CHEAPER.search(pnorm) and len(pnorm.split()) <= 5:
             continue          # "se eu pegar 6 compensa? fica mais em conta?": the same question again
         if len(pieces) > 1 and _only_thanks(piece, pnorm):
             continue          # "oi meninas do atendimento, vcs são um amor ❤️": praise, before what is asked
         if answers and answers[-1].intent == "promotions" and "?" not in piece and len(pnorm.split()) <= 5 \
                 and not quantities.counted(pnorm) and not set(pnorm.split()) & parts.OPENERS \
-                and not ASKED_IN_WORDS.search(pnorm) and not checks.OPEN.search(pnorm):
+                and not ASKED_IN_WORDS.search(pnorm) and not checks.OPEN.search(pnorm) \
+                and not _section_again(pnorm, "promotions", bot):      # not "... e tb as de limpeza"
             continue          # "oq tem de bebida em oferta? refri, cerveja": examples of the promotions answered
         if answers and piece is pieces[-1] and "?" not in piece and PURPOSE_TOLD.match(pnorm) \
                 and not ASKED_IN_WORDS.search(pnorm):
@@ -140,6 +144,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             continue          # "tem promo na peixaria e no açougue? final de semana tem pescaria e churrasco": told
         if answers and answers[-1].intent in ("faq", "wholesale") \
                 and (len(text.content_words(piece)) <= 1 or FAQ_DETAIL.match(pnorm)) \
+                and not (PRICE_AGAIN.search(pnorm) and "R$" not in answers[-1].text) \
                 and not _faq(pnorm, kb, words, named=True) \
                 and not ((found := bot.searcher.search(pnorm).best) and found.complete):
             # "qual o mínimo?", "em quantos dias?" right after a policy: the policy says it ("e o matrinxã tá
@@ -166,7 +171,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
                 and (service := _faq_of_goods(text.normalize(earlier + " " + piece), kb, words, bot, asks=True)):
             got = service      # "quero uma sopa paraguaia inteira pro aniversário, tem que avisar com quanto tempo?"
         elif got is not None and earlier and piece is pieces[-1] \
-                and (not got.topic.get("skus") or _soft_only(pnorm, bot)) \
+                and (not got.topic.get("skus") or _soft_only(pnorm, bot) or got.text.startswith("Não encontrei")) \
                 and (got.intent == "product_price" or got.intent in FACTS and EACH_PRICE.search(pnorm)
                      # "o bolo pé de moleque de vcs é arretado ... vou levar um pra visita de domingo, ta quanto?":
                      # the price of the goods told of, not an entry a word of the question shares
@@ -198,7 +203,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         entry = named.topic.get("faq") if named else None
         other = got is None or got.intent != "faq" or got.topic.get("faq") != entry
         priced = got is not None and got.intent in PRODUCT_INTENTS and bool(got.topic.get("skus")) \
-            and cues.PRICE_ASKED.search(pnorm) is not None      # "... faltou troco ... a goiabada tá quanto?"
+            and (cues.PRICE_ASKED.search(pnorm) or PRICE_AGAIN.search(pnorm)) is not None  # "a goiabada tá quanto?"
         if named is not None and other and not priced and not (answers and answers[-1].text == named.text):
             got = named        # "preciso de umas cestas pra firma ... qual a quantidade mínima?": the entry told of
         elif told and piece is pieces[-1] and (got is None or got.intent in FACTS or got.intent == "product_price"
@@ -265,7 +270,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         # says its hours (not "no sábado ..." beside "domingo abre?")
         answers = [a for a in answers if a.intent != "hours" or a.text.startswith(("Sim", "Não"))
                    or not ((day := HOURS_DAY.match(a.text.lower())) and day.group(1) in checked)]
-    if len(answers) >= 2 and all(a.intent in PRODUCT_INTENTS for a in answers) and "?" not in message:
+    if len(answers) >= 2 and all(a.intent in PRODUCT_INTENTS for a in answers) and "?" not in message \
+            and not all(a.intent == "promotions" for a in answers):      # not "as de bebida e tb as de limpeza"
         return None        # "2 arroz. 3 feijão.": one list, which the classifier reads whole
     quoted = next((a.topic["total"] for a in answers if a.intent == "quote" and a.topic.get("total")), None)
     if quoted and any(a.intent == "delivery" for a in answers):
@@ -310,6 +316,8 @@ DETAIL = re.compile(r"^(?:tipo|umas|uns|la pelas|lá pelas|pelas|por volta|mais 
 # examples of what the question before meant ("tem promoção pro café? pão, queijo, essas coisas")
 EXAMPLES = re.compile(r"\b(?:essas? coisas?|esse tipo de coisa|coisas? assim|e tal|etc)$")
 # a part that only repeats that something is asked ("promoção de limpeza e higiene, tem alguma?")
+# a question of its own, not a price: a price asked after it is another question
+OTHER_ASKED = re.compile(r"\b(?:que horas?|q horas?|quando|que dia|qual dia|onde)\b")
 ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne voces vcs".split())
 
 
@@ -363,6 +371,7 @@ def _joined_price_asks(pieces: list[str], words) -> list[str]:
         if out and said and (detail or sized or checked or there or EXAMPLES.search(norm)
                              or len(said) <= 3 and set(said) <= ONLY_ASKS
                              or all(w in PRICE_ONLY or w in words.packs for w in said)
+                             and not OTHER_ASKED.search(before)      # "o pão sai q horas? e tá qto?": two asked
                              and ("?" in out[-1] or any(c.isdigit() for c in out[-1])
                                   or set(before.split()) & set(quantities.DOZEN) or len(out[-1].split()) <= 8)):
             out[-1] = f"{out[-1]} {piece}"
@@ -528,7 +537,7 @@ def _policy_in_general(message: str) -> bool:
 # what a complaint about the store speaks of: its people, orders, goods and service
 OF_THE_STORE = re.compile(r"\b(?:voces|loja|mercado|atendimento|atendente|funcionari\w*|caixa|pedido|entrega\w*|"
                           r"entregador|compra|comprei|produto|mercadoria|estragad\w*|vencid\w*|podre|cobra\w*|"
-                          r"troco|nota|preco errado|aqui)\b")
+                          r"troco|nota|preco errado|aqui(?!\s+(?:na|no|em)\b))\b")     # not "aqui na lavoura"
 
 
 def _venting_then_asking(message: str) -> bool:
@@ -1108,7 +1117,7 @@ def _faq_of_goods(norm: str, kb, words, bot, asks: bool) -> Read | None:
     if any(text.has_phrase(norm, text.normalize(a)) for a in kb.delivery.get("areas", [])):
         return None       # "vcs fazem entrega lá no jardim itaipu?": the area, not an entry on the deliveries
     said = norm.split()
-    asked_price = PRICE_WORDS.search(norm) is not None
+    asked_price = PRICE_AGAIN.search(norm) is not None
     # "quanto tempo leva pra ralar?", "qual dia da semana chega o caranguejo?": a service or a schedule asked
     service, hour_only = _service_asked(norm, words)
     delivery_asked = DELIVERY_ASKED.search(norm) is not None
@@ -1183,9 +1192,10 @@ def _service_asked(norm: str, words) -> tuple[bool, bool]:
 
 
 def _section_again(norm: str, before: str | None, bot) -> Read | None:
-    """"e nas frutas e verduras?" right after promotions: the promotions of that section, asked again."""
+    """"e nas frutas e verduras?", "tb as de limpeza" right after promotions: the promotions of that section, asked
+    again."""
     said = norm.split()
-    if before != "promotions" or said[:1] != ["e"] or len(said) > 8 or PROMO_WORDS.search(norm):
+    if before != "promotions" or said[:1] not in (["e"], ["tambem"]) or len(said) > 8 or PROMO_WORDS.search(norm):
         return None
     category, _ = sections.find(text.stems(norm), sections.categories(bot.conn))
     if not category:
@@ -1441,7 +1451,8 @@ def _promotions(norm: str, bot, words) -> Read | None:
 
 
 MAX_OCCASION = 10     # an occasion spans sections: more lines than one section's list
-_TWO = re.compile(r"\b(?:de|da|do|das|dos|na|no|nas|nos|em)\s+(\w+)\s+(?:e|ou)\s+"
+_TWO = re.compile(r"\b(?:de|da|do|das|dos|na|no|nas|nos|em)\s+(\w+)\s+(?:e|ou)\s+(?:(?:tb|tbm|tambem)\s+)?"
+                  r"(?:(?:as|os|a|o)\s+(?=de|da|do|das|dos|na|no|nas|nos|em))?"      # "de bebida e tb as de limpeza"
                   r"(?:(?:de|da|do|das|dos|na|no|nas|nos|em)\s+)?(\w+)\b")
 
 
@@ -1511,3 +1522,11 @@ def _promotions_of_goods(norm: str, bot, known: dict, sections_named: list[str])
         return None
     lines = [sections.promo_line(p) for p in promos[:MAX_OCCASION]]
     return Read("🔥 Em promoção:\n" + "\n".join(lines), "promotions", {"skus": [p.sku for p in promos[:MAX_OCCASION]]})
+
+
+def _described(pnorm: str) -> bool:
+    """A few words that only describe the goods just asked of: their pack and size ("saco grande"), or which of
+    them ("daqueles vermelhinho")."""
+    said = pnorm.split()
+    return len(said) <= 3 and (said[0] in ("daqueles", "daquelas", "daquele", "daquela", "desses", "dessas")
+                               or all(w in quantities.PACKS or w in search.SIZE_WORDS for w in said))

@@ -221,7 +221,9 @@ def _split_on_e(piece: str, names: frozenset = frozenset()) -> list[str]:
             or _GLUED.match(prev) and i >= 2 and words[i - 2].isalpha() \
             and text.normalize(words[i - 2]) not in _NOT_BEFORE_COUNT
         count_after = count_after or bool(weighed) and nxt.isalpha() and nxt not in PACKS_OF_SIZE
-        if count_after or amount_at(text.normalize(" ".join(words[i + 1:i + 4])).split(), 0) is not None:
+        # "6 guaraná pra mim e mais 2 pra minha vizinha": more of the same, counted apart
+        more = nxt == "mais" and amount_at(text.normalize(" ".join(words[i + 2:i + 5])).split(), 0) is not None
+        if count_after or more or amount_at(text.normalize(" ".join(words[i + 1:i + 4])).split(), 0) is not None:
             # "... sabonete 4 e pasta de dente 2": the count said after the goods ends an item too
             out.append(" ".join(words[start:i]))
             start = i + 1

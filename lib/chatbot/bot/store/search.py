@@ -253,8 +253,15 @@ class Searcher:
         rank = {r["rowid"]: r["rank"] for r in rows}
         found = knowledge.products(self.conn, f"id IN ({','.join('?' * len(ids))})", tuple(ids), len(ids))
         phrase = " ".join(corrected[w] for w in words if w in corrected)
+        said_with = _with_or_without(message)
         for p in found:
-            result.matches.append(self._score(p, words, corrected, phrase, rank[p.id]))
+            m = self._score(p, words, corrected, phrase, rank[p.id])
+            if said_with and (against := _against(said_with, p)):
+                # "água com gás" is not the "Água sem Gás", nor "manteiga sem sal" the "Manteiga com Sal"
+                m.covered = [w for w in m.covered if w not in against]
+                m.missing += against
+                m.score -= 0.5
+            result.matches.append(m)
         result.matches = [m for m in result.matches if m.covered
                           and not (result.unknown and set(m.covered) <= SOFT)]   # "heineken latinha": not any can
         result.matches.sort(key=lambda m: (-m.score, len(m.product.name), m.product.id))
@@ -302,3 +309,18 @@ class Searcher:
             score -= 0.2     # only the category matched ("bebidas"): weaker than a name
         score += -min(bm25, 0) * 0.001   # FTS5 rank only breaks ties
         return Match(product=p, score=round(score, 4), covered=covered, missing=missing)
+
+
+_WITH = re.compile(r"\b(com|sem)\s+(\w+)")
+
+
+def _with_or_without(message: str) -> dict[str, str]:
+    """What a message says the goods come with or without ("água com gás": {"gas": "com"}), by stem."""
+    return {text.stem(w): how for how, w in _WITH.findall(text.normalize(message)) if len(w) > 2}
+
+
+def _against(said: dict[str, str], p: knowledge.Product) -> list[str]:
+    """The words a product's name says the other way ("sem gás" for "com gás"), as the query has them."""
+    name = text.normalize(p.name)
+    return [w for w, how in said.items()
+            for other, stem in _WITH.findall(name) if text.stem(stem) == w and other != how]
