@@ -2430,3 +2430,58 @@ def test_the_one_hundred_and_twenty_first_to_sixth_sets_parts_after_their_one_ru
         assert not harvest.handoff and "R$ 39,85" in harvest.text, harvest.text
         sections = ask(bot, "quero saber as ofertas de bebida e tb as de limpeza", who="2").text
         assert "Bebidas" in sections and "R$ 24,95" in sections, sections
+
+
+def test_the_one_hundred_and_twenty_seventh_to_thirty_second_sets_kinds_after_their_one_runs(tmp_path):
+    """Session 12, eval127 to eval132 after their one untouched run: "domingo de tarde vcs abrem? ... fazer a
+    feira" is the hours checked, not an entry on the store's "feiras"; "entrega pro mutirão vcs fazem?" and
+    "mora em tucuns, da pra vcs levarem a feira dela?" name a place not served; "pedido de 60 reais vcs mandam?"
+    checks the minimum; "manda o preço do leite da manteiga do pão careca e do café pilão pfv" is four prices; a
+    list "quanto ficou?" is its total; "um saco de flocão fechado, 24 pacotes" is 24; a heading naming the goods
+    ("papel higiênico mili: quero 6") is counted; "farinha 2 pct", "coentro 3 molhos" count after the goods;
+    "pro meu ponto de suco", "pra bodega" say what for; the cart's "leite" is the milk the quote read so; "troca
+    o camarão fresco pelo salgado" is the salted shrimp."""
+    with on_store(tmp_path, "store129") as bot:
+        sunday = ask(bot, "oxe, e domingo de tarde vcs abrem? queria ir fazer a feira umas 3h da tarde").text
+        assert sunday.startswith("Não") and "12h" in sunday, sunday
+        bean = ask(bot, "ola! me mudei pra irece mes passado por causa do trabalho no banco, todo mundo me fala q o "
+                        "feijao de corda daqui é o melhor da bahia. qual o preço do pacote de 1kg?", who="2").text
+        assert "R$ 8,30" in bean and "Arroz" not in bean, bean
+        listed = ask(bot, "feira de mainha:\nfarinha 2 pct\nfeijao de corda 2\ncharque 1\nmaxixe 1 kg\ntomate 1 kg",
+                     who="3").text
+        assert "2x Farinha" in listed, listed
+    with on_store(tmp_path, "store126") as bot:
+        far = ask(bot, "oi mana, entrega pro mutirão vcs fazem?").text
+        assert "não entregamos em Mutirão" in far, far
+    with on_store(tmp_path, "store128") as bot:
+        town = ask(bot, "minha mae mora em tucuns, da pra vcs levarem a feira dela la?").text
+        assert "não entregamos em tucuns" in town, town
+        least = ask(bot, "oxe, pedido de 60 reais vcs mandam?", who="2").text
+        assert least.startswith("Não") and "R$ 75,00" in least, least
+        sack = ask(bot, "queria um saco de flocao fechado, 24 pacotes de 500g. qto fica?", who="3").text
+        assert "R$ 52,56" in sack, sack
+    with on_store(tmp_path, "store127") as bot:
+        four = ask(bot, "manda o preço do leite da manteiga do pao careca e do cafe pilao pfv").text
+        assert all(x in four for x in ("R$ 5,45", "R$ 13,20", "R$ 1,25", "R$ 23,90")), four
+        total = ask(bot, "bota ai pra mim: detergente, agua sanitaria, sabao em po omo, papel higienico neve e "
+                         "creme dental. quanto ficou?", who="2").text
+        assert "R$ 59,75" in total, total
+        ask(bot, "qual o preço da polpa de cupuaçu", who="3")
+        juice = ask(bot, "vou precisar de 15 pro meu ponto de suco, quanto fica cada uma nessa quantidade?", who="3")
+        assert "R$ 14,20" in juice.text, juice.text
+        ask(bot, "me faz o orçamento: 1 kg de camarao fresco, 2 kg de mapara, 1 pacote de farinha dagua", who="4")
+        salted = ask(bot, "troca o camarao fresco pelo salgado", who="4").text
+        assert "R$ 93,60" in salted, salted
+    with on_store(tmp_path, "store130") as bot:
+        headed = ask(bot, "papel higiênico mili: quero 6. quanto vai dar?").text
+        assert "R$ 86,94" in headed, headed
+        ask(bot, "qto fica 8 leite, 2 leite em po e 1 bebida lactea", who="2")
+        more = ask(bot, "bota mais 4 leite ai", who="2").text
+        assert "R$ 79,75" in more, more
+    with on_store(tmp_path, "store115") as bot:
+        herbs = ask(bot, "bode 2 kg, maxixe 1 kg, coentro 3 molhos, cebola 1 kg, tomate 2 kg e uma duzia de ovos, "
+                         "qnto da?").text
+        assert "3x Coentro" in herbs, herbs
+        ask(bot, "qto ta o cafe alto sertao de 500", who="2")
+        shop = ask(bot, "comprando pra bodega sai mais barato? de quantos pacote em diante?", who="2").text
+        assert "R$ 15,99" in shop and "10" in shop, shop

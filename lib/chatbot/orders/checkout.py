@@ -225,7 +225,8 @@ _NAME_END = re.compile(r"\s*(?:,|\b(?:q|que|pq|porque|pois|pra|para|ja|ta|sai|so
 _WHERE_SAID = re.compile(r"\s+(?:(?:na )?(?:mesma|mesmo|msm) (?:quantidade|qtd|qtde|qnt)|"
                          r"no lugar(?: dele| dela| deles| delas)?|"
                          r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho)|"
-                         r"(?:ai )?(?:nisso|nessa|nesse|junto)|"       # "coloca mais 300g de copa nisso"
+                         # "coloca mais 300g de copa nisso", "bota mais 4 leite aí"
+                         r"(?:ai )?(?:nisso|nessa|nesse|junto)|ai|pra mim|por favor|pfv|"
                          # "a água pra 12 tb", "6 de arroz em vez de 5": the same change again, what it was
                          r"tb|tbm|tambem|(?:em vez|ao inves|no lugar) d[eo]s? \d+(?:[.,]\d+)?|"
                          # "troca por cupim, os mesmos 2 kg": the amount kept, said again
@@ -649,6 +650,10 @@ def _in_cart(state: dict, words: str, shop) -> list[int]:
         heads = [i for i in found if _name_words(norm(state["items"][i]["name"]))[:1] == want[:1]]
         if len(found) > 1 and len(heads) == 1:
             return heads       # "o queijo é só 1 kg" beside "Pamonha de Sal com Queijo": the one named so
+        if len(found) > 1 and (best := next(iter(shop.find(words)), None)) is not None:
+            named = [i for i in found if state["items"][i]["sku"] == best.sku]
+            if len(named) == 1:
+                return named   # "mais 4 leite" beside the milk powder: the one "leite" alone names, as in the quote
         if found:
             return found
     return []
@@ -779,7 +784,9 @@ def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> s
         was = shop.product(old["sku"])
         alike = [p for p in found if was is not None and p.category == was.category]
         same = [p for p in alike if p.name == was.name]   # "troca o 3 corações pelo serra do periperi": its 500g
-        found = alike if len(alike) == 1 else same if len(same) == 1 else found   # "... pelo serra das cabras"
+        # "troca o camarão fresco pelo salgado": the salted shrimp, of the goods' own kind
+        kin = [p for p in found if was is not None and norm(p.name).split()[:1] == norm(was.name).split()[:1]]
+        found = alike if len(alike) == 1 else same if len(same) == 1 else kin if len(kin) == 1 else found
         if not found:
             return f"❓ Não encontrei “{words}” no catálogo para trocar por {old['name']}."
         if len(found) > 1:

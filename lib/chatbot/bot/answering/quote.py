@@ -28,7 +28,7 @@ FILLER = frozenset("""orcamento orcar lista listinha total tudo compra compras p
 saem saiu da dar daria custa custam custaria quanto quantos quanta valor preco soma somando junto juntos
 levar levo quero queria preciso precisando pegar comprar mandar manda faz fazer faca calcula calcular
 mais minha meu pra para o a os as um uma de do da por favor me mim e ai la cada gostaria seria separa separar
-anota anotar bota botar deu ficou""".split())
+anota anotar bota botar deu ficou nessa nesse nessas nesses quantidade precisar vou""".split())
 # Saying what one takes: with an amount and one product, a quote even beside a question ("... né? vou levar 8")
 WANTS = ("quero levar", "queria levar", "vou levar", "vou querer", "quero", "me ve", "separa", "vou pegar", "manda",
          "preciso")
@@ -36,7 +36,8 @@ WANTS = ("quero levar", "queria levar", "vou levar", "vou querer", "quero", "me 
 TOTAL_PHRASES = ("quanto fica", "fica quanto", "quanto sai", "sai quanto", "quanto da", "da quanto",
                  "quanto e", "quanto vai dar", "quanto vai ficar", "quanto ficaria", "quanto custa",
                  "quanto custam", "qual o total", "valor total", "total", "orcamento", "quanto deu",
-                 "quanto vou pagar", "vou pagar quanto", "quanto eu pago", "quanto pago")
+                 "quanto vou pagar", "vou pagar quanto", "quanto eu pago", "quanto pago", "quanto ficou",
+                 "ficou quanto")
 
 
 @dataclass
@@ -178,7 +179,12 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
             continue
         unpriced = None
         if not words or item.amount is None and item.raw.strip().lower() in headings:
+            if words and (hit := searcher.search(" ".join(item.words), drop=drop | FILLER).best) is not None \
+                    and hit.complete:
+                unpriced = hit.product       # "papel higiênico mili: quero 6": the goods, then how many
             continue
+        if item.amount is not None and item.words[:1] in (["pra"], ["pro"], ["para"]) and not wanted:
+            continue     # "vou precisar de 15 pro meu ponto de suco": an amount, then what for; no goods named
         if item.amount is None and wanted and DESCRIBED_AGAIN.match(text.normalize(item.raw)):
             continue     # "um saco de laranja pera, desses de 50 laranjas", "tudo polpa": the goods, described again
         if item.amount is not None and wanted \

@@ -204,7 +204,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         other = got is None or got.intent != "faq" or got.topic.get("faq") != entry
         priced = got is not None and got.intent in PRODUCT_INTENTS and bool(got.topic.get("skus")) \
             and (cues.PRICE_ASKED.search(pnorm) or PRICE_AGAIN.search(pnorm)) is not None  # "a goiabada tá quanto?"
-        if named is not None and other and not priced and not (answers and answers[-1].text == named.text):
+        checked_fact = got is not None and got.intent in FACTS and got.text.startswith(("Sim", "Não"))
+        if named is not None and other and not priced and not checked_fact \
+                and not (answers and answers[-1].text == named.text):    # not "domingo de tarde abrem? ... a feira"
             got = named        # "preciso de umas cestas pra firma ... qual a quantidade mínima?": the entry told of
         elif told and piece is pieces[-1] and (got is None or got.intent in FACTS or got.intent == "product_price"
                                                and got.text.startswith("Não encontrei")):
@@ -291,7 +293,8 @@ def _soft_only(norm: str, bot) -> bool:
     """The goods a part names only by a container or a measure ("quanto tá a garrafa?" is no "Manteiga de
     Garrafa"): the goods are in what was said before it."""
     best = bot.searcher.search(norm, drop=quote.FILLER | cues_words()).best
-    return best is not None and bool(best.covered) and set(best.covered) <= search.SOFT | SIZE_SAID
+    return best is not None and bool(best.covered) \
+        and all(w in search.SOFT | SIZE_SAID or quantities.SIZE.match(w) for w in best.covered)   # "o pacote de 1kg"
 
 
 # how big, said of a container ("a garrafa grande tá quanto?"): no goods of its own
@@ -583,6 +586,8 @@ def _single(piece: str, norm: str, kb, last, bot, now, words) -> Read | None:
     if CHEAP_ASKED.search(norm) and (cheap := _promotions(norm, bot, words)) is not None:
         return cheap          # "me manda oq tá barato no hortifruti e no açougue": their promotions
     policy = _faq(norm, kb, words, named=True, bot=bot)
+    if policy is not None and checks.DELIVERY.search(norm) and intents.LIVES_IN.search(norm):
+        return None            # "minha mãe mora em tucuns, da pra vcs levarem a feira dela?": a delivery there
     if policy is not None and not any(c.isdigit() for c in norm):
         # "se sobrar cerveja fechada da festa de casamento posso devolver?": an entry that tells of more of
         # what was said (the drinks for parties) than the one the paraphrase names (returns)

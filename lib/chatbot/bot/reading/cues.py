@@ -60,6 +60,8 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                  ["em casa", "levam em", "leva em", "leva ate", "levam ate", "mandam para", "manda para",
                   "levarem a compra", "levar a compra", "levarem as compras", "levar as compras", "levam para",
                   "mandarem a compra", "trazerem a compra", "mandarem as compras", "trazerem as compras",
+                  "levarem a feira", "levar a feira", "mandar a feira", "trazer a feira", "entregar a feira",
+                  "voces mandam", "voces levam",
                   "entregarem",
                   "mandam compra", "mandam as compras", "mandam a compra", "manda compra",
                   "levam la", "leva la", "mandam la", "trazem la", "traz la",
@@ -88,7 +90,8 @@ CUES: dict[str, tuple[set[str], list[str]]] = {
                    "compra muito", "compram muito", "comprar muito", "compra bastante", "comprar bastante",
                    "a partir de quanto", "a partir de quantos", "a partir de quantas", "se eu levar",
                    "se levar", "levando mais", "comprando mais", "mais barato se",
-                   "preco de atacado", "no volume", "compra em quantidade", "varias unidades"]),
+                   "preco de atacado", "no volume", "compra em quantidade", "varias unidades", "em diante",
+                   "de quantos", "de quantas"]),
     "product_price": ({"preco", "valor", "custa", "custam", "custando", "vende", "vendem", "vendendo",
                        "quanto", "chegou", "chegaram"},      # "pinhão já chegou?": goods in season
                       ["quanto esta", "esta quanto", "quanto sai", "sai quanto", "sai por", "fica quanto",

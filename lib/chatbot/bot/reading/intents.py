@@ -81,10 +81,18 @@ AVAILABILITY = re.compile(r"\b(?:tem|tens|teria|vende|vendem|trabalham|trabalha)
 PLACE_THEN_DELIVERY = re.compile(r"\b(?:para|no|na|nos|nas|em)\s+(?:(?:o|a|os|as)\s+)?"
                                  r"([a-z]+(?:\s+(?!voces\b)[a-z]+){0,2})\s+(?:voces\s+)?"
                                  r"(?:levam|entregam|mandam|trazem|fazem entrega|chega|chegam)\b")
+# what the goods are for, the customer's own or a business: "pro meu ponto de suco", "comprando pra bodega"
+FOR_ONES_OWN = re.compile(r"\b(?:pro|pra|para|pros|pras)\s+(?:o |a )?(?:meu|minha|nosso|nossa)\s+\w+(?:\s+de\s+\w+)?|"
+                          r"\b(?:pro|pra|para)\s+(?:a |o )?(?:bodega|boteco|lanchonete|restaurante|mercadinho|"
+                          r"comercio|barraca|quitanda|taberna|taberninha|revenda)\b")
+# the place right after the delivery asked, with the question going on: "entrega pro mutirão vcs fazem?"
+DELIVERY_TO = re.compile(r"\b(?:entrega|entregam|levam|mandam)\s+(?:para|no|na|em|ate)\s+(?:(?:o|a)\s+)?"
+                         r"([a-z]+(?:\s+(?!voces\b|fazem\b|faz\b|tem\b)[a-z]+){0,2}?)"
+                         r"(?=\s+(?:voces|fazem|faz|tem)\b)")
 # where the customer lives, said anywhere ("moro em itapuã perto do farol, chega entrega aqui?"): the name
 # runs to a word that says where near it or what is asked
-LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido|mora|moram)\s+(?:la\s+|aqui\s+|ali\s+|(?:pra|para)\s+fora\s+)?"
-                       r"(?:no|na|nos|nas|em)|"
+LIVES_IN = re.compile(r"\b(?:(?:moro|moramos|resido|mora|moram|to|estou)\s+"
+                       r"(?:la\s+|aqui\s+|ali\s+|(?:pra|para)\s+fora\s+)?(?:no|na|nos|nas|em)|"
                        r"(?:sou|somos)\s+(?:no|na|nos|nas|em|de|do|da))\s+"
                        r"(?:(?:bairro|distrito|vila|povoado|comunidade)\s+(?:de\s+|do\s+|da\s+)?)?"
                        r"([a-z]+(?:\s+(?!perto|pertinho|proximo|ao|do\s+lado|atras|chega|entrega|entregam|voces|e\b|"
@@ -248,7 +256,7 @@ class Classifier:
             it.meaning = self.retriever.best(meant)
 
         # cue words are not product words, unless the catalog uses them ("Vale", "Tele")
-        it.products = self.searcher.search(norm, drop=drop)
+        it.products = self.searcher.search(FOR_ONES_OWN.sub(" ", norm), drop=drop)
         it.products = self._not_its_purpose(norm, it.products, drop)
         it.section, section_words = sections.find(stems, self.categories)
         if it.section:
@@ -420,8 +428,9 @@ class Classifier:
             return [piece]
         subs = [x for x in re.split(r"\s(?:o|a|os|as|do|da|dos|das)\s", f" {norm} ") if x.strip()]
         if len(subs) >= 2:
+            # a piece no product has a word of ("manda o preço do leite ..."): what is asked, not goods
             named = [(x, r) for x in subs if (r := self.searcher.search(x, drop=drop, fuzzy=PIECE_TYPOS)).query
-                     and any(w not in quantities.PACKS and not quantities.SIZE.match(w) for w in r.query)]
+                     and r.matches and any(w not in quantities.PACKS and not quantities.SIZE.match(w) for w in r.query)]
             # two products, not one described twice: "a tubaína a coca" are two sodas, as the whole names neither
             skus = {r.best.product.sku for _, r in named if r.best}
             if len(named) >= 2 and len(skus) == len(named) and all(r.best and r.best.complete for _, r in named):
@@ -460,7 +469,8 @@ class Classifier:
             name = "product_price"    # "tira o sabão" after a quote: no new list to price (never a quote of nothing)
         # "a partir de quantos pacotes fica mais em conta?" right after a product: that product's tier
         pointing = c.anaphoric or any(s in POINTING for s in c.stems) or c.scores["product_price"] >= 1 \
-            or name == "wholesale" and c.last_intent in PRODUCT_INTENTS and len(c.stems) <= 10
+            or name == "wholesale" and c.last_intent in PRODUCT_INTENTS \
+            and len([s for s in c.stems if s not in text.STOPWORDS]) <= 10
         if not (c.found or it.products.unknown) and c.last_skus and (name == "product_price" or pointing):
             it.context_skus, it.from_context = list(c.last_skus), True
         it.extra = [i for i in FACT_INTENTS if c.facts.get(i, 0) >= 1][:2]
@@ -546,7 +556,8 @@ class Classifier:
         tail = len(norm)
         while tail and (norm[tail - 1] == " " or "a" <= norm[tail - 1] <= "z"):
             tail -= 1
-        for m in (_AREA.search(norm, tail), LIVES_IN.search(norm), PLACE_THEN_DELIVERY.search(norm)):
+        for m in (_AREA.search(norm, tail), LIVES_IN.search(norm), PLACE_THEN_DELIVERY.search(norm),
+                  DELIVERY_TO.search(norm)):
             # a place is a name: "pra mim ou tenho que abrir em casa" has pronouns and verbs in it, no place
             if m and not set(m.group(1).split()) & NOT_IN_A_PLACE:
                 words = [w for w in m.group(1).split() if w not in cues.NOT_AREA and w not in AREA_FILLERS

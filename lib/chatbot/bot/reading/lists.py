@@ -117,6 +117,10 @@ def packs(message: str, words: vocab_mod.Vocab) -> str:
         n = _count(m.group(1)) if m.group(1) else 1
         end = _clause_end(message, m.end())
         each = inner.search(message, m.end(), end)
+        if not each and end < len(message) and message[end] == "," and re.search(r"fechad[oa]", message[m.end():end]):
+            # "um saco de flocão fechado, 24 pacotes de 500g": a closed pack, then what it holds
+            each = inner.match(message, end + 1 + len(message[end + 1:]) - len(message[end + 1:].lstrip()))
+            end = each.end() if each else end
         said_after = False
         if not each and end < len(message) and message[end] == "?":
             # "quanto sai 2 fardos de guaraná? o fardo vem com 6": how many it holds, said after
@@ -130,7 +134,8 @@ def packs(message: str, words: vocab_mod.Vocab) -> str:
             last = m.end()
             continue
         if each and m.group(0).split()[-1].lower() in words.weak_packs and not _HOLDS.match(each.group(0)) \
-                and not _THOSE_OF.search(message, 0, each.start()):
+                and not _THOSE_OF.search(message, 0, each.start()) \
+                and not re.search(r"fechad[oa]", message[m.end():each.start()]):     # "um saco ... fechado, 24"
             each = None        # "1 saco de arroz de 5": a bag is one of the goods unless it is said to hold some
         if not n or not each:
             continue

@@ -37,6 +37,8 @@ PACKS = frozenset("""unidade unidades un pacote pacotes pacotinho pacotinhos lat
 caixas caixinha caixinhas garrafa garrafas garrafinha fardo fardos bandeja bandejas pote potes frasco frascos
 tubo tubos saco sacos sachet vidro vidros peca pecas kit kits embalagem embalagens""".split())
 WEIGHT = {"kg": Decimal(1), "g": Decimal("0.001")}
+# what a count after the goods may be said in, beside the packs: "2 pct", "3 molhos" of herbs, "2 maços"
+COUNTED_IN = frozenset("pct pcts pc molho molhos maco macos".split())
 VOLUME = {"l": Decimal(1), "ml": Decimal("0.001")}
 LINKS = frozenset("de do da dos das".split())
 _NUMBER = re.compile(r"^(\d{1,5})(?:[.,](\d{1,3}))?$")
@@ -396,6 +398,9 @@ def _count_after(toks: list[str], piece: str, is_product_word) -> Item | None:
     of the catalog. A weight after packaged goods is their size, which quote.units_for counts in packs."""
     if len(toks) < 2:
         return None
+    if len(toks) >= 3 and toks[-1] in PACKS | COUNTED_IN and (toks[-2].isdigit() and len(toks[-2]) <= 2
+                                                              or toks[-2] in UNITS):
+        toks = toks[:-1]          # "farinha 2 pct", "coentro 3 molhos": the count, then what it counts
     times = _TIMES_AFTER.search(" ".join(toks[-2:]))           # "omo 1,6 x2", "detergente x 6"
     if times:
         cut = len(toks) - (2 if toks[-2] == "x" else 1)

@@ -25,7 +25,7 @@ loja mercado supermercado atacarejo produto item coisa marca promocao oferta des
 entrega frete compra comprar levar leva pegar quero preciso procuro procurando encontrar acha achar
 disponivel estoque voce voces levando comprando pegando levo compro pego cada quem muito muita bastante
 aquele aquela aqueles aquelas fechada fechado dele dela deles delas desse dessa desses dessas algum alguma
-precisando precisava
+precisando precisava precisar pfv pfvr pf porfavor diante nessa nesse quantidade
 enfim alias afinal inclusive nossa olha tipo entao conta barato barata baratinho caro saindo custando entra entrar
 trabalham trabalha
 domingo segunda terca quarta quinta sexta sabado feriado
