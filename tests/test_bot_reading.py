@@ -2485,3 +2485,28 @@ def test_the_one_hundred_and_twenty_seventh_to_thirty_second_sets_kinds_after_th
         ask(bot, "qto ta o cafe alto sertao de 500", who="2")
         shop = ask(bot, "comprando pra bodega sai mais barato? de quantos pacote em diante?", who="2").text
         assert "R$ 15,99" in shop and "10" in shop, shop
+
+
+def test_quotes_beside_a_delivery_asked_of_a_place(tmp_path):
+    """Session 12, eval121 to eval132's two questions in one: "1 saco de carvão ces entregam?" ("cês" is
+    "vocês"), "... e vcs entregam na baixa verde?" (a place, though "verde" is a kind of goods), "manda 2 café ...
+    aqui pra vila nova? quanto fica" and "to no ipanema, vcs conseguem trazer ..." (an area named inside the
+    list) answer the quote and the delivery; "quanto tá o litro do açaí e pluxee passa aí?" asks both."""
+    with on_store(tmp_path, "store112") as bot:
+        coal = ask(bot, "moro no jardim andere. se eu pedir 2 kg de costela e 1 saco de carvão ces entregam? "
+                        "quanto fica?", who="1").text
+        assert "R$ 77,70" in coal and "Jardim Andere" in coal, coal
+    with on_store(tmp_path, "store127") as bot:
+        green = ask(bot, "quanto fica 2 kg de camarao fresco e 1 farinha d'agua? e vcs entregam na baixa verde?",
+                    who="2").text
+        assert "R$ 76,70" in green and "entregamos em Baixa Verde" in green and "R$ 88,00" in green, green
+    with on_store(tmp_path, "store128") as bot:
+        sent = ask(bot, "manda 2 cafe santa clara e 1 rapadura aqui pra vila nova? quanto fica", who="3").text
+        assert "R$ 26,25" in sent and "Vila Nova" in sent and "R$ 75,00" in sent, sent
+    with on_store(tmp_path, "store115") as bot:
+        here = ask(bot, "to no ipanema, vcs conseguem trazer 10 feijao carioca, 6 arroz 5kg e 2 cafe alto sertao "
+                        "500? quanto fica?", who="4").text
+        assert "Ipanema" in here and "R$ 251,28" in here, here
+    with on_store(tmp_path, "store126") as bot:
+        paid = ask(bot, "quanto ta o litro do açai e pluxee passa ai?", who="5").text
+        assert "R$ 16,90" in paid and "Pluxee" in paid, paid

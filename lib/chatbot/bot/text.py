@@ -14,7 +14,7 @@ import unicodedata
 
 # Internet pt-BR -> the word it stands for (after accents are stripped).
 ABBREVIATIONS = {
-    "vc": "voce", "vcs": "voces", "oce": "voce", "ce": "voce",
+    "vc": "voce", "vcs": "voces", "oce": "voce", "ce": "voce", "ces": "voces",
     "qto": "quanto", "qnto": "quanto", "qt": "quanto", "qtd": "quantidade", "qtde": "quantidade",
     "qtos": "quantos", "qts": "quantos", "qtas": "quantas", "qnts": "quantos", "qntas": "quantas",
     "amn": "amanha", "qnt": "quanto", "qntos": "quantos", "qro": "quero", "jd": "jardim", "jdm": "jardim",

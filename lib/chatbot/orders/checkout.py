@@ -227,6 +227,7 @@ _WHERE_SAID = re.compile(r"\s+(?:(?:na )?(?:mesma|mesmo|msm) (?:quantidade|qtd|q
                          r"(?:nessa|nesta|na) (?:conta|lista)|(?:nesse|neste|no) (?:pedido|orcamento|carrinho)|"
                          # "coloca mais 300g de copa nisso", "bota mais 4 leite aí"
                          r"(?:ai )?(?:nisso|nessa|nesse|junto)|ai|pra mim|por favor|pfv|"
+                         r"(?:aqui|ali|la) (?:pra|para|no|na|em) [a-z ]+|"     # "... 1 rapadura aqui pra vila nova"
                          # "a água pra 12 tb", "6 de arroz em vez de 5": the same change again, what it was
                          r"tb|tbm|tambem|(?:em vez|ao inves|no lugar) d[eo]s? \d+(?:[.,]\d+)?|"
                          # "troca por cupim, os mesmos 2 kg": the amount kept, said again

@@ -395,7 +395,7 @@ def after_list(message: str, kb: knowledge.KB, last: dict | None, bot, total: De
         # "se eu pedir 10 flocão e 2 café vcs trazem no cabo branco?": the question from "vcs" on
         lines = [lines[0][:asked[-1].start()], lines[0][asked[-1].start():]]
     if len(lines) < 2 or "?" not in lines[-1] or any(c.isdigit() for c in lines[-1]):
-        return None
+        return _area_in_the_list(message, kb, bot, total)
     words = vocab_mod.load()
     now = fmt.store_now(bot.cfg.bot.store_timezone)
     answers: list[Read] = []
@@ -410,6 +410,25 @@ def after_list(message: str, kb: knowledge.KB, last: dict | None, bot, total: De
     note = _below_minimum(total, kb) if any(a.intent == "delivery" for a in answers) else None
     answers += [Read(note, "delivery")] if note else []
     return Read("\n\n".join(a.text for a in answers), answers[0].intent, answers[0].topic) if answers else None
+
+
+def _area_in_the_list(message: str, kb: knowledge.KB, bot, total: Decimal | None) -> Read | None:
+    """"manda 2 café santa clara e 1 rapadura aqui pra vila nova? quanto fica": the goods sent to a served area
+    named inside the list, answered after the quote (the fee, the minimum, the total against it)."""
+    norm = text.normalize(message)
+    if not (BRINGS.search(norm) or SENT_TO.search(norm)):
+        return None
+    area = next((a for a in kb.delivery.get("areas", []) if text.has_phrase(norm, text.normalize(a))), None)
+    got = bot.part(f"vocês entregam em {area}?", kb, None) if area else None
+    if got is None or got.intent != "delivery" or not got.text:
+        return None
+    note = _below_minimum(total, kb)
+    return Read(got.text + (f"\n\n{note}" if note else ""), "delivery", got.topic)
+
+
+# goods sent somewhere: "manda ... aqui pra vila nova"
+SENT_TO = re.compile(r"\b(?:manda|mande|mandar|envia|enviar|leva|levar|levam|traz|trazer|trazem|entrega|entregar|"
+                     r"entregam)\b")
 
 
 def _there(piece: str, before: str, kb) -> str:
@@ -1010,8 +1029,8 @@ def _other_variant(norm: str, last: dict | None, bot, words) -> Read | None:
     toks = [next((t + u for u in ("g", "ml", "kg", "l") if t + u in vocab), t)      # "e o de 500?": the 500g
             if t.isdigit() and k and said[k - 1] == "de" else t for k, t in enumerate(said)]
     asked = [t for t in toks if quantities.SIZE.match(t) or text.stem(t) in words.variants]
-    if not asked or len(toks) > 6 or not toks or toks[0] != "e":
-        return None
+    if not asked or len(toks) > 6 or not toks or toks[0] != "e" or checks.DELIVERY.search(norm):
+        return None          # not "e vcs entregam na baixa verde?": a place, though "verde" is a kind
     products = knowledge.products(bot.conn, "sku = ?", (last["skus"][0],), 1)
     if not products:
         return None

@@ -88,7 +88,9 @@ def _split_on_and(chunk: str) -> list[str]:
     for m in _AND.finditer(chunk):
         after = text.normalize(chunk[m.end():m.end() + 30]).split()
         opens = after and (after[0] in OPENERS or tuple(after[:2]) in OPENING_PAIRS
-                           or after[0] == "se" and len(after) > 1 and after[1] in OPENERS | SE_OPENERS)   # "e se passa"
+                           or after[0] == "se" and len(after) > 1 and after[1] in OPENERS | SE_OPENERS    # "e se passa"
+                           # "quanto tá o litro do açaí e pluxee passa aí?": a way to pay, asked of
+                           or len(after) > 1 and after[1] in TAKEN and after[0] not in text.STOPWORDS)
         if opens and not _list_continues(after):
             piece = chunk[start:m.start()].strip(" ,")
             if piece:
@@ -165,6 +167,10 @@ def _has_amount(head: str) -> bool:
     toks = text.normalize(head).split()
     return any(t[:1].isdigit() and not (k + 1 < len(toks) and toks[k + 1] in quantities.NOT_GOODS)
                for k, t in enumerate(toks))
+
+
+# a way to pay asked after the goods: "pluxee passa aí?", "o vr pega?"
+TAKEN = frozenset("passa passam pega pegam aceita aceitam serve".split())
 
 
 def _list_continues(words: list[str]) -> bool:
