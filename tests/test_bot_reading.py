@@ -2510,3 +2510,18 @@ def test_quotes_beside_a_delivery_asked_of_a_place(tmp_path):
     with on_store(tmp_path, "store126") as bot:
         paid = ask(bot, "quanto ta o litro do açai e pluxee passa ai?", who="5").text
         assert "R$ 16,90" in paid and "Pluxee" in paid, paid
+
+
+def test_dozens_and_a_half_closed_sacks_and_a_better_price_asked(tmp_path):
+    """Session 12, eval124 and eval127: "2 dúzia e meia de ovo" is 30 eggs; "o saco de açúcar c/ 10 pacotes" holds
+    10; "levando uns 5 sacos melhora o preço?" after the charcoal says yes, at the tier 5 reach."""
+    with on_store(tmp_path, "store111") as bot:
+        eggs = ask(bot, "2 duzia e meia de ovo qto da").text
+        assert "30x" in eggs and "R$ 22,50" in eggs, eggs
+    with on_store(tmp_path, "store123") as bot:
+        sack = ask(bot, "o saco de açucar c/ 10 pacotes de 1 kg ta qto?", who="2").text
+        assert "R$ 41,90" in sack, sack
+    with on_store(tmp_path, "store108") as bot:
+        ask(bot, "qual o preço do carvão", who="3")
+        better = ask(bot, "levando uns 5 sacos melhora o preço?", who="3").text
+        assert better.startswith("Sim") and "R$ 17,45" in better, better

@@ -63,7 +63,8 @@ CHEAPER = re.compile(r"\b(?:mais barato|mais em conta|compensa|sai melhor|tem de
                      r"(?:um |uns )?(?:precinho|preco|valor) melhor|faz (?:um )?(?:desconto|precinho)|"
                      r"da (?:um )?desconto|"
                      r"por menos|baixa|abaixa|cai o preco|fica menos|preco cai|valor cai|preco baixa|fica menor|"
-                     r"(?:tem|sai|fica|e) (?:um |o )?(?:preco|valor) (?:diferente|melhor)|muda o (?:preco|valor))\b")
+                     r"(?:tem|sai|fica|e) (?:um |o )?(?:preco|valor) (?:diferente|melhor)|muda o (?:preco|valor)|"
+                     r"melhora (?:o |no )?(?:preco|valor))\b")
 
 
 @dataclass

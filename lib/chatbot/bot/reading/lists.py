@@ -209,7 +209,7 @@ _PACK_UNITS = (r"unidades|unidade|un|garrafas|garrafa|garrafinhas|latas|lata|lat
 # how a bag, a packet or a small box is said to hold several of the goods ("aquele q vem 10 pacotes", "com 12
 # unidades", "que vem com 6 tubos")
 _HOLDS = re.compile(r"\(?\s*(?:d?aquel[ea]s?\s+(?:que\s+|q\s+|fechad[oa]s?\s+)?|(?:que|q)\s+|cada\s+\w+\s+)?"
-                    r"(?:vem\s+com|vem|com|tem)\s+\d|\(?\s*d(?:ess|aquel)[ea]s?\s+de\s+\d", re.IGNORECASE)
+                    r"(?:vem\s+com|vem|com|c/|tem)\s+\d|\(?\s*d(?:ess|aquel)[ea]s?\s+de\s+\d", re.IGNORECASE)
 # "um saco de laranja, desses de 50 laranjas": the kind of bag that holds that many
 _THOSE_OF = re.compile(r"\bd(?:ess|aquel)[ea]s?\s*$", re.IGNORECASE)
 _EACH_SIZE = re.compile(r"\s*de\s+\d+(?:[.,]\d+)?\s*(?:rolos|kg|g|l|ml|litros?|gramas|metros|m)\b", re.IGNORECASE)

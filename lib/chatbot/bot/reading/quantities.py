@@ -296,6 +296,8 @@ def amount_at(toks: list[str], i: int) -> Amount | None:
     if after in NOT_GOODS:
         return None          # "40 graus", "2 anos", "3 dias": a number of something else
     if after in DOZEN:
+        if toks[i + used + 1:i + used + 3] in (["e", "meia"], ["e", "meio"]):
+            return Amount(n * 12 + 6, False, used + 3)       # "2 dúzias e meia": 30
         return Amount(n * 12, False, used + 1, dozens=int(n) if n == n.to_integral_value() else 0)
     if after in WEIGHT:
         return _and_a_half(Amount(n * WEIGHT[after], True, used + 1), toks, i + used + 1)
