@@ -2525,3 +2525,25 @@ def test_dozens_and_a_half_closed_sacks_and_a_better_price_asked(tmp_path):
         ask(bot, "qual o preço do carvão", who="3")
         better = ask(bot, "levando uns 5 sacos melhora o preço?", who="3").text
         assert better.startswith("Sim") and "R$ 17,45" in better, better
+
+
+def test_the_one_hundred_and_fifteenth_to_twentieth_sets_second_pass(tmp_path):
+    """Session 12, a second pass on eval115 to eval120: "preço bom na mercearia e no açougue" and "me fala as
+    ofertas da padaria e dos frios" after a plan told ask both sections' promotions; the goods of a list's piece
+    before what they are for ("do biscoito de polvilho pra levar de lanche"); "1 kg de picanha" is an amount of
+    goods sold by the kilo, not a size the store lacks; "e domingo vai até q horas?" is the store's hours."""
+    with on_store(tmp_path, "store114") as bot:
+        two = ask(bot, "domingo é dia de tropeiro aqui em casa 😋 o q ta com preço bom na mercearia e no açougue?").text
+        assert "Mercearia" in two and "Açougue" in two, two
+        told = ask(bot, "vou receber as comadres pra um cafe da tarde, me fala as ofertas da padaria e dos frios",
+                   who="2").text
+        assert "Padaria" in told and "Frios" in told, told
+        snack = ask(bot, "queria saber o valor do pão de queijo congelado, da rosca de leite condensado e do "
+                         "biscoito de polvilho pra levar de lanche pra viagem", who="3").text
+        assert "R$ 6,15" in snack, snack
+    with on_store(tmp_path, "store117") as bot:
+        meat = ask(bot, "qnto ta 1 kg de picanha? e vcs entregam no catumbi?", who="4").text
+        assert "R$ 79,90" in meat and "Catumbi" in meat, meat
+    with on_store(tmp_path, "store118") as bot:
+        sunday = ask(bot, "vcs abrem em feriado? e domingo vai ate q horas?", who="5").text
+        assert "12h20" in sunday and "chipa" not in sunday, sunday

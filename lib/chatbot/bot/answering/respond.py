@@ -47,7 +47,7 @@ PRODUCT_INTENTS = intents.PRODUCT_INTENTS    # one list of each, in reading/inte
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
 # a price asked again of goods just answered of ("... sai q horas? e tá qto a unidade?")
 PRICE_AGAIN = re.compile(rf"{PRICE_WORDS.pattern}|\b(?:ta|esta) quanto\b")
-PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte|precos? bons?|precinho|"
+PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte|precos? bons?|preco bom|precinho|"
                          r"o que (?:esta|ta) (?:barato|baratinho|em conta)|"      # "oq tá barato no hortifruti"
                          r"precos? baixados?|precos? baixos?|remarcad\w*)\b")
 MAX_FOLLOW_UP_WORDS = 12
@@ -105,7 +105,9 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
     # (no question mark, no number) is said, not asked
     last_words = text.normalize(pieces[-1]).split()
     asks_last = len(last_words) >= 4 and ("?" in pieces[-1] or last_words[0] in parts.QUESTION_OPENERS
-                                          or PRICE_WORDS.search(" ".join(last_words)) is not None)   # "me diz o preço"
+                                          # "me diz o preço", "me fala as ofertas"
+                                          or PRICE_WORDS.search(" ".join(last_words)) is not None
+                                          or PROMO_WORDS.search(" ".join(last_words)) is not None)
     told = ""
     for k, piece in enumerate(pieces):
         if k:

@@ -81,6 +81,9 @@ AVAILABILITY = re.compile(r"\b(?:tem|tens|teria|vende|vendem|trabalham|trabalha)
 PLACE_THEN_DELIVERY = re.compile(r"\b(?:para|no|na|nos|nas|em)\s+(?:(?:o|a|os|as)\s+)?"
                                  r"([a-z]+(?:\s+(?!voces\b)[a-z]+){0,2})\s+(?:voces\s+)?"
                                  r"(?:levam|entregam|mandam|trazem|fazem entrega|chega|chegam)\b")
+# the store's opening asked of a day: "domingo vai até que horas?", "que horas fecha no sábado?"
+STORE_OPEN_ASKED = re.compile(r"\b(?:vai ate que hora|vao ate que hora|ate que horas?|(?:abre|abrem|fecha|fecham) "
+                              r"(?:que|q) horas?|que horas? (?:abre|abrem|fecha|fecham))\b")
 # what the goods are for, the customer's own or a business: "pro meu ponto de suco", "comprando pra bodega"
 FOR_ONES_OWN = re.compile(r"\b(?:pro|pra|para|pros|pras)\s+(?:o |a )?(?:meu|minha|nosso|nossa)\s+\w+(?:\s+de\s+\w+)?|"
                           r"\b(?:pro|pra|para)\s+(?:a |o )?(?:bodega|boteco|lanchonete|restaurante|mercadinho|"
@@ -304,6 +307,9 @@ class Classifier:
             sure = False      # "arroz pacotinho de 1 quilo tem?": a size of goods, not the entry about rice cakes
         if sure and it.meaning.kind == "faq" and it.meaning.words <= 1 and days:
             sure = False      # "e no domingo?" after the hours: the day, not an entry that names it
+        if sure and it.meaning.kind == "faq" and days and STORE_OPEN_ASKED.search(norm) \
+                and not (it.products.best and it.products.best.complete):
+            sure = False      # "e domingo vai até q horas?": the store's hours that day, not the bakery's batches
         if sure and it.meaning.kind != "faq" and it.meaning.confidence < 0.6 and cues.PRICE_ASKED.search(norm) \
                 and it.products.best and it.products.best.score >= 0.5:
             sure = False      # "... chegou aqui em casa 😅 o tucupi tá quanto o litro?": a price, in chatter
@@ -330,8 +336,7 @@ class Classifier:
             # one per line of a pasted list too; a search each, so a list is read up to
             # MAX_SEVERAL pieces (the reply says so)
             it.several_skipped = max(len(pieces) - MAX_SEVERAL, 0)
-            searched = [self.searcher.search(text.normalize(p), drop=drop, fuzzy=PIECE_TYPOS)
-                        for p in pieces[:MAX_SEVERAL]]
+            searched = [self._piece_of_goods(text.normalize(p), drop) for p in pieces[:MAX_SEVERAL]]
             parts = [r for r in searched if r.best and r.best.complete]
             # "quanto tá a picanha e a linguiça?" where no linguiça is sold: the one found, the other said
             lacking = [re.sub(r"^(?:(?:o|a|os|as|do|da|dos|das|de)\s+)+|[?!.]+$", "", p.strip())
@@ -417,6 +422,17 @@ class Classifier:
         named = {r.best.product.sku for p in pieces for x in self._goods_in(p, drop, fewest)
                  if (r := self.searcher.search(x, drop=drop)).best is not None and r.best.complete}
         return len(named) >= 2
+
+    def _piece_of_goods(self, norm: str, drop: frozenset) -> search.Result:
+        """One piece of a list of goods searched; without what it is for when that names none ("... e do biscoito
+        de polvilho pra levar de lanche pra viagem")."""
+        found = self.searcher.search(norm, drop=drop, fuzzy=PIECE_TYPOS)
+        cut = re.sub(r"\s(?:para|pro)\s.*$", "", norm)
+        if (found.best is None or not found.best.complete) and cut != norm:
+            alone = self.searcher.search(cut, drop=drop, fuzzy=PIECE_TYPOS)
+            if alone.best is not None and alone.best.complete:
+                return alone
+        return found
 
     def _goods_in(self, piece: str, drop: frozenset, fewest: int = 3) -> list[str]:
         """A piece naming several goods with no comma between them, cut into one piece each: "a mandioca o tomate

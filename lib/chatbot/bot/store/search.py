@@ -292,6 +292,8 @@ class Searcher:
             c = corrected.get(w)
             if c and (c in own or c in category):
                 covered.append(w)
+            elif KILOS.fullmatch(w) and w == words[0] and (p.unit or "").lower() == "kg":
+                continue             # "1 kg de picanha": an amount of goods sold by the kilo, said before them
             elif w not in SOFT:      # "unidades" need not be in the name
                 missing.append(w)
         hard = [w for w in words if w not in SOFT] or words
@@ -311,6 +313,7 @@ class Searcher:
         return Match(product=p, score=round(score, 4), covered=covered, missing=missing)
 
 
+KILOS = re.compile(r"\d+(?:[.,]\d+)?kg")
 _WITH = re.compile(r"\b(com|sem)\s+(\w+)")
 
 
