@@ -2547,3 +2547,12 @@ def test_the_one_hundred_and_fifteenth_to_twentieth_sets_second_pass(tmp_path):
     with on_store(tmp_path, "store118") as bot:
         sunday = ask(bot, "vcs abrem em feriado? e domingo vai ate q horas?", who="5").text
         assert "12h20" in sunday and "chipa" not in sunday, sunday
+
+
+def test_a_cart_line_set_by_its_container_and_never_twice(tmp_path):
+    """Session 12, eval130: "troca pra 12 latinhas" after "4 coca 2l e 6 latinha itaipava" sets the can to 12; goods
+    already in the cart, named another way, stay one line."""
+    with on_store(tmp_path, "store129") as bot:
+        ask(bot, "orçamento: 4 coca 2l e 6 latinha itaipava")
+        cans = ask(bot, "troca pra 12 latinhas").text
+        assert "R$ 75,20" in cans and cans.count("Cerveja Lata") == 1, cans

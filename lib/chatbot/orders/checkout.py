@@ -195,6 +195,8 @@ _INSTEAD_OF = re.compile(rf"\s+(?:em vez|ao inves|no lugar) d[eoa]s?\s+{_NUM}$")
 R_AMOUNT_ONLY = re.compile(rf"^(?:poe|bota|coloca|deixa|faz|so que|so q|mas|sao|quero|pra|so|somente|apenas)?"
                            rf"\s*({_NUM})\s*"
                            rf"(?:{_MEASURE}|{_CONTAINER})?$")
+# "troca pra 12 latinhas": the item of that container, to that many
+R_SET_TO_CONTAINER = re.compile(rf"^(?:troca|muda|passa|aumenta|faz)\s+(?:pra|para)\s+({_NUM})\s+({_CONTAINER})$")
 # "... e o açúcar pra 10" after a new amount: another, its verb said once
 R_SET_ELLIPTIC = re.compile(rf"^(?:o|a|os|as)\s+(.+?)\s+(?:pra|para|pro|em)\s+({_NUM})\s*(?:{_MEASURE}|{_CONTAINER})?$")
 # "..., quero 7 guaraná então": after another edit, the amount wanted of an item
@@ -519,6 +521,10 @@ def _edits_of(n: str) -> list[tuple]:
         if m and out and out[-1][0] == "swap":
             out.append(("set", out[-1][2], m.group(1)))      # "o arroz é o de 1kg, 5 pacotes": of the new one
             continue
+        if m := R_SET_TO_CONTAINER.match(c):
+            # "troca pra 12 latinhas": the item that comes in that container, to that many
+            out.append(("set", next(iter(text.diminished(text.stem(m.group(2)))), text.stem(m.group(2))), m.group(1)))
+            continue
         if (m := R_SET_ELLIPTIC.match(c)) and out and out[-1][0] == "set" and not R_SET_AFTER.match(c):
             out.append(("set", _name(m.group(1)), m.group(2)))      # "muda o café pra 20 e o açúcar pra 10"
             continue
@@ -651,8 +657,8 @@ def _in_cart(state: dict, words: str, shop) -> list[int]:
         heads = [i for i in found if _name_words(norm(state["items"][i]["name"]))[:1] == want[:1]]
         if len(found) > 1 and len(heads) == 1:
             return heads       # "o queijo é só 1 kg" beside "Pamonha de Sal com Queijo": the one named so
-        if len(found) > 1 and (best := next(iter(shop.find(words)), None)) is not None:
-            named = [i for i in found if state["items"][i]["sku"] == best.sku]
+        if len(found) > 1 and len(clear := shop.find(words)) == 1:
+            named = [i for i in found if state["items"][i]["sku"] == clear[0].sku]
             if len(named) == 1:
                 return named   # "mais 4 leite" beside the milk powder: the one "leite" alone names, as in the quote
         if found:
@@ -739,6 +745,9 @@ def _apply_one(state: dict, e: tuple, shop, chosen: str | None = None) -> str | 
     bad = _valid(p, qty)
     if bad:
         return f"❓ {bad}"
+    same = next((k for k, it in enumerate(items) if it["sku"] == p.sku), None)
+    if same is not None:      # the goods already in the cart, named another way ("troca pra 12 latinhas"): one line
+        return _set(items, same, Decimal(items[same]["qty"]) + qty if kind == "add" else qty, shop)
     if len(items) >= MAX_ITEMS:
         return f"❓ O carrinho guarda até {MAX_ITEMS} produtos diferentes; para mais, digite *atendente*."
     items.append(_item(p, qty))
