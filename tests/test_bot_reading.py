@@ -2555,4 +2555,4 @@ def test_a_cart_line_set_by_its_container_and_never_twice(tmp_path):
     with on_store(tmp_path, "store129") as bot:
         ask(bot, "orçamento: 4 coca 2l e 6 latinha itaipava")
         cans = ask(bot, "troca pra 12 latinhas").text
-        assert "R$ 75,20" in cans and cans.count("Cerveja Lata") == 1, cans
+        assert "R$ 75,20" in cans and cans.count("x Cerveja Lata") == 1, cans
