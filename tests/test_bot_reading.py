@@ -2556,3 +2556,17 @@ def test_a_cart_line_set_by_its_container_and_never_twice(tmp_path):
         ask(bot, "orçamento: 4 coca 2l e 6 latinha itaipava")
         cans = ask(bot, "troca pra 12 latinhas").text
         assert "R$ 75,20" in cans and cans.count("x Cerveja Lata") == 1, cans
+
+
+def test_the_month_shopping_is_no_section_and_edits_after_muda(tmp_path):
+    """Session 12, eval124 and eval132: "tô fazendo a feira do mês, o que tem de promoção na mercearia?" asks the
+    grocery's promotions, not the produce "feira" names; "muda: sem a paleta, espinhaço vai 3 kg e inclui 1 doce"
+    is three edits (and "muda o arroz pra 10" still one)."""
+    with on_store(tmp_path, "store123") as bot:
+        grocery = ask(bot, "to fazendo a feira do mes, o que tem de promoçao na mercearia? arroz feijao cafe essas "
+                           "coisas").text
+        assert "R$ 10,75" in grocery and "R$ 3,45" not in grocery, grocery
+    with on_store(tmp_path, "store131") as bot:
+        ask(bot, "2 kg de paleta de ovelha e 1 kg de espinhaço, qto fica?", who="2")
+        edited = ask(bot, "muda: sem a paleta, espinhaço vai 3 kg e inclui 1 doce de abobora", who="2").text
+        assert "R$ 87,60" in edited, edited

@@ -160,7 +160,7 @@ R_ONLY = re.compile(rf"^so\s+(?:vou querer|quero|vou levar|levo|vou pegar|precis
 # "a banana coloca 2 kg": the item first, then the new amount
 R_SET_AFTER = re.compile(rf"^(?!(?:{V_REMOVE}|{V_ADD}|{V_SWAP})\b){_ART}(.+?)\s+(?:(?:coloca|poe|bota|deixa|faz|faca|"
                          rf"muda|passa|aumenta|diminui|baixa|abaixa|sobe|desce|cai|reduz|(?:eu\s+)?quero|vai ser|"
-                         rf"vao ser|pode ser|pode|"
+                         rf"vao ser|pode ser|pode|vai|vao|"
                          rf"so|somente|apenas)\s+)+"
                          rf"(?:(?:pra|para)\s+)?({_NUM})\s*"
                          rf"(?:{_MEASURE}|{_CONTAINER})?"
@@ -214,7 +214,8 @@ _LEAD = re.compile(r"^(?:(?:na verdade|na real|na vdd|alias|opa|ah|ops|ixi|errei
                    r"pera|perai|pera ai|espera|peraí|"
                    r"melhor|hmm+|hm+|hum+|"
                    r"entao|"
-                   r"olha|dai|ai)(?:\s*;\s*|\s+))+")
+                   r"olha|dai|ai|(?:muda|altera)(?=\s+(?:sem|tira|tirar|troca|coloca|poe|bota|inclui|acrescenta)\b))"
+                   r"(?:\s*;\s*|\s+))+")      # "muda: sem a paleta, ...": the verb of the edits that follow
 # amounts said in grams or with a half, written as kilos for the patterns below ("pra 800g", "3 kg e meio")
 _GRAMS = re.compile(r"\b(pra|para|faz|fica|so|quero|coloca|poe|bota|deixa|mais)\s+(\d{2,4})\s*(?:g|gr|grs|gramas)\b")
 _AND_HALF = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:kg|quilos?)\s+e\s+(?:meio|meia)\b")

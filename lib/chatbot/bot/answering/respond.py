@@ -463,7 +463,8 @@ TOLD_WORDS = 8       # of what was told before a question with no product, the w
 # 90 anos domingo e ela ama o bolo de vocês, ...")
 LONG_TELLING = 12
 # what the customer is about to do, told before the question ("vou fazer ...", "vamos receber ...")
-PLAN_TOLD = re.compile(r"(?:eu )?(?:vou|vamos|vo|to indo|estou indo) (?:fazer|preparar|cozinhar|receber|dar|montar)\b")
+PLAN_TOLD = re.compile(r"(?:eu )?(?:vou|vamos|vo|to indo|estou indo) (?:fazer|preparar|cozinhar|receber|dar|montar)\b|"
+                       r"(?:\w+ ){0,2}vai ter\b")      # "domingo vai ter churrasco e pescaria aqui em casa"
 # how a sentence after the question that only says why begins ("quero chegar cedo antes do serviço")
 WHY_AFTER = frozenset("quero vou estou preciso tenho porque pois moro sou trabalho".split())
 EACH_PRICE = re.compile(r"\bquanto (?:esta|sai|fica|custa|e)\b.*\b(?:cada|unidade|pote|pacote|kg)\b")
@@ -1421,6 +1422,7 @@ def _has(entry: list[str], topic: str, words) -> bool:
 def _promotions(norm: str, bot, words) -> Read | None:
     if not PROMO_WORDS.search(norm):
         return None
+    norm = SHOPPING.sub(" ", norm)      # "tô fazendo a feira do mês": the shopping, not the produce section
     known = sections.categories(bot.conn)
     found: list[str] = []
     for s in text.stems(norm):
@@ -1477,6 +1479,7 @@ def _promotions(norm: str, bot, words) -> Read | None:
                 {"skus": [p.sku for p in promos[:MAX_OCCASION]]})
 
 
+SHOPPING = re.compile(r"\b(?:fazer|fazendo|faco|faz) (?:a |minha |a minha )?feira\b|\bfeira do mes\b")
 MAX_OCCASION = 10     # an occasion spans sections: more lines than one section's list
 _TWO = re.compile(r"\b(?:de|da|do|das|dos|na|no|nas|nos|em)\s+(\w+)\s+(?:e|ou)\s+(?:(?:tb|tbm|tambem)\s+)?"
                   r"(?:(?:as|os|a|o)\s+(?=de|da|do|das|dos|na|no|nas|nos|em))?"      # "de bebida e tb as de limpeza"
