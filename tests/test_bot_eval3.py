@@ -36,10 +36,10 @@ from support.quote_check import MONEY, invented_figures
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-SETS = tuple(DATA / f"eval{n}" for n in range(3, 115))
-# Held-out sets run once, on session 11's final code, and not tuned on: the next session's material; only checked
+SETS = tuple(DATA / f"eval{n}" for n in range(3, 133))
+# Held-out sets run once, on session 12's final code, and not tuned on: the next session's material; only checked
 # to answer without an exception here (their scores are in their READMEs and docs/BENCHMARKS.md).
-UNTUNED = range(115, 121)
+UNTUNED = range(133, 139)
 STORES = {name: DATA / name for name in ("store-sample", "store2", "store3", "store4", "store5", "store6", "store7",
                                          "store8", "store9", "store10", "store11", "store12", "store13", "store14",
                                          "store15", "store16", "store17", "store18", "store19", "store20",
@@ -52,7 +52,7 @@ STORES = {name: DATA / name for name in ("store-sample", "store2", "store3", "st
                                          "store56", "store57", "store58", "store59",
                                          "store60", "store61", "store62", "store63",
                                          "store64", "store65", "store66", "store67",
-                                         *(f"store{n}" for n in range(68, 120)))}
+                                         *(f"store{n}" for n in range(68, 138)))}
 # Wednesday 2026-12-02, 10:00 in the zone the bot is configured with (UTC-3; the sets are judged at 10:00 in each
 # store's own zone, store26's Boa Vista included): a weekday morning, before any cut-off.
 WEDNESDAY_10H = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
@@ -97,7 +97,12 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval99-heldout": 0.95, "eval100-heldout": 0.91, "eval101-heldout": 0.91, "eval102-heldout": 0.97,
           "eval103-heldout": 0.92, "eval104-heldout": 0.93, "eval105-heldout": 0.92, "eval106-heldout": 0.85,
           "eval107-heldout": 0.91, "eval108-heldout": 0.90, "eval109-heldout": 0.96, "eval110-heldout": 0.90,
-          "eval111-heldout": 0.92, "eval112-heldout": 0.93, "eval113-heldout": 0.91, "eval114-heldout": 0.90}
+          "eval111-heldout": 0.92, "eval112-heldout": 0.93, "eval113-heldout": 0.91, "eval114-heldout": 0.90,
+          "eval115-heldout": 0.94, "eval116-heldout": 0.95, "eval117-heldout": 0.95, "eval118-heldout": 0.95,
+          "eval119-heldout": 0.97, "eval120-heldout": 0.95, "eval121-heldout": 0.92, "eval122-heldout": 0.94,
+          "eval123-heldout": 0.95, "eval124-heldout": 0.98, "eval125-heldout": 0.92, "eval126-heldout": 0.99,
+          "eval127-heldout": 0.95, "eval128-heldout": 0.95, "eval129-heldout": 0.93, "eval130-heldout": 0.97,
+          "eval131-heldout": 0.94, "eval132-heldout": 0.96}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
 INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
 WRONG_SIM_ALLOWED: dict[str, int] = {}
