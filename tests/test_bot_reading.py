@@ -2570,3 +2570,31 @@ def test_the_month_shopping_is_no_section_and_edits_after_muda(tmp_path):
         ask(bot, "2 kg de paleta de ovelha e 1 kg de espinhaço, qto fica?", who="2")
         edited = ask(bot, "muda: sem a paleta, espinhaço vai 3 kg e inclui 1 doce de abobora", who="2").text
         assert "R$ 87,60" in edited, edited
+
+
+def test_the_one_hundred_and_thirty_ninth_to_forty_fourth_sets_answers_beside_the_question(tmp_path):
+    """Session 12, eval140, eval142 and eval143's invented prices and wrong "Sim" on the final code: a sentence
+    told before a price asked ("moro numa república com mais 3 meninas ... o flocão sai por quanto?", "queria
+    deixar um elogio pra moça do caixa ...") is not asked of an entry a word of it names; "o pintado em posta tá
+    qto o kg?" asks a price, not the entry on cutting fish; "minha feira deu 60 reais, manda assim mesmo?" checks
+    the minimum; "precisa levar quantas?" right after the wholesale tier is answered by it."""
+    with on_store(tmp_path, "store139") as bot:
+        flour = ask(bot, "ola! sou caloura do ifrn, moro numa republica com mais 3 meninas e a gente ta se virando "
+                         "na cozinha kkkk. cuscuz todo dia pq é barato e enche. o flocão do moinho alto oeste sai "
+                         "por quanto?").text
+        assert "R$ 1,99" in flour and "R$ 200,00" not in flour, flour
+        least = ask(bot, "minha feira deu 60 reais so, manda assim mesmo pra casa?", who="2").text
+        assert least.startswith("Não") and "R$ 75,00" in least, least
+    with on_store(tmp_path, "store141") as bot:
+        fish = ask(bot, "eai parceiro blz? vim de cacoal visitar minha mae aqui em rolim e ela ta fazendo uma "
+                        "peixada pro almoço de domingo, mandou eu comprar o peixe. o pintado em posta ta qto o "
+                        "kg?").text
+        assert "R$ 46,90" in fish and "R$ 3,00" not in fish, fish
+        praise = ask(bot, "queria deixar um elogio pra moça do caixa 3 ontem, foi mto atenciosa com minha mae que é "
+                          "idosa, ajudou ate a levar as sacola no carro. parabens pra ela! aproveitando, qto ta o "
+                          "sabao em barra?", who="2").text
+        assert "R$ 9,49" in praise and "R$ 0,20" not in praise, praise
+    with on_store(tmp_path, "store142") as bot:
+        ask(bot, "oleo soya ta qnto?")
+        tier = ask(bot, "no atacado baixa pra qto? precisa levar quantas?").text
+        assert "R$ 6,29" in tier and "R$ 12,00" not in tier, tier

@@ -35,7 +35,7 @@ SHIPPING = re.compile(r"\b(?:entreg\w*|frete|taxa|delivery)\b")
 HOW_MUCH = re.compile(r"\b(?:quanto|a partir de|qual o valor|valor minimo|minimo)\b")
 DELIVERY = re.compile(r"\b(?:entrega\w*|entregar|delivery|frete|tele|pedido minimo|compra minima|valor minimo|minimo|"
                       r"trazem|traz|trazer|trazerem|levarem|mandarem|levam (?:em|ate|aqui|la|assim)|levam$|"
-                      r"mandam (?:em|ate|aqui|la|pra|assim)|mandam$)\b")
+                      r"mandam (?:em|ate|aqui|la|pra|assim)|mandam$|manda (?:assim|para|em|ate|aqui|la))\b")
 # "passar aí" asks about the hours only when asked ("posso passar aí às 7?"), not told ("vou passar aí amanhã")
 OPEN = re.compile(r"\b(?:da tempo|ainda da|posso ir|a tempo|"
                   r"(?:posso|da pra|consigo|se eu|tempo de|para|pra|podendo|posso ja|ja posso) (?:passar|ir|chegar) ai|"

@@ -46,7 +46,7 @@ from . import checks, notsold, product_replies, quote, replies
 PRODUCT_INTENTS = intents.PRODUCT_INTENTS    # one list of each, in reading/intents.py
 PRICE_WORDS = re.compile(r"\b(?:preco|valor|custa|custam|quanto (?:custa|ta|esta|sai|fica|e))\b")
 # a price asked again of goods just answered of ("... sai q horas? e tá qto a unidade?")
-PRICE_AGAIN = re.compile(rf"{PRICE_WORDS.pattern}|\b(?:ta|esta) quanto\b")
+PRICE_AGAIN = re.compile(rf"{PRICE_WORDS.pattern}|\b(?:ta|esta) quanto\b|\bpor quanto\b")
 PROMO_WORDS = re.compile(r"\b(?:promo\w*|oferta\w*|desconto\w*|liquidacao|encarte|precos? bons?|preco bom|precinho|"
                          r"o que (?:esta|ta) (?:barato|baratinho|em conta)|"      # "oq tá barato no hortifruti"
                          r"precos? baixados?|precos? baixos?|remarcad\w*)\b")
@@ -119,7 +119,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         if PROMO_WORDS.search(pnorm) and not _occasion(pnorm, words) \
                 and (said := _occasion(text.normalize(" ".join(pieces[:k])), words)):
             piece, pnorm = f"{piece} pra {said}", f"{pnorm} pra {said}"   # "vou fazer uma moqueca, tem promoção?"
-        if asks_last and piece is not pieces[-1] and (_telling(piece, pnorm) or parts.told_before(pieces, message)):
+        if asks_last and piece is not pieces[-1] and (_telling(piece, pnorm) or parts.told_before(pieces, message)
+                                                      or _chatter_before_a_price(piece, pnorm, pieces[-1], bot)):
             told = piece
             continue
         if answers and piece is pieces[-1] and "?" not in piece and pnorm.split()[0] in WHY_AFTER \
@@ -132,6 +133,8 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
             # vermelhinho": the goods asked, described (not "aquela que vem 12")
         if answers and answers[-1].intent in PRODUCT_INTENTS and CHEAPER.search(pnorm) and len(pnorm.split()) <= 5:
             continue          # "se eu pegar 6 compensa? fica mais em conta?": the same question again
+        if answers and answers[-1].intent == "wholesale" and HOW_MANY_TAKEN.search(pnorm) and len(pnorm.split()) <= 5:
+            continue          # "no atacado baixa pra qto? precisa levar quantas?": the minimum, just answered
         if len(pieces) > 1 and _only_thanks(piece, pnorm):
             continue          # "oi meninas do atendimento, vcs são um amor ❤️": praise, before what is asked
         if answers and answers[-1].intent == "promotions" and "?" not in piece and len(pnorm.split()) <= 5 \
@@ -1075,7 +1078,7 @@ def _faq(norm: str, kb, words, named: bool = False, bot=None) -> Read | None:
     the checks of the facts ("vale compras" is the gift card, not a meal voucher)."""
     if not kb.faq or ON_SALE.search(norm):
         return None         # "tem promoção no balcão de frios?": the promotions, not the entry about the counter
-    priced = PRICE_WORDS.search(norm) is not None     # a price asked: only an entry that states one answers it,
+    priced = PRICE_AGAIN.search(norm) is not None     # a price asked: only an entry that states one answers it,
     if priced and named:
         return None
     # the goods named, searched once: here when a price is asked, below when a topic needs their section
@@ -1283,6 +1286,27 @@ def _only_thanks(message: str, norm: str) -> bool:
 # news told as a question that asks nothing: "cê acredita que ...?", "sabia que ...?", "já pensou ...?"
 RHETORICAL = re.compile(r"(?:(?:oi|ola|gente|mano|amiga?o?)\s+)?(?:(?:voce|vc|ce|tu)\s+)?(?:acredita|acreditam|"
                         r"acreditas|sabia|sabiam|imagina|imaginam|ja pensou|ja pensaram)\s+(?:que|q)\b")
+
+
+def _chatter_before_a_price(piece: str, pnorm: str, last: str, bot) -> bool:
+    """A sentence with no question in it, before a last part that asks the price of goods it names: "sou caloura,
+    moro numa república com mais 3 meninas ... o flocão sai por quanto?", "queria deixar um elogio pra moça do
+    caixa 3 ... qto tá o sabão em barra?". Not a fact asked without its mark ("quero saber se vcs abrem domingo")."""
+    lnorm = text.normalize(last)
+    if "?" in piece or ASKED_IN_WORDS.search(NO_WAY.sub(" ", pnorm)) or FACT_WORDS.search(pnorm) \
+            or not PRICE_AGAIN.search(lnorm) or len(pnorm.split()) < 4 \
+            or quote.read(piece, bot.searcher, cues_words()) is not None:      # a list, not chatter
+        return False
+    found = bot.searcher.search(lnorm, drop=quote.FILLER | cues_words()).best
+    return found is not None and found.complete
+
+
+# words of a fact asked (delivery, hours, payment): a sentence with them may ask it without its question mark
+FACT_WORDS = re.compile(r"\b(?:entreg\w*|frete|taxa|abre|abrem|aberto|fecha|fecham|horario|aceita\w*|pix|cartao|"
+                        r"parcel\w*|vale|manda|mandam|levam|trazem)\b")
+# how many to take for the wholesale price, asked again right after it
+HOW_MANY_TAKEN = re.compile(r"\b(?:quantos|quantas)\b.*\b(?:levar|comprar|pegar)\b|"
+                            r"\b(?:levar|comprar|pegar) (?:quantos|quantas)\b")
 
 
 def _telling(piece: str, pnorm: str) -> bool:
