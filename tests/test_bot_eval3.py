@@ -36,10 +36,10 @@ from support.quote_check import MONEY, invented_figures
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-SETS = tuple(DATA / f"eval{n}" for n in range(3, 133))
+SETS = tuple(DATA / f"eval{n}" for n in range(3, 145))
 # Held-out sets run once, on session 12's final code, and not tuned on: the next session's material; only checked
 # to answer without an exception here (their scores are in their READMEs and docs/BENCHMARKS.md).
-UNTUNED = range(133, 139)
+UNTUNED = range(145, 151)
 STORES = {name: DATA / name for name in ("store-sample", "store2", "store3", "store4", "store5", "store6", "store7",
                                          "store8", "store9", "store10", "store11", "store12", "store13", "store14",
                                          "store15", "store16", "store17", "store18", "store19", "store20",
@@ -52,7 +52,7 @@ STORES = {name: DATA / name for name in ("store-sample", "store2", "store3", "st
                                          "store56", "store57", "store58", "store59",
                                          "store60", "store61", "store62", "store63",
                                          "store64", "store65", "store66", "store67",
-                                         *(f"store{n}" for n in range(68, 138)))}
+                                         *(f"store{n}" for n in range(68, 150)))}
 # Wednesday 2026-12-02, 10:00 in the zone the bot is configured with (UTC-3; the sets are judged at 10:00 in each
 # store's own zone, store26's Boa Vista included): a weekday morning, before any cut-off.
 WEDNESDAY_10H = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.timezone.utc).timestamp()
@@ -102,7 +102,10 @@ TARGET = {"eval3-tune": 0.97, "eval3-heldout": 0.97, "eval4-tune": 0.92, "eval4-
           "eval119-heldout": 0.97, "eval120-heldout": 0.95, "eval121-heldout": 0.92, "eval122-heldout": 0.94,
           "eval123-heldout": 0.95, "eval124-heldout": 0.98, "eval125-heldout": 0.92, "eval126-heldout": 0.99,
           "eval127-heldout": 0.95, "eval128-heldout": 0.95, "eval129-heldout": 0.93, "eval130-heldout": 0.97,
-          "eval131-heldout": 0.94, "eval132-heldout": 0.96}
+          "eval131-heldout": 0.94, "eval132-heldout": 0.96,
+          "eval133-heldout": 0.95, "eval134-heldout": 0.94, "eval135-heldout": 0.90, "eval136-heldout": 0.93,
+          "eval137-heldout": 0.96, "eval138-heldout": 0.90, "eval139-heldout": 0.94, "eval140-heldout": 0.90,
+          "eval141-heldout": 0.96, "eval142-heldout": 0.95, "eval143-heldout": 0.95, "eval144-heldout": 0.90}
 # Invented prices and wrong "Sim" a set may have: none is the issue's bar; these are floors while it is open.
 INVENTED_ALLOWED: dict[str, int] = {"eval17-heldout": 1}
 WRONG_SIM_ALLOWED: dict[str, int] = {}
