@@ -524,7 +524,7 @@ def _edits_of(n: str) -> list[tuple]:
             continue
         if m := R_SET_TO_CONTAINER.match(c):
             # "troca pra 12 latinhas": the item that comes in that container, to that many
-            out.append(("set", next(iter(text.diminished(text.stem(m.group(2)))), text.stem(m.group(2))), m.group(1)))
+            out.append(("set", _container_kind(m.group(2)), m.group(1)))
             continue
         if (m := R_SET_ELLIPTIC.match(c)) and out and out[-1][0] == "set" and not R_SET_AFTER.match(c):
             out.append(("set", _name(m.group(1)), m.group(2)))      # "muda o café pra 20 e o açúcar pra 10"
@@ -770,6 +770,12 @@ def _set(items: list, i: int, qty: Decimal, shop) -> str:
     return f"✏️ {p.name}: agora {quote.qty_text(qty, p)}."
 
 
+def _container_kind(word: str) -> str:
+    """The container a word names, by its stem and not its diminutive: "latinhas" is a "lata"."""
+    kind = text.stem(word)
+    return next(iter(text.diminished(kind)), kind)
+
+
 def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> str:
     """"troca o café pelo pilão" keeps the quantity; "troca as coca 2l por 12 coca lata" takes the new one."""
     items = state["items"]
@@ -785,8 +791,7 @@ def _swap(state: dict, i: int, words: str, shop, chosen: str | None = None) -> s
         container = re.match(rf"{_NUM}\s*({_CONTAINER})\b", words)     # "12 latinha de coca": the can first
         words = m.group(2)
         if container:
-            kind = text.stem(container.group(1))
-            kind = next(iter(text.diminished(kind)), kind)          # "latinhas" is a "lata"
+            kind = _container_kind(container.group(1))
             words = f"{words} {kind}" if [p for p in shop.find(f"{words} {kind}") if p.sku != old["sku"]] else words
     if chosen:
         p = shop.product(chosen)

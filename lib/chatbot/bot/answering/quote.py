@@ -183,15 +183,13 @@ def _read(message, searcher, drop, alias_map) -> Quote | None:
                     and hit.complete:
                 unpriced = hit.product       # "papel higiênico mili: quero 6": the goods, then how many
             continue
-        if item.amount is not None and item.words[:1] in (["pra"], ["pro"], ["para"]) and not wanted:
+        if item.amount is not None and item.words[:1] == ["para"] and not wanted:     # normalized: "pra", "pro"
             continue     # "vou precisar de 15 pro meu ponto de suco": an amount, then what for; no goods named
         if item.amount is None and wanted and DESCRIBED_AGAIN.match(text.normalize(item.raw)):
             continue     # "um saco de laranja pera, desses de 50 laranjas", "tudo polpa": the goods, described again
         if item.amount is not None and wanted \
-                and (MORE_OF_IT.match(text.normalize(item.raw)) or item.words[:1] in (["pra"], ["para"])) \
-                and not [w for w in item.words[:next((i for i, w in enumerate(item.words) if w in PURPOSE_STARTS),
-                                                     len(item.words))]
-                         if w not in FILLER and w not in text.STOPWORDS and w != "mais"]:
+                and (MORE_OF_IT.match(text.normalize(item.raw)) or item.words[:1] == ["para"]) \
+                and not _goods_before_purpose(item.words):
             p, before = list(wanted.values())[-1]      # "... e mais 2 pra minha vizinha": more of the goods before
             if (qty := units_for(p, item.amount)) is not None:
                 wanted[p.sku] = (p, before + qty)
@@ -392,6 +390,12 @@ def _other_container(words: list[str], p: Product) -> bool:
 def _chatter(item: quantities.Item, words: list[str]) -> bool:
     """An item of several words that matches nothing, whose amount is an article ("um", "uma")."""
     return item.amount.value == 1 and len(words) >= 2 and not any(c.isdigit() for c in item.raw)
+
+
+def _goods_before_purpose(words: list[str]) -> list[str]:
+    """The words of an item that may name goods, before what it is for ("mais 2 pra minha vizinha": none)."""
+    end = next((i for i, w in enumerate(words) if w in PURPOSE_STARTS), len(words))
+    return [w for w in words[:end] if w not in FILLER and w not in text.STOPWORDS]
 
 
 def _before_purpose(words: list[str]) -> list[str] | None:

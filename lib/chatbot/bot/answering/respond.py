@@ -209,7 +209,7 @@ def respond(message: str, kb: knowledge.KB, last: dict | None, bot) -> Read | No
         entry = named.topic.get("faq") if named else None
         other = got is None or got.intent != "faq" or got.topic.get("faq") != entry
         priced = got is not None and got.intent in PRODUCT_INTENTS and bool(got.topic.get("skus")) \
-            and (cues.PRICE_ASKED.search(pnorm) or PRICE_AGAIN.search(pnorm)) is not None  # "a goiabada tá quanto?"
+            and cues.PRICE_ASKED.search(pnorm) is not None      # "... faltou troco ... a goiabada tá quanto?"
         checked_fact = got is not None and got.intent in FACTS and got.text.startswith(("Sim", "Não"))
         if named is not None and other and not priced and not checked_fact \
                 and not (answers and answers[-1].text == named.text):    # not "domingo de tarde abrem? ... a feira"
@@ -324,9 +324,9 @@ PRICE_ONLY = frozenset("quanto qto quantos fica ficaria sai saem ta esta custa c
 DETAIL = re.compile(r"^(?:tipo|umas|uns|la pelas|lá pelas|pelas|por volta|mais ou menos|sei la|digamos)\b")
 # examples of what the question before meant ("tem promoção pro café? pão, queijo, essas coisas")
 EXAMPLES = re.compile(r"\b(?:essas? coisas?|esse tipo de coisa|coisas? assim|e tal|etc)$")
-# a part that only repeats that something is asked ("promoção de limpeza e higiene, tem alguma?")
 # a question of its own, not a price: a price asked after it is another question
 OTHER_ASKED = re.compile(r"\b(?:que horas?|q horas?|quando|que dia|qual dia|onde)\b")
+# a part that only repeats that something is asked ("promoção de limpeza e higiene, tem alguma?")
 ONLY_ASKS = frozenset("tem teria ha alguma algum alguns algumas ai hoje agora ne voces vcs".split())
 
 
@@ -432,9 +432,8 @@ def _area_in_the_list(message: str, kb: knowledge.KB, bot, total: Decimal | None
     return Read(got.text + (f"\n\n{note}" if note else ""), "delivery", got.topic)
 
 
-# goods sent somewhere: "manda ... aqui pra vila nova"
-SENT_TO = re.compile(r"\b(?:manda|mande|mandar|envia|enviar|leva|levar|levam|traz|trazer|trazem|entrega|entregar|"
-                     r"entregam)\b")
+# goods sent somewhere, in the words BRINGS lacks: "manda ... aqui pra vila nova", "conseguem trazer ..."
+SENT_TO = re.compile(r"\b(?:mande|mandar|envia|enviar|levar|trazer|entregar)\b")
 
 
 def _there(piece: str, before: str, kb) -> str:

@@ -236,13 +236,13 @@ class Classifier:
             return self._set(it, "quote", 0.9)
         scores.update({name: self._score(stems, norm, w, p, raw) for name, (w, p) in cues.CUES.items()
                        if name not in first})
-        if scores["delivery"] and AT_HOME_HERE.search(norm) and not BRINGING.search(norm):
-            # "o gás aqui em casa acabou, vcs vendem botijão?": where the customer is, no delivery asked
-            here = self._words(AT_HOME_HERE.sub(" ", norm))
-            scores["delivery"] = self._score(here[0], here[1], *cues.CUES["delivery"], here[2])
-        # "tenho uns 3 leitão em casa": where the customer is, no words of the delivery's
+        # "o gás aqui em casa acabou, vcs vendem botijão?", "tenho uns 3 leitão em casa": where the customer is, no
+        # delivery asked, and no words of the delivery's for the meaning either
         at_home = AT_HOME_HERE.search(norm) is not None and not BRINGING.search(norm)
         meant = AT_HOME_HERE.sub(" ", norm) if at_home else message
+        if scores["delivery"] and at_home:
+            here = self._words(meant)
+            scores["delivery"] = self._score(here[0], here[1], *cues.CUES["delivery"], here[2])
         if it.meaning is None:
             it.meaning = self.retriever.best(meant)
         asks_entry = it.meaning is not None and it.meaning.kind == "faq" \
@@ -427,7 +427,7 @@ class Classifier:
         """One piece of a list of goods searched; without what it is for when that names none ("... e do biscoito
         de polvilho pra levar de lanche pra viagem")."""
         found = self.searcher.search(norm, drop=drop, fuzzy=PIECE_TYPOS)
-        cut = re.sub(r"\s(?:para|pro)\s.*$", "", norm)
+        cut = re.sub(r"\spara\s.*$", "", norm)      # normalized: "pra" and "pro" are "para" here
         if (found.best is None or not found.best.complete) and cut != norm:
             alone = self.searcher.search(cut, drop=drop, fuzzy=PIECE_TYPOS)
             if alone.best is not None and alone.best.complete:
